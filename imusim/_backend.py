@@ -1,0 +1,105 @@
+"""Backend registry: which compiled/JIT backends are available, and which one an op uses.
+
+Backends, fastest first per device type:
+
+* ``cuda``   -- hand-written CUDA kernels (``imusim._C_cuda``), CUDA tensors.
+* ``triton`` -- Triton kernels (``imusim.triton``), CUDA tensors; also CPU tensors when
+  ``TRITON_INTERPRET=1`` (the Triton interpreter, used to test the kernels without a GPU).
+* ``cpp``    -- OpenMP C++ kernels (``imusim._C``), CPU tensors.
+* ``torch``  -- the naive PyTorch reference (``imusim.reference``), any device, always available.
+
+Choice order: the ``backend=`` argument of an op, else the ``IMUSIM_BACKEND`` environment variable,
+else the first available backend for the tensors' device. The compiled modules are imported lazily;
+when they are missing everything still works on ``torch``.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import os
+from typing import Optional
+
+import torch
+
+ALL_BACKENDS = ("cuda", "triton", "cpp", "torch")
+
+
+@functools.lru_cache(maxsize=None)
+def _load(name: str):
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        return None
+
+
+def cpu_module():
+    """The compiled CPU module ``imusim._C`` or None."""
+    return _load("imusim._C")
+
+
+def cuda_module():
+    """The compiled CUDA module ``imusim._C_cuda`` or None."""
+    return _load("imusim._C_cuda")
+
+
+@functools.lru_cache(maxsize=None)
+def _triton_ok() -> bool:
+    try:
+        import triton  # noqa: F401
+        import triton.language  # noqa: F401
+    except Exception:
+        return False
+    return True
+
+
+def triton_interpret() -> bool:
+    return os.environ.get("TRITON_INTERPRET", "0") not in ("", "0")
+
+
+def backends(device: "str | torch.device" = "cpu") -> list[str]:
+    """List the backends available for tensors on ``device``, fastest first.
+
+    >>> imusim.backends("cpu")
+    ['cpp', 'torch']
+    """
+    dev = torch.device(device)
+    out: list[str] = []
+    if dev.type == "cuda":
+        if cuda_module() is not None and torch.cuda.is_available():
+            out.append("cuda")
+        if _triton_ok() and torch.cuda.is_available():
+            out.append("triton")
+    elif dev.type == "cpu":
+        if cpu_module() is not None:
+            out.append("cpp")
+        if _triton_ok() and triton_interpret():
+            # Interpreter only: correct but slow, never the default on CPU.
+            out.append("triton")
+    out.append("torch")
+    return out
+
+
+def resolve(backend: Optional[str], device: "str | torch.device", op: str = "op",
+            supported: tuple[str, ...] = ALL_BACKENDS) -> str:
+    """Pick the backend for one call of ``op`` on ``device``.
+
+    Raises ValueError naming the argument when the name is unknown or not available here.
+    """
+    source = "backend"
+    if backend is None:
+        env = os.environ.get("IMUSIM_BACKEND")
+        if env:
+            backend, source = env.strip(), "IMUSIM_BACKEND"
+    avail = [b for b in backends(device) if b in supported]
+    if backend is None:
+        if triton_interpret() and torch.device(device).type == "cpu":
+            avail = [b for b in avail if b != "triton"] or avail
+        return avail[0]
+    if backend not in ALL_BACKENDS:
+        raise ValueError(f"{op}: {source} must be one of {list(ALL_BACKENDS)}, got {backend!r}")
+    if backend not in avail:
+        raise ValueError(
+            f"{op}: {source}={backend!r} is not available for tensors on device {str(device)!r}; "
+            f"available: {avail}")
+    return backend

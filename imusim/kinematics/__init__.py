@@ -1,0 +1,4 @@
+"""Skeletons, rotation conversions and forward kinematics."""
+from .skeleton import Skeleton
+
+__all__ = ["Skeleton"]

@@ -1,0 +1,94 @@
+"""Skeletons: joint names, parent indices and rest offsets.
+
+Conventions: joints are ordered so that every parent comes before its children (``parents[0] == -1``
+is the root); ``offsets[j]`` is joint j's rest position relative to its parent, in metres, expressed
+in the parent's frame (the root's offset is unused by FK: the root position comes from ``root_pos``).
+World frame y-up.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import torch
+
+
+@dataclass(frozen=True)
+class Skeleton:
+    """A kinematic tree.
+
+    Attributes:
+        names: ``J`` joint names.
+        parents: ``J`` parent indices, ``-1`` for the root; parents precede children.
+        offsets: ``[J, 3]`` float64 rest offsets in metres (parent frame).
+        name: a short identifier (``"SMPL22"``, the BVH file name, ...).
+    """
+
+    names: tuple[str, ...]
+    parents: tuple[int, ...]
+    offsets: torch.Tensor = field(repr=False)
+    name: str = "skeleton"
+
+    def __post_init__(self):
+        names = tuple(str(n) for n in self.names)
+        parents = tuple(int(p) for p in self.parents)
+        off = torch.as_tensor(self.offsets, dtype=torch.float64).detach().clone()
+        J = len(names)
+        if len(parents) != J:
+            raise ValueError(f"Skeleton: parents must have {J} entries (one per name), got {len(parents)}")
+        if off.shape != (J, 3):
+            raise ValueError(f"Skeleton: offsets must have shape [{J}, 3], got {list(off.shape)}")
+        if J == 0 or parents[0] != -1:
+            raise ValueError(f"Skeleton: joint 0 must be the root (parent -1), got parents[0]={parents[:1]}")
+        for j, p in enumerate(parents[1:], start=1):
+            if not 0 <= p < j:
+                raise ValueError(f"Skeleton: parents[{j}] ({names[j]!r}) must be in [0, {j - 1}] "
+                                 f"(parents precede children), got {p}")
+        if len(set(names)) != J:
+            raise ValueError("Skeleton: joint names must be unique")
+        object.__setattr__(self, "names", names)
+        object.__setattr__(self, "parents", parents)
+        object.__setattr__(self, "offsets", off)
+
+    @property
+    def num_joints(self) -> int:
+        return len(self.names)
+
+    def index(self, name: str) -> int:
+        """Index of joint ``name``; KeyError listing the joints when absent."""
+        try:
+            return self.names.index(name)
+        except ValueError:
+            raise KeyError(f"joint {name!r} not in skeleton {self.name!r}; joints: {list(self.names)}") from None
+
+    def children(self, j: int) -> list[int]:
+        return [k for k, p in enumerate(self.parents) if p == j]
+
+    def bone_lengths(self) -> torch.Tensor:
+        """``[J]`` rest bone lengths (m); 0 for the root."""
+        L = self.offsets.norm(dim=-1)
+        L[0] = 0.0
+        return L
+
+    def parents_tensor(self, device=None) -> torch.Tensor:
+        return torch.tensor(self.parents, dtype=torch.int64, device=device)
+
+    def subset(self, names: Sequence[str], name: str | None = None) -> "Skeleton":
+        """Sub-tree restricted to ``names`` (each joint's parent becomes its nearest kept ancestor; offsets
+        are accumulated along the removed chain, valid for the rest pose)."""
+        keep = [self.index(n) for n in names]
+        keep_set = set(keep)
+        # rest-pose global positions
+        pos = torch.zeros(self.num_joints, 3, dtype=torch.float64)
+        for j, p in enumerate(self.parents):
+            pos[j] = self.offsets[j] if p < 0 else pos[p] + self.offsets[j]
+        new_parents, new_off = [], []
+        for j in keep:
+            p = self.parents[j]
+            while p >= 0 and p not in keep_set:
+                p = self.parents[p]
+            new_parents.append(-1 if p < 0 else keep.index(p))
+            new_off.append(self.offsets[j] if p < 0 else pos[j] - pos[p])
+        return Skeleton(tuple(self.names[j] for j in keep), tuple(new_parents), torch.stack(new_off),
+                        name or f"{self.name}-subset")

@@ -1,0 +1,59 @@
+"""Shared argument checks for the public ops: every message names the argument, the expected and
+the actual value."""
+
+from __future__ import annotations
+
+from typing import Iterable, Optional, Sequence
+
+import torch
+
+FLOAT_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
+
+
+def fmt_shape(shape: Iterable[int]) -> str:
+    return "[" + ", ".join(str(int(s)) for s in shape) + "]"
+
+
+def check_tensor(name: str, x, *, op: str, dtypes: Sequence[torch.dtype] = FLOAT_DTYPES,
+                 min_dim: int = 0) -> None:
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{op}: {name} must be a torch.Tensor, got {type(x).__name__}")
+    if x.dtype not in dtypes:
+        raise TypeError(f"{op}: {name} must have a floating dtype in "
+                        f"{[str(d).replace('torch.', '') for d in dtypes]}, got {str(x.dtype).replace('torch.', '')}")
+    if x.dim() < min_dim:
+        raise ValueError(f"{op}: {name} must have at least {min_dim} dims, got shape {fmt_shape(x.shape)}")
+
+
+def check_same(name: str, x: torch.Tensor, ref_name: str, ref: torch.Tensor, *, op: str,
+               shape: bool = True) -> None:
+    if x.device != ref.device:
+        raise ValueError(f"{op}: {name} must be on {ref_name}'s device {ref.device}, got {x.device}")
+    if x.dtype != ref.dtype:
+        raise TypeError(f"{op}: {name} must have {ref_name}'s dtype {str(ref.dtype).replace('torch.', '')}, "
+                        f"got {str(x.dtype).replace('torch.', '')}")
+    if shape and x.shape != ref.shape:
+        raise ValueError(f"{op}: {name} must have {ref_name}'s shape {fmt_shape(ref.shape)}, "
+                         f"got {fmt_shape(x.shape)}")
+
+
+def norm_dim(name: str, dim: int, ndim: int, *, op: str) -> int:
+    if not isinstance(dim, int) or isinstance(dim, bool):
+        raise TypeError(f"{op}: {name} must be an int, got {type(dim).__name__}")
+    if not -ndim <= dim < ndim:
+        raise ValueError(f"{op}: {name} must be in [{-ndim}, {ndim - 1}] for a {ndim}-d input, got {dim}")
+    return dim % ndim
+
+
+def check_positive(name: str, v: Optional[float], *, op: str) -> None:
+    if v is None:
+        return
+    if not isinstance(v, (int, float)) or isinstance(v, bool):
+        raise TypeError(f"{op}: {name} must be a positive float or None, got {type(v).__name__}")
+    if not v > 0:
+        raise ValueError(f"{op}: {name} must be > 0, got {v}")
+
+
+def check_choice(name: str, v, choices: Sequence[str], *, op: str) -> None:
+    if v not in choices:
+        raise ValueError(f"{op}: {name} must be one of {list(choices)}, got {v!r}")

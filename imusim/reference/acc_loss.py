@@ -1,0 +1,40 @@
+"""Reference L_acc: second differences by slicing, masked mean of squared differences."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import torch
+
+
+def second_difference(x: torch.Tensor, time_dim: int = 1, dt: Optional[float] = None) -> torch.Tensor:
+    """Δ²x[t] = x[t+1] − 2x[t] + x[t−1] for t = 1..T−2 along ``time_dim`` (length T−2), / dt² if given."""
+    T = x.shape[time_dim]
+    d = x.narrow(time_dim, 2, T - 2) - 2 * x.narrow(time_dim, 1, T - 2) + x.narrow(time_dim, 0, T - 2)
+    if dt is not None:
+        d = d / (dt * dt)
+    return d
+
+
+def acc_loss(pred: torch.Tensor, target: torch.Tensor, mask: Optional[torch.Tensor] = None, *,
+             time_dim: int = 1, reduction: str = "mean", dt: Optional[float] = None) -> torch.Tensor:
+    """Naive L_acc. Shapes: pred/target [B, ..., T (at time_dim), ...], mask bool [B, T]."""
+    work = torch.float32 if pred.dtype in (torch.float16, torch.bfloat16) else pred.dtype
+    p = second_difference(pred.to(work), time_dim, dt)
+    q = second_difference(target.to(work), time_dim, dt)
+    sq = (p - q) ** 2
+    # move time next to batch: [B, T-2, F]
+    sq = sq.movedim(time_dim, 1).reshape(sq.shape[0], sq.shape[time_dim], -1)
+    B, Tm2, F = sq.shape
+    if mask is None:
+        w = torch.ones(B, Tm2, dtype=work, device=pred.device)
+    else:
+        m = mask.to(torch.bool)
+        w = (m[:, :-2] & m[:, 1:-1] & m[:, 2:]).to(work)
+    per_sample = (sq * w[:, :, None]).sum(dim=(1, 2))
+    count = w.sum(dim=1) * F
+    if reduction == "sum":
+        return per_sample.sum()
+    if reduction == "mean":
+        return per_sample.sum() / count.sum().clamp_min(1)
+    return torch.where(count > 0, per_sample / count.clamp_min(1), torch.zeros_like(per_sample))

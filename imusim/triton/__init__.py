@@ -1,0 +1,1 @@
+"""Triton kernels (GPU; CPU tensors only under ``TRITON_INTERPRET=1`` for testing)."""
