@@ -24,7 +24,7 @@ HASH="$(cd "$ROOT" && cat pyproject.toml CMakeLists.txt $(find csrc python -type
 BSTAMP="$VENV/.imusim-build-$HASH"
 if [ ! -f "$BSTAMP" ] || ! python -c "import imusim._C" 2>/dev/null; then
   echo "[setup] building imusim (C++/OpenMP; CUDA when nvcc is found)"
-  (cd "$ROOT" && python -m pip install -q --no-build-isolation --no-deps -e . ) 
+  (cd "$ROOT" && flock /tmp/imusim-build.lock python -m pip install -q --no-build-isolation --no-deps -e . )
   rm -f "$VENV"/.imusim-build-*
   touch "$BSTAMP"
 fi
