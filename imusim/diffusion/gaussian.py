@@ -1,0 +1,96 @@
+"""Gaussian diffusion with a cosine schedule, x0 prediction, masks, DDPM and DDIM (respaced) samplers.
+
+Shapes: ``x0``/``x_t`` ``[B, T, F]``, ``t`` int64 ``[B]``, ``mask`` bool ``[B, T]``.
+Schedule: Nichol & Dhariwal's cosine schedule with 1000 steps (as MDM), betas clipped at 0.999.
+The model predicts x0 (MDM); ε is derived from it when the sampler needs it.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable, Optional
+
+import torch
+
+
+def cosine_betas(steps: int, s: float = 0.008, max_beta: float = 0.999) -> torch.Tensor:
+    f = lambda t: math.cos((t / steps + s) / (1 + s) * math.pi / 2) ** 2  # noqa: E731
+    return torch.tensor([min(1 - f(i + 1) / f(i), max_beta) for i in range(steps)], dtype=torch.float64)
+
+
+class GaussianDiffusion:
+    def __init__(self, steps: int = 1000):
+        self.steps = steps
+        self.betas = cosine_betas(steps)
+        self.alphas_cumprod = torch.cumprod(1.0 - self.betas, 0)
+        self.alphas_cumprod_prev = torch.cat([torch.ones(1, dtype=torch.float64), self.alphas_cumprod[:-1]])
+        ab, abp = self.alphas_cumprod, self.alphas_cumprod_prev
+        # posterior q(x_{t-1} | x_t, x0)
+        self.post_var = self.betas * (1 - abp) / (1 - ab)
+        self.post_logvar = torch.log(torch.cat([self.post_var[1:2], self.post_var[1:]]))
+        self.post_c0 = self.betas * abp.sqrt() / (1 - ab)
+        self.post_ct = (1 - abp) * (1 - self.betas).sqrt() / (1 - ab)
+
+    @staticmethod
+    def _take(a: torch.Tensor, t: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+        return a.to(like.device)[t].to(like.dtype).view(-1, *([1] * (like.dim() - 1)))
+
+    def q_sample(self, x0, t, noise=None):
+        noise = torch.randn_like(x0) if noise is None else noise
+        ab = self._take(self.alphas_cumprod, t, x0)
+        return ab.sqrt() * x0 + (1 - ab).sqrt() * noise
+
+    def sample_t(self, B: int, device, generator=None) -> torch.Tensor:
+        return torch.randint(0, self.steps, (B,), device=device, generator=generator)
+
+    # ------------------------------------------------------------------------------------ samplers
+    @torch.no_grad()
+    def ddpm_sample(self, predict_x0: Callable, shape, mask=None, generator=None, device="cpu",
+                    progress: bool = False):
+        """Ancestral sampling over all steps. ``predict_x0(x_t, t) -> x0``."""
+        x = torch.randn(shape, generator=generator, device=device)
+        it = range(self.steps - 1, -1, -1)
+        if progress:
+            from tqdm.auto import tqdm
+            it = tqdm(it, desc="ddpm", leave=False)
+        for i in it:
+            t = torch.full((shape[0],), i, dtype=torch.long, device=device)
+            x0 = predict_x0(x, t)
+            mean = self._take(self.post_c0, t, x) * x0 + self._take(self.post_ct, t, x) * x
+            if i > 0:
+                noise = torch.randn(shape, generator=generator, device=device)
+                x = mean + (0.5 * self._take(self.post_logvar, t, x)).exp() * noise
+            else:
+                x = mean
+            if mask is not None:
+                x = x * mask[..., None]
+        return x
+
+    @torch.no_grad()
+    def ddim_sample(self, predict_x0: Callable, shape, steps: int = 50, eta: float = 0.0, mask=None,
+                    generator=None, device="cpu", progress: bool = False):
+        """DDIM on ``steps`` evenly respaced timesteps (eta=0: deterministic given the initial noise)."""
+        if not 1 <= steps <= self.steps:
+            raise ValueError(f"ddim_sample: steps must be in [1, {self.steps}], got {steps}")
+        ts = torch.linspace(self.steps - 1, 0, steps).round().long().tolist()
+        ts = list(dict.fromkeys(ts))
+        x = torch.randn(shape, generator=generator, device=device)
+        ab_all = self.alphas_cumprod
+        it = range(len(ts))
+        if progress:
+            from tqdm.auto import tqdm
+            it = tqdm(it, desc="ddim", leave=False)
+        for k in it:
+            i = ts[k]
+            t = torch.full((shape[0],), i, dtype=torch.long, device=device)
+            x0 = predict_x0(x, t)
+            ab = float(ab_all[i])
+            ab_next = float(ab_all[ts[k + 1]]) if k + 1 < len(ts) else 1.0
+            eps = (x - math.sqrt(ab) * x0) / math.sqrt(1 - ab)
+            sigma = eta * math.sqrt((1 - ab_next) / (1 - ab) * (1 - ab / ab_next)) if k + 1 < len(ts) else 0.0
+            x = math.sqrt(ab_next) * x0 + math.sqrt(max(1 - ab_next - sigma ** 2, 0.0)) * eps
+            if sigma > 0:
+                x = x + sigma * torch.randn(shape, generator=generator, device=device)
+            if mask is not None:
+                x = x * mask[..., None]
+        return x
