@@ -48,7 +48,7 @@ class GaussianDiffusion:
     def ddpm_sample(self, predict_x0: Callable, shape, mask=None, generator=None, device="cpu",
                     progress: bool = False):
         """Ancestral sampling over all steps. ``predict_x0(x_t, t) -> x0``."""
-        x = torch.randn(shape, generator=generator, device=device)
+        x = torch.randn(shape, generator=generator).to(device)
         it = range(self.steps - 1, -1, -1)
         if progress:
             from tqdm.auto import tqdm
@@ -58,7 +58,7 @@ class GaussianDiffusion:
             x0 = predict_x0(x, t)
             mean = self._take(self.post_c0, t, x) * x0 + self._take(self.post_ct, t, x) * x
             if i > 0:
-                noise = torch.randn(shape, generator=generator, device=device)
+                noise = torch.randn(shape, generator=generator).to(device)
                 x = mean + (0.5 * self._take(self.post_logvar, t, x)).exp() * noise
             else:
                 x = mean
@@ -74,7 +74,7 @@ class GaussianDiffusion:
             raise ValueError(f"ddim_sample: steps must be in [1, {self.steps}], got {steps}")
         ts = torch.linspace(self.steps - 1, 0, steps).round().long().tolist()
         ts = list(dict.fromkeys(ts))
-        x = torch.randn(shape, generator=generator, device=device)
+        x = torch.randn(shape, generator=generator).to(device)
         ab_all = self.alphas_cumprod
         it = range(len(ts))
         if progress:
@@ -90,7 +90,7 @@ class GaussianDiffusion:
             sigma = eta * math.sqrt((1 - ab_next) / (1 - ab) * (1 - ab / ab_next)) if k + 1 < len(ts) else 0.0
             x = math.sqrt(ab_next) * x0 + math.sqrt(max(1 - ab_next - sigma ** 2, 0.0)) * eps
             if sigma > 0:
-                x = x + sigma * torch.randn(shape, generator=generator, device=device)
+                x = x + sigma * torch.randn(shape, generator=generator).to(device)
             if mask is not None:
                 x = x * mask[..., None]
         return x

@@ -1,0 +1,302 @@
+"""Training and L_acc fine-tuning of the MDM-style model.
+
+Losses (x0 prediction, normalised features ``[B, T, F]``, mask ``[B, T]``):
+* ``L_simple``: masked MSE between predicted and true x0 (MDM).
+* ``L_acc`` (Häusler et al.): ``imusim.acc_loss`` between predicted and true x0, weight
+  ``lambda_acc``; on the normalised 263-d features (``acc_on="features"``, as the paper), on joint
+  positions recovered from the features (``"positions"``, m/s² with dt = 1/fps).
+* Optional MDM geometric losses on recovered positions: ``lambda_pos``, ``lambda_vel``.
+
+Reproducibility and DDP: every random draw of a step (batch indices, crops, t, noise, condition
+dropout) comes from one generator seeded identically on every rank; each rank then takes its slice
+of the global batch, so K processes see exactly the samples one process would (up to dropout inside
+the network, which is per-rank).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import torch
+import torch.nn.functional as Fnn
+
+from .. import acc_loss
+from .checkpoint import load_checkpoint, save_checkpoint
+from .gaussian import GaussianDiffusion
+from .model import MDM, MDMConfig
+from .text import get_text_encoder
+
+
+@dataclass
+class TrainConfig:
+    steps: int = 10000
+    batch_size: int = 64
+    lr: float = 1e-4
+    weight_decay: float = 0.0
+    warmup: int = 200
+    ema_decay: float = 0.999
+    grad_clip: float = 1.0
+    lambda_acc: float = 0.0
+    acc_on: str = "features"
+    lambda_pos: float = 0.0
+    lambda_vel: float = 0.0
+    seed: int = 0
+    amp: bool = False
+    compile: bool = False
+    max_frames: int = 196
+    min_frames: int = 40
+    fps: float = 20.0
+    log_every: int = 50
+    ckpt_every: int = 1000
+    text_encoder: str = "minilm"
+    diffusion_steps: int = 1000
+
+
+class MotionTextData:
+    """In-memory training data: normalised features, captions (several per clip), activity labels.
+
+    ``clips``: list of dicts with ``features`` ``[T, F]`` float32 (raw, not normalised), ``captions``
+    (list of str), ``activity`` (str). ``mean``/``std`` ``[F]``.
+    """
+
+    def __init__(self, clips: List[Dict[str, Any]], mean: torch.Tensor, std: torch.Tensor):
+        if not clips:
+            raise ValueError("MotionTextData: no clips")
+        self.mean, self.std = mean.float(), std.float()
+        self.feats = [(torch.as_tensor(c["features"]).float() - self.mean) / self.std for c in clips]
+        self.captions = [list(c["captions"]) for c in clips]
+        self.activity = [c.get("activity", "") for c in clips]
+
+    def __len__(self):
+        return len(self.feats)
+
+    def batch(self, idx: List[int], gen: torch.Generator, max_frames: int, min_frames: int):
+        """Random crops (length ∈ [min_frames, max_frames], bounded by the clip) padded to a batch."""
+        F = self.feats[0].shape[1]
+        out = torch.zeros(len(idx), max_frames, F)
+        mask = torch.zeros(len(idx), max_frames, dtype=torch.bool)
+        caps = []
+        for k, i in enumerate(idx):
+            x = self.feats[i]
+            T = x.shape[0]
+            hi = min(T, max_frames)
+            lo = min(min_frames, hi)
+            L = int(torch.randint(lo, hi + 1, (1,), generator=gen))
+            s = int(torch.randint(0, T - L + 1, (1,), generator=gen))
+            out[k, :L] = x[s:s + L]
+            mask[k, :L] = True
+            c = self.captions[i]
+            caps.append(c[int(torch.randint(0, len(c), (1,), generator=gen))])
+        return out, mask, caps
+
+
+def _dist():
+    import torch.distributed as dist
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def lr_at(step: int, cfg: TrainConfig) -> float:
+    if step < cfg.warmup:
+        return cfg.lr * (step + 1) / cfg.warmup
+    return cfg.lr
+
+
+def diffusion_losses(model, diffusion: GaussianDiffusion, x0, mask, emb, t, noise, uncond, cfg: TrainConfig,
+                     mean=None, std=None) -> Dict[str, torch.Tensor]:
+    """All loss terms of one batch; ``total`` is the weighted sum."""
+    xt = diffusion.q_sample(x0, t, noise)
+    pred = model(xt, t, emb, mask, uncond=uncond)
+    m = mask[..., None].to(pred.dtype)
+    F = x0.shape[-1]
+    l_simple = ((pred - x0) ** 2 * m).sum() / (m.sum() * F).clamp_min(1)
+    out = {"l_simple": l_simple}
+    total = l_simple
+    need_pos = cfg.lambda_pos > 0 or cfg.lambda_vel > 0 or cfg.acc_on == "positions"
+    if need_pos:
+        from ..motion.humanml import recover_from_ric
+        pj = recover_from_ric(pred * std + mean, 22)
+        tj = recover_from_ric(x0 * std + mean, 22)
+    # L_acc is always computed (logged); it only enters the total when lambda_acc > 0
+    with torch.enable_grad() if cfg.lambda_acc > 0 else torch.no_grad():
+        if cfg.acc_on == "features":
+            l_acc = acc_loss(pred, x0, mask)
+        elif cfg.acc_on == "positions":
+            l_acc = acc_loss(pj, tj, mask, dt=1.0 / cfg.fps)
+        else:
+            raise ValueError(f"acc_on must be 'features' or 'positions', got {cfg.acc_on!r}")
+    out["l_acc"] = l_acc
+    if cfg.lambda_acc > 0:
+        total = total + cfg.lambda_acc * l_acc
+    if cfg.lambda_pos > 0:
+        mj = mask[..., None, None].to(pj.dtype)
+        out["l_pos"] = ((pj - tj) ** 2 * mj).sum() / (mj.sum() * 66).clamp_min(1)
+        total = total + cfg.lambda_pos * out["l_pos"]
+    if cfg.lambda_vel > 0:
+        mv = (mask[:, 1:] & mask[:, :-1])[..., None, None].to(pj.dtype)
+        dv = (pj[:, 1:] - pj[:, :-1]) - (tj[:, 1:] - tj[:, :-1])
+        out["l_vel"] = (dv ** 2 * mv).sum() / (mv.sum() * 66).clamp_min(1)
+        total = total + cfg.lambda_vel * out["l_vel"]
+    out["total"] = total
+    return out
+
+
+def train(data: MotionTextData, out_dir, cfg: TrainConfig, model_cfg: Optional[MDMConfig] = None,
+          init_from: Optional[str] = None, resume: bool = False, device: str = "cpu",
+          progress: bool = True, text_encoder=None, meta: Optional[Dict[str, Any]] = None) -> Path:
+    """Train (or fine-tune from ``init_from``) and write ``out_dir/model.safetensors`` (EMA weights),
+    ``out_dir/train_state.pt`` (for ``resume``) and ``out_dir/metrics.csv``. Returns the checkpoint path."""
+    rank, world = _dist()
+    out_dir = Path(out_dir)
+    if rank == 0:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    dev = torch.device(device)
+    enc = text_encoder or get_text_encoder(cfg.text_encoder, device="cpu")
+    if init_from:
+        model, _, _, enc_name, _ = load_checkpoint(init_from, device="cpu")
+        if enc_name != enc.name:
+            raise ValueError(f"init_from checkpoint uses text encoder {enc_name!r}, training uses {enc.name!r}")
+        model.train()
+    else:
+        mc = model_cfg or MDMConfig()
+        mc.n_feats = data.feats[0].shape[1]
+        mc.text_dim = enc.dim
+        model = MDM(mc)
+    model.to(dev)
+    ema = MDM(model.cfg).to(dev)
+    ema.load_state_dict(model.state_dict())
+    ema.eval().requires_grad_(False)
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    diffusion = GaussianDiffusion(cfg.diffusion_steps)
+    step = 0
+    state_path = out_dir / "train_state.pt"
+    if resume and state_path.exists():
+        st = torch.load(state_path, map_location="cpu", weights_only=True)
+        model.load_state_dict(st["model"])
+        ema.load_state_dict(st["ema"])
+        opt.load_state_dict(st["optim"])
+        step = int(st["step"])
+    net = model
+    if world > 1:
+        net = torch.nn.parallel.DistributedDataParallel(model)
+    fwd_model = torch.compile(net) if cfg.compile else net
+
+    # caption embeddings once
+    all_caps = sorted({c for cs in data.captions for c in cs})
+    emb_table = dict(zip(all_caps, enc.encode(all_caps).float()))
+    mean, std = data.mean.to(dev), data.std.to(dev)
+    local = cfg.batch_size // world
+    if local * world != cfg.batch_size:
+        raise ValueError(f"batch_size {cfg.batch_size} must be divisible by the world size {world}")
+
+    metrics_f = None
+    writer = None
+    if rank == 0:
+        new = not (out_dir / "metrics.csv").exists() or not resume
+        metrics_f = open(out_dir / "metrics.csv", "w" if new else "a", newline="")
+        mw = csv.writer(metrics_f)
+        if new:
+            mw.writerow(["step", "total", "l_simple", "l_acc", "lr", "seconds"])
+        try:
+            from torch.utils.tensorboard import SummaryWriter  # optional
+            writer = SummaryWriter(str(out_dir / "tb"))
+        except Exception:
+            writer = None
+    bar = None
+    if progress and rank == 0:
+        from tqdm.auto import tqdm
+        bar = tqdm(total=cfg.steps, initial=step, desc="train", unit="step")
+    t0 = time.time()
+    amp_dtype = torch.bfloat16 if dev.type == "cpu" else torch.float16
+    scaler = torch.amp.GradScaler(enabled=cfg.amp and dev.type == "cuda")
+    model.train()
+    while step < cfg.steps:
+        gen = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step)
+        idx = torch.randint(0, len(data), (cfg.batch_size,), generator=gen).tolist()
+        x0, mask, caps = data.batch(idx, gen, cfg.max_frames, cfg.min_frames)
+        t = torch.randint(0, diffusion.steps, (cfg.batch_size,), generator=gen)
+        noise = torch.randn(x0.shape, generator=gen)
+        uncond = torch.rand(cfg.batch_size, generator=gen) < model.cfg.cond_drop_prob
+        sl = slice(rank * local, (rank + 1) * local)
+        emb = torch.stack([emb_table[c] for c in caps])
+        x0, mask, t, noise, uncond, emb = (v[sl].to(dev) for v in (x0, mask, t, noise, uncond, emb))
+        # the model's own random condition dropout is replaced by the global draw above
+        saved_p = model.cfg.cond_drop_prob
+        model.cfg.cond_drop_prob = 0.0
+        for g in opt.param_groups:
+            g["lr"] = lr_at(step, cfg)
+        with torch.autocast(dev.type, dtype=amp_dtype, enabled=cfg.amp):
+            losses = diffusion_losses(fwd_model, diffusion, x0, mask, emb, t, noise, uncond, cfg, mean, std)
+        model.cfg.cond_drop_prob = saved_p
+        opt.zero_grad(set_to_none=True)
+        scaler.scale(losses["total"]).backward()
+        scaler.unscale_(opt)
+        if cfg.grad_clip > 0:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+        scaler.step(opt)
+        scaler.update()
+        with torch.no_grad():
+            d = min(cfg.ema_decay, (1 + step) / (10 + step))
+            for pe, pm in zip(ema.parameters(), model.parameters()):
+                pe.mul_(d).add_(pm.detach(), alpha=1 - d)
+        step += 1
+        if rank == 0:
+            vals = {k: float(v.detach()) for k, v in losses.items()}
+            if bar:
+                bar.update(1)
+                bar.set_postfix(loss=f"{vals['total']:.4f}", acc=f"{vals.get('l_acc', 0):.4f}")
+            if step % cfg.log_every == 0 or step == cfg.steps:
+                mw.writerow([step, vals["total"], vals["l_simple"], vals.get("l_acc", ""), lr_at(step, cfg),
+                             round(time.time() - t0, 2)])
+                metrics_f.flush()
+                if writer:
+                    for k, v in vals.items():
+                        writer.add_scalar(k, v, step)
+            if step % cfg.ckpt_every == 0 or step == cfg.steps:
+                _save(out_dir, model, ema, opt, step, data, enc, cfg, meta)
+    if bar:
+        bar.close()
+    if metrics_f:
+        metrics_f.close()
+    if world > 1:
+        import torch.distributed as dist
+        dist.barrier()
+    return out_dir / "model.safetensors"
+
+
+def _save(out_dir: Path, model, ema, opt, step, data, enc, cfg, meta):
+    m = dict(meta or {})
+    m.update({"step": step, "train_config": asdict(cfg)})
+    save_checkpoint(out_dir / "model.safetensors", ema, data.mean, data.std, enc.name, m)
+    tmp = out_dir / "train_state.pt.tmp"
+    torch.save({"model": model.state_dict(), "ema": ema.state_dict(), "optim": opt.state_dict(),
+                "step": torch.tensor(step)}, tmp)
+    tmp.replace(out_dir / "train_state.pt")
+
+
+@torch.no_grad()
+def sample(model: MDM, mean, std, text_encoder, prompts: List[str], lengths: List[int], *,
+           steps: int = 50, guidance: float = 2.5, seed: int = 0, sampler: str = "ddim",
+           progress: bool = False, device=None):
+    """Generate motions: returns raw (de-normalised) features ``[B, T_max, F]`` and mask ``[B, T_max]``."""
+    device = device or next(model.parameters()).device
+    B, T = len(prompts), max(lengths)
+    mask = (torch.arange(T)[None] < torch.tensor(lengths)[:, None]).to(device)
+    emb = text_encoder.encode(list(prompts)).to(device)
+    diffusion = GaussianDiffusion(1000)
+    gen = torch.Generator(device="cpu").manual_seed(seed)
+    fn = lambda x, t: model.guided(x, t, emb, mask, guidance)  # noqa: E731
+    shape = (B, T, model.cfg.n_feats)
+    if sampler == "ddpm":
+        x = diffusion.ddpm_sample(fn, shape, mask=mask, generator=gen, progress=progress)
+    else:
+        x = diffusion.ddim_sample(fn, shape, steps=steps, mask=mask, generator=gen, progress=progress)
+    return x * std.to(x) + mean.to(x), mask
