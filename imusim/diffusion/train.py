@@ -110,14 +110,26 @@ def lr_at(step: int, cfg: TrainConfig) -> float:
     return cfg.lr
 
 
+def _counts(mask: torch.Tensor, F: int):
+    """(valid frames·F, valid second-difference terms·F) of a batch mask ``[B, T]``."""
+    terms = (mask[:, :-2] & mask[:, 1:-1] & mask[:, 2:]).sum()
+    return float(mask.sum()) * F, float(terms) * F
+
+
 def diffusion_losses(model, diffusion: GaussianDiffusion, x0, mask, emb, t, noise, uncond, cfg: TrainConfig,
-                     mean=None, std=None) -> Dict[str, torch.Tensor]:
-    """All loss terms of one batch; ``total`` is the weighted sum."""
+                     mean=None, std=None, counts=None, scale: float = 1.0) -> Dict[str, torch.Tensor]:
+    """All loss terms of one batch; ``total`` is the weighted sum.
+
+    ``counts`` = (frames·F, terms·F) of the GLOBAL batch (``_counts``) and ``scale`` = world size, so
+    that the DDP average of the per-rank losses equals the single-process mean exactly. Defaults:
+    this batch's own counts, scale 1.
+    """
     xt = diffusion.q_sample(x0, t, noise)
     pred = model(xt, t, emb, mask, uncond=uncond)
     m = mask[..., None].to(pred.dtype)
     F = x0.shape[-1]
-    l_simple = ((pred - x0) ** 2 * m).sum() / (m.sum() * F).clamp_min(1)
+    n_frames, n_terms = counts if counts is not None else _counts(mask, F)
+    l_simple = ((pred - x0) ** 2 * m).sum() * (scale / max(n_frames, 1.0))
     out = {"l_simple": l_simple}
     total = l_simple
     need_pos = cfg.lambda_pos > 0 or cfg.lambda_vel > 0 or cfg.acc_on == "positions"
@@ -128,9 +140,9 @@ def diffusion_losses(model, diffusion: GaussianDiffusion, x0, mask, emb, t, nois
     # L_acc is always computed (logged); it only enters the total when lambda_acc > 0
     with torch.enable_grad() if cfg.lambda_acc > 0 else torch.no_grad():
         if cfg.acc_on == "features":
-            l_acc = acc_loss(pred, x0, mask)
+            l_acc = acc_loss(pred, x0, mask, reduction="sum") * (scale / max(n_terms, 1.0))
         elif cfg.acc_on == "positions":
-            l_acc = acc_loss(pj, tj, mask, dt=1.0 / cfg.fps)
+            l_acc = acc_loss(pj, tj, mask, dt=1.0 / cfg.fps, reduction="sum") * (scale * F / 66 / max(n_terms, 1.0))
         else:
             raise ValueError(f"acc_on must be 'features' or 'positions', got {cfg.acc_on!r}")
     out["l_acc"] = l_acc
@@ -225,6 +237,7 @@ def train(data: MotionTextData, out_dir, cfg: TrainConfig, model_cfg: Optional[M
         t = torch.randint(0, diffusion.steps, (cfg.batch_size,), generator=gen)
         noise = torch.randn(x0.shape, generator=gen)
         uncond = torch.rand(cfg.batch_size, generator=gen) < model.cfg.cond_drop_prob
+        counts = _counts(mask, x0.shape[-1])  # global normalisers (see diffusion_losses)
         sl = slice(rank * local, (rank + 1) * local)
         emb = torch.stack([emb_table[c] for c in caps])
         x0, mask, t, noise, uncond, emb = (v[sl].to(dev) for v in (x0, mask, t, noise, uncond, emb))
@@ -234,7 +247,8 @@ def train(data: MotionTextData, out_dir, cfg: TrainConfig, model_cfg: Optional[M
         for g in opt.param_groups:
             g["lr"] = lr_at(step, cfg)
         with torch.autocast(dev.type, dtype=amp_dtype, enabled=cfg.amp):
-            losses = diffusion_losses(fwd_model, diffusion, x0, mask, emb, t, noise, uncond, cfg, mean, std)
+            losses = diffusion_losses(fwd_model, diffusion, x0, mask, emb, t, noise, uncond, cfg, mean, std,
+                                      counts, float(world))
         model.cfg.cond_drop_prob = saved_p
         opt.zero_grad(set_to_none=True)
         scaler.scale(losses["total"]).backward()
@@ -248,6 +262,12 @@ def train(data: MotionTextData, out_dir, cfg: TrainConfig, model_cfg: Optional[M
             for pe, pm in zip(ema.parameters(), model.parameters()):
                 pe.mul_(d).add_(pm.detach(), alpha=1 - d)
         step += 1
+        if world > 1:  # log the global values: mean over ranks of the (world-scaled) local shares
+            import torch.distributed as dist
+            keys = sorted(losses)
+            buf = torch.stack([losses[k].detach().float() for k in keys]).to(dev)
+            dist.all_reduce(buf)
+            losses = {k: v / world for k, v in zip(keys, buf)}
         if rank == 0:
             vals = {k: float(v.detach()) for k, v in losses.items()}
             if bar:
