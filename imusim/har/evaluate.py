@@ -1,0 +1,233 @@
+"""Train-on-synthetic, test-on-real HAR evaluation (the paper's protocol) and its report.
+
+``evaluate(real, synthetic={name: IMUSet}, ...)``:
+1. Labels: an optional map real label → synthetic activity; real classes with no synthetic windows in
+   a set are reported (``missing_classes``) and left out of that set's scores, never silently.
+2. Every synthetic set is harmonised to the real one (rate, window length, units, channels, gravity).
+3. For each set × classifier × repeat (seed): train only on the synthetic windows, test on all real
+   windows of the covered classes → macro-F1, accuracy, per-class F1, confusion matrix.
+4. Upper bound: real → real stratified 5-fold cross-validation, same classifiers and seeds.
+5. Synthetic–real distances per class: MMD (RBF), per-channel Wasserstein, and the distance between
+   class centroids in the embedding of a CNN trained on the real data.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence
+
+import numpy as np
+
+from .metrics import channel_wasserstein, classification_metrics, mmd_rbf
+from .models import make_classifier
+from .real import IMUSet, harmonise
+
+
+def map_labels(s: IMUSet, label_map: Optional[Dict[str, str]]) -> IMUSet:
+    """Rename synthetic labels into the real label space (inverse of real→synthetic ``label_map``);
+    synthetic labels without a real counterpart are dropped (and reported by the caller)."""
+    from dataclasses import replace
+
+    if not label_map:
+        return s
+    inv: Dict[str, str] = {}
+    for real, syn in label_map.items():
+        for x in ([syn] if isinstance(syn, str) else list(syn)):
+            inv[x] = real
+    keep = np.array([v in inv for v in s.y])
+    return replace(s, X=s.X[keep], y=np.array([inv[v] for v in s.y[keep]]))
+
+
+def evaluate(real: IMUSet, synthetic: Dict[str, IMUSet], *, classifiers: Sequence[str] = ("cnn", "rf"),
+             repeats: int = 3, label_map: Optional[Dict[str, str]] = None, cnn_epochs: int = 40,
+             progress: bool = True) -> Dict:
+    from sklearn.model_selection import StratifiedKFold
+
+    real = real.to_si()
+    classes_all = real.classes
+    results, distances, missing, prepared = [], {}, {}, {}
+    for name, syn in synthetic.items():
+        s = harmonise(map_labels(syn, label_map), real)
+        covered = [c for c in classes_all if c in set(s.y.tolist())]
+        missing[name] = [c for c in classes_all if c not in covered]
+        prepared[name] = (s, covered)
+    jobs = [(n, c, r) for n in synthetic for c in classifiers for r in range(repeats)]
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+        bar = tqdm(total=len(jobs) + len(classifiers) * repeats, desc="HAR", unit="fit")
+    kw = lambda c: {"epochs": cnn_epochs} if c == "cnn" else {}  # noqa: E731
+    for name, clf, rep in jobs:
+        s, covered = prepared[name]
+        if len(covered) < 2:
+            if bar:
+                bar.update(1)
+            continue
+        ys = np.array([covered.index(v) for v in s.y])
+        rmask = np.isin(real.y, covered)
+        yr = np.array([covered.index(v) for v in real.y[rmask]])
+        model = make_classifier(clf, seed=rep, **kw(clf)).fit(s.X, ys, len(covered))
+        m = classification_metrics(yr, model.predict(real.X[rmask]), covered)
+        results.append({"synthetic": name, "classifier": clf, "seed": rep, "classes": covered, **m})
+        if bar:
+            bar.update(1)
+    # upper bound: real -> real CV
+    yr_all = np.array([classes_all.index(v) for v in real.y])
+    for clf in classifiers:
+        for rep in range(repeats):
+            pred = np.zeros_like(yr_all)
+            n_splits = min(5, np.bincount(yr_all).min())
+            for tr, te in StratifiedKFold(n_splits, shuffle=True, random_state=rep).split(real.X, yr_all):
+                model = make_classifier(clf, seed=rep, **kw(clf)).fit(real.X[tr], yr_all[tr], len(classes_all))
+                pred[te] = model.predict(real.X[te])
+            m = classification_metrics(yr_all, pred, classes_all)
+            results.append({"synthetic": "real (5-fold CV)", "classifier": clf, "seed": rep,
+                            "classes": classes_all, **m})
+            if bar:
+                bar.update(1)
+    if bar:
+        bar.close()
+    # distances: embedding of a CNN trained on all real windows
+    ref = make_classifier("cnn", seed=0, epochs=cnn_epochs).fit(real.X, yr_all, len(classes_all))
+    er = ref.embed(real.X)
+    for name, (s, covered) in prepared.items():
+        es = ref.embed(s.X) if len(s.X) else np.zeros((0, er.shape[1]))
+        d = {}
+        for c in covered:
+            a, b = s.X[s.y == c], real.X[real.y == c]
+            d[c] = {"mmd": mmd_rbf(a, b), "wasserstein": channel_wasserstein(a, b, real.channels),
+                    "embedding_centroid_distance": float(np.linalg.norm(es[s.y == c].mean(0) - er[real.y == c].mean(0)))}
+        distances[name] = d
+    return {"real": real.name, "classes": classes_all, "missing_classes": missing, "results": results,
+            "summary": summarise(results), "distances": distances,
+            "_embeddings": {"real": (er, real.y), **{n: (ref.embed(p[0].X), p[0].y) for n, p in prepared.items()}},
+            "_prepared": prepared, "_real": real}
+
+
+def summarise(results: List[Dict]) -> List[Dict]:
+    """Mean ± std over seeds for each (synthetic set, classifier)."""
+    out = {}
+    for r in results:
+        out.setdefault((r["synthetic"], r["classifier"]), []).append(r)
+    rows = []
+    for (syn, clf), rs in out.items():
+        f1 = np.array([r["macro_f1"] for r in rs])
+        acc = np.array([r["accuracy"] for r in rs])
+        rows.append({"synthetic": syn, "classifier": clf, "macro_f1": float(f1.mean()), "macro_f1_std": float(f1.std()),
+                     "accuracy": float(acc.mean()), "accuracy_std": float(acc.std()), "repeats": len(rs),
+                     "per_class_f1": {c: float(np.mean([r["per_class_f1"][c] for r in rs])) for c in rs[0]["per_class_f1"]}})
+    return rows
+
+
+def write_report(ev: Dict, out_dir, json_path=None) -> Path:
+    """``report.md`` + PNGs (t-SNE, confusion matrices, per-class F1, example signals) + JSON."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    real, classes = ev["_real"], ev["classes"]
+    # t-SNE of embeddings, synthetic vs real by class
+    from sklearn.manifold import TSNE
+
+    embs = ev["_embeddings"]
+    names = list(embs)
+    Z = np.concatenate([embs[n][0] for n in names])
+    src = np.concatenate([[n] * len(embs[n][0]) for n in names])
+    lab = np.concatenate([embs[n][1] for n in names])
+    if len(Z) > 5:
+        Y = TSNE(2, perplexity=min(30, max(5, len(Z) // 10)), random_state=0, init="pca").fit_transform(Z)
+        fig, ax = plt.subplots(figsize=(7, 6))
+        markers = ["o", "^", "s", "D", "v", "P", "X"]
+        colors = plt.cm.tab10.colors
+        for i, n in enumerate(names):
+            for j, c in enumerate(classes):
+                k = (src == n) & (lab == c)
+                if k.any():
+                    ax.scatter(*Y[k].T, s=18 if n == "real" else 8, marker=markers[i % len(markers)],
+                               color=colors[j % 10], alpha=0.9 if n == "real" else 0.4,
+                               label=f"{n}: {c}", edgecolors="k" if n == "real" else "none", linewidths=0.3)
+        ax.set_title("t-SNE of CNN embeddings (trained on real): synthetic vs real")
+        ax.legend(fontsize=6, ncol=2, loc="best")
+        fig.tight_layout()
+        fig.savefig(out / "tsne.png", dpi=130)
+        plt.close(fig)
+    # confusion matrices (first seed, cnn if present)
+    first = {}
+    for r in ev["results"]:
+        first.setdefault((r["synthetic"], r["classifier"]), r)
+    keys = sorted(first)
+    if keys:
+        fig, axes = plt.subplots(1, len(keys), figsize=(3.2 * len(keys), 3.2), squeeze=False)
+        for ax, k in zip(axes[0], keys):
+            r = first[k]
+            cm = np.array(r["confusion"])
+            ax.imshow(cm, cmap="Blues")
+            ax.set_xticks(range(len(r["classes"])), r["classes"], rotation=60, fontsize=6)
+            ax.set_yticks(range(len(r["classes"])), r["classes"], fontsize=6)
+            for (i, j), v in np.ndenumerate(cm):
+                ax.text(j, i, str(v), ha="center", va="center", fontsize=6)
+            ax.set_title(f"{k[0]}\n{k[1]} (seed 0)", fontsize=7)
+            ax.set_xlabel("predicted", fontsize=6)
+        fig.tight_layout()
+        fig.savefig(out / "confusion.png", dpi=130)
+        plt.close(fig)
+    # per-class F1 bars
+    summ = ev["summary"]
+    fig, ax = plt.subplots(figsize=(8, 3.5))
+    w = 0.8 / max(len(summ), 1)
+    for i, s in enumerate(summ):
+        xs = [classes.index(c) + i * w for c in s["per_class_f1"]]
+        ax.bar(xs, list(s["per_class_f1"].values()), w, label=f"{s['synthetic']} / {s['classifier']}")
+    ax.set_xticks(np.arange(len(classes)) + 0.4 - w / 2, classes)
+    ax.set_ylabel("F1 on real")
+    ax.legend(fontsize=6)
+    fig.tight_layout()
+    fig.savefig(out / "per_class_f1.png", dpi=130)
+    plt.close(fig)
+    # example signals
+    prepared = ev["_prepared"]
+    fig, axes = plt.subplots(len(classes), 2, figsize=(9, 1.8 * len(classes)), squeeze=False)
+    t = np.arange(real.X.shape[1]) / real.rate
+    for i, c in enumerate(classes):
+        for j, (kind, sl) in enumerate((("acc", slice(0, 3)), ("gyro", slice(3, 6)))):
+            ax = axes[i, j]
+            xr = real.X[real.y == c]
+            if len(xr):
+                ax.plot(t, np.linalg.norm(xr[0][:, sl], axis=-1), "k", lw=1.2, label="real")
+            for n, (s, _) in prepared.items():
+                xs = s.X[s.y == c]
+                if len(xs):
+                    ax.plot(t, np.linalg.norm(xs[0][:, sl], axis=-1), lw=0.8, label=n)
+            ax.set_title(f"{c}: |{kind}| ({'m/s²' if kind == 'acc' else 'rad/s'})", fontsize=7)
+            ax.tick_params(labelsize=6)
+            if i == 0 and j == 0:
+                ax.legend(fontsize=6)
+    fig.tight_layout()
+    fig.savefig(out / "examples.png", dpi=130)
+    plt.close(fig)
+    public = {k: v for k, v in ev.items() if not k.startswith("_")}
+    lines = [f"# HAR evaluation: train on synthetic, test on real ({ev['real']})", "",
+             f"Real classes: {', '.join(classes)}", ""]
+    for n, miss in ev["missing_classes"].items():
+        if miss:
+            lines.append(f"- **{n}** has no synthetic windows for: {', '.join(miss)} (left out of its scores)")
+    lines += ["", "| synthetic | classifier | macro-F1 | accuracy | repeats |", "|---|---|---|---|---|"]
+    for s in summ:
+        lines.append(f"| {s['synthetic']} | {s['classifier']} | {s['macro_f1']:.3f} ± {s['macro_f1_std']:.3f} | "
+                     f"{s['accuracy']:.3f} ± {s['accuracy_std']:.3f} | {s['repeats']} |")
+    lines += ["", "## Synthetic–real distances per class", "",
+              "| synthetic | class | MMD² (RBF) | mean channel W1 | embedding centroid dist. |", "|---|---|---|---|---|"]
+    for n, d in ev["distances"].items():
+        for c, v in d.items():
+            lines.append(f"| {n} | {c} | {v['mmd']:.4f} | {np.mean(list(v['wasserstein'].values())):.3f} | "
+                         f"{v['embedding_centroid_distance']:.3f} |")
+    lines += ["", "![t-SNE](tsne.png)", "", "![confusion](confusion.png)", "", "![per-class F1](per_class_f1.png)", "",
+              "![examples](examples.png)", ""]
+    (out / "report.md").write_text("\n".join(lines))
+    jp = Path(json_path) if json_path else out / "results.json"
+    jp.write_text(json.dumps(public, indent=1, default=float))
+    return out / "report.md"

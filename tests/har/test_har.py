@@ -1,0 +1,108 @@
+import json
+
+import numpy as np
+import pytest
+
+from imusim.har.metrics import channel_wasserstein, mmd_rbf
+from imusim.har.models import random_rotations, window_features
+from imusim.har.real import G, IMUSet, harmonise, load_basicmotions, load_csv, load_npz, remove_gravity, resample
+
+
+def test_basicmotions_loaded():
+    r = load_basicmotions()
+    assert r.X.shape == (80, 100, 6) and r.rate == 10.0
+    assert r.classes == ["badminton", "running", "standing", "walking"]
+    # declared gravity-removed: at rest the accelerometer reads ~0, not 9.81
+    still = np.linalg.norm(r.X[r.y == "standing"][..., :3], axis=-1).mean()
+    assert still < 2.0
+
+
+def test_generic_npz_units_and_errors(tmp_path):
+    X = np.zeros((4, 20, 6), np.float32)
+    X[..., 1] = 1.0  # 1 g up
+    X[..., 3] = 90.0  # deg/s
+    f = tmp_path / "r.npz"
+    np.savez(f, X=X, y=np.array(["a", "b", "a", "b"]), rate=25.0,
+             channels=np.array(["acc_x", "acc_y", "acc_z", "gyro_x", "gyro_y", "gyro_z"]), placement="wrist_r",
+             acc_unit="g", gyro_unit="deg/s")
+    s = load_npz(f).to_si()
+    assert np.allclose(s.X[..., 1], G) and np.allclose(s.X[..., 3], np.pi / 2)
+    np.savez(tmp_path / "bad.npz", X=X, y=np.array(["a"] * 4))
+    with pytest.raises(ValueError, match="missing field"):
+        load_npz(tmp_path / "bad.npz")
+    with pytest.raises(ValueError, match="acc_unit"):
+        IMUSet(X, ["a"] * 4, 25.0, ["acc_x", "acc_y", "acc_z", "gyro_x", "gyro_y", "gyro_z"], acc_unit="mg")
+
+
+def test_csv_yaml_adapter(tmp_path):
+    rows = ["sess,activity,ax,ay,az"] + [f"1,walk,{i},0,1" for i in range(10)] + [f"2,run,{i},0,1" for i in range(10)]
+    (tmp_path / "rec.csv").write_text("\n".join(rows))
+    (tmp_path / "rec.yaml").write_text("csv: rec.csv\nrate: 5\nwindow: 1.0\nlabel_column: activity\n"
+                                       "recording_column: sess\nchannels: {acc_x: ax, acc_y: ay, acc_z: az}\n"
+                                       "placement: wrist_r\nacc_unit: g\n")
+    s = load_csv(tmp_path / "rec.yaml")
+    assert s.X.shape == (4, 5, 3) and s.y.tolist() == ["walk", "walk", "run", "run"]
+    assert s.X[1, 0, 0] == 5.0
+
+
+def test_resample_and_gravity_removal():
+    t = np.arange(0, 4, 1 / 50)
+    X = np.stack([np.sin(2 * np.pi * 1.0 * t), np.full_like(t, G), np.zeros_like(t)], -1)[None].astype(np.float32)
+    Y = resample(X, 50, 10, 40)
+    assert Y.shape == (1, 40, 3)
+    np.testing.assert_allclose(Y[0, 5:35, 0], np.sin(2 * np.pi * t[::5][5:35]), atol=0.05)
+    L = remove_gravity(X, ["acc_x", "acc_y", "acc_z"], 50)
+    assert abs(L[0, 50:150, 1].mean()) < 0.05  # the constant +g is gone
+    assert np.abs(L[0, 50:150, 0] - X[0, 50:150, 0]).max() < 0.25  # 1 Hz motion kept
+
+
+def test_harmonise_synthetic_to_real():
+    real = load_basicmotions()
+    syn = IMUSet(np.random.default_rng(0).normal(size=(6, 128, 6)).astype(np.float32), ["walking"] * 6, 50.0,
+                 ["gyro_x", "gyro_y", "gyro_z", "acc_x", "acc_y", "acc_z"], gyro_unit="deg/s", name="syn")
+    syn.X[..., 4] += G  # specific force at rest
+    h = harmonise(syn, real)
+    assert h.X.shape == (6, 100, 6) and h.rate == 10.0 and h.channels == real.channels
+    assert h.gravity == "removed" and abs(h.X[..., 1].mean()) < 0.5
+
+
+def test_mmd_and_wasserstein_separate_distributions():
+    rng = np.random.default_rng(0)
+    a, b, c = rng.normal(size=(200, 5)), rng.normal(size=(200, 5)), rng.normal(1.0, size=(200, 5))
+    assert abs(mmd_rbf(a, b)) < 0.02 and mmd_rbf(a, c) > 0.1
+    w = channel_wasserstein(a[:, None], c[:, None], ["acc_x", "acc_y", "acc_z", "gyro_x", "gyro_y"])
+    assert all(0.7 < v < 1.3 for v in w.values())
+
+
+def test_rotation_augmentation_is_rotation():
+    import torch
+
+    R = random_rotations(16, torch.Generator().manual_seed(0))
+    torch.testing.assert_close(R @ R.transpose(1, 2), torch.eye(3).expand(16, 3, 3), atol=1e-5, rtol=0)
+    assert torch.allclose(torch.linalg.det(R), torch.ones(16), atol=1e-5)
+    assert window_features(np.zeros((2, 30, 6))).shape[0] == 2
+
+
+@pytest.mark.slow
+def test_evaluate_protocol_and_report(tmp_path):
+    from imusim.har import evaluate, write_report
+
+    real = load_basicmotions()
+    rng = np.random.default_rng(0)
+    keep = real.y != "badminton"  # synthetic set without badminton -> reported missing
+    syn = IMUSet(real.X[keep] + rng.normal(0, 0.3, real.X[keep].shape).astype(np.float32),
+                 np.char.add("syn_", real.y[keep]), 10.0, real.channels, gravity="removed", name="noisy")
+    label_map = {"walking": "syn_walking", "running": "syn_running", "standing": "syn_standing",
+                 "badminton": "syn_badminton"}
+    ev = evaluate(real, {"noisy": syn}, classifiers=("rf", "cnn"), repeats=1, label_map=label_map, cnn_epochs=20,
+                  progress=False)
+    assert ev["missing_classes"]["noisy"] == ["badminton"]
+    res = [r for r in ev["results"] if r["synthetic"] == "noisy"]
+    assert {r["classifier"] for r in res} == {"rf", "cnn"}
+    assert all(r["macro_f1"] > 0.8 for r in res)  # noisy copies of the real data transfer well
+    rep = write_report(ev, tmp_path / "rep", tmp_path / "out.json")
+    js = json.loads((tmp_path / "out.json").read_text())
+    assert {"synthetic", "classifier", "macro_f1", "accuracy"} <= set(js["results"][0])
+    for png in ("tsne.png", "confusion.png", "per_class_f1.png", "examples.png"):
+        assert (tmp_path / "rep" / png).stat().st_size > 1000
+    assert "no synthetic windows for: badminton" in rep.read_text()
