@@ -1,0 +1,99 @@
+"""Inverse kinematics from joint positions: local rotations whose FK reproduces the bone directions.
+
+Given positions ``[..., T, J, 3]`` of a skeleton whose rest pose has identity local rotations and rest
+offsets ``skeleton.offsets`` (so rest global frames are the world frame), solve top-down:
+
+* a joint with ≥ 2 children (pelvis, spine3 of SMPL22): its global rotation is the Wahba/Kabsch
+  solution that best maps the children's rest offsets onto the observed child directions (twist fully
+  determined);
+* a joint with 1 child: the minimal (swing-only) rotation that turns the direction its child would
+  have under the parent's global rotation into the observed one — no twist is invented, as in
+  HumanML3D's ``inverse_kinematics_np``;
+* a leaf (wrists, feet, head of SMPL22): local rotation identity (it follows its parent).
+
+Bone lengths are not changed by IK: positions rebuilt by FK from the result have the skeleton's bone
+lengths and the observed bone directions. Twist about a single-child bone (e.g. forearm pronation) is
+not observable from positions and is therefore 0 relative to the parent.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from .skeleton import Skeleton
+
+
+def _normalize(v, eps=1e-9):
+    return v / v.norm(dim=-1, keepdim=True).clamp_min(eps)
+
+
+def rotation_between(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Minimal rotation ``[..., 3, 3]`` taking direction ``a`` to direction ``b`` (``[..., 3]``); stable for
+    opposite vectors (180° about an axis perpendicular to ``a``)."""
+    a, b = _normalize(a), _normalize(b)
+    v = torch.cross(a, b, dim=-1)
+    c = (a * b).sum(-1, keepdim=True)
+    # opposite case: pick any axis perpendicular to a
+    ref = torch.where(a[..., :1].abs() < 0.9, torch.tensor([1.0, 0, 0], dtype=a.dtype, device=a.device),
+                      torch.tensor([0, 1.0, 0], dtype=a.dtype, device=a.device))
+    perp = _normalize(torch.cross(a, ref, dim=-1))
+    opposite = (c < -1 + 1e-7)
+    K = torch.zeros(*a.shape[:-1], 3, 3, dtype=a.dtype, device=a.device)
+    K[..., 0, 1], K[..., 0, 2], K[..., 1, 2] = -v[..., 2], v[..., 1], -v[..., 0]
+    K = K - K.transpose(-1, -2)
+    eye = torch.eye(3, dtype=a.dtype, device=a.device).expand_as(K)
+    R = eye + K + (K @ K) / (1 + c).clamp_min(1e-7)[..., None]
+    R_opp = 2 * perp[..., :, None] * perp[..., None, :] - eye
+    return torch.where(opposite[..., None], R_opp, R)
+
+
+def kabsch(src: torch.Tensor, dst: torch.Tensor) -> torch.Tensor:
+    """Rotation ``[..., 3, 3]`` minimising Σ|R src_i − dst_i|² for point sets ``[..., N, 3]`` (no centring)."""
+    H = src.transpose(-1, -2) @ dst  # [..., 3, 3] = Σ src_i dst_iᵀ
+    U, _, Vh = torch.linalg.svd(H)
+    d = torch.sign(torch.linalg.det(Vh.transpose(-1, -2) @ U.transpose(-1, -2)))
+    D = torch.diag_embed(torch.stack([torch.ones_like(d), torch.ones_like(d), d], -1))
+    return Vh.transpose(-1, -2) @ D @ U.transpose(-1, -2)
+
+
+def positions_to_rotations(positions: torch.Tensor, skeleton: Skeleton):
+    """Local rotations ``[..., T, J, 3, 3]`` and root positions ``[..., T, 3]`` from joint positions
+    ``[..., T, J, 3]`` (m). See the module docstring for the twist convention."""
+    J = skeleton.num_joints
+    if positions.shape[-2:] != (J, 3):
+        raise ValueError(f"positions_to_rotations: positions must be [..., T, {J}, 3] for skeleton "
+                         f"{skeleton.name!r}, got {list(positions.shape)}")
+    P = positions
+    off = skeleton.offsets.to(P.dtype).to(P.device)
+    lead = P.shape[:-2]
+    eye = torch.eye(3, dtype=P.dtype, device=P.device).expand(*lead, 3, 3)
+    G = [None] * J
+    local = [None] * J
+    children = [skeleton.children(j) for j in range(J)]
+    for j in range(J):
+        p = skeleton.parents[j]
+        Gp = eye if p < 0 else G[p]
+        ch = children[j]
+        if len(ch) >= 2:
+            src = off[ch].expand(*lead, len(ch), 3)
+            dst = P[..., ch, :] - P[..., j:j + 1, :]
+            G[j] = kabsch(src, dst)
+        elif len(ch) == 1:
+            c = ch[0]
+            pred = (Gp @ off[c].view(3, 1)).squeeze(-1).expand(*lead, 3)
+            G[j] = rotation_between(pred, P[..., c, :] - P[..., j, :]) @ Gp
+        else:
+            G[j] = Gp
+        local[j] = Gp.transpose(-1, -2) @ G[j]
+    return torch.stack(local, dim=-3), P[..., 0, :]
+
+
+def rescale_positions(positions: torch.Tensor, skeleton: Skeleton) -> torch.Tensor:
+    """Same bone directions, ``skeleton``'s bone lengths (top-down from the root)."""
+    L = skeleton.bone_lengths().to(positions.dtype).to(positions.device)
+    out = [positions[..., 0, :]]
+    for j in range(1, skeleton.num_joints):
+        p = skeleton.parents[j]
+        d = _normalize(positions[..., j, :] - positions[..., p, :])
+        out.append(out[p] + L[j] * d)
+    return torch.stack(out, dim=-2)
