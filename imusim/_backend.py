@@ -85,7 +85,13 @@ def resolve(backend: Optional[str], device: "str | torch.device", op: str = "op"
     """Pick the backend for one call of ``op`` on ``device``.
 
     Raises ValueError naming the argument when the name is unknown or not available here.
+    Under ``torch.compile`` the choice is evaluated once at trace time (a constant of the graph).
     """
+    return _resolve(backend, str(torch.device(device)), op, tuple(supported))
+
+
+@torch.compiler.assume_constant_result
+def _resolve(backend: Optional[str], device: str, op: str, supported: tuple) -> str:
     source = "backend"
     if backend is None:
         env = os.environ.get("IMUSIM_BACKEND")
