@@ -23,6 +23,13 @@ void acc_loss_backward_cpu(View3<const scalar_t> pred, View3<const scalar_t> tar
                            const double* coef /* [B] */, View3<scalar_t> grad_pred,
                            View3<scalar_t> grad_target /* data may be null */);
 
+// Forward and backward in one pass (for eager autograd, where coef is known before the backward):
+// out[b] = Σ w r² as in the forward, and grad = coef[b] (R[t-1] - 2 R[t] + R[t+1]) as in the backward.
+template <typename scalar_t>
+void acc_loss_fused_cpu(View3<const scalar_t> pred, View3<const scalar_t> target, const uint8_t* mask,
+                        const double* coef, double* out /* [B] */, View3<scalar_t> grad_pred,
+                        View3<scalar_t> grad_target /* data may be null */);
+
 // CUDA versions: same contract, launched on `stream` (cudaStream_t as void*). `out` must be zeroed
 // device memory. dtype codes: 0 float32, 1 float64, 2 float16, 3 bfloat16 (accumulate in float32/64).
 void acc_loss_forward_cuda(int dtype, View3<const void> pred, View3<const void> target, const uint8_t* mask,

@@ -1,12 +1,15 @@
 // CPU (OpenMP) kernels for the fused acceleration loss. See acc_loss.h for the contract.
 //
-// Two loop orders, chosen from the strides:
-//  * row path    (feature stride <= time stride, e.g. [B, T, J, 3]): per sample, walk t and keep
-//    rolling rows of the weighted residual R in thread-local buffers; the inner loop over f is
-//    unit-stride when sf == 1 and vectorises.
-//  * column path (time stride < feature stride, e.g. MDM's [B, F, 1, T]): per (sample, feature)
-//    column, walk t with rolling scalars; unit-stride in t.
-// Each input element is read from memory once per pass (neighbouring rows come from cache).
+// One routine does all three passes (forward sums, backward gradients, or both fused in one pass):
+//  * row path    (feature stride <= time stride, e.g. [B, T, J, 3]): work items are (sample, chunk of
+//    frames); each walks t keeping rolling rows of e = pred - target and of the weighted residual
+//    R = w r in thread-local ring buffers. Inner loops over f are unit-stride when sf == 1 and vectorise.
+//    Small batches are split into frame chunks (with a 2-frame halo) so every thread has work.
+//  * column path (time stride < feature stride, e.g. MDM's [B, F, 1, T]): work items are
+//    (sample, feature) columns; a column's e and R are staged in thread-local buffers of length T so
+//    that all loops over t are branch-free and vectorise.
+// Every input element is read from memory once per pass (neighbouring rows come from cache); per-item
+// partial sums are combined per sample in a fixed order (deterministic, no atomics).
 #include "acc_loss/acc_loss.h"
 
 #include <algorithm>
@@ -20,6 +23,14 @@
 namespace imusim {
 namespace {
 
+inline int max_threads() {
+#ifdef IMUSIM_OPENMP
+  return omp_get_max_threads();
+#else
+  return 1;
+#endif
+}
+
 inline bool term_valid(const uint8_t* m, int64_t t) {  // m points at the sample's mask row
   return m == nullptr || (m[t - 1] && m[t] && m[t + 1]);
 }
@@ -29,193 +40,221 @@ inline bool use_column_path(const View3<S>& v) {
   return v.F > 1 && std::llabs(v.st) < std::llabs(v.sf);
 }
 
-// r row at term t (1..T-2) into `out` (length F), unweighted.
-template <typename scalar_t, typename acc_t, bool UNIT>
-inline void residual_row(const View3<const scalar_t>& p, const View3<const scalar_t>& q, int64_t b, int64_t t,
-                         acc_t* out) {
-  const scalar_t* p0 = p.data + p.off(b, t - 1, 0);
-  const scalar_t* p1 = p.data + p.off(b, t, 0);
-  const scalar_t* p2 = p.data + p.off(b, t + 1, 0);
-  const scalar_t* q0 = q.data + q.off(b, t - 1, 0);
-  const scalar_t* q1 = q.data + q.off(b, t, 0);
-  const scalar_t* q2 = q.data + q.off(b, t + 1, 0);
+// e row at frame t: dst[f] = pred[b,t,f] - target[b,t,f]
+template <typename S, bool UNIT>
+inline void e_row(const View3<const S>& p, const View3<const S>& q, int64_t b, int64_t t, S* __restrict dst) {
+  const S* __restrict pp = p.data + p.off(b, t, 0);
+  const S* __restrict qq = q.data + q.off(b, t, 0);
   const int64_t F = p.F;
   if (UNIT) {
 #pragma omp simd
-    for (int64_t f = 0; f < F; ++f) {
-      out[f] = (acc_t(p2[f]) - acc_t(q2[f])) - acc_t(2) * (acc_t(p1[f]) - acc_t(q1[f])) +
-               (acc_t(p0[f]) - acc_t(q0[f]));
-    }
+    for (int64_t f = 0; f < F; ++f) dst[f] = pp[f] - qq[f];
   } else {
     const int64_t sp = p.sf, sq = q.sf;
-    for (int64_t f = 0; f < F; ++f) {
-      out[f] = (acc_t(p2[f * sp]) - acc_t(q2[f * sq])) - acc_t(2) * (acc_t(p1[f * sp]) - acc_t(q1[f * sq])) +
-               (acc_t(p0[f * sp]) - acc_t(q0[f * sq]));
-    }
+    for (int64_t f = 0; f < F; ++f) dst[f] = pp[f * sp] - qq[f * sq];
   }
 }
 
-template <typename scalar_t>
-void forward_rows(const View3<const scalar_t>& p, const View3<const scalar_t>& q, const uint8_t* mask, double* out) {
-  using acc_t = scalar_t;  // float rows summed in float, then into double per sample
-  const int64_t B = p.B, T = p.T_, F = p.F;
-  const bool unit = p.sf == 1 && q.sf == 1;
-#pragma omp parallel
-  {
-    std::vector<acc_t> r(F);
-#pragma omp for schedule(static)
-    for (int64_t b = 0; b < B; ++b) {
-      const uint8_t* m = mask ? mask + b * T : nullptr;
-      double total = 0.0;
-      for (int64_t t = 1; t < T - 1; ++t) {
-        if (!term_valid(m, t)) continue;
-        if (unit)
-          residual_row<scalar_t, acc_t, true>(p, q, b, t, r.data());
-        else
-          residual_row<scalar_t, acc_t, false>(p, q, b, t, r.data());
-        acc_t s = 0;
-#pragma omp simd reduction(+ : s)
-        for (int64_t f = 0; f < F; ++f) s += r[f] * r[f];
-        total += double(s);
-      }
-      out[b] = total;
-    }
-  }
-}
-
-template <typename scalar_t>
-void forward_columns(const View3<const scalar_t>& p, const View3<const scalar_t>& q, const uint8_t* mask,
-                     double* out) {
-  using acc_t = scalar_t;
-  const int64_t B = p.B, T = p.T_, F = p.F;
-  std::fill(out, out + B, 0.0);
-  // Per-column partial sums, reduced per sample afterwards (no atomics, deterministic).
-  std::vector<double> partial(B * F);
-#pragma omp parallel for schedule(static)
-  for (int64_t bf = 0; bf < B * F; ++bf) {
-    const int64_t b = bf / F, f = bf % F;
-    const uint8_t* m = mask ? mask + b * T : nullptr;
-    const scalar_t* pc = p.data + p.off(b, 0, f);
-    const scalar_t* qc = q.data + q.off(b, 0, f);
-    const int64_t sp = p.st, sq = q.st;
-    acc_t s = 0;
-    if (m == nullptr && sp == 1 && sq == 1) {
-#pragma omp simd reduction(+ : s)
-      for (int64_t t = 1; t < T - 1; ++t) {
-        acc_t r = (acc_t(pc[t + 1]) - acc_t(qc[t + 1])) - acc_t(2) * (acc_t(pc[t]) - acc_t(qc[t])) +
-                  (acc_t(pc[t - 1]) - acc_t(qc[t - 1]));
-        s += r * r;
+template <typename S>
+inline void store_grad(const View3<S>& gp, const View3<S>& gq, int64_t b, int64_t t, S c, const S* __restrict Rm,
+                       const S* __restrict R0, const S* __restrict Rp, bool gunit) {
+  const int64_t F = gp.F;
+  S* __restrict g = gp.data + gp.off(b, t, 0);
+  S* __restrict h = gq.data ? gq.data + gq.off(b, t, 0) : nullptr;
+  if (gunit) {
+    if (h) {
+#pragma omp simd
+      for (int64_t f = 0; f < F; ++f) {
+        S v = c * (Rm[f] - S(2) * R0[f] + Rp[f]);
+        g[f] = v;
+        h[f] = -v;
       }
     } else {
-      for (int64_t t = 1; t < T - 1; ++t) {
-        if (!term_valid(m, t)) continue;
-        acc_t r = (acc_t(pc[(t + 1) * sp]) - acc_t(qc[(t + 1) * sq])) -
-                  acc_t(2) * (acc_t(pc[t * sp]) - acc_t(qc[t * sq])) + (acc_t(pc[(t - 1) * sp]) - acc_t(qc[(t - 1) * sq]));
-        s += r * r;
-      }
+#pragma omp simd
+      for (int64_t f = 0; f < F; ++f) g[f] = c * (Rm[f] - S(2) * R0[f] + Rp[f]);
     }
-    partial[bf] = double(s);
-  }
-  for (int64_t b = 0; b < B; ++b) {
-    double total = 0.0;
-    for (int64_t f = 0; f < F; ++f) total += partial[b * F + f];
-    out[b] = total;
+  } else {
+    for (int64_t f = 0; f < F; ++f) {
+      S v = c * (Rm[f] - S(2) * R0[f] + Rp[f]);
+      g[f * gp.sf] = v;
+      if (h) h[f * gq.sf] = -v;
+    }
   }
 }
 
-template <typename scalar_t>
-void backward_rows(const View3<const scalar_t>& p, const View3<const scalar_t>& q, const uint8_t* mask,
-                   const double* coef, const View3<scalar_t>& gp, const View3<scalar_t>& gq) {
-  using acc_t = scalar_t;
+// One (sample b, frames [t0, t1)) work item of the row path. Returns Σ R[k]² over terms k in [t0, t1).
+// When GRAD, writes grad[b, t] for t in [t0, t1). buf holds 6 rows of F.
+template <typename S, bool UNIT, bool GRAD>
+double rows_item(const View3<const S>& p, const View3<const S>& q, const uint8_t* m, int64_t b, int64_t t0,
+                 int64_t t1, S c, const View3<S>& gp, const View3<S>& gq, bool gunit, S* buf) {
+  const int64_t T = p.T_, F = p.F;
+  S* E[3] = {buf, buf + F, buf + 2 * F};          // e[j] lives in E[j % 3]
+  S* Rr[3] = {buf + 3 * F, buf + 4 * F, buf + 5 * F};  // R[k] lives in Rr[(k + 3) % 3]
+  int64_t hi = -1;                                   // highest e row loaded
+  double total = 0.0;
+  // R[k] into dst (0 outside 1..T-2 or where masked); adds R² to total when k in [t0, t1).
+  auto make_R = [&](int64_t k, S* __restrict dst) {
+    if (k < 1 || k > T - 2 || !term_valid(m, k)) {
+      if (GRAD) std::memset(dst, 0, sizeof(S) * F);
+      return;
+    }
+    for (int64_t j = std::max(hi + 1, k - 1); j <= k + 1; ++j) e_row<S, UNIT>(p, q, b, j, E[j % 3]);
+    hi = std::max(hi, k + 1);
+    const S* __restrict a = E[(k - 1) % 3];
+    const S* __restrict e0 = E[k % 3];
+    const S* __restrict z = E[(k + 1) % 3];
+    S s = 0;
+#pragma omp simd reduction(+ : s)
+    for (int64_t f = 0; f < F; ++f) {
+      S r = z[f] - S(2) * e0[f] + a[f];
+      dst[f] = r;
+      s += r * r;
+    }
+    if (k >= t0 && k < t1) total += double(s);
+  };
+  if (!GRAD) {
+    for (int64_t k = std::max<int64_t>(t0, 1); k < std::min<int64_t>(t1, T - 1); ++k) make_R(k, Rr[0]);
+    return total;
+  }
+  auto slot = [&](int64_t k) { return Rr[(k + 3) % 3]; };
+  make_R(t0 - 1, slot(t0 - 1));
+  make_R(t0, slot(t0));
+  for (int64_t t = t0; t < t1; ++t) {
+    make_R(t + 1, slot(t + 1));
+    store_grad(gp, gq, b, t, c, slot(t - 1), slot(t), slot(t + 1), gunit);
+  }
+  return total;
+}
+
+template <typename S, bool GRAD>
+void run_rows(const View3<const S>& p, const View3<const S>& q, const uint8_t* mask, const double* coef,
+              double* out, const View3<S>& gp, const View3<S>& gq) {
   const int64_t B = p.B, T = p.T_, F = p.F;
   const bool unit = p.sf == 1 && q.sf == 1;
-  const bool gunit = gp.sf == 1 && (gq.data == nullptr || gq.sf == 1);
+  const bool gunit = !GRAD || (gp.sf == 1 && (gq.data == nullptr || gq.sf == 1));
+  // Frame chunks per sample so that small batches still keep every thread busy.
+  const int64_t nt = max_threads();
+  int64_t nchunk = 1;
+  if (B < 4 * nt) nchunk = std::max<int64_t>(1, std::min<int64_t>((4 * nt + B - 1) / B, T / 16));
+  const int64_t clen = (T + nchunk - 1) / nchunk;
+  const int64_t items = B * nchunk;
+  std::vector<double> partial(out ? items : 0);
 #pragma omp parallel
   {
-    std::vector<acc_t> buf(3 * F);
+    std::vector<S> buf(6 * F);
 #pragma omp for schedule(static)
-    for (int64_t b = 0; b < B; ++b) {
+    for (int64_t it = 0; it < items; ++it) {
+      const int64_t b = it / nchunk, ch = it % nchunk;
+      const int64_t t0 = ch * clen, t1 = std::min(T, t0 + clen);
       const uint8_t* m = mask ? mask + b * T : nullptr;
-      const acc_t c = acc_t(coef[b]);
-      // Rm = R[t-1], R0 = R[t], Rp = R[t+1]; R[t] = w[t] r[t] on 1..T-2, else 0.
-      acc_t* Rm = buf.data();
-      acc_t* R0 = Rm + F;
-      acc_t* Rp = R0 + F;
-      auto load_R = [&](int64_t t, acc_t* dst) {
-        if (t >= 1 && t <= T - 2 && term_valid(m, t)) {
-          if (unit)
-            residual_row<scalar_t, acc_t, true>(p, q, b, t, dst);
-          else
-            residual_row<scalar_t, acc_t, false>(p, q, b, t, dst);
-        } else {
-          std::memset(dst, 0, sizeof(acc_t) * F);
+      const S c = GRAD ? S(coef[b]) : S(0);
+      double s;
+      if (unit)
+        s = rows_item<S, true, GRAD>(p, q, m, b, t0, t1, c, gp, gq, gunit, buf.data());
+      else
+        s = rows_item<S, false, GRAD>(p, q, m, b, t0, t1, c, gp, gq, gunit, buf.data());
+      if (out) partial[it] = s;
+    }
+  }
+  if (out)
+    for (int64_t b = 0; b < B; ++b) {
+      double total = 0.0;
+      for (int64_t ch = 0; ch < nchunk; ++ch) total += partial[b * nchunk + ch];
+      out[b] = total;
+    }
+}
+
+template <typename S, bool GRAD>
+void run_columns(const View3<const S>& p, const View3<const S>& q, const uint8_t* mask, const double* coef,
+                 double* out, const View3<S>& gp, const View3<S>& gq) {
+  const int64_t B = p.B, T = p.T_, F = p.F;
+  std::vector<double> partial(out ? B * F : 0);
+#pragma omp parallel
+  {
+    // E: e[0..T-1]; R: R[-1..T] at R[1..T+2] (zero padded); W: weights of the current sample.
+    std::vector<S> Ebuf(T), Rbuf(T + 2, S(0)), Wbuf(T, S(1));
+    S* __restrict E = Ebuf.data();
+    S* __restrict R = Rbuf.data() + 1;
+    S* __restrict W = Wbuf.data();
+    int64_t wb = -1;
+#pragma omp for schedule(static)
+    for (int64_t bf = 0; bf < B * F; ++bf) {
+      const int64_t b = bf / F, f = bf % F;
+      const uint8_t* m = mask ? mask + b * T : nullptr;
+      if (m && wb != b) {
+        W[0] = W[T - 1] = S(0);
+        for (int64_t t = 1; t < T - 1; ++t) W[t] = term_valid(m, t) ? S(1) : S(0);
+        wb = b;
+      }
+      const S* __restrict pc = p.data + p.off(b, 0, f);
+      const S* __restrict qc = q.data + q.off(b, 0, f);
+      const int64_t sp = p.st, sq = q.st;
+      if (sp == 1 && sq == 1) {
+#pragma omp simd
+        for (int64_t t = 0; t < T; ++t) E[t] = pc[t] - qc[t];
+      } else {
+        for (int64_t t = 0; t < T; ++t) E[t] = pc[t * sp] - qc[t * sq];
+      }
+      S s = 0;
+      if (m) {
+#pragma omp simd reduction(+ : s)
+        for (int64_t t = 1; t < T - 1; ++t) {
+          S r = W[t] * (E[t + 1] - S(2) * E[t] + E[t - 1]);
+          R[t] = r;
+          s += r * r;
         }
-      };
-      std::memset(Rm, 0, sizeof(acc_t) * F);
-      std::memset(R0, 0, sizeof(acc_t) * F);
-      load_R(1, Rp);
-      for (int64_t t = 0; t < T; ++t) {
-        scalar_t* g = gp.data + gp.off(b, t, 0);
-        scalar_t* h = gq.data ? gq.data + gq.off(b, t, 0) : nullptr;
-        if (gunit) {
+      } else {
+#pragma omp simd reduction(+ : s)
+        for (int64_t t = 1; t < T - 1; ++t) {
+          S r = E[t + 1] - S(2) * E[t] + E[t - 1];
+          R[t] = r;
+          s += r * r;
+        }
+      }
+      if (out) partial[bf] = double(s);
+      if (GRAD) {
+        R[0] = R[T - 1] = S(0);  // R[-1] and R[T] stay 0 from the allocation
+        const S c = S(coef[b]);
+        S* __restrict g = gp.data + gp.off(b, 0, f);
+        S* __restrict h = gq.data ? gq.data + gq.off(b, 0, f) : nullptr;
+        const int64_t sg = gp.st, sh = gq.st;
+        if (sg == 1 && (h == nullptr || sh == 1)) {
           if (h) {
 #pragma omp simd
-            for (int64_t f = 0; f < F; ++f) {
-              acc_t v = c * (Rm[f] - acc_t(2) * R0[f] + Rp[f]);
-              g[f] = scalar_t(v);
-              h[f] = scalar_t(-v);
+            for (int64_t t = 0; t < T; ++t) {
+              S v = c * (R[t - 1] - S(2) * R[t] + R[t + 1]);
+              g[t] = v;
+              h[t] = -v;
             }
           } else {
 #pragma omp simd
-            for (int64_t f = 0; f < F; ++f) g[f] = scalar_t(c * (Rm[f] - acc_t(2) * R0[f] + Rp[f]));
+            for (int64_t t = 0; t < T; ++t) g[t] = c * (R[t - 1] - S(2) * R[t] + R[t + 1]);
           }
         } else {
-          for (int64_t f = 0; f < F; ++f) {
-            acc_t v = c * (Rm[f] - acc_t(2) * R0[f] + Rp[f]);
-            g[f * gp.sf] = scalar_t(v);
-            if (h) h[f * gq.sf] = scalar_t(-v);
+          for (int64_t t = 0; t < T; ++t) {
+            S v = c * (R[t - 1] - S(2) * R[t] + R[t + 1]);
+            g[t * sg] = v;
+            if (h) h[t * sh] = -v;
           }
         }
-        acc_t* tmp = Rm;
-        Rm = R0;
-        R0 = Rp;
-        Rp = tmp;
-        load_R(t + 2, Rp);
       }
     }
   }
+  if (out)
+    for (int64_t b = 0; b < B; ++b) {
+      double total = 0.0;
+      for (int64_t f = 0; f < F; ++f) total += partial[b * F + f];
+      out[b] = total;
+    }
 }
 
-template <typename scalar_t>
-void backward_columns(const View3<const scalar_t>& p, const View3<const scalar_t>& q, const uint8_t* mask,
-                      const double* coef, const View3<scalar_t>& gp, const View3<scalar_t>& gq) {
-  using acc_t = scalar_t;
-  const int64_t B = p.B, T = p.T_, F = p.F;
-#pragma omp parallel for schedule(static)
-  for (int64_t bf = 0; bf < B * F; ++bf) {
-    const int64_t b = bf / F, f = bf % F;
-    const uint8_t* m = mask ? mask + b * T : nullptr;
-    const scalar_t* pc = p.data + p.off(b, 0, f);
-    const scalar_t* qc = q.data + q.off(b, 0, f);
-    scalar_t* g = gp.data + gp.off(b, 0, f);
-    scalar_t* h = gq.data ? gq.data + gq.off(b, 0, f) : nullptr;
-    const int64_t sp = p.st, sq = q.st, sg = gp.st, sh = gq.st;
-    const acc_t c = acc_t(coef[b]);
-    auto e = [&](int64_t t) { return acc_t(pc[t * sp]) - acc_t(qc[t * sq]); };
-    auto R = [&](int64_t t) -> acc_t {
-      if (t < 1 || t > T - 2 || !term_valid(m, t)) return acc_t(0);
-      return e(t + 1) - acc_t(2) * e(t) + e(t - 1);
-    };
-    acc_t Rm = 0, R0 = 0, Rp = R(1);
-    for (int64_t t = 0; t < T; ++t) {
-      acc_t v = c * (Rm - acc_t(2) * R0 + Rp);
-      g[t * sg] = scalar_t(v);
-      if (h) h[t * sh] = scalar_t(-v);
-      Rm = R0;
-      R0 = Rp;
-      Rp = R(t + 2);
-    }
-  }
+template <typename S, bool GRAD>
+void run(const View3<const S>& p, const View3<const S>& q, const uint8_t* mask, const double* coef, double* out,
+         const View3<S>& gp, const View3<S>& gq) {
+  if (use_column_path(p))
+    run_columns<S, GRAD>(p, q, mask, coef, out, gp, gq);
+  else
+    run_rows<S, GRAD>(p, q, mask, coef, out, gp, gq);
 }
 
 }  // namespace
@@ -223,26 +262,30 @@ void backward_columns(const View3<const scalar_t>& p, const View3<const scalar_t
 template <typename scalar_t>
 void acc_loss_forward_cpu(View3<const scalar_t> pred, View3<const scalar_t> target, const uint8_t* mask,
                           double* out) {
-  if (use_column_path(pred))
-    forward_columns(pred, target, mask, out);
-  else
-    forward_rows(pred, target, mask, out);
+  View3<scalar_t> none{nullptr, pred.B, pred.T_, pred.F, 0, 0, 0};
+  run<scalar_t, false>(pred, target, mask, nullptr, out, none, none);
 }
 
 template <typename scalar_t>
 void acc_loss_backward_cpu(View3<const scalar_t> pred, View3<const scalar_t> target, const uint8_t* mask,
                            const double* coef, View3<scalar_t> grad_pred, View3<scalar_t> grad_target) {
-  if (use_column_path(pred))
-    backward_columns(pred, target, mask, coef, grad_pred, grad_target);
-  else
-    backward_rows(pred, target, mask, coef, grad_pred, grad_target);
+  run<scalar_t, true>(pred, target, mask, coef, nullptr, grad_pred, grad_target);
 }
 
-template void acc_loss_forward_cpu<float>(View3<const float>, View3<const float>, const uint8_t*, double*);
-template void acc_loss_forward_cpu<double>(View3<const double>, View3<const double>, const uint8_t*, double*);
-template void acc_loss_backward_cpu<float>(View3<const float>, View3<const float>, const uint8_t*, const double*,
-                                           View3<float>, View3<float>);
-template void acc_loss_backward_cpu<double>(View3<const double>, View3<const double>, const uint8_t*,
-                                            const double*, View3<double>, View3<double>);
+template <typename scalar_t>
+void acc_loss_fused_cpu(View3<const scalar_t> pred, View3<const scalar_t> target, const uint8_t* mask,
+                        const double* coef, double* out, View3<scalar_t> grad_pred, View3<scalar_t> grad_target) {
+  run<scalar_t, true>(pred, target, mask, coef, out, grad_pred, grad_target);
+}
+
+#define IMUSIM_INST(S)                                                                                          \
+  template void acc_loss_forward_cpu<S>(View3<const S>, View3<const S>, const uint8_t*, double*);              \
+  template void acc_loss_backward_cpu<S>(View3<const S>, View3<const S>, const uint8_t*, const double*,        \
+                                         View3<S>, View3<S>);                                                   \
+  template void acc_loss_fused_cpu<S>(View3<const S>, View3<const S>, const uint8_t*, const double*, double*, \
+                                      View3<S>, View3<S>);
+IMUSIM_INST(float)
+IMUSIM_INST(double)
+#undef IMUSIM_INST
 
 }  // namespace imusim

@@ -134,13 +134,7 @@ def _acc_loss_op(pred: torch.Tensor, target: torch.Tensor, mask: Optional[torch.
     sums = _raw_sums(backend, p3, q3, _mask_u8(mask))
     scale = 1.0 if dt is None else 1.0 / dt ** 4
     n = _valid_terms(mask, B, T, pred.device) * F
-    if reduction == "sum":
-        out = sums.sum() * scale
-    elif reduction == "mean":
-        out = sums.sum() * scale / n.sum().clamp_min(1.0)
-    else:
-        out = torch.where(n > 0, sums * scale / n.clamp_min(1.0), torch.zeros_like(sums))
-    return out.to(_loss_dtype(pred.dtype))
+    return _reduce(reduction, sums, n, scale, _loss_dtype(pred.dtype))
 
 
 @_acc_loss_op.register_fake
@@ -205,6 +199,90 @@ def _backward(ctx, grad):
 _acc_loss_op.register_autograd(_backward, setup_context=_setup_context)
 
 
+# ------------------------------------------------------------------- eager fused path (cpp backend)
+def _coef(reduction: str, n: torch.Tensor, scale: float) -> torch.Tensor:
+    """d loss / d (Σ_b w r²) times the chain-rule factor 2, per sample (float64 [B], contiguous)."""
+    if reduction == "sum":
+        return torch.full_like(n, 2.0 * scale)
+    if reduction == "mean":
+        return torch.full_like(n, 2.0 * scale) / n.sum().clamp_min(1.0)
+    return torch.where(n > 0, 2.0 * scale / n.clamp_min(1.0), torch.zeros_like(n))
+
+
+def _reduce(reduction: str, sums: torch.Tensor, n: torch.Tensor, scale: float, dtype) -> torch.Tensor:
+    if reduction == "sum":
+        out = sums.sum() * scale
+    elif reduction == "mean":
+        out = sums.sum() * scale / n.sum().clamp_min(1.0)
+    else:
+        out = torch.where(n > 0, sums * scale / n.clamp_min(1.0), torch.zeros_like(sums))
+    return out.to(dtype)
+
+
+class _FusedCpp(torch.autograd.Function):
+    """Eager autograd on the ``cpp`` backend with ONE pass over the data for forward + backward.
+
+    The forward kernel also writes the gradient for an incoming gradient of 1 (the reduction's
+    normalisation is known in the forward). The backward then returns that buffer as is when the
+    incoming gradient is exactly 1 (``loss.backward()`` on L_acc itself), or scales it in place
+    otherwise; the buffer becomes ``pred.grad`` (no copy), so the extra memory is the gradient itself.
+    A second backward through the same graph (``retain_graph=True``) recomputes with the backward
+    kernel. ``torch.compile`` never sees this class: under compilation the custom op is used.
+    """
+
+    @staticmethod
+    def forward(ctx, pred, target, mask, time_dim, reduction, dt, need_target):
+        p3, q3 = _as_btf(pred, time_dim), _as_btf(target, time_dim)
+        B, T, F = p3.shape
+        scale = 1.0 if dt is None else 1.0 / dt ** 4
+        n = _valid_terms(mask, B, T, pred.device) * F
+        coef = _coef(reduction, n, scale)
+        work = torch.float32 if pred.dtype in _LOW else pred.dtype
+        if work != pred.dtype:
+            p3, q3 = p3.float(), q3.float()
+        gp, gp3 = _grad_buffer(pred, time_dim, work)
+        gq, gq3 = _grad_buffer(target, time_dim, work) if need_target else (None, None)
+        sums = torch.empty(B, dtype=torch.float64)
+        m = _mask_u8(mask)
+        C = _backend.cpu_module()
+        fn = C.acc_loss_fused_f32 if work == torch.float32 else C.acc_loss_fused_f64
+        fn(p3.data_ptr(), list(p3.shape), list(p3.stride()), q3.data_ptr(), list(q3.stride()),
+           m.data_ptr() if m is not None else 0, coef.data_ptr(), sums.data_ptr(), gp3.data_ptr(),
+           list(gp3.stride()), gq3.data_ptr() if gq3 is not None else 0,
+           list(gq3.stride()) if gq3 is not None else [0, 0, 0])
+        ctx.grads = (gp, gq)
+        ctx.save_for_backward(pred, target, mask)
+        ctx.args = (time_dim, reduction, dt)
+        return _reduce(reduction, sums, n, scale, _loss_dtype(pred.dtype))
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad):
+        need_pred, need_target = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
+        grads, ctx.grads = ctx.grads, None
+        pred, target, mask = ctx.saved_tensors
+        time_dim, reduction, dt = ctx.args
+        if grads is None or (need_target and grads[1] is None):  # second backward: recompute
+            gp, gq = _acc_loss_bwd_op(grad, pred, target, mask, time_dim, reduction, dt, "cpp", need_target)
+        else:
+            gp, gq = grads
+            grads = None
+            if reduction == "none":
+                if not bool((grad == 1).all()):
+                    g = grad.view((-1,) + (1,) * (pred.dim() - 1))
+                    gp.mul_(g)
+                    if gq is not None:
+                        gq.mul_(g)
+            elif grad.item() != 1.0:
+                gp.mul_(grad)
+                if gq is not None:
+                    gq.mul_(grad)
+            if gp.dtype != pred.dtype:
+                gp = gp.to(pred.dtype)
+                gq = gq.to(pred.dtype) if gq is not None else None
+        return (gp if need_pred else None), (gq if need_target else None), None, None, None, None, None
+
+
 # ------------------------------------------------------------------------------------- public API
 def _validate(pred, target, mask, time_dim, reduction, dt):
     check_tensor("pred", pred, op=_OP, min_dim=2)
@@ -254,6 +332,9 @@ def acc_loss(pred: torch.Tensor, target: torch.Tensor, mask: Optional[torch.Tens
     dt = None if dt is None else float(dt)
     if be == "torch":
         return _ref_acc_loss(pred, target, mask, time_dim=td, reduction=reduction, dt=dt)
+    if (be == "cpp" and pred.requires_grad and torch.is_grad_enabled()
+            and not torch.compiler.is_compiling()):
+        return _FusedCpp.apply(pred, target, mask, td, reduction, dt, target.requires_grad)
     return _acc_loss_op(pred, target, mask, td, reduction, dt, be)
 
 
