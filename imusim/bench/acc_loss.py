@@ -1,0 +1,135 @@
+"""``imusim bench acc-loss``: L_acc providers side by side.
+
+Providers: naive eager PyTorch (imusim/reference), ``torch.compile`` of the same naive code, and
+each imusim backend for the device. Shapes ``[B, 196, 22, 3]`` (time_dim=1) and MDM's
+``[B, 263, 1, 196]`` (time_dim=-1). Forward and forward+backward (gradient w.r.t. pred).
+Bytes moved: forward reads pred and target (2N·s); forward+backward also reads both again and writes
+the gradient (5N·s in all). Bandwidth share = (bytes / time) / copy bandwidth measured in the same run.
+"""
+
+from __future__ import annotations
+
+import json
+
+import torch
+
+NAME = "acc-loss"
+
+
+def _inputs(shape, device, dtype=torch.float32, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    p = torch.randn(shape, generator=g, dtype=dtype).to(device)
+    q = torch.randn(shape, generator=g, dtype=dtype).to(device)
+    return p, q
+
+
+def providers(device):
+    import imusim
+    from imusim.reference.acc_loss import acc_loss as ref
+
+    out = {"eager": lambda p, q, td: ref(p, q, time_dim=td)}
+    comp = torch.compile(lambda p, q, td: ref(p, q, time_dim=td), dynamic=False)
+    out["compile"] = comp
+    for be in imusim.backends(device):
+        if be == "torch" or (be == "triton" and torch.device(device).type == "cpu"):
+            continue
+        out[f"imusim-{be}"] = (lambda b: (lambda p, q, td: imusim.acc_loss(p, q, time_dim=td, backend=b)))(be)
+    return out
+
+
+def _call(fn, p, q, td, mode):
+    if mode == "fwd":
+        with torch.no_grad():
+            return fn(p, q, td)
+    pp = p.detach().requires_grad_()
+    loss = fn(pp, q, td)
+    (g,) = torch.autograd.grad(loss, pp)
+    return g
+
+
+def peak_extra(provider: str, shape, td: int, mode: str) -> int:
+    """Fresh-process peak extra bytes of one provider (called through bench._util.peak_in_subprocess)."""
+    from ._util import measure_peak_extra_cpu
+
+    torch.set_num_threads(torch.get_num_threads())
+    fn = providers("cpu")[provider]
+    p, q = _inputs(tuple(shape), "cpu")
+    _call(fn, p[:2].clone(), q[:2].clone(), td, mode)  # warm-up/compile on a small batch
+
+    def setup():
+        return lambda: _call(fn, p, q, td, mode)
+
+    return measure_peak_extra_cpu(setup)
+
+
+def bench(batches=(64, 256, 1024), device="cpu", repeats=10, memory=True, layouts=("btj3", "mdm"), progress=True):
+    from ._util import copy_bandwidth, peak_in_subprocess, timeit
+
+    rows = []
+    provs = providers(device)
+    shapes = []
+    for B in batches:
+        if "btj3" in layouts:
+            shapes.append(((B, 196, 22, 3), 1))
+        if "mdm" in layouts:
+            shapes.append(((B, 263, 1, 196), -1))
+    it = [(s, td, m) for s, td in shapes for m in ("fwd", "fwd+bwd")]
+    if progress:
+        from tqdm.auto import tqdm
+        it = tqdm(it, desc="acc-loss", leave=False)
+    bw_cache = {}
+    for shape, td, mode in it:
+        p, q = _inputs(shape, device)
+        nbytes = p.numel() * p.element_size()
+        if nbytes not in bw_cache:
+            bw_cache[nbytes] = copy_bandwidth(nbytes, device, repeats)
+        bw = bw_cache[nbytes]
+        moved = (2 if mode == "fwd" else 5) * nbytes
+        base = None
+        for name, fn in provs.items():
+            t = timeit(lambda: _call(fn, p, q, td, mode), repeats, 2, device)
+            if name == "eager":
+                base = t
+            row = {"shape": "x".join(map(str, shape)), "mode": mode, "provider": name, "ms": round(t * 1e3, 3),
+                   "speedup_vs_eager": round(base / t, 2), "GB/s": round(moved / t / 1e9, 1),
+                   "bw_share": f"{100 * moved / t / bw:.0f}%", "copy_GB/s": round(bw / 1e9, 1)}
+            if memory and torch.device(device).type == "cpu":
+                extra = peak_in_subprocess("imusim.bench.acc_loss", "peak_extra",
+                                           {"provider": name, "shape": list(shape), "td": td, "mode": mode})
+                row["extra_mem_x_input"] = round(extra / nbytes, 2)
+            elif torch.device(device).type == "cuda":
+                torch.cuda.reset_peak_memory_stats()
+                b0 = torch.cuda.memory_allocated()
+                _call(fn, p, q, td, mode)
+                row["extra_mem_x_input"] = round((torch.cuda.max_memory_allocated() - b0) / nbytes, 2)
+            rows.append(row)
+    for r in rows:  # ratios vs compile
+        c = next(x for x in rows if x["shape"] == r["shape"] and x["mode"] == r["mode"] and x["provider"] == "compile")
+        r["speedup_vs_compile"] = round(c["ms"] / r["ms"], 2)
+    return rows
+
+
+COLS = ["shape", "mode", "provider", "ms", "speedup_vs_eager", "speedup_vs_compile", "GB/s", "bw_share",
+        "extra_mem_x_input"]
+
+
+def add_arguments(p):
+    p.add_argument("--batches", default="64,256,1024", help="batch sizes B (comma-separated)")
+    p.add_argument("--layouts", default="btj3,mdm", help="btj3 = [B,196,22,3]; mdm = [B,263,1,196] (time_dim=-1)")
+    p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    p.add_argument("--repeats", type=int, default=10, help="timed runs per provider (median reported)")
+    p.add_argument("--no-memory", action="store_true", help="skip the per-provider fresh-process memory runs")
+    p.add_argument("--json", help="also write the rows to this JSON file")
+
+
+def run(args):
+    from ._util import fmt_table, machine
+
+    rows = bench(tuple(int(b) for b in args.batches.split(",")), args.device, args.repeats, not args.no_memory,
+                 tuple(args.layouts.split(",")))
+    print(f"machine: {machine()}")
+    print(fmt_table(rows, COLS))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"machine": machine(), "rows": rows}, f, indent=1)
+    return 0
