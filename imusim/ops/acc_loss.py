@@ -333,7 +333,7 @@ def acc_loss(pred: torch.Tensor, target: torch.Tensor, mask: Optional[torch.Tens
     if be == "torch":
         return _ref_acc_loss(pred, target, mask, time_dim=td, reduction=reduction, dt=dt)
     if (be == "cpp" and pred.requires_grad and torch.is_grad_enabled()
-            and not torch.compiler.is_compiling()):
+            and not torch.compiler.is_compiling() and torch._C._functorch.peek_interpreter_stack() is None):
         return _FusedCpp.apply(pred, target, mask, td, reduction, dt, target.requires_grad)
     return _acc_loss_op(pred, target, mask, td, reduction, dt, be)
 
