@@ -5,6 +5,7 @@
 //    frames); each walks t keeping rolling rows of e = pred - target and of the weighted residual
 //    R = w r in thread-local ring buffers. Inner loops over f are unit-stride when sf == 1 and vectorise.
 //    Small batches are split into frame chunks (with a 2-frame halo) so every thread has work.
+//    The forward-only pass on contiguous [T, F] planes runs as one flat loop per sample instead.
 //  * column path (time stride < feature stride, e.g. MDM's [B, F, 1, T]): work items are
 //    (sample, feature) columns; a column's e and R are staged in thread-local buffers of length T so
 //    that all loops over t are branch-free and vectorise.
@@ -126,6 +127,44 @@ double rows_item(const View3<const S>& p, const View3<const S>& q, const uint8_t
   return total;
 }
 
+// Forward-only row path for contiguous [T, F] planes (sf == 1, st == F): the terms [k0, k1) of one
+// sample are one flat unit-stride loop (row k at offset k*F), so the sum vectorises without per-row
+// overheads. Masked samples are handled as runs of consecutive valid terms.
+template <typename S>
+double plane_forward(const View3<const S>& p, const View3<const S>& q, const uint8_t* m, int64_t b, int64_t t0,
+                     int64_t t1) {
+  const int64_t T = p.T_, F = p.F;
+  const S* __restrict pp = p.data + b * p.sb;
+  const S* __restrict qq = q.data + b * q.sb;
+  const int64_t k0 = std::max<int64_t>(t0, 1), k1 = std::min<int64_t>(t1, T - 1);
+  double total = 0.0;
+  int64_t k = k0;
+  while (k < k1) {
+    int64_t a = k, z = k;
+    if (m) {
+      while (a < k1 && !term_valid(m, a)) ++a;
+      z = a;
+      while (z < k1 && term_valid(m, z)) ++z;
+    } else {
+      z = k1;
+    }
+    S s = 0;
+#pragma omp simd reduction(+ : s)
+    for (int64_t i = a * F; i < z * F; ++i) {
+      S v = (pp[i + F] - qq[i + F]) - S(2) * (pp[i] - qq[i]) + (pp[i - F] - qq[i - F]);
+      s += v * v;
+    }
+    total += double(s);
+    k = z;
+  }
+  return total;
+}
+
+template <typename S>
+inline bool plane_contig(const View3<S>& v) {
+  return v.data == nullptr || (v.sf == 1 && v.st == v.F);
+}
+
 template <typename S, bool GRAD>
 void run_rows(const View3<const S>& p, const View3<const S>& q, const uint8_t* mask, const double* coef,
               double* out, const View3<S>& gp, const View3<S>& gq) {
@@ -139,6 +178,7 @@ void run_rows(const View3<const S>& p, const View3<const S>& q, const uint8_t* m
   const int64_t clen = (T + nchunk - 1) / nchunk;
   const int64_t items = B * nchunk;
   std::vector<double> partial(out ? items : 0);
+  const bool plane = !GRAD && plane_contig(p) && plane_contig(q);
 #pragma omp parallel
   {
     std::vector<S> buf(6 * F);
@@ -149,7 +189,9 @@ void run_rows(const View3<const S>& p, const View3<const S>& q, const uint8_t* m
       const uint8_t* m = mask ? mask + b * T : nullptr;
       const S c = GRAD ? S(coef[b]) : S(0);
       double s;
-      if (unit)
+      if (plane)
+        s = plane_forward<S>(p, q, m, b, t0, t1);
+      else if (unit)
         s = rows_item<S, true, GRAD>(p, q, m, b, t0, t1, c, gp, gq, gunit, buf.data());
       else
         s = rows_item<S, false, GRAD>(p, q, m, b, t0, t1, c, gp, gq, gunit, buf.data());
