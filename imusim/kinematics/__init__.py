@@ -1,4 +1,5 @@
-"""Skeletons, rotation conversions and forward kinematics."""
+"""Skeletons, rotation conversions, forward and inverse kinematics."""
+from .presets import SMPL22, SMPL24
 from .skeleton import Skeleton
 
-__all__ = ["Skeleton"]
+__all__ = ["Skeleton", "SMPL22", "SMPL24"]

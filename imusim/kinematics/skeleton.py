@@ -74,6 +74,64 @@ class Skeleton:
     def parents_tensor(self, device=None) -> torch.Tensor:
         return torch.tensor(self.parents, dtype=torch.int64, device=device)
 
+    @staticmethod
+    def preset(name: str) -> "Skeleton":
+        """``"SMPL22"`` or ``"SMPL24"`` (see :mod:`imusim.kinematics.presets`)."""
+        from .presets import get_preset
+
+        return get_preset(name)
+
+    @classmethod
+    def from_bvh(cls, path) -> "Skeleton":
+        """Skeleton of a BVH file (``.bvh`` or ``.bvh.gz``), offsets in metres."""
+        from ..data.bvh import skeleton_from_bvh
+
+        return skeleton_from_bvh(path)
+
+    @classmethod
+    def from_smpl(cls, model_path, betas=None, num_joints: int = 22, model_type: str = "smpl",
+                  gender: str = "neutral") -> "Skeleton":
+        """Rest skeleton of a user-owned SMPL / SMPL-H / SMPL-X model file through smplx.
+
+        The rest joints are ``J_regressor @ (v_template + shapedirs · betas)`` (smplx's
+        ``blend_shapes`` + ``vertices2joints``); offsets are child − parent. ``num_joints`` 22 (HumanML3D
+        body) or 24 (SMPL body incl. hands; for SMPL-H/X the first 22 body joints plus the two
+        wrist-children hand roots are not defined, so only 22 is allowed there). Names/parents: SMPL's.
+        """
+        import smplx
+        from smplx.lbs import blend_shapes, vertices2joints
+
+        from .presets import SMPL_NAMES, SMPL_PARENTS
+
+        if num_joints not in (22, 24):
+            raise ValueError(f"Skeleton.from_smpl: num_joints must be 22 or 24, got {num_joints}")
+        if model_type != "smpl" and num_joints != 22:
+            raise ValueError(f"Skeleton.from_smpl: model_type={model_type!r} supports num_joints=22 only")
+        if str(model_path).endswith(".npz"):
+            # read the arrays ourselves (no unpickling) and hand them to smplx as its data_struct
+            import numpy as np
+            from smplx.utils import Struct
+
+            with np.load(model_path, allow_pickle=False) as z:
+                data = Struct(**{k: z[k] for k in z.files})
+            cls_ = {"smpl": smplx.SMPL, "smplh": smplx.SMPLH, "smplx": smplx.SMPLX}[model_type]
+            kw = {"num_betas": data.shapedirs.shape[-1]}
+            model = cls_(model_path=str(model_path), data_struct=data, gender=gender, **kw)
+        else:
+            model = smplx.create(str(model_path), model_type=model_type, gender=gender, ext="pkl")
+        nb = model.shapedirs.shape[-1]
+        b = torch.zeros(1, nb, dtype=model.shapedirs.dtype)
+        if betas is not None:
+            bt = torch.as_tensor(betas, dtype=b.dtype).reshape(-1)
+            if bt.numel() > nb:
+                raise ValueError(f"Skeleton.from_smpl: betas has {bt.numel()} values, model has {nb} shape components")
+            b[0, : bt.numel()] = bt
+        v = model.v_template[None] + blend_shapes(b, model.shapedirs)
+        J = vertices2joints(model.J_regressor, v)[0].double()[:num_joints]
+        parents = SMPL_PARENTS[:num_joints]
+        off = torch.stack([J[0] * 0 if p < 0 else J[j] - J[p] for j, p in enumerate(parents)])
+        return cls(SMPL_NAMES[:num_joints], parents, off, f"{model_type}-{gender}")
+
     def subset(self, names: Sequence[str], name: str | None = None) -> "Skeleton":
         """Sub-tree restricted to ``names`` (each joint's parent becomes its nearest kept ancestor; offsets
         are accumulated along the removed chain, valid for the rest pose)."""
