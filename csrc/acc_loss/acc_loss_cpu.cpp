@@ -231,24 +231,38 @@ void run_columns(const View3<const S>& p, const View3<const S>& q, const uint8_t
       const S* __restrict pc = p.data + p.off(b, 0, f);
       const S* __restrict qc = q.data + q.off(b, 0, f);
       const int64_t sp = p.st, sq = q.st;
-      if (sp == 1 && sq == 1) {
-#pragma omp simd
-        for (int64_t t = 0; t < T; ++t) E[t] = pc[t] - qc[t];
-      } else {
-        for (int64_t t = 0; t < T; ++t) E[t] = pc[t * sp] - qc[t * sq];
+      if (!GRAD && m == nullptr && sp == 1 && sq == 1) {  // forward only: one direct loop
+        S s = 0;
+#pragma omp simd reduction(+ : s)
+        for (int64_t t = 1; t < T - 1; ++t) {
+          S r = (pc[t + 1] - qc[t + 1]) - S(2) * (pc[t] - qc[t]) + (pc[t - 1] - qc[t - 1]);
+          s += r * r;
+        }
+        partial[bf] = double(s);
+        continue;
       }
       S s = 0;
-      if (m) {
+      if (sp == 1 && sq == 1) {  // R straight from pred/target (3 taps), no staging of e
+        if (m) {
+#pragma omp simd reduction(+ : s)
+          for (int64_t t = 1; t < T - 1; ++t) {
+            S r = W[t] * ((pc[t + 1] - qc[t + 1]) - S(2) * (pc[t] - qc[t]) + (pc[t - 1] - qc[t - 1]));
+            R[t] = r;
+            s += r * r;
+          }
+        } else {
+#pragma omp simd reduction(+ : s)
+          for (int64_t t = 1; t < T - 1; ++t) {
+            S r = (pc[t + 1] - qc[t + 1]) - S(2) * (pc[t] - qc[t]) + (pc[t - 1] - qc[t - 1]);
+            R[t] = r;
+            s += r * r;
+          }
+        }
+      } else {
+        for (int64_t t = 0; t < T; ++t) E[t] = pc[t * sp] - qc[t * sq];
 #pragma omp simd reduction(+ : s)
         for (int64_t t = 1; t < T - 1; ++t) {
           S r = W[t] * (E[t + 1] - S(2) * E[t] + E[t - 1]);
-          R[t] = r;
-          s += r * r;
-        }
-      } else {
-#pragma omp simd reduction(+ : s)
-        for (int64_t t = 1; t < T - 1; ++t) {
-          S r = E[t + 1] - S(2) * E[t] + E[t - 1];
           R[t] = r;
           s += r * r;
         }
