@@ -226,3 +226,105 @@ def test_cuda_large_layouts_match_reference():
             pr = p.detach().double().requires_grad_()
             gr, = torch.autograd.grad(ref_acc_loss(pr, q.double(), mask, time_dim=td % 4), pr)
             torch.testing.assert_close(g.double(), gr, rtol=1e-3, atol=1e-7)
+
+
+# ------------------------------------------------------------ eager fused path (cpp) and edge cases
+CPP = [b for b in BACKENDS if b.values[1] == "cpp"]
+
+
+@pytest.mark.parametrize("device,backend", CPP)
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_fused_path_weights_retain_graph_and_target_only(device, backend, reduction):
+    """One-pass forward+backward: incoming gradient != 1 (scaled in place), a second backward through
+    the same graph (recomputed), and a gradient to target only (custom-op backward)."""
+    gen = torch.Generator().manual_seed(21)
+    p = torch.randn(3, 14, 4, 3, generator=gen, dtype=torch.float64, requires_grad=True)
+    q = torch.randn(3, 14, 4, 3, generator=gen, dtype=torch.float64, requires_grad=True)
+    mask = lengths_mask(3, 14, gen, min_len=1)
+    out = imusim.acc_loss(p, q, mask, reduction=reduction, backend=backend)
+    w = torch.randn(out.shape, generator=gen, dtype=torch.float64) * 3
+    g1 = torch.autograd.grad(out, (p, q), w, retain_graph=True)
+    g2 = torch.autograd.grad(out, (p, q), w)
+    pr, qr = p.detach().clone().requires_grad_(), q.detach().clone().requires_grad_()
+    gr = torch.autograd.grad(ref_acc_loss(pr, qr, mask, reduction=reduction), (pr, qr), w)
+    for a, b, c in zip(g1, g2, gr):
+        torch.testing.assert_close(a, c, rtol=1e-10, atol=1e-12)
+        torch.testing.assert_close(b, c, rtol=1e-10, atol=1e-12)
+    # loss.backward() with grad 1 hands the one-pass buffer to .grad; a later .backward accumulates
+    p.grad = None
+    imusim.acc_loss(p, q.detach(), mask, reduction=reduction, backend=backend).sum().backward()
+    first = p.grad.clone()
+    imusim.acc_loss(p, q.detach(), mask, reduction=reduction, backend=backend).sum().backward()
+    torch.testing.assert_close(p.grad, 2 * first)
+    gq, = torch.autograd.grad(imusim.acc_loss(p.detach(), q, mask, reduction=reduction, backend=backend).sum(), q)
+    torch.testing.assert_close(gq, -first)
+
+
+@pytest.mark.parametrize("device,backend", BACKENDS)
+@pytest.mark.parametrize("shape", [(1, 3), (1, 3, 1), (2, 3, 1, 1), (1, 301, 2), (2, 5, 1)])
+def test_tiny_and_single_sample_shapes(device, backend, shape):
+    """B=1, T=3, F=1 and a single long sample (split into frame chunks across threads)."""
+    gen = torch.Generator().manual_seed(sum(shape))
+    p = torch.randn(shape, generator=gen, dtype=torch.float64).to(device).requires_grad_()
+    q = torch.randn(shape, generator=gen, dtype=torch.float64).to(device).requires_grad_()
+    for reduction in ("mean", "none"):
+        for masked in (False, True):
+            mask = lengths_mask(shape[0], shape[1], gen, min_len=2).to(device) if masked else None
+            out = imusim.acc_loss(p, q, mask, reduction=reduction, backend=backend)
+            ref = ref_acc_loss(p, q, mask, reduction=reduction)
+            torch.testing.assert_close(out, ref, rtol=1e-10, atol=1e-12)
+            ga = torch.autograd.grad(out.sum(), (p, q))
+            gb = torch.autograd.grad(ref.sum(), (p, q))
+            for a, b in zip(ga, gb):
+                torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)
+            with torch.no_grad():  # forward-only kernels
+                torch.testing.assert_close(imusim.acc_loss(p, q, mask, reduction=reduction, backend=backend),
+                                           ref.detach(), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("device,backend", CPP)
+def test_mdm_expanded_and_strided_with_mask(device, backend):
+    """MDM layout with a transposed target, a time-expanded (stride 0) pred and a non-contiguous mask."""
+    gen = torch.Generator().manual_seed(8)
+    q = torch.randn(3, 20, 30, generator=gen, dtype=torch.float64).permute(0, 2, 1)[:, :, None, :]  # [3,30,1,20]
+    base = torch.randn(3, 30, 1, 1, generator=gen, dtype=torch.float64, requires_grad=True)
+    mask = (torch.rand(20, 3, generator=gen) > 0.2).t()
+    for p in (base.expand(3, 30, 1, 20), torch.randn(3, 30, 1, 20, generator=gen, dtype=torch.float64)):
+        leaf = base if p.requires_grad else p.requires_grad_()
+        out = imusim.acc_loss(p, q, mask, time_dim=-1, reduction="none", backend=backend)
+        g, = torch.autograd.grad(out.sum(), leaf)
+        ref = ref_acc_loss(p, q, mask, time_dim=3, reduction="none")
+        gr, = torch.autograd.grad(ref.sum(), leaf)
+        torch.testing.assert_close(out, ref, rtol=1e-10, atol=1e-12)
+        torch.testing.assert_close(g, gr, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("device,backend", CPP)
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_low_precision_grad_to_target_cpp(device, backend, dtype):
+    gen = torch.Generator().manual_seed(4)
+    p = torch.randn(3, 30, 5, 3, generator=gen).to(dtype).requires_grad_()
+    q = torch.randn(3, 30, 5, 3, generator=gen).to(dtype).requires_grad_()
+    out = imusim.acc_loss(p, q, backend=backend, reduction="sum")
+    gp, gq = torch.autograd.grad(2 * out, (p, q))
+    assert out.dtype == torch.float32 and gp.dtype == dtype and gq.dtype == dtype
+    assert torch.equal(gq, -gp)
+    pr = p.detach().double().requires_grad_()
+    gr, = torch.autograd.grad(2 * ref_acc_loss(pr, q.double(), reduction="sum"), pr)
+    rtol, atol = TOL[dtype]
+    torch.testing.assert_close(gp.double(), gr, rtol=rtol * 10, atol=atol * 10 * gr.abs().max().item())
+
+
+@pytest.mark.parametrize("device,backend", [b for b in BACKENDS if b.values[1] == "triton"])
+@pytest.mark.parametrize("wrt", ["pred", "target"])
+def test_gradcheck_triton_mdm_layout(device, backend, wrt):
+    gen = torch.Generator().manual_seed(12)
+    p = torch.randn(2, 3, 1, 6, generator=gen, dtype=torch.float64).to(device)
+    q = torch.randn(2, 3, 1, 6, generator=gen, dtype=torch.float64).to(device)
+    mask = torch.tensor([[1, 1, 1, 1, 0, 0], [1, 1, 1, 1, 1, 1]], dtype=torch.bool, device=device)
+    if wrt == "pred":
+        f = lambda x: imusim.acc_loss(x, q, mask, time_dim=-1, reduction="none", backend=backend)  # noqa: E731
+        assert torch.autograd.gradcheck(f, (p.clone().requires_grad_(),))
+    else:
+        f = lambda x: imusim.acc_loss(p, x, mask, time_dim=-1, backend=backend)  # noqa: E731
+        assert torch.autograd.gradcheck(f, (q.clone().requires_grad_(),))
