@@ -1,0 +1,144 @@
+"""Forward kinematics: local joint rotations + root position → global rotations and joint positions.
+
+Conventions: matrices act on column vectors; ``local_rot[..., j]`` rotates joint j's frame relative
+to its parent's (the root's relative to the world); ``G[j] = G[p] @ L[j]``,
+``x[j] = x[p] + G[p] @ offsets[j]`` with the skeleton's rest offsets (m, parent frame). Shapes:
+``local_rot [..., T, J, 3, 3]`` (or ``[..., T, J, 6]`` rot6d, ``[..., 3]`` axis-angle, ``[..., 4]``
+quaternion by ``rot_format``), ``root_pos [..., T, 3]``.
+
+Backends: ``torch`` (naive loop over joints, imusim/reference/fk.py), ``cpp`` (one fused pass per
+frame, OpenMP over frames, hand-written backward), ``cuda`` (one thread per frame). Registered as
+``imusim::fk`` custom ops with autograd, so ``torch.compile`` traces through them.
+"""
+
+from __future__ import annotations
+
+from typing import List, Optional, Tuple
+
+import torch
+
+from .. import _backend
+from ..kinematics.rotations import ROT_FORMATS, to_matrix
+from ..reference.fk import forward_kinematics as _ref_fk
+from ._validate import check_same, check_tensor, fmt_shape
+
+_OP = "forward_kinematics"
+_FK_BACKENDS = ("cuda", "cpp", "torch")
+
+
+def _flat(x: torch.Tensor, tail: int) -> torch.Tensor:
+    return x.reshape(-1, *x.shape[x.dim() - tail:]).contiguous()
+
+
+@torch.library.custom_op("imusim::fk", mutates_args=())
+def _fk_op(local_rot: torch.Tensor, root_pos: torch.Tensor, parents: torch.Tensor, offsets: torch.Tensor,
+           backend: str) -> Tuple[torch.Tensor, torch.Tensor]:
+    J = local_rot.shape[-3]
+    L = _flat(local_rot, 3)
+    r = _flat(root_pos, 1)
+    N = L.shape[0]
+    G = torch.empty_like(L)
+    P = torch.empty(N, J, 3, dtype=L.dtype, device=L.device)
+    par = parents.to(torch.int32).contiguous()
+    off = offsets.to(L.dtype).contiguous()
+    if backend == "cpp":
+        C = _backend.cpu_module()
+        fn = C.fk_forward_f32 if L.dtype == torch.float32 else C.fk_forward_f64
+        fn(N, J, par.data_ptr(), off.data_ptr(), L.data_ptr(), r.data_ptr(), G.data_ptr(), P.data_ptr())
+    else:
+        C = _backend.cuda_module()
+        C.fk_forward(0 if L.dtype == torch.float32 else 1, N, J, par.data_ptr(), off.data_ptr(), L.data_ptr(),
+                     r.data_ptr(), G.data_ptr(), P.data_ptr(), torch.cuda.current_stream(L.device).cuda_stream)
+    return G.view(local_rot.shape), P.view(*local_rot.shape[:-2], 3)
+
+
+@_fk_op.register_fake
+def _(local_rot, root_pos, parents, offsets, backend):
+    return torch.empty_like(local_rot), local_rot.new_empty((*local_rot.shape[:-2], 3))
+
+
+@torch.library.custom_op("imusim::fk_backward", mutates_args=())
+def _fk_bwd_op(grad_G: torch.Tensor, grad_P: torch.Tensor, local_rot: torch.Tensor, G: torch.Tensor,
+               parents: torch.Tensor, offsets: torch.Tensor, backend: str) -> Tuple[torch.Tensor, torch.Tensor]:
+    J = local_rot.shape[-3]
+    L, Gf = _flat(local_rot, 3), _flat(G, 3)
+    gG, gP = _flat(grad_G, 3), _flat(grad_P, 2)
+    N = L.shape[0]
+    gL = torch.empty_like(L)
+    gr = torch.empty(N, 3, dtype=L.dtype, device=L.device)
+    par = parents.to(torch.int32).contiguous()
+    off = offsets.to(L.dtype).contiguous()
+    if backend == "cpp":
+        C = _backend.cpu_module()
+        fn = C.fk_backward_f32 if L.dtype == torch.float32 else C.fk_backward_f64
+        fn(N, J, par.data_ptr(), off.data_ptr(), L.data_ptr(), Gf.data_ptr(), gG.data_ptr(), gP.data_ptr(),
+           gL.data_ptr(), gr.data_ptr())
+    else:
+        C = _backend.cuda_module()
+        C.fk_backward(0 if L.dtype == torch.float32 else 1, N, J, par.data_ptr(), off.data_ptr(), L.data_ptr(),
+                      Gf.data_ptr(), gG.data_ptr(), gP.data_ptr(), gL.data_ptr(), gr.data_ptr(),
+                      torch.cuda.current_stream(L.device).cuda_stream)
+    return gL.view(local_rot.shape), gr.view(*local_rot.shape[:-3], 3)
+
+
+@_fk_bwd_op.register_fake
+def _(grad_G, grad_P, local_rot, G, parents, offsets, backend):
+    return torch.empty_like(local_rot), local_rot.new_empty((*local_rot.shape[:-3], 3))
+
+
+def _setup(ctx, inputs, output):
+    local_rot, root_pos, parents, offsets, backend = inputs
+    ctx.save_for_backward(local_rot, output[0], parents, offsets)
+    ctx.backend = backend
+
+
+def _backward(ctx, gG, gP):
+    local_rot, G, parents, offsets = ctx.saved_tensors
+    if gG is None:
+        gG = torch.zeros_like(G)
+    if gP is None:
+        gP = local_rot.new_zeros((*local_rot.shape[:-2], 3))
+    gL, gr = _fk_bwd_op(gG, gP, local_rot, G, parents, offsets, ctx.backend)
+    return gL, gr, None, None, None
+
+
+_fk_op.register_autograd(_backward, setup_context=_setup)
+
+
+def forward_kinematics(local_rot: torch.Tensor, root_pos: torch.Tensor, skeleton, *, rot_format: str = "matrix",
+                       backend: Optional[str] = None):
+    """Global rotations ``[..., T, J, 3, 3]`` and joint positions ``[..., T, J, 3]`` (m).
+
+    Args:
+        local_rot: ``[..., T, J, 3, 3]`` (or rot6d ``[..., 6]``, axis-angle ``[..., 3]``, quaternion
+            ``[..., 4]`` per ``rot_format``), float32/float64.
+        root_pos: ``[..., T, 3]`` root joint positions (m), same dtype/device.
+        skeleton: :class:`imusim.kinematics.Skeleton` with J joints.
+        backend: ``cuda``, ``cpp`` or ``torch``; default: fastest available for the device.
+    """
+    from ..kinematics.skeleton import Skeleton
+
+    if not isinstance(skeleton, Skeleton):
+        raise TypeError(f"{_OP}: skeleton must be an imusim Skeleton, got {type(skeleton).__name__}")
+    check_tensor("local_rot", local_rot, op=_OP, dtypes=(torch.float32, torch.float64), min_dim=2)
+    check_tensor("root_pos", root_pos, op=_OP, dtypes=(torch.float32, torch.float64), min_dim=1)
+    check_same("root_pos", root_pos, "local_rot", local_rot, op=_OP, shape=False)
+    if rot_format not in ROT_FORMATS:
+        raise ValueError(f"{_OP}: rot_format must be one of {list(ROT_FORMATS)}, got {rot_format!r}")
+    tail = ROT_FORMATS[rot_format]
+    J = skeleton.num_joints
+    want = (J, *tail)
+    if local_rot.dim() < len(want) + 1 or tuple(local_rot.shape[-len(want):]) != want:
+        raise ValueError(f"{_OP}: local_rot must be [..., T, {', '.join(map(str, want))}] for rot_format="
+                         f"{rot_format!r} and skeleton {skeleton.name!r} (J={J}), got {fmt_shape(local_rot.shape)}")
+    lead = local_rot.shape[: local_rot.dim() - len(want)]
+    if tuple(root_pos.shape) != (*lead, 3):
+        raise ValueError(f"{_OP}: root_pos must have shape {fmt_shape((*lead, 3))} (local_rot's leading dims + 3), "
+                         f"got {fmt_shape(root_pos.shape)}")
+    L = to_matrix(local_rot, rot_format)
+    be = _backend.resolve(backend, L.device, op=_OP, supported=_FK_BACKENDS)
+    if be == "torch":
+        return _ref_fk(L, root_pos, skeleton.parents, skeleton.offsets)
+    parents = torch.tensor(skeleton.parents, dtype=torch.int32, device=L.device)
+    offsets = skeleton.offsets.to(device=L.device, dtype=L.dtype)
+    return _fk_op(L, root_pos, parents, offsets, be)
