@@ -1,10 +1,13 @@
 """Timing, peak-memory and bandwidth helpers shared by the benchmarks.
 
 * time: median of ``repeats`` runs after ``warmup`` runs (CUDA: synchronised).
-* peak extra memory (CPU): each provider runs in a fresh subprocess; the kernel's peak resident set
-  (VmHWM, reset through /proc/self/clear_refs) minus the resident set after the inputs exist. glibc
-  keeps freed blocks when run with MALLOC_MMAP_THRESHOLD_/MALLOC_TRIM_THRESHOLD_ set, so a fresh
-  process is the honest way to see every byte a provider needs. GPU: torch.cuda.max_memory_allocated.
+* peak extra memory (CPU): each provider runs in a fresh subprocess with glibc's mmap threshold fixed
+  at 64 KiB (``MALLOC_MMAP_THRESHOLD_=65536``), so every tensor-sized block is mmapped and given back
+  to the OS when freed and the resident set follows the live allocations. The provider runs twice at
+  full size first (compilation, caches), then the peak resident set of one more run (VmHWM, reset
+  through /proc/self/clear_refs) minus the resident set just before it is reported. This counts every
+  byte the provider touches: autograd intermediates, compiled-code buffers, the returned gradient and
+  kernel-internal scratch. GPU: torch.cuda.max_memory_allocated.
 * bandwidth: a plain ``dst.copy_(src)`` of the same size measured in the same run (2 bytes moved per
   byte copied) is the machine's practical memory bandwidth.
 """
@@ -80,7 +83,9 @@ def peak_in_subprocess(module: str, func: str, kwargs: dict) -> int:
     """Run ``module.func(**kwargs)`` (which returns bytes) in a fresh interpreter."""
     code = (f"import json,sys; from {module} import {func}; "
             f"print(json.dumps({func}(**json.loads(sys.argv[1]))))")
-    env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", str(os.cpu_count()))}
+    env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", str(os.cpu_count())),
+           "MALLOC_MMAP_THRESHOLD_": "65536"}
+    env.pop("MALLOC_TRIM_THRESHOLD_", None)
     out = subprocess.run([sys.executable, "-c", code, json.dumps(kwargs)], capture_output=True, text=True, env=env)
     if out.returncode != 0:
         raise RuntimeError(out.stderr[-2000:])
