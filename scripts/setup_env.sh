@@ -20,7 +20,7 @@ if [ ! -f "$STAMP" ]; then
   python -m pip install -q -r "$ROOT/requirements-dev.txt"
   touch "$STAMP"
 fi
-HASH="$(cd "$ROOT" && cat pyproject.toml CMakeLists.txt $(find csrc python -type f | sort) 2>/dev/null | sha1sum | cut -c1-12)"
+HASH="$(cd "$ROOT" && { cat pyproject.toml CMakeLists.txt $(find csrc python -type f | sort); find imusim -name "*.py" | sort; } 2>/dev/null | sha1sum | cut -c1-12)"
 BSTAMP="$VENV/.imusim-build-$HASH"
 if [ ! -f "$BSTAMP" ] || ! python -c "import imusim._C" 2>/dev/null; then
   echo "[setup] building imusim (C++/OpenMP; CUDA when nvcc is found)"

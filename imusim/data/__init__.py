@@ -1,0 +1,39 @@
+"""Motion data: the Motion container, file loaders, retargeting and the training-set builder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .bvh import BVHError, load_bvh, parse_bvh, save_bvh, skeleton_from_bvh
+from .deepmimic import load_deepmimic
+from .motion import Motion
+
+
+def load_motion(path, **kw) -> Motion:
+    """Load any supported motion file by its name: ``.bvh``/``.bvh.gz`` (BVH), DeepMimic ``.txt``,
+    imusim ``.npz`` (``Motion.save_npz``) or AMASS-style ``.npz`` (``poses``/``trans``)."""
+    p = Path(path)
+    name = p.name.lower()
+    if not p.exists():
+        raise FileNotFoundError(f"motion file not found: {p}")
+    if name.endswith((".bvh", ".bvh.gz")):
+        return load_bvh(p, **kw)
+    if name.endswith(".txt"):
+        return load_deepmimic(p, **kw)
+    if name.endswith(".npz"):
+        import numpy as np
+
+        with np.load(p, allow_pickle=False) as z:
+            keys = set(z.files)
+        if "meta" in keys:
+            return Motion.load_npz(p)
+        if "poses" in keys:
+            from .amass import load_amass
+
+            return load_amass(p, **kw)
+        raise ValueError(f"{p}: .npz is neither an imusim motion (meta) nor AMASS-style (poses, trans); keys {sorted(keys)}")
+    raise ValueError(f"{p}: unknown motion format (expected .bvh, .bvh.gz, DeepMimic .txt or .npz)")
+
+
+__all__ = ["Motion", "load_motion", "load_bvh", "save_bvh", "parse_bvh", "skeleton_from_bvh", "load_deepmimic",
+           "BVHError"]
