@@ -105,17 +105,9 @@ def _backward(ctx, gG, gP):
 _fk_op.register_autograd(_backward, setup_context=_setup)
 
 
-def forward_kinematics(local_rot: torch.Tensor, root_pos: torch.Tensor, skeleton, *, rot_format: str = "matrix",
-                       backend: Optional[str] = None):
-    """Global rotations ``[..., T, J, 3, 3]`` and joint positions ``[..., T, J, 3]`` (m).
-
-    Args:
-        local_rot: ``[..., T, J, 3, 3]`` (or rot6d ``[..., 6]``, axis-angle ``[..., 3]``, quaternion
-            ``[..., 4]`` per ``rot_format``), float32/float64.
-        root_pos: ``[..., T, 3]`` root joint positions (m), same dtype/device.
-        skeleton: :class:`imusim.kinematics.Skeleton` with J joints.
-        backend: ``cuda``, ``cpp`` or ``torch``; default: fastest available for the device.
-    """
+def validate_motion(local_rot, root_pos, skeleton, rot_format: str, op: str) -> torch.Tensor:
+    """Check (local_rot, root_pos, skeleton, rot_format) and return rotation matrices ``[..., J, 3, 3]``."""
+    _OP = op
     from ..kinematics.skeleton import Skeleton
 
     if not isinstance(skeleton, Skeleton):
@@ -136,6 +128,21 @@ def forward_kinematics(local_rot: torch.Tensor, root_pos: torch.Tensor, skeleton
         raise ValueError(f"{_OP}: root_pos must have shape {fmt_shape((*lead, 3))} (local_rot's leading dims + 3), "
                          f"got {fmt_shape(root_pos.shape)}")
     L = to_matrix(local_rot, rot_format)
+    return L
+
+
+def forward_kinematics(local_rot: torch.Tensor, root_pos: torch.Tensor, skeleton, *, rot_format: str = "matrix",
+                       backend: Optional[str] = None):
+    """Global rotations ``[..., T, J, 3, 3]`` and joint positions ``[..., T, J, 3]`` (m).
+
+    Args:
+        local_rot: ``[..., T, J, 3, 3]`` (or rot6d ``[..., 6]``, axis-angle ``[..., 3]``, quaternion
+            ``[..., 4]`` per ``rot_format``), float32/float64.
+        root_pos: ``[..., T, 3]`` root joint positions (m), same dtype/device.
+        skeleton: :class:`imusim.kinematics.Skeleton` with J joints.
+        backend: ``cuda``, ``cpp`` or ``torch``; default: fastest available for the device.
+    """
+    L = validate_motion(local_rot, root_pos, skeleton, rot_format, _OP)
     be = _backend.resolve(backend, L.device, op=_OP, supported=_FK_BACKENDS)
     if be == "torch":
         return _ref_fk(L, root_pos, skeleton.parents, skeleton.offsets)

@@ -1,0 +1,79 @@
+// Per-frame bodies shared by the CPU and CUDA IMU kernels.
+#pragma once
+#include <math.h>
+
+#include "common/mat3.h"
+
+namespace imusim {
+
+constexpr int IMU_MAX_J = 64;
+
+// Sensor poses of one frame: pose[s*12 + 0..8] = R_ws, pose[s*12 + 9..11] = p_s.
+// G/P scratch [J*9], [J*3]; only the `needed` joints are computed.
+template <typename T>
+IMUSIM_HD void frame_sensor_poses(int K, const int32_t* needed, const int32_t* parents, const T* off, const T* L,
+                                  const T* root, int S, const int32_t* sjoint, const T* soff, const T* srot, T* G,
+                                  T* P, T* pose) {
+  for (int k = 0; k < K; ++k) {
+    const int j = needed[k];
+    const int p = parents[j];
+    if (p < 0) {
+      for (int i = 0; i < 9; ++i) G[9 * j + i] = L[9 * j + i];
+      P[3 * j] = root[0];
+      P[3 * j + 1] = root[1];
+      P[3 * j + 2] = root[2];
+    } else {
+      mat3_mul(G + 9 * p, L + 9 * j, G + 9 * j);
+      T v[3];
+      mat3_vec(G + 9 * p, off + 3 * j, v);
+      for (int i = 0; i < 3; ++i) P[3 * j + i] = P[3 * p + i] + v[i];
+    }
+  }
+  for (int s = 0; s < S; ++s) {
+    const int j = sjoint[s];
+    T* out = pose + 12 * s;
+    mat3_mul(G + 9 * j, srot + 9 * s, out);
+    T v[3];
+    mat3_vec(G + 9 * j, soff + 3 * s, v);
+    for (int i = 0; i < 3; ++i) out[9 + i] = P[3 * j + i] + v[i];
+  }
+}
+
+// vee(log(A^T B)) for rotations A, B (row-major).
+template <typename T>
+IMUSIM_HD void rel_log(const T* A, const T* B, T* w) {
+  T R[9];
+  mat3_tmul(A, B, R);
+  const T tr = R[0] + R[4] + R[8];
+  T c = (tr - T(1)) * T(0.5);
+  c = c > T(1) ? T(1) : (c < T(-1) ? T(-1) : c);
+  const T th = acos(c);
+  const T s = sin(th);
+  // th / (2 sin th), series near 0
+  const T k = th < T(1e-4) ? T(0.5) + th * th / T(12) : th / (T(2) * s);
+  w[0] = k * (R[7] - R[5]);
+  w[1] = k * (R[2] - R[6]);
+  w[2] = k * (R[3] - R[1]);
+}
+
+// Outputs at the middle frame from poses of frames t-1, t, t+1.
+template <typename T>
+IMUSIM_HD void frame_imu(int S, const T* pm, const T* p0, const T* pp, T inv_dt2, T inv_2dt, const T* g, T* acc,
+                         T* gyro, T* ori) {
+  for (int s = 0; s < S; ++s) {
+    const T* a = pm + 12 * s;
+    const T* b = p0 + 12 * s;
+    const T* c = pp + 12 * s;
+    T f[3];
+    for (int i = 0; i < 3; ++i) f[i] = (c[9 + i] - T(2) * b[9 + i] + a[9 + i]) * inv_dt2 - g[i];
+    mat3t_vec(b, f, acc + 3 * s);
+    T w1[3], w2[3];
+    rel_log(a, b, w1);
+    rel_log(b, c, w2);
+    for (int i = 0; i < 3; ++i) gyro[3 * s + i] = (w1[i] + w2[i]) * inv_2dt;
+    if (ori)
+      for (int i = 0; i < 9; ++i) ori[9 * s + i] = b[i];
+  }
+}
+
+}  // namespace imusim

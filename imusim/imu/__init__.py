@@ -1,0 +1,7 @@
+"""Virtual IMUs: sensor mounts, synthesis, sensor error model."""
+from .noise import AxisNoise, NoiseModel, apply_noise
+from .sensors import PRESETS, Sensor, sensors_from_names
+from .synth import IMUResult, synthesize_imu
+
+__all__ = ["Sensor", "PRESETS", "sensors_from_names", "synthesize_imu", "IMUResult", "NoiseModel", "AxisNoise",
+           "apply_noise"]

@@ -1,0 +1,125 @@
+"""Fused virtual IMU op (see csrc/imu/imu.h for the math) and the sensor-pose op used for resampling.
+
+``imu_fused(L, root, spec...) -> (acc, gyro, ori)`` on ``[B, T, J, 3, 3]`` / ``[B, T, 3]`` gives
+``[B, T−2, S, 3]`` (acc, gyro) and ``[B, T−2, S, 3, 3]`` (orientation) for frames 1..T−2.
+Backends: ``cpp`` (OpenMP, rolling window of poses), ``cuda`` (thread per output frame), ``torch``
+(imusim/reference/imu.py). The forward is hand-fused; the backward of the fused ops recomputes
+through the reference implementation (``torch.func.vjp``): correct gradients, not a fused backward.
+"""
+
+from __future__ import annotations
+
+from typing import Tuple
+
+import torch
+
+from .. import _backend
+from ..reference import imu as ref
+
+IMU_BACKENDS = ("cuda", "cpp", "torch")
+
+
+def _spec_args(parents, needed, sjoint, offsets, soff, srot):
+    return (int(parents.numel()), int(needed.numel()), int(sjoint.numel()), parents.data_ptr(), needed.data_ptr(),
+            sjoint.data_ptr(), offsets.data_ptr(), soff.data_ptr(), srot.data_ptr())
+
+
+@torch.library.custom_op("imusim::imu", mutates_args=())
+def _imu_op(L: torch.Tensor, root: torch.Tensor, parents: torch.Tensor, needed: torch.Tensor, sjoint: torch.Tensor,
+            offsets: torch.Tensor, soff: torch.Tensor, srot: torch.Tensor, dt: float, g: torch.Tensor,
+            backend: str) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    B, T, J = L.shape[:3]
+    S = sjoint.numel()
+    L, root = L.contiguous(), root.contiguous()
+    dt_ = L.dtype
+    offs, so, sr = offsets.to(dt_).contiguous(), soff.to(dt_).contiguous(), srot.to(dt_).contiguous()
+    acc = L.new_empty((B, T - 2, S, 3))
+    gyro = L.new_empty((B, T - 2, S, 3))
+    ori = L.new_empty((B, T - 2, S, 3, 3))
+    gv = [float(x) for x in g.tolist()]
+    args = (L.dtype == torch.float64, *_spec_args(parents, needed, sjoint, offs, so, sr), float(dt), *gv, B, T,
+            L.data_ptr(), root.data_ptr(), acc.data_ptr(), gyro.data_ptr(), ori.data_ptr())
+    if backend == "cpp":
+        _backend.cpu_module().imu_forward(*args)
+    else:
+        _backend.cuda_module().imu_forward(*args, torch.cuda.current_stream(L.device).cuda_stream)
+    return acc, gyro, ori
+
+
+@_imu_op.register_fake
+def _(L, root, parents, needed, sjoint, offsets, soff, srot, dt, g, backend):
+    B, T = L.shape[:2]
+    S = sjoint.shape[0]
+    return L.new_empty((B, T - 2, S, 3)), L.new_empty((B, T - 2, S, 3)), L.new_empty((B, T - 2, S, 3, 3))
+
+
+def _vjp_reference(fn, L, root, cotangents):
+    """Gradients of the reference implementation (the fused forward's backward): torch.func.vjp."""
+    _, vjp = torch.func.vjp(fn, L, root)
+    return vjp(cotangents)
+
+
+def _setup(ctx, inputs, output):
+    L, root, parents, needed, sjoint, offsets, soff, srot, dt, g, backend = inputs
+    ctx.save_for_backward(L, root, parents, sjoint, offsets, soff, srot, g)
+    ctx.dt = dt
+
+
+def _backward(ctx, gacc, ggyro, gori):
+    L, root, parents, sjoint, offsets, soff, srot, g = ctx.saved_tensors
+    z = lambda x, shape: torch.zeros(shape, dtype=L.dtype, device=L.device) if x is None else x  # noqa: E731
+    B, T = L.shape[:2]
+    S = sjoint.shape[0]
+    gacc, ggyro = z(gacc, (B, T - 2, S, 3)), z(ggyro, (B, T - 2, S, 3))
+    gori = z(gori, (B, T - 2, S, 3, 3))
+    par, sj = parents.tolist(), sjoint.tolist()
+    fn = lambda a, b: ref.synthesize(a, b, par, offsets.to(L.dtype), sj, soff, srot, ctx.dt, g)  # noqa: E731
+    gL, gr = _vjp_reference(fn, L, root, (gacc, ggyro, gori))
+    return gL, gr, None, None, None, None, None, None, None, None, None
+
+
+_imu_op.register_autograd(_backward, setup_context=_setup)
+
+
+@torch.library.custom_op("imusim::sensor_poses", mutates_args=())
+def _poses_op(L: torch.Tensor, root: torch.Tensor, parents: torch.Tensor, needed: torch.Tensor, sjoint: torch.Tensor,
+              offsets: torch.Tensor, soff: torch.Tensor, srot: torch.Tensor, backend: str) -> Tuple[torch.Tensor, torch.Tensor]:
+    B, T = L.shape[:2]
+    S = sjoint.numel()
+    L, root = L.contiguous(), root.contiguous()
+    offs, so, sr = (x.to(L.dtype).contiguous() for x in (offsets, soff, srot))
+    poses = L.new_empty((B, T, S, 12))
+    args = (L.dtype == torch.float64, *_spec_args(parents, needed, sjoint, offs, so, sr), B, T, L.data_ptr(),
+            root.data_ptr(), poses.data_ptr())
+    if backend == "cpp":
+        _backend.cpu_module().sensor_poses(*args)
+    else:
+        _backend.cuda_module().sensor_poses(*args, torch.cuda.current_stream(L.device).cuda_stream)
+    return poses[..., :9].reshape(B, T, S, 3, 3).clone(), poses[..., 9:].clone()
+
+
+@_poses_op.register_fake
+def _(L, root, parents, needed, sjoint, offsets, soff, srot, backend):
+    B, T = L.shape[:2]
+    S = sjoint.shape[0]
+    return L.new_empty((B, T, S, 3, 3)), L.new_empty((B, T, S, 3))
+
+
+def _setup_p(ctx, inputs, output):
+    L, root, parents, needed, sjoint, offsets, soff, srot, backend = inputs
+    ctx.save_for_backward(L, root, parents, sjoint, offsets, soff, srot)
+
+
+def _backward_p(ctx, gR, gp):
+    L, root, parents, sjoint, offsets, soff, srot = ctx.saved_tensors
+    B, T = L.shape[:2]
+    S = sjoint.shape[0]
+    gR = torch.zeros((B, T, S, 3, 3), dtype=L.dtype, device=L.device) if gR is None else gR
+    gp = torch.zeros((B, T, S, 3), dtype=L.dtype, device=L.device) if gp is None else gp
+    par, sj = parents.tolist(), sjoint.tolist()
+    fn = lambda a, b: ref.sensor_poses(a, b, par, offsets.to(L.dtype), sj, soff, srot)  # noqa: E731
+    gL, gr = _vjp_reference(fn, L, root, (gR, gp))
+    return gL, gr, None, None, None, None, None, None, None
+
+
+_poses_op.register_autograd(_backward_p, setup_context=_setup_p)
