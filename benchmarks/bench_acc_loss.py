@@ -46,15 +46,16 @@ def _inputs(layout: str, B: int):
 
 
 @functools.lru_cache(maxsize=None)
-def _compiled(td: int):
+def _compiled(td: int, case):
+    # one compiled function per case: dynamo's recompile limit must never fall back to eager silently
     return torch.compile(lambda p, q: ref_acc_loss(p, q, time_dim=td), dynamic=False)
 
 
-def _fn(provider: str, td: int):
+def _fn(provider: str, td: int, case=None):
     if provider == "eager":
         return lambda p, q: ref_acc_loss(p, q, time_dim=td)
     if provider == "compile":
-        return _compiled(td)
+        return _compiled(td, case)
     return lambda p, q: imusim.acc_loss(p, q, time_dim=td, backend=provider)
 
 
@@ -67,7 +68,7 @@ def _step(provider, p, q, td, mode):
     if provider == "copy":
         dst = torch.empty_like(p)
         return lambda: (dst.copy_(p), _sync())
-    fn = _fn(provider, td)
+    fn = _fn(provider, td, (tuple(p.shape), mode))
     if mode == "fwd":
         def run():
             with torch.no_grad():

@@ -72,7 +72,6 @@ def bench(batches=(64, 256, 1024), device="cpu", repeats=10, memory=True, layout
     from ._util import peak_in_subprocess, timeit
 
     rows = []
-    provs = providers(device)
     shapes = []
     for B in batches:
         if "btj3" in layouts:
@@ -86,6 +85,10 @@ def bench(batches=(64, 256, 1024), device="cpu", repeats=10, memory=True, layout
     bw_cache = {}
     for shape, td, mode in it:
         p, q = _inputs(shape, device)
+        # fresh providers per case: one torch.compile'd function per shape and mode, so that dynamo's
+        # recompile limit never silently falls back to eager
+        torch._dynamo.reset()
+        provs = providers(device)
         nbytes = p.numel() * p.element_size()
         moved = (2 if mode == "fwd" else 3) * nbytes
         # interleaved rounds (copy + every provider once per round), median per provider: slow drifts of a

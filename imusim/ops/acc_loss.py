@@ -18,6 +18,14 @@ Dispatch: ``imusim._backend.resolve`` (``backend=`` > ``IMUSIM_BACKEND`` > faste
 The ``torch`` backend is the naive reference (plain autograd); the others go through the custom op
 ``imusim::acc_loss`` with a hand-written backward (``register_autograd``), so ``torch.compile``
 traces through without graph breaks.
+
+Eager ``cpp`` with ``pred.requires_grad`` (the training case) takes a one-pass path instead
+(``_FusedCpp``): the forward kernel reads pred/target once and also writes the gradient for an
+incoming gradient of 1; the backward hands that buffer over (scaled in place when the incoming
+gradient is not 1) and it becomes ``pred.grad`` without a copy. Memory traffic 3N elements instead of
+5N, extra memory = the gradient itself. The price: a forward under grad mode that is never
+backpropagated still writes the gradient. Under ``torch.compile`` or functorch transforms the custom
+op is used.
 """
 
 from __future__ import annotations
