@@ -10,7 +10,9 @@
 //    (sample, feature) columns; a column's e and R are staged in thread-local buffers of length T so
 //    that all loops over t are branch-free and vectorise.
 // Every input element is read from memory once per pass (neighbouring rows come from cache); per-item
-// partial sums are combined per sample in a fixed order (deterministic, no atomics).
+// partial sums are combined per sample in a fixed order (deterministic, no atomics). Work items are
+// handed out dynamically in small batches, so a thread that loses its core on a shared machine does not
+// hold up the others.
 #include "acc_loss/acc_loss.h"
 
 #include <algorithm>
@@ -182,7 +184,7 @@ void run_rows(const View3<const S>& p, const View3<const S>& q, const uint8_t* m
 #pragma omp parallel
   {
     std::vector<S> buf(6 * F);
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic, 8)
     for (int64_t it = 0; it < items; ++it) {
       const int64_t b = it / nchunk, ch = it % nchunk;
       const int64_t t0 = ch * clen, t1 = std::min(T, t0 + clen);
@@ -219,7 +221,7 @@ void run_columns(const View3<const S>& p, const View3<const S>& q, const uint8_t
     S* __restrict R = Rbuf.data() + 1;
     S* __restrict W = Wbuf.data();
     int64_t wb = -1;
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic, 256)
     for (int64_t bf = 0; bf < B * F; ++bf) {
       const int64_t b = bf / F, f = bf % F;
       const uint8_t* m = mask ? mask + b * T : nullptr;
