@@ -91,8 +91,8 @@ def bench(batches=(64, 256, 1024), device="cpu", repeats=10, memory=True, layout
         provs = providers(device)
         nbytes = p.numel() * p.element_size()
         moved = (2 if mode == "fwd" else 3) * nbytes
-        # interleaved rounds (copy + every provider once per round), median per provider: slow drifts of a
-        # shared machine hit all providers alike
+        # interleaved rounds (copy + every provider once per round): slow drifts of a shared machine hit all
+        # providers alike. "ms" is the median, "min_ms" the fastest round (least disturbed by other load)
         dst = torch.empty_like(p)
         calls = {"copy": lambda: dst.copy_(p)}
         calls.update({name: (lambda fn: (lambda: _call(fn, p, q, td, mode)))(fn) for name, fn in provs.items()})
@@ -108,6 +108,8 @@ def bench(batches=(64, 256, 1024), device="cpu", repeats=10, memory=True, layout
         for name, fn in provs.items():
             t = med[name]
             row = {"shape": "x".join(map(str, shape)), "mode": mode, "provider": name, "ms": round(t * 1e3, 3),
+                   "min_ms": round(min(times[name]) * 1e3, 3),
+                   "min_vs_eager": round(min(times["eager"]) / min(times[name]), 2),
                    "speedup_vs_eager": round(base / t, 2), "GB/s": round(moved / t / 1e9, 1),
                    "bw_share": f"{100 * moved / t / bw:.0f}%", "copy_GB/s": round(bw / 1e9, 1)}
             if memory and torch.device(device).type == "cpu":
@@ -123,11 +125,12 @@ def bench(batches=(64, 256, 1024), device="cpu", repeats=10, memory=True, layout
     for r in rows:  # ratios vs compile
         c = next(x for x in rows if x["shape"] == r["shape"] and x["mode"] == r["mode"] and x["provider"] == "compile")
         r["speedup_vs_compile"] = round(c["ms"] / r["ms"], 2)
+        r["min_vs_compile"] = round(c["min_ms"] / r["min_ms"], 2)
     return rows
 
 
-COLS = ["shape", "mode", "provider", "ms", "speedup_vs_eager", "speedup_vs_compile", "GB/s", "copy_GB/s",
-        "bw_share", "extra_mem_x_input"]
+COLS = ["shape", "mode", "provider", "ms", "speedup_vs_eager", "speedup_vs_compile", "min_ms", "min_vs_eager",
+        "min_vs_compile", "GB/s", "copy_GB/s", "bw_share", "extra_mem_x_input"]
 
 
 def add_arguments(p):
