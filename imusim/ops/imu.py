@@ -3,8 +3,10 @@
 ``imu_fused(L, root, spec...) -> (acc, gyro, ori)`` on ``[B, T, J, 3, 3]`` / ``[B, T, 3]`` gives
 ``[B, T−2, S, 3]`` (acc, gyro) and ``[B, T−2, S, 3, 3]`` (orientation) for frames 1..T−2.
 Backends: ``cpp`` (OpenMP, rolling window of poses), ``cuda`` (thread per output frame), ``torch``
-(imusim/reference/imu.py). The forward is hand-fused; the backward of the fused ops recomputes
-through the reference implementation (``torch.func.vjp``): correct gradients, not a fused backward.
+(imusim/reference/imu.py). The forward is hand-fused. The backward recomputes the sensor poses with
+the pose kernel, differentiates the (cheap, S-sensor) differences and log maps with ``torch.func.vjp``
+of the reference, and carries the pose gradients to the local rotations and root with the
+hand-written FK backward kernel (``_pose_grads_to_inputs``).
 """
 
 from __future__ import annotations
@@ -53,28 +55,40 @@ def _(L, root, parents, needed, sjoint, offsets, soff, srot, dt, g, backend):
     return L.new_empty((B, T - 2, S, 3)), L.new_empty((B, T - 2, S, 3)), L.new_empty((B, T - 2, S, 3, 3))
 
 
-def _vjp_reference(fn, L, root, cotangents):
-    """Gradients of the reference implementation (the fused forward's backward): torch.func.vjp."""
-    _, vjp = torch.func.vjp(fn, L, root)
-    return vjp(cotangents)
+def _pose_grads_to_inputs(L, root, parents, offsets, sjoint, soff, srot, gR, gp, backend):
+    """Chain rule from sensor-pose gradients (gR ``[B,T,S,3,3]``, gp ``[B,T,S,3]``) to (L, root) with the
+    fused FK kernels: R_ws = G_j R_js → gG_j += gR R_jsᵀ; p = P_j + G_j o → gG_j += gp oᵀ, gP_j += gp."""
+    from .fk import _fk_bwd_op, _fk_op
+
+    off = offsets.to(L.dtype)
+    G, _ = _fk_op(L, root, parents, off, backend)
+    so, sr = soff.to(L.dtype), srot.to(L.dtype)
+    contrib_G = gR @ sr.transpose(-1, -2) + gp[..., :, None] * so[:, None, :]
+    gG = torch.zeros_like(G).index_add_(2, sjoint.long(), contrib_G)
+    gP = L.new_zeros((*L.shape[:3], 3)).index_add_(2, sjoint.long(), gp)
+    return _fk_bwd_op(gG, gP, L, G, parents, off, backend)
 
 
 def _setup(ctx, inputs, output):
     L, root, parents, needed, sjoint, offsets, soff, srot, dt, g, backend = inputs
-    ctx.save_for_backward(L, root, parents, sjoint, offsets, soff, srot, g)
+    ctx.save_for_backward(L, root, parents, needed, sjoint, offsets, soff, srot, g)
     ctx.dt = dt
+    ctx.backend = backend
 
 
 def _backward(ctx, gacc, ggyro, gori):
-    L, root, parents, sjoint, offsets, soff, srot, g = ctx.saved_tensors
+    L, root, parents, needed, sjoint, offsets, soff, srot, g = ctx.saved_tensors
     z = lambda x, shape: torch.zeros(shape, dtype=L.dtype, device=L.device) if x is None else x  # noqa: E731
     B, T = L.shape[:2]
     S = sjoint.shape[0]
     gacc, ggyro = z(gacc, (B, T - 2, S, 3)), z(ggyro, (B, T - 2, S, 3))
     gori = z(gori, (B, T - 2, S, 3, 3))
-    par, sj = parents.tolist(), sjoint.tolist()
-    fn = lambda a, b: ref.synthesize(a, b, par, offsets.to(L.dtype), sj, soff, srot, ctx.dt, g)  # noqa: E731
-    gL, gr = _vjp_reference(fn, L, root, (gacc, ggyro, gori))
+    # 1) gradients w.r.t. the sensor poses (small: S sensors) through the reference differences/log maps
+    R, p = _poses_op(L, root, parents, needed, sjoint, offsets, soff, srot, ctx.backend)
+    _, vjp = torch.func.vjp(lambda R_, p_: ref.imu_from_poses(R_, p_, ctx.dt, g), R, p)
+    gR, gp = vjp((gacc, ggyro, gori))
+    # 2) poses -> (local rotations, root) with the hand-written FK backward kernel
+    gL, gr = _pose_grads_to_inputs(L, root, parents, offsets, sjoint, soff, srot, gR, gp, ctx.backend)
     return gL, gr, None, None, None, None, None, None, None, None, None
 
 
@@ -108,6 +122,7 @@ def _(L, root, parents, needed, sjoint, offsets, soff, srot, backend):
 def _setup_p(ctx, inputs, output):
     L, root, parents, needed, sjoint, offsets, soff, srot, backend = inputs
     ctx.save_for_backward(L, root, parents, sjoint, offsets, soff, srot)
+    ctx.backend = backend
 
 
 def _backward_p(ctx, gR, gp):
@@ -116,9 +131,7 @@ def _backward_p(ctx, gR, gp):
     S = sjoint.shape[0]
     gR = torch.zeros((B, T, S, 3, 3), dtype=L.dtype, device=L.device) if gR is None else gR
     gp = torch.zeros((B, T, S, 3), dtype=L.dtype, device=L.device) if gp is None else gp
-    par, sj = parents.tolist(), sjoint.tolist()
-    fn = lambda a, b: ref.sensor_poses(a, b, par, offsets.to(L.dtype), sj, soff, srot)  # noqa: E731
-    gL, gr = _vjp_reference(fn, L, root, (gR, gp))
+    gL, gr = _pose_grads_to_inputs(L, root, parents, offsets, sjoint, soff, srot, gR, gp, ctx.backend)
     return gL, gr, None, None, None, None, None, None, None
 
 
