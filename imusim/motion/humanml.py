@@ -1,0 +1,232 @@
+"""HumanML3D's 263-d motion representation (Guo et al. 2022) for the 22-joint SMPL body.
+
+Layout of one frame (``[..., T−1, 263]`` from ``T`` frames of joint positions), named slices below:
+
+=================  ======  ===========================================================================
+slice              dims    meaning
+=================  ======  ===========================================================================
+ROOT_ROT_VEL       0:1     root angular velocity about y (rad/frame; the half-angle's arcsin, as the
+                           reference pipeline stores it)
+ROOT_LIN_VEL       1:3     root linear velocity in x/z, in the root's facing frame (m/frame)
+ROOT_Y             3:4     root height (m)
+RIC                4:67    21 joint positions relative to the root, in the facing frame (m)
+ROT6D              67:193  21 joint rotations (continuous 6-d: first two columns) from HumanML3D's IK
+LOCAL_VEL          193:259 22 joint velocities in the facing frame (m/frame)
+FOOT_CONTACT       259:263 left ankle, left toe, right ankle, right toe contacts (0/1)
+=================  ======  ===========================================================================
+
+Conventions follow the reference pipeline (HumanML3D ``motion_representation.ipynb``/MDM): y up,
+the body faces +z at the first frame, 20 fps; the facing direction is across = (r_hip − l_hip) +
+(r_shoulder − l_shoulder), forward = up × across (Gaussian-smoothed, σ = 20 frames); feet are in
+contact when the squared per-frame displacement of the joint is below 0.002 m². ``recover_from_ric``
+inverts the root integration exactly. Written from the published definitions; no reference code
+is copied.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional, Tuple
+
+import numpy as np
+import torch
+
+ROOT_ROT_VEL = slice(0, 1)
+ROOT_LIN_VEL = slice(1, 3)
+ROOT_Y = slice(3, 4)
+RIC = slice(4, 67)
+ROT6D = slice(67, 193)
+LOCAL_VEL = slice(193, 259)
+FOOT_CONTACT = slice(259, 263)
+GROUPS = {"root_rot_vel": ROOT_ROT_VEL, "root_lin_vel": ROOT_LIN_VEL, "root_y": ROOT_Y, "ric": RIC,
+          "rot6d": ROT6D, "local_vel": LOCAL_VEL, "foot_contact": FOOT_CONTACT}
+N_FEATS = 263
+FACE_JOINTS = (2, 1, 17, 16)  # r_hip, l_hip, r_shoulder, l_shoulder
+FEET_L, FEET_R = (7, 10), (8, 11)
+KINEMATIC_CHAIN = ((0, 2, 5, 8, 11), (0, 1, 4, 7, 10), (0, 3, 6, 9, 12, 15), (9, 14, 17, 19, 21), (9, 13, 16, 18, 20))
+
+
+# ------------------------------------------------------------------------------- quaternion helpers
+def qmul(a, b):
+    aw, ax, ay, az = a.unbind(-1)
+    bw, bx, by, bz = b.unbind(-1)
+    return torch.stack([aw * bw - ax * bx - ay * by - az * bz, aw * bx + ax * bw + ay * bz - az * by,
+                        aw * by - ax * bz + ay * bw + az * bx, aw * bz + ax * by - ay * bx + az * bw], -1)
+
+
+def qinv(q):
+    return q * torch.tensor([1.0, -1, -1, -1], dtype=q.dtype, device=q.device)
+
+
+def qrot(q, v):
+    """Rotate vectors v ``[..., 3]`` by unit quaternions q ``[..., 4]``."""
+    u = q[..., 1:]
+    w = q[..., :1]
+    t = 2 * torch.cross(u, v, dim=-1)
+    return v + w * t + torch.cross(u, t, dim=-1)
+
+
+def qbetween(v0, v1):
+    """Quaternion rotating direction v0 onto v1."""
+    v = torch.cross(v0, v1, dim=-1)
+    w = (v0.square().sum(-1) * v1.square().sum(-1)).sqrt() + (v0 * v1).sum(-1)
+    q = torch.cat([w[..., None], v], -1)
+    return q / q.norm(dim=-1, keepdim=True)
+
+
+def qfix(q):
+    """Flip signs along time (dim −3 of [T, J, 4]) so consecutive quaternions have positive dot."""
+    out = q.clone()
+    dots = (q[1:] * q[:-1]).sum(-1)
+    flip = torch.cumsum((dots < 0).to(torch.int64), 0) % 2
+    out[1:] = torch.where(flip[..., None].bool(), -q[1:], q[1:])
+    return out
+
+
+def _quat_to_cont6d(q):
+    from ..kinematics.rotations import matrix_to_rot6d, quaternion_to_matrix
+
+    return matrix_to_rot6d(quaternion_to_matrix(q))
+
+
+# ------------------------------------------------------------------------------------ features
+def _facing_forward(P, smooth: bool):
+    r_hip, l_hip, sdr_r, sdr_l = FACE_JOINTS
+    across = (P[..., r_hip, :] - P[..., l_hip, :]) + (P[..., sdr_r, :] - P[..., sdr_l, :])
+    across = across / across.norm(dim=-1, keepdim=True)
+    up = torch.tensor([0.0, 1.0, 0.0], dtype=P.dtype).expand_as(across)
+    fwd = torch.cross(up, across, dim=-1)
+    if smooth:
+        from scipy.ndimage import gaussian_filter1d
+
+        fwd = torch.from_numpy(gaussian_filter1d(fwd.numpy(), 20, axis=0, mode="nearest"))
+    return fwd / fwd.norm(dim=-1, keepdim=True)
+
+
+def inverse_kinematics(P: torch.Tensor) -> torch.Tensor:
+    """HumanML3D-style IK: local quaternions ``[T, 22, 4]``; root = rotation taking the smoothed facing
+    direction to +z (identity at frame 0), other joints the swing from the raw rest direction."""
+    from ..kinematics.presets import T2M_RAW_DIRECTIONS
+
+    T = P.shape[0]
+    raw = torch.tensor(T2M_RAW_DIRECTIONS, dtype=P.dtype)
+    fwd = _facing_forward(P, smooth=True)
+    target = torch.tensor([0.0, 0.0, 1.0], dtype=P.dtype).expand_as(fwd)
+    root = qbetween(fwd, target)
+    root[0] = torch.tensor([1.0, 0, 0, 0], dtype=P.dtype)
+    quat = torch.zeros(T, 22, 4, dtype=P.dtype)
+    quat[:, 0] = root
+    for chain in KINEMATIC_CHAIN:
+        R = root
+        for a, b in zip(chain[:-1], chain[1:]):
+            u = raw[b].expand(T, 3)
+            v = P[:, b] - P[:, a]
+            v = v / v.norm(dim=-1, keepdim=True)
+            loc = qmul(qinv(R), qbetween(u, v))
+            quat[:, b] = loc
+            R = qmul(R, loc)
+    return quat
+
+
+def canonicalise(P: torch.Tensor) -> torch.Tensor:
+    """Floor at y = 0, first-frame root xz at the origin, first-frame facing +z (``[T, 22, 3]``)."""
+    P = P.clone()
+    P[..., 1] -= P[..., 1].min()
+    P = P - P[0, 0] * torch.tensor([1.0, 0.0, 1.0], dtype=P.dtype)
+    fwd0 = _facing_forward(P[:1], smooth=False)
+    q = qbetween(fwd0, torch.tensor([[0.0, 0.0, 1.0]], dtype=P.dtype))
+    return qrot(q.expand(*P.shape[:-1], 4), P)
+
+
+def features_from_positions(joints: torch.Tensor, fps: float = 20.0, canonical: bool = True,
+                            feet_threshold: float = 0.002) -> torch.Tensor:
+    """263-d features ``[T−1, 263]`` from joint positions ``[T, 22, 3]`` (m, y-up, at 20 fps).
+
+    ``canonical`` first applies the reference preprocessing (floor, origin, face +z). The skeleton is
+    taken as given (retarget to SMPL22's bone lengths first, e.g. ``imusim.data.retarget``).
+    """
+    if fps != 20.0:
+        raise ValueError(f"features_from_positions: HumanML3D features are defined at 20 fps, got fps={fps}")
+    P = torch.as_tensor(joints, dtype=torch.float64)
+    if P.dim() != 3 or P.shape[1:] != (22, 3) or P.shape[0] < 2:
+        raise ValueError(f"features_from_positions: joints must be [T>=2, 22, 3], got {list(P.shape)}")
+    if canonical:
+        P = canonicalise(P)
+    G = P.clone()
+    # foot contacts from squared displacement
+    def contact(idx):
+        d = (G[1:, list(idx)] - G[:-1, list(idx)]).square().sum(-1)
+        return (d < feet_threshold).to(P.dtype)
+
+    feet_l, feet_r = contact(FEET_L), contact(FEET_R)
+    quat = qfix(inverse_kinematics(P))
+    cont6d = _quat_to_cont6d(quat)
+    r_rot = quat[:, 0]
+    vel = qrot(r_rot[1:], P[1:, 0] - P[:-1, 0])
+    r_vel = qmul(r_rot[1:], qinv(r_rot[:-1]))
+    # root-relative positions in the facing frame (RIFKE)
+    R = P - P[:, :1] * torch.tensor([1.0, 0.0, 1.0], dtype=P.dtype)
+    R = qrot(r_rot[:, None].expand(-1, 22, 4), R)
+    root_y = R[:, 0, 1:2]
+    r_vel_y = torch.asin(r_vel[:, 2:3].clamp(-1, 1))
+    root_data = torch.cat([r_vel_y, vel[:, [0, 2]], root_y[:-1]], -1)
+    ric = R[:, 1:].reshape(len(R), -1)[:-1]
+    rot = cont6d[:, 1:].reshape(len(cont6d), -1)[:-1]
+    local_vel = qrot(r_rot[:-1, None].expand(-1, 22, 4), G[1:] - G[:-1]).reshape(len(G) - 1, -1)
+    return torch.cat([root_data, ric, rot, local_vel, feet_l, feet_r], -1)
+
+
+def recover_root_rot_pos(data: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Root rotation quaternions ``[..., T, 4]`` and positions ``[..., T, 3]`` by integrating the root channels."""
+    rot_vel = data[..., 0]
+    ang = torch.zeros_like(rot_vel)
+    ang[..., 1:] = rot_vel[..., :-1]
+    ang = torch.cumsum(ang, -1)
+    q = torch.zeros(*data.shape[:-1], 4, dtype=data.dtype, device=data.device)
+    q[..., 0] = torch.cos(ang)
+    q[..., 2] = torch.sin(ang)
+    pos = torch.zeros(*data.shape[:-1], 3, dtype=data.dtype, device=data.device)
+    pos[..., 1:, 0] = data[..., :-1, 1]
+    pos[..., 1:, 2] = data[..., :-1, 2]
+    pos = qrot(qinv(q), pos)
+    pos = torch.cumsum(pos, -2)
+    pos[..., 1] = data[..., 3]
+    return q, pos
+
+
+def recover_from_ric(data: torch.Tensor, joints_num: int = 22) -> torch.Tensor:
+    """Joint positions ``[..., T, J, 3]`` from features ``[..., T, 263]`` (differentiable)."""
+    data = torch.as_tensor(data)
+    q, r = recover_root_rot_pos(data)
+    pos = data[..., 4:(joints_num - 1) * 3 + 4].reshape(*data.shape[:-1], joints_num - 1, 3)
+    pos = qrot(qinv(q)[..., None, :].expand(*pos.shape[:-1], 4), pos)
+    pos = torch.stack([pos[..., 0] + r[..., None, 0], pos[..., 1], pos[..., 2] + r[..., None, 2]], -1)
+    return torch.cat([r[..., None, :], pos], -2)
+
+
+def positions_from_features(features: torch.Tensor) -> torch.Tensor:
+    return recover_from_ric(features, 22)
+
+
+class Normalizer:
+    """Mean/std normalisation of feature vectors (``[..., 263]``)."""
+
+    def __init__(self, mean, std, eps: float = 1e-8):
+        self.mean = torch.as_tensor(np.asarray(mean), dtype=torch.float32)
+        self.std = torch.as_tensor(np.asarray(std), dtype=torch.float32).clamp_min(eps)
+
+    @classmethod
+    def from_files(cls, mean_path, std_path) -> "Normalizer":
+        return cls(np.load(mean_path), np.load(std_path))
+
+    def save(self, directory) -> None:
+        d = Path(directory)
+        d.mkdir(parents=True, exist_ok=True)
+        np.save(d / "Mean.npy", self.mean.numpy())
+        np.save(d / "Std.npy", self.std.numpy())
+
+    def normalize(self, x):
+        return (x - self.mean.to(x)) / self.std.to(x)
+
+    def denormalize(self, x):
+        return x * self.std.to(x) + self.mean.to(x)
