@@ -51,13 +51,9 @@ def list_clips(root: Path, sources=DEFAULT_SOURCES, limit: Optional[int] = None)
     return files
 
 
-_LR = [("left", "@@L@@"), ("right", "left"), ("@@L@@", "right")]
-
-
 def mirror_caption(c: str) -> str:
-    for a, b in _LR:
-        c = re.sub(rf"\b{a}\b", b, c)
-    return c
+    """Swap the words left and right (mirrored copies of clips)."""
+    return re.sub(r"\b(left|right)\b", lambda m: "right" if m.group(1) == "left" else "left", c)
 
 
 def mirror_positions(P: np.ndarray) -> np.ndarray:

@@ -1,0 +1,53 @@
+import json
+
+import numpy as np
+import torch
+
+from imusim.data.dataset import build, load_split, mirror_caption
+from tests.conftest import require_data
+
+
+def test_build_small_dataset(tmp_path):
+    root = require_data()
+    meta = build(tmp_path / "ds", root=root, limit=12, workers=1, progress=False)
+    clips = meta["clips"]
+    assert clips and all(c["split"] in ("train", "val", "test") for c in clips)
+    ids = {c["id"] for c in clips}
+    for c in clips:
+        f = np.load(tmp_path / "ds" / "features" / f"{c['id']}.npy")
+        assert f.shape == (c["frames"], 263) and np.isfinite(f).all()
+        assert c["captions"] and c["activity"]
+        if c["mirror_of"]:
+            assert c["mirror_of"] in ids and c["split"] == "train"
+    # by-file split: a mirrored copy stays in its source's split; no source in two splits
+    src_split = {}
+    for c in clips:
+        assert src_split.setdefault(c["source"], c["split"]) == c["split"]
+    mean, std = np.load(tmp_path / "ds" / "Mean.npy"), np.load(tmp_path / "ds" / "Std.npy")
+    assert mean.shape == std.shape == (263,) and (std > 0).all()
+    assert "Training set summary" in (tmp_path / "ds" / "summary.md").read_text()
+    tr, m, s = load_split(tmp_path / "ds", "train")
+    assert len(tr) == sum(c["split"] == "train" for c in clips) and m.shape == (263,)
+    # cached: a second build does no work and gives the same clips
+    meta2 = build(tmp_path / "ds", root=root, limit=12, workers=1, progress=False)
+    assert [c["id"] for c in meta2["clips"]] == [c["id"] for c in clips]
+
+
+def test_round_trip_through_features_under_1cm():
+    from imusim.data import load_motion
+    from imusim.data.retarget import retarget_to_smpl22
+    from imusim.motion.humanml import canonicalise, features_from_positions, recover_from_ric
+
+    for f in (require_data("bandai_namco_1", "dataset-1_kick_normal_001.bvh"),
+              require_data("deepmimic", "humanoid3d_cartwheel.txt")):
+        P = retarget_to_smpl22(load_motion(f)).joint_positions()
+        C = canonicalise(P)
+        F = features_from_positions(P).float()  # stored as float32
+        R = recover_from_ric(F.double(), 22)
+        err = (R - C[:-1]).norm(dim=-1).mean().item()
+        assert err < 0.01, (f.name, err)
+
+
+def test_mirror_caption():
+    assert mirror_caption("a person waves the left hand and steps right.") == \
+        "a person waves the right hand and steps left."
