@@ -9,9 +9,24 @@ from .deepmimic import load_deepmimic
 from .motion import Motion
 
 
+def load_amass(path, **kw) -> Motion:
+    """AMASS-style ``.npz`` → :class:`Motion` (see :mod:`imusim.data.amass`)."""
+    from .amass import load_amass as _f
+
+    return _f(path, **kw)
+
+
+def load_humanml3d(path, **kw) -> Motion:
+    """HumanML3D ``new_joints``/``new_joint_vecs`` ``.npy`` → :class:`Motion` (see :mod:`imusim.data.humanml_io`)."""
+    from .humanml_io import load_humanml3d as _f
+
+    return _f(path, **kw)
+
+
 def load_motion(path, **kw) -> Motion:
     """Load any supported motion file by its name: ``.bvh``/``.bvh.gz`` (BVH), DeepMimic ``.txt``,
-    imusim ``.npz`` (``Motion.save_npz``) or AMASS-style ``.npz`` (``poses``/``trans``)."""
+    imusim ``.npz`` (``Motion.save_npz``), AMASS-style ``.npz`` (``poses``/``trans``) or HumanML3D
+    ``new_joints`` / ``new_joint_vecs`` ``.npy``. Keyword arguments go to the format's loader."""
     p = Path(path)
     name = p.name.lower()
     if not p.exists():
@@ -28,12 +43,12 @@ def load_motion(path, **kw) -> Motion:
         if "meta" in keys:
             return Motion.load_npz(p)
         if "poses" in keys:
-            from .amass import load_amass
-
             return load_amass(p, **kw)
         raise ValueError(f"{p}: .npz is neither an imusim motion (meta) nor AMASS-style (poses, trans); keys {sorted(keys)}")
-    raise ValueError(f"{p}: unknown motion format (expected .bvh, .bvh.gz, DeepMimic .txt or .npz)")
+    if name.endswith(".npy"):
+        return load_humanml3d(p, **kw)
+    raise ValueError(f"{p}: unknown motion format (expected .bvh, .bvh.gz, DeepMimic .txt, .npz or HumanML3D .npy)")
 
 
 __all__ = ["Motion", "load_motion", "load_bvh", "save_bvh", "parse_bvh", "skeleton_from_bvh", "load_deepmimic",
-           "BVHError"]
+           "load_amass", "load_humanml3d", "BVHError"]
