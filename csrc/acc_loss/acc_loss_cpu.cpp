@@ -122,6 +122,87 @@ double rows_item(const View3<const S>& p, const View3<const S>& q, const uint8_t
   auto slot = [&](int64_t k) { return Rr[(k + 3) % 3]; };
   make_R(t0 - 1, slot(t0 - 1));
   make_R(t0, slot(t0));
+  if (UNIT && gunit) {
+    // One loop per frame: e[t+2] from memory, R[t+1] from the e ring, grad[t] from the R ring.
+    S* Rm = slot(t0 - 1);
+    S* R0 = slot(t0);
+    S* Rn = slot(t0 + 1);
+    // e[t] and e[t+1] for t = t0 (rows the prologue has not loaded are loaded here)
+    S* Ea = E[0];
+    S* Eb = E[1];
+    S* Ec = E[2];
+    if (t0 + 1 <= T - 1) {  // (cache-hot rows; reloaded to keep the ring logic simple)
+      e_row<S, true>(p, q, b, t0, Ea);
+      e_row<S, true>(p, q, b, t0 + 1, Eb);
+    }
+    S* __restrict h0 = gq.data ? gq.data + gq.off(b, 0, 0) : nullptr;
+    for (int64_t t = t0; t < t1; ++t) {
+      const int64_t k = t + 1;
+      S* __restrict g = gp.data + gp.off(b, t, 0);
+      S* __restrict h = h0 ? gq.data + gq.off(b, t, 0) : nullptr;
+      const S* __restrict rm = Rm;
+      const S* __restrict r0 = R0;
+      S* __restrict rn = Rn;
+      if (k <= T - 2) {
+        const S w = term_valid(m, k) ? S(1) : S(0);
+        const S* __restrict p2 = p.data + p.off(b, t + 2, 0);
+        const S* __restrict q2 = q.data + q.off(b, t + 2, 0);
+        const S* __restrict e0 = Ea;
+        const S* __restrict e1 = Eb;
+        S* __restrict e2 = Ec;
+        S sk = 0;
+        if (h) {
+#pragma omp simd reduction(+ : sk)
+          for (int64_t f = 0; f < F; ++f) {
+            S en = p2[f] - q2[f];
+            e2[f] = en;
+            S rv = w * (en - S(2) * e1[f] + e0[f]);
+            rn[f] = rv;
+            sk += rv * rv;
+            S v = c * (rm[f] - S(2) * r0[f] + rv);
+            g[f] = v;
+            h[f] = -v;
+          }
+        } else {
+#pragma omp simd reduction(+ : sk)
+          for (int64_t f = 0; f < F; ++f) {
+            S en = p2[f] - q2[f];
+            e2[f] = en;
+            S rv = w * (en - S(2) * e1[f] + e0[f]);
+            rn[f] = rv;
+            sk += rv * rv;
+            g[f] = c * (rm[f] - S(2) * r0[f] + rv);
+          }
+        }
+        if (k < t1 && k >= 1) total += double(sk);
+        S* tmp = Ea;  // e ring: (e[t], e[t+1], e[t+2]) -> (e[t+1], e[t+2], free)
+        Ea = Eb;
+        Eb = Ec;
+        Ec = tmp;
+      } else {  // R[t+1] = 0 at the end of the sample
+        if (h) {
+#pragma omp simd
+          for (int64_t f = 0; f < F; ++f) {
+            rn[f] = S(0);
+            S v = c * (rm[f] - S(2) * r0[f]);
+            g[f] = v;
+            h[f] = -v;
+          }
+        } else {
+#pragma omp simd
+          for (int64_t f = 0; f < F; ++f) {
+            rn[f] = S(0);
+            g[f] = c * (rm[f] - S(2) * r0[f]);
+          }
+        }
+      }
+      S* tmp = Rm;  // R ring: (R[t-1], R[t], R[t+1]) -> (R[t], R[t+1], free)
+      Rm = R0;
+      R0 = Rn;
+      Rn = tmp;
+    }
+    return total;
+  }
   for (int64_t t = t0; t < t1; ++t) {
     make_R(t + 1, slot(t + 1));
     store_grad(gp, gq, b, t, c, slot(t - 1), slot(t), slot(t + 1), gunit);
