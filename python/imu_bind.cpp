@@ -13,8 +13,8 @@ void bind_imu(py::module_& m) {
       "imu_forward",
       [](bool f64, int J, int K, int S, uintptr_t parents, uintptr_t needed, uintptr_t sjoint, uintptr_t off,
          uintptr_t soff, uintptr_t srot, double dt, double gx, double gy, double gz, int64_t B, int64_t T,
-         uintptr_t L, uintptr_t root, uintptr_t acc, uintptr_t gyro, uintptr_t ori) {
-        auto sp = make_spec(J, K, S, parents, needed, sjoint, off, soff, srot, dt, gx, gy, gz);
+         uintptr_t L, uintptr_t root, uintptr_t acc, uintptr_t gyro, uintptr_t ori, int rot_dim) {
+        auto sp = make_spec(J, K, S, parents, needed, sjoint, off, soff, srot, dt, gx, gy, gz, rot_dim);
         if (f64)
           imusim::imu_forward_cpu<double>(sp, B, T, (const double*)L, (const double*)root, (double*)acc,
                                           (double*)gyro, (double*)ori);
@@ -26,8 +26,8 @@ void bind_imu(py::module_& m) {
   m.def(
       "sensor_poses",
       [](bool f64, int J, int K, int S, uintptr_t parents, uintptr_t needed, uintptr_t sjoint, uintptr_t off,
-         uintptr_t soff, uintptr_t srot, int64_t B, int64_t T, uintptr_t L, uintptr_t root, uintptr_t poses) {
-        auto sp = make_spec(J, K, S, parents, needed, sjoint, off, soff, srot, 1.0, 0, 0, 0);
+         uintptr_t soff, uintptr_t srot, int64_t B, int64_t T, uintptr_t L, uintptr_t root, uintptr_t poses, int rot_dim) {
+        auto sp = make_spec(J, K, S, parents, needed, sjoint, off, soff, srot, 1.0, 0, 0, 0, rot_dim);
         if (f64)
           imusim::sensor_poses_cpu<double>(sp, B, T, (const double*)L, (const double*)root, (double*)poses);
         else

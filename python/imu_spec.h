@@ -5,7 +5,8 @@
 namespace imusim_py {
 // spec tuple: (J, K, S, parents*, needed*, sjoint*, offsets*, soff*, srot*, dt, gx, gy, gz)
 inline imusim::ImuSpec make_spec(int J, int K, int S, uintptr_t parents, uintptr_t needed, uintptr_t sjoint, uintptr_t off,
-                          uintptr_t soff, uintptr_t srot, double dt, double gx, double gy, double gz) {
+                          uintptr_t soff, uintptr_t srot, double dt, double gx, double gy, double gz,
+                          int rot_dim = 9) {
   imusim::ImuSpec sp;
   sp.J = J;
   sp.K = K;
@@ -20,6 +21,7 @@ inline imusim::ImuSpec make_spec(int J, int K, int S, uintptr_t parents, uintptr
   sp.g[0] = gx;
   sp.g[1] = gy;
   sp.g[2] = gz;
+  sp.rot_dim = rot_dim;
   return sp;
 }
 

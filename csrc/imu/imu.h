@@ -6,7 +6,7 @@
 //   acc[t-1]  = R_ws[t]^T ((p_s[t+1] - 2 p_s[t] + p_s[t-1]) / dt^2 - g)          t = 1..T-2
 //   gyro[t-1] = (log(R_ws[t-1]^T R_ws[t]) + log(R_ws[t]^T R_ws[t+1])) / (2 dt)    (sensor frame)
 //   ori[t-1]  = R_ws[t]
-// Layouts (contiguous): L [B,T,J,3,3], root [B,T,3], acc/gyro [B,T-2,S,3], ori [B,T-2,S,3,3] (nullable),
+// Layouts (contiguous): L [B,T,J,3,3] (or [B,T,J,3] axis-angle when rot_dim == 3), root [B,T,3], acc/gyro [B,T-2,S,3], ori [B,T-2,S,3,3] (nullable),
 // poses (pose-only entry point) [B,T,S,12] = (R_ws row-major 9, p_s 3).
 #pragma once
 #include <cstdint>
@@ -23,6 +23,7 @@ struct ImuSpec {
   const void* srot;         // [S,9]   R_js row-major
   double dt;
   double g[3];
+  int rot_dim = 9;          // 9: L holds 3x3 matrices; 3: L holds axis-angle vectors (Rodrigues in-kernel)
 };
 
 template <typename T>

@@ -29,12 +29,12 @@ void imu_forward_cpu(const ImuSpec& sp, int64_t B, int64_t T_, const T* L, const
     for (int64_t u = 0; u < B * chunks; ++u) {
       const int64_t b = u / chunks, c = u % chunks;
       const int64_t o0 = c * CHUNK, o1 = std::min(Tout, o0 + CHUNK);  // output indices; frames o+1
-      const T* Lb = L + b * T_ * J * 9;
+      const T* Lb = L + b * T_ * J * sp.rot_dim;
       const T* rb = root + b * T_ * 3;
       T* slot[3] = {ring.data(), ring.data() + 12 * S, ring.data() + 24 * S};
       auto pose = [&](int64_t t, T* dst) {
-        frame_sensor_poses(sp.K, sp.needed, sp.parents, off, Lb + t * J * 9, rb + t * 3, S, sp.sjoint, soff, srot,
-                           G.data(), P.data(), dst);
+        frame_sensor_poses(sp.K, sp.needed, sp.parents, off, Lb + t * J * sp.rot_dim, rb + t * 3, S, sp.sjoint, soff,
+                           srot, G.data(), P.data(), dst, sp.rot_dim);
       };
       pose(o0, slot[0]);
       pose(o0 + 1, slot[1]);
@@ -63,8 +63,8 @@ void sensor_poses_cpu(const ImuSpec& sp, int64_t B, int64_t T_, const T* L, cons
     std::vector<T> G(9 * J), P(3 * J);
 #pragma omp for schedule(static)
     for (int64_t n = 0; n < B * T_; ++n)
-      frame_sensor_poses(sp.K, sp.needed, sp.parents, off, L + n * J * 9, root + n * 3, S, sp.sjoint, soff, srot,
-                         G.data(), P.data(), poses + n * S * 12);
+      frame_sensor_poses(sp.K, sp.needed, sp.parents, off, L + n * J * sp.rot_dim, root + n * 3, S, sp.sjoint, soff,
+                         srot, G.data(), P.data(), poses + n * S * 12, sp.rot_dim);
   }
 }
 

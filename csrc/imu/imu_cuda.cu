@@ -25,8 +25,9 @@ __global__ void imu_kernel(ImuSpec sp, int64_t B, int64_t T_, const T* L, const 
   const T* off = static_cast<const T*>(sp.offsets);
   for (int k = 0; k < 3; ++k) {
     const int64_t t = o + k;
-    frame_sensor_poses(sp.K, sp.needed, sp.parents, off, L + (b * T_ + t) * J * 9, root + (b * T_ + t) * 3, S,
-                       sp.sjoint, static_cast<const T*>(sp.soff), static_cast<const T*>(sp.srot), G, P, pose[k]);
+    frame_sensor_poses(sp.K, sp.needed, sp.parents, off, L + (b * T_ + t) * J * sp.rot_dim, root + (b * T_ + t) * 3,
+                       S, sp.sjoint, static_cast<const T*>(sp.soff), static_cast<const T*>(sp.srot), G, P, pose[k],
+                       sp.rot_dim);
   }
   const T g[3] = {T(sp.g[0]), T(sp.g[1]), T(sp.g[2])};
   frame_imu(S, pose[0], pose[1], pose[2], T(1.0 / (sp.dt * sp.dt)), T(0.5 / sp.dt), g, acc + i * S * 3,
@@ -38,9 +39,9 @@ __global__ void pose_kernel(ImuSpec sp, int64_t N, const T* L, const T* root, T*
   const int64_t n = blockIdx.x * (int64_t)blockDim.x + threadIdx.x;
   if (n >= N) return;
   T G[9 * IMU_MAX_J], P[3 * IMU_MAX_J];
-  frame_sensor_poses(sp.K, sp.needed, sp.parents, static_cast<const T*>(sp.offsets), L + n * sp.J * 9, root + n * 3,
-                     sp.S, sp.sjoint, static_cast<const T*>(sp.soff), static_cast<const T*>(sp.srot), G, P,
-                     poses + n * sp.S * 12);
+  frame_sensor_poses(sp.K, sp.needed, sp.parents, static_cast<const T*>(sp.offsets), L + n * sp.J * sp.rot_dim,
+                     root + n * 3, sp.S, sp.sjoint, static_cast<const T*>(sp.soff), static_cast<const T*>(sp.srot), G,
+                     P, poses + n * sp.S * 12, sp.rot_dim);
 }
 
 void check(const ImuSpec& sp) {

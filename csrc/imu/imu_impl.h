@@ -8,22 +8,54 @@ namespace imusim {
 
 constexpr int IMU_MAX_J = 64;
 
+// Rodrigues: axis-angle (3) -> row-major 3x3.
+template <typename T>
+IMUSIM_HD void rodrigues(const T* a, T* R) {
+  const T t2 = a[0] * a[0] + a[1] * a[1] + a[2] * a[2];
+  T s, c1;  // sin(t)/t, (1-cos t)/t^2
+  if (t2 < T(1e-8)) {
+    s = T(1) - t2 / T(6);
+    c1 = T(0.5) - t2 / T(24);
+  } else {
+    const T t = sqrt(t2);
+    s = sin(t) / t;
+    c1 = (T(1) - cos(t)) / t2;
+  }
+  const T x = a[0], y = a[1], z = a[2];
+  R[0] = T(1) - c1 * (y * y + z * z);
+  R[1] = c1 * x * y - s * z;
+  R[2] = c1 * x * z + s * y;
+  R[3] = c1 * x * y + s * z;
+  R[4] = T(1) - c1 * (x * x + z * z);
+  R[5] = c1 * y * z - s * x;
+  R[6] = c1 * x * z - s * y;
+  R[7] = c1 * y * z + s * x;
+  R[8] = T(1) - c1 * (x * x + y * y);
+}
+
 // Sensor poses of one frame: pose[s*12 + 0..8] = R_ws, pose[s*12 + 9..11] = p_s.
 // G/P scratch [J*9], [J*3]; only the `needed` joints are computed.
+// L points at the frame's rotations: rot_dim = 9 (matrices) or 3 (axis-angle, converted here).
 template <typename T>
-IMUSIM_HD void frame_sensor_poses(int K, const int32_t* needed, const int32_t* parents, const T* off, const T* L,
+IMUSIM_HD void frame_sensor_poses(int K, const int32_t* needed, const int32_t* parents, const T* off, const T* Lf,
                                   const T* root, int S, const int32_t* sjoint, const T* soff, const T* srot, T* G,
-                                  T* P, T* pose) {
+                                  T* P, T* pose, int rot_dim = 9) {
   for (int k = 0; k < K; ++k) {
     const int j = needed[k];
     const int p = parents[j];
+    T Lbuf[9];
+    const T* Lj = Lf + 9 * j;
+    if (rot_dim == 3) {
+      rodrigues(Lf + 3 * j, Lbuf);
+      Lj = Lbuf;
+    }
     if (p < 0) {
-      for (int i = 0; i < 9; ++i) G[9 * j + i] = L[9 * j + i];
+      for (int i = 0; i < 9; ++i) G[9 * j + i] = Lj[i];
       P[3 * j] = root[0];
       P[3 * j + 1] = root[1];
       P[3 * j + 2] = root[2];
     } else {
-      mat3_mul(G + 9 * p, L + 9 * j, G + 9 * j);
+      mat3_mul(G + 9 * p, Lj, G + 9 * j);
       T v[3];
       mat3_vec(G + 9 * p, off + 3 * j, v);
       for (int i = 0; i < 3; ++i) P[3 * j + i] = P[3 * p + i] + v[i];

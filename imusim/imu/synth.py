@@ -114,7 +114,7 @@ def synthesize_imu(local_rot: torch.Tensor, root_pos: torch.Tensor, skeleton, se
     Returns:
         :class:`IMUResult` with ``T' = T_rate − 2`` samples (frames 1..T−2 of the resampled motion).
     """
-    L = validate_motion(local_rot, root_pos, skeleton, rot_format, _OP)
+    validate_motion(local_rot, root_pos, skeleton, rot_format, _OP, convert=False)
     if not isinstance(fps, (int, float)) or not fps > 0:
         raise ValueError(f"{_OP}: fps must be a positive number (Hz), got {fps!r}")
     if rate is not None and (not isinstance(rate, (int, float)) or not rate > 0):
@@ -126,14 +126,21 @@ def synthesize_imu(local_rot: torch.Tensor, root_pos: torch.Tensor, skeleton, se
         sj = [skeleton.index(s.joint) for s in sens]
     except KeyError as e:
         raise ValueError(f"{_OP}: sensors: {e.args[0]}") from None
-    T = L.shape[-4]
+    from ..kinematics.rotations import to_matrix
+
+    T = root_pos.shape[-2]
+    be = _backend.resolve(backend, local_rot.device, op=_OP, supported=IMU_BACKENDS)
+    resample = rate is not None and abs(float(rate) - fps) > 1e-9
+    # the fused kernel converts axis-angle itself: no [..., J, 3, 3] buffer is materialised
+    direct_aa = rot_format == "axis_angle" and be != "torch" and not resample
+    L = local_rot if direct_aa else to_matrix(local_rot, rot_format)
     out_rate = float(rate) if rate is not None else float(fps)
     n_out = int(((T - 1) / fps) * out_rate + 1e-6) + 1 if rate is not None else T
     if T < 2 or n_out < 3:
         raise ValueError(f"{_OP}: need at least 3 samples at {out_rate} Hz to differentiate, motion has {T} frames "
                          f"at {fps} Hz")
-    lead = L.shape[:-4]
-    Lb = L.reshape(-1, T, skeleton.num_joints, 3, 3)
+    lead = root_pos.shape[:-2]
+    Lb = L.reshape(-1, T, skeleton.num_joints, 3) if direct_aa else L.reshape(-1, T, skeleton.num_joints, 3, 3)
     rb = root_pos.reshape(-1, T, 3)
     dev, dt_ = L.device, L.dtype
     parents = torch.tensor(skeleton.parents, dtype=torch.int32, device=dev)
@@ -148,8 +155,7 @@ def synthesize_imu(local_rot: torch.Tensor, root_pos: torch.Tensor, skeleton, se
     soff = torch.stack([s.offset_tensor(dt_, dev) for s in sens])
     srot = torch.stack([s.rotation_tensor(dt_, dev) for s in sens])
     g = torch.tensor([0.0, -GRAVITY, 0.0] if up == "y" else [0.0, 0.0, -GRAVITY], dtype=torch.float64)
-    be = _backend.resolve(backend, dev, op=_OP, supported=IMU_BACKENDS)
-    if rate is None or abs(out_rate - fps) < 1e-9:
+    if not resample:
         if be == "torch":
             acc, gyro, ori = ref.synthesize(Lb, rb, skeleton.parents, offsets, sj, soff, srot, 1.0 / fps, g)
         else:

@@ -105,8 +105,9 @@ def _backward(ctx, gG, gP):
 _fk_op.register_autograd(_backward, setup_context=_setup)
 
 
-def validate_motion(local_rot, root_pos, skeleton, rot_format: str, op: str) -> torch.Tensor:
-    """Check (local_rot, root_pos, skeleton, rot_format) and return rotation matrices ``[..., J, 3, 3]``."""
+def validate_motion(local_rot, root_pos, skeleton, rot_format: str, op: str, convert: bool = True) -> torch.Tensor:
+    """Check (local_rot, root_pos, skeleton, rot_format) and return rotation matrices ``[..., J, 3, 3]``
+    (``convert=False``: return ``local_rot`` unchanged after the checks)."""
     _OP = op
     from ..kinematics.skeleton import Skeleton
 
@@ -127,8 +128,7 @@ def validate_motion(local_rot, root_pos, skeleton, rot_format: str, op: str) -> 
     if tuple(root_pos.shape) != (*lead, 3):
         raise ValueError(f"{_OP}: root_pos must have shape {fmt_shape((*lead, 3))} (local_rot's leading dims + 3), "
                          f"got {fmt_shape(root_pos.shape)}")
-    L = to_matrix(local_rot, rot_format)
-    return L
+    return to_matrix(local_rot, rot_format) if convert else local_rot
 
 
 def forward_kinematics(local_rot: torch.Tensor, root_pos: torch.Tensor, skeleton, *, rot_format: str = "matrix",

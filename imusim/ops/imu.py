@@ -30,7 +30,9 @@ def _spec_args(parents, needed, sjoint, offsets, soff, srot):
 def _imu_op(L: torch.Tensor, root: torch.Tensor, parents: torch.Tensor, needed: torch.Tensor, sjoint: torch.Tensor,
             offsets: torch.Tensor, soff: torch.Tensor, srot: torch.Tensor, dt: float, g: torch.Tensor,
             backend: str) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """L: ``[B, T, J, 3, 3]`` matrices or ``[B, T, J, 3]`` axis-angle (converted inside the kernel)."""
     B, T, J = L.shape[:3]
+    rot_dim = 3 if L.dim() == 4 else 9
     S = sjoint.numel()
     L, root = L.contiguous(), root.contiguous()
     dt_ = L.dtype
@@ -40,7 +42,7 @@ def _imu_op(L: torch.Tensor, root: torch.Tensor, parents: torch.Tensor, needed: 
     ori = L.new_empty((B, T - 2, S, 3, 3))
     gv = [float(x) for x in g.tolist()]
     args = (L.dtype == torch.float64, *_spec_args(parents, needed, sjoint, offs, so, sr), float(dt), *gv, B, T,
-            L.data_ptr(), root.data_ptr(), acc.data_ptr(), gyro.data_ptr(), ori.data_ptr())
+            L.data_ptr(), root.data_ptr(), acc.data_ptr(), gyro.data_ptr(), ori.data_ptr(), rot_dim)
     if backend == "cpp":
         _backend.cpu_module().imu_forward(*args)
     else:
@@ -83,12 +85,19 @@ def _backward(ctx, gacc, ggyro, gori):
     S = sjoint.shape[0]
     gacc, ggyro = z(gacc, (B, T - 2, S, 3)), z(ggyro, (B, T - 2, S, 3))
     gori = z(gori, (B, T - 2, S, 3, 3))
+    conv = None
+    if L.dim() == 4:  # axis-angle input: chain through the conversion
+        from ..kinematics.rotations import axis_angle_to_matrix
+
+        L, conv = torch.func.vjp(axis_angle_to_matrix, L)
     # 1) gradients w.r.t. the sensor poses (small: S sensors) through the reference differences/log maps
     R, p = _poses_op(L, root, parents, needed, sjoint, offsets, soff, srot, ctx.backend)
     _, vjp = torch.func.vjp(lambda R_, p_: ref.imu_from_poses(R_, p_, ctx.dt, g), R, p)
     gR, gp = vjp((gacc, ggyro, gori))
     # 2) poses -> (local rotations, root) with the hand-written FK backward kernel
     gL, gr = _pose_grads_to_inputs(L, root, parents, offsets, sjoint, soff, srot, gR, gp, ctx.backend)
+    if conv is not None:
+        (gL,) = conv(gL)
     return gL, gr, None, None, None, None, None, None, None, None, None
 
 
@@ -104,7 +113,7 @@ def _poses_op(L: torch.Tensor, root: torch.Tensor, parents: torch.Tensor, needed
     offs, so, sr = (x.to(L.dtype).contiguous() for x in (offsets, soff, srot))
     poses = L.new_empty((B, T, S, 12))
     args = (L.dtype == torch.float64, *_spec_args(parents, needed, sjoint, offs, so, sr), B, T, L.data_ptr(),
-            root.data_ptr(), poses.data_ptr())
+            root.data_ptr(), poses.data_ptr(), 9)
     if backend == "cpp":
         _backend.cpu_module().sensor_poses(*args)
     else:
