@@ -68,13 +68,14 @@ class GaussianDiffusion:
 
     @torch.no_grad()
     def ddim_sample(self, predict_x0: Callable, shape, steps: int = 50, eta: float = 0.0, mask=None,
-                    generator=None, device="cpu", progress: bool = False):
-        """DDIM on ``steps`` evenly respaced timesteps (eta=0: deterministic given the initial noise)."""
+                    generator=None, device="cpu", progress: bool = False, noise=None):
+        """DDIM on ``steps`` evenly respaced timesteps (eta=0: deterministic given the initial noise
+        ``noise`` ``[*shape]``, drawn from ``generator`` when not given)."""
         if not 1 <= steps <= self.steps:
             raise ValueError(f"ddim_sample: steps must be in [1, {self.steps}], got {steps}")
         ts = torch.linspace(self.steps - 1, 0, steps).round().long().tolist()
         ts = list(dict.fromkeys(ts))
-        x = torch.randn(shape, generator=generator).to(device)
+        x = noise.to(device) if noise is not None else torch.randn(shape, generator=generator).to(device)
         ab_all = self.alphas_cumprod
         it = range(len(ts))
         if progress:

@@ -305,8 +305,11 @@ def _save(out_dir: Path, model, ema, opt, step, data, enc, cfg, meta):
 @torch.no_grad()
 def sample(model: MDM, mean, std, text_encoder, prompts: List[str], lengths: List[int], *,
            steps: int = 50, guidance: float = 2.5, seed: int = 0, sampler: str = "ddim",
-           progress: bool = False, device=None):
-    """Generate motions: returns raw (de-normalised) features ``[B, T_max, F]`` and mask ``[B, T_max]``."""
+           progress: bool = False, device=None, seeds=None):
+    """Generate motions: returns raw (de-normalised) features ``[B, T_max, F]`` and mask ``[B, T_max]``.
+
+    ``seeds`` (one per prompt, DDIM only): each sample's initial noise comes from its own seed, so a
+    sample does not depend on what else is in the batch (the bulk generator relies on this)."""
     device = device or next(model.parameters()).device
     B, T = len(prompts), max(lengths)
     mask = (torch.arange(T)[None] < torch.tensor(lengths)[:, None]).to(device)
@@ -318,5 +321,9 @@ def sample(model: MDM, mean, std, text_encoder, prompts: List[str], lengths: Lis
     if sampler == "ddpm":
         x = diffusion.ddpm_sample(fn, shape, mask=mask, generator=gen, progress=progress)
     else:
-        x = diffusion.ddim_sample(fn, shape, steps=steps, mask=mask, generator=gen, progress=progress)
+        noise = None
+        if seeds is not None:
+            noise = torch.stack([torch.randn(shape[1:], generator=torch.Generator().manual_seed(int(s) % 2 ** 63))
+                                 for s in seeds])
+        x = diffusion.ddim_sample(fn, shape, steps=steps, mask=mask, generator=gen, progress=progress, noise=noise)
     return x * std.to(x) + mean.to(x), mask

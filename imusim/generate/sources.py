@@ -1,0 +1,117 @@
+"""Motion sources for the bulk generator: mocap with augmentation, or diffusion sampling.
+
+Each source's ``produce(items)`` yields ``(item, stream [T', S, 6] float32, source_name)``; every random
+draw for an item comes from a generator seeded by ``item.seed``, so results do not depend on batching
+or on the number of processes.
+
+Mocap augmentation (``MocapSource``): playback speed scaling (×0.85–1.15), left/right mirroring
+(p = 0.5, mirrored sensor presets swap sides), sensor placement jitter (±``jitter_cm`` cm per axis),
+mount rotation noise (``rot_deg`` degrees, random axis) and the sensor error model (BMI160 profile).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from typing import Dict, List
+
+import numpy as np
+import torch
+
+from ..data.captions import ACTIVITY_GROUP, labels_from_path
+from ..imu.noise import NoiseModel
+from ..imu.sensors import PRESETS, Sensor, sensors_from_names
+from ..kinematics.rotations import axis_angle_to_matrix
+
+
+def _mirror_name(n: str) -> str:
+    return n[:-2] + ("_l" if n.endswith("_r") else "_r") if n.endswith(("_r", "_l")) else n
+
+
+def jitter_sensor(s: Sensor, rng: torch.Generator, jitter_cm: float, rot_deg: float) -> Sensor:
+    off = torch.tensor(s.offset, dtype=torch.float64) + (torch.rand(3, generator=rng, dtype=torch.float64) * 2 - 1) * jitter_cm / 100
+    axis = torch.nn.functional.normalize(torch.randn(3, generator=rng, dtype=torch.float64), dim=0)
+    R = axis_angle_to_matrix(axis * (rot_deg * math.pi / 180) * float(torch.rand(1, generator=rng))) @ s.rotation_tensor()
+    return Sensor(s.name, s.joint, tuple(off.tolist()), R.tolist())
+
+
+class MocapSource:
+    """Retargeted mocap clips grouped by activity (``ACTIVITY_GROUP``), cached in memory."""
+
+    def __init__(self, root, sensors: str, rate: float, activities: List[str], noise: str = "bmi160",
+                 jitter_cm: float = 2.0, rot_deg: float = 10.0, speed=(0.85, 1.15)):
+        from ..data.dataset import list_clips
+
+        self.sensor_names = [s.name for s in sensors_from_names(sensors)]
+        self.rate, self.jitter, self.rot_deg, self.speed = rate, jitter_cm, rot_deg, speed
+        self.noise = NoiseModel.bmi160() if noise == "bmi160" else None
+        self.by_activity: Dict[str, list] = defaultdict(list)
+        for f in list_clips(root):
+            grp = ACTIVITY_GROUP.get(labels_from_path(f)["activity"])
+            if grp in activities:
+                self.by_activity[grp].append(f)
+        self.missing = [a for a in activities if not self.by_activity.get(a)]
+        if len(self.missing) == len(activities):
+            raise ValueError(f"--from-mocap: no clips for any of the activities {activities} under {root}")
+        self._cache = {}
+
+    def _motion(self, path):
+        if path not in self._cache:
+            from ..data import load_motion
+            from ..data.retarget import retarget_to_smpl22
+
+            m = load_motion(path)
+            self._cache[path] = retarget_to_smpl22(m, fps=m.fps)
+        return self._cache[path]
+
+    def produce(self, items):
+        from ..imu import synthesize_imu
+
+        for it in items:
+            g = torch.Generator().manual_seed(it.seed % 2 ** 63)
+            files = self.by_activity[it.activity]
+            path = files[int(torch.randint(len(files), (1,), generator=g))]
+            m = self._motion(path)
+            mirror = bool(torch.rand(1, generator=g) < 0.5)
+            names = [_mirror_name(n) if mirror else n for n in self.sensor_names]
+            sens = [jitter_sensor(PRESETS[n], g, self.jitter, self.rot_deg) for n in names]
+            speed = float(self.speed[0] + (self.speed[1] - self.speed[0]) * torch.rand(1, generator=g))
+            L, root = m.local_rot, m.root_pos
+            if mirror:  # mirror the body across x = 0: swap left/right joints, reflect rotations
+                from ..kinematics import SMPL22
+                perm = [SMPL22.index(n.replace("left", "@").replace("right", "left").replace("@", "right"))
+                        for n in SMPL22.names]
+                M = torch.diag(torch.tensor([-1.0, 1.0, 1.0], dtype=L.dtype))
+                L = M @ L[:, perm] @ M
+                root = root * torch.tensor([-1.0, 1.0, 1.0], dtype=root.dtype)
+            r = synthesize_imu(L, root, m.skeleton, sens, m.fps * speed, rate=self.rate, noise=self.noise,
+                               seed=int(torch.randint(2 ** 31, (1,), generator=g)))
+            yield it, r.stacked().float().numpy(), f"{path.name}{' mirrored' if mirror else ''} x{speed:.2f}"
+
+
+class DiffusionSource:
+    """Text → motion with a checkpoint (DDIM, per-item seeds), then the virtual IMU."""
+
+    def __init__(self, checkpoint, sensors: str, rate: float, steps: int = 50, guidance: float = 2.5, device=None):
+        from ..diffusion.checkpoint import load_checkpoint
+        from ..diffusion.text import get_text_encoder
+        from ..diffusion.zoo import resolve_checkpoint
+
+        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        self.model, self.mean, self.std, enc, _ = load_checkpoint(resolve_checkpoint(checkpoint), self.device)
+        self.enc = get_text_encoder(enc, device=self.device)
+        self.sensors, self.rate, self.steps, self.guidance = sensors, rate, steps, guidance
+        self.name = str(checkpoint)
+
+    def produce(self, items):
+        from ..diffusion.convert import features_to_motion
+        from ..diffusion.train import sample
+        from ..imu import synthesize_imu
+
+        lengths = [max(24, int(round(it.seconds * 20))) for it in items]
+        feats, _ = sample(self.model, self.mean, self.std, self.enc, [it.prompt for it in items], lengths,
+                          steps=self.steps, guidance=self.guidance, seeds=[it.seed for it in items])
+        for it, f, T in zip(items, feats, lengths):
+            m = features_to_motion(f[:T].cpu())
+            r = synthesize_imu(m.local_rot, m.root_pos, m.skeleton, self.sensors, 20.0, rate=self.rate)
+            yield it, r.stacked().float().numpy(), f"{self.name}: {it.prompt}"
