@@ -112,3 +112,12 @@ def fmt_table(rows, cols) -> str:
     sep = "|" + "|".join("-" * (x + 2) for x in w) + "|"
     body = ["| " + " | ".join(str(r.get(c, "")).ljust(x) for c, x in zip(cols, w)) + " |" for r in rows]
     return "\n".join([line, sep, *body])
+
+
+def report(rows, cols, json_path=None) -> None:
+    """Print the machine line and the table; also write ``{"machine", "rows"}`` to ``json_path``."""
+    print(f"machine: {machine()}")
+    print(fmt_table(rows, cols))
+    if json_path:
+        with open(json_path, "w") as f:
+            json.dump({"machine": machine(), "rows": rows}, f, indent=1)

@@ -13,7 +13,6 @@ Peak extra memory: see imusim/bench/_util.py (fresh process per provider, reside
 
 from __future__ import annotations
 
-import json
 import statistics
 
 import torch
@@ -144,13 +143,9 @@ def add_arguments(p):
 
 
 def run(args):
-    from ._util import fmt_table, machine
+    from ._util import report
 
     rows = bench(tuple(int(b) for b in args.batches.split(",")), args.device, args.repeats, not args.no_memory,
                  tuple(args.layouts.split(",")))
-    print(f"machine: {machine()}")
-    print(fmt_table(rows, COLS))
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump({"machine": machine(), "rows": rows}, f, indent=1)
+    report(rows, COLS, args.json)
     return 0

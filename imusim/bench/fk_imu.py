@@ -11,7 +11,6 @@ outputs with respect to the rotations and the root.
 
 from __future__ import annotations
 
-import json
 
 import torch
 
@@ -160,15 +159,11 @@ def add_arguments(p):
 
 
 def run(args):
-    from ._util import fmt_table, machine
+    from ._util import report
 
     torch.set_num_threads(torch.get_num_threads())
     rows = bench(tuple(int(x) for x in args.frames.split(",")), tuple(int(x) for x in args.joints.split(",")),
                  tuple(int(x) for x in args.sensors.split(",")), tuple(args.ops.split(",")), repeats=args.repeats,
                  memory=args.memory)
-    print(f"machine: {machine()}")
-    print(fmt_table(rows, COLS))
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump({"machine": machine(), "rows": rows}, f, indent=1)
+    report(rows, COLS, args.json)
     return 0
