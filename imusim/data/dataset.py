@@ -116,20 +116,29 @@ def build(out, root: Optional[Path] = None, sources=DEFAULT_SOURCES, seed: int =
         from tqdm.auto import tqdm
         bar = tqdm(total=len(files), initial=len(files) - len(todo), desc="data build", unit="clip")
     errors = {}
-    with ProcessPoolExecutor(max_workers=max(1, workers)) as ex:
-        futs = {ex.submit(process_clip, str(p)): p for p in todo}
+    def handle(p, fn):
+        try:
+            r = fn()
+            np.save(out / "features" / f"{cid(p)}.npy", r["features"])
+            np.save(out / "features" / f"M{cid(p)}.npy", r["features_mirror"])
+            cache[str(p)] = key(p)
+        except Exception as e:  # reported in meta/summary, never silently dropped
+            errors[str(p)] = f"{type(e).__name__}: {e}"
+        if bar:
+            bar.update(1)
+
+    if workers <= 1:
+        for p in todo:
+            handle(p, lambda p=p: process_clip(str(p)))
+    else:
+        # spawn, not fork: forking a process whose OpenMP/torch threads are running can deadlock
+        import multiprocessing as mp
         from concurrent.futures import as_completed
-        for f in as_completed(futs):
-            p = futs[f]
-            try:
-                r = f.result()
-                np.save(out / "features" / f"{cid(p)}.npy", r["features"])
-                np.save(out / "features" / f"M{cid(p)}.npy", r["features_mirror"])
-                cache[str(p)] = key(p)
-            except Exception as e:  # reported in meta/summary, never silently dropped
-                errors[str(p)] = f"{type(e).__name__}: {e}"
-            if bar:
-                bar.update(1)
+
+        with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as ex:
+            futs = {ex.submit(process_clip, str(p)): p for p in todo}
+            for f in as_completed(futs):
+                handle(futs[f], f.result)
     if bar:
         bar.close()
     clips = []
