@@ -6,7 +6,8 @@
 2. Every synthetic set is harmonised to the real one (rate, window length, units, channels, gravity).
 3. For each set × classifier × repeat (seed): train only on the synthetic windows, test on all real
    windows of the covered classes → macro-F1, accuracy, per-class F1, confusion matrix.
-4. Upper bound: real → real stratified 5-fold cross-validation, same classifiers and seeds.
+4. Upper bound: real → real stratified 5-fold cross-validation grouped by recording, same classifiers
+   and seeds. Real recordings longer than the synthetic windows are first cut into windows of that length.
 5. Synthetic–real distances per class: MMD (RBF), per-channel Wasserstein, and the distance between
    class centroids in the embedding of a CNN trained on the real data.
 """
@@ -21,7 +22,7 @@ import numpy as np
 
 from .metrics import channel_wasserstein, classification_metrics, mmd_rbf
 from .models import make_classifier
-from .real import IMUSet, harmonise
+from .real import IMUSet, harmonise, rewindow
 
 
 def map_labels(s: IMUSet, label_map: Optional[Dict[str, str]]) -> IMUSet:
@@ -42,9 +43,13 @@ def map_labels(s: IMUSet, label_map: Optional[Dict[str, str]]) -> IMUSet:
 def evaluate(real: IMUSet, synthetic: Dict[str, IMUSet], *, classifiers: Sequence[str] = ("cnn", "rf"),
              repeats: int = 3, label_map: Optional[Dict[str, str]] = None, cnn_epochs: int = 40,
              progress: bool = True) -> Dict:
-    from sklearn.model_selection import StratifiedKFold
+    from sklearn.model_selection import StratifiedGroupKFold
 
     real = real.to_si()
+    # bring long real recordings to the synthetic window length (e.g. BasicMotions' 10 s → 2.56 s windows)
+    durations = [s.X.shape[1] / s.rate for s in synthetic.values()]
+    if durations and real.X.shape[1] / real.rate > 1.2 * min(durations):
+        real = rewindow(real, min(durations))
     classes_all = real.classes
     results, distances, missing, prepared = [], {}, {}, {}
     for name, syn in synthetic.items():
@@ -77,8 +82,11 @@ def evaluate(real: IMUSet, synthetic: Dict[str, IMUSet], *, classifiers: Sequenc
     for clf in classifiers:
         for rep in range(repeats):
             pred = np.zeros_like(yr_all)
-            n_splits = min(5, np.bincount(yr_all).min())
-            for tr, te in StratifiedKFold(n_splits, shuffle=True, random_state=rep).split(real.X, yr_all):
+            groups = real.groups if real.groups is not None else np.arange(len(yr_all))
+            n_splits = min(5, min(len(set(groups[yr_all == c])) for c in range(len(classes_all))))
+            # grouped by recording: windows of one recording never sit on both sides of a split
+            cv = StratifiedGroupKFold(n_splits, shuffle=True, random_state=rep)
+            for tr, te in cv.split(real.X, yr_all, groups):
                 model = make_classifier(clf, seed=rep, **kw(clf)).fit(real.X[tr], yr_all[tr], len(classes_all))
                 pred[te] = model.predict(real.X[te])
             m = classification_metrics(yr_all, pred, classes_all)

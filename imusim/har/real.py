@@ -199,3 +199,17 @@ def harmonise(src: IMUSet, like: IMUSet) -> IMUSet:
     out = replace(s, X=X, rate=like.rate, channels=list(like.channels), gravity=like.gravity)
     like_si = like.to_si()
     return replace(out, acc_unit=like_si.acc_unit, gyro_unit=like_si.gyro_unit)
+
+
+def rewindow(s: IMUSet, seconds: float, stride: Optional[float] = None) -> IMUSet:
+    """Cut each recording ``[N, T, C]`` into windows of ``seconds`` (stride defaults to the window), so
+    long real recordings match short synthetic windows; ``groups`` keeps the source recording."""
+    W = int(round(seconds * s.rate))
+    st = int(round((stride or seconds) * s.rate))
+    if W >= s.X.shape[1]:
+        return s
+    starts = list(range(0, s.X.shape[1] - W + 1, st))
+    X = np.concatenate([s.X[:, a:a + W] for a in starts])
+    rec = s.groups if s.groups is not None else np.arange(len(s.X))
+    n = len(starts)
+    return replace(s, X=X, y=np.tile(s.y, n), groups=np.tile(rec, n))
