@@ -78,12 +78,15 @@ def quaternion_to_axis_angle(q: torch.Tensor) -> torch.Tensor:
 
 
 def axis_angle_to_quaternion(aa: torch.Tensor) -> torch.Tensor:
+    """``[..., 3]`` axis-angle → ``[..., 4]`` unit quaternion (w, x, y, z), w ≥ 0 for angles ≤ π."""
     theta = aa.norm(dim=-1, keepdim=True)
     half = 0.5 * theta
     return torch.cat([torch.cos(half), aa * 0.5 * _sinc_like(half)], -1)
 
 
 def matrix_to_axis_angle(R: torch.Tensor) -> torch.Tensor:
+    """``[..., 3, 3]`` → ``[..., 3]`` axis-angle, angle in [0, π] (via the stable quaternion branch, so
+    exact at 0 and at π)."""
     return quaternion_to_axis_angle(matrix_to_quaternion(R))
 
 
@@ -131,23 +134,33 @@ def euler_to_matrix(angles: torch.Tensor, order: str, degrees: bool = False) -> 
 
 
 def matrix_to_euler(R: torch.Tensor, order: str, degrees: bool = False) -> torch.Tensor:
-    """Inverse of :func:`euler_to_matrix` (Tait–Bryan orders; middle angle in [−π/2, π/2])."""
+    """Inverse of :func:`euler_to_matrix`: ``[..., 3, 3]`` → ``[..., 3]`` angles in ``order``.
+
+    Tait–Bryan orders only (three distinct axes); the middle angle is in [−π/2, π/2], the others in
+    (−π, π]. In gimbal lock (middle angle ±π/2) the first angle is arbitrary and the third matches it,
+    so ``euler_to_matrix(matrix_to_euler(R))`` reproduces ``R`` everywhere.
+    """
     o = _check_order(order)
     if len(set(o)) != 3:
         raise ValueError(f"matrix_to_euler supports Tait–Bryan orders (three distinct axes), got {order!r}")
     idx = {"X": 0, "Y": 1, "Z": 2}
     i, j, k = idx[o[0]], idx[o[1]], idx[o[2]]
     sign = 1.0 if (j - i) % 3 == 1 else -1.0  # cyclic (XYZ, YZX, ZXY) or not
-    # R = R_i(a) R_j(b) R_k(c): R[i,k] = sign * sin(b)
-    sb = (sign * R[..., i, k]).clamp(-1.0, 1.0)
-    b = torch.asin(sb)
+    # R = R_i(a) R_j(b) R_k(c): R[i,k] = sign·sin(b), |R[i,i]|² + |R[i,j]|² = cos²(b)
+    b = torch.atan2(sign * R[..., i, k], torch.hypot(R[..., i, i], R[..., i, j]))
     a = torch.atan2(-sign * R[..., j, k], R[..., k, k])
-    c = torch.atan2(-sign * R[..., i, j], R[..., i, i])
+    # c from the residual R_k(c) = (R_i(a) R_j(b))ᵀ R: exact also in gimbal lock (b = ±π/2), where a is
+    # arbitrary (any a with its matching c reproduces R)
+    M = (_axis_matrix(o[0], a) @ _axis_matrix(o[1], b)).transpose(-1, -2) @ R
+    k1, k2 = (k + 1) % 3, (k + 2) % 3
+    c = torch.atan2(M[..., k2, k1], M[..., k1, k1])
     out = torch.stack([a, b, c], -1)
     return out * (180 / torch.pi) if degrees else out
 
 
 def quaternion_multiply(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Hamilton product ``a ⊗ b`` of ``[..., 4]`` (w, x, y, z) quaternions (broadcast); matrix of the
+    result = ``quaternion_to_matrix(a) @ quaternion_to_matrix(b)``."""
     aw, ax, ay, az = a.unbind(-1)
     bw, bx, by, bz = b.unbind(-1)
     return torch.stack([aw * bw - ax * bx - ay * by - az * bz, aw * bx + ax * bw + ay * bz - az * by,

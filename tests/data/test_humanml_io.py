@@ -3,12 +3,9 @@
 import numpy as np
 import pytest
 import torch
-from scipy.spatial.transform import Rotation
 
 from imusim.data import load_motion
 from tests.conftest import require_data
-
-C = torch.tensor([[1.0, 0, 0], [0, 0, 1], [0, -1, 0]], dtype=torch.float64)  # z-up -> y-up
 
 
 def test_humanml3d_new_joints_and_vecs_load_as_motion():
@@ -29,9 +26,3 @@ def test_humanml3d_bad_shape(tmp_path):
     np.save(p, np.zeros((10, 21, 3)))
     with pytest.raises(ValueError, match=r"x.npy: expected HumanML3D new_joints \[T, 22, 3\]"):
         load_motion(p)
-
-
-def test_rotation_reference_sanity():
-    # the C used above is a proper rotation (-90° about x)
-    torch.testing.assert_close(C, torch.from_numpy(Rotation.from_rotvec([-np.pi / 2, 0, 0]).as_matrix()),
-                               atol=1e-12, rtol=0)

@@ -86,3 +86,15 @@ def test_to_matrix_dispatch_and_errors():
         R.to_matrix(M, "euler")
     with pytest.raises(ValueError, match="euler order"):
         R.euler_to_matrix(torch.zeros(3), "XXY")
+
+
+@pytest.mark.parametrize("order", ["ZXY", "XYZ", "ZYX", "YXZ", "YZX", "XZY"])
+def test_matrix_to_euler_gimbal_lock_and_180(order):
+    rng = np.random.default_rng(9)
+    ang = rng.uniform(-3, 3, (50, 3))
+    ang[:25, 1] = np.pi / 2 * np.sign(rng.uniform(-1, 1, 25))  # gimbal lock
+    ang[25:30] = [[np.pi, 0, 0], [0, 0, np.pi], [np.pi, 0, np.pi], [0, 0, 0], [1e-9, -1e-9, 1e-9]]
+    M = torch.from_numpy(Rotation.from_euler(order, ang).as_matrix())
+    e = R.matrix_to_euler(M, order)
+    torch.testing.assert_close(R.euler_to_matrix(e, order), M, atol=1e-9, rtol=0)
+    assert (e[:, 1].abs() <= np.pi / 2 + 1e-12).all()
