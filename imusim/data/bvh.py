@@ -14,8 +14,9 @@
     ``labels["bvh_max_translation_deviation_m"]``.
 * Units: ``unit="cm"`` or ``"m"``, or ``"auto"`` (cm when the median bone is longer than 1.5 units —
   no human bone is 1.5 m long, most BVH files in cm have bones of 5–45 units). Output in metres, y-up.
-* End Sites are dropped (they carry no motion); their offsets are kept in
-  ``Skeleton``-less metadata only by :func:`parse_bvh`.
+* End Sites: ``load_bvh(..., end_sites=False)`` (default) drops them (they carry no motion; their
+  offsets stay in :func:`parse_bvh`'s ``BVHJoint.end_site``); ``end_sites=True`` keeps each as a leaf
+  joint named ``<parent>_end`` (identity local rotation), appended after the file's joints.
 * Errors: :class:`BVHError` (a ``ValueError``) with the file name and line number.
 """
 
@@ -219,8 +220,11 @@ def _unit_scale(unit: str, offsets: np.ndarray) -> float:
     return 0.01 if (len(L) and np.median(L) > 1.5) else 1.0
 
 
-def load_bvh(path, unit: str = "auto", labels: Optional[dict] = None) -> Motion:
-    """Read a ``.bvh`` / ``.bvh.gz`` file into a :class:`Motion` (metres, float64)."""
+def load_bvh(path, unit: str = "auto", labels: Optional[dict] = None, end_sites: bool = False) -> Motion:
+    """Read a ``.bvh`` / ``.bvh.gz`` file into a :class:`Motion` (metres, float64, y-up as in the file).
+
+    ``unit``: "cm", "m" or "auto" (see the module docstring); ``end_sites``: keep End Sites as leaf
+    joints ``<parent>_end``. Raises :class:`BVHError` with file and line for malformed files."""
     from .captions import labels_from_path
 
     d = parse_bvh(path)
@@ -267,6 +271,14 @@ def load_bvh(path, unit: str = "auto", labels: Optional[dict] = None) -> Motion:
     sk = Skeleton(tuple(names[k] for k in keep), tuple(new_parents), torch.from_numpy(new_off), Path(path).name)
     local = rot[:, keep].copy()
     local[:, 0] = root_rot
+    if end_sites:
+        ends = [k for k in keep if d.joints[k].end_site is not None]
+        names_new = list(sk.names) + [f"{names[k]}_end" for k in ends]
+        par_new = list(sk.parents) + [idx[k] for k in ends]
+        off_new = torch.cat([sk.offsets, torch.from_numpy(np.stack([d.joints[k].end_site * s for k in ends])
+                                                          if ends else np.zeros((0, 3)))])
+        sk = Skeleton(tuple(names_new), tuple(par_new), off_new, sk.name)
+        local = np.concatenate([local, np.tile(np.eye(3), (F, len(ends), 1, 1))], 1)
     lab = labels_from_path(path)
     lab.update(labels or {})
     lab["bvh_max_translation_deviation_m"] = f"{dev:.6f}"

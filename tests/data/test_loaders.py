@@ -23,7 +23,23 @@ def test_every_bandai1_bvh_loads():
         assert m.skeleton.num_joints == 21 and abs(m.fps - 30) < 1e-3
         L = m.skeleton.bone_lengths()[1:]
         assert 0.02 < L.median() < 0.4 and L.max() < 0.6  # metres
-        assert m.labels["bvh_max_translation_deviation_m"] < "0.001"
+        assert float(m.labels["bvh_max_translation_deviation_m"]) < 1e-3
+        P = m.joint_positions()
+        feet = P[:, [m.skeleton.index(n) for n in ("Toes_L", "Toes_R", "Foot_L", "Foot_R")], 1]
+        assert feet.min() > -0.05 and feet.min(1).values.median() < 0.2  # feet roughly on the floor (y-up)
+
+
+def test_end_sites_kept_as_leaves():
+    f = require_data("bandai_namco_1", "dataset-1_run_normal_001.bvh")
+    m, me = load_bvh(f), load_bvh(f, end_sites=True)
+    extra = me.skeleton.num_joints - m.skeleton.num_joints
+    assert extra > 0 and all(n.endswith("_end") for n in me.skeleton.names[m.skeleton.num_joints:])
+    torch.testing.assert_close(me.joint_positions()[:, :m.skeleton.num_joints], m.joint_positions())
+    # an end site sits at its parent's position + parent's global rotation @ end offset
+    j = m.skeleton.num_joints
+    p = me.skeleton.parents[j]
+    G, P = me.fk()
+    torch.testing.assert_close(P[:, j], P[:, p] + G[:, p] @ me.skeleton.offsets[j])
 
 
 def test_bandai2_gz_reads_as_is():
