@@ -86,10 +86,15 @@ def _backward(ctx, gacc, ggyro, gori):
     gacc, ggyro = z(gacc, (B, T - 2, S, 3)), z(ggyro, (B, T - 2, S, 3))
     gori = z(gori, (B, T - 2, S, 3, 3))
     conv = None
-    if L.dim() == 4:  # axis-angle input: chain through the conversion
+    aa = None
+    if L.dim() == 4:  # axis-angle input: chain through the conversion, for the needed joints only
         from ..kinematics.rotations import axis_angle_to_matrix
 
-        L, conv = torch.func.vjp(axis_angle_to_matrix, L)
+        # joints off the sensors' chains get no gradient, so their rotation can be anything (identity)
+        aa, idx = L, needed.long()
+        Ln, conv = torch.func.vjp(axis_angle_to_matrix, aa[:, :, idx])
+        L = torch.eye(3, dtype=aa.dtype, device=aa.device).expand(*aa.shape[:3], 3, 3).clone()
+        L[:, :, idx] = Ln
     # 1) gradients w.r.t. the sensor poses (small: S sensors) through the reference differences/log maps
     R, p = _poses_op(L, root, parents, needed, sjoint, offsets, soff, srot, ctx.backend)
     _, vjp = torch.func.vjp(lambda R_, p_: ref.imu_from_poses(R_, p_, ctx.dt, g), R, p)
@@ -97,7 +102,9 @@ def _backward(ctx, gacc, ggyro, gori):
     # 2) poses -> (local rotations, root) with the hand-written FK backward kernel
     gL, gr = _pose_grads_to_inputs(L, root, parents, offsets, sjoint, soff, srot, gR, gp, ctx.backend)
     if conv is not None:
-        (gL,) = conv(gL)
+        (g_needed,) = conv(gL[:, :, idx])
+        gL = torch.zeros_like(aa)
+        gL[:, :, idx] = g_needed
     return gL, gr, None, None, None, None, None, None, None, None, None
 
 
