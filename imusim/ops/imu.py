@@ -78,6 +78,19 @@ def _setup(ctx, inputs, output):
     ctx.backend = backend
 
 
+def _sub_tree(parents, needed, sjoint, offsets):
+    """The needed joints (ancestor-closed, sorted) as a tree of their own: parents, sensor joints and
+    offsets re-indexed. Joints off the sensors' chains get no gradient, so the backward runs on it."""
+    idx = needed.long()
+    pos = {int(j): k for k, j in enumerate(needed.tolist())}
+    par = parents.tolist()
+    sub_par = torch.tensor([pos[par[j]] if par[j] >= 0 else -1 for j in needed.tolist()], dtype=torch.int32,
+                           device=parents.device)
+    sub_sj = torch.tensor([pos[int(j)] for j in sjoint.tolist()], dtype=torch.int32, device=sjoint.device)
+    sub_needed = torch.arange(len(idx), dtype=torch.int32, device=needed.device)
+    return idx, sub_par, sub_needed, sub_sj, offsets[idx]
+
+
 def _backward(ctx, gacc, ggyro, gori):
     L, root, parents, needed, sjoint, offsets, soff, srot, g = ctx.saved_tensors
     z = lambda x, shape: torch.zeros(shape, dtype=L.dtype, device=L.device) if x is None else x  # noqa: E731
@@ -85,26 +98,24 @@ def _backward(ctx, gacc, ggyro, gori):
     S = sjoint.shape[0]
     gacc, ggyro = z(gacc, (B, T - 2, S, 3)), z(ggyro, (B, T - 2, S, 3))
     gori = z(gori, (B, T - 2, S, 3, 3))
+    idx, sub_par, sub_needed, sub_sj, sub_off = _sub_tree(parents, needed, sjoint, offsets)
     conv = None
-    aa = None
-    if L.dim() == 4:  # axis-angle input: chain through the conversion, for the needed joints only
+    if L.dim() == 4:  # axis-angle input: chain through the conversion (needed joints only)
         from ..kinematics.rotations import axis_angle_to_matrix
 
-        # joints off the sensors' chains get no gradient, so their rotation can be anything (identity)
-        aa, idx = L, needed.long()
-        Ln, conv = torch.func.vjp(axis_angle_to_matrix, aa[:, :, idx])
-        L = torch.eye(3, dtype=aa.dtype, device=aa.device).expand(*aa.shape[:3], 3, 3).clone()
-        L[:, :, idx] = Ln
+        Ls, conv = torch.func.vjp(axis_angle_to_matrix, L[:, :, idx])
+    else:
+        Ls = L[:, :, idx]
     # 1) gradients w.r.t. the sensor poses (small: S sensors) through the reference differences/log maps
-    R, p = _poses_op(L, root, parents, needed, sjoint, offsets, soff, srot, ctx.backend)
+    R, p = _poses_op(Ls, root, sub_par, sub_needed, sub_sj, sub_off, soff, srot, ctx.backend)
     _, vjp = torch.func.vjp(lambda R_, p_: ref.imu_from_poses(R_, p_, ctx.dt, g), R, p)
     gR, gp = vjp((gacc, ggyro, gori))
-    # 2) poses -> (local rotations, root) with the hand-written FK backward kernel
-    gL, gr = _pose_grads_to_inputs(L, root, parents, offsets, sjoint, soff, srot, gR, gp, ctx.backend)
+    # 2) poses -> (local rotations, root) with the hand-written FK backward kernel on the sub-tree
+    gLs, gr = _pose_grads_to_inputs(Ls, root, sub_par, sub_off, sub_sj, soff, srot, gR, gp, ctx.backend)
     if conv is not None:
-        (g_needed,) = conv(gL[:, :, idx])
-        gL = torch.zeros_like(aa)
-        gL[:, :, idx] = g_needed
+        (gLs,) = conv(gLs)
+    gL = torch.zeros_like(L)
+    gL[:, :, idx] = gLs
     return gL, gr, None, None, None, None, None, None, None, None, None
 
 
