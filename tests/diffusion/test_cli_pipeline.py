@@ -29,3 +29,18 @@ def test_cli_train_finetune_sample_generate(tmp_path, shared_data):
                  "--seconds", "3,3.5", "--out", str(store)]) == 0
     summary = json.loads((store / "summary.json").read_text())
     assert summary["windows"] > 0 and "badminton" in summary["per_activity"]
+    # evaluate-motion: two checkpoints (the second a smoothed variant), JSON + markdown
+    ev = tmp_path / "ev.json"
+    ck = str(ft / "model.safetensors")
+    assert main(["evaluate-motion", "--checkpoint", ck, "--checkpoint", ck + "@smooth=2", "--data", str(ds),
+                 "--split", "train", "--limit", "4", "--steps", "3", "--encoder-steps", "5", "--json", str(ev),
+                 "--markdown", str(tmp_path / "ev.md")]) == 0
+    res = json.loads(ev.read_text())
+    names = [c["name"] for c in res["checkpoints"]]
+    assert names == ["model", "model+smooth2"]
+    for c in res["checkpoints"]:
+        assert np.isfinite(c["l_acc"]) and c["l_acc"] >= 0 and np.isfinite(c["fid"]) and c["fid"] >= -1e-6
+        assert 0 <= c["foot_skating"] <= 1 and c["jerk"] > 0
+    # smoothing the same samples lowers their jerk
+    assert res["checkpoints"][1]["jerk"] < res["checkpoints"][0]["jerk"]
+    assert "L_acc per activity" in (tmp_path / "ev.md").read_text()

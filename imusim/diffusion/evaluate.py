@@ -1,0 +1,359 @@
+"""Motion-quality evaluation of diffusion checkpoints on the held-out test split (``imusim evaluate-motion``).
+
+For every test clip, each checkpoint generates one motion (or ``samples`` motions) from the clip's
+canonical caption at the clip's length (capped at ``max_frames``), with a fixed per-clip seed, so that
+all checkpoints see the same prompts, lengths and initial noise. Metrics:
+
+* ``l_acc`` — the paper's acceleration loss: mean over valid terms of (Δ²gen − Δ²gt)² on the
+  normalised 263-d features (the space the model is trained in), paired generated vs ground-truth
+  clip; reported overall (mean over clips), per activity, and for high- vs low-dynamic activities
+  (``imusim.data.captions.DYNAMIC_ACTIVITIES``).
+* ``joint_acc`` — mean joint acceleration magnitude |Δ²p|/dt² (m/s²) of the recovered joint positions;
+  its ratio to the real test set says whether motions are too smooth (< 1) or too jittery (> 1).
+* ``fid`` — Fréchet distance between embeddings of generated and real test motions; the embedding is
+  the penultimate layer of a 1D-CNN activity classifier trained on the train split
+  (:class:`MotionEncoder`, cached in the data directory).
+* ``diversity`` — mean embedding distance between random pairs of generated motions (Guo et al.).
+* ``foot_skating`` — fraction of foot-contact frames (ankle or toe within 5 cm of the floor, where the
+  floor is the clip's lowest foot height) in which that foot moves faster than 0.5 m/s horizontally
+  (2.5 cm per frame at 20 fps).
+* ``jerk`` — mean |Δ³p|/dt³ over joints and frames (m/s³).
+
+The ``real`` row computes the same statistics on the real test clips (FID: validation vs test split,
+the floor a generator can reach with this many clips).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+FOOT_JOINTS = (7, 8, 10, 11)  # l_ankle, r_ankle, l_foot, r_foot (SMPL22)
+CONTACT_HEIGHT = 0.05  # m
+SKATE_SPEED = 0.5  # m/s
+
+
+# ----------------------------------------------------------------------------- motion encoder
+class MotionEncoder(nn.Module):
+    """1D-CNN over normalised features ``[B, T, F]`` (+ mask ``[B, T]``) → embedding ``[B, D]``.
+
+    Trained as an activity classifier; ``embed`` is the masked temporal mean of the last conv layer."""
+
+    def __init__(self, n_feats: int = 263, n_classes: int = 2, dim: int = 32):
+        super().__init__()
+        self.n_feats, self.n_classes, self.dim = n_feats, n_classes, dim
+        self.net = nn.Sequential(
+            nn.Conv1d(n_feats, 256, 5, padding=2), nn.GELU(),
+            nn.Conv1d(256, 256, 5, padding=2, dilation=1), nn.GELU(),
+            nn.Conv1d(256, dim, 5, padding=4, dilation=2), nn.GELU())
+        self.head = nn.Linear(dim, n_classes)
+
+    def embed(self, x: torch.Tensor, mask: Optional[torch.Tensor] = None) -> torch.Tensor:
+        h = self.net(x.transpose(1, 2))  # [B, D, T]
+        if mask is None:
+            return h.mean(-1)
+        m = mask[:, None, :].to(h.dtype)
+        return (h * m).sum(-1) / m.sum(-1).clamp_min(1)
+
+    def forward(self, x, mask=None):
+        return self.head(self.embed(x, mask))
+
+
+def _pad(seqs: Sequence[torch.Tensor]):
+    T = max(s.shape[0] for s in seqs)
+    x = torch.zeros(len(seqs), T, seqs[0].shape[-1])
+    m = torch.zeros(len(seqs), T, dtype=torch.bool)
+    for i, s in enumerate(seqs):
+        x[i, : s.shape[0]] = s
+        m[i, : s.shape[0]] = True
+    return x, m
+
+
+def train_motion_encoder(clips, mean, std, *, steps: int = 400, batch: int = 64, seed: int = 0,
+                         crop=(40, 120), progress: bool = True) -> MotionEncoder:
+    """Train the FID encoder on ``clips`` (dicts with raw ``features`` [T, F] and ``activity``)."""
+    from tqdm import tqdm
+
+    acts = sorted({c["activity"] for c in clips})
+    idx = {a: i for i, a in enumerate(acts)}
+    g = torch.Generator().manual_seed(seed)
+    torch.manual_seed(seed)
+    enc = MotionEncoder(clips[0]["features"].shape[-1], len(acts))
+    enc.classes = acts
+    X = [(torch.as_tensor(c["features"]).float() - mean) / std for c in clips]
+    y = torch.tensor([idx[c["activity"]] for c in clips])
+    # class-balanced sampling: the data are dominated by walking
+    counts = torch.bincount(y, minlength=len(acts)).float()
+    w = (1.0 / counts)[y]
+    opt = torch.optim.AdamW(enc.parameters(), lr=1e-3, weight_decay=1e-4)
+    for _ in tqdm(range(steps), desc="motion encoder", disable=not progress, unit="step"):
+        bi = torch.multinomial(w, batch, replacement=True, generator=g)
+        seqs = []
+        for i in bi.tolist():
+            T = X[i].shape[0]
+            L = int(torch.randint(min(crop[0], T), min(crop[1], T) + 1, (1,), generator=g))
+            s = int(torch.randint(0, T - L + 1, (1,), generator=g))
+            seqs.append(X[i][s:s + L])
+        x, m = _pad(seqs)
+        loss = nn.functional.cross_entropy(enc(x, m), y[bi])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return enc.eval()
+
+
+def encoder_for(data_dir, mean, std, *, steps: int = 400, seed: int = 0, progress: bool = True) -> MotionEncoder:
+    """The data set's FID encoder, trained once and cached as ``DATA/motion_encoder.safetensors``."""
+    from safetensors.torch import load_file, save_file
+
+    from ..data.dataset import load_split
+
+    path = Path(data_dir) / f"motion_encoder_s{seed}_n{steps}.safetensors"
+    if path.exists():
+        from safetensors import safe_open
+        with safe_open(str(path), "pt") as f:
+            md = f.metadata()
+        classes = json.loads(md["classes"])
+        enc = MotionEncoder(int(md["n_feats"]), len(classes))
+        enc.load_state_dict(load_file(str(path)))
+        enc.classes = classes
+        return enc.eval()
+    clips, _, _ = load_split(data_dir, "train")
+    enc = train_motion_encoder(clips, mean, std, steps=steps, seed=seed, progress=progress)
+    tmp = path.with_suffix(".tmp")
+    save_file({k: v.contiguous() for k, v in enc.state_dict().items()}, str(tmp),
+              metadata={"classes": json.dumps(enc.classes), "n_feats": str(enc.n_feats)})
+    tmp.replace(path)
+    return enc
+
+
+# ----------------------------------------------------------------------------- metrics
+def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
+    """Fréchet distance between Gaussians fitted to embeddings ``a`` [N, D] and ``b`` [M, D]."""
+    from scipy import linalg
+
+    mu1, mu2 = a.mean(0), b.mean(0)
+    s1, s2 = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+    if a.shape[0] < 2 or b.shape[0] < 2:
+        return float("nan")
+    covmean = linalg.sqrtm(s1 @ s2)
+    if not np.isfinite(covmean).all():
+        eps = np.eye(s1.shape[0]) * 1e-6
+        covmean = linalg.sqrtm((s1 + eps) @ (s2 + eps))
+    covmean = covmean.real
+    return float(((mu1 - mu2) ** 2).sum() + np.trace(s1) + np.trace(s2) - 2 * np.trace(covmean))
+
+
+def diversity(emb: np.ndarray, pairs: int = 300, seed: int = 0) -> float:
+    """Mean L2 distance between ``pairs`` random pairs of rows of ``emb`` [N, D]."""
+    rng = np.random.default_rng(seed)
+    n = emb.shape[0]
+    if n < 2:
+        return float("nan")
+    i = rng.integers(0, n, pairs)
+    j = (i + rng.integers(1, n, pairs)) % n
+    return float(np.linalg.norm(emb[i] - emb[j], axis=1).mean())
+
+
+def foot_skating(P: torch.Tensor, fps: float = 20.0) -> float:
+    """Skating ratio of one motion ``P`` [T, 22, 3] (y up, m): see the module docstring."""
+    feet = P[:, FOOT_JOINTS]  # [T, 4, 3]
+    floor = feet[..., 1].min()
+    contact = (feet[..., 1] - floor) < CONTACT_HEIGHT  # [T, 4]
+    v = (feet[1:, :, [0, 2]] - feet[:-1, :, [0, 2]]).norm(dim=-1) * fps  # [T-1, 4]
+    c = contact[1:] & contact[:-1]
+    n = int(c.sum())
+    return float(((v > SKATE_SPEED) & c).sum()) / n if n else 0.0
+
+
+def jerk(P: torch.Tensor, fps: float = 20.0) -> float:
+    """Mean |Δ³p|·fps³ (m/s³) of ``P`` [T, J, 3]."""
+    if P.shape[0] < 4:
+        return float("nan")
+    d3 = P[3:] - 3 * P[2:-1] + 3 * P[1:-2] - P[:-3]
+    return float(d3.norm(dim=-1).mean()) * fps ** 3
+
+
+def joint_acc(P: torch.Tensor, fps: float = 20.0) -> float:
+    """Mean |Δ²p|·fps² (m/s²) of ``P`` [T, J, 3]."""
+    d2 = P[2:] - 2 * P[1:-1] + P[:-2]
+    return float(d2.norm(dim=-1).mean()) * fps ** 2
+
+
+def smooth_features(f: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Gaussian temporal smoothing (σ in frames, reflect padding) of features ``[..., T, F]``: the
+    post-hoc baseline that lowers acceleration without L_acc."""
+    if sigma <= 0:
+        return f
+    r = max(1, int(math.ceil(3 * sigma)))
+    k = torch.exp(-0.5 * (torch.arange(-r, r + 1, dtype=f.dtype) / sigma) ** 2)
+    k = (k / k.sum()).to(f.device)
+    shp = f.shape
+    x = f.reshape(-1, shp[-2], shp[-1]).transpose(1, 2).reshape(-1, 1, shp[-2])
+    pad = min(r, shp[-2] - 1)
+    x = nn.functional.pad(x, (pad, pad), mode="reflect") if pad > 0 else x
+    if pad < r:  # very short clip: replicate beyond the reflectable range
+        x = nn.functional.pad(x, (r - pad, r - pad), mode="replicate")
+    y = nn.functional.conv1d(x, k.view(1, 1, -1))
+    return y.reshape(-1, shp[-1], shp[-2]).transpose(1, 2).reshape(shp)
+
+
+def parse_spec(spec: str):
+    """``NAME`` or ``NAME@smooth=SIGMA`` → (checkpoint, sigma, display name)."""
+    if "@" not in spec:
+        return spec, 0.0, Path(spec).stem if spec.endswith(".safetensors") else spec
+    ck, opt = spec.split("@", 1)
+    k, _, v = opt.partition("=")
+    if k != "smooth":
+        raise ValueError(f"checkpoint spec {spec!r}: unknown option {k!r} (expected NAME@smooth=SIGMA)")
+    name = Path(ck).stem if ck.endswith(".safetensors") else ck
+    return ck, float(v), f"{name}+smooth{float(v):g}"
+
+
+# ----------------------------------------------------------------------------- evaluation
+def _stats(feats_norm: List[torch.Tensor], acts: List[str], enc: MotionEncoder, mean, std, fps: float):
+    """Per-clip physical statistics and embeddings of normalised feature sequences."""
+    from ..motion.humanml import recover_from_ric
+
+    with torch.no_grad():
+        embs = []
+        for i in range(0, len(feats_norm), 64):
+            x, m = _pad(feats_norm[i:i + 64])
+            embs.append(enc.embed(x, m))
+        emb = torch.cat(embs).numpy()
+    skate, jk, ja = [], [], []
+    for f in feats_norm:
+        P = recover_from_ric((f * std + mean).double(), 22)
+        skate.append(foot_skating(P, fps))
+        jk.append(jerk(P, fps))
+        ja.append(joint_acc(P, fps))
+    return emb, np.array(skate), np.array(jk), np.array(ja)
+
+
+def _group(values: np.ndarray, acts: List[str]):
+    from ..data.captions import DYNAMIC_ACTIVITIES
+
+    per = {}
+    for a in sorted(set(acts)):
+        sel = np.array([x == a for x in acts])
+        per[a] = {"n": int(sel.sum()), "mean": float(values[sel].mean())}
+    dyn = np.array([a in DYNAMIC_ACTIVITIES for a in acts])
+    hi = float(values[dyn].mean()) if dyn.any() else float("nan")
+    lo = float(values[~dyn].mean()) if (~dyn).any() else float("nan")
+    return per, hi, lo
+
+
+def evaluate_motion(checkpoints: Sequence[str], data_dir, *, split: str = "test", samples: int = 1,
+                    steps: int = 50, guidance: float = 2.5, seed: int = 0, max_frames: int = 196,
+                    limit: Optional[int] = None, device: Optional[str] = None, encoder_steps: int = 400,
+                    progress: bool = True) -> Dict:
+    """Evaluate each checkpoint spec (name, path, or ``NAME@smooth=SIGMA``); returns the JSON dict."""
+    from tqdm import tqdm
+
+    from .. import acc_loss
+    from ..data.dataset import load_split
+    from .checkpoint import load_checkpoint
+    from .text import get_text_encoder
+    from .train import sample
+    from .zoo import resolve_checkpoint
+
+    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    clips, dmean, dstd = load_split(data_dir, split)
+    if not clips:
+        raise ValueError(f"--data {data_dir}: split {split!r} is empty")
+    clips = clips[:limit] if limit else clips
+    fps = 20.0
+    enc_m = encoder_for(data_dir, dmean, dstd, steps=encoder_steps, progress=progress)
+    gt = [torch.as_tensor(c["features"][:max_frames]).float() for c in clips]
+    acts = [c["activity"] for c in clips]
+    caps = [c["captions"][0] for c in clips]
+    real_norm = [(g - dmean) / dstd for g in gt]
+    r_emb, r_sk, r_jk, r_ja = _stats(real_norm, acts, enc_m, dmean, dstd, fps)
+    # FID floor: the validation split against the test split
+    vclips, _, _ = load_split(data_dir, "val" if split != "val" else "train")
+    v_norm = [(torch.as_tensor(c["features"][:max_frames]).float() - dmean) / dstd for c in vclips]
+    with torch.no_grad():
+        v_emb = (torch.cat([enc_m.embed(*_pad(v_norm[i:i + 64])) for i in range(0, len(v_norm), 64)]).numpy()
+                 if v_norm else np.zeros((0, enc_m.dim)))
+    real = {"name": "real", "n": len(clips), "l_acc": 0.0, "fid": frechet_distance(v_emb, r_emb),
+            "diversity": diversity(r_emb, seed=seed), "foot_skating": float(r_sk.mean()),
+            "jerk": float(r_jk.mean()), "joint_acc": float(r_ja.mean())}
+    out = {"split": split, "data": str(data_dir), "n_clips": len(clips), "samples_per_clip": samples,
+           "sampler": {"name": "ddim", "steps": steps, "guidance": guidance, "seed": seed},
+           "max_frames": max_frames, "real": real, "checkpoints": []}
+    lengths = [g.shape[0] for g in gt]
+    for spec in checkpoints:
+        ck, sigma, name = parse_spec(spec)
+        model, mean, std, enc_name, meta = load_checkpoint(resolve_checkpoint(ck), device)
+        text = get_text_encoder(enc_name, device=device)
+        gen_norm, l_acc, rep_acts = [], [], []
+        jobs = [(r, i) for r in range(samples) for i in range(len(clips))]
+        bs = 32
+        bar = tqdm(total=len(jobs), desc=f"sample {name}", disable=not progress, unit="motion")
+        for b in range(0, len(jobs), bs):
+            jb = jobs[b:b + bs]
+            feats, _ = sample(model, mean, std, text, [caps[i] for _, i in jb], [lengths[i] for _, i in jb],
+                              steps=steps, guidance=guidance, seeds=[seed * 1_000_003 + r * 100_003 + i for r, i in jb],
+                              device=device)
+            for (r, i), f in zip(jb, feats.cpu()):
+                f = f[: lengths[i]].float()
+                f = smooth_features(f, sigma)
+                fn = (f - dmean) / dstd  # the data set's normalisation, the same for every checkpoint
+                gen_norm.append(fn)
+                rep_acts.append(acts[i])
+                l_acc.append(float(acc_loss(fn[None], real_norm[i][None], backend="torch")) if lengths[i] >= 3
+                             else float("nan"))
+            bar.update(len(jb))
+        bar.close()
+        l_acc = np.array(l_acc)
+        emb, sk, jk, ja = _stats(gen_norm, rep_acts, enc_m, dmean, dstd, fps)
+        per, hi, lo = _group(l_acc, rep_acts)
+        ja_per, ja_hi, ja_lo = _group(ja, rep_acts)
+        out["checkpoints"].append({
+            "name": name, "checkpoint": str(ck), "smooth_sigma": sigma, "step": meta.get("step"),
+            "l_acc": float(np.nanmean(l_acc)), "l_acc_high_dynamic": hi, "l_acc_low_dynamic": lo,
+            "l_acc_per_activity": per, "fid": frechet_distance(emb, r_emb), "diversity": diversity(emb, seed=seed),
+            "foot_skating": float(sk.mean()), "jerk": float(jk.mean()), "joint_acc": float(ja.mean()),
+            "joint_acc_ratio_to_real": float(ja.mean() / max(r_ja.mean(), 1e-12)),
+            "joint_acc_per_activity": ja_per})
+    return out
+
+
+def markdown_table(res: Dict) -> str:
+    """Metrics × (real, each checkpoint, Δ of the last vs the first checkpoint)."""
+    cks = res["checkpoints"]
+    rows = [("L_acc (features, paired with GT) ↓", "l_acc"), ("L_acc high-dynamic ↓", "l_acc_high_dynamic"),
+            ("L_acc low-dynamic ↓", "l_acc_low_dynamic"), ("FID (motion encoder) ↓", "fid"),
+            ("diversity (→ real)", "diversity"), ("foot skating ratio ↓", "foot_skating"),
+            ("jerk (m/s³, → real)", "jerk"), ("joint acceleration (m/s², → real)", "joint_acc")]
+    head = ["metric", "real (test)"] + [c["name"] for c in cks]
+    if len(cks) >= 2:
+        head.append(f"{cks[-1]['name']} vs {cks[0]['name']}")
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for label, key in rows:
+        r = res["real"].get(key)
+        vals = [c.get(key, float("nan")) for c in cks]
+        cells = [label, "—" if r is None or key.startswith("l_acc") else f"{r:.4g}"] + [f"{v:.4g}" for v in vals]
+        if len(cks) >= 2:
+            a, b = vals[0], vals[-1]
+            cells.append(f"{100 * (b - a) / a:+.1f} %" if a and a == a and b == b else "—")
+        lines.append("| " + " | ".join(cells) + " |")
+    acts = sorted({a for c in cks for a in c["l_acc_per_activity"]})
+    lines += ["", "L_acc per activity (test clips):", "",
+              "| activity | n | " + " | ".join(c["name"] for c in cks) +
+              (f" | {cks[-1]['name']} vs {cks[0]['name']}" if len(cks) >= 2 else "") + " |",
+              "|" + "---|" * (2 + len(cks) + (len(cks) >= 2))]
+    for a in acts:
+        v = [c["l_acc_per_activity"].get(a, {}).get("mean", float("nan")) for c in cks]
+        n = cks[0]["l_acc_per_activity"].get(a, {}).get("n", 0)
+        cells = [a, str(n)] + [f"{x:.4g}" for x in v]
+        if len(cks) >= 2:
+            cells.append(f"{100 * (v[-1] - v[0]) / v[0]:+.1f} %" if v[0] else "—")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,63 @@
+"""Motion-quality metrics of ``imusim evaluate-motion`` against analytic values."""
+
+import numpy as np
+import pytest
+import torch
+
+from imusim.diffusion.evaluate import (diversity, foot_skating, frechet_distance, jerk, joint_acc, parse_spec,
+                                       smooth_features)
+
+
+def _body(T, fn):
+    """[T, 22, 3] with every joint at fn(t) (t in s at 20 fps), feet raised unless fn puts them down."""
+    t = torch.arange(T, dtype=torch.float64) / 20.0
+    return fn(t)[:, None, :].expand(T, 22, 3).clone()
+
+
+def test_jerk_and_acceleration_of_polynomials():
+    P = _body(40, lambda t: torch.stack([t ** 3, torch.zeros_like(t), torch.zeros_like(t)], -1))
+    assert jerk(P) == pytest.approx(6.0, rel=1e-9)  # d³(t³)/dt³ = 6 m/s³, exact for finite differences
+    Q = _body(40, lambda t: torch.stack([0.5 * 3.0 * t ** 2, torch.zeros_like(t), torch.zeros_like(t)], -1))
+    assert joint_acc(Q) == pytest.approx(3.0, rel=1e-9)
+    assert jerk(Q) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_foot_skating_sliding_vs_planted():
+    slide = _body(30, lambda t: torch.stack([1.0 * t, torch.zeros_like(t), torch.zeros_like(t)], -1))  # 1 m/s on floor
+    assert foot_skating(slide) == 1.0
+    slow = _body(30, lambda t: torch.stack([0.2 * t, torch.zeros_like(t), torch.zeros_like(t)], -1))  # 0.2 m/s
+    assert foot_skating(slow) == 0.0
+    # a foot that slides only while 20 cm above the floor is not skating
+    def swing(t):
+        y = torch.where(t < 0.5, torch.zeros_like(t), torch.full_like(t, 0.2))
+        x = torch.where(t < 0.5, torch.zeros_like(t), 2.0 * t)
+        return torch.stack([x, y, torch.zeros_like(t)], -1)
+    assert foot_skating(_body(30, swing)) == 0.0
+
+
+def test_frechet_distance_and_diversity():
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(4000, 4))
+    b = rng.normal(size=(4000, 4)) + np.array([1.0, 0, 0, 0])
+    assert frechet_distance(a, a) == pytest.approx(0.0, abs=1e-6)
+    assert frechet_distance(a, b) == pytest.approx(1.0, abs=0.1)  # |Δμ|² with equal covariances
+    # E|x − y| for x, y ~ N(0, I_4): 2·Γ(2.5)/Γ(2) = 2.659
+    assert diversity(a, pairs=4000) == pytest.approx(2.659, rel=0.05)
+
+
+def test_smooth_features_keeps_linear_signals_and_damps_noise():
+    T = 60
+    lin = torch.linspace(0, 1, T)[:, None].expand(T, 263).clone()
+    s = smooth_features(lin, 2.0)
+    assert torch.allclose(s[8:-8], lin[8:-8], atol=1e-6)  # a Gaussian kernel is exact on lines
+    noise = torch.randn(2, T, 263, generator=torch.Generator().manual_seed(0))
+    sn = smooth_features(noise, 2.0)
+    assert sn.shape == noise.shape and sn.std() < 0.5 * noise.std()
+    assert smooth_features(noise[:, :3], 2.0).shape == (2, 3, 263)  # shorter than the kernel
+
+
+def test_parse_spec():
+    assert parse_spec("refined") == ("refined", 0.0, "refined")
+    assert parse_spec("runs/a/model.safetensors@smooth=1.5") == ("runs/a/model.safetensors", 1.5, "model+smooth1.5")
+    with pytest.raises(ValueError, match="unknown option"):
+        parse_spec("refined@blur=2")
