@@ -27,6 +27,15 @@ def register(sub):
     p.add_argument("--shard-windows", type=int, default=65536, help="windows per shard (shards hold whole motions)")
     p.add_argument("--batch", type=int, default=32, help="motions per batch (diffusion sampling batch)")
     p.add_argument("--steps", type=int, default=50, help="DDIM steps")
+    p.add_argument("--guidance", type=float, default=2.5, help="classifier-free guidance scale")
+    p.add_argument("--smooth", type=float, default=0.0,
+                   help="Gaussian temporal smoothing of sampled motions (σ in frames at 20 fps; baseline)")
+    p.add_argument("--quality-filter", action="store_true",
+                   help="re-sample generated motions that fail the physical plausibility test (foot skating, "
+                        "jerk, joint-acceleration outliers; limits: imusim.motion.quality.QualityFilter)")
+    p.add_argument("--noise", choices=["bmi160", "none"], default="bmi160", help="sensor error model")
+    p.add_argument("--jitter-cm", type=float, default=2.0, help="sensor placement jitter (± cm per axis)")
+    p.add_argument("--rot-deg", type=float, default=10.0, help="sensor mount rotation noise (degrees)")
     p.set_defaults(func=_run)
 
 
@@ -65,7 +74,8 @@ def _run(a):
             "config": {k: v for k, v in vars(a).items() if k != "func"}, "activities": acts}
     if a.from_mocap:
         from ..generate.sources import MocapSource
-        src = MocapSource(Path(a.from_mocap), a.sensors, a.rate, list(acts))
+        src = MocapSource(Path(a.from_mocap), a.sensors, a.rate, list(acts), noise=a.noise, jitter_cm=a.jitter_cm,
+                          rot_deg=a.rot_deg)
         meta["source"] = f"mocap:{a.from_mocap}"
         if src.missing:
             import sys
@@ -76,8 +86,11 @@ def _run(a):
             plan = make_plan(acts, a.per_activity, a.seed, (lo, hi))
     else:
         from ..generate.sources import DiffusionSource
-        src = DiffusionSource(a.checkpoint, a.sensors, a.rate, a.steps)
-        meta["source"] = f"diffusion:{a.checkpoint}"
+        from ..motion.quality import QualityFilter
+        src = DiffusionSource(a.checkpoint, a.sensors, a.rate, a.steps, a.guidance, noise=a.noise,
+                              jitter_cm=a.jitter_cm, rot_deg=a.rot_deg, smooth=a.smooth,
+                              quality_filter=QualityFilter() if a.quality_filter else None)
+        meta["source"] = f"diffusion:{src.name}"
     writer = ShardWriter(out, rank=rank, meta=meta)
     t0 = time.time()
     stats = run_items(rank_items(plan, rank, world), src.produce, writer, W=W, stride=st,
@@ -95,6 +108,9 @@ def _run(a):
                    "bytes": int(size), "seconds": round(time.time() - t0, 2),
                    "windows_per_s_this_run": round(stats["windows"] / max(stats["seconds"], 1e-9), 1),
                    "shards": len(m["shards"])}
+        if getattr(src, "filter", None) is not None:
+            summary["quality_filter"] = {"sampled": src.tries, "rejected": src.rejected,
+                                         "limits": vars(src.filter)}
         (out / "summary.json").write_text(json.dumps(summary, indent=1))
         print(json.dumps(summary, indent=1))
     return 0

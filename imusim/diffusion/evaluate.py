@@ -34,9 +34,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-FOOT_JOINTS = (7, 8, 10, 11)  # l_ankle, r_ankle, l_foot, r_foot (SMPL22)
-CONTACT_HEIGHT = 0.05  # m
-SKATE_SPEED = 0.5  # m/s
+from ..motion.quality import foot_skating, jerk, joint_acc  # noqa: F401  (re-exported)
 
 
 # ----------------------------------------------------------------------------- motion encoder
@@ -159,31 +157,6 @@ def diversity(emb: np.ndarray, pairs: int = 300, seed: int = 0) -> float:
     i = rng.integers(0, n, pairs)
     j = (i + rng.integers(1, n, pairs)) % n
     return float(np.linalg.norm(emb[i] - emb[j], axis=1).mean())
-
-
-def foot_skating(P: torch.Tensor, fps: float = 20.0) -> float:
-    """Skating ratio of one motion ``P`` [T, 22, 3] (y up, m): see the module docstring."""
-    feet = P[:, FOOT_JOINTS]  # [T, 4, 3]
-    floor = feet[..., 1].min()
-    contact = (feet[..., 1] - floor) < CONTACT_HEIGHT  # [T, 4]
-    v = (feet[1:, :, [0, 2]] - feet[:-1, :, [0, 2]]).norm(dim=-1) * fps  # [T-1, 4]
-    c = contact[1:] & contact[:-1]
-    n = int(c.sum())
-    return float(((v > SKATE_SPEED) & c).sum()) / n if n else 0.0
-
-
-def jerk(P: torch.Tensor, fps: float = 20.0) -> float:
-    """Mean |Δ³p|·fps³ (m/s³) of ``P`` [T, J, 3]."""
-    if P.shape[0] < 4:
-        return float("nan")
-    d3 = P[3:] - 3 * P[2:-1] + 3 * P[1:-2] - P[:-3]
-    return float(d3.norm(dim=-1).mean()) * fps ** 3
-
-
-def joint_acc(P: torch.Tensor, fps: float = 20.0) -> float:
-    """Mean |Δ²p|·fps² (m/s²) of ``P`` [T, J, 3]."""
-    d2 = P[2:] - 2 * P[1:-1] + P[:-2]
-    return float(d2.norm(dim=-1).mean()) * fps ** 2
 
 
 def smooth_features(f: torch.Tensor, sigma: float) -> torch.Tensor:

@@ -90,9 +90,16 @@ class MocapSource:
 
 
 class DiffusionSource:
-    """Text → motion with a checkpoint (DDIM, per-item seeds), then the virtual IMU."""
+    """Text → motion with a checkpoint (DDIM, per-item seeds), then the virtual IMU.
 
-    def __init__(self, checkpoint, sensors: str, rate: float, steps: int = 50, guidance: float = 2.5, device=None):
+    The IMU side gets the same augmentation as ``MocapSource`` (placement jitter, mount rotation noise,
+    sensor error model), drawn from the item's seed, so that diffusion and mocap sets differ only in
+    their motions. ``smooth`` (frames, Gaussian σ) smooths the sampled features in time: the baseline
+    that lowers acceleration without L_acc."""
+
+    def __init__(self, checkpoint, sensors: str, rate: float, steps: int = 50, guidance: float = 2.5, device=None,
+                 noise: str = "bmi160", jitter_cm: float = 2.0, rot_deg: float = 10.0, smooth: float = 0.0,
+                 quality_filter=None, max_tries: int = 4):
         from ..diffusion.checkpoint import load_checkpoint
         from ..diffusion.text import get_text_encoder
         from ..diffusion.zoo import resolve_checkpoint
@@ -100,18 +107,59 @@ class DiffusionSource:
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         self.model, self.mean, self.std, enc, _ = load_checkpoint(resolve_checkpoint(checkpoint), self.device)
         self.enc = get_text_encoder(enc, device=self.device)
-        self.sensors, self.rate, self.steps, self.guidance = sensors, rate, steps, guidance
-        self.name = str(checkpoint)
+        self.sensor_names = [s.name for s in sensors_from_names(sensors)]
+        self.rate, self.steps, self.guidance = rate, steps, guidance
+        self.noise = NoiseModel.bmi160() if noise == "bmi160" else None
+        self.jitter, self.rot_deg, self.smooth = jitter_cm, rot_deg, smooth
+        self.name = str(checkpoint) + (f"+smooth{smooth:g}" if smooth else "") + ("+filter" if quality_filter else "")
+        self.filter, self.max_tries = quality_filter, max_tries
+        self.tries = self.rejected = 0  # motions sampled / rejected by the quality filter
 
-    def produce(self, items):
+    def _motions(self, items):
+        """One accepted (item, Motion, tries) per item. With a quality filter, a rejected motion is
+        re-sampled from the seed (item.seed, attempt k); after ``max_tries`` the least implausible
+        attempt is kept (so every item still yields its windows and the plan stays balanced)."""
         from ..diffusion.convert import features_to_motion
         from ..diffusion.train import sample
+
+        best = {}
+        pending = list(items)
+        for k in range(self.max_tries if self.filter else 1):
+            if not pending:
+                break
+            lengths = [max(24, int(round(it.seconds * 20))) for it in pending]
+            seeds = [it.seed if k == 0 else (it.seed * 1_000_003 + k * 0x9E3779B1) % 2 ** 62 for it in pending]
+            feats, _ = sample(self.model, self.mean, self.std, self.enc, [it.prompt for it in pending], lengths,
+                              steps=self.steps, guidance=self.guidance, seeds=seeds)
+            nxt = []
+            for it, f, T in zip(pending, feats, lengths):
+                f = f[:T].cpu()
+                if self.smooth:
+                    from ..diffusion.evaluate import smooth_features
+                    f = smooth_features(f, self.smooth)
+                m = features_to_motion(f)
+                self.tries += 1
+                if self.filter is None:
+                    best[it.index] = (m, 0.0)
+                    continue
+                ok, st = self.filter.check(m.joint_positions(), 20.0)
+                # badness: the largest ratio of a statistic to its limit
+                bad = max(st["foot_skating"] / self.filter.max_foot_skating, st["jerk"] / self.filter.max_jerk,
+                          st["acc_p99"] / self.filter.max_acc_p99)
+                if it.index not in best or bad < best[it.index][1]:
+                    best[it.index] = (m, bad)
+                if not ok:
+                    self.rejected += 1
+                    nxt.append(it)
+            pending = nxt
+        return [(it, best[it.index][0]) for it in items]
+
+    def produce(self, items):
         from ..imu import synthesize_imu
 
-        lengths = [max(24, int(round(it.seconds * 20))) for it in items]
-        feats, _ = sample(self.model, self.mean, self.std, self.enc, [it.prompt for it in items], lengths,
-                          steps=self.steps, guidance=self.guidance, seeds=[it.seed for it in items])
-        for it, f, T in zip(items, feats, lengths):
-            m = features_to_motion(f[:T].cpu())
-            r = synthesize_imu(m.local_rot, m.root_pos, m.skeleton, self.sensors, 20.0, rate=self.rate)
+        for it, m in self._motions(items):
+            g = torch.Generator().manual_seed((it.seed ^ 0x5EED) % 2 ** 63)
+            sens = [jitter_sensor(PRESETS[n], g, self.jitter, self.rot_deg) for n in self.sensor_names]
+            r = synthesize_imu(m.local_rot, m.root_pos, m.skeleton, sens, 20.0, rate=self.rate, noise=self.noise,
+                               seed=int(torch.randint(2 ** 31, (1,), generator=g)))
             yield it, r.stacked().float().numpy(), f"{self.name}: {it.prompt}"

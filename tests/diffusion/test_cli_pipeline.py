@@ -29,6 +29,14 @@ def test_cli_train_finetune_sample_generate(tmp_path, shared_data):
                  "--seconds", "3,3.5", "--out", str(store)]) == 0
     summary = json.loads((store / "summary.json").read_text())
     assert summary["windows"] > 0 and "badminton" in summary["per_activity"]
+    # the quality filter re-samples implausible motions (a 6-step model makes many) and keeps the plan's windows
+    store2 = tmp_path / "store_filtered"
+    assert main(["generate", "--checkpoint", str(ft / "model.safetensors"), "--per-activity", "1", "--steps", "3",
+                 "--seconds", "3,3.5", "--out", str(store2), "--quality-filter", "--smooth", "1"]) == 0
+    s2 = json.loads((store2 / "summary.json").read_text())
+    assert s2["windows"] == summary["windows"]
+    qf = s2["quality_filter"]
+    assert qf["rejected"] > 0 and qf["sampled"] > sum(summary["per_activity"].values()) // 1 - 1
     # evaluate-motion: two checkpoints (the second a smoothed variant), JSON + markdown
     ev = tmp_path / "ev.json"
     ck = str(ft / "model.safetensors")

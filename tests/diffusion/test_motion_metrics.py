@@ -61,3 +61,15 @@ def test_parse_spec():
     assert parse_spec("runs/a/model.safetensors@smooth=1.5") == ("runs/a/model.safetensors", 1.5, "model+smooth1.5")
     with pytest.raises(ValueError, match="unknown option"):
         parse_spec("refined@blur=2")
+
+
+def test_quality_filter_accepts_still_body_rejects_jitter():
+    from imusim.motion.quality import QualityFilter
+
+    still = _body(60, lambda t: torch.zeros(t.shape[0], 3, dtype=t.dtype))
+    still[:, :, 1] += torch.linspace(0, 1.6, 22, dtype=still.dtype)  # joints at different heights
+    ok, st = QualityFilter().check(still)
+    assert ok and st["jerk"] < 1e-9 and st["foot_skating"] == 0
+    noisy = still + 0.02 * torch.randn(still.shape, generator=torch.Generator().manual_seed(0), dtype=still.dtype)
+    ok, st = QualityFilter().check(noisy)
+    assert not ok and st["jerk"] > QualityFilter().max_jerk
