@@ -98,7 +98,6 @@ class Skeleton:
         body) or 24 (SMPL body incl. hands; for SMPL-H/X the first 22 body joints plus the two
         wrist-children hand roots are not defined, so only 22 is allowed there). Names/parents: SMPL's.
         """
-        import smplx
         from smplx.lbs import blend_shapes, vertices2joints
 
         from .presets import SMPL_NAMES, SMPL_PARENTS
@@ -107,18 +106,7 @@ class Skeleton:
             raise ValueError(f"Skeleton.from_smpl: num_joints must be 22 or 24, got {num_joints}")
         if model_type != "smpl" and num_joints != 22:
             raise ValueError(f"Skeleton.from_smpl: model_type={model_type!r} supports num_joints=22 only")
-        if str(model_path).endswith(".npz"):
-            # read the arrays ourselves (no unpickling) and hand them to smplx as its data_struct
-            import numpy as np
-            from smplx.utils import Struct
-
-            with np.load(model_path, allow_pickle=False) as z:
-                data = Struct(**{k: z[k] for k in z.files})
-            cls_ = {"smpl": smplx.SMPL, "smplh": smplx.SMPLH, "smplx": smplx.SMPLX}[model_type]
-            kw = {"num_betas": data.shapedirs.shape[-1]}
-            model = cls_(model_path=str(model_path), data_struct=data, gender=gender, **kw)
-        else:
-            model = smplx.create(str(model_path), model_type=model_type, gender=gender, ext="pkl")
+        model = load_smplx_model(model_path, model_type, gender)
         nb = model.shapedirs.shape[-1]
         b = torch.zeros(1, nb, dtype=model.shapedirs.dtype)
         if betas is not None:
@@ -150,3 +138,23 @@ class Skeleton:
             new_off.append(self.offsets[j] if p < 0 else pos[j] - pos[p])
         return Skeleton(tuple(self.names[j] for j in keep), tuple(new_parents), torch.stack(new_off),
                         name or f"{self.name}-subset")
+
+
+def load_smplx_model(model_path, model_type: str = "smpl", gender: str = "neutral", dtype=torch.float32):
+    """An ``smplx`` body model from a user-owned file. ``.npz`` files are read with
+    ``allow_pickle=False`` and handed to smplx as its data struct, so nothing is unpickled; ``.pkl``
+    files go through ``smplx.create`` (the official format, which is a pickle: only load files you trust)."""
+    import smplx
+
+    if model_type not in ("smpl", "smplh", "smplx"):
+        raise ValueError(f"model_type must be 'smpl', 'smplh' or 'smplx', got {model_type!r}")
+    if str(model_path).endswith(".npz"):
+        import numpy as np
+        from smplx.utils import Struct
+
+        with np.load(model_path, allow_pickle=False) as z:
+            data = Struct(**{k: z[k] for k in z.files})
+        cls_ = {"smpl": smplx.SMPL, "smplh": smplx.SMPLH, "smplx": smplx.SMPLX}[model_type]
+        return cls_(model_path=str(model_path), data_struct=data, gender=gender,
+                    num_betas=data.shapedirs.shape[-1], dtype=dtype)
+    return smplx.create(str(model_path), model_type=model_type, gender=gender, ext="pkl", dtype=dtype)
