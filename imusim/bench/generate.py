@@ -67,6 +67,55 @@ def bench(motions=2048, batch=512, seconds=10.0, sensors="wrist_r,thigh_r", back
     return [best]
 
 
+def bench_end_to_end(checkpoint, motions=64, batch=32, seconds=9.8, steps=(50, 20, 10), sensors="wrist_r,thigh_r",
+                     guidance=2.5, device=None):
+    """Text → motion (DDIM, CFG) → IK → virtual IMU → 2.56 s windows at 50 Hz, per DDIM step count.
+
+    One row per step count: windows/s, seconds per window and the time split (sampling / IK / IMU +
+    windowing). Each sampled motion of ``seconds`` s yields floor((s − 2.56)/1.28) + 1 windows: longer
+    motions are the main lever that reuses one sample for many windows."""
+    from ..diffusion.checkpoint import load_checkpoint
+    from ..diffusion.convert import features_to_rotations
+    from ..diffusion.text import get_text_encoder
+    from ..diffusion.train import sample
+    from ..diffusion.zoo import resolve_checkpoint
+    from ..generate.windows import sliding_windows, window_params
+    from ..imu import synthesize_imu
+    from ..kinematics import SMPL22
+
+    device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    model, mean, std, enc_name, _ = load_checkpoint(resolve_checkpoint(checkpoint), device)
+    enc = get_text_encoder(enc_name, device=device)
+    T = int(round(seconds * 20))
+    W, st = window_params(50.0, 2.56, 1.28)
+    prompts = ["a person walks forward.", "a person runs forward.", "a person jumps up.", "a person waves."]
+    rows = []
+    for k in steps:
+        t_s = t_ik = t_imu = 0.0
+        n_win = 0
+        for b0 in range(0, motions, batch):
+            B = min(batch, motions - b0)
+            pr = [prompts[(b0 + i) % len(prompts)] for i in range(B)]
+            t0 = time.perf_counter()
+            feats, _ = sample(model, mean, std, enc, pr, [T] * B, steps=k, guidance=guidance,
+                              seeds=list(range(b0, b0 + B)), device=device)
+            t1 = time.perf_counter()
+            local, root = features_to_rotations(feats.cpu())  # batched IK over [B, T]
+            t2 = time.perf_counter()
+            with torch.no_grad():
+                r = synthesize_imu(local, root, SMPL22, sensors, 20.0, rate=50.0)
+            x = r.stacked().float().numpy()
+            n_win += sum(len(sliding_windows(x[i], W, st)) for i in range(B))
+            t3 = time.perf_counter()
+            t_s, t_ik, t_imu = t_s + t1 - t0, t_ik + t2 - t1, t_imu + t3 - t2
+        tot = t_s + t_ik + t_imu
+        rows.append({"ddim_steps": k, "motions": motions, "batch": batch, "seconds_each": seconds,
+                     "windows": n_win, "windows/s": round(n_win / tot, 1), "ms/window": round(1000 * tot / n_win, 2),
+                     "sample_s": round(t_s, 2), "ik_s": round(t_ik, 2), "imu_s": round(t_imu, 2),
+                     "device": device})
+    return rows
+
+
 def add_arguments(p):
     p.add_argument("--motions", type=int, default=2048)
     p.add_argument("--batch", type=int, default=512, help="motions per synthesize_imu call")
@@ -75,6 +124,11 @@ def add_arguments(p):
     p.add_argument("--backend", default=None)
     p.add_argument("--repeats", type=int, default=3, help="best of")
     p.add_argument("--json", help="also write the rows to this JSON file")
+    p.add_argument("--checkpoint", help="also measure end to end (diffusion sampling → IK → IMU → windows)")
+    p.add_argument("--e2e-motions", type=int, default=64, help="end to end: motions sampled per step count")
+    p.add_argument("--e2e-batch", type=int, default=32, help="end to end: sampling batch")
+    p.add_argument("--e2e-seconds", type=float, default=9.8, help="end to end: motion length (s)")
+    p.add_argument("--e2e-steps", default="50,20,10", help="end to end: DDIM step counts")
 
 
 def run(args):
@@ -82,4 +136,8 @@ def run(args):
 
     rows = bench(args.motions, args.batch, args.seconds, args.sensors, args.backend, args.repeats)
     report(rows, list(rows[0]), args.json)
+    if args.checkpoint:
+        e2e = bench_end_to_end(args.checkpoint, args.e2e_motions, args.e2e_batch, args.e2e_seconds,
+                               [int(x) for x in args.e2e_steps.split(",")], args.sensors)
+        report(e2e, list(e2e[0]), args.json and args.json.replace(".json", "_e2e.json"))
     return 0

@@ -9,13 +9,23 @@ from __future__ import annotations
 import torch
 
 
-def features_to_motion(features: torch.Tensor, fps: float = 20.0, source: str = "generated", labels=None):
-    from ..data.motion import Motion
+def features_to_rotations(features: torch.Tensor):
+    """SMPL22 local rotations ``[..., T, 22, 3, 3]`` and root positions ``[..., T, 3]`` (float64) from
+    features ``[..., T, 263]``. Batched: every step is per frame except the root integration, which
+    runs forward in time, so padding at the end of a sequence does not change its valid frames."""
     from ..kinematics.ik import positions_to_rotations, rescale_positions
     from ..kinematics.presets import SMPL22
     from ..motion.humanml import recover_from_ric
 
     P = recover_from_ric(torch.as_tensor(features).double(), 22)
     P = rescale_positions(P, SMPL22)
-    local, root = positions_to_rotations(P, SMPL22)
+    return positions_to_rotations(P, SMPL22)
+
+
+def features_to_motion(features: torch.Tensor, fps: float = 20.0, source: str = "generated", labels=None):
+    """One :class:`Motion` from features ``[T, 263]``."""
+    from ..data.motion import Motion
+    from ..kinematics.presets import SMPL22
+
+    local, root = features_to_rotations(features)
     return Motion(skeleton=SMPL22, local_rot=local, root_pos=root, fps=fps, source=source, labels=dict(labels or {}))

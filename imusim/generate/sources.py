@@ -119,8 +119,10 @@ class DiffusionSource:
         """One accepted (item, Motion, tries) per item. With a quality filter, a rejected motion is
         re-sampled from the seed (item.seed, attempt k); after ``max_tries`` the least implausible
         attempt is kept (so every item still yields its windows and the plan stays balanced)."""
-        from ..diffusion.convert import features_to_motion
+        from ..data.motion import Motion
+        from ..diffusion.convert import features_to_rotations
         from ..diffusion.train import sample
+        from ..kinematics import SMPL22
 
         best = {}
         pending = list(items)
@@ -132,12 +134,18 @@ class DiffusionSource:
             feats, _ = sample(self.model, self.mean, self.std, self.enc, [it.prompt for it in pending], lengths,
                               steps=self.steps, guidance=self.guidance, seeds=seeds)
             nxt = []
-            for it, f, T in zip(pending, feats, lengths):
+            # smooth each motion at its own length, then one batched IK over the padded batch (IK is per
+            # frame; padding repeats the last frame and is cut off again)
+            fs = []
+            for f, T in zip(feats, lengths):
                 f = f[:T].cpu()
                 if self.smooth:
                     from ..diffusion.evaluate import smooth_features
                     f = smooth_features(f, self.smooth)
-                m = features_to_motion(f)
+                fs.append(torch.cat([f, f[-1:].expand(max(lengths) - T, -1)]))
+            local, root = features_to_rotations(torch.stack(fs))
+            for i, (it, T) in enumerate(zip(pending, lengths)):
+                m = Motion(SMPL22, local[i, :T], root[i, :T], 20.0, source=self.name)
                 self.tries += 1
                 if self.filter is None:
                     best[it.index] = (m, 0.0)

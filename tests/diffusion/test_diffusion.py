@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -155,3 +156,18 @@ def test_ddp_two_processes_match_one(tmp_path):
     # against how far training moved the weights: same batches on 1 and 2 ranks → tiny relative gap.
     assert moved > 1e-3
     assert worst < 0.05 * moved, (worst, moved)
+
+
+def test_features_to_rotations_batched_with_padding_equals_per_motion(shared_data):
+    """The generator runs IK once over a padded batch: valid frames must not change."""
+    from imusim.diffusion.convert import features_to_motion, features_to_rotations
+
+    f = torch.from_numpy(np.load(shared_data / "humanml3d_sample" / "new_joint_vecs" / "012314.npy")).double()
+    a, b = f[:50], f[10:40]
+    pad = torch.stack([a, torch.cat([b, b[-1:].expand(20, -1)])])
+    local, root = features_to_rotations(pad)
+    for i, x in enumerate((a, b)):
+        m = features_to_motion(x)
+        T = x.shape[0]
+        torch.testing.assert_close(local[i, :T], m.local_rot, atol=1e-12, rtol=0)
+        torch.testing.assert_close(root[i, :T], m.root_pos, atol=1e-12, rtol=0)
