@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "imu/imu.h"
+#include "fk/fk_impl.h"
 #include "imu/imu_impl.h"
 
 namespace imusim {
@@ -67,6 +68,89 @@ void sensor_poses_cpu(const ImuSpec& sp, int64_t B, int64_t T_, const T* L, cons
                          srot, G.data(), P.data(), poses + n * S * 12, sp.rot_dim);
   }
 }
+
+// Backward: OpenMP over (sequence, frame-chunk). Outputs o = t0−2 .. t1−1 are visited in order with a
+// rolling window of three frames (poses, G, pose gradients); frame o is complete once output o has
+// been processed (outputs o−2..o touch it), then its pose gradient goes through the sensor mounts and
+// the per-frame FK backward on the sub-tree. Each frame's FK runs once per unit (plus a 2-frame halo).
+template <typename T>
+void imu_backward_cpu(const ImuSpec& sp, int64_t B, int64_t T_, const T* L, const T* root, const T* gacc,
+                      const T* ggyro, const T* gori, T* gL, T* groot) {
+  const int J = sp.J, S = sp.S;
+  const int64_t Tout = T_ - 2;
+  const int64_t chunks = (T_ + CHUNK - 1) / CHUNK;
+  const T* off = static_cast<const T*>(sp.offsets);
+  const T* soff = static_cast<const T*>(sp.soff);
+  const T* srot = static_cast<const T*>(sp.srot);
+  const T g[3] = {T(sp.g[0]), T(sp.g[1]), T(sp.g[2])};
+  const T inv_dt2 = T(1.0 / (sp.dt * sp.dt)), inv_2dt = T(0.5 / sp.dt);
+#pragma omp parallel
+  {
+    std::vector<T> Gs(3 * 9 * J), Ps(3 * 3 * J), poses(3 * 12 * S), gposes(3 * 12 * S), aG(9 * J), aP(3 * J),
+        gG(9 * J), gP(3 * J);
+#pragma omp for schedule(static)
+    for (int64_t u = 0; u < B * chunks; ++u) {
+      const int64_t b = u / chunks, c = u % chunks;
+      const int64_t t0 = c * CHUNK, t1 = std::min(T_, t0 + CHUNK);
+      const T* Lb = L + b * T_ * J * 9;
+      const T* rb = root + b * T_ * 3;
+      int slot[3] = {0, 1, 2};
+      auto pose = [&](int64_t t, int k) {
+        frame_sensor_poses(sp.K, sp.needed, sp.parents, off, Lb + t * J * 9, rb + t * 3, S, sp.sjoint, soff, srot,
+                           Gs.data() + 9 * J * k, Ps.data() + 3 * J * k, poses.data() + 12 * S * k, 9);
+        for (int i = 0; i < 12 * S; ++i) gposes[12 * S * k + i] = T(0);
+      };
+      auto finish = [&](int64_t t, int k) {  // frame t's pose gradient -> gL[b,t], groot[b,t]
+        for (int i = 0; i < 9 * J; ++i) gG[i] = T(0);
+        for (int i = 0; i < 3 * J; ++i) gP[i] = T(0);
+        const T* gp = gposes.data() + 12 * S * k;
+        for (int s = 0; s < S; ++s) {
+          const int j = sp.sjoint[s];
+          mat3_mul_t_acc(gp + 12 * s, srot + 9 * s, gG.data() + 9 * j);  // R_ws = G_j R_js
+          outer_acc(gp + 12 * s + 9, soff + 3 * s, gG.data() + 9 * j);   // p = P_j + G_j o
+          for (int i = 0; i < 3; ++i) gP[3 * j + i] += gp[12 * s + 9 + i];
+        }
+        T* gr = groot + (b * T_ + t) * 3;
+        gr[0] = gr[1] = gr[2] = T(0);
+        fk_frame_backward(J, sp.parents, off, Lb + t * J * 9, Gs.data() + 9 * J * k, gG.data(), gP.data(),
+                          gL + (b * T_ + t) * J * 9, gr, aG.data(), aP.data());
+      };
+      if (Tout <= 0) {
+        for (int64_t t = t0; t < t1; ++t) {
+          for (int i = 0; i < 9 * J; ++i) gL[(b * T_ + t) * J * 9 + i] = T(0);
+          for (int i = 0; i < 3; ++i) groot[(b * T_ + t) * 3 + i] = T(0);
+        }
+        continue;
+      }
+      const int64_t os = std::max<int64_t>(0, t0 - 2), oe = std::min(Tout - 1, t1 - 1);
+      pose(os, slot[0]);
+      pose(os + 1, slot[1]);
+      for (int64_t o = os; o <= oe; ++o) {
+        pose(o + 2, slot[2]);
+        const int64_t i = b * Tout + o;
+        frame_imu_backward(S, poses.data() + 12 * S * slot[0], poses.data() + 12 * S * slot[1],
+                           poses.data() + 12 * S * slot[2], inv_dt2, inv_2dt, g, gacc + i * S * 3, ggyro + i * S * 3,
+                           gori ? gori + i * S * 9 : nullptr, gposes.data() + 12 * S * slot[0],
+                           gposes.data() + 12 * S * slot[1], gposes.data() + 12 * S * slot[2]);
+        if (o >= t0 && o < t1) finish(o, slot[0]);
+        const int tmp = slot[0];
+        slot[0] = slot[1];
+        slot[1] = slot[2];
+        slot[2] = tmp;
+      }
+      // the last two frames of the window are complete when no later output exists
+      for (int k = 1; k <= 2; ++k) {
+        const int64_t t = oe + k;
+        if (oe == Tout - 1 && t >= t0 && t < t1) finish(t, slot[k - 1]);
+      }
+    }
+  }
+}
+
+template void imu_backward_cpu<float>(const ImuSpec&, int64_t, int64_t, const float*, const float*, const float*,
+                                      const float*, const float*, float*, float*);
+template void imu_backward_cpu<double>(const ImuSpec&, int64_t, int64_t, const double*, const double*,
+                                       const double*, const double*, const double*, double*, double*);
 
 template void imu_forward_cpu<float>(const ImuSpec&, int64_t, int64_t, const float*, const float*, float*, float*,
                                      float*);

@@ -108,4 +108,79 @@ IMUSIM_HD void frame_imu(int S, const T* pm, const T* p0, const T* pp, T inv_dt2
   }
 }
 
+// Backward of w = vee(log(A^T B)) (as rel_log): gA += B gM^T, gB += A gM, with M = A^T B and
+// w = k(θ) v, v = (M21 − M12, M02 − M20, M10 − M01), k = θ / (2 sin θ), cos θ = (tr M − 1) / 2.
+// dk/dc = −(sin θ − θ cos θ) / (2 sin³ θ) → −1/6 − θ²/15 near 0 (the scalar part runs in double).
+template <typename T>
+IMUSIM_HD void rel_log_backward(const T* A, const T* B, const T* gw, T* gA, T* gB) {
+  T M[9];
+  mat3_tmul(A, B, M);
+  double c = (double(M[0]) + double(M[4]) + double(M[8]) - 1.0) * 0.5;
+  const bool clamped = c > 1.0 || c < -1.0;
+  c = c > 1.0 ? 1.0 : (c < -1.0 ? -1.0 : c);
+  const double th = acos(c);
+  const double s = sin(th);
+  double k, dk;
+  if (th < 1e-4) {
+    k = 0.5 + th * th / 12.0;
+  } else {
+    k = th / (2.0 * s);
+  }
+  if (th < 1e-3) {
+    dk = -(1.0 / 6.0 + th * th / 15.0);
+  } else {
+    dk = -(s - th * cos(th)) / (2.0 * s * s * s);
+  }
+  const double v0 = double(M[7]) - double(M[5]), v1 = double(M[2]) - double(M[6]), v2 = double(M[3]) - double(M[1]);
+  const double gk = double(gw[0]) * v0 + double(gw[1]) * v1 + double(gw[2]) * v2;
+  const double gc = clamped ? 0.0 : gk * dk;
+  T gM[9];
+  const T hk = T(0.5 * gc);
+  gM[0] = hk;
+  gM[4] = hk;
+  gM[8] = hk;
+  gM[1] = -T(k) * gw[2];
+  gM[3] = T(k) * gw[2];
+  gM[2] = T(k) * gw[1];
+  gM[6] = -T(k) * gw[1];
+  gM[5] = -T(k) * gw[0];
+  gM[7] = T(k) * gw[0];
+  mat3_mul_t_acc(B, gM, gA);  // gA += B gM^T
+  T tmp[9];
+  mat3_mul(A, gM, tmp);       // gB += A gM
+  for (int i = 0; i < 9; ++i) gB[i] += tmp[i];
+}
+
+// Backward of frame_imu for one output: pose gradients (12 per sensor: R 9, p 3) of the frames
+// t−1, t, t+1 are accumulated into ga, gb, gc. gori may be null.
+template <typename T>
+IMUSIM_HD void frame_imu_backward(int S, const T* pm, const T* p0, const T* pp, T inv_dt2, T inv_2dt, const T* g,
+                                  const T* gacc, const T* ggyro, const T* gori, T* ga, T* gb, T* gc) {
+  for (int s = 0; s < S; ++s) {
+    const T* a = pm + 12 * s;
+    const T* b = p0 + 12 * s;
+    const T* c = pp + 12 * s;
+    T* Ga = ga + 12 * s;
+    T* Gb = gb + 12 * s;
+    T* Gc = gc + 12 * s;
+    const T* ge = gacc + 3 * s;
+    T f[3];
+    for (int i = 0; i < 3; ++i) f[i] = (c[9 + i] - T(2) * b[9 + i] + a[9 + i]) * inv_dt2 - g[i];
+    outer_acc(f, ge, Gb);  // acc = Rb^T f: gRb += f gacc^T
+    T gf[3];
+    mat3_vec(b, ge, gf);  // gf = Rb gacc
+    for (int i = 0; i < 3; ++i) {
+      const T d = gf[i] * inv_dt2;
+      Ga[9 + i] += d;
+      Gb[9 + i] -= T(2) * d;
+      Gc[9 + i] += d;
+    }
+    T gw[3] = {ggyro[3 * s] * inv_2dt, ggyro[3 * s + 1] * inv_2dt, ggyro[3 * s + 2] * inv_2dt};
+    rel_log_backward(a, b, gw, Ga, Gb);
+    rel_log_backward(b, c, gw, Gb, Gc);
+    if (gori)
+      for (int i = 0; i < 9; ++i) Gb[i] += gori[9 * s + i];
+  }
+}
+
 }  // namespace imusim

@@ -97,8 +97,11 @@ def _backward(ctx, gacc, ggyro, gori):
     B, T = L.shape[:2]
     S = sjoint.shape[0]
     gacc, ggyro = z(gacc, (B, T - 2, S, 3)), z(ggyro, (B, T - 2, S, 3))
-    gori = z(gori, (B, T - 2, S, 3, 3))
     idx, sub_par, sub_needed, sub_sj, sub_off = _sub_tree(parents, needed, sjoint, offsets)
+    if ctx.backend == "cpp":
+        return _backward_fused_cpp(ctx, L, root, idx, sub_par, sub_needed, sub_sj, sub_off, soff, srot, g,
+                                   gacc, ggyro, gori)
+    gori = z(gori, (B, T - 2, S, 3, 3))
     conv = None
     if L.dim() == 4:  # axis-angle input: chain through the conversion (needed joints only)
         from ..kinematics.rotations import axis_angle_to_matrix
@@ -117,6 +120,37 @@ def _backward(ctx, gacc, ggyro, gori):
     gL = torch.zeros_like(L)
     gL[:, :, idx] = gLs
     return gL, gr, None, None, None, None, None, None, None, None, None
+
+
+def _backward_fused_cpp(ctx, L, root, idx, sub_par, sub_needed, sub_sj, sub_off, soff, srot, g, gacc, ggyro, gori):
+    """One fused C++ pass (csrc/imu/imu_cpu.cpp, imu_backward_cpu) on the sensors' sub-tree: pose
+    recompute, the differences' and log maps' backward, the mounts and the FK backward per frame."""
+    B, T = L.shape[:2]
+    dt_ = L.dtype
+    conv = None
+    if L.dim() == 4:  # axis-angle: convert the needed joints, chain the conversion's vjp afterwards
+        from ..kinematics.rotations import axis_angle_to_matrix
+
+        Ls, conv = torch.func.vjp(axis_angle_to_matrix, L[:, :, idx])
+    else:
+        Ls = L[:, :, idx]
+    Ls, root_c = Ls.contiguous(), root.contiguous()
+    K = Ls.shape[2]
+    offs, so, sr = sub_off.to(dt_).contiguous(), soff.to(dt_).contiguous(), srot.to(dt_).contiguous()
+    gacc, ggyro = gacc.to(dt_).contiguous(), ggyro.to(dt_).contiguous()
+    gori_c = None if gori is None else gori.to(dt_).contiguous()
+    gLs = torch.empty_like(Ls)
+    groot = torch.empty_like(root_c)
+    gv = [float(x) for x in g.tolist()]
+    _backend.cpu_module().imu_backward(
+        dt_ == torch.float64, *_spec_args(sub_par, sub_needed, sub_sj, offs, so, sr), float(ctx.dt), *gv, B, T,
+        Ls.data_ptr(), root_c.data_ptr(), gacc.data_ptr(), ggyro.data_ptr(), 0 if gori_c is None else gori_c.data_ptr(),
+        gLs.data_ptr(), groot.data_ptr())
+    if conv is not None:
+        (gLs,) = conv(gLs)
+    gL = torch.zeros_like(L)
+    gL[:, :, idx] = gLs
+    return gL, groot, None, None, None, None, None, None, None, None, None
 
 
 _imu_op.register_autograd(_backward, setup_context=_setup)
