@@ -28,8 +28,8 @@ void bind_imu(py::module_& m) {
       [](bool f64, int J, int K, int S, uintptr_t parents, uintptr_t needed, uintptr_t sjoint, uintptr_t off,
          uintptr_t soff, uintptr_t srot, double dt, double gx, double gy, double gz, int64_t B, int64_t T,
          uintptr_t L, uintptr_t root, uintptr_t gacc, uintptr_t ggyro, uintptr_t gori, uintptr_t gL,
-         uintptr_t groot) {
-        auto sp = make_spec(J, K, S, parents, needed, sjoint, off, soff, srot, dt, gx, gy, gz, 9);
+         uintptr_t groot, int rot_dim) {
+        auto sp = make_spec(J, K, S, parents, needed, sjoint, off, soff, srot, dt, gx, gy, gz, rot_dim);
         if (f64)
           imusim::imu_backward_cpu<double>(sp, B, T, (const double*)L, (const double*)root, (const double*)gacc,
                                            (const double*)ggyro, (const double*)gori, (double*)gL, (double*)groot);

@@ -28,8 +28,8 @@ struct ImuSpec {
 
 template <typename T>
 void imu_forward_cpu(const ImuSpec& spec, int64_t B, int64_t T_, const T* L, const T* root, T* acc, T* gyro, T* ori);
-// Fused backward (matrix input, rot_dim 9; the caller passes the sensors' sub-tree so J == K):
-// gL [B,T,J,3,3], groot [B,T,3] from gacc/ggyro [B,T-2,S,3] and gori [B,T-2,S,3,3] (nullable).
+// Fused backward (the caller passes the sensors' sub-tree so J == K): gL [B,T,J,3,3] (rot_dim 9) or
+// [B,T,J,3] (rot_dim 3: Rodrigues' Jacobian in-kernel), groot [B,T,3] from gacc/ggyro [B,T-2,S,3] and gori [B,T-2,S,3,3] (nullable).
 template <typename T>
 void imu_backward_cpu(const ImuSpec& spec, int64_t B, int64_t T_, const T* L, const T* root, const T* gacc,
                       const T* ggyro, const T* gori, T* gL, T* groot);

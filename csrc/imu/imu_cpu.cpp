@@ -76,6 +76,7 @@ void sensor_poses_cpu(const ImuSpec& sp, int64_t B, int64_t T_, const T* L, cons
 template <typename T>
 void imu_backward_cpu(const ImuSpec& sp, int64_t B, int64_t T_, const T* L, const T* root, const T* gacc,
                       const T* ggyro, const T* gori, T* gL, T* groot) {
+  const int rd = sp.rot_dim;  // 9: matrices, 3: axis-angle (gradient w.r.t. the axis-angle itself)
   const int J = sp.J, S = sp.S;
   const int64_t Tout = T_ - 2;
   const int64_t chunks = (T_ + CHUNK - 1) / CHUNK;
@@ -87,17 +88,17 @@ void imu_backward_cpu(const ImuSpec& sp, int64_t B, int64_t T_, const T* L, cons
 #pragma omp parallel
   {
     std::vector<T> Gs(3 * 9 * J), Ps(3 * 3 * J), poses(3 * 12 * S), gposes(3 * 12 * S), aG(9 * J), aP(3 * J),
-        gG(9 * J), gP(3 * J);
+        gG(9 * J), gP(3 * J), Lm(9 * J), gLm(9 * J);
 #pragma omp for schedule(static)
     for (int64_t u = 0; u < B * chunks; ++u) {
       const int64_t b = u / chunks, c = u % chunks;
       const int64_t t0 = c * CHUNK, t1 = std::min(T_, t0 + CHUNK);
-      const T* Lb = L + b * T_ * J * 9;
+      const T* Lb = L + b * T_ * J * rd;
       const T* rb = root + b * T_ * 3;
       int slot[3] = {0, 1, 2};
       auto pose = [&](int64_t t, int k) {
-        frame_sensor_poses(sp.K, sp.needed, sp.parents, off, Lb + t * J * 9, rb + t * 3, S, sp.sjoint, soff, srot,
-                           Gs.data() + 9 * J * k, Ps.data() + 3 * J * k, poses.data() + 12 * S * k, 9);
+        frame_sensor_poses(sp.K, sp.needed, sp.parents, off, Lb + t * J * rd, rb + t * 3, S, sp.sjoint, soff, srot,
+                           Gs.data() + 9 * J * k, Ps.data() + 3 * J * k, poses.data() + 12 * S * k, rd);
         for (int i = 0; i < 12 * S; ++i) gposes[12 * S * k + i] = T(0);
       };
       auto finish = [&](int64_t t, int k) {  // frame t's pose gradient -> gL[b,t], groot[b,t]
@@ -112,12 +113,21 @@ void imu_backward_cpu(const ImuSpec& sp, int64_t B, int64_t T_, const T* L, cons
         }
         T* gr = groot + (b * T_ + t) * 3;
         gr[0] = gr[1] = gr[2] = T(0);
-        fk_frame_backward(J, sp.parents, off, Lb + t * J * 9, Gs.data() + 9 * J * k, gG.data(), gP.data(),
-                          gL + (b * T_ + t) * J * 9, gr, aG.data(), aP.data());
+        if (rd == 9) {
+          fk_frame_backward(J, sp.parents, off, Lb + t * J * 9, Gs.data() + 9 * J * k, gG.data(), gP.data(),
+                            gL + (b * T_ + t) * J * 9, gr, aG.data(), aP.data());
+        } else {
+          const T* Lt = Lb + t * J * 3;
+          for (int j = 0; j < J; ++j) rodrigues(Lt + 3 * j, Lm.data() + 9 * j);
+          fk_frame_backward(J, sp.parents, off, Lm.data(), Gs.data() + 9 * J * k, gG.data(), gP.data(), gLm.data(),
+                            gr, aG.data(), aP.data());
+          T* ga = gL + (b * T_ + t) * J * 3;
+          for (int j = 0; j < J; ++j) rodrigues_backward(Lt + 3 * j, gLm.data() + 9 * j, ga + 3 * j);
+        }
       };
       if (Tout <= 0) {
         for (int64_t t = t0; t < t1; ++t) {
-          for (int i = 0; i < 9 * J; ++i) gL[(b * T_ + t) * J * 9 + i] = T(0);
+          for (int i = 0; i < rd * J; ++i) gL[(b * T_ + t) * J * rd + i] = T(0);
           for (int i = 0; i < 3; ++i) groot[(b * T_ + t) * 3 + i] = T(0);
         }
         continue;

@@ -33,6 +33,42 @@ IMUSIM_HD void rodrigues(const T* a, T* R) {
   R[8] = T(1) - c1 * (x * x + y * y);
 }
 
+// Backward of rodrigues: ga += dR/da : gR. With R = I + s K + c1 K², s = sin t / t, c1 = (1 − cos t) / t²:
+// ga_i = s'_i <gR, K> + s u_i + c1'_i <gR, K²> − c1 vee(gR K + K gR)_i, where <gR, hat(v)> = v · u,
+// u = (gR21 − gR12, gR02 − gR20, gR10 − gR01); s'_i = a_i (t cos t − sin t) / t³,
+// c1'_i = a_i (t sin t − 2 (1 − cos t)) / t⁴, with series near t = 0.
+template <typename T>
+IMUSIM_HD void rodrigues_backward(const T* a, const T* gR, T* ga) {
+  const T x = a[0], y = a[1], z = a[2];
+  const T t2 = x * x + y * y + z * z;
+  T s, c1, ds, dc1;  // ds = s'(t)/t, dc1 = c1'(t)/t
+  if (t2 < T(1e-6)) {
+    s = T(1) - t2 / T(6);
+    c1 = T(0.5) - t2 / T(24);
+    ds = T(-1) / T(3) + t2 / T(30);
+    dc1 = T(-1) / T(12) + t2 / T(180);
+  } else {
+    const T t = sqrt(t2), st = sin(t), ct = cos(t);
+    s = st / t;
+    c1 = (T(1) - ct) / t2;
+    ds = (t * ct - st) / (t2 * t);
+    dc1 = (t * st - T(2) * (T(1) - ct)) / (t2 * t2);
+  }
+  const T K[9] = {T(0), -z, y, z, T(0), -x, -y, x, T(0)};
+  T K2[9];
+  mat3_mul(K, K, K2);
+  const T u[3] = {gR[7] - gR[5], gR[2] - gR[6], gR[3] - gR[1]};
+  const T gK = x * u[0] + y * u[1] + z * u[2];
+  T gK2 = T(0);
+  for (int i = 0; i < 9; ++i) gK2 += gR[i] * K2[i];
+  T A[9], Bm[9];
+  mat3_mul(gR, K, A);
+  mat3_mul(K, gR, Bm);
+  for (int i = 0; i < 9; ++i) A[i] += Bm[i];
+  const T v[3] = {A[7] - A[5], A[2] - A[6], A[3] - A[1]};
+  for (int i = 0; i < 3; ++i) ga[i] = a[i] * (ds * gK + dc1 * gK2) + s * u[i] - c1 * v[i];
+}
+
 // Sensor poses of one frame: pose[s*12 + 0..8] = R_ws, pose[s*12 + 9..11] = p_s.
 // G/P scratch [J*9], [J*3]; only the `needed` joints are computed.
 // L points at the frame's rotations: rot_dim = 9 (matrices) or 3 (axis-angle, converted here).

@@ -3,10 +3,12 @@
 ``imu_fused(L, root, spec...) -> (acc, gyro, ori)`` on ``[B, T, J, 3, 3]`` / ``[B, T, 3]`` gives
 ``[B, T−2, S, 3]`` (acc, gyro) and ``[B, T−2, S, 3, 3]`` (orientation) for frames 1..T−2.
 Backends: ``cpp`` (OpenMP, rolling window of poses), ``cuda`` (thread per output frame), ``torch``
-(imusim/reference/imu.py). The forward is hand-fused. The backward recomputes the sensor poses with
-the pose kernel, differentiates the (cheap, S-sensor) differences and log maps with ``torch.func.vjp``
-of the reference, and carries the pose gradients to the local rotations and root with the
-hand-written FK backward kernel (``_pose_grads_to_inputs``).
+(imusim/reference/imu.py). The forward is hand-fused. The ``cpp`` backward is fused as well
+(``imu_backward_cpu``: pose recompute, difference and log-map Jacobians, mounts, FK backward and
+Rodrigues' Jacobian per frame, on the sensors' sub-tree). The ``cuda`` backward recomputes the sensor
+poses with the pose kernel, differentiates the (cheap, S-sensor) differences and log maps with
+``torch.func.vjp`` of the reference, and carries the pose gradients to the local rotations and root
+with the hand-written FK backward kernel (``_pose_grads_to_inputs``).
 """
 
 from __future__ import annotations
@@ -124,18 +126,12 @@ def _backward(ctx, gacc, ggyro, gori):
 
 def _backward_fused_cpp(ctx, L, root, idx, sub_par, sub_needed, sub_sj, sub_off, soff, srot, g, gacc, ggyro, gori):
     """One fused C++ pass (csrc/imu/imu_cpu.cpp, imu_backward_cpu) on the sensors' sub-tree: pose
-    recompute, the differences' and log maps' backward, the mounts and the FK backward per frame."""
+    recompute, the differences' and log maps' backward, the mounts, the FK backward and (axis-angle
+    input) Rodrigues' Jacobian per frame."""
     B, T = L.shape[:2]
     dt_ = L.dtype
-    conv = None
-    if L.dim() == 4:  # axis-angle: convert the needed joints, chain the conversion's vjp afterwards
-        from ..kinematics.rotations import axis_angle_to_matrix
-
-        Ls, conv = torch.func.vjp(axis_angle_to_matrix, L[:, :, idx])
-    else:
-        Ls = L[:, :, idx]
+    Ls = L[:, :, idx]  # axis-angle [B,T,K,3] (Rodrigues and its Jacobian in-kernel) or matrices [B,T,K,3,3]
     Ls, root_c = Ls.contiguous(), root.contiguous()
-    K = Ls.shape[2]
     offs, so, sr = sub_off.to(dt_).contiguous(), soff.to(dt_).contiguous(), srot.to(dt_).contiguous()
     gacc, ggyro = gacc.to(dt_).contiguous(), ggyro.to(dt_).contiguous()
     gori_c = None if gori is None else gori.to(dt_).contiguous()
@@ -145,9 +141,7 @@ def _backward_fused_cpp(ctx, L, root, idx, sub_par, sub_needed, sub_sj, sub_off,
     _backend.cpu_module().imu_backward(
         dt_ == torch.float64, *_spec_args(sub_par, sub_needed, sub_sj, offs, so, sr), float(ctx.dt), *gv, B, T,
         Ls.data_ptr(), root_c.data_ptr(), gacc.data_ptr(), ggyro.data_ptr(), 0 if gori_c is None else gori_c.data_ptr(),
-        gLs.data_ptr(), groot.data_ptr())
-    if conv is not None:
-        (gLs,) = conv(gLs)
+        gLs.data_ptr(), groot.data_ptr(), 3 if L.dim() == 4 else 9)
     gL = torch.zeros_like(L)
     gL[:, :, idx] = gLs
     return gL, groot, None, None, None, None, None, None, None, None, None
