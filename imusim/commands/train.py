@@ -10,8 +10,11 @@ def _common(p):
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--lr", type=float, default=1e-4)
     p.add_argument("--lambda-acc", type=float, default=0.0, help="weight of L_acc (0 = original MDM loss)")
-    p.add_argument("--acc-on", choices=["features", "positions"], default="features",
-                   help="L_acc on the normalised 263-d features (paper) or on recovered joint positions (m/s²)")
+    p.add_argument("--acc-on", choices=["features", "positions", "imu"], default="features",
+                   help="L_acc on the normalised 263-d features (paper), on recovered joint positions (m/s²), "
+                        "or on the virtual IMU signals of --imu-sensors (our extension)")
+    p.add_argument("--imu-sensors", default="wrist_l,wrist_r,thigh_l,thigh_r",
+                   help="sensor presets for --acc-on imu")
     p.add_argument("--lambda-pos", type=float, default=0.0, help="MDM geometric loss: joint positions")
     p.add_argument("--lambda-vel", type=float, default=0.0, help="MDM geometric loss: joint velocities")
     p.add_argument("--seed", type=int, default=0)
@@ -68,6 +71,7 @@ def _train(a):
         from ..diffusion.checkpoint import load_checkpoint
         enc_name = load_checkpoint(init)[3]
     cfg = TrainConfig(steps=a.steps, batch_size=a.batch_size, lr=a.lr, lambda_acc=a.lambda_acc, acc_on=a.acc_on,
+                      imu_sensors=a.imu_sensors,
                       lambda_pos=a.lambda_pos, lambda_vel=a.lambda_vel, seed=a.seed, amp=a.amp, compile=a.compile,
                       ema_decay=a.ema, log_every=a.log_every, ckpt_every=a.ckpt_every, max_frames=a.max_frames,
                       text_encoder=enc_name or "minilm", warmup=0 if init else 200)

@@ -4,7 +4,8 @@ Losses (x0 prediction, normalised features ``[B, T, F]``, mask ``[B, T]``):
 * ``L_simple``: masked MSE between predicted and true x0 (MDM).
 * ``L_acc`` (Häusler et al.): ``imusim.acc_loss`` between predicted and true x0, weight
   ``lambda_acc``; on the normalised 263-d features (``acc_on="features"``, as the paper), on joint
-  positions recovered from the features (``"positions"``, m/s² with dt = 1/fps).
+  positions recovered from the features (``"positions"``, m/s² with dt = 1/fps), or on the virtual
+  IMU signals of the sensors ``imu_sensors`` (``"imu"``, our extension, :func:`imu_signal_loss`).
 * Optional MDM geometric losses on recovered positions: ``lambda_pos``, ``lambda_vel``.
 
 Reproducibility and DDP: every random draw of a step (batch indices, crops, t, noise, condition
@@ -45,6 +46,7 @@ class TrainConfig:
     grad_clip: float = 1.0
     lambda_acc: float = 0.0
     acc_on: str = "features"
+    imu_sensors: str = "wrist_l,wrist_r,thigh_l,thigh_r"
     lambda_pos: float = 0.0
     lambda_vel: float = 0.0
     seed: int = 0
@@ -116,6 +118,47 @@ def _counts(mask: torch.Tensor, F: int):
     return float(mask.sum()) * F, float(terms) * F
 
 
+def _hold_last_valid(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """``x [B, T, ...]`` with every padded frame replaced by the sequence's last valid frame."""
+    B, T = mask.shape
+    n = mask.sum(1).clamp_min(1)
+    idx = torch.minimum(torch.arange(T, device=x.device).expand(B, T), (n - 1)[:, None])
+    return x.gather(1, idx.view(B, T, *([1] * (x.dim() - 2))).expand_as(x))
+
+
+def imu_signal_loss(pred_feats: torch.Tensor, true_feats: torch.Tensor, mask: torch.Tensor,
+                    sensors="wrist_l,wrist_r,thigh_l,thigh_r", fps: float = 20.0) -> torch.Tensor:
+    """L_acc on virtual IMU signals (our extension of the paper's loss).
+
+    Both feature sequences ``[B, T, 263]`` (denormalised) go the way generated motions go in
+    ``imusim generate``: ``recover_from_ric`` → bone lengths of SMPL22 → IK → :func:`imusim.synthesize_imu`
+    at ``fps``; the loss is the masked mean of ``|acc_p − acc_t|² / g² + |gyro_p − gyro_t|²`` (acc in
+    m/s², so 1 g of error weighs like 1 rad/s) over the valid output frames (those whose three
+    neighbouring input frames are valid) and the sensors. Padded frames hold the last valid frame, so
+    the padding cannot inject NaN gradients. Differentiable w.r.t. ``pred_feats``.
+    """
+    from ..imu import synthesize_imu
+    from ..kinematics.ik import positions_to_rotations, rescale_positions
+    from ..kinematics.presets import SMPL22
+    from ..motion.humanml import recover_from_ric
+
+    if pred_feats.shape != true_feats.shape or pred_feats.dim() != 3:
+        raise ValueError(f"imu_signal_loss: pred_feats and true_feats must both be [B, T, 263], got "
+                         f"{list(pred_feats.shape)} and {list(true_feats.shape)}")
+    if mask.shape != pred_feats.shape[:2]:
+        raise ValueError(f"imu_signal_loss: mask must be [B, T] = {list(pred_feats.shape[:2])}, got {list(mask.shape)}")
+    outs = []
+    for f in (pred_feats, true_feats):
+        P = _hold_last_valid(recover_from_ric(f, 22), mask)
+        local, root = positions_to_rotations(rescale_positions(P, SMPL22), SMPL22)
+        r = synthesize_imu(local, root, SMPL22, sensors, fps)
+        outs.append(r)
+    terms = (mask[:, :-2] & mask[:, 1:-1] & mask[:, 2:]).to(pred_feats.dtype)  # [B, T-2]
+    d = ((outs[0].acc - outs[1].acc).square().sum(-1) / 9.81 ** 2
+         + (outs[0].gyro - outs[1].gyro).square().sum(-1))  # [B, T-2, S]
+    return (d * terms[..., None]).sum() / (terms.sum() * d.shape[-1]).clamp_min(1.0)
+
+
 def diffusion_losses(model, diffusion: GaussianDiffusion, x0, mask, emb, t, noise, uncond, cfg: TrainConfig,
                      mean=None, std=None, counts=None, scale: float = 1.0) -> Dict[str, torch.Tensor]:
     """All loss terms of one batch; ``total`` is the weighted sum.
@@ -143,8 +186,10 @@ def diffusion_losses(model, diffusion: GaussianDiffusion, x0, mask, emb, t, nois
             l_acc = acc_loss(pred, x0, mask, reduction="sum") * (scale / max(n_terms, 1.0))
         elif cfg.acc_on == "positions":
             l_acc = acc_loss(pj, tj, mask, dt=1.0 / cfg.fps, reduction="sum") * (scale * F / 66 / max(n_terms, 1.0))
+        elif cfg.acc_on == "imu":
+            l_acc = imu_signal_loss(pred * std + mean, x0 * std + mean, mask, cfg.imu_sensors, fps=cfg.fps)
         else:
-            raise ValueError(f"acc_on must be 'features' or 'positions', got {cfg.acc_on!r}")
+            raise ValueError(f"acc_on must be 'features', 'positions' or 'imu', got {cfg.acc_on!r}")
     out["l_acc"] = l_acc
     if cfg.lambda_acc > 0:
         total = total + cfg.lambda_acc * l_acc
