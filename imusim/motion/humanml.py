@@ -16,11 +16,27 @@ FOOT_CONTACT       259:263 left ankle, left toe, right ankle, right toe contacts
 =================  ======  ===========================================================================
 
 Conventions follow the reference pipeline (HumanML3D ``motion_representation.ipynb``/MDM): y up,
-the body faces +z at the first frame, 20 fps; the facing direction is across = (r_hip − l_hip) +
-(r_shoulder − l_shoulder), forward = up × across (Gaussian-smoothed, σ = 20 frames); feet are in
-contact when the squared per-frame displacement of the joint is below 0.002 m². ``recover_from_ric``
-inverts the root integration exactly. Written from the published definitions; no reference code
-is copied.
+the body faces +z at the first frame, 20 fps; feet are in contact when the squared per-frame
+displacement of the joint is below 0.002 m². ``recover_from_ric`` inverts the root integration exactly.
+
+Facing direction. Two different estimates are used by the reference, and both are reproduced here:
+
+* first-frame canonicalisation (``canonicalise``): across = (r_hip − l_hip) + (r_shoulder − l_shoulder),
+  forward = up × across, unsmoothed, rotated onto +z;
+* the per-frame root rotation (``inverse_kinematics``, which drives the root velocities, ``ric``,
+  ``rot6d`` and the local velocities): the reference IK unpacks the face-joint list ``[2, 1, 17, 16]``
+  as (l_hip, r_hip, r_shoulder, l_shoulder), so its hip term is reversed: across =
+  (l_hip − r_hip) + (r_shoulder − l_shoulder) (the shoulder line minus the hip line).  forward =
+  up × across is Gaussian-smoothed along time (σ = 20 frames, ``mode='nearest'``, 4σ truncation),
+  re-normalised, and the root rotation is the one taking it to +z, except at frame 0 where it is the
+  identity.  ``facing="reference"`` (default) uses this; ``facing="anatomical"`` uses the
+  (r_hip − l_hip) + (r_shoulder − l_shoulder) line for the root rotation as well (the behaviour before
+  the reference was matched).  Either choice is inverted exactly by ``recover_from_ric``.
+
+Features computed from a HumanML3D clip's ``new_joints`` then agree with its ``new_joint_vecs``
+to float32 precision except near the end: ``new_joints`` lacks the source's last frame (features
+keep T−1 of T frames), and that frame enters the smoothed facing of the last 4σ = 80 frames.
+Written from the published definitions; no reference code is copied.
 """
 
 from __future__ import annotations
@@ -90,8 +106,16 @@ def _quat_to_cont6d(q):
 
 
 # ------------------------------------------------------------------------------------ features
-def _facing_forward(P, smooth: bool):
+FACINGS = ("reference", "anatomical")
+
+
+def _facing_forward(P, smooth: bool, facing: str = "anatomical"):
+    """Unit forward direction ``[T, 3]``: up × across (see the module docstring for ``facing``)."""
     r_hip, l_hip, sdr_r, sdr_l = FACE_JOINTS
+    if facing == "reference":  # the reference IK's (l_hip, r_hip, ...) unpacking of [2, 1, 17, 16]
+        r_hip, l_hip = l_hip, r_hip
+    elif facing != "anatomical":
+        raise ValueError(f"facing must be one of {FACINGS}, got {facing!r}")
     across = (P[..., r_hip, :] - P[..., l_hip, :]) + (P[..., sdr_r, :] - P[..., sdr_l, :])
     across = across / across.norm(dim=-1, keepdim=True)
     up = torch.tensor([0.0, 1.0, 0.0], dtype=P.dtype).expand_as(across)
@@ -103,14 +127,15 @@ def _facing_forward(P, smooth: bool):
     return fwd / fwd.norm(dim=-1, keepdim=True)
 
 
-def inverse_kinematics(P: torch.Tensor) -> torch.Tensor:
+def inverse_kinematics(P: torch.Tensor, facing: str = "reference") -> torch.Tensor:
     """HumanML3D-style IK: local quaternions ``[T, 22, 4]``; root = rotation taking the smoothed facing
-    direction to +z (identity at frame 0), other joints the swing from the raw rest direction."""
+    direction (``facing``: see the module docstring) to +z (identity at frame 0), other joints the
+    swing from the raw rest direction."""
     from ..kinematics.presets import T2M_RAW_DIRECTIONS
 
     T = P.shape[0]
     raw = torch.tensor(T2M_RAW_DIRECTIONS, dtype=P.dtype)
-    fwd = _facing_forward(P, smooth=True)
+    fwd = _facing_forward(P, smooth=True, facing=facing)
     target = torch.tensor([0.0, 0.0, 1.0], dtype=P.dtype).expand_as(fwd)
     root = qbetween(fwd, target)
     root[0] = torch.tensor([1.0, 0, 0, 0], dtype=P.dtype)
@@ -133,21 +158,25 @@ def canonicalise(P: torch.Tensor) -> torch.Tensor:
     P = P.clone()
     P[..., 1] -= P[..., 1].min()
     P = P - P[0, 0] * torch.tensor([1.0, 0.0, 1.0], dtype=P.dtype)
-    fwd0 = _facing_forward(P[:1], smooth=False)
+    fwd0 = _facing_forward(P[:1], smooth=False, facing="anatomical")
     q = qbetween(fwd0, torch.tensor([[0.0, 0.0, 1.0]], dtype=P.dtype))
     return qrot(q.expand(*P.shape[:-1], 4), P)
 
 
 def features_from_positions(joints: torch.Tensor, fps: float = 20.0, canonical: bool = True,
-                            feet_threshold: float = 0.002) -> torch.Tensor:
+                            feet_threshold: float = 0.002, facing: str = "reference") -> torch.Tensor:
     """263-d features ``[T−1, 263]`` from joint positions ``[T, 22, 3]`` (m, y-up, at 20 fps).
 
     ``canonical`` first applies the reference preprocessing (floor, origin, face +z). The skeleton is
     taken as given (retarget to SMPL22's bone lengths first, e.g. ``imusim.data.retarget``).
+    ``facing`` selects the per-frame root-facing estimate: ``"reference"`` reproduces HumanML3D's
+    (hip term reversed, see the module docstring), ``"anatomical"`` uses hips + shoulders.
     """
     if fps != 20.0:
         raise ValueError(f"features_from_positions: HumanML3D features are defined at 20 fps, got fps={fps}")
     P = torch.as_tensor(joints, dtype=torch.float64)
+    if facing not in FACINGS:
+        raise ValueError(f"features_from_positions: facing must be one of {FACINGS}, got {facing!r}")
     if P.dim() != 3 or P.shape[1:] != (22, 3) or P.shape[0] < 2:
         raise ValueError(f"features_from_positions: joints must be [T>=2, 22, 3], got {list(P.shape)}")
     if canonical:
@@ -159,7 +188,8 @@ def features_from_positions(joints: torch.Tensor, fps: float = 20.0, canonical: 
         return (d < feet_threshold).to(P.dtype)
 
     feet_l, feet_r = contact(FEET_L), contact(FEET_R)
-    quat = qfix(inverse_kinematics(P))
+    # no sign fixing: cont6d is sign-invariant and qbetween's root quaternions have w >= 0, as in the reference
+    quat = inverse_kinematics(P, facing=facing)
     cont6d = _quat_to_cont6d(quat)
     r_rot = quat[:, 0]
     vel = qrot(r_rot[1:], P[1:, 0] - P[:-1, 0])
