@@ -25,7 +25,7 @@ void imu_forward_cpu(const ImuSpec& sp, int64_t B, int64_t T_, const T* L, const
   const T inv_dt2 = T(1.0 / (sp.dt * sp.dt)), inv_2dt = T(0.5 / sp.dt);
 #pragma omp parallel
   {
-    std::vector<T> G(9 * J), P(3 * J), ring(3 * 12 * S);
+    std::vector<T> G(9 * J), P(3 * J), ring(3 * 12 * S), wprev(3 * S);
 #pragma omp for schedule(static)
     for (int64_t u = 0; u < B * chunks; ++u) {
       const int64_t b = u / chunks, c = u % chunks;
@@ -39,11 +39,27 @@ void imu_forward_cpu(const ImuSpec& sp, int64_t B, int64_t T_, const T* L, const
       };
       pose(o0, slot[0]);
       pose(o0 + 1, slot[1]);
+      // log map of (t−1 → t) is the previous output's (t → t+1): computed once per frame pair
+      for (int s = 0; s < S; ++s) rel_log(slot[0] + 12 * s, slot[1] + 12 * s, wprev.data() + 3 * s);
       for (int64_t o = o0; o < o1; ++o) {
         pose(o + 2, slot[2]);
         const int64_t i = b * Tout + o;
-        frame_imu(S, slot[0], slot[1], slot[2], inv_dt2, inv_2dt, g, acc + i * S * 3, gyro + i * S * 3,
-                  ori ? ori + i * S * 9 : nullptr);
+        for (int s = 0; s < S; ++s) {
+          const T* a = slot[0] + 12 * s;
+          const T* m = slot[1] + 12 * s;
+          const T* n = slot[2] + 12 * s;
+          T f[3], w2[3];
+          for (int k = 0; k < 3; ++k) f[k] = (n[9 + k] - T(2) * m[9 + k] + a[9 + k]) * inv_dt2 - g[k];
+          mat3t_vec(m, f, acc + (i * S + s) * 3);
+          rel_log(m, n, w2);
+          T* gy = gyro + (i * S + s) * 3;
+          for (int k = 0; k < 3; ++k) {
+            gy[k] = (wprev[3 * s + k] + w2[k]) * inv_2dt;
+            wprev[3 * s + k] = w2[k];
+          }
+          if (ori)
+            for (int k = 0; k < 9; ++k) ori[(i * S + s) * 9 + k] = m[k];
+        }
         T* tmp = slot[0];
         slot[0] = slot[1];
         slot[1] = slot[2];
