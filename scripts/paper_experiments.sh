@@ -17,7 +17,8 @@ MODEL=(--layers 4 --latent 256 --ff 512)
 COMMON=(--data "$DATA" --batch-size 32 --max-frames 120 --lr 2e-4 --log-every 50 --ckpt-every 250 --seed 0)
 
 if [ "$STAGE" = all ]; then
-  [ -f "$DATA/meta.json" ] || imusim data build --out "$DATA"
+  # the shipped checkpoints were trained on features with the earlier (hips+shoulders) root facing
+  [ -f "$DATA/meta.json" ] || imusim data build --out "$DATA" --facing anatomical
   # original: MDM loss only, from scratch
   imusim train "${COMMON[@]}" "${MODEL[@]}" --out "$RUNS/original" --steps 4000
   # refined: the paper — continue training the original with L_acc added (features, lambda 1)

@@ -16,6 +16,9 @@ def register(sub):
     b.add_argument("--seed", type=int, default=0, help="split seed")
     b.add_argument("--workers", type=int, default=2, help="processes")
     b.add_argument("--limit", type=int, help="use only this many files (quick runs)")
+    b.add_argument("--facing", choices=["reference", "anatomical"], default="reference",
+                   help="root-facing estimate of the features: HumanML3D's own, or the hips+shoulders one "
+                        "the shipped checkpoints were trained with (reproduces them exactly)")
     b.set_defaults(func=_build)
     p.set_defaults(func=lambda a: (p.print_help(), 2)[1])
 
@@ -23,7 +26,8 @@ def register(sub):
 def _build(a):
     from ..data.dataset import build
 
-    meta = build(a.out, a.root, tuple(a.sources.split(",")), a.seed, workers=a.workers, limit=a.limit)
+    meta = build(a.out, a.root, tuple(a.sources.split(",")), a.seed, workers=a.workers, limit=a.limit,
+                 facing=a.facing)
     from pathlib import Path
 
     print((Path(a.out) / "summary.md").read_text())

@@ -67,7 +67,10 @@ def mirror_positions(P: np.ndarray) -> np.ndarray:
     return Q
 
 
-def process_clip(path: str, fps: float = 20.0) -> Dict:
+FEATURES_VERSION = 2  # 2: HumanML3D reference facing by default (cache keys change with it)
+
+
+def process_clip(path: str, fps: float = 20.0, facing: str = "reference") -> Dict:
     """Load → retarget → positions → features for one file. Returns arrays and labels (picklable)."""
     import torch
 
@@ -81,14 +84,21 @@ def process_clip(path: str, fps: float = 20.0) -> Dict:
     r = retarget_to_smpl22(m, fps=fps)
     _, P = forward_kinematics(r.local_rot, r.root_pos, SMPL22.parents, SMPL22.offsets)
     P = P.numpy().astype(np.float32)
-    feats = features_from_positions(torch.from_numpy(P).double(), fps=fps).float().numpy()
-    feats_m = features_from_positions(torch.from_numpy(mirror_positions(P)).double(), fps=fps).float().numpy()
+    feats = features_from_positions(torch.from_numpy(P).double(), fps=fps, facing=facing).float().numpy()
+    feats_m = features_from_positions(torch.from_numpy(mirror_positions(P)).double(), fps=fps,
+                                      facing=facing).float().numpy()
     return {"path": path, "features": feats, "features_mirror": feats_m, "frames": int(feats.shape[0])}
 
 
 def build(out, root: Optional[Path] = None, sources=DEFAULT_SOURCES, seed: int = 0, split=(0.8, 0.1, 0.1),
           n_captions: int = 3, workers: int = 2, limit: Optional[int] = None, progress: bool = True,
-          min_frames: int = 24) -> Dict:
+          min_frames: int = 24, facing: str = "reference") -> Dict:
+    """``facing``: root-facing estimate of the features (``imusim.motion.humanml``): ``reference``
+    (HumanML3D's, default) or ``anatomical`` (the estimate the shipped checkpoints were trained with,
+    FEATURES_VERSION 1). Cached clips are recomputed when the source file, the facing or
+    FEATURES_VERSION changes."""
+    if facing not in ("reference", "anatomical"):
+        raise ValueError(f"build: facing must be 'reference' or 'anatomical', got {facing!r}")
     out = Path(out)
     root = Path(root) if root else default_data_root()
     (out / "features").mkdir(parents=True, exist_ok=True)
@@ -105,7 +115,7 @@ def build(out, root: Optional[Path] = None, sources=DEFAULT_SOURCES, seed: int =
 
     def key(p: Path):
         st = p.stat()
-        return f"{st.st_size}:{int(st.st_mtime)}"
+        return f"{st.st_size}:{int(st.st_mtime)}:v{FEATURES_VERSION}:{facing}"
 
     def cid(p: Path):
         return re.sub(r"\.(bvh\.gz|bvh|txt)$", "", p.name)
@@ -129,14 +139,14 @@ def build(out, root: Optional[Path] = None, sources=DEFAULT_SOURCES, seed: int =
 
     if workers <= 1:
         for p in todo:
-            handle(p, lambda p=p: process_clip(str(p)))
+            handle(p, lambda p=p: process_clip(str(p), facing=facing))
     else:
         # spawn, not fork: forking a process whose OpenMP/torch threads are running can deadlock
         import multiprocessing as mp
         from concurrent.futures import as_completed
 
         with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as ex:
-            futs = {ex.submit(process_clip, str(p)): p for p in todo}
+            futs = {ex.submit(process_clip, str(p), 20.0, facing): p for p in todo}
             for f in as_completed(futs):
                 handle(futs[f], f.result)
     if bar:
@@ -165,7 +175,8 @@ def build(out, root: Optional[Path] = None, sources=DEFAULT_SOURCES, seed: int =
     np.save(out / "Mean.npy", mean.astype(np.float32))
     np.save(out / "Std.npy", std.astype(np.float32))
     meta = {"clips": clips, "cache": cache, "errors": errors, "fps": 20.0,
-            "config": {"root": str(root), "sources": list(sources), "seed": seed, "split": list(split)}}
+            "config": {"root": str(root), "sources": list(sources), "seed": seed, "split": list(split),
+                       "facing": facing, "features_version": FEATURES_VERSION}}
     (out / "meta.json").write_text(json.dumps(meta, indent=1))
     summary = summarise(clips, errors)
     (out / "summary.md").write_text(summary)

@@ -29,8 +29,15 @@ def test_build_small_dataset(tmp_path):
     tr, m, s = load_split(tmp_path / "ds", "train")
     assert len(tr) == sum(c["split"] == "train" for c in clips) and m.shape == (263,)
     # cached: a second build does no work and gives the same clips
+    f0 = tmp_path / "ds" / "features" / f"{clips[0]['id']}.npy"
+    t0, x0 = f0.stat().st_mtime_ns, np.load(f0)
     meta2 = build(tmp_path / "ds", root=root, limit=12, workers=1, progress=False)
     assert [c["id"] for c in meta2["clips"]] == [c["id"] for c in clips]
+    assert f0.stat().st_mtime_ns == t0
+    assert meta2["config"]["facing"] == "reference"
+    # another facing convention is a different cache key: recomputed, different features
+    meta3 = build(tmp_path / "ds", root=root, limit=12, workers=1, progress=False, facing="anatomical")
+    assert meta3["config"]["facing"] == "anatomical" and not np.allclose(np.load(f0), x0)
 
 
 def test_round_trip_through_features_under_1cm():
