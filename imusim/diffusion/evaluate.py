@@ -177,16 +177,24 @@ def smooth_features(f: torch.Tensor, sigma: float) -> torch.Tensor:
     return y.reshape(-1, shp[-1], shp[-2]).transpose(1, 2).reshape(shp)
 
 
+def _display_name(ck: str) -> str:
+    """A checkpoint's name in tables: the shipped name, the file's stem, or for a run directory's
+    ``model.safetensors`` the run directory's name (``runs/refined/model.safetensors`` → ``refined``)."""
+    if not ck.endswith(".safetensors"):
+        return ck
+    p = Path(ck)
+    return p.parent.name if p.stem == "model" and p.parent.name not in ("", ".") else p.stem
+
+
 def parse_spec(spec: str):
     """``NAME`` or ``NAME@smooth=SIGMA`` → (checkpoint, sigma, display name)."""
     if "@" not in spec:
-        return spec, 0.0, Path(spec).stem if spec.endswith(".safetensors") else spec
+        return spec, 0.0, _display_name(spec)
     ck, opt = spec.split("@", 1)
     k, _, v = opt.partition("=")
     if k != "smooth":
         raise ValueError(f"checkpoint spec {spec!r}: unknown option {k!r} (expected NAME@smooth=SIGMA)")
-    name = Path(ck).stem if ck.endswith(".safetensors") else ck
-    return ck, float(v), f"{name}+smooth{float(v):g}"
+    return ck, float(v), f"{_display_name(ck)}+smooth{float(v):g}"
 
 
 # ----------------------------------------------------------------------------- evaluation

@@ -58,7 +58,8 @@ def test_smooth_features_keeps_linear_signals_and_damps_noise():
 
 def test_parse_spec():
     assert parse_spec("refined") == ("refined", 0.0, "refined")
-    assert parse_spec("runs/a/model.safetensors@smooth=1.5") == ("runs/a/model.safetensors", 1.5, "model+smooth1.5")
+    assert parse_spec("runs/a/model.safetensors@smooth=1.5") == ("runs/a/model.safetensors", 1.5, "a+smooth1.5")
+    assert parse_spec("ckpts/big.safetensors") == ("ckpts/big.safetensors", 0.0, "big")
     with pytest.raises(ValueError, match="unknown option"):
         parse_spec("refined@blur=2")
 
