@@ -45,7 +45,7 @@ def test_cli_train_finetune_sample_generate(tmp_path, shared_data):
                  "--markdown", str(tmp_path / "ev.md")]) == 0
     res = json.loads(ev.read_text())
     names = [c["name"] for c in res["checkpoints"]]
-    assert names == ["model", "model+smooth2"]
+    assert names == ["ft", "ft+smooth2"]  # named after the run directory
     for c in res["checkpoints"]:
         assert np.isfinite(c["l_acc"]) and c["l_acc"] >= 0 and np.isfinite(c["fid"]) and c["fid"] >= -1e-6
         assert 0 <= c["foot_skating"] <= 1 and c["jerk"] > 0
