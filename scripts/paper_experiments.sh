@@ -3,6 +3,9 @@
 # About 2 h on 2 cores: data 2 min, original 40 min, two fine-tunes 10 min each, evaluations ~30 min.
 #   bash scripts/paper_experiments.sh            # everything, into runs/
 #   STAGE=eval bash scripts/paper_experiments.sh # only the evaluations (checkpoints already trained)
+#   STAGE=har  bash scripts/paper_experiments.sh # only the HAR experiments, on the shipped checkpoints
+#                                                # (trains the no-L_acc control if runs/ lacks it)
+# SEEDS="0 1" (generation seeds per synthetic set), PER_ACTIVITY=48, REPEATS=6 (classifier fits per set).
 # Shipped checkpoints: imusim/checkpoints/{original,refined}.safetensors are copies of
 # runs/original/model.safetensors and runs/refined/model.safetensors (EMA weights).
 set -euo pipefail
@@ -13,6 +16,8 @@ RUNS="${RUNS:-runs}"
 DATA="${DATA:-$RUNS/data}"
 STAGE="${STAGE:-all}"
 PER="${PER_ACTIVITY:-48}"
+SEEDS="${SEEDS:-0 1}"
+REPEATS="${REPEATS:-6}"
 MODEL=(--layers 4 --latent 256 --ff 512)
 COMMON=(--data "$DATA" --batch-size 32 --max-frames 120 --lr 2e-4 --log-every 50 --ckpt-every 250 --seed 0)
 
@@ -32,11 +37,19 @@ fi
 O="$RUNS/original/model.safetensors"
 R="$RUNS/refined/model.safetensors"
 C="$RUNS/continued/model.safetensors"
+[ -f "$O" ] || O=imusim/checkpoints/original.safetensors
+[ -f "$R" ] || R=imusim/checkpoints/refined.safetensors
+if [ ! -f "$C" ]; then
+  [ -f "$DATA/meta.json" ] || imusim data build --out "$DATA" --facing anatomical
+  imusim finetune "${COMMON[@]}" --from "$O" --out "$RUNS/continued" --steps 1000 --lambda-acc 0
+fi
 
+if [ "$STAGE" != har ]; then
 # motion quality on the held-out test split (paired L_acc, FID, diversity, skating, jerk)
 imusim evaluate-motion --data "$DATA" --max-frames 120 \
   --checkpoint "$O" --checkpoint "$C" --checkpoint "$O@smooth=2" --checkpoint "$R" \
   --json "$RUNS/motion_eval.json" --markdown "$RUNS/motion_eval.md"
+fi
 
 # HAR: train on synthetic, test on real BasicMotions
 python - "$RUNS/har_activities.yaml" <<'EOF'
@@ -45,18 +58,21 @@ from imusim.generate.plan import load_activities
 acts = {k: v for k, v in load_activities(None).items() if k in ("standing", "walking", "running", "badminton")}
 open(sys.argv[1], "w").write(yaml.safe_dump(acts))
 EOF
-G=(--activities "$RUNS/har_activities.yaml" --per-activity "$PER" --sensors wrist_l,thigh_r --rate 50 --seed 0)
+G=(--activities "$RUNS/har_activities.yaml" --per-activity "$PER" --sensors wrist_l,thigh_r --rate 50)
 gen() { local out="$1"; shift; [ -f "$out/summary.json" ] || imusim generate "${G[@]}" --out "$out" "$@"; }
-gen "$RUNS/har/original" --checkpoint "$O"
-gen "$RUNS/har/refined" --checkpoint "$R"
-gen "$RUNS/har/continued" --checkpoint "$C"
-gen "$RUNS/har/original_smooth2" --checkpoint "$O" --smooth 2
-gen "$RUNS/har/refined_filtered" --checkpoint "$R" --quality-filter
-gen "$RUNS/har/original_filtered" --checkpoint "$O" --quality-filter
-gen "$RUNS/har/mocap" --from-mocap ../shared/data
-imusim evaluate --real basicmotions --repeats 3 --out "$RUNS/har/report" \
-  --synthetic original="$RUNS/har/original" --synthetic refined="$RUNS/har/refined" \
-  --synthetic continued="$RUNS/har/continued" --synthetic original_smooth2="$RUNS/har/original_smooth2" \
-  --synthetic original_filtered="$RUNS/har/original_filtered" \
-  --synthetic refined_filtered="$RUNS/har/refined_filtered" --synthetic mocap="$RUNS/har/mocap"
+declare -A SETS=([original]="--checkpoint $O" [refined]="--checkpoint $R" [continued]="--checkpoint $C"
+  [original_smooth2]="--checkpoint $O --smooth 2" [original_filtered]="--checkpoint $O --quality-filter"
+  [refined_filtered]="--checkpoint $R --quality-filter" [mocap]="--from-mocap ../shared/data")
+ORDER=(original refined continued original_smooth2 original_filtered refined_filtered mocap)
+ARGS=()
+for name in "${ORDER[@]}"; do
+  dirs=""
+  for s in $SEEDS; do
+    # shellcheck disable=SC2086
+    gen "$RUNS/har/${name}_s$s" ${SETS[$name]} --seed "$s"
+    dirs="${dirs:+$dirs,}$RUNS/har/${name}_s$s"
+  done
+  ARGS+=(--synthetic "$name=$dirs")
+done
+imusim evaluate --real basicmotions --repeats "$REPEATS" --reference original --out "$RUNS/har/report" "${ARGS[@]}"
 echo "motion metrics: $RUNS/motion_eval.md   HAR report: $RUNS/har/report/report.md"

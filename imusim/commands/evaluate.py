@@ -11,8 +11,11 @@ def register(sub):
                                    "Writes report.md with t-SNE, confusion matrices, per-class F1 and example "
                                    "signals, and a JSON with a 'results' list.")
     p.add_argument("--real", default="basicmotions", help="'basicmotions' or a .npz / .yaml (CSV) file")
-    p.add_argument("--synthetic", action="append", required=True, metavar="NAME=DIR",
-                   help="a generator store (repeatable)")
+    p.add_argument("--synthetic", action="append", required=True, metavar="NAME=DIR[,DIR...]",
+                   help="a generator store (repeatable); several comma-separated stores of one method (e.g. "
+                        "generated with different --seed) are used in turn by the repeats")
+    p.add_argument("--reference", metavar="NAME",
+                   help="report every set's relative macro-F1/accuracy change against this one (e.g. original)")
     p.add_argument("--labels", help="YAML map real label -> synthetic activity (or a list of them)")
     p.add_argument("--out", required=True, help="report directory")
     p.add_argument("--json", help="results JSON (default OUT/results.json)")
@@ -48,9 +51,11 @@ def _run(a):
         if "=" not in spec:
             raise ValueError(f"--synthetic must be NAME=DIR, got {spec!r}")
         name, d = spec.split("=", 1)
-        syn[name] = from_store(d, real.placement, name)
+        syn[name] = [from_store(x, real.placement, name) for x in d.split(",") if x]
+    if a.reference and a.reference not in syn:
+        raise ValueError(f"--reference {a.reference!r} must name one of the --synthetic sets {sorted(syn)}")
     ev = evaluate(real, syn, classifiers=tuple(a.classifiers.split(",")), repeats=a.repeats, label_map=label_map,
-                  cnn_epochs=a.epochs)
+                  cnn_epochs=a.epochs, reference=a.reference)
     rep = write_report(ev, a.out, a.json)
     for s in ev["summary"]:
         print(f"{s['synthetic']:>20s} {s['classifier']:>4s}  macro-F1 {s['macro_f1']:.3f} ± {s['macro_f1_std']:.3f}  "

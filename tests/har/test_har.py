@@ -108,6 +108,27 @@ def test_evaluate_protocol_and_report(tmp_path):
     assert "no synthetic windows for: badminton" in rep.read_text()
 
 
+def test_evaluate_several_stores_per_method_and_relative_change():
+    from imusim.har import evaluate
+
+    real = load_basicmotions()
+    rng = np.random.default_rng(1)
+    noisy = [IMUSet(real.X + rng.normal(0, s, real.X.shape).astype(np.float32), real.y, 10.0, real.channels,
+                    gravity="removed", name=f"n{s}") for s in (0.2, 0.4)]
+    wrong = IMUSet(real.X, rng.permutation(real.y), 10.0, real.channels, gravity="removed", name="shuffled")
+    ev = evaluate(real, {"good": noisy, "bad": wrong}, classifiers=("rf",), repeats=4, progress=False,
+                  reference="good")
+    good = [r for r in ev["results"] if r["synthetic"] == "good"]
+    assert [r["store"] for r in good] == [0, 1, 0, 1]  # repeats cycle through the method's stores
+    rel = {r["synthetic"]: r for r in ev["relative"]}
+    assert set(rel) == {"bad"} and rel["bad"]["reference"] == "good"
+    sm = {s["synthetic"]: s for s in ev["summary"]}
+    expect = (sm["bad"]["macro_f1"] - sm["good"]["macro_f1"]) / sm["good"]["macro_f1"]
+    assert rel["bad"]["macro_f1_change"] == pytest.approx(expect) and expect < -0.3
+    with pytest.raises(ValueError, match="reference 'nope'"):
+        evaluate(real, {"good": noisy[0]}, classifiers=("rf",), repeats=1, progress=False, reference="nope")
+
+
 def test_rewindow_cuts_recordings_and_keeps_groups():
     from imusim.har.real import rewindow
 
@@ -124,9 +145,16 @@ def test_evaluate_cli_on_a_store(tmp_path, shared_data):
     store = tmp_path / "store"
     assert main(["generate", "--from-mocap", str(shared_data), "--per-activity", "3", "--sensors", "wrist_l",
                  "--out", str(store), "--seconds", "3,4"]) == 0
-    assert main(["evaluate", "--synthetic", f"mocap={store}", "--out", str(tmp_path / "rep"), "--repeats", "1",
+    store1 = tmp_path / "store1"
+    assert main(["generate", "--from-mocap", str(shared_data), "--per-activity", "3", "--sensors", "wrist_l",
+                 "--out", str(store1), "--seconds", "3,4", "--seed", "1"]) == 0
+    assert main(["evaluate", "--synthetic", f"mocap={store},{store1}", "--synthetic", f"mocap0={store}",
+                 "--reference", "mocap0", "--out", str(tmp_path / "rep"), "--repeats", "2",
                  "--classifiers", "rf", "--epochs", "2"]) == 0
     js = json.loads((tmp_path / "rep" / "results.json").read_text())
     names = {r["synthetic"] for r in js["results"]}
-    assert names == {"mocap", "real (5-fold CV)"}
-    assert "badminton" in (tmp_path / "rep" / "report.md").read_text()
+    assert names == {"mocap", "mocap0", "real (5-fold CV)"}
+    assert [r["store"] for r in js["results"] if r["synthetic"] == "mocap"] == [0, 1]
+    assert [r["synthetic"] for r in js["relative"]] == ["mocap"]
+    text = (tmp_path / "rep" / "report.md").read_text()
+    assert "badminton" in text and "Relative change against `mocap0`" in text
