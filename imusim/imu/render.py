@@ -1,0 +1,295 @@
+"""``render_imu``: many motions → virtual IMU streams in one call (the bulk generator's IMU stage).
+
+:func:`~imusim.synthesize_imu` takes one batch of equal-length motions with one set of sensors. The
+generator needs more: motions of different lengths and frame rates (playback-speed augmentation),
+sensor mounts drawn per motion (placement jitter, mount rotation noise, mirroring) and a sensor error
+model drawn from each motion's own seed. ``render_imu`` does all of that in one fused, forward-only
+pass (``cpp``: csrc/imu_render, OpenMP over motions) on a *frame pool*::
+
+    local_rot [F, J, 3, 3] (or [F, J, 3] axis-angle), root_pos [F, 3]   frames of all motions
+    item b = frames start[b] .. start[b] + length[b] − 1, played at fps[b] Hz
+
+so the same frames can be rendered many times (variants) without copies. The maths is that of
+``synthesize_imu(..., rate=rate)`` (sensor poses → cubic Hermite positions / slerp orientations at
+``rate`` → second differences and log maps; output samples 1 .. n_out−2 of the resampled motion, with
+``n_out = floor((length − 1) / fps · rate) + 1``); with ``noise=None`` it matches ``synthesize_imu`` to
+float precision (tests/imu/test_render.py).
+
+Mirroring without a mirrored copy of the motion: reflecting the world across x = 0 (``M = diag(−1,1,1)``,
+gravity unchanged) turns a sensor on joint j with mount (o, R_js) into one on the mirror joint j' of the
+original motion with mount ``(M o, M R_js)``; acc and gyro come out exactly as for the reflected motion
+(``mirror_mounts``). The kernel recognises such a mount by ``det < 0`` and computes that sensor's pose in
+the reflected world (``R = M G_j' M R_js``, ``p = M(P_j' + G_j' M o)``), so ``orientation`` is the
+mirrored body's sensor orientation and slerp sees proper rotations.
+
+Noise: the ``cpp`` backend draws from a per-item xoshiro256** stream with ziggurat normals (its own
+realisations, same statistics as :func:`imusim.imu.noise.apply_noise`); the ``torch`` backend (the
+per-item reference, any device) uses ``apply_noise`` with a ``torch.Generator`` seeded per item.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import List, Optional, Sequence, Union
+
+import numpy as np
+import torch
+
+from .. import _backend
+from .noise import NoiseModel, apply_noise, get_noise_model
+from .sensors import Sensor, sensors_from_names
+
+_OP = "render_imu"
+RENDER_BACKENDS = ("cpp", "torch")
+MIRROR = np.diag([-1.0, 1.0, 1.0])
+
+
+@dataclass
+class Mounts:
+    """Per-item sensor mounts: ``joints`` int ``[B, S]``, ``offsets`` ``[B, S, 3]`` (m, joint frame),
+    ``rotations`` ``[B, S, 3, 3]`` (R_js, or M R_js for a mirrored item), ``names`` ``[S]`` (the
+    sensors' names as the caller wants them labelled)."""
+    joints: np.ndarray
+    offsets: np.ndarray
+    rotations: np.ndarray
+    names: List[str]
+
+    @staticmethod
+    def from_sensors(sensors: Sequence[Sensor], skeleton, B: int = 1) -> "Mounts":
+        try:
+            j = [skeleton.index(s.joint) for s in sensors]
+        except KeyError as e:
+            raise ValueError(f"{_OP}: sensors: {e.args[0]}") from None
+        return Mounts(np.tile(np.array(j, dtype=np.int32), (B, 1)),
+                      np.tile(np.array([s.offset for s in sensors], dtype=np.float64), (B, 1, 1)),
+                      np.tile(np.array([s.rotation for s in sensors], dtype=np.float64), (B, 1, 1, 1)),
+                      [s.name for s in sensors])
+
+
+def mirror_joint_map(skeleton) -> np.ndarray:
+    """Index of each joint's mirror image (left ↔ right by name; others map to themselves)."""
+    def swap(n):
+        for a, b in (("left", "right"), ("Left", "Right"), ("_l", "_r"), ("_L", "_R")):
+            if a in n:
+                return n.replace(a, b)
+            if b in n:
+                return n.replace(b, a)
+        return n
+
+    idx = {n: i for i, n in enumerate(skeleton.names)}
+    return np.array([idx.get(swap(n), i) for i, n in enumerate(skeleton.names)], dtype=np.int64)
+
+
+def mirror_mounts(m: Mounts, mirror: np.ndarray, skeleton) -> Mounts:
+    """Mounts of items whose body is to be rendered reflected across x = 0 (``mirror`` bool ``[B]``)."""
+    mirror = np.asarray(mirror, dtype=bool)
+    jm = mirror_joint_map(skeleton)
+    joints = np.where(mirror[:, None], jm[m.joints], m.joints).astype(np.int32)
+    off = np.where(mirror[:, None, None], m.offsets @ MIRROR, m.offsets)  # M o (M symmetric)
+    rot = np.where(mirror[:, None, None, None], MIRROR @ m.rotations, m.rotations)
+    return Mounts(joints, off, rot, list(m.names))
+
+
+@dataclass
+class RenderBatch:
+    """``data`` ``[N, S, 6]`` (acc xyz m/s² specific force, gyro xyz rad/s, sensor frames) of all items
+    back to back; item b is ``data[offsets[b]:offsets[b + 1]]``; ``orientation`` ``[N, S, 3, 3]`` when
+    asked for; ``rate`` Hz; ``sensor_names`` ``[S]``."""
+    data: torch.Tensor
+    offsets: np.ndarray
+    rate: float
+    sensor_names: List[str]
+    orientation: Optional[torch.Tensor] = None
+
+    def __len__(self):
+        return len(self.offsets) - 1
+
+    def item(self, b: int) -> torch.Tensor:
+        return self.data[int(self.offsets[b]):int(self.offsets[b + 1])]
+
+
+def output_samples(length, fps, rate: float) -> np.ndarray:
+    """Samples per item after resampling to ``rate`` and differentiating: ``max(n_out − 2, 0)``."""
+    length = np.asarray(length, dtype=np.float64)
+    fps = np.asarray(fps, dtype=np.float64)
+    same = np.abs(fps - rate) <= 1e-9
+    n_out = np.where(same, length, np.floor((length - 1) / fps * rate + 1e-6) + 1)
+    return np.maximum(n_out.astype(np.int64) - 2, 0)
+
+
+def _noise_axes(model: NoiseModel, rate: float):
+    def ax(a):
+        return [a.noise_density * np.sqrt(rate), a.bias_std, a.bias_rw * np.sqrt(1.0 / rate), a.scale_std,
+                a.misalignment_std, a.range or 0.0, a.resolution or 0.0]
+    return ax(model.acc), ax(model.gyro)
+
+
+def render_imu(local_rot: torch.Tensor, root_pos: torch.Tensor, skeleton, *, start, length, fps, rate: float,
+               sensors: Union[str, Sequence[Sensor], Sequence[Sequence[Sensor]], Mounts], up: str = "y", noise=None,
+               seeds=None, orientation: bool = False, rot_format: str = "matrix",
+               backend: Optional[str] = None) -> RenderBatch:
+    """Virtual IMU streams of B motions taken from one frame pool (see the module docstring).
+
+    Args:
+        local_rot: ``[F, J, 3, 3]`` local joint rotations (``[F, J, 3]`` with ``rot_format="axis_angle"``),
+            float32/float64, the frames of all motions.
+        root_pos: ``[F, 3]`` root positions (m).
+        skeleton: :class:`~imusim.kinematics.Skeleton` with J joints (parents before children).
+        start, length: int ``[B]``: item b is frames ``start[b] .. start[b] + length[b] − 1`` (length ≥ 2).
+        fps: float or ``[B]``: playback rate of each item (Hz); a speed factor k is ``fps = k · native``.
+        rate: output rate (Hz).
+        sensors: preset names / :class:`Sensor` list (same for every item), a list of B such lists, or
+            :class:`Mounts` (per-item joints, offsets, rotations).
+        noise: None, ``"bmi160"`` or a :class:`NoiseModel`; needs ``seeds``.
+        seeds: int ``[B]`` (< 2⁶⁴): each item's noise comes from its own seed only.
+        orientation: also return ``R_ws`` ``[N, S, 3, 3]``.
+        backend: ``cpp`` (fused, CPU) or ``torch`` (per-item reference, any device); default ``cpp`` for
+            CPU tensors, ``torch`` otherwise.
+
+    Returns:
+        :class:`RenderBatch`; item b has ``output_samples(length[b], fps[b], rate)`` samples.
+    """
+    if not isinstance(local_rot, torch.Tensor) or not isinstance(root_pos, torch.Tensor):
+        raise TypeError(f"{_OP}: local_rot and root_pos must be torch tensors, got {type(local_rot).__name__} and "
+                        f"{type(root_pos).__name__}")
+    tail = {"matrix": (3, 3), "axis_angle": (3,)}.get(rot_format)
+    if tail is None:
+        raise ValueError(f"{_OP}: rot_format must be 'matrix' or 'axis_angle', got {rot_format!r}")
+    J = skeleton.num_joints
+    if local_rot.dim() != 2 + len(tail) or tuple(local_rot.shape[1:]) != (J, *tail):
+        raise ValueError(f"{_OP}: local_rot must be [F, {J}, {', '.join(map(str, tail))}] (a frame pool for "
+                         f"rot_format={rot_format!r}), got {list(local_rot.shape)}")
+    F = local_rot.shape[0]
+    if tuple(root_pos.shape) != (F, 3):
+        raise ValueError(f"{_OP}: root_pos must be [F, 3] = [{F}, 3], got {list(root_pos.shape)}")
+    if local_rot.dtype not in (torch.float32, torch.float64) or root_pos.dtype != local_rot.dtype:
+        raise ValueError(f"{_OP}: local_rot and root_pos must share dtype float32 or float64, got {local_rot.dtype} "
+                         f"and {root_pos.dtype}")
+    if root_pos.device != local_rot.device:
+        raise ValueError(f"{_OP}: root_pos is on {root_pos.device}, local_rot on {local_rot.device}")
+    start = np.asarray(start, dtype=np.int64).reshape(-1)
+    length = np.asarray(length, dtype=np.int64).reshape(-1)
+    B = len(start)
+    if length.shape != (B,):
+        raise ValueError(f"{_OP}: length must have B={B} entries like start, got {length.shape[0]}")
+    fps = np.broadcast_to(np.asarray(fps, dtype=np.float64), (B,)).copy()
+    if B and ((length < 2).any() or (start < 0).any() or (start + length > F).any()):
+        b = int(np.flatnonzero((length < 2) | (start < 0) | (start + length > F))[0])
+        raise ValueError(f"{_OP}: item {b}: frames start={start[b]}, length={length[b]} must satisfy length >= 2 and "
+                         f"0 <= start, start + length <= F={F}")
+    if not (np.isfinite(fps).all() and (fps > 0).all()):
+        raise ValueError(f"{_OP}: fps must be positive (Hz), got {fps[~(fps > 0)][:3].tolist()}")
+    if not isinstance(rate, (int, float)) or not rate > 0:
+        raise ValueError(f"{_OP}: rate must be a positive number (Hz), got {rate!r}")
+    if up not in ("y", "z"):
+        raise ValueError(f"{_OP}: up must be 'y' or 'z', got {up!r}")
+    if any(p >= j for j, p in enumerate(skeleton.parents)):
+        raise ValueError(f"{_OP}: skeleton joints must be in topological order (parents[j] < j)")
+    # mounts
+    if isinstance(sensors, Mounts):
+        mounts = sensors
+    elif isinstance(sensors, str) or (len(sensors) and isinstance(sensors[0], (Sensor, str))):
+        mounts = Mounts.from_sensors(sensors_from_names(sensors), skeleton, B)
+    else:
+        if len(sensors) != B:
+            raise ValueError(f"{_OP}: sensors: a list of per-item sensor lists must have B={B} entries, got {len(sensors)}")
+        per = [Mounts.from_sensors(sensors_from_names(s), skeleton, 1) for s in sensors]
+        if len({len(p.names) for p in per}) > 1:
+            raise ValueError(f"{_OP}: sensors: every item needs the same number of sensors")
+        mounts = Mounts(np.concatenate([p.joints for p in per]), np.concatenate([p.offsets for p in per]),
+                        np.concatenate([p.rotations for p in per]), per[0].names if per else [])
+    S = mounts.joints.shape[1] if mounts.joints.ndim == 2 else 0
+    if mounts.joints.shape != (B, S) or mounts.offsets.shape != (B, S, 3) or mounts.rotations.shape != (B, S, 3, 3):
+        raise ValueError(f"{_OP}: sensors: Mounts must be joints [B, S], offsets [B, S, 3], rotations [B, S, 3, 3] "
+                         f"with B={B}, got {list(mounts.joints.shape)}, {list(mounts.offsets.shape)}, "
+                         f"{list(mounts.rotations.shape)}")
+    if S == 0 or S > 64:
+        raise ValueError(f"{_OP}: sensors: need 1 to 64 sensors per item, got {S}")
+    if ((mounts.joints < 0) | (mounts.joints >= J)).any():
+        raise ValueError(f"{_OP}: sensors: joint indices must be in [0, {J}), got {mounts.joints.min()}..{mounts.joints.max()}")
+    model = get_noise_model(noise)
+    if model is not None:
+        if seeds is None:
+            raise ValueError(f"{_OP}: noise needs seeds (int [B], one per item)")
+        # python ints may exceed int64: keep them exact (np.asarray would make floats of them)
+        seeds = (np.array(list(seeds), dtype=object) if isinstance(seeds, (list, tuple)) else np.asarray(seeds)).reshape(-1)
+        if seeds.shape != (B,):
+            raise ValueError(f"{_OP}: seeds must have B={B} entries, got {seeds.shape[0]}")
+        if seeds.dtype.kind not in "iu" and seeds.dtype != object:
+            raise ValueError(f"{_OP}: seeds must be integers, got dtype {seeds.dtype}")
+        seeds = seeds.astype(np.uint64) if seeds.dtype.kind in "iu" else np.array(
+            [int(s) % (1 << 64) for s in seeds], dtype=np.uint64)
+    else:
+        seeds = np.zeros(B, dtype=np.uint64)
+    be = backend or ("cpp" if local_rot.device.type == "cpu" and _backend.cpu_module() is not None else "torch")
+    if be not in RENDER_BACKENDS:
+        raise ValueError(f"{_OP}: backend must be one of {list(RENDER_BACKENDS)}, got {be!r}")
+    if be == "cpp" and local_rot.device.type != "cpu":
+        raise ValueError(f"{_OP}: backend 'cpp' needs CPU tensors, got {local_rot.device}")
+    rows = output_samples(length, fps, float(rate))
+    offsets = np.zeros(B + 1, dtype=np.int64)
+    np.cumsum(rows, out=offsets[1:])
+    N = int(offsets[-1])
+    dt_, dev = local_rot.dtype, local_rot.device
+    g = (0.0, -9.81, 0.0) if up == "y" else (0.0, 0.0, -9.81)
+    out = torch.empty((N, S, 6), dtype=dt_, device=dev)
+    ori = torch.empty((N, S, 3, 3), dtype=dt_, device=dev) if orientation else None
+    if be == "cpp":
+        cpu = _backend.cpu_module()
+        L = local_rot.detach().contiguous()
+        R0 = root_pos.detach().contiguous()
+        parents = torch.tensor(skeleton.parents, dtype=torch.int32)
+        offs = skeleton.offsets.to(dt_).contiguous()
+        arr = lambda x, d: np.ascontiguousarray(x, dtype=d)  # noqa: E731
+        st, ln, fp, no = arr(start, np.int64), arr(length, np.int64), arr(fps, np.float64), arr(rows + 2, np.int64)
+        oo, sj = arr(offsets[:-1], np.int64), arr(mounts.joints, np.int32)
+        npdt = np.float64 if dt_ == torch.float64 else np.float32
+        so, sr, sd = arr(mounts.offsets, npdt), arr(mounts.rotations, npdt), arr(seeds, np.uint64)
+        acc_ax, gyr_ax = _noise_axes(model, float(rate)) if model is not None else ([0.0] * 7, [0.0] * 7)
+        cpu.imu_render(dt_ == torch.float64, J, S, parents.data_ptr(), offs.data_ptr(), 3 if rot_format == "axis_angle" else 9,
+                       float(rate), *g, model is not None, acc_ax, gyr_ax, B, L.data_ptr(), R0.data_ptr(),
+                       st.ctypes.data, ln.ctypes.data, fp.ctypes.data, no.ctypes.data, oo.ctypes.data, sj.ctypes.data,
+                       so.ctypes.data, sr.ctypes.data, sd.ctypes.data, out.data_ptr(), 0 if ori is None else ori.data_ptr())
+    else:
+        _render_reference(local_rot, root_pos, skeleton, start, length, fps, float(rate), mounts, g, model, seeds,
+                          rows, offsets, rot_format, out, ori)
+    return RenderBatch(out, offsets, float(rate), list(mounts.names), ori)
+
+
+def _render_reference(local_rot, root_pos, skeleton, start, length, fps, rate, mounts, g, model, seeds, rows, offsets,
+                      rot_format, out, ori):
+    """Per-item loop over the PyTorch reference (poses → resample → differences) and ``apply_noise``."""
+    from ..kinematics.rotations import to_matrix
+    from ..reference import imu as ref
+    from .synth import resample_poses
+
+    dt_, dev = local_rot.dtype, local_rot.device
+    gv = torch.tensor(g, dtype=torch.float64)
+    offs = skeleton.offsets.to(device=dev, dtype=dt_)
+    with torch.no_grad():
+        for b in range(len(start)):
+            if rows[b] == 0:
+                continue
+            sl = slice(int(start[b]), int(start[b] + length[b]))
+            L = to_matrix(local_rot[sl], rot_format)[None]
+            r = root_pos[sl][None]
+            sj = [int(j) for j in mounts.joints[b]]
+            so = torch.as_tensor(mounts.offsets[b], dtype=dt_, device=dev)
+            sr = torch.as_tensor(mounts.rotations[b], dtype=dt_, device=dev)
+            R, p = ref.sensor_poses(L, r, skeleton.parents, offs, sj, so, sr)
+            refl = torch.linalg.det(sr.double()) < 0  # mirrored mounts: pose in the reflected world
+            if refl.any():
+                Mx = torch.tensor([-1.0, 1.0, 1.0], dtype=dt_, device=dev)
+                k = refl.to(dev)[:, None]
+                R = torch.where(k[..., None], Mx[:, None] * R, R)
+                p = torch.where(k, Mx * p, p)
+            if abs(fps[b] - rate) > 1e-9:
+                R, p = resample_poses(R, p, float(fps[b]), rate)
+            acc, gyro, Rm = ref.imu_from_poses(R, p, 1.0 / rate, gv)
+            if model is not None:
+                acc, gyro = apply_noise(acc, gyro, rate, model, seed=int(seeds[b]) % (1 << 63))
+            o0, o1 = int(offsets[b]), int(offsets[b + 1])
+            out[o0:o1, :, :3] = acc[0]
+            out[o0:o1, :, 3:] = gyro[0]
+            if ori is not None:
+                ori[o0:o1] = Rm[0]

@@ -1,0 +1,63 @@
+#include "bind_util.h"
+#include "imu_render/imu_render.h"
+#include "registry.h"
+
+namespace imusim_py {
+
+namespace {
+imusim::NoiseAxisSpec axis(const std::array<double, 7>& a) {
+  imusim::NoiseAxisSpec n;
+  n.white = a[0];
+  n.bias = a[1];
+  n.rw = a[2];
+  n.scale = a[3];
+  n.mis = a[4];
+  n.range = a[5];
+  n.resolution = a[6];
+  return n;
+}
+}  // namespace
+
+void bind_imu_render(py::module_& m) {
+  auto gil = py::call_guard<py::gil_scoped_release>();
+  m.def(
+      "imu_render",
+      [](bool f64, int J, int S, uintptr_t parents, uintptr_t offsets, int rot_dim, double rate, double gx, double gy,
+         double gz, bool noise, std::array<double, 7> acc, std::array<double, 7> gyro, int64_t B, uintptr_t L,
+         uintptr_t root, uintptr_t start, uintptr_t length, uintptr_t fps, uintptr_t n_out, uintptr_t out_off,
+         uintptr_t sjoint, uintptr_t soff, uintptr_t srot, uintptr_t seeds, uintptr_t out, uintptr_t ori) {
+        imusim::RenderSpec sp;
+        sp.J = J;
+        sp.S = S;
+        sp.parents = (const int32_t*)parents;
+        sp.offsets = (const void*)offsets;
+        sp.rot_dim = rot_dim;
+        sp.rate = rate;
+        sp.g[0] = gx;
+        sp.g[1] = gy;
+        sp.g[2] = gz;
+        sp.noise = noise;
+        sp.acc = axis(acc);
+        sp.gyro = axis(gyro);
+        const auto* st = (const int64_t*)start;
+        const auto* ln = (const int64_t*)length;
+        const auto* fp = (const double*)fps;
+        const auto* no = (const int64_t*)n_out;
+        const auto* oo = (const int64_t*)out_off;
+        const auto* sj = (const int32_t*)sjoint;
+        const auto* sd = (const uint64_t*)seeds;
+        if (f64)
+          imusim::imu_render_cpu<double>(sp, B, (const double*)L, (const double*)root, st, ln, fp, no, oo, sj,
+                                         (const double*)soff, (const double*)srot, sd, (double*)out, (double*)ori);
+        else
+          imusim::imu_render_cpu<float>(sp, B, (const float*)L, (const float*)root, st, ln, fp, no, oo, sj,
+                                        (const float*)soff, (const float*)srot, sd, (float*)out, (float*)ori);
+      },
+      gil);
+  m.def(
+      "normal_draws", [](uint64_t seed, int64_t n, uintptr_t out) { imusim::normal_draws_cpu(seed, n, (float*)out); },
+      gil);
+}
+static Registrar reg("imu_render", &bind_imu_render);
+
+}  // namespace imusim_py
