@@ -117,6 +117,22 @@ inline void mat_to_quat(const T* m, T* q) {  // Shepperd, w >= 0
   for (int i = 0; i < 4; ++i) q[i] = c[i] / n;
 }
 
+// vee(log(A^T B)) with the angle from atan2(|skew|/2, (tr - 1)/2): accurate for small rotations in
+// float32 too (acos of the trace loses the angle below ~1e-3 rad, i.e. slow rotations at high rates).
+template <typename T>
+inline void rel_log_acc(const T* A, const T* B, T* w) {
+  T R[9];
+  mat3_tmul(A, B, R);
+  const double v0 = double(R[7]) - double(R[5]), v1 = double(R[2]) - double(R[6]), v2 = double(R[3]) - double(R[1]);
+  const double s2 = sqrt(v0 * v0 + v1 * v1 + v2 * v2);  // 2 sin(theta)
+  const double c = (double(R[0]) + double(R[4]) + double(R[8]) - 1.0) * 0.5;
+  const double th = atan2(0.5 * s2, c);
+  const double k = th < 1e-4 ? 0.5 + th * th / 12.0 : th / s2;
+  w[0] = T(k * v0);
+  w[1] = T(k * v1);
+  w[2] = T(k * v2);
+}
+
 template <typename T>
 inline void quat_to_mat(const T* q0, T* R) {
   const T n = sqrt(q0[0] * q0[0] + q0[1] * q0[1] + q0[2] * q0[2] + q0[3] * q0[3]);
@@ -133,36 +149,10 @@ inline void quat_to_mat(const T* q0, T* R) {
 }
 
 template <typename T>
-inline void slerp(const T* a, const T* b0, T u, T* q) {
-  T dot = a[0] * b0[0] + a[1] * b0[1] + a[2] * b0[2] + a[3] * b0[3];
-  const T sg = dot < T(0) ? T(-1) : T(1);
-  dot = dot < T(0) ? -dot : dot;
-  if (dot > T(1)) dot = T(1);
-  const T th = acos(dot);
-  const T s = sin(th);
-  T w0, w1;
-  if (s < T(1e-6)) {
-    w0 = T(1) - u;
-    w1 = u;
-  } else {
-    w0 = sin((T(1) - u) * th) / s;
-    w1 = sin(u * th) / s;
-  }
-  w1 *= sg;
-  T n2 = 0;
-  for (int i = 0; i < 4; ++i) {
-    q[i] = w0 * a[i] + w1 * b0[i];
-    n2 += q[i] * q[i];
-  }
-  const T n = sqrt(n2);
-  for (int i = 0; i < 4; ++i) q[i] /= n;
-}
-
-template <typename T>
 void render_item(const RenderSpec& sp, const T* Lb, const T* rb, int64_t len, double fps, int64_t nout,
                  const int32_t* sj, const T* so, const T* sr, uint64_t seed, T* out, T* ori, std::vector<T>& G,
                  std::vector<T>& P, std::vector<T>& pose, std::vector<T>& quat, std::vector<T>& tang,
-                 std::vector<unsigned char>& need) {
+                 std::vector<double>& seg, std::vector<unsigned char>& need) {
   const int J = sp.J, S = sp.S, rd = sp.rot_dim;
   const T* off = static_cast<const T*>(sp.offsets);
   // joints on this item's sensor chains
@@ -216,8 +206,31 @@ void render_item(const RenderSpec& sp, const T* Lb, const T* rb, int64_t len, do
   if (resample) {
     quat.resize(size_t(len) * S * 4);
     tang.resize(size_t(len) * S * 3);
+    seg.resize(size_t(len) * S * 4);
     for (int64_t t = 0; t < len; ++t)
       for (int s = 0; s < S; ++s) mat_to_quat(&pose[(size_t(t) * S + s) * 12], &quat[(size_t(t) * S + s) * 4]);
+    // per interval and sensor: slerp angle (2 atan2(|a - b|, |a + b|) of the shortest-path pair), its
+    // sine and cosine, and the sign that makes the pair shortest-path
+    for (int64_t t = 0; t + 1 < len; ++t)
+      for (int s = 0; s < S; ++s) {
+        const T* a = &quat[(size_t(t) * S + s) * 4];
+        const T* b = &quat[(size_t(t + 1) * S + s) * 4];
+        double dot = 0;
+        for (int i = 0; i < 4; ++i) dot += double(a[i]) * double(b[i]);
+        const double sg = dot < 0 ? -1.0 : 1.0;
+        double dm = 0, dp = 0;
+        for (int i = 0; i < 4; ++i) {
+          const double x = double(a[i]) - sg * double(b[i]), y = double(a[i]) + sg * double(b[i]);
+          dm += x * x;
+          dp += y * y;
+        }
+        const double th = 2.0 * atan2(sqrt(dm), sqrt(dp));
+        double* d = &seg[(size_t(t) * S + s) * 4];
+        d[0] = th;
+        d[1] = sin(th);
+        d[2] = cos(th);
+        d[3] = sg;
+      }
     auto pos = [&](int64_t t, int s, int i) { return pose[(size_t(t) * S + s) * 12 + 9 + i]; };
     for (int s = 0; s < S; ++s)
       for (int i = 0; i < 3; ++i) {
@@ -254,8 +267,21 @@ void render_item(const RenderSpec& sp, const T* Lb, const T* rb, int64_t len, do
       const T* mb = &tang[(size_t(k + 1) * S + s) * 3];
       T* d = dst + 12 * s;
       for (int i = 0; i < 3; ++i) d[9 + i] = h00 * pa[9 + i] + h10 * ma[i] + h01 * pb[9 + i] + h11 * mb[i];
+      const T* qa = &quat[(size_t(k) * S + s) * 4];
+      const T* qb = &quat[(size_t(k + 1) * S + s) * 4];
+      const double* sd = &seg[(size_t(k) * S + s) * 4];
+      double w0, w1;
+      if (sd[1] < 1e-6) {
+        w0 = 1.0 - double(u);
+        w1 = double(u);
+      } else {
+        const double su = sin(double(u) * sd[0]), cu = cos(double(u) * sd[0]);
+        w1 = su / sd[1];
+        w0 = (sd[1] * cu - sd[2] * su) / sd[1];  // sin((1 - u) theta) / sin(theta)
+      }
+      w1 *= sd[3];
       T q[4];
-      slerp(&quat[(size_t(k) * S + s) * 4], &quat[(size_t(k + 1) * S + s) * 4], u, q);
+      for (int i = 0; i < 4; ++i) q[i] = T(w0 * double(qa[i]) + w1 * double(qb[i]));
       quat_to_mat(q, d);
     }
   };
@@ -266,7 +292,7 @@ void render_item(const RenderSpec& sp, const T* Lb, const T* rb, int64_t len, do
   const T inv_dt2 = T(sp.rate * sp.rate), inv_2dt = T(0.5 * sp.rate);
   out_pose(0, slot[0]);
   out_pose(1, slot[1]);
-  for (int s = 0; s < S; ++s) rel_log(slot[0] + 12 * s, slot[1] + 12 * s, &wprev[3 * s]);
+  for (int s = 0; s < S; ++s) rel_log_acc(slot[0] + 12 * s, slot[1] + 12 * s, &wprev[3 * s]);
   // 4. noise state per sensor and kind: M (9), bias (3)
   const Ziggurat& Z = zig();
   Rng rng(seed);
@@ -301,7 +327,7 @@ void render_item(const RenderSpec& sp, const T* Lb, const T* rb, int64_t len, do
       for (int i = 0; i < 3; ++i) f[i] = (n[9 + i] - T(2) * m[9 + i] + a[9 + i]) * inv_dt2 - g[i];
       T* r = row + 6 * s;
       mat3t_vec(m, f, r);
-      rel_log(m, n, w2);
+      rel_log_acc(m, n, w2);
       for (int i = 0; i < 3; ++i) {
         r[3 + i] = (wprev[3 * s + i] + w2[i]) * inv_2dt;
         wprev[3 * s + i] = w2[i];
@@ -342,13 +368,14 @@ void imu_render_cpu(const RenderSpec& sp, int64_t B, const T* L, const T* root, 
 #pragma omp parallel
   {
     std::vector<T> G(9 * J), P(3 * J), pose, quat, tang;
+    std::vector<double> seg;
     std::vector<unsigned char> need(J);
 #pragma omp for schedule(dynamic, 1)
     for (int64_t b = 0; b < B; ++b) {
       if (n_out[b] < 3 || length[b] < 2) continue;
       render_item(sp, L + start[b] * J * sp.rot_dim, root + start[b] * 3, length[b], fps[b], n_out[b], sjoint + b * S,
                   soff + b * S * 3, srot + b * S * 9, seeds[b], out + out_off[b] * S * 6,
-                  ori ? ori + out_off[b] * S * 9 : nullptr, G, P, pose, quat, tang, need);
+                  ori ? ori + out_off[b] * S * 9 : nullptr, G, P, pose, quat, tang, seg, need);
     }
   }
 }

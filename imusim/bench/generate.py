@@ -1,10 +1,17 @@
-"""``imusim bench generate``: windows per second of the generator's IMU stage (motion → windows → store).
+"""``imusim bench generate``: windows per second of the bulk generator.
 
-Workload: B motions of ``--seconds`` s on SMPL22 at the IMU rate (50 Hz, so no resampling), smooth
-random axis-angle trajectories, ``--sensors`` sensors; each batch goes through ``synthesize_imu`` (fused
-kernel), sliding windows (2.56 s, stride 1.28 s) and one HDF5 shard write. Reports windows/s overall
-and the time split between IMU synthesis, windowing and writing. End to end with diffusion sampling
-needs a checkpoint (``--checkpoint``); its cost per window is reported when one is given.
+IMU stage (``bench``): motions already in memory → ``imusim generate``'s own path — ``render_imu`` with
+the default augmentation (per-rendering speed, mirroring, sensor jitter, mount rotation, BMI160
+noise drawn from each rendering's seed) → sliding windows (one gather into the shard buffer) →
+atomic HDF5 shards written and fsync'd by the background writer (``run_items``). Workload: M motions of
+``--seconds`` s on SMPL22 (smooth random trajectories as float32 rotation matrices, the form the
+generator holds mocap clips and IK output in) at ``--fps`` (20 = the diffusion model's rate, resampled
+to 50 Hz; 50 = no resampling), 2 sensors, 2.56 s windows, 1.28 s stride. Reports windows/s of the
+whole stage and the time split (render / windowing / waiting for the writer), best of ``--repeats``.
+
+End to end (``bench_end_to_end``, needs a checkpoint): text → DDIM sampling with CFG → IK → the same
+IMU stage, per DDIM step count and per ``--e2e-variants`` (renderings per sampled motion, the lever
+that reuses one sample for several windows).
 """
 
 from __future__ import annotations
@@ -19,9 +26,10 @@ import torch
 NAME = "generate"
 
 
-def _motions(B, T, seed=0):
+def _motions(B, T, seed=0, fps=50.0):
+    """Smooth random axis-angle trajectories ``[B, T, 22, 3]`` and a walking root ``[B, T, 3]``."""
     g = torch.Generator().manual_seed(seed)
-    t = torch.arange(T, dtype=torch.float32)[None, :, None, None] / 50.0
+    t = torch.arange(T, dtype=torch.float32)[None, :, None, None] / fps
     amp = 0.5 * torch.rand(B, 1, 22, 3, generator=g)
     f = 0.5 + 2 * torch.rand(B, 1, 22, 3, generator=g)
     aa = amp * torch.sin(2 * math.pi * f * t)
@@ -29,99 +37,99 @@ def _motions(B, T, seed=0):
     return aa.expand(B, T, 22, 3).contiguous(), root.expand(B, T, 3).contiguous()
 
 
-def bench(motions=2048, batch=512, seconds=10.0, sensors="wrist_r,thigh_r", backend=None, repeats=3):
+def _pool(motions, seconds, fps):
+    from ..kinematics.rotations import axis_angle_to_matrix
+
+    T = int(round(seconds * fps))
+    aa, root = _motions(motions, T, fps=fps)
+    L = axis_angle_to_matrix(aa).reshape(motions * T, 22, 3, 3).contiguous()
+    return L, root.reshape(motions * T, 3).contiguous(), T
+
+
+def bench(motions=4096, batch=512, seconds=10.0, sensors="wrist_r,thigh_r", fps=20.0, noise=True, variants=1,
+          repeats=3, shard_windows=16384, out_dir=None):
+    """One row: the generator's IMU stage on in-memory motions (see the module docstring)."""
+    from ..generate.augment import Augment
+    from ..generate.plan import WorkItem
+    from ..generate.run import run_items
+    from ..generate.sources import _render, _renderings
     from ..generate.store import ShardWriter
-    from ..generate.windows import sliding_windows, window_params
-    from ..imu import synthesize_imu
+    from ..generate.windows import window_params
+    from ..imu.render import Mounts
+    from ..imu.sensors import PRESETS, sensors_from_names
     from ..kinematics import SMPL22
 
-    T = int(seconds * 50)
+    L, root, T = _pool(motions, seconds, fps)
+    aug = Augment() if noise else Augment(noise=None)
+    base = Mounts.from_sensors([PRESETS[s.name] for s in sensors_from_names(sensors)], SMPL22)
     W, st = window_params(50.0, 2.56, 1.28)
-    aa, root = _motions(batch, T)
+    items = [WorkItem(i, "walking", "bench", 1_000_003 * i + 7, seconds) for i in range(motions)]
+    t_render = [0.0]
+
+    def produce(chunk):
+        t0 = time.perf_counter()
+        its, var, seeds = _renderings(chunk, variants)
+        idx = np.repeat([it.index for it in chunk], variants)
+        r = _render(L, root, SMPL22, idx * T, [T] * len(its), [fps] * len(its), its, var, seeds, aug, base, 50.0,
+                    ["bench"] * len(its))
+        t_render[0] += time.perf_counter() - t0
+        return r
+
     best = None
     for _ in range(repeats):
-        t_imu = t_win = t_write = 0.0
-        n_win = 0
-        with tempfile.TemporaryDirectory() as d:
-            w = ShardWriter(d)
-            for b0 in range(0, motions, batch):
-                t0 = time.perf_counter()
-                with torch.no_grad():
-                    r = synthesize_imu(aa, root, SMPL22, sensors, 50.0, rot_format="axis_angle", backend=backend)
-                x = r.stacked().numpy()
-                t1 = time.perf_counter()
-                wins = np.concatenate([sliding_windows(x[i], W, st) for i in range(x.shape[0])])
-                t2 = time.perf_counter()
-                n = len(wins)
-                per = n // x.shape[0]
-                ids = np.arange(b0 * per, b0 * per + n)
-                w.write(wins, ["walking"] * n, ["bench"] * n, ["bench"] * n, ids, ids, np.repeat(np.arange(b0, b0 + x.shape[0]), per))
-                t3 = time.perf_counter()
-                t_imu, t_win, t_write, n_win = t_imu + t1 - t0, t_win + t2 - t1, t_write + t3 - t2, n_win + n
-        total = t_imu + t_win + t_write
-        row = {"motions": motions, "seconds_each": seconds, "sensors": sensors, "windows": n_win,
-               "windows/s": round(n_win / total), "imu_s": round(t_imu, 3), "window_s": round(t_win, 3),
-               "write_s": round(t_write, 3), "imu_only_windows/s": round(n_win / t_imu)}
+        t_render[0] = 0.0
+        with tempfile.TemporaryDirectory(dir=out_dir) as d:
+            w = ShardWriter(d, meta={"rate": 50.0})
+            s = run_items(items, produce, w, W=W, stride=st, shard_windows=shard_windows, batch=batch, progress=False)
+            size = sum(p.stat().st_size for p in w.root.glob("shards/*.h5"))
+        row = {"motions": motions, "fps_in": fps, "variants": variants, "noise+aug": "bmi160" if noise else "off",
+               "windows": s["windows"], "windows/s": round(s["windows"] / s["seconds"]),
+               "render_s": round(t_render[0], 3), "window_s": round(s["t_window"], 3),
+               "wait_write_s": round(s["t_write"], 3), "total_s": round(s["seconds"], 3),
+               "render_only_windows/s": round(s["windows"] / max(t_render[0], 1e-9)),
+               "MB_written/s": round(size / 1e6 / s["seconds"])}
         if best is None or row["windows/s"] > best["windows/s"]:
             best = row
-    return [best]
+    return best
 
 
 def bench_end_to_end(checkpoint, motions=64, batch=32, seconds=9.8, steps=(50, 20, 10), sensors="wrist_r,thigh_r",
-                     guidance=2.5, device=None):
-    """Text → motion (DDIM, CFG) → IK → virtual IMU → 2.56 s windows at 50 Hz, per DDIM step count.
-
-    One row per step count: windows/s, seconds per window and the time split (sampling / IK / IMU +
-    windowing). Each sampled motion of ``seconds`` s yields floor((s − 2.56)/1.28) + 1 windows: longer
-    motions are the main lever that reuses one sample for many windows."""
-    from ..diffusion.checkpoint import load_checkpoint
-    from ..diffusion.convert import features_to_rotations
-    from ..diffusion.text import get_text_encoder
-    from ..diffusion.train import sample
-    from ..diffusion.zoo import resolve_checkpoint
-    from ..generate.windows import sliding_windows, window_params
-    from ..imu import synthesize_imu
-    from ..kinematics import SMPL22
+                     guidance=2.5, device=None, variants=(1,)):
+    """Text → DDIM sampling (CFG) → IK → IMU stage → windows in a store, one row per (steps, variants):
+    windows/s, ms per window and the split sampling / IK / IMU. Each motion of ``seconds`` s yields
+    ``variants · (floor((s − 2.56)/1.28) + 1)`` windows."""
+    from ..generate.plan import WorkItem
+    from ..generate.run import run_items
+    from ..generate.sources import DiffusionSource
+    from ..generate.store import ShardWriter
+    from ..generate.windows import window_params
 
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-    model, mean, std, enc_name, _ = load_checkpoint(resolve_checkpoint(checkpoint), device)
-    enc = get_text_encoder(enc_name, device=device)
-    T = int(round(seconds * 20))
     W, st = window_params(50.0, 2.56, 1.28)
     prompts = ["a person walks forward.", "a person runs forward.", "a person jumps up.", "a person waves."]
+    items = [WorkItem(i, "a", prompts[i % 4], 1000 + i, seconds) for i in range(motions)]
     rows = []
     for k in steps:
-        t_s = t_ik = t_imu = 0.0
-        n_win = 0
-        for b0 in range(0, motions, batch):
-            B = min(batch, motions - b0)
-            pr = [prompts[(b0 + i) % len(prompts)] for i in range(B)]
-            t0 = time.perf_counter()
-            feats, _ = sample(model, mean, std, enc, pr, [T] * B, steps=k, guidance=guidance,
-                              seeds=list(range(b0, b0 + B)), device=device)
-            t1 = time.perf_counter()
-            local, root = features_to_rotations(feats.cpu())  # batched IK over [B, T]
-            t2 = time.perf_counter()
-            with torch.no_grad():
-                r = synthesize_imu(local, root, SMPL22, sensors, 20.0, rate=50.0)
-            x = r.stacked().float().numpy()
-            n_win += sum(len(sliding_windows(x[i], W, st)) for i in range(B))
-            t3 = time.perf_counter()
-            t_s, t_ik, t_imu = t_s + t1 - t0, t_ik + t2 - t1, t_imu + t3 - t2
-        tot = t_s + t_ik + t_imu
-        rows.append({"ddim_steps": k, "motions": motions, "batch": batch, "seconds_each": seconds,
-                     "windows": n_win, "windows/s": round(n_win / tot, 1), "ms/window": round(1000 * tot / n_win, 2),
-                     "sample_s": round(t_s, 2), "ik_s": round(t_ik, 2), "imu_s": round(t_imu, 2),
-                     "device": device})
+        for v in variants:
+            src = DiffusionSource(checkpoint, sensors, 50.0, steps=k, guidance=guidance, device=device, variants=v)
+            with tempfile.TemporaryDirectory() as d:
+                s = run_items(items, src.produce, ShardWriter(d), W=W, stride=st, batch=batch, progress=False)
+            tot = s["seconds"]
+            rows.append({"ddim_steps": k, "variants": v, "motions": motions, "batch": batch, "seconds_each": seconds,
+                         "windows": s["windows"], "windows/s": round(s["windows"] / tot, 1),
+                         "ms/window": round(1000 * tot / max(s["windows"], 1), 2), "sample_s": round(src.t_sample, 2),
+                         "ik_s": round(src.t_ik, 2), "imu_s": round(src.t_imu, 3), "device": device})
     return rows
 
 
 def add_arguments(p):
-    p.add_argument("--motions", type=int, default=2048)
-    p.add_argument("--batch", type=int, default=512, help="motions per synthesize_imu call")
+    p.add_argument("--motions", type=int, default=4096)
+    p.add_argument("--batch", type=int, default=512, help="motions per render_imu call")
     p.add_argument("--seconds", type=float, default=10.0, help="length of each motion")
+    p.add_argument("--fps", default="20,50", help="input frame rates to measure (20: resampled to 50 Hz)")
     p.add_argument("--sensors", default="wrist_r,thigh_r")
-    p.add_argument("--backend", default=None)
+    p.add_argument("--noise", default="on,off", help="'on' (BMI160 + augmentation), 'off', or both")
+    p.add_argument("--variants", default="1", help="renderings per motion (comma list)")
     p.add_argument("--repeats", type=int, default=3, help="best of")
     p.add_argument("--json", help="also write the rows to this JSON file")
     p.add_argument("--checkpoint", help="also measure end to end (diffusion sampling → IK → IMU → windows)")
@@ -129,15 +137,18 @@ def add_arguments(p):
     p.add_argument("--e2e-batch", type=int, default=32, help="end to end: sampling batch")
     p.add_argument("--e2e-seconds", type=float, default=9.8, help="end to end: motion length (s)")
     p.add_argument("--e2e-steps", default="50,20,10", help="end to end: DDIM step counts")
+    p.add_argument("--e2e-variants", default="1,4", help="end to end: renderings per sampled motion")
 
 
 def run(args):
     from ._util import report
 
-    rows = bench(args.motions, args.batch, args.seconds, args.sensors, args.backend, args.repeats)
+    rows = [bench(args.motions, args.batch, args.seconds, args.sensors, float(f), n == "on", int(v), args.repeats)
+            for f in args.fps.split(",") for n in args.noise.split(",") for v in args.variants.split(",")]
     report(rows, list(rows[0]), args.json)
     if args.checkpoint:
         e2e = bench_end_to_end(args.checkpoint, args.e2e_motions, args.e2e_batch, args.e2e_seconds,
-                               [int(x) for x in args.e2e_steps.split(",")], args.sensors)
+                               [int(x) for x in args.e2e_steps.split(",")], args.sensors,
+                               variants=[int(x) for x in args.e2e_variants.split(",")])
         report(e2e, list(e2e[0]), args.json and args.json.replace(".json", "_e2e.json"))
     return 0

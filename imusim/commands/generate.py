@@ -24,8 +24,13 @@ def register(sub):
     p.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--seconds", default="4,9.8", help="motion length range (s) 'lo,hi'")
-    p.add_argument("--shard-windows", type=int, default=65536, help="windows per shard (shards hold whole motions)")
-    p.add_argument("--batch", type=int, default=32, help="motions per batch (diffusion sampling batch)")
+    p.add_argument("--shard-windows", type=int, default=16384,
+                   help="windows per shard (shards hold whole motions; two shard buffers are kept in memory)")
+    p.add_argument("--batch", type=int, default=None,
+                   help="motions per batch (diffusion: sampling batch, default 32; mocap: default 256)")
+    p.add_argument("--variants", type=int, default=1,
+                   help="renderings per motion, each with its own augmentation (mirroring, speed, sensor "
+                        "jitter, mount rotation, noise): reuses one sampled motion for several windows' worth")
     p.add_argument("--steps", type=int, default=50, help="DDIM steps")
     p.add_argument("--guidance", type=float, default=2.5, help="classifier-free guidance scale")
     p.add_argument("--smooth", type=float, default=0.0,
@@ -36,6 +41,8 @@ def register(sub):
     p.add_argument("--noise", choices=["bmi160", "none"], default="bmi160", help="sensor error model")
     p.add_argument("--jitter-cm", type=float, default=2.0, help="sensor placement jitter (± cm per axis)")
     p.add_argument("--rot-deg", type=float, default=10.0, help="sensor mount rotation noise (degrees)")
+    p.add_argument("--mirror", type=float, default=0.5, help="probability of rendering a motion mirrored (left ↔ right)")
+    p.add_argument("--speed", default="0.85,1.15", help="playback speed factor range 'lo,hi'")
     p.set_defaults(func=_run)
 
 
@@ -62,6 +69,18 @@ def _run(a):
     out = Path(a.out)
     if out.exists() and any(out.glob("manifest-r*.jsonl")) and not a.resume:
         raise ValueError(f"--out {out} already holds a store: pass --resume to continue it, or choose a new directory")
+    from ..generate.augment import Augment
+    from ..imu.noise import NoiseModel
+
+    if not 1 <= a.variants <= 256:
+        raise ValueError(f"--variants must be in 1..256, got {a.variants}")
+    sp = [float(x) for x in a.speed.split(",")]
+    if len(sp) != 2 or not 0 < sp[0] <= sp[1]:
+        raise ValueError(f"--speed must be 'lo,hi' with 0 < lo <= hi, got {a.speed!r}")
+    if not 0 <= a.mirror <= 1:
+        raise ValueError(f"--mirror must be a probability in [0, 1], got {a.mirror}")
+    aug = Augment(mirror=a.mirror, speed=(sp[0], sp[1]), jitter_cm=a.jitter_cm, rot_deg=a.rot_deg,
+                  noise=NoiseModel.bmi160() if a.noise == "bmi160" else None)
     acts = load_activities(a.activities)
     lo, hi = (float(x) for x in a.seconds.split(","))
     plan = make_plan(acts, a.per_activity, a.seed, (lo, hi))
@@ -74,8 +93,7 @@ def _run(a):
             "config": {k: v for k, v in vars(a).items() if k != "func"}, "activities": acts}
     if a.from_mocap:
         from ..generate.sources import MocapSource
-        src = MocapSource(Path(a.from_mocap), a.sensors, a.rate, list(acts), noise=a.noise, jitter_cm=a.jitter_cm,
-                          rot_deg=a.rot_deg)
+        src = MocapSource(Path(a.from_mocap), a.sensors, a.rate, list(acts), augment=aug, variants=a.variants)
         meta["source"] = f"mocap:{a.from_mocap}"
         if src.missing:
             import sys
@@ -87,14 +105,14 @@ def _run(a):
     else:
         from ..generate.sources import DiffusionSource
         from ..motion.quality import QualityFilter
-        src = DiffusionSource(a.checkpoint, a.sensors, a.rate, a.steps, a.guidance, noise=a.noise,
-                              jitter_cm=a.jitter_cm, rot_deg=a.rot_deg, smooth=a.smooth,
-                              quality_filter=QualityFilter() if a.quality_filter else None)
+        src = DiffusionSource(a.checkpoint, a.sensors, a.rate, a.steps, a.guidance, augment=aug, smooth=a.smooth,
+                              quality_filter=QualityFilter() if a.quality_filter else None, variants=a.variants)
         meta["source"] = f"diffusion:{src.name}"
     writer = ShardWriter(out, rank=rank, meta=meta)
     t0 = time.time()
+    batch = a.batch or (256 if a.from_mocap else 32)
     stats = run_items(rank_items(plan, rank, world), src.produce, writer, W=W, stride=st,
-                      shard_windows=a.shard_windows, batch=a.batch)
+                      shard_windows=a.shard_windows, batch=batch, label_names=sorted(acts))
     if world > 1:
         import torch.distributed as dist
         dist.barrier()
@@ -107,7 +125,13 @@ def _run(a):
         summary = {"windows": int(len(s)), "per_activity": dict(zip(labels.tolist(), counts.tolist())),
                    "bytes": int(size), "seconds": round(time.time() - t0, 2),
                    "windows_per_s_this_run": round(stats["windows"] / max(stats["seconds"], 1e-9), 1),
-                   "shards": len(m["shards"])}
+                   "shards": len(m["shards"]),
+                   "time_split_s": {"motions_and_imu": round(stats["t_produce"], 2),
+                                    "windowing": round(stats["t_window"], 2),
+                                    "waiting_for_writes": round(stats["t_write"], 2)}}
+        if hasattr(src, "t_sample"):
+            summary["time_split_s"].update(sampling=round(src.t_sample, 2), ik=round(src.t_ik, 2),
+                                           imu=round(src.t_imu, 2))
         if getattr(src, "filter", None) is not None:
             summary["quality_filter"] = {"sampled": src.tries, "rejected": src.rejected,
                                          "limits": vars(src.filter)}

@@ -72,6 +72,7 @@ def rank_items(plan: List[WorkItem], rank: int, world: int) -> List[WorkItem]:
     return [it for it in plan if it.index % world == rank]
 
 
-def window_id(item_index: int, k: int) -> int:
-    """Globally unique window id: item index × 2²⁰ + window number within the item."""
-    return (item_index << 20) | k
+def window_id(item_index, k, variant=0):
+    """Globally unique window id: ``item index << 20 | variant << 12 | k`` (k < 4096 windows per rendering,
+    variant < 256 renderings per motion); works on ints and on int64 arrays."""
+    return (item_index << 20) | (variant << 12) | k

@@ -1,17 +1,18 @@
 """Motion sources for the bulk generator: mocap with augmentation, or diffusion sampling.
 
-Each source's ``produce(items)`` yields ``(item, stream [T', S, 6] float32, source_name)``; every random
-draw for an item comes from a generator seeded by ``item.seed``, so results do not depend on batching
-or on the number of processes.
+Each source's ``produce(items)`` returns a :class:`~imusim.generate.run.Rendered` batch: ``variants``
+renderings per work item, all rendered by one :func:`~imusim.imu.render.render_imu` call on a frame
+pool (the fused, forward-only kernel; OpenMP over renderings). Every random draw of a rendering
+(clip choice, mirroring, speed, sensor jitter and mount rotation, sensor noise) comes from its own
+seed (``imusim.generate.augment``), so results do not depend on batching or on the number of processes.
 
-Mocap augmentation (``MocapSource``): playback speed scaling (×0.85–1.15), left/right mirroring
-(p = 0.5, mirrored sensor presets swap sides), sensor placement jitter (±``jitter_cm`` cm per axis),
-mount rotation noise (``rot_deg`` degrees, random axis) and the sensor error model (BMI160 profile).
+Both sources get the same augmentation (:class:`~imusim.generate.augment.Augment`: speed ×0.85–1.15,
+mirroring p = 0.5, placement jitter ±2 cm, mount rotation ≤ 10°, BMI160 error model), so that
+diffusion and mocap sets differ only in their motions.
 """
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from typing import Dict, List
 
@@ -19,32 +20,43 @@ import numpy as np
 import torch
 
 from ..data.captions import ACTIVITY_GROUP, labels_from_path
-from ..imu.noise import NoiseModel
-from ..imu.sensors import PRESETS, Sensor, sensors_from_names
-from ..kinematics.rotations import axis_angle_to_matrix
+from ..imu.render import Mounts, render_imu
+from ..imu.sensors import PRESETS, sensors_from_names
+from .augment import S_CLIP, S_CROP, Augment, hash_bits, hash_uniforms, rendering_seeds
+from .run import Rendered
 
 
-def _mirror_name(n: str) -> str:
-    return n[:-2] + ("_l" if n.endswith("_r") else "_r") if n.endswith(("_r", "_l")) else n
+def _renderings(items, variants: int):
+    """(item per rendering, variant per rendering, rendering seeds)."""
+    its = [it for it in items for _ in range(variants)]
+    var = np.tile(np.arange(variants, dtype=np.int64), len(items))
+    seeds = rendering_seeds(np.array([it.seed for it in its], dtype=np.uint64), var)
+    return its, var, seeds
 
 
-def jitter_sensor(s: Sensor, rng: torch.Generator, jitter_cm: float, rot_deg: float) -> Sensor:
-    off = torch.tensor(s.offset, dtype=torch.float64) + (torch.rand(3, generator=rng, dtype=torch.float64) * 2 - 1) * jitter_cm / 100
-    axis = torch.nn.functional.normalize(torch.randn(3, generator=rng, dtype=torch.float64), dim=0)
-    R = axis_angle_to_matrix(axis * (rot_deg * math.pi / 180) * float(torch.rand(1, generator=rng))) @ s.rotation_tensor()
-    return Sensor(s.name, s.joint, tuple(off.tolist()), R.tolist())
+def _render(pool_L, pool_root, skeleton, starts, lengths, fps, its, var, seeds, aug: Augment, base: Mounts, rate,
+            sources):
+    mounts, mirrored, speed = aug.draw(seeds, base, skeleton)
+    r = render_imu(pool_L, pool_root, skeleton, start=starts, length=lengths, fps=np.asarray(fps) * speed, rate=rate,
+                   sensors=mounts, noise=aug.noise, seeds=seeds)
+    src = [f"{s}{' mirrored' if m else ''} x{k:.2f}" for s, m, k in zip(sources, mirrored, speed)]
+    return Rendered(its, r.data.numpy(), r.offsets, src, var, seeds, mirrored, speed)
 
 
 class MocapSource:
-    """Retargeted mocap clips grouped by activity (``ACTIVITY_GROUP``), cached in memory."""
+    """Retargeted mocap clips grouped by activity (``ACTIVITY_GROUP``), loaded on first use into one
+    frame pool (float32 SMPL22 rotation matrices, native frame rate). A work item is a crop of
+    ``item.seconds`` (the plan's length draw, as for diffusion) at a random start of a random clip of its
+    activity (the whole clip when it is shorter), so activities with long clips do not dominate."""
 
-    def __init__(self, root, sensors: str, rate: float, activities: List[str], noise: str = "bmi160",
-                 jitter_cm: float = 2.0, rot_deg: float = 10.0, speed=(0.85, 1.15)):
+    def __init__(self, root, sensors: str, rate: float, activities: List[str], augment: Augment = None,
+                 variants: int = 1):
         from ..data.dataset import list_clips
 
-        self.sensor_names = [s.name for s in sensors_from_names(sensors)]
-        self.rate, self.jitter, self.rot_deg, self.speed = rate, jitter_cm, rot_deg, speed
-        self.noise = NoiseModel.bmi160() if noise == "bmi160" else None
+        sens = sensors_from_names(sensors)
+        self.sensor_names = [s.name for s in sens]
+        self.rate, self.variants = rate, int(variants)
+        self.aug = augment or Augment()
         self.by_activity: Dict[str, list] = defaultdict(list)
         for f in list_clips(root):
             grp = ACTIVITY_GROUP.get(labels_from_path(f)["activity"])
@@ -53,76 +65,91 @@ class MocapSource:
         self.missing = [a for a in activities if not self.by_activity.get(a)]
         if len(self.missing) == len(activities):
             raise ValueError(f"--from-mocap: no clips for any of the activities {activities} under {root}")
-        self._cache = {}
+        self._clips: Dict = {}  # path -> (start, length, fps) in the pool
+        self._L: List[torch.Tensor] = []
+        self._root: List[torch.Tensor] = []
+        self._pool = None
+        self._base = None
 
-    def _motion(self, path):
-        if path not in self._cache:
-            from ..data import load_motion
-            from ..data.retarget import retarget_to_smpl22
+    def _ensure(self, paths):
+        from ..data import load_motion
+        from ..data.retarget import retarget_to_smpl22
 
-            m = load_motion(path)
-            self._cache[path] = retarget_to_smpl22(m, fps=m.fps)
-        return self._cache[path]
+        new = [p for p in dict.fromkeys(paths) if p not in self._clips]
+        if not new:
+            return
+        n = sum(len(x) for x in self._L)
+        for p in new:
+            m = load_motion(p)
+            m = retarget_to_smpl22(m, fps=m.fps)
+            self._clips[p] = (n, int(m.root_pos.shape[0]), float(m.fps))
+            self._L.append(m.local_rot.float())
+            self._root.append(m.root_pos.float())
+            n += int(m.root_pos.shape[0])
+            if self._base is None:
+                self.skeleton = m.skeleton
+                self._base = Mounts.from_sensors([PRESETS[s] for s in self.sensor_names], m.skeleton)
+        self._pool = (torch.cat(self._L).contiguous(), torch.cat(self._root).contiguous())
+        self._L, self._root = [self._pool[0]], [self._pool[1]]
 
-    def produce(self, items):
-        from ..imu import synthesize_imu
+    def clip_for(self, it) -> "Path":
+        files = self.by_activity[it.activity]
+        return files[int(hash_bits([it.seed], 1, S_CLIP)[0, 0] % np.uint64(len(files)))]
 
-        for it in items:
-            g = torch.Generator().manual_seed(it.seed % 2 ** 63)
-            files = self.by_activity[it.activity]
-            path = files[int(torch.randint(len(files), (1,), generator=g))]
-            m = self._motion(path)
-            mirror = bool(torch.rand(1, generator=g) < 0.5)
-            names = [_mirror_name(n) if mirror else n for n in self.sensor_names]
-            sens = [jitter_sensor(PRESETS[n], g, self.jitter, self.rot_deg) for n in names]
-            speed = float(self.speed[0] + (self.speed[1] - self.speed[0]) * torch.rand(1, generator=g))
-            L, root = m.local_rot, m.root_pos
-            if mirror:  # mirror the body across x = 0: swap left/right joints, reflect rotations
-                from ..kinematics import SMPL22
-                perm = [SMPL22.index(n.replace("left", "@").replace("right", "left").replace("@", "right"))
-                        for n in SMPL22.names]
-                M = torch.diag(torch.tensor([-1.0, 1.0, 1.0], dtype=L.dtype))
-                L = M @ L[:, perm] @ M
-                root = root * torch.tensor([-1.0, 1.0, 1.0], dtype=root.dtype)
-            r = synthesize_imu(L, root, m.skeleton, sens, m.fps * speed, rate=self.rate, noise=self.noise,
-                               seed=int(torch.randint(2 ** 31, (1,), generator=g)))
-            yield it, r.stacked().float().numpy(), f"{path.name}{' mirrored' if mirror else ''} x{speed:.2f}"
+    def produce(self, items) -> Rendered:
+        paths = [self.clip_for(it) for it in items]
+        self._ensure(paths)
+        its, var, seeds = _renderings(items, self.variants)
+        u = hash_uniforms(np.array([it.seed for it in items], dtype=np.uint64), 1, S_CROP)[:, 0]
+        st, ln, fp, names = [], [], [], []
+        for it, p, uu in zip(items, paths, u):
+            s0, n, fps = self._clips[p]
+            k = min(n, max(2, int(round(it.seconds * fps))))
+            a = int(uu * (n - k + 1))
+            for _ in range(self.variants):
+                st.append(s0 + a)
+                ln.append(k)
+                fp.append(fps)
+                names.append(f"{p.name}[{a}:{a + k}]")
+        return _render(*self._pool, self.skeleton, st, ln, fp, its, var, seeds, self.aug, self._base, self.rate, names)
 
 
 class DiffusionSource:
-    """Text → motion with a checkpoint (DDIM, per-item seeds), then the virtual IMU.
-
-    The IMU side gets the same augmentation as ``MocapSource`` (placement jitter, mount rotation noise,
-    sensor error model), drawn from the item's seed, so that diffusion and mocap sets differ only in
-    their motions. ``smooth`` (frames, Gaussian σ) smooths the sampled features in time: the baseline
-    that lowers acceleration without L_acc."""
+    """Text → motion with a checkpoint (DDIM, per-item seeds, batched), then ``variants`` renderings of
+    each sampled motion. ``smooth`` (frames, Gaussian σ) smooths the sampled features in time: the
+    baseline that lowers acceleration without L_acc."""
 
     def __init__(self, checkpoint, sensors: str, rate: float, steps: int = 50, guidance: float = 2.5, device=None,
-                 noise: str = "bmi160", jitter_cm: float = 2.0, rot_deg: float = 10.0, smooth: float = 0.0,
-                 quality_filter=None, max_tries: int = 4):
+                 augment: Augment = None, smooth: float = 0.0, quality_filter=None, max_tries: int = 4,
+                 variants: int = 1):
         from ..diffusion.checkpoint import load_checkpoint
         from ..diffusion.text import get_text_encoder
         from ..diffusion.zoo import resolve_checkpoint
+        from ..kinematics import SMPL22
 
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         self.model, self.mean, self.std, enc, _ = load_checkpoint(resolve_checkpoint(checkpoint), self.device)
         self.enc = get_text_encoder(enc, device=self.device)
         self.sensor_names = [s.name for s in sensors_from_names(sensors)]
-        self.rate, self.steps, self.guidance = rate, steps, guidance
-        self.noise = NoiseModel.bmi160() if noise == "bmi160" else None
-        self.jitter, self.rot_deg, self.smooth = jitter_cm, rot_deg, smooth
+        self.rate, self.steps, self.guidance, self.variants = rate, steps, guidance, int(variants)
+        self.aug = augment or Augment()
+        self.smooth = smooth
         self.name = str(checkpoint) + (f"+smooth{smooth:g}" if smooth else "") + ("+filter" if quality_filter else "")
         self.filter, self.max_tries = quality_filter, max_tries
         self.tries = self.rejected = 0  # motions sampled / rejected by the quality filter
+        self.skeleton = SMPL22
+        self._base = Mounts.from_sensors([PRESETS[s] for s in self.sensor_names], SMPL22)
+        self.t_sample = self.t_ik = self.t_imu = 0.0
 
     def _motions(self, items):
-        """One accepted (item, Motion, tries) per item. With a quality filter, a rejected motion is
-        re-sampled from the seed (item.seed, attempt k); after ``max_tries`` the least implausible
-        attempt is kept (so every item still yields its windows and the plan stays balanced)."""
-        from ..data.motion import Motion
+        """Accepted motions of ``items`` as a padded batch: (local [B, Tmax, 22, 3, 3], root [B, Tmax, 3],
+        lengths). With a quality filter, a rejected motion is re-sampled from the seed (item.seed,
+        attempt k); after ``max_tries`` the least implausible attempt is kept (so every item still yields
+        its windows and the plan stays balanced)."""
+        import time
+
         from ..diffusion.convert import features_to_rotations
         from ..diffusion.train import sample
-        from ..kinematics import SMPL22
 
         best = {}
         pending = list(items)
@@ -131,9 +158,10 @@ class DiffusionSource:
                 break
             lengths = [max(24, int(round(it.seconds * 20))) for it in pending]
             seeds = [it.seed if k == 0 else (it.seed * 1_000_003 + k * 0x9E3779B1) % 2 ** 62 for it in pending]
+            t0 = time.perf_counter()
             feats, _ = sample(self.model, self.mean, self.std, self.enc, [it.prompt for it in pending], lengths,
                               steps=self.steps, guidance=self.guidance, seeds=seeds)
-            nxt = []
+            t1 = time.perf_counter()
             # smooth each motion at its own length, then one batched IK over the padded batch (IK is per
             # frame; padding repeats the last frame and is cut off again)
             fs = []
@@ -144,30 +172,41 @@ class DiffusionSource:
                     f = smooth_features(f, self.smooth)
                 fs.append(torch.cat([f, f[-1:].expand(max(lengths) - T, -1)]))
             local, root = features_to_rotations(torch.stack(fs))
+            self.t_sample += t1 - t0
+            self.t_ik += time.perf_counter() - t1
+            nxt = []
             for i, (it, T) in enumerate(zip(pending, lengths)):
-                m = Motion(SMPL22, local[i, :T], root[i, :T], 20.0, source=self.name)
                 self.tries += 1
+                L, r = local[i, :T], root[i, :T]
                 if self.filter is None:
-                    best[it.index] = (m, 0.0)
+                    best[it.index] = (L, r, 0.0)
                     continue
-                ok, st = self.filter.check(m.joint_positions(), 20.0)
+                from ..data.motion import Motion
+
+                ok, st = self.filter.check(Motion(self.skeleton, L, r, 20.0).joint_positions(), 20.0)
                 # badness: the largest ratio of a statistic to its limit
                 bad = max(st["foot_skating"] / self.filter.max_foot_skating, st["jerk"] / self.filter.max_jerk,
                           st["acc_p99"] / self.filter.max_acc_p99)
-                if it.index not in best or bad < best[it.index][1]:
-                    best[it.index] = (m, bad)
+                if it.index not in best or bad < best[it.index][2]:
+                    best[it.index] = (L, r, bad)
                 if not ok:
                     self.rejected += 1
                     nxt.append(it)
             pending = nxt
-        return [(it, best[it.index][0]) for it in items]
+        return [best[it.index][:2] for it in items]
 
-    def produce(self, items):
-        from ..imu import synthesize_imu
+    def produce(self, items) -> Rendered:
+        import time
 
-        for it, m in self._motions(items):
-            g = torch.Generator().manual_seed((it.seed ^ 0x5EED) % 2 ** 63)
-            sens = [jitter_sensor(PRESETS[n], g, self.jitter, self.rot_deg) for n in self.sensor_names]
-            r = synthesize_imu(m.local_rot, m.root_pos, m.skeleton, sens, 20.0, rate=self.rate, noise=self.noise,
-                               seed=int(torch.randint(2 ** 31, (1,), generator=g)))
-            yield it, r.stacked().float().numpy(), f"{self.name}: {it.prompt}"
+        mot = self._motions(items)
+        t0 = time.perf_counter()
+        lens = [int(L.shape[0]) for L, _ in mot]
+        pool_L = torch.cat([L for L, _ in mot]).float().contiguous()
+        pool_r = torch.cat([r for _, r in mot]).float().contiguous()
+        starts = np.concatenate([[0], np.cumsum(lens)[:-1]])
+        its, var, seeds = _renderings(items, self.variants)
+        rep = lambda x: [v for v in x for _ in range(self.variants)]  # noqa: E731
+        out = _render(pool_L, pool_r, self.skeleton, rep(starts), rep(lens), [20.0] * len(its), its, var, seeds,
+                      self.aug, self._base, self.rate, [f"{self.name}: {it.prompt}" for it in its])
+        self.t_imu += time.perf_counter() - t0
+        return out
