@@ -6,14 +6,16 @@
 #include "imu/imu.h"
 #include "fk/fk_impl.h"
 #include "imu/imu_impl.h"
+#include "imu/imu_simd.h"
 
 namespace imusim {
 namespace {
 constexpr int64_t CHUNK = 256;
-}
 
+// Frame-at-a-time forward (rolling window of three frames of sensor poses): used when `needed` is not
+// a parent-closed topological list, which the blocked kernel below relies on.
 template <typename T>
-void imu_forward_cpu(const ImuSpec& sp, int64_t B, int64_t T_, const T* L, const T* root, T* acc, T* gyro, T* ori) {
+void imu_forward_rows(const ImuSpec& sp, int64_t B, int64_t T_, const T* L, const T* root, T* acc, T* gyro, T* ori) {
   const int J = sp.J, S = sp.S;
   const int64_t Tout = T_ - 2;
   if (Tout <= 0) return;
@@ -67,6 +69,224 @@ void imu_forward_cpu(const ImuSpec& sp, int64_t B, int64_t T_, const T* L, const
       }
     }
   }
+}
+
+}  // namespace
+
+namespace {
+#ifndef IMUSIM_IMU_NB
+#define IMUSIM_IMU_NB 128
+#endif
+constexpr int NB = IMUSIM_IMU_NB;              // output frames per block
+constexpr int LD = (NB + 2 + 15) / 16 * 16;   // row stride of the block buffers (≥ NB + 2 frames)
+
+// FK of one needed joint over the block's nf frames, in place: Gk [12][LD] holds the local rotation in
+// rows 0..8 on entry and the joint's world rotation (rows 0..8) and position (rows 9..11) on exit.
+// Gp: the parent's [12][LD], null for the root (position from rb [nf][3]).
+template <typename T>
+inline void fk_joint(int nf, const T* __restrict Gp, const T* off, const T* __restrict rb, T* __restrict Gk) {
+  if (!Gp) {
+    for (int t = 0; t < nf; ++t)
+      for (int c = 0; c < 3; ++c) Gk[(9 + c) * LD + t] = rb[3 * t + c];
+    return;
+  }
+  const T ox = off[0], oy = off[1], oz = off[2];
+#pragma omp simd
+  for (int t = 0; t < nf; ++t) {
+    T R[9], P[9];
+    for (int e = 0; e < 9; ++e) R[e] = Gk[e * LD + t];
+    for (int e = 0; e < 9; ++e) P[e] = Gp[e * LD + t];
+    for (int i = 0; i < 3; ++i) {
+      for (int c = 0; c < 3; ++c)
+        Gk[(3 * i + c) * LD + t] = P[3 * i] * R[c] + P[3 * i + 1] * R[3 + c] + P[3 * i + 2] * R[6 + c];
+      Gk[(9 + i) * LD + t] = Gp[(9 + i) * LD + t] + P[3 * i] * ox + P[3 * i + 1] * oy + P[3 * i + 2] * oz;
+    }
+  }
+}
+
+template <typename T, int RD>
+void imu_forward_blocked(const ImuSpec& sp, int64_t B, int64_t T_, const T* L, const T* root, T* acc, T* gyro,
+                         T* ori, const int* pslot, const int* sslot) {
+  using F = simd::Fn<T>;
+  const int J = sp.J, K = sp.K, S = sp.S;
+  const int64_t Tout = T_ - 2;
+  const int64_t nblk = (Tout + NB - 1) / NB;
+  const T* off = static_cast<const T*>(sp.offsets);
+  const T* soff = static_cast<const T*>(sp.soff);
+  const T* srot = static_cast<const T*>(sp.srot);
+  const T g[3] = {T(sp.g[0]), T(sp.g[1]), T(sp.g[2])};
+  const T inv_dt2 = T(1.0 / (sp.dt * sp.dt)), inv_2dt = T(0.5 / sp.dt);
+#pragma omp parallel
+  {
+    // G [K][12][LD] joint poses, A [3][LD] one joint's axis-angle, Q [S][12][LD] sensor poses,
+    // W [S][3][LD] log maps of frame pairs, O [S][3][LD] acc.
+    std::vector<T> buf(size_t(LD) * (12 * K + 3 + 18 * S));
+    T* const Gb = buf.data();
+    T* const Ab = Gb + size_t(12) * K * LD;
+    T* const Q = Ab + size_t(3) * LD;
+    T* const W = Q + size_t(12) * S * LD;
+    T* const O = W + size_t(3) * S * LD;
+#pragma omp for schedule(dynamic, 4)
+    for (int64_t u = 0; u < B * nblk; ++u) {
+      const int64_t b = u / nblk, o0 = (u % nblk) * NB;
+      const int n = int(std::min<int64_t>(NB, Tout - o0)), nf = n + 2;
+      const T* Lb = L + (b * T_ + o0) * J * RD;  // frame o0 of sequence b
+      const T* rb = root + (b * T_ + o0) * 3;
+      // load: the needed joints' rotations in SoA; Rodrigues' coefficients through the half angle
+      for (int k = 0; k < K; ++k) {
+        const int j = sp.needed[k];
+        if (RD == 9) {
+          T* Gk = Gb + size_t(12) * k * LD;
+          for (int t = 0; t < nf; ++t)
+            for (int e = 0; e < 9; ++e) Gk[e * LD + t] = Lb[int64_t(t) * J * 9 + 9 * j + e];
+          continue;
+        }
+        T* __restrict Ak = Ab;  // [3][LD] scratch
+        T* __restrict Gk = Gb + size_t(12) * k * LD;
+        for (int t = 0; t < nf; ++t) {
+          const T* a = Lb + int64_t(t) * J * 3 + 3 * j;
+          Ak[t] = a[0];
+          Ak[LD + t] = a[1];
+          Ak[2 * LD + t] = a[2];
+        }
+        int bad = 0;
+#pragma omp simd reduction(| : bad)
+        for (int t = 0; t < nf; ++t) {  // R = I + s [a]x + c1 [a]x^2, s = sinc(h) cos h, c1 = sinc(h)^2 / 2
+          const T x = Ak[t], y = Ak[LD + t], z = Ak[2 * LD + t];
+          const T h = T(0.5) * std::sqrt(x * x + y * y + z * z);
+          const bool fine = h < F::HMAX;
+          bad |= fine ? 0 : 1;
+          T sc, co;
+          F::sinc_cos(fine ? h : T(0), sc, co);
+          const T s = sc * co, c1 = T(0.5) * sc * sc;
+          const T xy = c1 * x * y, xz = c1 * x * z, yz = c1 * y * z;
+          Gk[t] = T(1) - c1 * (y * y + z * z);
+          Gk[LD + t] = xy - s * z;
+          Gk[2 * LD + t] = xz + s * y;
+          Gk[3 * LD + t] = xy + s * z;
+          Gk[4 * LD + t] = T(1) - c1 * (x * x + z * z);
+          Gk[5 * LD + t] = yz - s * x;
+          Gk[6 * LD + t] = xz - s * y;
+          Gk[7 * LD + t] = yz + s * x;
+          Gk[8 * LD + t] = T(1) - c1 * (x * x + y * y);
+        }
+        if (bad)  // huge or non-finite angles: libm (imu_impl.h)
+          for (int t = 0; t < nf; ++t) {
+            const T a[3] = {Ak[t], Ak[LD + t], Ak[2 * LD + t]};
+            if (!(T(0.5) * std::sqrt(a[0] * a[0] + a[1] * a[1] + a[2] * a[2]) < F::HMAX)) {
+              T R[9];
+              rodrigues(a, R);
+              for (int e = 0; e < 9; ++e) Gk[e * LD + t] = R[e];
+            }
+          }
+      }
+      // fk
+      for (int k = 0; k < K; ++k) {
+        const int j = sp.needed[k];
+        fk_joint<T>(nf, pslot[k] < 0 ? nullptr : Gb + size_t(12) * pslot[k] * LD, off + 3 * j, rb,
+                    Gb + size_t(12) * k * LD);
+      }
+      // mount
+      for (int s = 0; s < S; ++s) {
+        const T* __restrict Gj = Gb + size_t(12) * sslot[s] * LD;
+        T* __restrict Qs = Q + size_t(12) * s * LD;
+        T m[9], o[3];
+        for (int e = 0; e < 9; ++e) m[e] = srot[9 * s + e];
+        for (int e = 0; e < 3; ++e) o[e] = soff[3 * s + e];
+#pragma omp simd
+        for (int t = 0; t < nf; ++t) {
+          T P[9];
+          for (int e = 0; e < 9; ++e) P[e] = Gj[e * LD + t];
+          for (int i = 0; i < 3; ++i) {
+            for (int c = 0; c < 3; ++c)
+              Qs[(3 * i + c) * LD + t] = P[3 * i] * m[c] + P[3 * i + 1] * m[3 + c] + P[3 * i + 2] * m[6 + c];
+            Qs[(9 + i) * LD + t] = Gj[(9 + i) * LD + t] + P[3 * i] * o[0] + P[3 * i + 1] * o[1] + P[3 * i + 2] * o[2];
+          }
+        }
+      }
+      // log maps of the frame pairs (t, t+1), and acc at the middle frames
+      for (int s = 0; s < S; ++s) {
+        const T* __restrict Qs = Q + size_t(12) * s * LD;
+        T* __restrict Ws = W + size_t(3) * s * LD;
+        T* __restrict Os = O + size_t(3) * s * LD;
+#pragma omp simd
+        for (int t = 0; t < nf - 1; ++t) {
+          T a[9], c[9], M[9];
+          for (int e = 0; e < 9; ++e) {
+            a[e] = Qs[e * LD + t];
+            c[e] = Qs[e * LD + t + 1];
+          }
+          for (int i = 0; i < 3; ++i)
+            for (int jj = 0; jj < 3; ++jj) M[3 * i + jj] = a[i] * c[jj] + a[3 + i] * c[3 + jj] + a[6 + i] * c[6 + jj];
+          const T v0 = M[7] - M[5], v1 = M[2] - M[6], v2 = M[3] - M[1];
+          const T kk = simd::log_k((M[0] + M[4] + M[8] - T(1)) * T(0.5), std::sqrt(v0 * v0 + v1 * v1 + v2 * v2));
+          Ws[t] = kk * v0;
+          Ws[LD + t] = kk * v1;
+          Ws[2 * LD + t] = kk * v2;
+        }
+#pragma omp simd
+        for (int t = 0; t < n; ++t) {
+          T f[3];
+          for (int i = 0; i < 3; ++i)
+            f[i] = (Qs[(9 + i) * LD + t + 2] - T(2) * Qs[(9 + i) * LD + t + 1] + Qs[(9 + i) * LD + t]) * inv_dt2 - g[i];
+          for (int i = 0; i < 3; ++i)
+            Os[i * LD + t] = Qs[i * LD + t + 1] * f[0] + Qs[(3 + i) * LD + t + 1] * f[1] + Qs[(6 + i) * LD + t + 1] * f[2];
+        }
+      }
+      // out: [B, T−2, S, ...]
+      const int64_t i0 = b * Tout + o0;
+      T* accb = acc + i0 * S * 3;
+      T* gyb = gyro + i0 * S * 3;
+      T* orb = ori ? ori + i0 * S * 9 : nullptr;
+      for (int t = 0; t < n; ++t)
+        for (int s = 0; s < S; ++s) {
+          const T* Os = O + size_t(3) * s * LD;
+          const T* Ws = W + size_t(3) * s * LD;
+          for (int c = 0; c < 3; ++c) {
+            accb[(int64_t(t) * S + s) * 3 + c] = Os[c * LD + t];
+            gyb[(int64_t(t) * S + s) * 3 + c] = (Ws[c * LD + t] + Ws[c * LD + t + 1]) * inv_2dt;
+          }
+          if (orb) {
+            const T* Qs = Q + size_t(12) * s * LD;
+            for (int e = 0; e < 9; ++e) orb[(int64_t(t) * S + s) * 9 + e] = Qs[e * LD + t + 1];
+          }
+        }
+    }
+  }
+}
+}  // namespace
+
+// Blocked structure-of-arrays forward (imu_simd.h): OpenMP over (sequence, block of NB output
+// frames); the two frames of overlap between neighbouring blocks are recomputed.
+template <typename T>
+void imu_forward_cpu(const ImuSpec& sp, int64_t B, int64_t T_, const T* L, const T* root, T* acc, T* gyro, T* ori) {
+  const int J = sp.J, K = sp.K, S = sp.S;
+  if (T_ - 2 <= 0 || B <= 0) return;
+  // slot k of needed[k]; the blocked kernel needs each needed joint's parent in an earlier slot
+  std::vector<int> jslot(J > 0 ? J : 0, -1), pslot(K > 0 ? K : 0), sslot(S > 0 ? S : 0);
+  bool ok = K > 0 && (sp.rot_dim == 3 || sp.rot_dim == 9);
+  for (int k = 0; ok && k < K; ++k) {
+    const int j = sp.needed[k];
+    if (j < 0 || j >= J || jslot[j] >= 0) {
+      ok = false;
+      break;
+    }
+    const int p = sp.parents[j];
+    pslot[k] = p < 0 ? -1 : (p < J ? jslot[p] : -1);
+    if (p >= 0 && pslot[k] < 0) ok = false;
+    jslot[j] = k;
+  }
+  for (int s = 0; ok && s < S; ++s) {
+    const int j = sp.sjoint[s];
+    sslot[s] = (j >= 0 && j < J) ? jslot[j] : -1;
+    if (sslot[s] < 0) ok = false;
+  }
+  if (!ok)
+    imu_forward_rows(sp, B, T_, L, root, acc, gyro, ori);
+  else if (sp.rot_dim == 3)
+    imu_forward_blocked<T, 3>(sp, B, T_, L, root, acc, gyro, ori, pslot.data(), sslot.data());
+  else
+    imu_forward_blocked<T, 9>(sp, B, T_, L, root, acc, gyro, ori, pslot.data(), sslot.data());
 }
 
 template <typename T>

@@ -1,0 +1,102 @@
+// CPU-only (not device code): the fused IMU forward on blocks of frames in structure-of-arrays
+// layout, so that every stage is a unit-stride loop over frames that the compiler vectorises
+// (`#pragma omp simd`). A block holds n <= NB output frames, i.e. n + 2 input frames; frames are the
+// fastest index of every buffer ([item][component][frame], row stride LD).
+//
+//   load      per needed joint: axis-angle → A (AoS → SoA), Rodrigues' matrix R_j → G_j's rows
+//   fk        G_j = G_p R_j, P_j = P_p + G_p o_j in place, needed joints in topological order
+//   mount     R_ws = G_j R_js, p_s = P_j + G_j o_s → Q
+//   log       w[t] = vee(log(R_ws[t]ᵀ R_ws[t+1])) for every frame pair of the block → W
+//   out       acc, gyro, orientation written back in the caller's [B, T−2, S, ...] layout
+//
+// The math is that of imu_impl.h with two rewrites that need no libm call in the float loops:
+// * Rodrigues through the half angle h = θ/2: sin θ / θ = sinc(h) cos h, (1 − cos θ)/θ² = sinc(h)²/2
+//   (no cancellation in 1 − cos θ, no small-angle branch);
+// * the log map through asin: with c = cos θ = (tr M − 1)/2 and k = θ / (2 sin θ),
+//     c ≥ ½:  z = (1 − c)/2 = sin²(θ/2),  k = (asin √z / √z) / (2 √(1 − z))      (no branch near 0)
+//     |c| < ½: θ = π/2 − asin c,           k = θ / (2 √(1 − c²))
+//     c ≤ −½: z = (1 + c)/2,  θ = π − 2 asin √z,  k = θ / max(|v|, 1e−30)   (|v| = 2 sin θ, below)
+//   with asin(x) = x + x z P(z), z = x², |x| ≤ ½.
+// float: Cephes' single-precision polynomials (sinf/cosf on |r| ≤ π/4 after Cody–Waite reduction by
+// π/2, asinf on |x| ≤ ½), a few ulp; a half angle ≥ 8192 or non-finite goes to libm (scalar fix-up).
+// double: the same formulas with libm's sin, cos, asin (those loops stay scalar; exact to rounding).
+// The float loops select between results of divisions; GCC vectorises them only with
+// -fno-trapping-math, which CMakeLists.txt sets for imu_cpu.cpp (values unchanged).
+#pragma once
+#include <cmath>
+#include <cstdint>
+
+namespace imusim {
+namespace simd {
+
+template <typename T>
+struct Fn;
+
+template <>
+struct Fn<float> {
+  static constexpr float HMAX = 8192.f;  // Cody–Waite with these constants is exact below this
+  // sinc(h) = sin(h)/h and cos(h), h ≥ 0 and h < HMAX (caller checks).
+  static inline void sinc_cos(float h, float& sc, float& co) {
+    const int q = int(h * 0.636619772f + 0.5f);  // nearest multiple of π/2
+    const float qf = float(q);
+    float r = h - qf * 1.5703125f;
+    r = r - qf * 4.837512969970703125e-4f;
+    r = r - qf * 7.54978995489188216e-8f;
+    const float z = r * r;
+    const float ps = z * (-1.6666654611e-1f + z * (8.3321608736e-3f + z * -1.9515295891e-4f));  // sin r = r + r ps
+    const float sr = r + r * ps;
+    const float cr = 1.f - 0.5f * z + z * z * (4.166664568298827e-2f + z * (-1.388731625493765e-3f + z * 2.443315711809948e-5f));
+    const bool swap = (q & 1) != 0;
+    float s = swap ? cr : sr;
+    float c = swap ? sr : cr;
+    s = (q & 2) ? -s : s;
+    c = ((q + 1) & 2) ? -c : c;
+    sc = q == 0 ? 1.f + ps : s / h;  // sin r / r for q = 0 (h may vanish)
+    co = c;
+  }
+  // z · P(z) of asin(x) = x + x z P(z), z = x², |x| ≤ ½.
+  static inline float asin_zp(float z) {
+    return z * (1.6666752422e-1f + z * (7.4953002686e-2f + z * (4.5470025998e-2f + z * (2.4181311049e-2f + z * 4.2163199048e-2f))));
+  }
+};
+
+template <>
+struct Fn<double> {
+  static constexpr double HMAX = 1e300;
+  static inline void sinc_cos(double h, double& sc, double& co) {
+    sc = h < 1e-5 ? 1.0 - h * h / 6.0 : std::sin(h) / h;
+    co = std::cos(h);
+  }
+  static inline double asin_zp(double z) {  // asin(x)/x − 1 for x = √z ≤ ½
+    const double x = std::sqrt(z);
+    return x < 1e-5 ? z / 6.0 : std::asin(x) / x - 1.0;
+  }
+};
+
+// k = θ / (2 sin θ) from c = cos θ (clamped to [−1, 1]) and vn = |v| = 2 sin θ measured from the
+// antisymmetric part; see the header comment. For c ≤ −½ the denominator is vn: near θ = π, c pins
+// θ only to ~√ε while v keeps 2 sin θ to ε, so k v = θ v / |v| stays bounded (|w| ≈ θ).
+template <typename T>
+inline T log_k(T c, T vn) {
+  c = c > T(1) ? T(1) : c;
+  c = c < T(-1) ? T(-1) : c;
+  const T ac = std::fabs(c);
+  const bool ext = ac >= T(0.5), lo = c <= T(-0.5);  // ext: |c| ≥ ½ (the half-angle forms)
+  const T zh = (T(1) - ac) * T(0.5);
+  const T rz = std::sqrt(zh);
+  const T z = ext ? zh : c * c;
+  const T x = ext ? rz : c;
+  const T p = Fn<T>::asin_zp(z);
+  const T as = x + x * p;
+  const T sq = std::sqrt(T(1) - z);  // c ≥ ½: cos(θ/2); |c| < ½: sin θ
+  const T th_mid = T(1.5707963267948966) - as;
+  const T th_lo = T(3.141592653589793) - T(2) * as;
+  const T num_ext = lo ? th_lo : T(1) + p;
+  const T num = ext ? num_ext : th_mid;
+  const T d = lo ? vn : T(2) * sq;
+  const T den = d > T(1e-30) ? d : T(1e-30);
+  return num / den;
+}
+
+}  // namespace simd
+}  // namespace imusim
