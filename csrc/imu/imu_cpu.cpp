@@ -1,7 +1,11 @@
 // CPU IMU synthesis: OpenMP over (sequence, frame-chunk) work units; within a unit a rolling window
 // of three frames of sensor poses, so each frame's FK runs once (plus two frames of overlap per chunk).
 #include <algorithm>
+#include <cstring>
 #include <vector>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "imu/imu.h"
 #include "fk/fk_impl.h"
@@ -79,6 +83,31 @@ namespace {
 #endif
 constexpr int NB = IMUSIM_IMU_NB;              // output frames per block
 constexpr int LD = (NB + 2 + 15) / 16 * 16;   // row stride of the block buffers (≥ NB + 2 frames)
+// Outputs larger than this are written with non-temporal stores: they do not fit the caches, and
+// ordinary stores would first read every destination line (for ownership).
+constexpr int64_t NT_BYTES = int64_t(8) << 20;
+
+// dst[0..cnt) = src[0..cnt); nt: streaming stores where the target has them.
+template <typename T>
+inline void put(T* dst, const T* src, int64_t cnt, bool nt) {
+#if defined(__SSE2__)
+  if (nt) {
+    int64_t q = 0;
+    for (; q < cnt && (reinterpret_cast<uintptr_t>(dst + q) & 15); ++q) dst[q] = src[q];
+    constexpr int W = 16 / int(sizeof(T));
+    for (; q + W <= cnt; q += W) {
+      if constexpr (sizeof(T) == 4)
+        _mm_stream_ps(reinterpret_cast<float*>(dst + q), _mm_loadu_ps(reinterpret_cast<const float*>(src + q)));
+      else
+        _mm_stream_pd(reinterpret_cast<double*>(dst + q), _mm_loadu_pd(reinterpret_cast<const double*>(src + q)));
+    }
+    for (; q < cnt; ++q) dst[q] = src[q];
+    return;
+  }
+#endif
+  (void)nt;
+  std::memcpy(dst, src, size_t(cnt) * sizeof(T));
+}
 
 // FK of one needed joint over the block's nf frames, in place: Gk [12][LD] holds the local rotation in
 // rows 0..8 on entry and the joint's world rotation (rows 0..8) and position (rows 9..11) on exit.
@@ -116,16 +145,18 @@ void imu_forward_blocked(const ImuSpec& sp, int64_t B, int64_t T_, const T* L, c
   const T* srot = static_cast<const T*>(sp.srot);
   const T g[3] = {T(sp.g[0]), T(sp.g[1]), T(sp.g[2])};
   const T inv_dt2 = T(1.0 / (sp.dt * sp.dt)), inv_2dt = T(0.5 / sp.dt);
+  const bool nt = B * Tout * S * (ori ? 15 : 6) * int64_t(sizeof(T)) > NT_BYTES;
 #pragma omp parallel
   {
     // G [K][12][LD] joint poses, A [3][LD] one joint's axis-angle, Q [S][12][LD] sensor poses,
-    // W [S][3][LD] log maps of frame pairs, O [S][3][LD] acc.
-    std::vector<T> buf(size_t(LD) * (12 * K + 3 + 18 * S));
+    // W [S][3][LD] log maps of frame pairs, O [S][6][LD] acc and gyro, X staged output.
+    std::vector<T> buf(size_t(LD) * (12 * K + 3 + 21 * S) + size_t(NB) * 15 * S);
     T* const Gb = buf.data();
     T* const Ab = Gb + size_t(12) * K * LD;
     T* const Q = Ab + size_t(3) * LD;
     T* const W = Q + size_t(12) * S * LD;
     T* const O = W + size_t(3) * S * LD;
+    T* const X = O + size_t(6) * S * LD;  // [NB][S][3] acc, [NB][S][3] gyro, [NB][S][9] ori in output order
 #pragma omp for schedule(dynamic, 4)
     for (int64_t u = 0; u < B * nblk; ++u) {
       const int64_t b = u / nblk, o0 = (u % nblk) * NB;
@@ -141,18 +172,13 @@ void imu_forward_blocked(const ImuSpec& sp, int64_t B, int64_t T_, const T* L, c
             for (int e = 0; e < 9; ++e) Gk[e * LD + t] = Lb[int64_t(t) * J * 9 + 9 * j + e];
           continue;
         }
-        T* __restrict Ak = Ab;  // [3][LD] scratch
         T* __restrict Gk = Gb + size_t(12) * k * LD;
-        for (int t = 0; t < nf; ++t) {
-          const T* a = Lb + int64_t(t) * J * 3 + 3 * j;
-          Ak[t] = a[0];
-          Ak[LD + t] = a[1];
-          Ak[2 * LD + t] = a[2];
-        }
+        const T* __restrict La = Lb + 3 * j;
+        const int64_t st = int64_t(J) * 3;
         int bad = 0;
 #pragma omp simd reduction(| : bad)
         for (int t = 0; t < nf; ++t) {  // R = I + s [a]x + c1 [a]x^2, s = sinc(h) cos h, c1 = sinc(h)^2 / 2
-          const T x = Ak[t], y = Ak[LD + t], z = Ak[2 * LD + t];
+          const T x = La[t * st], y = La[t * st + 1], z = La[t * st + 2];
           const T h = T(0.5) * std::sqrt(x * x + y * y + z * z);
           const bool fine = h < F::HMAX;
           bad |= fine ? 0 : 1;
@@ -172,7 +198,7 @@ void imu_forward_blocked(const ImuSpec& sp, int64_t B, int64_t T_, const T* L, c
         }
         if (bad)  // huge or non-finite angles: libm (imu_impl.h)
           for (int t = 0; t < nf; ++t) {
-            const T a[3] = {Ak[t], Ak[LD + t], Ak[2 * LD + t]};
+            const T* a = La + t * st;
             if (!(T(0.5) * std::sqrt(a[0] * a[0] + a[1] * a[1] + a[2] * a[2]) < F::HMAX)) {
               T R[9];
               rodrigues(a, R);
@@ -208,7 +234,7 @@ void imu_forward_blocked(const ImuSpec& sp, int64_t B, int64_t T_, const T* L, c
       for (int s = 0; s < S; ++s) {
         const T* __restrict Qs = Q + size_t(12) * s * LD;
         T* __restrict Ws = W + size_t(3) * s * LD;
-        T* __restrict Os = O + size_t(3) * s * LD;
+        T* __restrict Os = O + size_t(6) * s * LD;
 #pragma omp simd
         for (int t = 0; t < nf - 1; ++t) {
           T a[9], c[9], M[9];
@@ -225,6 +251,9 @@ void imu_forward_blocked(const ImuSpec& sp, int64_t B, int64_t T_, const T* L, c
           Ws[2 * LD + t] = kk * v2;
         }
 #pragma omp simd
+        for (int t = 0; t < n; ++t)
+          for (int i = 0; i < 3; ++i) Os[(3 + i) * LD + t] = (Ws[i * LD + t] + Ws[i * LD + t + 1]) * inv_2dt;
+#pragma omp simd
         for (int t = 0; t < n; ++t) {
           T f[3];
           for (int i = 0; i < 3; ++i)
@@ -233,25 +262,38 @@ void imu_forward_blocked(const ImuSpec& sp, int64_t B, int64_t T_, const T* L, c
             Os[i * LD + t] = Qs[i * LD + t + 1] * f[0] + Qs[(3 + i) * LD + t + 1] * f[1] + Qs[(6 + i) * LD + t + 1] * f[2];
         }
       }
-      // out: [B, T−2, S, ...]
-      const int64_t i0 = b * Tout + o0;
-      T* accb = acc + i0 * S * 3;
-      T* gyb = gyro + i0 * S * 3;
-      T* orb = ori ? ori + i0 * S * 9 : nullptr;
-      for (int t = 0; t < n; ++t)
+      // out: [B, T−2, S, ...], staged frame by frame from the rows of O and Q, then copied (the block's
+      // outputs are contiguous in each array)
+      T* __restrict xa = X;
+      T* __restrict xg = X + size_t(n) * S * 3;
+      T* __restrict xo = X + size_t(n) * S * 6;
+      for (int t = 0; t < n; ++t) {
         for (int s = 0; s < S; ++s) {
-          const T* Os = O + size_t(3) * s * LD;
-          const T* Ws = W + size_t(3) * s * LD;
-          for (int c = 0; c < 3; ++c) {
-            accb[(int64_t(t) * S + s) * 3 + c] = Os[c * LD + t];
-            gyb[(int64_t(t) * S + s) * 3 + c] = (Ws[c * LD + t] + Ws[c * LD + t + 1]) * inv_2dt;
-          }
-          if (orb) {
-            const T* Qs = Q + size_t(12) * s * LD;
-            for (int e = 0; e < 9; ++e) orb[(int64_t(t) * S + s) * 9 + e] = Qs[e * LD + t + 1];
-          }
+          const T* Os = O + size_t(6) * s * LD + t;
+          T* a = xa + (t * S + s) * 3;
+          T* w = xg + (t * S + s) * 3;
+          a[0] = Os[0];
+          a[1] = Os[LD];
+          a[2] = Os[2 * LD];
+          w[0] = Os[3 * LD];
+          w[1] = Os[4 * LD];
+          w[2] = Os[5 * LD];
         }
+        if (ori)
+          for (int s = 0; s < S; ++s) {
+            const T* Qs = Q + size_t(12) * s * LD + t + 1;
+            T* r = xo + (t * S + s) * 9;
+            for (int e = 0; e < 9; ++e) r[e] = Qs[e * LD];
+          }
+      }
+      const int64_t i0 = b * Tout + o0;
+      put(acc + i0 * S * 3, xa, int64_t(n) * S * 3, nt);
+      put(gyro + i0 * S * 3, xg, int64_t(n) * S * 3, nt);
+      if (ori) put(ori + i0 * S * 9, xo, int64_t(n) * S * 9, nt);
     }
+#if defined(__SSE2__)
+    if (nt) _mm_sfence();  // streaming stores are weakly ordered
+#endif
   }
 }
 }  // namespace
