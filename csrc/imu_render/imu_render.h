@@ -21,6 +21,9 @@
 //  4. optional sensor error model, drawn from the item's seed only (xoshiro256** + ziggurat normals),
 //     so a rendering does not depend on the batch it is in: per item, sensor and kind (acc, gyro)
 //     y = clip(M x + b0 + cumsum(rw) + white, +-range) rounded to resolution, M = diag(1+s)(I + [e]x).
+//     The bias random walk takes uniform increments of the same variance (its value after n steps is
+//     Gaussian to within the central limit theorem: the walk's law is the same Brownian motion); the
+//     white noise is Gaussian per sample.
 // Output rows out_off[b] .. out_off[b] + n_out[b] - 3 of out [N, S, 6] (acc xyz, gyro xyz) and of the
 // optional ori [N, S, 9] (R_ws). Items with n_out[b] < 3 write nothing.
 #pragma once
