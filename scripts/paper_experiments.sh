@@ -58,7 +58,7 @@ from imusim.generate.plan import load_activities
 acts = {k: v for k, v in load_activities(None).items() if k in ("standing", "walking", "running", "badminton")}
 open(sys.argv[1], "w").write(yaml.safe_dump(acts))
 EOF
-G=(--activities "$RUNS/har_activities.yaml" --per-activity "$PER" --sensors wrist_l,thigh_r --rate 50)
+G=(--activities "$RUNS/har_activities.yaml" --per-activity "$PER" --sensors wrist_l,thigh_r --rate 50 --batch 64)
 gen() { local out="$1"; shift; [ -f "$out/summary.json" ] || imusim generate "${G[@]}" --out "$out" "$@"; }
 declare -A SETS=([original]="--checkpoint $O" [refined]="--checkpoint $R" [continued]="--checkpoint $C"
   [original_smooth2]="--checkpoint $O --smooth 2" [original_filtered]="--checkpoint $O --quality-filter"

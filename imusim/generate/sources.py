@@ -116,7 +116,8 @@ class MocapSource:
 
 class DiffusionSource:
     """Text → motion with a checkpoint (DDIM, per-item seeds, batched), then ``variants`` renderings of
-    each sampled motion. ``smooth`` (frames, Gaussian σ) smooths the sampled features in time: the
+    each sampled motion. Motion lengths are the plan's ``item.seconds`` capped at the checkpoint's
+    training crop (``train_config.max_frames``, 120 frames = 6 s for the shipped ones). ``smooth`` (frames, Gaussian σ) smooths the sampled features in time: the
     baseline that lowers acceleration without L_acc."""
 
     def __init__(self, checkpoint, sensors: str, rate: float, steps: int = 50, guidance: float = 2.5, device=None,
@@ -128,7 +129,9 @@ class DiffusionSource:
         from ..kinematics import SMPL22
 
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-        self.model, self.mean, self.std, enc, _ = load_checkpoint(resolve_checkpoint(checkpoint), self.device)
+        self.model, self.mean, self.std, enc, meta = load_checkpoint(resolve_checkpoint(checkpoint), self.device)
+        # sample at most the length the model was trained on (longer is extrapolation of its positions)
+        self.max_frames = int(((meta or {}).get("train_config") or {}).get("max_frames") or 196)
         self.enc = get_text_encoder(enc, device=self.device)
         self.sensor_names = [s.name for s in sensors_from_names(sensors)]
         self.rate, self.steps, self.guidance, self.variants = rate, steps, guidance, int(variants)
@@ -156,7 +159,7 @@ class DiffusionSource:
         for k in range(self.max_tries if self.filter else 1):
             if not pending:
                 break
-            lengths = [max(24, int(round(it.seconds * 20))) for it in pending]
+            lengths = [min(self.max_frames, max(24, int(round(it.seconds * 20)))) for it in pending]
             seeds = [it.seed if k == 0 else (it.seed * 1_000_003 + k * 0x9E3779B1) % 2 ** 62 for it in pending]
             t0 = time.perf_counter()
             feats, _ = sample(self.model, self.mean, self.std, self.enc, [it.prompt for it in pending], lengths,
