@@ -7,22 +7,26 @@ def register(sub):
     p = sub.add_parser("generate", help="bulk-generate labelled IMU windows (sharded, resumable, torchrun-ready)",
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
                        description="For every activity of the activities file, N motions (diffusion sampling from "
-                                   "--checkpoint, or retargeted mocap with augmentation under --from-mocap) go "
-                                   "through the virtual IMU and are cut into sliding windows, written to atomic "
-                                   "HDF5 shards with per-rank manifests. --resume continues exactly where a killed "
-                                   "run stopped. Under torchrun each rank takes items index %% world == rank; the "
-                                   "content does not depend on the number of processes.")
+                                   "--checkpoint, lengths capped at its training crop; or seeded crops of retargeted "
+                                   "mocap clips under --from-mocap) are rendered --variants times each through the "
+                                   "fused virtual-IMU kernel with their own augmentation (speed, mirroring, sensor "
+                                   "jitter, mount rotation, BMI160 noise), cut into sliding windows and written to "
+                                   "atomic HDF5 shards with per-rank manifests (load them with imusim.generate.load). "
+                                   "--resume continues exactly where a killed run stopped. Under torchrun each rank "
+                                   "takes the items with index mod world == rank; the content does not depend on the "
+                                   "number of processes or the batch size.")
     p.add_argument("--checkpoint", default="refined", help="diffusion checkpoint (name or path)")
     p.add_argument("--from-mocap", metavar="DIR", help="use mocap under DIR (e.g. ../shared/data) instead of diffusion")
     p.add_argument("--activities", help="YAML activity -> prompts (default: imusim/generate/activities.yaml)")
     p.add_argument("--per-activity", type=int, default=100, help="motions per activity")
-    p.add_argument("--sensors", default="wrist_r,thigh_r")
+    p.add_argument("--sensors", default="wrist_r,thigh_r",
+                   help="sensor presets (imusim.imu.sensors.PRESETS) or joint:NAME, comma-separated")
     p.add_argument("--rate", type=float, default=50.0, help="IMU rate (Hz)")
     p.add_argument("--window", type=float, default=2.56, help="window length (s)")
     p.add_argument("--stride", type=float, default=1.28, help="window stride (s)")
     p.add_argument("--out", required=True, help="store directory")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="global seed of the work plan (every draw derives from it)")
     p.add_argument("--seconds", default="4,9.8", help="motion length range (s) 'lo,hi'")
     p.add_argument("--shard-windows", type=int, default=16384,
                    help="windows per shard (shards hold whole motions; two shard buffers are kept in memory)")
