@@ -186,18 +186,29 @@ def write_report(ev: Dict, out_dir, json_path=None) -> Path:
     lab = np.concatenate([embs[n][1] for n in names])
     if len(Z) > 5:
         Y = TSNE(2, perplexity=min(30, max(5, len(Z) // 10)), random_state=0, init="pca").fit_transform(Z)
-        fig, ax = plt.subplots(figsize=(7, 6))
-        markers = ["o", "^", "s", "D", "v", "P", "X"]
+        syn_names = [n for n in names if n != "real"]
+        # one joint embedding, one panel per synthetic set against the real windows
+        cols = min(4, max(1, len(syn_names)))
+        rows = (len(syn_names) + cols - 1) // cols
+        fig, axes = plt.subplots(rows, cols, figsize=(3.6 * cols, 3.4 * rows), squeeze=False)
         colors = plt.cm.tab10.colors
-        for i, n in enumerate(names):
+        for ax in axes.ravel()[len(syn_names):]:
+            ax.axis("off")
+        for ax, n in zip(axes.ravel(), syn_names):
             for j, c in enumerate(classes):
                 k = (src == n) & (lab == c)
                 if k.any():
-                    ax.scatter(*Y[k].T, s=18 if n == "real" else 8, marker=markers[i % len(markers)],
-                               color=colors[j % 10], alpha=0.9 if n == "real" else 0.4,
-                               label=f"{n}: {c}", edgecolors="k" if n == "real" else "none", linewidths=0.3)
-        ax.set_title("t-SNE of CNN embeddings (trained on real): synthetic vs real")
-        ax.legend(fontsize=6, ncol=2, loc="best")
+                    ax.scatter(*Y[k].T, s=6, marker="o", color=colors[j % 10], alpha=0.35, edgecolors="none",
+                               label=f"synthetic {c}")
+                k = (src == "real") & (lab == c)
+                if k.any():
+                    ax.scatter(*Y[k].T, s=16, marker="^", color=colors[j % 10], alpha=0.95, edgecolors="k",
+                               linewidths=0.3, label=f"real {c}")
+            ax.set_title(n, fontsize=8)
+            ax.set_xticks([])
+            ax.set_yticks([])
+        axes.ravel()[0].legend(fontsize=5, ncol=2, loc="best")
+        fig.suptitle("t-SNE of CNN embeddings (CNN trained on real): synthetic (dots) vs real (triangles)", fontsize=9)
         fig.tight_layout()
         fig.savefig(out / "tsne.png", dpi=130)
         plt.close(fig)
@@ -272,6 +283,14 @@ def write_report(ev: Dict, out_dir, json_path=None) -> Path:
         for r in ev["relative"]:
             lines.append(f"| {r['synthetic']} | {r['classifier']} | {100 * r['macro_f1_change']:+.1f} % | "
                          f"{100 * r['accuracy_change']:+.1f} % |")
+    if ev["distances"]:
+        lines += ["", "## Distance to the real windows (mean over classes; lower = closer)", "",
+                  "| synthetic | MMD² (RBF) | mean channel W1 | embedding centroid dist. |", "|---|---|---|---|"]
+        for n, d in ev["distances"].items():
+            if d:
+                lines.append(f"| {n} | {np.mean([v['mmd'] for v in d.values()]):.4f} | "
+                             f"{np.mean([np.mean(list(v['wasserstein'].values())) for v in d.values()]):.3f} | "
+                             f"{np.mean([v['embedding_centroid_distance'] for v in d.values()]):.3f} |")
     lines += ["", "## Synthetic–real distances per class", "",
               "| synthetic | class | MMD² (RBF) | mean channel W1 | embedding centroid dist. |", "|---|---|---|---|---|"]
     for n, d in ev["distances"].items():
