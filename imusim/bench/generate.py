@@ -16,6 +16,7 @@ that reuses one sample for several windows).
 
 from __future__ import annotations
 
+import itertools
 import math
 import tempfile
 import time
@@ -94,7 +95,7 @@ def bench(motions=4096, batch=512, seconds=10.0, sensors="wrist_r,thigh_r", fps=
 
 
 def bench_end_to_end(checkpoint, motions=64, batch=32, seconds=9.8, steps=(50, 20, 10), sensors="wrist_r,thigh_r",
-                     guidance=2.5, device=None, variants=(1,)):
+                     guidance=2.5, device=None, variants=(1,), precisions=("fp32",)):
     """Text → DDIM sampling (CFG) → IK → IMU stage → windows in a store, one row per (steps, variants):
     windows/s, ms per window and the split sampling / IK / IMU. Each motion of ``seconds`` s yields
     ``variants · (floor((s − 2.56)/1.28) + 1)`` windows."""
@@ -109,16 +110,16 @@ def bench_end_to_end(checkpoint, motions=64, batch=32, seconds=9.8, steps=(50, 2
     prompts = ["a person walks forward.", "a person runs forward.", "a person jumps up.", "a person waves."]
     items = [WorkItem(i, "a", prompts[i % 4], 1000 + i, seconds) for i in range(motions)]
     rows = []
-    for k in steps:
-        for v in variants:
-            src = DiffusionSource(checkpoint, sensors, 50.0, steps=k, guidance=guidance, device=device, variants=v)
-            with tempfile.TemporaryDirectory() as d:
-                s = run_items(items, src.produce, ShardWriter(d), W=W, stride=st, batch=batch, progress=False)
-            tot = s["seconds"]
-            rows.append({"ddim_steps": k, "variants": v, "motions": motions, "batch": batch, "seconds_each": seconds,
-                         "windows": s["windows"], "windows/s": round(s["windows"] / tot, 1),
-                         "ms/window": round(1000 * tot / max(s["windows"], 1), 2), "sample_s": round(src.t_sample, 2),
-                         "ik_s": round(src.t_ik, 2), "imu_s": round(src.t_imu, 3), "device": device})
+    for prec, k, v in itertools.product(precisions, steps, variants):
+        src = DiffusionSource(checkpoint, sensors, 50.0, steps=k, guidance=guidance, device=device, variants=v,
+                              precision=prec)
+        with tempfile.TemporaryDirectory() as d:
+            s = run_items(items, src.produce, ShardWriter(d), W=W, stride=st, batch=batch, progress=False)
+        tot = s["seconds"]
+        rows.append({"precision": prec, "ddim_steps": k, "variants": v, "motions": motions, "batch": batch,
+                     "seconds_each": seconds, "windows": s["windows"], "windows/s": round(s["windows"] / tot, 1),
+                     "ms/window": round(1000 * tot / max(s["windows"], 1), 2), "sample_s": round(src.t_sample, 2),
+                     "ik_s": round(src.t_ik, 2), "imu_s": round(src.t_imu, 3), "device": device})
     return rows
 
 
@@ -138,6 +139,7 @@ def add_arguments(p):
     p.add_argument("--e2e-seconds", type=float, default=9.8, help="end to end: motion length (s)")
     p.add_argument("--e2e-steps", default="50,20,10", help="end to end: DDIM step counts")
     p.add_argument("--e2e-variants", default="1,4", help="end to end: renderings per sampled motion")
+    p.add_argument("--e2e-precision", default="fp32,bf16", help="end to end: diffusion network precisions")
 
 
 def run(args):
@@ -149,6 +151,7 @@ def run(args):
     if args.checkpoint:
         e2e = bench_end_to_end(args.checkpoint, args.e2e_motions, args.e2e_batch, args.e2e_seconds,
                                [int(x) for x in args.e2e_steps.split(",")], args.sensors,
-                               variants=[int(x) for x in args.e2e_variants.split(",")])
+                               variants=[int(x) for x in args.e2e_variants.split(",")],
+                               precisions=args.e2e_precision.split(","))
         report(e2e, list(e2e[0]), args.json and args.json.replace(".json", "_e2e.json"))
     return 0

@@ -37,6 +37,8 @@ def register(sub):
                         "jitter, mount rotation, noise): reuses one sampled motion for several windows' worth")
     p.add_argument("--steps", type=int, default=50, help="DDIM steps")
     p.add_argument("--guidance", type=float, default=2.5, help="classifier-free guidance scale")
+    p.add_argument("--precision", choices=["fp32", "bf16"], default="fp32",
+                   help="diffusion network precision (bf16 autocast: ~1.6x faster on AVX512-BF16 CPUs and on GPUs)")
     p.add_argument("--smooth", type=float, default=0.0,
                    help="Gaussian temporal smoothing of sampled motions (σ in frames at 20 fps; baseline)")
     p.add_argument("--quality-filter", action="store_true",
@@ -110,7 +112,8 @@ def _run(a):
         from ..generate.sources import DiffusionSource
         from ..motion.quality import QualityFilter
         src = DiffusionSource(a.checkpoint, a.sensors, a.rate, a.steps, a.guidance, augment=aug, smooth=a.smooth,
-                              quality_filter=QualityFilter() if a.quality_filter else None, variants=a.variants)
+                              quality_filter=QualityFilter() if a.quality_filter else None, variants=a.variants,
+                              precision=a.precision)
         meta["source"] = f"diffusion:{src.name}"
     writer = ShardWriter(out, rank=rank, meta=meta)
     t0 = time.time()

@@ -122,7 +122,7 @@ class DiffusionSource:
 
     def __init__(self, checkpoint, sensors: str, rate: float, steps: int = 50, guidance: float = 2.5, device=None,
                  augment: Augment = None, smooth: float = 0.0, quality_filter=None, max_tries: int = 4,
-                 variants: int = 1):
+                 variants: int = 1, precision: str = "fp32"):
         from ..diffusion.checkpoint import load_checkpoint
         from ..diffusion.text import get_text_encoder
         from ..diffusion.zoo import resolve_checkpoint
@@ -135,6 +135,7 @@ class DiffusionSource:
         self.enc = get_text_encoder(enc, device=self.device)
         self.sensor_names = [s.name for s in sensors_from_names(sensors)]
         self.rate, self.steps, self.guidance, self.variants = rate, steps, guidance, int(variants)
+        self.precision = precision
         self.aug = augment or Augment()
         self.smooth = smooth
         self.name = str(checkpoint) + (f"+smooth{smooth:g}" if smooth else "") + ("+filter" if quality_filter else "")
@@ -163,7 +164,7 @@ class DiffusionSource:
             seeds = [it.seed if k == 0 else (it.seed * 1_000_003 + k * 0x9E3779B1) % 2 ** 62 for it in pending]
             t0 = time.perf_counter()
             feats, _ = sample(self.model, self.mean, self.std, self.enc, [it.prompt for it in pending], lengths,
-                              steps=self.steps, guidance=self.guidance, seeds=seeds)
+                              steps=self.steps, guidance=self.guidance, seeds=seeds, precision=self.precision)
             t1 = time.perf_counter()
             # smooth each motion at its own length, then one batched IK over the padded batch (IK is per
             # frame; padding repeats the last frame and is cut off again)

@@ -207,3 +207,19 @@ def test_imu_signal_loss_matches_per_motion_pipeline_and_ignores_padding(shared_
     assert pred.grad[1, 28:].abs().max() == 0 and pred.grad[1, :28].abs().max() > 0
     with pytest.raises(ValueError, match="mask must be"):
         imu_signal_loss(pred, true, mask[:, :30], sens)
+
+
+def test_bf16_sampling_is_close_to_fp32_and_validated():
+    from imusim.diffusion.text import get_text_encoder
+    from imusim.diffusion.train import sample
+
+    torch.manual_seed(0)
+    model = MDM(MDMConfig(**TINY)).eval()
+    enc = get_text_encoder("hash")
+    mean, std = torch.zeros(12), torch.ones(12)
+    a, _ = sample(model, mean, std, enc, ["a", "b"], [12, 9], steps=4, seeds=[1, 2])
+    b, _ = sample(model, mean, std, enc, ["a", "b"], [12, 9], steps=4, seeds=[1, 2], precision="bf16")
+    assert b.dtype == torch.float32 and not torch.equal(a, b)
+    assert ((a - b).norm() / a.norm()) < 0.05
+    with pytest.raises(ValueError, match="precision must be"):
+        sample(model, mean, std, enc, ["a"], [12], steps=2, precision="fp8")
