@@ -190,7 +190,7 @@ def write_report(ev: Dict, out_dir, json_path=None) -> Path:
         # one joint embedding, one panel per synthetic set against the real windows
         cols = min(4, max(1, len(syn_names)))
         rows = (len(syn_names) + cols - 1) // cols
-        fig, axes = plt.subplots(rows, cols, figsize=(3.6 * cols, 3.4 * rows), squeeze=False)
+        fig, axes = plt.subplots(rows, cols, figsize=(max(3.6 * cols, 6.0), 3.6 * rows + 0.4), squeeze=False)
         colors = plt.cm.tab10.colors
         for ax in axes.ravel()[len(syn_names):]:
             ax.axis("off")
@@ -208,7 +208,7 @@ def write_report(ev: Dict, out_dir, json_path=None) -> Path:
             ax.set_xticks([])
             ax.set_yticks([])
         axes.ravel()[0].legend(fontsize=5, ncol=2, loc="best")
-        fig.suptitle("t-SNE of CNN embeddings (CNN trained on real): synthetic (dots) vs real (triangles)", fontsize=9)
+        fig.suptitle("t-SNE of embeddings of a CNN trained on real data\nsynthetic: dots, real: triangles", fontsize=8)
         fig.tight_layout()
         fig.savefig(out / "tsne.png", dpi=130)
         plt.close(fig)
