@@ -98,5 +98,18 @@ inline T log_k(T c, T vn) {
   return num / den;
 }
 
+// asin(x) and asin(x)/x for 0 ≤ x ≤ 1 (as_x = 1 at x = 0) from asin_zp: x ≤ ½ directly,
+// x > ½ by asin x = π/2 − 2 asin √((1 − x)/2). Used by the render kernel for slerp angles.
+template <typename T>
+inline void asin_pos(T x, T& as, T& as_x) {
+  const bool hi = x > T(0.5);
+  const T z = hi ? (T(1) - x) * T(0.5) : x * x;
+  const T r = hi ? std::sqrt(z) : x;
+  const T p = Fn<T>::asin_zp(z);
+  const T a = r + r * p;
+  as = hi ? T(1.5707963267948966) - T(2) * a : a;
+  as_x = hi ? as / (x > T(0.5) ? x : T(1)) : T(1) + p;
+}
+
 }  // namespace simd
 }  // namespace imusim

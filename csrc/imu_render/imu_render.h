@@ -23,7 +23,9 @@
 //     y = clip(M x + b0 + cumsum(rw) + white, +-range) rounded to resolution, M = diag(1+s)(I + [e]x).
 //     The bias random walk takes uniform increments of the same variance (its value after n steps is
 //     Gaussian to within the central limit theorem: the walk's law is the same Brownian motion); the
-//     white noise is Gaussian per sample.
+//     white noise is Gaussian per sample. The constant errors come from one stream, the per-sample draws
+//     from 8 interleaved streams by output row and channel (imu_render_cpu.cpp), so each draw depends only
+//     on the seed, S and its row: not on the batch, the thread count or the kernel's blocking.
 // Output rows out_off[b] .. out_off[b] + n_out[b] - 3 of out [N, S, 6] (acc xyz, gyro xyz) and of the
 // optional ori [N, S, 9] (R_ws). Items with n_out[b] < 3 write nothing.
 #pragma once

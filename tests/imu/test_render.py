@@ -2,6 +2,9 @@
 physics at rest, the in-kernel sensor error model and its determinism, and errors."""
 
 import math
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -17,6 +20,9 @@ from imusim.kinematics.rotations import axis_angle_to_matrix
 
 G = 9.81
 SENS = ["wrist_r", "thigh_l", "head"]
+# the CPU kernel works on blocks of NS = 128 source frames (FK) and NB = 128 output rows, noise in groups of 8
+# rows: lengths around those boundaries (output rows = length - 2 at the same rate)
+EDGE_LENGTHS = [2, 3, 4, 9, 10, 11, 127, 128, 129, 130, 131, 258, 259, 700]
 
 
 def motions(lengths, seed=0, dtype=torch.float64):
@@ -82,6 +88,48 @@ def test_cpp_matches_torch_reference_with_per_item_and_mirrored_mounts():
     torch.testing.assert_close(a.orientation, b.orientation, rtol=1e-9, atol=1e-9)
     det = torch.linalg.det(a.orientation)
     torch.testing.assert_close(det, torch.ones_like(det))  # mirrored sensors still have proper orientations
+
+
+@pytest.mark.parametrize("dtype,tol", [(torch.float64, 1e-8), (torch.float32, 2e-3)])
+def test_block_boundary_lengths_match_synthesize_imu(dtype, tol):
+    # same rate (rows = length - 2 across the output-block and FK-block boundaries) and resampled from 20 fps
+    # (rows = floor((length - 1) * 2.5) - 1: 52 -> 126, 53 -> 129, 103 -> 254, 104 -> 256, 105 -> 259)
+    lengths = EDGE_LENGTHS + [2, 3, 51, 52, 53, 103, 104, 105, 400]
+    fps = [50.0] * len(EDGE_LENGTHS) + [20.0] * 9
+    aa, root = motions(lengths, seed=7, dtype=dtype)
+    L = axis_angle_to_matrix(aa)
+    res = render_imu(L, root, SMPL22, start=starts_of(lengths), length=lengths, fps=fps, rate=50.0, sensors=SENS,
+                     orientation=True)
+    rows = output_samples(lengths, fps, 50.0)
+    np.testing.assert_array_equal(np.diff(res.offsets), rows)
+    for b, (T, f) in enumerate(zip(lengths, fps)):
+        got = res.item(b)
+        if rows[b] == 0:  # 2 frames at 50 Hz; 2 frames at 20 fps give 3 samples, 1 row
+            assert T == 2 and f == 50.0 and got.shape[0] == 0
+            continue
+        s = int(starts_of(lengths)[b])
+        ref = synthesize_imu(axis_angle_to_matrix(aa[s:s + T].double()), root[s:s + T].double(), SMPL22, SENS, f,
+                             rate=50.0)
+        assert got.shape == ref.stacked().shape, (T, f)
+        err = (got.double() - ref.stacked()).abs().max() / ref.stacked().abs().max()
+        assert err < tol, (T, f, float(err))
+        ori = res.orientation[res.offsets[b]:res.offsets[b + 1]]
+        assert (ori.double() - ref.orientation).abs().max() < tol * 10, (T, f)
+
+
+def test_block_boundary_lengths_match_torch_reference_with_mirrored_mounts():
+    lengths = [3, 11, 129, 130, 131, 259, 53, 105, 37]
+    fps = [50.0] * 6 + [20.0, 20.0, 23.7]
+    aa, root = motions(lengths, seed=9)
+    L = axis_angle_to_matrix(aa)
+    m = Mounts.from_sensors([PRESETS[n] for n in SENS], SMPL22, len(lengths))
+    m.offsets = m.offsets + np.random.default_rng(1).normal(0, 0.02, m.offsets.shape)
+    m = mirror_mounts(m, np.arange(len(lengths)) % 2 == 0, SMPL22)
+    kw = dict(start=starts_of(lengths), length=lengths, fps=fps, rate=50.0, sensors=m, orientation=True)
+    a = render_imu(L, root, SMPL22, backend="cpp", **kw)
+    b = render_imu(L, root, SMPL22, backend="torch", **kw)
+    torch.testing.assert_close(a.data, b.data, rtol=1e-9, atol=1e-9)
+    torch.testing.assert_close(a.orientation, b.orientation, rtol=1e-9, atol=1e-9)
 
 
 def symmetric_smpl22():
@@ -167,6 +215,97 @@ def test_bmi160_bias_quantisation_and_saturation():
     small = NoiseModel(acc=AxisNoise(range=5.0), gyro=AxisNoise())
     z = render_imu(L, root, SMPL22, noise=small, seeds=np.arange(B), **kw).data
     assert z[..., :3].abs().max() <= 5.0 + 1e-6 and (z[..., :3].abs() == 5.0).any()
+
+
+def test_noise_of_a_row_depends_on_seed_and_row_only():
+    # a short item is a prefix of a longer one (same seed, same frames): its noisy rows equal the longer item's
+    # first rows, across output blocks and noise groups (the draws do not depend on the item's length or blocking)
+    model = NoiseModel(acc=AxisNoise(noise_density=1e-2, bias_std=0.05, bias_rw=1e-2, scale_std=0.01,
+                                     misalignment_std=0.01),
+                       gyro=AxisNoise(noise_density=1e-3, bias_std=0.01, bias_rw=1e-3))
+    aa, root = motions([700], seed=2, dtype=torch.float32)
+    L = axis_angle_to_matrix(aa)
+    lengths = [5, 12, 129, 131, 258, 700]
+    res = render_imu(L, root, SMPL22, start=[0] * len(lengths), length=lengths, fps=50.0, rate=50.0,
+                     sensors=["wrist_r", "thigh_r"], noise=model, seeds=[42] * len(lengths))
+    full = res.item(len(lengths) - 1)
+    for b, T in enumerate(lengths[:-1]):
+        torch.testing.assert_close(res.item(b), full[:T - 2], rtol=0, atol=2e-4)
+    other = render_imu(L, root, SMPL22, start=[0], length=[700], fps=50.0, rate=50.0, sensors=["wrist_r", "thigh_r"],
+                       noise=model, seeds=[43]).data
+    assert (other - full).abs().max() > 0.01
+
+
+def _threads_render():
+    """A noisy batch across the kernel's block boundaries (rendered in-process and in subprocesses)."""
+    lengths = EDGE_LENGTHS + [53, 104, 300]
+    fps = [50.0] * len(EDGE_LENGTHS) + [20.0, 21.3, 17.0]
+    aa, root = motions(lengths, seed=4, dtype=torch.float32)
+    r = render_imu(axis_angle_to_matrix(aa), root, SMPL22, start=starts_of(lengths), length=lengths, fps=fps,
+                   rate=50.0, sensors=["wrist_r", "thigh_r", "head"], noise="bmi160",
+                   seeds=np.arange(len(lengths)) * 7919 + 1, orientation=True)
+    return np.concatenate([r.data.numpy().ravel(), r.orientation.numpy().ravel()])
+
+
+def test_noisy_output_is_independent_of_the_thread_count(tmp_path):
+    here = os.path.dirname(os.path.abspath(__file__))
+    script = (f"import sys, numpy as np; sys.path.insert(0, {here!r}); from test_render import _threads_render; "
+              "np.save(sys.argv[1], _threads_render())")
+    ref = _threads_render()  # the default thread count (one per core)
+    for n in (1, 3):
+        f = tmp_path / f"t{n}.npy"
+        env = {**os.environ, "OMP_NUM_THREADS": str(n)}
+        subprocess.run([sys.executable, "-c", script, str(f)], env=env, check=True, timeout=300)
+        np.testing.assert_array_equal(np.load(f), ref)
+
+
+def test_bias_random_walk_variance_and_white_noise_normality():
+    T, B, rate = 600, 256, 50.0
+    L, root = still(T, B)
+    kw = dict(start=np.arange(B) * T, length=[T] * B, fps=rate, rate=rate, sensors=["thigh_r", "wrist_l"])
+    ideal = render_imu(L, root, SMPL22, **kw).data.double()
+    rw = 0.2  # unit/sqrt(s): per-sample increments of std rw / sqrt(rate)
+    walk = NoiseModel(acc=AxisNoise(bias_rw=rw), gyro=AxisNoise(bias_rw=rw / 10))
+    e = (render_imu(L, root, SMPL22, noise=walk, seeds=np.arange(B) + 1000, **kw).data.double() - ideal)
+    e = e.view(B, T - 2, 2, 6)
+    for r in (0, 7, 8, 127, 128, 129, 400, T - 3):  # Var b[r] = (r + 1) rw^2 / rate across items
+        v = e[:, r, :, :3].var().item()
+        assert v == pytest.approx((r + 1) * rw ** 2 / rate, rel=0.15), r
+        vg = e[:, r, :, 3:].var().item()
+        assert vg == pytest.approx((r + 1) * (rw / 10) ** 2 / rate, rel=0.15), r
+    inc = torch.diff(e, dim=1)  # increments: uniform of std rw / sqrt(rate), independent in time
+    assert inc[..., :3].std().item() == pytest.approx(rw / math.sqrt(rate), rel=0.01)
+    u = inc[..., 0].flatten().numpy() / (rw / math.sqrt(rate) * math.sqrt(12)) + 0.5
+    assert stats.kstest(u, "uniform").pvalue > 1e-3
+    c = np.corrcoef(inc[:, :-1, 0, 0].flatten().numpy(), inc[:, 1:, 0, 0].flatten().numpy())[0, 1]
+    assert abs(c) < 0.02
+    # white noise: normal (KS and tails of the 256-layer ziggurat) and white (no lag-1 correlation)
+    white = NoiseModel(acc=AxisNoise(noise_density=0.1), gyro=AxisNoise(noise_density=0.01))
+    z = (render_imu(L, root, SMPL22, noise=white, seeds=np.arange(B) + 5000, **kw).data.double() - ideal)
+    z = (z.view(B, T - 2, 2, 6)[..., :3] / (0.1 * math.sqrt(rate))).numpy()
+    flat = z.ravel()
+    assert stats.kstest(flat, "norm").pvalue > 1e-3
+    assert abs(flat.mean()) < 0.01 and flat.std() == pytest.approx(1.0, rel=0.01)
+    for k in (2.0, 3.0, 3.7):  # 3.65: the ziggurat's base strip / tail boundary
+        assert (np.abs(flat) > k).mean() == pytest.approx(2 * stats.norm.sf(k), rel=0.2 if k < 3.5 else 0.5), k
+    c = np.corrcoef(z[:, :-1, 0, 0].ravel(), z[:, 1:, 0, 0].ravel())[0, 1]
+    assert abs(c) < 0.02
+
+
+def test_normal_draws_of_the_kernel_stream():
+    from imusim import _backend
+    cpu = _backend.cpu_module()
+    if cpu is None:
+        pytest.skip("compiled module not built")
+    n = 2_000_000
+    x = np.empty(n, np.float32)
+    cpu.normal_draws(123, n, x.ctypes.data)
+    assert stats.kstest(x, "norm").pvalue > 1e-3
+    assert abs(x.mean()) < 3e-3 and x.std() == pytest.approx(1.0, abs=3e-3)
+    assert (np.abs(x) > 4.0).mean() == pytest.approx(2 * stats.norm.sf(4.0), rel=0.3)
+    y = np.empty(n, np.float32)
+    cpu.normal_draws(123, n, y.ctypes.data)
+    np.testing.assert_array_equal(x, y)
 
 
 def test_errors_name_the_argument():
