@@ -19,9 +19,9 @@
 // draws come from NL = 8 further xoshiro256** streams ("lanes", seeded by the next 32 splitmix64 outputs)
 // run side by side, plus one stream for ziggurat completions (the next 4). Output rows are taken in groups
 // of NL: group g draws, for channel ch = 0 .. 6S−1 (sensor-major, then acc xyz, gyro xyz), one 64-bit word
-// from each lane l (row g·NL + l). A word gives a 256-layer ziggurat normal (bits 0..7 layer, 32..63 value)
-// for the white noise and a uniform in (−½, ½) (bits 8..31) for the bias random-walk increment; the
-// 1.5 % of words that fail the ziggurat's fast test are completed with draws from the completion stream,
+// from each lane l (row g·NL + l). A word gives a 1024-layer ziggurat normal (bits 0..9 layer, 32..63
+// value) for the white noise and a uniform in (−½, ½) (bits 10..31) for the bias random-walk increment;
+// the 0.43 % of words that fail the ziggurat's fast test are completed with draws from the completion stream,
 // in word order. Every draw is thus a function of the seed, S and the row index only: not of the batch,
 // the thread count or the block size.
 #include "imu_render/imu_render.h"
@@ -29,9 +29,13 @@
 #include <math.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <limits>
 #include <vector>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "common/mat3.h"
 #include "imu/imu_impl.h"
@@ -92,20 +96,37 @@ struct Lanes {
   }
 };
 
-// Ziggurat tables with N layers (Marsaglia & Tsang 2000: N = 128, r = 3.442619855899, v = 9.91256303526217e-3;
-// N = 256, r = 3.6541528853610088, v = 4.92867323399e-3). A 64-bit draw gives the layer (bits 0 .. log2 N − 1)
-// and the value (bits 32..63). 128 layers for the constant errors (as before), 256 for the per-sample
-// normals (1.5 % of the draws leave the fast path instead of 2.8 %).
+// (row[k], row[k + 1]); float: one 8-byte load, so that a vector loop gathers the pair as one 64-bit
+// element (half the gathered elements of two 4-byte gathers).
+inline void ld2(const float* row, int k, float& a, float& b) {
+  uint64_t x;
+  std::memcpy(&x, row + k, sizeof x);
+  const uint32_t lo = uint32_t(x), hi = uint32_t(x >> 32);
+  std::memcpy(&a, &lo, sizeof a);
+  std::memcpy(&b, &hi, sizeof b);
+}
+inline void ld2(const double* row, int k, double& a, double& b) {
+  a = row[k];
+  b = row[k + 1];
+}
+
+// Ziggurat tables with N layers of area v under exp(−x²/2), the base layer reaching r (Marsaglia & Tsang
+// 2000: N = 128, r = 3.442619855899, v = 9.91256303526217e-3; N = 1024: r and v solved the same way, so that
+// the top layer closes at x = 0). A 64-bit draw gives the layer (bits 0 .. log2 N − 1) and the value (bits
+// 32..63). 128 layers for the constant errors (as before), 1024 for the per-sample normals: 0.43 % of the
+// draws leave the fast path (2.8 % with 128 layers).
 template <int N>
 struct Ziggurat {
+  static_assert(N == 128 || N == 1024, "ziggurat constants for 128 or 1024 layers");
   uint32_t kn[N];
   double wn[N], fn[N];
   float wnf[N];
-  static constexpr double R = N == 128 ? 3.442619855899 : 3.6541528853610088;
+  float wl[2 * N];  // (wnf, lim) pairs
+  static constexpr double R = N == 128 ? 3.442619855899 : 4.038849846109504;
   Ziggurat() {
     const double m1 = 2147483648.0;
     double dn = R, tn = dn;
-    const double vn = N == 128 ? 9.91256303526217e-3 : 4.92867323399e-3;
+    const double vn = N == 128 ? 9.91256303526217e-3 : 1.2263246463530893e-3;
     const double q = vn / exp(-0.5 * dn * dn);
     kn[0] = uint32_t((dn / q) * m1);
     kn[1] = 0;
@@ -120,7 +141,14 @@ struct Ziggurat {
       fn[i] = exp(-0.5 * dn * dn);
       wn[i] = dn / m1;
     }
-    for (int i = 0; i < N; ++i) wnf[i] = float(wn[i]);
+    for (int i = 0; i < N; ++i) {
+      wnf[i] = float(wn[i]);
+      // float form of the fast test for vector code: |float(hz) wnf| < lim implies |hz| < kn (the bound
+      // is lowered by 2^-20 against the roundings), so it never accepts what the exact test rejects; the few
+      // values it rejects in excess are accepted by finish()'s exact test: the same distribution
+      wl[2 * i] = wnf[i];
+      wl[2 * i + 1] = float(double(kn[i]) * wn[i] * (1.0 - 1.0 / 1048576.0));
+    }
   }
   // the normal whose first draw is r (the fast test included), further draws from g
   template <class G>
@@ -159,8 +187,8 @@ const Ziggurat<128>& zig() {
   static const Ziggurat<128> z;
   return z;
 }
-const Ziggurat<256>& zig256() {
-  static const Ziggurat<256> z;
+const Ziggurat<1024>& zig1024() {
+  static const Ziggurat<1024> z;
   return z;
 }
 
@@ -170,7 +198,7 @@ const Ziggurat<256>& zig256() {
 // ziggurat's fast test come from `fix`, in word order (group, channel, lane). raw [ng * C * NL] words, zb, vb
 // [ng * C * NL] values, bad [ng * C * NL] flags: scratch.
 template <typename T>
-void noise_block(Lanes& L, Rng& fix, const Ziggurat<256>& Z, int C, int ng, const double* rwk, double* carry, T* Nz, T* Bw,
+void noise_block(Lanes& L, Rng& fix, const Ziggurat<1024>& Z, int C, int ng, const double* rwk, double* carry, T* Nz, T* Bw,
                  int ld, uint64_t* raw, T* zb, T* vb, unsigned char* bad) {
   const T* wt = Z.wtab<T>();
   const uint32_t* kn = Z.kn;
@@ -191,16 +219,25 @@ void noise_block(Lanes& L, Rng& fix, const Ziggurat<256>& Z, int C, int ng, cons
   }
   int nbad = 0;
 #pragma omp simd reduction(+ : nbad)
-  for (int i = 0; i < nw; ++i) {  // ziggurat fast path; the increment's uniform from bits 8..31
+  for (int i = 0; i < nw; ++i) {  // ziggurat fast path; the increment's uniform from bits 10..31
     const uint64_t r = raw[i];
-    const int iz = int(r & 255);
+    const int iz = int(r & 1023);
     const int32_t hz = int32_t(uint32_t(r >> 32));
-    const uint32_t ahz = uint32_t(hz < 0 ? -int64_t(hz) : int64_t(hz));
-    const int rej = ahz < kn[iz] ? 0 : 1;
-    zb[i] = T(hz) * wt[iz];
+    int rej;
+    if constexpr (sizeof(T) == 4) {  // one 8-byte (w, lim) load instead of two table lookups
+      float wz, lim;
+      ld2(Z.wl, 2 * iz, wz, lim);
+      const float x = float(hz) * wz;
+      zb[i] = x;
+      rej = std::fabs(x) < lim ? 0 : 1;
+    } else {
+      const uint32_t ahz = uint32_t(hz < 0 ? -int64_t(hz) : int64_t(hz));
+      rej = ahz < kn[iz] ? 0 : 1;
+      zb[i] = T(hz) * wt[iz];
+    }
     bad[i] = (unsigned char)rej;
     nbad += rej;
-    vb[i] = (T(int32_t((r >> 8) & 0xFFFFFF) - 0x800000) + T(0.5)) * T(1.0 / 16777216.0);
+    vb[i] = (T(int32_t((r >> 10) & 0x3FFFFF) - 0x200000) + T(0.5)) * T(1.0 / 4194304.0);
   }
   for (int i0 = 0; nbad > 0; i0 += 8) {  // completions in word order; 8 flags (bytes 0/1) at a time
     uint64_t x;
@@ -302,13 +339,51 @@ inline void rodrigues_rows(int nf, int ld, const T* __restrict La, int64_t st, T
     }
 }
 
+// Outputs larger than this are written with non-temporal stores (as in imu_cpu.cpp): they do not fit the
+// caches, and ordinary stores would first read every destination line.
+constexpr int64_t NT_BYTES = int64_t(8) << 20;
+
+// dst[0..cnt) = src[0..cnt); nt: streaming stores where the target has them.
+template <typename T>
+inline void put(T* dst, const T* src, int64_t cnt, bool nt) {
+#if defined(__SSE2__)
+  if (nt) {
+    int64_t q = 0;
+    for (; q < cnt && (reinterpret_cast<uintptr_t>(dst + q) & 15); ++q) dst[q] = src[q];
+    constexpr int W = 16 / int(sizeof(T));
+    for (; q + W <= cnt; q += W) {
+      if constexpr (sizeof(T) == 4)
+        _mm_stream_ps(reinterpret_cast<float*>(dst + q), _mm_loadu_ps(reinterpret_cast<const float*>(src + q)));
+      else
+        _mm_stream_pd(reinterpret_cast<double*>(dst + q), _mm_loadu_pd(reinterpret_cast<const double*>(src + q)));
+    }
+    for (; q < cnt; ++q) dst[q] = src[q];
+    return;
+  }
+#endif
+  (void)nt;
+  std::memcpy(dst, src, size_t(cnt) * sizeof(T));
+}
+
+// Software prefetch of the next item's frames, spread over the current item's output blocks (the FK
+// of an item streams its frames from memory; this overlaps that stream with the previous item's compute).
+struct Ahead {
+  const char* p = nullptr;
+  const char* end = nullptr;
+  int64_t per = 0;  // cache lines per step
+  inline void step() {
+    for (int64_t i = 0; i < per && p < end; ++i, p += 64) __builtin_prefetch(p);
+  }
+};
+
 // Per-thread scratch.
 template <typename T>
 struct Work {
   std::vector<T> G;                // [K][12][NS] joint poses of a source block
   std::vector<T> pose;             // [S][12][LDs] sensor poses at the source frames
-  std::vector<T> quat, tang, ivl;  // [S][4][LDs], [S][3][LDs], [S][3][LDs] (φ, cos φ, φ / sin φ)
+  std::vector<T> quat, tang, ivl;  // [S][4][LDs], [S][3][LDs], [S][3][LDs] (φ; cos φ, φ / sin φ interleaved)
   std::vector<T> Q, W, O, Nz, Bw;  // [12][LDB], [3][LDB], [S][6][LDB], [6S][LDB], [6S][LDB]
+  std::vector<T> X;                // [NB][S][6] a block's rows in output order
   std::vector<uint64_t> raw;
   std::vector<T> zb, vb;
   std::vector<unsigned char> bad, need;
@@ -321,6 +396,7 @@ struct Work {
         O(size_t(6) * S * LDB),
         Nz(size_t(6) * S * LDB),
         Bw(size_t(6) * S * LDB),
+        X(size_t(6) * S * NB),
         raw(size_t(6) * S * NB),
         zb(size_t(6) * S * NB),
         vb(size_t(6) * S * NB),
@@ -335,7 +411,8 @@ struct Work {
 
 template <typename T>
 void render_item(const RenderSpec& sp, const T* Lb, const T* rb, int64_t len64, double fps, int64_t nout,
-                 const int32_t* sj, const T* so, const T* sr, uint64_t seed, T* out, T* ori, Work<T>& w) {
+                 const int32_t* sj, const T* so, const T* sr, uint64_t seed, T* out, T* ori, Work<T>& w,
+                 Ahead& ah, bool nt) {
   using F = simd::Fn<T>;
   const int J = sp.J, S = sp.S, rd = sp.rot_dim;
   const int len = int(len64);
@@ -485,8 +562,8 @@ void render_item(const RenderSpec& sp, const T* Lb, const T* rb, int64_t len64, 
         simd::asin_pos(x, as, asx);
         const T cx = std::sqrt(T(1) - x2);  // cos(φ/2) > 0 (φ ≤ π/2)
         iv[t] = T(2) * as;
-        iv[LDs + t] = T(1) - T(2) * x2;
-        iv[2 * LDs + t] = asx / (cx > T(1e-30) ? cx : T(1e-30));
+        iv[LDs + 2 * t] = T(1) - T(2) * x2;  // (cos φ, φ / sin φ) side by side: one 2-element load per frame
+        iv[LDs + 2 * t + 1] = asx / (cx > T(1e-30) ? cx : T(1e-30));
       }
       // Hermite tangents: centred, second-order one-sided at the ends (difference for 2 frames)
       for (int i = 0; i < 3; ++i) {
@@ -507,7 +584,7 @@ void render_item(const RenderSpec& sp, const T* Lb, const T* rb, int64_t len64, 
   // 3. noise state: M = diag(1 + s)(I + [e]x) and the constant bias per sensor and kind (sequential draws
   // from Rng, as before), then the per-sample lanes
   const Ziggurat<128>& Z = zig();
-  const Ziggurat<256>& Z2 = zig256();
+  const Ziggurat<1024>& Z2 = zig1024();
   uint64_t sm = seed;
   Rng rng(sm);
   T Mn[64 * 2 * 9];
@@ -546,6 +623,10 @@ void render_item(const RenderSpec& sp, const T* Lb, const T* rb, int64_t len64, 
   T* const Qb = w.Q.data();
   T* const W = w.W.data();
   T* const O = w.O.data();
+  {
+    const int64_t calls = int64_t((nrows + NB - 1) / NB) * (2 * S + 2);
+    ah.per = ((ah.end - ah.p) / 64 + calls) / calls;
+  }
   for (int r0 = 0; r0 < nrows; r0 += NB) {
     const int n = std::min(NB, nrows - r0), nf = n + 2;  // output frames r0 .. r0 + n + 1
     for (int s = 0; s < S; ++s) {
@@ -566,16 +647,25 @@ void render_item(const RenderSpec& sp, const T* Lb, const T* rb, int64_t len64, 
           const T u2 = u * u, u3 = u2 * u;
           const T h00 = T(2) * u3 - T(3) * u2 + T(1), h10 = u3 - T(2) * u2 + u, h01 = T(-2) * u3 + T(3) * u2,
                   h11 = u3 - u2;
-          for (int i = 0; i < 3; ++i)
-            Qo[(9 + i) * LDB + f] = h00 * Ps[(9 + i) * LDs + k] + h10 * tg[i * LDs + k] +
-                                    h01 * Ps[(9 + i) * LDs + k + 1] + h11 * tg[i * LDs + k + 1];
+          for (int i = 0; i < 3; ++i) {
+            T pa, pb, ma, mb;
+            ld2(Ps + (9 + i) * LDs, k, pa, pb);
+            ld2(tg + i * LDs, k, ma, mb);
+            Qo[(9 + i) * LDB + f] = h00 * pa + h10 * ma + h01 * pb + h11 * mb;
+          }
           // slerp: w1 = sin(u φ) / sin φ = u sinc(u φ) (φ / sin φ), w0 = sin((1 − u) φ) / sin φ = cos(u φ) − cos φ w1
-          const T phi = iv[k], cphi = iv[LDs + k], rho = iv[2 * LDs + k];
+          const T phi = iv[k];
+          T cphi, rho;
+          ld2(iv + LDs, 2 * k, cphi, rho);
           T sc, co;
           F::sinc_cos(u * phi, sc, co);
           const T w1 = u * sc * rho, w0 = co - cphi * w1;
-          const T qw = w0 * q[k] + w1 * q[k + 1], qx = w0 * q[LDs + k] + w1 * q[LDs + k + 1],
-                  qy = w0 * q[2 * LDs + k] + w1 * q[2 * LDs + k + 1], qz = w0 * q[3 * LDs + k] + w1 * q[3 * LDs + k + 1];
+          T aw, ax, ay, az, bw, bx, by, bz;  // scalars: GCC keeps them in vector registers
+          ld2(q, k, aw, bw);
+          ld2(q + LDs, k, ax, bx);
+          ld2(q + 2 * LDs, k, ay, by);
+          ld2(q + 3 * LDs, k, az, bz);
+          const T qw = w0 * aw + w1 * bw, qx = w0 * ax + w1 * bx, qy = w0 * ay + w1 * by, qz = w0 * az + w1 * bz;
           const T nn = T(1) / std::sqrt(qw * qw + qx * qx + qy * qy + qz * qz);
           const T a = qw * nn, x = qx * nn, y = qy * nn, z = qz * nn;
           Qo[f] = T(1) - T(2) * (y * y + z * z);
@@ -594,6 +684,7 @@ void render_item(const RenderSpec& sp, const T* Lb, const T* rb, int64_t len64, 
         Qs = pose + size_t(12) * s * LDs + r0;
         ld = LDs;
       }
+      ah.step();
       T* __restrict Os = O + size_t(6) * s * LDB;
       // log maps of the frame pairs (f, f+1), gyro, acc at the middle frames
 #pragma omp simd
@@ -625,6 +716,7 @@ void render_item(const RenderSpec& sp, const T* Lb, const T* rb, int64_t len64, 
           T* d = ori + (size_t(r0 + t) * S + s) * 9;
           for (int e = 0; e < 9; ++e) d[e] = Qs[e * ld + t + 1];
         }
+      ah.step();
     }
     // noise: y = clip(M x + b0 + walk + white, ±range) on the resolution grid
     if (sp.noise) {
@@ -666,14 +758,18 @@ void render_item(const RenderSpec& sp, const T* Lb, const T* rb, int64_t len64, 
           }
         }
     }
-    // rows of out [N, S, 6]
-    T* dst = out + size_t(r0) * S * 6;
+    ah.step();
+    // rows of out [N, S, 6] (contiguous for the block): staged in output order, then copied (streaming
+    // stores for large outputs)
+    T* const X = w.X.data();
     for (int t = 0; t < n; ++t)
       for (int s = 0; s < S; ++s) {
         const T* Os = O + size_t(6) * s * LDB + t;
-        T* d = dst + (size_t(t) * S + s) * 6;
+        T* d = X + (size_t(t) * S + s) * 6;
         for (int e = 0; e < 6; ++e) d[e] = Os[e * LDB];
       }
+    put(out + size_t(r0) * S * 6, X, int64_t(n) * S * 6, nt);
+    ah.step();
   }
 }
 
@@ -685,17 +781,38 @@ void imu_render_cpu(const RenderSpec& sp, int64_t B, const T* L, const T* root, 
                     const int32_t* sjoint, const T* soff, const T* srot, const uint64_t* seeds, T* out, T* ori) {
   const int J = sp.J, S = sp.S;
   (void)zig();  // build the tables before the parallel region
-  (void)zig256();
+  (void)zig1024();
+  // items are handed out one at a time (dynamic scheduling); a thread takes its next item before rendering
+  // the current one, so that it can prefetch the next item's frames meanwhile
+  int64_t rows = 0;
+  for (int64_t b = 0; b < B; ++b) rows += n_out[b] >= 3 && length[b] >= 2 ? n_out[b] - 2 : 0;
+  const bool nt = rows * S * (ori ? 15 : 6) * int64_t(sizeof(T)) > NT_BYTES;
+  std::atomic<int64_t> counter{0};
+  auto valid = [&](int64_t b) { return n_out[b] >= 3 && length[b] >= 2; };
+  auto take = [&]() {
+    int64_t b = counter.fetch_add(1, std::memory_order_relaxed);
+    while (b < B && !valid(b)) b = counter.fetch_add(1, std::memory_order_relaxed);
+    return b;
+  };
 #pragma omp parallel
   {
     Work<T> w(J, S);
-#pragma omp for schedule(dynamic, 1)
-    for (int64_t b = 0; b < B; ++b) {
-      if (n_out[b] < 3 || length[b] < 2) continue;
+    int64_t b = take();
+    while (b < B) {
+      const int64_t nx = take();
+      Ahead ah;
+      if (nx < B) {
+        ah.p = reinterpret_cast<const char*>(L + start[nx] * J * sp.rot_dim);
+        ah.end = reinterpret_cast<const char*>(L + (start[nx] + length[nx]) * J * sp.rot_dim);
+      }
       render_item(sp, L + start[b] * J * sp.rot_dim, root + start[b] * 3, length[b], fps[b], n_out[b], sjoint + b * S,
                   soff + b * S * 3, srot + b * S * 9, seeds[b], out + out_off[b] * S * 6,
-                  ori ? ori + out_off[b] * S * 9 : nullptr, w);
+                  ori ? ori + out_off[b] * S * 9 : nullptr, w, ah, nt);
+      b = nx;
     }
+#if defined(__SSE2__)
+    if (nt) _mm_sfence();  // streaming stores are weakly ordered
+#endif
   }
 }
 
@@ -715,7 +832,7 @@ void normal_draws_cpu(uint64_t seed, int64_t n, float* out) {
   (void)first;
   Lanes lanes(sm);
   Rng fix(sm);
-  const Ziggurat<256>& Z = zig256();
+  const Ziggurat<1024>& Z = zig1024();
   const int C = 6, ng = NB / NL;
   std::vector<float> Nz(C * NB), Bw(C * NB), zb(C * NB), vb(C * NB);
   std::vector<uint64_t> raw(C * NB);

@@ -286,7 +286,7 @@ def test_bias_random_walk_variance_and_white_noise_normality():
     flat = z.ravel()
     assert stats.kstest(flat, "norm").pvalue > 1e-3
     assert abs(flat.mean()) < 0.01 and flat.std() == pytest.approx(1.0, rel=0.01)
-    for k in (2.0, 3.0, 3.7):  # 3.65: the ziggurat's base strip / tail boundary
+    for k in (2.0, 3.0, 3.7):
         assert (np.abs(flat) > k).mean() == pytest.approx(2 * stats.norm.sf(k), rel=0.2 if k < 3.5 else 0.5), k
     c = np.corrcoef(z[:, :-1, 0, 0].ravel(), z[:, 1:, 0, 0].ravel())[0, 1]
     assert abs(c) < 0.02
@@ -302,7 +302,8 @@ def test_normal_draws_of_the_kernel_stream():
     cpu.normal_draws(123, n, x.ctypes.data)
     assert stats.kstest(x, "norm").pvalue > 1e-3
     assert abs(x.mean()) < 3e-3 and x.std() == pytest.approx(1.0, abs=3e-3)
-    assert (np.abs(x) > 4.0).mean() == pytest.approx(2 * stats.norm.sf(4.0), rel=0.3)
+    assert (np.abs(x) > 3.5).mean() == pytest.approx(2 * stats.norm.sf(3.5), rel=0.1)
+    assert (np.abs(x) > 4.2).mean() == pytest.approx(2 * stats.norm.sf(4.2), rel=0.4)  # beyond the base layer (4.04)
     y = np.empty(n, np.float32)
     cpu.normal_draws(123, n, y.ctypes.data)
     np.testing.assert_array_equal(x, y)
