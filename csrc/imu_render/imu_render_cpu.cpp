@@ -48,14 +48,10 @@ constexpr int NS = 128;                       // source frames per FK block
 constexpr int NB = 128;                       // output rows per block
 constexpr int LDB = (NB + 2 + 15) / 16 * 16;  // row stride of the output-block buffers (≥ NB + 2)
 constexpr int NL = 8;                         // noise lanes = rows per noise group
-#ifndef IMUSIM_RENDER_PF
-#define IMUSIM_RENDER_PF 16
-#endif
-constexpr int PF = IMUSIM_RENDER_PF;          // matrix input: frames read ahead (software prefetch)
 static_assert(NB % NL == 0, "noise groups must not straddle blocks");
 
-// ---- random numbers: splitmix64 seeding, xoshiro256**, ziggurat normals (Marsaglia & Tsang 2000,
-// 128 layers; layer index and value from separate bits of one 64-bit draw) ----
+// ---- random numbers: splitmix64 seeding, xoshiro256**, ziggurat normals (Marsaglia & Tsang 2000; layer
+// index and value from separate bits of one 64-bit draw) ----
 inline uint64_t splitmix64(uint64_t& x) {
   uint64_t z = (x += 0x9E3779B97F4A7C15ull);
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
@@ -198,8 +194,8 @@ const Ziggurat<1024>& zig1024() {
 // ziggurat's fast test come from `fix`, in word order (group, channel, lane). raw [ng * C * NL] words, zb, vb
 // [ng * C * NL] values, bad [ng * C * NL] flags: scratch.
 template <typename T>
-void noise_block(Lanes& L, Rng& fix, const Ziggurat<1024>& Z, int C, int ng, const double* rwk, double* carry, T* Nz, T* Bw,
-                 int ld, uint64_t* raw, T* zb, T* vb, unsigned char* bad) {
+void noise_block(Lanes& L, Rng& fix, const Ziggurat<1024>& Z, int C, int ng, const double* rwk, double* carry,
+                 T* Nz, T* Bw, int ld, uint64_t* raw, T* zb, T* vb, unsigned char* bad) {
   const T* wt = Z.wtab<T>();
   const uint32_t* kn = Z.kn;
   const int nw = ng * C * NL;
@@ -438,11 +434,6 @@ void render_item(const RenderSpec& sp, const T* Lb, const T* rb, int64_t len64, 
   for (int t0 = 0; t0 < len; t0 += NS) {
     const int nf = std::min(NS, len - t0);
     const T* Lf = Lb + int64_t(t0) * J * rd;
-    if (rd == 9 && PF > 0)  // the pool is read frame by frame per joint: prefetch the next block
-      for (int t = 0; t < nf && t0 + NS + t < len; t += 2) {
-        const char* pf = reinterpret_cast<const char*>(Lf + int64_t(NS + t) * J * 9);
-        for (int c = 0; c < 2 * J * 9 * int(sizeof(T)); c += 64) __builtin_prefetch(pf + c);
-      }
     for (int k = 0; k < K; ++k) {
       const int j = w.nj[k];
       T* Gk = G + size_t(12) * k * NS;
@@ -709,7 +700,8 @@ void render_item(const RenderSpec& sp, const T* Lb, const T* rb, int64_t len64, 
         for (int i = 0; i < 3; ++i)
           fa[i] = (Qs[(9 + i) * ld + t + 2] - T(2) * Qs[(9 + i) * ld + t + 1] + Qs[(9 + i) * ld + t]) * inv_dt2 - g[i];
         for (int i = 0; i < 3; ++i)
-          Os[i * LDB + t] = Qs[i * ld + t + 1] * fa[0] + Qs[(3 + i) * ld + t + 1] * fa[1] + Qs[(6 + i) * ld + t + 1] * fa[2];
+          Os[i * LDB + t] =
+              Qs[i * ld + t + 1] * fa[0] + Qs[(3 + i) * ld + t + 1] * fa[1] + Qs[(6 + i) * ld + t + 1] * fa[2];
       }
       if (ori)
         for (int t = 0; t < n; ++t) {

@@ -292,6 +292,23 @@ def test_bias_random_walk_variance_and_white_noise_normality():
     assert abs(c) < 0.02
 
 
+def test_float64_draws_the_same_noise_as_float32():
+    model = NoiseModel(acc=AxisNoise(noise_density=1e-2, bias_std=0.05, bias_rw=1e-2, scale_std=0.01,
+                                     misalignment_std=0.01),
+                       gyro=AxisNoise(noise_density=1e-3, bias_std=0.01, bias_rw=1e-3))
+    lengths = [130, 53, 300]
+    aa, root = motions(lengths, seed=6)
+    kw = dict(start=starts_of(lengths), length=lengths, fps=[50.0, 20.0, 31.0], rate=50.0,
+              sensors=["wrist_r", "thigh_r"], noise=model, seeds=[5, 6, 7])
+    L, L32, r32 = axis_angle_to_matrix(aa), axis_angle_to_matrix(aa).float(), root.float()
+    nd = render_imu(L, root, SMPL22, **kw).data - render_imu(L, root, SMPL22, **{**kw, "noise": None}).data
+    nf = render_imu(L32, r32, SMPL22, **kw).data - render_imu(L32, r32, SMPL22, **{**kw, "noise": None}).data
+    assert nd.abs().max() > 0.05  # the noise itself (acc white std 0.07)
+    # the same draws: the noise parts agree to float rounding (of M x and of the float ideal signal), far
+    # below the noise (gyro white std 0.007)
+    torch.testing.assert_close(nf.double(), nd, rtol=0, atol=5e-4)
+
+
 def test_normal_draws_of_the_kernel_stream():
     from imusim import _backend
     cpu = _backend.cpu_module()
