@@ -41,9 +41,11 @@ def register(sub):
                    help="diffusion network precision (bf16 autocast: ~1.6x faster on AVX512-BF16 CPUs and on GPUs)")
     p.add_argument("--smooth", type=float, default=0.0,
                    help="Gaussian temporal smoothing of sampled motions (σ in frames at 20 fps; baseline)")
-    p.add_argument("--quality-filter", action="store_true",
-                   help="re-sample generated motions that fail the physical plausibility test (foot skating, "
-                        "jerk, joint-acceleration outliers; limits: imusim.motion.quality.QualityFilter)")
+    p.add_argument("--quality-filter", nargs="?", const="global", choices=["global", "activity"],
+                   help="re-sample (up to 4 tries, else keep the least implausible) generated motions that fail "
+                        "the physical plausibility test (foot skating, jerk, 99th-percentile joint acceleration): "
+                        "'global' = 95th percentiles of all real clips (imusim.motion.quality.QualityFilter), "
+                        "'activity' = of the real clips of the motion's activity (quality_limits.json)")
     p.add_argument("--noise", choices=["bmi160", "none"], default="bmi160", help="sensor error model")
     p.add_argument("--jitter-cm", type=float, default=2.0, help="sensor placement jitter (± cm per axis)")
     p.add_argument("--rot-deg", type=float, default=10.0, help="sensor mount rotation noise (degrees)")
@@ -110,9 +112,11 @@ def _run(a):
             plan = make_plan(acts, a.per_activity, a.seed, (lo, hi))
     else:
         from ..generate.sources import DiffusionSource
-        from ..motion.quality import QualityFilter
+        from ..motion.quality import ActivityQualityFilter, QualityFilter
+
+        qf = {"global": QualityFilter, "activity": ActivityQualityFilter.load}.get(a.quality_filter, lambda: None)()
         src = DiffusionSource(a.checkpoint, a.sensors, a.rate, a.steps, a.guidance, augment=aug, smooth=a.smooth,
-                              quality_filter=QualityFilter() if a.quality_filter else None, variants=a.variants,
+                              quality_filter=qf, variants=a.variants,
                               precision=a.precision)
         meta["source"] = f"diffusion:{src.name}"
     writer = ShardWriter(out, rank=rank, meta=meta)
@@ -140,8 +144,9 @@ def _run(a):
             summary["time_split_s"].update(sampling=round(src.t_sample, 2), ik=round(src.t_ik, 2),
                                            imu=round(src.t_imu, 2))
         if getattr(src, "filter", None) is not None:
-            summary["quality_filter"] = {"sampled": src.tries, "rejected": src.rejected,
-                                         "limits": vars(src.filter)}
+            summary["quality_filter"] = {"sampled": src.tries, "rejected": src.rejected, "mode": a.quality_filter,
+                                         "limits": vars(src.filter) if not hasattr(src.filter, "for_activity") else
+                                         {k: vars(v) for k, v in src.filter.limits.items()}}
         (out / "summary.json").write_text(json.dumps(summary, indent=1))
         print(json.dumps(summary, indent=1))
     return 0

@@ -138,7 +138,8 @@ class DiffusionSource:
         self.precision = precision
         self.aug = augment or Augment()
         self.smooth = smooth
-        self.name = str(checkpoint) + (f"+smooth{smooth:g}" if smooth else "") + ("+filter" if quality_filter else "")
+        self.name = str(checkpoint) + (f"+smooth{smooth:g}" if smooth else "") + (
+            ("+filter-activity" if hasattr(quality_filter, "for_activity") else "+filter") if quality_filter else "")
         self.filter, self.max_tries = quality_filter, max_tries
         self.tries = self.rejected = 0  # motions sampled / rejected by the quality filter
         self.skeleton = SMPL22
@@ -187,10 +188,11 @@ class DiffusionSource:
                     continue
                 from ..data.motion import Motion
 
-                ok, st = self.filter.check(Motion(self.skeleton, L, r, 20.0).joint_positions(), 20.0)
+                flt = self.filter.for_activity(it.activity) if hasattr(self.filter, "for_activity") else self.filter
+                ok, st = flt.check(Motion(self.skeleton, L, r, 20.0).joint_positions(), 20.0)
                 # badness: the largest ratio of a statistic to its limit
-                bad = max(st["foot_skating"] / self.filter.max_foot_skating, st["jerk"] / self.filter.max_jerk,
-                          st["acc_p99"] / self.filter.max_acc_p99)
+                bad = max(st["foot_skating"] / max(flt.max_foot_skating, 1e-6), st["jerk"] / max(flt.max_jerk, 1e-6),
+                          st["acc_p99"] / max(flt.max_acc_p99, 1e-6))
                 if it.index not in best or bad < best[it.index][2]:
                     best[it.index] = (L, r, bad)
                 if not ok:

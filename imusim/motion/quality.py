@@ -7,10 +7,14 @@ physically implausible before they become HAR training data.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Dict
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Dict, Optional
 
 import torch
+
+LIMITS_FILE = Path(__file__).with_name("quality_limits.json")
 
 FOOT_JOINTS = (7, 8, 10, 11)  # l_ankle, r_ankle, l_foot, r_foot (SMPL22)
 CONTACT_HEIGHT = 0.05  # m
@@ -74,3 +78,70 @@ class QualityFilter:
         ok = (st["foot_skating"] <= self.max_foot_skating and st["jerk"] <= self.max_jerk
               and st["acc_p99"] <= self.max_acc_p99)
         return ok, st
+
+
+@dataclass
+class ActivityQualityFilter:
+    """Per-activity limits: a motion generated for activity ``a`` is tested against ``limits[a]``
+    (the real clips of that activity), falling back to ``default`` for activities without real clips.
+    Running is naturally jerkier than standing; one global limit rejects (and, by re-sampling,
+    calms down) exactly the dynamic motions a HAR set needs."""
+
+    limits: Dict[str, QualityFilter] = field(default_factory=dict)
+    default: QualityFilter = field(default_factory=QualityFilter)
+
+    def for_activity(self, activity: str) -> QualityFilter:
+        return self.limits.get(activity, self.default)
+
+    @staticmethod
+    def load(path=None) -> "ActivityQualityFilter":
+        """From a JSON written by :func:`calibrate` (default: the shipped ``quality_limits.json``)."""
+        d = json.loads(Path(path or LIMITS_FILE).read_text())
+        return ActivityQualityFilter({k: QualityFilter(**v) for k, v in d["activities"].items()},
+                                     QualityFilter(**d["all"]))
+
+
+def calibrate(root=None, q: float = 0.95, fps: float = 20.0, crop: int = 120, out: Optional[Path] = None,
+              progress: bool = True) -> dict:
+    """Limits from real clips: the ``q`` quantile of each statistic over crops of ``crop`` frames
+    (the generated motions' length) of the retargeted mocap under ``root``, per activity group
+    (``imusim.data.captions.ACTIVITY_GROUP``) and over all clips. Returns (and writes to ``out``) a
+    JSON-able dict ``{"q", "crop_frames", "fps", "all": {...}, "activities": {group: {...}}, "clips"}``."""
+    import numpy as np
+
+    from ..data import load_motion
+    from ..data.captions import ACTIVITY_GROUP, labels_from_path
+    from ..data.dataset import default_data_root, list_clips
+    from ..data.retarget import retarget_to_smpl22
+
+    root = Path(root) if root else default_data_root()
+    files = list_clips(root)
+    stats: Dict[str, list] = {}
+    it = files
+    if progress:
+        from tqdm.auto import tqdm
+        it = tqdm(files, desc="quality limits", unit="clip")
+    for f in it:
+        grp = ACTIVITY_GROUP.get(labels_from_path(f)["activity"])
+        try:
+            P = retarget_to_smpl22(load_motion(f), fps=fps).joint_positions()
+        except (ValueError, OSError):
+            continue
+        for a in range(0, max(1, P.shape[0] - crop + 1), crop):
+            seg = P[a:a + crop]
+            if seg.shape[0] >= 24:
+                st = plausibility(seg, fps)
+                stats.setdefault(grp or "other", []).append(st)
+                stats.setdefault("all", []).append(st)
+
+    def lim(rows):
+        a = {k: np.array([r[k] for r in rows], dtype=np.float64) for k in rows[0]}
+        return {"max_foot_skating": float(np.quantile(a["foot_skating"], q)),
+                "max_jerk": float(np.nanquantile(a["jerk"], q)), "max_acc_p99": float(np.quantile(a["acc_p99"], q))}
+
+    res = {"q": q, "crop_frames": crop, "fps": fps, "source": str(root.name), "all": lim(stats["all"]),
+           "activities": {g: lim(r) for g, r in sorted(stats.items()) if g not in ("all", "other") and len(r) >= 10},
+           "crops": {g: len(r) for g, r in sorted(stats.items())}}
+    if out:
+        Path(out).write_text(json.dumps(res, indent=1))
+    return res

@@ -74,3 +74,28 @@ def test_quality_filter_accepts_still_body_rejects_jitter():
     noisy = still + 0.02 * torch.randn(still.shape, generator=torch.Generator().manual_seed(0), dtype=still.dtype)
     ok, st = QualityFilter().check(noisy)
     assert not ok and st["jerk"] > QualityFilter().max_jerk
+
+
+def test_activity_quality_filter_limits_are_per_activity():
+    from imusim.motion.quality import ActivityQualityFilter, QualityFilter
+
+    f = ActivityQualityFilter.load()  # shipped limits, calibrated on ../shared/data
+    run, stand = f.for_activity("running"), f.for_activity("standing")
+    assert run.max_jerk > 2 * stand.max_jerk  # running is naturally jerkier
+    assert f.for_activity("badminton") == f.default  # no real clips: the global limits
+    assert isinstance(f.default, QualityFilter) and 300 < f.default.max_jerk < 420
+
+
+def test_calibrate_quality_limits_from_clips(tmp_path, shared_data):
+    import json
+
+    from imusim.motion.quality import calibrate
+
+    sub = tmp_path / "data" / "bandai_namco_1"
+    sub.mkdir(parents=True)
+    src = sorted((shared_data / "bandai_namco_1").glob("dataset-1_*_normal_001.bvh"))
+    for p in [p for p in src if "_walk_" in p.name or "_run_" in p.name or "_bow_" in p.name]:
+        (sub / p.name).symlink_to(p)
+    res = calibrate(tmp_path / "data", q=1.0, out=tmp_path / "lim.json", progress=False)
+    assert json.loads((tmp_path / "lim.json").read_text())["all"] == res["all"]
+    assert res["crops"]["all"] >= 2 and res["all"]["max_jerk"] > 0  # run_normal_001 is too short (15 frames)
