@@ -5,7 +5,8 @@
 #   STAGE=eval bash scripts/paper_experiments.sh # only the evaluations (checkpoints already trained)
 #   STAGE=har  bash scripts/paper_experiments.sh # only the HAR experiments, on the shipped checkpoints
 #                                                # (trains the no-L_acc control if runs/ lacks it)
-# SEEDS="0 1" (generation seeds per synthetic set), PER_ACTIVITY=48, REPEATS=6 (classifier fits per set).
+# SEEDS="0 1 2 3" (generation seeds per synthetic set; FILTER_SEEDS="0 1" for the slower quality-filtered
+# sets), PER_ACTIVITY=48, REPEATS=8 (classifier fits per set, cycling over its seeds' stores).
 # Shipped checkpoints: imusim/checkpoints/{original,refined}.safetensors are copies of
 # runs/original/model.safetensors and runs/refined/model.safetensors (EMA weights).
 set -euo pipefail
@@ -16,8 +17,9 @@ RUNS="${RUNS:-runs}"
 DATA="${DATA:-$RUNS/data}"
 STAGE="${STAGE:-all}"
 PER="${PER_ACTIVITY:-48}"
-SEEDS="${SEEDS:-0 1}"
-REPEATS="${REPEATS:-6}"
+SEEDS="${SEEDS:-0 1 2 3}"
+FILTER_SEEDS="${FILTER_SEEDS:-0 1}"
+REPEATS="${REPEATS:-8}"
 MODEL=(--layers 4 --latent 256 --ff 512)
 COMMON=(--data "$DATA" --batch-size 32 --max-frames 120 --lr 2e-4 --log-every 50 --ckpt-every 250 --seed 0)
 
@@ -63,11 +65,13 @@ gen() { local out="$1"; shift; [ -f "$out/summary.json" ] || imusim generate "${
 declare -A SETS=([original]="--checkpoint $O" [refined]="--checkpoint $R" [continued]="--checkpoint $C"
   [original_smooth2]="--checkpoint $O --smooth 2" [original_filtered]="--checkpoint $O --quality-filter"
   [refined_filtered]="--checkpoint $R --quality-filter" [mocap]="--from-mocap ../shared/data")
-ORDER=(original refined continued original_smooth2 original_filtered refined_filtered mocap)
+ORDER=(original refined continued original_smooth2 mocap original_filtered refined_filtered)
 ARGS=()
 for name in "${ORDER[@]}"; do
   dirs=""
-  for s in $SEEDS; do
+  seeds="$SEEDS"
+  [[ "$name" == *_filtered ]] && seeds="$FILTER_SEEDS"
+  for s in $seeds; do
     # shellcheck disable=SC2086
     gen "$RUNS/har/${name}_s$s" ${SETS[$name]} --seed "$s"
     dirs="${dirs:+$dirs,}$RUNS/har/${name}_s$s"
