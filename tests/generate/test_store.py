@@ -50,3 +50,20 @@ def test_bad_lengths_named(tmp_path):
     w = ShardWriter(tmp_path)
     with pytest.raises(ValueError, match="label must have 2 entries"):
         w.write(np.zeros((2, 4, 1, 6)), ["a"], ["p", "p"], ["s", "s"], [0, 0], [0, 1], [0, 0])
+
+
+def test_memmap_and_format2_metadata(tmp_path):
+    w = ShardWriter(tmp_path, rank=0, meta={"rate": 50})
+    x = np.arange(4 * 8 * 2 * 6, dtype=np.float32).reshape(4, 8, 2, 6)
+    w.write_arrays(x, np.array([1, 0, 1, 1]), ["running", "walking"], np.array([0, 0, 1, 1]),
+                   np.array([10, 11, 20, 21]), np.array([1, 1, 2, 2]), np.array([7, 7, 9, 9]),
+                   {"prompt": ["p1", "p2"], "source": ["s1", "s2 mirrored"], "item": [1, 2], "variant": [0, 3],
+                    "seed": [2 ** 64 - 1, 5], "mirrored": [False, True], "speed": [1.0, 0.9]}, record_items=[1, 2, 3])
+    s = load(tmp_path)
+    assert s.labels.tolist() == ["walking", "running", "walking", "walking"]
+    assert s.prompts.tolist() == ["p1", "p1", "p2", "p2"] and s.mirrored.tolist() == [False, False, True, True]
+    assert s.variants.tolist() == [0, 0, 3, 3] and np.allclose(s.speeds, [1, 1, 0.9, 0.9])
+    mm = s.memmap(0)
+    assert isinstance(mm, np.memmap) and not mm.flags.writeable
+    np.testing.assert_array_equal(mm, x)
+    assert ShardWriter(tmp_path).done_items() == {1, 2, 3}  # an item without windows is recorded done
