@@ -64,13 +64,14 @@ G=(--activities "$RUNS/har_activities.yaml" --per-activity "$PER" --sensors wris
 gen() { local out="$1"; shift; [ -f "$out/summary.json" ] || imusim generate "${G[@]}" --out "$out" "$@"; }
 declare -A SETS=([original]="--checkpoint $O" [refined]="--checkpoint $R" [continued]="--checkpoint $C"
   [original_smooth2]="--checkpoint $O --smooth 2" [original_filtered]="--checkpoint $O --quality-filter"
-  [refined_filtered]="--checkpoint $R --quality-filter" [mocap]="--from-mocap ../shared/data")
-ORDER=(original refined continued original_smooth2 mocap original_filtered refined_filtered)
+  [refined_filtered]="--checkpoint $R --quality-filter"
+  [refined_filtered_activity]="--checkpoint $R --quality-filter activity" [mocap]="--from-mocap ../shared/data")
+ORDER=(original refined continued original_smooth2 mocap original_filtered refined_filtered refined_filtered_activity)
 ARGS=()
 for name in "${ORDER[@]}"; do
   dirs=""
   seeds="$SEEDS"
-  [[ "$name" == *_filtered ]] && seeds="$FILTER_SEEDS"
+  [[ "$name" == *_filtered* ]] && seeds="$FILTER_SEEDS"
   for s in $seeds; do
     # shellcheck disable=SC2086
     gen "$RUNS/har/${name}_s$s" ${SETS[$name]} --seed "$s"
