@@ -83,32 +83,6 @@ namespace {
 #endif
 constexpr int NB = IMUSIM_IMU_NB;              // output frames per block
 constexpr int LD = (NB + 2 + 15) / 16 * 16;   // row stride of the block buffers (≥ NB + 2 frames)
-// Outputs larger than this are written with non-temporal stores: they do not fit the caches, and
-// ordinary stores would first read every destination line (for ownership).
-constexpr int64_t NT_BYTES = int64_t(8) << 20;
-
-// dst[0..cnt) = src[0..cnt); nt: streaming stores where the target has them.
-template <typename T>
-inline void put(T* dst, const T* src, int64_t cnt, bool nt) {
-#if defined(__SSE2__)
-  if (nt) {
-    int64_t q = 0;
-    for (; q < cnt && (reinterpret_cast<uintptr_t>(dst + q) & 15); ++q) dst[q] = src[q];
-    constexpr int W = 16 / int(sizeof(T));
-    for (; q + W <= cnt; q += W) {
-      if constexpr (sizeof(T) == 4)
-        _mm_stream_ps(reinterpret_cast<float*>(dst + q), _mm_loadu_ps(reinterpret_cast<const float*>(src + q)));
-      else
-        _mm_stream_pd(reinterpret_cast<double*>(dst + q), _mm_loadu_pd(reinterpret_cast<const double*>(src + q)));
-    }
-    for (; q < cnt; ++q) dst[q] = src[q];
-    return;
-  }
-#endif
-  (void)nt;
-  std::memcpy(dst, src, size_t(cnt) * sizeof(T));
-}
-
 // FK of one needed joint over the block's nf frames, in place: Gk [12][LD] holds the local rotation in
 // rows 0..8 on entry and the joint's world rotation (rows 0..8) and position (rows 9..11) on exit.
 // Gp: the parent's [12][LD], null for the root (position from rb [nf][3]).
@@ -145,7 +119,7 @@ void imu_forward_blocked(const ImuSpec& sp, int64_t B, int64_t T_, const T* L, c
   const T* srot = static_cast<const T*>(sp.srot);
   const T g[3] = {T(sp.g[0]), T(sp.g[1]), T(sp.g[2])};
   const T inv_dt2 = T(1.0 / (sp.dt * sp.dt)), inv_2dt = T(0.5 / sp.dt);
-  const bool nt = B * Tout * S * (ori ? 15 : 6) * int64_t(sizeof(T)) > NT_BYTES;
+  const bool nt = B * Tout * S * (ori ? 15 : 6) * int64_t(sizeof(T)) > simd::NT_BYTES;
 #pragma omp parallel
   {
     // G [K][12][LD] joint poses, A [3][LD] one joint's axis-angle, Q [S][12][LD] sensor poses,
@@ -287,9 +261,9 @@ void imu_forward_blocked(const ImuSpec& sp, int64_t B, int64_t T_, const T* L, c
           }
       }
       const int64_t i0 = b * Tout + o0;
-      put(acc + i0 * S * 3, xa, int64_t(n) * S * 3, nt);
-      put(gyro + i0 * S * 3, xg, int64_t(n) * S * 3, nt);
-      if (ori) put(ori + i0 * S * 9, xo, int64_t(n) * S * 9, nt);
+      simd::put(acc + i0 * S * 3, xa, int64_t(n) * S * 3, nt);
+      simd::put(gyro + i0 * S * 3, xg, int64_t(n) * S * 3, nt);
+      if (ori) simd::put(ori + i0 * S * 9, xo, int64_t(n) * S * 9, nt);
     }
 #if defined(__SSE2__)
     if (nt) _mm_sfence();  // streaming stores are weakly ordered

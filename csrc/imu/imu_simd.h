@@ -25,6 +25,10 @@
 #pragma once
 #include <cmath>
 #include <cstdint>
+#include <cstring>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace imusim {
 namespace simd {
@@ -109,6 +113,32 @@ inline void asin_pos(T x, T& as, T& as_x) {
   const T a = r + r * p;
   as = hi ? T(1.5707963267948966) - T(2) * a : a;
   as_x = hi ? as / (x > T(0.5) ? x : T(1)) : T(1) + p;
+}
+
+// Outputs larger than this are written with non-temporal stores: they do not fit the caches, and
+// ordinary stores would first read every destination line (for ownership).
+constexpr int64_t NT_BYTES = int64_t(8) << 20;
+
+// dst[0..cnt) = src[0..cnt); nt: streaming stores where the target has them.
+template <typename T>
+inline void put(T* dst, const T* src, int64_t cnt, bool nt) {
+#if defined(__SSE2__)
+  if (nt) {
+    int64_t q = 0;
+    for (; q < cnt && (reinterpret_cast<uintptr_t>(dst + q) & 15); ++q) dst[q] = src[q];
+    constexpr int W = 16 / int(sizeof(T));
+    for (; q + W <= cnt; q += W) {
+      if constexpr (sizeof(T) == 4)
+        _mm_stream_ps(reinterpret_cast<float*>(dst + q), _mm_loadu_ps(reinterpret_cast<const float*>(src + q)));
+      else
+        _mm_stream_pd(reinterpret_cast<double*>(dst + q), _mm_loadu_pd(reinterpret_cast<const double*>(src + q)));
+    }
+    for (; q < cnt; ++q) dst[q] = src[q];
+    return;
+  }
+#endif
+  (void)nt;
+  std::memcpy(dst, src, size_t(cnt) * sizeof(T));
 }
 
 }  // namespace simd

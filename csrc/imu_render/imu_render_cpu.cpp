@@ -335,32 +335,6 @@ inline void rodrigues_rows(int nf, int ld, const T* __restrict La, int64_t st, T
     }
 }
 
-// Outputs larger than this are written with non-temporal stores (as in imu_cpu.cpp): they do not fit the
-// caches, and ordinary stores would first read every destination line.
-constexpr int64_t NT_BYTES = int64_t(8) << 20;
-
-// dst[0..cnt) = src[0..cnt); nt: streaming stores where the target has them.
-template <typename T>
-inline void put(T* dst, const T* src, int64_t cnt, bool nt) {
-#if defined(__SSE2__)
-  if (nt) {
-    int64_t q = 0;
-    for (; q < cnt && (reinterpret_cast<uintptr_t>(dst + q) & 15); ++q) dst[q] = src[q];
-    constexpr int W = 16 / int(sizeof(T));
-    for (; q + W <= cnt; q += W) {
-      if constexpr (sizeof(T) == 4)
-        _mm_stream_ps(reinterpret_cast<float*>(dst + q), _mm_loadu_ps(reinterpret_cast<const float*>(src + q)));
-      else
-        _mm_stream_pd(reinterpret_cast<double*>(dst + q), _mm_loadu_pd(reinterpret_cast<const double*>(src + q)));
-    }
-    for (; q < cnt; ++q) dst[q] = src[q];
-    return;
-  }
-#endif
-  (void)nt;
-  std::memcpy(dst, src, size_t(cnt) * sizeof(T));
-}
-
 // Software prefetch of the next item's frames, spread over the current item's output blocks (the FK
 // of an item streams its frames from memory; this overlaps that stream with the previous item's compute).
 struct Ahead {
@@ -760,7 +734,7 @@ void render_item(const RenderSpec& sp, const T* Lb, const T* rb, int64_t len64, 
         T* d = X + (size_t(t) * S + s) * 6;
         for (int e = 0; e < 6; ++e) d[e] = Os[e * LDB];
       }
-    put(out + size_t(r0) * S * 6, X, int64_t(n) * S * 6, nt);
+    simd::put(out + size_t(r0) * S * 6, X, int64_t(n) * S * 6, nt);
     ah.step();
   }
 }
@@ -778,7 +752,7 @@ void imu_render_cpu(const RenderSpec& sp, int64_t B, const T* L, const T* root, 
   // the current one, so that it can prefetch the next item's frames meanwhile
   int64_t rows = 0;
   for (int64_t b = 0; b < B; ++b) rows += n_out[b] >= 3 && length[b] >= 2 ? n_out[b] - 2 : 0;
-  const bool nt = rows * S * (ori ? 15 : 6) * int64_t(sizeof(T)) > NT_BYTES;
+  const bool nt = rows * S * (ori ? 15 : 6) * int64_t(sizeof(T)) > simd::NT_BYTES;
   std::atomic<int64_t> counter{0};
   auto valid = [&](int64_t b) { return n_out[b] >= 3 && length[b] >= 2; };
   auto take = [&]() {
