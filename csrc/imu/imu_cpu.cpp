@@ -110,7 +110,6 @@ inline void fk_joint(int nf, const T* __restrict Gp, const T* off, const T* __re
 template <typename T, int RD>
 void imu_forward_blocked(const ImuSpec& sp, int64_t B, int64_t T_, const T* L, const T* root, T* acc, T* gyro,
                          T* ori, const int* pslot, const int* sslot) {
-  using F = simd::Fn<T>;
   const int J = sp.J, K = sp.K, S = sp.S;
   const int64_t Tout = T_ - 2;
   const int64_t nblk = (Tout + NB - 1) / NB;
@@ -146,39 +145,7 @@ void imu_forward_blocked(const ImuSpec& sp, int64_t B, int64_t T_, const T* L, c
             for (int e = 0; e < 9; ++e) Gk[e * LD + t] = Lb[int64_t(t) * J * 9 + 9 * j + e];
           continue;
         }
-        T* __restrict Gk = Gb + size_t(12) * k * LD;
-        const T* __restrict La = Lb + 3 * j;
-        const int64_t st = int64_t(J) * 3;
-        int bad = 0;
-#pragma omp simd reduction(| : bad)
-        for (int t = 0; t < nf; ++t) {  // R = I + s [a]x + c1 [a]x^2, s = sinc(h) cos h, c1 = sinc(h)^2 / 2
-          const T x = La[t * st], y = La[t * st + 1], z = La[t * st + 2];
-          const T h = T(0.5) * std::sqrt(x * x + y * y + z * z);
-          const bool fine = h < F::HMAX;
-          bad |= fine ? 0 : 1;
-          T sc, co;
-          F::sinc_cos(fine ? h : T(0), sc, co);
-          const T s = sc * co, c1 = T(0.5) * sc * sc;
-          const T xy = c1 * x * y, xz = c1 * x * z, yz = c1 * y * z;
-          Gk[t] = T(1) - c1 * (y * y + z * z);
-          Gk[LD + t] = xy - s * z;
-          Gk[2 * LD + t] = xz + s * y;
-          Gk[3 * LD + t] = xy + s * z;
-          Gk[4 * LD + t] = T(1) - c1 * (x * x + z * z);
-          Gk[5 * LD + t] = yz - s * x;
-          Gk[6 * LD + t] = xz - s * y;
-          Gk[7 * LD + t] = yz + s * x;
-          Gk[8 * LD + t] = T(1) - c1 * (x * x + y * y);
-        }
-        if (bad)  // huge or non-finite angles: libm (imu_impl.h)
-          for (int t = 0; t < nf; ++t) {
-            const T* a = La + t * st;
-            if (!(T(0.5) * std::sqrt(a[0] * a[0] + a[1] * a[1] + a[2] * a[2]) < F::HMAX)) {
-              T R[9];
-              rodrigues(a, R);
-              for (int e = 0; e < 9; ++e) Gk[e * LD + t] = R[e];
-            }
-          }
+        simd::rodrigues_rows<T>(nf, LD, Lb + 3 * j, int64_t(J) * 3, Gb + size_t(12) * k * LD);
       }
       // fk
       for (int k = 0; k < K; ++k) {

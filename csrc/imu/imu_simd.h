@@ -26,6 +26,8 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+
+#include "imu/imu_impl.h"
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -139,6 +141,43 @@ inline void put(T* dst, const T* src, int64_t cnt, bool nt) {
 #endif
   (void)nt;
   std::memcpy(dst, src, size_t(cnt) * sizeof(T));
+}
+
+// Rodrigues through the half angle for nf axis-angles La[t * st .. +3] → rows 0..8 of Gk (row stride ld);
+// huge or non-finite angles fall back to libm (imu_impl.h).
+template <typename T>
+inline void rodrigues_rows(int nf, int ld, const T* __restrict La, int64_t st, T* __restrict Gk) {
+  using F = Fn<T>;
+  int bad = 0;
+#pragma omp simd reduction(| : bad)
+  for (int t = 0; t < nf; ++t) {  // R = I + s [a]x + c1 [a]x^2, s = sinc(h) cos h, c1 = sinc(h)^2 / 2
+    const T x = La[t * st], y = La[t * st + 1], z = La[t * st + 2];
+    const T h = T(0.5) * std::sqrt(x * x + y * y + z * z);
+    const bool fine = h < F::HMAX;
+    bad |= fine ? 0 : 1;
+    T sc, co;
+    F::sinc_cos(fine ? h : T(0), sc, co);
+    const T s = sc * co, c1 = T(0.5) * sc * sc;
+    const T xy = c1 * x * y, xz = c1 * x * z, yz = c1 * y * z;
+    Gk[t] = T(1) - c1 * (y * y + z * z);
+    Gk[ld + t] = xy - s * z;
+    Gk[2 * ld + t] = xz + s * y;
+    Gk[3 * ld + t] = xy + s * z;
+    Gk[4 * ld + t] = T(1) - c1 * (x * x + z * z);
+    Gk[5 * ld + t] = yz - s * x;
+    Gk[6 * ld + t] = xz - s * y;
+    Gk[7 * ld + t] = yz + s * x;
+    Gk[8 * ld + t] = T(1) - c1 * (x * x + y * y);
+  }
+  if (bad)  // huge or non-finite angles: libm
+    for (int t = 0; t < nf; ++t) {
+      const T* a = La + t * st;
+      if (!(T(0.5) * std::sqrt(a[0] * a[0] + a[1] * a[1] + a[2] * a[2]) < F::HMAX)) {
+        T R[9];
+        rodrigues(a, R);
+        for (int e = 0; e < 9; ++e) Gk[e * ld + t] = R[e];
+      }
+    }
 }
 
 }  // namespace simd

@@ -299,42 +299,6 @@ inline void fk_joint(int nf, int ld, const T* __restrict Gp, const T* off, const
   }
 }
 
-// Rodrigues through the half angle (imu_cpu.cpp) for nf axis-angles La[t * st .. +3] → rows 0..8 of Gk.
-template <typename T>
-inline void rodrigues_rows(int nf, int ld, const T* __restrict La, int64_t st, T* __restrict Gk) {
-  using F = simd::Fn<T>;
-  int bad = 0;
-#pragma omp simd reduction(| : bad)
-  for (int t = 0; t < nf; ++t) {  // R = I + s [a]x + c1 [a]x^2, s = sinc(h) cos h, c1 = sinc(h)^2 / 2
-    const T x = La[t * st], y = La[t * st + 1], z = La[t * st + 2];
-    const T h = T(0.5) * std::sqrt(x * x + y * y + z * z);
-    const bool fine = h < F::HMAX;
-    bad |= fine ? 0 : 1;
-    T sc, co;
-    F::sinc_cos(fine ? h : T(0), sc, co);
-    const T s = sc * co, c1 = T(0.5) * sc * sc;
-    const T xy = c1 * x * y, xz = c1 * x * z, yz = c1 * y * z;
-    Gk[t] = T(1) - c1 * (y * y + z * z);
-    Gk[ld + t] = xy - s * z;
-    Gk[2 * ld + t] = xz + s * y;
-    Gk[3 * ld + t] = xy + s * z;
-    Gk[4 * ld + t] = T(1) - c1 * (x * x + z * z);
-    Gk[5 * ld + t] = yz - s * x;
-    Gk[6 * ld + t] = xz - s * y;
-    Gk[7 * ld + t] = yz + s * x;
-    Gk[8 * ld + t] = T(1) - c1 * (x * x + y * y);
-  }
-  if (bad)  // huge or non-finite angles: libm
-    for (int t = 0; t < nf; ++t) {
-      const T* a = La + t * st;
-      if (!(T(0.5) * std::sqrt(a[0] * a[0] + a[1] * a[1] + a[2] * a[2]) < F::HMAX)) {
-        T R[9];
-        rodrigues(a, R);
-        for (int e = 0; e < 9; ++e) Gk[e * ld + t] = R[e];
-      }
-    }
-}
-
 // Software prefetch of the next item's frames, spread over the current item's output blocks (the FK
 // of an item streams its frames from memory; this overlaps that stream with the previous item's compute).
 struct Ahead {
@@ -415,7 +379,7 @@ void render_item(const RenderSpec& sp, const T* Lb, const T* rb, int64_t len64, 
       if (rd == 9) {
         fk_joint<T>(nf, NS, Gp, off + 3 * j, rb + 3 * t0, Lf + 9 * j, int64_t(J) * 9, 1, Gk);
       } else {
-        rodrigues_rows<T>(nf, NS, Lf + 3 * j, int64_t(J) * 3, Gk);
+        simd::rodrigues_rows<T>(nf, NS, Lf + 3 * j, int64_t(J) * 3, Gk);
         fk_joint<T>(nf, NS, Gp, off + 3 * j, rb + 3 * t0, Gk, 1, NS, Gk);
       }
     }
