@@ -83,30 +83,6 @@ namespace {
 #endif
 constexpr int NB = IMUSIM_IMU_NB;              // output frames per block
 constexpr int LD = (NB + 2 + 15) / 16 * 16;   // row stride of the block buffers (≥ NB + 2 frames)
-// FK of one needed joint over the block's nf frames, in place: Gk [12][LD] holds the local rotation in
-// rows 0..8 on entry and the joint's world rotation (rows 0..8) and position (rows 9..11) on exit.
-// Gp: the parent's [12][LD], null for the root (position from rb [nf][3]).
-template <typename T>
-inline void fk_joint(int nf, const T* __restrict Gp, const T* off, const T* __restrict rb, T* __restrict Gk) {
-  if (!Gp) {
-    for (int t = 0; t < nf; ++t)
-      for (int c = 0; c < 3; ++c) Gk[(9 + c) * LD + t] = rb[3 * t + c];
-    return;
-  }
-  const T ox = off[0], oy = off[1], oz = off[2];
-#pragma omp simd
-  for (int t = 0; t < nf; ++t) {
-    T R[9], P[9];
-    for (int e = 0; e < 9; ++e) R[e] = Gk[e * LD + t];
-    for (int e = 0; e < 9; ++e) P[e] = Gp[e * LD + t];
-    for (int i = 0; i < 3; ++i) {
-      for (int c = 0; c < 3; ++c)
-        Gk[(3 * i + c) * LD + t] = P[3 * i] * R[c] + P[3 * i + 1] * R[3 + c] + P[3 * i + 2] * R[6 + c];
-      Gk[(9 + i) * LD + t] = Gp[(9 + i) * LD + t] + P[3 * i] * ox + P[3 * i + 1] * oy + P[3 * i + 2] * oz;
-    }
-  }
-}
-
 template <typename T, int RD>
 void imu_forward_blocked(const ImuSpec& sp, int64_t B, int64_t T_, const T* L, const T* root, T* acc, T* gyro,
                          T* ori, const int* pslot, const int* sslot) {
@@ -150,8 +126,9 @@ void imu_forward_blocked(const ImuSpec& sp, int64_t B, int64_t T_, const T* L, c
       // fk
       for (int k = 0; k < K; ++k) {
         const int j = sp.needed[k];
-        fk_joint<T>(nf, pslot[k] < 0 ? nullptr : Gb + size_t(12) * pslot[k] * LD, off + 3 * j, rb,
-                    Gb + size_t(12) * k * LD);
+        T* Gk = Gb + size_t(12) * k * LD;  // holds the local rotation: FK in place
+        simd::fk_joint<T>(nf, LD, pslot[k] < 0 ? nullptr : Gb + size_t(12) * pslot[k] * LD, off + 3 * j, rb, Gk, 1,
+                          LD, Gk);
       }
       // mount
       for (int s = 0; s < S; ++s) {

@@ -268,37 +268,6 @@ void noise_block(Lanes& L, Rng& fix, const Ziggurat<1024>& Z, int C, int ng, con
     }
 }
 
-// FK of one needed joint over nf frames: Gk [12][ld] receives the world rotation (rows 0..8) and position
-// (rows 9..11); the local rotation of frame t is Ls[t * lst + e * lde], e = 0..8 (the pool itself for matrix
-// input, Gk's own rows after Rodrigues for axis-angle: the same frame is read before it is written).
-// Gp: the parent's [12][ld], null for the root (position from rb [nf][3]).
-template <typename T>
-inline void fk_joint(int nf, int ld, const T* __restrict Gp, const T* off, const T* __restrict rb, const T* Ls,
-                     int64_t lst, int lde, T* Gk) {
-  if (!Gp) {
-#pragma omp simd
-    for (int t = 0; t < nf; ++t) {
-      T R[9];
-      for (int e = 0; e < 9; ++e) R[e] = Ls[t * lst + e * lde];
-      for (int e = 0; e < 9; ++e) Gk[e * ld + t] = R[e];
-      for (int c = 0; c < 3; ++c) Gk[(9 + c) * ld + t] = rb[3 * t + c];
-    }
-    return;
-  }
-  const T ox = off[0], oy = off[1], oz = off[2];
-#pragma omp simd
-  for (int t = 0; t < nf; ++t) {
-    T R[9], P[9];
-    for (int e = 0; e < 9; ++e) R[e] = Ls[t * lst + e * lde];
-    for (int e = 0; e < 9; ++e) P[e] = Gp[e * ld + t];
-    for (int i = 0; i < 3; ++i) {
-      for (int c = 0; c < 3; ++c)
-        Gk[(3 * i + c) * ld + t] = P[3 * i] * R[c] + P[3 * i + 1] * R[3 + c] + P[3 * i + 2] * R[6 + c];
-      Gk[(9 + i) * ld + t] = Gp[(9 + i) * ld + t] + P[3 * i] * ox + P[3 * i + 1] * oy + P[3 * i + 2] * oz;
-    }
-  }
-}
-
 // Software prefetch of the next item's frames, spread over the current item's output blocks (the FK
 // of an item streams its frames from memory; this overlaps that stream with the previous item's compute).
 struct Ahead {
@@ -377,10 +346,10 @@ void render_item(const RenderSpec& sp, const T* Lb, const T* rb, int64_t len64, 
       T* Gk = G + size_t(12) * k * NS;
       const T* Gp = w.pslot[k] < 0 ? nullptr : G + size_t(12) * w.pslot[k] * NS;
       if (rd == 9) {
-        fk_joint<T>(nf, NS, Gp, off + 3 * j, rb + 3 * t0, Lf + 9 * j, int64_t(J) * 9, 1, Gk);
+        simd::fk_joint<T>(nf, NS, Gp, off + 3 * j, rb + 3 * t0, Lf + 9 * j, int64_t(J) * 9, 1, Gk);
       } else {
         simd::rodrigues_rows<T>(nf, NS, Lf + 3 * j, int64_t(J) * 3, Gk);
-        fk_joint<T>(nf, NS, Gp, off + 3 * j, rb + 3 * t0, Gk, 1, NS, Gk);
+        simd::fk_joint<T>(nf, NS, Gp, off + 3 * j, rb + 3 * t0, Gk, 1, NS, Gk);
       }
     }
     for (int s = 0; s < S; ++s) {
