@@ -59,10 +59,9 @@ def mirror_caption(c: str) -> str:
 def mirror_positions(P: np.ndarray) -> np.ndarray:
     """Mirror SMPL22 positions ``[T, 22, 3]`` across the x = 0 plane, swapping left/right joints."""
     from ..kinematics.presets import SMPL22
+    from ..kinematics.skeleton import mirror_joint_map
 
-    names = list(SMPL22.names)
-    perm = [names.index(n.replace("left", "@").replace("right", "left").replace("@", "right")) for n in names]
-    Q = P[:, perm].copy()
+    Q = P[:, mirror_joint_map(SMPL22)].copy()
     Q[..., 0] *= -1
     return Q
 

@@ -36,6 +36,7 @@ import numpy as np
 import torch
 
 from .. import _backend
+from ..kinematics.skeleton import mirror_joint_map  # noqa: F401  (re-exported)
 from .noise import NoiseModel, apply_noise, get_noise_model
 from .sensors import Sensor, sensors_from_names
 
@@ -66,24 +67,10 @@ class Mounts:
                       [s.name for s in sensors])
 
 
-def mirror_joint_map(skeleton) -> np.ndarray:
-    """Index of each joint's mirror image (left ↔ right by name; others map to themselves)."""
-    def swap(n):
-        for a, b in (("left", "right"), ("Left", "Right"), ("_l", "_r"), ("_L", "_R")):
-            if a in n:
-                return n.replace(a, b)
-            if b in n:
-                return n.replace(b, a)
-        return n
-
-    idx = {n: i for i, n in enumerate(skeleton.names)}
-    return np.array([idx.get(swap(n), i) for i, n in enumerate(skeleton.names)], dtype=np.int64)
-
-
 def mirror_mounts(m: Mounts, mirror: np.ndarray, skeleton) -> Mounts:
     """Mounts of items whose body is to be rendered reflected across x = 0 (``mirror`` bool ``[B]``)."""
     mirror = np.asarray(mirror, dtype=bool)
-    jm = mirror_joint_map(skeleton)
+    jm = np.asarray(mirror_joint_map(skeleton))
     joints = np.where(mirror[:, None], jm[m.joints], m.joints).astype(np.int32)
     off = np.where(mirror[:, None, None], m.offsets @ MIRROR, m.offsets)  # M o (M symmetric)
     rot = np.where(mirror[:, None, None, None], MIRROR @ m.rotations, m.rotations)

@@ -158,3 +158,18 @@ def load_smplx_model(model_path, model_type: str = "smpl", gender: str = "neutra
         return cls_(model_path=str(model_path), data_struct=data, gender=gender,
                     num_betas=data.shapedirs.shape[-1], dtype=dtype)
     return smplx.create(str(model_path), model_type=model_type, gender=gender, ext="pkl", dtype=dtype)
+
+
+def mirror_joint_map(skeleton) -> list:
+    """Index of each joint's mirror image (left ↔ right by name: left/right, Left/Right, _l/_r, _L/_R;
+    joints without a mirror partner map to themselves), e.g. to mirror a motion across x = 0."""
+    def swap(n):
+        for a, b in (("left", "right"), ("Left", "Right"), ("_l", "_r"), ("_L", "_R")):
+            if a in n:
+                return n.replace(a, b)
+            if b in n:
+                return n.replace(b, a)
+        return n
+
+    idx = {n: i for i, n in enumerate(skeleton.names)}
+    return [idx.get(swap(n), i) for i, n in enumerate(skeleton.names)]
