@@ -24,6 +24,7 @@ import numpy as np
 
 from .plan import WorkItem, window_id
 from .store import ShardWriter
+from .windows import window_index
 
 MAX_WINDOWS_PER_RENDERING = 1 << 12  # window ids: item << 20 | variant << 12 | k
 MAX_VARIANTS = 1 << 8
@@ -68,16 +69,6 @@ class Rendered:
 
 
 Produce = Callable[[List[WorkItem]], Union[Rendered, Iterable[Tuple[WorkItem, np.ndarray, str]]]]
-
-
-def window_index(offsets: np.ndarray, W: int, stride: int) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """For renderings with row ``offsets`` ``[R + 1]``: (rendering of each window, its number k within the
-    rendering, its first row). Only complete windows, starting at 0, stride, ..."""
-    n = np.diff(offsets)
-    nw = np.where(n >= W, 1 + (n - W) // stride, 0)
-    rid = np.repeat(np.arange(len(n)), nw)
-    k = np.arange(int(nw.sum())) - np.repeat(np.cumsum(nw) - nw, nw)
-    return rid, k, offsets[:-1][rid] + k * stride
 
 
 class _ShardBuffer:

@@ -18,9 +18,15 @@ def window_params(rate: float, window_s: float, stride_s: float) -> tuple[int, i
 
 def sliding_windows(x: np.ndarray, W: int, stride: int) -> np.ndarray:
     """``[T, ...] -> [N, W, ...]`` windows starting at 0, stride, ... (only complete windows; N may be 0)."""
-    T = x.shape[0]
-    if T < W:
-        return np.zeros((0, W, *x.shape[1:]), dtype=x.dtype)
-    n = 1 + (T - W) // stride
-    view = np.lib.stride_tricks.sliding_window_view(x, W, axis=0)[::stride][:n]  # [n, ..., W]
-    return np.ascontiguousarray(np.moveaxis(view, -1, 1))
+    _, _, first = window_index(np.array([0, x.shape[0]]), W, stride)
+    return x[first[:, None] + np.arange(W)[None, :]]
+
+
+def window_index(offsets: np.ndarray, W: int, stride: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For renderings with row ``offsets`` ``[R + 1]``: (rendering of each window, its number k within the
+    rendering, its first row). Only complete windows, starting at 0, stride, ..."""
+    n = np.diff(offsets)
+    nw = np.where(n >= W, 1 + (n - W) // stride, 0)
+    rid = np.repeat(np.arange(len(n)), nw)
+    k = np.arange(int(nw.sum())) - np.repeat(np.cumsum(nw) - nw, nw)
+    return rid, k, offsets[:-1][rid] + k * stride
