@@ -153,6 +153,7 @@ class DiffusionSource:
         its windows and the plan stays balanced)."""
         import time
 
+        from ..data.motion import Motion
         from ..diffusion.convert import features_to_rotations
         from ..diffusion.train import sample
 
@@ -186,8 +187,6 @@ class DiffusionSource:
                 if self.filter is None:
                     best[it.index] = (L, r, 0.0)
                     continue
-                from ..data.motion import Motion
-
                 flt = self.filter.for_activity(it.activity) if hasattr(self.filter, "for_activity") else self.filter
                 ok, st = flt.check(Motion(self.skeleton, L, r, 20.0).joint_positions(), 20.0)
                 # badness: the largest ratio of a statistic to its limit
