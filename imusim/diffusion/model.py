@@ -9,6 +9,21 @@ Architecture (MDM's trans_enc): Linear(F → latent) per frame, a timestep token
 positional encoding, a transformer encoder (defaults: 8 layers, latent 512, 4 heads, ff 1024,
 dropout 0.1, GELU), Linear(latent → F) on the frame tokens. Classifier-free guidance: the text token
 is replaced by zeros with probability ``cond_drop_prob`` in training (``force_uncond`` at sampling).
+
+Two architectures, chosen by ``MDMConfig.arch`` (stored in every checkpoint's config):
+
+* ``"imusim"`` (default; the shipped checkpoints): the layout above, with the timestep and the text as
+  two separate tokens, the condition dropped *after* its projection, and a key-padding mask on the
+  padded frames.
+* ``"mdm"``: Tevet et al.'s ``trans_enc`` network exactly (:class:`MDMTransEnc`), so that MDM's own
+  checkpoints (``imusim.diffusion.mdm_import``) run unchanged: one conditioning token = timestep
+  embedding + ``embed_text(clip)``, where the CLIP embedding is zeroed *before* ``embed_text`` when the
+  condition is dropped (so the unconditional token carries ``embed_text``'s bias); sinusoidal positional
+  encoding of length ``max_len`` (MDM: 5000) on [token, frames]; post-norm ``nn.TransformerEncoderLayer``
+  (GELU, dropout 0.1); no key-padding mask unless ``mask_frames`` (MDM's ``--mask_frames``). Parameter
+  names are MDM's (``input_process.poseEmbedding``, ``embed_timestep.time_embed``, ``embed_text``,
+  ``seqTransEncoder.layers.N``, ``output_process.poseFinal``). ``MDM(cfg)`` builds whichever
+  ``cfg.arch`` names, so the trainer, sampler and checkpoint loader need no special case.
 """
 
 from __future__ import annotations
@@ -33,9 +48,14 @@ class MDMConfig:
     text_dim: int = 384
     cond_drop_prob: float = 0.1
     max_len: int = 1000
+    arch: str = "imusim"      # "imusim" or "mdm" (MDM's trans_enc exactly, see the module docstring)
+    mask_frames: bool = False  # arch "mdm" only: key-padding mask on padded frames (MDM's --mask_frames)
 
     def to_dict(self):
         return asdict(self)
+
+
+ARCHS = ("imusim", "mdm")
 
 
 class PositionalEncoding(nn.Module):
@@ -64,8 +84,16 @@ class TimestepEmbedder(nn.Module):
 
 
 class MDM(nn.Module):
+    def __new__(cls, cfg: Optional[MDMConfig] = None, *args, **kwargs):
+        # MDM(cfg) builds the architecture cfg.arch names (MDMTransEnc for "mdm")
+        if cls is MDM and cfg is not None and getattr(cfg, "arch", "imusim") == "mdm":
+            cls = MDMTransEnc
+        return super().__new__(cls)
+
     def __init__(self, cfg: MDMConfig):
         super().__init__()
+        if cfg.arch not in ARCHS:
+            raise ValueError(f"MDMConfig.arch must be one of {list(ARCHS)}, got {cfg.arch!r}")
         self.cfg = cfg
         d = cfg.latent
         self.input_proj = nn.Linear(cfg.n_feats, d)
@@ -108,3 +136,72 @@ class MDM(nn.Module):
                    None if mask is None else torch.cat([mask, mask]), uncond=flags)
         cond, unc = out[:B], out[B:]
         return unc + guidance * (cond - unc)
+
+
+class _InputProcess(nn.Module):
+    def __init__(self, n_feats: int, d: int):
+        super().__init__()
+        self.poseEmbedding = nn.Linear(n_feats, d)
+
+
+class _OutputProcess(nn.Module):
+    def __init__(self, d: int, n_feats: int):
+        super().__init__()
+        self.poseFinal = nn.Linear(d, n_feats)
+
+
+class _TimestepEmbedder(nn.Module):
+    def __init__(self, d: int):
+        super().__init__()
+        self.time_embed = nn.Sequential(nn.Linear(d, d), nn.SiLU(), nn.Linear(d, d))
+
+
+class MDMTransEnc(MDM):
+    """Tevet et al.'s ``trans_enc`` MDM (``arch="mdm"``), time-major.
+
+    ``x`` ``[B, T, F]`` noisy motion, ``t`` ``[B]``, ``text_emb`` ``[B, text_dim]`` (CLIP ViT-B/32 text
+    features for MDM's checkpoints), ``mask`` ``[B, T]`` (used only when ``cfg.mask_frames``), ``uncond``
+    bool ``[B]``. Returns the x0 prediction ``[B, T, F]``. Equations (d = latent, PE = sinusoidal table
+    ``[max_len, d]``)::
+
+        c      = text_emb · (1 − drop)                          (drop: uncond, or Bernoulli(p) in training)
+        tok    = W2 · SiLU(W1 · PE[t] + b1) + b2 + embed_text(c)
+        h0     = dropout([tok, poseEmbedding(x_1..T)] + PE[0..T])
+        h      = TransformerEncoder(h0)                         (post-norm layers, GELU)
+        x0_hat = poseFinal(h[1..T])
+    """
+
+    def __init__(self, cfg: MDMConfig):
+        nn.Module.__init__(self)
+        self.cfg = cfg
+        d = cfg.latent
+        if d % 2 or d % cfg.heads:
+            raise ValueError(f"MDMConfig: latent ({d}) must be even and divisible by heads ({cfg.heads})")
+        self.input_process = _InputProcess(cfg.n_feats, d)
+        self.sequence_pos_encoder = PositionalEncoding(d, cfg.dropout, cfg.max_len)
+        self.embed_timestep = _TimestepEmbedder(d)
+        self.embed_text = nn.Linear(cfg.text_dim, d)
+        layer = nn.TransformerEncoderLayer(d, cfg.heads, cfg.ff, cfg.dropout, activation=cfg.activation,
+                                           batch_first=True)
+        self.seqTransEncoder = nn.TransformerEncoder(layer, cfg.layers, enable_nested_tensor=False)
+        self.output_process = _OutputProcess(d, cfg.n_feats)
+
+    def forward(self, x: torch.Tensor, t: torch.Tensor, text_emb: torch.Tensor,
+                mask: Optional[torch.Tensor] = None, uncond: Optional[torch.Tensor] = None) -> torch.Tensor:
+        B, T, _ = x.shape
+        if T + 1 > self.cfg.max_len:
+            raise ValueError(f"MDMTransEnc: x has {T} frames; the positional encoding holds max_len - 1 = "
+                             f"{self.cfg.max_len - 1}")
+        pe = self.sequence_pos_encoder.pe
+        drop = torch.zeros(B, dtype=torch.bool, device=x.device) if uncond is None else uncond
+        if self.training and self.cfg.cond_drop_prob > 0:
+            drop = drop | (torch.rand(B, device=x.device) < self.cfg.cond_drop_prob)
+        c = text_emb * (~drop).to(text_emb.dtype)[:, None]
+        tok = self.embed_timestep.time_embed(pe[t]) + self.embed_text(c)
+        h = torch.cat([tok[:, None], self.input_process.poseEmbedding(x)], dim=1)
+        h = self.sequence_pos_encoder.dropout(h + pe[: T + 1].unsqueeze(0))
+        pad = None
+        if self.cfg.mask_frames and mask is not None:
+            pad = torch.cat([torch.zeros(B, 1, dtype=torch.bool, device=x.device), ~mask], dim=1)
+        h = self.seqTransEncoder(h, src_key_padding_mask=pad)
+        return self.output_process.poseFinal(h[:, 1:])
