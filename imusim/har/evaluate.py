@@ -36,8 +36,9 @@ def map_labels(s: IMUSet, label_map: Optional[Dict[str, str]]) -> IMUSet:
     for real, syn in label_map.items():
         for x in ([syn] if isinstance(syn, str) else list(syn)):
             inv[x] = real
-    keep = np.array([v in inv for v in s.y])
-    return replace(s, X=s.X[keep], y=np.array([inv[v] for v in s.y[keep]]))
+    keep = np.array([v in inv for v in s.y], dtype=bool)
+    return replace(s, X=s.X[keep], y=np.array([inv[v] for v in s.y[keep]]),
+                   groups=None if s.groups is None else np.asarray(s.groups)[keep])
 
 
 def _concat(sets: List[IMUSet]) -> IMUSet:

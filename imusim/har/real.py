@@ -12,7 +12,8 @@ Sources:
   (|a| ≈ 0.8 ± 0.7 while standing vs 9.81 for specific force): gravity was removed by the watch, so the
   set is declared ``gravity="removed"``, m/s², rad/s.
 * :func:`load_npz` — the generic file: ``X``, ``y``, ``rate``, ``channels``, ``placement``,
-  ``acc_unit``, optional ``gyro_unit``, optional ``gravity``.
+  ``acc_unit``, optional ``gyro_unit``, optional ``gravity``, optional ``groups`` or ``subject`` ``[N]``
+  (recording/subject ids: windows of one group stay on one side of a CV split).
 * :func:`load_csv` — a CSV of samples described by a small YAML (see the function).
 """
 
@@ -101,7 +102,8 @@ def load_npz(path) -> IMUSet:
                              f"acc_unit[, gyro_unit, gravity]")
         return IMUSet(z["X"], z["y"], float(z["rate"]), [str(c) for c in z["channels"]], str(z["placement"]),
                       str(z["acc_unit"]), str(z["gyro_unit"]) if "gyro_unit" in z else None,
-                      str(z["gravity"]) if "gravity" in z else "included", name=path.stem)
+                      str(z["gravity"]) if "gravity" in z else "included", name=path.stem,
+                      groups=z["groups"] if "groups" in z else z["subject"] if "subject" in z else None)
 
 
 def load_csv(yaml_path) -> IMUSet:
