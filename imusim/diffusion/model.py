@@ -58,6 +58,12 @@ class MDMConfig:
 ARCHS = ("imusim", "mdm")
 
 
+def _check_text(text_emb: torch.Tensor, B: int, cfg: MDMConfig):
+    if text_emb.dim() != 2 or text_emb.shape[0] != B or text_emb.shape[1] != cfg.text_dim:
+        raise ValueError(f"MDM: text_emb must be [B, {cfg.text_dim}] = [{B}, {cfg.text_dim}] (the text encoder this "
+                         f"model was trained with), got {list(text_emb.shape)}")
+
+
 class PositionalEncoding(nn.Module):
     def __init__(self, d: int, dropout: float, max_len: int):
         super().__init__()
@@ -113,6 +119,7 @@ class MDM(nn.Module):
         In training mode the condition is also dropped at random with ``cond_drop_prob``.
         """
         B, T, _ = x.shape
+        _check_text(text_emb, B, self.cfg)
         cond = self.text_proj(text_emb)
         drop = torch.zeros(B, dtype=torch.bool, device=x.device) if uncond is None else uncond
         if self.training and self.cfg.cond_drop_prob > 0:
@@ -189,6 +196,7 @@ class MDMTransEnc(MDM):
     def forward(self, x: torch.Tensor, t: torch.Tensor, text_emb: torch.Tensor,
                 mask: Optional[torch.Tensor] = None, uncond: Optional[torch.Tensor] = None) -> torch.Tensor:
         B, T, _ = x.shape
+        _check_text(text_emb, B, self.cfg)
         if T + 1 > self.cfg.max_len:
             raise ValueError(f"MDMTransEnc: x has {T} frames; the positional encoding holds max_len - 1 = "
                              f"{self.cfg.max_len - 1}")

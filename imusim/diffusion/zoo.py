@@ -1,5 +1,7 @@
 """Shipped checkpoints: ``original`` (trained from scratch) and ``refined`` (original + L_acc fine-tuning),
-in ``imusim/checkpoints/``. ``resolve_checkpoint(name_or_path)`` accepts either."""
+in ``imusim/checkpoints/``. ``resolve_checkpoint(name_or_path)`` accepts either, and ``mdm:DIR`` (an MDM
+checkpoint directory: ``args.json`` + ``model*.pt``), which is converted once
+(:mod:`imusim.diffusion.mdm_import`) and resolves to the converted file."""
 
 from pathlib import Path
 
@@ -8,6 +10,9 @@ NAMES = ("original", "refined")
 
 
 def resolve_checkpoint(name_or_path) -> Path:
+    if isinstance(name_or_path, str) and name_or_path.startswith("mdm:"):
+        from .mdm_import import resolve_mdm_spec
+        return resolve_mdm_spec(name_or_path)
     p = Path(name_or_path)
     if p.exists():
         return p
@@ -15,4 +20,5 @@ def resolve_checkpoint(name_or_path) -> Path:
     if q.exists():
         return q
     raise FileNotFoundError(f"checkpoint {name_or_path!r}: not a file and not a shipped checkpoint "
-                            f"({', '.join(n for n in NAMES if (CHECKPOINT_DIR / f'{n}.safetensors').exists()) or 'none shipped yet'})")
+                            f"({', '.join(n for n in NAMES if (CHECKPOINT_DIR / f'{n}.safetensors').exists()) or 'none shipped yet'}), "
+                            f"nor mdm:DIR")
