@@ -21,7 +21,8 @@ generator) and returns, per activity, for the reference and every synthetic set:
   aligned to no body axis, and unlike a PSD of ``|acc|`` it keeps frequencies where they are (the norm
   of a gravity-free oscillation is rectified and shows at twice its frequency). Orientation changes
   inside a window move gravity between the axes and show as low-frequency power, as on a real sensor.
-  Band powers over 0–1, 1–3, 3–6, 6–10 Hz (capped at the Nyquist frequency; a band above it is null),
+  Band powers over 0–1, 1–3, 3–6, 6–10 Hz and 10 Hz–Nyquist (capped at the Nyquist frequency; a band
+  above it is null),
   their fractions of the total and synthetic/reference ratios.
 * window counts.
 
@@ -53,7 +54,12 @@ import numpy as np
 from .evaluate import map_labels
 from .real import G, IMUSet, harmonise, load_basicmotions, load_csv, load_npz, resample, rewindow
 
-BANDS_HZ: Tuple[Tuple[float, float], ...] = ((0.0, 1.0), (1.0, 3.0), (3.0, 6.0), (6.0, 10.0))
+# the last band (10 Hz to Nyquist) exists only above 20 Hz: where frame-to-frame jitter of a motion shows
+BANDS_HZ: Tuple[Tuple[float, float], ...] = ((0.0, 1.0), (1.0, 3.0), (3.0, 6.0), (6.0, 10.0), (10.0, math.inf))
+
+
+def band_key(lo: float, hi: float) -> str:
+    return f"{lo:g}-{'nyquist' if math.isinf(hi) else f'{hi:g}'}"
 TARGET_RATIO = (0.75, 1.33)
 ACC = ("acc_x", "acc_y", "acc_z")
 GYRO = ("gyro_x", "gyro_y", "gyro_z")
@@ -208,7 +214,7 @@ def _set_stats(s: IMUSet, label: str, rate: float, gravity_included: bool, gyro:
     mean_psd = P.mean(0)
     bp = band_powers(f, mean_psd, rate)
     total = float(mean_psd.sum() * (f[1] - f[0]))
-    keys = [f"{lo:g}-{hi:g}" for lo, hi in BANDS_HZ]
+    keys = [band_key(lo, hi) for lo, hi in BANDS_HZ]
     g_int = gyro_intensity(X[..., _channels(s, GYRO)]) if gyro else np.zeros(0)
     groups = None if s.groups is None else np.asarray(s.groups)[k]
     return {**out, "acc_intensity": _quantiles(inten),
@@ -374,7 +380,7 @@ def compare(sets: Dict[str, Union[IMUSet, Sequence[IMUSet]]], reference: IMUSet,
                      "gyro": gyro, "gyro_intensity": "RMS over samples of |gyro| (rad/s)" if gyro else None,
                      "psd": "Welch PSD of the acc vector: sum over axes of each axis' one-sided density, mean "
                             "removed, Hann taper, one segment per window, averaged over windows; (m/s^2)^2/Hz",
-                     "bands_hz": [list(b) for b in BANDS_HZ],
+                     "bands_hz": [band_key(*b) for b in BANDS_HZ],
                      "bands_effective_hz": [list(e) if e else None for e in band_edges(ref.rate)],
                      "target_ratio": list(TARGET_RATIO), "bootstrap": int(bootstrap),
                      "bootstrap_unit": "groups (recordings / subjects of the reference, generated motions of a store)",
@@ -437,8 +443,10 @@ def render_mocap_reference(root, activities: Sequence[str], sensors: Sequence[st
         sets = {s: _from_store(Path(tmp) / "store", s, "mocap") for s in sensors}
         for s, v in sets.items():
             sets[s] = replace(v, name=f"mocap:{root}")
-    cmd = "imusim " + " ".join(args[:-2])
-    return sets, {"generate_command": cmd, "per_activity": int(per_activity), "seed": int(seed)}
+        args[args.index("--activities") + 1] = "ACTIVITIES.yaml"
+    cmd = "imusim " + " ".join(args[:-2]) + " --out STORE"
+    return sets, {"generate_command": cmd, "activities_yaml": acts, "per_activity": int(per_activity),
+                  "seed": int(seed)}
 
 
 def _is_real(spec: str) -> bool:
@@ -568,8 +576,13 @@ def _summary_md(res: Dict) -> str:
     lines = ["# Synthetic IMU realism", ""]
     cfg = res.get("config")
     if cfg:
-        lines += [f"Reference: `{cfg['reference']['spec']}`" + (f" (rendered with `{cfg['reference']['generate_command']}`)"
-                                                               if cfg["reference"].get("generate_command") else ""), ""]
+        rc = cfg["reference"]
+        lines += [f"Reference: `{rc['spec']}`" + (f" (rendered with `{rc['generate_command']}`, ACTIVITIES.yaml = "
+                                                 f"{', '.join(rc.get('activities_yaml') or {})} with the default prompts)"
+                                                 if rc.get("generate_command") else ""), ""]
+        syn = "; ".join(f"{n}: " + ", ".join(f"`{x['store']}` (seed {x['seed']}, {x['source']})" for x in v)
+                        for n, v in cfg["synthetic"].items())
+        lines += [f"Synthetic: {syn}", ""]
     for sensor, r in res["sensors"].items():
         an, rf = r["analysis"], r["reference"]
         lines += [f"## Sensor {sensor} vs {rf['name']} ({rf['placement']})", "",
@@ -579,7 +592,7 @@ def _summary_md(res: Dict) -> str:
                   f"the 90th percentile are in it); intervals are 95 % cluster-bootstrap intervals.", ""]
         if rf.get("placement_mismatch"):
             lines += [f"Note: {rf['placement_mismatch']}.", ""]
-        keys = [f"{lo:g}-{hi:g}" for lo, hi in an["bands_hz"]]
+        keys = an["bands_hz"]
         head = ("| activity | set | windows | intensity median / p90 (m/s²) | ratio median | ratio p90 | W1 (m/s²) "
                 "| \\|acc\\| p5/p50/p95 | band power ratio " + " / ".join(keys) + " Hz |")
         sep = "|---|---|---|---|---|---|---|---|---|"

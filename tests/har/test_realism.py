@@ -101,11 +101,16 @@ def test_two_hz_sine_puts_its_power_in_the_1_3_hz_band():
 
 
 def test_bands_are_capped_at_nyquist():
-    assert band_edges(20.0) == [(0.0, 1.0), (1.0, 3.0), (3.0, 6.0), (6.0, 10.0)]
-    assert band_edges(10.0) == [(0.0, 1.0), (1.0, 3.0), (3.0, 5.0), None]
+    assert band_edges(50.0) == [(0.0, 1.0), (1.0, 3.0), (3.0, 6.0), (6.0, 10.0), (10.0, 25.0)]
+    assert band_edges(20.0) == [(0.0, 1.0), (1.0, 3.0), (3.0, 6.0), (6.0, 10.0), None]
+    assert band_edges(10.0) == [(0.0, 1.0), (1.0, 3.0), (3.0, 5.0), None, None]
     f, P = acc_psd(sine_windows(4, 40, 10.0, 1.0, 4.5, axis=0), 10.0)
     bp = band_powers(f, P.mean(0), 10.0)
-    assert np.isnan(bp[3]) and bp[2] / np.nansum(bp) > 0.9  # 4.5 Hz counted in the capped 3-5 Hz band
+    assert np.isnan(bp[3:]).all() and bp[2] / np.nansum(bp) > 0.9  # 4.5 Hz counted in the capped 3-5 Hz band
+    # at 50 Hz, 15 Hz jitter lands in the 10 Hz–Nyquist band
+    f, P = acc_psd(sine_windows(4, 128, 50.0, 1.0, 15.0, axis=0), 50.0)
+    bp = band_powers(f, P.mean(0), 50.0)
+    assert bp[4] / bp.sum() > 0.95
 
 
 # ------------------------------------------------------------------------------------------ distances
@@ -172,6 +177,11 @@ def test_resampling_50_to_20_hz_keeps_2_hz_and_removes_18_hz():
     # < 10 % of the intensity instead of 100 %, and no 2 Hz alias in the spectrum
     assert s["18Hz"]["acc_intensity"]["median"] < 0.1 * a / np.sqrt(2)
     assert s["18Hz"]["band_power"]["1-3"] < 0.01 * s["2Hz"]["band_power"]["1-3"]
+    # an analysis rate below the reference's resamples the reference the same way
+    r10 = compare({"2Hz": syn2}, ref, rate=10.0, bootstrap=0)
+    assert r10["analysis"]["rate_hz"] == 10.0 and r10["reference"]["native_rate_hz"] == 20.0
+    assert r10["per_activity"]["walking"]["sets"]["2Hz"]["acc_intensity"]["median"] == pytest.approx(a / np.sqrt(2),
+                                                                                                     rel=0.05)
     # (plain decimation would have folded it onto 2 Hz at full amplitude: the test can fail)
     t = np.arange(51) / 20.0
     assert np.abs(a * np.sin(2 * np.pi * 18.0 * t)).max() > 0.9 * a
@@ -326,7 +336,9 @@ def test_cli_against_mocap_rendered_like_generate(tiny_store, tmp_path):
                  "--reference-per-activity", "2", "--out", str(out), "--bootstrap", "0"]) == 0
     js = json.loads((out / "realism.json").read_text())
     assert js["config"]["reference"]["kind"] == "mocap"
-    assert "--from-mocap" in js["config"]["reference"]["generate_command"]
+    cmd = js["config"]["reference"]["generate_command"]
+    assert "--from-mocap" in cmd and "--activities ACTIVITIES.yaml" in cmd and "--per-activity 2" in cmd
+    assert set(js["config"]["reference"]["activities_yaml"]) == {"walking", "running"}
     assert set(js["sensors"]) == {"wrist_r", "thigh_r"}  # the sensors both stores have
     for sensor, r in js["sensors"].items():
         assert r["analysis"]["rate_hz"] == 50.0 and r["analysis"]["gyro"] is True
