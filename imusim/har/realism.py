@@ -635,9 +635,19 @@ def _summary_md(res: Dict) -> str:
     return "\n".join(lines)
 
 
+def _logx(ax):
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    ax.set_xscale("log")
+    ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
+
+
 def plot_sensor(r: Dict, path, title: str = "") -> Path:
-    """One PNG: a row per activity; intensity ECDFs of every set against the reference, the acc PSDs beside
-    them (log scale, band edges dotted), and |gyro| ECDFs when there is a gyroscope."""
+    """One PNG: a row per activity; intensity ECDFs of every set against the reference (log axis when the
+    values span more than 3×, so that ratios read as distances), the acc PSDs beside them (log scale, band
+    edges dotted), and |gyro| ECDFs when there is a gyroscope."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -670,6 +680,11 @@ def plot_sensor(r: Dict, path, title: str = "") -> Path:
         syn_acts = e.get("synthetic_activities")
         shown = f"{act} (synthetic: {', '.join(syn_acts)})" if syn_acts and syn_acts != [act] else act
         ax.set_ylabel(f"{shown}\nfraction of windows", fontsize=8)
+        allx = np.concatenate([ref["_intensity"]] + [e["sets"][n]["_intensity"] for n in names])
+        allx = allx[np.isfinite(allx) & (allx > 0)]
+        if len(allx) and allx.max() > 3 * np.percentile(allx, 1):  # ratios read as distances on a log axis
+            _logx(ax)
+            ax.set_xlim(max(np.percentile(allx, 0.5), allx.max() * 1e-3) / 1.2, allx.max() * 1.2)
         ax.set_xlabel("acc intensity " + ("RMS(|acc| − g)" if an["gravity"] == "included" else "RMS(|acc|)") + " (m/s²)",
                       fontsize=7)
         if i == 0:
@@ -698,6 +713,10 @@ def plot_sensor(r: Dict, path, title: str = "") -> Path:
                 ecdf(axg, st["_gyro"], color=colors[j % 10], lw=1.3,
                      label=f"{n} (×{_fmt(v.get('gyro_ratio_median'))} med)")
             axg.set_xlabel("RMS |gyro| (rad/s)", fontsize=7)
+            gx = np.concatenate([ref["_gyro"]] + [e["sets"][n]["_gyro"] for n in names])
+            gx = gx[np.isfinite(gx) & (gx > 0)]
+            if len(gx) and gx.max() > 3 * np.percentile(gx, 1):
+                _logx(axg)
             if i == 0:
                 axg.set_title("per-window angular rate (ECDF)", fontsize=8)
             axg.legend(fontsize=6, loc="lower right")
