@@ -65,14 +65,15 @@ class MotionTextData:
     """In-memory training data: normalised features, captions (several per clip), activity labels.
 
     ``clips``: list of dicts with ``features`` ``[T, F]`` float32 (raw, not normalised), ``captions``
-    (list of str), ``activity`` (str). ``mean``/``std`` ``[F]``.
+    (list of str), ``activity`` (str). ``mean``/``std`` ``[F]``. Memory-mapped features (data sets built
+    from full HumanML3D) stay on disk and are normalised when a batch reads them.
     """
 
     def __init__(self, clips: List[Dict[str, Any]], mean: torch.Tensor, std: torch.Tensor):
         if not clips:
             raise ValueError("MotionTextData: no clips")
         self.mean, self.std = mean.float(), std.float()
-        self.feats = [(torch.as_tensor(c["features"]).float() - self.mean) / self.std for c in clips]
+        self.feats = _NormalisedClips([c["features"] for c in clips], self.mean, self.std)
         self.captions = [list(c["captions"]) for c in clips]
         self.activity = [c.get("activity", "") for c in clips]
 
@@ -97,6 +98,26 @@ class MotionTextData:
             c = self.captions[i]
             caps.append(c[int(torch.randint(0, len(c), (1,), generator=gen))])
         return out, mask, caps
+
+
+class _NormalisedClips:
+    """``(x − mean) / std`` per clip: in-memory clips once up front, memory-mapped ones on each access."""
+
+    def __init__(self, raw, mean, std):
+        import numpy as np
+
+        self.mean, self.std = mean, std
+        self.items = [x if isinstance(x, np.memmap) else (torch.as_tensor(x).float() - mean) / std for x in raw]
+
+    def __len__(self):
+        return len(self.items)
+
+    def __getitem__(self, i):
+        x = self.items[i]
+        if isinstance(x, torch.Tensor):
+            return x
+        import numpy as np
+        return (torch.from_numpy(np.array(x, dtype=np.float32)) - self.mean) / self.std
 
 
 def _dist():
