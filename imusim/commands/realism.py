@@ -100,6 +100,8 @@ def _run(a):
     for sensor, r in res["sensors"].items():
         print(f"{sensor} vs {r['reference']['name']} ({r['analysis']['rate_hz']:g} Hz, gravity "
               f"{r['analysis']['gravity']}):")
+        for w in r.get("warnings", []):
+            print(f"  warning: {w}")
         for act, e in r["per_activity"].items():
             for name, st in e["sets"].items():
                 v = st.get("vs_reference") or {}

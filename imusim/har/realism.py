@@ -368,6 +368,16 @@ def compare(sets: Dict[str, Union[IMUSet, Sequence[IMUSet]]], reference: IMUSet,
                           "native_gravity": sorted({s.gravity for s in syns}),
                           "windows": int(len(prepared[name].y)), "labels_not_mapped": dropped[name]}
     T = ref.X.shape[1]
+    warnings = []
+    for name, syns in sets.items():
+        for s in syns:
+            if s.rate < ref.rate - 1e-9:
+                warnings.append(f"{name}: {s.name} is at {s.rate:g} Hz, below the analysis rate {ref.rate:g} Hz: "
+                                f"upsampled, it has no content above {s.rate / 2:g} Hz (compare at --rate {s.rate:g})")
+            if s.X.shape[1] / s.rate < T / ref.rate - 0.5 / ref.rate:
+                warnings.append(f"{name}: {s.name} has windows of {s.X.shape[1] / s.rate:.2f} s, shorter than the "
+                                f"reference's {T / ref.rate:.2f} s: padded with their last sample, which lowers "
+                                f"their intensity")
     return {
         "reference": {"name": ref.name, "placement": ref.placement, "native_rate_hz": native_rate,
                       "native_window_samples": int(native_T), "gravity": ref.gravity,
@@ -388,6 +398,7 @@ def compare(sets: Dict[str, Union[IMUSet, Sequence[IMUSet]]], reference: IMUSet,
         "synthetic": syn_info,
         "activities": activities,
         "reference_only_activities": [c for c in ref_classes if c not in activities],
+        "warnings": warnings,
         "per_activity": per_activity,
     }
 
@@ -455,12 +466,23 @@ def _is_real(spec: str) -> bool:
 
 def load_real(spec: str) -> IMUSet:
     """``basicmotions``, a generic ``.npz`` or a ``.yaml`` CSV description (as ``imusim evaluate --real``)."""
+    import zipfile
+
     if spec == "basicmotions":
         return load_basicmotions()
     p = Path(spec)
     if not p.exists():
         raise FileNotFoundError(f"--reference {spec}: no such file")
-    return load_npz(p) if p.suffix == ".npz" else load_csv(p)
+    if p.suffix != ".npz":
+        return load_csv(p)
+    if not zipfile.is_zipfile(p):
+        raise ValueError(f"--reference {p}: not a readable .npz file (not a zip archive of arrays)")
+    try:
+        return load_npz(p)
+    except (OSError, EOFError, zipfile.BadZipFile) as e:
+        raise ValueError(f"--reference {p}: not a readable .npz file ({type(e).__name__}: {e})") from None
+    except ValueError as e:
+        raise ValueError(e if str(p) in str(e) else f"--reference {p}: {e}") from None
 
 
 def load_reference(spec: str, *, sensors: Optional[Sequence[str]], activities: Sequence[str] = (), rate: Optional[float] = None,
@@ -592,6 +614,8 @@ def _summary_md(res: Dict) -> str:
                   f"the 90th percentile are in it); intervals are 95 % cluster-bootstrap intervals.", ""]
         if rf.get("placement_mismatch"):
             lines += [f"Note: {rf['placement_mismatch']}.", ""]
+        for w in r.get("warnings", []):
+            lines += [f"Warning: {w}.", ""]
         keys = an["bands_hz"]
         head = ("| activity | set | windows | intensity median / p90 (m/s²) | ratio median | ratio p90 | W1 (m/s²) "
                 "| \\|acc\\| p5/p50/p95 | band power ratio " + " / ".join(keys) + " Hz |")

@@ -255,6 +255,22 @@ def test_clear_errors():
         compare({"s": syn}, "basicmotions")
 
 
+def test_corrupt_reference_file_is_named(tmp_path):
+    bad = tmp_path / "broken.npz"
+    bad.write_text("not a zip archive")
+    with pytest.raises(ValueError, match=r"broken.npz: not a readable .npz file"):
+        load_reference(str(bad), sensors=["wrist_r"])
+
+
+def test_warnings_for_upsampled_or_padded_synthetic_windows():
+    ref = _set(sine_windows(2, 60, 20.0, 2.0, 1.5, axis=1), ["walking"] * 2, 20.0, name="ref")  # 3 s
+    syn = _set(sine_windows(2, 26, 10.0, 2.0, 1.5, axis=1), ["walking"] * 2, 10.0, name="slow")  # 2.6 s at 10 Hz
+    w = compare({"s": syn}, ref, bootstrap=0)["warnings"]
+    assert any("below the analysis rate 20 Hz" in x for x in w)
+    assert any("padded with their last sample" in x for x in w)
+    assert compare({"s": ref}, ref, bootstrap=0)["warnings"] == []
+
+
 def test_report_files_from_a_compare_result(tmp_path):
     ref = _set(sine_windows(6, 51, 20.0, 2.0, 1.5, axis=1), ["walking"] * 3 + ["jogging"] * 3, 20.0, name="ref")
     syn = _set(sine_windows(6, 128, 50.0, 3.0, 1.5, axis=1), ["walking"] * 3 + ["jogging"] * 3, 50.0, name="syn")
