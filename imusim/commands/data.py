@@ -1,4 +1,4 @@
-"""``imusim data build``: the text-motion training set from ../shared/data."""
+"""``imusim data build``: the text-motion training set from ../shared/data, or from full HumanML3D."""
 
 
 def register(sub):
@@ -7,7 +7,9 @@ def register(sub):
                                    "DeepMimic clip, retargets it to the SMPL22 body at 20 fps, computes HumanML3D "
                                    "263-d features, captions and activity labels, and writes a by-file train/val/test "
                                    "split with normalisation statistics and a summary (cached: re-runs only redo "
-                                   "changed files).")
+                                   "changed files). With --humanml3d DIR it builds the set from the full HumanML3D "
+                                   "corpus instead (MDM's text-motion pairs incl. sub-clips, its splits and Mean/Std), "
+                                   "optionally mixed with our mocap (--add mocap:ROOT).")
     dsub = p.add_subparsers(dest="data_cmd", metavar="CMD")
     b = dsub.add_parser("build", help="build the training set (features, captions, splits, Mean/Std)")
     b.add_argument("--out", required=True, help="output directory")
@@ -19,11 +21,40 @@ def register(sub):
     b.add_argument("--facing", choices=["reference", "anatomical"], default="reference",
                    help="root-facing estimate of the features: HumanML3D's own, or the hips+shoulders one "
                         "the shipped checkpoints were trained with (reproduces them exactly)")
+    h = b.add_argument_group("full HumanML3D (the paper's setting)")
+    h.add_argument("--humanml3d", metavar="DIR",
+                   help="HumanML3D directory (new_joint_vecs/, texts/, train/val/test.txt, Mean.npy, Std.npy): "
+                        "build from it instead of --root; features are packed in one file and streamed "
+                        "(memory: one motion); the statistics stay HumanML3D's, as a pretrained MDM needs")
+    h.add_argument("--add", action="append", default=[], metavar="mocap:ROOT",
+                   help="with --humanml3d: also add our mocap sets under ROOT (Bandai Namco, DeepMimic), "
+                        "retargeted to SMPL22 with HumanML3D's features and root facing; repeatable")
+    h.add_argument("--amass", metavar="ROOT",
+                   help="with --humanml3d: compute the features of ids without a new_joint_vecs file from the "
+                        "AMASS .npz files that DIR/index.csv names, through imusim's loaders (an alternative to "
+                        "HumanML3D's own scripts; see imusim.data.humanml3d.features_from_amass)")
+    h.add_argument("--min-frames", type=int, default=40, help="with --humanml3d: shortest motion or sub-clip kept")
+    h.add_argument("--max-frames", type=int, default=200,
+                   help="with --humanml3d: motions or sub-clips this long or longer are skipped (MDM's rule)")
     b.set_defaults(func=_build)
     p.set_defaults(func=lambda a: (p.print_help(), 2)[1])
 
 
 def _build(a):
+    from pathlib import Path
+
+    if a.humanml3d:
+        from ..data.humanml3d import build_humanml3d
+
+        meta = build_humanml3d(a.out, a.humanml3d, add=a.add, amass=a.amass, min_frames=a.min_frames,
+                               max_frames=a.max_frames, seed=a.seed)
+        print((Path(a.out) / "summary.md").read_text())
+        n = {s: sum(c["split"] == s for c in meta["clips"]) for s in ("train", "val", "test")}
+        print(f"wrote {a.out} ({len(meta['clips'])} text-motion clips: {n}; {meta['storage']['shape'][0]} frames; "
+              f"{len(meta['errors'])} ids not used, see meta.json 'errors')")
+        return 0
+    if a.add or a.amass:
+        raise SystemExit("imusim data build: --add and --amass go with --humanml3d DIR")
     from ..data.dataset import build
 
     meta = build(a.out, a.root, tuple(a.sources.split(",")), a.seed, workers=a.workers, limit=a.limit,

@@ -10,7 +10,11 @@ def register(sub):
                                    "motion .npz per sample (SMPL22 local rotations, root, fps, labels: loadable by "
                                    "'imusim synth'), plus features.npy [n, T, 263] and joints.npy [n, T, 22, 3].")
     p.add_argument("prompts", nargs="+", help="text prompts")
-    p.add_argument("--checkpoint", default="refined", help="shipped name (original, refined) or a .safetensors path")
+    p.add_argument("--checkpoint", default="refined",
+                   help="shipped name (original, refined), a .safetensors path, or mdm:DIR (a pretrained MDM)")
+    p.add_argument("--clip-weights", metavar="DIR", default=None,
+                   help="local CLIP directory for checkpoints with the 'clip' text encoder (MDM's; default "
+                        "$IMUSIM_CLIP_WEIGHTS)")
     p.add_argument("--n", type=int, default=1, help="samples per prompt")
     p.add_argument("--seconds", type=float, default=4.0, help="motion length (s, at 20 fps)")
     p.add_argument("--steps", type=int, default=50, help="DDIM steps")
@@ -49,10 +53,13 @@ def generate_motions(checkpoint, prompts, n, seconds, steps=50, guidance=2.5, se
 
 
 def _run(a):
+    import os
     from pathlib import Path
 
     import numpy as np
 
+    if a.clip_weights:
+        os.environ["IMUSIM_CLIP_WEIGHTS"] = a.clip_weights
     res = generate_motions(a.checkpoint, a.prompts, a.n, a.seconds, a.steps, a.guidance, a.seed, a.sampler, a.device)
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)

@@ -26,6 +26,11 @@ def _common(p):
     p.add_argument("--log-every", type=int, default=50)
     p.add_argument("--ckpt-every", type=int, default=500)
     p.add_argument("--max-frames", type=int, default=196)
+    p.add_argument("--min-frames", type=int, default=40,
+                   help="shortest random crop; set it to --max-frames to train on whole clips as MDM does")
+    p.add_argument("--clip-weights", metavar="DIR", default=None,
+                   help="local CLIP ViT-B/32 directory (transformers format) for the 'clip' text encoder, e.g. "
+                        "for --from mdm:DIR (default: $IMUSIM_CLIP_WEIGHTS); nothing is downloaded")
 
 
 def register(sub):
@@ -45,7 +50,12 @@ def register(sub):
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
                        description="Continue training CKPT with the acceleration loss L_acc added to L_simple.")
     _common(f)
-    f.add_argument("--from", dest="init", required=True, help="checkpoint to start from (.safetensors or name)")
+    f.add_argument("--from", dest="init", required=True,
+                   help="checkpoint to start from: .safetensors, a shipped name, or mdm:DIR (a pretrained MDM: "
+                        "DIR/args.json + DIR/model*.pt, converted once; its HumanML3D Mean/Std must equal --data's)")
+    f.add_argument("--allow-new-stats", action="store_true",
+                   help="fine-tune even if --data's Mean/Std differ from the checkpoint's (the network then sees "
+                        "differently normalised inputs than it was trained on)")
     f.set_defaults(func=_train)
 
 
@@ -63,17 +73,27 @@ def _train(a):
         import torch.distributed as dist
         dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
     device = a.device or ("cuda" if torch.cuda.is_available() else "cpu")
+    if a.clip_weights:
+        os.environ["IMUSIM_CLIP_WEIGHTS"] = a.clip_weights
     clips, mean, std = load_split(a.data, "train")
     data = MotionTextData(clips, mean, std)
     enc_name = getattr(a, "text_encoder", None)
     init = resolve_checkpoint(a.init) if a.init else None
     if init:
         from ..diffusion.checkpoint import load_checkpoint
-        enc_name = load_checkpoint(init)[3]
+        _, cmean, cstd, enc_name, _ = load_checkpoint(init)
+        if not getattr(a, "allow_new_stats", False) and (
+                cmean.shape != mean.shape or not (torch.allclose(cmean, mean.float(), rtol=1e-5, atol=1e-6)
+                                                  and torch.allclose(cstd, std.float(), rtol=1e-5, atol=1e-6))):
+            raise SystemExit(f"imusim finetune: {a.data}/Mean.npy, Std.npy differ from the normalisation statistics "
+                             f"{a.init} was trained with; build the data with the same statistics (for a pretrained "
+                             f"MDM: 'imusim data build --humanml3d DIR', which keeps HumanML3D's) or pass "
+                             f"--allow-new-stats")
     cfg = TrainConfig(steps=a.steps, batch_size=a.batch_size, lr=a.lr, lambda_acc=a.lambda_acc, acc_on=a.acc_on,
                       imu_sensors=a.imu_sensors,
                       lambda_pos=a.lambda_pos, lambda_vel=a.lambda_vel, seed=a.seed, amp=a.amp, compile=a.compile,
                       ema_decay=a.ema, log_every=a.log_every, ckpt_every=a.ckpt_every, max_frames=a.max_frames,
+                      min_frames=a.min_frames,
                       text_encoder=enc_name or "minilm", warmup=0 if init else 200)
     mc = None if init else MDMConfig(layers=a.layers, latent=a.latent, heads=a.heads, ff=a.ff, dropout=a.dropout)
     meta = {"data": str(a.data), "clips": len(clips), "init_from": str(init) if init else None}

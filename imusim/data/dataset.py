@@ -198,13 +198,28 @@ def summarise(clips: List[Dict], errors: Dict[str, str]) -> str:
 
 
 def load_split(out, split: str = "train"):
-    """``(clips, mean, std)`` for the diffusion trainer: clips have ``features``, ``captions``, ``activity``."""
+    """``(clips, mean, std)`` for the diffusion trainer: clips have ``features``, ``captions``, ``activity``.
+
+    Data sets built from HumanML3D (:mod:`imusim.data.humanml3d`, ``storage`` in meta.json) keep all
+    features in one packed file; their clips' ``features`` are read-only memory-mapped views."""
     import torch
 
     out = Path(out)
     meta = json.loads((out / "meta.json").read_text())
     clips = []
-    for c in meta["clips"]:
-        if c["split"] == split:
-            clips.append({**c, "features": np.load(out / "features" / f"{c['id']}.npy")})
+    st = meta.get("storage")
+    if st:
+        f = out / st["file"]
+        shape = tuple(st["shape"])
+        if not f.is_file() or f.stat().st_size != int(np.prod(shape)) * 4:
+            raise ValueError(f"{f}: missing or not {shape[0]} x {shape[1]} float32 values as {out / 'meta.json'} "
+                             f"records (rebuild with 'imusim data build --humanml3d')")
+        arr = np.memmap(f, dtype="<f4", mode="r", shape=shape)
+        for c in meta["clips"]:
+            if c["split"] == split:
+                clips.append({**c, "features": arr[c["start"]:c["start"] + c["frames"]]})
+    else:
+        for c in meta["clips"]:
+            if c["split"] == split:
+                clips.append({**c, "features": np.load(out / "features" / f"{c['id']}.npy")})
     return clips, torch.from_numpy(np.load(out / "Mean.npy")), torch.from_numpy(np.load(out / "Std.npy"))
