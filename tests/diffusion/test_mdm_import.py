@@ -263,3 +263,22 @@ def test_text_dim_mismatch_is_a_clear_error(assets, tmp_path):
     model = load_checkpoint(import_mdm(assets.write_mdm_dir(tmp_path / "mdm")))[0]
     with pytest.raises(ValueError, match=r"text_emb must be \[B, 512\].*got \[2, 384\]"):
         model(torch.randn(2, 5, 263), torch.tensor([1, 2]), torch.randn(2, 384))
+
+
+def test_mdm_models_sample_on_the_whole_canvas(assets, tmp_path):
+    """As MDM's sampler: 196 frames, no masking; a length only cuts the canvas (same seed → same frames)."""
+    from imusim.diffusion.text import HashEncoder
+    from imusim.diffusion.train import MDM_CANVAS, sample
+
+    model, mean, std, _, _ = load_checkpoint(import_mdm(assets.write_mdm_dir(tmp_path / "mdm")))
+    enc = HashEncoder(dim=512)
+    f1, m1 = sample(model, mean, std, enc, ["a person walks", "a person jumps"], [30, 60], steps=3, seeds=[7, 8])
+    f2, _ = sample(model, mean, std, enc, ["a person walks"], [120], steps=3, seeds=[7])
+    assert f1.shape == (2, MDM_CANVAS, 263) and m1.shape == (2, MDM_CANVAS) and int(m1[0].sum()) == 30
+    torch.testing.assert_close(f1[0], f2[0], rtol=1e-5, atol=1e-5)
+    # the imusim architecture keeps masking the padding (unchanged)
+    from imusim.diffusion.model import MDMConfig
+    small = MDM(MDMConfig(latent=16, layers=1, ff=32, heads=4, n_feats=263, text_dim=512)).eval()
+    f3, _ = sample(small, mean, std, enc, ["a", "b"], [30, 60], steps=2, seeds=[1, 2])
+    assert f3.shape == (2, 60, 263)
+    torch.testing.assert_close(f3[0, 30:], mean.expand(30, -1))
