@@ -15,7 +15,11 @@ def register(sub):
                                    "--resume continues exactly where a killed run stopped. Under torchrun each rank "
                                    "takes the items with index mod world == rank; the content does not depend on the "
                                    "number of processes or the batch size.")
-    p.add_argument("--checkpoint", default="refined", help="diffusion checkpoint (name or path)")
+    p.add_argument("--checkpoint", default="refined",
+                   help="diffusion checkpoint (name, path, or mdm:DIR for a pretrained MDM)")
+    p.add_argument("--clip-weights", metavar="DIR", default=None,
+                   help="local CLIP directory for checkpoints with the 'clip' text encoder (MDM's; default "
+                        "$IMUSIM_CLIP_WEIGHTS)")
     p.add_argument("--from-mocap", metavar="DIR", help="use mocap under DIR (e.g. ../shared/data) instead of diffusion")
     p.add_argument("--activities", help="YAML activity -> prompts (default: imusim/generate/activities.yaml)")
     p.add_argument("--per-activity", type=int, default=100, help="motions per activity")
@@ -69,6 +73,8 @@ def _run(a):
     from ..generate.windows import window_params
     from ..imu.sensors import sensors_from_names
 
+    if a.clip_weights:
+        os.environ["IMUSIM_CLIP_WEIGHTS"] = a.clip_weights
     world = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))
     if world > 1:
