@@ -749,7 +749,7 @@ def plot_sensor(r: Dict, path, title: str = "") -> Path:
             a.grid(alpha=0.3)
     fig.suptitle(title or f"{r['reference']['synthetic_sensor'] if 'synthetic_sensor' in r['reference'] else ''} vs "
                  f"{r['reference']['name']} at {an['rate_hz']:g} Hz, gravity {an['gravity']}", fontsize=9)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.3 / fig.get_figheight()))  # room for the title
     path = Path(path)
     fig.savefig(path, dpi=120)
     plt.close(fig)
