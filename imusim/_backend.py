@@ -9,7 +9,9 @@ Backends, fastest first per device type:
 * ``torch``  -- the naive PyTorch reference (``imusim.reference``), any device, always available.
 
 Choice order: the ``backend=`` argument of an op, else the ``IMUSIM_BACKEND`` environment variable,
-else the first available backend for the tensors' device. The compiled modules are imported lazily;
+else the first backend in the op's order of preference (``supported``) that is available for the
+tensors' device. FK, the IMU op and ``render_imu`` prefer ``triton`` over ``cuda`` on CUDA tensors (the
+path verified under the Triton interpreter, docs/design.md); L_acc keeps ``ALL_BACKENDS``' order. The compiled modules are imported lazily;
 when they are missing everything still works on ``torch``.
 """
 
@@ -97,7 +99,8 @@ def _resolve(backend: Optional[str], device: str, op: str, supported: tuple) -> 
         env = os.environ.get("IMUSIM_BACKEND")
         if env:
             backend, source = env.strip(), "IMUSIM_BACKEND"
-    avail = [b for b in backends(device) if b in supported]
+    have = backends(device)
+    avail = [b for b in supported if b in have]  # the op's order of preference
     if backend is None:
         if triton_interpret() and torch.device(device).type == "cpu":
             avail = [b for b in avail if b != "triton"] or avail

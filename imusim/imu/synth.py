@@ -24,6 +24,7 @@ import torch
 
 from .. import _backend
 from ..kinematics.rotations import matrix_to_quaternion, quaternion_slerp, quaternion_to_matrix
+from ..ops._consts import cached, int_tensor, skeleton_consts
 from ..ops.fk import validate_motion
 from ..ops.imu import IMU_BACKENDS, _imu_op, _poses_op
 from ..reference import imu as ref
@@ -108,7 +109,8 @@ def synthesize_imu(local_rot: torch.Tensor, root_pos: torch.Tensor, skeleton, se
         rate: output rate (Hz); None keeps ``fps``. See the module docstring for the interpolation.
         up: world up axis, ``"y"`` (default) or ``"z"``.
         noise: None (ideal sensor), ``"bmi160"``/``"default"`` or a :class:`NoiseModel`.
-        backend: ``cuda``, ``cpp`` or ``torch``; default fastest available.
+        backend: ``triton``, ``cuda``, ``cpp`` or ``torch``; default: ``triton`` (then ``cuda``) for CUDA tensors,
+            ``cpp`` for CPU tensors.
         seed: noise seed.
 
     Returns:
@@ -143,17 +145,21 @@ def synthesize_imu(local_rot: torch.Tensor, root_pos: torch.Tensor, skeleton, se
     Lb = L.reshape(-1, T, skeleton.num_joints, 3) if direct_aa else L.reshape(-1, T, skeleton.num_joints, 3, 3)
     rb = root_pos.reshape(-1, T, 3)
     dev, dt_ = L.device, L.dtype
-    parents = torch.tensor(skeleton.parents, dtype=torch.int32, device=dev)
     need = set()
     for j in sj:
         while j >= 0:
             need.add(j)
             j = skeleton.parents[j]
-    needed = torch.tensor(sorted(need), dtype=torch.int32, device=dev)
-    sjoint = torch.tensor(sj, dtype=torch.int32, device=dev)
-    offsets = skeleton.offsets.to(device=dev, dtype=dt_)
-    soff = torch.stack([s.offset_tensor(dt_, dev) for s in sens])
-    srot = torch.stack([s.rotation_tensor(dt_, dev) for s in sens])
+    # constants built once per device (ops/_consts.py: no host→device copy per call); index metadata stays
+    # on the CPU for cpp/triton (ops/imu.py)
+    meta_dev = dev if be == "cuda" else torch.device("cpu")
+    parents = int_tensor(skeleton.parents, meta_dev)
+    needed = int_tensor(sorted(need), meta_dev)
+    sjoint = int_tensor(sj, meta_dev)
+    _, offsets = skeleton_consts(skeleton, dt_, dev)
+    soff, srot = cached(("mounts", tuple(sens), dt_, str(dev)),
+                        lambda: (torch.stack([s.offset_tensor(dt_) for s in sens]).to(dev),
+                                 torch.stack([s.rotation_tensor(dt_) for s in sens]).to(dev)))
     g = torch.tensor([0.0, -GRAVITY, 0.0] if up == "y" else [0.0, 0.0, -GRAVITY], dtype=torch.float64)
     if not resample:
         if be == "torch":
@@ -166,7 +172,8 @@ def synthesize_imu(local_rot: torch.Tensor, root_pos: torch.Tensor, skeleton, se
         else:
             R, p = _poses_op(Lb, rb, parents, needed, sjoint, offsets, soff, srot, be)
         R, p = resample_poses(R, p, float(fps), out_rate)
-        acc, gyro, ori = ref.imu_from_poses(R, p, 1.0 / out_rate, g)
+        g_dev = cached(("g", up, dt_, str(dev)), lambda: g.to(dt_).to(dev))
+        acc, gyro, ori = ref.imu_from_poses(R, p, 1.0 / out_rate, g_dev)
     model = get_noise_model(noise)
     if model is not None:
         acc, gyro = apply_noise(acc, gyro, out_rate, model, seed=seed)

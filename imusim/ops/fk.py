@@ -7,7 +7,9 @@ to its parent's (the root's relative to the world); ``G[j] = G[p] @ L[j]``,
 quaternion by ``rot_format``), ``root_pos [..., T, 3]``.
 
 Backends: ``torch`` (naive loop over joints, imusim/reference/fk.py), ``cpp`` (one fused pass per
-frame, OpenMP over frames, hand-written backward), ``cuda`` (one thread per frame). Registered as
+frame, OpenMP over frames, hand-written backward), ``cuda`` (one thread per frame), ``triton`` (one
+lane per frame, imusim/triton/fk.py; CPU tensors only under ``TRITON_INTERPRET=1``). On CUDA tensors
+the default is ``triton``, the path verified under the interpreter (docs/design.md). Registered as
 ``imusim::fk`` custom ops with autograd, so ``torch.compile`` traces through them.
 """
 
@@ -23,7 +25,7 @@ from ..reference.fk import forward_kinematics as _ref_fk
 from ._validate import check_same, check_tensor, fmt_shape
 
 _OP = "forward_kinematics"
-_FK_BACKENDS = ("cuda", "cpp", "torch")
+_FK_BACKENDS = ("triton", "cuda", "cpp", "torch")  # preference order (see _backend.resolve)
 
 
 def _flat(x: torch.Tensor, tail: int) -> torch.Tensor:
@@ -45,6 +47,10 @@ def _fk_op(local_rot: torch.Tensor, root_pos: torch.Tensor, parents: torch.Tenso
         C = _backend.cpu_module()
         fn = C.fk_forward_f32 if L.dtype == torch.float32 else C.fk_forward_f64
         fn(N, J, par.data_ptr(), off.data_ptr(), L.data_ptr(), r.data_ptr(), G.data_ptr(), P.data_ptr())
+    elif backend == "triton":
+        from ..triton import fk as tk
+
+        tk.forward(L.view(N, J, 9), r, par, off, G.view(N, J, 9), P)
     else:
         C = _backend.cuda_module()
         C.fk_forward(0 if L.dtype == torch.float32 else 1, N, J, par.data_ptr(), off.data_ptr(), L.data_ptr(),
@@ -73,6 +79,12 @@ def _fk_bwd_op(grad_G: torch.Tensor, grad_P: torch.Tensor, local_rot: torch.Tens
         fn = C.fk_backward_f32 if L.dtype == torch.float32 else C.fk_backward_f64
         fn(N, J, par.data_ptr(), off.data_ptr(), L.data_ptr(), Gf.data_ptr(), gG.data_ptr(), gP.data_ptr(),
            gL.data_ptr(), gr.data_ptr())
+    elif backend == "triton":
+        from ..triton import fk as tk
+
+        aG = gG.to(L.dtype).reshape(N, J, 9).clone()  # accumulators (the inputs stay untouched)
+        aP = gP.to(L.dtype).reshape(N, J, 3).clone()
+        tk.backward(L.view(N, J, 9), Gf.view(N, J, 9), aG, aP, par, off, gL.view(N, J, 9), gr)
     else:
         C = _backend.cuda_module()
         C.fk_backward(0 if L.dtype == torch.float32 else 1, N, J, par.data_ptr(), off.data_ptr(), L.data_ptr(),
@@ -140,12 +152,14 @@ def forward_kinematics(local_rot: torch.Tensor, root_pos: torch.Tensor, skeleton
             ``[..., 4]`` per ``rot_format``), float32/float64.
         root_pos: ``[..., T, 3]`` root joint positions (m), same dtype/device.
         skeleton: :class:`imusim.kinematics.Skeleton` with J joints.
-        backend: ``cuda``, ``cpp`` or ``torch``; default: fastest available for the device.
+        backend: ``triton``, ``cuda``, ``cpp`` or ``torch``; default: ``triton`` (then ``cuda``) for CUDA tensors,
+            ``cpp`` for CPU tensors.
     """
     L = validate_motion(local_rot, root_pos, skeleton, rot_format, _OP)
     be = _backend.resolve(backend, L.device, op=_OP, supported=_FK_BACKENDS)
     if be == "torch":
         return _ref_fk(L, root_pos, skeleton.parents, skeleton.offsets)
-    parents = torch.tensor(skeleton.parents, dtype=torch.int32, device=L.device)
-    offsets = skeleton.offsets.to(device=L.device, dtype=L.dtype)
+    from ._consts import skeleton_consts
+
+    parents, offsets = skeleton_consts(skeleton, L.dtype, L.device)
     return _fk_op(L, root_pos, parents, offsets, be)

@@ -2,13 +2,20 @@
 
 ``imu_fused(L, root, spec...) -> (acc, gyro, ori)`` on ``[B, T, J, 3, 3]`` / ``[B, T, 3]`` gives
 ``[B, T−2, S, 3]`` (acc, gyro) and ``[B, T−2, S, 3, 3]`` (orientation) for frames 1..T−2.
-Backends: ``cpp`` (OpenMP, rolling window of poses), ``cuda`` (thread per output frame), ``torch``
-(imusim/reference/imu.py). The forward is hand-fused. The ``cpp`` backward is fused as well
+Backends: ``cpp`` (OpenMP, rolling window of poses), ``cuda`` (thread per output frame), ``triton``
+(lane per output frame, imusim/triton/imu.py), ``torch`` (imusim/reference/imu.py). The forward is
+hand-fused. The ``cpp`` backward is fused as well
 (``imu_backward_cpu``: pose recompute, difference and log-map Jacobians, mounts, FK backward and
 Rodrigues' Jacobian per frame, on the sensors' sub-tree). The ``cuda`` backward recomputes the sensor
 poses with the pose kernel, differentiates the (cheap, S-sensor) differences and log maps with
 ``torch.func.vjp`` of the reference, and carries the pose gradients to the local rotations and root
-with the hand-written FK backward kernel (``_pose_grads_to_inputs``).
+with the hand-written FK backward kernel (``_pose_grads_to_inputs``). The ``triton`` backward is one
+fused kernel (sub-tree FK, pose gradients through the difference and log-map Jacobians and the mounts,
+FK reverse sweep, Rodrigues' Jacobian); it is the default on CUDA tensors (docs/design.md).
+
+Index metadata (``parents``, ``needed``, ``sjoint``) lives on the CPU for the ``cpp`` and ``triton``
+backends (the Triton launcher turns it into cached device tensors, so no call reads device memory back
+to the host), on the device for ``cuda``.
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ import torch
 from .. import _backend
 from ..reference import imu as ref
 
-IMU_BACKENDS = ("cuda", "cpp", "torch")
+IMU_BACKENDS = ("triton", "cuda", "cpp", "torch")  # preference order (see _backend.resolve)
 
 
 def _spec_args(parents, needed, sjoint, offsets, soff, srot):
@@ -47,6 +54,11 @@ def _imu_op(L: torch.Tensor, root: torch.Tensor, parents: torch.Tensor, needed: 
             L.data_ptr(), root.data_ptr(), acc.data_ptr(), gyro.data_ptr(), ori.data_ptr(), rot_dim)
     if backend == "cpp":
         _backend.cpu_module().imu_forward(*args)
+    elif backend == "triton":
+        from ..triton import imu as ti
+
+        mt = ti.meta(tuple(parents.tolist()), tuple(needed.tolist()), tuple(sjoint.tolist()), str(L.device))
+        ti.forward(L, root, mt, offs, so, sr, float(dt), tuple(gv), acc, gyro, ori, rot_dim == 3)
     else:
         _backend.cuda_module().imu_forward(*args, torch.cuda.current_stream(L.device).cuda_stream)
     return acc, gyro, ori
@@ -64,6 +76,7 @@ def _pose_grads_to_inputs(L, root, parents, offsets, sjoint, soff, srot, gR, gp,
     fused FK kernels: R_ws = G_j R_js → gG_j += gR R_jsᵀ; p = P_j + G_j o → gG_j += gp oᵀ, gP_j += gp."""
     from .fk import _fk_bwd_op, _fk_op
 
+    parents, sjoint = _on(parents, L.device), _on(sjoint, L.device)
     off = offsets.to(L.dtype)
     G, _ = _fk_op(L, root, parents, off, backend)
     so, sr = soff.to(L.dtype), srot.to(L.dtype)
@@ -71,6 +84,15 @@ def _pose_grads_to_inputs(L, root, parents, offsets, sjoint, soff, srot, gR, gp,
     gG = torch.zeros_like(G).index_add_(2, sjoint.long(), contrib_G)
     gP = L.new_zeros((*L.shape[:3], 3)).index_add_(2, sjoint.long(), gp)
     return _fk_bwd_op(gG, gP, L, G, parents, off, backend)
+
+
+def _on(x: torch.Tensor, device) -> torch.Tensor:
+    """Index metadata on ``device`` (a cached copy when it is on the CPU)."""
+    if x.device == torch.device(device):
+        return x
+    from ._consts import int_tensor
+
+    return int_tensor(x.tolist(), device, x.dtype)
 
 
 def _setup(ctx, inputs, output):
@@ -99,6 +121,8 @@ def _backward(ctx, gacc, ggyro, gori):
     B, T = L.shape[:2]
     S = sjoint.shape[0]
     gacc, ggyro = z(gacc, (B, T - 2, S, 3)), z(ggyro, (B, T - 2, S, 3))
+    if ctx.backend == "triton":
+        return _backward_triton(ctx, L, root, parents, needed, sjoint, offsets, soff, srot, g, gacc, ggyro, gori)
     idx, sub_par, sub_needed, sub_sj, sub_off = _sub_tree(parents, needed, sjoint, offsets)
     if ctx.backend == "cpp":
         return _backward_fused_cpp(ctx, L, root, idx, sub_par, sub_needed, sub_sj, sub_off, soff, srot, g,
@@ -147,6 +171,22 @@ def _backward_fused_cpp(ctx, L, root, idx, sub_par, sub_needed, sub_sj, sub_off,
     return gL, groot, None, None, None, None, None, None, None, None, None
 
 
+def _backward_triton(ctx, L, root, parents, needed, sjoint, offsets, soff, srot, g, gacc, ggyro, gori):
+    """One fused Triton kernel on the sensors' sub-tree (imusim/triton/imu.py, ``_imu_bwd_kernel``)."""
+    from ..triton import imu as ti
+
+    mt = ti.meta(tuple(parents.tolist()), tuple(needed.tolist()), tuple(sjoint.tolist()), str(L.device))
+    idx = mt["idx"]
+    dt_ = L.dtype
+    Ls = L.index_select(2, idx).contiguous()
+    sub_off = offsets.to(dt_).index_select(0, idx).contiguous()
+    c = lambda x: None if x is None else x.to(dt_).contiguous()  # noqa: E731
+    gLs, groot = ti.backward(Ls, root.contiguous(), mt, sub_off, c(soff), c(srot), float(ctx.dt),
+                             tuple(float(x) for x in g.tolist()), c(gacc), c(ggyro), c(gori), L.dim() == 4)
+    gL = torch.zeros_like(L).index_copy_(2, idx, gLs)
+    return gL, groot, None, None, None, None, None, None, None, None, None
+
+
 _imu_op.register_autograd(_backward, setup_context=_setup)
 
 
@@ -162,6 +202,11 @@ def _poses_op(L: torch.Tensor, root: torch.Tensor, parents: torch.Tensor, needed
             root.data_ptr(), poses.data_ptr(), 9)
     if backend == "cpp":
         _backend.cpu_module().sensor_poses(*args)
+    elif backend == "triton":
+        from ..triton import imu as ti
+
+        mt = ti.meta(tuple(parents.tolist()), tuple(needed.tolist()), tuple(sjoint.tolist()), str(L.device))
+        ti.poses(L, root, mt, offs, so, sr, poses)
     else:
         _backend.cuda_module().sensor_poses(*args, torch.cuda.current_stream(L.device).cuda_stream)
     return poses[..., :9].reshape(B, T, S, 3, 3).clone(), poses[..., 9:].clone()
