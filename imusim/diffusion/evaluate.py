@@ -179,7 +179,10 @@ def smooth_features(f: torch.Tensor, sigma: float) -> torch.Tensor:
 
 def _display_name(ck: str) -> str:
     """A checkpoint's name in tables: the shipped name, the file's stem, or for a run directory's
-    ``model.safetensors`` the run directory's name (``runs/refined/model.safetensors`` → ``refined``)."""
+    ``model.safetensors`` the run directory's name (``runs/refined/model.safetensors`` → ``refined``); an
+    imported MDM ``mdm:DIR`` is ``mdm:`` + the directory's name."""
+    if ck.startswith("mdm:"):
+        return "mdm:" + Path(ck[4:].rstrip("/")).name
     if not ck.endswith(".safetensors"):
         return ck
     p = Path(ck)
