@@ -85,6 +85,27 @@ inline void store_grad(const View3<S>& gp, const View3<S>& gq, int64_t b, int64_
   }
 }
 
+// One frame of the fused row loop: e[t+2] = p2 - q2 into e2, R[t+1] into rn (0 when !VALID), and
+// grad[t] = c (R[t-1] - 2 R[t] + R[t+1]) into g (and -grad into h when H). Returns Σ R[t+1]².
+template <typename S, bool VALID, bool H>
+inline S frame_step(int64_t F, const S* __restrict p2, const S* __restrict q2, const S* __restrict e0,
+                    const S* __restrict e1, S* __restrict e2, const S* __restrict rm, const S* __restrict r0,
+                    S* __restrict rn, S c, S* __restrict g, S* __restrict h) {
+  S sk = 0;
+#pragma omp simd reduction(+ : sk)
+  for (int64_t f = 0; f < F; ++f) {
+    S en = p2[f] - q2[f];
+    e2[f] = en;
+    S rv = VALID ? en - S(2) * e1[f] + e0[f] : S(0);
+    rn[f] = rv;
+    if (VALID) sk += rv * rv;
+    S v = c * (rm[f] - S(2) * r0[f] + rv);
+    g[f] = v;
+    if (H) h[f] = -v;
+  }
+  return sk;
+}
+
 // One (sample b, frames [t0, t1)) work item of the row path. Returns Σ R[k]² over terms k in [t0, t1).
 // When GRAD, writes grad[b, t] for t in [t0, t1). buf holds 6 rows of F.
 template <typename S, bool UNIT, bool GRAD>
@@ -144,36 +165,20 @@ double rows_item(const View3<const S>& p, const View3<const S>& q, const uint8_t
       const S* __restrict r0 = R0;
       S* __restrict rn = Rn;
       if (k <= T - 2) {
-        const S w = term_valid(m, k) ? S(1) : S(0);
+        const bool wk = term_valid(m, k);
         const S* __restrict p2 = p.data + p.off(b, t + 2, 0);
         const S* __restrict q2 = q.data + q.off(b, t + 2, 0);
         const S* __restrict e0 = Ea;
         const S* __restrict e1 = Eb;
         S* __restrict e2 = Ec;
-        S sk = 0;
-        if (h) {
-#pragma omp simd reduction(+ : sk)
-          for (int64_t f = 0; f < F; ++f) {
-            S en = p2[f] - q2[f];
-            e2[f] = en;
-            S rv = w * (en - S(2) * e1[f] + e0[f]);
-            rn[f] = rv;
-            sk += rv * rv;
-            S v = c * (rm[f] - S(2) * r0[f] + rv);
-            g[f] = v;
-            h[f] = -v;
-          }
-        } else {
-#pragma omp simd reduction(+ : sk)
-          for (int64_t f = 0; f < F; ++f) {
-            S en = p2[f] - q2[f];
-            e2[f] = en;
-            S rv = w * (en - S(2) * e1[f] + e0[f]);
-            rn[f] = rv;
-            sk += rv * rv;
-            g[f] = c * (rm[f] - S(2) * r0[f] + rv);
-          }
-        }
+        // masked term: R = 0 by a branch, never by a product with 0 (padding frames may hold NaN/inf)
+        S sk;
+        if (wk)
+          sk = h ? frame_step<S, true, true>(F, p2, q2, e0, e1, e2, rm, r0, rn, c, g, h)
+                 : frame_step<S, true, false>(F, p2, q2, e0, e1, e2, rm, r0, rn, c, g, h);
+        else
+          sk = h ? frame_step<S, false, true>(F, p2, q2, e0, e1, e2, rm, r0, rn, c, g, h)
+                 : frame_step<S, false, false>(F, p2, q2, e0, e1, e2, rm, r0, rn, c, g, h);
         if (k < t1 && k >= 1) total += double(sk);
         S* tmp = Ea;  // e ring: (e[t], e[t+1], e[t+2]) -> (e[t+1], e[t+2], free)
         Ea = Eb;
@@ -329,7 +334,8 @@ void run_columns(const View3<const S>& p, const View3<const S>& q, const uint8_t
         if (m) {
 #pragma omp simd reduction(+ : s)
           for (int64_t t = 1; t < T - 1; ++t) {
-            S r = W[t] * ((pc[t + 1] - qc[t + 1]) - S(2) * (pc[t] - qc[t]) + (pc[t - 1] - qc[t - 1]));
+            S r = (pc[t + 1] - qc[t + 1]) - S(2) * (pc[t] - qc[t]) + (pc[t - 1] - qc[t - 1]);
+            r = W[t] != S(0) ? r : S(0);  // select: masked frames may hold NaN
             R[t] = r;
             s += r * r;
           }
@@ -345,7 +351,8 @@ void run_columns(const View3<const S>& p, const View3<const S>& q, const uint8_t
         for (int64_t t = 0; t < T; ++t) E[t] = pc[t * sp] - qc[t * sq];
 #pragma omp simd reduction(+ : s)
         for (int64_t t = 1; t < T - 1; ++t) {
-          S r = W[t] * (E[t + 1] - S(2) * E[t] + E[t - 1]);
+          S r = E[t + 1] - S(2) * E[t] + E[t - 1];
+          r = W[t] != S(0) ? r : S(0);
           R[t] = r;
           s += r * r;
         }
@@ -387,9 +394,28 @@ void run_columns(const View3<const S>& p, const View3<const S>& q, const uint8_t
     }
 }
 
+template <typename S>
+void zero_grad(const View3<S>& g) {
+  if (!g.data) return;
+  for (int64_t b = 0; b < g.B; ++b)
+    for (int64_t t = 0; t < g.T_; ++t)
+      for (int64_t f = 0; f < g.F; ++f) g.data[g.off(b, t, f)] = S(0);
+}
+
 template <typename S, bool GRAD>
 void run(const View3<const S>& p, const View3<const S>& q, const uint8_t* mask, const double* coef, double* out,
          const View3<S>& gp, const View3<S>& gq) {
+  // Degenerate shapes (the Python layer normally handles them): no term at all -> zero sums and
+  // gradients, and no division by B or F below.
+  if (p.B == 0 || p.F == 0 || p.T_ < 3) {
+    if (out)
+      for (int64_t b = 0; b < p.B; ++b) out[b] = 0.0;
+    if (GRAD) {
+      zero_grad(gp);
+      zero_grad(gq);
+    }
+    return;
+  }
   if (use_column_path(p))
     run_columns<S, GRAD>(p, q, mask, coef, out, gp, gq);
   else

@@ -158,6 +158,7 @@ dim3 grid_for(const Geo& g, int64_t B, int threads) {
 template <typename S>
 void launch_fwd(View3<const void> p, View3<const void> q, const uint8_t* mask, double* out, cudaStream_t st) {
   Geo g = geometry(p);
+  if (p.B == 0 || g.T * g.F == 0) return;  // no term: `out` stays zero (a grid of 0 blocks is a launch error)
   const int threads = 256;
   for (int64_t b0 = 0; b0 < p.B; b0 += 65535) {  // gridDim.y limit
     int64_t nb = p.B - b0 < 65535 ? p.B - b0 : 65535;
@@ -174,6 +175,7 @@ template <typename S>
 void launch_bwd(View3<const void> p, View3<const void> q, const uint8_t* mask, const double* coef, View3<void> gp,
                 View3<void> gq, cudaStream_t st) {
   Geo g = geometry(p);
+  if (p.B == 0 || g.T * g.F == 0) return;  // empty gradients
   const int threads = 256;
   for (int64_t b0 = 0; b0 < p.B; b0 += 65535) {
     int64_t nb = p.B - b0 < 65535 ? p.B - b0 : 65535;
