@@ -9,11 +9,60 @@
 # sets), PER_ACTIVITY=48, REPEATS=8 (classifier fits per set, cycling over its seeds' stores).
 # Shipped checkpoints: imusim/checkpoints/{original,refined}.safetensors are copies of
 # runs/original/model.safetensors and runs/refined/model.safetensors (EMA weights).
+#
+# FULL=1: the paper's own setting at full scale on one GPU (docs/paper_setting.md), with the user's assets:
+#   FULL=1 HUMANML3D=/data/HumanML3D MDM=/ckpt/humanml_trans_enc_512 CLIP_WEIGHTS=/models/clip-vit-base-patch32 \
+#     T2M_EVALUATOR=/src/motion-diffusion-model bash scripts/paper_experiments.sh
+# STEPS=50000 fine-tuning steps, LAMBDA_ACC=1.0, T2M_REPLICATIONS=20, PER_ACTIVITY=256, ADD_MOCAP=1 (mix in
+# ../shared/data), AMP=1 (mixed precision), FORCE=1 (retrain). T2M_EVALUATOR is optional.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup_env.sh
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 MPLBACKEND=Agg
 RUNS="${RUNS:-runs}"
+
+if [ "${FULL:-0}" = 1 ]; then
+  : "${HUMANML3D:?FULL=1 needs HUMANML3D=<HumanML3D directory: new_joint_vecs/, texts/, splits, Mean/Std>}"
+  : "${MDM:?FULL=1 needs MDM=<MDM checkpoint directory: args.json + model*.pt (humanml_trans_enc_512)>}"
+  : "${CLIP_WEIGHTS:?FULL=1 needs CLIP_WEIGHTS=<local CLIP ViT-B/32 directory in transformers format>}"
+  export IMUSIM_CLIP_WEIGHTS="$CLIP_WEIGHTS" IMUSIM_HUMANML3D="$HUMANML3D"
+  F="$RUNS/full"
+  ADD=()
+  [ "${ADD_MOCAP:-0}" = 1 ] && ADD=(--add mocap:../shared/data)
+  [ -f "$F/data/meta.json" ] || imusim data build --humanml3d "$HUMANML3D" --out "$F/data" "${ADD[@]}"
+  # MDM's training setting: batch 64, lr 1e-4, whole clips on the 196-frame canvas; EMA weights saved
+  FT=(--data "$F/data" --batch-size 64 --lr 1e-4 --max-frames 196 --min-frames 196 --steps "${STEPS:-50000}"
+      --log-every 500 --ckpt-every 5000 --seed 0)
+  [ "${AMP:-0}" = 1 ] && FT+=(--amp)
+  if [ ! -f "$F/refined/model.safetensors" ] || [ -n "${FORCE:-}" ]; then
+    imusim finetune --from "mdm:$MDM" "${FT[@]}" --lambda-acc "${LAMBDA_ACC:-1.0}" --out "$F/refined"
+  fi
+  if [ ! -f "$F/continued/model.safetensors" ] || [ -n "${FORCE:-}" ]; then
+    imusim finetune --from "mdm:$MDM" "${FT[@]}" --lambda-acc 0 --out "$F/continued"
+  fi
+  CKS=(--checkpoint "mdm:$MDM" --checkpoint "$F/continued/model.safetensors" --checkpoint "$F/refined/model.safetensors")
+  imusim evaluate-motion --data "$F/data" "${CKS[@]}" --json "$F/motion_eval.json" --markdown "$F/motion_eval.md"
+  if [ -n "${T2M_EVALUATOR:-}" ]; then
+    imusim evaluate-motion --data "$F/data" "${CKS[@]}" --t2m-evaluator "$T2M_EVALUATOR" \
+      --t2m-replications "${T2M_REPLICATIONS:-20}" --json "$F/t2m_eval.json" --markdown "$F/t2m_eval.md"
+  fi
+  # HAR: synthetic windows from the pretrained and the refined MDM, tested on real BasicMotions
+  python - "$F/har_activities.yaml" <<'PYEOF'
+import sys, yaml
+from imusim.generate.plan import load_activities
+acts = {k: v for k, v in load_activities(None).items() if k in ("standing", "walking", "running", "badminton")}
+open(sys.argv[1], "w").write(yaml.safe_dump(acts))
+PYEOF
+  G=(--activities "$F/har_activities.yaml" --per-activity "${PER_ACTIVITY:-256}" --sensors wrist_l,thigh_r --rate 50
+     --batch 64 --seed 0)
+  [ -f "$F/har/original/summary.json" ] || imusim generate "${G[@]}" --checkpoint "mdm:$MDM" --out "$F/har/original"
+  [ -f "$F/har/refined/summary.json" ] || \
+    imusim generate "${G[@]}" --checkpoint "$F/refined/model.safetensors" --out "$F/har/refined"
+  imusim evaluate --real basicmotions --reference original --out "$F/har/report" \
+    --synthetic "original=$F/har/original" --synthetic "refined=$F/har/refined"
+  echo "motion metrics: $F/motion_eval.md   t2m: $F/t2m_eval.md   HAR report: $F/har/report/report.md"
+  exit 0
+fi
 DATA="${DATA:-$RUNS/data}"
 STAGE="${STAGE:-all}"
 PER="${PER_ACTIVITY:-48}"

@@ -393,6 +393,7 @@ def evaluate_t2m(checkpoints: Sequence[str], data_dir, evaluator_dir, *, replica
     from .. import acc_loss
     from ..data.dataset import load_split
     from .checkpoint import load_checkpoint
+    from .evaluate import _display_name
     from .text import get_text_encoder
     from .train import sample
     from .zoo import resolve_checkpoint
@@ -415,7 +416,8 @@ def evaluate_t2m(checkpoints: Sequence[str], data_dir, evaluator_dir, *, replica
     for k, spec in enumerate(checkpoints):
         path = resolve_checkpoint(spec)
         model, mean, std, enc_name, meta = load_checkpoint(path, device)
-        name = spec if spec not in rows else f"{spec} ({k + 1})"
+        name = _display_name(spec)
+        name = name if name not in rows else f"{name} ({k + 1})"
         models.append((name, model, mean, std, get_text_encoder(enc_name, device=device)))
         rows[name] = {}
 
@@ -487,7 +489,8 @@ def evaluate_t2m(checkpoints: Sequence[str], data_dir, evaluator_dir, *, replica
                                  torch.from_numpy((j["motion"] - dmean.numpy()) / dstd.numpy())[None].float(),
                                  backend="torch")) for g, j in zip((g[:n] for g, n in zip(gen, glen)), jobs)]
             add(spec, "l_acc", float(np.mean(la)))
-    out = {"protocol": {"replications": replications, "n_samples": n_batches * batch, "batch": batch,
+    out = {"checkpoints": {m[0]: str(c) for m, c in zip(models, checkpoints)},
+           "protocol": {"replications": replications, "n_samples": n_batches * batch, "batch": batch,
                         "mm_samples": (mm_samples // batch + 1) * batch if mm_samples else 0, "mm_repeats": mm_repeats,
                         "diversity_times": diversity_times, "sampler": sampler, "steps": steps, "guidance": guidance,
                         "seed": seed, "split": split, "clips": len(clips)},

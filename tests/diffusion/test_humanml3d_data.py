@@ -194,6 +194,11 @@ def test_cli_humanml3d_build_train_finetune_sample(tmp_path, humanml3d_dir, asse
     assert main(["sample", "a person walks.", "--checkpoint", str(ftm / "model.safetensors"), "--clip-weights",
                  str(tiny_clip_dir), "--seconds", "1.5", "--steps", "2", "--out", str(out2)]) == 0
     assert np.load(out2 / "features.npy").shape == (1, 30, 263)
+    # bulk generation straight from the pretrained MDM
+    store = tmp_path / "store"
+    assert main(["generate", "--checkpoint", f"mdm:{mdm}", "--clip-weights", str(tiny_clip_dir), "--per-activity", "1",
+                 "--steps", "2", "--seconds", "3,3.5", "--out", str(store)]) == 0
+    assert json.loads((store / "summary.json").read_text())["windows"] > 0
     # fine-tuning a checkpoint on a data set with other normalisation statistics is refused
     other = tmp_path / "ds_other"
     assert main(["data", "build", "--humanml3d", str(humanml3d_dir), "--out", str(other)]) == 0

@@ -192,16 +192,18 @@ def test_protocol_end_to_end_and_cli(tmp_path, assets, humanml3d_dir, tiny_clip_
     res = t2m.evaluate_t2m([spec, spec], ds, ev, **kw)
     p = res["protocol"]
     assert p["n_samples"] == 4 and p["mm_samples"] == 2 and p["clips"] == 9  # 9 train clips carry tokens
-    gt, m = res["rows"]["ground truth"], res["rows"][spec]
+    name = "mdm:m"  # rows are named as in evaluate-motion's tables
+    assert res["checkpoints"] == {name: spec, f"{name} (2)": spec}
+    gt, m = res["rows"]["ground truth"], res["rows"][name]
     for row in (gt, m):
         assert len(row["r_precision"]["runs"]) == 2 and len(row["r_precision"]["mean"]) == 3
         assert all(0 <= x <= 1 for x in row["r_precision"]["mean"])
         assert row["mm_dist"]["mean"] > 0 and row["diversity"]["mean"] > 0
     assert m["multimodality"]["mean"] > 0 and m["l_acc"]["mean"] > 0 and np.isfinite(m["fid"]["mean"])
-    assert res["rows"][f"{spec} (2)"]["fid"] == m["fid"]  # the same noise for every checkpoint
+    assert res["rows"][f"{name} (2)"]["fid"] == m["fid"]  # the same noise for every checkpoint
     # deterministic for a seed; the same checkpoint twice gets the same noise (paired comparison)
     res2 = t2m.evaluate_t2m([spec], ds, ev, **kw)
-    assert res2["rows"][spec]["fid"] == m["fid"] and res2["rows"][spec]["l_acc"] == m["l_acc"]
+    assert res2["rows"][name]["fid"] == m["fid"] and res2["rows"][name]["l_acc"] == m["l_acc"]
     assert "| ground truth |" in t2m.markdown_t2m(res)
     # through the CLI
     out = tmp_path / "t2m.json"
@@ -209,7 +211,7 @@ def test_protocol_end_to_end_and_cli(tmp_path, assets, humanml3d_dir, tiny_clip_
                  "--t2m-evaluator", str(ev), "--t2m-replications", "1", "--t2m-samples", "2", "--t2m-batch", "2",
                  "--sampler", "ddim", "--steps", "2", "--json", str(out), "--markdown", str(tmp_path / "t.md")]) == 0
     r = json.loads(out.read_text())
-    assert r["t2m"]["protocol"]["replications"] == 1 and spec in r["t2m"]["rows"]
+    assert r["t2m"]["protocol"]["replications"] == 1 and name in r["t2m"]["rows"]
     assert "R-prec top-1" in (tmp_path / "t.md").read_text()
     # a data set without HumanML3D tokens is refused with the reason
     with pytest.raises(ValueError, match="clips with HumanML3D tokens"):
