@@ -31,9 +31,13 @@ class GaussianDiffusion:
         self.post_c0 = self.betas * abp.sqrt() / (1 - ab)
         self.post_ct = (1 - abp) * (1 - self.betas).sqrt() / (1 - ab)
 
-    @staticmethod
-    def _take(a: torch.Tensor, t: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
-        return a.to(like.device)[t].to(like.dtype).view(-1, *([1] * (like.dim() - 1)))
+    def _take(self, a: torch.Tensor, t: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+        # the schedules are copied to a device once (a copy per call would wait for the device every step)
+        cache = self.__dict__.setdefault("_on_device", {})
+        key = (id(a), str(like.device))
+        if key not in cache:
+            cache[key] = a.to(like.device)
+        return cache[key][t].to(like.dtype).view(-1, *([1] * (like.dim() - 1)))
 
     def q_sample(self, x0, t, noise=None):
         noise = torch.randn_like(x0) if noise is None else noise

@@ -227,6 +227,58 @@ def diffusion_losses(model, diffusion: GaussianDiffusion, x0, mask, emb, t, nois
     return out
 
 
+
+def _host_batch(data: "MotionTextData", cfg: TrainConfig, step: int, cond_drop_prob: float, emb_table: dict):
+    """Every random draw of step ``step`` (crops, t, noise, condition dropout) from one host generator seeded
+    by the step, the same on every rank, and the global loss normalisers: ``((x0, mask, t, noise, uncond,
+    emb), counts)``, CPU tensors of the global batch."""
+    gen = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step)
+    idx = torch.randint(0, len(data), (cfg.batch_size,), generator=gen).tolist()
+    x0, mask, caps = data.batch(idx, gen, cfg.max_frames, cfg.min_frames)
+    t = torch.randint(0, cfg.diffusion_steps, (cfg.batch_size,), generator=gen)
+    noise = torch.randn(x0.shape, generator=gen)
+    uncond = torch.rand(cfg.batch_size, generator=gen) < cond_drop_prob
+    counts = _counts(mask, x0.shape[-1])  # global normalisers (see diffusion_losses)
+    emb = torch.stack([emb_table[c] for c in caps])
+    return (x0, mask, t, noise, uncond, emb), counts
+
+
+def _to_device(tensors, dev: torch.device) -> list:
+    """Host tensors onto ``dev``: through pinned memory and ``non_blocking`` on CUDA, so the copy does not wait
+    for the work already queued on the stream (a pageable copy would)."""
+    if dev.type != "cuda":
+        return [v.to(dev) for v in tensors]
+    return [v.contiguous().pin_memory().to(dev, non_blocking=True) for v in tensors]
+
+
+def _device_step(fwd_model, model, ema, opt, scaler, diffusion, batch, cfg: TrainConfig, mean, std, counts, world: int,
+                 step: int, amp_dtype) -> Dict[str, torch.Tensor]:
+    """One optimisation step on the device (losses, backward, clipping, optimiser, EMA). Reads nothing back
+    to the host (tests/diffusion/test_device_residency.py); returns the detached losses (device tensors)."""
+    x0, mask, t, noise, uncond, emb = batch
+    dev = x0.device
+    # the model's own random condition dropout is replaced by the global draw in _host_batch
+    saved_p = model.cfg.cond_drop_prob
+    model.cfg.cond_drop_prob = 0.0
+    for g in opt.param_groups:
+        g["lr"] = lr_at(step, cfg)
+    with torch.autocast(dev.type, dtype=amp_dtype, enabled=cfg.amp):
+        losses = diffusion_losses(fwd_model, diffusion, x0, mask, emb, t, noise, uncond, cfg, mean, std, counts,
+                                  float(world))
+    model.cfg.cond_drop_prob = saved_p
+    opt.zero_grad(set_to_none=True)
+    scaler.scale(losses["total"]).backward()
+    scaler.unscale_(opt)
+    if cfg.grad_clip > 0:
+        torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+    scaler.step(opt)
+    scaler.update()
+    with torch.no_grad():
+        d = min(cfg.ema_decay, (1 + step) / (10 + step))
+        torch._foreach_lerp_(list(ema.parameters()), [p.detach() for p in model.parameters()], 1 - d)
+    return {k: v.detach() for k, v in losses.items()}
+
+
 def train(data: MotionTextData, out_dir, cfg: TrainConfig, model_cfg: Optional[MDMConfig] = None,
           init_from: Optional[str] = None, resume: bool = False, device: str = "cpu",
           progress: bool = True, text_encoder=None, meta: Optional[Dict[str, Any]] = None) -> Path:
@@ -293,53 +345,34 @@ def train(data: MotionTextData, out_dir, cfg: TrainConfig, model_cfg: Optional[M
         from tqdm.auto import tqdm
         bar = tqdm(total=cfg.steps, initial=step, desc="train", unit="step")
     t0 = time.time()
-    amp_dtype = torch.bfloat16 if dev.type == "cpu" else torch.float16
-    scaler = torch.amp.GradScaler(enabled=cfg.amp and dev.type == "cuda")
+    # bf16 autocast where the device has it (no loss scaling, so no GradScaler host sync per step); fp16 + scaler
+    # on older GPUs
+    bf16 = dev.type == "cpu" or (dev.type == "cuda" and torch.cuda.is_bf16_supported())
+    amp_dtype = torch.bfloat16 if bf16 else torch.float16
+    scaler = torch.amp.GradScaler(enabled=cfg.amp and not bf16)
     model.train()
     while step < cfg.steps:
-        gen = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step)
-        idx = torch.randint(0, len(data), (cfg.batch_size,), generator=gen).tolist()
-        x0, mask, caps = data.batch(idx, gen, cfg.max_frames, cfg.min_frames)
-        t = torch.randint(0, diffusion.steps, (cfg.batch_size,), generator=gen)
-        noise = torch.randn(x0.shape, generator=gen)
-        uncond = torch.rand(cfg.batch_size, generator=gen) < model.cfg.cond_drop_prob
-        counts = _counts(mask, x0.shape[-1])  # global normalisers (see diffusion_losses)
+        host, counts = _host_batch(data, cfg, step, model.cfg.cond_drop_prob, emb_table)
         sl = slice(rank * local, (rank + 1) * local)
-        emb = torch.stack([emb_table[c] for c in caps])
-        x0, mask, t, noise, uncond, emb = (v[sl].to(dev) for v in (x0, mask, t, noise, uncond, emb))
-        # the model's own random condition dropout is replaced by the global draw above
-        saved_p = model.cfg.cond_drop_prob
-        model.cfg.cond_drop_prob = 0.0
-        for g in opt.param_groups:
-            g["lr"] = lr_at(step, cfg)
-        with torch.autocast(dev.type, dtype=amp_dtype, enabled=cfg.amp):
-            losses = diffusion_losses(fwd_model, diffusion, x0, mask, emb, t, noise, uncond, cfg, mean, std,
-                                      counts, float(world))
-        model.cfg.cond_drop_prob = saved_p
-        opt.zero_grad(set_to_none=True)
-        scaler.scale(losses["total"]).backward()
-        scaler.unscale_(opt)
-        if cfg.grad_clip > 0:
-            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-        scaler.step(opt)
-        scaler.update()
-        with torch.no_grad():
-            d = min(cfg.ema_decay, (1 + step) / (10 + step))
-            for pe, pm in zip(ema.parameters(), model.parameters()):
-                pe.mul_(d).add_(pm.detach(), alpha=1 - d)
+        x0, mask, t, noise, uncond, emb = _to_device([v[sl] for v in host], dev)
+        losses = _device_step(fwd_model, model, ema, opt, scaler, diffusion, (x0, mask, t, noise, uncond, emb), cfg,
+                              mean, std, counts, world, step, amp_dtype)
         step += 1
-        if world > 1:  # log the global values: mean over ranks of the (world-scaled) local shares
+        if bar:
+            bar.update(1)
+        # losses are read back to the host only here (every log_every steps): a read is a device sync
+        log_now = step % cfg.log_every == 0 or step == cfg.steps
+        if log_now and world > 1:  # the global values: mean over ranks of the (world-scaled) local shares
             import torch.distributed as dist
             keys = sorted(losses)
             buf = torch.stack([losses[k].detach().float() for k in keys]).to(dev)
             dist.all_reduce(buf)
             losses = {k: v / world for k, v in zip(keys, buf)}
         if rank == 0:
-            vals = {k: float(v.detach()) for k, v in losses.items()}
-            if bar:
-                bar.update(1)
-                bar.set_postfix(loss=f"{vals['total']:.4f}", acc=f"{vals.get('l_acc', 0):.4f}")
-            if step % cfg.log_every == 0 or step == cfg.steps:
+            if log_now:
+                vals = {k: float(v.detach()) for k, v in losses.items()}
+                if bar:
+                    bar.set_postfix(loss=f"{vals['total']:.4f}", acc=f"{vals.get('l_acc', 0):.4f}")
                 mw.writerow([step, vals["total"], vals["l_simple"], vals.get("l_acc", ""), lr_at(step, cfg),
                              round(time.time() - t0, 2)])
                 metrics_f.flush()

@@ -24,7 +24,7 @@ import torch
 
 from .. import _backend
 from ..kinematics.rotations import matrix_to_quaternion, quaternion_slerp, quaternion_to_matrix
-from ..ops._consts import cached, int_tensor, skeleton_consts
+from .._consts import cached, int_tensor, skeleton_consts
 from ..ops.fk import validate_motion
 from ..ops.imu import IMU_BACKENDS, _imu_op, _poses_op
 from ..reference import imu as ref
@@ -150,7 +150,7 @@ def synthesize_imu(local_rot: torch.Tensor, root_pos: torch.Tensor, skeleton, se
         while j >= 0:
             need.add(j)
             j = skeleton.parents[j]
-    # constants built once per device (ops/_consts.py: no host→device copy per call); index metadata stays
+    # constants built once per device (imusim/_consts.py: no host→device copy per call); index metadata stays
     # on the CPU for cpp/triton (ops/imu.py)
     meta_dev = dev if be == "cuda" else torch.device("cpu")
     parents = int_tensor(skeleton.parents, meta_dev)
@@ -160,7 +160,8 @@ def synthesize_imu(local_rot: torch.Tensor, root_pos: torch.Tensor, skeleton, se
     soff, srot = cached(("mounts", tuple(sens), dt_, str(dev)),
                         lambda: (torch.stack([s.offset_tensor(dt_) for s in sens]).to(dev),
                                  torch.stack([s.rotation_tensor(dt_) for s in sens]).to(dev)))
-    g = torch.tensor([0.0, -GRAVITY, 0.0] if up == "y" else [0.0, 0.0, -GRAVITY], dtype=torch.float64)
+    g = cached(("g", up), lambda: torch.tensor([0.0, -GRAVITY, 0.0] if up == "y" else [0.0, 0.0, -GRAVITY],
+                                               dtype=torch.float64))  # host: the kernels take its values
     if not resample:
         if be == "torch":
             acc, gyro, ori = ref.synthesize(Lb, rb, skeleton.parents, offsets, sj, soff, srot, 1.0 / fps, g)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import torch
 
+from .._consts import bone_lengths, int_tensor, skeleton_consts
 from .skeleton import Skeleton
 
 
@@ -34,8 +35,8 @@ def rotation_between(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     v = torch.cross(a, b, dim=-1)
     c = (a * b).sum(-1, keepdim=True)
     # opposite case: pick any axis perpendicular to a
-    ref = torch.where(a[..., :1].abs() < 0.9, torch.tensor([1.0, 0, 0], dtype=a.dtype, device=a.device),
-                      torch.tensor([0, 1.0, 0], dtype=a.dtype, device=a.device))
+    e = torch.eye(3, dtype=a.dtype, device=a.device)  # made on the device: no host→device copy
+    ref = torch.where(a[..., :1].abs() < 0.9, e[0], e[1])
     perp = _normalize(torch.cross(a, ref, dim=-1))
     opposite = (c < -1 + 1e-7)
     K = torch.zeros(*a.shape[:-1], 3, 3, dtype=a.dtype, device=a.device)
@@ -64,7 +65,7 @@ def positions_to_rotations(positions: torch.Tensor, skeleton: Skeleton):
         raise ValueError(f"positions_to_rotations: positions must be [..., T, {J}, 3] for skeleton "
                          f"{skeleton.name!r}, got {list(positions.shape)}")
     P = positions
-    off = skeleton.offsets.to(P.dtype).to(P.device)
+    _, off = skeleton_consts(skeleton, P.dtype, P.device)
     lead = P.shape[:-2]
     eye = torch.eye(3, dtype=P.dtype, device=P.device).expand(*lead, 3, 3)
     G = [None] * J
@@ -75,8 +76,9 @@ def positions_to_rotations(positions: torch.Tensor, skeleton: Skeleton):
         Gp = eye if p < 0 else G[p]
         ch = children[j]
         if len(ch) >= 2:
-            src = off[ch].expand(*lead, len(ch), 3)
-            dst = P[..., ch, :] - P[..., j:j + 1, :]
+            idx = int_tensor(ch, P.device, torch.long)  # cached: a Python list index would be copied in per call
+            src = off[idx].expand(*lead, len(ch), 3)
+            dst = P[..., idx, :] - P[..., j:j + 1, :]
             G[j] = kabsch(src, dst)
         elif len(ch) == 1:
             c = ch[0]
@@ -90,7 +92,7 @@ def positions_to_rotations(positions: torch.Tensor, skeleton: Skeleton):
 
 def rescale_positions(positions: torch.Tensor, skeleton: Skeleton) -> torch.Tensor:
     """Same bone directions, ``skeleton``'s bone lengths (top-down from the root)."""
-    L = skeleton.bone_lengths().to(positions.dtype).to(positions.device)
+    L = bone_lengths(skeleton, positions.dtype, positions.device)
     out = [positions[..., 0, :]]
     for j in range(1, skeleton.num_joints):
         p = skeleton.parents[j]

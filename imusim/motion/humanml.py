@@ -71,7 +71,7 @@ def qmul(a, b):
 
 
 def qinv(q):
-    return q * torch.tensor([1.0, -1, -1, -1], dtype=q.dtype, device=q.device)
+    return torch.cat([q[..., :1], -q[..., 1:]], -1)  # no constant tensor: nothing copied to the device
 
 
 def qrot(q, v):

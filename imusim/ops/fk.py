@@ -159,7 +159,7 @@ def forward_kinematics(local_rot: torch.Tensor, root_pos: torch.Tensor, skeleton
     be = _backend.resolve(backend, L.device, op=_OP, supported=_FK_BACKENDS)
     if be == "torch":
         return _ref_fk(L, root_pos, skeleton.parents, skeleton.offsets)
-    from ._consts import skeleton_consts
+    from .._consts import skeleton_consts
 
     parents, offsets = skeleton_consts(skeleton, L.dtype, L.device)
     return _fk_op(L, root_pos, parents, offsets, be)

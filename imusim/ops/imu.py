@@ -90,7 +90,7 @@ def _on(x: torch.Tensor, device) -> torch.Tensor:
     """Index metadata on ``device`` (a cached copy when it is on the CPU)."""
     if x.device == torch.device(device):
         return x
-    from ._consts import int_tensor
+    from .._consts import int_tensor
 
     return int_tensor(x.tolist(), device, x.dtype)
 

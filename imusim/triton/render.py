@@ -334,7 +334,7 @@ def render(L: torch.Tensor, root: torch.Tensor, skeleton, start, length, fps, ra
     L = L.detach().contiguous()
     root = root.detach().contiguous()
     parents, offs = skeleton.parents, None
-    from ..ops._consts import skeleton_consts
+    from .._consts import skeleton_consts
 
     _, offs = skeleton_consts(skeleton, dt_, dev)
     chains, depth, D = _chain_table(tuple(parents), str(dev))

@@ -1,4 +1,4 @@
-"""Small constant tensors of the ops (skeleton parents/offsets, sensor mounts, index lists) built once per
+"""Small constant tensors (skeleton parents/offsets/bone lengths, sensor mounts, index lists) built once per
 device and reused.
 
 Making them per call (``torch.tensor(..., device="cuda")``) is a host→device copy from pageable memory,
@@ -46,3 +46,12 @@ def int_tensor(values, device, dtype=torch.int32) -> torch.Tensor:
     if torch.compiler.is_compiling():
         return torch.tensor(vals, dtype=dtype).to(dev)
     return cached(("ints", vals, dtype, str(dev)), lambda: torch.tensor(vals, dtype=dtype).to(dev))
+
+
+def bone_lengths(skeleton, dtype: torch.dtype, device) -> torch.Tensor:
+    """``skeleton.bone_lengths()`` in ``dtype`` on ``device``."""
+    dev = torch.device(device)
+    make = lambda: skeleton.bone_lengths().to(dtype).to(dev)  # noqa: E731
+    if torch.compiler.is_compiling():
+        return make()
+    return cached(("bone_lengths", skeleton.parents, skeleton.offsets.numpy().tobytes(), dtype, str(dev)), make)
