@@ -4,7 +4,8 @@ Providers (axis-angle local rotations ``[N, J, 3]`` in, so every provider does t
 * ``smplx``: ``smplx.lbs.batch_rodrigues`` + ``batch_rigid_transform`` (the common SMPL pipeline),
   then (FK+IMU) sensor poses, finite differences and rotation into the sensor frame in PyTorch;
 * ``compile``: ``torch.compile`` of imusim's naive reference;
-* ``imusim-<backend>``: ``imusim.forward_kinematics`` / ``imusim.synthesize_imu``.
+* ``imusim-<backend>``: ``imusim.forward_kinematics`` / ``imusim.synthesize_imu``, every backend available
+  for ``--device`` (on a GPU: ``triton``, ``cuda`` and ``torch``, the eager reference).
 N frames are laid out as N/256 sequences of 256 frames at 50 Hz. fwd+bwd: gradient of the sum of the
 outputs with respect to the rotations and the root.
 """
@@ -43,6 +44,7 @@ def smplx_fk(aa, root, sk):
     rest = torch.zeros(J, 3, dtype=aa.dtype)
     for j, p in enumerate(sk.parents):
         rest[j] = sk.offsets[j].to(aa.dtype) if p < 0 else rest[p] + sk.offsets[j].to(aa.dtype)
+    rest = rest.to(aa.device)
     posed, rel = batch_rigid_transform(R, rest.expand(B * T, J, 3), torch.tensor(sk.parents), dtype=aa.dtype)
     P = posed - posed[:, :1] + root.reshape(-1, 1, 3)
     return rel[..., :3, :3].view(B, T, J, 3, 3), P.view(B, T, J, 3)
@@ -55,15 +57,21 @@ def smplx_imu(aa, root, sk, sensors, fps):
     G, P = smplx_fk(aa, root, sk)
     sens = sensors_from_names(sensors)
     sj = [sk.index(s.joint) for s in sens]
-    srot = torch.stack([s.rotation_tensor(aa.dtype) for s in sens])
-    soff = torch.stack([s.offset_tensor(aa.dtype) for s in sens])
+    srot = torch.stack([s.rotation_tensor(aa.dtype) for s in sens]).to(aa.device)
+    soff = torch.stack([s.offset_tensor(aa.dtype) for s in sens]).to(aa.device)
     Gs = G[:, :, sj]
     R = Gs @ srot
     p = P[:, :, sj] + (Gs @ soff[..., None]).squeeze(-1)
-    return imu_from_poses(R, p, 1.0 / fps, torch.tensor([0.0, -9.81, 0.0]))
+    return imu_from_poses(R, p, 1.0 / fps, torch.tensor([0.0, -9.81, 0.0], device=aa.device))
 
 
-def providers(kind, J, S):
+def _backends(device, supported):
+    import imusim
+
+    return [b for b in imusim.backends(device) if b in supported and not (b == "triton" and device == "cpu")]
+
+
+def providers(kind, J, S, device="cpu"):
     import imusim
     from ..imu import synthesize_imu
     from ..kinematics.rotations import axis_angle_to_matrix
@@ -75,8 +83,9 @@ def providers(kind, J, S):
     out = {}
     if kind == "fk":
         out["smplx"] = lambda aa, r: smplx_fk(aa, r, sk)
-        out["compile"] = torch.compile(lambda aa, r: ref_fk(axis_angle_to_matrix(aa), r, sk.parents, sk.offsets.to(aa.dtype)))
-        for be in ("cpp", "torch"):
+        out["compile"] = torch.compile(lambda aa, r: ref_fk(axis_angle_to_matrix(aa), r, sk.parents,
+                                                            sk.offsets.to(aa.dtype).to(aa.device)))
+        for be in _backends(device, ("triton", "cuda", "cpp", "torch")):
             out[f"imusim-{be}"] = (lambda b: lambda aa, r: imusim.forward_kinematics(
                 aa, r, sk, rot_format="axis_angle", backend=b))(be)
     else:
@@ -84,12 +93,13 @@ def providers(kind, J, S):
         from ..imu.sensors import sensors_from_names
         so = sensors_from_names(sens)
         sj = [sk.index(s.joint) for s in so]
-        soff = torch.stack([s.offset_tensor(torch.float32) for s in so])
-        srot = torch.stack([s.rotation_tensor(torch.float32) for s in so])
-        g = torch.tensor([0.0, -9.81, 0.0])
+        soff = torch.stack([s.offset_tensor(torch.float32) for s in so]).to(device)
+        srot = torch.stack([s.rotation_tensor(torch.float32) for s in so]).to(device)
+        g = torch.tensor([0.0, -9.81, 0.0], device=device)
+        off = sk.offsets.to(torch.float32).to(device)
         out["compile"] = torch.compile(lambda aa, r: ref_imu(axis_angle_to_matrix(aa), r, sk.parents,
-                                                             sk.offsets.to(aa.dtype), sj, soff, srot, 0.02, g))
-        for be in ("cpp", "torch"):
+                                                             off.to(aa.dtype), sj, soff, srot, 0.02, g))
+        for be in _backends(device, ("triton", "cuda", "cpp", "torch")):
             out[f"imusim-{be}"] = (lambda b: lambda aa, r: synthesize_imu(
                 aa, r, sk, sens, 50.0, rot_format="axis_angle", backend=b))(be)
     return out
@@ -106,17 +116,24 @@ def _run_once(fn, aa, root, mode):
     return torch.autograd.grad(loss, [a, r])
 
 
-def peak_extra(kind: str, provider: str, N: int, J: int, S: int, mode: str) -> int:
+def peak_extra(kind: str, provider: str, N: int, J: int, S: int, mode: str, device: str = "cpu") -> int:
     from ._util import measure_peak_extra_cpu
 
-    fn = providers(kind, J, S)[provider]
-    aa, root = _inputs(N, J)
+    fn = providers(kind, J, S, device)[provider]
+    aa, root = (x.to(device) for x in _inputs(N, J))
     _run_once(fn, aa[:1], root[:1], mode)
+    if torch.device(device).type == "cuda":
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+        base = torch.cuda.memory_allocated()
+        _run_once(fn, aa, root, mode)
+        torch.cuda.synchronize()
+        return torch.cuda.max_memory_allocated() - base
     return measure_peak_extra_cpu(lambda: (lambda: _run_once(fn, aa, root, mode)))
 
 
 def bench(frames=(4096, 65536), joints=(22,), sensors=(2,), kinds=("fk", "fk+imu"), modes=("fwd", "fwd+bwd"),
-          repeats=5, memory=False, skip_slow_above=300_000, progress=True):
+          repeats=5, memory=False, skip_slow_above=300_000, progress=True, device="cpu"):
     from ._util import peak_in_subprocess, timeit
 
     rows = []
@@ -126,26 +143,29 @@ def bench(frames=(4096, 65536), joints=(22,), sensors=(2,), kinds=("fk", "fk+imu
         from tqdm.auto import tqdm
         jobs = tqdm(jobs, desc="fk-imu", leave=False)
     for kind, N, J, S, mode in jobs:
-        aa, root = _inputs(N, J)
-        provs = providers(kind, J, max(S, 1))
+        aa, root = (x.to(device) for x in _inputs(N, J))
+        provs = providers(kind, J, max(S, 1), device)
+        gpu = torch.device(device).type == "cuda"
         base = None
         for name, fn in provs.items():
-            if N > skip_slow_above and name in ("smplx", "compile", "imusim-torch"):
+            if N > skip_slow_above and name in ("smplx", "compile", "imusim-torch") and not gpu:
                 continue  # minutes per call and many GB at 1M frames on 2 cores: skipped, said in the table
-            t = timeit(lambda: _run_once(fn, aa, root, mode), repeats if N <= 65536 else 2, 1)
+            t = timeit(lambda: _run_once(fn, aa, root, mode), repeats if (N <= 65536 or gpu) else 2, 1, device)
             if name == "smplx":
                 base = t
-            row = {"op": kind, "frames": N, "J": J, "S": S if kind != "fk" else "-", "mode": mode, "provider": name,
+            row = {"device": device, "op": kind, "frames": N, "J": J, "S": S if kind != "fk" else "-", "mode": mode, "provider": name,
                    "ms": round(t * 1e3, 2), "Mframes/s": round(N / t / 1e6, 2),
                    "speedup_vs_smplx": round(base / t, 2) if base else ""}
-            if memory:
+            if memory and gpu:
+                row["peak_extra_MiB"] = round(peak_extra(kind, name, N, J, max(S, 1), mode, device) / 2 ** 20, 1)
+            elif memory:
                 row["peak_extra_MiB"] = round(peak_in_subprocess("imusim.bench.fk_imu", "peak_extra", {
                     "kind": kind, "provider": name, "N": N, "J": J, "S": max(S, 1), "mode": mode}) / 2 ** 20, 1)
             rows.append(row)
     return rows
 
 
-COLS = ["op", "frames", "J", "S", "mode", "provider", "ms", "Mframes/s", "speedup_vs_smplx", "peak_extra_MiB"]
+COLS = ["device", "op", "frames", "J", "S", "mode", "provider", "ms", "Mframes/s", "speedup_vs_smplx", "peak_extra_MiB"]
 
 
 def add_arguments(p):
@@ -155,6 +175,8 @@ def add_arguments(p):
     p.add_argument("--ops", default="fk,fk+imu")
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--memory", action="store_true", help="fresh-process peak memory per provider (slow)")
+    p.add_argument("--device", default="cpu", help="cpu or cuda (cuda: every GPU backend, torch.compile and smplx "
+                                                    "on the device)")
     p.add_argument("--json", help="also write the rows to this JSON file")
 
 
@@ -164,6 +186,6 @@ def run(args):
     torch.set_num_threads(torch.get_num_threads())
     rows = bench(tuple(int(x) for x in args.frames.split(",")), tuple(int(x) for x in args.joints.split(",")),
                  tuple(int(x) for x in args.sensors.split(",")), tuple(args.ops.split(",")), repeats=args.repeats,
-                 memory=args.memory)
+                 memory=args.memory, device=args.device)
     report(rows, COLS, args.json)
     return 0

@@ -48,8 +48,10 @@ def _pool(motions, seconds, fps):
 
 
 def bench(motions=4096, batch=512, seconds=10.0, sensors="wrist_r,thigh_r", fps=20.0, noise=True, variants=1,
-          repeats=3, shard_windows=16384, out_dir=None):
-    """One row: the generator's IMU stage on in-memory motions (see the module docstring)."""
+          repeats=3, shard_windows=16384, out_dir=None, device="cpu"):
+    """One row: the generator's IMU stage on in-memory motions (see the module docstring). ``device``: where
+    the frame pool lives and ``render_imu`` runs (``cuda``: the Triton renderer; finished streams are copied
+    to the host once per batch)."""
     from ..generate.augment import Augment
     from ..generate.plan import WorkItem
     from ..generate.run import run_items
@@ -62,6 +64,7 @@ def bench(motions=4096, batch=512, seconds=10.0, sensors="wrist_r,thigh_r", fps=
 
     distinct = min(motions, 1024)  # items cycle over a pool of distinct motions (memory), own seeds
     L, root, T = _pool(distinct, seconds, fps)
+    L, root = L.to(device), root.to(device)
     aug = Augment() if noise else Augment(noise=None)
     base = Mounts.from_sensors([PRESETS[s.name] for s in sensors_from_names(sensors)], SMPL22)
     W, st = window_params(50.0, 2.56, 1.28)
@@ -84,7 +87,7 @@ def bench(motions=4096, batch=512, seconds=10.0, sensors="wrist_r,thigh_r", fps=
             w = ShardWriter(d, meta={"rate": 50.0})
             s = run_items(items, produce, w, W=W, stride=st, shard_windows=shard_windows, batch=batch, progress=False)
             size = sum(p.stat().st_size for p in w.root.glob("shards/*.h5"))
-        row = {"motions": motions, "fps_in": fps, "variants": variants, "noise+aug": "bmi160" if noise else "off",
+        row = {"device": device, "motions": motions, "fps_in": fps, "variants": variants, "noise+aug": "bmi160" if noise else "off",
                "windows": s["windows"], "windows/s": round(s["windows"] / s["seconds"]),
                "render_s": round(t_render[0], 3), "window_s": round(s["t_window"], 3),
                "wait_write_s": round(s["t_write"], 3), "total_s": round(s["seconds"], 3),
@@ -133,6 +136,7 @@ def add_arguments(p):
     p.add_argument("--noise", default="on,off", help="'on' (BMI160 + augmentation), 'off', or both")
     p.add_argument("--variants", default="1", help="renderings per motion (comma list)")
     p.add_argument("--repeats", type=int, default=3, help="best of")
+    p.add_argument("--device", default="cpu", help="where motions live and are rendered (and sampled, end to end)")
     p.add_argument("--json", help="also write the rows to this JSON file")
     p.add_argument("--checkpoint", help="also measure end to end (diffusion sampling → IK → IMU → windows)")
     p.add_argument("--e2e-motions", type=int, default=64, help="end to end: motions sampled per step count")
@@ -146,12 +150,13 @@ def add_arguments(p):
 def run(args):
     from ._util import report
 
-    rows = [bench(args.motions, args.batch, args.seconds, args.sensors, float(f), n == "on", int(v), args.repeats)
+    rows = [bench(args.motions, args.batch, args.seconds, args.sensors, float(f), n == "on", int(v), args.repeats,
+                  device=args.device)
             for f in args.fps.split(",") for n in args.noise.split(",") for v in args.variants.split(",")]
     report(rows, list(rows[0]), args.json)
     if args.checkpoint:
         e2e = bench_end_to_end(args.checkpoint, args.e2e_motions, args.e2e_batch, args.e2e_seconds,
-                               [int(x) for x in args.e2e_steps.split(",")], args.sensors,
+                               [int(x) for x in args.e2e_steps.split(",")], args.sensors, device=args.device,
                                variants=[int(x) for x in args.e2e_variants.split(",")],
                                precisions=args.e2e_precision.split(","))
         report(e2e, list(e2e[0]), args.json and args.json.replace(".json", "_e2e.json"))

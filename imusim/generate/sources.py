@@ -40,7 +40,8 @@ def _render(pool_L, pool_root, skeleton, starts, lengths, fps, its, var, seeds, 
     r = render_imu(pool_L, pool_root, skeleton, start=starts, length=lengths, fps=np.asarray(fps) * speed, rate=rate,
                    sensors=mounts, noise=aug.noise, seeds=seeds)
     src = [f"{s}{' mirrored' if m else ''} x{k:.2f}" for s, m, k in zip(sources, mirrored, speed)]
-    return Rendered(its, r.data.numpy(), r.offsets, src, var, seeds, mirrored, speed)
+    # the finished streams are the only thing copied to the host (one copy per batch; windows are cut there)
+    return Rendered(its, r.data.cpu().numpy(), r.offsets, src, var, seeds, mirrored, speed)
 
 
 class MocapSource:
@@ -172,7 +173,7 @@ class DiffusionSource:
             # frame; padding repeats the last frame and is cut off again)
             fs = []
             for f, T in zip(feats, lengths):
-                f = f[:T].cpu()
+                f = f[:T]  # stays on the sampling device: IK and rendering run there too
                 if self.smooth:
                     from ..diffusion.evaluate import smooth_features
                     f = smooth_features(f, self.smooth)

@@ -1,0 +1,119 @@
+"""Ahead-of-time compilation of every imusim Triton kernel for an NVIDIA target, without a GPU.
+
+The interpreter (``TRITON_INTERPRET=1``) checks what the kernels compute but is far more permissive
+than the compiler (types, tuple control flow, constexpr rules). This module compiles each kernel, in
+each specialisation the launchers use (float32/float64, constexpr flags), through Triton's full
+pipeline down to a cubin for ``sm_90`` (H100/H200) and ``sm_80`` (A100), so a session with a GPU
+starts from kernels that are known to build. Run it without ``TRITON_INTERPRET``::
+
+    python -m imusim.triton.compile_check [--arch 90 80] [--json out.json]
+
+It prints one line per kernel (registers are reported by ``ptxas`` only on a device; here: PTX size,
+shared memory and the compile time).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+
+
+def _specs():
+    """(name, kernel, signature, constexprs) for every kernel and specialisation the launchers use."""
+    from . import acc_loss, fk, imu, render
+
+    out = []
+    for fp in ("fp32", "fp64"):
+        p = f"*{fp}"
+        for aa in (False, True):
+            out.append((f"fk.fwd[{fp},aa={aa}]", fk._fk_fwd_kernel,
+                        dict(L_ptr=p, root_ptr=p, par_ptr="*i32", off_ptr=p, G_ptr=p, P_ptr=p, N="i32", J="i32"),
+                        dict(ROT_AA=aa, BLOCK=fk.BLOCK)))
+            out.append((f"fk.bwd[{fp},aa={aa}]", fk._fk_bwd_kernel,
+                        dict(L_ptr=p, G_ptr=p, aG_ptr=p, aP_ptr=p, par_ptr="*i32", off_ptr=p, gL_ptr=p, groot_ptr=p,
+                             N="i32", J="i32"), dict(ROT_AA=aa, BLOCK=fk.BLOCK)))
+            for ori in (False, True):
+                out.append((f"imu.fwd[{fp},aa={aa},ori={ori}]", imu._imu_fwd_kernel,
+                            dict(L_ptr=p, root_ptr=p, chain_ptr="*i32", depth_ptr="*i32", D="i32", off_ptr=p,
+                                 soff_ptr=p, srot_ptr=p, prm_ptr="*fp64", acc_ptr=p, gyro_ptr=p, ori_ptr=p, T="i32",
+                                 J="i32", S="i32"), dict(ROT_AA=aa, HAS_ORI=ori, BLOCK=imu.BLOCK)))
+            out.append((f"imu.poses[{fp},aa={aa}]", imu._poses_kernel,
+                        dict(L_ptr=p, root_ptr=p, chain_ptr="*i32", depth_ptr="*i32", D="i32", off_ptr=p, soff_ptr=p,
+                             srot_ptr=p, pose_ptr=p, N="i32", J="i32", S="i32"), dict(ROT_AA=aa, BLOCK=imu.BLOCK)))
+            for gori in (False, True):
+                out.append((f"imu.bwd[{fp},aa={aa},gori={gori}]", imu._imu_bwd_kernel,
+                            dict(L_ptr=p, root_ptr=p, par_ptr="*i32", chain_ptr="*i32", depth_ptr="*i32", D="i32",
+                                 off_ptr=p, soff_ptr=p, srot_ptr=p, prm_ptr="*fp64", gacc_ptr=p, ggyro_ptr=p,
+                                 gori_ptr=p, G_ptr=p, aG_ptr=p, aP_ptr=p, gL_ptr=p, groot_ptr=p, T="i32", K="i32",
+                                 S="i32"), dict(ROT_AA=aa, HAS_GORI=gori, BLOCK=imu.BLOCK)))
+            out.append((f"render.poses[{fp},aa={aa}]", render._render_poses_kernel,
+                        dict(L_ptr=p, root_ptr=p, blk_ptr="*i32", item_ptr="*i64", jnt_ptr="*i32", mnt_ptr=p,
+                             chain_ptr="*i32", depth_ptr="*i32", D="i32", off_ptr=p, pose_ptr=p, J="i32", S="i32"),
+                        dict(ROT_AA=aa, BLOCK=render.BLOCK_POSE)))
+        for noise in (False, True):
+            for ori in (False, True):
+                out.append((f"render.rows[{fp},noise={noise},ori={ori}]", render._render_kernel,
+                            dict(pose_ptr=p, item_ptr="*i64", seed_ptr="*i64", step_ptr="*fp64", prm_ptr="*fp64",
+                                 nprm_ptr="*fp64", out_ptr=p, ori_ptr=p, S="i32"),
+                            dict(HAS_ORI=ori, NOISE=noise, BLOCK=render.BLOCK_ROWS)))
+        for mask in (False, True):
+            out.append((f"acc_loss.fwd[{fp},mask={mask}]", acc_loss._fwd_kernel,
+                        dict(p_ptr=p, q_ptr=p, m_ptr="*i1", partial_ptr=p, T="i32", F="i32", sp_b="i32", sp_t="i32",
+                             sp_f="i32", sq_b="i32", sq_t="i32", sq_f="i32", n_blocks="i32"),
+                        dict(HAS_MASK=mask, TIME_FAST=False, BLOCK=1024)))
+    return out
+
+
+def compile_all(archs=(90,), only: str = "", verbose: bool = True) -> list:
+    """Compile every spec for every arch; returns one record per (kernel, arch). Raises on the first error."""
+    if os.environ.get("TRITON_INTERPRET", "0") not in ("", "0"):
+        raise RuntimeError("compile_check: unset TRITON_INTERPRET (the interpreter does not compile)")
+    import triton
+    from triton.backends.compiler import GPUTarget
+    from triton.compiler import ASTSource
+
+    recs = []
+    for name, kern, sig, const in _specs():
+        if only and only not in name:
+            continue
+        fn = getattr(kern, "fn", kern)
+        names = [a for a in kern.arg_names]
+        full = {a: (sig[a] if a in sig else "constexpr") for a in names}
+        missing = [a for a in names if a not in sig and a not in const]
+        if missing:
+            raise RuntimeError(f"compile_check: {name}: no type for {missing}")
+        for arch in archs:
+            t0 = time.perf_counter()
+            src = ASTSource(kern, full, constexprs=dict(const))
+            k = triton.compile(src, target=GPUTarget("cuda", int(arch), 32))
+            rec = {"kernel": name, "arch": f"sm_{arch}", "seconds": round(time.perf_counter() - t0, 2),
+                   "ptx_lines": k.asm["ptx"].count("\n"), "shared": int(getattr(k.metadata, "shared", 0)),
+                   "num_warps": int(k.metadata.num_warps), "cubin_bytes": len(k.asm.get("cubin", b""))}
+            recs.append(rec)
+            if verbose:
+                print(f"  {name:40s} {rec['arch']}  {rec['seconds']:5.1f} s  ptx {rec['ptx_lines']:6d} lines  "
+                      f"cubin {rec['cubin_bytes']:7d} B", flush=True)
+        del fn
+    return recs
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--arch", type=int, nargs="+", default=[90], help="compute capabilities (90: H100/H200, 80: A100)")
+    ap.add_argument("--only", default="", help="compile only kernels whose name contains this")
+    ap.add_argument("--json", default=None, help="write the records here")
+    a = ap.parse_args(argv)
+    recs = compile_all(a.arch, a.only)
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump(recs, f, indent=1)
+    print(f"compiled {len(recs)} kernel specialisations for {', '.join(f'sm_{x}' for x in a.arch)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

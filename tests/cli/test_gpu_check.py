@@ -1,0 +1,46 @@
+"""scripts/gpu_check.sh --dry-run: the plan prints on a CPU machine, every imusim command in it parses, every
+test path exists, and the report is assembled from benchmark JSON of the expected shape."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_dry_run_prints_a_plan_whose_commands_parse(tmp_path):
+    r = subprocess.run(["bash", str(ROOT / "scripts" / "gpu_check.sh"), "--dry-run", "--out", str(tmp_path),
+                        "--python", sys.executable], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    for step in ("[env]", "[build]", "[tests]", "[bench-acc-loss]", "[bench-fk-imu]", "[bench-generate]",
+                 "[bench-end-to-end]", "[report]"):
+        assert step in r.stdout, step
+    assert "ERROR" not in r.stdout
+    assert "IMUSIM_CUDA=ON" in r.stdout and "--device cuda" in r.stdout
+    assert not any(tmp_path.iterdir())  # a dry run writes nothing
+
+
+def test_report_from_benchmark_rows(tmp_path):
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        import gpu_check
+    finally:
+        sys.path.pop(0)
+    (tmp_path / "fk_imu.json").write_text(json.dumps({"machine": "m", "rows": [
+        {"op": "fk+imu", "mode": "fwd", "provider": "imusim-triton", "Mframes/s": 71.5},
+        {"op": "fk+imu", "mode": "fwd", "provider": "compile", "Mframes/s": 20.0}]}))
+    (tmp_path / "acc_loss.json").write_text(json.dumps({"machine": "m", "rows": [
+        {"shape": "1024x196x22x3", "mode": "fwd+bwd", "provider": "imusim-triton", "bw_share": "83%",
+         "speedup_vs_compile": 1.4}]}))
+    rep = gpu_check.summarise(tmp_path, [{"name": "tests", "status": "ok", "seconds": 1.0}])
+    assert rep["headline"]["fk_imu_fwd_Mframes_s"] == 71.5
+    assert rep["headline"]["acc_loss_fwd_bwd_bw_fraction"] == 0.83
+    md = gpu_check.markdown(rep)
+    assert "| fk_imu_fwd_Mframes_s | 71.5 | 50.0 |" in md and "## fk_imu" in md
+
+
+def test_unknown_skip_is_refused(tmp_path):
+    r = subprocess.run([sys.executable, str(ROOT / "scripts" / "gpu_check.py"), "--dry-run", "--skip", "nope",
+                        "--out", str(tmp_path)], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "unknown steps ['nope']" in r.stderr
