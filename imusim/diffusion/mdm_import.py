@@ -9,7 +9,7 @@ converted file is reused while the source file is unchanged (size, mtime and SHA
 What is read, and how strictly:
 
 * ``args.json`` → :class:`MDMConfig`: ``arch`` must be ``trans_enc``, ``dataset`` ``humanml`` (263
-  features) or ``kit`` (251), text conditioning through CLIP (``text_encoder_type`` ``clip``), the
+  features; KIT-ML's 21-joint features have no place in imusim's SMPL22 pipeline), text conditioning through CLIP (``text_encoder_type`` ``clip``), the
   ``add`` embedding policy, no prefix completion or target conditioning, the cosine schedule with 1000
   steps (what :class:`GaussianDiffusion` implements). ``latent_dim``, ``layers``, ``cond_mask_prob``,
   ``pos_embed_max_len`` (default 5000) and ``mask_frames`` (default false) come from the file; 4 heads,
@@ -102,10 +102,11 @@ def config_from_args(a: Dict[str, Any], path="args.json") -> MDMConfig:
     if a.get("arch", "trans_enc") != "trans_enc":
         raise bad("arch", "MDM's 'trans_enc' network ('trans_dec' and 'gru' are not implemented)")
     dataset = need("dataset")
-    feats = {"humanml": 263, "kit": 251}
+    feats = {"humanml": 263}
     if dataset not in feats:
-        raise bad("dataset", "text-to-motion models ('humanml': 263 features, 'kit': 251); the action-"
-                             "conditioned humanact12/uestc models are not")
+        raise bad("dataset", "HumanML3D models ('humanml': 263 features on the 22-joint SMPL skeleton that "
+                             "imusim's IMU synthesis uses); KIT-ML models (251 features, 21 KIT joints) and the "
+                             "action-conditioned humanact12/uestc models are not")
     if a.get("unconstrained", False) or a.get("cond_mode") == "no_cond":
         raise bad("unconstrained", "text-conditioned models (unconstrained=false)")
     if a.get("text_encoder_type", "clip") != "clip":
@@ -206,7 +207,7 @@ def find_stats(src_dir: Path, n_feats: int, stats=None) -> Tuple[Path, Path]:
     if not stats:
         if os.environ.get("IMUSIM_HUMANML3D"):
             cands.append(Path(os.environ["IMUSIM_HUMANML3D"]).expanduser())
-        cands.append(src_dir.parent.parent / "dataset" / ("HumanML3D" if n_feats == 263 else "KIT-ML"))
+        cands.append(src_dir.parent.parent / "dataset" / "HumanML3D")
     for d in cands:
         if (d / "Mean.npy").is_file() and (d / "Std.npy").is_file():
             return d / "Mean.npy", d / "Std.npy"

@@ -146,7 +146,8 @@ def test_config_from_args_reads_mdm_fields(assets):
     c = config_from_args(assets.mdm_args(latent=512, layers=8, mask_frames=True, pos_embed_max_len=300, cond_mask_prob=0.2))
     assert (c.arch, c.n_feats, c.latent, c.layers, c.heads, c.ff, c.text_dim, c.max_len, c.mask_frames,
             c.cond_drop_prob) == ("mdm", 263, 512, 8, 4, 1024, 512, 300, True, 0.2)
-    assert config_from_args(assets.mdm_args(dataset="kit")).n_feats == 251
+    with pytest.raises(ValueError, match="dataset = 'kit' is not supported"):
+        config_from_args(assets.mdm_args(dataset="kit"))
 
 
 def test_mask_frames_masks_padding(assets, tmp_path):
