@@ -250,20 +250,29 @@ def _source_key(model_path: Path) -> Dict[str, Any]:
     return {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
 
 
-def import_mdm(src, out=None, stats=None, use_ema: Optional[bool] = None, force: bool = False,
-               progress: bool = False) -> Path:
+def import_mdm(src, out=None, stats=None, use_ema: Optional[bool] = None, force: bool = False) -> Path:
     """Convert an MDM checkpoint (directory or ``model*.pt``) into an imusim checkpoint; returns its path.
 
     Reuses an earlier conversion at ``out`` (default :func:`default_output`) when it records the same
     source file (size and mtime) and statistics files. ``use_ema``: take ``model_avg`` (default: what
-    ``args.json`` says)."""
-    from .checkpoint import save_checkpoint
-
+    ``args.json`` says). Concurrent calls (torchrun ranks) convert once: the output is locked."""
     args_path, model_path = find_mdm_files(src)
     args = read_args(args_path)
     cfg = config_from_args(args, args_path)
     mean_p, std_p = find_stats(model_path.parent, cfg.n_feats, stats)
     out = Path(out) if out else default_output(model_path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    import fcntl
+
+    # one conversion at a time per output (torchrun ranks resolve the same mdm:DIR concurrently)
+    with open(out.with_name(out.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _convert_locked(out, args_path, model_path, args, cfg, mean_p, std_p, use_ema, force)
+
+
+def _convert_locked(out, args_path, model_path, args, cfg, mean_p, std_p, use_ema, force) -> Path:
+    from .checkpoint import save_checkpoint
+
     key = {**_source_key(model_path), "stats": [str(mean_p.resolve()), str(std_p.resolve())],
            "stats_mtime_ns": [mean_p.stat().st_mtime_ns, std_p.stat().st_mtime_ns],
            "args_sha256": hashlib.sha256(args_path.read_bytes()).hexdigest(), "use_ema": use_ema}

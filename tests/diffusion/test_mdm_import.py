@@ -283,3 +283,21 @@ def test_mdm_models_sample_on_the_whole_canvas(assets, tmp_path):
     f3, _ = sample(small, mean, std, enc, ["a", "b"], [30, 60], steps=2, seeds=[1, 2])
     assert f3.shape == (2, 60, 263)
     torch.testing.assert_close(f3[0, 30:], mean.expand(30, -1))
+
+
+def test_concurrent_resolution_converts_once(assets, tmp_path):
+    """Two processes (torchrun ranks) resolving the same mdm:DIR at once both get a valid checkpoint."""
+    import subprocess
+    import sys
+    d = assets.write_mdm_dir(tmp_path / "mdm")
+    code = ("import sys; from imusim.diffusion.zoo import resolve_checkpoint; "
+            "from imusim.diffusion.checkpoint import load_checkpoint; "
+            "p = resolve_checkpoint('mdm:' + sys.argv[1]); load_checkpoint(p); print(p)")
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(d)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              env=env, text=True) for _ in range(2)]
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert all(p.returncode == 0 for p in procs), [o[1][-500:] for o in outs]
+    assert {o[0].strip() for o in outs} == {str(d / "imusim_model000475000.safetensors")}
+    torch.testing.assert_close(load_checkpoint(d / "imusim_model000475000.safetensors")[0].state_dict()["embed_text.bias"],
+                               assets.mdm_state_dict()["embed_text.bias"])
