@@ -14,16 +14,26 @@
 // angle and of the log map); double: the same formulas on libm. This file is compiled with
 // -fno-trapping-math (CMakeLists.txt) so that GCC vectorises the selects between divisions.
 //
-// Sensor noise (sp.noise): per item, the constant errors (scale, misalignment, bias) come first from a
-// xoshiro256** stream seeded by splitmix64(seed) (128-layer ziggurat normals, as before). The per-sample
-// draws come from NL = 8 further xoshiro256** streams ("lanes", seeded by the next 32 splitmix64 outputs)
-// run side by side, plus one stream for ziggurat completions (the next 4). Output rows are taken in groups
-// of NL: group g draws, for channel ch = 0 .. 6S−1 (sensor-major, then acc xyz, gyro xyz), one 64-bit word
-// from each lane l (row g·NL + l). A word gives a 1024-layer ziggurat normal (bits 0..9 layer, 32..63
-// value) for the white noise and a uniform in (−½, ½) (bits 10..31) for the bias random-walk increment;
-// the 0.43 % of words that fail the ziggurat's fast test are completed with draws from the completion stream,
-// in word order. Every draw is thus a function of the seed, S and the row index only: not of the batch,
-// the thread count or the block size.
+// Sensor noise (sp.noise; the model and its reference are imusim/imu/noise.py). Per item the random
+// streams are xoshiro256** generators seeded from splitmix64 at fixed offsets of the item's seed:
+//   +0   constants of acc and gyro (scale, misalignment, cross-axis, bias, temperature coefficients,
+//        g-sensitivity, Gauss-Markov and flicker initial values; sensor-major, then kind; 128-layer ziggurat)
+//   +4   set A: NL = 8 lanes (32 outputs) + a completion stream (4): white noise and bias random walk
+//   +40  set B: 8 lanes + completions: Gauss-Markov innovations and flicker redraws
+//   +76  the magnetometer's constants, +80 its set A, +116 its set B
+// (a set is drawn only when the model has its terms). A set's channels (acc/gyro: 6S, sensor-major, then acc
+// xyz, gyro xyz; mag: 3S) are padded to P, a multiple of NL; lane l draws the words of channels c ≡ l
+// (mod NL), row after row, so that one vector step of the lanes yields NL neighbouring channels of a row
+// (the words of padding channels are drawn and dropped). A word gives a 1024-layer ziggurat normal (bits
+// 0..9 layer, 32..63 value) and a uniform in (−½, ½) (bits 10..31); set A uses them for the white noise
+// and the walk's increment, set B for the Gauss-Markov innovation and the flicker redraw. The 0.43 % of
+// words that fail the ziggurat's fast test are completed with draws from the set's completion stream, in
+// word order (row, channel). Every draw is thus a function of the seed, S and the row index only: not of the
+// batch, the thread count or the block size; a shorter item is a prefix of a longer one.
+//
+// The recursive terms (walk, Gauss-Markov, flicker, the low-pass biquads) run along rows with the
+// channels as the vector index (chunks of CW channels, states in registers), on the block's rows in output
+// order [NB][Cp] with columns acc/gyro (P1 = 6S padded) then mag (P2 = 3S padded).
 #include "imu_render/imu_render.h"
 
 #include <math.h>
@@ -48,6 +58,7 @@ constexpr int NS = 128;                       // source frames per FK block
 constexpr int NB = 128;                       // output rows per block
 constexpr int LDB = (NB + 2 + 15) / 16 * 16;  // row stride of the output-block buffers (≥ NB + 2)
 constexpr int NL = 8;                         // noise lanes = rows per noise group
+constexpr int CW = 16;                        // channels per chunk in the per-row noise stage
 static_assert(NB % NL == 0, "noise groups must not straddle blocks");
 
 // ---- random numbers: splitmix64 seeding, xoshiro256**, ziggurat normals (Marsaglia & Tsang 2000; layer
@@ -61,7 +72,8 @@ inline uint64_t splitmix64(uint64_t& x) {
 inline uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 
 struct Rng {
-  uint64_t s[4];
+  uint64_t s[4] = {0, 0, 0, 0};
+  Rng() = default;
   explicit Rng(uint64_t& x) {  // x: splitmix64 state, advanced by 4
     for (auto& v : s) v = splitmix64(x);
   }
@@ -82,6 +94,7 @@ struct Rng {
 // NL xoshiro256** generators in structure-of-arrays form (one vector step advances all).
 struct Lanes {
   alignas(64) uint64_t s0[NL], s1[NL], s2[NL], s3[NL];
+  Lanes() = default;
   explicit Lanes(uint64_t& x) {
     for (int l = 0; l < NL; ++l) {
       s0[l] = splitmix64(x);
@@ -188,34 +201,49 @@ const Ziggurat<1024>& zig1024() {
   return z;
 }
 
-// The noise of ng groups of NL rows (C channels): white-noise normals → Nz[ch * ld + gi * NL + l], bias
-// random walk (carry[ch] plus the increments rwk[ch] · v, v uniform in (−½, ½)) → Bw[ch * ld + gi * NL + l].
-// Every lane advances by exactly one word per row and channel; the further draws of words that fail the
-// ziggurat's fast test come from `fix`, in word order (group, channel, lane). raw [ng * C * NL] words, zb, vb
-// [ng * C * NL] values, bad [ng * C * NL] flags: scratch.
-template <typename T>
-void noise_block(Lanes& L, Rng& fix, const Ziggurat<1024>& Z, int C, int ng, const double* rwk, double* carry,
-                 T* Nz, T* Bw, int ld, uint64_t* raw, T* zb, T* vb, unsigned char* bad) {
+// One xoshiro256** vector step of the NL lanes per NL channels: the words of n rows for P channels (a
+// multiple of NL) into raw[t·ld + c] (lane l gives the words of the channels c ≡ l (mod NL), row by row).
+inline void lane_words(Lanes& L, int P, int ld, int n, uint64_t* raw) {
+  uint64_t s0[NL], s1[NL], s2[NL], s3[NL];  // in registers (raw could alias L's arrays)
+  for (int l = 0; l < NL; ++l) {
+    s0[l] = L.s0[l];
+    s1[l] = L.s1[l];
+    s2[l] = L.s2[l];
+    s3[l] = L.s3[l];
+  }
+  for (int t = 0; t < n; ++t)
+    for (int j = 0; j < P; j += NL) {
+      uint64_t* rc = raw + size_t(t) * ld + j;
+#pragma omp simd
+      for (int l = 0; l < NL; ++l) {
+        const uint64_t a = s0[l], b = s1[l], c = s2[l], d = s3[l];
+        rc[l] = rotl(b * 5, 7) * 9;
+        const uint64_t t2 = b << 17;
+        const uint64_t c2 = c ^ a, d2 = d ^ b;
+        s0[l] = a ^ d2;
+        s1[l] = b ^ c2;
+        s2[l] = c2 ^ t2;
+        s3[l] = rotl(d2, 45);
+      }
+    }
+  for (int l = 0; l < NL; ++l) {
+    L.s0[l] = s0[l];
+    L.s1[l] = s1[l];
+    L.s2[l] = s2[l];
+    L.s3[l] = s3[l];
+  }
+}
+
+// Words raw [nw] → normals Zo (1024-layer ziggurat fast path: bits 0..9 layer, 32..63 value) and, with
+// UNIFORMS, two uniforms in (−½, ½) of 11 bits each: Uo from bits 10..20, Vo from bits 21..31 (same index).
+// bad[i] = 1 where the fast test failed (the caller completes those). Returns the number of failures.
+template <typename T, bool UNIFORMS>
+int convert_words(const Ziggurat<1024>& Z, const uint64_t* raw, int nw, T* Zo, T* Uo, T* Vo, unsigned char* bad) {
   const T* wt = Z.wtab<T>();
   const uint32_t* kn = Z.kn;
-  const int nw = ng * C * NL;
-  for (int q = 0; q < ng * C; ++q) {
-    uint64_t* rc = raw + q * NL;
-#pragma omp simd
-    for (int l = 0; l < NL; ++l) {  // xoshiro256** step of every lane
-      const uint64_t a = L.s0[l], b = L.s1[l], c = L.s2[l], d = L.s3[l];
-      rc[l] = rotl(b * 5, 7) * 9;
-      const uint64_t t = b << 17;
-      const uint64_t c2 = c ^ a, d2 = d ^ b;
-      L.s0[l] = a ^ d2;
-      L.s1[l] = b ^ c2;
-      L.s2[l] = c2 ^ t;
-      L.s3[l] = rotl(d2, 45);
-    }
-  }
   int nbad = 0;
 #pragma omp simd reduction(+ : nbad)
-  for (int i = 0; i < nw; ++i) {  // ziggurat fast path; the increment's uniform from bits 10..31
+  for (int i = 0; i < nw; ++i) {
     const uint64_t r = raw[i];
     const int iz = int(r & 1023);
     const int32_t hz = int32_t(uint32_t(r >> 32));
@@ -224,48 +252,409 @@ void noise_block(Lanes& L, Rng& fix, const Ziggurat<1024>& Z, int C, int ng, con
       float wz, lim;
       ld2(Z.wl, 2 * iz, wz, lim);
       const float x = float(hz) * wz;
-      zb[i] = x;
+      Zo[i] = x;
       rej = std::fabs(x) < lim ? 0 : 1;
     } else {
       const uint32_t ahz = uint32_t(hz < 0 ? -int64_t(hz) : int64_t(hz));
       rej = ahz < kn[iz] ? 0 : 1;
-      zb[i] = T(hz) * wt[iz];
+      Zo[i] = T(hz) * wt[iz];
     }
     bad[i] = (unsigned char)rej;
     nbad += rej;
-    vb[i] = (T(int32_t((r >> 10) & 0x3FFFFF) - 0x200000) + T(0.5)) * T(1.0 / 4194304.0);
-  }
-  for (int i0 = 0; nbad > 0; i0 += 8) {  // completions in word order; 8 flags (bytes 0/1) at a time
-    uint64_t x;
-    std::memcpy(&x, bad + i0, sizeof x);
-    for (; x; x &= x - 1, --nbad) {
-      const int i = i0 + (__builtin_ctzll(x) >> 3);
-      zb[i] = T(Z.finish(raw[i], fix));
+    if constexpr (UNIFORMS) {
+      Uo[i] = (T(int32_t((r >> 10) & 0x7FF) - 1024) + T(0.5)) * T(1.0 / 2048.0);
+      Vo[i] = (T(int32_t((r >> 21) & 0x7FF) - 1024) + T(0.5)) * T(1.0 / 2048.0);
     }
   }
-  for (int gi = 0; gi < ng; ++gi)
-    for (int ch = 0; ch < C; ++ch) {
-      const T* z = zb + (gi * C + ch) * NL;
-      const T* v = vb + (gi * C + ch) * NL;
-      T* nz = Nz + size_t(ch) * ld + gi * NL;
-#pragma omp simd
-      for (int l = 0; l < NL; ++l) nz[l] = z[l];
-      // walk: prefix sums within the group (a triangular sum, no dependency chain) on the carry
-      T p[NL];
-#pragma omp simd
-      for (int l = 0; l < NL; ++l) p[l] = T(0);
-      for (int m = 0; m < NL; ++m) {
-        const T vm = v[m];
-#pragma omp simd
-        for (int l = 0; l < NL; ++l) p[l] += l >= m ? vm : T(0);
+  return nbad;
+}
+
+constexpr uint64_t GOLD = 0x9E3779B97F4A7C15ull;
+constexpr double SQRT12 = 3.4641016151377544;
+// splitmix64 offsets of the streams of an item (see the top of this file)
+constexpr uint64_t OFF_CONST = 0, OFF_A = 4, OFF_B = 40, OFF_MAG = 76;
+
+// One stream set: NL lanes and the ziggurat completion stream.
+struct StreamSet {
+  Lanes lanes;
+  Rng fix;
+  void seed(uint64_t x) {  // x: splitmix64 state; lanes take 32 outputs, fix the next 4
+    lanes = Lanes(x);
+    fix = Rng(x);
+  }
+};
+
+// Per-item sensor-error state of one thread (sized once per call).
+template <typename T>
+struct NoiseState {
+  int S = 0, nk = 2, KC = 6, C = 0, Cp = 0, K = 0, nsec = 0;  // Cp: C padded to a multiple of CW
+  bool flick = false, rowtemp = false, hasG = false;
+  bool needA[2] = {false, false}, needB[2] = {false, false};
+  int P1 = 0, P2 = 0;                           // columns of the acc/gyro set and of the mag set (padded)
+  std::vector<T> A, sc, ks, Gs;                 // per (sensor, kind): [9], [3], [3]; per sensor [9] (gyro)
+  std::vector<T> b0, kb, krw, phi, cgm, sfl, wk, rg, res, ires, qf;  // per channel [Cp]
+  std::vector<T> sos, st, x0;                   // [kMaxSos][5][Cp], [kMaxSos][2][Cp], [Cp]
+  std::vector<T> rw, gm, fsum, comp;            // [Cp], [Cp], [Cp], [K + 1][Cp]
+  std::vector<T> ZA, UA, VA, ZB;                // [NB][Cp] draws of the block, rows in output order
+  StreamSet set[2][2];                          // [acc/gyro, mag][A, B]
+  int col(int s, int kind, int i) const { return kind < 2 ? 6 * s + 3 * kind + i : P1 + 3 * s + i; }
+  void size(const RenderSpec& sp) {
+    S = sp.S;
+    nk = sp.mag ? 3 : 2;
+    KC = 3 * nk;
+    C = S * KC;
+    P1 = (6 * S + NL - 1) / NL * NL;
+    P2 = sp.mag ? (3 * S + NL - 1) / NL * NL : 0;
+    Cp = (P1 + P2 + CW - 1) / CW * CW;
+    K = sp.flicker_k;
+    const NoiseAxisSpec* ax[3] = {&sp.acc, &sp.gyro, &sp.magn};
+    flick = false;
+    nsec = 0;
+    for (int k = 0; k < nk; ++k) {
+      flick = flick || ax[k]->flicker > 0;
+      nsec = std::max(nsec, ax[k]->nsos);
+    }
+    hasG = sp.gyro.gsens > 0;
+    for (int st2 = 0; st2 < 2; ++st2) {
+      needA[st2] = needB[st2] = false;
+      for (int k = 0; k < nk; ++k) {
+        if ((k == 2) != (st2 == 1)) continue;
+        needA[st2] = needA[st2] || ax[k]->white > 0 || ax[k]->rw > 0 || ax[k]->flicker > 0;
+        needB[st2] = needB[st2] || ax[k]->gm_std > 0;
       }
-      const double cr = carry[ch], k = rwk[ch];
-      const T crt = T(cr), kt = T(k);
-      T* bw = Bw + size_t(ch) * ld + gi * NL;
-#pragma omp simd
-      for (int l = 0; l < NL; ++l) bw[l] = crt + kt * p[l];
-      carry[ch] = cr + k * double(p[NL - 1]);
     }
+    for (auto* v : {&A, &Gs}) v->assign(size_t(9) * S * nk, T(0));
+    for (auto* v : {&sc, &ks}) v->assign(size_t(3) * S * nk, T(0));
+    for (auto* v : {&b0, &kb, &krw, &phi, &cgm, &sfl, &wk, &res, &ires, &qf, &x0, &rw, &gm, &fsum}) v->assign(Cp, T(0));
+    rg.assign(Cp, std::numeric_limits<T>::infinity());
+    sos.assign(size_t(kMaxSos) * 5 * Cp, T(0));
+    st.assign(size_t(kMaxSos) * 2 * Cp, T(0));
+    comp.assign(size_t(K + 1) * Cp, T(0));  // row K: scratch for rows without a redraw
+    for (auto* v : {&ZA, &UA, &VA, &ZB}) v->assign(size_t(NB) * Cp, T(0));  // undrawn sets stay 0
+  }
+};
+
+// The constants of one item (sequential draws of the constant streams) and the initial states; errors
+// (if not null) [S][nk][kErrFields].
+template <typename T>
+void noise_init(const RenderSpec& sp, uint64_t seed, double dT, NoiseState<T>& ns, double* errors) {
+  const Ziggurat<128>& Z = zig();
+  const NoiseAxisSpec* ax[3] = {&sp.acc, &sp.gyro, &sp.magn};
+  const int S = ns.S, nk = ns.nk, KC = ns.KC, C = ns.Cp, K = ns.K;  // C: the row stride of the buffers
+  for (int st2 = 0; st2 < (sp.mag ? 2 : 1); ++st2) {
+    uint64_t sm = seed + (st2 ? OFF_MAG : OFF_CONST) * GOLD;
+    Rng rng(sm);
+    for (int s = 0; s < S; ++s)
+      for (int kind = (st2 ? 2 : 0); kind < (st2 ? 3 : 2); ++kind) {
+        const NoiseAxisSpec& a = *ax[kind];
+        double sc[3] = {0, 0, 0}, e[3] = {0, 0, 0}, cr[6] = {0, 0, 0, 0, 0, 0}, b0[3] = {0, 0, 0}, kb[3] = {0, 0, 0},
+               ks[3] = {0, 0, 0}, Gm[9] = {0, 0, 0, 0, 0, 0, 0, 0, 0}, g0[3] = {0, 0, 0};
+        auto fill = [&](double* v, int n, double sd) {
+          if (sd > 0)
+            for (int i = 0; i < n; ++i) v[i] = sd * Z.normal(rng);
+        };
+        fill(sc, 3, a.scale);
+        fill(e, 3, a.mis);
+        fill(cr, 6, a.cross);
+        fill(b0, 3, a.bias);
+        fill(kb, 3, a.tc_bias);
+        fill(ks, 3, a.tc_scale);
+        if (kind == 1) fill(Gm, 9, a.gsens);
+        fill(g0, 3, a.gm_std);
+        // A = I + [e]x + C_fixed + C (off-diagonal entries of C in row order)
+        double Am[9] = {1, -e[2], e[1], e[2], 1, -e[0], -e[1], e[0], 1};
+        const int od[6] = {1, 2, 3, 5, 6, 7};
+        for (int q = 0; q < 6; ++q) Am[od[q]] += cr[q];
+        for (int q = 0; q < 9; ++q) Am[q] += a.cfix[q];
+        const int sk = s * nk + kind;
+        for (int q = 0; q < 9; ++q) ns.A[size_t(9) * sk + q] = T(Am[q]);
+        if (kind == 1)
+          for (int q = 0; q < 9; ++q) ns.Gs[size_t(9) * s + q] = T(Gm[q]);
+        const double phi = a.gm_phi, cg = a.gm_std * std::sqrt(std::max(0.0, 1 - phi * phi));
+        for (int i = 0; i < 3; ++i) {
+          ns.sc[size_t(3) * sk + i] = T(1 + sc[i] + (ns.rowtemp ? 0.0 : ks[i] * dT));
+          ns.ks[size_t(3) * sk + i] = T(ns.rowtemp ? ks[i] : 0.0);
+          const int ch = ns.col(s, kind, i);
+          ns.b0[ch] = T(ns.rowtemp ? b0[i] : b0[i] + kb[i] * dT);
+          ns.kb[ch] = T(ns.rowtemp ? kb[i] : 0.0);
+          ns.krw[ch] = T(a.rw * SQRT12);  // uniform (−½, ½) × √12: std a.rw
+          ns.wk[ch] = T(a.white);
+          ns.phi[ch] = T(phi);
+          ns.cgm[ch] = T(cg);
+          ns.sfl[ch] = T(a.flicker * SQRT12);
+          ns.rg[ch] = a.range > 0 ? T(a.range) : std::numeric_limits<T>::infinity();
+          ns.qf[ch] = T(a.resolution > 0 ? 1 : 0);
+          ns.res[ch] = T(a.resolution > 0 ? a.resolution : 1.0);
+          ns.ires[ch] = T(a.resolution > 0 ? 1.0 / a.resolution : 1.0);
+          ns.rw[ch] = T(0);
+          ns.gm[ch] = T(g0[i]);
+          for (int j = 0; j < kMaxSos; ++j) {
+            const bool on = j < a.nsos;
+            for (int q = 0; q < 5; ++q)
+              ns.sos[(size_t(j) * 5 + q) * C + ch] = T(on ? a.sos[j][q] : (q == 0 ? 1.0 : 0.0));
+            ns.st[(size_t(j) * 2) * C + ch] = ns.st[(size_t(j) * 2 + 1) * C + ch] = T(0);
+          }
+        }
+        if (a.flicker > 0) {  // initial values of the K held components (stationary start)
+          for (int i = 0; i < 3; ++i) {
+            const int ch = ns.col(s, kind, i);
+            double sum = 0;
+            for (int k = 0; k < K; ++k) {
+              const double u = (double(rng.next() >> 11) + 0.5) * (1.0 / 9007199254740992.0) - 0.5;
+              const T v = T(a.flicker * SQRT12 * u);
+              ns.comp[size_t(k) * C + ch] = v;
+              sum += double(v);
+            }
+            ns.fsum[ch] = T(sum);
+          }
+        } else if (K > 0) {
+          for (int i = 0; i < 3; ++i) {
+            const int ch = ns.col(s, kind, i);
+            for (int k = 0; k < K; ++k) ns.comp[size_t(k) * C + ch] = T(0);
+            ns.fsum[ch] = T(0);
+          }
+        }
+        if (errors) {
+          double* E = errors + size_t(kErrFields) * sk;
+          for (int r = 0; r < 3; ++r)
+            for (int q = 0; q < 3; ++q) E[3 * r + q] = (1 + sc[r]) * Am[3 * r + q];
+          for (int i = 0; i < 3; ++i) {
+            E[9 + i] = b0[i];
+            E[12 + i] = kb[i];
+            E[15 + i] = ks[i];
+          }
+          for (int q = 0; q < 9; ++q) E[18 + q] = Gm[q];
+        }
+      }
+  }
+  // per-sample streams
+  for (int st2 = 0; st2 < 2; ++st2) {
+    const uint64_t base = st2 ? OFF_MAG : OFF_CONST;
+    if (ns.needA[st2]) ns.set[st2][0].seed(seed + (base + OFF_A) * GOLD);
+    if (ns.needB[st2]) ns.set[st2][1].seed(seed + (base + OFF_B) * GOLD);
+  }
+}
+
+// y = diag(sc + ks dT) A x (+ G f) for the n rows of one channel group, in place on its rows X[0..2]
+// (row stride LDB); F: the ideal specific force rows (GS), dTr: per-row temperature offsets (ROWT).
+template <typename T, bool GS, bool ROWT>
+void mat3_rows(int n, const T* A, const T* sc, const T* ks, const double* __restrict dTr, const T* Gm,
+               const T* __restrict F, T* __restrict X) {
+  T m[9], g[9];
+  for (int r = 0; r < 3; ++r)
+    for (int q = 0; q < 3; ++q) {
+      m[3 * r + q] = (ROWT ? T(1) : sc[r]) * A[3 * r + q];
+      g[3 * r + q] = GS ? Gm[3 * r + q] : T(0);
+    }
+  const T s0 = sc[0], s1 = sc[1], s2 = sc[2], k0 = ks[0], k1 = ks[1], k2 = ks[2];
+  T* __restrict X0 = X;
+  T* __restrict X1 = X + LDB;
+  T* __restrict X2 = X + 2 * LDB;
+#pragma omp simd
+  for (int t = 0; t < n; ++t) {
+    const T x0 = X0[t], x1 = X1[t], x2 = X2[t];
+    T y0 = m[0] * x0 + m[1] * x1 + m[2] * x2, y1 = m[3] * x0 + m[4] * x1 + m[5] * x2,
+      y2 = m[6] * x0 + m[7] * x1 + m[8] * x2;
+    if constexpr (ROWT) {
+      const T d = T(dTr[t]);
+      y0 *= s0 + k0 * d;
+      y1 *= s1 + k1 * d;
+      y2 *= s2 + k2 * d;
+    }
+    if constexpr (GS) {
+      const T f0 = F[t], f1 = F[LDB + t], f2 = F[2 * LDB + t];
+      y0 += g[0] * f0 + g[1] * f1 + g[2] * f2;
+      y1 += g[3] * f0 + g[4] * f1 + g[5] * f2;
+      y2 += g[6] * f0 + g[7] * f1 + g[8] * f2;
+    }
+    X0[t] = y0;
+    X1[t] = y1;
+    X2[t] = y2;
+  }
+}
+
+// Sensitivity, cross-axis, temperature scale and g-sensitivity of the block's n rows, in place on
+// O [S][KC][LDB] (time innermost); dTr: per-row temperature offsets of the block (null: folded constants).
+template <typename T>
+void noise_matrix(const NoiseState<T>& ns, int n, const double* dTr, T* O) {
+  const int S = ns.S, nk = ns.nk, KC = ns.KC;
+  for (int s = 0; s < S; ++s) {
+    T* Xs = O + size_t(KC) * s * LDB;
+    const int order[3] = {1, 0, 2};  // gyro first: its g-sensitivity reads the ideal specific force
+    for (int oi = 0; oi < nk; ++oi) {
+      const int kind = order[oi];
+      const int sk = s * nk + kind;
+      const T* A = ns.A.data() + size_t(9) * sk;
+      const T* sc = ns.sc.data() + size_t(3) * sk;
+      const T* ks = ns.ks.data() + size_t(3) * sk;
+      const T* Gm = ns.Gs.data() + size_t(9) * s;
+      T* X = Xs + size_t(3) * kind * LDB;
+      const bool gs = kind == 1 && ns.hasG;
+      if (dTr) {
+        if (gs)
+          mat3_rows<T, true, true>(n, A, sc, ks, dTr, Gm, Xs, X);
+        else
+          mat3_rows<T, false, true>(n, A, sc, ks, dTr, Gm, Xs, X);
+      } else {
+        if (gs)
+          mat3_rows<T, true, false>(n, A, sc, ks, dTr, Gm, Xs, X);
+        else
+          mat3_rows<T, false, false>(n, A, sc, ks, dTr, Gm, Xs, X);
+      }
+    }
+  }
+}
+
+// The per-sample terms of the block's n rows (global rows r0 ..), in place on X [n][Cp] (rows in output
+// order, Cp = C padded to a multiple of CW): per chunk of CW channels (the vector), rows in order with the
+// chunk's states in registers: Voss-McCartney flicker (the component k = ctz(row) is redrawn), walk,
+// Gauss-Markov, white noise and the temperature bias; then NSEC low-pass biquads (transposed direct form II
+// on x − x[row 0], i.e. started in the steady state of the first row); saturation and quantisation.
+// dTr as in noise_matrix.
+template <typename T, int NSEC>
+void noise_rows_t(NoiseState<T>& ns, int n, int64_t r0, const double* dTr, const T* X, T* Xo, int ldo, int nvalid) {
+  const int Cp = ns.Cp, K = ns.K;
+  T* __restrict comp = ns.comp.data();
+  const T* __restrict co = ns.sos.data();
+  T dts[NB];
+  for (int t = 0; t < n; ++t) dts[t] = dTr ? T(dTr[t]) : T(0);
+  int kr[NB];
+  for (int t = 0; t < n; ++t) {
+    const int64_t r = r0 + t;
+    const int k = r > 0 ? __builtin_ctzll(uint64_t(r)) : K;
+    kr[t] = ns.flick && k < K ? k : K;  // row K of comp: scratch for rows without a redraw
+  }
+  for (int c0 = 0; c0 < Cp; c0 += CW) {
+    T rw[CW], gm[CW], fs[CW], x0[CW], st[NSEC > 0 ? NSEC : 1][2][CW];
+    T b0[CW], kb[CW], krw[CW], phi[CW], cgm[CW], sfl[CW], wk[CW], rg[CW], res[CW], ires[CW], qf[CW];
+    T cf[NSEC > 0 ? NSEC : 1][5][CW];
+    for (int i = 0; i < CW; ++i) {
+      const int c = c0 + i;
+      rw[i] = ns.rw[c];
+      gm[i] = ns.gm[c];
+      fs[i] = ns.fsum[c];
+      x0[i] = ns.x0[c];
+      b0[i] = ns.b0[c];
+      kb[i] = ns.kb[c];
+      krw[i] = ns.krw[c];
+      phi[i] = ns.phi[c];
+      cgm[i] = ns.cgm[c];
+      sfl[i] = ns.sfl[c];
+      wk[i] = ns.wk[c];
+      rg[i] = ns.rg[c];
+      res[i] = ns.res[c];
+      ires[i] = ns.ires[c];
+      qf[i] = ns.qf[c];
+      for (int j = 0; j < NSEC; ++j) {
+        st[j][0][i] = ns.st[(size_t(j) * 2) * Cp + c];
+        st[j][1][i] = ns.st[(size_t(j) * 2 + 1) * Cp + c];
+        for (int q = 0; q < 5; ++q) cf[j][q][i] = co[(size_t(j) * 5 + q) * Cp + c];
+      }
+    }
+    for (int t = 0; t < n; ++t) {
+      const T* __restrict x = X + size_t(t) * Cp + c0;
+      T* __restrict xo = Xo + size_t(t) * ldo + c0;
+      const int nv_ = nvalid - c0;
+      const T* __restrict za = ns.ZA.data() + size_t(t) * Cp + c0;
+      const T* __restrict ua = ns.UA.data() + size_t(t) * Cp + c0;
+      const T* __restrict zb = ns.ZB.data() + size_t(t) * Cp + c0;
+      const T* __restrict va = ns.VA.data() + size_t(t) * Cp + c0;
+      T* __restrict cp = comp + size_t(kr[t]) * Cp + c0;
+      const bool upd = kr[t] < K;
+      const T d = dts[t];
+      if (NSEC > 0 && r0 + t == 0) {  // the low-pass starts in the steady state of row 0's input
+#pragma omp simd
+        for (int i = 0; i < CW; ++i) {
+          const T old = cp[i];
+          const T nf = fs[i] + ((upd ? sfl[i] * va[i] : old) - old);
+          x0[i] = x[i] + b0[i] + kb[i] * d + (rw[i] + krw[i] * ua[i]) + (phi[i] * gm[i] + cgm[i] * zb[i]) + nf +
+                  wk[i] * za[i];
+        }
+      }
+#pragma omp simd
+      for (int i = 0; i < CW; ++i) {
+        const T old = cp[i];
+        const T nv = upd ? sfl[i] * va[i] : old;
+        fs[i] += nv - old;
+        cp[i] = nv;
+        rw[i] += krw[i] * ua[i];
+        gm[i] = phi[i] * gm[i] + cgm[i] * zb[i];
+        T v = x[i] + b0[i] + kb[i] * d + rw[i] + gm[i] + fs[i] + wk[i] * za[i];
+        if constexpr (NSEC > 0) {
+          T w = v - x0[i];
+          for (int j = 0; j < NSEC; ++j) {
+            const T y = cf[j][0][i] * w + st[j][0][i];
+            st[j][0][i] = cf[j][1][i] * w - cf[j][3][i] * y + st[j][1][i];
+            st[j][1][i] = cf[j][2][i] * w - cf[j][4][i] * y;
+            w = y;
+          }
+          v = w + x0[i];
+        }
+        v = v > rg[i] ? rg[i] : (v < -rg[i] ? -rg[i] : v);
+        v = qf[i] != T(0) ? std::rint(v * ires[i]) * res[i] : v;
+        if (i < nv_) xo[i] = v;
+      }
+    }
+    for (int i = 0; i < CW; ++i) {
+      const int c = c0 + i;
+      ns.rw[c] = rw[i];
+      ns.gm[c] = gm[i];
+      ns.fsum[c] = fs[i];
+      ns.x0[c] = x0[i];
+      for (int j = 0; j < NSEC; ++j) {
+        ns.st[(size_t(j) * 2) * Cp + c] = st[j][0][i];
+        ns.st[(size_t(j) * 2 + 1) * Cp + c] = st[j][1][i];
+      }
+    }
+  }
+}
+
+// X [n][Cp] → Xo [n][ldo] (the first nvalid columns written; Xo may be X).
+template <typename T>
+void noise_rows(NoiseState<T>& ns, int n, int64_t r0, const double* dTr, const T* X, T* Xo, int ldo, int nvalid) {
+  switch (ns.nsec) {
+    case 0: return noise_rows_t<T, 0>(ns, n, r0, dTr, X, Xo, ldo, nvalid);
+    case 1: return noise_rows_t<T, 1>(ns, n, r0, dTr, X, Xo, ldo, nvalid);
+    case 2: return noise_rows_t<T, 2>(ns, n, r0, dTr, X, Xo, ldo, nvalid);
+    case 3: return noise_rows_t<T, 3>(ns, n, r0, dTr, X, Xo, ldo, nvalid);
+    default: return noise_rows_t<T, 4>(ns, n, r0, dTr, X, Xo, ldo, nvalid);
+  }
+}
+
+// The draws of a block of n rows, rows in output order [n][Cp]: set A of acc/gyro (columns 0 .. P1) and
+// of the magnetometer (P1 .. P1 + P2) → ZA (white noise), UA (walk increments), VA (flicker redraws); set B
+// (Gauss-Markov innovations) → ZB. Words of sets the model does not draw, and of padding columns, are 0 (a
+// zero word is an accepted normal 0). Completions of failed fast tests come from the set's completion
+// stream in word order (row, channel).
+template <typename T>
+void noise_draws(NoiseState<T>& ns, int n, const Ziggurat<1024>& Z2, uint64_t* raw, unsigned char* bad) {
+  const int Cp = ns.Cp, used = ns.P1 + ns.P2;
+  for (int which = 0; which < 2; ++which) {
+    const bool need[2] = {which ? ns.needB[0] : ns.needA[0], which ? ns.needB[1] : ns.needA[1]};
+    if (!need[0] && !need[1]) continue;
+    for (int st2 = 0; st2 < 2; ++st2) {
+      const int P = st2 ? ns.P2 : ns.P1, off = st2 ? ns.P1 : 0;
+      if (P == 0) continue;
+      if (need[st2])
+        lane_words(ns.set[st2][which].lanes, P, Cp, n, raw + off);
+      else
+        for (int t = 0; t < n; ++t) std::memset(raw + size_t(t) * Cp + off, 0, sizeof(uint64_t) * P);
+    }
+    if (used < Cp)
+      for (int t = 0; t < n; ++t) std::memset(raw + size_t(t) * Cp + used, 0, sizeof(uint64_t) * (Cp - used));
+    const int nw = n * Cp;
+    T* Zo = which ? ns.ZB.data() : ns.ZA.data();
+    int nbad = which ? convert_words<T, false>(Z2, raw, nw, Zo, nullptr, nullptr, bad)
+                     : convert_words<T, true>(Z2, raw, nw, Zo, ns.UA.data(), ns.VA.data(), bad);
+    for (int i0 = 0; nbad > 0; i0 += 8) {  // completions in word order; 8 flags (bytes 0/1) at a time
+      uint64_t x;
+      std::memcpy(&x, bad + i0, sizeof x);
+      for (; x; x &= x - 1, --nbad) {
+        const int i = i0 + (__builtin_ctzll(x) >> 3);
+        Zo[i] = T(Z2.finish(raw[i], ns.set[(i % Cp) >= ns.P1 ? 1 : 0][which].fix));
+      }
+    }
+  }
 }
 
 // Software prefetch of the next item's frames, spread over the current item's output blocks (the FK
@@ -285,37 +674,47 @@ struct Work {
   std::vector<T> G;                // [K][12][NS] joint poses of a source block
   std::vector<T> pose;             // [S][12][LDs] sensor poses at the source frames
   std::vector<T> quat, tang, ivl;  // [S][4][LDs], [S][3][LDs], [S][3][LDs] (φ; cos φ, φ / sin φ interleaved)
-  std::vector<T> Q, W, O, Nz, Bw;  // [12][LDB], [3][LDB], [S][6][LDB], [6S][LDB], [6S][LDB]
-  std::vector<T> X;                // [NB][S][6] a block's rows in output order
+  std::vector<T> Q, W, O;          // [12][LDB], [3][LDB], [S][KC][LDB]
+  std::vector<T> X;                // [NB][S·KC] a block's rows in output order (noise: [NB][Cp] columns)
+  std::vector<T> X2;               // [NB][Cp] the noise stage's output with a magnetometer
+  std::vector<T> Y;                // [NB][S·KC] rows in out's layout after the noise stage
   std::vector<uint64_t> raw;
-  std::vector<T> zb, vb;
   std::vector<unsigned char> bad, need;
   std::vector<int> nj, pslot, jslot;
-  std::vector<double> carry, rwk;
-  explicit Work(int J, int S)
-      : G(size_t(12) * J * NS),
+  NoiseState<T> ns;
+  explicit Work(const RenderSpec& sp)
+      : G(size_t(12) * sp.J * NS),
         Q(size_t(12) * LDB),
         W(size_t(3) * LDB),
-        O(size_t(6) * S * LDB),
-        Nz(size_t(6) * S * LDB),
-        Bw(size_t(6) * S * LDB),
-        X(size_t(6) * S * NB),
-        raw(size_t(6) * S * NB),
-        zb(size_t(6) * S * NB),
-        vb(size_t(6) * S * NB),
-        bad(size_t(6) * S * NB),
-        need(J),
-        nj(J),
-        pslot(J),
-        jslot(J),
-        carry(6 * S),
-        rwk(6 * S) {}
+        O(size_t(sp.mag ? 9 : 6) * sp.S * LDB),
+        X(size_t(9 * sp.S + 2 * NL + CW) * NB),  // >= Cp
+        X2(sp.mag && sp.noise ? size_t(9 * sp.S + 2 * NL + CW) * NB : 0),
+        Y(size_t(9) * sp.S * NB + CW),
+        raw(size_t(9 * sp.S + 2 * NL + CW) * NB),
+        bad(size_t(9 * sp.S + 2 * NL + CW) * NB),
+        need(sp.J),
+        nj(sp.J),
+        pslot(sp.J),
+        jslot(sp.J) {
+    if (sp.noise) ns.size(sp);
+  }
 };
+
+// O [S][KC][LDB] (time innermost) → X [n][ldx] (rows in output order).
+template <typename T, int KC>
+inline void stage_rows(const T* O, int n, int S, T* X, int ldx) {
+  for (int t = 0; t < n; ++t)
+    for (int s = 0; s < S; ++s) {
+      const T* Os = O + size_t(KC) * s * LDB + t;
+      T* d = X + size_t(t) * ldx + size_t(s) * KC;
+      for (int e = 0; e < KC; ++e) d[e] = Os[e * LDB];
+    }
+}
 
 template <typename T>
 void render_item(const RenderSpec& sp, const T* Lb, const T* rb, int64_t len64, double fps, int64_t nout,
-                 const int32_t* sj, const T* so, const T* sr, uint64_t seed, T* out, T* ori, Work<T>& w,
-                 Ahead& ah, bool nt) {
+                 const int32_t* sj, const T* so, const T* sr, uint64_t seed, const double* mfield, double dT,
+                 const double* dTrow, T* out, T* ori, double* err, Work<T>& w, Ahead& ah, bool nt) {
   using F = simd::Fn<T>;
   const int J = sp.J, S = sp.S, rd = sp.rot_dim;
   const int len = int(len64);
@@ -479,39 +878,15 @@ void render_item(const RenderSpec& sp, const T* Lb, const T* rb, int64_t len64, 
     }
   }
 
-  // 3. noise state: M = diag(1 + s)(I + [e]x) and the constant bias per sensor and kind (sequential draws
-  // from Rng, as before), then the per-sample lanes
-  const Ziggurat<128>& Z = zig();
-  const Ziggurat<1024>& Z2 = zig1024();
-  uint64_t sm = seed;
-  Rng rng(sm);
-  T Mn[64 * 2 * 9];
-  const NoiseAxisSpec* ax[2] = {&sp.acc, &sp.gyro};
-  const int C = 6 * S;
-  bool per_sample = false;
+  // 3. sensor errors: the item's constants, initial states and streams
+  NoiseState<T>& ns = w.ns;
   if (sp.noise) {
-    for (int s = 0; s < S; ++s)
-      for (int c = 0; c < 2; ++c) {
-        const NoiseAxisSpec& a = *ax[c];
-        double sc[3] = {0, 0, 0}, e[3] = {0, 0, 0};
-        if (a.scale > 0)
-          for (double& v : sc) v = a.scale * Z.normal(rng);
-        if (a.mis > 0)
-          for (double& v : e) v = a.mis * Z.normal(rng);
-        const double Kx[9] = {1, -e[2], e[1], e[2], 1, -e[0], -e[1], e[0], 1};
-        T* M = Mn + (s * 2 + c) * 9;
-        for (int r = 0; r < 3; ++r)
-          for (int q = 0; q < 3; ++q) M[3 * r + q] = T((1 + sc[r]) * Kx[3 * r + q]);
-        for (int i = 0; i < 3; ++i) {
-          const int ch = (s * 2 + c) * 3 + i;
-          w.carry[ch] = a.bias > 0 ? a.bias * Z.normal(rng) : 0.0;
-          w.rwk[ch] = a.rw > 0 ? a.rw * 3.4641016151377544 : 0.0;  // uniform (−½, ½) × √12: std a.rw
-        }
-      }
-    per_sample = sp.acc.white > 0 || sp.acc.rw > 0 || sp.gyro.white > 0 || sp.gyro.rw > 0;
+    ns.rowtemp = dTrow != nullptr;
+    noise_init<T>(sp, seed, dT, ns, err);
   }
-  Lanes lanes(sm);
-  Rng fix(sm);
+  const Ziggurat<1024>& Z2 = zig1024();
+  const int KC = sp.mag ? 9 : 6;
+  const T mw[3] = {T(mfield ? mfield[0] : 0.0), T(mfield ? mfield[1] : 0.0), T(mfield ? mfield[2] : 0.0)};
 
   // 4. output blocks
   const int nrows = int(nout - 2);
@@ -583,7 +958,7 @@ void render_item(const RenderSpec& sp, const T* Lb, const T* rb, int64_t len64, 
         ld = LDs;
       }
       ah.step();
-      T* __restrict Os = O + size_t(6) * s * LDB;
+      T* __restrict Os = O + size_t(KC) * s * LDB;
       // log maps of the frame pairs (f, f+1), gyro, acc at the middle frames
 #pragma omp simd
       for (int f = 0; f < nf - 1; ++f) {
@@ -610,6 +985,13 @@ void render_item(const RenderSpec& sp, const T* Lb, const T* rb, int64_t len64, 
           Os[i * LDB + t] =
               Qs[i * ld + t + 1] * fa[0] + Qs[(3 + i) * ld + t + 1] * fa[1] + Qs[(6 + i) * ld + t + 1] * fa[2];
       }
+      if (sp.mag) {  // R_ws^T m_w
+#pragma omp simd
+        for (int t = 0; t < n; ++t)
+          for (int i = 0; i < 3; ++i)
+            Os[(6 + i) * LDB + t] =
+                Qs[i * ld + t + 1] * mw[0] + Qs[(3 + i) * ld + t + 1] * mw[1] + Qs[(6 + i) * ld + t + 1] * mw[2];
+      }
       if (ori)
         for (int t = 0; t < n; ++t) {
           T* d = ori + (size_t(r0 + t) * S + s) * 9;
@@ -617,57 +999,50 @@ void render_item(const RenderSpec& sp, const T* Lb, const T* rb, int64_t len64, 
         }
       ah.step();
     }
-    // noise: y = clip(M x + b0 + walk + white, ±range) on the resolution grid
-    if (sp.noise) {
-      T* const Nz = w.Nz.data();
-      T* const Bw = w.Bw.data();
-      if (per_sample) {
-        noise_block<T>(lanes, fix, Z2, C, (n + NL - 1) / NL, w.rwk.data(), w.carry.data(), Nz, Bw, LDB, w.raw.data(),
-                       w.zb.data(), w.vb.data(), w.bad.data());
-      } else {
-        for (int ch = 0; ch < C; ++ch)
-          for (int t = 0; t < n; ++t) {
-            Nz[size_t(ch) * LDB + t] = T(0);
-            Bw[size_t(ch) * LDB + t] = T(w.carry[ch]);
-          }
-      }
-      for (int s = 0; s < S; ++s)
-        for (int c = 0; c < 2; ++c) {
-          const NoiseAxisSpec& A = *ax[c];
-          const T* M = Mn + (s * 2 + c) * 9;
-          const T m0 = M[0], m1 = M[1], m2 = M[2], m3 = M[3], m4 = M[4], m5 = M[5], m6 = M[6], m7 = M[7], m8 = M[8];
-          const T wk = T(A.white > 0 ? A.white : 0.0);
-          const T rg = A.range > 0 ? T(A.range) : std::numeric_limits<T>::infinity();
-          const bool quant = A.resolution > 0;
-          const T res = T(quant ? A.resolution : 1.0), ires = T(quant ? 1.0 / A.resolution : 1.0);
-          T* __restrict X = O + size_t(6) * s * LDB + size_t(3) * c * LDB;
-          const int ch0 = (s * 2 + c) * 3;
-          const T* __restrict n0 = Nz + size_t(ch0) * LDB;
-          const T* __restrict b0 = Bw + size_t(ch0) * LDB;
-#pragma omp simd
-          for (int t = 0; t < n; ++t) {
-            const T x0 = X[t], x1 = X[LDB + t], x2 = X[2 * LDB + t];
-            T y[3] = {m0 * x0 + m1 * x1 + m2 * x2, m3 * x0 + m4 * x1 + m5 * x2, m6 * x0 + m7 * x1 + m8 * x2};
-            for (int i = 0; i < 3; ++i) {
-              T v = y[i] + b0[i * LDB + t] + wk * n0[i * LDB + t];
-              v = v > rg ? rg : (v < -rg ? -rg : v);
-              v = quant ? std::rint(v * ires) * res : v;
-              X[i * LDB + t] = v;
-            }
+    const double* dTb = dTrow ? dTrow + r0 : nullptr;
+    if (sp.noise) noise_matrix<T>(ns, n, dTb, O);
+    ah.step();
+    // rows of out [N, S, KC] (contiguous for the block): staged in output order, then the per-sample error
+    // terms, then copied (streaming stores for large outputs)
+    T* const X = w.X.data();
+    const T* rows_out = X;
+    if (!sp.noise) {
+      if (KC == 9)
+        stage_rows<T, 9>(O, n, S, X, S * KC);
+      else
+        stage_rows<T, 6>(O, n, S, X, S * KC);
+    } else {
+      // noise columns: acc/gyro of every sensor (P1, padded), then mag (P2)
+      const int Cp = ns.Cp, P1 = ns.P1;
+      for (int t = 0; t < n; ++t)
+        for (int s = 0; s < S; ++s) {
+          const T* Os = O + size_t(KC) * s * LDB + t;
+          T* d = X + size_t(t) * Cp + 6 * s;
+          for (int e = 0; e < 6; ++e) d[e] = Os[e * LDB];
+          if (KC == 9) {
+            T* dm = X + size_t(t) * Cp + P1 + 3 * s;
+            for (int e = 0; e < 3; ++e) dm[e] = Os[(6 + e) * LDB];
           }
         }
-    }
-    ah.step();
-    // rows of out [N, S, 6] (contiguous for the block): staged in output order, then copied (streaming
-    // stores for large outputs)
-    T* const X = w.X.data();
-    for (int t = 0; t < n; ++t)
-      for (int s = 0; s < S; ++s) {
-        const T* Os = O + size_t(6) * s * LDB + t;
-        T* d = X + (size_t(t) * S + s) * 6;
-        for (int e = 0; e < 6; ++e) d[e] = Os[e * LDB];
+      noise_draws<T>(ns, n, Z2, w.raw.data(), w.bad.data());
+      if (KC == 6) {  // straight into rows of out's layout (the acc/gyro columns are out's columns)
+        noise_rows<T>(ns, n, r0, dTb, X, w.Y.data(), S * 6, S * 6);
+      } else {
+        T* X2 = w.X2.data();
+        noise_rows<T>(ns, n, r0, dTb, X, X2, Cp, Cp);
+        T* Y = w.Y.data();
+        for (int t = 0; t < n; ++t)
+          for (int s = 0; s < S; ++s) {
+            T* d = Y + (size_t(t) * S + s) * 9;
+            const T* a = X2 + size_t(t) * Cp + 6 * s;
+            const T* m = X2 + size_t(t) * Cp + P1 + 3 * s;
+            for (int e = 0; e < 6; ++e) d[e] = a[e];
+            for (int e = 0; e < 3; ++e) d[6 + e] = m[e];
+          }
       }
-    simd::put(out + size_t(r0) * S * 6, X, int64_t(n) * S * 6, nt);
+      rows_out = w.Y.data();
+    }
+    simd::put(out + size_t(r0) * S * KC, rows_out, int64_t(n) * S * KC, nt);
     ah.step();
   }
 }
@@ -677,15 +1052,16 @@ void render_item(const RenderSpec& sp, const T* Lb, const T* rb, int64_t len64, 
 template <typename T>
 void imu_render_cpu(const RenderSpec& sp, int64_t B, const T* L, const T* root, const int64_t* start,
                     const int64_t* length, const double* fps, const int64_t* n_out, const int64_t* out_off,
-                    const int32_t* sjoint, const T* soff, const T* srot, const uint64_t* seeds, T* out, T* ori) {
-  const int J = sp.J, S = sp.S;
+                    const int32_t* sjoint, const T* soff, const T* srot, const uint64_t* seeds, const double* mag_field,
+                    const double* dtemp_item, const double* dtemp_row, T* out, T* ori, double* errors) {
+  const int S = sp.S, KC = sp.mag ? 9 : 6, nk = sp.mag ? 3 : 2;
   (void)zig();  // build the tables before the parallel region
   (void)zig1024();
   // items are handed out one at a time (dynamic scheduling); a thread takes its next item before rendering
   // the current one, so that it can prefetch the next item's frames meanwhile
   int64_t rows = 0;
   for (int64_t b = 0; b < B; ++b) rows += n_out[b] >= 3 && length[b] >= 2 ? n_out[b] - 2 : 0;
-  const bool nt = rows * S * (ori ? 15 : 6) * int64_t(sizeof(T)) > simd::NT_BYTES;
+  const bool nt = rows * S * (KC + (ori ? 9 : 0)) * int64_t(sizeof(T)) > simd::NT_BYTES;
   std::atomic<int64_t> counter{0};
   auto valid = [&](int64_t b) { return n_out[b] >= 3 && length[b] >= 2; };
   auto take = [&]() {
@@ -693,20 +1069,30 @@ void imu_render_cpu(const RenderSpec& sp, int64_t B, const T* L, const T* root, 
     while (b < B && !valid(b)) b = counter.fetch_add(1, std::memory_order_relaxed);
     return b;
   };
+  if (errors && sp.noise)  // items without rows still get their constants (drawn from the seed alone)
+    for (int64_t b = 0; b < B; ++b)
+      if (!valid(b)) {
+        NoiseState<T> ns;
+        ns.size(sp);
+        ns.rowtemp = false;
+        noise_init<T>(sp, seeds[b], dtemp_item ? dtemp_item[b] : 0.0, ns, errors + size_t(b) * S * nk * kErrFields);
+      }
 #pragma omp parallel
   {
-    Work<T> w(J, S);
+    Work<T> w(sp);
     int64_t b = take();
     while (b < B) {
       const int64_t nx = take();
       Ahead ah;
       if (nx < B) {
-        ah.p = reinterpret_cast<const char*>(L + start[nx] * J * sp.rot_dim);
-        ah.end = reinterpret_cast<const char*>(L + (start[nx] + length[nx]) * J * sp.rot_dim);
+        ah.p = reinterpret_cast<const char*>(L + start[nx] * sp.J * sp.rot_dim);
+        ah.end = reinterpret_cast<const char*>(L + (start[nx] + length[nx]) * sp.J * sp.rot_dim);
       }
-      render_item(sp, L + start[b] * J * sp.rot_dim, root + start[b] * 3, length[b], fps[b], n_out[b], sjoint + b * S,
-                  soff + b * S * 3, srot + b * S * 9, seeds[b], out + out_off[b] * S * 6,
-                  ori ? ori + out_off[b] * S * 9 : nullptr, w, ah, nt);
+      render_item(sp, L + start[b] * sp.J * sp.rot_dim, root + start[b] * 3, length[b], fps[b], n_out[b],
+                  sjoint + b * S, soff + b * S * 3, srot + b * S * 9, seeds[b], mag_field ? mag_field + 3 * b : nullptr,
+                  dtemp_item ? dtemp_item[b] : 0.0, dtemp_row ? dtemp_row + out_off[b] : nullptr,
+                  out + out_off[b] * S * KC, ori ? ori + out_off[b] * S * 9 : nullptr,
+                  errors ? errors + size_t(b) * S * nk * kErrFields : nullptr, w, ah, nt);
       b = nx;
     }
 #if defined(__SSE2__)
@@ -715,35 +1101,34 @@ void imu_render_cpu(const RenderSpec& sp, int64_t B, const T* L, const T* root, 
   }
 }
 
-template void imu_render_cpu<float>(const RenderSpec&, int64_t, const float*, const float*, const int64_t*,
-                                    const int64_t*, const double*, const int64_t*, const int64_t*, const int32_t*,
-                                    const float*, const float*, const uint64_t*, float*, float*);
-template void imu_render_cpu<double>(const RenderSpec&, int64_t, const double*, const double*, const int64_t*,
-                                     const int64_t*, const double*, const int64_t*, const int64_t*, const int32_t*,
-                                     const double*, const double*, const uint64_t*, double*, double*);
+#define IMUSIM_RENDER_INST(T)                                                                                        \
+  template void imu_render_cpu<T>(const RenderSpec&, int64_t, const T*, const T*, const int64_t*, const int64_t*,   \
+                                  const double*, const int64_t*, const int64_t*, const int32_t*, const T*, const T*, \
+                                  const uint64_t*, const double*, const double*, const double*, T*, T*, double*);
+IMUSIM_RENDER_INST(float)
+IMUSIM_RENDER_INST(double)
+#undef IMUSIM_RENDER_INST
 
-// The white-noise normals of an item seeded with `seed` (one sensor, noise on), in draw order: group by
-// group (NL rows), channel by channel, lane by lane, as the kernel draws them (the constant errors come
-// from the separate first stream).
+// The white-noise normals of an item seeded with `seed` (one sensor, acc + gyro, set A), in draw order:
+// row by row, channel by channel (the 6 channels of the sensor; the 2 padding words of each row are dropped).
 void normal_draws_cpu(uint64_t seed, int64_t n, float* out) {
-  uint64_t sm = seed;
-  Rng first(sm);
-  (void)first;
-  Lanes lanes(sm);
-  Rng fix(sm);
+  StreamSet set;
+  set.seed(seed + OFF_A * GOLD);
   const Ziggurat<1024>& Z = zig1024();
-  const int C = 6, ng = NB / NL;
-  std::vector<float> Nz(C * NB), Bw(C * NB), zb(C * NB), vb(C * NB);
-  std::vector<uint64_t> raw(C * NB);
-  std::vector<unsigned char> bad(C * NB);
-  std::vector<double> carry(C, 0.0), rwk(C, 0.0);
-  for (int64_t i = 0; i < n; i += C * NB) {
-    noise_block<float>(lanes, fix, Z, C, ng, rwk.data(), carry.data(), Nz.data(), Bw.data(), NB, raw.data(), zb.data(),
-                       vb.data(), bad.data());
-    for (int64_t k = 0; k < C * NB && i + k < n; ++k) {
-      const int64_t g = k / (C * NL), ch = (k / NL) % C, l = k % NL;
-      out[i + k] = Nz[ch * NB + g * NL + l];
-    }
+  const int P = NL;
+  std::vector<float> Zo(P * NB), Uo(P * NB);
+  std::vector<uint64_t> raw(P * NB);
+  std::vector<unsigned char> bad(P * NB);
+  for (int64_t i = 0; i < n; i += 6 * NB) {
+    lane_words(set.lanes, P, P, NB, raw.data());
+    std::vector<float> Vo(P * NB);
+    int nbad = convert_words<float, true>(Z, raw.data(), P * NB, Zo.data(), Uo.data(), Vo.data(), bad.data());
+    for (int k = 0; nbad > 0; ++k)
+      if (bad[k]) {
+        Zo[k] = float(Z.finish(raw[k], set.fix));
+        --nbad;
+      }
+    for (int64_t k = 0; k < 6 * NB && i + k < n; ++k) out[i + k] = Zo[(k / 6) * P + k % 6];
   }
 }
 

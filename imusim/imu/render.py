@@ -22,9 +22,16 @@ original motion with mount ``(M o, M R_js)``; acc and gyro come out exactly as f
 the reflected world (``R = M G_j' M R_js``, ``p = M(P_j' + G_j' M o)``), so ``orientation`` is the
 mirrored body's sensor orientation and slerp sees proper rotations.
 
-Noise: the ``cpp`` backend draws from a per-item xoshiro256** stream with ziggurat normals (its own
-realisations, same statistics as :func:`imusim.imu.noise.apply_noise`); the ``torch`` backend (the
-per-item reference, any device) uses ``apply_noise`` with a ``torch.Generator`` seeded per item.
+Magnetometer (``mag_field``): ``R_wsᵀ m_w`` (µT) per sensor after acc and gyro, so rows are
+``[S, 9]`` instead of ``[S, 6]``; ``m_w`` is the world-frame field of each item
+(:func:`imusim.imu.magnetic.earth_field`).
+
+Noise: every term of :mod:`imusim.imu.noise` (white, bias, random walk, flicker, Gauss–Markov, scale,
+misalignment, cross-axis, g-sensitivity, temperature drift, bandwidth, saturation, quantisation). The
+``cpp`` backend draws from per-item xoshiro256** streams with ziggurat normals (its own realisations, same
+statistics as :func:`imusim.imu.noise.apply_noise`; a draw depends on the seed, the sensor count and the
+row only); the ``torch`` backend (the per-item reference, any device) uses ``apply_noise`` with a
+``torch.Generator`` seeded per item. ``errors=True`` returns the constants each item drew.
 """
 
 from __future__ import annotations
@@ -37,7 +44,7 @@ import torch
 
 from .. import _backend
 from ..kinematics.skeleton import mirror_joint_map  # noqa: F401  (re-exported)
-from .noise import NoiseModel, apply_noise, get_noise_model
+from .noise import KINDS, DrawnErrors, NoiseModel, active, apply_noise, flicker_components, get_noise_model
 from .sensors import Sensor, sensors_from_names
 
 _OP = "render_imu"
@@ -77,16 +84,23 @@ def mirror_mounts(m: Mounts, mirror: np.ndarray, skeleton) -> Mounts:
     return Mounts(joints, off, rot, list(m.names))
 
 
+CHANNELS = ("acc_x", "acc_y", "acc_z", "gyro_x", "gyro_y", "gyro_z")
+MAG_CHANNELS = ("mag_x", "mag_y", "mag_z")
+
+
 @dataclass
 class RenderBatch:
-    """``data`` ``[N, S, 6]`` (acc xyz m/s² specific force, gyro xyz rad/s, sensor frames) of all items
-    back to back; item b is ``data[offsets[b]:offsets[b + 1]]``; ``orientation`` ``[N, S, 3, 3]`` when
-    asked for; ``rate`` Hz; ``sensor_names`` ``[S]``."""
+    """``data`` ``[N, S, C]`` of all items back to back, C = 6 (acc xyz m/s² specific force, gyro xyz rad/s,
+    sensor frames) or 9 (+ mag xyz µT); item b is ``data[offsets[b]:offsets[b + 1]]``; ``orientation``
+    ``[N, S, 3, 3]`` when asked for; ``rate`` Hz; ``sensor_names`` ``[S]``; ``channels`` ``[C]``;
+    ``errors``: the constants the error model drew per item (:class:`~imusim.imu.noise.DrawnErrors`)."""
     data: torch.Tensor
     offsets: np.ndarray
     rate: float
     sensor_names: List[str]
     orientation: Optional[torch.Tensor] = None
+    channels: tuple = CHANNELS
+    errors: Optional[DrawnErrors] = None
 
     def __len__(self):
         return len(self.offsets) - 1
@@ -104,17 +118,87 @@ def output_samples(length, fps, rate: float) -> np.ndarray:
     return np.maximum(n_out.astype(np.int64) - 2, 0)
 
 
-def _noise_axes(model: NoiseModel, rate: float):
-    def ax(a):
-        return [a.noise_density * np.sqrt(rate), a.bias_std, a.bias_rw * np.sqrt(1.0 / rate), a.scale_std,
-                a.misalignment_std, a.range or 0.0, a.resolution or 0.0]
-    return ax(model.acc), ax(model.gyro)
+AXIS_FIELDS = 44  # csrc/imu_render/imu_render.h: kAxisFields
+ERR_FIELDS = 27
+MAX_SOS = 4
+
+
+def _axis_fields(a, rate: float, where: str) -> List[float]:
+    """One channel group's terms in the kernel's layout (NoiseAxisSpec, python/imu_render_bind.cpp)."""
+    sos = a.sos(rate, where)
+    if sos is not None and len(sos) > MAX_SOS:
+        raise ValueError(f"{where}.filter_order: at most {2 * MAX_SOS} in the render kernel, got {a.filter_order}")
+    phi = float(np.exp(-1.0 / (rate * a.bias_gm_tau))) if a.bias_gm_std else 0.0
+    out = [a.noise_density * np.sqrt(rate), a.bias_std, a.bias_rw * np.sqrt(1.0 / rate), a.scale_std,
+           a.misalignment_std, a.range or 0.0, a.resolution or 0.0, a.cross_axis_std,
+           *(a.cross_axis if a.cross_axis is not None else [0.0] * 9), a.g_sensitivity, a.bias_tempco_std,
+           a.scale_tempco_std, a.bias_instability / np.sqrt(2.0), a.bias_gm_std, phi,
+           0.0 if sos is None else float(len(sos))]
+    secs = np.zeros((MAX_SOS, 5))
+    if sos is not None:
+        secs[:len(sos)] = sos[:, [0, 1, 2, 4, 5]] / sos[:, 3:4]
+    out += secs.ravel().tolist()
+    assert len(out) == AXIS_FIELDS
+    return [float(v) for v in out]
+
+
+def _mag_fields(mag_field, B: int) -> Optional[np.ndarray]:
+    """``[B, 3]`` float64 world-frame fields (µT), or None (no magnetometer)."""
+    if mag_field is None or mag_field is False:
+        return None
+    if mag_field is True:
+        from .magnetic import earth_field
+        mag_field = earth_field()
+    m = np.asarray(mag_field, dtype=np.float64)
+    if m.shape == (3,):
+        m = np.broadcast_to(m, (B, 3))
+    if m.shape != (B, 3):
+        raise ValueError(f"{_OP}: mag_field must be True, a world-frame field [3] or [B, 3] = [{B}, 3] (µT), got shape "
+                         f"{list(m.shape)}")
+    if not np.isfinite(m).all():
+        raise ValueError(f"{_OP}: mag_field must be finite (µT), got {m[~np.isfinite(m).all(1)][:1].tolist()}")
+    return np.ascontiguousarray(m)
+
+
+def _temperatures(temperature, rows: np.ndarray, temp_ref: float):
+    """(ΔT per item [B] or None, ΔT per row [N] or None) in K from None, a number, or B entries (each a
+    number or an array of that item's rows), °C."""
+    B = len(rows)
+    if temperature is None:
+        return None, None
+    if np.ndim(temperature) == 0:
+        t = float(temperature)
+        if not np.isfinite(t):
+            raise ValueError(f"{_OP}: temperature must be finite (°C), got {temperature!r}")
+        return np.full(B, t - temp_ref), None
+    items = list(temperature)
+    if len(items) != B:
+        raise ValueError(f"{_OP}: temperature must be a number or have B={B} entries (a number or [rows] each), got "
+                         f"{len(items)}")
+    if all(np.ndim(v) == 0 for v in items):
+        t = np.asarray(items, dtype=np.float64)
+        if not np.isfinite(t).all():
+            raise ValueError(f"{_OP}: temperature must be finite (°C)")
+        return t - temp_ref, None
+    per = []
+    for b, (v, n) in enumerate(zip(items, rows)):
+        a = np.asarray(v, dtype=np.float64)
+        if a.ndim == 0:
+            a = np.full(int(n), float(a))
+        if a.shape != (int(n),):
+            raise ValueError(f"{_OP}: temperature[{b}] must be a number or [{int(n)}] (one per output row of item {b}), "
+                             f"got shape {list(a.shape)}")
+        per.append(a)
+    t = np.concatenate(per) if per else np.zeros(0)
+    if not np.isfinite(t).all():
+        raise ValueError(f"{_OP}: temperature must be finite (°C)")
+    return None, np.ascontiguousarray(t - temp_ref)
 
 
 def render_imu(local_rot: torch.Tensor, root_pos: torch.Tensor, skeleton, *, start, length, fps, rate: float,
                sensors: Union[str, Sequence[Sensor], Sequence[Sequence[Sensor]], Mounts], up: str = "y", noise=None,
                seeds=None, orientation: bool = False, rot_format: str = "matrix",
-               backend: Optional[str] = None) -> RenderBatch:
+               backend: Optional[str] = None, mag_field=None, temperature=None, errors: bool = False) -> RenderBatch:
     """Virtual IMU streams of B motions taken from one frame pool (see the module docstring).
 
     Args:
@@ -127,11 +211,17 @@ def render_imu(local_rot: torch.Tensor, root_pos: torch.Tensor, skeleton, *, sta
         rate: output rate (Hz).
         sensors: preset names / :class:`Sensor` list (same for every item), a list of B such lists, or
             :class:`Mounts` (per-item joints, offsets, rotations).
-        noise: None, ``"bmi160"`` or a :class:`NoiseModel`; needs ``seeds``.
+        noise: None, a profile name (``"bmi160"``, ... :func:`imusim.imu.profiles.list_noise_models`) or a
+            :class:`NoiseModel`; needs ``seeds``.
         seeds: int ``[B]`` (< 2⁶⁴): each item's noise comes from its own seed only.
         orientation: also return ``R_ws`` ``[N, S, 3, 3]``.
         backend: ``cpp`` (fused, CPU) or ``torch`` (per-item reference, any device); default ``cpp`` for
             CPU tensors, ``torch`` otherwise.
+        mag_field: None (no magnetometer), True (:func:`~imusim.imu.magnetic.earth_field` defaults), a
+            world-frame field ``[3]`` or one per item ``[B, 3]`` (µT): adds mag xyz to every sensor's row.
+        temperature: None (the model's reference temperature: no drift), a number, or B entries each a
+            number or an array of that item's output rows (°C).
+        errors: also return the constants each item drew (``RenderBatch.errors``; needs ``noise``).
 
     Returns:
         :class:`RenderBatch`; item b has ``output_samples(length[b], fps[b], rate)`` samples.
@@ -194,8 +284,9 @@ def render_imu(local_rot: torch.Tensor, root_pos: torch.Tensor, skeleton, *, sta
         raise ValueError(f"{_OP}: sensors: need 1 to 64 sensors per item, got {S}")
     if ((mounts.joints < 0) | (mounts.joints >= J)).any():
         raise ValueError(f"{_OP}: sensors: joint indices must be in [0, {J}), got {mounts.joints.min()}..{mounts.joints.max()}")
-    model = get_noise_model(noise)
+    model = active(get_noise_model(noise))
     if model is not None:
+        model.validate(float(rate))
         if seeds is None:
             raise ValueError(f"{_OP}: noise needs seeds (int [B], one per item)")
         # python ints may exceed int64: keep them exact (np.asarray would make floats of them)
@@ -213,14 +304,20 @@ def render_imu(local_rot: torch.Tensor, root_pos: torch.Tensor, skeleton, *, sta
         raise ValueError(f"{_OP}: backend must be one of {list(RENDER_BACKENDS)}, got {be!r}")
     if be == "cpp" and local_rot.device.type != "cpu":
         raise ValueError(f"{_OP}: backend 'cpp' needs CPU tensors, got {local_rot.device}")
+    if errors and model is None:
+        raise ValueError(f"{_OP}: errors=True needs a noise model (noise={noise!r} has no error terms)")
     rows = output_samples(length, fps, float(rate))
     offsets = np.zeros(B + 1, dtype=np.int64)
     np.cumsum(rows, out=offsets[1:])
     N = int(offsets[-1])
+    mfield = _mag_fields(mag_field, B)
+    dT_item, dT_row = _temperatures(temperature, rows, model.temp_ref if model is not None else 25.0)
+    K = 3 if mfield is not None else 2
     dt_, dev = local_rot.dtype, local_rot.device
     g = (0.0, -9.81, 0.0) if up == "y" else (0.0, 0.0, -9.81)
-    out = torch.empty((N, S, 6), dtype=dt_, device=dev)
+    out = torch.empty((N, S, 3 * K), dtype=dt_, device=dev)
     ori = torch.empty((N, S, 3, 3), dtype=dt_, device=dev) if orientation else None
+    err = np.zeros((B, S, K, ERR_FIELDS)) if errors else None
     if be == "cpp":
         cpu = _backend.cpu_module()
         L = local_rot.detach().contiguous()
@@ -232,20 +329,29 @@ def render_imu(local_rot: torch.Tensor, root_pos: torch.Tensor, skeleton, *, sta
         oo, sj = arr(offsets[:-1], np.int64), arr(mounts.joints, np.int32)
         npdt = np.float64 if dt_ == torch.float64 else np.float32
         so, sr, sd = arr(mounts.offsets, npdt), arr(mounts.rotations, npdt), arr(seeds, np.uint64)
-        acc_ax, gyr_ax = _noise_axes(model, float(rate)) if model is not None else ([0.0] * 7, [0.0] * 7)
+        zero = [0.0] * AXIS_FIELDS
+        axes = [_axis_fields(getattr(model, k), float(rate), f"NoiseModel {model.name!r} {k}") if model is not None
+                else zero for k in KINDS]
+        ptr = lambda a: 0 if a is None else a.ctypes.data  # noqa: E731
         cpu.imu_render(dt_ == torch.float64, J, S, parents.data_ptr(), offs.data_ptr(), 3 if rot_format == "axis_angle" else 9,
-                       float(rate), *g, model is not None, acc_ax, gyr_ax, B, L.data_ptr(), R0.data_ptr(),
-                       st.ctypes.data, ln.ctypes.data, fp.ctypes.data, no.ctypes.data, oo.ctypes.data, sj.ctypes.data,
-                       so.ctypes.data, sr.ctypes.data, sd.ctypes.data, out.data_ptr(), 0 if ori is None else ori.data_ptr())
+                       float(rate), *g, mfield is not None, model is not None, flicker_components(float(rate)), *axes, B,
+                       L.data_ptr(), R0.data_ptr(), st.ctypes.data, ln.ctypes.data, fp.ctypes.data, no.ctypes.data,
+                       oo.ctypes.data, sj.ctypes.data, so.ctypes.data, sr.ctypes.data, sd.ctypes.data, ptr(mfield),
+                       ptr(dT_item), ptr(dT_row), out.data_ptr(), 0 if ori is None else ori.data_ptr(), ptr(err))
+        drawn = None if err is None else DrawnErrors(
+            KINDS[:K], err[..., :9].reshape(B, S, K, 3, 3), err[..., 9:12], err[..., 12:15], err[..., 15:18],
+            err[:, :, 1, 18:27].reshape(B, S, 3, 3))
     else:
-        _render_reference(local_rot, root_pos, skeleton, start, length, fps, float(rate), mounts, g, model, seeds,
-                          rows, offsets, rot_format, out, ori)
-    return RenderBatch(out, offsets, float(rate), list(mounts.names), ori)
+        drawn = _render_reference(local_rot, root_pos, skeleton, start, length, fps, float(rate), mounts, g, model,
+                                  seeds, rows, offsets, rot_format, out, ori, mfield, dT_item, dT_row, errors)
+    chans = CHANNELS + (MAG_CHANNELS if mfield is not None else ())
+    return RenderBatch(out, offsets, float(rate), list(mounts.names), ori, chans, drawn)
 
 
 def _render_reference(local_rot, root_pos, skeleton, start, length, fps, rate, mounts, g, model, seeds, rows, offsets,
-                      rot_format, out, ori):
-    """Per-item loop over the PyTorch reference (poses → resample → differences) and ``apply_noise``."""
+                      rot_format, out, ori, mfield=None, dT_item=None, dT_row=None, errors=False):
+    """Per-item loop over the PyTorch reference (poses → resample → differences → magnetometer) and
+    ``apply_noise``; returns the drawn constants when ``errors``."""
     from ..kinematics.rotations import to_matrix
     from ..reference import imu as ref
     from .synth import resample_poses
@@ -253,9 +359,16 @@ def _render_reference(local_rot, root_pos, skeleton, start, length, fps, rate, m
     dt_, dev = local_rot.dtype, local_rot.device
     gv = torch.tensor(g, dtype=torch.float64)
     offs = skeleton.offsets.to(device=dev, dtype=dt_)
+    S, K = out.shape[1], out.shape[2] // 3
+    drawn = []
     with torch.no_grad():
         for b in range(len(start)):
             if rows[b] == 0:
+                if errors:  # constants from the seed alone, as the kernel does
+                    z = torch.zeros(1, 1, S, 3, dtype=torch.float64)
+                    r = apply_noise(z, z, rate, model, seed=int(seeds[b]) % (1 << 63), mag=z if K == 3 else None,
+                                    return_errors=True)
+                    drawn.append(r[-1])
                 continue
             sl = slice(int(start[b]), int(start[b] + length[b]))
             L = to_matrix(local_rot[sl], rot_format)[None]
@@ -273,10 +386,32 @@ def _render_reference(local_rot, root_pos, skeleton, start, length, fps, rate, m
             if abs(fps[b] - rate) > 1e-9:
                 R, p = resample_poses(R, p, float(fps[b]), rate)
             acc, gyro, Rm = ref.imu_from_poses(R, p, 1.0 / rate, gv)
-            if model is not None:
-                acc, gyro = apply_noise(acc, gyro, rate, model, seed=int(seeds[b]) % (1 << 63))
             o0, o1 = int(offsets[b]), int(offsets[b + 1])
+            mag = None
+            if mfield is not None:
+                mw = torch.as_tensor(mfield[b], dtype=Rm.dtype, device=dev)
+                mag = (Rm.transpose(-1, -2) @ mw).contiguous()
+            if model is not None:
+                temp = None
+                if dT_item is not None:
+                    temp = float(dT_item[b]) + model.temp_ref
+                elif dT_row is not None:
+                    temp = torch.as_tensor(dT_row[o0:o1] + model.temp_ref)
+                r = apply_noise(acc, gyro, rate, model, seed=int(seeds[b]) % (1 << 63), mag=mag, temperature=temp,
+                                return_errors=errors)
+                acc, gyro = r[0], r[1]
+                if mag is not None:
+                    mag = r[2]
+                if errors:
+                    drawn.append(r[-1])
             out[o0:o1, :, :3] = acc[0]
-            out[o0:o1, :, 3:] = gyro[0]
+            out[o0:o1, :, 3:6] = gyro[0]
+            if mag is not None:
+                out[o0:o1, :, 6:9] = mag[0]
             if ori is not None:
                 ori[o0:o1] = Rm[0]
+    if not errors:
+        return None
+    cat = lambda f: np.concatenate([getattr(d, f) for d in drawn])  # noqa: E731
+    return DrawnErrors(drawn[0].kinds, cat("matrix"), cat("bias"), cat("bias_tempco"), cat("scale_tempco"),
+                       cat("g_sensitivity"))
