@@ -1,6 +1,7 @@
 """``imusim generate``: activities → motions → labelled virtual-IMU windows in a sharded HDF5 store."""
 
 import argparse
+import math
 
 
 def register(sub):
@@ -14,7 +15,9 @@ def register(sub):
                                    "atomic HDF5 shards with per-rank manifests (load them with imusim.generate.load). "
                                    "--resume continues exactly where a killed run stopped. Under torchrun each rank "
                                    "takes the items with index mod world == rank; the content does not depend on the "
-                                   "number of processes or the batch size.")
+                                   "number of processes or the batch size. One writer per rank: a second process on "
+                                   "the same --out fails at once, naming the first. Every shard's SHA-256 is recorded "
+                                   "in the manifest; --verify DIR checks a store, --resume redoes bad shards.")
     p.add_argument("--checkpoint", default="refined",
                    help="diffusion checkpoint (name, path, or mdm:DIR for a pretrained MDM)")
     p.add_argument("--clip-weights", metavar="DIR", default=None,
@@ -28,8 +31,15 @@ def register(sub):
     p.add_argument("--rate", type=float, default=50.0, help="IMU rate (Hz)")
     p.add_argument("--window", type=float, default=2.56, help="window length (s)")
     p.add_argument("--stride", type=float, default=1.28, help="window stride (s)")
-    p.add_argument("--out", required=True, help="store directory")
-    p.add_argument("--resume", action="store_true", help="continue an interrupted run in --out")
+    p.add_argument("--out", help="store directory (required unless --verify)")
+    p.add_argument("--resume", action="store_true",
+                   help="continue an interrupted run in --out (the configuration must be the one of the store; "
+                        "damaged shards are verified and redone)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="delete the store in --out and start a new run there")
+    p.add_argument("--verify", metavar="DIR",
+                   help="check every shard of the store DIR (size, SHA-256, readable) and report the bad ones; "
+                        "exit status 1 when any is bad. Nothing is generated")
     p.add_argument("--seed", type=int, default=0, help="global seed of the work plan (every draw derives from it)")
     p.add_argument("--seconds", default="4,9.8", help="motion length range (s) 'lo,hi'")
     p.add_argument("--shard-windows", type=int, default=16384,
@@ -58,45 +68,146 @@ def register(sub):
     p.set_defaults(func=_run)
 
 
+# Arguments that do not change the content of a store (the rest must match on --resume).
+NOT_CONTENT = ("out", "resume", "overwrite", "verify", "batch", "shard_windows", "func")
+
+
+def _pair(text: str, name: str) -> tuple:
+    try:
+        v = [float(x) for x in text.split(",")]
+    except ValueError:
+        v = []
+    if len(v) != 2 or not all(math.isfinite(x) for x in v):
+        raise ValueError(f"{name} must be two numbers 'lo,hi', got {text!r}")
+    return v[0], v[1]
+
+
+def _check_args(a) -> None:
+    """Every numeric argument in its range (a message naming the argument, expected and actual value)."""
+    for name, v, lo in (("--per-activity", a.per_activity, 1), ("--shard-windows", a.shard_windows, 1),
+                        ("--batch", a.batch, 1), ("--steps", a.steps, 1)):
+        if v is not None and v < lo:
+            raise ValueError(f"{name} must be >= {lo}, got {v}")
+    if not 1 <= a.variants <= 256:
+        raise ValueError(f"--variants must be in 1..256, got {a.variants}")
+    for name, v in (("--rate", a.rate), ("--window", a.window), ("--stride", a.stride)):
+        if not (math.isfinite(v) and v > 0):
+            raise ValueError(f"{name} must be a finite number > 0, got {v}")
+    for name, v in (("--jitter-cm", a.jitter_cm), ("--rot-deg", a.rot_deg), ("--smooth", a.smooth),
+                    ("--guidance", a.guidance)):
+        if not (math.isfinite(v) and v >= 0):
+            raise ValueError(f"{name} must be a finite number >= 0, got {v}")
+    if not 0 <= a.mirror <= 1:
+        raise ValueError(f"--mirror must be a probability in [0, 1], got {a.mirror}")
+    sp = _pair(a.speed, "--speed")
+    if not 0 < sp[0] <= sp[1]:
+        raise ValueError(f"--speed must be 'lo,hi' with 0 < lo <= hi, got {a.speed!r}")
+    lo, hi = _pair(a.seconds, "--seconds")
+    if not 0 < lo <= hi:
+        raise ValueError(f"--seconds must be 'lo,hi' with 0 < lo <= hi, got {a.seconds!r}")
+    longest = hi / sp[0]  # the slowest playback stretches a motion
+    if a.window > longest:
+        raise ValueError(f"--window {a.window:g} s is longer than the longest motion ({hi:g} s at speed x{sp[0]:g} = "
+                         f"{longest:.3g} s, from --seconds and --speed): no window could be cut")
+
+
+def _config_diff(old: dict, new: dict) -> list:
+    """Differing content keys; a key only one side knows (an argument added or removed since) is skipped."""
+    keys = sorted((set(old) & set(new)) - set(NOT_CONTENT))
+    return [(k, old.get(k, "<absent>"), new.get(k, "<absent>")) for k in keys
+            if old.get(k, "<absent>") != new.get(k, "<absent>")]
+
+
+def _verify(d) -> int:
+    from ..generate.store import verify
+
+    rows = verify(d, full=True, progress=True)
+    bad = [r for r in rows if not r["ok"]]
+    for r in bad:
+        print(f"BAD {d}/{r['shard']} (rank {r['rank']}, {r['n']} windows): {r['problem']}")
+    print(f"{len(rows) - len(bad)} of {len(rows)} shards ok, {sum(r['n'] for r in rows if r['ok'])} windows"
+          + (f"; {len(bad)} bad: rerun the generator on this store with --resume (same arguments) to redo them"
+             if bad else ""))
+    return 1 if bad else 0
+
+
 def _run(a):
     import json
     import os
-    import time
     from pathlib import Path
 
-    import torch
+    from ..generate.store import ShardWriter, clear
 
-    from .. import __version__
-    from ..generate.plan import load_activities, make_plan, rank_items
-    from ..generate.run import run_items
-    from ..generate.store import ShardWriter, finalize, load
-    from ..generate.windows import window_params
-    from ..imu.sensors import sensors_from_names
-
+    if a.verify:
+        return _verify(a.verify)
+    if not a.out:
+        raise ValueError("--out is required (the store directory), unless --verify DIR")
+    if a.resume and a.overwrite:
+        raise ValueError("--resume and --overwrite exclude each other: continue the store, or replace it")
+    _check_args(a)
     if a.clip_weights:
         os.environ["IMUSIM_CLIP_WEIGHTS"] = a.clip_weights
     world = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))
+    out = Path(a.out)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {out} exists and is not a directory")
+    if out.exists() and any(out.glob("manifest-r*.jsonl")) and not (a.resume or a.overwrite):
+        raise ValueError(f"--out {out} already holds a store: pass --resume to continue it, --overwrite to replace "
+                         f"it, or choose a new directory")
+    config = {k: v for k, v in vars(a).items() if k != "func"}
+    config["world"] = world
+    if a.resume and (out / "meta.json").exists():
+        try:
+            old = json.loads((out / "meta.json").read_text()).get("config", {})
+        except ValueError as e:
+            raise ValueError(f"{out / 'meta.json'}: not valid JSON ({e}); cannot check the configuration "
+                             f"for --resume") from None
+        diff = _config_diff(old, config)
+        if diff:
+            raise ValueError(f"--resume: {out} was generated with another configuration: "
+                             + "; ".join(f"{k}: {o!r} in the store, {n!r} now" for k, o, n in diff)
+                             + ". Resume with the store's arguments, or pass --overwrite (or a new --out) "
+                               "for a new run")
     if world > 1:
         import torch.distributed as dist
         dist.init_process_group("gloo")
-    out = Path(a.out)
-    if out.exists() and any(out.glob("manifest-r*.jsonl")) and not a.resume:
-        raise ValueError(f"--out {out} already holds a store: pass --resume to continue it, or choose a new directory")
-    from ..generate.augment import Augment
-    from ..imu.noise import NoiseModel
+    if a.overwrite:
+        if rank == 0:
+            clear(out)
+        if world > 1:
+            dist.barrier()  # every rank starts after the old content is gone
+    # this rank's writer lock, taken before any expensive setup and held until the end of the run
+    writer = ShardWriter(out, rank=rank)
+    try:
+        return _generate(a, out, writer, config, world, rank)
+    finally:
+        writer.close()
 
-    if not 1 <= a.variants <= 256:
-        raise ValueError(f"--variants must be in 1..256, got {a.variants}")
-    sp = [float(x) for x in a.speed.split(",")]
-    if len(sp) != 2 or not 0 < sp[0] <= sp[1]:
-        raise ValueError(f"--speed must be 'lo,hi' with 0 < lo <= hi, got {a.speed!r}")
-    if not 0 <= a.mirror <= 1:
-        raise ValueError(f"--mirror must be a probability in [0, 1], got {a.mirror}")
+
+def _generate(a, out, writer, config, world, rank):
+    import json
+    import sys
+    import time
+    from pathlib import Path
+
+    from .. import __version__
+    from ..generate.augment import Augment
+    from ..generate.plan import load_activities, make_plan, rank_items
+    from ..generate.run import run_items
+    from ..generate.store import finalize, load
+    from ..generate.windows import window_params
+    from ..imu.noise import NoiseModel
+    from ..imu.sensors import sensors_from_names
+
+    for shard, why in writer.repaired:
+        print(f"imusim generate: {out / shard}: {why}: removed, its work items are redone", file=sys.stderr)
+
+    sp = _pair(a.speed, "--speed")
     aug = Augment(mirror=a.mirror, speed=(sp[0], sp[1]), jitter_cm=a.jitter_cm, rot_deg=a.rot_deg,
                   noise=NoiseModel.bmi160() if a.noise == "bmi160" else None)
     acts = load_activities(a.activities)
-    lo, hi = (float(x) for x in a.seconds.split(","))
+    lo, hi = _pair(a.seconds, "--seconds")
     plan = make_plan(acts, a.per_activity, a.seed, (lo, hi))
     W, st = window_params(a.rate, a.window, a.stride)
     sens = sensors_from_names(a.sensors)
@@ -104,13 +215,12 @@ def _run(a):
             "sensors": [{"name": s.name, "joint": s.joint, "offset_m": s.offset, "R_js": s.rotation} for s in sens],
             "channels": ["acc_x", "acc_y", "acc_z", "gyro_x", "gyro_y", "gyro_z"],
             "units": {"acc": "m/s^2 (specific force, sensor frame)", "gyro": "rad/s (sensor frame)"},
-            "config": {k: v for k, v in vars(a).items() if k != "func"}, "activities": acts}
+            "config": config, "activities": acts}
     if a.from_mocap:
         from ..generate.sources import MocapSource
         src = MocapSource(Path(a.from_mocap), a.sensors, a.rate, list(acts), augment=aug, variants=a.variants)
         meta["source"] = f"mocap:{a.from_mocap}"
         if src.missing:
-            import sys
             print(f"imusim generate: no mocap clips for {src.missing}: these activities are skipped "
                   f"(recorded in meta.json as skipped_activities)", file=sys.stderr)
             meta["skipped_activities"] = src.missing
@@ -125,11 +235,16 @@ def _run(a):
                               quality_filter=qf, variants=a.variants,
                               precision=a.precision)
         meta["source"] = f"diffusion:{src.name}"
-    writer = ShardWriter(out, rank=rank, meta=meta)
+    if rank == 0:
+        writer.write_meta(meta)
     t0 = time.time()
     batch = a.batch or (256 if a.from_mocap else 32)
     stats = run_items(rank_items(plan, rank, world), src.produce, writer, W=W, stride=st,
-                      shard_windows=a.shard_windows, batch=batch, label_names=sorted(acts))
+                      shard_windows=a.shard_windows, batch=batch, label_names=sorted(acts),
+                      sample_shape=(len(sens), 6))
+    if stats["no_window_items"]:
+        print(f"imusim generate: {stats['no_window_items']} of {stats['items']} motions were shorter than one window "
+              f"({a.window:g} s after the speed change) and gave no window (recorded done)", file=sys.stderr)
     if world > 1:
         import torch.distributed as dist
         dist.barrier()

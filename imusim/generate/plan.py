@@ -33,17 +33,25 @@ class WorkItem:
 
 def load_activities(path=None) -> Dict[str, List[str]]:
     path = Path(path) if path else DEFAULT_ACTIVITIES
+    if not path.is_file():
+        raise FileNotFoundError(f"activities file not found: {path}")
     try:
-        data = yaml.safe_load(path.read_text())
+        data = yaml.safe_load(path.read_text(errors="replace"))
     except yaml.YAMLError as e:
         raise ValueError(f"{path}: not valid YAML ({e})") from None
     if not isinstance(data, dict) or not data:
         raise ValueError(f"{path}: expected a mapping 'activity: [prompts...]', got {type(data).__name__}")
     out = {}
     for k, v in data.items():
-        prompts = [v] if isinstance(v, str) else list(v or [])
+        if isinstance(v, str):
+            prompts = [v]
+        elif isinstance(v, list):
+            prompts = v
+        else:
+            raise ValueError(f"{path}: activity {k!r} needs a prompt string or a list of them, "
+                             f"got {type(v).__name__} {v!r}")
         if not prompts or not all(isinstance(p, str) and p.strip() for p in prompts):
-            raise ValueError(f"{path}: activity {k!r} needs a non-empty list of prompt strings")
+            raise ValueError(f"{path}: activity {k!r} needs a non-empty list of prompt strings, got {prompts!r}")
         out[str(k)] = prompts
     return out
 
@@ -56,7 +64,15 @@ def item_seed(seed: int, index: int) -> int:
 def make_plan(activities: Dict[str, List[str]], per_activity: int, seed: int = 0,
               seconds: tuple = (4.0, 9.8)) -> List[WorkItem]:
     """``per_activity`` motions per activity; prompts taken in turn; lengths uniform in ``seconds``."""
+    import math
+    import numbers
     import random
+
+    if isinstance(per_activity, bool) or not isinstance(per_activity, numbers.Integral) or per_activity < 1:
+        raise ValueError(f"make_plan: per_activity must be an integer >= 1, got {per_activity!r}")
+    lo, hi = seconds
+    if not (math.isfinite(lo) and math.isfinite(hi) and 0 < lo <= hi):
+        raise ValueError(f"make_plan: seconds must be (lo, hi) with 0 < lo <= hi, got {tuple(seconds)}")
 
     items = []
     for a, prompts in activities.items():

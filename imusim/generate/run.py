@@ -63,8 +63,7 @@ class Rendered:
             sources.append(src)
         lens = [len(x) for x in streams]
         off = np.concatenate([[0], np.cumsum(lens)]).astype(np.int64)
-        tail = streams[0].shape[1:] if streams else (1, 6)
-        data = np.concatenate(streams) if streams else np.zeros((0, *tail), np.float32)
+        data = np.concatenate(streams) if streams else np.zeros((0, 0, 6), np.float32)  # no rendering: no shape
         return Rendered(items, data, off, sources)
 
 
@@ -104,15 +103,25 @@ class _ShardBuffer:
 
 def run_items(items: List[WorkItem], produce: Produce, writer: ShardWriter, *, W: int, stride: int,
               shard_windows: int = 65536, batch: int = 32, progress: bool = True,
-              on_shard: Optional[Callable] = None, label_names: Optional[Sequence[str]] = None) -> dict:
+              on_shard: Optional[Callable] = None, label_names: Optional[Sequence[str]] = None,
+              sample_shape: Optional[tuple] = None) -> dict:
     """Generate every item not yet committed in ``writer``; returns counts and timings
-    (``t_produce``: sources; ``t_window``: cutting windows; ``t_write``: waiting for shard writes)."""
+    (``t_produce``: sources; ``t_window``: cutting windows; ``t_write``: waiting for shard writes;
+    ``no_window_items``: items too short for one window, recorded done all the same).
+
+    A batch may yield no window (motions shorter than ``W``) or no rendering at all: its items are
+    still recorded as done in the next shard, so the content never depends on ``batch``.
+    ``sample_shape``: ``(S, 6)`` of a rendering's sample, for a store whose items yield nothing at all
+    (otherwise taken from the first rendering)."""
+    for name, v in (("W", W), ("stride", stride), ("shard_windows", shard_windows), ("batch", batch)):
+        if not isinstance(v, (int, np.integer)) or v < 1:
+            raise ValueError(f"run_items: {name} must be an integer >= 1, got {v!r}")
     done = writer.done_items()
     todo = [it for it in items if it.index not in done]
     names = list(label_names) if label_names is not None else sorted({it.activity for it in items})
     code = {a: i for i, a in enumerate(names)}
     stats = {"items": 0, "windows": 0, "renderings": 0, "skipped_items": len(items) - len(todo), "t_produce": 0.0,
-             "t_window": 0.0, "t_write": 0.0}
+             "t_window": 0.0, "t_write": 0.0, "no_window_items": 0}
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -121,6 +130,11 @@ def run_items(items: List[WorkItem], produce: Produce, writer: ShardWriter, *, W
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="imusim-shard-writer")
     bufs: List[Optional[_ShardBuffer]] = [None, None]
     cur = 0
+    early: List[int] = []  # items done before the first rendering fixed the sample shape
+
+    def make_buffers(tail):
+        bufs[0] = _ShardBuffer(max(shard_windows, 1), tail)
+        bufs[1] = _ShardBuffer(max(shard_windows, 1), tail)
 
     def wait(b: Optional[_ShardBuffer]):
         if b is not None and b.future is not None:
@@ -159,21 +173,34 @@ def run_items(items: List[WorkItem], produce: Produce, writer: ShardWriter, *, W
                 raise ValueError(f"generate: at most {MAX_WINDOWS_PER_RENDERING} windows per rendering and "
                                  f"{MAX_VARIANTS} variants per motion (window ids item<<20 | variant<<12 | k); "
                                  f"use shorter motions or a larger stride")
-            tail = (W, *r.data.shape[1:])
-            if bufs[cur] is None:
-                bufs[cur] = _ShardBuffer(max(shard_windows, 1) + len(rid), tail)
-                bufs[1 - cur] = _ShardBuffer(max(shard_windows, 1) + len(rid), tail)
-            b = bufs[cur]
-            if b.tail != tail:
-                raise ValueError(f"generate: every rendering needs the shape [T, {', '.join(map(str, b.tail[1:]))}], "
-                                 f"got [T, {', '.join(map(str, tail[1:]))}]")
             nwin = len(rid)
+            with_win = {int(i) for i in np.unique(np.array([it.index for it in r.items], np.int64)[rid])} if nwin \
+                else set()
+            stats["no_window_items"] += sum(it.index not in with_win for it in chunk)
+            if len(r.items):
+                tail = (W, *r.data.shape[1:])
+                if bufs[cur] is None:
+                    make_buffers(tail)
+                if bufs[cur].tail != tail:
+                    raise ValueError(f"generate: every rendering needs the shape "
+                                     f"[T, {', '.join(map(str, bufs[cur].tail[1:]))}], "
+                                     f"got [T, {', '.join(map(str, tail[1:]))}]")
+            b = bufs[cur]
+            if b is None:  # nothing rendered yet: these items join the first shard
+                early += [it.index for it in chunk]
+                stats["items"] += len(chunk)
+                if bar:
+                    bar.update(len(chunk))
+                continue
+            if early:
+                b.items += early
+                early = []
             b.reserve(nwin)
             o = b.n
-            # one gather: rows first .. first + W − 1 of each window
-            flat = r.data.reshape(len(r.data), -1)
-            idx = first[:, None] + np.arange(W)[None, :]
-            np.take(flat, idx, axis=0, out=b.X[o:o + nwin].reshape(nwin, W, -1))
+            if nwin:  # one gather: rows first .. first + W − 1 of each window
+                flat = r.data.reshape(len(r.data), -1)
+                idx = first[:, None] + np.arange(W)[None, :]
+                np.take(flat, idx, axis=0, out=b.X[o:o + nwin].reshape(nwin, W, -1))
             r0 = len(b.ren["prompt"])
             ren_items = np.array([it.index for it in r.items], dtype=np.int64)
             b.meta["label"][o:o + nwin] = np.array([code[it.activity] for it in r.items], np.int64)[rid]
@@ -200,6 +227,13 @@ def run_items(items: List[WorkItem], produce: Produce, writer: ShardWriter, *, W
                 bar.set_postfix(windows=stats["windows"], wps=f"{stats['windows'] / max(el, 1e-9):.0f}")
             if b.n >= shard_windows:
                 flush()
+        if early:  # the whole run rendered nothing: record the items in an empty shard
+            if sample_shape is None:
+                raise ValueError("generate: no work item produced a rendering, so the sample shape is unknown: "
+                                 "pass sample_shape=(S, 6)")
+            make_buffers((W, *sample_shape))
+            bufs[cur].items += early
+            early = []
         flush()
         wait(bufs[0])
         wait(bufs[1])

@@ -7,6 +7,12 @@ import numpy as np
 
 def window_params(rate: float, window_s: float, stride_s: float) -> tuple[int, int]:
     """(W, stride) in samples; both ≥ 1."""
+    import math
+    import numbers
+
+    for name, v in (("rate", rate), ("window", window_s), ("stride", stride_s)):
+        if isinstance(v, bool) or not isinstance(v, numbers.Real) or not (math.isfinite(v) and v > 0):
+            raise ValueError(f"{name} must be a finite number > 0, got {v!r}")
     W = int(round(window_s * rate))
     st = int(round(stride_s * rate))
     if W < 1:

@@ -37,6 +37,7 @@ def test_resume_discards_uncommitted_and_torn(tmp_path):
     (tmp_path / "shards" / "shard-r000-000003.h5").write_bytes(b"not committed")
     with open(tmp_path / "manifest-r000.jsonl", "a") as f:
         f.write('{"shard": "shards/shard-r000-0000')
+    w.close()  # one writer per rank at a time
     w2 = ShardWriter(tmp_path)
     assert w2.done_items() == {0, 1}
     assert sorted(p.name for p in (tmp_path / "shards").iterdir()) == ["shard-r000-000000.h5", "shard-r000-000001.h5"]
@@ -66,4 +67,5 @@ def test_memmap_and_format2_metadata(tmp_path):
     mm = s.memmap(0)
     assert isinstance(mm, np.memmap) and not mm.flags.writeable
     np.testing.assert_array_equal(mm, x)
+    w.close()
     assert ShardWriter(tmp_path).done_items() == {1, 2, 3}  # an item without windows is recorded done
