@@ -1,4 +1,7 @@
+import pytest
 import torch
+
+from imusim.kinematics.rotations import axis_angle_to_matrix
 
 from imusim.kinematics.ik import kabsch, positions_to_rotations, rescale_positions, rotation_between
 from imusim.kinematics.skeleton import Skeleton
@@ -62,3 +65,29 @@ def test_rescale_keeps_directions_sets_lengths():
         d0, d1 = pos[:, j] - pos[:, p], out[:, j] - out[:, p]
         torch.testing.assert_close(d1.norm(dim=-1), sk.bone_lengths()[j].expand(5))
         torch.testing.assert_close(d1 / d1.norm(dim=-1, keepdim=True), d0 / d0.norm(dim=-1, keepdim=True))
+
+
+@pytest.mark.parametrize("coplanar", [False, True])
+def test_kabsch_quaternion_equals_svd_kabsch(coplanar):
+    """The device path of kabsch (Horn's quaternion form, no SVD: torch.linalg.svd synchronises a GPU) gives
+    the SVD solution with the determinant correction, its gradients too; float32 inputs are solved in float64."""
+    from imusim.kinematics.ik import kabsch, kabsch_quaternion
+
+    g = torch.Generator().manual_seed(0)
+    R = axis_angle_to_matrix(2 * torch.randn(300, 3, generator=g, dtype=torch.float64))
+    src = torch.randn(300, 3, 3, generator=g, dtype=torch.float64)
+    if coplanar:  # rank-2 cross-covariance: the determinant correction decides the third axis
+        src[..., 2] = 0
+    dst = src @ R.transpose(-1, -2) + 0.05 * torch.randn(300, 3, 3, generator=g, dtype=torch.float64)
+    ref = kabsch(src, dst)  # CPU: SVD
+    torch.testing.assert_close(kabsch_quaternion(src, dst), ref, rtol=0, atol=1e-10)
+    torch.testing.assert_close(torch.linalg.det(kabsch_quaternion(src, dst)), torch.ones(300, dtype=torch.float64))
+    q32 = kabsch_quaternion(src.float(), dst.float())
+    assert q32.dtype == torch.float32 and (q32.double() - ref).abs().max() < 5e-6
+    s1, d1 = src[:10].clone().requires_grad_(), dst[:10].clone().requires_grad_()
+    s2, d2 = src[:10].clone().requires_grad_(), dst[:10].clone().requires_grad_()
+    w = torch.randn(10, 3, 3, generator=g, dtype=torch.float64)
+    ga = torch.autograd.grad((kabsch(s1, d1) * w).sum(), [s1, d1])
+    gb = torch.autograd.grad((kabsch_quaternion(s2, d2) * w).sum(), [s2, d2])
+    for a, b in zip(ga, gb):
+        torch.testing.assert_close(b, a, rtol=1e-8, atol=1e-10)
