@@ -124,3 +124,15 @@ def test_cuda_step_never_synchronises(acc_on):
     finally:
         torch.cuda.set_sync_debug_mode(0)
     assert torch.isfinite(losses["total"]).item()
+
+
+def test_device_kabsch_reads_nothing_back():
+    """IK's branching joints on a GPU use kabsch_quaternion (torch.linalg.svd would synchronise)."""
+    from imusim.kinematics.ik import kabsch_quaternion
+    g = torch.Generator().manual_seed(0)
+    src, dst = torch.randn(50, 3, 3, generator=g), torch.randn(50, 3, 3, generator=g)
+    kabsch_quaternion(src, dst)
+    h = HostTraffic()
+    with h:
+        R = kabsch_quaternion(src, dst)
+    assert R.shape == (50, 3, 3) and not h.events, h.events
