@@ -100,12 +100,13 @@ def kabsch_quaternion(src: torch.Tensor, dst: torch.Tensor, iters: int = 40) -> 
     lam = newton(lam.detach())
     A = N - lam[..., None, None] * torch.eye(4, dtype=N.dtype, device=N.device)
     # adjugate columns: cofactors of A (4×4) by 3×3 minors; A symmetric, so column k = row k of adj(A)
-    idx = [[1, 2, 3], [0, 2, 3], [0, 1, 3], [0, 1, 2]]
+    idx = [int_tensor(r, A.device, torch.long) for r in ([1, 2, 3], [0, 2, 3], [0, 1, 3], [0, 1, 2])]  # cached
     cols = []
     for k in range(4):
         comp = []
+        rows = A.index_select(-2, idx[k])
         for i in range(4):
-            m = A[..., idx[k], :][..., :, idx[i]]
+            m = rows.index_select(-1, idx[i])
             comp.append((-1) ** (i + k) * _det3(m))
         cols.append(torch.stack(comp, -1))
     C = torch.stack(cols, -2)  # [..., 4 (column), 4]
