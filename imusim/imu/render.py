@@ -31,7 +31,10 @@ misalignment, cross-axis, g-sensitivity, temperature drift, bandwidth, saturatio
 ``cpp`` backend draws from per-item xoshiro256** streams with ziggurat normals (its own realisations, same
 statistics as :func:`imusim.imu.noise.apply_noise`; a draw depends on the seed, the sensor count and the
 row only); the ``torch`` backend (the per-item reference, any device) uses ``apply_noise`` with a
-``torch.Generator`` seeded per item. ``errors=True`` returns the constants each item drew.
+``torch.Generator`` seeded per item. ``errors=True`` returns the constants each item drew. The ``triton``
+backend (CUDA tensors; imusim/triton/render.py) implements white noise, bias, random walk, scale,
+misalignment, saturation and quantisation with Philox draws keyed by (seed, sensor channel, row); other
+requests go to the CPU kernel (see ``backend``).
 """
 
 from __future__ import annotations
@@ -48,7 +51,7 @@ from .noise import KINDS, DrawnErrors, NoiseModel, active, apply_noise, flicker_
 from .sensors import Sensor, sensors_from_names
 
 _OP = "render_imu"
-RENDER_BACKENDS = ("cpp", "torch")
+RENDER_BACKENDS = ("triton", "cpp", "torch")
 MIRROR = np.diag([-1.0, 1.0, 1.0])
 
 
@@ -215,8 +218,10 @@ def render_imu(local_rot: torch.Tensor, root_pos: torch.Tensor, skeleton, *, sta
             :class:`NoiseModel`; needs ``seeds``.
         seeds: int ``[B]`` (< 2⁶⁴): each item's noise comes from its own seed only.
         orientation: also return ``R_ws`` ``[N, S, 3, 3]``.
-        backend: ``cpp`` (fused, CPU) or ``torch`` (per-item reference, any device); default ``cpp`` for
-            CPU tensors, ``torch`` otherwise.
+        backend: ``cpp`` (fused, CPU), ``triton`` (fused, CUDA; imusim/triton/render.py) or ``torch`` (per-item
+            reference, any device); default ``cpp`` for CPU tensors, ``triton`` for CUDA tensors (a request it does
+            not implement — error terms beyond white noise, bias, random walk, scale, misalignment, saturation and
+            quantisation, ``mag_field``, ``temperature``, ``errors`` — renders on the CPU kernel, with a warning).
         mag_field: None (no magnetometer), True (:func:`~imusim.imu.magnetic.earth_field` defaults), a
             world-frame field ``[3]`` or one per item ``[B, 3]`` (µT): adds mag xyz to every sensor's row.
         temperature: None (the model's reference temperature: no drift), a number, or B entries each a
@@ -299,13 +304,34 @@ def render_imu(local_rot: torch.Tensor, root_pos: torch.Tensor, skeleton, *, sta
             [int(s) % (1 << 64) for s in seeds], dtype=np.uint64)
     else:
         seeds = np.zeros(B, dtype=np.uint64)
-    be = backend or ("cpp" if local_rot.device.type == "cpu" and _backend.cpu_module() is not None else "torch")
-    if be not in RENDER_BACKENDS:
-        raise ValueError(f"{_OP}: backend must be one of {list(RENDER_BACKENDS)}, got {be!r}")
+    if backend is not None and backend not in RENDER_BACKENDS:
+        raise ValueError(f"{_OP}: backend must be one of {list(RENDER_BACKENDS)}, got {backend!r}")
+    be = backend or ("cpp" if local_rot.device.type == "cpu" and _backend.cpu_module() is not None else
+                     "triton" if local_rot.device.type == "cuda" and "triton" in _backend.backends(local_rot.device)
+                     else "torch")
     if be == "cpp" and local_rot.device.type != "cpu":
         raise ValueError(f"{_OP}: backend 'cpp' needs CPU tensors, got {local_rot.device}")
+    if be == "triton" and be not in _backend.backends(local_rot.device):
+        raise ValueError(f"{_OP}: backend 'triton' needs CUDA tensors (or CPU tensors under TRITON_INTERPRET=1), got "
+                         f"{local_rot.device}")
     if errors and model is None:
         raise ValueError(f"{_OP}: errors=True needs a noise model (noise={noise!r} has no error terms)")
+    if be == "triton":  # the Triton renderer implements the original error terms (imusim/triton/render.py)
+        from ..triton.render import unsupported_terms
+
+        why = unsupported_terms(model, mag_field is not None and mag_field is not False, temperature is not None, errors)
+        if why and backend == "triton":
+            raise ValueError(f"{_OP}: backend 'triton' does not implement {why} (noise model "
+                             f"{getattr(model, 'name', None)!r}); use backend='cpp' (CPU tensors) or 'torch'")
+        if why:  # default on a GPU: the CPU kernel on host copies, said once per reason
+            _warn_host_fallback(why)
+            r = render_imu(local_rot.detach().cpu(), root_pos.detach().cpu(), skeleton, start=start, length=length,
+                           fps=fps, rate=rate, sensors=mounts, up=up, noise=model, seeds=seeds, orientation=orientation,
+                           rot_format=rot_format, backend="cpp" if _backend.cpu_module() is not None else "torch",
+                           mag_field=mag_field, temperature=temperature, errors=errors)
+            dev = local_rot.device
+            return RenderBatch(r.data.to(dev), r.offsets, r.rate, r.sensor_names,
+                               None if r.orientation is None else r.orientation.to(dev), r.channels, r.errors)
     rows = output_samples(length, fps, float(rate))
     offsets = np.zeros(B + 1, dtype=np.int64)
     np.cumsum(rows, out=offsets[1:])
@@ -318,7 +344,13 @@ def render_imu(local_rot: torch.Tensor, root_pos: torch.Tensor, skeleton, *, sta
     out = torch.empty((N, S, 3 * K), dtype=dt_, device=dev)
     ori = torch.empty((N, S, 3, 3), dtype=dt_, device=dev) if orientation else None
     err = np.zeros((B, S, K, ERR_FIELDS)) if errors else None
-    if be == "cpp":
+    if be == "triton":
+        from ..triton import render as trr
+
+        trr.render(local_rot, root_pos, skeleton, start, length, fps, float(rate), rows, offsets, mounts.joints,
+                   mounts.offsets, mounts.rotations, seeds, model, g, out, ori, rot_format == "axis_angle")
+        drawn = None
+    elif be == "cpp":
         cpu = _backend.cpu_module()
         L = local_rot.detach().contiguous()
         R0 = root_pos.detach().contiguous()
@@ -346,6 +378,19 @@ def render_imu(local_rot: torch.Tensor, root_pos: torch.Tensor, skeleton, *, sta
                                   seeds, rows, offsets, rot_format, out, ori, mfield, dT_item, dT_row, errors)
     chans = CHANNELS + (MAG_CHANNELS if mfield is not None else ())
     return RenderBatch(out, offsets, float(rate), list(mounts.names), ori, chans, drawn)
+
+
+_WARNED: set = set()
+
+
+def _warn_host_fallback(why) -> None:
+    key = tuple(why)
+    if key not in _WARNED:
+        _WARNED.add(key)
+        import warnings
+
+        warnings.warn(f"{_OP}: the Triton renderer (the GPU default) does not implement {list(why)}; rendering on "
+                      f"the CPU kernel (the frames are copied to the host and the result back)", stacklevel=3)
 
 
 def _render_reference(local_rot, root_pos, skeleton, start, length, fps, rate, mounts, g, model, seeds, rows, offsets,

@@ -207,9 +207,10 @@ def _walk_step(k0, k1, r, ch, m, rw, carry, DT: tl.constexpr):
     zero = r.to(tl.uint32) * 0
     x0, x1, _, _ = _philox(k0, k1, r.to(tl.uint32), zero + ch, zero)
     zw, zi = _box_muller(x0, x1)
-    inc = tl.where(m, zi.to(DT) * rw, 0.0)
+    # the walk accumulates in float64 (the carry across blocks too): its value does not depend on the blocking
+    inc = tl.where(m, zi.to(tl.float64) * rw, 0.0)
     w = tl.cumsum(inc, 0) + carry
-    return zw, w, carry + tl.sum(inc, 0)
+    return zw, w.to(DT), carry + tl.sum(inc, 0)
 
 
 @triton.jit
@@ -234,10 +235,10 @@ def _render_kernel(pose_ptr, item_ptr, seed_ptr, step_ptr, prm_ptr, nprm_ptr, ou
     if NOISE:
         Ma, ba = _noise_constants(k0, k1, s, 0, nprm_ptr)
         Mg, bg = _noise_constants(k0, k1, s, 1, nprm_ptr)
-        rw_a = tl.load(nprm_ptr + 2).to(DT)
-        rw_g = tl.load(nprm_ptr + 8 + 2).to(DT)
-    zero = tl.zeros([BLOCK], dtype=DT)
-    w0 = tl.sum(zero, 0)  # walk carries (acc xyz, gyro xyz)
+        rw_a = tl.load(nprm_ptr + 2)
+        rw_g = tl.load(nprm_ptr + 8 + 2)
+    zero = tl.zeros([BLOCK], dtype=tl.float64)
+    w0 = tl.sum(zero, 0)  # walk carries (acc xyz, gyro xyz), float64
     w1 = w0
     w2 = w0
     w3 = w0
@@ -275,23 +276,25 @@ def _render_kernel(pose_ptr, item_ptr, seed_ptr, step_ptr, prm_ptr, nprm_ptr, ou
 
 
 # ---- host side ------------------------------------------------------------------------------------
-def unsupported_terms(model) -> List[str]:
-    """Fields of a noise model that this kernel does not implement (empty: supported)."""
-    if model is None:
-        return []
+def unsupported_terms(model, mag: bool = False, temperature: bool = False, errors: bool = False) -> List[str]:
+    """What of a ``render_imu`` request this kernel does not implement (empty: supported): error-model fields
+    beyond SUPPORTED_FIELDS, a magnetometer, temperatures, the drawn constants."""
     out = []
-    for kind in ("acc", "gyro", "mag"):
-        a = getattr(model, kind, None)
+    for kind in ("acc", "gyro"):
+        a = getattr(model, kind, None) if model is not None else None
         if a is None:
             continue
         for f in dataclasses.fields(a):
             if f.name in SUPPORTED_FIELDS or f.name == "filter_order":
                 continue
-            if kind in ("acc", "gyro") and getattr(a, f.name) not in (None, 0, 0.0):
+            if getattr(a, f.name) not in (None, 0, 0.0):
                 out.append(f"{kind}.{f.name}")
-        if kind == "mag" and any(getattr(a, f.name) not in (None, 0, 0.0) for f in dataclasses.fields(a)
-                                 if f.name != "filter_order"):
-            out.append("mag")
+    if mag:
+        out.append("mag_field")
+    if temperature:
+        out.append("temperature")
+    if errors:
+        out.append("errors=True")
     return out
 
 
