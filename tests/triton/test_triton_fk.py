@@ -59,3 +59,15 @@ def test_default_backend_on_cpu_is_not_the_interpreter():
     assert "triton" in imusim.backends("cpu")  # interpreter mode: listed ...
     R, root = rand_motion((2,), 22)
     assert _backend.resolve(None, "cpu", supported=("triton", "cuda", "cpp", "torch")) in ("cpp", "torch")  # ... never the default
+
+
+def test_backends_list_triton_on_cpu_only_in_interpreter_mode():
+    import os
+    import subprocess
+    import sys
+
+    code = "import imusim; print(imusim.backends('cpu'))"
+    for flag, expect in (("0", False), ("1", True)):
+        env = {**os.environ, "TRITON_INTERPRET": flag}
+        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120).stdout
+        assert ("'triton'" in out) == expect, (flag, out)
