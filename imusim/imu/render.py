@@ -160,7 +160,7 @@ def _mag_fields(mag_field, B: int) -> Optional[np.ndarray]:
                          f"{list(m.shape)}")
     if not np.isfinite(m).all():
         raise ValueError(f"{_OP}: mag_field must be finite (µT), got {m[~np.isfinite(m).all(1)][:1].tolist()}")
-    return np.ascontiguousarray(m)
+    return np.array(m, dtype=np.float64, order="C")  # a writable copy (m may be a broadcast view)
 
 
 def _temperatures(temperature, rows: np.ndarray, temp_ref: float):

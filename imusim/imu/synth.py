@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import List, Optional, Sequence, Union
 
+import numpy as np
 import torch
 
 from .. import _backend
@@ -28,7 +29,8 @@ from .._consts import cached, int_tensor, skeleton_consts
 from ..ops.fk import validate_motion
 from ..ops.imu import IMU_BACKENDS, _imu_op, _poses_op
 from ..reference import imu as ref
-from .noise import apply_noise, get_noise_model
+from .magnetic import earth_field
+from .noise import active, apply_noise, get_noise_model
 from .sensors import Sensor, sensors_from_names
 
 GRAVITY = 9.81
@@ -38,17 +40,20 @@ _OP = "synthesize_imu"
 @dataclass
 class IMUResult:
     """acc ``[..., T', S, 3]`` m/s² (specific force, sensor frame), gyro ``[..., T', S, 3]`` rad/s
-    (sensor frame), orientation ``[..., T', S, 3, 3]`` (R_ws), ``rate`` Hz, ``sensor_names``."""
+    (sensor frame), orientation ``[..., T', S, 3, 3]`` (R_ws), ``rate`` Hz, ``sensor_names``; ``mag``
+    ``[..., T', S, 3]`` µT (sensor frame) when a magnetometer was asked for."""
     acc: torch.Tensor
     gyro: torch.Tensor
     orientation: torch.Tensor
     rate: float
     sensor_names: List[str]
     units: tuple = (("acc", "m/s^2"), ("gyro", "rad/s"))
+    mag: Optional[torch.Tensor] = None
 
     def stacked(self) -> torch.Tensor:
-        """``[..., T', S, 6]`` (acc xyz, gyro xyz) — the generator's window layout."""
-        return torch.cat([self.acc, self.gyro], -1)
+        """``[..., T', S, 6]`` (acc xyz, gyro xyz) — the generator's window layout — or ``[..., T', S, 9]``
+        (+ mag xyz) with a magnetometer."""
+        return torch.cat([self.acc, self.gyro] + ([self.mag] if self.mag is not None else []), -1)
 
 
 def _tangents(p: torch.Tensor) -> torch.Tensor:
@@ -96,7 +101,8 @@ def resample_poses(R: torch.Tensor, p: torch.Tensor, fps: float, rate: float):
 
 def synthesize_imu(local_rot: torch.Tensor, root_pos: torch.Tensor, skeleton, sensors: Union[str, Sequence], fps: float,
                    *, rate: Optional[float] = None, up: str = "y", noise=None, rot_format: str = "matrix",
-                   backend: Optional[str] = None, seed: Optional[int] = None) -> IMUResult:
+                   backend: Optional[str] = None, seed: Optional[int] = None, mag_field=None,
+                   temperature=None) -> IMUResult:
     """Virtual IMU signals of ``sensors`` on a moving body.
 
     Args:
@@ -108,10 +114,17 @@ def synthesize_imu(local_rot: torch.Tensor, root_pos: torch.Tensor, skeleton, se
         fps: frame rate of the motion (Hz).
         rate: output rate (Hz); None keeps ``fps``. See the module docstring for the interpolation.
         up: world up axis, ``"y"`` (default) or ``"z"``.
-        noise: None (ideal sensor), ``"bmi160"``/``"default"`` or a :class:`NoiseModel`.
+        noise: None (ideal sensor), a profile name (``"bmi160"``, ``"mti630"``, ...
+            :func:`imusim.imu.list_noise_models`) or a :class:`NoiseModel` (every term of
+            :mod:`imusim.imu.noise`, applied by its PyTorch reference).
         backend: ``triton``, ``cuda``, ``cpp`` or ``torch``; default: ``triton`` (then ``cuda``) for CUDA tensors,
             ``cpp`` for CPU tensors.
         seed: noise seed.
+        mag_field: None (no magnetometer), True (:func:`imusim.imu.earth_field` defaults: 50 µT, 60°
+            inclination, north along +z for ``up="y"``) or a world-frame field ``[3]`` (µT): adds
+            ``IMUResult.mag = R_wsᵀ m_w``.
+        temperature: sensor temperature for the error model's drift (°C): None (the model's reference,
+            no drift), a number, ``[T']`` or ``[B, T']`` (B = the flattened leading dims).
 
     Returns:
         :class:`IMUResult` with ``T' = T_rate − 2`` samples (frames 1..T−2 of the resampled motion).
@@ -175,10 +188,19 @@ def synthesize_imu(local_rot: torch.Tensor, root_pos: torch.Tensor, skeleton, se
         R, p = resample_poses(R, p, float(fps), out_rate)
         g_dev = cached(("g", up, dt_, str(dev)), lambda: g.to(dt_).to(dev))
         acc, gyro, ori = ref.imu_from_poses(R, p, 1.0 / out_rate, g_dev)
-    model = get_noise_model(noise)
+    mag = None
+    if mag_field is not None and mag_field is not False:
+        mw = earth_field(up=up) if mag_field is True else np.asarray(mag_field, dtype=np.float64)
+        if mw.shape != (3,) or not np.isfinite(mw).all():
+            raise ValueError(f"{_OP}: mag_field must be True or a finite world-frame field [3] (µT), got {mag_field!r}")
+        mag = ori.transpose(-1, -2) @ torch.as_tensor(mw, dtype=ori.dtype, device=ori.device)
+    model = active(get_noise_model(noise))
     if model is not None:
-        acc, gyro = apply_noise(acc, gyro, out_rate, model, seed=seed)
+        out = apply_noise(acc, gyro, out_rate, model, seed=seed, mag=mag, temperature=temperature)
+        acc, gyro = out[0], out[1]
+        mag = out[2] if mag is not None else None
     Tn = acc.shape[1]
     S = len(sens)
+    units = (("acc", "m/s^2"), ("gyro", "rad/s")) + ((("mag", "uT"),) if mag is not None else ())
     return IMUResult(acc.reshape(*lead, Tn, S, 3), gyro.reshape(*lead, Tn, S, 3), ori.reshape(*lead, Tn, S, 3, 3),
-                     out_rate, [s.name for s in sens])
+                     out_rate, [s.name for s in sens], units, None if mag is None else mag.reshape(*lead, Tn, S, 3))
