@@ -31,6 +31,12 @@ def test_forward_backward_match_reference(dtype, tol, shape):
     R, root = rand_motion(shape, 22, dtype)
     R1, r1 = R.clone().requires_grad_(), root.clone().requires_grad_()
     G, P = imusim.forward_kinematics(R1, r1, SMPL22, backend="triton")
+    # a strided view: every other frame of a longer motion
+    Rs, rs = rand_motion((2 * shape[-1],), 22, dtype, seed=9)
+    Gs, Ps = imusim.forward_kinematics(Rs[::2], rs[::2], SMPL22, backend="triton")
+    Gs2, Ps2 = ref_fk(Rs[::2].double(), rs[::2].double(), SMPL22.parents, SMPL22.offsets)
+    torch.testing.assert_close(Ps.double().cpu(), Ps2.cpu(), rtol=0, atol=4 * tol)
+    torch.testing.assert_close(Gs.double().cpu(), Gs2.cpu(), rtol=0, atol=tol)
     R2, r2 = R.double().clone().requires_grad_(), root.double().clone().requires_grad_()
     G2, P2 = ref_fk(R2, r2, SMPL22.parents, SMPL22.offsets)
     assert G.dtype == dtype and G.shape == R.shape and P.shape == (*shape, 22, 3)
