@@ -181,6 +181,9 @@ def build_humanml3d(out, humanml3d, *, add: Sequence[str] = (), amass=None, min_
     mean, std = check_layout(hml)
     F = int(mean.shape[0])
     ids = {s: read_split(hml, s) for s in splits}
+    if not (hml / "new_joint_vecs").is_dir() and not amass:
+        raise FileNotFoundError(f"{hml / 'new_joint_vecs'}: missing (HumanML3D's features; or pass --amass AMASS_ROOT "
+                                f"to compute them from AMASS through DIR/index.csv); a HumanML3D directory holds {LAYOUT}")
     amass_index = _amass_index(hml, amass) if amass else None
     out.mkdir(parents=True, exist_ok=True)
     for old in ("features.f32", "meta.json"):

@@ -154,6 +154,11 @@ def test_bad_layouts_named(tmp_path, humanml3d_dir):
         build_humanml3d(tmp_path / "o", humanml3d_dir, progress=False)
     with pytest.raises(FileNotFoundError, match="no such directory"):
         build_humanml3d(tmp_path / "o", tmp_path / "nowhere", progress=False)
+    np.save(humanml3d_dir / "Std.npy", np.ones(263, np.float32))
+    import shutil
+    shutil.rmtree(humanml3d_dir / "new_joint_vecs")
+    with pytest.raises(FileNotFoundError, match=r"new_joint_vecs: missing \(HumanML3D's features; or pass --amass"):
+        build_humanml3d(tmp_path / "o", humanml3d_dir, progress=False)
 
 
 def test_parse_texts_nan_and_hash_in_caption(tmp_path):
