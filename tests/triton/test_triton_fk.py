@@ -61,6 +61,7 @@ def test_gradcheck_float64():
     assert torch.autograd.gradcheck(g, (R, root), fast_mode=True)
 
 
+@pytest.mark.skipif(not _backend.triton_interpret(), reason="interpreter mode only")
 def test_default_backend_on_cpu_is_not_the_interpreter():
     assert "triton" in imusim.backends("cpu")  # interpreter mode: listed ...
     R, root = rand_motion((2,), 22)

@@ -145,7 +145,7 @@ def test_gradcheck_float64():
 
 def test_default_backends():
     from imusim.ops.imu import IMU_BACKENDS
-    assert _backend.resolve(None, "cpu", supported=IMU_BACKENDS) == "cpp"
+    assert _backend.resolve(None, "cpu", supported=IMU_BACKENDS) == ("cpp" if _backend.cpu_module() else "torch")
     if torch.cuda.is_available():  # triton is the GPU default (verified path, docs/design.md)
         assert _backend.resolve(None, "cuda", supported=IMU_BACKENDS) == "triton"
     with pytest.raises(ValueError, match="backend='cuda' is not available for tensors on device 'cpu'"):
