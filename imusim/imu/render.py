@@ -306,9 +306,7 @@ def render_imu(local_rot: torch.Tensor, root_pos: torch.Tensor, skeleton, *, sta
         seeds = np.zeros(B, dtype=np.uint64)
     if backend is not None and backend not in RENDER_BACKENDS:
         raise ValueError(f"{_OP}: backend must be one of {list(RENDER_BACKENDS)}, got {backend!r}")
-    be = backend or ("cpp" if local_rot.device.type == "cpu" and _backend.cpu_module() is not None else
-                     "triton" if local_rot.device.type == "cuda" and "triton" in _backend.backends(local_rot.device)
-                     else "torch")
+    be = backend or _default_backend(local_rot.device)
     if be == "cpp" and local_rot.device.type != "cpu":
         raise ValueError(f"{_OP}: backend 'cpp' needs CPU tensors, got {local_rot.device}")
     if be == "triton" and be not in _backend.backends(local_rot.device):
@@ -378,6 +376,15 @@ def render_imu(local_rot: torch.Tensor, root_pos: torch.Tensor, skeleton, *, sta
                                   seeds, rows, offsets, rot_format, out, ori, mfield, dT_item, dT_row, errors)
     chans = CHANNELS + (MAG_CHANNELS if mfield is not None else ())
     return RenderBatch(out, offsets, float(rate), list(mounts.names), ori, chans, drawn)
+
+
+def _default_backend(device: torch.device) -> str:
+    """``cpp`` for CPU tensors, ``triton`` for CUDA tensors, else (or without them) ``torch``."""
+    if device.type == "cpu" and _backend.cpu_module() is not None:
+        return "cpp"
+    if device.type == "cuda" and "triton" in _backend.backends(device):
+        return "triton"
+    return "torch"
 
 
 _WARNED: set = set()

@@ -216,3 +216,26 @@ def test_backend_choice_and_refusals():
         render_imu(L.to(DEV), root.to(DEV), SMPL22, backend="triton", noise=flicker, seeds=[1], **base)
     with pytest.raises(ValueError, match=r"does not implement \['mag_field'\]"):
         render_imu(L.to(DEV), root.to(DEV), SMPL22, backend="triton", mag_field=True, **base)
+
+
+def test_default_gpu_choice_renders_unported_terms_on_the_cpu_kernel(monkeypatch):
+    """The default for CUDA tensors is triton; a model with terms it does not implement renders on the CPU
+    kernel with a warning (same result as backend='cpp'). Exercised here by making triton the default for
+    CPU tensors under the interpreter."""
+    import imusim.imu.render as R
+
+    if R._backend.cpu_module() is None:
+        pytest.skip("compiled CPU module not built")
+    monkeypatch.setattr(R, "_default_backend", lambda device: "triton")
+    monkeypatch.setattr(R, "_WARNED", set())
+    aa, root = motions([40], seed=3, dtype=torch.float32)
+    L = axis_angle_to_matrix(aa)
+    flicker = NoiseModel(acc=AxisNoise(noise_density=1e-2, bias_instability=1e-3), gyro=AxisNoise())
+    kw = dict(start=[0], length=[40], fps=30.0, rate=50.0, sensors=["wrist_r"], noise=flicker, seeds=[5])
+    with pytest.warns(UserWarning, match=r"does not implement \['acc.bias_instability'\]; rendering on the CPU"):
+        got = render_imu(L, root, SMPL22, **kw)
+    torch.testing.assert_close(got.data, render_imu(L, root, SMPL22, backend="cpp", **kw).data, rtol=0, atol=0)
+    plain = NoiseModel(acc=AxisNoise(noise_density=1e-2), gyro=AxisNoise())  # supported: the Triton kernel
+    a = render_imu(L, root, SMPL22, **{**kw, "noise": plain})
+    b = render_imu(L, root, SMPL22, backend="triton", **{**kw, "noise": plain})
+    torch.testing.assert_close(a.data, b.data, rtol=0, atol=0)
