@@ -1,8 +1,8 @@
 """``imusim bench generate``: windows per second of the bulk generator.
 
 IMU stage (``bench``): motions already in memory → ``imusim generate``'s own path — ``render_imu`` with
-the default augmentation (per-rendering speed, mirroring, sensor jitter, mount rotation, BMI160
-noise drawn from each rendering's seed) → sliding windows (one gather into the shard buffer) →
+the default augmentation (per-rendering speed, mirroring, sensor jitter, mount rotation, the sensor error
+model ``--noise`` drawn from each rendering's seed) → sliding windows (one gather into the shard buffer) →
 atomic HDF5 shards written and fsync'd by the background writer (``run_items``). Workload: M motions of
 ``--seconds`` s (items cycling over at most 1,024 distinct motions, each with its own seed) on SMPL22 (smooth random trajectories as float32 rotation matrices, the form the
 generator holds mocap clips and IK output in) at ``--fps`` (20 = the diffusion model's rate, resampled
@@ -47,8 +47,29 @@ def _pool(motions, seconds, fps):
     return L, root.reshape(motions * T, 3).contiguous(), T
 
 
+LEGACY = ("noise_density", "bias_std", "bias_rw", "scale_std", "misalignment_std", "range", "resolution")
+
+
+def noise_model(name):
+    """``on`` = the BMI160 profile (every term), ``off`` = ideal sensors, ``bmi160-legacy`` = the BMI160
+    profile restricted to the terms of the first error model (white noise, bias, random walk, scale,
+    misalignment, range, resolution: what the earlier RESULTS.md rows measured), or any profile name."""
+    from dataclasses import fields, replace
+
+    from ..imu.noise import get_noise_model
+    if name in ("on", True):
+        return get_noise_model("bmi160")
+    if name in ("off", False, None, "none"):
+        return None
+    if name == "bmi160-legacy":
+        m = get_noise_model("bmi160")
+        strip = lambda a: replace(a, **{f.name: f.default for f in fields(a) if f.name not in LEGACY})  # noqa: E731
+        return replace(m, acc=strip(m.acc), gyro=strip(m.gyro), name="BMI160 (legacy terms)")
+    return get_noise_model(name)
+
+
 def bench(motions=4096, batch=512, seconds=10.0, sensors="wrist_r,thigh_r", fps=20.0, noise=True, variants=1,
-          repeats=3, shard_windows=16384, out_dir=None, device="cpu"):
+          repeats=3, shard_windows=16384, out_dir=None, device="cpu", channels=("acc", "gyro")):
     """One row: the generator's IMU stage on in-memory motions (see the module docstring). ``device``: where
     the frame pool lives and ``render_imu`` runs (``cuda``: the Triton renderer; finished streams are copied
     to the host once per batch)."""
@@ -65,7 +86,8 @@ def bench(motions=4096, batch=512, seconds=10.0, sensors="wrist_r,thigh_r", fps=
     distinct = min(motions, 1024)  # items cycle over a pool of distinct motions (memory), own seeds
     L, root, T = _pool(distinct, seconds, fps)
     L, root = L.to(device), root.to(device)
-    aug = Augment() if noise else Augment(noise=None)
+    model = noise_model(noise)
+    aug = Augment(noise=model)
     base = Mounts.from_sensors([PRESETS[s.name] for s in sensors_from_names(sensors)], SMPL22)
     W, st = window_params(50.0, 2.56, 1.28)
     items = [WorkItem(i, "walking", "bench", 1_000_003 * i + 7, seconds) for i in range(motions)]
@@ -76,7 +98,7 @@ def bench(motions=4096, batch=512, seconds=10.0, sensors="wrist_r,thigh_r", fps=
         its, var, seeds = _renderings(chunk, variants)
         idx = np.repeat([it.index % distinct for it in chunk], variants)
         r = _render(L, root, SMPL22, idx * T, [T] * len(its), [fps] * len(its), its, var, seeds, aug, base, 50.0,
-                    ["bench"] * len(its))
+                    ["bench"] * len(its), tuple(channels))
         t_render[0] += time.perf_counter() - t0
         return r
 
@@ -87,7 +109,8 @@ def bench(motions=4096, batch=512, seconds=10.0, sensors="wrist_r,thigh_r", fps=
             w = ShardWriter(d, meta={"rate": 50.0})
             s = run_items(items, produce, w, W=W, stride=st, shard_windows=shard_windows, batch=batch, progress=False)
             size = sum(p.stat().st_size for p in w.root.glob("shards/*.h5"))
-        row = {"device": device, "motions": motions, "fps_in": fps, "variants": variants, "noise+aug": "bmi160" if noise else "off",
+        row = {"device": device, "motions": motions, "fps_in": fps, "variants": variants,
+               "noise+aug": model.name if model is not None else "off (aug on)", "channels": ",".join(channels),
                "windows": s["windows"], "windows/s": round(s["windows"] / s["seconds"]),
                "render_s": round(t_render[0], 3), "window_s": round(s["t_window"], 3),
                "wait_write_s": round(s["t_write"], 3), "total_s": round(s["seconds"], 3),
@@ -133,7 +156,11 @@ def add_arguments(p):
     p.add_argument("--seconds", type=float, default=10.0, help="length of each motion")
     p.add_argument("--fps", default="20,50", help="input frame rates to measure (20: resampled to 50 Hz)")
     p.add_argument("--sensors", default="wrist_r,thigh_r")
-    p.add_argument("--noise", default="on,off", help="'on' (BMI160 + augmentation), 'off', or both")
+    p.add_argument("--noise", default="on,off",
+                   help="comma list: 'on' (the BMI160 profile, every term), 'off' (ideal sensors), 'bmi160-legacy' "
+                        "(BMI160 with the first model's terms only: white, bias, random walk, scale, misalignment, "
+                        "range, resolution) or any profile name; augmentation is on in every case")
+    p.add_argument("--channels", default="acc,gyro", help="channel groups rendered and stored (acc,gyro[,mag])")
     p.add_argument("--variants", default="1", help="renderings per motion (comma list)")
     p.add_argument("--repeats", type=int, default=3, help="best of")
     p.add_argument("--device", default="cpu", help="where motions live and are rendered (and sampled, end to end)")
@@ -150,8 +177,11 @@ def add_arguments(p):
 def run(args):
     from ._util import report
 
-    rows = [bench(args.motions, args.batch, args.seconds, args.sensors, float(f), n == "on", int(v), args.repeats,
-                  device=args.device)
+    from ..generate.sources import channel_groups
+
+    groups = channel_groups(args.channels)
+    rows = [bench(args.motions, args.batch, args.seconds, args.sensors, float(f), n, int(v), args.repeats,
+                  device=args.device, channels=groups)
             for f in args.fps.split(",") for n in args.noise.split(",") for v in args.variants.split(",")]
     report(rows, list(rows[0]), args.json)
     if args.checkpoint:

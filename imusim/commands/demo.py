@@ -26,6 +26,10 @@ def register(sub):
     p.add_argument("--rate", type=float, default=50.0)
     p.add_argument("--seconds", type=float, default=4.0)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--noise", default="bmi160",
+                   help="sensor error model of the plotted signals and of the HAR stage's windows: a datasheet "
+                        "profile (imusim/imu/profiles.py: bmi160, bmi270, lsm6dso, icm42688p, mpu6050, mti630, "
+                        "ideal) or 'none'")
     p.add_argument("--no-har", action="store_true", help="skip the HAR stage (synthetic → BasicMotions)")
     p.add_argument("--per-activity", type=int, default=24,
                    help="HAR stage: generated motions per BasicMotions activity")
@@ -69,6 +73,12 @@ def _run(a):
     from ..viz import plot_imu, plot_motion
 
     t0 = time.time()
+    from ..imu.noise import get_noise_model
+
+    try:
+        noise = get_noise_model(a.noise)
+    except ValueError as e:
+        raise ValueError(f"--noise: {e}") from None
     prompts = a.prompts or DEFAULT_PROMPTS
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -89,11 +99,13 @@ def _run(a):
     lines = ["# imusim demo", "", f"Motion source: **{mode}**" + (
         " — no diffusion checkpoint is shipped yet, so each prompt retrieved the closest mocap clip "
         "(MiniLM caption similarity) and it was retargeted to SMPL22." if mode == "retrieval" else ""), "",
-        f"Sensors: {a.sensors} at {a.rate:g} Hz (specific force m/s², angular rate rad/s, sensor frames).", "",
+        f"Sensors: {a.sensors} at {a.rate:g} Hz (specific force m/s², angular rate rad/s, sensor frames); "
+        f"sensor error model: {noise.name + ' (' + noise.source + ')' if noise is not None else 'none (ideal)'}.", "",
         "| # | prompt | motion | s | wrist |acc| mean ± std (m/s²) | wrist |gyro| max (rad/s) | files |",
         "|---|---|---|---|---|---|---|"]
     for i, (pr, m, what, sim) in enumerate(res):
-        r = synthesize_imu(m.local_rot, m.root_pos, m.skeleton, a.sensors, m.fps, rate=a.rate)
+        r = synthesize_imu(m.local_rot, m.root_pos, m.skeleton, a.sensors, m.fps, rate=a.rate, noise=noise,
+                           seed=a.seed + i)
         stem = f"{i:02d}"
         np.savez(out / f"{stem}_imu.npz", acc=r.acc.float().numpy(), gyro=r.gyro.float().numpy(), rate=r.rate,
                  sensor_names=np.array(r.sensor_names), prompt=pr)
@@ -127,7 +139,7 @@ def har_stage(a, out, mode):
         shutil.rmtree(store)
     gen = ["generate", "--activities", str(_basicmotions_activities(out)), "--per-activity", str(a.per_activity),
            "--sensors", "wrist_l,thigh_r", "--rate", "50", "--seconds", "6,10", "--out", str(store),
-           "--seed", str(a.seed)]
+           "--seed", str(a.seed), "--noise", a.noise]
     if mode.startswith("diffusion"):
         gen += ["--checkpoint", a.checkpoint, "--steps", str(a.har_steps)]
         src = f"the `{a.checkpoint}` checkpoint ({a.har_steps} DDIM steps)"

@@ -11,7 +11,7 @@ def register(sub):
                                    "--checkpoint, lengths capped at its training crop; or seeded crops of retargeted "
                                    "mocap clips under --from-mocap) are rendered --variants times each through the "
                                    "fused virtual-IMU kernel with their own augmentation (speed, mirroring, sensor "
-                                   "jitter, mount rotation, BMI160 noise), cut into sliding windows and written to "
+                                   "jitter, mount rotation, the --noise sensor error model), cut into sliding windows and written to "
                                    "atomic HDF5 shards with per-rank manifests (load them with imusim.generate.load). "
                                    "--resume continues exactly where a killed run stopped. Under torchrun each rank "
                                    "takes the items with index mod world == rank; the content does not depend on the "
@@ -60,12 +60,26 @@ def register(sub):
                         "the physical plausibility test (foot skating, jerk, 99th-percentile joint acceleration): "
                         "'global' = 95th percentiles of all real clips (imusim.motion.quality.QualityFilter), "
                         "'activity' = of the real clips of the motion's activity (quality_limits.json)")
-    p.add_argument("--noise", choices=["bmi160", "none"], default="bmi160", help="sensor error model")
+    p.add_argument("--noise", default="bmi160",
+                   help="sensor error model: a datasheet profile (" + ", ".join(_profiles()) + ") or 'none'; see "
+                        "imusim/imu/profiles.py for the sources and assumptions")
+    p.add_argument("--channels", default="acc,gyro",
+                   help="channel groups stored per sensor, in the order acc, gyro, mag: 'acc,gyro' (6 channels) or "
+                        "'acc,gyro,mag' (9; magnetometer in µT: Earth field 50 µT, 60° inclination, a random "
+                        "magnetic heading per rendering)")
+    p.add_argument("--temperature", default=None,
+                   help="sensor temperature (°C) for the error model's drift: a number, or 'lo,hi' drawn per rendering; "
+                        "default: the profile's reference temperature (no drift)")
     p.add_argument("--jitter-cm", type=float, default=2.0, help="sensor placement jitter (± cm per axis)")
     p.add_argument("--rot-deg", type=float, default=10.0, help="sensor mount rotation noise (degrees)")
     p.add_argument("--mirror", type=float, default=0.5, help="probability of rendering a motion mirrored (left ↔ right)")
     p.add_argument("--speed", default="0.85,1.15", help="playback speed factor range 'lo,hi'")
     p.set_defaults(func=_run)
+
+
+def _profiles():
+    from ..imu.profiles import list_noise_models
+    return list_noise_models()
 
 
 # Arguments that do not change the content of a store (the rest must match on --resume).
@@ -99,6 +113,17 @@ def _check_args(a) -> None:
             raise ValueError(f"{name} must be a finite number >= 0, got {v}")
     if not 0 <= a.mirror <= 1:
         raise ValueError(f"--mirror must be a probability in [0, 1], got {a.mirror}")
+    from ..generate.sources import channel_groups
+    from ..imu.noise import get_noise_model
+    try:
+        get_noise_model(a.noise)
+    except ValueError as e:
+        raise ValueError(f"--noise: {e}") from None
+    try:
+        channel_groups(a.channels)
+    except ValueError as e:
+        raise ValueError(f"--channels: {e}") from None
+    _temperature(a.temperature)
     sp = _pair(a.speed, "--speed")
     if not 0 < sp[0] <= sp[1]:
         raise ValueError(f"--speed must be 'lo,hi' with 0 < lo <= hi, got {a.speed!r}")
@@ -109,6 +134,20 @@ def _check_args(a) -> None:
     if a.window > longest:
         raise ValueError(f"--window {a.window:g} s is longer than the longest motion ({hi:g} s at speed x{sp[0]:g} = "
                          f"{longest:.3g} s, from --seconds and --speed): no window could be cut")
+
+
+def _temperature(text):
+    """None, (t, t) or (lo, hi) °C from --temperature."""
+    if text is None:
+        return None
+    parts = str(text).split(",")
+    try:
+        v = [float(x) for x in parts]
+    except ValueError:
+        v = []
+    if len(v) not in (1, 2) or not all(math.isfinite(x) for x in v) or v[0] > v[-1]:
+        raise ValueError(f"--temperature must be a number or 'lo,hi' (°C, lo <= hi), got {text!r}")
+    return (v[0], v[-1])
 
 
 def _config_diff(old: dict, new: dict) -> list:
@@ -197,15 +236,18 @@ def _generate(a, out, writer, config, world, rank):
     from ..generate.run import run_items
     from ..generate.store import finalize, load
     from ..generate.windows import window_params
-    from ..imu.noise import NoiseModel
+    from ..generate.sources import channel_groups, channel_names
+    from ..imu.noise import active, get_noise_model, summary
     from ..imu.sensors import sensors_from_names
 
     for shard, why in writer.repaired:
         print(f"imusim generate: {out / shard}: {why}: removed, its work items are redone", file=sys.stderr)
 
     sp = _pair(a.speed, "--speed")
-    aug = Augment(mirror=a.mirror, speed=(sp[0], sp[1]), jitter_cm=a.jitter_cm, rot_deg=a.rot_deg,
-                  noise=NoiseModel.bmi160() if a.noise == "bmi160" else None)
+    model = active(get_noise_model(a.noise))
+    aug = Augment(mirror=a.mirror, speed=(sp[0], sp[1]), jitter_cm=a.jitter_cm, rot_deg=a.rot_deg, noise=model,
+                  temperature=_temperature(a.temperature))
+    groups = channel_groups(a.channels)
     acts = load_activities(a.activities)
     lo, hi = _pair(a.seconds, "--seconds")
     plan = make_plan(acts, a.per_activity, a.seed, (lo, hi))
@@ -213,12 +255,16 @@ def _generate(a, out, writer, config, world, rank):
     sens = sensors_from_names(a.sensors)
     meta = {"version": __version__, "rate": a.rate, "window_s": a.window, "stride_s": a.stride, "W": W,
             "sensors": [{"name": s.name, "joint": s.joint, "offset_m": s.offset, "R_js": s.rotation} for s in sens],
-            "channels": ["acc_x", "acc_y", "acc_z", "gyro_x", "gyro_y", "gyro_z"],
-            "units": {"acc": "m/s^2 (specific force, sensor frame)", "gyro": "rad/s (sensor frame)"},
+            "channels": channel_names(groups),
+            "units": {k: v for k, v in (("acc", "m/s^2 (specific force, sensor frame)"), ("gyro", "rad/s (sensor frame)"),
+                                        ("mag", "uT (sensor frame)")) if k in groups},
+            "noise": None if model is None else {"name": model.name, "source": model.source, "temp_ref": model.temp_ref,
+                                                  "terms": summary(model)},
             "config": config, "activities": acts}
     if a.from_mocap:
         from ..generate.sources import MocapSource
-        src = MocapSource(Path(a.from_mocap), a.sensors, a.rate, list(acts), augment=aug, variants=a.variants)
+        src = MocapSource(Path(a.from_mocap), a.sensors, a.rate, list(acts), augment=aug, variants=a.variants,
+                          channels=groups)
         meta["source"] = f"mocap:{a.from_mocap}"
         if src.missing:
             print(f"imusim generate: no mocap clips for {src.missing}: these activities are skipped "
@@ -233,7 +279,7 @@ def _generate(a, out, writer, config, world, rank):
         qf = {"global": QualityFilter, "activity": ActivityQualityFilter.load}.get(a.quality_filter, lambda: None)()
         src = DiffusionSource(a.checkpoint, a.sensors, a.rate, a.steps, a.guidance, augment=aug, smooth=a.smooth,
                               quality_filter=qf, variants=a.variants,
-                              precision=a.precision)
+                              precision=a.precision, channels=groups)
         meta["source"] = f"diffusion:{src.name}"
     if rank == 0:
         writer.write_meta(meta)
@@ -241,7 +287,7 @@ def _generate(a, out, writer, config, world, rank):
     batch = a.batch or (256 if a.from_mocap else 32)
     stats = run_items(rank_items(plan, rank, world), src.produce, writer, W=W, stride=st,
                       shard_windows=a.shard_windows, batch=batch, label_names=sorted(acts),
-                      sample_shape=(len(sens), 6))
+                      sample_shape=(len(sens), 3 * len(groups)))
     if stats["no_window_items"]:
         print(f"imusim generate: {stats['no_window_items']} of {stats['items']} motions were shorter than one window "
               f"({a.window:g} s after the speed change) and gave no window (recorded done)", file=sys.stderr)

@@ -10,7 +10,11 @@ Augmentations (``Augment``), as in the mocap-to-IMU literature (e.g. IMUTube, IM
 playback speed ×U(lo, hi) (``fps · k``), left/right mirroring with probability ``mirror`` (the body
 reflected across its sagittal plane, :func:`imusim.imu.render.mirror_mounts`), sensor placement jitter
 ±``jitter_cm`` per axis (uniform, joint frame), mount rotation noise (a random axis, angle
-U(0, ``rot_deg``)) and the sensor error model (``noise``, BMI160 by default).
+U(0, ``rot_deg``)) and the sensor error model (``noise``, BMI160 by default, every term of
+:mod:`imusim.imu.noise`), at a sensor temperature drawn per rendering from ``temperature`` (°C, uniform
+in (lo, hi); None: the model's reference temperature, no drift). With a magnetometer the Earth field
+(``mag_strength`` µT, ``mag_inclination`` °) gets a random magnetic heading per rendering (declination
+uniform in [0°, 360°)): motions start facing arbitrary directions relative to north.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from typing import Optional, Tuple
 
 import numpy as np
 
+from ..imu.magnetic import DEFAULT_INCLINATION_DEG, DEFAULT_STRENGTH_UT, earth_field
 from ..imu.noise import NoiseModel
 from ..imu.render import Mounts, mirror_mounts
 
@@ -28,6 +33,7 @@ _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
 # streams (fixed: changing one changes every store)
 S_CLIP, S_MIRROR, S_SPEED, S_JITTER, S_AXIS, S_ANGLE, S_VARIANT, S_CROP = 1, 2, 3, 4, 5, 6, 7, 8
+S_TEMPERATURE, S_HEADING = 9, 10
 
 
 def _mix(z: np.ndarray) -> np.ndarray:
@@ -83,6 +89,30 @@ class Augment:
     jitter_cm: float = 2.0
     rot_deg: float = 10.0
     noise: Optional[NoiseModel] = field(default_factory=NoiseModel.bmi160)
+    temperature: Optional[Tuple[float, float]] = None
+    mag_strength: float = DEFAULT_STRENGTH_UT
+    mag_inclination: float = DEFAULT_INCLINATION_DEG
+
+    def __post_init__(self):
+        if self.temperature is not None:
+            lo, hi = (float(v) for v in self.temperature)
+            if not (np.isfinite([lo, hi]).all() and lo <= hi):
+                raise ValueError(f"Augment.temperature must be (lo, hi) °C with lo <= hi, got {self.temperature!r}")
+            self.temperature = (lo, hi)
+
+    def environment(self, seeds: np.ndarray, mag: bool = False, up: str = "y"):
+        """Per rendering: (sensor temperature ``[R]`` °C or None, world-frame Earth field ``[R, 3]`` µT or
+        None)."""
+        temps = None
+        if self.temperature is not None:
+            lo, hi = self.temperature
+            temps = lo + (hi - lo) * hash_uniforms(seeds, 1, S_TEMPERATURE)[:, 0]
+        field = None
+        if mag:
+            decl = 360.0 * hash_uniforms(seeds, 1, S_HEADING)[:, 0]
+            field = np.stack([earth_field(self.mag_strength, self.mag_inclination, d, up) for d in decl]) \
+                if len(decl) else np.zeros((0, 3))
+        return temps, field
 
     def draw(self, seeds: np.ndarray, base: Mounts, skeleton):
         """Per rendering: (mounts ``[R, S]``, mirrored ``[R]``, speed factor ``[R]``)."""

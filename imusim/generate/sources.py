@@ -8,7 +8,9 @@ seed (``imusim.generate.augment``), so results do not depend on batching or on t
 
 Both sources get the same augmentation (:class:`~imusim.generate.augment.Augment`: speed ×0.85–1.15,
 mirroring p = 0.5, placement jitter ±2 cm, mount rotation ≤ 10°, BMI160 error model), so that
-diffusion and mocap sets differ only in their motions.
+diffusion and mocap sets differ only in their motions. ``channels`` picks the channel groups kept per
+sensor, in the order acc, gyro, mag (``("acc", "gyro")`` by default; with ``mag`` the kernel also renders
+the magnetometer, µT).
 """
 
 from __future__ import annotations
@@ -34,14 +36,38 @@ def _renderings(items, variants: int):
     return its, var, seeds
 
 
+GROUPS = ("acc", "gyro", "mag")
+
+
+def channel_groups(channels) -> tuple:
+    """``"acc,gyro,mag"`` / a sequence → the groups in canonical order (acc, gyro, mag); errors name the
+    unknown ones."""
+    g = [c.strip().lower() for c in (channels.split(",") if isinstance(channels, str) else channels) if c.strip()]
+    bad = [c for c in g if c not in GROUPS]
+    if bad or not g:
+        raise ValueError(f"channels must be a non-empty subset of {','.join(GROUPS)}, got {channels!r}")
+    return tuple(c for c in GROUPS if c in g)
+
+
+def channel_names(groups) -> list:
+    """Per-sensor channel names of the groups: acc_x .. mag_z."""
+    return [f"{g}_{a}" for g in groups for a in "xyz"]
+
+
 def _render(pool_L, pool_root, skeleton, starts, lengths, fps, its, var, seeds, aug: Augment, base: Mounts, rate,
-            sources):
+            sources, channels=("acc", "gyro")):
     mounts, mirrored, speed = aug.draw(seeds, base, skeleton)
+    temps, field = aug.environment(seeds, mag="mag" in channels)
     r = render_imu(pool_L, pool_root, skeleton, start=starts, length=lengths, fps=np.asarray(fps) * speed, rate=rate,
-                   sensors=mounts, noise=aug.noise, seeds=seeds)
+                   sensors=mounts, noise=aug.noise, seeds=seeds, mag_field=field,
+                   temperature=None if temps is None or aug.noise is None else temps)
     src = [f"{s}{' mirrored' if m else ''} x{k:.2f}" for s, m, k in zip(sources, mirrored, speed)]
     # the finished streams are the only thing copied to the host (one copy per batch; windows are cut there)
-    return Rendered(its, r.data.cpu().numpy(), r.offsets, src, var, seeds, mirrored, speed)
+    data = r.data.cpu().numpy()
+    if tuple(channels) != GROUPS[:data.shape[-1] // 3]:  # a subset of the rendered groups
+        cols = [3 * GROUPS.index(g) + a for g in channels for a in range(3)]
+        data = np.ascontiguousarray(data[..., cols])
+    return Rendered(its, data, r.offsets, src, var, seeds, mirrored, speed)
 
 
 class MocapSource:
@@ -51,9 +77,10 @@ class MocapSource:
     activity (the whole clip when it is shorter), so activities with long clips do not dominate."""
 
     def __init__(self, root, sensors: str, rate: float, activities: List[str], augment: Augment = None,
-                 variants: int = 1):
+                 variants: int = 1, channels=("acc", "gyro")):
         from ..data.dataset import list_clips
 
+        self.channels = channel_groups(channels)
         sens = sensors_from_names(sensors)
         self.sensor_names = [s.name for s in sens]
         self.rate, self.variants = rate, int(variants)
@@ -112,7 +139,8 @@ class MocapSource:
                 ln.append(k)
                 fp.append(fps)
                 names.append(f"{p.name}[{a}:{a + k}]")
-        return _render(*self._pool, self.skeleton, st, ln, fp, its, var, seeds, self.aug, self._base, self.rate, names)
+        return _render(*self._pool, self.skeleton, st, ln, fp, its, var, seeds, self.aug, self._base, self.rate, names,
+                       self.channels)
 
 
 class DiffusionSource:
@@ -123,12 +151,13 @@ class DiffusionSource:
 
     def __init__(self, checkpoint, sensors: str, rate: float, steps: int = 50, guidance: float = 2.5, device=None,
                  augment: Augment = None, smooth: float = 0.0, quality_filter=None, max_tries: int = 4,
-                 variants: int = 1, precision: str = "fp32"):
+                 variants: int = 1, precision: str = "fp32", channels=("acc", "gyro")):
         from ..diffusion.checkpoint import load_checkpoint
         from ..diffusion.text import get_text_encoder
         from ..diffusion.zoo import resolve_checkpoint
         from ..kinematics import SMPL22
 
+        self.channels = channel_groups(channels)
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         self.model, self.mean, self.std, enc, meta = load_checkpoint(resolve_checkpoint(checkpoint), self.device)
         # sample at most the length the model was trained on (longer is extrapolation of its positions)
@@ -213,6 +242,6 @@ class DiffusionSource:
         its, var, seeds = _renderings(items, self.variants)
         rep = lambda x: [v for v in x for _ in range(self.variants)]  # noqa: E731
         out = _render(pool_L, pool_r, self.skeleton, rep(starts), rep(lens), [20.0] * len(its), its, var, seeds,
-                      self.aug, self._base, self.rate, [f"{self.name}: {it.prompt}" for it in its])
+                      self.aug, self._base, self.rate, [f"{self.name}: {it.prompt}" for it in its], self.channels)
         self.t_imu += time.perf_counter() - t0
         return out
