@@ -8,6 +8,7 @@ traceback.
 * :class:`CorruptFileError` — a file that exists but cannot be used: truncated, overwritten, not the
   format it claims, or failing its recorded checksum. ``path`` names it (``line`` when known).
 * :class:`StoreLockedError` — a generator store (rank) already has a writer.
+* :class:`UnknownNameError` — a joint, preset or sensor name that does not exist (also a ``KeyError``).
 * ``imusim.data.BVHError`` — a malformed BVH file (file and line), a ``CorruptFileError`` too.
 """
 
@@ -21,6 +22,13 @@ class CorruptFileError(ValueError):
         where = f"{path}:{line}" if line is not None else f"{path}"
         super().__init__(f"{where}: {reason}" + (f" ({hint})" if hint else ""))
         self.path, self.reason, self.line = str(path), reason, line
+
+
+class UnknownNameError(KeyError, ValueError):
+    """A name that is not known; a ``KeyError`` (lookup) and a ``ValueError`` (bad input) at once."""
+
+    def __str__(self) -> str:  # KeyError would print the repr of the message
+        return str(self.args[0]) if self.args else ""
 
 
 class StoreLockedError(ValueError):

@@ -14,6 +14,11 @@ if not torch.cuda.is_available():
 
 import imusim  # noqa: E402
 
+# caches the CLI writes (e.g. imusim evaluate's upper bounds) go to a throw-away directory, not ~/.cache
+if "IMUSIM_CACHE" not in os.environ:
+    import tempfile
+    os.environ["IMUSIM_CACHE"] = tempfile.mkdtemp(prefix="imusim-test-cache-")
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
 

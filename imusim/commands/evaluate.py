@@ -22,6 +22,16 @@ def register(sub):
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--classifiers", default="cnn,rf")
     p.add_argument("--epochs", type=int, default=40, help="CNN epochs")
+    p.add_argument("--upper-bound", choices=["cv", "skip"], default="cv",
+                   help="real→real grouped cross-validation as the upper bound, or skip it (it depends only on the "
+                        "real set and dominates the run time on large real sets)")
+    p.add_argument("--bound-max-windows", type=int, default=5000,
+                   help="compute the upper bound on a class-stratified random subsample of this many real windows "
+                        "when the real set is larger (0: all windows)")
+    p.add_argument("--bound-cache", default=None, metavar="DIR",
+                   help="cache of upper bounds keyed by the real set's content (default: $IMUSIM_CACHE, else "
+                        "$XDG_CACHE_HOME/imusim or ~/.cache/imusim)")
+    p.add_argument("--no-bound-cache", action="store_true", help="always recompute the upper bound")
     p.set_defaults(func=_run)
 
 
@@ -30,6 +40,7 @@ DEFAULT_BASICMOTIONS_MAP = {"standing": "standing", "walking": "walking", "runni
 
 
 def _run(a):
+    import os
     from pathlib import Path
 
     import yaml
@@ -45,7 +56,26 @@ def _run(a):
         real = load_npz(rp) if rp.suffix == ".npz" else load_csv(rp)
         label_map = None
     if a.labels:
-        label_map = yaml.safe_load(Path(a.labels).read_text())
+        lp = Path(a.labels)
+        if not lp.is_file():
+            raise FileNotFoundError(f"--labels file not found: {lp}")
+        try:
+            label_map = yaml.safe_load(lp.read_text(errors="replace"))
+        except yaml.YAMLError as e:
+            raise ValueError(f"{lp}: not valid YAML ({e})") from None
+        if not isinstance(label_map, dict) or not all(
+                isinstance(v, str) or (isinstance(v, list) and all(isinstance(x, str) for x in v))
+                for v in label_map.values()):
+            raise ValueError(f"{lp}: expected a mapping 'real label: synthetic activity (or a list of them)', "
+                             f"got {label_map!r:.200}")
+        label_map = {str(k): v for k, v in label_map.items()}
+    if a.repeats < 1 or a.epochs < 1 or a.bound_max_windows < 0:
+        raise ValueError(f"--repeats and --epochs must be >= 1 and --bound-max-windows >= 0, got {a.repeats}, "
+                         f"{a.epochs} and {a.bound_max_windows}")
+    cache = None
+    if not a.no_bound_cache:
+        cache = Path(a.bound_cache) if a.bound_cache else Path(os.environ["IMUSIM_CACHE"]) if \
+            os.environ.get("IMUSIM_CACHE") else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "imusim"
     syn = {}
     for spec in a.synthetic:
         if "=" not in spec:
@@ -54,11 +84,16 @@ def _run(a):
         syn[name] = [from_store(x, real.placement, name) for x in d.split(",") if x]
     if a.reference and a.reference not in syn:
         raise ValueError(f"--reference {a.reference!r} must name one of the --synthetic sets {sorted(syn)}")
-    ev = evaluate(real, syn, classifiers=tuple(a.classifiers.split(",")), repeats=a.repeats, label_map=label_map,
-                  cnn_epochs=a.epochs, reference=a.reference)
+    ev = evaluate(real, syn, classifiers=tuple(c for c in a.classifiers.split(",") if c), repeats=a.repeats,
+                  label_map=label_map, cnn_epochs=a.epochs, reference=a.reference, upper_bound=a.upper_bound,
+                  bound_max_windows=a.bound_max_windows or None, bound_cache=cache)
     rep = write_report(ev, a.out, a.json)
     for s in ev["summary"]:
         print(f"{s['synthetic']:>20s} {s['classifier']:>4s}  macro-F1 {s['macro_f1']:.3f} ± {s['macro_f1_std']:.3f}  "
               f"acc {s['accuracy']:.3f}")
+    b = ev["upper_bound"]
+    print(f"upper bound: {b['status']}" + (f" ({b['windows']} of {b['of']} real windows)" if b["status"] != "skipped"
+                                           else f" ({b.get('reason')})") + (f", cache {b['cache']}" if b.get("cache")
+                                                                              else ""))
     print(f"report: {rep}")
     return 0

@@ -1,6 +1,7 @@
 """``imusim synth MOTION``: a motion file → virtual IMU signals (.npz) and a plot."""
 
 import argparse
+import math
 
 
 def register(sub):
@@ -17,7 +18,9 @@ def register(sub):
     p.add_argument("motion", help="motion file")
     p.add_argument("--sensors", default="wrist_r,thigh_r", help="comma-separated presets or joint:NAME")
     p.add_argument("--rate", type=float, default=50.0, help="output rate (Hz)")
-    p.add_argument("--out", required=True, help="output .npz (acc, gyro, orientation, rate, sensor_names, units)")
+    p.add_argument("--out", required=True,
+                   help="output .npz (acc, gyro, orientation, rate, sensor_names, units); '.npz' is added when "
+                        "missing; an existing directory gets MOTION_NAME_imu.npz inside it")
     p.add_argument("--plot", help="also write a PNG of the signals")
     p.add_argument("--noise", default=None, help="sensor error model: bmi160 (default profile) or none")
     p.add_argument("--seed", type=int, default=0, help="noise seed")
@@ -45,10 +48,21 @@ def _run(a):
 
     from ..data import load_motion
 
+    if not (math.isfinite(a.rate) and a.rate > 0):
+        raise ValueError(f"--rate must be a finite number > 0 (Hz), got {a.rate}")
+    out = Path(a.out)
+    if out.is_dir():
+        out = out / f"{Path(a.motion).name.split('.')[0]}_imu.npz"
+    elif out.suffix != ".npz":
+        out = out.with_name(out.name + ".npz")  # what np.savez would write: say so, and plot next to it
     m = load_motion(a.motion)
     noise = None if a.noise in (None, "none") else a.noise
     m, r = synth_motion(m, a.sensors, a.rate, noise, a.seed, not a.no_retarget, a.backend)
-    out = Path(a.out)
+    for name, x in (("accelerometer", r.acc), ("gyroscope", r.gyro)):
+        if not bool(np.isfinite(x.float().numpy()).all()):  # as written (float32)
+            raise ValueError(f"{a.motion}: the {name} signal is not finite (inf/NaN): the motion's positions or "
+                             f"angles are too large to differentiate (largest |root position| "
+                             f"{float(m.root_pos.abs().max()):.3g} m); nothing written")
     out.parent.mkdir(parents=True, exist_ok=True)
     np.savez(out, acc=r.acc.float().numpy(), gyro=r.gyro.float().numpy(), orientation=r.orientation.float().numpy(),
              rate=np.float64(r.rate), sensor_names=np.array(r.sensor_names), acc_unit="m/s^2", gyro_unit="rad/s",

@@ -36,15 +36,16 @@ def load_motion(path, **kw) -> Motion:
     if name.endswith(".txt"):
         return load_deepmimic(p, **kw)
     if name.endswith(".npz"):
-        import numpy as np
+        from ..errors import CorruptFileError
+        from .npz import read_npz
 
-        with np.load(p, allow_pickle=False) as z:
-            keys = set(z.files)
+        keys = set(read_npz(p, what="motion file"))
         if "meta" in keys:
             return Motion.load_npz(p)
         if "poses" in keys:
             return load_amass(p, **kw)
-        raise ValueError(f"{p}: .npz is neither an imusim motion (meta) nor AMASS-style (poses, trans); keys {sorted(keys)}")
+        raise CorruptFileError(p, f".npz is neither an imusim motion (meta) nor AMASS-style (poses, trans); "
+                                  f"keys {sorted(keys)}")
     if name.endswith(".npy"):
         return load_humanml3d(p, **kw)
     raise ValueError(f"{p}: unknown motion format (expected .bvh, .bvh.gz, DeepMimic .txt, .npz or HumanML3D .npy)")

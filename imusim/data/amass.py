@@ -50,30 +50,41 @@ def load_amass(path, skeleton: Optional[Skeleton] = None, to_smpl22: bool = True
     from ..kinematics.presets import SMPL22
     from ..reference.fk import forward_kinematics
 
+    from ..errors import CorruptFileError
+    from .npz import read_npz, scalar
+
     path = Path(path)
-    with np.load(path, allow_pickle=False) as z:
-        if "poses" not in z or "trans" not in z:
-            raise ValueError(f"{path}: AMASS file needs 'poses' and 'trans', has {sorted(z.files)}")
+    z = read_npz(path, ("poses", "trans"), what="AMASS file")
+    try:
         poses = np.asarray(z["poses"], dtype=np.float64)
         trans = np.asarray(z["trans"], dtype=np.float64)
-        fps_key = "mocap_framerate" if "mocap_framerate" in z else ("mocap_frame_rate" if "mocap_frame_rate" in z else None)
-        if fps_key is None:
-            raise ValueError(f"{path}: missing 'mocap_framerate' (or 'mocap_frame_rate')")
-        fps = float(z[fps_key])
-        gender = str(z["gender"]) if "gender" in z else "neutral"
+    except (TypeError, ValueError) as e:
+        raise CorruptFileError(path, f"poses/trans must be numeric arrays ({e})") from None
+    fps_key = "mocap_framerate" if "mocap_framerate" in z else ("mocap_frame_rate" if "mocap_frame_rate" in z else None)
+    if fps_key is None:
+        raise CorruptFileError(path, "missing 'mocap_framerate' (or 'mocap_frame_rate')")
+    fps = scalar(path, z, fps_key, float)
+    if not (np.isfinite(fps) and fps > 0):
+        raise CorruptFileError(path, f"{fps_key} must be a finite number > 0, got {fps}")
+    gender = scalar(path, z, "gender", str) if "gender" in z else "neutral"
     if poses.ndim != 2 or poses.shape[1] < 66 or poses.shape[1] % 3:
-        raise ValueError(f"{path}: poses must be [T, 3K] with K >= 22, got {list(poses.shape)}")
+        raise CorruptFileError(path, f"poses must be [T, 3K] with K >= 22, got {list(poses.shape)}")
     if trans.shape != (poses.shape[0], 3):
-        raise ValueError(f"{path}: trans must be [{poses.shape[0]}, 3], got {list(trans.shape)}")
+        raise CorruptFileError(path, f"trans must be [{poses.shape[0]}, 3], got {list(trans.shape)}")
+    if not (np.isfinite(poses).all() and np.isfinite(trans).all()):
+        raise CorruptFileError(path, "poses/trans hold non-finite values")
     sk = skeleton or smpl_tpose_skeleton()
     aa = torch.from_numpy(poses[:, :66]).view(-1, 22, 3)
     L = axis_angle_to_matrix(aa)
     L[:, 0] = Z_UP_TO_Y_UP @ L[:, 0]
     root = torch.from_numpy(trans) @ Z_UP_TO_Y_UP.T
     labels = {"dataset": "amass", "gender": gender, "activity": "unknown", "content": path.stem}
-    m = Motion(sk, L, root, fps, str(path), labels)
-    if not to_smpl22:
-        return m
-    _, P = forward_kinematics(L, root, sk.parents, sk.offsets)
-    local, r = positions_to_rotations(rescale_positions(P, SMPL22), SMPL22)
-    return Motion(SMPL22, local, r, fps, str(path), labels)
+    try:
+        m = Motion(sk, L, root, fps, str(path), labels)
+        if not to_smpl22:
+            return m
+        _, P = forward_kinematics(L, root, sk.parents, sk.offsets)
+        local, r = positions_to_rotations(rescale_positions(P, SMPL22), SMPL22)
+        return Motion(SMPL22, local, r, fps, str(path), labels)
+    except ValueError as e:  # values too large for finite rotations/positions
+        raise CorruptFileError(path, str(e).replace(f"Motion {path}: ", "")) from None

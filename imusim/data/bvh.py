@@ -30,6 +30,7 @@ from typing import List, Optional
 import numpy as np
 import torch
 
+from ..errors import CorruptFileError
 from ..kinematics.rotations import euler_to_matrix
 from ..kinematics.skeleton import Skeleton
 from .motion import Motion
@@ -38,10 +39,11 @@ _POS = {"Xposition": 0, "Yposition": 1, "Zposition": 2}
 _ROT = {"Xrotation": "X", "Yrotation": "Y", "Zrotation": "Z"}
 
 
-class BVHError(ValueError):
+class BVHError(CorruptFileError):
+    """A malformed BVH file: ``path:line: message`` (a CorruptFileError, hence a ValueError)."""
+
     def __init__(self, path, line, msg):
-        super().__init__(f"{path}:{line}: {msg}")
-        self.path, self.line = str(path), line
+        super().__init__(path, msg, line)
 
 
 @dataclass
@@ -173,6 +175,8 @@ def parse_bvh(path) -> BVHData:
         F = int(toks[1])
     except ValueError:
         raise err(f"Frames is not an integer: {toks[1]!r}", i) from None
+    if F < 0:
+        raise err(f"Frames must be >= 0, got {F}", i)
     toks = next_tokens()
     if toks[:2] != ["Frame", "Time:"] or len(toks) != 3:
         raise err("expected 'Frame Time: dt'", i)
@@ -228,6 +232,8 @@ def load_bvh(path, unit: str = "auto", labels: Optional[dict] = None, end_sites:
     from .captions import labels_from_path
 
     d = parse_bvh(path)
+    if d.motion.shape[0] == 0:
+        raise BVHError(path, 0, "the file has no frames (Frames: 0): there is no motion to load")
     J = len(d.joints)
     offsets = np.stack([j.offset for j in d.joints])
     s = _unit_scale(unit, offsets)
@@ -282,8 +288,11 @@ def load_bvh(path, unit: str = "auto", labels: Optional[dict] = None, end_sites:
     lab = labels_from_path(path)
     lab.update(labels or {})
     lab["bvh_max_translation_deviation_m"] = f"{dev:.6f}"
-    return Motion(sk, torch.from_numpy(local), torch.from_numpy(np.ascontiguousarray(root_pos)), 1.0 / d.frame_time,
-                  str(path), lab)
+    try:
+        return Motion(sk, torch.from_numpy(local), torch.from_numpy(np.ascontiguousarray(root_pos)),
+                      1.0 / d.frame_time, str(path), lab)
+    except ValueError as e:  # values too large for finite positions/rotations, an absurd frame time
+        raise BVHError(path, 0, str(e).replace(f"Motion {path}: ", "")) from None
 
 
 def skeleton_from_bvh(path, unit: str = "auto") -> Skeleton:

@@ -5,11 +5,17 @@ Fields: ``skeleton`` (:class:`imusim.kinematics.Skeleton`), ``local_rot`` float6
 ``root_pos`` float64 ``[T, 3]`` (m, y-up world), ``fps`` (Hz), ``source`` (file or description),
 ``labels`` (dict of strings, e.g. content/style/activity). Our interchange file is ``.npz`` with
 plain arrays and a JSON metadata string (``Motion.save_npz``/``Motion.load_npz``): no pickle.
+
+A Motion is checked when it is made: finite rotations and positions, finite fps > 0, and proper
+rotation matrices (``|RᵀR − I| ≤ ROT_TOL`` element-wise and ``det R > 0``); the error names the source,
+the frame and the joint. Non-orthonormal "rotations" would otherwise give silently wrong
+accelerations and angular rates.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict
@@ -20,6 +26,28 @@ import torch
 from ..kinematics.skeleton import Skeleton
 
 NPZ_FORMAT = "imusim-motion-1"
+ROT_TOL = 1e-3  # float32 rotation products stay within ~1e-6; a sheared or scaled matrix is far beyond
+
+
+def check_rotations(R: torch.Tensor, what: str, names=None) -> None:
+    """``R`` ``[T, J, 3, 3]``: finite proper rotation matrices (ValueError naming frame and joint)."""
+    if R.numel() == 0:
+        return
+    Rd = R.detach().to(torch.float64)
+    bad = ~torch.isfinite(Rd).all(dim=(-1, -2))
+    if bad.any():
+        t, j = (int(v) for v in torch.nonzero(bad)[0])
+        raise ValueError(f"{what}: local_rot has a non-finite value at frame {t}, joint "
+                         f"{names[j] if names else j}")
+    I = torch.eye(3, dtype=torch.float64)
+    err = (Rd.transpose(-1, -2) @ Rd - I).abs().amax(dim=(-1, -2))
+    det = torch.linalg.det(Rd)
+    bad = (err > ROT_TOL) | (det <= 0)
+    if bad.any():
+        t, j = (int(v) for v in torch.nonzero(bad)[0])
+        raise ValueError(f"{what}: local_rot[{t}, {j}] (joint {names[j] if names else j}) is not a rotation matrix: "
+                         f"max |RᵀR − I| = {err[t, j].item():.3g} (tolerance {ROT_TOL:g}), det = {det[t, j].item():.4g}; "
+                         f"{int(bad.sum())} of {bad.numel()} matrices fail")
 
 
 @dataclass
@@ -40,9 +68,21 @@ class Motion:
                              f"got {list(self.local_rot.shape)}")
         if self.root_pos.shape != (self.local_rot.shape[0], 3):
             raise ValueError(f"Motion: root_pos must be [{self.local_rot.shape[0]}, 3], got {list(self.root_pos.shape)}")
-        if not self.fps > 0:
-            raise ValueError(f"Motion: fps must be > 0, got {self.fps}")
-        self.fps = float(self.fps)
+        what = f"Motion {self.source}" if self.source else "Motion"
+        try:
+            fps = float(self.fps)
+        except (TypeError, ValueError):
+            raise ValueError(f"{what}: fps must be a number, got {self.fps!r}") from None
+        if not (math.isfinite(fps) and fps > 0):
+            raise ValueError(f"{what}: fps must be a finite number > 0, got {self.fps}")
+        self.fps = fps
+        if not self.local_rot.is_floating_point() or not self.root_pos.is_floating_point():
+            raise ValueError(f"{what}: local_rot and root_pos must be floating point, got "
+                             f"{self.local_rot.dtype} and {self.root_pos.dtype}")
+        if not torch.isfinite(self.root_pos).all():
+            t = int(torch.nonzero(~torch.isfinite(self.root_pos).all(-1))[0])
+            raise ValueError(f"{what}: root_pos has a non-finite value at frame {t}")
+        check_rotations(self.local_rot, what, self.skeleton.names)
 
     @property
     def num_frames(self) -> int:
@@ -81,14 +121,24 @@ class Motion:
 
     @classmethod
     def load_npz(cls, path) -> "Motion":
+        """Read :meth:`save_npz`'s file; CorruptFileError naming the file for anything malformed."""
+        from ..errors import CorruptFileError
+        from .npz import npz_json, read_npz
+
         path = Path(path)
-        with np.load(path, allow_pickle=False) as z:
-            if "meta" not in z:
-                raise ValueError(f"{path}: not an imusim motion file (no 'meta' field)")
-            meta = json.loads(str(z["meta"]))
-            if meta.get("format") != NPZ_FORMAT:
-                raise ValueError(f"{path}: meta.format is {meta.get('format')!r}, expected {NPZ_FORMAT!r}")
+        z = read_npz(path, ("meta", "local_rot", "root_pos", "offsets"), what="imusim motion file")
+        meta = npz_json(path, z, "meta")
+        if meta.get("format") != NPZ_FORMAT:
+            raise CorruptFileError(path, f"meta.format is {meta.get('format')!r}, expected {NPZ_FORMAT!r}")
+        try:
             s = meta["skeleton"]
             sk = Skeleton(tuple(s["names"]), tuple(s["parents"]), torch.from_numpy(z["offsets"]), s["name"])
+            labels = meta.get("labels", {})
+            if not isinstance(labels, dict):
+                raise ValueError(f"meta.labels must be an object, got {type(labels).__name__}")
             return cls(sk, torch.from_numpy(z["local_rot"]), torch.from_numpy(z["root_pos"]), meta["fps"],
-                       meta.get("source", str(path)), meta.get("labels", {}))
+                       str(meta.get("source", path)), {str(k): str(v) for k, v in labels.items()})
+        except KeyError as e:
+            raise CorruptFileError(path, f"meta lacks {e}") from None
+        except (TypeError, ValueError, RuntimeError) as e:
+            raise CorruptFileError(path, str(e)) from None

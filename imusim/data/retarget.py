@@ -73,7 +73,8 @@ def mapped_positions(global_rot: torch.Tensor, positions: torch.Tensor, skeleton
     out = []
     for name in SMPL22.names:
         if name not in joint_map:
-            raise KeyError(f"joint_map has no entry for SMPL22 joint {name!r}")
+            from ..errors import UnknownNameError
+            raise UnknownNameError(f"joint_map has no entry for SMPL22 joint {name!r}")
         v = joint_map[name]
         if isinstance(v, str):
             out.append(positions[:, skeleton.index(v)])

@@ -168,6 +168,14 @@ def run_items(items: List[WorkItem], produce: Produce, writer: ShardWriter, *, W
                 r = Rendered.from_streams(r)
             t1 = time.perf_counter()
             stats["t_produce"] += t1 - t0
+            if len(r.data) and not np.isfinite(r.data.sum()):  # one fast pass; the exact check only on alarm
+                fin = np.isfinite(r.data.reshape(len(r.data), -1)).all(1)
+                bad = [q for q in range(len(r.items)) if not fin[r.offsets[q]:r.offsets[q + 1]].all()]
+                if bad:
+                    q = bad[0]
+                    raise ValueError(f"generate: {len(bad)} rendering(s) have non-finite IMU values (inf/NaN), the "
+                                     f"first of item {r.items[q].index} ({r.items[q].activity!r}) from "
+                                     f"{r.sources[q]!r}: its motion is broken; nothing of this batch was written")
             rid, k, first = window_index(r.offsets, W, stride)
             if len(rid) and (k.max() >= MAX_WINDOWS_PER_RENDERING or r.variants.max() >= MAX_VARIANTS):
                 raise ValueError(f"generate: at most {MAX_WINDOWS_PER_RENDERING} windows per rendering and "

@@ -561,11 +561,25 @@ class WindowStore:
             return ds[()]
         return np.memmap(self._files[k].filename, dtype=np.float32, mode="r", offset=off, shape=ds.shape)
 
-    def array(self) -> np.ndarray:
+    def array(self, sensor: Optional[int] = None) -> np.ndarray:
+        """All windows ``[N, W, S, 6]``, or with ``sensor=k`` only that sensor's ``[N, W, 6]`` (read shard by
+        shard into one preallocated array: the peak memory is the result)."""
         for k in range(len(self._files)):
             self._check(k)
-        parts = [f["windows"][()] for f in self._files if f["windows"].shape[0]]
-        return np.concatenate(parts) if parts else np.zeros(self.shape[:1] + tuple(self.shape[1:]), np.float32)
+        shape = tuple(self.shape)
+        if len(shape) == 1:
+            return np.zeros((0,), np.float32)
+        if sensor is not None:
+            if not -shape[2] <= sensor < shape[2]:
+                raise IndexError(f"sensor {sensor} out of range for {shape[2]} sensors")
+            shape = shape[:2] + shape[3:]
+        out = np.empty(shape, np.float32)
+        for k, f in enumerate(self._files):
+            a, b = self._offsets[k], self._offsets[k + 1]
+            if b > a:
+                ds = f["windows"]
+                out[a:b] = ds[()] if sensor is None else ds[:, :, sensor % self.shape[2], :]
+        return out
 
     def close(self):
         for f in self._files:

@@ -8,6 +8,10 @@
    windows of the covered classes → macro-F1, accuracy, per-class F1, confusion matrix.
 4. Upper bound: real → real stratified 5-fold cross-validation grouped by recording, same classifiers
    and seeds. Real recordings longer than the synthetic windows are first cut into windows of that length.
+   It depends only on the real set, so it is cached by content (``bound_cache``: a directory; the key
+   hashes the windows, labels, groups, classifiers, repeats and epochs), computed on a stratified
+   subsample above ``bound_max_windows`` windows, or skipped (``upper_bound="skip"``); the result's
+   ``upper_bound`` entry and the report say which.
 5. Synthetic–real distances per class: MMD (RBF), per-channel Wasserstein, and the distance between
    class centroids in the embedding of a CNN trained on the real data.
 """
@@ -23,6 +27,9 @@ import numpy as np
 from .metrics import channel_wasserstein, classification_metrics, mmd_rbf
 from .models import make_classifier
 from .real import IMUSet, harmonise, rewindow
+
+MIN_SAMPLES = 8  # shortest real window the classifiers and the harmonisation make sense for
+BOUND_VERSION = 1  # bump when the bound's protocol changes (invalidates cached bounds)
 
 
 def map_labels(s: IMUSet, label_map: Optional[Dict[str, str]]) -> IMUSet:
@@ -50,16 +57,131 @@ def _concat(sets: List[IMUSet]) -> IMUSet:
                    groups=None)
 
 
-def evaluate(real: IMUSet, synthetic: Dict[str, "IMUSet | List[IMUSet]"], *, classifiers: Sequence[str] = ("cnn", "rf"),
-             repeats: int = 3, label_map: Optional[Dict[str, str]] = None, cnn_epochs: int = 40,
-             progress: bool = True, reference: Optional[str] = None) -> Dict:
-    """``synthetic[name]`` is one set or a list of sets of the same method (e.g. generated with different
-    ``--seed``): repeat ``r`` trains on set ``r mod n`` with classifier seed ``r``, so the spread over
-    repeats covers both the generation and the training randomness. Distances use all of a method's sets."""
+def _check_inputs(real: IMUSet, synthetic: Dict[str, List[IMUSet]], classifiers, repeats, cnn_epochs) -> None:
+    if len(real.X) == 0:
+        raise ValueError(f"real set {real.name!r} has no windows (N = 0)")
+    if real.X.shape[1] < MIN_SAMPLES:
+        raise ValueError(f"real set {real.name!r}: windows of {real.X.shape[1]} samples are too short for HAR; "
+                         f"need at least {MIN_SAMPLES} ({MIN_SAMPLES / real.rate:.2g} s at {real.rate:g} Hz)")
+    if len(real.classes) < 2:
+        raise ValueError(f"real set {real.name!r} needs at least 2 classes, got {real.classes}")
+    if not synthetic:
+        raise ValueError("no synthetic set given")
+    for name, sets in synthetic.items():
+        for s in sets:
+            if not isinstance(s, IMUSet):
+                raise TypeError(f"synthetic[{name!r}] must hold IMUSet objects, got {type(s).__name__}")
+            if len(s.X) == 0:
+                raise ValueError(f"synthetic set {name!r} ({s.name}) has no windows (N = 0)")
+    bad = [c for c in classifiers if c not in ("cnn", "rf")]
+    if bad or not classifiers:
+        raise ValueError(f"classifiers must be a non-empty subset of ['cnn', 'rf'], got {list(classifiers)}")
+    if repeats < 1 or cnn_epochs < 1:
+        raise ValueError(f"repeats and cnn_epochs must be >= 1, got {repeats} and {cnn_epochs}")
+
+
+def _bound_key(real: IMUSet, classifiers, repeats, cnn_epochs, max_windows) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    h.update(np.ascontiguousarray(real.X).tobytes())
+    h.update("\0".join(real.y.tolist()).encode())
+    h.update(np.asarray(real.groups if real.groups is not None else [], dtype=str).tobytes())
+    h.update(json.dumps([list(classifiers), repeats, cnn_epochs, max_windows, real.rate, BOUND_VERSION]).encode())
+    return h.hexdigest()
+
+
+def _subsample(y: np.ndarray, n_max: int, seed: int = 0) -> np.ndarray:
+    """Indices of a class-stratified random subsample of at most ``n_max`` of ``len(y)`` windows (sorted)."""
+    rng = np.random.default_rng(seed)
+    frac = n_max / len(y)
+    keep = []
+    for c in np.unique(y):
+        idx = np.flatnonzero(y == c)
+        k = max(min(len(idx), 2), int(round(frac * len(idx))))
+        keep.append(rng.choice(idx, size=k, replace=False))
+    return np.sort(np.concatenate(keep))
+
+
+def real_upper_bound(real: IMUSet, classes: List[str], classifiers: Sequence[str], repeats: int, cnn_epochs: int,
+                     max_windows: Optional[int] = 5000, cache: Optional[Path] = None, bar=None):
+    """Real → real stratified grouped 5-fold CV (see the module doc): ``(results, info)``; ``info`` says
+    how it was obtained (``status``: computed | cached | skipped, ``windows`` used of ``of``)."""
     from sklearn.model_selection import StratifiedGroupKFold
 
-    real = real.to_si()
+    N = len(real.y)
+    info = {"status": "computed", "windows": N, "of": N, "cache": None}
+    key = _bound_key(real, classifiers, repeats, cnn_epochs, max_windows)
+    path = Path(cache) / f"har-bound-{key[:40]}.json" if cache else None
+    if path is not None and path.exists():
+        try:
+            d = json.loads(path.read_text())
+            if d.get("key") == key:
+                info.update(d["info"], status="cached", cache=str(path))
+                if bar:
+                    bar.update(len(classifiers) * repeats)
+                return d["results"], info
+        except (ValueError, KeyError, TypeError):
+            pass  # a damaged cache entry is recomputed and rewritten
+    idx = np.arange(N)
+    if max_windows is not None and N > max_windows:
+        idx = _subsample(real.y, max_windows)
+        info["windows"] = int(len(idx))
+    X = real.X[idx]
+    y = np.array([classes.index(v) for v in real.y[idx]])
+    groups = (np.asarray(real.groups) if real.groups is not None else np.arange(N))[idx]
+    per_class = [len(set(groups[y == c].tolist())) for c in range(len(classes))]
+    n_splits = min(5, min(per_class))
+    if n_splits < 2:
+        c = classes[int(np.argmin(per_class))]
+        info.update(status="skipped", reason=f"class {c!r} has windows from only one recording (group): a grouped "
+                                             f"cross-validation needs at least 2")
+        if bar:
+            bar.update(len(classifiers) * repeats)
+        return [], info
+    results = []
+    kw = lambda c: {"epochs": cnn_epochs} if c == "cnn" else {}  # noqa: E731
+    for clf in classifiers:
+        for rep in range(repeats):
+            pred = np.zeros_like(y)
+            # grouped by recording: windows of one recording never sit on both sides of a split
+            cv = StratifiedGroupKFold(n_splits, shuffle=True, random_state=rep)
+            for tr, te in cv.split(X, y, groups):
+                model = make_classifier(clf, seed=rep, **kw(clf)).fit(X[tr], y[tr], len(classes))
+                pred[te] = model.predict(X[te])
+            m = classification_metrics(y, pred, classes)
+            results.append({"synthetic": f"real ({n_splits}-fold CV)", "classifier": clf, "seed": rep,
+                            "classes": classes, **m})
+            if bar:
+                bar.update(1)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"key": key, "info": info, "results": results}))
+        tmp.replace(path)
+        info["cache"] = str(path)
+    return results, info
+
+
+def evaluate(real: IMUSet, synthetic: Dict[str, "IMUSet | List[IMUSet]"], *, classifiers: Sequence[str] = ("cnn", "rf"),
+             repeats: int = 3, label_map: Optional[Dict[str, str]] = None, cnn_epochs: int = 40,
+             progress: bool = True, reference: Optional[str] = None, upper_bound: str = "cv",
+             bound_max_windows: Optional[int] = 5000, bound_cache=None) -> Dict:
+    """``synthetic[name]`` is one set or a list of sets of the same method (e.g. generated with different
+    ``--seed``): repeat ``r`` trains on set ``r mod n`` with classifier seed ``r``, so the spread over
+    repeats covers both the generation and the training randomness. Distances use all of a method's sets.
+
+    ``upper_bound``: ``"cv"`` (real → real CV, cached in the directory ``bound_cache`` when given, on a
+    stratified subsample of ``bound_max_windows`` windows above that size) or ``"skip"``. Raises
+    ValueError for empty or too short sets, fewer than 2 real classes, or no synthetic set covering
+    at least 2 real classes (check the label map)."""
+    if upper_bound not in ("cv", "skip"):
+        raise ValueError(f"upper_bound must be 'cv' or 'skip', got {upper_bound!r}")
+    if bound_max_windows is not None and bound_max_windows < 10:
+        raise ValueError(f"bound_max_windows must be >= 10 (or None for all), got {bound_max_windows}")
     synthetic = {k: (list(v) if isinstance(v, (list, tuple)) else [v]) for k, v in synthetic.items()}
+    _check_inputs(real, synthetic, classifiers, repeats, cnn_epochs)
+    real = real.to_si()
     # bring long real recordings to the synthetic window length (e.g. BasicMotions' 10 s → 2.56 s windows)
     durations = [s.X.shape[1] / s.rate for v in synthetic.values() for s in v]
     if durations and real.X.shape[1] / real.rate > 1.2 * min(durations):
@@ -73,6 +195,16 @@ def evaluate(real: IMUSet, synthetic: Dict[str, "IMUSet | List[IMUSet]"], *, cla
         missing[name] = [c for c in classes_all if c not in covered]
         prepared[name] = (s, covered)
         per_seed[name] = hs
+    unusable = {n: p[1] for n, p in prepared.items() if len(p[1]) < 2}
+    if len(unusable) == len(prepared):
+        labels = {n: sorted(set(np.concatenate([x.y for x in synthetic[n]]).tolist()))[:12] for n in synthetic}
+        raise ValueError(f"no synthetic set covers at least 2 of the real classes {classes_all} "
+                         f"(covered: {unusable}; synthetic labels: {labels}); map real labels to synthetic "
+                         f"activities with label_map (imusim evaluate --labels)")
+    for n, cov in unusable.items():
+        import warnings
+        warnings.warn(f"synthetic set {n!r} covers {cov} of the real classes {classes_all}: fewer than 2, it is "
+                      f"left out of the scores")
     jobs = [(n, c, r) for n in synthetic for c in classifiers for r in range(repeats)]
     bar = None
     if progress:
@@ -96,27 +228,24 @@ def evaluate(real: IMUSet, synthetic: Dict[str, "IMUSet | List[IMUSet]"], *, cla
                         "classes": covered, **m})
         if bar:
             bar.update(1)
-    # upper bound: real -> real CV
+    # upper bound: real -> real CV (cached by content, subsampled above bound_max_windows, or skipped)
     yr_all = np.array([classes_all.index(v) for v in real.y])
-    for clf in classifiers:
-        for rep in range(repeats):
-            pred = np.zeros_like(yr_all)
-            groups = real.groups if real.groups is not None else np.arange(len(yr_all))
-            n_splits = min(5, min(len(set(groups[yr_all == c])) for c in range(len(classes_all))))
-            # grouped by recording: windows of one recording never sit on both sides of a split
-            cv = StratifiedGroupKFold(n_splits, shuffle=True, random_state=rep)
-            for tr, te in cv.split(real.X, yr_all, groups):
-                model = make_classifier(clf, seed=rep, **kw(clf)).fit(real.X[tr], yr_all[tr], len(classes_all))
-                pred[te] = model.predict(real.X[te])
-            m = classification_metrics(yr_all, pred, classes_all)
-            results.append({"synthetic": "real (5-fold CV)", "classifier": clf, "seed": rep,
-                            "classes": classes_all, **m})
-            if bar:
-                bar.update(1)
+    if upper_bound == "skip":
+        bound = {"status": "skipped", "reason": "upper_bound='skip' (--upper-bound skip)", "windows": 0,
+                 "of": len(yr_all), "cache": None}
+        if bar:
+            bar.update(len(classifiers) * repeats)
+    else:
+        rows, bound = real_upper_bound(real, classes_all, classifiers, repeats, cnn_epochs, bound_max_windows,
+                                       Path(bound_cache) if bound_cache else None, bar)
+        results += rows
     if bar:
         bar.close()
-    # distances: embedding of a CNN trained on all real windows
-    ref = make_classifier("cnn", seed=0, epochs=cnn_epochs).fit(real.X, yr_all, len(classes_all))
+    # distances: embedding of a CNN trained on the real windows (the same stratified subsample as the bound
+    # above bound_max_windows: this fit too depends on the real set only and grows with it)
+    fit_idx = (_subsample(real.y, bound_max_windows) if bound_max_windows is not None
+               and len(yr_all) > bound_max_windows else slice(None))
+    ref = make_classifier("cnn", seed=0, epochs=cnn_epochs).fit(real.X[fit_idx], yr_all[fit_idx], len(classes_all))
     er = ref.embed(real.X)
     for name, (s, covered) in prepared.items():
         es = ref.embed(s.X) if len(s.X) else np.zeros((0, er.shape[1]))
@@ -128,6 +257,7 @@ def evaluate(real: IMUSet, synthetic: Dict[str, "IMUSet | List[IMUSet]"], *, cla
         distances[name] = d
     summary = summarise(results)
     return {"real": real.name, "classes": classes_all, "missing_classes": missing, "results": results,
+            "upper_bound": bound,
             "summary": summary, "relative": relative_change(summary, reference) if reference else [],
             "distances": distances,
             "_embeddings": {"real": (er, real.y), **{n: (ref.embed(p[0].X), p[0].y) for n, p in prepared.items()}},
@@ -270,6 +400,14 @@ def write_report(ev: Dict, out_dir, json_path=None) -> Path:
     public = {k: v for k, v in ev.items() if not k.startswith("_")}
     lines = [f"# HAR evaluation: train on synthetic, test on real ({ev['real']})", "",
              f"Real classes: {', '.join(classes)}", ""]
+    b = ev.get("upper_bound") or {}
+    if b:
+        how = {"computed": f"computed on {b['windows']} of {b['of']} real windows"
+                           + (" (a class-stratified random subsample, --bound-max-windows)" if b["windows"] < b["of"]
+                              else ""),
+               "cached": f"reused from the cache {b.get('cache')} ({b['windows']} of {b['of']} real windows)",
+               "skipped": f"skipped: {b.get('reason', '')}"}[b["status"]]
+        lines += [f"Upper bound (real → real grouped cross-validation): {how}", ""]
     for n, miss in ev["missing_classes"].items():
         if miss:
             lines.append(f"- **{n}** has no synthetic windows for: {', '.join(miss)} (left out of its scores)")

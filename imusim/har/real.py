@@ -43,12 +43,32 @@ class IMUSet:
     groups: Optional[np.ndarray] = None  # e.g. subject/recording ids for grouped CV
 
     def __post_init__(self):
-        self.X = np.asarray(self.X, dtype=np.float32)
+        try:
+            self.X = np.asarray(self.X, dtype=np.float32)
+        except (TypeError, ValueError) as e:
+            raise ValueError(f"{self.name}: X must be a numeric array [N, T, C] ({e})") from None
         self.y = np.asarray(self.y).astype(str)
+        if self.y.ndim != 1:
+            raise ValueError(f"{self.name}: y must be a 1-D array of N labels, got shape {list(self.y.shape)}")
         if self.X.ndim != 3:
             raise ValueError(f"{self.name}: X must be [N, T, C], got shape {list(self.X.shape)}")
+        try:
+            rate = float(self.rate)
+        except (TypeError, ValueError):
+            raise ValueError(f"{self.name}: rate must be a number (Hz), got {self.rate!r}") from None
+        if not (np.isfinite(rate) and rate > 0):
+            raise ValueError(f"{self.name}: rate must be a finite number > 0 (Hz), got {self.rate}")
+        self.rate = rate
+        finite = np.isfinite(self.X).all(axis=(1, 2)) if self.X.size else np.ones(len(self.X), bool)
+        if not finite.all():
+            raise ValueError(f"{self.name}: X holds non-finite values (NaN/inf) in {int((~finite).sum())} of "
+                             f"{len(self.X)} windows, the first at index {int(np.argmin(finite))}; remove or "
+                             f"interpolate them before the evaluation")
         if len(self.y) != len(self.X):
             raise ValueError(f"{self.name}: y must have N={len(self.X)} labels, got {len(self.y)}")
+        if self.groups is not None and len(self.groups) != len(self.X):
+            raise ValueError(f"{self.name}: groups must have N={len(self.X)} entries (one per window), "
+                             f"got {len(self.groups)}")
         if len(self.channels) != self.X.shape[2]:
             raise ValueError(f"{self.name}: channels must name the C={self.X.shape[2]} channels, got {self.channels}")
         bad = [c for c in self.channels if c not in ALL_CHANNELS]
@@ -66,7 +86,9 @@ class IMUSet:
         return sorted(set(self.y.tolist()))
 
     def to_si(self) -> "IMUSet":
-        """Copy in m/s² and rad/s."""
+        """In m/s² and rad/s (the same object when it already is: no copy)."""
+        if self.acc_unit == "m/s^2" and self.gyro_unit in (None, "rad/s"):
+            return self
         X = self.X.copy()
         for i, c in enumerate(self.channels):
             if c.startswith("acc") and self.acc_unit == "g":
@@ -93,17 +115,22 @@ def load_basicmotions() -> IMUSet:
 
 
 def load_npz(path) -> IMUSet:
-    """The generic real-data file (see module docstring)."""
+    """The generic real-data file (see module docstring). Errors name the file (CorruptFileError)."""
+    from ..data.npz import read_npz, scalar
+    from ..errors import CorruptFileError
+
     path = Path(path)
-    with np.load(path, allow_pickle=False) as z:
-        missing = [k for k in ("X", "y", "rate", "channels", "placement", "acc_unit") if k not in z]
-        if missing:
-            raise ValueError(f"{path}: missing field(s) {missing}; expected X, y, rate, channels, placement, "
-                             f"acc_unit[, gyro_unit, gravity]")
-        return IMUSet(z["X"], z["y"], float(z["rate"]), [str(c) for c in z["channels"]], str(z["placement"]),
-                      str(z["acc_unit"]), str(z["gyro_unit"]) if "gyro_unit" in z else None,
-                      str(z["gravity"]) if "gravity" in z else "included", name=path.stem,
+    z = read_npz(path, ("X", "y", "rate", "channels", "placement", "acc_unit"), what="real-data file")
+    try:
+        return IMUSet(z["X"], z["y"], scalar(path, z, "rate", float), [str(c) for c in np.atleast_1d(z["channels"])],
+                      scalar(path, z, "placement", str), scalar(path, z, "acc_unit", str),
+                      scalar(path, z, "gyro_unit", str) if "gyro_unit" in z else None,
+                      scalar(path, z, "gravity", str) if "gravity" in z else "included", name=path.stem,
                       groups=z["groups"] if "groups" in z else z["subject"] if "subject" in z else None)
+    except (ValueError, TypeError) as e:
+        if isinstance(e, CorruptFileError):
+            raise
+        raise CorruptFileError(path, str(e).removeprefix(f"{path.stem}: ")) from None
 
 
 def load_csv(yaml_path) -> IMUSet:
@@ -185,22 +212,34 @@ def remove_gravity(X: np.ndarray, channels: Sequence[str], rate: float, cutoff: 
     return X
 
 
-def harmonise(src: IMUSet, like: IMUSet) -> IMUSet:
+def harmonise(src: IMUSet, like: IMUSet, chunk: int = 2048) -> IMUSet:
     """Bring ``src`` (e.g. synthetic) to ``like``'s (e.g. real) rate, window length, units, channel order
-    and gravity convention. Missing channels are an error naming them."""
-    s = src.to_si()
-    miss = [c for c in like.channels if c not in s.channels]
+    and gravity convention. Missing channels are an error naming them.
+
+    Streams over ``chunk`` windows at a time (every step acts on each window alone, so the result does
+    not depend on ``chunk``): the peak extra memory is the output plus one chunk's intermediates, not
+    several full copies of ``src``."""
+    miss = [c for c in like.channels if c not in src.channels]
     if miss:
         raise ValueError(f"{src.name} lacks channel(s) {miss} needed to match {like.name}")
-    X = s.X[..., [s.channels.index(c) for c in like.channels]]
-    if s.gravity == "included" and like.gravity == "removed":
-        X = remove_gravity(X, like.channels, s.rate)
-    elif s.gravity == "removed" and like.gravity == "included":
+    if src.gravity == "removed" and like.gravity == "included":
         raise ValueError(f"{src.name} has gravity removed but {like.name} includes it: cannot add it back")
-    X = resample(X, s.rate, like.rate, like.X.shape[1])
-    out = replace(s, X=X, rate=like.rate, channels=list(like.channels), gravity=like.gravity)
-    like_si = like.to_si()
-    return replace(out, acc_unit=like_si.acc_unit, gyro_unit=like_si.gyro_unit)
+    sel = [src.channels.index(c) for c in like.channels]
+    scale = np.ones(len(sel), np.float32)  # to m/s² and rad/s
+    for i, c in enumerate(like.channels):
+        if c.startswith("acc") and src.acc_unit == "g":
+            scale[i] = G
+        if c.startswith("gyro") and src.gyro_unit == "deg/s":
+            scale[i] = np.pi / 180
+    N, T_out = len(src.X), like.X.shape[1]
+    X = np.empty((N, T_out, len(sel)), np.float32)
+    for a in range(0, N, max(1, int(chunk))):
+        x = src.X[a:a + chunk][..., sel] * scale
+        if src.gravity == "included" and like.gravity == "removed":
+            x = remove_gravity(x, like.channels, src.rate)
+        X[a:a + chunk] = resample(x, src.rate, like.rate, T_out)
+    return replace(src, X=X, rate=like.rate, channels=list(like.channels), gravity=like.gravity, acc_unit="m/s^2",
+                   gyro_unit="rad/s" if like.gyro_unit else None)
 
 
 def rewindow(s: IMUSet, seconds: float, stride: Optional[float] = None) -> IMUSet:

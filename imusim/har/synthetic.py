@@ -18,6 +18,6 @@ def from_store(path, placement: str, name: str = None) -> IMUSet:
         raise ValueError(f"synthetic store {path} has no sensor {placement!r} (it has {names}); generate it with "
                          f"--sensors {placement}")
     k = names.index(placement)
-    X = s.array()[:, :, k, :]
+    X = s.array(sensor=k)  # only that sensor's channels are read into memory
     return IMUSet(X, s.labels, float(s.meta["rate"]), list(ALL_CHANNELS), placement, "m/s^2", "rad/s", "included",
                   name=name or str(path), groups=np.asarray(s.items))

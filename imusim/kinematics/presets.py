@@ -49,4 +49,5 @@ def get_preset(name: str) -> Skeleton:
     try:
         return PRESETS[name.upper()]
     except KeyError:
-        raise KeyError(f"unknown skeleton preset {name!r}; presets: {list(PRESETS)}") from None
+        from ..errors import UnknownNameError
+        raise UnknownNameError(f"unknown skeleton preset {name!r}; presets: {list(PRESETS)}") from None

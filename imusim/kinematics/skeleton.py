@@ -60,7 +60,8 @@ class Skeleton:
         try:
             return self.names.index(name)
         except ValueError:
-            raise KeyError(f"joint {name!r} not in skeleton {self.name!r}; joints: {list(self.names)}") from None
+            from ..errors import UnknownNameError
+            raise UnknownNameError(f"joint {name!r} not in skeleton {self.name!r}; joints: {list(self.names)}") from None
 
     def children(self, j: int) -> list[int]:
         return [k for k, p in enumerate(self.parents) if p == j]

@@ -254,3 +254,20 @@ def test_cli_resume_refuses_another_configuration_then_overwrite(tmp_path, share
     assert main(args + ["--overwrite", "--per-activity", "3"]) == 0  # a new run, asked for
     assert json.loads((out / "meta.json").read_text())["config"]["per_activity"] == 3
     assert len(set(load(out).items.tolist())) > len(set(np.array(ids) >> 20))
+
+
+def test_non_finite_rendering_is_refused_naming_its_source(tmp_path):
+    """A broken clip (e.g. BVH values of 1e300) renders inf: an error naming it, not inf windows in the store."""
+    plan = make_plan(ACTS, per_activity=3, seed=4, seconds=(2.0, 3.0))
+
+    def produce(items):
+        for it in items:
+            x = _stream(it)
+            if it.index == 4:
+                x[10, 1, 3] = np.inf
+            yield it, x, f"clip{it.index}.bvh"
+
+    with pytest.raises(ValueError, match=r"non-finite IMU values .* item 4 \('b'\) from 'clip4.bvh'"):
+        _make(tmp_path, plan, batch=2, produce=produce)
+    s = load(tmp_path)
+    assert np.isfinite(s.array()).all() and 4 not in set(s.items.tolist())
