@@ -41,7 +41,7 @@ def load_character(path) -> tuple:
         off = torch.tensor([[float(j["AttachX"]), float(j["AttachY"]), float(j["AttachZ"])] for j in joints],
                            dtype=torch.float64)
         types = [j["Type"] for j in joints]
-    except (OSError, json.JSONDecodeError, KeyError, TypeError, ValueError, IndexError) as e:
+    except (OSError, json.JSONDecodeError, KeyError, TypeError, ValueError, IndexError, OverflowError) as e:
         raise CorruptFileError(path, f"not a DeepMimic character file ({type(e).__name__}: {e})") from None
     bad = [t for t in types if t not in _DOF]
     if bad:
@@ -64,7 +64,7 @@ def load_deepmimic(path, character: Optional[str] = None) -> Motion:
     try:
         d = json.loads(path.read_text(errors="replace"))
         frames = np.asarray(d["Frames"], dtype=np.float64)
-    except (OSError, json.JSONDecodeError, KeyError, TypeError, ValueError, IndexError) as e:
+    except (OSError, json.JSONDecodeError, KeyError, TypeError, ValueError, IndexError, OverflowError) as e:
         raise CorruptFileError(path, f"not a DeepMimic motion file ({type(e).__name__}: {e})") from None
     need = 1 + 3 + 4 + sum(_DOF[t] for t in types[1:])
     if frames.ndim != 2 or frames.shape[1] != need or frames.shape[0] < 1:

@@ -5,18 +5,46 @@ A checkpoint file ``*.safetensors`` holds
   ``[F]`` normalisation statistics, optionally ``optim.*``-free (optimizer state lives in a separate
   ``*.train.safetensors`` + JSON for resuming);
 * metadata (strings): ``config`` (JSON of MDMConfig), ``text_encoder`` (name), ``meta`` (JSON:
-  training step, lambda_acc, data set summary, ...).
+  training step, lambda_acc, data set summary, ...), ``format`` and ``sha256``.
+
+Integrity: ``sha256`` (written by :func:`save_checkpoint`) is the SHA-256 of the content — every tensor's
+name, dtype, shape and bytes in name order, then the other metadata fields — so a flipped byte anywhere
+in the weights or the metadata fails the load with :class:`~imusim.errors.CorruptFileError` naming the
+file; so does a truncated or foreign file. Checkpoints written before checksums (no ``sha256``) still
+load, unverified. Before anything is allocated, the config is checked against sane bounds and the
+model's parameter shapes (built on the ``meta`` device) against the file's tensors, so a damaged or
+hostile config cannot request absurd amounts of memory.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any, Dict, Optional, Tuple
 
 import torch
 
-from .model import MDM, MDMConfig
+from ..errors import CorruptFileError
+from .model import ARCHS, MDM, MDMConfig
+
+FORMAT = "imusim-mdm-1"
+# (low, high) for the integer sizes of MDMConfig: far beyond any model this project trains or imports
+BOUNDS = {"n_feats": (1, 4096), "latent": (1, 8192), "layers": (1, 128), "heads": (1, 256), "ff": (1, 65536),
+          "text_dim": (1, 8192), "max_len": (1, 100_000)}
+
+
+def content_sha256(tensors: Dict[str, torch.Tensor], metadata: Dict[str, str]) -> str:
+    """SHA-256 of a checkpoint's content (see the module docstring); ``metadata`` without ``sha256``."""
+    h = hashlib.sha256()
+    for k in sorted(tensors):
+        t = tensors[k].detach().to("cpu").contiguous()
+        h.update(f"{k}\0{str(t.dtype)}\0{list(t.shape)}\0".encode())
+        h.update(t.view(torch.uint8).numpy().tobytes() if t.numel() else b"")
+    for k in sorted(metadata):
+        if k != "sha256":
+            h.update(f"{k}\0{metadata[k]}\0".encode())
+    return h.hexdigest()
 
 
 def save_checkpoint(path, model: MDM, mean: torch.Tensor, std: torch.Tensor, text_encoder: str,
@@ -29,29 +57,94 @@ def save_checkpoint(path, model: MDM, mean: torch.Tensor, std: torch.Tensor, tex
     tensors["norm.mean"] = mean.detach().cpu().float().contiguous()
     tensors["norm.std"] = std.detach().cpu().float().contiguous()
     md = {"config": json.dumps(model.cfg.to_dict()), "text_encoder": text_encoder,
-          "meta": json.dumps(meta or {}), "format": "imusim-mdm-1"}
+          "meta": json.dumps(meta or {}), "format": FORMAT}
+    md["sha256"] = content_sha256(tensors, md)
     tmp = path.with_suffix(path.suffix + ".tmp")
     save_file(tensors, str(tmp), metadata=md)
     tmp.replace(path)
     return path
 
 
-def load_checkpoint(path, device="cpu") -> Tuple[MDM, torch.Tensor, torch.Tensor, str, Dict[str, Any]]:
-    """Load ``(model (eval mode), mean, std, text_encoder_name, meta)``."""
+def check_config(path, d) -> MDMConfig:
+    """An MDMConfig from the checkpoint's JSON ``d``, every field of the right type and within BOUNDS."""
+    if not isinstance(d, dict):
+        raise CorruptFileError(path, f"metadata config must be a JSON object, got {type(d).__name__}")
+    known = set(MDMConfig.__dataclass_fields__)
+    unknown = sorted(set(d) - known)
+    if unknown:
+        raise CorruptFileError(path, f"metadata config has unknown field(s) {unknown} (a newer imusim?)")
+    for k, (lo, hi) in BOUNDS.items():
+        if k in d:
+            v = d[k]
+            if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
+                raise CorruptFileError(path, f"metadata config {k} must be an integer in [{lo}, {hi}], got {v!r}")
+    for k in ("dropout", "cond_drop_prob"):
+        if k in d and (isinstance(d[k], bool) or not isinstance(d[k], (int, float)) or not 0 <= d[k] <= 1):
+            raise CorruptFileError(path, f"metadata config {k} must be in [0, 1], got {d[k]!r}")
+    if d.get("activation", "gelu") not in ("gelu", "relu"):
+        raise CorruptFileError(path, f"metadata config activation must be 'gelu' or 'relu', got {d['activation']!r}")
+    if d.get("arch", "imusim") not in ARCHS:
+        raise CorruptFileError(path, f"metadata config arch must be one of {list(ARCHS)}, got {d['arch']!r}")
+    cfg = MDMConfig(**d)
+    if cfg.latent % cfg.heads:
+        raise CorruptFileError(path, f"metadata config latent ({cfg.latent}) must be divisible by heads ({cfg.heads})")
+    return cfg
+
+
+def load_checkpoint(path, device="cpu", verify: bool = True
+                    ) -> Tuple[MDM, torch.Tensor, torch.Tensor, str, Dict[str, Any]]:
+    """Load ``(model (eval mode), mean, std, text_encoder_name, meta)``.
+
+    Raises FileNotFoundError for a missing file and CorruptFileError (naming the file) for a truncated,
+    foreign or altered one (``verify``: check the recorded SHA-256 when there is one)."""
     from safetensors import safe_open
 
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"checkpoint not found: {path}")
-    with safe_open(str(path), framework="pt", device="cpu") as f:
-        md = f.metadata() or {}
-        if md.get("format") != "imusim-mdm-1":
-            raise ValueError(f"{path}: not an imusim MDM checkpoint (metadata format={md.get('format')!r})")
-        tensors = {k: f.get_tensor(k) for k in f.keys()}
-    cfg = MDMConfig(**json.loads(md["config"]))
+    if not path.is_file():
+        raise CorruptFileError(path, "is not a file (a checkpoint is one .safetensors file)")
+    try:
+        with safe_open(str(path), framework="pt", device="cpu") as f:
+            md = f.metadata() or {}
+            if md.get("format") != FORMAT:
+                raise CorruptFileError(path, f"not an imusim MDM checkpoint (metadata format={md.get('format')!r})")
+            try:
+                cfg = check_config(path, json.loads(md["config"]))
+                meta = json.loads(md.get("meta", "{}"))
+                text_encoder = md["text_encoder"]
+            except KeyError as e:
+                raise CorruptFileError(path, f"metadata lacks {e}") from None
+            except ValueError as e:  # json
+                if isinstance(e, CorruptFileError):
+                    raise
+                raise CorruptFileError(path, f"metadata is not valid JSON ({e})") from None
+            shapes = {k: list(f.get_slice(k).get_shape()) for k in f.keys()}
+            with torch.device("meta"):  # parameter shapes without allocating anything
+                expect = {f"model.{k}": list(v.shape) for k, v in MDM(cfg).state_dict().items()}
+            missing = sorted(set(expect) - set(shapes))
+            extra = sorted(k for k in set(shapes) - set(expect) if k not in ("norm.mean", "norm.std"))
+            wrong = [(k, shapes[k], expect[k]) for k in sorted(set(expect) & set(shapes)) if shapes[k] != expect[k]]
+            if missing or extra or wrong or "norm.mean" not in shapes or "norm.std" not in shapes:
+                raise CorruptFileError(path, "tensors do not match the config: "
+                                       + "; ".join(x for x in (f"missing {missing[:4]}" if missing else "",
+                                                               f"unexpected {extra[:4]}" if extra else "",
+                                                               f"shape of {wrong[0][0]} is {wrong[0][1]}, the config "
+                                                               f"needs {wrong[0][2]}" if wrong else "",
+                                                               "no norm.mean/norm.std" if "norm.mean" not in shapes
+                                                               or "norm.std" not in shapes else "") if x))
+            tensors = {k: f.get_tensor(k) for k in f.keys()}
+    except CorruptFileError:
+        raise
+    except Exception as e:  # safetensors' own errors (truncated header/data, bad JSON header) and I/O errors
+        raise CorruptFileError(path, f"not a readable safetensors checkpoint ({type(e).__name__}: {e})") from None
+    if verify and "sha256" in md:
+        got = content_sha256(tensors, md)
+        if got != md["sha256"]:
+            raise CorruptFileError(path, f"content SHA-256 {got[:16]}… differs from the recorded {md['sha256'][:16]}…: "
+                                         f"the weights or metadata were altered or corrupted")
     model = MDM(cfg)
     state = {k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")}
     model.load_state_dict(state)
     model.to(device).eval()
-    return model, tensors["norm.mean"].to(device), tensors["norm.std"].to(device), md["text_encoder"], \
-        json.loads(md.get("meta", "{}"))
+    return model, tensors["norm.mean"].to(device), tensors["norm.std"].to(device), text_encoder, meta
