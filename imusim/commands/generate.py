@@ -281,6 +281,7 @@ def _generate(a, out, writer, config, world, rank):
                               quality_filter=qf, variants=a.variants,
                               precision=a.precision, channels=groups)
         meta["source"] = f"diffusion:{src.name}"
+    writer.channels = tuple(meta["channels"])  # every rank's shards name their channels
     if rank == 0:
         writer.write_meta(meta)
     t0 = time.time()

@@ -12,8 +12,9 @@ Layout of a store directory::
       manifest.json                           merged manifest (written by ``finalize``)
       meta.json                               store metadata (sensors, rate, units, config, version)
 
-Each shard (format 2) holds ``windows`` float32 ``[N, W, S, 6]`` (acc xyz m/s², gyro xyz rad/s per
-sensor, sensor frame; contiguous, so it can be memory-mapped), per window ``label`` (HDF5 enum int16:
+Each shard (format 2) holds ``windows`` float32 ``[N, W, S, C]`` (per sensor, sensor frame: C = 6 for acc
+xyz m/s², gyro xyz rad/s; 9 with mag xyz µT; the shard's ``channels`` attribute names them; contiguous, so
+it can be memory-mapped), per window ``label`` (HDF5 enum int16:
 the activity), ``window_id`` int64 (globally unique, assigned from the work item), ``item`` int64 (the
 work item index), ``seed`` int64 (the item's seed) and ``rendering`` int32, an index into the shard's
 table ``renderings/`` with one row per rendering of a motion: ``prompt``, ``source`` (UTF-8),
@@ -59,7 +60,17 @@ import numpy as np
 from ..errors import CorruptFileError, StoreLockedError
 
 CHANNELS = ("acc_x", "acc_y", "acc_z", "gyro_x", "gyro_y", "gyro_z")
-UNITS = {"acc": "m/s^2", "gyro": "rad/s"}
+MAG_CHANNELS = ("mag_x", "mag_y", "mag_z")
+UNITS = {"acc": "m/s^2", "gyro": "rad/s", "mag": "uT"}
+
+
+def default_channels(c: int) -> tuple:
+    """Channel names of a C-channel sample when the writer was not told: 6 → acc, gyro; 9 → + mag."""
+    if c == 6:
+        return CHANNELS
+    if c == 9:
+        return CHANNELS + MAG_CHANNELS
+    raise ValueError(f"ShardWriter: windows have {c} channels per sensor; name them with ShardWriter(channels=...)")
 
 
 def _fsync_dir(d: Path) -> None:
@@ -216,9 +227,13 @@ class ShardWriter:
     ``meta.json`` by rank 0 unless one exists (a resumed store keeps its own).
     """
 
-    def __init__(self, root, rank: int = 0, meta: Optional[dict] = None, *, verify: bool = True):
+    def __init__(self, root, rank: int = 0, meta: Optional[dict] = None, *, verify: bool = True,
+                 channels: Optional[Sequence[str]] = None):
         self.root = Path(root)
         self.rank = rank
+        # names of a sensor's channels in the windows' last axis (None: from meta, else from the count)
+        self.channels = tuple(channels) if channels is not None else (
+            tuple(meta["channels"]) if meta and meta.get("channels") else None)
         (self.root / "shards").mkdir(parents=True, exist_ok=True)
         self._lock = _RankLock(self.root, rank)  # before touching anything of the rank
         self.manifest = self.root / f"manifest-r{rank:03d}.jsonl"
@@ -327,6 +342,11 @@ class ShardWriter:
 
         windows = np.ascontiguousarray(windows, dtype=np.float32)
         n = windows.shape[0]
+        channels = self.channels if self.channels is not None else (
+            default_channels(windows.shape[-1]) if windows.ndim >= 2 else CHANNELS)
+        if windows.ndim >= 2 and windows.shape[-1] != len(channels):
+            raise ValueError(f"ShardWriter.write: windows have {windows.shape[-1]} channels per sensor, the store's "
+                             f"channels are {list(channels)}")
         for name, v in (("label_codes", label_codes), ("rendering", rendering), ("window_id", window_id),
                         ("item", item), ("seed", seed)):
             if len(v) != n:
@@ -355,7 +375,7 @@ class ShardWriter:
             g.create_dataset("seed", data=np.asarray(renderings["seed"], dtype=np.uint64))
             g.create_dataset("mirrored", data=np.asarray(renderings["mirrored"], dtype=bool))
             g.create_dataset("speed", data=np.asarray(renderings["speed"], dtype=np.float32))
-            f.attrs["channels"] = ",".join(CHANNELS)
+            f.attrs["channels"] = ",".join(channels)
             f.attrs["format"] = 2
             f.flush()
             os.fsync(f.id.get_vfd_handle())
@@ -419,8 +439,9 @@ class WindowStore:
 
     ``windows(i)`` / ``[i]`` read one window; ``labels``, ``window_ids``, ``prompts``, ``sources``,
     ``seeds``, ``items``, ``variants``, ``mirrored``, ``speeds`` are per-window arrays loaded at open;
-    ``array()`` materialises all windows ``[N, W, S, 6]``; ``memmap(k)`` maps shard k's windows
-    without reading them (uncompressed contiguous HDF5 dataset).
+    ``array()`` materialises all windows ``[N, W, S, C]``; ``memmap(k)`` maps shard k's windows
+    without reading them (uncompressed contiguous HDF5 dataset); ``channels`` names the C channels of a
+    sensor (``acc_x`` .. ``gyro_z`` [, ``mag_x`` .. ``mag_z``]).
 
     ``verify``: ``"lazy"`` (default: at open every shard's recorded size, that it opens and its window
     count; a shard's SHA-256 the first time its windows are read, by ``[i]``, ``memmap`` or ``array``),
@@ -492,6 +513,12 @@ class WindowStore:
         self.variants = cat["variant"]
         self.mirrored = cat["mirrored"]
         self.speeds = cat["speed"]
+        names = [str(f.attrs.get("channels", "")) for f in self._files if f.attrs.get("channels") is not None]
+        if len(set(names)) > 1:
+            self.close()
+            raise CorruptFileError(self.root, f"shards name different channels: {sorted(set(names))}")
+        self.channels = tuple(names[0].split(",")) if names and names[0] else tuple(
+            self.meta.get("channels") or CHANNELS)
 
     @staticmethod
     def _columns(f, h5py, dec) -> Dict[str, np.ndarray]:
@@ -593,7 +620,8 @@ def load(root, verify: str = "lazy", skip_bad: bool = False) -> WindowStore:
 
 
 class WindowDataset:
-    """A ``torch.utils.data.Dataset`` over a store: ``(window [W, S·6] float32 tensor, class index)``."""
+    """A ``torch.utils.data.Dataset`` over a store: ``(window [W, S·C] float32 tensor, class index)``; the
+    C channels of each sensor are ``self.store.channels`` (6: acc, gyro; 9: + mag)."""
 
     def __init__(self, root, classes: Optional[Sequence[str]] = None):
         self.store = load(root)

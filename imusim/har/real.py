@@ -1,8 +1,9 @@
 """Real IMU recordings for the HAR evaluation, and bringing real and synthetic windows together.
 
 A :class:`IMUSet` is ``X`` float32 ``[N, T, C]``, ``y`` ``[N]`` str labels, ``rate`` (Hz),
-``channels`` (``[C]`` names from acc_x, acc_y, acc_z, gyro_x, gyro_y, gyro_z), ``placement`` (a sensor
-preset name such as ``wrist_r``), units (``acc_unit`` m/s^2 | g, ``gyro_unit`` rad/s | deg/s) and
+``channels`` (``[C]`` names from acc_x, acc_y, acc_z, gyro_x, gyro_y, gyro_z, mag_x, mag_y, mag_z),
+``placement`` (a sensor preset name such as ``wrist_r``), units (``acc_unit`` m/s^2 | g, ``gyro_unit``
+rad/s | deg/s, ``mag_unit`` uT | gauss | T; the project's canonical magnetometer unit is µT) and
 ``gravity`` ("included" when the accelerometer reads specific force, "removed" for linear
 acceleration as phone/watch "user acceleration" APIs report it).
 
@@ -12,7 +13,8 @@ Sources:
   (|a| ≈ 0.8 ± 0.7 while standing vs 9.81 for specific force): gravity was removed by the watch, so the
   set is declared ``gravity="removed"``, m/s², rad/s.
 * :func:`load_npz` — the generic file: ``X``, ``y``, ``rate``, ``channels``, ``placement``,
-  ``acc_unit``, optional ``gyro_unit``, optional ``gravity``, optional ``groups`` or ``subject`` ``[N]``
+  ``acc_unit``, optional ``gyro_unit``, ``mag_unit`` (with mag_x..mag_z channels), optional ``gravity``,
+  optional ``groups`` or ``subject`` ``[N]``
   (recording/subject ids: windows of one group stay on one side of a CV split).
 * :func:`load_csv` — a CSV of samples described by a small YAML (see the function).
 """
@@ -27,6 +29,9 @@ import numpy as np
 
 G = 9.80665
 ALL_CHANNELS = ("acc_x", "acc_y", "acc_z", "gyro_x", "gyro_y", "gyro_z")
+MAG_CHANNELS = ("mag_x", "mag_y", "mag_z")
+KNOWN_CHANNELS = ALL_CHANNELS + MAG_CHANNELS
+MAG_TO_UT = {"uT": 1.0, "gauss": 100.0, "T": 1e6}
 
 
 @dataclass
@@ -41,6 +46,7 @@ class IMUSet:
     gravity: str = "included"
     name: str = "real"
     groups: Optional[np.ndarray] = None  # e.g. subject/recording ids for grouped CV
+    mag_unit: Optional[str] = "uT"       # of mag_x..mag_z channels: uT | gauss | T
 
     def __post_init__(self):
         try:
@@ -71,9 +77,13 @@ class IMUSet:
                              f"got {len(self.groups)}")
         if len(self.channels) != self.X.shape[2]:
             raise ValueError(f"{self.name}: channels must name the C={self.X.shape[2]} channels, got {self.channels}")
-        bad = [c for c in self.channels if c not in ALL_CHANNELS]
+        bad = [c for c in self.channels if c not in KNOWN_CHANNELS]
         if bad:
-            raise ValueError(f"{self.name}: unknown channels {bad}; expected names from {list(ALL_CHANNELS)}")
+            raise ValueError(f"{self.name}: unknown channels {bad}; expected names from {list(KNOWN_CHANNELS)}")
+        if self.mag_unit is not None and self.mag_unit not in MAG_TO_UT:
+            raise ValueError(f"{self.name}: mag_unit must be one of {list(MAG_TO_UT)}, got {self.mag_unit!r}")
+        if self.mag_unit is None and any(c.startswith("mag") for c in self.channels):
+            raise ValueError(f"{self.name}: mag channels need a mag_unit ({list(MAG_TO_UT)})")
         if self.acc_unit not in ("m/s^2", "g"):
             raise ValueError(f"{self.name}: acc_unit must be 'm/s^2' or 'g', got {self.acc_unit!r}")
         if self.gyro_unit not in (None, "rad/s", "deg/s"):
@@ -86,8 +96,8 @@ class IMUSet:
         return sorted(set(self.y.tolist()))
 
     def to_si(self) -> "IMUSet":
-        """In m/s² and rad/s (the same object when it already is: no copy)."""
-        if self.acc_unit == "m/s^2" and self.gyro_unit in (None, "rad/s"):
+        """In m/s², rad/s and µT (the same object when it already is: no copy)."""
+        if self.acc_unit == "m/s^2" and self.gyro_unit in (None, "rad/s") and self.mag_unit in (None, "uT"):
             return self
         X = self.X.copy()
         for i, c in enumerate(self.channels):
@@ -95,7 +105,10 @@ class IMUSet:
                 X[..., i] *= G
             if c.startswith("gyro") and self.gyro_unit == "deg/s":
                 X[..., i] *= np.pi / 180
-        return replace(self, X=X, acc_unit="m/s^2", gyro_unit="rad/s" if self.gyro_unit else None)
+            if c.startswith("mag") and self.mag_unit:
+                X[..., i] *= MAG_TO_UT[self.mag_unit]
+        return replace(self, X=X, acc_unit="m/s^2", gyro_unit="rad/s" if self.gyro_unit else None,
+                       mag_unit="uT" if self.mag_unit else None)
 
 
 def load_basicmotions() -> IMUSet:
@@ -126,7 +139,8 @@ def load_npz(path) -> IMUSet:
                       scalar(path, z, "placement", str), scalar(path, z, "acc_unit", str),
                       scalar(path, z, "gyro_unit", str) if "gyro_unit" in z else None,
                       scalar(path, z, "gravity", str) if "gravity" in z else "included", name=path.stem,
-                      groups=z["groups"] if "groups" in z else z["subject"] if "subject" in z else None)
+                      groups=z["groups"] if "groups" in z else z["subject"] if "subject" in z else None,
+                      mag_unit=scalar(path, z, "mag_unit", str) if "mag_unit" in z else "uT")
     except (ValueError, TypeError) as e:
         if isinstance(e, CorruptFileError):
             raise
@@ -145,6 +159,7 @@ def load_csv(yaml_path) -> IMUSet:
         placement: wrist_r
         acc_unit: g
         gyro_unit: deg/s
+        mag_unit: uT               # optional, with mag_x/mag_y/mag_z channels (uT | gauss | T)
         gravity: included
     """
     import csv
@@ -175,7 +190,7 @@ def load_csv(yaml_path) -> IMUSet:
             cur = []
     return IMUSet(np.array(X, dtype=np.float32).reshape(-1, W, len(chans)), np.array(y), float(cfg["rate"]), chans,
                   cfg["placement"], cfg["acc_unit"], cfg.get("gyro_unit"), cfg.get("gravity", "included"),
-                  name=yaml_path.stem)
+                  name=yaml_path.stem, mag_unit=cfg.get("mag_unit", "uT"))
 
 
 def resample(X: np.ndarray, rate_in: float, rate_out: float, length: Optional[int] = None) -> np.ndarray:
@@ -231,6 +246,8 @@ def harmonise(src: IMUSet, like: IMUSet, chunk: int = 2048) -> IMUSet:
             scale[i] = G
         if c.startswith("gyro") and src.gyro_unit == "deg/s":
             scale[i] = np.pi / 180
+        if c.startswith("mag") and src.mag_unit:
+            scale[i] = MAG_TO_UT[src.mag_unit]
     N, T_out = len(src.X), like.X.shape[1]
     X = np.empty((N, T_out, len(sel)), np.float32)
     for a in range(0, N, max(1, int(chunk))):
@@ -239,7 +256,8 @@ def harmonise(src: IMUSet, like: IMUSet, chunk: int = 2048) -> IMUSet:
             x = remove_gravity(x, like.channels, src.rate)
         X[a:a + chunk] = resample(x, src.rate, like.rate, T_out)
     return replace(src, X=X, rate=like.rate, channels=list(like.channels), gravity=like.gravity, acc_unit="m/s^2",
-                   gyro_unit="rad/s" if like.gyro_unit else None)
+                   gyro_unit="rad/s" if like.gyro_unit else None,
+                   mag_unit="uT" if any(c.startswith("mag") for c in like.channels) else src.mag_unit)
 
 
 def rewindow(s: IMUSet, seconds: float, stride: Optional[float] = None) -> IMUSet:
