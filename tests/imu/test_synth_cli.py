@@ -27,3 +27,19 @@ def test_synth_bad_file_clear_error(tmp_path, capsys):
     bad.write_text("HIERARCHY\nROOT a\n{\n  OFFSET 0 0\n}\n")
     assert main(["synth", str(bad), "--out", str(tmp_path / "x.npz")]) == 2
     assert "bad.bvh:4: OFFSET needs 3 numbers" in capsys.readouterr().err
+
+
+def test_synth_with_a_profile_magnetometer_and_temperature(tmp_path, capsys):
+    f = require_data("bandai_namco_1", "dataset-1_walk_normal_001.bvh")
+    args = ["synth", str(f), "--sensors", "wrist_r", "--rate", "100", "--out", str(tmp_path / "a.npz")]
+    assert main(args + ["--noise", "icm42688p", "--mag", "--temperature", "40", "--seed", "3"]) == 0
+    z = np.load(tmp_path / "a.npz")
+    assert z["mag"].shape == z["acc"].shape and str(z["mag_unit"]) == "uT" and str(z["noise"]) == "ICM-42688-P"
+    assert 30 < np.linalg.norm(z["mag"], axis=-1).mean() < 75  # 50 µT Earth field + hard iron
+    assert main(args[:-1] + [str(tmp_path / "b.npz")]) == 0  # ideal: no mag key, other noise
+    zb = np.load(tmp_path / "b.npz")
+    assert "mag" not in zb and str(zb["noise"]) == "none"
+    d = np.abs(z["acc"] - zb["acc"])
+    assert 1e-3 < d.mean() < 1.0  # the profile's errors, not a different motion
+    assert main(args + ["--noise", "nope"]) == 2
+    assert "--noise: unknown noise model 'nope'; known:" in capsys.readouterr().err
