@@ -120,7 +120,8 @@ def static_allan(noise, seconds: float = 3600.0, rate: float = 100.0, repeats: i
     (``acc``, ``gyro``[, ``mag``]) ``adev`` (root-mean-square over axes and repeats), ``adev_axes``
     ``[n_tau, 3]``, the profile's terms and the ``expected`` curve of :func:`expected_adev` (white noise
     including the quantisation's ``q²/12`` per sample, flicker floor, random walk, Gauss–Markov), and a
-    ``fit`` of N, F, K to the measured curve."""
+    ``fit`` of N, F, K to the measured curve for τ ≥ ``fit_taus_from`` (5 samples and 1 / cut-off: below,
+    the low-pass lowers the white noise's deviation and the textbook model does not hold)."""
     import torch
 
     from ..kinematics import SMPL22
@@ -166,13 +167,19 @@ def static_allan(noise, seconds: float = 3600.0, rate: float = 100.0, repeats: i
         white = math.sqrt(ax.noise_density ** 2 + q * q / (12.0 * rate))
         exp = expected_adev(t, white, ax.bias_instability, ax.bias_rw, ax.bias_gm_std, ax.bias_gm_tau or None)
         mean = np.sqrt((a ** 2).mean(1))
+        # fit where the textbook terms hold: a few samples (the flicker generator's floor is within 7 % from
+        # 5 samples) and beyond the low-pass's time constant (it lowers the white noise's short-τ deviation)
+        fc = ax.cutoff(rate)
+        t_fit = max(5.0 / rate, 1.0 / fc if fc else 0.0)
+        sel = t >= t_fit
         out[kind] = {"unit": {"acc": "m/s^2", "gyro": "rad/s", "mag": "uT"}[kind], "adev": mean.tolist(),
                      "adev_axes": a.tolist(), "expected": exp.tolist(),
                      "profile": {"noise_density": ax.noise_density, "white_with_quantisation": white,
                                  "bias_instability": ax.bias_instability, "bias_rw": ax.bias_rw,
                                  "bias_gm_std": ax.bias_gm_std, "bias_gm_tau": ax.bias_gm_tau, "resolution": q,
-                                 "cutoff_hz": ax.cutoff(rate)},
-                     "fit": fit_noise_terms(t, mean) if np.all(mean > 0) else None}
+                                 "cutoff_hz": fc},
+                     "fit_taus_from": t_fit,
+                     "fit": fit_noise_terms(t[sel], mean[sel]) if sel.sum() >= 3 and np.all(mean > 0) else None}
     return out
 
 
