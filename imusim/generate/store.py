@@ -49,6 +49,7 @@ import json
 import os
 import socket
 import sys
+import threading
 import time
 import warnings
 from dataclasses import dataclass
@@ -377,10 +378,22 @@ class ShardWriter:
             g.create_dataset("speed", data=np.asarray(renderings["speed"], dtype=np.float32))
             f.attrs["channels"] = ",".join(channels)
             f.attrs["format"] = 2
-            f.flush()
-            os.fsync(f.id.get_vfd_handle())
+        # closed: HDF5 has written everything (it writes metadata at close). The SHA-256 of the file as
+        # committed (read back from the page cache, hashlib releases the GIL) runs while fsync flushes
+        # the same pages to disk, so the checksum costs little beyond the fsync itself.
+        box: dict = {}
+        th = threading.Thread(target=lambda: box.setdefault("sha256", file_sha256(tmp)), name="imusim-shard-sha256")
+        th.start()
+        fd = os.open(str(tmp), os.O_RDWR)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+            th.join()
+        if "sha256" not in box:  # the hash thread failed (I/O error): hash here to raise it
+            box["sha256"] = file_sha256(tmp)
         size = tmp.stat().st_size
-        digest = file_sha256(tmp)  # the file as committed (read back from the page cache)
+        digest = box["sha256"]
         self._lock.check()
         tmp.replace(final)
         _fsync_dir(final.parent)
