@@ -54,8 +54,9 @@ realisations; tests/imu/test_error_model.py compares them).
 
 from __future__ import annotations
 
+import functools
 import math
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from typing import Dict, Optional, Tuple
 
 import numpy as np
@@ -152,9 +153,16 @@ class AxisNoise:
         if not fc < rate / 2:
             raise ValueError(f"{where}.bandwidth: expected a cut-off below the Nyquist frequency {rate / 2:g} Hz of the "
                              f"output rate {rate:g} Hz, got {fc:g} Hz")
-        from scipy.signal import butter
+        return _butter_sos(self.filter_order, float(fc), float(rate)).copy()
 
-        return butter(self.filter_order, fc, btype="low", fs=rate, output="sos")
+
+@functools.lru_cache(maxsize=256)
+def _butter_sos(order: int, fc: float, rate: float) -> np.ndarray:
+    """Butterworth low-pass sections (bilinear with pre-warping: −3 dB exactly at fc), cached: a render call
+    designs each channel group's filter, and the generator renders in many small batches."""
+    from scipy.signal import butter
+
+    return butter(order, fc, btype="low", fs=rate, output="sos")
 
 
 def _is_numeric(x) -> bool:

@@ -464,6 +464,10 @@ def _render_reference(local_rot, root_pos, skeleton, start, length, fps, rate, m
                 ori[o0:o1] = Rm[0]
     if not errors:
         return None
+    if not drawn:  # no items
+        z = np.zeros((0, S, K))
+        return DrawnErrors(KINDS[:K], np.zeros((0, S, K, 3, 3)), z[..., None].repeat(3, -1), z[..., None].repeat(3, -1),
+                           z[..., None].repeat(3, -1), np.zeros((0, S, 3, 3)))
     cat = lambda f: np.concatenate([getattr(d, f) for d in drawn])  # noqa: E731
     return DrawnErrors(drawn[0].kinds, cat("matrix"), cat("bias"), cat("bias_tempco"), cat("scale_tempco"),
                        cat("g_sensitivity"))
