@@ -145,7 +145,11 @@ def add_arguments(p):
 def run(args):
     from ._util import report
 
-    rows = bench(tuple(int(b) for b in args.batches.split(",")), args.device, args.repeats, not args.no_memory,
+    try:
+        batches = tuple(int(b) for b in args.batches.split(","))
+    except ValueError:
+        raise ValueError(f"--sizes must be comma-separated integers, got {args.batches!r}") from None
+    rows = bench(batches, args.device, args.repeats, not args.no_memory,
                  tuple(args.layouts.split(",")))
     report(rows, COLS, args.json)
     return 0

@@ -184,8 +184,12 @@ def run(args):
     from ._util import report
 
     torch.set_num_threads(torch.get_num_threads())
-    rows = bench(tuple(int(x) for x in args.frames.split(",")), tuple(int(x) for x in args.joints.split(",")),
-                 tuple(int(x) for x in args.sensors.split(",")), tuple(args.ops.split(",")), repeats=args.repeats,
+    try:
+        frames, joints, sensors = (tuple(int(x) for x in v.split(",")) for v in (args.frames, args.joints, args.sensors))
+    except ValueError:
+        raise ValueError(f"--frames, --joints and --sensors must be comma-separated integers, got {args.frames!r}, "
+                         f"{args.joints!r}, {args.sensors!r}") from None
+    rows = bench(frames, joints, sensors, tuple(args.ops.split(",")), repeats=args.repeats,
                  memory=args.memory, device=args.device)
     report(rows, COLS, args.json)
     return 0

@@ -62,6 +62,13 @@ def _run(a):
 
     if a.clip_weights:
         os.environ["IMUSIM_CLIP_WEIGHTS"] = a.clip_weights
+    # every checkpoint must exist before the (long) data build and encoder training start
+    from ..diffusion.evaluate import parse_spec
+    from ..diffusion.zoo import resolve_checkpoint
+    for spec in a.checkpoint:
+        ck = parse_spec(spec)[0]
+        if not ck.startswith("mdm:"):  # mdm:DIR is converted (and checked) when it is loaded
+            resolve_checkpoint(ck)
     if a.t2m_evaluator:
         return _run_t2m(a)
     data = a.data

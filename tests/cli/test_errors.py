@@ -57,6 +57,9 @@ CASES = [  # (argv with TMP placeholders, pattern the single stderr line must ma
     (["synth", "WALK", "--out", "TMP/o.npz", "--sensors", "elbow_x"], r"unknown sensor 'elbow_x'"),
     (["synth", "WALK", "--out", "TMP/o.npz", "--no-retarget", "--sensors", "joint:nope"], r"joint 'nope' not in"),
     (["generate", "--verify", "TMP/nostore"], r"not a generator store"),
+    (["evaluate-motion", "--checkpoint", "original", "--checkpoint", "TMP/nope.safetensors@smooth=2"],
+     r"checkpoint '.*nope\.safetensors': not a file"),  # at once, not after building data and training
+    (["bench", "acc-loss", "--sizes", "64,x"], r"--sizes must be comma-separated integers, got '64,x'"),
     (["evaluate", "--real", "TMP/hello.npz", "--synthetic", "a=TMP", "--out", "TMP/r"], r"hello\.npz: not an \.npz"),
 ]
 
