@@ -67,6 +67,9 @@ def register(sub):
                    help="channel groups stored per sensor, in the order acc, gyro, mag: 'acc,gyro' (6 channels) or "
                         "'acc,gyro,mag' (9; magnetometer in µT: Earth field 50 µT, 60° inclination, a random "
                         "magnetic heading per rendering)")
+    p.add_argument("--mag-field", default="50,60", metavar="UT,DEG",
+                   help="Earth field for the magnetometer: strength (µT) and inclination (degrees below the horizon; "
+                        "negative south of the magnetic equator); defaults for mid-latitudes")
     p.add_argument("--temperature", default=None,
                    help="sensor temperature (°C) for the error model's drift: a number, or 'lo,hi' drawn per rendering; "
                         "default: the profile's reference temperature (no drift)")
@@ -124,6 +127,7 @@ def _check_args(a) -> None:
     except ValueError as e:
         raise ValueError(f"--channels: {e}") from None
     _temperature(a.temperature)
+    _mag_field(a.mag_field)
     sp = _pair(a.speed, "--speed")
     if not 0 < sp[0] <= sp[1]:
         raise ValueError(f"--speed must be 'lo,hi' with 0 < lo <= hi, got {a.speed!r}")
@@ -148,6 +152,15 @@ def _temperature(text):
     if len(v) not in (1, 2) or not all(math.isfinite(x) for x in v) or v[0] > v[-1]:
         raise ValueError(f"--temperature must be a number or 'lo,hi' (°C, lo <= hi), got {text!r}")
     return (v[0], v[-1])
+
+
+def _mag_field(text):
+    """(strength µT, inclination °) from --mag-field."""
+    v = _pair(text, "--mag-field")
+    if not (v[0] > 0 and -90 <= v[1] <= 90):
+        raise ValueError(f"--mag-field must be 'strength,inclination' with strength > 0 µT and inclination in "
+                         f"[-90, 90] degrees, got {text!r}")
+    return v
 
 
 def _config_diff(old: dict, new: dict) -> list:
@@ -245,8 +258,9 @@ def _generate(a, out, writer, config, world, rank):
 
     sp = _pair(a.speed, "--speed")
     model = active(get_noise_model(a.noise))
+    mstr, minc = _mag_field(a.mag_field)
     aug = Augment(mirror=a.mirror, speed=(sp[0], sp[1]), jitter_cm=a.jitter_cm, rot_deg=a.rot_deg, noise=model,
-                  temperature=_temperature(a.temperature))
+                  temperature=_temperature(a.temperature), mag_strength=mstr, mag_inclination=minc)
     groups = channel_groups(a.channels)
     acts = load_activities(a.activities)
     lo, hi = _pair(a.seconds, "--seconds")
@@ -258,6 +272,8 @@ def _generate(a, out, writer, config, world, rank):
             "channels": channel_names(groups),
             "units": {k: v for k, v in (("acc", "m/s^2 (specific force, sensor frame)"), ("gyro", "rad/s (sensor frame)"),
                                         ("mag", "uT (sensor frame)")) if k in groups},
+            "mag_field": {"strength_uT": mstr, "inclination_deg": minc, "heading": "uniform per rendering",
+                          "north": "+z (y up)"} if "mag" in groups else None,
             "noise": None if model is None else {"name": model.name, "source": model.source, "temp_ref": model.temp_ref,
                                                   "terms": summary(model)},
             "config": config, "activities": acts}

@@ -27,6 +27,8 @@ def register(sub):
                         "ideal; imusim/imu/profiles.py) or none (default: ideal sensors)")
     p.add_argument("--mag", action="store_true",
                    help="also a magnetometer (µT, sensor frame; Earth field 50 µT, 60° inclination, north along +z)")
+    p.add_argument("--mag-field", default="50,60", metavar="UT,DEG",
+                   help="with --mag: Earth field strength (µT) and inclination (degrees below the horizon)")
     p.add_argument("--temperature", type=float, default=None,
                    help="sensor temperature (°C) for the error model's bias/scale drift (default: the profile's "
                         "reference temperature, no drift)")
@@ -37,7 +39,8 @@ def register(sub):
 
 
 def synth_motion(m, sensors, rate, noise=None, seed=0, retarget=True, backend=None, mag=False, temperature=None):
-    """A loaded Motion → IMUResult (retargeting to SMPL22 at the motion's own rate when needed)."""
+    """A loaded Motion → IMUResult (retargeting to SMPL22 at the motion's own rate when needed); ``mag``: False,
+    True (default Earth field) or a world-frame field [3] (µT)."""
     from ..data.retarget import builtin_map, retarget_to_smpl22
     from ..imu import synthesize_imu
     from ..kinematics import SMPL22, SMPL24
@@ -45,7 +48,7 @@ def synth_motion(m, sensors, rate, noise=None, seed=0, retarget=True, backend=No
     if retarget and m.skeleton.names not in (SMPL22.names, SMPL24.names) and builtin_map(m.skeleton) is not None:
         m = retarget_to_smpl22(m, fps=m.fps)
     return m, synthesize_imu(m.local_rot, m.root_pos, m.skeleton, sensors, m.fps, rate=rate, noise=noise, seed=seed,
-                             backend=backend, mag_field=True if mag else None, temperature=temperature)
+                             backend=backend, mag_field=mag if mag is not False else None, temperature=temperature)
 
 
 def _run(a):
@@ -70,8 +73,16 @@ def _run(a):
         raise ValueError(f"--noise: {e}") from None
     if a.temperature is not None and not math.isfinite(a.temperature):
         raise ValueError(f"--temperature must be a finite number (°C), got {a.temperature}")
+    mag = False
+    if a.mag:
+        from ..imu.magnetic import earth_field
+        try:
+            strength, inc = (float(x) for x in a.mag_field.split(","))
+            mag = earth_field(strength, inc)
+        except ValueError as e:
+            raise ValueError(f"--mag-field must be 'strength,inclination' (µT, degrees): {e}") from None
     m = load_motion(a.motion)
-    m, r = synth_motion(m, a.sensors, a.rate, noise, a.seed, not a.no_retarget, a.backend, a.mag, a.temperature)
+    m, r = synth_motion(m, a.sensors, a.rate, noise, a.seed, not a.no_retarget, a.backend, mag, a.temperature)
     for name, x in (("accelerometer", r.acc), ("gyroscope", r.gyro)):
         if not bool(np.isfinite(x.float().numpy()).all()):  # as written (float32)
             raise ValueError(f"{a.motion}: the {name} signal is not finite (inf/NaN): the motion's positions or "

@@ -73,6 +73,8 @@ def test_bad_generate_arguments_name_the_argument(tmp_path, shared_data, capsys)
     assert "--channels: channels must be a non-empty subset of acc,gyro,mag, got 'acc,baro'" in capsys.readouterr().err
     assert main(base + ["--temperature", "40,20"]) == 2
     assert "--temperature must be a number or 'lo,hi'" in capsys.readouterr().err
+    assert main(base + ["--mag-field", "50,120"]) == 2
+    assert "--mag-field must be 'strength,inclination'" in capsys.readouterr().err
     assert main(base + ["--noise", "bmi999"]) == 2
     assert "unknown noise model 'bmi999'; known: ideal, bmi160" in capsys.readouterr().err
     with pytest.raises(ValueError, match=r"mag_unit must be one of \['uT', 'gauss', 'T'\]"):

@@ -41,5 +41,10 @@ def test_synth_with_a_profile_magnetometer_and_temperature(tmp_path, capsys):
     assert "mag" not in zb and str(zb["noise"]) == "none"
     d = np.abs(z["acc"] - zb["acc"])
     assert 1e-3 < d.mean() < 1.0  # the profile's errors, not a different motion
+    assert main(args + ["--mag", "--mag-field", "30,0", "--out", str(tmp_path / "c.npz")]) == 0  # ideal, horizontal
+    zc = np.load(tmp_path / "c.npz")
+    np.testing.assert_allclose(np.linalg.norm(zc["mag"], axis=-1), 30.0, rtol=1e-5)
+    up = np.einsum("tsij,tsj->tsi", zc["orientation"], zc["mag"])  # back to the world frame: (0, 0, 30), north +z
+    np.testing.assert_allclose(up[..., 2], 30.0, rtol=1e-4)
     assert main(args + ["--noise", "nope"]) == 2
     assert "--noise: unknown noise model 'nope'; known:" in capsys.readouterr().err
