@@ -13,6 +13,11 @@ def _common(p):
     p.add_argument("--acc-on", choices=["features", "positions", "imu"], default="features",
                    help="L_acc on the normalised 263-d features (paper), on recovered joint positions (m/s²), "
                         "or on the virtual IMU signals of --imu-sensors (our extension)")
+    p.add_argument("--acc-t-max", type=int, default=0, metavar="T",
+                   help="apply L_acc only to the x0 predictions of the low-noise diffusion steps t < T (of 1000; "
+                        "0 = every step, as the paper). At high noise the best prediction of the clean motion's "
+                        "accelerations is a damped average; matching it to the ground truth's pulls the model "
+                        "towards motions that barely move (docs/realism.md)")
     p.add_argument("--imu-sensors", default="wrist_l,wrist_r,thigh_l,thigh_r",
                    help="sensor presets for --acc-on imu")
     p.add_argument("--lambda-pos", type=float, default=0.0, help="MDM geometric loss: joint positions")
@@ -25,6 +30,8 @@ def _common(p):
     p.add_argument("--ema", type=float, default=0.999, help="EMA decay of the saved weights")
     p.add_argument("--log-every", type=int, default=50)
     p.add_argument("--ckpt-every", type=int, default=500)
+    p.add_argument("--snapshot-every", type=int, default=0, metavar="N",
+                   help="also keep OUT/model_stepNNNNNN.safetensors every N steps (training-length curves)")
     p.add_argument("--max-frames", type=int, default=196)
     p.add_argument("--min-frames", type=int, default=40,
                    help="shortest random crop; set it to --max-frames to train on whole clips as MDM does")
@@ -44,6 +51,10 @@ def register(sub):
     t.add_argument("--heads", type=int, default=4)
     t.add_argument("--ff", type=int, default=1024)
     t.add_argument("--dropout", type=float, default=0.1)
+    t.add_argument("--output", choices=["x0", "v"], default="x0",
+                   help="what the network's last layer predicts: x0 (MDM) or v (x̂0 = √ᾱ·x_t − √(1−ᾱ)·net, "
+                        "v-prediction: at low noise the network's error is scaled down, which removes the "
+                        "frame-to-frame jitter of x0 models; docs/realism.md). The loss is on x0 either way")
     t.add_argument("--text-encoder", default="minilm", choices=["minilm", "clip", "hash"])
     t.set_defaults(func=_train, init=None)
     f = sub.add_parser("finetune", help="fine-tune a checkpoint with L_acc added (the paper's refinement)",
@@ -90,12 +101,13 @@ def _train(a):
                              f"MDM: 'imusim data build --humanml3d DIR', which keeps HumanML3D's) or pass "
                              f"--allow-new-stats")
     cfg = TrainConfig(steps=a.steps, batch_size=a.batch_size, lr=a.lr, lambda_acc=a.lambda_acc, acc_on=a.acc_on,
-                      imu_sensors=a.imu_sensors,
+                      imu_sensors=a.imu_sensors, acc_t_max=a.acc_t_max, snapshot_every=a.snapshot_every,
                       lambda_pos=a.lambda_pos, lambda_vel=a.lambda_vel, seed=a.seed, amp=a.amp, compile=a.compile,
                       ema_decay=a.ema, log_every=a.log_every, ckpt_every=a.ckpt_every, max_frames=a.max_frames,
                       min_frames=a.min_frames,
                       text_encoder=enc_name or "minilm", warmup=0 if init else 200)
-    mc = None if init else MDMConfig(layers=a.layers, latent=a.latent, heads=a.heads, ff=a.ff, dropout=a.dropout)
+    mc = None if init else MDMConfig(layers=a.layers, latent=a.latent, heads=a.heads, ff=a.ff, dropout=a.dropout,
+                                      output=a.output)
     meta = {"data": str(a.data), "clips": len(clips), "init_from": str(init) if init else None}
     p = train(data, a.out, cfg, mc, init_from=str(init) if init else None, resume=a.resume, device=device, meta=meta)
     print(f"checkpoint: {p}")

@@ -31,7 +31,8 @@ from .model import ARCHS, MDM, MDMConfig
 FORMAT = "imusim-mdm-1"
 # (low, high) for the integer sizes of MDMConfig: far beyond any model this project trains or imports
 BOUNDS = {"n_feats": (1, 4096), "latent": (1, 8192), "layers": (1, 128), "heads": (1, 256), "ff": (1, 65536),
-          "text_dim": (1, 8192), "max_len": (1, 100_000)}
+          "text_dim": (1, 8192), "max_len": (1, 100_000),
+          "schedule_steps": (1, 100_000)}
 
 
 def content_sha256(tensors: Dict[str, torch.Tensor], metadata: Dict[str, str]) -> str:
@@ -85,6 +86,8 @@ def check_config(path, d) -> MDMConfig:
         raise CorruptFileError(path, f"metadata config activation must be 'gelu' or 'relu', got {d['activation']!r}")
     if d.get("arch", "imusim") not in ARCHS:
         raise CorruptFileError(path, f"metadata config arch must be one of {list(ARCHS)}, got {d['arch']!r}")
+    if d.get("output", "x0") not in ("x0", "v"):
+        raise CorruptFileError(path, f"metadata config output must be 'x0' or 'v', got {d['output']!r}")
     cfg = MDMConfig(**d)
     if cfg.latent % cfg.heads:
         raise CorruptFileError(path, f"metadata config latent ({cfg.latent}) must be divisible by heads ({cfg.heads})")

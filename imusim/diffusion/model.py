@@ -50,12 +50,23 @@ class MDMConfig:
     max_len: int = 1000
     arch: str = "imusim"      # "imusim" or "mdm" (MDM's trans_enc exactly, see the module docstring)
     mask_frames: bool = False  # arch "mdm" only: key-padding mask on padded frames (MDM's --mask_frames)
+    output: str = "x0"  # arch "imusim": what the last layer predicts, "x0" (MDM) or "v" (see OUTPUTS)
+    schedule_steps: int = 1000  # output "v": length of the cosine schedule the model is trained and sampled on
 
     def to_dict(self):
         return asdict(self)
 
 
 ARCHS = ("imusim", "mdm")
+# What the last linear layer predicts (arch "imusim"); forward() always returns the x0 estimate, so the losses,
+# CFG and the samplers are the same for both:
+# * "x0": x̂0 = net(x_t) (MDM). At low noise the clean motion has to pass through the whole network, whose
+#   per-frame output error (a few mm of joint position) becomes 10-20 m/s² of acceleration noise at 20 fps
+#   (docs/realism.md: the denoiser's error floor).
+# * "v": x̂0 = √ᾱ_t·x_t − √(1−ᾱ_t)·net(x_t) (Salimans & Ho's v-prediction; for unit-variance data it is the EDM
+#   preconditioning of Karras et al. with c_skip = ᾱ_t, c_out = √(1−ᾱ_t)). At low noise x̂0 ≈ x_t and the
+#   network's error is scaled by √(1−ᾱ_t) (0.006 at t = 0 of the cosine schedule); at high noise x̂0 ≈ −net.
+OUTPUTS = ("x0", "v")
 
 
 def _check_text(text_emb: torch.Tensor, B: int, cfg: MDMConfig):
@@ -110,6 +121,13 @@ class MDM(nn.Module):
                                            batch_first=True)
         self.encoder = nn.TransformerEncoder(layer, cfg.layers, enable_nested_tensor=False)
         self.output_proj = nn.Linear(d, cfg.n_feats)
+        if cfg.output not in OUTPUTS:
+            raise ValueError(f"MDMConfig.output must be one of {list(OUTPUTS)}, got {cfg.output!r}")
+        if cfg.output == "v":
+            from .gaussian import cosine_betas
+            ab = torch.cumprod(1.0 - cosine_betas(cfg.schedule_steps), 0).float()
+            self.register_buffer("_sqrt_ab", ab.sqrt(), persistent=False)
+            self.register_buffer("_sqrt_1mab", (1.0 - ab).sqrt(), persistent=False)
 
     def forward(self, x: torch.Tensor, t: torch.Tensor, text_emb: torch.Tensor,
                 mask: Optional[torch.Tensor] = None, uncond: Optional[torch.Tensor] = None) -> torch.Tensor:
@@ -131,7 +149,10 @@ class MDM(nn.Module):
         if mask is not None:
             pad = torch.cat([torch.zeros(B, 2, dtype=torch.bool, device=x.device), ~mask], dim=1)
         h = self.encoder(tokens, src_key_padding_mask=pad)
-        return self.output_proj(h[:, 2:])
+        out = self.output_proj(h[:, 2:])
+        if self.cfg.output == "v":  # x̂0 = √ᾱ x_t − √(1−ᾱ) v̂  (OUTPUTS)
+            out = self._sqrt_ab[t].view(B, 1, 1) * x - self._sqrt_1mab[t].view(B, 1, 1) * out.to(x.dtype)
+        return out
 
     def guided(self, x, t, text_emb, mask=None, guidance: float = 2.5):
         """Classifier-free guidance ``uncond + s·(cond − uncond)`` in one batched pass of 2B."""

@@ -46,6 +46,7 @@ class TrainConfig:
     grad_clip: float = 1.0
     lambda_acc: float = 0.0
     acc_on: str = "features"
+    acc_t_max: int = 0
     imu_sensors: str = "wrist_l,wrist_r,thigh_l,thigh_r"
     lambda_pos: float = 0.0
     lambda_vel: float = 0.0
@@ -57,6 +58,7 @@ class TrainConfig:
     fps: float = 20.0
     log_every: int = 50
     ckpt_every: int = 1000
+    snapshot_every: int = 0
     text_encoder: str = "minilm"
     diffusion_steps: int = 1000
 
@@ -189,7 +191,7 @@ def diffusion_losses(model, diffusion: GaussianDiffusion, x0, mask, emb, t, nois
     this batch's own counts, scale 1.
     """
     xt = diffusion.q_sample(x0, t, noise)
-    pred = model(xt, t, emb, mask, uncond=uncond)
+    pred = model(xt, t, emb, mask, uncond=uncond).to(x0.dtype)  # autocast (--amp) returns bf16/fp16
     m = mask[..., None].to(pred.dtype)
     F = x0.shape[-1]
     n_frames, n_terms = counts if counts is not None else _counts(mask, F)
@@ -201,14 +203,20 @@ def diffusion_losses(model, diffusion: GaussianDiffusion, x0, mask, emb, t, nois
         from ..motion.humanml import recover_from_ric
         pj = recover_from_ric(pred * std + mean, 22)
         tj = recover_from_ric(x0 * std + mean, 22)
-    # L_acc is always computed (logged); it only enters the total when lambda_acc > 0
+    # L_acc is always computed (logged); it only enters the total when lambda_acc > 0.
+    # acc_t_max > 0: only the x0 predictions of the low-noise steps t < acc_t_max enter L_acc (the others are
+    # masked out and the mean is over the selected samples' terms); see TrainConfig / docs/realism.md
+    amask, a_terms, a_scale = mask, n_terms, scale
+    if cfg.acc_t_max > 0:
+        amask = mask & (t < cfg.acc_t_max)[:, None]
+        a_terms, a_scale = _counts(amask, F)[1], 1.0  # this rank's selection (DDP: a per-rank mean)
     with torch.enable_grad() if cfg.lambda_acc > 0 else torch.no_grad():
         if cfg.acc_on == "features":
-            l_acc = acc_loss(pred, x0, mask, reduction="sum") * (scale / max(n_terms, 1.0))
+            l_acc = acc_loss(pred, x0, amask, reduction="sum") * (a_scale / max(a_terms, 1.0))
         elif cfg.acc_on == "positions":
-            l_acc = acc_loss(pj, tj, mask, dt=1.0 / cfg.fps, reduction="sum") * (scale * F / 66 / max(n_terms, 1.0))
+            l_acc = acc_loss(pj, tj, amask, dt=1.0 / cfg.fps, reduction="sum") * (a_scale * F / 66 / max(a_terms, 1.0))
         elif cfg.acc_on == "imu":
-            l_acc = imu_signal_loss(pred * std + mean, x0 * std + mean, mask, cfg.imu_sensors, fps=cfg.fps)
+            l_acc = imu_signal_loss(pred * std + mean, x0 * std + mean, amask, cfg.imu_sensors, fps=cfg.fps)
         else:
             raise ValueError(f"acc_on must be 'features', 'positions' or 'imu', got {cfg.acc_on!r}")
     out["l_acc"] = l_acc
@@ -379,7 +387,8 @@ def train(data: MotionTextData, out_dir, cfg: TrainConfig, model_cfg: Optional[M
                 if writer:
                     for k, v in vals.items():
                         writer.add_scalar(k, v, step)
-            if step % cfg.ckpt_every == 0 or step == cfg.steps:
+            if (step % cfg.ckpt_every == 0 or step == cfg.steps
+                    or (cfg.snapshot_every and step % cfg.snapshot_every == 0)):
                 _save(out_dir, model, ema, opt, step, data, enc, cfg, meta)
     if bar:
         bar.close()
@@ -395,6 +404,8 @@ def _save(out_dir: Path, model, ema, opt, step, data, enc, cfg, meta):
     m = dict(meta or {})
     m.update({"step": step, "train_config": asdict(cfg)})
     save_checkpoint(out_dir / "model.safetensors", ema, data.mean, data.std, enc.name, m)
+    if cfg.snapshot_every and step % cfg.snapshot_every == 0:  # kept copies for training-length curves
+        save_checkpoint(out_dir / f"model_step{step:06d}.safetensors", ema, data.mean, data.std, enc.name, m)
     tmp = out_dir / "train_state.pt.tmp"
     torch.save({"model": model.state_dict(), "ema": ema.state_dict(), "optim": opt.state_dict(),
                 "step": torch.tensor(step)}, tmp)

@@ -1,0 +1,103 @@
+"""Training options added for realism (issue 14): the v output parameterisation, L_acc restricted to
+low-noise steps (acc_t_max), snapshots, and bf16 autocast on CPU."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from imusim import acc_loss
+from imusim.diffusion import GaussianDiffusion, MDM, MDMConfig
+from imusim.diffusion.checkpoint import load_checkpoint, save_checkpoint
+from imusim.diffusion.text import get_text_encoder
+from imusim.diffusion.train import TrainConfig, diffusion_losses, train
+
+from tests.diffusion.test_diffusion import TINY, toy_clips
+
+
+def _net_output(model, x, t, emb):
+    """The raw last-layer output of the network (what it predicts before the parameterisation)."""
+    saved = model.cfg.output
+    model.cfg.output = "x0"
+    try:
+        return model(x, t, emb)
+    finally:
+        model.cfg.output = saved
+
+
+def test_v_output_is_the_v_parameterisation():
+    torch.manual_seed(0)
+    m = MDM(MDMConfig(**TINY, output="v")).eval()
+    # large weights: the network's own output is far from anything sensible
+    with torch.no_grad():
+        m.output_proj.weight.mul_(50)
+    d = GaussianDiffusion(1000)
+    x0, n = torch.randn(3, 16, 12), torch.randn(3, 16, 12)
+    t = torch.tensor([0, 500, 999])
+    xt = d.q_sample(x0, t, n)
+    emb = torch.randn(3, 64)
+    out = m(xt, t, emb)
+    net = _net_output(m, xt, t, emb)
+    ab = d.alphas_cumprod[t].float().view(3, 1, 1)
+    torch.testing.assert_close(out, ab.sqrt() * xt - (1 - ab).sqrt() * net)
+    # independent of the network at t = 0: x̂0 is x_t up to √(1−ᾱ_0)·|net| (≈ 0.006·|net|)
+    a0 = float(ab[0])
+    bound = (1 - a0) ** 0.5 * net[0].abs() + (1 - a0 ** 0.5) * xt[0].abs() + 1e-5
+    assert ((out[0] - xt[0]).abs() <= bound).all()
+    assert (out[0] - xt[0]).abs().max() < 0.01 * net[0].abs().max()
+    # the v target makes x̂0 exact: v = √ᾱ ε − √(1−ᾱ) x0
+    v = ab.sqrt() * n - (1 - ab).sqrt() * x0
+    torch.testing.assert_close(ab.sqrt() * xt - (1 - ab).sqrt() * v, x0, atol=1e-5, rtol=1e-5)
+
+
+def test_v_output_round_trips_through_a_checkpoint(tmp_path):
+    m = MDM(MDMConfig(**TINY, output="v")).eval()
+    p = save_checkpoint(tmp_path / "v.safetensors", m, torch.zeros(12), torch.ones(12), "hash", {})
+    m2 = load_checkpoint(p)[0]
+    assert m2.cfg.output == "v"
+    x, t, e = torch.randn(2, 10, 12), torch.tensor([3, 700]), torch.randn(2, 64)
+    torch.testing.assert_close(m(x, t, e), m2(x, t, e))
+    with pytest.raises(ValueError, match="output must be one of"):
+        MDM(MDMConfig(**TINY, output="eps"))
+
+
+def _losses(cfg, t):
+    torch.manual_seed(1)
+    data = toy_clips()
+    model = MDM(MDMConfig(**TINY)).eval()
+    x0, mask, _ = data.batch(list(range(4)), torch.Generator().manual_seed(0), 32, 20)
+    noise = torch.randn(x0.shape, generator=torch.Generator().manual_seed(2))
+    uncond = torch.zeros(4, dtype=torch.bool)
+    emb = torch.randn(4, 64)
+    out = diffusion_losses(model, GaussianDiffusion(1000), x0, mask, emb, t, noise, uncond, cfg, data.mean, data.std)
+    pred = model(GaussianDiffusion(1000).q_sample(x0, t, noise), t, emb, mask, uncond=uncond)
+    return out, pred, x0, mask
+
+
+def test_acc_t_max_restricts_l_acc_to_low_noise_samples():
+    t = torch.tensor([5, 50, 400, 900])
+    out_all, pred, x0, mask = _losses(TrainConfig(lambda_acc=1.0), t)
+    out_lo, _, _, _ = _losses(TrainConfig(lambda_acc=1.0, acc_t_max=100), t)
+    # the independent reference: the mean over the selected samples' terms
+    sel = t < 100
+    ref = acc_loss(pred[sel], x0[sel], mask[sel], reduction="mean", backend="torch")
+    torch.testing.assert_close(out_lo["l_acc"], ref, rtol=1e-5, atol=1e-7)
+    ref_all = acc_loss(pred, x0, mask, reduction="mean", backend="torch")
+    torch.testing.assert_close(out_all["l_acc"], ref_all, rtol=1e-5, atol=1e-7)
+    # no selected sample: nothing enters the total
+    out_none, _, _, _ = _losses(TrainConfig(lambda_acc=1.0, acc_t_max=3), t)
+    assert float(out_none["l_acc"]) == 0.0
+    torch.testing.assert_close(out_none["total"], out_none["l_simple"])
+
+
+def test_snapshots_amp_on_cpu_and_v_training(tmp_path):
+    data = toy_clips()
+    enc = get_text_encoder("hash")
+    cfg = TrainConfig(steps=6, batch_size=4, lr=1e-3, warmup=1, log_every=2, ckpt_every=100, snapshot_every=3,
+                      max_frames=32, min_frames=20, text_encoder="hash", lambda_acc=0.5, acc_t_max=500,
+                      acc_on="features", amp=True)
+    train(data, tmp_path / "run", cfg, MDMConfig(**TINY, output="v"), progress=False, text_encoder=enc)
+    snaps = sorted(p.name for p in (tmp_path / "run").glob("model_step*.safetensors"))
+    assert snaps == ["model_step000003.safetensors", "model_step000006.safetensors"]
+    m, *_, meta = load_checkpoint(tmp_path / "run" / "model_step000003.safetensors")
+    assert meta["step"] == 3 and m.cfg.output == "v" and meta["train_config"]["acc_t_max"] == 500
