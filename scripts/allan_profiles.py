@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from imusim.imu.allan import plot_allan, static_allan
-from imusim.imu.noise import get_noise_model
+from imusim.imu.profiles import get_noise_model
 from imusim.imu.profiles import list_noise_models
 
 

@@ -56,7 +56,7 @@ def noise_model(name):
     misalignment, range, resolution: what the earlier RESULTS.md rows measured), or any profile name."""
     from dataclasses import fields, replace
 
-    from ..imu.noise import get_noise_model
+    from ..imu.profiles import get_noise_model
     if name in ("on", True):
         return get_noise_model("bmi160")
     if name in ("off", False, None, "none"):

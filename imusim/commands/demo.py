@@ -73,7 +73,7 @@ def _run(a):
     from ..viz import plot_imu, plot_motion
 
     t0 = time.time()
-    from ..imu.noise import get_noise_model
+    from ..imu.profiles import get_noise_model
 
     try:
         noise = get_noise_model(a.noise)

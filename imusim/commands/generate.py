@@ -117,7 +117,7 @@ def _check_args(a) -> None:
     if not 0 <= a.mirror <= 1:
         raise ValueError(f"--mirror must be a probability in [0, 1], got {a.mirror}")
     from ..generate.sources import channel_groups
-    from ..imu.noise import get_noise_model
+    from ..imu.profiles import get_noise_model
     try:
         get_noise_model(a.noise)
     except ValueError as e:
@@ -250,7 +250,8 @@ def _generate(a, out, writer, config, world, rank):
     from ..generate.store import finalize, load
     from ..generate.windows import window_params
     from ..generate.sources import channel_groups, channel_names
-    from ..imu.noise import active, get_noise_model, summary
+    from ..imu.noise import active, summary
+    from ..imu.profiles import get_noise_model
     from ..imu.sensors import sensors_from_names
 
     for shard, why in writer.repaired:

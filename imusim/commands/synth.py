@@ -65,7 +65,7 @@ def _run(a):
         out = out / f"{Path(a.motion).name.split('.')[0]}_imu.npz"
     elif out.suffix != ".npz":
         out = out.with_name(out.name + ".npz")  # what np.savez would write: say so, and plot next to it
-    from ..imu.noise import get_noise_model
+    from ..imu.profiles import get_noise_model
 
     try:
         noise = get_noise_model(a.noise)

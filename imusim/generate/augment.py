@@ -26,6 +26,7 @@ import numpy as np
 
 from ..imu.magnetic import DEFAULT_INCLINATION_DEG, DEFAULT_STRENGTH_UT, earth_field
 from ..imu.noise import NoiseModel
+from ..imu.profiles import get_noise_model
 from ..imu.render import Mounts, mirror_mounts
 
 _PHI = np.uint64(0x9E3779B97F4A7C15)
@@ -88,7 +89,7 @@ class Augment:
     speed: Tuple[float, float] = (0.85, 1.15)
     jitter_cm: float = 2.0
     rot_deg: float = 10.0
-    noise: Optional[NoiseModel] = field(default_factory=NoiseModel.bmi160)
+    noise: Optional[NoiseModel] = field(default_factory=lambda: get_noise_model("bmi160"))
     temperature: Optional[Tuple[float, float]] = None
     mag_strength: float = DEFAULT_STRENGTH_UT
     mag_inclination: float = DEFAULT_INCLINATION_DEG

@@ -125,7 +125,8 @@ def static_allan(noise, seconds: float = 3600.0, rate: float = 100.0, repeats: i
     import torch
 
     from ..kinematics import SMPL22
-    from .noise import KINDS, get_noise_model
+    from .noise import KINDS
+    from .profiles import get_noise_model
     from .render import render_imu
     from .sensors import Sensor
 

@@ -148,7 +148,8 @@ def synthesize_imu_mesh(local_rot: torch.Tensor, root_pos: torch.Tensor, body: S
         :class:`IMUResult`: ``acc`` / ``gyro`` ``[..., T', S, 3]`` (m/s², rad/s, sensor frame), ``orientation``.
     """
     from ..reference.imu import imu_from_poses
-    from .noise import apply_noise, get_noise_model
+    from .noise import apply_noise
+    from .profiles import get_noise_model
 
     sens: List[VertexSensor] = []
     for i, s in enumerate(sensors if not isinstance(sensors, str) else sensors.split(",")):

@@ -62,7 +62,7 @@ from typing import Dict, Optional, Tuple
 import numpy as np
 import torch
 
-G = 9.80665
+from ..constants import GRAVITY as G  # standard gravity (m/s²): 1 g of the datasheets
 DEG = math.pi / 180
 KINDS = ("acc", "gyro", "mag")
 UNITS = {"acc": "m/s^2", "gyro": "rad/s", "mag": "uT"}
@@ -199,11 +199,6 @@ class NoiseModel:
             if getattr(self, k).g_sensitivity:
                 raise ValueError(f"NoiseModel.{k}.g_sensitivity: g-sensitivity applies to the gyroscope only, got "
                                  f"{getattr(self, k).g_sensitivity!r} on {k}")
-
-    @staticmethod
-    def bmi160() -> "NoiseModel":
-        from .profiles import get_profile
-        return get_profile("bmi160")
 
     @staticmethod
     def ideal() -> "NoiseModel":
@@ -423,20 +418,6 @@ def apply_noise(acc: torch.Tensor, gyro: torch.Tensor, rate: float, model: Noise
         st = lambda i: torch.stack([c[i] for c in consts], 2).numpy()  # noqa: E731
         outs.append(DrawnErrors(kinds, st(0), st(1), st(2), st(3), cg[4].numpy()))
     return tuple(outs)
-
-
-def get_noise_model(noise) -> Optional[NoiseModel]:
-    """None / ``"none"`` → None (ideal sensor, no model); a :class:`NoiseModel` → itself; a profile name
-    (``"bmi160"``, ``"ideal"``, ... see :func:`imusim.imu.profiles.list_noise_models`) → that profile.
-    An unknown name raises a ValueError listing the known ones."""
-    if noise is None or isinstance(noise, NoiseModel):
-        return noise
-    if isinstance(noise, str):
-        if noise.strip().lower() == "none":
-            return None
-        from .profiles import get_profile
-        return get_profile(noise)
-    raise ValueError(f"noise must be None, a profile name or a NoiseModel, got {noise!r}")
 
 
 def active(model: Optional[NoiseModel]) -> Optional[NoiseModel]:

@@ -31,7 +31,7 @@ How the numbers were read (the same rule for every part):
 from __future__ import annotations
 
 import math
-from typing import Callable, Dict, List
+from typing import Callable, Dict, List, Optional
 
 from .noise import DEG, G, AxisNoise, NoiseModel
 
@@ -287,3 +287,16 @@ def get_profile(name: str) -> NoiseModel:
         raise ValueError(f"unknown noise model {name!r}; known: {', '.join(list(PROFILES) + ['none'])} "
                          f"(aliases: {', '.join(sorted(ALIASES))})")
     return f()
+
+
+def get_noise_model(noise) -> Optional[NoiseModel]:
+    """None / ``"none"`` → None (ideal sensor, no model); a :class:`NoiseModel` → itself; a profile name
+    (``"bmi160"``, ``"ideal"``, ... see :func:`imusim.imu.profiles.list_noise_models`) → that profile.
+    An unknown name raises a ValueError listing the known ones."""
+    if noise is None or isinstance(noise, NoiseModel):
+        return noise
+    if isinstance(noise, str):
+        if noise.strip().lower() == "none":
+            return None
+        return get_profile(noise)
+    raise ValueError(f"noise must be None, a profile name or a NoiseModel, got {noise!r}")

@@ -47,7 +47,8 @@ import torch
 
 from .. import _backend
 from ..kinematics.skeleton import mirror_joint_map  # noqa: F401  (re-exported)
-from .noise import KINDS, DrawnErrors, NoiseModel, active, apply_noise, flicker_components, get_noise_model
+from .noise import KINDS, DrawnErrors, NoiseModel, active, apply_noise, flicker_components
+from .profiles import get_noise_model
 from .sensors import Sensor, sensors_from_names
 
 _OP = "render_imu"

@@ -30,7 +30,8 @@ from ..ops.fk import validate_motion
 from ..ops.imu import IMU_BACKENDS, _imu_op, _poses_op
 from ..reference import imu as ref
 from .magnetic import earth_field
-from .noise import active, apply_noise, get_noise_model
+from .noise import active, apply_noise
+from .profiles import get_noise_model
 from .sensors import Sensor, sensors_from_names
 
 GRAVITY = 9.81

@@ -75,20 +75,6 @@ class Skeleton:
     def parents_tensor(self, device=None) -> torch.Tensor:
         return torch.tensor(self.parents, dtype=torch.int64, device=device)
 
-    @staticmethod
-    def preset(name: str) -> "Skeleton":
-        """``"SMPL22"`` or ``"SMPL24"`` (see :mod:`imusim.kinematics.presets`)."""
-        from .presets import get_preset
-
-        return get_preset(name)
-
-    @classmethod
-    def from_bvh(cls, path) -> "Skeleton":
-        """Skeleton of a BVH file (``.bvh`` or ``.bvh.gz``), offsets in metres."""
-        from ..data.bvh import skeleton_from_bvh
-
-        return skeleton_from_bvh(path)
-
     @classmethod
     def from_smpl(cls, model_path, betas=None, num_joints: int = 22, model_type: str = "smpl",
                   gender: str = "neutral") -> "Skeleton":
@@ -101,7 +87,7 @@ class Skeleton:
         """
         from smplx.lbs import blend_shapes, vertices2joints
 
-        from .presets import SMPL_NAMES, SMPL_PARENTS
+        from .smpl import SMPL_NAMES, SMPL_PARENTS
 
         if num_joints not in (22, 24):
             raise ValueError(f"Skeleton.from_smpl: num_joints must be 22 or 24, got {num_joints}")

@@ -10,9 +10,9 @@ import torch
 from scipy import signal, stats
 
 from imusim.imu import allan_deviation
-from imusim.imu.noise import (DEG, G, AxisNoise, NoiseModel, apply_noise, flicker_components, get_noise_model,
+from imusim.imu.noise import (DEG, G, AxisNoise, NoiseModel, apply_noise, flicker_components,
                               steady_lowpass)
-from imusim.imu.profiles import list_noise_models
+from imusim.imu.profiles import get_noise_model, list_noise_models
 from imusim.imu.render import render_imu
 from imusim.imu.sensors import Sensor
 from imusim.kinematics import SMPL22

@@ -8,7 +8,7 @@ import torch
 from scipy.spatial.transform import Rotation
 
 import imusim
-from imusim.imu import NoiseModel, Sensor, apply_noise, synthesize_imu
+from imusim.imu import NoiseModel, Sensor, apply_noise, get_noise_model, synthesize_imu
 from imusim.imu.noise import AxisNoise
 from imusim.kinematics import SMPL22, Skeleton
 from imusim.kinematics.rotations import axis_angle_to_matrix
@@ -192,7 +192,7 @@ def test_noise_model_statistics_and_seed():
     x = torch.tensor([0.26, 3.1, 7.0], dtype=torch.float64).view(1, 1, 1, 3)
     y, _ = apply_noise(x, x, rate, sat)
     torch.testing.assert_close(y.view(3), torch.tensor([0.5, 3.0, 5.0], dtype=torch.float64))
-    b = NoiseModel.bmi160()
+    b = get_noise_model("bmi160")
     assert abs(b.acc.noise_density - 180e-6 * 9.80665) < 1e-9 and b.gyro.range == pytest.approx(2000 * math.pi / 180)
     L, root = still_pose(200)
     r = synthesize_imu(L, root, SMPL22, "pelvis", 100.0, noise="bmi160", seed=0)

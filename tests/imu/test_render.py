@@ -11,7 +11,7 @@ import pytest
 import torch
 from scipy import stats
 
-from imusim.imu import NoiseModel, synthesize_imu
+from imusim.imu import NoiseModel, get_noise_model, synthesize_imu
 from imusim.imu.noise import AxisNoise
 from imusim.imu.render import Mounts, mirror_joint_map, mirror_mounts, output_samples, render_imu
 from imusim.imu.sensors import PRESETS
@@ -204,7 +204,7 @@ def test_bmi160_bias_quantisation_and_saturation():
     L, root = still(T, B)
     kw = dict(start=np.arange(B) * T, length=[T] * B, fps=rate, rate=rate, sensors=["thigh_r"])
     ideal = render_imu(L, root, SMPL22, **kw).data
-    bmi = NoiseModel.bmi160()
+    bmi = get_noise_model("bmi160")
     y = render_imu(L, root, SMPL22, noise=bmi, seeds=np.arange(B) + 100, **kw).data.double()
     q = y[..., :3] / bmi.acc.resolution
     torch.testing.assert_close(q, q.round(), rtol=0, atol=1e-3)  # on the 16-bit grid

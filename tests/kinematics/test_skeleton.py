@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from imusim.kinematics import SMPL22, SMPL24, Skeleton
-from imusim.kinematics.presets import T2M_RAW_DIRECTIONS
+from imusim.kinematics.presets import T2M_RAW_DIRECTIONS, get_preset
 from tests.conftest import require_data
 
 
@@ -20,9 +20,9 @@ def test_smpl22_lengths_match_humanml3d_sample():
 
 def test_presets_and_validation():
     assert SMPL24.names[:22] == SMPL22.names and SMPL24.parents[22:] == (20, 21)
-    assert Skeleton.preset("smpl22") is SMPL22
+    assert get_preset("smpl22") is SMPL22
     with pytest.raises(KeyError, match="presets"):
-        Skeleton.preset("KIT")
+        get_preset("KIT")
     with pytest.raises(ValueError, match=r"parents\[1\].*must be in \[0, 0\]"):
         Skeleton(("a", "b"), (-1, 1), torch.zeros(2, 3))
     with pytest.raises(ValueError, match=r"offsets must have shape \[2, 3\]"):
