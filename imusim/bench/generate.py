@@ -70,52 +70,37 @@ def noise_model(name):
 
 def bench(motions=4096, batch=512, seconds=10.0, sensors="wrist_r,thigh_r", fps=20.0, noise=True, variants=1,
           repeats=3, shard_windows=16384, out_dir=None, device="cpu", channels=("acc", "gyro")):
-    """One row: the generator's IMU stage on in-memory motions (see the module docstring). ``device``: where
-    the frame pool lives and ``render_imu`` runs (``cuda``: the Triton renderer; finished streams are copied
-    to the host once per batch)."""
-    from ..generate.augment import Augment
-    from ..generate.plan import WorkItem
-    from ..generate.run import run_items
-    from ..generate.sources import _render, _renderings
-    from ..generate.store import ShardWriter
-    from ..generate.windows import window_params
-    from ..imu.render import Mounts
-    from ..imu.sensors import PRESETS, sensors_from_names
+    """One row: the generator's IMU stage on in-memory motions (see the module docstring): the library
+    pipeline :func:`imusim.generate.generate` with a :class:`~imusim.generate.sources.PoolSource`. ``device``:
+    where the frame pool lives and ``render_imu`` runs (``cuda``: the Triton renderer; finished streams are
+    copied to the host once per batch)."""
+    from ..generate import GenerateConfig, generate
+    from ..generate.pipeline import augmentation
+    from ..generate.sources import PoolSource
     from ..kinematics import SMPL22
 
     distinct = min(motions, 1024)  # items cycle over a pool of distinct motions (memory), own seeds
     L, root, T = _pool(distinct, seconds, fps)
     L, root = L.to(device), root.to(device)
     model = noise_model(noise)
-    aug = Augment(noise=model)
-    base = Mounts.from_sensors([PRESETS[s.name] for s in sensors_from_names(sensors)], SMPL22)
-    W, st = window_params(50.0, 2.56, 1.28)
-    items = [WorkItem(i, "walking", "bench", 1_000_003 * i + 7, seconds) for i in range(motions)]
-    t_render = [0.0]
-
-    def produce(chunk):
-        t0 = time.perf_counter()
-        its, var, seeds = _renderings(chunk, variants)
-        idx = np.repeat([it.index % distinct for it in chunk], variants)
-        r = _render(L, root, SMPL22, idx * T, [T] * len(its), [fps] * len(its), its, var, seeds, aug, base, 50.0,
-                    ["bench"] * len(its), tuple(channels))
-        t_render[0] += time.perf_counter() - t0
-        return r
-
     best = None
     for _ in range(repeats):
-        t_render[0] = 0.0
         with tempfile.TemporaryDirectory(dir=out_dir) as d:
-            w = ShardWriter(d, meta={"rate": 50.0})
-            s = run_items(items, produce, w, W=W, stride=st, shard_windows=shard_windows, batch=batch, progress=False)
-            size = sum(p.stat().st_size for p in w.root.glob("shards/*.h5"))
+            cfg = GenerateConfig(out=d, activities={"walking": ["bench"]}, per_activity=motions, sensors=sensors,
+                                 rate=50.0, window=2.56, stride=1.28, seconds=(seconds, seconds), batch=batch,
+                                 variants=variants, shard_windows=shard_windows, noise=model or "none",
+                                 channels=",".join(channels), progress=False)
+            src = PoolSource(L, root, SMPL22, np.arange(distinct) * T, T, fps, sensors, 50.0,
+                             augment=augmentation(cfg), variants=variants, channels=channels, label="bench")
+            s = generate(cfg, source=src, log=lambda msg: None)
+        split = s.time_split_s
         row = {"device": device, "motions": motions, "fps_in": fps, "variants": variants,
                "noise+aug": model.name if model is not None else "off (aug on)", "channels": ",".join(channels),
-               "windows": s["windows"], "windows/s": round(s["windows"] / s["seconds"]),
-               "render_s": round(t_render[0], 3), "window_s": round(s["t_window"], 3),
-               "wait_write_s": round(s["t_write"], 3), "total_s": round(s["seconds"], 3),
-               "render_only_windows/s": round(s["windows"] / max(t_render[0], 1e-9)),
-               "MB_written/s": round(size / 1e6 / s["seconds"])}
+               "windows": s.windows, "windows/s": round(s.windows_per_s_this_run),
+               "render_s": round(src.t_render, 3), "window_s": split["windowing"],
+               "wait_write_s": split["waiting_for_writes"], "total_s": round(s.windows / max(s.windows_per_s_this_run, 1e-9), 3),
+               "render_only_windows/s": round(s.windows / max(src.t_render, 1e-9)),
+               "MB_written/s": round(s.bytes / 1e6 * s.windows_per_s_this_run / max(s.windows, 1))}
         if best is None or row["windows/s"] > best["windows/s"]:
             best = row
     return best
@@ -126,26 +111,25 @@ def bench_end_to_end(checkpoint, motions=64, batch=32, seconds=9.8, steps=(50, 2
     """Text → DDIM sampling (CFG) → IK → IMU stage → windows in a store, one row per (steps, variants):
     windows/s, ms per window and the split sampling / IK / IMU. Each motion of ``seconds`` s yields
     ``variants · (floor((s − 2.56)/1.28) + 1)`` windows."""
-    from ..generate.plan import WorkItem
-    from ..generate.run import run_items
+    from ..generate import GenerateConfig, generate
+    from ..generate.pipeline import augmentation
     from ..generate.sources import DiffusionSource
-    from ..generate.store import ShardWriter
-    from ..generate.windows import window_params
 
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-    W, st = window_params(50.0, 2.56, 1.28)
     prompts = ["a person walks forward.", "a person runs forward.", "a person jumps up.", "a person waves."]
-    items = [WorkItem(i, "a", prompts[i % 4], 1000 + i, seconds) for i in range(motions)]
     rows = []
     for prec, k, v in itertools.product(precisions, steps, variants):
-        src = DiffusionSource(checkpoint, sensors, 50.0, steps=k, guidance=guidance, device=device, variants=v,
-                              precision=prec)
         with tempfile.TemporaryDirectory() as d:
-            s = run_items(items, src.produce, ShardWriter(d), W=W, stride=st, batch=batch, progress=False)
-        tot = s["seconds"]
+            cfg = GenerateConfig(out=d, checkpoint=checkpoint, activities={"a": prompts}, per_activity=motions,
+                                 sensors=sensors, rate=50.0, window=2.56, stride=1.28, seconds=(seconds, seconds),
+                                 batch=batch, variants=v, steps=k, guidance=guidance, precision=prec, progress=False)
+            src = DiffusionSource(checkpoint, sensors, 50.0, steps=k, guidance=guidance, device=device, variants=v,
+                                  precision=prec, augment=augmentation(cfg))
+            s = generate(cfg, source=src, log=lambda msg: None)
+        tot = s.windows / max(s.windows_per_s_this_run, 1e-9)
         rows.append({"precision": prec, "ddim_steps": k, "variants": v, "motions": motions, "batch": batch,
-                     "seconds_each": seconds, "windows": s["windows"], "windows/s": round(s["windows"] / tot, 1),
-                     "ms/window": round(1000 * tot / max(s["windows"], 1), 2), "sample_s": round(src.t_sample, 2),
+                     "seconds_each": seconds, "windows": s.windows, "windows/s": round(s.windows_per_s_this_run, 1),
+                     "ms/window": round(1000 * tot / max(s.windows, 1), 2), "sample_s": round(src.t_sample, 2),
                      "ik_s": round(src.t_ik, 2), "imu_s": round(src.t_imu, 3), "device": device})
     return rows
 

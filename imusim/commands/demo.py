@@ -43,6 +43,7 @@ def retrieve(prompts, k_files=None):
     from ..data import load_motion
     from ..data.captions import captions_for, labels_from_path
     from ..data.dataset import default_data_root, list_clips
+    from ..constants import HUMANML3D_FPS
     from ..data.retarget import retarget_to_smpl22
     from ..diffusion.text import get_text_encoder
 
@@ -57,7 +58,7 @@ def retrieve(prompts, k_files=None):
     out = []
     for i, pr in enumerate(prompts):
         j = int(sim[i].argmax())
-        m = retarget_to_smpl22(load_motion(files[j]), fps=20.0)
+        m = retarget_to_smpl22(load_motion(files[j]), fps=HUMANML3D_FPS)
         out.append((pr, m, f"{caps[j]} ({files[j].name})", float(sim[i, j])))
     return out
 
@@ -128,48 +129,50 @@ def _run(a):
 
 
 def har_stage(a, out, mode):
-    """Generate labelled windows for BasicMotions' classes, train on them, test on the real recordings."""
-    import json
+    """Generate labelled windows for BasicMotions' classes, train on them, test on the real recordings
+    (library calls: :func:`imusim.generate.generate`, :func:`imusim.har.evaluate`)."""
     import shutil
 
-    from ..cli import main as cli
+    from ..generate import GenerateConfig, generate
+    from ..har import evaluate, load_basicmotions, write_report
+    from ..har.evaluate import default_bound_cache
+    from ..har.synthetic import from_store
+    from .evaluate import DEFAULT_BASICMOTIONS_MAP
 
     store, rep = out / "har_synthetic", out / "har"
     if store.exists():
         shutil.rmtree(store)
-    gen = ["generate", "--activities", str(_basicmotions_activities(out)), "--per-activity", str(a.per_activity),
-           "--sensors", "wrist_l,thigh_r", "--rate", "50", "--seconds", "6,10", "--out", str(store),
-           "--seed", str(a.seed), "--noise", a.noise]
+    cfg = GenerateConfig(out=store, activities=_basicmotions_activities(out), per_activity=a.per_activity,
+                         sensors="wrist_l,thigh_r", rate=50.0, seconds=(6.0, 10.0), seed=a.seed, noise=a.noise)
     if mode.startswith("diffusion"):
-        gen += ["--checkpoint", a.checkpoint, "--steps", str(a.har_steps)]
+        cfg.checkpoint, cfg.steps = a.checkpoint, a.har_steps
         src = f"the `{a.checkpoint}` checkpoint ({a.har_steps} DDIM steps)"
     else:
         from ..data.dataset import default_data_root
-        gen += ["--from-mocap", str(default_data_root())]
+        cfg.from_mocap = default_data_root()
         src = "retargeted mocap (no checkpoint)"
-    if cli(gen) != 0:
-        raise RuntimeError("demo: the generator failed")
-    if cli(["evaluate", "--real", "basicmotions", "--synthetic", f"synthetic={store}", "--out", str(rep),
-            "--repeats", str(a.repeats), "--epochs", "30"]) != 0:
-        raise RuntimeError("demo: the HAR evaluation failed")
-    res = json.loads((rep / "results.json").read_text())
+    generate(cfg)
+    real = load_basicmotions()
+    ev = evaluate(real, {"synthetic": [from_store(store, real.placement, "synthetic")]}, repeats=a.repeats,
+                  label_map=DEFAULT_BASICMOTIONS_MAP, cnn_epochs=30, bound_cache=default_bound_cache())
+    write_report(ev, rep)
     lines = ["", "## HAR: trained on synthetic windows only, tested on real BasicMotions (wrist)", "",
              f"{a.per_activity} motions per activity from {src}, left wrist at 50 Hz → 2.56 s windows, "
              f"harmonised to BasicMotions (10 Hz). Full report: [har/report.md](har/report.md).", "",
              "| training data | classifier | macro-F1 | accuracy |", "|---|---|---|---|"]
-    for s in res.get("summary", []):
+    for s in ev.get("summary", []):
         lines.append(f"| {s['synthetic']} | {s['classifier']} | {s['macro_f1']:.3f} ± {s['macro_f1_std']:.3f} | "
                      f"{s['accuracy']:.3f} |")
     return lines
 
 
 def _basicmotions_activities(out):
-    """The default activities file restricted to BasicMotions' four classes."""
+    """The default activities restricted to BasicMotions' four classes (also written to OUT/har_activities.yaml,
+    the record of what was generated)."""
     import yaml
 
     from ..generate.plan import load_activities
 
     acts = {k: v for k, v in load_activities(None).items() if k in ("standing", "walking", "running", "badminton")}
-    p = out / "har_activities.yaml"
-    p.write_text(yaml.safe_dump(acts))
-    return p
+    (out / "har_activities.yaml").write_text(yaml.safe_dump(acts))
+    return acts

@@ -40,12 +40,12 @@ DEFAULT_BASICMOTIONS_MAP = {"standing": "standing", "walking": "walking", "runni
 
 
 def _run(a):
-    import os
     from pathlib import Path
 
     import yaml
 
     from ..har import evaluate, load_basicmotions, load_csv, load_npz, write_report
+    from ..har.evaluate import default_bound_cache
     from ..har.synthetic import from_store
 
     if a.real == "basicmotions":
@@ -74,8 +74,7 @@ def _run(a):
                          f"{a.epochs} and {a.bound_max_windows}")
     cache = None
     if not a.no_bound_cache:
-        cache = Path(a.bound_cache) if a.bound_cache else Path(os.environ["IMUSIM_CACHE"]) if \
-            os.environ.get("IMUSIM_CACHE") else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "imusim"
+        cache = Path(a.bound_cache) if a.bound_cache else default_bound_cache()
     syn = {}
     for spec in a.synthetic:
         if "=" not in spec:

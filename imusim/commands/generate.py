@@ -1,7 +1,7 @@
 """``imusim generate``: activities → motions → labelled virtual-IMU windows in a sharded HDF5 store."""
 
 import argparse
-import math
+import json
 
 
 def register(sub):
@@ -85,91 +85,6 @@ def _profiles():
     return list_noise_models()
 
 
-# Arguments that do not change the content of a store (the rest must match on --resume).
-NOT_CONTENT = ("out", "resume", "overwrite", "verify", "batch", "shard_windows", "func")
-
-
-def _pair(text: str, name: str) -> tuple:
-    try:
-        v = [float(x) for x in text.split(",")]
-    except ValueError:
-        v = []
-    if len(v) != 2 or not all(math.isfinite(x) for x in v):
-        raise ValueError(f"{name} must be two numbers 'lo,hi', got {text!r}")
-    return v[0], v[1]
-
-
-def _check_args(a) -> None:
-    """Every numeric argument in its range (a message naming the argument, expected and actual value)."""
-    for name, v, lo in (("--per-activity", a.per_activity, 1), ("--shard-windows", a.shard_windows, 1),
-                        ("--batch", a.batch, 1), ("--steps", a.steps, 1)):
-        if v is not None and v < lo:
-            raise ValueError(f"{name} must be >= {lo}, got {v}")
-    if not 1 <= a.variants <= 256:
-        raise ValueError(f"--variants must be in 1..256, got {a.variants}")
-    for name, v in (("--rate", a.rate), ("--window", a.window), ("--stride", a.stride)):
-        if not (math.isfinite(v) and v > 0):
-            raise ValueError(f"{name} must be a finite number > 0, got {v}")
-    for name, v in (("--jitter-cm", a.jitter_cm), ("--rot-deg", a.rot_deg), ("--smooth", a.smooth),
-                    ("--guidance", a.guidance)):
-        if not (math.isfinite(v) and v >= 0):
-            raise ValueError(f"{name} must be a finite number >= 0, got {v}")
-    if not 0 <= a.mirror <= 1:
-        raise ValueError(f"--mirror must be a probability in [0, 1], got {a.mirror}")
-    from ..generate.sources import channel_groups
-    from ..imu.profiles import get_noise_model
-    try:
-        get_noise_model(a.noise)
-    except ValueError as e:
-        raise ValueError(f"--noise: {e}") from None
-    try:
-        channel_groups(a.channels)
-    except ValueError as e:
-        raise ValueError(f"--channels: {e}") from None
-    _temperature(a.temperature)
-    _mag_field(a.mag_field)
-    sp = _pair(a.speed, "--speed")
-    if not 0 < sp[0] <= sp[1]:
-        raise ValueError(f"--speed must be 'lo,hi' with 0 < lo <= hi, got {a.speed!r}")
-    lo, hi = _pair(a.seconds, "--seconds")
-    if not 0 < lo <= hi:
-        raise ValueError(f"--seconds must be 'lo,hi' with 0 < lo <= hi, got {a.seconds!r}")
-    longest = hi / sp[0]  # the slowest playback stretches a motion
-    if a.window > longest:
-        raise ValueError(f"--window {a.window:g} s is longer than the longest motion ({hi:g} s at speed x{sp[0]:g} = "
-                         f"{longest:.3g} s, from --seconds and --speed): no window could be cut")
-
-
-def _temperature(text):
-    """None, (t, t) or (lo, hi) °C from --temperature."""
-    if text is None:
-        return None
-    parts = str(text).split(",")
-    try:
-        v = [float(x) for x in parts]
-    except ValueError:
-        v = []
-    if len(v) not in (1, 2) or not all(math.isfinite(x) for x in v) or v[0] > v[-1]:
-        raise ValueError(f"--temperature must be a number or 'lo,hi' (°C, lo <= hi), got {text!r}")
-    return (v[0], v[-1])
-
-
-def _mag_field(text):
-    """(strength µT, inclination °) from --mag-field."""
-    v = _pair(text, "--mag-field")
-    if not (v[0] > 0 and -90 <= v[1] <= 90):
-        raise ValueError(f"--mag-field must be 'strength,inclination' with strength > 0 µT and inclination in "
-                         f"[-90, 90] degrees, got {text!r}")
-    return v
-
-
-def _config_diff(old: dict, new: dict) -> list:
-    """Differing content keys; a key only one side knows (an argument added or removed since) is skipped."""
-    keys = sorted((set(old) & set(new)) - set(NOT_CONTENT))
-    return [(k, old.get(k, "<absent>"), new.get(k, "<absent>")) for k in keys
-            if old.get(k, "<absent>") != new.get(k, "<absent>")]
-
-
 def _verify(d) -> int:
     from ..generate.store import verify
 
@@ -183,12 +98,29 @@ def _verify(d) -> int:
     return 1 if bad else 0
 
 
-def _run(a):
-    import json
-    import os
-    from pathlib import Path
+def config_from_args(a):
+    """The :class:`~imusim.generate.GenerateConfig` of parsed ``imusim generate`` arguments."""
+    from ..generate.pipeline import GenerateConfig
 
-    from ..generate.store import ShardWriter, clear
+    names = {f for f in GenerateConfig.__dataclass_fields__ if f != "progress"}
+    kw = {k: v for k, v in vars(a).items() if k in names}
+    try:
+        return GenerateConfig(**kw)
+    except ValueError as e:  # name the option as the user typed it
+        raise ValueError(_option(str(e))) from None
+
+
+def _option(msg: str) -> str:
+    from ..generate.pipeline import GenerateConfig
+
+    head, sep, rest = msg.partition(" ")
+    if head.rstrip(":") in GenerateConfig.__dataclass_fields__:
+        return "--" + head.replace("_", "-") + sep + rest
+    return msg
+
+
+def _run(a):
+    from ..generate.pipeline import generate
 
     if a.verify:
         return _verify(a.verify)
@@ -196,142 +128,12 @@ def _run(a):
         raise ValueError("--out is required (the store directory), unless --verify DIR")
     if a.resume and a.overwrite:
         raise ValueError("--resume and --overwrite exclude each other: continue the store, or replace it")
-    _check_args(a)
-    if a.clip_weights:
-        os.environ["IMUSIM_CLIP_WEIGHTS"] = a.clip_weights
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    rank = int(os.environ.get("RANK", "0"))
-    out = Path(a.out)
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"--out {out} exists and is not a directory")
-    if out.exists() and any(out.glob("manifest-r*.jsonl")) and not (a.resume or a.overwrite):
-        raise ValueError(f"--out {out} already holds a store: pass --resume to continue it, --overwrite to replace "
-                         f"it, or choose a new directory")
-    config = {k: v for k, v in vars(a).items() if k != "func"}
-    config["world"] = world
-    if a.resume and (out / "meta.json").exists():
-        try:
-            old = json.loads((out / "meta.json").read_text()).get("config", {})
-        except ValueError as e:
-            raise ValueError(f"{out / 'meta.json'}: not valid JSON ({e}); cannot check the configuration "
-                             f"for --resume") from None
-        diff = _config_diff(old, config)
-        if diff:
-            raise ValueError(f"--resume: {out} was generated with another configuration: "
-                             + "; ".join(f"{k}: {o!r} in the store, {n!r} now" for k, o, n in diff)
-                             + ". Resume with the store's arguments, or pass --overwrite (or a new --out) "
-                               "for a new run")
-    if world > 1:
-        import torch.distributed as dist
-        dist.init_process_group("gloo")
-    if a.overwrite:
-        if rank == 0:
-            clear(out)
-        if world > 1:
-            dist.barrier()  # every rank starts after the old content is gone
-    # this rank's writer lock, taken before any expensive setup and held until the end of the run
-    writer = ShardWriter(out, rank=rank)
+    config = config_from_args(a)
     try:
-        return _generate(a, out, writer, config, world, rank)
-    finally:
-        writer.close()
-
-
-def _generate(a, out, writer, config, world, rank):
-    import json
-    import sys
-    import time
-    from pathlib import Path
-
-    from .. import __version__
-    from ..generate.augment import Augment
-    from ..generate.plan import load_activities, make_plan, rank_items
-    from ..generate.run import run_items
-    from ..generate.store import finalize, load
-    from ..generate.windows import window_params
-    from ..generate.sources import channel_groups, channel_names
-    from ..imu.noise import active, summary
-    from ..imu.profiles import get_noise_model
-    from ..imu.sensors import sensors_from_names
-
-    for shard, why in writer.repaired:
-        print(f"imusim generate: {out / shard}: {why}: removed, its work items are redone", file=sys.stderr)
-
-    sp = _pair(a.speed, "--speed")
-    model = active(get_noise_model(a.noise))
-    mstr, minc = _mag_field(a.mag_field)
-    aug = Augment(mirror=a.mirror, speed=(sp[0], sp[1]), jitter_cm=a.jitter_cm, rot_deg=a.rot_deg, noise=model,
-                  temperature=_temperature(a.temperature), mag_strength=mstr, mag_inclination=minc)
-    groups = channel_groups(a.channels)
-    acts = load_activities(a.activities)
-    lo, hi = _pair(a.seconds, "--seconds")
-    plan = make_plan(acts, a.per_activity, a.seed, (lo, hi))
-    W, st = window_params(a.rate, a.window, a.stride)
-    sens = sensors_from_names(a.sensors)
-    meta = {"version": __version__, "rate": a.rate, "window_s": a.window, "stride_s": a.stride, "W": W,
-            "sensors": [{"name": s.name, "joint": s.joint, "offset_m": s.offset, "R_js": s.rotation} for s in sens],
-            "channels": channel_names(groups),
-            "units": {k: v for k, v in (("acc", "m/s^2 (specific force, sensor frame)"), ("gyro", "rad/s (sensor frame)"),
-                                        ("mag", "uT (sensor frame)")) if k in groups},
-            "mag_field": {"strength_uT": mstr, "inclination_deg": minc, "heading": "uniform per rendering",
-                          "north": "+z (y up)"} if "mag" in groups else None,
-            "noise": None if model is None else {"name": model.name, "source": model.source, "temp_ref": model.temp_ref,
-                                                  "terms": summary(model)},
-            "config": config, "activities": acts}
-    if a.from_mocap:
-        from ..generate.sources import MocapSource
-        src = MocapSource(Path(a.from_mocap), a.sensors, a.rate, list(acts), augment=aug, variants=a.variants,
-                          channels=groups)
-        meta["source"] = f"mocap:{a.from_mocap}"
-        if src.missing:
-            print(f"imusim generate: no mocap clips for {src.missing}: these activities are skipped "
-                  f"(recorded in meta.json as skipped_activities)", file=sys.stderr)
-            meta["skipped_activities"] = src.missing
-            acts = {k: v for k, v in acts.items() if k not in src.missing}
-            plan = make_plan(acts, a.per_activity, a.seed, (lo, hi))
-    else:
-        from ..generate.sources import DiffusionSource
-        from ..motion.quality import ActivityQualityFilter, QualityFilter
-
-        qf = {"global": QualityFilter, "activity": ActivityQualityFilter.load}.get(a.quality_filter, lambda: None)()
-        src = DiffusionSource(a.checkpoint, a.sensors, a.rate, a.steps, a.guidance, augment=aug, smooth=a.smooth,
-                              quality_filter=qf, variants=a.variants,
-                              precision=a.precision, channels=groups)
-        meta["source"] = f"diffusion:{src.name}"
-    writer.channels = tuple(meta["channels"])  # every rank's shards name their channels
-    if rank == 0:
-        writer.write_meta(meta)
-    t0 = time.time()
-    batch = a.batch or (256 if a.from_mocap else 32)
-    stats = run_items(rank_items(plan, rank, world), src.produce, writer, W=W, stride=st,
-                      shard_windows=a.shard_windows, batch=batch, label_names=sorted(acts),
-                      sample_shape=(len(sens), 3 * len(groups)))
-    if stats["no_window_items"]:
-        print(f"imusim generate: {stats['no_window_items']} of {stats['items']} motions were shorter than one window "
-              f"({a.window:g} s after the speed change) and gave no window (recorded done)", file=sys.stderr)
-    if world > 1:
-        import torch.distributed as dist
-        dist.barrier()
-    if rank == 0:
-        m = finalize(out)
-        s = load(out)
-        import numpy as np
-        labels, counts = np.unique(s.labels, return_counts=True)
-        size = sum(f.stat().st_size for f in (out / "shards").glob("*.h5"))
-        summary = {"windows": int(len(s)), "per_activity": dict(zip(labels.tolist(), counts.tolist())),
-                   "bytes": int(size), "seconds": round(time.time() - t0, 2),
-                   "windows_per_s_this_run": round(stats["windows"] / max(stats["seconds"], 1e-9), 1),
-                   "shards": len(m["shards"]),
-                   "time_split_s": {"motions_and_imu": round(stats["t_produce"], 2),
-                                    "windowing": round(stats["t_window"], 2),
-                                    "waiting_for_writes": round(stats["t_write"], 2)}}
-        if hasattr(src, "t_sample"):
-            summary["time_split_s"].update(sampling=round(src.t_sample, 2), ik=round(src.t_ik, 2),
-                                           imu=round(src.t_imu, 2))
-        if getattr(src, "filter", None) is not None:
-            summary["quality_filter"] = {"sampled": src.tries, "rejected": src.rejected, "mode": a.quality_filter,
-                                         "limits": vars(src.filter) if not hasattr(src.filter, "for_activity") else
-                                         {k: vars(v) for k, v in src.filter.limits.items()}}
-        (out / "summary.json").write_text(json.dumps(summary, indent=1))
-        print(json.dumps(summary, indent=1))
+        config.validate()
+    except ValueError as e:
+        raise ValueError(_option(str(e))) from None
+    summary = generate(config)
+    if summary.store_wide:
+        print(json.dumps(summary.to_dict(), indent=1))
     return 0

@@ -23,7 +23,8 @@ import torch
 
 from ..data.captions import ACTIVITY_GROUP, labels_from_path
 from ..imu.render import Mounts, render_imu
-from ..imu.sensors import PRESETS, sensors_from_names
+from ..constants import HUMANML3D_FPS
+from ..imu.sensors import sensors_from_names
 from .augment import S_CLIP, S_CROP, Augment, hash_bits, hash_uniforms, rendering_seeds
 from .run import Rendered
 
@@ -76,13 +77,13 @@ class MocapSource:
     ``item.seconds`` (the plan's length draw, as for diffusion) at a random start of a random clip of its
     activity (the whole clip when it is shorter), so activities with long clips do not dominate."""
 
-    def __init__(self, root, sensors: str, rate: float, activities: List[str], augment: Augment = None,
+    def __init__(self, root, sensors, rate: float, activities: List[str], augment: Augment = None,
                  variants: int = 1, channels=("acc", "gyro")):
         from ..data.dataset import list_clips
 
         self.channels = channel_groups(channels)
-        sens = sensors_from_names(sensors)
-        self.sensor_names = [s.name for s in sens]
+        self.sensors = sensors_from_names(sensors)
+        self.sensor_names = [s.name for s in self.sensors]
         self.rate, self.variants = rate, int(variants)
         self.aug = augment or Augment()
         self.by_activity: Dict[str, list] = defaultdict(list)
@@ -116,7 +117,7 @@ class MocapSource:
             n += int(m.root_pos.shape[0])
             if self._base is None:
                 self.skeleton = m.skeleton
-                self._base = Mounts.from_sensors([PRESETS[s] for s in self.sensor_names], m.skeleton)
+                self._base = Mounts.from_sensors(self.sensors, m.skeleton)
         self._pool = (torch.cat(self._L).contiguous(), torch.cat(self._root).contiguous())
         self._L, self._root = [self._pool[0]], [self._pool[1]]
 
@@ -149,7 +150,7 @@ class DiffusionSource:
     training crop (``train_config.max_frames``, 120 frames = 6 s for the shipped ones). ``smooth`` (frames, Gaussian σ) smooths the sampled features in time: the
     baseline that lowers acceleration without L_acc."""
 
-    def __init__(self, checkpoint, sensors: str, rate: float, steps: int = 50, guidance: float = 2.5, device=None,
+    def __init__(self, checkpoint, sensors, rate: float, steps: int = 50, guidance: float = 2.5, device=None,
                  augment: Augment = None, smooth: float = 0.0, quality_filter=None, max_tries: int = 4,
                  variants: int = 1, precision: str = "fp32", channels=("acc", "gyro")):
         from ..diffusion.checkpoint import load_checkpoint
@@ -163,7 +164,8 @@ class DiffusionSource:
         # sample at most the length the model was trained on (longer is extrapolation of its positions)
         self.max_frames = int(((meta or {}).get("train_config") or {}).get("max_frames") or 196)
         self.enc = get_text_encoder(enc, device=self.device)
-        self.sensor_names = [s.name for s in sensors_from_names(sensors)]
+        self.sensors = sensors_from_names(sensors)
+        self.sensor_names = [s.name for s in self.sensors]
         self.rate, self.steps, self.guidance, self.variants = rate, steps, guidance, int(variants)
         self.precision = precision
         self.aug = augment or Augment()
@@ -173,7 +175,7 @@ class DiffusionSource:
         self.filter, self.max_tries = quality_filter, max_tries
         self.tries = self.rejected = 0  # motions sampled / rejected by the quality filter
         self.skeleton = SMPL22
-        self._base = Mounts.from_sensors([PRESETS[s] for s in self.sensor_names], SMPL22)
+        self._base = Mounts.from_sensors(self.sensors, SMPL22)
         self.t_sample = self.t_ik = self.t_imu = 0.0
 
     def _motions(self, items):
@@ -192,7 +194,7 @@ class DiffusionSource:
         for k in range(self.max_tries if self.filter else 1):
             if not pending:
                 break
-            lengths = [min(self.max_frames, max(24, int(round(it.seconds * 20)))) for it in pending]
+            lengths = [min(self.max_frames, max(24, int(round(it.seconds * HUMANML3D_FPS)))) for it in pending]
             seeds = [it.seed if k == 0 else (it.seed * 1_000_003 + k * 0x9E3779B1) % 2 ** 62 for it in pending]
             t0 = time.perf_counter()
             feats, _ = sample(self.model, self.mean, self.std, self.enc, [it.prompt for it in pending], lengths,
@@ -218,7 +220,7 @@ class DiffusionSource:
                     best[it.index] = (L, r, 0.0)
                     continue
                 flt = self.filter.for_activity(it.activity) if hasattr(self.filter, "for_activity") else self.filter
-                ok, st = flt.check(Motion(self.skeleton, L, r, 20.0).joint_positions(), 20.0)
+                ok, st = flt.check(Motion(self.skeleton, L, r, HUMANML3D_FPS).joint_positions(), HUMANML3D_FPS)
                 # badness: the largest ratio of a statistic to its limit
                 bad = max(st["foot_skating"] / max(flt.max_foot_skating, 1e-6), st["jerk"] / max(flt.max_jerk, 1e-6),
                           st["acc_p99"] / max(flt.max_acc_p99, 1e-6))
@@ -241,7 +243,39 @@ class DiffusionSource:
         starts = np.concatenate([[0], np.cumsum(lens)[:-1]])
         its, var, seeds = _renderings(items, self.variants)
         rep = lambda x: [v for v in x for _ in range(self.variants)]  # noqa: E731
-        out = _render(pool_L, pool_r, self.skeleton, rep(starts), rep(lens), [20.0] * len(its), its, var, seeds,
+        out = _render(pool_L, pool_r, self.skeleton, rep(starts), rep(lens), [HUMANML3D_FPS] * len(its), its, var, seeds,
                       self.aug, self._base, self.rate, [f"{self.name}: {it.prompt}" for it in its], self.channels)
         self.t_imu += time.perf_counter() - t0
+        return out
+
+
+class PoolSource:
+    """Motions already in memory: a frame pool (``local_rot [F, J, 3, 3]`` or ``[F, J, 3]`` axis-angle,
+    ``root_pos [F, 3]``, on any device) holding ``len(starts)`` motions of ``lengths`` frames at ``fps``;
+    work item i renders motion ``i % len(starts)`` with the same augmentation as the other sources. What
+    ``imusim bench generate`` times, and a way to run the generator on motions from elsewhere."""
+
+    def __init__(self, local_rot, root_pos, skeleton, starts, lengths, fps, sensors, rate: float,
+                 augment: Augment = None, variants: int = 1, channels=("acc", "gyro"), label: str = "pool"):
+        self.L, self.root, self.skeleton = local_rot, root_pos, skeleton
+        self.starts = np.asarray(starts, dtype=np.int64).reshape(-1)
+        self.lengths = np.broadcast_to(np.asarray(lengths, dtype=np.int64), self.starts.shape).copy()
+        self.fps = np.broadcast_to(np.asarray(fps, dtype=np.float64), self.starts.shape).copy()
+        self.sensors = sensors_from_names(sensors)
+        self.sensor_names = [s.name for s in self.sensors]
+        self.rate, self.variants, self.label = rate, int(variants), label
+        self.aug = augment or Augment()
+        self.channels = channel_groups(channels)
+        self._base = Mounts.from_sensors(self.sensors, skeleton)
+        self.t_render = 0.0
+
+    def produce(self, items) -> Rendered:
+        import time
+
+        t0 = time.perf_counter()
+        its, var, seeds = _renderings(items, self.variants)
+        m = np.array([it.index % len(self.starts) for it in its], dtype=np.int64)
+        out = _render(self.L, self.root, self.skeleton, self.starts[m], self.lengths[m], self.fps[m], its, var, seeds,
+                      self.aug, self._base, self.rate, [self.label] * len(its), self.channels)
+        self.t_render += time.perf_counter() - t0
         return out

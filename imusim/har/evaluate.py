@@ -32,6 +32,16 @@ MIN_SAMPLES = 8  # shortest real window the classifiers and the harmonisation ma
 BOUND_VERSION = 1  # bump when the bound's protocol changes (invalidates cached bounds)
 
 
+def default_bound_cache() -> Path:
+    """Where upper bounds are cached by default: ``$IMUSIM_CACHE``, else ``$XDG_CACHE_HOME/imusim`` or
+    ``~/.cache/imusim``."""
+    import os
+
+    if os.environ.get("IMUSIM_CACHE"):
+        return Path(os.environ["IMUSIM_CACHE"])
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "imusim"
+
+
 def map_labels(s: IMUSet, label_map: Optional[Dict[str, str]]) -> IMUSet:
     """Rename synthetic labels into the real label space (inverse of real→synthetic ``label_map``);
     synthetic labels without a real counterpart are dropped (and reported by the caller)."""

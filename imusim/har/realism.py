@@ -426,15 +426,11 @@ def render_mocap_reference(root, activities: Sequence[str], sensors: Sequence[st
                            stride_s: float, per_activity: int = 100, seed: int = DEFAULT_REFERENCE_SEED,
                            workdir=None) -> Tuple[Dict[str, IMUSet], Dict]:
     """Render the retargeted mocap clips under ``root`` exactly as ``imusim generate --from-mocap`` does
-    (same parser, defaults and augmentation; a temporary store) and return one gravity-included IMUSet per
-    sensor, plus the generate arguments used."""
-    import contextlib
-    import io
+    (the same library call, :func:`imusim.generate.generate`, with its defaults and augmentation; a temporary
+    store) and return one gravity-included IMUSet per sensor, plus the equivalent generate command."""
     import tempfile
 
-    import yaml
-
-    from ..cli import build_parser
+    from ..generate import GenerateConfig, generate
     from ..generate.plan import load_activities
 
     root = Path(root)
@@ -443,19 +439,16 @@ def render_mocap_reference(root, activities: Sequence[str], sensors: Sequence[st
     defaults = load_activities()
     acts = {a: defaults.get(a, [f"a person does {a}."]) for a in activities}
     with tempfile.TemporaryDirectory(prefix="imusim_realism_", dir=workdir) as tmp:
-        (Path(tmp) / "activities.yaml").write_text(yaml.safe_dump(acts))
-        args = ["generate", "--from-mocap", str(root), "--activities", str(Path(tmp) / "activities.yaml"),
-                "--per-activity", str(int(per_activity)), "--sensors", ",".join(sensors), "--rate", f"{rate:g}",
-                "--window", f"{window_s:g}", "--stride", f"{stride_s:g}", "--seed", str(int(seed)),
-                "--out", str(Path(tmp) / "store")]
-        a = build_parser().parse_args(args)
-        with contextlib.redirect_stdout(io.StringIO()):
-            a.func(a)
+        generate(GenerateConfig(out=Path(tmp) / "store", from_mocap=root, activities=acts,
+                                per_activity=int(per_activity), sensors=",".join(sensors), rate=float(rate),
+                                window=float(window_s), stride=float(stride_s), seed=int(seed), progress=False))
         sets = {s: _from_store(Path(tmp) / "store", s, "mocap") for s in sensors}
         for s, v in sets.items():
             sets[s] = replace(v, name=f"mocap:{root}")
-        args[args.index("--activities") + 1] = "ACTIVITIES.yaml"
-    cmd = "imusim " + " ".join(args[:-2]) + " --out STORE"
+    args = ["generate", "--from-mocap", str(root), "--activities", "ACTIVITIES.yaml",
+            "--per-activity", str(int(per_activity)), "--sensors", ",".join(sensors), "--rate", f"{rate:g}",
+            "--window", f"{window_s:g}", "--stride", f"{stride_s:g}", "--seed", str(int(seed))]
+    cmd = "imusim " + " ".join(args) + " --out STORE"
     return sets, {"generate_command": cmd, "activities_yaml": acts, "per_activity": int(per_activity),
                   "seed": int(seed)}
 

@@ -30,7 +30,7 @@ def test_store_with_magnetometer_and_profile(tmp_path, shared_data, capsys):
     assert mo.channels == ("mag_x", "mag_y", "mag_z")
     meta = json.loads((tmp_path / "agm" / "meta.json").read_text())
     assert meta["units"]["mag"].startswith("uT") and meta["noise"]["name"] == "LSM6DSO"
-    assert "mag" in meta["noise"]["terms"] and meta["config"]["temperature"] == "20,35"
+    assert "mag" in meta["noise"]["terms"] and meta["config"]["temperature"] == [20.0, 35.0]
     # the magnetometer has its own streams: acc/gyro windows are the same with or without it
     oa, om = np.argsort(a.window_ids), np.argsort(m.window_ids)
     np.testing.assert_array_equal(a.window_ids[oa], m.window_ids[om])
