@@ -55,6 +55,17 @@ def _triton_ok() -> bool:
     return True
 
 
+def dtype_name(t: torch.Tensor) -> str:
+    """The ``dtype`` argument of every compiled binding (python/bind_util.h): the scalar type as torch spells it,
+    ``"float32"``, ``"float64"`` (``"float16"``/``"bfloat16"`` for the CUDA L_acc kernels)."""
+    return str(t.dtype).replace("torch.", "")
+
+
+def cuda_stream(t: torch.Tensor) -> int:
+    """The current CUDA stream of ``t``'s device as the integer the CUDA bindings take last."""
+    return torch.cuda.current_stream(t.device).cuda_stream
+
+
 def triton_interpret() -> bool:
     return os.environ.get("TRITON_INTERPRET", "0") not in ("", "0")
 

@@ -4,24 +4,28 @@
 
 namespace imusim {
 
+// One joint of FK: G_j = G_p L_j, P_j = P_p + G_p o_j; the root (p < 0): G_j = L_j, P_j = root.
+// G [*, 9], P [*, 3] indexed by joint; Lj: joint j's local rotation (row-major 3x3); off: [J, 3].
+template <typename T>
+IMUSIM_HD void fk_step(int j, int p, const T* off, const T* Lj, const T* root, T* G, T* P) {
+  if (p < 0) {
+    for (int k = 0; k < 9; ++k) G[9 * j + k] = Lj[k];
+    P[3 * j] = root[0];
+    P[3 * j + 1] = root[1];
+    P[3 * j + 2] = root[2];
+  } else {
+    mat3_mul(G + 9 * p, Lj, G + 9 * j);
+    T v[3];
+    mat3_vec(G + 9 * p, off + 3 * j, v);
+    P[3 * j] = P[3 * p] + v[0];
+    P[3 * j + 1] = P[3 * p + 1] + v[1];
+    P[3 * j + 2] = P[3 * p + 2] + v[2];
+  }
+}
+
 template <typename T>
 IMUSIM_HD void fk_frame(int J, const int32_t* parents, const T* off, const T* L, const T* root, T* G, T* P) {
-  for (int j = 0; j < J; ++j) {
-    const int p = parents[j];
-    if (p < 0) {
-      for (int k = 0; k < 9; ++k) G[9 * j + k] = L[9 * j + k];
-      P[3 * j] = root[0];
-      P[3 * j + 1] = root[1];
-      P[3 * j + 2] = root[2];
-    } else {
-      mat3_mul(G + 9 * p, L + 9 * j, G + 9 * j);
-      T v[3];
-      mat3_vec(G + 9 * p, off + 3 * j, v);
-      P[3 * j] = P[3 * p] + v[0];
-      P[3 * j + 1] = P[3 * p + 1] + v[1];
-      P[3 * j + 2] = P[3 * p + 2] + v[2];
-    }
-  }
+  for (int j = 0; j < J; ++j) fk_step(j, int(parents[j]), off, L + 9 * j, root, G, P);
 }
 
 // aG [J*9], aP [J*3] are scratch accumulators (initialised here from gG, gP).

@@ -1,83 +1,32 @@
-// CPU IMU synthesis: OpenMP over (sequence, frame-chunk) work units; within a unit a rolling window
-// of three frames of sensor poses, so each frame's FK runs once (plus two frames of overlap per chunk).
+// CPU IMU synthesis. Forward: blocked structure-of-arrays kernel, OpenMP over (sequence, block of output
+// frames) (the stages below; the SO(3) maps and the differentiation stage in common/simd_so3.h). Backward:
+// OpenMP over (sequence, frame-chunk) work units with a rolling window of three frames of sensor poses, so
+// each frame's FK runs once (plus two frames of overlap per chunk).
+//
+// Forward stages per block (n <= NB output frames = n + 2 input frames; buffers [item][component][frame],
+// row stride LD):
+//   load      per needed joint: the local rotation's rows (matrix input) or Rodrigues' matrix (axis-angle)
+//   fk        G_j = G_p R_j, P_j = P_p + G_p o_j in place, needed joints in topological order
+//   mount     R_ws = G_j R_js, p_s = P_j + G_j o_s → Q
+//   imu_rows  log maps of the frame pairs → gyro, second differences → acc (common/simd_so3.h)
+//   out       acc, gyro, orientation written back in the caller's [B, T−2, S, ...] layout
 #include <algorithm>
 #include <cstring>
+#include <stdexcept>
 #include <vector>
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
 
+#include "common/simd_block.h"
+#include "common/simd_so3.h"
 #include "imu/imu.h"
-#include "fk/fk_impl.h"
 #include "imu/imu_impl.h"
-#include "imu/imu_simd.h"
 
 namespace imusim {
 namespace {
 constexpr int64_t CHUNK = 256;
 
-// Frame-at-a-time forward (rolling window of three frames of sensor poses): used when `needed` is not
-// a parent-closed topological list, which the blocked kernel below relies on.
-template <typename T>
-void imu_forward_rows(const ImuSpec& sp, int64_t B, int64_t T_, const T* L, const T* root, T* acc, T* gyro, T* ori) {
-  const int J = sp.J, S = sp.S;
-  const int64_t Tout = T_ - 2;
-  if (Tout <= 0) return;
-  const int64_t chunks = (Tout + CHUNK - 1) / CHUNK;
-  const T* off = static_cast<const T*>(sp.offsets);
-  const T* soff = static_cast<const T*>(sp.soff);
-  const T* srot = static_cast<const T*>(sp.srot);
-  const T g[3] = {T(sp.g[0]), T(sp.g[1]), T(sp.g[2])};
-  const T inv_dt2 = T(1.0 / (sp.dt * sp.dt)), inv_2dt = T(0.5 / sp.dt);
-#pragma omp parallel
-  {
-    std::vector<T> G(9 * J), P(3 * J), ring(3 * 12 * S), wprev(3 * S);
-#pragma omp for schedule(static)
-    for (int64_t u = 0; u < B * chunks; ++u) {
-      const int64_t b = u / chunks, c = u % chunks;
-      const int64_t o0 = c * CHUNK, o1 = std::min(Tout, o0 + CHUNK);  // output indices; frames o+1
-      const T* Lb = L + b * T_ * J * sp.rot_dim;
-      const T* rb = root + b * T_ * 3;
-      T* slot[3] = {ring.data(), ring.data() + 12 * S, ring.data() + 24 * S};
-      auto pose = [&](int64_t t, T* dst) {
-        frame_sensor_poses(sp.K, sp.needed, sp.parents, off, Lb + t * J * sp.rot_dim, rb + t * 3, S, sp.sjoint, soff,
-                           srot, G.data(), P.data(), dst, sp.rot_dim);
-      };
-      pose(o0, slot[0]);
-      pose(o0 + 1, slot[1]);
-      // log map of (t−1 → t) is the previous output's (t → t+1): computed once per frame pair
-      for (int s = 0; s < S; ++s) rel_log(slot[0] + 12 * s, slot[1] + 12 * s, wprev.data() + 3 * s);
-      for (int64_t o = o0; o < o1; ++o) {
-        pose(o + 2, slot[2]);
-        const int64_t i = b * Tout + o;
-        for (int s = 0; s < S; ++s) {
-          const T* a = slot[0] + 12 * s;
-          const T* m = slot[1] + 12 * s;
-          const T* n = slot[2] + 12 * s;
-          T f[3], w2[3];
-          for (int k = 0; k < 3; ++k) f[k] = (n[9 + k] - T(2) * m[9 + k] + a[9 + k]) * inv_dt2 - g[k];
-          mat3t_vec(m, f, acc + (i * S + s) * 3);
-          rel_log(m, n, w2);
-          T* gy = gyro + (i * S + s) * 3;
-          for (int k = 0; k < 3; ++k) {
-            gy[k] = (wprev[3 * s + k] + w2[k]) * inv_2dt;
-            wprev[3 * s + k] = w2[k];
-          }
-          if (ori)
-            for (int k = 0; k < 9; ++k) ori[(i * S + s) * 9 + k] = m[k];
-        }
-        T* tmp = slot[0];
-        slot[0] = slot[1];
-        slot[1] = slot[2];
-        slot[2] = tmp;
-      }
-    }
-  }
-}
-
-}  // namespace
-
-namespace {
 #ifndef IMUSIM_IMU_NB
 #define IMUSIM_IMU_NB 128
 #endif
@@ -148,38 +97,10 @@ void imu_forward_blocked(const ImuSpec& sp, int64_t B, int64_t T_, const T* L, c
           }
         }
       }
-      // log maps of the frame pairs (t, t+1), and acc at the middle frames
-      for (int s = 0; s < S; ++s) {
-        const T* __restrict Qs = Q + size_t(12) * s * LD;
-        T* __restrict Ws = W + size_t(3) * s * LD;
-        T* __restrict Os = O + size_t(6) * s * LD;
-#pragma omp simd
-        for (int t = 0; t < nf - 1; ++t) {
-          T a[9], c[9], M[9];
-          for (int e = 0; e < 9; ++e) {
-            a[e] = Qs[e * LD + t];
-            c[e] = Qs[e * LD + t + 1];
-          }
-          for (int i = 0; i < 3; ++i)
-            for (int jj = 0; jj < 3; ++jj) M[3 * i + jj] = a[i] * c[jj] + a[3 + i] * c[3 + jj] + a[6 + i] * c[6 + jj];
-          const T v0 = M[7] - M[5], v1 = M[2] - M[6], v2 = M[3] - M[1];
-          const T kk = simd::log_k((M[0] + M[4] + M[8] - T(1)) * T(0.5), std::sqrt(v0 * v0 + v1 * v1 + v2 * v2));
-          Ws[t] = kk * v0;
-          Ws[LD + t] = kk * v1;
-          Ws[2 * LD + t] = kk * v2;
-        }
-#pragma omp simd
-        for (int t = 0; t < n; ++t)
-          for (int i = 0; i < 3; ++i) Os[(3 + i) * LD + t] = (Ws[i * LD + t] + Ws[i * LD + t + 1]) * inv_2dt;
-#pragma omp simd
-        for (int t = 0; t < n; ++t) {
-          T f[3];
-          for (int i = 0; i < 3; ++i)
-            f[i] = (Qs[(9 + i) * LD + t + 2] - T(2) * Qs[(9 + i) * LD + t + 1] + Qs[(9 + i) * LD + t]) * inv_dt2 - g[i];
-          for (int i = 0; i < 3; ++i)
-            Os[i * LD + t] = Qs[i * LD + t + 1] * f[0] + Qs[(3 + i) * LD + t + 1] * f[1] + Qs[(6 + i) * LD + t + 1] * f[2];
-        }
-      }
+      // log maps of the frame pairs (t, t+1), gyro and acc at the middle frames
+      for (int s = 0; s < S; ++s)
+        simd::imu_rows<T>(n, Q + size_t(12) * s * LD, LD, W + size_t(3) * s * LD, LD, O + size_t(6) * s * LD, LD,
+                          inv_dt2, inv_2dt, g);
       // out: [B, T−2, S, ...], staged frame by frame from the rows of O and Q, then copied (the block's
       // outputs are contiguous in each array)
       T* __restrict xa = X;
@@ -216,7 +137,7 @@ void imu_forward_blocked(const ImuSpec& sp, int64_t B, int64_t T_, const T* L, c
 }
 }  // namespace
 
-// Blocked structure-of-arrays forward (imu_simd.h): OpenMP over (sequence, block of NB output
+// Blocked structure-of-arrays forward (common/simd_so3.h, common/simd_block.h): OpenMP over (sequence, block of NB output
 // frames); the two frames of overlap between neighbouring blocks are recomputed.
 template <typename T>
 void imu_forward_cpu(const ImuSpec& sp, int64_t B, int64_t T_, const T* L, const T* root, T* acc, T* gyro, T* ori) {
@@ -241,9 +162,10 @@ void imu_forward_cpu(const ImuSpec& sp, int64_t B, int64_t T_, const T* L, const
     sslot[s] = (j >= 0 && j < J) ? jslot[j] : -1;
     if (sslot[s] < 0) ok = false;
   }
-  if (!ok)
-    imu_forward_rows(sp, B, T_, L, root, acc, gyro, ori);
-  else if (sp.rot_dim == 3)
+  if (!ok)  // the Python layer passes needed = the sensors' ancestors in ascending (topological) order
+    throw std::invalid_argument("imu_forward: needed joints must be an ancestor-closed topological list covering "
+                                "the sensor joints, rot_dim 3 or 9");
+  if (sp.rot_dim == 3)
     imu_forward_blocked<T, 3>(sp, B, T_, L, root, acc, gyro, ori, pslot.data(), sslot.data());
   else
     imu_forward_blocked<T, 9>(sp, B, T_, L, root, acc, gyro, ori, pslot.data(), sslot.data());

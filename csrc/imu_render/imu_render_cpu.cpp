@@ -1,6 +1,7 @@
 // CPU batched IMU rendering (see imu_render.h): OpenMP over items, each item in one thread from
 // start to end. Within an item every stage is a structure-of-arrays loop over frames (`omp simd`),
-// as in the blocked forward of synthesize_imu (csrc/imu/imu_simd.h):
+// as in the blocked forward of synthesize_imu (csrc/imu/imu_cpu.cpp), with the same SO(3) maps and
+// differentiation stage (csrc/common/simd_so3.h: rodrigues_rows, log_k, asin_pos, imu_rows):
 //
 //   poses     FK of the item's needed joints over blocks of NS source frames → sensor poses of all
 //             source frames, [S][12][LDs] (rows: R_ws row-major, p)
@@ -10,7 +11,7 @@
 //             each output frame → Hermite position and slerp orientation (or the source poses when
 //             fps == rate) → log maps of frame pairs, gyro, acc → noise → rows of out [N, S, 6]
 //
-// float: Cephes polynomials of imu_simd.h instead of libm (sinc/cos of the slerp, asin of the slerp
+// float: Cephes polynomials of common/simd_so3.h instead of libm (sinc/cos of the slerp, asin of the slerp
 // angle and of the log map); double: the same formulas on libm. This file is compiled with
 // -fno-trapping-math (CMakeLists.txt) so that GCC vectorises the selects between divisions.
 //
@@ -48,8 +49,8 @@
 #endif
 
 #include "common/mat3.h"
-#include "imu/imu_impl.h"
-#include "imu/imu_simd.h"
+#include "common/simd_block.h"
+#include "common/simd_so3.h"
 
 namespace imusim {
 namespace {
@@ -673,6 +674,7 @@ template <typename T>
 struct Work {
   std::vector<T> G;                // [K][12][NS] joint poses of a source block
   std::vector<T> pose;             // [S][12][LDs] sensor poses at the source frames
+  int LDs = 0;                     // row stride of pose, quat, tang, ivl (the item's frames padded)
   std::vector<T> quat, tang, ivl;  // [S][4][LDs], [S][3][LDs], [S][3][LDs] (φ; cos φ, φ / sin φ interleaved)
   std::vector<T> Q, W, O;          // [12][LDB], [3][LDB], [S][KC][LDB]
   std::vector<T> X;                // [NB][S·KC] a block's rows in output order (noise: [NB][Cp] columns)
@@ -711,15 +713,14 @@ inline void stage_rows(const T* O, int n, int S, T* X, int ldx) {
     }
 }
 
+// 1. Sensor poses of all len source frames of an item → w.pose [S][12][w.LDs] (rows: R_ws row-major, p),
+// FK of the needed joints (the sensors' ancestors, ascending = topological) over blocks of NS frames; a
+// mount with det R < 0 (a mirrored item) gives the pose in the world reflected across x = 0.
 template <typename T>
-void render_item(const RenderSpec& sp, const T* Lb, const T* rb, int64_t len64, double fps, int64_t nout,
-                 const int32_t* sj, const T* so, const T* sr, uint64_t seed, const double* mfield, double dT,
-                 const double* dTrow, T* out, T* ori, double* err, Work<T>& w, Ahead& ah, bool nt) {
-  using F = simd::Fn<T>;
+void item_poses(const RenderSpec& sp, const T* Lb, const T* rb, int len, const int32_t* sj, const T* so, const T* sr,
+                Work<T>& w) {
   const int J = sp.J, S = sp.S, rd = sp.rot_dim;
-  const int len = int(len64);
   const T* off = static_cast<const T*>(sp.offsets);
-  // needed joints (ascending = topological) and their parents' slots
   std::fill(w.need.begin(), w.need.end(), 0);
   for (int s = 0; s < S; ++s)
     for (int j = sj[s]; j >= 0; j = sp.parents[j]) w.need[j] = 1;
@@ -731,12 +732,10 @@ void render_item(const RenderSpec& sp, const T* Lb, const T* rb, int64_t len64, 
       w.pslot[K] = p < 0 ? -1 : w.jslot[p];
       w.jslot[j] = K++;
     }
-  const int LDs = (len + 15) / 16 * 16;
+  const int LDs = w.LDs = (len + 15) / 16 * 16;
   w.pose.resize(size_t(12) * S * LDs);
   T* const pose = w.pose.data();
   T* const G = w.G.data();
-
-  // 1. sensor poses at the source frames, blocks of NS frames
   for (int t0 = 0; t0 < len; t0 += NS) {
     const int nf = std::min(NS, len - t0);
     const T* Lf = Lb + int64_t(t0) * J * rd;
@@ -776,274 +775,284 @@ void render_item(const RenderSpec& sp, const T* Lb, const T* rb, int64_t len64, 
       }
     }
   }
+}
 
-  // 2. resampling data: quaternions (Shepperd, w >= 0, then signs flipped so that neighbours are on the
-  // same hemisphere: slerp on the shortest path), tangents, per-interval slerp angles
-  const bool resample = fabs(fps - sp.rate) > 1e-9;
-  if (resample) {
-    w.quat.resize(size_t(4) * S * LDs);
-    w.tang.resize(size_t(3) * S * LDs);
-    w.ivl.resize(size_t(3) * S * LDs);
-    for (int s = 0; s < S; ++s) {
-      const T* __restrict Ps = pose + size_t(12) * s * LDs;
-      T* __restrict q = w.quat.data() + size_t(4) * s * LDs;
-      T* __restrict tg = w.tang.data() + size_t(3) * s * LDs;
-      T* __restrict iv = w.ivl.data() + size_t(3) * s * LDs;
+// 2. Resampling data of an item whose fps differs from the output rate, per sensor and source frame:
+// quaternions (Shepperd, w >= 0, then signs flipped so that neighbours are on the same hemisphere: slerp on
+// the shortest path), Hermite tangents, and per interval the slerp angle φ, cos φ and φ / sin φ.
+template <typename T>
+void item_prepare(int S, int len, Work<T>& w) {
+  const int LDs = w.LDs;
+  const T* const pose = w.pose.data();
+  w.quat.resize(size_t(4) * S * LDs);
+  w.tang.resize(size_t(3) * S * LDs);
+  w.ivl.resize(size_t(3) * S * LDs);
+  for (int s = 0; s < S; ++s) {
+    const T* __restrict Ps = pose + size_t(12) * s * LDs;
+    T* __restrict q = w.quat.data() + size_t(4) * s * LDs;
+    T* __restrict tg = w.tang.data() + size_t(3) * s * LDs;
+    T* __restrict iv = w.ivl.data() + size_t(3) * s * LDs;
 #pragma omp simd
-      for (int t = 0; t < len; ++t) {
-        T m[9];
-        for (int e = 0; e < 9; ++e) m[e] = Ps[e * LDs + t];
-        const T d0 = T(1) + m[0] + m[4] + m[8], d1 = T(1) + m[0] - m[4] - m[8], d2 = T(1) - m[0] + m[4] - m[8],
-                d3 = T(1) - m[0] - m[4] + m[8];
-        const T A = m[7] - m[5], Bq = m[2] - m[6], C = m[3] - m[1], D = m[1] + m[3], E = m[2] + m[6],
-                Fq = m[5] + m[7];
-        // the largest of d0..d3 (the first one on ties) picks the formula
-        T best = d0, c0 = d0, c1 = A, c2 = Bq, c3 = C;
-        const bool g1 = d1 > best;
-        best = g1 ? d1 : best;
-        c0 = g1 ? A : c0;
-        c1 = g1 ? d1 : c1;
-        c2 = g1 ? D : c2;
-        c3 = g1 ? E : c3;
-        const bool g2 = d2 > best;
-        best = g2 ? d2 : best;
-        c0 = g2 ? Bq : c0;
-        c1 = g2 ? D : c1;
-        c2 = g2 ? d2 : c2;
-        c3 = g2 ? Fq : c3;
-        const bool g3 = d3 > best;
-        c0 = g3 ? C : c0;
-        c1 = g3 ? E : c1;
-        c2 = g3 ? Fq : c2;
-        c3 = g3 ? d3 : c3;
-        T n = std::sqrt(c0 * c0 + c1 * c1 + c2 * c2 + c3 * c3);
-        n = c0 < T(0) ? -n : n;
-        const T in = T(1) / n;
-        q[t] = c0 * in;
-        q[LDs + t] = c1 * in;
-        q[2 * LDs + t] = c2 * in;
-        q[3 * LDs + t] = c3 * in;
+    for (int t = 0; t < len; ++t) {
+      T m[9];
+      for (int e = 0; e < 9; ++e) m[e] = Ps[e * LDs + t];
+      const T d0 = T(1) + m[0] + m[4] + m[8], d1 = T(1) + m[0] - m[4] - m[8], d2 = T(1) - m[0] + m[4] - m[8],
+              d3 = T(1) - m[0] - m[4] + m[8];
+      const T A = m[7] - m[5], Bq = m[2] - m[6], C = m[3] - m[1], D = m[1] + m[3], E = m[2] + m[6],
+              Fq = m[5] + m[7];
+      // the largest of d0..d3 (the first one on ties) picks the formula
+      T best = d0, c0 = d0, c1 = A, c2 = Bq, c3 = C;
+      const bool g1 = d1 > best;
+      best = g1 ? d1 : best;
+      c0 = g1 ? A : c0;
+      c1 = g1 ? d1 : c1;
+      c2 = g1 ? D : c2;
+      c3 = g1 ? E : c3;
+      const bool g2 = d2 > best;
+      best = g2 ? d2 : best;
+      c0 = g2 ? Bq : c0;
+      c1 = g2 ? D : c1;
+      c2 = g2 ? d2 : c2;
+      c3 = g2 ? Fq : c3;
+      const bool g3 = d3 > best;
+      c0 = g3 ? C : c0;
+      c1 = g3 ? E : c1;
+      c2 = g3 ? Fq : c2;
+      c3 = g3 ? d3 : c3;
+      T n = std::sqrt(c0 * c0 + c1 * c1 + c2 * c2 + c3 * c3);
+      n = c0 < T(0) ? -n : n;
+      const T in = T(1) / n;
+      q[t] = c0 * in;
+      q[LDs + t] = c1 * in;
+      q[2 * LDs + t] = c2 * in;
+      q[3 * LDs + t] = c3 * in;
+    }
+    // hemisphere-continuous signs: q'_t = sign_t q_t, sign_t = prod_{u <= t} sgn(q_{u-1} . q_u)
+    // (q'_{t-1} . q_t = sign_{t-1} q_{t-1} . q_t)
+    T* dt = iv;  // scratch row: dots
+#pragma omp simd
+    for (int t = 1; t < len; ++t)
+      dt[t] = q[t - 1] * q[t] + q[LDs + t - 1] * q[LDs + t] + q[2 * LDs + t - 1] * q[2 * LDs + t] +
+              q[3 * LDs + t - 1] * q[3 * LDs + t];
+    {
+      T sg = T(1);
+      dt[0] = T(1);
+      for (int t = 1; t < len; ++t) {
+        sg = dt[t] < T(0) ? -sg : sg;
+        dt[t] = sg;
       }
-      // hemisphere-continuous signs: q'_t = sign_t q_t, sign_t = prod_{u <= t} sgn(q_{u-1} . q_u)
-      // (q'_{t-1} . q_t = sign_{t-1} q_{t-1} . q_t)
-      T* dt = iv;  // scratch row: dots
+    }
 #pragma omp simd
-      for (int t = 1; t < len; ++t)
-        dt[t] = q[t - 1] * q[t] + q[LDs + t - 1] * q[LDs + t] + q[2 * LDs + t - 1] * q[2 * LDs + t] +
-                q[3 * LDs + t - 1] * q[3 * LDs + t];
-      {
-        T sg = T(1);
-        dt[0] = T(1);
-        for (int t = 1; t < len; ++t) {
-          sg = dt[t] < T(0) ? -sg : sg;
-          dt[t] = sg;
-        }
+    for (int t = 0; t < len; ++t)
+      for (int c = 0; c < 4; ++c) q[c * LDs + t] *= dt[t];
+    // per interval t (frames t, t+1): φ = 2 asin(|a − b| / sqrt(|a − b|² + |a + b|²)), cos φ, φ / sin φ
+#pragma omp simd
+    for (int t = 0; t < len - 1; ++t) {
+      T dm = T(0), dp = T(0);
+      for (int c = 0; c < 4; ++c) {
+        const T a = q[c * LDs + t], b = q[c * LDs + t + 1];
+        dm += (a - b) * (a - b);
+        dp += (a + b) * (a + b);
       }
+      const T sum = dm + dp;
+      T x2 = dm / (sum > T(0) ? sum : T(1));  // sin²(φ/2)
+      x2 = x2 < T(1) ? x2 : T(1);
+      const T x = std::sqrt(x2);
+      T as, asx;
+      simd::asin_pos(x, as, asx);
+      const T cx = std::sqrt(T(1) - x2);  // cos(φ/2) > 0 (φ ≤ π/2)
+      iv[t] = T(2) * as;
+      iv[LDs + 2 * t] = T(1) - T(2) * x2;  // (cos φ, φ / sin φ) side by side: one 2-element load per frame
+      iv[LDs + 2 * t + 1] = asx / (cx > T(1e-30) ? cx : T(1e-30));
+    }
+    // Hermite tangents: centred, second-order one-sided at the ends (difference for 2 frames)
+    for (int i = 0; i < 3; ++i) {
+      const T* p = Ps + (9 + i) * LDs;
+      T* m = tg + i * LDs;
 #pragma omp simd
-      for (int t = 0; t < len; ++t)
-        for (int c = 0; c < 4; ++c) q[c * LDs + t] *= dt[t];
-      // per interval t (frames t, t+1): φ = 2 asin(|a − b| / sqrt(|a − b|² + |a + b|²)), cos φ, φ / sin φ
-#pragma omp simd
-      for (int t = 0; t < len - 1; ++t) {
-        T dm = T(0), dp = T(0);
-        for (int c = 0; c < 4; ++c) {
-          const T a = q[c * LDs + t], b = q[c * LDs + t + 1];
-          dm += (a - b) * (a - b);
-          dp += (a + b) * (a + b);
-        }
-        const T sum = dm + dp;
-        T x2 = dm / (sum > T(0) ? sum : T(1));  // sin²(φ/2)
-        x2 = x2 < T(1) ? x2 : T(1);
-        const T x = std::sqrt(x2);
-        T as, asx;
-        simd::asin_pos(x, as, asx);
-        const T cx = std::sqrt(T(1) - x2);  // cos(φ/2) > 0 (φ ≤ π/2)
-        iv[t] = T(2) * as;
-        iv[LDs + 2 * t] = T(1) - T(2) * x2;  // (cos φ, φ / sin φ) side by side: one 2-element load per frame
-        iv[LDs + 2 * t + 1] = asx / (cx > T(1e-30) ? cx : T(1e-30));
-      }
-      // Hermite tangents: centred, second-order one-sided at the ends (difference for 2 frames)
-      for (int i = 0; i < 3; ++i) {
-        const T* p = Ps + (9 + i) * LDs;
-        T* m = tg + i * LDs;
-#pragma omp simd
-        for (int t = 1; t < len - 1; ++t) m[t] = (p[t + 1] - p[t - 1]) / T(2);
-        if (len >= 3) {
-          m[0] = (T(-3) * p[0] + T(4) * p[1] - p[2]) / T(2);
-          m[len - 1] = (T(3) * p[len - 1] - T(4) * p[len - 2] + p[len - 3]) / T(2);
-        } else {
-          m[0] = m[len - 1] = p[len - 1] - p[0];
-        }
+      for (int t = 1; t < len - 1; ++t) m[t] = (p[t + 1] - p[t - 1]) / T(2);
+      if (len >= 3) {
+        m[0] = (T(-3) * p[0] + T(4) * p[1] - p[2]) / T(2);
+        m[len - 1] = (T(3) * p[len - 1] - T(4) * p[len - 2] + p[len - 3]) / T(2);
+      } else {
+        m[0] = m[len - 1] = p[len - 1] - p[0];
       }
     }
   }
+}
 
-  // 3. sensor errors: the item's constants, initial states and streams
-  NoiseState<T>& ns = w.ns;
-  if (sp.noise) {
-    ns.rowtemp = dTrow != nullptr;
-    noise_init<T>(sp, seed, dT, ns, err);
-  }
-  const Ziggurat<1024>& Z2 = zig1024();
+// 4a. One block of output rows r0 .. r0 + n − 1 (output frames r0 .. r0 + n + 1), per sensor: the poses at the
+// output frames (Hermite positions and slerp orientations at t = frame · step source frames, or the source
+// poses when fps == rate) → imu_rows (log maps, gyro, acc) → magnetometer R_wsᵀ m_w → orientation rows of ori;
+// acc, gyro (and mag) into w.O [S][KC][LDB], time innermost.
+template <typename T>
+void item_block(const RenderSpec& sp, int len, double step, bool resample, int r0, int n, const T* mw, T* ori,
+                Work<T>& w, Ahead& ah) {
+  using F = simd::Fn<T>;
+  const int S = sp.S, LDs = w.LDs, nf = n + 2;
   const int KC = sp.mag ? 9 : 6;
-  const T mw[3] = {T(mfield ? mfield[0] : 0.0), T(mfield ? mfield[1] : 0.0), T(mfield ? mfield[2] : 0.0)};
-
-  // 4. output blocks
-  const int nrows = int(nout - 2);
-  const double step = fps / sp.rate;
   const T g[3] = {T(sp.g[0]), T(sp.g[1]), T(sp.g[2])};
   const T inv_dt2 = T(sp.rate * sp.rate), inv_2dt = T(0.5 * sp.rate);
+  const T* const pose = w.pose.data();
   T* const Qb = w.Q.data();
   T* const W = w.W.data();
   T* const O = w.O.data();
+  for (int s = 0; s < S; ++s) {
+    const T* __restrict Qs;
+    int ld;
+    if (resample) {
+      const T* __restrict Ps = pose + size_t(12) * s * LDs;
+      const T* __restrict q = w.quat.data() + size_t(4) * s * LDs;
+      const T* __restrict tg = w.tang.data() + size_t(3) * s * LDs;
+      const T* __restrict iv = w.ivl.data() + size_t(3) * s * LDs;
+      T* __restrict Qo = Qb;
+#pragma omp simd
+      for (int f = 0; f < nf; ++f) {
+        const double tt = double(r0 + f) * step;
+        int k = int(tt);  // tt >= 0: floor
+        k = k < len - 2 ? k : len - 2;
+        const T u = T(tt - double(k));
+        const T u2 = u * u, u3 = u2 * u;
+        const T h00 = T(2) * u3 - T(3) * u2 + T(1), h10 = u3 - T(2) * u2 + u, h01 = T(-2) * u3 + T(3) * u2,
+                h11 = u3 - u2;
+        for (int i = 0; i < 3; ++i) {
+          T pa, pb, ma, mb;
+          ld2(Ps + (9 + i) * LDs, k, pa, pb);
+          ld2(tg + i * LDs, k, ma, mb);
+          Qo[(9 + i) * LDB + f] = h00 * pa + h10 * ma + h01 * pb + h11 * mb;
+        }
+        // slerp: w1 = sin(u φ) / sin φ = u sinc(u φ) (φ / sin φ), w0 = sin((1 − u) φ) / sin φ = cos(u φ) − cos φ w1
+        const T phi = iv[k];
+        T cphi, rho;
+        ld2(iv + LDs, 2 * k, cphi, rho);
+        T sc, co;
+        F::sinc_cos(u * phi, sc, co);
+        const T w1 = u * sc * rho, w0 = co - cphi * w1;
+        T aw, ax, ay, az, bw, bx, by, bz;  // scalars: GCC keeps them in vector registers
+        ld2(q, k, aw, bw);
+        ld2(q + LDs, k, ax, bx);
+        ld2(q + 2 * LDs, k, ay, by);
+        ld2(q + 3 * LDs, k, az, bz);
+        const T qw = w0 * aw + w1 * bw, qx = w0 * ax + w1 * bx, qy = w0 * ay + w1 * by, qz = w0 * az + w1 * bz;
+        const T nn = T(1) / std::sqrt(qw * qw + qx * qx + qy * qy + qz * qz);
+        const T a = qw * nn, x = qx * nn, y = qy * nn, z = qz * nn;
+        Qo[f] = T(1) - T(2) * (y * y + z * z);
+        Qo[LDB + f] = T(2) * (x * y - a * z);
+        Qo[2 * LDB + f] = T(2) * (x * z + a * y);
+        Qo[3 * LDB + f] = T(2) * (x * y + a * z);
+        Qo[4 * LDB + f] = T(1) - T(2) * (x * x + z * z);
+        Qo[5 * LDB + f] = T(2) * (y * z - a * x);
+        Qo[6 * LDB + f] = T(2) * (x * z - a * y);
+        Qo[7 * LDB + f] = T(2) * (y * z + a * x);
+        Qo[8 * LDB + f] = T(1) - T(2) * (x * x + y * y);
+      }
+      Qs = Qb;
+      ld = LDB;
+    } else {
+      Qs = pose + size_t(12) * s * LDs + r0;
+      ld = LDs;
+    }
+    ah.step();
+    T* __restrict Os = O + size_t(KC) * s * LDB;
+    simd::imu_rows<T>(n, Qs, ld, W, LDB, Os, LDB, inv_dt2, inv_2dt, g);  // log maps, gyro, acc
+    if (sp.mag) {  // R_ws^T m_w
+#pragma omp simd
+      for (int t = 0; t < n; ++t)
+        for (int i = 0; i < 3; ++i)
+          Os[(6 + i) * LDB + t] =
+              Qs[i * ld + t + 1] * mw[0] + Qs[(3 + i) * ld + t + 1] * mw[1] + Qs[(6 + i) * ld + t + 1] * mw[2];
+    }
+    if (ori)
+      for (int t = 0; t < n; ++t) {
+        T* d = ori + (size_t(r0 + t) * S + s) * 9;
+        for (int e = 0; e < 9; ++e) d[e] = Qs[e * ld + t + 1];
+      }
+    ah.step();
+  }
+}
+
+// 4b. The block's rows of out [N, S, KC] (contiguous): staged in output order from w.O, the sensor error model
+// (sensitivity matrix, then the per-sample terms of noise_rows), copied with streaming stores for large outputs.
+template <typename T>
+void item_rows_out(const RenderSpec& sp, int r0, int n, const double* dTrow, T* out, bool nt, Work<T>& w, Ahead& ah) {
+  const int S = sp.S, KC = sp.mag ? 9 : 6;
+  NoiseState<T>& ns = w.ns;
+  const Ziggurat<1024>& Z2 = zig1024();
+  T* const O = w.O.data();
+  const double* dTb = dTrow ? dTrow + r0 : nullptr;
+  if (sp.noise) noise_matrix<T>(ns, n, dTb, O);
+  ah.step();
+  // rows of out [N, S, KC] (contiguous for the block): staged in output order, then the per-sample error
+  // terms, then copied (streaming stores for large outputs)
+  T* const X = w.X.data();
+  const T* rows_out = X;
+  if (!sp.noise) {
+    if (KC == 9)
+      stage_rows<T, 9>(O, n, S, X, S * KC);
+    else
+      stage_rows<T, 6>(O, n, S, X, S * KC);
+  } else {
+    // noise columns: acc/gyro of every sensor (P1, padded), then mag (P2)
+    const int Cp = ns.Cp, P1 = ns.P1;
+    for (int t = 0; t < n; ++t)
+      for (int s = 0; s < S; ++s) {
+        const T* Os = O + size_t(KC) * s * LDB + t;
+        T* d = X + size_t(t) * Cp + 6 * s;
+        for (int e = 0; e < 6; ++e) d[e] = Os[e * LDB];
+        if (KC == 9) {
+          T* dm = X + size_t(t) * Cp + P1 + 3 * s;
+          for (int e = 0; e < 3; ++e) dm[e] = Os[(6 + e) * LDB];
+        }
+      }
+    noise_draws<T>(ns, n, Z2, w.raw.data(), w.bad.data());
+    if (KC == 6) {  // straight into rows of out's layout (the acc/gyro columns are out's columns)
+      noise_rows<T>(ns, n, r0, dTb, X, w.Y.data(), S * 6, S * 6);
+    } else {
+      T* X2 = w.X2.data();
+      noise_rows<T>(ns, n, r0, dTb, X, X2, Cp, Cp);
+      T* Y = w.Y.data();
+      for (int t = 0; t < n; ++t)
+        for (int s = 0; s < S; ++s) {
+          T* d = Y + (size_t(t) * S + s) * 9;
+          const T* a = X2 + size_t(t) * Cp + 6 * s;
+          const T* m = X2 + size_t(t) * Cp + P1 + 3 * s;
+          for (int e = 0; e < 6; ++e) d[e] = a[e];
+          for (int e = 0; e < 3; ++e) d[6 + e] = m[e];
+        }
+    }
+    rows_out = w.Y.data();
+  }
+  simd::put(out + size_t(r0) * S * KC, rows_out, int64_t(n) * S * KC, nt);
+  ah.step();
+}
+
+// One item from start to end in the calling thread: 1. poses, 2. resampling data, 3. its error constants and
+// streams, 4. blocks of NB output rows (4a poses at the output frames and the differentiation, 4b the error
+// model and the rows of out).
+template <typename T>
+void render_item(const RenderSpec& sp, const T* Lb, const T* rb, int64_t len64, double fps, int64_t nout,
+                 const int32_t* sj, const T* so, const T* sr, uint64_t seed, const double* mfield, double dT,
+                 const double* dTrow, T* out, T* ori, double* err, Work<T>& w, Ahead& ah, bool nt) {
+  const int S = sp.S;
+  const int len = int(len64);
+  item_poses<T>(sp, Lb, rb, len, sj, so, sr, w);
+  const bool resample = fabs(fps - sp.rate) > 1e-9;
+  if (resample) item_prepare<T>(S, len, w);
+  if (sp.noise) {
+    w.ns.rowtemp = dTrow != nullptr;
+    noise_init<T>(sp, seed, dT, w.ns, err);
+  }
+  const T mw[3] = {T(mfield ? mfield[0] : 0.0), T(mfield ? mfield[1] : 0.0), T(mfield ? mfield[2] : 0.0)};
+  const int nrows = int(nout - 2);
+  const double step = fps / sp.rate;
   {
     const int64_t calls = int64_t((nrows + NB - 1) / NB) * (2 * S + 2);
     ah.per = ((ah.end - ah.p) / 64 + calls) / calls;
   }
   for (int r0 = 0; r0 < nrows; r0 += NB) {
-    const int n = std::min(NB, nrows - r0), nf = n + 2;  // output frames r0 .. r0 + n + 1
-    for (int s = 0; s < S; ++s) {
-      const T* __restrict Qs;
-      int ld;
-      if (resample) {
-        const T* __restrict Ps = pose + size_t(12) * s * LDs;
-        const T* __restrict q = w.quat.data() + size_t(4) * s * LDs;
-        const T* __restrict tg = w.tang.data() + size_t(3) * s * LDs;
-        const T* __restrict iv = w.ivl.data() + size_t(3) * s * LDs;
-        T* __restrict Qo = Qb;
-#pragma omp simd
-        for (int f = 0; f < nf; ++f) {
-          const double tt = double(r0 + f) * step;
-          int k = int(tt);  // tt >= 0: floor
-          k = k < len - 2 ? k : len - 2;
-          const T u = T(tt - double(k));
-          const T u2 = u * u, u3 = u2 * u;
-          const T h00 = T(2) * u3 - T(3) * u2 + T(1), h10 = u3 - T(2) * u2 + u, h01 = T(-2) * u3 + T(3) * u2,
-                  h11 = u3 - u2;
-          for (int i = 0; i < 3; ++i) {
-            T pa, pb, ma, mb;
-            ld2(Ps + (9 + i) * LDs, k, pa, pb);
-            ld2(tg + i * LDs, k, ma, mb);
-            Qo[(9 + i) * LDB + f] = h00 * pa + h10 * ma + h01 * pb + h11 * mb;
-          }
-          // slerp: w1 = sin(u φ) / sin φ = u sinc(u φ) (φ / sin φ), w0 = sin((1 − u) φ) / sin φ = cos(u φ) − cos φ w1
-          const T phi = iv[k];
-          T cphi, rho;
-          ld2(iv + LDs, 2 * k, cphi, rho);
-          T sc, co;
-          F::sinc_cos(u * phi, sc, co);
-          const T w1 = u * sc * rho, w0 = co - cphi * w1;
-          T aw, ax, ay, az, bw, bx, by, bz;  // scalars: GCC keeps them in vector registers
-          ld2(q, k, aw, bw);
-          ld2(q + LDs, k, ax, bx);
-          ld2(q + 2 * LDs, k, ay, by);
-          ld2(q + 3 * LDs, k, az, bz);
-          const T qw = w0 * aw + w1 * bw, qx = w0 * ax + w1 * bx, qy = w0 * ay + w1 * by, qz = w0 * az + w1 * bz;
-          const T nn = T(1) / std::sqrt(qw * qw + qx * qx + qy * qy + qz * qz);
-          const T a = qw * nn, x = qx * nn, y = qy * nn, z = qz * nn;
-          Qo[f] = T(1) - T(2) * (y * y + z * z);
-          Qo[LDB + f] = T(2) * (x * y - a * z);
-          Qo[2 * LDB + f] = T(2) * (x * z + a * y);
-          Qo[3 * LDB + f] = T(2) * (x * y + a * z);
-          Qo[4 * LDB + f] = T(1) - T(2) * (x * x + z * z);
-          Qo[5 * LDB + f] = T(2) * (y * z - a * x);
-          Qo[6 * LDB + f] = T(2) * (x * z - a * y);
-          Qo[7 * LDB + f] = T(2) * (y * z + a * x);
-          Qo[8 * LDB + f] = T(1) - T(2) * (x * x + y * y);
-        }
-        Qs = Qb;
-        ld = LDB;
-      } else {
-        Qs = pose + size_t(12) * s * LDs + r0;
-        ld = LDs;
-      }
-      ah.step();
-      T* __restrict Os = O + size_t(KC) * s * LDB;
-      // log maps of the frame pairs (f, f+1), gyro, acc at the middle frames
-#pragma omp simd
-      for (int f = 0; f < nf - 1; ++f) {
-        T a[9], c[9], M[9];
-        for (int e = 0; e < 9; ++e) {
-          a[e] = Qs[e * ld + f];
-          c[e] = Qs[e * ld + f + 1];
-        }
-        for (int i = 0; i < 3; ++i)
-          for (int jj = 0; jj < 3; ++jj) M[3 * i + jj] = a[i] * c[jj] + a[3 + i] * c[3 + jj] + a[6 + i] * c[6 + jj];
-        const T v0 = M[7] - M[5], v1 = M[2] - M[6], v2 = M[3] - M[1];
-        const T kk = simd::log_k((M[0] + M[4] + M[8] - T(1)) * T(0.5), std::sqrt(v0 * v0 + v1 * v1 + v2 * v2));
-        W[f] = kk * v0;
-        W[LDB + f] = kk * v1;
-        W[2 * LDB + f] = kk * v2;
-      }
-#pragma omp simd
-      for (int t = 0; t < n; ++t) {
-        for (int i = 0; i < 3; ++i) Os[(3 + i) * LDB + t] = (W[i * LDB + t] + W[i * LDB + t + 1]) * inv_2dt;
-        T fa[3];
-        for (int i = 0; i < 3; ++i)
-          fa[i] = (Qs[(9 + i) * ld + t + 2] - T(2) * Qs[(9 + i) * ld + t + 1] + Qs[(9 + i) * ld + t]) * inv_dt2 - g[i];
-        for (int i = 0; i < 3; ++i)
-          Os[i * LDB + t] =
-              Qs[i * ld + t + 1] * fa[0] + Qs[(3 + i) * ld + t + 1] * fa[1] + Qs[(6 + i) * ld + t + 1] * fa[2];
-      }
-      if (sp.mag) {  // R_ws^T m_w
-#pragma omp simd
-        for (int t = 0; t < n; ++t)
-          for (int i = 0; i < 3; ++i)
-            Os[(6 + i) * LDB + t] =
-                Qs[i * ld + t + 1] * mw[0] + Qs[(3 + i) * ld + t + 1] * mw[1] + Qs[(6 + i) * ld + t + 1] * mw[2];
-      }
-      if (ori)
-        for (int t = 0; t < n; ++t) {
-          T* d = ori + (size_t(r0 + t) * S + s) * 9;
-          for (int e = 0; e < 9; ++e) d[e] = Qs[e * ld + t + 1];
-        }
-      ah.step();
-    }
-    const double* dTb = dTrow ? dTrow + r0 : nullptr;
-    if (sp.noise) noise_matrix<T>(ns, n, dTb, O);
-    ah.step();
-    // rows of out [N, S, KC] (contiguous for the block): staged in output order, then the per-sample error
-    // terms, then copied (streaming stores for large outputs)
-    T* const X = w.X.data();
-    const T* rows_out = X;
-    if (!sp.noise) {
-      if (KC == 9)
-        stage_rows<T, 9>(O, n, S, X, S * KC);
-      else
-        stage_rows<T, 6>(O, n, S, X, S * KC);
-    } else {
-      // noise columns: acc/gyro of every sensor (P1, padded), then mag (P2)
-      const int Cp = ns.Cp, P1 = ns.P1;
-      for (int t = 0; t < n; ++t)
-        for (int s = 0; s < S; ++s) {
-          const T* Os = O + size_t(KC) * s * LDB + t;
-          T* d = X + size_t(t) * Cp + 6 * s;
-          for (int e = 0; e < 6; ++e) d[e] = Os[e * LDB];
-          if (KC == 9) {
-            T* dm = X + size_t(t) * Cp + P1 + 3 * s;
-            for (int e = 0; e < 3; ++e) dm[e] = Os[(6 + e) * LDB];
-          }
-        }
-      noise_draws<T>(ns, n, Z2, w.raw.data(), w.bad.data());
-      if (KC == 6) {  // straight into rows of out's layout (the acc/gyro columns are out's columns)
-        noise_rows<T>(ns, n, r0, dTb, X, w.Y.data(), S * 6, S * 6);
-      } else {
-        T* X2 = w.X2.data();
-        noise_rows<T>(ns, n, r0, dTb, X, X2, Cp, Cp);
-        T* Y = w.Y.data();
-        for (int t = 0; t < n; ++t)
-          for (int s = 0; s < S; ++s) {
-            T* d = Y + (size_t(t) * S + s) * 9;
-            const T* a = X2 + size_t(t) * Cp + 6 * s;
-            const T* m = X2 + size_t(t) * Cp + P1 + 3 * s;
-            for (int e = 0; e < 6; ++e) d[e] = a[e];
-            for (int e = 0; e < 3; ++e) d[6 + e] = m[e];
-          }
-      }
-      rows_out = w.Y.data();
-    }
-    simd::put(out + size_t(r0) * S * KC, rows_out, int64_t(n) * S * KC, nt);
-    ah.step();
+    const int n = std::min(NB, nrows - r0);
+    item_block<T>(sp, len, step, resample, r0, n, mw, ori, w, ah);
+    item_rows_out<T>(sp, r0, n, dTrow, out, nt, w, ah);
   }
 }
 

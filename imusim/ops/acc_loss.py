@@ -51,7 +51,6 @@ from ._validate import (check_choice, check_positive, check_same, check_tensor, 
 _OP = "acc_loss"
 REDUCTIONS = ("mean", "sum", "none")
 _LOW = (torch.float16, torch.bfloat16)
-_DTYPE_CODE = {torch.float32: 0, torch.float64: 1, torch.float16: 2, torch.bfloat16: 3}
 
 
 # ----------------------------------------------------------------------------------------- helpers
@@ -86,15 +85,15 @@ def _raw_sums(backend: str, p3: torch.Tensor, q3: torch.Tensor, m: Optional[torc
     if backend == "cpp":
         if p3.dtype in _LOW:
             p3, q3 = p3.float(), q3.float()
-        C = _backend.cpu_module()
-        fn = C.acc_loss_forward_f32 if p3.dtype == torch.float32 else C.acc_loss_forward_f64
-        fn(p3.data_ptr(), list(p3.shape), list(p3.stride()), q3.data_ptr(), list(q3.stride()),
-           m.data_ptr() if m is not None else 0, out.data_ptr())
+        _backend.cpu_module().acc_loss_forward(
+            dtype=_backend.dtype_name(p3), pred=p3.data_ptr(), size=list(p3.shape), pred_strides=list(p3.stride()),
+            target=q3.data_ptr(), target_strides=list(q3.stride()), mask=m.data_ptr() if m is not None else 0,
+            out=out.data_ptr())
     elif backend == "cuda":
-        C = _backend.cuda_module()
-        C.acc_loss_forward(_DTYPE_CODE[p3.dtype], p3.data_ptr(), list(p3.shape), list(p3.stride()),
-                           q3.data_ptr(), list(q3.stride()), m.data_ptr() if m is not None else 0,
-                           out.data_ptr(), torch.cuda.current_stream(p3.device).cuda_stream)
+        _backend.cuda_module().acc_loss_forward(
+            dtype=_backend.dtype_name(p3), pred=p3.data_ptr(), size=list(p3.shape), pred_strides=list(p3.stride()),
+            target=q3.data_ptr(), target_strides=list(q3.stride()), mask=m.data_ptr() if m is not None else 0,
+            out=out.data_ptr(), stream=_backend.cuda_stream(p3))
     elif backend == "triton":
         from ..triton import acc_loss as tk
         tk.forward(p3, q3, m, out)
@@ -106,19 +105,20 @@ def _raw_sums(backend: str, p3: torch.Tensor, q3: torch.Tensor, m: Optional[torc
 def _grads(backend: str, p3: torch.Tensor, q3: torch.Tensor, m: Optional[torch.Tensor], coef: torch.Tensor,
            gp3: torch.Tensor, gq3: Optional[torch.Tensor]) -> None:
     if backend == "cpp":
-        C = _backend.cpu_module()
-        fn = C.acc_loss_backward_f32 if p3.dtype == torch.float32 else C.acc_loss_backward_f64
-        fn(p3.data_ptr(), list(p3.shape), list(p3.stride()), q3.data_ptr(), list(q3.stride()),
-           m.data_ptr() if m is not None else 0, coef.data_ptr(), gp3.data_ptr(), list(gp3.stride()),
-           gq3.data_ptr() if gq3 is not None else 0, list(gq3.stride()) if gq3 is not None else [0, 0, 0])
+        _backend.cpu_module().acc_loss_backward(
+            dtype=_backend.dtype_name(p3), pred=p3.data_ptr(), size=list(p3.shape), pred_strides=list(p3.stride()),
+            target=q3.data_ptr(), target_strides=list(q3.stride()), mask=m.data_ptr() if m is not None else 0,
+            coef=coef.data_ptr(), grad_pred=gp3.data_ptr(), grad_pred_strides=list(gp3.stride()),
+            grad_target=gq3.data_ptr() if gq3 is not None else 0,
+            grad_target_strides=list(gq3.stride()) if gq3 is not None else [0, 0, 0])
     elif backend == "cuda":
-        C = _backend.cuda_module()
-        C.acc_loss_backward(_DTYPE_CODE[p3.dtype], p3.data_ptr(), list(p3.shape), list(p3.stride()),
-                            q3.data_ptr(), list(q3.stride()), m.data_ptr() if m is not None else 0,
-                            coef.data_ptr(), gp3.data_ptr(), list(gp3.stride()),
-                            gq3.data_ptr() if gq3 is not None else 0,
-                            list(gq3.stride()) if gq3 is not None else [0, 0, 0],
-                            torch.cuda.current_stream(p3.device).cuda_stream)
+        _backend.cuda_module().acc_loss_backward(
+            dtype=_backend.dtype_name(p3), pred=p3.data_ptr(), size=list(p3.shape), pred_strides=list(p3.stride()),
+            target=q3.data_ptr(), target_strides=list(q3.stride()), mask=m.data_ptr() if m is not None else 0,
+            coef=coef.data_ptr(), grad_pred=gp3.data_ptr(), grad_pred_strides=list(gp3.stride()),
+            grad_target=gq3.data_ptr() if gq3 is not None else 0,
+            grad_target_strides=list(gq3.stride()) if gq3 is not None else [0, 0, 0],
+            stream=_backend.cuda_stream(p3))
     elif backend == "triton":
         from ..triton import acc_loss as tk
         tk.backward(p3, q3, m, coef, gp3, gq3)
@@ -386,12 +386,12 @@ class _FusedCpp(torch.autograd.Function):
         gq, gq3 = _grad_buffer(target, time_dim, work) if need_target else (None, None)
         sums = torch.empty(B, dtype=torch.float64)
         m = _mask_u8(mask)
-        C = _backend.cpu_module()
-        fn = C.acc_loss_fused_f32 if work == torch.float32 else C.acc_loss_fused_f64
-        fn(p3.data_ptr(), list(p3.shape), list(p3.stride()), q3.data_ptr(), list(q3.stride()),
-           m.data_ptr() if m is not None else 0, coef.data_ptr(), sums.data_ptr(), gp3.data_ptr(),
-           list(gp3.stride()), gq3.data_ptr() if gq3 is not None else 0,
-           list(gq3.stride()) if gq3 is not None else [0, 0, 0])
+        _backend.cpu_module().acc_loss_fused(
+            dtype=_backend.dtype_name(p3), pred=p3.data_ptr(), size=list(p3.shape), pred_strides=list(p3.stride()),
+            target=q3.data_ptr(), target_strides=list(q3.stride()), mask=m.data_ptr() if m is not None else 0,
+            coef=coef.data_ptr(), out=sums.data_ptr(), grad_pred=gp3.data_ptr(), grad_pred_strides=list(gp3.stride()),
+            grad_target=gq3.data_ptr() if gq3 is not None else 0,
+            grad_target_strides=list(gq3.stride()) if gq3 is not None else [0, 0, 0])
         ctx.grads = (gp, gq)
         ctx.save_for_backward(pred, target, mask)
         ctx.args = (time_dim, reduction, dt)

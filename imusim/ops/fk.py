@@ -32,6 +32,57 @@ def _flat(x: torch.Tensor, tail: int) -> torch.Tensor:
     return x.reshape(-1, *x.shape[x.dim() - tail:]).contiguous()
 
 
+# ---- launchers: one {backend: launcher} table per kernel; buffers are allocated by the op, contiguous ----
+def _fwd_cpp(L, r, par, off, G, P):
+    N, J = L.shape[:2]
+    _backend.cpu_module().fk_forward(dtype=_backend.dtype_name(L), frames=N, joints=J, parents=par.data_ptr(),
+                                     offsets=off.data_ptr(), local_rot=L.data_ptr(), root=r.data_ptr(),
+                                     G=G.data_ptr(), P=P.data_ptr())
+
+
+def _fwd_cuda(L, r, par, off, G, P):
+    N, J = L.shape[:2]
+    _backend.cuda_module().fk_forward(dtype=_backend.dtype_name(L), frames=N, joints=J, parents=par.data_ptr(),
+                                      offsets=off.data_ptr(), local_rot=L.data_ptr(), root=r.data_ptr(),
+                                      G=G.data_ptr(), P=P.data_ptr(), stream=_backend.cuda_stream(L))
+
+
+def _fwd_triton(L, r, par, off, G, P):
+    from ..triton import fk as tk
+
+    N, J = L.shape[:2]
+    tk.forward(L.view(N, J, 9), r, par, off, G.view(N, J, 9), P)
+
+
+def _bwd_cpp(L, Gf, gG, gP, par, off, gL, gr):
+    N, J = L.shape[:2]
+    _backend.cpu_module().fk_backward(dtype=_backend.dtype_name(L), frames=N, joints=J, parents=par.data_ptr(),
+                                      offsets=off.data_ptr(), local_rot=L.data_ptr(), G=Gf.data_ptr(),
+                                      grad_G=gG.data_ptr(), grad_P=gP.data_ptr(), grad_local_rot=gL.data_ptr(),
+                                      grad_root=gr.data_ptr())
+
+
+def _bwd_cuda(L, Gf, gG, gP, par, off, gL, gr):
+    N, J = L.shape[:2]
+    _backend.cuda_module().fk_backward(dtype=_backend.dtype_name(L), frames=N, joints=J, parents=par.data_ptr(),
+                                       offsets=off.data_ptr(), local_rot=L.data_ptr(), G=Gf.data_ptr(),
+                                       grad_G=gG.data_ptr(), grad_P=gP.data_ptr(), grad_local_rot=gL.data_ptr(),
+                                       grad_root=gr.data_ptr(), stream=_backend.cuda_stream(L))
+
+
+def _bwd_triton(L, Gf, gG, gP, par, off, gL, gr):
+    from ..triton import fk as tk
+
+    N, J = L.shape[:2]
+    aG = gG.to(L.dtype).reshape(N, J, 9).clone()  # accumulators (the inputs stay untouched)
+    aP = gP.to(L.dtype).reshape(N, J, 3).clone()
+    tk.backward(L.view(N, J, 9), Gf.view(N, J, 9), aG, aP, par, off, gL.view(N, J, 9), gr)
+
+
+FORWARD = {"cpp": _fwd_cpp, "cuda": _fwd_cuda, "triton": _fwd_triton}
+BACKWARD = {"cpp": _bwd_cpp, "cuda": _bwd_cuda, "triton": _bwd_triton}
+
+
 @torch.library.custom_op("imusim::fk", mutates_args=())
 def _fk_op(local_rot: torch.Tensor, root_pos: torch.Tensor, parents: torch.Tensor, offsets: torch.Tensor,
            backend: str) -> Tuple[torch.Tensor, torch.Tensor]:
@@ -41,20 +92,7 @@ def _fk_op(local_rot: torch.Tensor, root_pos: torch.Tensor, parents: torch.Tenso
     N = L.shape[0]
     G = torch.empty_like(L)
     P = torch.empty(N, J, 3, dtype=L.dtype, device=L.device)
-    par = parents.to(torch.int32).contiguous()
-    off = offsets.to(L.dtype).contiguous()
-    if backend == "cpp":
-        C = _backend.cpu_module()
-        fn = C.fk_forward_f32 if L.dtype == torch.float32 else C.fk_forward_f64
-        fn(N, J, par.data_ptr(), off.data_ptr(), L.data_ptr(), r.data_ptr(), G.data_ptr(), P.data_ptr())
-    elif backend == "triton":
-        from ..triton import fk as tk
-
-        tk.forward(L.view(N, J, 9), r, par, off, G.view(N, J, 9), P)
-    else:
-        C = _backend.cuda_module()
-        C.fk_forward(0 if L.dtype == torch.float32 else 1, N, J, par.data_ptr(), off.data_ptr(), L.data_ptr(),
-                     r.data_ptr(), G.data_ptr(), P.data_ptr(), torch.cuda.current_stream(L.device).cuda_stream)
+    FORWARD[backend](L, r, parents.to(torch.int32).contiguous(), offsets.to(L.dtype).contiguous(), G, P)
     return G.view(local_rot.shape), P.view(*local_rot.shape[:-2], 3)
 
 
@@ -66,30 +104,12 @@ def _(local_rot, root_pos, parents, offsets, backend):
 @torch.library.custom_op("imusim::fk_backward", mutates_args=())
 def _fk_bwd_op(grad_G: torch.Tensor, grad_P: torch.Tensor, local_rot: torch.Tensor, G: torch.Tensor,
                parents: torch.Tensor, offsets: torch.Tensor, backend: str) -> Tuple[torch.Tensor, torch.Tensor]:
-    J = local_rot.shape[-3]
     L, Gf = _flat(local_rot, 3), _flat(G, 3)
     gG, gP = _flat(grad_G, 3), _flat(grad_P, 2)
     N = L.shape[0]
     gL = torch.empty_like(L)
     gr = torch.empty(N, 3, dtype=L.dtype, device=L.device)
-    par = parents.to(torch.int32).contiguous()
-    off = offsets.to(L.dtype).contiguous()
-    if backend == "cpp":
-        C = _backend.cpu_module()
-        fn = C.fk_backward_f32 if L.dtype == torch.float32 else C.fk_backward_f64
-        fn(N, J, par.data_ptr(), off.data_ptr(), L.data_ptr(), Gf.data_ptr(), gG.data_ptr(), gP.data_ptr(),
-           gL.data_ptr(), gr.data_ptr())
-    elif backend == "triton":
-        from ..triton import fk as tk
-
-        aG = gG.to(L.dtype).reshape(N, J, 9).clone()  # accumulators (the inputs stay untouched)
-        aP = gP.to(L.dtype).reshape(N, J, 3).clone()
-        tk.backward(L.view(N, J, 9), Gf.view(N, J, 9), aG, aP, par, off, gL.view(N, J, 9), gr)
-    else:
-        C = _backend.cuda_module()
-        C.fk_backward(0 if L.dtype == torch.float32 else 1, N, J, par.data_ptr(), off.data_ptr(), L.data_ptr(),
-                      Gf.data_ptr(), gG.data_ptr(), gP.data_ptr(), gL.data_ptr(), gr.data_ptr(),
-                      torch.cuda.current_stream(L.device).cuda_stream)
+    BACKWARD[backend](L, Gf, gG, gP, parents.to(torch.int32).contiguous(), offsets.to(L.dtype).contiguous(), gL, gr)
     return gL.view(local_rot.shape), gr.view(*local_rot.shape[:-3], 3)
 
 

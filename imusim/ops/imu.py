@@ -30,9 +30,52 @@ from ..reference import imu as ref
 IMU_BACKENDS = ("triton", "cuda", "cpp", "torch")  # preference order (see _backend.resolve)
 
 
-def _spec_args(parents, needed, sjoint, offsets, soff, srot):
-    return (int(parents.numel()), int(needed.numel()), int(sjoint.numel()), parents.data_ptr(), needed.data_ptr(),
-            sjoint.data_ptr(), offsets.data_ptr(), soff.data_ptr(), srot.data_ptr())
+def _spec_kwargs(parents, needed, sjoint, offsets, soff, srot, dt=1.0, g=(0.0, 0.0, 0.0), rot_dim=9) -> dict:
+    """The named spec arguments of the IMU bindings (python/imu_spec.h)."""
+    return dict(joints=int(parents.numel()), n_needed=int(needed.numel()), n_sensors=int(sjoint.numel()),
+                parents=parents.data_ptr(), needed=needed.data_ptr(), sensor_joints=sjoint.data_ptr(),
+                offsets=offsets.data_ptr(), sensor_offsets=soff.data_ptr(), sensor_rotations=srot.data_ptr(),
+                dt=float(dt), g=tuple(float(x) for x in g), rot_dim=int(rot_dim))
+
+
+# ---- launchers: one {backend: launcher} table per kernel (forward and sensor poses) ----
+def _fwd_compiled(L, root, parents, needed, sjoint, offs, so, sr, dt, gv, acc, gyro, ori, rot_dim, cuda=False):
+    kw = dict(dtype=_backend.dtype_name(L), **_spec_kwargs(parents, needed, sjoint, offs, so, sr, dt, gv, rot_dim),
+              batch=L.shape[0], frames=L.shape[1], local_rot=L.data_ptr(), root=root.data_ptr(), acc=acc.data_ptr(),
+              gyro=gyro.data_ptr(), ori=ori.data_ptr())
+    if cuda:
+        _backend.cuda_module().imu_forward(**kw, stream=_backend.cuda_stream(L))
+    else:
+        _backend.cpu_module().imu_forward(**kw)
+
+
+def _fwd_triton(L, root, parents, needed, sjoint, offs, so, sr, dt, gv, acc, gyro, ori, rot_dim):
+    from ..triton import imu as ti
+
+    mt = ti.meta(tuple(parents.tolist()), tuple(needed.tolist()), tuple(sjoint.tolist()), str(L.device))
+    ti.forward(L, root, mt, offs, so, sr, float(dt), tuple(gv), acc, gyro, ori, rot_dim == 3)
+
+
+FORWARD = {"cpp": _fwd_compiled, "cuda": lambda *a: _fwd_compiled(*a, cuda=True), "triton": _fwd_triton}
+
+
+def _poses_compiled(L, root, parents, needed, sjoint, offs, so, sr, poses, cuda=False):
+    kw = dict(dtype=_backend.dtype_name(L), **_spec_kwargs(parents, needed, sjoint, offs, so, sr), batch=L.shape[0],
+              frames=L.shape[1], local_rot=L.data_ptr(), root=root.data_ptr(), poses=poses.data_ptr())
+    if cuda:
+        _backend.cuda_module().sensor_poses(**kw, stream=_backend.cuda_stream(L))
+    else:
+        _backend.cpu_module().sensor_poses(**kw)
+
+
+def _poses_triton(L, root, parents, needed, sjoint, offs, so, sr, poses):
+    from ..triton import imu as ti
+
+    mt = ti.meta(tuple(parents.tolist()), tuple(needed.tolist()), tuple(sjoint.tolist()), str(L.device))
+    ti.poses(L, root, mt, offs, so, sr, poses)
+
+
+POSES = {"cpp": _poses_compiled, "cuda": lambda *a: _poses_compiled(*a, cuda=True), "triton": _poses_triton}
 
 
 @torch.library.custom_op("imusim::imu", mutates_args=())
@@ -49,18 +92,8 @@ def _imu_op(L: torch.Tensor, root: torch.Tensor, parents: torch.Tensor, needed: 
     acc = L.new_empty((B, T - 2, S, 3))
     gyro = L.new_empty((B, T - 2, S, 3))
     ori = L.new_empty((B, T - 2, S, 3, 3))
-    gv = [float(x) for x in g.tolist()]
-    args = (L.dtype == torch.float64, *_spec_args(parents, needed, sjoint, offs, so, sr), float(dt), *gv, B, T,
-            L.data_ptr(), root.data_ptr(), acc.data_ptr(), gyro.data_ptr(), ori.data_ptr(), rot_dim)
-    if backend == "cpp":
-        _backend.cpu_module().imu_forward(*args)
-    elif backend == "triton":
-        from ..triton import imu as ti
-
-        mt = ti.meta(tuple(parents.tolist()), tuple(needed.tolist()), tuple(sjoint.tolist()), str(L.device))
-        ti.forward(L, root, mt, offs, so, sr, float(dt), tuple(gv), acc, gyro, ori, rot_dim == 3)
-    else:
-        _backend.cuda_module().imu_forward(*args, torch.cuda.current_stream(L.device).cuda_stream)
+    FORWARD[backend](L, root, parents, needed, sjoint, offs, so, sr, float(dt), [float(x) for x in g.tolist()], acc,
+                     gyro, ori, rot_dim)
     return acc, gyro, ori
 
 
@@ -161,11 +194,12 @@ def _backward_fused_cpp(ctx, L, root, idx, sub_par, sub_needed, sub_sj, sub_off,
     gori_c = None if gori is None else gori.to(dt_).contiguous()
     gLs = torch.empty_like(Ls)
     groot = torch.empty_like(root_c)
-    gv = [float(x) for x in g.tolist()]
     _backend.cpu_module().imu_backward(
-        dt_ == torch.float64, *_spec_args(sub_par, sub_needed, sub_sj, offs, so, sr), float(ctx.dt), *gv, B, T,
-        Ls.data_ptr(), root_c.data_ptr(), gacc.data_ptr(), ggyro.data_ptr(), 0 if gori_c is None else gori_c.data_ptr(),
-        gLs.data_ptr(), groot.data_ptr(), 3 if L.dim() == 4 else 9)
+        dtype=_backend.dtype_name(Ls),
+        **_spec_kwargs(sub_par, sub_needed, sub_sj, offs, so, sr, ctx.dt, g.tolist(), 3 if L.dim() == 4 else 9),
+        batch=B, frames=T, local_rot=Ls.data_ptr(), root=root_c.data_ptr(), grad_acc=gacc.data_ptr(),
+        grad_gyro=ggyro.data_ptr(), grad_ori=0 if gori_c is None else gori_c.data_ptr(), grad_local_rot=gLs.data_ptr(),
+        grad_root=groot.data_ptr())
     gL = torch.zeros_like(L)
     gL[:, :, idx] = gLs
     return gL, groot, None, None, None, None, None, None, None, None, None
@@ -198,17 +232,7 @@ def _poses_op(L: torch.Tensor, root: torch.Tensor, parents: torch.Tensor, needed
     L, root = L.contiguous(), root.contiguous()
     offs, so, sr = (x.to(L.dtype).contiguous() for x in (offsets, soff, srot))
     poses = L.new_empty((B, T, S, 12))
-    args = (L.dtype == torch.float64, *_spec_args(parents, needed, sjoint, offs, so, sr), B, T, L.data_ptr(),
-            root.data_ptr(), poses.data_ptr(), 9)
-    if backend == "cpp":
-        _backend.cpu_module().sensor_poses(*args)
-    elif backend == "triton":
-        from ..triton import imu as ti
-
-        mt = ti.meta(tuple(parents.tolist()), tuple(needed.tolist()), tuple(sjoint.tolist()), str(L.device))
-        ti.poses(L, root, mt, offs, so, sr, poses)
-    else:
-        _backend.cuda_module().sensor_poses(*args, torch.cuda.current_stream(L.device).cuda_stream)
+    POSES[backend](L, root, parents, needed, sjoint, offs, so, sr, poses)
     return poses[..., :9].reshape(B, T, S, 3, 3).clone(), poses[..., 9:].clone()
 
 

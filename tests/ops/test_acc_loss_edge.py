@@ -52,9 +52,11 @@ def test_empty_batch_kernels_do_not_divide_by_zero():
     C = _backend.cpu_module()
     out = torch.full((2,), 7.0, dtype=torch.float64)
     x = torch.zeros(2, 8, 0)
-    C.acc_loss_forward_f32(x.data_ptr(), [2, 8, 0], [0, 0, 1], x.data_ptr(), [0, 0, 1], 0, out.data_ptr())
+    C.acc_loss_forward(dtype="float32", pred=x.data_ptr(), size=[2, 8, 0], pred_strides=[0, 0, 1], target=x.data_ptr(),
+                       target_strides=[0, 0, 1], mask=0, out=out.data_ptr())
     assert (out == 0).all()
-    C.acc_loss_forward_f32(x.data_ptr(), [0, 8, 3], [24, 3, 1], x.data_ptr(), [24, 3, 1], 0, out.data_ptr())
+    C.acc_loss_forward(dtype="float32", pred=x.data_ptr(), size=[0, 8, 3], pred_strides=[24, 3, 1],
+                       target=x.data_ptr(), target_strides=[24, 3, 1], mask=0, out=out.data_ptr())
 
 
 # ------------------------------------------------------------------------- NaN in masked-out frames

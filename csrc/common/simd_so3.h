@@ -1,15 +1,9 @@
-// CPU-only (not device code): the fused IMU forward on blocks of frames in structure-of-arrays
-// layout, so that every stage is a unit-stride loop over frames that the compiler vectorises
-// (`#pragma omp simd`). A block holds n <= NB output frames, i.e. n + 2 input frames; frames are the
-// fastest index of every buffer ([item][component][frame], row stride LD).
+// Vectorisable SO(3) maps for the blocked CPU kernels (not device code): blocks of frames in
+// structure-of-arrays layout, frames the fastest index of every row (row stride ld), each stage an
+// `omp simd` loop over frames. Shared by the fused IMU forward (csrc/imu/imu_cpu.cpp) and the batched
+// renderer (csrc/imu_render/imu_render_cpu.cpp); the scalar forms are in common/so3.h.
 //
-//   load      per needed joint: axis-angle → A (AoS → SoA), Rodrigues' matrix R_j → G_j's rows
-//   fk        G_j = G_p R_j, P_j = P_p + G_p o_j in place, needed joints in topological order
-//   mount     R_ws = G_j R_js, p_s = P_j + G_j o_s → Q
-//   log       w[t] = vee(log(R_ws[t]ᵀ R_ws[t+1])) for every frame pair of the block → W
-//   out       acc, gyro, orientation written back in the caller's [B, T−2, S, ...] layout
-//
-// The math is that of imu_impl.h with two rewrites that need no libm call in the float loops:
+// Two rewrites need no libm call in the float loops:
 // * Rodrigues through the half angle h = θ/2: sin θ / θ = sinc(h) cos h, (1 − cos θ)/θ² = sinc(h)²/2
 //   (no cancellation in 1 − cos θ, no small-angle branch);
 // * the log map through asin: with c = cos θ = (tr M − 1)/2 and k = θ / (2 sin θ),
@@ -21,16 +15,18 @@
 // π/2, asinf on |x| ≤ ½), a few ulp; a half angle ≥ 8192 or non-finite goes to libm (scalar fix-up).
 // double: the same formulas with libm's sin, cos, asin (those loops stay scalar; exact to rounding).
 // The float loops select between results of divisions; GCC vectorises them only with
-// -fno-trapping-math, which CMakeLists.txt sets for imu_cpu.cpp (values unchanged).
+// -fno-trapping-math, which CMakeLists.txt sets for the two kernels that include this (values unchanged).
+//
+//   rodrigues_rows   axis-angles → rotation rows
+//   log_k            the log map's k(θ) from cos θ and |v|
+//   asin_pos         asin and asin(x)/x (slerp angles)
+//   imu_rows         sensor poses of n + 2 frames → log maps of the frame pairs → gyro and acc of the n
+//                    middle frames (the differentiation stage of both kernels)
 #pragma once
 #include <cmath>
 #include <cstdint>
-#include <cstring>
 
-#include "imu/imu_impl.h"
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
+#include "common/so3.h"
 
 namespace imusim {
 namespace simd {
@@ -117,34 +113,8 @@ inline void asin_pos(T x, T& as, T& as_x) {
   as_x = hi ? as / (x > T(0.5) ? x : T(1)) : T(1) + p;
 }
 
-// Outputs larger than this are written with non-temporal stores: they do not fit the caches, and
-// ordinary stores would first read every destination line (for ownership).
-constexpr int64_t NT_BYTES = int64_t(8) << 20;
-
-// dst[0..cnt) = src[0..cnt); nt: streaming stores where the target has them.
-template <typename T>
-inline void put(T* dst, const T* src, int64_t cnt, bool nt) {
-#if defined(__SSE2__)
-  if (nt) {
-    int64_t q = 0;
-    for (; q < cnt && (reinterpret_cast<uintptr_t>(dst + q) & 15); ++q) dst[q] = src[q];
-    constexpr int W = 16 / int(sizeof(T));
-    for (; q + W <= cnt; q += W) {
-      if constexpr (sizeof(T) == 4)
-        _mm_stream_ps(reinterpret_cast<float*>(dst + q), _mm_loadu_ps(reinterpret_cast<const float*>(src + q)));
-      else
-        _mm_stream_pd(reinterpret_cast<double*>(dst + q), _mm_loadu_pd(reinterpret_cast<const double*>(src + q)));
-    }
-    for (; q < cnt; ++q) dst[q] = src[q];
-    return;
-  }
-#endif
-  (void)nt;
-  std::memcpy(dst, src, size_t(cnt) * sizeof(T));
-}
-
 // Rodrigues through the half angle for nf axis-angles La[t * st .. +3] → rows 0..8 of Gk (row stride ld);
-// huge or non-finite angles fall back to libm (imu_impl.h).
+// huge or non-finite angles fall back to libm (common/so3.h).
 template <typename T>
 inline void rodrigues_rows(int nf, int ld, const T* __restrict La, int64_t st, T* __restrict Gk) {
   using F = Fn<T>;
@@ -180,39 +150,41 @@ inline void rodrigues_rows(int nf, int ld, const T* __restrict La, int64_t st, T
     }
 }
 
-// FK of one needed joint over nf frames: Gk [12][ld] receives the world rotation (rows 0..8) and position
-// (rows 9..11); the local rotation of frame t is Ls[t * lst + e * lde], e = 0..8 (the pool itself for matrix
-// input, Gk's own rows after Rodrigues for axis-angle: the same frame is read before it is written).
-// Gp: the parent's [12][ld], null for the root (position from rb [nf][3]).
+// The differentiation stage of the blocked kernels: from sensor poses Q of nf = n + 2 frames (rows 0..8 R_ws
+// row-major, 9..11 p; row stride ldq, frames innermost) the log maps of the frame pairs
+//   W[i][f] = vee(log(R_fᵀ R_{f+1}))_i,  f = 0 .. n           (row stride ldw)
+// then, for the n middle frames t + 1 (t = 0 .. n − 1; row stride ldo)
+//   O[3 + i][t] = (W[i][t] + W[i][t + 1]) · inv_2dt                                   gyro (sensor frame)
+//   O[i][t]     = (R_{t+1}ᵀ ((p_{t+2} − 2 p_{t+1} + p_t) · inv_dt2 − g))_i          acc (specific force)
 template <typename T>
-inline void fk_joint(int nf, int ld, const T* __restrict Gp, const T* off, const T* __restrict rb, const T* Ls,
-                     int64_t lst, int lde, T* Gk) {
-  if (!Gp) {
-    if (Ls == Gk && lst == 1 && lde == ld) {  // the local rotation is already in place
-      for (int t = 0; t < nf; ++t)
-        for (int c = 0; c < 3; ++c) Gk[(9 + c) * ld + t] = rb[3 * t + c];
-      return;
-    }
+inline void imu_rows(int n, const T* __restrict Q, int ldq, T* __restrict W, int ldw, T* __restrict O, int ldo,
+                     T inv_dt2, T inv_2dt, const T* g) {
+  const int nf = n + 2;
 #pragma omp simd
-    for (int t = 0; t < nf; ++t) {
-      T R[9];
-      for (int e = 0; e < 9; ++e) R[e] = Ls[t * lst + e * lde];
-      for (int e = 0; e < 9; ++e) Gk[e * ld + t] = R[e];
-      for (int c = 0; c < 3; ++c) Gk[(9 + c) * ld + t] = rb[3 * t + c];
+  for (int f = 0; f < nf - 1; ++f) {
+    T a[9], c[9], M[9];
+    for (int e = 0; e < 9; ++e) {
+      a[e] = Q[e * ldq + f];
+      c[e] = Q[e * ldq + f + 1];
     }
-    return;
+    for (int i = 0; i < 3; ++i)
+      for (int jj = 0; jj < 3; ++jj) M[3 * i + jj] = a[i] * c[jj] + a[3 + i] * c[3 + jj] + a[6 + i] * c[6 + jj];
+    const T v0 = M[7] - M[5], v1 = M[2] - M[6], v2 = M[3] - M[1];
+    const T kk = log_k((M[0] + M[4] + M[8] - T(1)) * T(0.5), std::sqrt(v0 * v0 + v1 * v1 + v2 * v2));
+    W[f] = kk * v0;
+    W[ldw + f] = kk * v1;
+    W[2 * ldw + f] = kk * v2;
   }
-  const T ox = off[0], oy = off[1], oz = off[2];
+  const T g0 = g[0], g1 = g[1], g2 = g[2];
 #pragma omp simd
-  for (int t = 0; t < nf; ++t) {
-    T R[9], P[9];
-    for (int e = 0; e < 9; ++e) R[e] = Ls[t * lst + e * lde];
-    for (int e = 0; e < 9; ++e) P[e] = Gp[e * ld + t];
-    for (int i = 0; i < 3; ++i) {
-      for (int c = 0; c < 3; ++c)
-        Gk[(3 * i + c) * ld + t] = P[3 * i] * R[c] + P[3 * i + 1] * R[3 + c] + P[3 * i + 2] * R[6 + c];
-      Gk[(9 + i) * ld + t] = Gp[(9 + i) * ld + t] + P[3 * i] * ox + P[3 * i + 1] * oy + P[3 * i + 2] * oz;
-    }
+  for (int t = 0; t < n; ++t) {
+    for (int i = 0; i < 3; ++i) O[(3 + i) * ldo + t] = (W[i * ldw + t] + W[i * ldw + t + 1]) * inv_2dt;
+    T fa[3];
+    const T gg[3] = {g0, g1, g2};
+    for (int i = 0; i < 3; ++i)
+      fa[i] = (Q[(9 + i) * ldq + t + 2] - T(2) * Q[(9 + i) * ldq + t + 1] + Q[(9 + i) * ldq + t]) * inv_dt2 - gg[i];
+    for (int i = 0; i < 3; ++i)
+      O[i * ldo + t] = Q[i * ldq + t + 1] * fa[0] + Q[(3 + i) * ldq + t + 1] * fa[1] + Q[(6 + i) * ldq + t + 1] * fa[2];
   }
 }
 
