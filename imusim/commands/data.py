@@ -18,6 +18,9 @@ def register(sub):
     b.add_argument("--seed", type=int, default=0, help="split seed")
     b.add_argument("--workers", type=int, default=2, help="processes")
     b.add_argument("--limit", type=int, help="use only this many files (quick runs)")
+    b.add_argument("--split-by", choices=["file", "style"], default="file",
+                   help="held-out splits by source file (takes never straddle splits) or by whole acting styles "
+                        "of the Bandai sets (generalisation to unseen styles; 'normal' always trains)")
     b.add_argument("--facing", choices=["reference", "anatomical"], default="reference",
                    help="root-facing estimate of the features: HumanML3D's own, or the hips+shoulders one "
                         "the shipped checkpoints were trained with (reproduces them exactly)")
@@ -58,7 +61,7 @@ def _build(a):
     from ..data.dataset import build
 
     meta = build(a.out, a.root, tuple(a.sources.split(",")), a.seed, workers=a.workers, limit=a.limit,
-                 facing=a.facing)
+                 facing=a.facing, split_by=a.split_by)
     from pathlib import Path
 
     print((Path(a.out) / "summary.md").read_text())

@@ -89,10 +89,37 @@ def process_clip(path: str, fps: float = 20.0, facing: str = "reference") -> Dic
     return {"path": path, "features": feats, "features_mirror": feats_m, "frames": int(feats.shape[0])}
 
 
+def split_by_style(files: List[Path], seed: int, split=(0.8, 0.1, 0.1)) -> Dict[str, str]:
+    """``{path: split}`` holding out whole acting styles (named by their caption phrase): styles (seeded order,
+    "normal" excluded) go to
+    test until it has ≥ ``split[2]`` of the files, then to val until it has ≥ ``split[1]``."""
+    from .captions import _STYLE
+
+    # styles that share a caption phrase (set 1's "masculinity", set 2's "masculine") are one style
+    style = {str(p): _STYLE.get(labels_from_path(p)["style"], labels_from_path(p)["style"]) or "normal"
+             for p in files}
+    names = sorted(set(style.values()) - {"normal"})
+    random.Random(seed).shuffle(names)
+    count = {n: sum(v == n for v in style.values()) for n in names}
+    held: Dict[str, str] = {}
+    need = {"test": split[2] * len(files), "val": split[1] * len(files)}
+    have = {"test": 0, "val": 0}
+    for n in names:
+        for part in ("test", "val"):
+            if have[part] < need[part]:
+                held[n] = part
+                have[part] += count[n]
+                break
+    return {p: held.get(s, "train") for p, s in style.items()}
+
+
 def build(out, root: Optional[Path] = None, sources=DEFAULT_SOURCES, seed: int = 0, split=(0.8, 0.1, 0.1),
           n_captions: int = 3, workers: int = 2, limit: Optional[int] = None, progress: bool = True,
-          min_frames: int = 24, facing: str = "reference") -> Dict:
-    """``facing``: root-facing estimate of the features (``imusim.motion.humanml``): ``reference``
+          min_frames: int = 24, facing: str = "reference", split_by: str = "file") -> Dict:
+    """``split_by``: ``"file"`` (default; takes of one file never straddle splits) or ``"style"``: whole
+    acting styles of the Bandai sets are held out (seeded; "normal", which DeepMimic clips also carry,
+    always stays in train), so the test split measures generalisation to styles (and their caption
+    words) the model never saw. ``facing``: root-facing estimate of the features (``imusim.motion.humanml``): ``reference``
     (HumanML3D's, default) or ``anatomical`` (the estimate the shipped checkpoints were trained with,
     FEATURES_VERSION 1). Cached clips are recomputed when the source file, the facing or
     FEATURES_VERSION changes."""
@@ -107,10 +134,16 @@ def build(out, root: Optional[Path] = None, sources=DEFAULT_SOURCES, seed: int =
     old = json.loads((out / "meta.json").read_text()) if (out / "meta.json").exists() else {}
     cache = old.get("cache", {})
     rng = random.Random(seed)
-    order = files[:]
-    rng.shuffle(order)
-    n_tr, n_va = int(split[0] * len(order)), int(split[1] * len(order))
-    split_of = {str(p): ("train" if i < n_tr else "val" if i < n_tr + n_va else "test") for i, p in enumerate(order)}
+    if split_by == "file":
+        order = files[:]
+        rng.shuffle(order)
+        n_tr, n_va = int(split[0] * len(order)), int(split[1] * len(order))
+        split_of = {str(p): ("train" if i < n_tr else "val" if i < n_tr + n_va else "test")
+                    for i, p in enumerate(order)}
+    elif split_by == "style":
+        split_of = split_by_style(files, seed, split)
+    else:
+        raise ValueError(f"build: split_by must be 'file' or 'style', got {split_by!r}")
 
     def key(p: Path):
         st = p.stat()
@@ -175,6 +208,7 @@ def build(out, root: Optional[Path] = None, sources=DEFAULT_SOURCES, seed: int =
     np.save(out / "Std.npy", std.astype(np.float32))
     meta = {"clips": clips, "cache": cache, "errors": errors, "fps": 20.0,
             "config": {"root": str(root), "sources": list(sources), "seed": seed, "split": list(split),
+                       "split_by": split_by,
                        "facing": facing, "features_version": FEATURES_VERSION}}
     (out / "meta.json").write_text(json.dumps(meta, indent=1))
     summary = summarise(clips, errors)

@@ -58,3 +58,24 @@ def test_round_trip_through_features_under_1cm():
 def test_mirror_caption():
     assert mirror_caption("a person waves the left hand and steps right.") == \
         "a person waves the right hand and steps left."
+
+
+def test_split_by_style_holds_out_whole_styles():
+    from pathlib import Path
+
+    from imusim.data.dataset import split_by_style
+
+    styles = ["normal", "happy", "sad", "angry", "masculinity", "masculine", "feminine", "old"]
+    files = [Path(f"dataset-{1 if s != 'masculine' else 2}_walk_{s}_{k:03d}.bvh") for s in styles for k in range(5)]
+    files += [Path("humanoid3d_walk.txt")]
+    for seed in range(6):
+        sp = split_by_style(files, seed, (0.6, 0.2, 0.2))
+        by_style = {}
+        for p, part in sp.items():
+            lab = Path(p).name.split("_")[2] if Path(p).name.startswith("dataset") else "normal"
+            lab = "masculine" if lab == "masculinity" else lab  # one caption phrase, one style
+            by_style.setdefault(lab, set()).add(part)
+        assert all(len(v) == 1 for v in by_style.values()), by_style  # a style never straddles splits
+        assert by_style["normal"] == {"train"}
+        n = {part: sum(v == part for v in sp.values()) for part in ("train", "val", "test")}
+        assert n["test"] >= 0.2 * len(files) and n["val"] >= 0.2 * len(files) and n["train"] > 0, n
