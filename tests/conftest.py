@@ -22,30 +22,13 @@ if "IMUSIM_CACHE" not in os.environ:
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = ROOT.parent / "shared" / "data"
 
-# (rtol, atol) per dtype for comparisons against the float64-exact reference
-TOL = {
-    torch.float64: (1e-10, 1e-12),
-    torch.float32: (1e-5, 1e-6),
-    torch.float16: (2e-3, 1e-3),
-    torch.bfloat16: (1.6e-2, 1e-2),
-}
-
-
-def devices() -> list[str]:
-    out = ["cpu"]
-    if torch.cuda.is_available():
-        out.append("cuda")
-    return out
+from tests.harness import TOL, devices  # noqa: E402,F401  (the one harness: tests/harness.py)
 
 
 def backend_params():
-    """(device, backend) pairs for every available non-reference backend."""
-    pairs = []
-    for dev in devices():
-        for be in imusim.backends(dev):
-            if be != "torch":
-                pairs.append(pytest.param(dev, be, id=f"{dev}-{be}"))
-    return pairs
+    """(device, backend) pairs for every available non-reference backend of L_acc (tests/harness.py)."""
+    from tests.harness import op_params
+    return op_params("acc_loss")
 
 
 def require_data(*parts: str) -> Path:

@@ -8,9 +8,9 @@ import torch
 
 import imusim
 from imusim.reference.acc_loss import acc_loss as ref_acc_loss
-from tests.conftest import backend_params
+from tests import harness
 
-BACKENDS = backend_params()
+BACKENDS = harness.op_params("acc_loss")
 ALL = BACKENDS + [pytest.param("cpu", "torch", id="cpu-torch")]
 REDUCTIONS = ["mean", "sum", "none"]
 
@@ -86,7 +86,7 @@ def _padded(kind, fill, device, gen):
 def test_masked_nan_and_inf_never_leak(device, backend, kind, fill, reduction):
     """Garbage in padding frames must give exactly what zeros in them give: loss and gradients, with and
     without requires_grad (the cpp loss used to be finite without grad and NaN with it)."""
-    gen = torch.Generator().manual_seed(hash((kind, reduction)) % 2**31)
+    gen = harness.gen(kind, reduction)
     p_bad, q_bad, mask, td = _padded(kind, fill, device, gen)
     clean = torch.where(torch.isfinite(p_bad), p_bad, 0.0), torch.where(torch.isfinite(q_bad), q_bad, 0.0)
     with torch.no_grad():
