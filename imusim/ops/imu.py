@@ -20,7 +20,7 @@ to the host), on the device for ``cuda``.
 
 from __future__ import annotations
 
-from typing import Tuple
+from typing import Optional, Tuple
 
 import torch
 
@@ -148,19 +148,44 @@ def _sub_tree(parents, needed, sjoint, offsets):
     return idx, sub_par, sub_needed, sub_sj, offsets[idx]
 
 
+@torch.library.custom_op("imusim::imu_backward", mutates_args=())
+def _imu_bwd_op(gacc: torch.Tensor, ggyro: torch.Tensor, gori: Optional[torch.Tensor], L: torch.Tensor,
+                root: torch.Tensor, parents: torch.Tensor, needed: torch.Tensor, sjoint: torch.Tensor,
+                offsets: torch.Tensor, soff: torch.Tensor, srot: torch.Tensor, dt: float, g: torch.Tensor,
+                backend: str) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Gradients of (L, root) from those of (acc, gyro, ori) (gori may be None). A custom op of its own, so
+    that AOT autograd (torch.compile) traces the backward as one node instead of entering the kernels."""
+    return BACKWARD[backend](_Ctx(dt), L, root, parents, needed, sjoint, offsets, soff, srot, g, gacc, ggyro, gori)
+
+
+@_imu_bwd_op.register_fake
+def _(gacc, ggyro, gori, L, root, parents, needed, sjoint, offsets, soff, srot, dt, g, backend):
+    return torch.empty_like(L), torch.empty_like(root)
+
+
+class _Ctx:
+    def __init__(self, dt):
+        self.dt = dt
+
+
 def _backward(ctx, gacc, ggyro, gori):
     L, root, parents, needed, sjoint, offsets, soff, srot, g = ctx.saved_tensors
-    z = lambda x, shape: torch.zeros(shape, dtype=L.dtype, device=L.device) if x is None else x  # noqa: E731
     B, T = L.shape[:2]
     S = sjoint.shape[0]
-    gacc, ggyro = z(gacc, (B, T - 2, S, 3)), z(ggyro, (B, T - 2, S, 3))
-    if ctx.backend == "triton":
-        return _backward_triton(ctx, L, root, parents, needed, sjoint, offsets, soff, srot, g, gacc, ggyro, gori)
+    z = lambda x: torch.zeros((B, T - 2, S, 3), dtype=L.dtype, device=L.device) if x is None else x  # noqa: E731
+    gL, groot = _imu_bwd_op(z(gacc), z(ggyro), gori, L, root, parents, needed, sjoint, offsets, soff, srot, ctx.dt, g,
+                            ctx.backend)
+    return gL, groot, None, None, None, None, None, None, None, None, None
+
+
+def _backward_composed(ctx, L, root, parents, needed, sjoint, offsets, soff, srot, g, gacc, ggyro, gori):
+    """The CUDA kernels' backward: sensor poses by the pose kernel, the (cheap, S-sensor) differences and log
+    maps by ``torch.func.vjp`` of the reference, then the hand-written FK backward kernel on the sub-tree."""
+    B, T = L.shape[:2]
+    S = sjoint.shape[0]
     idx, sub_par, sub_needed, sub_sj, sub_off = _sub_tree(parents, needed, sjoint, offsets)
-    if ctx.backend == "cpp":
-        return _backward_fused_cpp(ctx, L, root, idx, sub_par, sub_needed, sub_sj, sub_off, soff, srot, g,
-                                   gacc, ggyro, gori)
-    gori = z(gori, (B, T - 2, S, 3, 3))
+    if gori is None:
+        gori = torch.zeros((B, T - 2, S, 3, 3), dtype=L.dtype, device=L.device)
     conv = None
     if L.dim() == 4:  # axis-angle input: chain through the conversion (needed joints only)
         from ..kinematics.rotations import axis_angle_to_matrix
@@ -169,22 +194,23 @@ def _backward(ctx, gacc, ggyro, gori):
     else:
         Ls = L[:, :, idx]
     # 1) gradients w.r.t. the sensor poses (small: S sensors) through the reference differences/log maps
-    R, p = _poses_op(Ls, root, sub_par, sub_needed, sub_sj, sub_off, soff, srot, ctx.backend)
+    R, p = _poses_op(Ls, root, sub_par, sub_needed, sub_sj, sub_off, soff, srot, "cuda")
     _, vjp = torch.func.vjp(lambda R_, p_: ref.imu_from_poses(R_, p_, ctx.dt, g), R, p)
     gR, gp = vjp((gacc, ggyro, gori))
     # 2) poses -> (local rotations, root) with the hand-written FK backward kernel on the sub-tree
-    gLs, gr = _pose_grads_to_inputs(Ls, root, sub_par, sub_off, sub_sj, soff, srot, gR, gp, ctx.backend)
+    gLs, gr = _pose_grads_to_inputs(Ls, root, sub_par, sub_off, sub_sj, soff, srot, gR, gp, "cuda")
     if conv is not None:
         (gLs,) = conv(gLs)
     gL = torch.zeros_like(L)
     gL[:, :, idx] = gLs
-    return gL, gr, None, None, None, None, None, None, None, None, None
+    return gL, gr
 
 
-def _backward_fused_cpp(ctx, L, root, idx, sub_par, sub_needed, sub_sj, sub_off, soff, srot, g, gacc, ggyro, gori):
+def _backward_fused_cpp(ctx, L, root, parents, needed, sjoint, offsets, soff, srot, g, gacc, ggyro, gori):
     """One fused C++ pass (csrc/imu/imu_cpu.cpp, imu_backward_cpu) on the sensors' sub-tree: pose
     recompute, the differences' and log maps' backward, the mounts, the FK backward and (axis-angle
     input) Rodrigues' Jacobian per frame."""
+    idx, sub_par, sub_needed, sub_sj, sub_off = _sub_tree(parents, needed, sjoint, offsets)
     B, T = L.shape[:2]
     dt_ = L.dtype
     Ls = L[:, :, idx]  # axis-angle [B,T,K,3] (Rodrigues and its Jacobian in-kernel) or matrices [B,T,K,3,3]
@@ -202,7 +228,7 @@ def _backward_fused_cpp(ctx, L, root, idx, sub_par, sub_needed, sub_sj, sub_off,
         grad_root=groot.data_ptr())
     gL = torch.zeros_like(L)
     gL[:, :, idx] = gLs
-    return gL, groot, None, None, None, None, None, None, None, None, None
+    return gL, groot
 
 
 def _backward_triton(ctx, L, root, parents, needed, sjoint, offsets, soff, srot, g, gacc, ggyro, gori):
@@ -218,9 +244,10 @@ def _backward_triton(ctx, L, root, parents, needed, sjoint, offsets, soff, srot,
     gLs, groot = ti.backward(Ls, root.contiguous(), mt, sub_off, c(soff), c(srot), float(ctx.dt),
                              tuple(float(x) for x in g.tolist()), c(gacc), c(ggyro), c(gori), L.dim() == 4)
     gL = torch.zeros_like(L).index_copy_(2, idx, gLs)
-    return gL, groot, None, None, None, None, None, None, None, None, None
+    return gL, groot
 
 
+BACKWARD = {"cpp": _backward_fused_cpp, "cuda": _backward_composed, "triton": _backward_triton}
 _imu_op.register_autograd(_backward, setup_context=_setup)
 
 

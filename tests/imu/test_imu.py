@@ -1,4 +1,5 @@
-"""Virtual IMU: analytic physics, backend parity, resampling, gradients, noise model, errors."""
+"""Virtual IMU: analytic physics on every backend, resampling, noise model, errors. Backend parity with the
+reference, gradients and compile: tests/ops/test_imu.py (the harness)."""
 
 import math
 
@@ -12,11 +13,10 @@ from imusim.imu import NoiseModel, Sensor, apply_noise, get_noise_model, synthes
 from imusim.imu.noise import AxisNoise
 from imusim.kinematics import SMPL22, Skeleton
 from imusim.kinematics.rotations import axis_angle_to_matrix
-from tests.conftest import devices
+from tests.harness import op_params
 
 G = 9.81
-IMU_BACKENDS = [pytest.param(d, b, id=f"{d}-{b}") for d in devices() for b in imusim.backends(d)
-                if b in ("cpp", "cuda", "torch")]
+IMU_BACKENDS = op_params("imu", include_torch=True)  # tests/harness.py
 ONE = Skeleton(("root",), (-1,), torch.zeros(1, 3), "one")
 
 
@@ -99,20 +99,6 @@ def smooth_motion(T, fps, seed=0):
     return L, root
 
 
-@pytest.mark.parametrize("device,backend", [p for p in IMU_BACKENDS if p.values[1] != "torch"])
-@pytest.mark.parametrize("dtype,tol", [(torch.float64, 1e-9), (torch.float32, 2e-3)])
-def test_fused_matches_reference(device, backend, dtype, tol):
-    L, root = smooth_motion(40, 30.0)
-    L = torch.stack([L, L.flip(0)])
-    root = torch.stack([root, root.flip(0)])
-    sens = "wrist_r,wrist_l,thigh_r,thigh_l,pelvis,chest,head,ankle_r"
-    a = synthesize_imu(L.to(dtype).to(device), root.to(dtype).to(device), SMPL22, sens, 30.0, backend=backend)
-    b = synthesize_imu(L, root, SMPL22, sens, 30.0, backend="torch")
-    torch.testing.assert_close(a.acc.double().cpu(), b.acc, atol=tol * 10, rtol=tol)
-    torch.testing.assert_close(a.gyro.double().cpu(), b.gyro, atol=tol, rtol=tol)
-    torch.testing.assert_close(a.orientation.double().cpu(), b.orientation, atol=tol, rtol=0)
-
-
 def test_resampling_changes_a_smooth_signal_little():
     """The same smooth motion given at 120 fps and at 30 fps, both synthesised at 60 Hz."""
     L_hi, r_hi = smooth_motion(241, 120.0, seed=1)
@@ -127,54 +113,6 @@ def test_resampling_changes_a_smooth_signal_little():
     assert (a.acc[inner] - b.acc[inner]).pow(2).mean().sqrt() < 0.08 * rms_a
     assert (a.acc - b.acc).pow(2).mean().sqrt() < 0.15 * rms_a
     assert (a.gyro - b.gyro).pow(2).mean().sqrt() < 0.03 * a.gyro.pow(2).mean().sqrt()
-
-
-@pytest.mark.parametrize("backend", ["cpp"])
-def test_gradcheck(backend):
-    from imusim.kinematics.rotations import matrix_to_axis_angle
-
-    L, root = smooth_motion(6, 30.0)
-    # axis-angle inputs keep gradcheck's perturbations on the rotation manifold (vee(log) of a
-    # non-orthogonal matrix is not smooth)
-    aa = matrix_to_axis_angle(L).requires_grad_()
-    root = root.clone().requires_grad_()
-    kw = dict(rot_format="axis_angle", backend=backend)
-    f = lambda a, b: synthesize_imu(a, b, SMPL22, "wrist_r,thigh_l", 30.0, **kw).stacked()  # noqa: E731
-    assert torch.autograd.gradcheck(f, (aa, root), atol=1e-6)
-    f2 = lambda a, b: synthesize_imu(a, b, SMPL22, "wrist_r", 30.0, rate=45.0, **kw).stacked()  # noqa: E731
-    assert torch.autograd.gradcheck(f2, (aa, root), atol=1e-6)
-    L = L.clone().requires_grad_()
-    # a loss on the IMU signals themselves trains the motion
-    loss = synthesize_imu(L, root, SMPL22, "wrist_r", 30.0).acc.square().mean()
-    loss.backward()
-    assert L.grad.abs().sum() > 0 and root.grad.abs().sum() > 0
-
-
-@pytest.mark.parametrize("backend", [b for b in ("cpp",) if b in imusim.backends("cpu")])
-@pytest.mark.parametrize("rot_format", ["matrix", "axis_angle"])
-def test_fused_backward_matches_reference_across_chunks(backend, rot_format):
-    """The fused C++ backward (frame chunks of 256 with a 2-frame halo, rolling window) against
-    autograd through the PyTorch reference, long sequences, a batch, all three outputs weighted."""
-    from imusim.kinematics.rotations import matrix_to_axis_angle
-
-    seqs = [smooth_motion(600, 60.0, seed=s) for s in range(2)]
-    L = torch.stack([s[0] for s in seqs])
-    root = torch.stack([s[1] for s in seqs])
-    x = matrix_to_axis_angle(L) if rot_format == "axis_angle" else L
-    sens = "wrist_r,thigh_l,head"
-    g = torch.Generator().manual_seed(3)
-    grads = []
-    for be in (backend, "torch"):
-        xi, ri = x.clone().requires_grad_(), root.clone().requires_grad_()
-        r = synthesize_imu(xi, ri, SMPL22, sens, 60.0, rot_format=rot_format, backend=be)
-        wa = torch.randn(r.acc.shape, generator=g, dtype=torch.float64) if be == backend else wa
-        wg = torch.randn(r.gyro.shape, generator=g, dtype=torch.float64) if be == backend else wg
-        wo = torch.randn(r.orientation.shape, generator=g, dtype=torch.float64) if be == backend else wo
-        ((r.acc * wa).sum() + (r.gyro * wg).sum() + (r.orientation * wo).sum()).backward()
-        grads.append((xi.grad, ri.grad))
-    for a, b in zip(grads[0], grads[1]):
-        assert a.shape == b.shape
-        assert torch.allclose(a, b, rtol=1e-7, atol=1e-7 * b.abs().max()), (a - b).abs().max()
 
 
 def test_noise_model_statistics_and_seed():
