@@ -21,7 +21,7 @@ _LAZY = {
     "synthesize_imu": ("imusim.imu", "synthesize_imu"),
     "Skeleton": ("imusim.kinematics.skeleton", "Skeleton"),
     "Sensor": ("imusim.imu", "Sensor"),
-    "Motion": ("imusim.data.motion", "Motion"),
+    "Motion": ("imusim.motion.clip", "Motion"),
     "kinematics": ("imusim.kinematics", None),
     "imu": ("imusim.imu", None),
     "data": ("imusim.data", None),

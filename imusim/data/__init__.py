@@ -6,7 +6,7 @@ from pathlib import Path
 
 from .bvh import BVHError, load_bvh, parse_bvh, save_bvh, skeleton_from_bvh
 from .deepmimic import load_deepmimic
-from .motion import Motion
+from ..motion.clip import Motion
 
 
 def load_amass(path, **kw) -> Motion:

@@ -23,7 +23,7 @@ import torch
 
 from ..kinematics.rotations import axis_angle_to_matrix
 from ..kinematics.skeleton import Skeleton
-from .motion import Motion
+from ..motion.clip import Motion
 
 Z_UP_TO_Y_UP = torch.tensor([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]], dtype=torch.float64)
 

@@ -33,7 +33,7 @@ import torch
 from ..errors import CorruptFileError
 from ..kinematics.rotations import euler_to_matrix
 from ..kinematics.skeleton import Skeleton
-from .motion import Motion
+from ..motion.clip import Motion
 
 _POS = {"Xposition": 0, "Yposition": 1, "Zposition": 2}
 _ROT = {"Xrotation": "X", "Yrotation": "Y", "Zrotation": "Z"}

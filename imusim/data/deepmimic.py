@@ -19,7 +19,7 @@ import torch
 from ..errors import CorruptFileError
 from ..kinematics.rotations import axis_angle_to_matrix, quaternion_to_matrix
 from ..kinematics.skeleton import Skeleton
-from .motion import Motion
+from ..motion.clip import Motion
 
 _DOF = {"none": 0, "spherical": 4, "revolute": 1, "fixed": 0}
 

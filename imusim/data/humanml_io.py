@@ -22,7 +22,7 @@ from typing import Optional
 import numpy as np
 import torch
 
-from .motion import Motion
+from ..motion.clip import Motion
 
 HUMANML3D_FPS = 20.0
 

@@ -113,7 +113,7 @@ def retarget_to_smpl22(motion, joint_map: Optional[Dict[str, MapValue]] = None, 
                        floor: bool = True):
     """Retarget a :class:`imusim.data.Motion` onto SMPL22. Returns a new Motion (float64)."""
     from ..kinematics.presets import SMPL22
-    from .motion import Motion
+    from ..motion.clip import Motion
 
     sk = motion.skeleton
     jm = joint_map or builtin_map(sk)

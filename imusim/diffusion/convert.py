@@ -24,7 +24,7 @@ def features_to_rotations(features: torch.Tensor):
 
 def features_to_motion(features: torch.Tensor, fps: float = 20.0, source: str = "generated", labels=None):
     """One :class:`Motion` from features ``[T, 263]``."""
-    from ..data.motion import Motion
+    from ..motion.clip import Motion
     from ..kinematics.presets import SMPL22
 
     local, root = features_to_rotations(features)

@@ -185,7 +185,7 @@ class DiffusionSource:
         its windows and the plan stays balanced)."""
         import time
 
-        from ..data.motion import Motion
+        from ..motion.clip import Motion
         from ..diffusion.convert import features_to_rotations
         from ..diffusion.train import sample
 
