@@ -7,6 +7,8 @@ from typing import Optional, Sequence
 
 import numpy as np
 
+from .constants import HUMANML3D_FPS
+
 
 def _plt():
     import matplotlib
@@ -29,7 +31,7 @@ def plot_motion(motion, out, title: Optional[str] = None, n_frames: int = 8, gif
         title = title or motion.source
     else:
         P, parents = motion
-        fps = 20.0
+        fps = HUMANML3D_FPS
     T = P.shape[0]
     idx = np.linspace(0, T - 1, n_frames).round().astype(int)
     fig = plt.figure(figsize=(2.0 * n_frames, 4.2))

@@ -24,6 +24,8 @@ import time
 import numpy as np
 import torch
 
+from ..constants import HUMANML3D_FPS
+
 NAME = "generate"
 
 
@@ -68,7 +70,7 @@ def noise_model(name):
     return get_noise_model(name)
 
 
-def bench(motions=4096, batch=512, seconds=10.0, sensors="wrist_r,thigh_r", fps=20.0, noise=True, variants=1,
+def bench(motions=4096, batch=512, seconds=10.0, sensors="wrist_r,thigh_r", fps=HUMANML3D_FPS, noise=True, variants=1,
           repeats=3, shard_windows=16384, out_dir=None, device="cpu", channels=("acc", "gyro")):
     """One row: the generator's IMU stage on in-memory motions (see the module docstring): the library
     pipeline :func:`imusim.generate.generate` with a :class:`~imusim.generate.sources.PoolSource`. ``device``:

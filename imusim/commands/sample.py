@@ -2,6 +2,8 @@
 
 import argparse
 
+from ..constants import HUMANML3D_FPS
+
 
 def register(sub):
     p = sub.add_parser("sample", help="generate motions from text with a diffusion checkpoint",
@@ -48,7 +50,7 @@ def generate_motions(checkpoint, prompts, n, seconds, steps=50, guidance=2.5, se
     out = []
     for i, pr in enumerate(allp):
         f = feats[i, :T].cpu()
-        out.append((pr, f, features_to_motion(f, 20.0, source=f"{checkpoint}: {pr}", labels={"prompt": pr})))
+        out.append((pr, f, features_to_motion(f, HUMANML3D_FPS, source=f"{checkpoint}: {pr}", labels={"prompt": pr})))
     return out
 
 

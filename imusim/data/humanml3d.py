@@ -41,7 +41,9 @@ from typing import Dict, List, Sequence, Tuple
 
 import numpy as np
 
-HML_FPS = 20.0
+from ..constants import HUMANML3D_FPS
+
+HML_FPS = HUMANML3D_FPS
 SPLITS = ("train", "val", "test")
 LAYOUT = ("new_joint_vecs/<id>.npy, texts/<id>.txt (caption#tokens#start#end lines), train.txt, val.txt, "
           "test.txt, Mean.npy, Std.npy")

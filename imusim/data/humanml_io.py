@@ -22,9 +22,9 @@ from typing import Optional
 import numpy as np
 import torch
 
+from ..constants import HUMANML3D_FPS  # noqa: F401  (re-exported: imusim.data.humanml_io.HUMANML3D_FPS)
 from ..motion.clip import Motion
 
-HUMANML3D_FPS = 20.0
 
 
 def load_humanml3d_positions(path) -> torch.Tensor:

@@ -21,6 +21,7 @@ from typing import Dict, Optional, Union
 import numpy as np
 import torch
 
+from ..constants import HUMANML3D_FPS
 from ..kinematics.ik import positions_to_rotations, rescale_positions
 from ..reference.fk import forward_kinematics
 
@@ -109,7 +110,7 @@ def resample_motion(local_rot: torch.Tensor, root: torch.Tensor, fps_in: float, 
     return torch.from_numpy(out), torch.from_numpy(root_out)
 
 
-def retarget_to_smpl22(motion, joint_map: Optional[Dict[str, MapValue]] = None, fps: float = 20.0,
+def retarget_to_smpl22(motion, joint_map: Optional[Dict[str, MapValue]] = None, fps: float = HUMANML3D_FPS,
                        floor: bool = True):
     """Retarget a :class:`imusim.data.Motion` onto SMPL22. Returns a new Motion (float64)."""
     from ..kinematics.presets import SMPL22

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import torch
 
+from ..constants import HUMANML3D_FPS
+
 
 def features_to_rotations(features: torch.Tensor):
     """SMPL22 local rotations ``[..., T, 22, 3, 3]`` and root positions ``[..., T, 3]`` (float64) from
@@ -22,7 +24,7 @@ def features_to_rotations(features: torch.Tensor):
     return positions_to_rotations(P, SMPL22)
 
 
-def features_to_motion(features: torch.Tensor, fps: float = 20.0, source: str = "generated", labels=None):
+def features_to_motion(features: torch.Tensor, fps: float = HUMANML3D_FPS, source: str = "generated", labels=None):
     """One :class:`Motion` from features ``[T, 263]``."""
     from ..motion.clip import Motion
     from ..kinematics.presets import SMPL22

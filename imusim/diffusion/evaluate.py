@@ -34,6 +34,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
+from ..constants import HUMANML3D_FPS
 from ..motion.quality import foot_skating, jerk, joint_acc  # noqa: F401  (re-exported)
 
 
@@ -252,7 +253,7 @@ def evaluate_motion(checkpoints: Sequence[str], data_dir, *, split: str = "test"
     if not clips:
         raise ValueError(f"--data {data_dir}: split {split!r} is empty")
     clips = clips[:limit] if limit else clips
-    fps = 20.0
+    fps = HUMANML3D_FPS
     enc_m = encoder_for(data_dir, dmean, dstd, steps=encoder_steps, progress=progress)
     gt = [torch.as_tensor(c["features"][:max_frames]).float() for c in clips]
     acts = [c["activity"] for c in clips]

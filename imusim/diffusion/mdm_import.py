@@ -43,6 +43,7 @@ from typing import Any, Dict, Optional, Tuple
 import numpy as np
 import torch
 
+from ..constants import HUMANML3D_FPS
 from .model import MDM, MDMConfig
 
 PREFIX = "mdm:"
@@ -296,7 +297,7 @@ def _convert_locked(out, args_path, model_path, args, cfg, mean_p, std_p, use_em
     from .. import __version__ as version
     meta = {
         "step": int(m.group(1)) if m else None,
-        "train_config": {"max_frames": 196, "fps": 20.0, "text_encoder": "clip"},
+        "train_config": {"max_frames": 196, "fps": HUMANML3D_FPS, "text_encoder": "clip"},
         "source": {"kind": "mdm", "model_file": str(model_path.resolve()), "args_file": str(args_path.resolve()),
                    "sha256": sha256_file(model_path), "weights": which, "args": args,
                    "mean_file": str(mean_p.resolve()), "std_file": str(std_p.resolve()),

@@ -23,7 +23,9 @@ from dataclasses import dataclass, field
 from typing import Optional, Tuple
 
 import numpy as np
+import torch
 
+from ..kinematics.rotations import axis_angle_to_matrix
 from ..imu.magnetic import DEFAULT_INCLINATION_DEG, DEFAULT_STRENGTH_UT, earth_field
 from ..imu.noise import NoiseModel
 from ..imu.profiles import get_noise_model
@@ -73,16 +75,6 @@ def rendering_seeds(item_seeds, variants) -> np.ndarray:
     return hash_bits(s ^ (v * _M2), 1, S_VARIANT)[:, 0]
 
 
-def _rodrigues(aa: np.ndarray) -> np.ndarray:
-    th = np.linalg.norm(aa, axis=-1, keepdims=True)
-    k = aa / np.maximum(th, 1e-12)
-    K = np.zeros((*aa.shape[:-1], 3, 3))
-    K[..., 0, 1], K[..., 0, 2], K[..., 1, 2] = -k[..., 2], k[..., 1], -k[..., 0]
-    K[..., 1, 0], K[..., 2, 0], K[..., 2, 1] = k[..., 2], -k[..., 1], k[..., 0]
-    s, c = np.sin(th)[..., None], np.cos(th)[..., None]
-    return np.eye(3) + s * K + (1 - c) * (K @ K)
-
-
 @dataclass
 class Augment:
     mirror: float = 0.5
@@ -130,6 +122,6 @@ class Augment:
             ax = hash_normals(seeds, 3 * S, S_AXIS).reshape(R, S, 3)
             ax /= np.maximum(np.linalg.norm(ax, axis=-1, keepdims=True), 1e-12)
             ang = np.deg2rad(self.rot_deg) * hash_uniforms(seeds, S, S_ANGLE).reshape(R, S, 1)
-            rot = _rodrigues(ax * ang) @ rot
+            rot = axis_angle_to_matrix(torch.from_numpy(ax * ang)).numpy() @ rot
         m = mirror_mounts(Mounts(j, off, rot, list(base.names)), mirrored, skeleton)
         return m, mirrored, speed

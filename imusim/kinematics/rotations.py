@@ -167,6 +167,29 @@ def quaternion_multiply(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
                         aw * by - ax * bz + ay * bw + az * bx, aw * bz + ax * by - ay * bx + az * bw], -1)
 
 
+def quaternion_conjugate(q: torch.Tensor) -> torch.Tensor:
+    """``[..., 4]`` → the conjugate (w, −x, −y, −z): the inverse of a unit quaternion (no constant tensor, so
+    nothing is copied to the device)."""
+    return torch.cat([q[..., :1], -q[..., 1:]], -1)
+
+
+def quaternion_apply(q: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    """Rotate vectors ``v [..., 3]`` by unit quaternions ``q [..., 4]`` (broadcast):
+    ``v + 2w (u × v) + 2 u × (u × v)`` with q = (w, u)."""
+    u = q[..., 1:]
+    w = q[..., :1]
+    t = 2 * torch.cross(u, v, dim=-1)
+    return v + w * t + torch.cross(u, t, dim=-1)
+
+
+def quaternion_between(v0: torch.Tensor, v1: torch.Tensor) -> torch.Tensor:
+    """The unit quaternion of the shortest rotation taking direction ``v0 [..., 3]`` onto ``v1`` (w ≥ 0)."""
+    v = torch.cross(v0, v1, dim=-1)
+    w = (v0.square().sum(-1) * v1.square().sum(-1)).sqrt() + (v0 * v1).sum(-1)
+    q = torch.cat([w[..., None], v], -1)
+    return q / q.norm(dim=-1, keepdim=True)
+
+
 def quaternion_slerp(a: torch.Tensor, b: torch.Tensor, t) -> torch.Tensor:
     """Shortest-path slerp between unit quaternions ``[..., 4]`` at fraction ``t`` (broadcastable)."""
     t = torch.as_tensor(t, dtype=a.dtype, device=a.device)

@@ -47,6 +47,10 @@ from typing import Optional, Tuple
 import numpy as np
 import torch
 
+from ..constants import HUMANML3D_FPS
+from ..kinematics.rotations import (matrix_to_rot6d, quaternion_apply, quaternion_between, quaternion_conjugate,
+                                   quaternion_multiply, quaternion_to_matrix)
+
 ROOT_ROT_VEL = slice(0, 1)
 ROOT_LIN_VEL = slice(1, 3)
 ROOT_Y = slice(3, 4)
@@ -62,46 +66,11 @@ FEET_L, FEET_R = (7, 10), (8, 11)
 KINEMATIC_CHAIN = ((0, 2, 5, 8, 11), (0, 1, 4, 7, 10), (0, 3, 6, 9, 12, 15), (9, 14, 17, 19, 21), (9, 13, 16, 18, 20))
 
 
-# ------------------------------------------------------------------------------- quaternion helpers
-def qmul(a, b):
-    aw, ax, ay, az = a.unbind(-1)
-    bw, bx, by, bz = b.unbind(-1)
-    return torch.stack([aw * bw - ax * bx - ay * by - az * bz, aw * bx + ax * bw + ay * bz - az * by,
-                        aw * by - ax * bz + ay * bw + az * bx, aw * bz + ax * by - ay * bx + az * bw], -1)
-
-
-def qinv(q):
-    return torch.cat([q[..., :1], -q[..., 1:]], -1)  # no constant tensor: nothing copied to the device
-
-
-def qrot(q, v):
-    """Rotate vectors v ``[..., 3]`` by unit quaternions q ``[..., 4]``."""
-    u = q[..., 1:]
-    w = q[..., :1]
-    t = 2 * torch.cross(u, v, dim=-1)
-    return v + w * t + torch.cross(u, t, dim=-1)
-
-
-def qbetween(v0, v1):
-    """Quaternion rotating direction v0 onto v1."""
-    v = torch.cross(v0, v1, dim=-1)
-    w = (v0.square().sum(-1) * v1.square().sum(-1)).sqrt() + (v0 * v1).sum(-1)
-    q = torch.cat([w[..., None], v], -1)
-    return q / q.norm(dim=-1, keepdim=True)
-
-
-def qfix(q):
-    """Flip signs along time (dim −3 of [T, J, 4]) so consecutive quaternions have positive dot."""
-    out = q.clone()
-    dots = (q[1:] * q[:-1]).sum(-1)
-    flip = torch.cumsum((dots < 0).to(torch.int64), 0) % 2
-    out[1:] = torch.where(flip[..., None].bool(), -q[1:], q[1:])
-    return out
+# quaternion helpers: imusim/kinematics/rotations.py (HumanML3D's qmul / qinv / qrot / qbetween)
+qmul, qinv, qrot, qbetween = quaternion_multiply, quaternion_conjugate, quaternion_apply, quaternion_between
 
 
 def _quat_to_cont6d(q):
-    from ..kinematics.rotations import matrix_to_rot6d, quaternion_to_matrix
-
     return matrix_to_rot6d(quaternion_to_matrix(q))
 
 
@@ -163,7 +132,7 @@ def canonicalise(P: torch.Tensor) -> torch.Tensor:
     return qrot(q.expand(*P.shape[:-1], 4), P)
 
 
-def features_from_positions(joints: torch.Tensor, fps: float = 20.0, canonical: bool = True,
+def features_from_positions(joints: torch.Tensor, fps: float = HUMANML3D_FPS, canonical: bool = True,
                             feet_threshold: float = 0.002, facing: str = "reference") -> torch.Tensor:
     """263-d features ``[T−1, 263]`` from joint positions ``[T, 22, 3]`` (m, y-up, at 20 fps).
 
@@ -172,7 +141,7 @@ def features_from_positions(joints: torch.Tensor, fps: float = 20.0, canonical: 
     ``facing`` selects the per-frame root-facing estimate: ``"reference"`` reproduces HumanML3D's
     (hip term reversed, see the module docstring), ``"anatomical"`` uses hips + shoulders.
     """
-    if fps != 20.0:
+    if fps != HUMANML3D_FPS:
         raise ValueError(f"features_from_positions: HumanML3D features are defined at 20 fps, got fps={fps}")
     P = torch.as_tensor(joints, dtype=torch.float64)
     if facing not in FACINGS:

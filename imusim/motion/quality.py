@@ -14,6 +14,8 @@ from typing import Dict, Optional
 
 import torch
 
+from ..constants import HUMANML3D_FPS
+
 LIMITS_FILE = Path(__file__).with_name("quality_limits.json")
 
 FOOT_JOINTS = (7, 8, 10, 11)  # l_ankle, r_ankle, l_foot, r_foot (SMPL22)
@@ -21,7 +23,7 @@ CONTACT_HEIGHT = 0.05  # m
 SKATE_SPEED = 0.5  # m/s
 
 
-def foot_skating(P: torch.Tensor, fps: float = 20.0) -> float:
+def foot_skating(P: torch.Tensor, fps: float = HUMANML3D_FPS) -> float:
     """Skating ratio of one motion ``P`` [T, 22, 3] (y up, m): among frame pairs in which a foot joint
     (ankle or toe) stays within 5 cm of the floor (the clip's lowest foot height), the fraction in which
     it moves faster than 0.5 m/s horizontally (2.5 cm per frame at 20 fps)."""
@@ -34,7 +36,7 @@ def foot_skating(P: torch.Tensor, fps: float = 20.0) -> float:
     return float(((v > SKATE_SPEED) & c).sum()) / n if n else 0.0
 
 
-def jerk(P: torch.Tensor, fps: float = 20.0) -> float:
+def jerk(P: torch.Tensor, fps: float = HUMANML3D_FPS) -> float:
     """Mean |Δ³p|·fps³ (m/s³) of ``P`` [T, J, 3]."""
     if P.shape[0] < 4:
         return float("nan")
@@ -42,19 +44,19 @@ def jerk(P: torch.Tensor, fps: float = 20.0) -> float:
     return float(d3.norm(dim=-1).mean()) * fps ** 3
 
 
-def joint_acc(P: torch.Tensor, fps: float = 20.0) -> float:
+def joint_acc(P: torch.Tensor, fps: float = HUMANML3D_FPS) -> float:
     """Mean |Δ²p|·fps² (m/s²) of ``P`` [T, J, 3]."""
     d2 = P[2:] - 2 * P[1:-1] + P[:-2]
     return float(d2.norm(dim=-1).mean()) * fps ** 2
 
 
-def acc_quantile(P: torch.Tensor, fps: float = 20.0, q: float = 0.99) -> float:
+def acc_quantile(P: torch.Tensor, fps: float = HUMANML3D_FPS, q: float = 0.99) -> float:
     """The ``q`` quantile of joint acceleration magnitudes |Δ²p|·fps² (m/s²) over joints and frames."""
     d2 = (P[2:] - 2 * P[1:-1] + P[:-2]).norm(dim=-1) * fps ** 2
     return float(d2.float().quantile(q))
 
 
-def plausibility(P: torch.Tensor, fps: float = 20.0) -> Dict[str, float]:
+def plausibility(P: torch.Tensor, fps: float = HUMANML3D_FPS) -> Dict[str, float]:
     """``foot_skating`` (ratio), ``jerk`` (m/s³), ``acc_p99`` (m/s²) of one motion ``P`` [T, 22, 3]."""
     return {"foot_skating": foot_skating(P, fps), "jerk": jerk(P, fps), "acc_p99": acc_quantile(P, fps)}
 
@@ -72,7 +74,7 @@ class QualityFilter:
     max_jerk: float = 360.0
     max_acc_p99: float = 64.0
 
-    def check(self, P: torch.Tensor, fps: float = 20.0):
+    def check(self, P: torch.Tensor, fps: float = HUMANML3D_FPS):
         """``(accepted, stats)`` for joint positions ``P`` [T, 22, 3]."""
         st = plausibility(P, fps)
         ok = (st["foot_skating"] <= self.max_foot_skating and st["jerk"] <= self.max_jerk
@@ -101,7 +103,7 @@ class ActivityQualityFilter:
                                      QualityFilter(**d["all"]))
 
 
-def calibrate(root=None, q: float = 0.95, fps: float = 20.0, crop: int = 120, out: Optional[Path] = None,
+def calibrate(root=None, q: float = 0.95, fps: float = HUMANML3D_FPS, crop: int = 120, out: Optional[Path] = None,
               progress: bool = True) -> dict:
     """Limits from real clips: the ``q`` quantile of each statistic over crops of ``crop`` frames
     (the generated motions' length) of the retargeted mocap under ``root``, per activity group
