@@ -32,9 +32,8 @@ misalignment, cross-axis, g-sensitivity, temperature drift, bandwidth, saturatio
 statistics as :func:`imusim.imu.noise.apply_noise`; a draw depends on the seed, the sensor count and the
 row only); the ``torch`` backend (the per-item reference, any device) uses ``apply_noise`` with a
 ``torch.Generator`` seeded per item. ``errors=True`` returns the constants each item drew. The ``triton``
-backend (CUDA tensors; imusim/triton/render.py) implements white noise, bias, random walk, scale,
-misalignment, saturation and quantisation with Philox draws keyed by (seed, sensor channel, row); other
-requests go to the CPU kernel (see ``backend``).
+backend (CUDA tensors; imusim/triton/render.py) implements every term, the magnetometer, temperatures and
+``errors=True`` with Philox draws keyed by (seed, sensor channel, row): same statistics, its own realisations.
 """
 
 from __future__ import annotations
@@ -220,9 +219,7 @@ def render_imu(local_rot: torch.Tensor, root_pos: torch.Tensor, skeleton, *, sta
         seeds: int ``[B]`` (< 2⁶⁴): each item's noise comes from its own seed only.
         orientation: also return ``R_ws`` ``[N, S, 3, 3]``.
         backend: ``cpp`` (fused, CPU), ``triton`` (fused, CUDA; imusim/triton/render.py) or ``torch`` (per-item
-            reference, any device); default ``cpp`` for CPU tensors, ``triton`` for CUDA tensors (a request it does
-            not implement — error terms beyond white noise, bias, random walk, scale, misalignment, saturation and
-            quantisation, ``mag_field``, ``temperature``, ``errors`` — renders on the CPU kernel, with a warning).
+            reference, any device); default ``cpp`` for CPU tensors, ``triton`` for CUDA tensors.
         mag_field: None (no magnetometer), True (:func:`~imusim.imu.magnetic.earth_field` defaults), a
             world-frame field ``[3]`` or one per item ``[B, 3]`` (µT): adds mag xyz to every sensor's row.
         temperature: None (the model's reference temperature: no drift), a number, or B entries each a
@@ -315,22 +312,6 @@ def render_imu(local_rot: torch.Tensor, root_pos: torch.Tensor, skeleton, *, sta
                          f"{local_rot.device}")
     if errors and model is None:
         raise ValueError(f"{_OP}: errors=True needs a noise model (noise={noise!r} has no error terms)")
-    if be == "triton":  # the Triton renderer implements the original error terms (imusim/triton/render.py)
-        from ..triton.render import unsupported_terms
-
-        why = unsupported_terms(model, mag_field is not None and mag_field is not False, temperature is not None, errors)
-        if why and backend == "triton":
-            raise ValueError(f"{_OP}: backend 'triton' does not implement {why} (noise model "
-                             f"{getattr(model, 'name', None)!r}); use backend='cpp' (CPU tensors) or 'torch'")
-        if why:  # default on a GPU: the CPU kernel on host copies, said once per reason
-            _warn_host_fallback(why)
-            r = render_imu(local_rot.detach().cpu(), root_pos.detach().cpu(), skeleton, start=start, length=length,
-                           fps=fps, rate=rate, sensors=mounts, up=up, noise=model, seeds=seeds, orientation=orientation,
-                           rot_format=rot_format, backend="cpp" if _backend.cpu_module() is not None else "torch",
-                           mag_field=mag_field, temperature=temperature, errors=errors)
-            dev = local_rot.device
-            return RenderBatch(r.data.to(dev), r.offsets, r.rate, r.sensor_names,
-                               None if r.orientation is None else r.orientation.to(dev), r.channels, r.errors)
     rows = output_samples(length, fps, float(rate))
     offsets = np.zeros(B + 1, dtype=np.int64)
     np.cumsum(rows, out=offsets[1:])
@@ -346,9 +327,12 @@ def render_imu(local_rot: torch.Tensor, root_pos: torch.Tensor, skeleton, *, sta
     if be == "triton":
         from ..triton import render as trr
 
+        axes = None if model is None else np.array(
+            [_axis_fields(getattr(model, k), float(rate), f"NoiseModel {model.name!r} {k}") for k in KINDS])
         trr.render(local_rot, root_pos, skeleton, start, length, fps, float(rate), rows, offsets, mounts.joints,
-                   mounts.offsets, mounts.rotations, seeds, model, g, out, ori, rot_format == "axis_angle")
-        drawn = None
+                   mounts.offsets, mounts.rotations, seeds, axes, flicker_components(float(rate)), g, out, ori,
+                   rot_format == "axis_angle", mag_field=mfield, dtemp_item=dT_item, dtemp_row=dT_row, errors=err)
+        drawn = None if err is None else _drawn(err, K)
     elif be == "cpp":
         cpu = _backend.cpu_module()
         L = local_rot.detach().contiguous()
@@ -369,9 +353,7 @@ def render_imu(local_rot: torch.Tensor, root_pos: torch.Tensor, skeleton, *, sta
                        L.data_ptr(), R0.data_ptr(), st.ctypes.data, ln.ctypes.data, fp.ctypes.data, no.ctypes.data,
                        oo.ctypes.data, sj.ctypes.data, so.ctypes.data, sr.ctypes.data, sd.ctypes.data, ptr(mfield),
                        ptr(dT_item), ptr(dT_row), out.data_ptr(), 0 if ori is None else ori.data_ptr(), ptr(err))
-        drawn = None if err is None else DrawnErrors(
-            KINDS[:K], err[..., :9].reshape(B, S, K, 3, 3), err[..., 9:12], err[..., 12:15], err[..., 15:18],
-            err[:, :, 1, 18:27].reshape(B, S, 3, 3))
+        drawn = None if err is None else _drawn(err, K)
     else:
         drawn = _render_reference(local_rot, root_pos, skeleton, start, length, fps, float(rate), mounts, g, model,
                                   seeds, rows, offsets, rot_format, out, ori, mfield, dT_item, dT_row, errors)
@@ -388,17 +370,11 @@ def _default_backend(device: torch.device) -> str:
     return "torch"
 
 
-_WARNED: set = set()
-
-
-def _warn_host_fallback(why) -> None:
-    key = tuple(why)
-    if key not in _WARNED:
-        _WARNED.add(key)
-        import warnings
-
-        warnings.warn(f"{_OP}: the Triton renderer (the GPU default) does not implement {list(why)}; rendering on "
-                      f"the CPU kernel (the frames are copied to the host and the result back)", stacklevel=3)
+def _drawn(err: np.ndarray, K: int) -> DrawnErrors:
+    """The kernels' error records ``[B, S, K, 27]`` (csrc/imu_render/imu_render.h) as :class:`DrawnErrors`."""
+    B, S = err.shape[:2]
+    return DrawnErrors(KINDS[:K], err[..., :9].reshape(B, S, K, 3, 3), err[..., 9:12], err[..., 12:15], err[..., 15:18],
+                       err[:, :, 1, 18:27].reshape(B, S, 3, 3))
 
 
 def _render_reference(local_rot, root_pos, skeleton, start, length, fps, rate, mounts, g, model, seeds, rows, offsets,

@@ -8,8 +8,8 @@ starts from kernels that are known to build. Run it without ``TRITON_INTERPRET``
 
     python -m imusim.triton.compile_check [--arch 90 80] [--json out.json]
 
-It prints one line per kernel (registers are reported by ``ptxas`` only on a device; here: PTX size,
-shared memory and the compile time).
+It prints one line per kernel: PTX size, cubin size, shared memory and the compile time; ``--stats`` adds the
+registers per thread and spill bytes (Triton's bundled ``ptxas -v``).
 """
 
 from __future__ import annotations
@@ -53,12 +53,12 @@ def _specs():
                         dict(L_ptr=p, root_ptr=p, blk_ptr="*i32", item_ptr="*i64", jnt_ptr="*i32", mnt_ptr=p,
                              chain_ptr="*i32", depth_ptr="*i32", D="i32", off_ptr=p, pose_ptr=p, J="i32", S="i32"),
                         dict(ROT_AA=aa, BLOCK=render.BLOCK_POSE)))
-        for noise in (False, True):
-            for ori in (False, True):
-                out.append((f"render.rows[{fp},noise={noise},ori={ori}]", render._render_kernel,
-                            dict(pose_ptr=p, item_ptr="*i64", seed_ptr="*i64", step_ptr="*fp64", prm_ptr="*fp64",
-                                 nprm_ptr="*fp64", out_ptr=p, ori_ptr=p, S="i32"),
-                            dict(HAS_ORI=ori, NOISE=noise, BLOCK=render.BLOCK_ROWS)))
+        rows_sig = dict(pose_ptr=p, item_ptr="*i64", seed_ptr="*i64", step_ptr="*fp64", prm_ptr="*fp64", ax_ptr="*fp64",
+                        mat_ptr=p, magf_ptr="*fp64", dti_ptr="*fp64", dtr_ptr="*fp64", out_ptr=p, ori_ptr=p,
+                        err_ptr="*fp64", S="i32", KFL="i32", MS="i32", FLAGS="i32")
+        for name, flags in render_variants():
+            out.append((f"render.rows[{fp},{name}]", render._render_kernel, rows_sig,
+                        dict(BLOCK=render.BLOCK_ROWS, NCP=16 if flags["MAG"] else 8, **flags)))
         for mask in (False, True):
             out.append((f"acc_loss.fwd[{fp},mask={mask}]", acc_loss._fwd_kernel,
                         dict(p_ptr=p, q_ptr=p, m_ptr="*i1", partial_ptr=p, T="i32", F="i32", sp_b="i32", sp_t="i32",
@@ -67,8 +67,43 @@ def _specs():
     return out
 
 
-def compile_all(archs=(90,), only: str = "", verbose: bool = True) -> list:
-    """Compile every spec for every arch; returns one record per (kernel, arch). Raises on the first error."""
+def render_variants():
+    """(name, constexpr flags) of the render kernel: ideal sensors; an error model without recursive filters
+    (the legacy terms, flicker, cross-axis, temperature: run-time switches); the BMI160 profile (low-pass on acc
+    and gyro), with the magnetometer; every recursive term (low-pass and Gauss–Markov) with the magnetometer."""
+    base = dict(HAS_ORI=False, NOISE=True, MAG=False, LP=False, GM=False)
+    return [("ideal", {**base, "NOISE": False}), ("ideal,ori,mag", {**base, "NOISE": False, "HAS_ORI": True, "MAG": True}),
+            ("noise", base), ("bmi160", {**base, "LP": True}), ("bmi160,mag", {**base, "LP": True, "MAG": True}),
+            ("all,mag", {**base, "LP": True, "GM": True, "MAG": True})]
+
+
+def ptxas_stats(ptx: str, arch: int) -> dict:
+    """Registers per thread and spill bytes of a kernel, from Triton's bundled ``ptxas -v`` on its PTX (what a
+    device would report as ``n_regs``/``n_spills``)."""
+    import re
+    import subprocess
+    import tempfile
+
+    from triton.backends.nvidia.compiler import get_ptxas
+
+    with tempfile.TemporaryDirectory() as d:
+        src = os.path.join(d, "k.ptx")
+        with open(src, "w") as f:
+            f.write(ptx)
+        gpu = f"sm_{arch}a" if arch >= 90 else f"sm_{arch}"
+        r = subprocess.run([get_ptxas(arch).path, "-v", "--gpu-name", gpu, src, "-o", os.path.join(d, "k.o")],
+                           capture_output=True, text=True)
+    txt = r.stdout + r.stderr
+    regs = re.search(r"Used (\d+) registers", txt)
+    spill = re.search(r"(\d+) bytes spill stores, (\d+) bytes spill loads", txt)
+    return {"registers": int(regs.group(1)) if regs else None,
+            "spill_store_bytes": int(spill.group(1)) if spill else None,
+            "spill_load_bytes": int(spill.group(2)) if spill else None}
+
+
+def compile_all(archs=(90,), only: str = "", verbose: bool = True, stats: bool = False) -> list:
+    """Compile every spec for every arch; returns one record per (kernel, arch). Raises on the first error.
+    ``stats``: also registers and spills per kernel (one more ``ptxas`` run each)."""
     if os.environ.get("TRITON_INTERPRET", "0") not in ("", "0"):
         raise RuntimeError("compile_check: unset TRITON_INTERPRET (the interpreter does not compile)")
     import triton
@@ -92,10 +127,13 @@ def compile_all(archs=(90,), only: str = "", verbose: bool = True) -> list:
             rec = {"kernel": name, "arch": f"sm_{arch}", "seconds": round(time.perf_counter() - t0, 2),
                    "ptx_lines": k.asm["ptx"].count("\n"), "shared": int(getattr(k.metadata, "shared", 0)),
                    "num_warps": int(k.metadata.num_warps), "cubin_bytes": len(k.asm.get("cubin", b""))}
+            if stats:
+                rec.update(ptxas_stats(k.asm["ptx"], int(arch)))
             recs.append(rec)
             if verbose:
+                extra = f"  {rec['registers']} regs, spills {rec['spill_store_bytes']} B" if stats else ""
                 print(f"  {name:40s} {rec['arch']}  {rec['seconds']:5.1f} s  ptx {rec['ptx_lines']:6d} lines  "
-                      f"cubin {rec['cubin_bytes']:7d} B", flush=True)
+                      f"cubin {rec['cubin_bytes']:7d} B{extra}", flush=True)
         del fn
     return recs
 
@@ -106,8 +144,9 @@ def main(argv=None) -> int:
     ap.add_argument("--arch", type=int, nargs="+", default=[90], help="compute capabilities (90: H100/H200, 80: A100)")
     ap.add_argument("--only", default="", help="compile only kernels whose name contains this")
     ap.add_argument("--json", default=None, help="write the records here")
+    ap.add_argument("--stats", action="store_true", help="also registers and spill bytes per kernel (ptxas -v)")
     a = ap.parse_args(argv)
-    recs = compile_all(a.arch, a.only)
+    recs = compile_all(a.arch, a.only, stats=a.stats)
     if a.json:
         with open(a.json, "w") as f:
             json.dump(recs, f, indent=1)

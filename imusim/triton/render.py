@@ -8,30 +8,61 @@ Two kernels, the stages of csrc/imu_render/imu_render_cpu.cpp:
   with ``det R_js < 0`` (a mirrored item, :func:`~imusim.imu.render.mirror_mounts`) gives the pose in the
   world reflected across x = 0: row 0 of ``R`` and ``p_x`` negated.
 * ``_render_kernel`` — program = (item b, sensor s); it walks its item's output rows in blocks of
-  ``BLOCK`` rows (the bias random walk carries from block to block). Output row r reads output frames
+  ``BLOCK`` rows, carrying every recursive state from block to block. Output row r reads output frames
   r, r+1, r+2; each is the source pose itself (``fps == rate``) or interpolated at source time
   ``t = f · fps / rate`` (float64): cubic Hermite positions with centred tangents (second-order one-sided
   at the ends), shortest-path slerp orientations. Then ``acc``/``gyro`` as in ``synthesize_imu``, the
-  error model, and row ``out_off[b] + r`` of ``out [N, S, 6]`` (and ``ori``).
+  magnetometer ``R_wsᵀ m_w`` (µT) when asked, the sensor error model, and row ``out_off[b] + r`` of
+  ``out [N, S, C]`` (C = 6, or 9 with the magnetometer; and ``ori``).
 
-Error model (imusim/imu/noise.py, the terms of the BMI160 profile): per item, sensor and kind (acc, gyro)
-``y = clip(diag(1 + s)(I + [ε]×) x + b0 + w + n, ±range)`` on the resolution grid (round half to even).
-Random numbers are counter-based (Philox-4x32-10, ``tl.random``): key = the item's 64-bit seed, counter
-= (row, channel, stream, 0) with channel = 6·sensor + 3·kind + axis. So a draw depends only on (seed,
-sensor, channel, row): not on the batch, the block size, the sensor count or the item's length (a
-shorter item is a prefix of a longer one). Stream 1, row 0 gives the constants (words 0, 1 → the scale
-and misalignment normals, words 2, 3 → the bias normal and a spare); stream 0 gives each row's words
-0, 1 → two Box–Muller normals (white noise, Gaussian random-walk increment) and words 2, 3, unused today.
-Normals are made in float32 for both dtypes (float64 and float32 renderings draw the same noise); the
-tail reaches 6.8 σ. New per-sample terms take the spare words or a new stream number, new constants
-the spare word or a new row of stream 1; their parameters go into ``_axis_params`` (``NP`` per kind).
+Error model: every term of imusim/imu/noise.py (the reference), per item, sensor and channel group
+(acc, gyro, mag)::
+
+    y = diag(1 + s + k_s ΔT) A x + G f + b0 + k_b ΔT + walk + flicker + gauss_markov + white
+    y = LP(y) (Butterworth, steady start at row 0), clip to ±range, round to the resolution grid
+
+with ``A = I + [ε]× + C_fixed + C``. The per-sample stage works on a tile ``[BLOCK rows, NCP channels]``
+(NCP = 8, or 16 with the magnetometer; column c = group c // 3, axis c % 3), so each Philox call draws
+for every channel of a block at once. The parameters are the flat per-group rows of
+imusim/imu/render.py (``_axis_fields``, the CPU kernel's ``NoiseAxisSpec`` layout: ``AXIS_FIELDS``).
+
+Random numbers are counter-based (Philox-4x32-10, ``tl.random``): key = the item's 64-bit seed, counter =
+(c0, channel, stream, c3) with channel = 6·sensor + column for acc/gyro and 3·sensor + axis for the
+magnetometer, whose streams are numbered 3 higher (so rendering it leaves acc/gyro bit-identical):
+
+* stream 0/3, counter (row, ch, ·, 0): words 0, 1 → two Box–Muller normals: white noise and the random
+  walk's increment; words 2, 3 → the Gauss–Markov innovation (and a spare);
+* stream 1/4, counter (j, ch, ·, 0), j = 0, 1, 2: the channel's constants, 12 normals: (scale, ε, b0, k_b),
+  (k_s, cross-axis entries a and b of its row, Gauss–Markov initial value), (its row of G, a spare);
+* stream 2/5, counter (n, ch, ·, k): value n of flicker component k (Voss–McCartney): component k is
+  redrawn at the rows t = 2^k (2n − 1), so at row t > 0 with k = ctz(t) < K the flicker changes by
+  ``σ_f (v(k, n) − v(k, n − 1))``, n = (t / 2^k + 1) / 2; the initial value is ``σ_f Σ_k v(k, 0)``.
+
+So a draw depends only on (seed, sensor, channel, row): not on the batch, the block size, the sensor
+count or the item's length (a shorter item is a prefix of a longer one), and a term's draws do not move
+when other terms are switched on or off. Normals are made in float32 for both dtypes (float64 and
+float32 renderings draw the same noise); the tail reaches 6.8 σ. Walk and flicker are sums of their
+increments in float64 (a prefix sum within the block plus the carry).
+
+The two recursive linear terms, the first-order Gauss–Markov bias and the Butterworth low-pass (a cascade
+of up to 4 biquads, state dimension D = 2·sections ≤ 8), run over the rows of a block as block
+matrix products with the state carried between blocks (``_filter_mats``): for a linear system
+``s[t+1] = A s[t] + B w[t]``, ``y[t] = C s[t] + D w[t]``, a block of n rows is
+
+    y = H w + Φ s0,   s_n = Aⁿ s0 + Ψ w,   H[i, u] = h[i − u] (impulse response), Φ[i] = C Aⁱ, Ψ[:, u] = A^(n−1−u) B
+
+(``tl.dot`` on ``[n, n] × [n, NCP]`` tiles; Gauss–Markov: ``H[i, u] = φ^(i−u)``, ``Φ[i] = φ^(i+1)``). The
+host builds H, Φ, Ψ, Aⁿ once per (filter, block size, dtype, device) in float64. A row-by-row scan would
+need one dependent step per row; the block form keeps the rows as lanes, costs ≈ n + 2D multiply-adds
+per row, channel and group (≈ 0.5 % of an H200's FP32 rate at the issue's 1 M windows/s) and is exact up
+to rounding (tests/triton/test_triton_render_errors.py checks it against scipy's ``sosfilt`` and against
+itself with other block sizes). Why not the scan: docs/design.md ("Triton noise").
 """
 
 from __future__ import annotations
 
-import dataclasses
 import functools
-from typing import List, Optional
+from typing import Optional
 
 import numpy as np
 import torch
@@ -46,11 +77,31 @@ BLOCK_POSE = 64
 BLOCK_ROWS = 64
 # under TRITON_INTERPRET=1 every block operation is one numpy call: wide blocks amortise the interpreter
 BLOCK_INTERPRET = 512
-# noise parameters per kind (acc, gyro), in this order; float64
-AXIS_PARAMS = ("white", "bias", "rw", "scale", "mis", "range", "resolution", "spare")
-NP = len(AXIS_PARAMS)
-# AxisNoise fields the kernel implements (anything else set in a model is refused, naming the field)
-SUPPORTED_FIELDS = ("noise_density", "bias_std", "bias_rw", "scale_std", "misalignment_std", "range", "resolution")
+AXIS_FIELDS = 44  # imusim/imu/render.py _axis_fields == csrc/imu_render/imu_render.h kAxisFields
+ERR_FIELDS = 27
+MAX_SOS = 4
+MAX_FLICKER = 64  # Voss–McCartney components the kernel draws the initial value of (one lane each)
+NSTATE = 8        # state rows of the low-pass: 2 per biquad
+# field offsets in a group's row (see imusim/imu/render.py _axis_fields)
+F_WHITE: tl.constexpr = tl.constexpr(0)
+F_BIAS: tl.constexpr = tl.constexpr(1)
+F_RW: tl.constexpr = tl.constexpr(2)
+F_SCALE: tl.constexpr = tl.constexpr(3)
+F_MIS: tl.constexpr = tl.constexpr(4)
+F_RANGE: tl.constexpr = tl.constexpr(5)
+F_RES: tl.constexpr = tl.constexpr(6)
+F_CROSS: tl.constexpr = tl.constexpr(7)
+F_CFIX: tl.constexpr = tl.constexpr(8)
+F_GSENS: tl.constexpr = tl.constexpr(17)
+F_TCB: tl.constexpr = tl.constexpr(18)
+F_TCS: tl.constexpr = tl.constexpr(19)
+F_FLICK: tl.constexpr = tl.constexpr(20)
+F_GMSTD: tl.constexpr = tl.constexpr(21)
+F_GMPHI: tl.constexpr = tl.constexpr(22)
+NF: tl.constexpr = tl.constexpr(AXIS_FIELDS)
+ND: tl.constexpr = tl.constexpr(NSTATE)
+NE: tl.constexpr = tl.constexpr(ERR_FIELDS)
+NFL: tl.constexpr = tl.constexpr(MAX_FLICKER)
 
 
 @triton.jit
@@ -129,9 +180,9 @@ def _pose_at(pose_ptr, pbase, S, f, length, step, RESAMPLE: tl.constexpr, m):
 
 
 @triton.jit
-def _philox(k0, k1, c0, c1, c2):
-    """Philox-4x32-10 of counter (c0, c1, c2, 0) under key (k0, k1) (uint32)."""
-    return philox_impl(c0, c1, c2, c0 * 0, k0, k1)
+def _philox(k0, k1, c0, c1, c2, c3):
+    """Philox-4x32-10 of counter (c0, c1, c2, c3) under key (k0, k1) (uint32; counters of one shape)."""
+    return philox_impl(c0, c1, c2, c3, k0, k1)
 
 
 @triton.jit
@@ -146,34 +197,6 @@ def _box_muller(x0, x1):
 
 
 @triton.jit
-def _noise_constants(k0, k1, s, c, prm_ptr):
-    """(M 9, b0 3) of sensor s, kind c: M = diag(1 + s_i)(I + [ε]×), from stream 1 at row 0."""
-    pb = prm_ptr + c * 8
-    bias_sd = tl.load(pb + 1).to(tl.float32)
-    scale_sd = tl.load(pb + 3).to(tl.float32)
-    mis_sd = tl.load(pb + 4).to(tl.float32)
-    ch0 = (6 * s + 3 * c).to(tl.uint32)
-    zero = ch0 * 0
-    x0, x1, x2, x3 = _philox(k0, k1, zero, ch0, zero + 1)
-    sc0, e0 = _box_muller(x0, x1)
-    b0, _ = _box_muller(x2, x3)
-    x0, x1, x2, x3 = _philox(k0, k1, zero, ch0 + 1, zero + 1)
-    sc1, e1 = _box_muller(x0, x1)
-    b1, _ = _box_muller(x2, x3)
-    x0, x1, x2, x3 = _philox(k0, k1, zero, ch0 + 2, zero + 1)
-    sc2, e2 = _box_muller(x0, x1)
-    b2, _ = _box_muller(x2, x3)
-    sc0 = 1.0 + scale_sd * sc0
-    sc1 = 1.0 + scale_sd * sc1
-    sc2 = 1.0 + scale_sd * sc2
-    e0 = mis_sd * e0
-    e1 = mis_sd * e1
-    e2 = mis_sd * e2
-    Mx = (sc0, -sc0 * e2, sc0 * e1, sc1 * e2, sc1, -sc1 * e0, -sc2 * e1, sc2 * e0, sc2)
-    return Mx, (bias_sd * b0, bias_sd * b1, bias_sd * b2)
-
-
-@triton.jit
 def _rint(x):
     """Round half to even (torch.round / std::rint)."""
     r = tl.floor(x + 0.5)
@@ -183,40 +206,65 @@ def _rint(x):
 
 
 @triton.jit
-def _noisy(x, Mx, b0, walk, zw, c, prm_ptr, DT: tl.constexpr):
-    """One kind's three channels: clip(M x + b0 + walk + white, ±range) on the resolution grid."""
-    pb = prm_ptr + c * 8
-    white = tl.load(pb).to(DT)
-    rng = tl.load(pb + 5).to(DT)
-    res = tl.load(pb + 6).to(DT)
-    y = M.mv(M.cast9(Mx, DT), x)
-    y = M.add3(M.add3(y, M.cast3(b0, DT)), walk)
-    y = M.add3(y, M.scale3(M.cast3(zw, DT), white))
-    lim = tl.where(rng > 0, rng, 1.0e30)
-    y = (tl.minimum(tl.maximum(y[0], -lim), lim), tl.minimum(tl.maximum(y[1], -lim), lim),
-         tl.minimum(tl.maximum(y[2], -lim), lim))
-    q = res > 0
-    rs = tl.where(q, res, 1.0)
-    return M.where3(q, (_rint(y[0] / rs) * rs, _rint(y[1] / rs) * rs, _rint(y[2] / rs) * rs), y)
+def _pf(ax_ptr, kc, cm, f):
+    """Field ``f`` of each channel's group row (float64 ``[NCP]``; 0 for padding channels)."""
+    return tl.load(ax_ptr + kc * NF + f, mask=cm, other=0.0)
 
 
 @triton.jit
-def _walk_step(k0, k1, r, ch, m, rw, carry, DT: tl.constexpr):
-    """(white-noise normal of row r, bias walk after row r) for one channel: the walk adds a Gaussian
-    increment of std ``rw`` per row (inclusive prefix sum within the block on the carried value)."""
-    zero = r.to(tl.uint32) * 0
-    x0, x1, _, _ = _philox(k0, k1, r.to(tl.uint32), zero + ch, zero)
-    zw, zi = _box_muller(x0, x1)
-    # the walk accumulates in float64 (the carry across blocks too): its value does not depend on the blocking
-    inc = tl.where(m, zi.to(tl.float64) * rw, 0.0)
-    w = tl.cumsum(inc, 0) + carry
-    return zw, w.to(DT), carry + tl.sum(inc, 0)
+def _pick(v, col, i):
+    """Channel ``i`` of the channel vector ``v`` (a scalar)."""
+    return tl.sum(tl.where(col == i, v, 0.0), 0)
 
 
 @triton.jit
-def _render_kernel(pose_ptr, item_ptr, seed_ptr, step_ptr, prm_ptr, nprm_ptr, out_ptr, ori_ptr, S,
-                   HAS_ORI: tl.constexpr, NOISE: tl.constexpr, BLOCK: tl.constexpr):
+def _amat(e, ca, cb, col, ax_ptr, k):
+    """``A = I + [ε]× + C_fixed + C`` of group k (9 float64 scalars, row-major) from the channel vectors of the
+    misalignment angles ``e`` and the two off-diagonal cross-axis entries (``ca``, ``cb``) of each row."""
+    c = 3 * k
+    e0 = _pick(e, col, c)
+    e1 = _pick(e, col, c + 1)
+    e2 = _pick(e, col, c + 2)
+    f = ax_ptr + k * NF + F_CFIX
+    return (1.0 + tl.load(f), -e2 + _pick(ca, col, c) + tl.load(f + 1), e1 + _pick(cb, col, c) + tl.load(f + 2),
+            e2 + _pick(ca, col, c + 1) + tl.load(f + 3), 1.0 + tl.load(f + 4),
+            -e0 + _pick(cb, col, c + 1) + tl.load(f + 5),
+            -e1 + _pick(ca, col, c + 2) + tl.load(f + 6), e0 + _pick(cb, col, c + 2) + tl.load(f + 7),
+            1.0 + tl.load(f + 8))
+
+
+@triton.jit
+def _store_matrix(err_ptr, base, A, scale, col, k):
+    """``diag(1 + s) A`` of group k into the error record at ``base`` (fields 0..8, row-major)."""
+    for i in tl.static_range(3):
+        si = 1.0 + _pick(scale, col, 3 * k + i)
+        tl.store(err_ptr + base + 3 * i, si * A[3 * i])
+        tl.store(err_ptr + base + 3 * i + 1, si * A[3 * i + 1])
+        tl.store(err_ptr + base + 3 * i + 2, si * A[3 * i + 2])
+
+
+@triton.jit
+def _assemble(a, g, mg, col2, MAG: tl.constexpr):
+    """``[BLOCK, NCP]`` tile of the per-group 3-vectors: column c = group c // 3 (acc, gyro, mag), axis c % 3."""
+    t = tl.where(col2 == 0, a[0][:, None], tl.where(col2 == 1, a[1][:, None], tl.where(
+        col2 == 2, a[2][:, None], tl.where(col2 == 3, g[0][:, None], tl.where(col2 == 4, g[1][:, None],
+                                                                               g[2][:, None])))))
+    if MAG:
+        t = tl.where(col2 >= 6, tl.where(col2 == 6, mg[0][:, None], tl.where(col2 == 7, mg[1][:, None],
+                                                                               mg[2][:, None])), t)
+    return t
+
+
+@triton.jit
+def _render_kernel(pose_ptr, item_ptr, seed_ptr, step_ptr, prm_ptr, ax_ptr, mat_ptr, magf_ptr, dti_ptr, dtr_ptr,
+                   out_ptr, ori_ptr, err_ptr, S, KFL, MS, FLAGS,
+                   HAS_ORI: tl.constexpr, NOISE: tl.constexpr, MAG: tl.constexpr, LP: tl.constexpr,
+                   GM: tl.constexpr, BLOCK: tl.constexpr, NCP: tl.constexpr):
+    # FLAGS (run time, so that one compiled kernel serves every model): 1 per-row temperatures, 2 errors=True,
+    # 4 flicker. LP / GM (compile time): some group has a low-pass / a Gauss–Markov bias.
     DT: tl.constexpr = out_ptr.dtype.element_ty
+    NC: tl.constexpr = 9 if MAG else 6
+    NK: tl.constexpr = 3 if MAG else 2
     b = tl.program_id(0).to(tl.int64)
     s = tl.program_id(1)
     length = tl.load(item_ptr + b * 8 + 1)
@@ -229,23 +277,95 @@ def _render_kernel(pose_ptr, item_ptr, seed_ptr, step_ptr, prm_ptr, nprm_ptr, ou
     inv_2dt = tl.load(prm_ptr + 1).to(DT)
     g = (tl.load(prm_ptr + 2).to(DT), tl.load(prm_ptr + 3).to(DT), tl.load(prm_ptr + 4).to(DT))
     pbase = (src_off * S + s) * 12
-    seed = tl.load(seed_ptr + b)
-    k0 = (seed & 0xFFFFFFFF).to(tl.uint32)
-    k1 = ((seed >> 32) & 0xFFFFFFFF).to(tl.uint32)
+    if MAG:
+        mw = (tl.load(magf_ptr + b * 3).to(DT), tl.load(magf_ptr + b * 3 + 1).to(DT),
+              tl.load(magf_ptr + b * 3 + 2).to(DT))
+    col = tl.arange(0, NCP)
+    cm = col < NC
+    kind = col // 3
+    kc = tl.minimum(kind, NK - 1)
+    axis = col - 3 * kind
+    rl = tl.arange(0, BLOCK)
+    dd = tl.arange(0, ND)
+    # states carried from block to block: walk and flicker sums (float64), Gauss–Markov, low-pass
+    cw = tl.zeros([NCP], dtype=tl.float64)
+    cf = tl.zeros([NCP], dtype=tl.float64)
+    gp = tl.zeros([NCP], dtype=DT)
+    x0 = tl.zeros([NCP], dtype=DT)
+    st = tl.zeros([ND, NCP], dtype=DT)
+    rowt = (FLAGS & 1) != 0
+    errs = (FLAGS & 2) != 0
+    flick = (FLAGS & 4) != 0
     if NOISE:
-        Ma, ba = _noise_constants(k0, k1, s, 0, nprm_ptr)
-        Mg, bg = _noise_constants(k0, k1, s, 1, nprm_ptr)
-        rw_a = tl.load(nprm_ptr + 2)
-        rw_g = tl.load(nprm_ptr + 8 + 2)
-    zero = tl.zeros([BLOCK], dtype=tl.float64)
-    w0 = tl.sum(zero, 0)  # walk carries (acc xyz, gyro xyz), float64
-    w1 = w0
-    w2 = w0
-    w3 = w0
-    w4 = w0
-    w5 = w0
+        seed = tl.load(seed_ptr + b)
+        k0 = (seed & 0xFFFFFFFF).to(tl.uint32)
+        k1 = ((seed >> 32) & 0xFFFFFFFF).to(tl.uint32)
+        chid = tl.where(col < 6, 6 * s + col, 3 * s + col - 6).to(tl.uint32)
+        sb = tl.where(col < 6, 0, 3).to(tl.uint32)
+        zc = chid * 0
+        # the channel's constants: stream 1 (mag: 4), counters j = 0, 1, 2
+        w0, w1, w2, w3 = _philox(k0, k1, zc, chid, sb + 1, zc)
+        n_sc, n_e = _box_muller(w0, w1)
+        n_b, n_kb = _box_muller(w2, w3)
+        w0, w1, w2, w3 = _philox(k0, k1, zc + 1, chid, sb + 1, zc)
+        n_ks, n_ca = _box_muller(w0, w1)
+        n_cb, n_g0 = _box_muller(w2, w3)
+        w0, w1, w2, w3 = _philox(k0, k1, zc + 2, chid, sb + 1, zc)
+        n_G0, n_G1 = _box_muller(w0, w1)
+        n_G2, n_spare = _box_muller(w2, w3)
+        scale = _pf(ax_ptr, kc, cm, F_SCALE) * n_sc.to(tl.float64)
+        e = _pf(ax_ptr, kc, cm, F_MIS) * n_e.to(tl.float64)
+        b0v = _pf(ax_ptr, kc, cm, F_BIAS) * n_b.to(tl.float64)
+        kbv = _pf(ax_ptr, kc, cm, F_TCB) * n_kb.to(tl.float64)
+        ksv = _pf(ax_ptr, kc, cm, F_TCS) * n_ks.to(tl.float64)
+        cr = _pf(ax_ptr, kc, cm, F_CROSS)
+        ca = cr * n_ca.to(tl.float64)
+        cb = cr * n_cb.to(tl.float64)
+        gsd = tl.where(kind == 1, _pf(ax_ptr, kc, cm, F_GSENS), 0.0)  # row `axis` of G (gyro channels only)
+        G0 = gsd * n_G0.to(tl.float64)
+        G1 = gsd * n_G1.to(tl.float64)
+        G2 = gsd * n_G2.to(tl.float64)
+        gmsd = _pf(ax_ptr, kc, cm, F_GMSTD)
+        gp = (gmsd * n_g0.to(tl.float64)).to(DT)  # Gauss–Markov state before row 0 (stationary start)
+        Aa = _amat(e, ca, cb, col, ax_ptr, 0)
+        Ag = _amat(e, ca, cb, col, ax_ptr, 1)
+        if MAG:
+            Am = _amat(e, ca, cb, col, ax_ptr, 2)
+        if errs:
+            rb = (b * S + s) * NK
+            _store_matrix(err_ptr, rb * NE, Aa, scale, col, 0)
+            _store_matrix(err_ptr, (rb + 1) * NE, Ag, scale, col, 1)
+            if MAG:
+                _store_matrix(err_ptr, (rb + 2) * NE, Am, scale, col, 2)
+            eb = (rb + kc) * NE
+            tl.store(err_ptr + eb + 9 + axis, b0v, mask=cm)
+            tl.store(err_ptr + eb + 12 + axis, kbv, mask=cm)
+            tl.store(err_ptr + eb + 15 + axis, ksv, mask=cm)
+            gm_ = cm & (kind == 1)
+            tl.store(err_ptr + eb + 18 + 3 * axis, G0, mask=gm_)
+            tl.store(err_ptr + eb + 19 + 3 * axis, G1, mask=gm_)
+            tl.store(err_ptr + eb + 20 + 3 * axis, G2, mask=gm_)
+        fac0 = 1.0 + scale
+        dti = tl.load(dti_ptr + b)
+        white = _pf(ax_ptr, kc, cm, F_WHITE).to(DT)
+        rw = _pf(ax_ptr, kc, cm, F_RW)
+        sfl = _pf(ax_ptr, kc, cm, F_FLICK)
+        phi = _pf(ax_ptr, kc, cm, F_GMPHI)
+        cgm = (gmsd * tl.sqrt(tl.maximum(1.0 - phi * phi, 0.0))).to(DT)
+        rng = _pf(ax_ptr, kc, cm, F_RANGE)
+        lim = tl.where(rng > 0, rng, 1.0e30).to(DT)
+        res = _pf(ax_ptr, kc, cm, F_RES)
+        qz = res > 0
+        rs = tl.where(qz, res, 1.0).to(DT)
+        lpc = _pf(ax_ptr, kc, cm, 23) > 0  # the channel's group has a low-pass
+        if flick:  # initial flicker: Σ_k v(k, 0) over the K components (one lane each)
+            kk = tl.arange(0, NFL)[:, None]
+            zk = (kk * 0).to(tl.uint32) + zc[None, :]
+            y0, y1, y2, y3 = _philox(k0, k1, zk, chid[None, :] + zk, sb[None, :] + 2 + zk, kk.to(tl.uint32) + zk)
+            v0, v1 = _box_muller(y0, y1)
+            cf = sfl * tl.sum(tl.where(kk < KFL, v0.to(tl.float64), 0.0), 0)
     for r0 in range(0, nrows, BLOCK):
-        r = r0 + tl.arange(0, BLOCK).to(tl.int64)
+        r = r0 + rl.to(tl.int64)
         m = r < nrows
         if resample:
             R0, p0 = _pose_at(pose_ptr, pbase, S, r, length, step, True, m)
@@ -258,50 +378,171 @@ def _render_kernel(pose_ptr, item_ptr, seed_ptr, step_ptr, prm_ptr, nprm_ptr, ou
         f = M.sub3(M.scale3(M.add3(M.sub3(p2, M.scale3(p1, 2.0)), p0), inv_dt2), g)
         acc = M.tmv(R1, f)
         gyr = M.scale3(M.add3(M.log_rel(R0, R1), M.log_rel(R1, R2)), inv_2dt)
-        if NOISE:
-            ch = (6 * s).to(tl.uint32)
-            za0, wa0, w0 = _walk_step(k0, k1, r, ch, m, rw_a, w0, DT)
-            za1, wa1, w1 = _walk_step(k0, k1, r, ch + 1, m, rw_a, w1, DT)
-            za2, wa2, w2 = _walk_step(k0, k1, r, ch + 2, m, rw_a, w2, DT)
-            zg0, wg0, w3 = _walk_step(k0, k1, r, ch + 3, m, rw_g, w3, DT)
-            zg1, wg1, w4 = _walk_step(k0, k1, r, ch + 4, m, rw_g, w4, DT)
-            zg2, wg2, w5 = _walk_step(k0, k1, r, ch + 5, m, rw_g, w5, DT)
-            acc = _noisy(acc, Ma, ba, (wa0, wa1, wa2), (za0, za1, za2), 0, nprm_ptr, DT)
-            gyr = _noisy(gyr, Mg, bg, (wg0, wg1, wg2), (zg0, zg1, zg2), 1, nprm_ptr, DT)
-        row = ((out_off + r) * S + s)
-        M.store3(out_ptr, row * 6, acc, m)
-        M.store3(out_ptr, row * 6 + 3, gyr, m)
+        if MAG:
+            mg = M.tmv(R1, mw)
+        else:
+            mg = acc
+        row = (out_off + r) * S + s
         if HAS_ORI:
             M.store9(ori_ptr, row * 9, R1, m)
+        if NOISE:
+            col2 = col[None, :]
+            kind2 = kind[None, :]
+            m2 = m[:, None] & cm[None, :]
+            # sensitivity and cross-axis (A x per group), temperature scale, g-sensitivity (ideal f)
+            ya = M.mv(M.cast9(Aa, DT), acc)
+            yg = M.mv(M.cast9(Ag, DT), gyr)
+            if MAG:
+                ym = M.mv(M.cast9(Am, DT), mg)
+            else:
+                ym = ya
+            V = _assemble(ya, yg, ym, col2, MAG)
+            # ΔT per row (per-row temperatures; the item's ΔT is then 0) or the item's (the loads masked off)
+            dT = (tl.load(dtr_ptr + out_off + r, mask=M.mand(m, rowt), other=0.0) + dti)[:, None]
+            V = V * (fac0[None, :] + ksv[None, :] * dT).to(DT)
+            add = b0v[None, :] + kbv[None, :] * dT
+            # G f (G = 0 for models without g-sensitivity and for the acc/mag columns: adds exact zeros)
+            V = V + (acc[0][:, None] * G0.to(DT)[None, :] + acc[1][:, None] * G1.to(DT)[None, :]
+                     + acc[2][:, None] * G2.to(DT)[None, :])
+            # per-row draws (stream 0 / 3): white noise, walk increment, Gauss–Markov innovation
+            zt = (r[:, None] * 0).to(tl.uint32) + zc[None, :]
+            c1 = chid[None, :] + zt
+            c2 = sb[None, :] + zt
+            u0, u1, u2, u3 = _philox(k0, k1, r[:, None].to(tl.uint32) + zt, c1, c2, zt)
+            zw, zi = _box_muller(u0, u1)
+            inc = tl.where(m2, zi.to(tl.float64) * rw[None, :], 0.0)
+            add = add + (tl.cumsum(inc, 0) + cw[None, :])
+            cw = cw + tl.sum(inc, 0)
+            if flick:  # Voss–McCartney: row t redraws component k = ctz(t) (value n = (t / 2^k + 1) / 2)
+                rp = tl.where(r > 0, r, 1)
+                lsb = rp & (-rp)
+                kf = (lsb.to(tl.float32).to(tl.int32, bitcast=True) >> 23) - 127
+                nn = ((rp >> kf.to(tl.int64)) + 1) >> 1
+                red = m & (r > 0) & (kf < KFL)
+                cn = nn.to(tl.uint32)[:, None] + zt
+                ck = kf.to(tl.uint32)[:, None] + zt
+                a0, a1, a2, a3 = _philox(k0, k1, cn, c1, c2 + 2, ck)
+                q0, q1, q2, q3 = _philox(k0, k1, cn - 1, c1, c2 + 2, ck)
+                va, va2 = _box_muller(a0, a1)
+                vq, vq2 = _box_muller(q0, q1)
+                dfl = tl.where(red[:, None] & m2, sfl[None, :] * (va.to(tl.float64) - vq.to(tl.float64)), 0.0)
+                add = add + (tl.cumsum(dfl, 0) + cf[None, :])
+                cf = cf + tl.sum(dfl, 0)
+            V = V + add.to(DT) + zw.to(DT) * white[None, :]
+            if GM:  # g = φ g + c z, per block: G = T (c z) + φ^(i+1) g_prev (T = 0 for groups without)
+                zg, zg2 = _box_muller(u2, u3)
+                zin = tl.where(m2, zg.to(DT) * cgm[None, :], 0.0)
+                Gt = tl.zeros([BLOCK, NCP], dtype=DT)
+                for k in tl.static_range(NK):
+                    mb = mat_ptr + k * MS
+                    Tg = tl.load(mb + BLOCK * BLOCK + rl[:, None] * BLOCK + rl[None, :])
+                    Pg = tl.load(mb + 2 * BLOCK * BLOCK + 2 * ND * BLOCK + ND * ND + rl)
+                    Gk = tl.dot(Tg, zin, input_precision="ieee", out_dtype=DT) + Pg[:, None] * gp[None, :]
+                    Gt = tl.where(kind2 == k, Gk, Gt)
+                gp = tl.sum(tl.where(rl[:, None] == BLOCK - 1, Gt, 0.0), 0)
+                V = V + Gt
+            if LP:  # low-pass of V − V[row 0] (steady start), + V[row 0], on the groups that have one
+                x0 = tl.where(r0 == 0, tl.sum(tl.where(rl[:, None] == 0, V, 0.0), 0), x0)
+                Wt = tl.where(m2, V - x0[None, :], 0.0)
+                Y = V
+                stn = st
+                for k in tl.static_range(NK):
+                    mb = mat_ptr + k * MS
+                    H = tl.load(mb + rl[:, None] * BLOCK + rl[None, :])
+                    Ph = tl.load(mb + 2 * BLOCK * BLOCK + rl[:, None] * ND + dd[None, :])
+                    Ps = tl.load(mb + 2 * BLOCK * BLOCK + ND * BLOCK + dd[:, None] * BLOCK + rl[None, :])
+                    An = tl.load(mb + 2 * BLOCK * BLOCK + 2 * ND * BLOCK + dd[:, None] * ND + dd[None, :])
+                    Yk = (tl.dot(H, Wt, input_precision="ieee", out_dtype=DT)
+                          + tl.dot(Ph, st, input_precision="ieee", out_dtype=DT) + x0[None, :])
+                    Sk = (tl.dot(An, st, input_precision="ieee", out_dtype=DT)
+                          + tl.dot(Ps, Wt, input_precision="ieee", out_dtype=DT))
+                    Y = tl.where(kind2 == k, Yk, Y)
+                    stn = tl.where(kind2 == k, Sk, stn)
+                V = tl.where(lpc[None, :], Y, V)
+                st = stn
+            V = tl.minimum(tl.maximum(V, -lim[None, :]), lim[None, :])
+            V = tl.where(qz[None, :], _rint(V / rs[None, :]) * rs[None, :], V)
+            tl.store(out_ptr + row[:, None] * NC + col2, V, mask=m2)
+        else:
+            M.store3(out_ptr, row * NC, acc, m)
+            M.store3(out_ptr, row * NC + 3, gyr, m)
+            if MAG:
+                M.store3(out_ptr, row * NC + 6, mg, m)
 
 
 # ---- host side ------------------------------------------------------------------------------------
-def unsupported_terms(model, mag: bool = False, temperature: bool = False, errors: bool = False) -> List[str]:
-    """What of a ``render_imu`` request this kernel does not implement (empty: supported): error-model fields
-    beyond SUPPORTED_FIELDS, a magnetometer, temperatures, the drawn constants."""
-    out = []
-    for kind in ("acc", "gyro"):
-        a = getattr(model, kind, None) if model is not None else None
-        if a is None:
-            continue
-        for f in dataclasses.fields(a):
-            if f.name in SUPPORTED_FIELDS or f.name == "filter_order":
-                continue
-            if getattr(a, f.name) not in (None, 0, 0.0):
-                out.append(f"{kind}.{f.name}")
-    if mag:
-        out.append("mag_field")
-    if temperature:
-        out.append("temperature")
-    if errors:
-        out.append("errors=True")
+def _state_space(sec: np.ndarray):
+    """(A [ND, ND], B [ND], C [ND], D) of a cascade of biquads ``sec [n, 5]`` (b0 b1 b2 a1 a2, a0 = 1) in
+    transposed direct form II (the CPU kernel's form): state (s1, s2) of each section, padded to ND."""
+
+    def step(s, w):
+        s = s.copy()
+        x = w
+        for j, (b0, b1, b2, a1, a2) in enumerate(sec):
+            y = b0 * x + s[2 * j]
+            s[2 * j] = b1 * x - a1 * y + s[2 * j + 1]
+            s[2 * j + 1] = b2 * x - a2 * y
+            x = y
+        return s, x
+
+    A = np.zeros((NSTATE, NSTATE))
+    C = np.zeros(NSTATE)
+    for i in range(2 * len(sec)):
+        e = np.zeros(NSTATE)
+        e[i] = 1.0
+        A[:, i], C[i] = step(e, 0.0)
+    Bv, D = step(np.zeros(NSTATE), 1.0)
+    return A, Bv, C, D
+
+
+def mats_size(block: int) -> int:
+    """Elements of one group's filter matrices (layout of :func:`filter_mats`)."""
+    return 2 * block * block + 2 * NSTATE * block + NSTATE * NSTATE + block
+
+
+@functools.lru_cache(maxsize=64)
+def filter_mats(sec: tuple, phi: float, block: int) -> np.ndarray:
+    """One group's block matrices (float64, :func:`mats_size`), for blocks of ``block`` rows:
+    ``H [n, n]`` (low-pass impulse response as a lower-triangular Toeplitz matrix), ``T [n, n]`` (Gauss–Markov,
+    ``φ^(i−u)``), ``Φ [n, ND]`` (``C Aⁱ``), ``Ψ [ND, n]`` (``A^(n−1−u) B``), ``Aⁿ [ND, ND]``, ``P [n]`` (``φ^(i+1)``).
+    ``sec``: the biquads (tuples b0 b1 b2 a1 a2) or () for no low-pass; ``phi``: 0 for no Gauss–Markov."""
+    n = block
+    idx = np.arange(n)
+    lag = idx[:, None] - idx[None, :]
+    H = np.zeros((n, n))
+    Phi = np.zeros((n, NSTATE))
+    Psi = np.zeros((NSTATE, n))
+    An = np.zeros((NSTATE, NSTATE))
+    if sec:
+        A, Bv, C, D = _state_space(np.asarray(sec, dtype=np.float64))
+        CA = np.zeros((n, NSTATE))  # C Aⁱ
+        AB = np.zeros((n, NSTATE))  # Aᵏ B
+        v, u = C.copy(), Bv.copy()
+        for i in range(n):
+            CA[i], AB[i] = v, u
+            v, u = v @ A, A @ u
+        h = np.concatenate([[D], CA[:n - 1] @ Bv])
+        H = np.where(lag >= 0, h[np.maximum(lag, 0)], 0.0)
+        Phi = CA
+        Psi = AB[::-1].T
+        An = np.linalg.matrix_power(A, n)
+    T = np.where(lag >= 0, phi ** np.maximum(lag, 0), 0.0) if phi > 0 else np.zeros((n, n))
+    P = phi ** (idx + 1.0) if phi > 0 else np.zeros(n)
+    out = np.concatenate([H.ravel(), T.ravel(), Phi.ravel(), Psi.ravel(), An.ravel(), P])
+    assert out.size == mats_size(n)
     return out
 
 
-def _axis_params(a, rate: float) -> list:
-    """One kind's parameters in AXIS_PARAMS order (per-sample stds at ``rate``)."""
-    return [a.noise_density * np.sqrt(rate), a.bias_std, a.bias_rw * np.sqrt(1.0 / rate), a.scale_std,
-            a.misalignment_std, a.range or 0.0, a.resolution or 0.0, 0.0]
+@functools.lru_cache(maxsize=32)
+def _mats_on(key: tuple, block: int, dtype: torch.dtype, device: str) -> torch.Tensor:
+    """The matrices of every group (``key``: (sections, φ) per group) on the device, cached per call pattern."""
+    a = np.concatenate([filter_mats(sec, phi, block) for sec, phi in key])
+    return torch.from_numpy(a).to(device=device, dtype=dtype)
+
+
+def _sections(ax: np.ndarray) -> tuple:
+    n = int(round(ax[23]))
+    return tuple(tuple(float(v) for v in ax[24 + 5 * j:29 + 5 * j]) for j in range(n))
 
 
 @functools.lru_cache(maxsize=64)
@@ -319,11 +560,18 @@ def _to_dev(a: np.ndarray, dev: torch.device) -> torch.Tensor:
 
 
 def render(L: torch.Tensor, root: torch.Tensor, skeleton, start, length, fps, rate: float, rows, offsets, joints,
-           soff, srot, seeds, model, g, out: torch.Tensor, ori: Optional[torch.Tensor], rot_aa: bool) -> None:
-    """Fill ``out [N, S, 6]`` (and ``ori [N, S, 3, 3]``) for B items of the frame pool (``L [F, J, 9 | 3]``,
-    ``root [F, 3]``, one device). Host arrays (numpy, one per item): start, length, fps, rows (output rows),
-    offsets (first output row), joints ``[B, S]``, soff ``[B, S, 3]``, srot ``[B, S, 3, 3]``, seeds (uint64).
-    ``model``: a NoiseModel with :func:`unsupported_terms` empty, or None."""
+           soff, srot, seeds, axes: Optional[np.ndarray], flicker_k: int, g, out: torch.Tensor,
+           ori: Optional[torch.Tensor], rot_aa: bool, mag_field: Optional[np.ndarray] = None,
+           dtemp_item: Optional[np.ndarray] = None, dtemp_row: Optional[np.ndarray] = None,
+           errors: Optional[np.ndarray] = None) -> None:
+    """Fill ``out [N, S, C]`` (C = 6, or 9 with ``mag_field``; and ``ori [N, S, 3, 3]``) for B items of the frame
+    pool (``L [F, J, 9 | 3]``, ``root [F, 3]``, one device). Host arrays (numpy, one per item): start, length,
+    fps, rows (output rows), offsets (first output row), joints ``[B, S]``, soff ``[B, S, 3]``, srot
+    ``[B, S, 3, 3]``, seeds (uint64). ``axes``: the error model as float64 ``[3, AXIS_FIELDS]`` rows (acc, gyro,
+    mag) of imusim/imu/render.py's ``_axis_fields``, or None (ideal sensors); ``flicker_k``: Voss–McCartney
+    components. ``mag_field [B, 3]`` (µT, world frame), ``dtemp_item [B]`` / ``dtemp_row [N]`` (K from the
+    reference temperature) as the CPU kernel takes them; ``errors``: float64 ``[B, S, K, 27]`` receiving the
+    drawn constants (layout of csrc/imu_render/imu_render.h)."""
     from .. import _backend
 
     dev = L.device
@@ -331,16 +579,18 @@ def render(L: torch.Tensor, root: torch.Tensor, skeleton, start, length, fps, ra
     bp, br = (BLOCK_INTERPRET, BLOCK_INTERPRET) if wide else (BLOCK_POSE, BLOCK_ROWS)
     B = len(start)
     S = joints.shape[1] if B else 0
-    if B == 0 or int(np.sum(rows)) == 0:
+    noise = axes is not None
+    if B == 0 or (int(np.sum(rows)) == 0 and not (noise and errors is not None)):
         return
+    mag = mag_field is not None
+    K = 3 if mag else 2
     dt_ = L.dtype
     L = L.detach().contiguous()
     root = root.detach().contiguous()
-    parents, offs = skeleton.parents, None
     from .._consts import skeleton_consts
 
     _, offs = skeleton_consts(skeleton, dt_, dev)
-    chains, depth, D = _chain_table(tuple(parents), str(dev))
+    chains, depth, D = _chain_table(tuple(skeleton.parents), str(dev))
     valid = np.asarray(rows) > 0
     length = np.asarray(length, dtype=np.int64)
     src_len = np.where(valid, length, 0)
@@ -363,17 +613,39 @@ def render(L: torch.Tensor, root: torch.Tensor, skeleton, start, length, fps, ra
     blk = np.stack([bi, t0], 1).astype(np.int32)
     seeds64 = np.asarray(seeds, dtype=np.uint64).view(np.int64)
     prm = np.array([rate * rate, 0.5 * rate, *g], dtype=np.float64)
-    nprm = np.zeros(2 * NP, dtype=np.float64)
-    if model is not None:
-        nprm[:NP] = _axis_params(model.acc, rate)
-        nprm[NP:] = _axis_params(model.gyro, rate)
-    item_d, mnt_d, blk_d = _to_dev(item, dev), _to_dev(mnt, dev), _to_dev(blk, dev)
+    item_d, mnt_d = _to_dev(item, dev), _to_dev(mnt, dev)
     jnt_d = _to_dev(np.asarray(joints, dtype=np.int32), dev)
     seed_d, step_d = _to_dev(seeds64, dev), _to_dev(fps / rate, dev)
-    prm_d, nprm_d = _to_dev(prm, dev), _to_dev(nprm, dev)
-    pose = torch.empty((int(src_len.sum()), S, 12), dtype=dt_, device=dev)
-    J = skeleton.num_joints
-    _render_poses_kernel[(len(bi),)](L, root, blk_d, item_d, jnt_d, mnt_d, chains, depth, D, offs, pose, J, S,
-                                     ROT_AA=rot_aa, BLOCK=bp)
-    _render_kernel[(B, S)](pose, item_d, seed_d, step_d, prm_d, nprm_d, out, ori if ori is not None else out, S,
-                           HAS_ORI=ori is not None, NOISE=model is not None, BLOCK=br)
+    prm_d = _to_dev(prm, dev)
+    f64 = lambda a: _to_dev(np.asarray(a, dtype=np.float64), dev)  # noqa: E731
+    one = torch.zeros(1, dtype=torch.float64, device=dev)  # stands in for arrays a specialisation does not read
+    pose = torch.empty((max(int(src_len.sum()), 1), S, 12), dtype=dt_, device=dev)
+    if len(bi):
+        _render_poses_kernel[(len(bi),)](L, root, _to_dev(blk, dev), item_d, jnt_d, mnt_d, chains, depth, D, offs,
+                                         pose, skeleton.num_joints, S, ROT_AA=rot_aa, BLOCK=bp)
+    flags, lp, gm = 0, False, False
+    ax_d = mat_d = one
+    ms = 0
+    err_d = None
+    if noise:
+        axes = np.asarray(axes, dtype=np.float64).reshape(3, AXIS_FIELDS)
+        if not 0 < flicker_k <= MAX_FLICKER:
+            raise ValueError(f"render: flicker components must be in 1..{MAX_FLICKER}, got {flicker_k}")
+        key = tuple((_sections(axes[k]), float(axes[k, 22]) if axes[k, 21] > 0 else 0.0) for k in range(K))
+        lp, gm = any(k[0] for k in key), any(k[1] > 0 for k in key)
+        flags = (1 if dtemp_row is not None else 0) | (2 if errors is not None else 0) | (
+            4 if (axes[:K, 20] > 0).any() else 0)
+        ax_d = f64(axes)
+        if lp or gm:
+            mat_d = _mats_on(key, br, dt_, str(dev))
+            ms = mats_size(br)
+        if errors is not None:
+            err_d = torch.zeros((B, S, K, ERR_FIELDS), dtype=torch.float64, device=dev)
+    dti_d = f64(dtemp_item) if dtemp_item is not None else torch.zeros(B, dtype=torch.float64, device=dev)
+    _render_kernel[(B, S)](pose, item_d, seed_d, step_d, prm_d, ax_d, mat_d, f64(mag_field) if mag else one, dti_d,
+                           f64(dtemp_row) if dtemp_row is not None and len(dtemp_row) else one, out,
+                           ori if ori is not None else out, err_d if err_d is not None else one, S, int(flicker_k), ms,
+                           flags, HAS_ORI=ori is not None, NOISE=noise, MAG=mag, LP=lp, GM=gm, BLOCK=br,
+                           NCP=16 if mag else 8)
+    if err_d is not None:
+        errors[...] = err_d.cpu().numpy()

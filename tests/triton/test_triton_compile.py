@@ -15,10 +15,11 @@ from imusim import _backend
 
 pytestmark = pytest.mark.skipif(not _backend._triton_ok(), reason="triton not installed")
 
-# the float32 specialisations of the GPU default paths (one per kernel)
+# the float32 specialisations of the GPU default paths (one per kernel; the renderer with the default BMI160
+# profile: every term it has, low-pass included)
 DEFAULT_PATHS = ["fk.fwd[fp32,aa=False]", "fk.bwd[fp32,aa=False]", "imu.fwd[fp32,aa=False,ori=True]",
                  "imu.poses[fp32,aa=False]", "imu.bwd[fp32,aa=True,gori=False]", "render.poses[fp32,aa=False]",
-                 "render.rows[fp32,noise=True,ori=False]"]
+                 "render.rows[fp32,bmi160]"]
 
 
 def test_default_kernels_compile_for_sm90(tmp_path):

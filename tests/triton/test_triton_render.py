@@ -1,8 +1,10 @@
 """Triton render_imu (imusim/triton/render.py) under TRITON_INTERPRET=1 on CPU tensors (or on a GPU): the
 ideal signals against the CPU kernel and the per-item PyTorch reference (lengths, playback rates,
 per-item and mirrored mounts, axis-angle, orientation, float32/float64), block boundaries, physics at
-rest, and the Philox error model's statistics and determinism (a draw depends on seed, channel and row
-only). Small batches: the interpreter is slow."""
+rest, and the Philox error model's white noise, random walk, constants, saturation and quantisation with
+its determinism (a draw depends on seed, channel and row only). The other terms (flicker, Gauss–Markov,
+low-pass, cross-axis, g-sensitivity, temperature, magnetometer, errors=True):
+tests/triton/test_triton_render_errors.py. Small batches: the interpreter is slow."""
 
 import math
 
@@ -203,39 +205,12 @@ def test_noise_depends_on_seed_and_row_only():
     torch.testing.assert_close(n32.double(), n64, rtol=0, atol=5e-4)
 
 
-def test_backend_choice_and_refusals():
+def test_backend_choice():
+    """CPU tensors default to the CPU kernel (never to the interpreter); unknown backends are refused by name.
+    Every error term is rendered by the Triton kernel (tests/triton/test_triton_render_errors.py)."""
     aa, root = motions([10])
     L = axis_angle_to_matrix(aa)
     base = dict(start=[0], length=[10], fps=50.0, rate=50.0, sensors=["wrist_r"])
-    # CPU tensors default to the CPU kernel, never to the interpreter
     assert torch.equal(render_imu(L, root, SMPL22, **base).data, render_imu(L, root, SMPL22, backend="cpp", **base).data)
     with pytest.raises(ValueError, match="backend must be one of"):
         render_imu(L, root, SMPL22, backend="cuda", **base)
-    flicker = NoiseModel(acc=AxisNoise(noise_density=1e-2, bias_instability=1e-3), gyro=AxisNoise())
-    with pytest.raises(ValueError, match=r"backend 'triton' does not implement \['acc.bias_instability'\]"):
-        render_imu(L.to(DEV), root.to(DEV), SMPL22, backend="triton", noise=flicker, seeds=[1], **base)
-    with pytest.raises(ValueError, match=r"does not implement \['mag_field'\]"):
-        render_imu(L.to(DEV), root.to(DEV), SMPL22, backend="triton", mag_field=True, **base)
-
-
-def test_default_gpu_choice_renders_unported_terms_on_the_cpu_kernel(monkeypatch):
-    """The default for CUDA tensors is triton; a model with terms it does not implement renders on the CPU
-    kernel with a warning (same result as backend='cpp'). Exercised here by making triton the default for
-    CPU tensors under the interpreter."""
-    import imusim.imu.render as R
-
-    if R._backend.cpu_module() is None:
-        pytest.skip("compiled CPU module not built")
-    monkeypatch.setattr(R, "_default_backend", lambda device: "triton")
-    monkeypatch.setattr(R, "_WARNED", set())
-    aa, root = motions([40], seed=3, dtype=torch.float32)
-    L = axis_angle_to_matrix(aa)
-    flicker = NoiseModel(acc=AxisNoise(noise_density=1e-2, bias_instability=1e-3), gyro=AxisNoise())
-    kw = dict(start=[0], length=[40], fps=30.0, rate=50.0, sensors=["wrist_r"], noise=flicker, seeds=[5])
-    with pytest.warns(UserWarning, match=r"does not implement \['acc.bias_instability'\]; rendering on the CPU"):
-        got = render_imu(L, root, SMPL22, **kw)
-    torch.testing.assert_close(got.data, render_imu(L, root, SMPL22, backend="cpp", **kw).data, rtol=0, atol=0)
-    plain = NoiseModel(acc=AxisNoise(noise_density=1e-2), gyro=AxisNoise())  # supported: the Triton kernel
-    a = render_imu(L, root, SMPL22, **{**kw, "noise": plain})
-    b = render_imu(L, root, SMPL22, backend="triton", **{**kw, "noise": plain})
-    torch.testing.assert_close(a.data, b.data, rtol=0, atol=0)
