@@ -14,7 +14,7 @@ def test_dry_run_prints_a_plan_whose_commands_parse(tmp_path):
                         "--python", sys.executable], capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stdout + r.stderr
     for step in ("[env]", "[build]", "[tests]", "[bench-acc-loss]", "[bench-fk-imu]", "[bench-generate]",
-                 "[bench-end-to-end]", "[report]"):
+                 "[bench-render]", "[bench-end-to-end]", "[report]"):
         assert step in r.stdout, step
     assert "ERROR" not in r.stdout
     assert "IMUSIM_CUDA=ON" in r.stdout and "--device cuda" in r.stdout
@@ -33,7 +33,14 @@ def test_report_from_benchmark_rows(tmp_path):
     (tmp_path / "acc_loss.json").write_text(json.dumps({"machine": "m", "rows": [
         {"shape": "1024x196x22x3", "mode": "fwd+bwd", "provider": "imusim-triton", "bw_share": "83%",
          "speedup_vs_compile": 1.4}]}))
+    (tmp_path / "render.json").write_text(json.dumps({"machine": "m", "rows": [
+        {"backend": "triton", "noise": "off", "block": 64, "windows/s": 3e6, "vs_off": 1.0, "vs_cpp": 20.0},
+        {"backend": "triton", "noise": "BMI160", "block": 32, "windows/s": 1.2e6, "vs_off": 0.4, "vs_cpp": 15.0},
+        {"backend": "triton", "noise": "BMI160", "block": 64, "windows/s": 1.5e6, "vs_off": 0.5, "vs_cpp": 18.0},
+        {"backend": "cpp", "noise": "BMI160", "block": "", "windows/s": 8e4, "vs_off": 0.9, "vs_cpp": ""}]}))
     rep = gpu_check.summarise(tmp_path, [{"name": "tests", "status": "ok", "seconds": 1.0}])
+    assert rep["headline"]["render_kernel_bmi160_windows_s"] == 1.5e6
+    assert rep["headline"]["render_kernel_bmi160_block"] == 64 and rep["headline"]["render_kernel_bmi160_vs_cpp"] == 18.0
     assert rep["headline"]["fk_imu_fwd_Mframes_s"] == 71.5
     assert rep["headline"]["acc_loss_fwd_bwd_bw_fraction"] == 0.83
     md = gpu_check.markdown(rep)
