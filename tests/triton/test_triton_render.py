@@ -60,18 +60,21 @@ def render(L, root, lengths, backend, **kw):
 
 @pytest.mark.parametrize("rot_format", ["matrix", "axis_angle"])
 def test_ideal_matches_cpu_kernel_and_reference(rot_format):
-    # too short (2 frames at 50 Hz: no row), 2 frames resampled (1 row), resampled at 24/33.3 fps, same rate
+    # too short (2 frames at 50 Hz: no row), 2 frames resampled (1 row), resampled at 24/33.3 fps, same rate;
+    # acc, gyro and the magnetometer R_wsᵀ m_w of each item's field
     lengths = [2, 2, 37, 61, 45]
     fps = [50.0, 20.0, 24.0, 50.0, 33.3]
     aa, root = motions(lengths, seed=1)
     L = aa if rot_format == "axis_angle" else axis_angle_to_matrix(aa)
-    kw = dict(fps=fps, sensors=jittered_mirrored(len(lengths)), orientation=True, rot_format=rot_format)
+    field = np.random.default_rng(3).normal(0, 30.0, (len(lengths), 3))  # µT, one world field per item
+    kw = dict(fps=fps, sensors=jittered_mirrored(len(lengths)), orientation=True, rot_format=rot_format,
+              mag_field=field)
     got = render(L.to(DEV), root.to(DEV), lengths, "triton", **kw)
     cpp = render(L, root, lengths, "cpp", **kw)
     ref = render(L, root, lengths, "torch", **kw)
     np.testing.assert_array_equal(got.offsets, cpp.offsets)
     np.testing.assert_array_equal(np.diff(got.offsets), output_samples(lengths, fps, 50.0))
-    assert got.data.device.type == DEV and got.data.shape == cpp.data.shape
+    assert got.data.device.type == DEV and got.data.shape == cpp.data.shape and got.data.shape[-1] == 9
     torch.testing.assert_close(got.data.cpu(), cpp.data, rtol=1e-9, atol=1e-9)
     torch.testing.assert_close(got.data.cpu(), ref.data, rtol=1e-9, atol=1e-9)
     torch.testing.assert_close(got.orientation.cpu(), ref.orientation, rtol=1e-9, atol=1e-9)
