@@ -624,7 +624,8 @@ def render(L: torch.Tensor, root: torch.Tensor, skeleton, start, length, fps, ra
         _render_poses_kernel[(len(bi),)](L, root, _to_dev(blk, dev), item_d, jnt_d, mnt_d, chains, depth, D, offs,
                                          pose, skeleton.num_joints, S, ROT_AA=rot_aa, BLOCK=bp)
     flags, lp, gm = 0, False, False
-    ax_d = mat_d = one
+    ax_d = one
+    mat_d = torch.zeros(1, dtype=dt_, device=dev)  # the kernel's dtype: one specialisation per dtype, as compiled
     ms = 0
     err_d = None
     if noise:
