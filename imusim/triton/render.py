@@ -574,6 +574,8 @@ def render(L: torch.Tensor, root: torch.Tensor, skeleton, start, length, fps, ra
     drawn constants (layout of csrc/imu_render/imu_render.h)."""
     from .. import _backend
 
+    if axes is not None and not 0 < flicker_k <= MAX_FLICKER:
+        raise ValueError(f"render: flicker components must be in 1..{MAX_FLICKER}, got {flicker_k}")
     dev = L.device
     wide = _backend.triton_interpret() and dev.type == "cpu"
     bp, br = (BLOCK_INTERPRET, BLOCK_INTERPRET) if wide else (BLOCK_POSE, BLOCK_ROWS)
@@ -630,8 +632,6 @@ def render(L: torch.Tensor, root: torch.Tensor, skeleton, start, length, fps, ra
     err_d = None
     if noise:
         axes = np.asarray(axes, dtype=np.float64).reshape(3, AXIS_FIELDS)
-        if not 0 < flicker_k <= MAX_FLICKER:
-            raise ValueError(f"render: flicker components must be in 1..{MAX_FLICKER}, got {flicker_k}")
         key = tuple((_sections(axes[k]), float(axes[k, 22]) if axes[k, 21] > 0 else 0.0) for k in range(K))
         lp, gm = any(k[0] for k in key), any(k[1] > 0 for k in key)
         flags = (1 if dtemp_row is not None else 0) | (2 if errors is not None else 0) | (
