@@ -24,7 +24,7 @@ from typing import List, Optional, Sequence
 import torch
 
 from ..kinematics.skeleton import Skeleton
-from .synth import GRAVITY, IMUResult, resample_poses
+from .synth import GRAVITY, IMUResult, poses_to_imu
 
 _OP = "imusim.synthesize_imu_mesh"
 
@@ -147,7 +147,7 @@ def synthesize_imu_mesh(local_rot: torch.Tensor, root_pos: torch.Tensor, body: S
     Returns:
         :class:`IMUResult`: ``acc`` / ``gyro`` ``[..., T', S, 3]`` (m/s², rad/s, sensor frame), ``orientation``.
     """
-    from ..reference.imu import imu_from_poses
+    from ..ops._validate import check_rate, resampled_frames
     from .noise import apply_noise
     from .profiles import get_noise_model
 
@@ -162,8 +162,8 @@ def synthesize_imu_mesh(local_rot: torch.Tensor, root_pos: torch.Tensor, body: S
             raise TypeError(f"{_OP}: sensors[{i}]: expected a VertexSensor or a name, got {type(s).__name__}")
         sens.append(s)
     body._check_vertices([s.vertex for s in sens], f"{_OP}: sensors[].vertex, i.e. sensors")
-    if not isinstance(fps, (int, float)) or not fps > 0:
-        raise ValueError(f"{_OP}: fps must be a positive number (Hz), got {fps!r}")
+    fps = check_rate("fps", fps, op=_OP)
+    rate = check_rate("rate", rate, op=_OP, optional=True)
     if up not in ("y", "z"):
         raise ValueError(f"{_OP}: up must be 'y' or 'z', got {up!r}")
     if root_pos.dim() < 2 or root_pos.shape[-1] != 3:
@@ -176,13 +176,12 @@ def synthesize_imu_mesh(local_rot: torch.Tensor, root_pos: torch.Tensor, body: S
     R = G[..., joints, :, :] @ Rjs  # [..., T, S, 3, 3]
     lead, T = p.shape[:-3], p.shape[-3]
     R, p = R.reshape(-1, T, len(sens), 3, 3), p.reshape(-1, T, len(sens), 3)
-    out_rate = float(rate) if rate is not None else float(fps)
-    if rate is not None and abs(out_rate - fps) > 1e-9:
-        R, p = resample_poses(R, p, float(fps), out_rate)
-    if R.shape[1] < 3:
-        raise ValueError(f"{_OP}: need at least 3 samples at {out_rate} Hz to differentiate, got {R.shape[1]}")
+    out_rate = rate if rate is not None else fps
+    n = resampled_frames(T, fps, out_rate)
+    if n < 3:
+        raise ValueError(f"{_OP}: need at least 3 samples at {out_rate} Hz to differentiate, got {n}")
     g = torch.tensor([0.0, -GRAVITY, 0.0] if up == "y" else [0.0, 0.0, -GRAVITY], dtype=torch.float64)
-    acc, gyro, ori = imu_from_poses(R, p, 1.0 / out_rate, g)
+    acc, gyro, ori = poses_to_imu(R, p, fps, out_rate, g)
     model = get_noise_model(noise)
     if model is not None:
         acc, gyro = apply_noise(acc, gyro, out_rate, model, seed=seed)

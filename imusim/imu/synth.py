@@ -26,6 +26,7 @@ import torch
 from .. import _backend
 from ..kinematics.rotations import matrix_to_quaternion, quaternion_slerp, quaternion_to_matrix
 from .._consts import cached, int_tensor, skeleton_consts
+from ..ops._validate import check_rate, resampled_frames
 from ..ops.fk import validate_motion
 from ..ops.imu import IMU_BACKENDS, _imu_op, _poses_op
 from ..reference import imu as ref
@@ -94,10 +95,21 @@ def _slerp_rot(R: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
 
 
 def resample_poses(R: torch.Tensor, p: torch.Tensor, fps: float, rate: float):
-    T = R.shape[1]
-    n = int(((T - 1) / fps) * rate + 1e-6) + 1
+    """Sensor poses ``R [B, T, S, 3, 3]``, ``p [B, T, S, 3]`` at ``fps`` → at ``rate`` (``resampled_frames``
+    samples): slerp orientations, cubic Hermite positions."""
+    n = resampled_frames(R.shape[1], fps, rate)
     t = torch.arange(n, dtype=torch.float64, device=R.device) * (fps / rate)
     return _slerp_rot(R, t), _catmull_rom(p, t)
+
+
+def poses_to_imu(R: torch.Tensor, p: torch.Tensor, fps: float, rate: float, g: torch.Tensor):
+    """Sensor poses at ``fps`` → (acc, gyro, orientation) at ``rate``: resampled when the rates differ, then the
+    reference differences and log maps (imusim/reference/imu.py). The one path from poses to signals of
+    ``synthesize_imu(rate=...)``, ``synthesize_imu_mesh`` and the per-item reference renderer. ``R [B, T, S, 3, 3]``,
+    ``p [B, T, S, 3]``; ``g`` world gravity ``[3]``."""
+    if abs(float(fps) - float(rate)) > 1e-9:
+        R, p = resample_poses(R, p, float(fps), float(rate))
+    return ref.imu_from_poses(R, p, 1.0 / float(rate), g.to(R.dtype).to(R.device))
 
 
 def synthesize_imu(local_rot: torch.Tensor, root_pos: torch.Tensor, skeleton, sensors: Union[str, Sequence], fps: float,
@@ -131,10 +143,8 @@ def synthesize_imu(local_rot: torch.Tensor, root_pos: torch.Tensor, skeleton, se
         :class:`IMUResult` with ``T' = T_rate − 2`` samples (frames 1..T−2 of the resampled motion).
     """
     validate_motion(local_rot, root_pos, skeleton, rot_format, _OP, convert=False)
-    if not isinstance(fps, (int, float)) or not fps > 0:
-        raise ValueError(f"{_OP}: fps must be a positive number (Hz), got {fps!r}")
-    if rate is not None and (not isinstance(rate, (int, float)) or not rate > 0):
-        raise ValueError(f"{_OP}: rate must be a positive number (Hz) or None, got {rate!r}")
+    fps = check_rate("fps", fps, op=_OP)
+    rate = check_rate("rate", rate, op=_OP, optional=True)
     if up not in ("y", "z"):
         raise ValueError(f"{_OP}: up must be 'y' or 'z', got {up!r}")
     sens: List[Sensor] = sensors_from_names(sensors)
@@ -150,8 +160,8 @@ def synthesize_imu(local_rot: torch.Tensor, root_pos: torch.Tensor, skeleton, se
     # the fused kernel converts axis-angle itself: no [..., J, 3, 3] buffer is materialised
     direct_aa = rot_format == "axis_angle" and be != "torch" and not resample
     L = local_rot if direct_aa else to_matrix(local_rot, rot_format)
-    out_rate = float(rate) if rate is not None else float(fps)
-    n_out = int(((T - 1) / fps) * out_rate + 1e-6) + 1 if rate is not None else T
+    out_rate = rate if rate is not None else fps
+    n_out = resampled_frames(T, fps, out_rate)
     if T < 2 or n_out < 3:
         raise ValueError(f"{_OP}: need at least 3 samples at {out_rate} Hz to differentiate, motion has {T} frames "
                          f"at {fps} Hz")
@@ -186,9 +196,7 @@ def synthesize_imu(local_rot: torch.Tensor, root_pos: torch.Tensor, skeleton, se
             R, p = ref.sensor_poses(Lb, rb, skeleton.parents, offsets, sj, soff, srot)
         else:
             R, p = _poses_op(Lb, rb, parents, needed, sjoint, offsets, soff, srot, be)
-        R, p = resample_poses(R, p, float(fps), out_rate)
-        g_dev = cached(("g", up, dt_, str(dev)), lambda: g.to(dt_).to(dev))
-        acc, gyro, ori = ref.imu_from_poses(R, p, 1.0 / out_rate, g_dev)
+        acc, gyro, ori = poses_to_imu(R, p, fps, out_rate, cached(("g", up, dt_, str(dev)), lambda: g.to(dt_).to(dev)))
     mag = None
     if mag_field is not None and mag_field is not False:
         mw = earth_field(up=up) if mag_field is True else np.asarray(mag_field, dtype=np.float64)

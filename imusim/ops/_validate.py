@@ -57,3 +57,38 @@ def check_positive(name: str, v: Optional[float], *, op: str) -> None:
 def check_choice(name: str, v, choices: Sequence[str], *, op: str) -> None:
     if v not in choices:
         raise ValueError(f"{op}: {name} must be one of {list(choices)}, got {v!r}")
+
+
+def check_rate(name: str, v, *, op: str, optional: bool = False) -> Optional[float]:
+    """A frame or sample rate: a finite number > 0 (Hz), or None when ``optional``; returns it as a float.
+    The one rate check of the ops and of the IMU functions built on them."""
+    import math
+    import numbers
+
+    if v is None and optional:
+        return None
+    if isinstance(v, bool) or not isinstance(v, numbers.Real) or not (math.isfinite(v) and v > 0):
+        raise ValueError(f"{op}: {name} must be a positive number (Hz){' or None' if optional else ''}, got {v!r}")
+    return float(v)
+
+
+def resampled_frames(length, fps, rate):
+    """Frames of a motion of ``length`` frames at ``fps`` Hz once resampled to ``rate`` Hz: the times
+    ``k / rate``, k = 0 .. up to the last frame, i.e. ``floor((length − 1) / fps · rate + 1e-6) + 1`` (the
+    1e-6 absorbs the rounding of exact multiples); ``length`` itself when ``fps == rate`` (to 1e-9 Hz).
+    Scalars give an int, arrays an int64 array. The one sample-count rule of synthesize_imu, render_imu,
+    synthesize_imu_mesh and the references (outputs: this minus 2, the second differences' edges)."""
+    import math
+    import numbers
+
+    import numpy as np
+
+    if isinstance(length, numbers.Integral) and isinstance(fps, numbers.Real):  # plain Python (torch.compile)
+        if abs(float(fps) - rate) <= 1e-9:
+            return int(length)
+        return int(math.floor((length - 1) / float(fps) * rate + 1e-6)) + 1
+    L = np.asarray(length, dtype=np.float64)
+    f = np.asarray(fps, dtype=np.float64)
+    same = np.abs(f - rate) <= 1e-9
+    n = np.where(same, L, np.floor((L - 1) / f * rate + 1e-6) + 1).astype(np.int64)
+    return n

@@ -116,3 +116,26 @@ def test_torch_compile_fullgraph(device, backend, rot_format):
     out_c, out_e = c(x1, root), f(x2, root)
     torch.testing.assert_close(out_c, out_e)
     torch.testing.assert_close(torch.autograd.grad(out_c, x1)[0], torch.autograd.grad(out_e, x2)[0])
+
+
+def test_one_sample_count_rule_and_rate_check():
+    """resampled_frames: the count of times k / rate up to the last frame, scalar and array forms equal; the
+    rate check names the argument."""
+    import numpy as np
+
+    from imusim.ops._validate import check_rate, resampled_frames
+
+    rng = np.random.default_rng(0)
+    lengths = rng.integers(2, 500, 400)
+    fps = rng.choice([20.0, 23.976, 30.0, 50.0, 60.0, 120.0], 400)
+    arr = resampled_frames(lengths, fps, 50.0)
+    for L, f, n in zip(lengths.tolist(), fps.tolist(), arr.tolist()):
+        assert resampled_frames(L, f, 50.0) == n
+        t_last = (n - 1) / 50.0  # the last sample lies within the motion, the next one beyond it
+        assert t_last <= (L - 1) / f + 1e-6 and (f == 50.0 or n / 50.0 > (L - 1) / f - 1e-6)
+    assert resampled_frames(100, 50.0, 50.0) == 100 and resampled_frames(21, 20.0, 50.0) == 51
+    with pytest.raises(ValueError, match=r"op: rate must be a positive number \(Hz\), got inf"):
+        check_rate("rate", float("inf"), op="op")
+    with pytest.raises(ValueError, match=r"op: fps must be a positive number \(Hz\) or None, got -1"):
+        check_rate("fps", -1, op="op", optional=True)
+    assert check_rate("rate", None, op="op", optional=True) is None and check_rate("rate", 50, op="op") == 50.0
