@@ -44,14 +44,14 @@ from typing import List, Optional, Sequence, Union
 import numpy as np
 import torch
 
-from .. import _backend
+from ..ops import render as _op
+from ..ops.render import AXIS_FIELDS, ERR_FIELDS, RENDER_BACKENDS, output_samples  # noqa: F401  (re-exported)
 from ..kinematics.skeleton import mirror_joint_map  # noqa: F401  (re-exported)
 from .noise import KINDS, DrawnErrors, NoiseModel, active, apply_noise, flicker_components
 from .profiles import get_noise_model
 from .sensors import Sensor, sensors_from_names
 
 _OP = "render_imu"
-RENDER_BACKENDS = ("triton", "cpp", "torch")
 MIRROR = np.diag([-1.0, 1.0, 1.0])
 
 
@@ -112,17 +112,6 @@ class RenderBatch:
         return self.data[int(self.offsets[b]):int(self.offsets[b + 1])]
 
 
-def output_samples(length, fps, rate: float) -> np.ndarray:
-    """Samples per item after resampling to ``rate`` and differentiating: ``max(n_out − 2, 0)``."""
-    length = np.asarray(length, dtype=np.float64)
-    fps = np.asarray(fps, dtype=np.float64)
-    same = np.abs(fps - rate) <= 1e-9
-    n_out = np.where(same, length, np.floor((length - 1) / fps * rate + 1e-6) + 1)
-    return np.maximum(n_out.astype(np.int64) - 2, 0)
-
-
-AXIS_FIELDS = 44  # csrc/imu_render/imu_render.h: kAxisFields
-ERR_FIELDS = 27
 MAX_SOS = 4
 
 
@@ -302,14 +291,7 @@ def render_imu(local_rot: torch.Tensor, root_pos: torch.Tensor, skeleton, *, sta
             [int(s) % (1 << 64) for s in seeds], dtype=np.uint64)
     else:
         seeds = np.zeros(B, dtype=np.uint64)
-    if backend is not None and backend not in RENDER_BACKENDS:
-        raise ValueError(f"{_OP}: backend must be one of {list(RENDER_BACKENDS)}, got {backend!r}")
-    be = backend or _default_backend(local_rot.device)
-    if be == "cpp" and local_rot.device.type != "cpu":
-        raise ValueError(f"{_OP}: backend 'cpp' needs CPU tensors, got {local_rot.device}")
-    if be == "triton" and be not in _backend.backends(local_rot.device):
-        raise ValueError(f"{_OP}: backend 'triton' needs CUDA tensors (or CPU tensors under TRITON_INTERPRET=1), got "
-                         f"{local_rot.device}")
+    be = _op.resolve(backend, local_rot.device) if backend is not None else _default_backend(local_rot.device)
     if errors and model is None:
         raise ValueError(f"{_OP}: errors=True needs a noise model (noise={noise!r} has no error terms)")
     rows = output_samples(length, fps, float(rate))
@@ -324,35 +306,13 @@ def render_imu(local_rot: torch.Tensor, root_pos: torch.Tensor, skeleton, *, sta
     out = torch.empty((N, S, 3 * K), dtype=dt_, device=dev)
     ori = torch.empty((N, S, 3, 3), dtype=dt_, device=dev) if orientation else None
     err = np.zeros((B, S, K, ERR_FIELDS)) if errors else None
-    if be == "triton":
-        from ..triton import render as trr
-
+    if be in _op.LAUNCHERS:
         axes = None if model is None else np.array(
             [_axis_fields(getattr(model, k), float(rate), f"NoiseModel {model.name!r} {k}") for k in KINDS])
-        trr.render(local_rot, root_pos, skeleton, start, length, fps, float(rate), rows, offsets, mounts.joints,
-                   mounts.offsets, mounts.rotations, seeds, axes, flicker_components(float(rate)), g, out, ori,
-                   rot_format == "axis_angle", mag_field=mfield, dtemp_item=dT_item, dtemp_row=dT_row, errors=err)
-        drawn = None if err is None else _drawn(err, K)
-    elif be == "cpp":
-        cpu = _backend.cpu_module()
-        L = local_rot.detach().contiguous()
-        R0 = root_pos.detach().contiguous()
-        parents = torch.tensor(skeleton.parents, dtype=torch.int32)
-        offs = skeleton.offsets.to(dt_).contiguous()
-        arr = lambda x, d: np.ascontiguousarray(x, dtype=d)  # noqa: E731
-        st, ln, fp, no = arr(start, np.int64), arr(length, np.int64), arr(fps, np.float64), arr(rows + 2, np.int64)
-        oo, sj = arr(offsets[:-1], np.int64), arr(mounts.joints, np.int32)
-        npdt = np.float64 if dt_ == torch.float64 else np.float32
-        so, sr, sd = arr(mounts.offsets, npdt), arr(mounts.rotations, npdt), arr(seeds, np.uint64)
-        zero = [0.0] * AXIS_FIELDS
-        axes = [_axis_fields(getattr(model, k), float(rate), f"NoiseModel {model.name!r} {k}") if model is not None
-                else zero for k in KINDS]
-        ptr = lambda a: 0 if a is None else a.ctypes.data  # noqa: E731
-        cpu.imu_render(dt_ == torch.float64, J, S, parents.data_ptr(), offs.data_ptr(), 3 if rot_format == "axis_angle" else 9,
-                       float(rate), *g, mfield is not None, model is not None, flicker_components(float(rate)), *axes, B,
-                       L.data_ptr(), R0.data_ptr(), st.ctypes.data, ln.ctypes.data, fp.ctypes.data, no.ctypes.data,
-                       oo.ctypes.data, sj.ctypes.data, so.ctypes.data, sr.ctypes.data, sd.ctypes.data, ptr(mfield),
-                       ptr(dT_item), ptr(dT_row), out.data_ptr(), 0 if ori is None else ori.data_ptr(), ptr(err))
+        args = _op.RenderArgs(local_rot, root_pos, skeleton, start, length, fps, float(rate), rows, offsets,
+                              mounts.joints, mounts.offsets, mounts.rotations, seeds, axes, flicker_components(float(rate)),
+                              g, rot_format == "axis_angle", mfield, dT_item, dT_row)
+        _op.launch(be, args, out, ori, err)
         drawn = None if err is None else _drawn(err, K)
     else:
         drawn = _render_reference(local_rot, root_pos, skeleton, start, length, fps, float(rate), mounts, g, model,
@@ -362,12 +322,9 @@ def render_imu(local_rot: torch.Tensor, root_pos: torch.Tensor, skeleton, *, sta
 
 
 def _default_backend(device: torch.device) -> str:
-    """``cpp`` for CPU tensors, ``triton`` for CUDA tensors, else (or without them) ``torch``."""
-    if device.type == "cpu" and _backend.cpu_module() is not None:
-        return "cpp"
-    if device.type == "cuda" and "triton" in _backend.backends(device):
-        return "triton"
-    return "torch"
+    """The backend of a call without ``backend=``: ``_backend.resolve`` over ``RENDER_BACKENDS`` (``cpp`` for CPU
+    tensors, ``triton`` for CUDA tensors, else ``torch``; ``IMUSIM_BACKEND`` overrides)."""
+    return _op.resolve(None, device)
 
 
 def _drawn(err: np.ndarray, K: int) -> DrawnErrors:
@@ -383,7 +340,7 @@ def _render_reference(local_rot, root_pos, skeleton, start, length, fps, rate, m
     ``apply_noise``; returns the drawn constants when ``errors``."""
     from ..kinematics.rotations import to_matrix
     from ..reference import imu as ref
-    from .synth import resample_poses
+    from .synth import poses_to_imu
 
     dt_, dev = local_rot.dtype, local_rot.device
     gv = torch.tensor(g, dtype=torch.float64)
@@ -412,9 +369,7 @@ def _render_reference(local_rot, root_pos, skeleton, start, length, fps, rate, m
                 k = refl.to(dev)[:, None]
                 R = torch.where(k[..., None], Mx[:, None] * R, R)
                 p = torch.where(k, Mx * p, p)
-            if abs(fps[b] - rate) > 1e-9:
-                R, p = resample_poses(R, p, float(fps[b]), rate)
-            acc, gyro, Rm = ref.imu_from_poses(R, p, 1.0 / rate, gv)
+            acc, gyro, Rm = poses_to_imu(R, p, float(fps[b]), rate, gv)
             o0, o1 = int(offsets[b]), int(offsets[b + 1])
             mag = None
             if mfield is not None:
