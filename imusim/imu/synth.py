@@ -23,12 +23,11 @@ from typing import List, Optional, Sequence, Union
 import numpy as np
 import torch
 
-from .. import _backend
 from ..kinematics.rotations import matrix_to_quaternion, quaternion_slerp, quaternion_to_matrix
-from .._consts import cached, int_tensor, skeleton_consts
+from .._consts import cached
+from ..ops import imu as imu_op
 from ..ops._validate import check_rate, resampled_frames
 from ..ops.fk import validate_motion
-from ..ops.imu import IMU_BACKENDS, _imu_op, _poses_op
 from ..reference import imu as ref
 from .magnetic import earth_field
 from .noise import active, apply_noise
@@ -155,7 +154,7 @@ def synthesize_imu(local_rot: torch.Tensor, root_pos: torch.Tensor, skeleton, se
     from ..kinematics.rotations import to_matrix
 
     T = root_pos.shape[-2]
-    be = _backend.resolve(backend, local_rot.device, op=_OP, supported=IMU_BACKENDS)
+    be = imu_op.resolve(backend, local_rot.device, op=_OP)
     resample = rate is not None and abs(float(rate) - fps) > 1e-9
     # the fused kernel converts axis-angle itself: no [..., J, 3, 3] buffer is materialised
     direct_aa = rot_format == "axis_angle" and be != "torch" and not resample
@@ -169,33 +168,15 @@ def synthesize_imu(local_rot: torch.Tensor, root_pos: torch.Tensor, skeleton, se
     Lb = L.reshape(-1, T, skeleton.num_joints, 3) if direct_aa else L.reshape(-1, T, skeleton.num_joints, 3, 3)
     rb = root_pos.reshape(-1, T, 3)
     dev, dt_ = L.device, L.dtype
-    need = set()
-    for j in sj:
-        while j >= 0:
-            need.add(j)
-            j = skeleton.parents[j]
-    # constants built once per device (imusim/_consts.py: no host→device copy per call); index metadata stays
-    # on the CPU for cpp/triton (ops/imu.py)
-    meta_dev = dev if be == "cuda" else torch.device("cpu")
-    parents = int_tensor(skeleton.parents, meta_dev)
-    needed = int_tensor(sorted(need), meta_dev)
-    sjoint = int_tensor(sj, meta_dev)
-    _, offsets = skeleton_consts(skeleton, dt_, dev)
     soff, srot = cached(("mounts", tuple(sens), dt_, str(dev)),
                         lambda: (torch.stack([s.offset_tensor(dt_) for s in sens]).to(dev),
                                  torch.stack([s.rotation_tensor(dt_) for s in sens]).to(dev)))
     g = cached(("g", up), lambda: torch.tensor([0.0, -GRAVITY, 0.0] if up == "y" else [0.0, 0.0, -GRAVITY],
                                                dtype=torch.float64))  # host: the kernels take its values
     if not resample:
-        if be == "torch":
-            acc, gyro, ori = ref.synthesize(Lb, rb, skeleton.parents, offsets, sj, soff, srot, 1.0 / fps, g)
-        else:
-            acc, gyro, ori = _imu_op(Lb, rb, parents, needed, sjoint, offsets, soff, srot, 1.0 / fps, g, be)
+        acc, gyro, ori = imu_op.sensor_signals(Lb, rb, skeleton, sj, soff, srot, 1.0 / fps, g, be)
     else:
-        if be == "torch":
-            R, p = ref.sensor_poses(Lb, rb, skeleton.parents, offsets, sj, soff, srot)
-        else:
-            R, p = _poses_op(Lb, rb, parents, needed, sjoint, offsets, soff, srot, be)
+        R, p = imu_op.sensor_poses(Lb, rb, skeleton, sj, soff, srot, be)
         acc, gyro, ori = poses_to_imu(R, p, fps, out_rate, cached(("g", up, dt_, str(dev)), lambda: g.to(dt_).to(dev)))
     mag = None
     if mag_field is not None and mag_field is not False:

@@ -287,3 +287,48 @@ def _backward_p(ctx, gR, gp):
 
 
 _poses_op.register_autograd(_backward_p, setup_context=_setup_p)
+
+
+# ---------------------------------------------------------------------------------------- public entry points
+def resolve(backend, device, op: str = "synthesize_imu") -> str:
+    """The backend of one call (``_backend.resolve`` over ``IMU_BACKENDS``)."""
+    return _backend.resolve(backend, device, op=op, supported=IMU_BACKENDS)
+
+
+def _spec(skeleton, joints, backend: str, dtype, device):
+    """(parents, needed, sensor joints, offsets) of a call: constants built once per device (imusim/_consts.py:
+    no host→device copy per call); the index metadata stays on the CPU for cpp/triton, on the device for cuda."""
+    from .._consts import int_tensor, skeleton_consts
+
+    need = set()
+    for j in joints:
+        while j >= 0:
+            need.add(j)
+            j = skeleton.parents[j]
+    meta_dev = torch.device(device) if backend == "cuda" else torch.device("cpu")
+    _, offsets = skeleton_consts(skeleton, dtype, device)
+    return (int_tensor(skeleton.parents, meta_dev), int_tensor(sorted(need), meta_dev), int_tensor(joints, meta_dev),
+            offsets)
+
+
+def sensor_signals(L: torch.Tensor, root: torch.Tensor, skeleton, joints, mount_offsets: torch.Tensor,
+                   mount_rotations: torch.Tensor, dt: float, g: torch.Tensor, backend: str):
+    """acc, gyro ``[B, T−2, S, 3]`` and orientation ``[B, T−2, S, 3, 3]`` of sensors on ``joints`` (S joint
+    indices) with mounts ``mount_offsets [S, 3]`` (m, joint frame) and ``mount_rotations [S, 3, 3]``, from
+    ``L [B, T, J, 3, 3]`` (or ``[B, T, J, 3]`` axis-angle, converted inside the kernels; not for ``torch``) and
+    ``root [B, T, 3]`` at interval ``dt`` (s); ``g`` world gravity ``[3]`` float64 on the host. ``backend``: a
+    resolved name (:func:`resolve`); differentiable on every backend."""
+    parents, needed, sjoint, offsets = _spec(skeleton, joints, backend, L.dtype, L.device)
+    if backend == "torch":
+        return ref.synthesize(L, root, skeleton.parents, offsets, list(joints), mount_offsets, mount_rotations, dt, g)
+    return _imu_op(L, root, parents, needed, sjoint, offsets, mount_offsets, mount_rotations, dt, g, backend)
+
+
+def sensor_poses(L: torch.Tensor, root: torch.Tensor, skeleton, joints, mount_offsets: torch.Tensor,
+                 mount_rotations: torch.Tensor, backend: str):
+    """Sensor orientations ``R_ws [B, T, S, 3, 3]`` and positions ``[B, T, S, 3]`` at every frame of
+    ``L [B, T, J, 3, 3]``, ``root [B, T, 3]`` (the resampling path of ``synthesize_imu``); differentiable."""
+    parents, needed, sjoint, offsets = _spec(skeleton, joints, backend, L.dtype, L.device)
+    if backend == "torch":
+        return ref.sensor_poses(L, root, skeleton.parents, offsets, list(joints), mount_offsets, mount_rotations)
+    return _poses_op(L, root, parents, needed, sjoint, offsets, mount_offsets, mount_rotations, backend)
