@@ -9,13 +9,17 @@
 
 from __future__ import annotations
 
+from typing import Optional
+
 GRAVITY = 9.80665  # m/s², standard gravity
 HUMANML3D_FPS = 20.0  # Hz
 UP_AXES = ("y", "z")
 
 
-def gravity_vector(up: str = "y", g: float = GRAVITY) -> tuple:
-    """World-frame gravity ``(gx, gy, gz)`` in m/s² for a ``"y"``- or ``"z"``-up world."""
+def gravity_vector(up: str = "y", g: Optional[float] = None) -> tuple:
+    """World-frame gravity ``(gx, gy, gz)`` in m/s² for a ``"y"``- or ``"z"``-up world (``g``: its magnitude,
+    default ``GRAVITY``, read at call time)."""
+    g = GRAVITY if g is None else float(g)
     if up == "y":
         return (0.0, -g, 0.0)
     if up == "z":

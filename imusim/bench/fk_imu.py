@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import torch
 
+from ..constants import gravity_vector
+
 NAME = "fk-imu"
 SEQ = 256
 
@@ -62,7 +64,7 @@ def smplx_imu(aa, root, sk, sensors, fps):
     Gs = G[:, :, sj]
     R = Gs @ srot
     p = P[:, :, sj] + (Gs @ soff[..., None]).squeeze(-1)
-    return imu_from_poses(R, p, 1.0 / fps, torch.tensor([0.0, -9.81, 0.0], device=aa.device))
+    return imu_from_poses(R, p, 1.0 / fps, torch.tensor(gravity_vector("y"), device=aa.device))
 
 
 def _backends(device, supported):
@@ -95,7 +97,7 @@ def providers(kind, J, S, device="cpu"):
         sj = [sk.index(s.joint) for s in so]
         soff = torch.stack([s.offset_tensor(torch.float32) for s in so]).to(device)
         srot = torch.stack([s.rotation_tensor(torch.float32) for s in so]).to(device)
-        g = torch.tensor([0.0, -9.81, 0.0], device=device)
+        g = torch.tensor(gravity_vector("y"), device=device)
         off = sk.offsets.to(torch.float32).to(device)
         out["compile"] = torch.compile(lambda aa, r: ref_imu(axis_angle_to_matrix(aa), r, sk.parents,
                                                              off.to(aa.dtype), sj, soff, srot, 0.02, g))

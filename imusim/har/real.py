@@ -27,7 +27,8 @@ from typing import List, Optional, Sequence
 
 import numpy as np
 
-G = 9.80665
+from ..constants import GRAVITY as G  # standard gravity, m/s²
+
 ALL_CHANNELS = ("acc_x", "acc_y", "acc_z", "gyro_x", "gyro_y", "gyro_z")
 MAG_CHANNELS = ("mag_x", "mag_y", "mag_z")
 KNOWN_CHANNELS = ALL_CHANNELS + MAG_CHANNELS

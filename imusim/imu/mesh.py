@@ -24,7 +24,8 @@ from typing import List, Optional, Sequence
 import torch
 
 from ..kinematics.skeleton import Skeleton
-from .synth import GRAVITY, IMUResult, poses_to_imu
+from ..constants import gravity_vector
+from .synth import IMUResult, poses_to_imu
 
 _OP = "imusim.synthesize_imu_mesh"
 
@@ -180,7 +181,7 @@ def synthesize_imu_mesh(local_rot: torch.Tensor, root_pos: torch.Tensor, body: S
     n = resampled_frames(T, fps, out_rate)
     if n < 3:
         raise ValueError(f"{_OP}: need at least 3 samples at {out_rate} Hz to differentiate, got {n}")
-    g = torch.tensor([0.0, -GRAVITY, 0.0] if up == "y" else [0.0, 0.0, -GRAVITY], dtype=torch.float64)
+    g = torch.tensor(gravity_vector(up), dtype=torch.float64)
     acc, gyro, ori = poses_to_imu(R, p, fps, out_rate, g)
     model = get_noise_model(noise)
     if model is not None:

@@ -44,6 +44,7 @@ from typing import List, Optional, Sequence, Union
 import numpy as np
 import torch
 
+from ..constants import gravity_vector
 from ..ops import render as _op
 from ..ops.render import AXIS_FIELDS, ERR_FIELDS, RENDER_BACKENDS, output_samples  # noqa: F401  (re-exported)
 from ..kinematics.skeleton import mirror_joint_map  # noqa: F401  (re-exported)
@@ -302,7 +303,7 @@ def render_imu(local_rot: torch.Tensor, root_pos: torch.Tensor, skeleton, *, sta
     dT_item, dT_row = _temperatures(temperature, rows, model.temp_ref if model is not None else 25.0)
     K = 3 if mfield is not None else 2
     dt_, dev = local_rot.dtype, local_rot.device
-    g = (0.0, -9.81, 0.0) if up == "y" else (0.0, 0.0, -9.81)
+    g = gravity_vector(up)
     out = torch.empty((N, S, 3 * K), dtype=dt_, device=dev)
     ori = torch.empty((N, S, 3, 3), dtype=dt_, device=dev) if orientation else None
     err = np.zeros((B, S, K, ERR_FIELDS)) if errors else None

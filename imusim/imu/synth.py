@@ -1,8 +1,8 @@
 """``synthesize_imu``: body motion → virtual accelerometer and gyroscope signals.
 
 Physics (DESIGN.md): specific force in the sensor frame ``f = R_wsᵀ (p̈ − g)`` with
-``g = (0, −9.81, 0)`` for ``up="y"`` (``(0, 0, −9.81)`` for ``up="z"``) — at rest it reads +9.81 m/s²
-along the sensor's world-up axis; angular velocity in the sensor frame
+``g = (0, −g₀, 0)`` for ``up="y"`` (``(0, 0, −g₀)`` for ``up="z"``), g₀ = 9.80665 m/s² (standard gravity,
+:data:`imusim.constants.GRAVITY`) — at rest it reads +g₀ along the sensor's world-up axis; angular velocity in the sensor frame
 ``ω = (log(R[t−1]ᵀR[t]) + log(R[t]ᵀR[t+1])) / 2dt`` (exact for a constant-rate rotation).
 
 Edges: second differences need both neighbours, so the output covers frames 1..T−2 of the
@@ -25,6 +25,7 @@ import torch
 
 from ..kinematics.rotations import matrix_to_quaternion, quaternion_slerp, quaternion_to_matrix
 from .._consts import cached
+from ..constants import GRAVITY, gravity_vector  # noqa: F401  (GRAVITY re-exported)
 from ..ops import imu as imu_op
 from ..ops._validate import check_rate, resampled_frames
 from ..ops.fk import validate_motion
@@ -34,7 +35,6 @@ from .noise import active, apply_noise
 from .profiles import get_noise_model
 from .sensors import Sensor, sensors_from_names
 
-GRAVITY = 9.81
 _OP = "synthesize_imu"
 
 
@@ -171,13 +171,13 @@ def synthesize_imu(local_rot: torch.Tensor, root_pos: torch.Tensor, skeleton, se
     soff, srot = cached(("mounts", tuple(sens), dt_, str(dev)),
                         lambda: (torch.stack([s.offset_tensor(dt_) for s in sens]).to(dev),
                                  torch.stack([s.rotation_tensor(dt_) for s in sens]).to(dev)))
-    g = cached(("g", up), lambda: torch.tensor([0.0, -GRAVITY, 0.0] if up == "y" else [0.0, 0.0, -GRAVITY],
-                                               dtype=torch.float64))  # host: the kernels take its values
+    gv = gravity_vector(up)
+    g = cached(("g", gv), lambda: torch.tensor(gv, dtype=torch.float64))  # host: the kernels take its values
     if not resample:
         acc, gyro, ori = imu_op.sensor_signals(Lb, rb, skeleton, sj, soff, srot, 1.0 / fps, g, be)
     else:
         R, p = imu_op.sensor_poses(Lb, rb, skeleton, sj, soff, srot, be)
-        acc, gyro, ori = poses_to_imu(R, p, fps, out_rate, cached(("g", up, dt_, str(dev)), lambda: g.to(dt_).to(dev)))
+        acc, gyro, ori = poses_to_imu(R, p, fps, out_rate, cached(("g", gv, dt_, str(dev)), lambda: g.to(dt_).to(dev)))
     mag = None
     if mag_field is not None and mag_field is not False:
         mw = earth_field(up=up) if mag_field is True else np.asarray(mag_field, dtype=np.float64)

@@ -9,6 +9,7 @@ import pytest
 import torch
 from scipy import signal, stats
 
+from imusim.constants import GRAVITY
 from imusim.imu import allan_deviation
 from imusim.imu.noise import (DEG, G, AxisNoise, NoiseModel, apply_noise, flicker_components,
                               steady_lowpass)
@@ -18,7 +19,7 @@ from imusim.imu.sensors import Sensor
 from imusim.kinematics import SMPL22
 from imusim.kinematics.rotations import axis_angle_to_matrix
 
-GRAV = 9.81
+GRAV = GRAVITY  # the project's one gravity constant (standard gravity)
 
 
 def motions(lengths, seed=0, dtype=torch.float64):

@@ -9,13 +9,14 @@ import torch
 from scipy.spatial.transform import Rotation
 
 import imusim
+from imusim.constants import GRAVITY
 from imusim.imu import NoiseModel, Sensor, apply_noise, get_noise_model, synthesize_imu
 from imusim.imu.noise import AxisNoise
 from imusim.kinematics import SMPL22, Skeleton
 from imusim.kinematics.rotations import axis_angle_to_matrix
 from tests.harness import op_params
 
-G = 9.81
+G = GRAVITY  # the project's one gravity constant (standard gravity)
 IMU_BACKENDS = op_params("imu", include_torch=True)  # tests/harness.py
 ONE = Skeleton(("root",), (-1,), torch.zeros(1, 3), "one")
 

@@ -10,10 +10,11 @@ import numpy as np
 import pytest
 import torch
 
+from imusim.constants import GRAVITY
 from imusim.imu import SMPLBody, VertexSensor, synthesize_imu_mesh
 from imusim.kinematics.presets import SMPL_PARENTS
 
-G = 9.81
+G = GRAVITY  # the project's one gravity constant (standard gravity)
 
 
 def _write_smpl(path, V=80, seed=0):

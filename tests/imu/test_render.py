@@ -11,6 +11,7 @@ import pytest
 import torch
 from scipy import stats
 
+from imusim.constants import GRAVITY
 from imusim.imu import NoiseModel, get_noise_model, synthesize_imu
 from imusim.imu.noise import AxisNoise
 from imusim.imu.render import Mounts, mirror_joint_map, mirror_mounts, output_samples, render_imu
@@ -18,7 +19,7 @@ from imusim.imu.sensors import PRESETS
 from imusim.kinematics import SMPL22, Skeleton
 from imusim.kinematics.rotations import axis_angle_to_matrix
 
-G = 9.81
+G = GRAVITY  # the project's one gravity constant (standard gravity)
 SENS = ["wrist_r", "thigh_l", "head"]
 # the CPU kernel works on blocks of NS = 128 source frames (FK) and NB = 128 output rows, noise in groups of 8
 # rows: lengths around those boundaries (output rows = length - 2 at the same rate)

@@ -10,6 +10,7 @@ import torch
 from scipy.spatial.transform import Rotation
 
 import imusim
+from imusim.constants import GRAVITY
 from imusim import _backend
 from imusim.imu import Sensor, synthesize_imu
 from imusim.kinematics import SMPL22, Skeleton
@@ -18,7 +19,7 @@ from imusim.kinematics.rotations import axis_angle_to_matrix, matrix_to_axis_ang
 pytestmark = pytest.mark.skipif(not (_backend._triton_ok() and (_backend.triton_interpret() or torch.cuda.is_available())),
                                 reason="Triton needs a GPU or TRITON_INTERPRET=1")
 DEV = "cuda" if torch.cuda.is_available() else "cpu"
-G = 9.81
+G = GRAVITY  # the project's one gravity constant (standard gravity)
 ONE = Skeleton(("root",), (-1,), torch.zeros(1, 3), "one")
 SMALL = Skeleton(("r", "a", "b", "c", "d"), (-1, 0, 1, 0, 3),
                  torch.tensor([[0, 0, 0], [0.1, 0.2, 0], [0, 0.3, 0.05], [-0.1, -0.2, 0], [0.02, -0.4, 0.1]]), "small")

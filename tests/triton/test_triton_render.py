@@ -13,6 +13,7 @@ import pytest
 import torch
 from scipy import stats
 
+from imusim.constants import GRAVITY
 from imusim import _backend
 from imusim.imu import NoiseModel
 from imusim.imu.noise import AxisNoise
@@ -25,7 +26,7 @@ pytestmark = pytest.mark.skipif(not (_backend._triton_ok() and (_backend.triton_
                                 reason="Triton needs a GPU or TRITON_INTERPRET=1")
 DEV = "cuda" if torch.cuda.is_available() else "cpu"
 SENS = ["wrist_r", "thigh_l", "head"]
-G = 9.81
+G = GRAVITY  # the project's one gravity constant (standard gravity)
 
 
 def motions(lengths, seed=0, dtype=torch.float64):
