@@ -25,12 +25,6 @@ SHARED_DATA = ROOT.parent / "shared" / "data"
 from tests.harness import TOL, devices  # noqa: E402,F401  (the one harness: tests/harness.py)
 
 
-def backend_params():
-    """(device, backend) pairs for every available non-reference backend of L_acc (tests/harness.py)."""
-    from tests.harness import op_params
-    return op_params("acc_loss")
-
-
 def require_data(*parts: str) -> Path:
     p = SHARED_DATA.joinpath(*parts)
     if not p.exists():

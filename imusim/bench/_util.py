@@ -44,14 +44,6 @@ def timeit(fn: Callable, repeats: int = 10, warmup: int = 2, device="cpu") -> fl
     return statistics.median(ts)
 
 
-def copy_bandwidth(nbytes: int, device="cpu", repeats: int = 10) -> float:
-    """Bytes/s of a plain copy (read + write) of ``nbytes``."""
-    src = torch.empty(nbytes // 4, dtype=torch.float32, device=device).uniform_()
-    dst = torch.empty_like(src)
-    t = timeit(lambda: dst.copy_(src), repeats, 2, device)
-    return 2 * src.numel() * 4 / t
-
-
 def _rss_kib(field: str) -> int:
     with open("/proc/self/status") as f:
         for line in f:

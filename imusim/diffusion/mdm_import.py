@@ -310,10 +310,6 @@ def _convert_locked(out, args_path, model_path, args, cfg, mean_p, std_p, use_em
     return out
 
 
-def is_mdm_spec(spec) -> bool:
-    return isinstance(spec, str) and spec.startswith(PREFIX)
-
-
 def resolve_mdm_spec(spec: str) -> Path:
     """``mdm:DIR`` (or ``mdm:DIR/modelN.pt``) → the converted imusim checkpoint's path."""
     src = spec[len(PREFIX):]

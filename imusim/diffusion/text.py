@@ -197,8 +197,3 @@ def get_text_encoder(name: str = "minilm", device="cpu", **kw) -> TextEncoder:
         raise ValueError(f"text encoder must be one of {list(ENCODERS)}, got {name!r}")
     return ENCODERS[name](device=device, **kw)
 
-
-def encoder_dim(name: str, **kw) -> int:
-    if name == "hash":
-        return kw.get("dim", 64)
-    return ENCODERS[name].dim

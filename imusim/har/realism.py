@@ -404,12 +404,6 @@ def compare(sets: Dict[str, Union[IMUSet, Sequence[IMUSet]]], reference: IMUSet,
 
 
 # ---------------------------------------------------------------------------------------------- loading
-def _store_sensors(path) -> List[str]:
-    from ..generate import load
-
-    return [x["name"] for x in load(path).meta.get("sensors", [])]
-
-
 def _from_store(path, sensor: str, name: str) -> IMUSet:
     from .synthetic import from_store
 

@@ -56,7 +56,7 @@ from __future__ import annotations
 
 import functools
 import math
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 from typing import Dict, Optional, Tuple
 
 import numpy as np
@@ -173,10 +173,6 @@ def _is_numeric(x) -> bool:
         return False
 
 
-_RANDOM = ("noise_density", "bias_std", "bias_rw", "scale_std", "misalignment_std", "cross_axis_std", "g_sensitivity",
-           "bias_instability", "bias_gm_std", "bias_tempco_std", "scale_tempco_std")
-
-
 @dataclass(frozen=True)
 class NoiseModel:
     """Error model of a sensor: one :class:`AxisNoise` per channel group (``acc`` m/s², ``gyro`` rad/s,
@@ -207,11 +203,6 @@ class NoiseModel:
     @property
     def is_ideal(self) -> bool:
         return all(getattr(self, k).is_ideal for k in KINDS)
-
-    def scaled(self, k: float) -> "NoiseModel":
-        """All random error magnitudes × k (range, resolution, bandwidth and correlation times unchanged)."""
-        f = lambda a: replace(a, **{n: getattr(a, n) * k for n in _RANDOM})  # noqa: E731
-        return replace(self, acc=f(self.acc), gyro=f(self.gyro), mag=f(self.mag), name=f"{self.name}x{k}")
 
     def validate(self, rate: float) -> None:
         """Check the model against an output rate (cut-offs below Nyquist)."""

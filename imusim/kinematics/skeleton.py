@@ -72,9 +72,6 @@ class Skeleton:
         L[0] = 0.0
         return L
 
-    def parents_tensor(self, device=None) -> torch.Tensor:
-        return torch.tensor(self.parents, dtype=torch.int64, device=device)
-
     @classmethod
     def from_smpl(cls, model_path, betas=None, num_joints: int = 22, model_type: str = "smpl",
                   gender: str = "neutral") -> "Skeleton":
