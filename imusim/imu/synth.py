@@ -27,8 +27,7 @@ from ..kinematics.rotations import matrix_to_quaternion, quaternion_slerp, quate
 from .._consts import cached
 from ..constants import GRAVITY, gravity_vector  # noqa: F401  (GRAVITY re-exported)
 from ..ops import imu as imu_op
-from ..ops._validate import check_rate, resampled_frames
-from ..ops.fk import validate_motion
+from ..ops._validate import check_rate, resampled_frames, validate_motion
 from ..reference import imu as ref
 from .magnetic import earth_field
 from .noise import active, apply_noise

@@ -1,5 +1,6 @@
-"""Shared argument checks for the public ops: every message names the argument, the expected and
-the actual value."""
+"""The one validation module of the public ops (and of the IMU functions built on them): tensors, shapes, dims,
+motions on a skeleton, rates, the sample-count rule. Every message names the argument, the expected and the
+actual value."""
 
 from __future__ import annotations
 
@@ -92,3 +93,31 @@ def resampled_frames(length, fps, rate):
     same = np.abs(f - rate) <= 1e-9
     n = np.where(same, L, np.floor((L - 1) / f * rate + 1e-6) + 1).astype(np.int64)
     return n
+
+
+def validate_motion(local_rot, root_pos, skeleton, rot_format: str, op: str, convert: bool = True) -> torch.Tensor:
+    """Check (local_rot, root_pos, skeleton, rot_format) and return rotation matrices ``[..., J, 3, 3]``
+    (``convert=False``: return ``local_rot`` unchanged after the checks)."""
+    from ..kinematics.rotations import ROT_FORMATS, to_matrix
+    from ..kinematics.skeleton import Skeleton
+
+    _OP = op
+
+    if not isinstance(skeleton, Skeleton):
+        raise TypeError(f"{_OP}: skeleton must be an imusim Skeleton, got {type(skeleton).__name__}")
+    check_tensor("local_rot", local_rot, op=_OP, dtypes=(torch.float32, torch.float64), min_dim=2)
+    check_tensor("root_pos", root_pos, op=_OP, dtypes=(torch.float32, torch.float64), min_dim=1)
+    check_same("root_pos", root_pos, "local_rot", local_rot, op=_OP, shape=False)
+    if rot_format not in ROT_FORMATS:
+        raise ValueError(f"{_OP}: rot_format must be one of {list(ROT_FORMATS)}, got {rot_format!r}")
+    tail = ROT_FORMATS[rot_format]
+    J = skeleton.num_joints
+    want = (J, *tail)
+    if local_rot.dim() < len(want) + 1 or tuple(local_rot.shape[-len(want):]) != want:
+        raise ValueError(f"{_OP}: local_rot must be [..., T, {', '.join(map(str, want))}] for rot_format="
+                         f"{rot_format!r} and skeleton {skeleton.name!r} (J={J}), got {fmt_shape(local_rot.shape)}")
+    lead = local_rot.shape[: local_rot.dim() - len(want)]
+    if tuple(root_pos.shape) != (*lead, 3):
+        raise ValueError(f"{_OP}: root_pos must have shape {fmt_shape((*lead, 3))} (local_rot's leading dims + 3), "
+                         f"got {fmt_shape(root_pos.shape)}")
+    return to_matrix(local_rot, rot_format) if convert else local_rot

@@ -20,9 +20,8 @@ from typing import List, Optional, Tuple
 import torch
 
 from .. import _backend
-from ..kinematics.rotations import ROT_FORMATS, to_matrix
 from ..reference.fk import forward_kinematics as _ref_fk
-from ._validate import check_same, check_tensor, fmt_shape
+from ._validate import validate_motion
 
 _OP = "forward_kinematics"
 _FK_BACKENDS = ("triton", "cuda", "cpp", "torch")  # preference order (see _backend.resolve)
@@ -135,32 +134,6 @@ def _backward(ctx, gG, gP):
 
 
 _fk_op.register_autograd(_backward, setup_context=_setup)
-
-
-def validate_motion(local_rot, root_pos, skeleton, rot_format: str, op: str, convert: bool = True) -> torch.Tensor:
-    """Check (local_rot, root_pos, skeleton, rot_format) and return rotation matrices ``[..., J, 3, 3]``
-    (``convert=False``: return ``local_rot`` unchanged after the checks)."""
-    _OP = op
-    from ..kinematics.skeleton import Skeleton
-
-    if not isinstance(skeleton, Skeleton):
-        raise TypeError(f"{_OP}: skeleton must be an imusim Skeleton, got {type(skeleton).__name__}")
-    check_tensor("local_rot", local_rot, op=_OP, dtypes=(torch.float32, torch.float64), min_dim=2)
-    check_tensor("root_pos", root_pos, op=_OP, dtypes=(torch.float32, torch.float64), min_dim=1)
-    check_same("root_pos", root_pos, "local_rot", local_rot, op=_OP, shape=False)
-    if rot_format not in ROT_FORMATS:
-        raise ValueError(f"{_OP}: rot_format must be one of {list(ROT_FORMATS)}, got {rot_format!r}")
-    tail = ROT_FORMATS[rot_format]
-    J = skeleton.num_joints
-    want = (J, *tail)
-    if local_rot.dim() < len(want) + 1 or tuple(local_rot.shape[-len(want):]) != want:
-        raise ValueError(f"{_OP}: local_rot must be [..., T, {', '.join(map(str, want))}] for rot_format="
-                         f"{rot_format!r} and skeleton {skeleton.name!r} (J={J}), got {fmt_shape(local_rot.shape)}")
-    lead = local_rot.shape[: local_rot.dim() - len(want)]
-    if tuple(root_pos.shape) != (*lead, 3):
-        raise ValueError(f"{_OP}: root_pos must have shape {fmt_shape((*lead, 3))} (local_rot's leading dims + 3), "
-                         f"got {fmt_shape(root_pos.shape)}")
-    return to_matrix(local_rot, rot_format) if convert else local_rot
 
 
 def forward_kinematics(local_rot: torch.Tensor, root_pos: torch.Tensor, skeleton, *, rot_format: str = "matrix",
