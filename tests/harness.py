@@ -13,8 +13,9 @@ dtype, fixed seeds, small smooth motions.
   1.6e-2/1e-2.
 * ``gen(*key)`` — a ``torch.Generator`` seeded from a stable hash of ``key`` (Python's ``hash`` of strings
   changes from run to run).
-* ``smooth_motion(B, T, fps, seed)`` and ``motion_pool(lengths, seed)`` — axis-angle sinusoids on SMPL22 with
-  a walking root: differentiable, well inside every kernel's fast paths, reproducible.
+* ``motions(lengths, seed)`` (axis-angle frame pool), ``motion_matrices`` (the same as matrices) and
+  ``smooth_motion(T, fps, seed)`` (one motion, matrices) — sinusoids on SMPL22 with a walking root:
+  differentiable, well inside every kernel's fast paths, reproducible; ``starts_of(lengths)`` for pools.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import torch
 
 import imusim
 from imusim import _backend
+from imusim.kinematics.rotations import axis_angle_to_matrix
 
 OPS = {
     "acc_loss": ("cuda", "triton", "cpp"),
@@ -79,23 +81,39 @@ def gen(*key) -> torch.Generator:
     return torch.Generator().manual_seed(zlib.crc32(repr(key).encode()) & 0x7FFFFFFF)
 
 
-def smooth_motion(B: int, T: int, fps: float = 30.0, seed: int = 0, dtype=torch.float64):
-    """Axis-angle ``[B, T, 22, 3]`` sinusoids (amplitude ≤ 0.6 rad, 0.3–1.8 Hz) and a walking root ``[B, T, 3]``."""
-    g = gen("smooth_motion", seed)
-    t = torch.arange(T, dtype=torch.float64)[None, :, None, None] / fps
-    amp = 0.6 * torch.rand(B, 1, 22, 3, generator=g, dtype=torch.float64)
-    f = 0.3 + 1.5 * torch.rand(B, 1, 22, 3, generator=g, dtype=torch.float64)
-    ph = 2 * math.pi * torch.rand(B, 1, 22, 3, generator=g, dtype=torch.float64)
-    aa = amp * torch.sin(2 * math.pi * f * t + ph)
-    tt = t[..., 0, 0].expand(B, T)
-    root = torch.stack([1.1 * tt, 0.9 + 0.03 * torch.sin(9 * tt), 0.2 * torch.sin(2 * tt)], -1)
-    return aa.to(dtype).contiguous(), root.to(dtype).contiguous()
+def motions(lengths, seed: int = 0, dtype=torch.float64):
+    """Smooth random motions on SMPL22 back to back in one frame pool: axis-angle sinusoids (amplitude ≤ 0.6 rad,
+    0.3–1.8 Hz at 30 fps, random phases) ``[F, 22, 3]`` and a walking root ``[F, 3]``; one generator seeded with
+    ``seed`` draws the items in order."""
+    g = torch.Generator().manual_seed(seed)
+    Ls, rs = [], []
+    for T in lengths:
+        t = torch.arange(T, dtype=torch.float64)[:, None, None] / 30.0
+        amp = 0.6 * torch.rand(1, 22, 3, generator=g, dtype=torch.float64)
+        f = 0.3 + 1.5 * torch.rand(1, 22, 3, generator=g, dtype=torch.float64)
+        ph = 6.28 * torch.rand(1, 22, 3, generator=g, dtype=torch.float64)
+        Ls.append(amp * torch.sin(2 * math.pi * f * t + ph))
+        tt = t[:, 0, 0]
+        rs.append(torch.stack([1.1 * tt, 0.9 + 0.03 * torch.sin(9 * tt), 0.2 * torch.sin(2 * tt)], -1))
+    return torch.cat(Ls).to(dtype), torch.cat(rs).to(dtype)
 
 
-def motion_pool(lengths, seed: int = 0, dtype=torch.float64):
-    """Motions of the given lengths back to back in one frame pool: axis-angle ``[F, 22, 3]``, root ``[F, 3]``."""
-    parts = [smooth_motion(1, int(T), 30.0, seed * 1000 + i, dtype) for i, T in enumerate(lengths)]
-    return torch.cat([a[0] for a, _ in parts]).contiguous(), torch.cat([r[0] for _, r in parts]).contiguous()
+def motion_matrices(lengths, seed: int = 0, dtype=torch.float64):
+    """:func:`motions` as rotation matrices ``[F, 22, 3, 3]`` (converted in float64, then cast)."""
+    aa, root = motions(lengths, seed)
+    return axis_angle_to_matrix(aa).to(dtype).contiguous(), root.to(dtype).contiguous()
+
+
+def smooth_motion(T: int, fps: float, seed: int = 0):
+    """One smooth motion as rotation matrices ``[T, 22, 3, 3]`` (sinusoids of amplitude ≤ 0.4 rad, 0.3–1.5 Hz) and
+    a root ``[T, 3]`` walking at 0.8 m/s, float64."""
+    g = torch.Generator().manual_seed(seed)
+    t = torch.arange(T, dtype=torch.float64)[:, None, None] / fps
+    amp = 0.4 * torch.rand(1, 22, 3, generator=g, dtype=torch.float64)
+    freq = 0.3 + 1.2 * torch.rand(1, 22, 3, generator=g, dtype=torch.float64)
+    L = axis_angle_to_matrix(amp * torch.sin(2 * math.pi * freq * t))
+    root = torch.stack([0.8 * t[:, 0, 0], 0.9 + 0.03 * torch.sin(4 * t[:, 0, 0]), 0.1 * torch.cos(t[:, 0, 0])], -1)
+    return L, root
 
 
 def starts_of(lengths) -> np.ndarray:

@@ -17,28 +17,9 @@ from imusim.imu.profiles import get_noise_model, list_noise_models
 from imusim.imu.render import render_imu
 from imusim.imu.sensors import Sensor
 from imusim.kinematics import SMPL22
-from imusim.kinematics.rotations import axis_angle_to_matrix
+from tests.harness import motion_matrices as motions, starts_of
 
 GRAV = GRAVITY  # the project's one gravity constant (standard gravity)
-
-
-def motions(lengths, seed=0, dtype=torch.float64):
-    """Smooth random motions (axis-angle sinusoids, a walking root) as one pool of rotation matrices."""
-    g = torch.Generator().manual_seed(seed)
-    Ls, rs = [], []
-    for T in lengths:
-        t = torch.arange(T, dtype=torch.float64)[:, None, None] / 30.0
-        amp = 0.6 * torch.rand(1, 22, 3, generator=g, dtype=torch.float64)
-        f = 0.3 + 1.5 * torch.rand(1, 22, 3, generator=g, dtype=torch.float64)
-        ph = 6.28 * torch.rand(1, 22, 3, generator=g, dtype=torch.float64)
-        Ls.append(amp * torch.sin(2 * math.pi * f * t + ph))
-        tt = t[:, 0, 0]
-        rs.append(torch.stack([1.1 * tt, 0.9 + 0.03 * torch.sin(9 * tt), 0.2 * torch.sin(2 * tt)], -1))
-    return axis_angle_to_matrix(torch.cat(Ls)).to(dtype).contiguous(), torch.cat(rs).to(dtype)
-
-
-def starts_of(lengths):
-    return np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
 
 
 def static_pool(frames, B=1):

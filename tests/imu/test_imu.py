@@ -14,7 +14,7 @@ from imusim.imu import NoiseModel, Sensor, apply_noise, get_noise_model, synthes
 from imusim.imu.noise import AxisNoise
 from imusim.kinematics import SMPL22, Skeleton
 from imusim.kinematics.rotations import axis_angle_to_matrix
-from tests.harness import op_params
+from tests.harness import op_params, smooth_motion
 
 G = GRAVITY  # the project's one gravity constant (standard gravity)
 IMU_BACKENDS = op_params("imu", include_torch=True)  # tests/harness.py
@@ -88,16 +88,6 @@ def test_free_fall_and_constant_acceleration(device, backend):
                         up="z", backend=backend)
     torch.testing.assert_close(rz.acc[:, 0].cpu(), (L[0, 0].T @ (a - torch.tensor([0, 0, -G], dtype=torch.float64))).expand(T - 2, 3),
                                atol=1e-8, rtol=0)
-
-
-def smooth_motion(T, fps, seed=0):
-    g = torch.Generator().manual_seed(seed)
-    t = torch.arange(T, dtype=torch.float64)[:, None, None] / fps
-    amp = 0.4 * torch.rand(1, 22, 3, generator=g, dtype=torch.float64)
-    freq = 0.3 + 1.2 * torch.rand(1, 22, 3, generator=g, dtype=torch.float64)
-    L = axis_angle_to_matrix(amp * torch.sin(2 * math.pi * freq * t))
-    root = torch.stack([0.8 * t[:, 0, 0], 0.9 + 0.03 * torch.sin(4 * t[:, 0, 0]), 0.1 * torch.cos(t[:, 0, 0])], -1)
-    return L, root
 
 
 def test_resampling_changes_a_smooth_signal_little():

@@ -18,32 +18,13 @@ from imusim.imu.render import Mounts, mirror_joint_map, mirror_mounts, output_sa
 from imusim.imu.sensors import PRESETS
 from imusim.kinematics import SMPL22, Skeleton
 from imusim.kinematics.rotations import axis_angle_to_matrix
+from tests.harness import motions, starts_of
 
 G = GRAVITY  # the project's one gravity constant (standard gravity)
 SENS = ["wrist_r", "thigh_l", "head"]
 # the CPU kernel works on blocks of NS = 128 source frames (FK) and NB = 128 output rows, noise in groups of 8
 # rows: lengths around those boundaries (output rows = length - 2 at the same rate)
 EDGE_LENGTHS = [2, 3, 4, 9, 10, 11, 127, 128, 129, 130, 131, 258, 259, 700]
-
-
-def motions(lengths, seed=0, dtype=torch.float64):
-    """Smooth random motions (axis-angle sinusoids + a walking root), concatenated into one pool."""
-    g = torch.Generator().manual_seed(seed)
-    Ls, rs = [], []
-    for T in lengths:
-        t = torch.arange(T, dtype=torch.float64)[:, None, None] / 30.0
-        amp = 0.6 * torch.rand(1, 22, 3, generator=g, dtype=torch.float64)
-        f = 0.3 + 1.5 * torch.rand(1, 22, 3, generator=g, dtype=torch.float64)
-        ph = 6.28 * torch.rand(1, 22, 3, generator=g, dtype=torch.float64)
-        Ls.append(amp * torch.sin(2 * math.pi * f * t + ph))
-        tt = t[:, 0, 0]
-        rs.append(torch.stack([1.1 * tt, 0.9 + 0.03 * torch.sin(9 * tt), 0.2 * torch.sin(2 * tt)], -1))
-    aa = torch.cat(Ls).to(dtype)
-    return aa, torch.cat(rs).to(dtype)
-
-
-def starts_of(lengths):
-    return np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
 
 
 @pytest.mark.parametrize("dtype,tol", [(torch.float64, 1e-8), (torch.float32, 2e-3)])

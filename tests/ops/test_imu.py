@@ -5,28 +5,16 @@ backward, and fullgraph torch.compile of a loss on the signals. Tolerances: floa
 absolute, it is a second difference divided by dt²), float32 2e-3 (acc 2e-2); gradients 1e-7 relative to the
 largest entry (float64)."""
 
-import math
 
 import pytest
 import torch
 
-import imusim
 from imusim.imu import synthesize_imu
 from imusim.kinematics import SMPL22
-from imusim.kinematics.rotations import axis_angle_to_matrix, matrix_to_axis_angle
-from tests.harness import grad_params, op_params, small
+from imusim.kinematics.rotations import matrix_to_axis_angle
+from tests.harness import grad_params, op_params, small, smooth_motion
 
 IMU_BACKENDS = op_params("imu")
-
-
-def smooth_motion(T, fps, seed=0):
-    g = torch.Generator().manual_seed(seed)
-    t = torch.arange(T, dtype=torch.float64)[:, None, None] / fps
-    amp = 0.4 * torch.rand(1, 22, 3, generator=g, dtype=torch.float64)
-    freq = 0.3 + 1.2 * torch.rand(1, 22, 3, generator=g, dtype=torch.float64)
-    L = axis_angle_to_matrix(amp * torch.sin(2 * math.pi * freq * t))
-    root = torch.stack([0.8 * t[:, 0, 0], 0.9 + 0.03 * torch.sin(4 * t[:, 0, 0]), 0.1 * torch.cos(t[:, 0, 0])], -1)
-    return L, root
 
 
 @pytest.mark.parametrize("device,backend", IMU_BACKENDS)

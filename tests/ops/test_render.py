@@ -17,7 +17,7 @@ from imusim.imu.sensors import sensors_from_names
 from imusim.kinematics import SMPL22
 from imusim.kinematics.rotations import axis_angle_to_matrix
 from imusim.ops.render import output_samples, resolve
-from tests.harness import motion_pool, op_params, small, starts_of
+from tests.harness import motions, op_params, small, starts_of
 
 RENDER_BACKENDS = op_params("render")
 SENS = "wrist_r,thigh_l,head"
@@ -35,7 +35,7 @@ def _mounts(B, seed=0):
 def test_matches_reference(device, backend, dtype, rot_format):
     lengths = [2, 2, 37, 61, 45] + ([] if small(backend) else [130, 300])
     fps = [50.0, 20.0, 24.0, 50.0, 33.3] + ([] if small(backend) else [20.0, 60.0])
-    aa, root = motion_pool(lengths, seed=11, dtype=dtype)
+    aa, root = motions(lengths, seed=11, dtype=dtype)
     L = aa if rot_format == "axis_angle" else axis_angle_to_matrix(aa).contiguous()
     field = np.random.default_rng(3).normal(0, 30.0, (len(lengths), 3))  # µT, one world field per item
     kw = dict(start=starts_of(lengths), length=lengths, fps=fps, rate=50.0, sensors=_mounts(len(lengths)),

@@ -21,31 +21,13 @@ from imusim.imu.render import Mounts, mirror_mounts, output_samples, render_imu
 from imusim.imu.sensors import PRESETS
 from imusim.kinematics import SMPL22
 from imusim.kinematics.rotations import axis_angle_to_matrix
+from tests.harness import motions, starts_of
 
 pytestmark = pytest.mark.skipif(not (_backend._triton_ok() and (_backend.triton_interpret() or torch.cuda.is_available())),
                                 reason="Triton needs a GPU or TRITON_INTERPRET=1")
 DEV = "cuda" if torch.cuda.is_available() else "cpu"
 SENS = ["wrist_r", "thigh_l", "head"]
 G = GRAVITY  # the project's one gravity constant (standard gravity)
-
-
-def motions(lengths, seed=0, dtype=torch.float64):
-    """Smooth random motions (axis-angle sinusoids + a walking root) in one frame pool."""
-    g = torch.Generator().manual_seed(seed)
-    Ls, rs = [], []
-    for T in lengths:
-        t = torch.arange(T, dtype=torch.float64)[:, None, None] / 30.0
-        amp = 0.6 * torch.rand(1, 22, 3, generator=g, dtype=torch.float64)
-        f = 0.3 + 1.5 * torch.rand(1, 22, 3, generator=g, dtype=torch.float64)
-        ph = 6.28 * torch.rand(1, 22, 3, generator=g, dtype=torch.float64)
-        Ls.append(amp * torch.sin(2 * math.pi * f * t + ph))
-        tt = t[:, 0, 0]
-        rs.append(torch.stack([1.1 * tt, 0.9 + 0.03 * torch.sin(9 * tt), 0.2 * torch.sin(2 * tt)], -1))
-    return torch.cat(Ls).to(dtype), torch.cat(rs).to(dtype)
-
-
-def starts_of(lengths):
-    return np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
 
 
 def jittered_mirrored(n, seed=0):

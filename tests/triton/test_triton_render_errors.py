@@ -20,32 +20,13 @@ from imusim.imu.noise import DEG, G, AxisNoise, NoiseModel, flicker_components
 from imusim.imu.profiles import get_noise_model
 from imusim.imu.render import render_imu
 from imusim.kinematics import SMPL22
-from imusim.kinematics.rotations import axis_angle_to_matrix
 from imusim.triton import render as trr
+from tests.harness import motion_matrices as motions, starts_of
 
 pytestmark = pytest.mark.skipif(not (_backend._triton_ok() and (_backend.triton_interpret() or torch.cuda.is_available())),
                                 reason="Triton needs a GPU or TRITON_INTERPRET=1")
 DEV = "cuda" if torch.cuda.is_available() else "cpu"
 RATE = 50.0
-
-
-def motions(lengths, seed=0, dtype=torch.float64):
-    """Smooth random motions (axis-angle sinusoids + a walking root) in one frame pool of matrices."""
-    g = torch.Generator().manual_seed(seed)
-    Ls, rs = [], []
-    for T in lengths:
-        t = torch.arange(T, dtype=torch.float64)[:, None, None] / 30.0
-        amp = 0.6 * torch.rand(1, 22, 3, generator=g, dtype=torch.float64)
-        f = 0.3 + 1.5 * torch.rand(1, 22, 3, generator=g, dtype=torch.float64)
-        ph = 6.28 * torch.rand(1, 22, 3, generator=g, dtype=torch.float64)
-        Ls.append(amp * torch.sin(2 * math.pi * f * t + ph))
-        tt = t[:, 0, 0]
-        rs.append(torch.stack([1.1 * tt, 0.9 + 0.03 * torch.sin(9 * tt), 0.2 * torch.sin(2 * tt)], -1))
-    return axis_angle_to_matrix(torch.cat(Ls)).to(dtype).contiguous(), torch.cat(rs).to(dtype).contiguous()
-
-
-def starts_of(lengths):
-    return np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
 
 
 def still(T, B=1, dtype=torch.float64):
