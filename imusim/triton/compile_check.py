@@ -110,6 +110,10 @@ def compile_all(archs=(90,), only: str = "", verbose: bool = True, stats: bool =
     from triton.backends.compiler import GPUTarget
     from triton.compiler import ASTSource
 
+    from . import render
+
+    opts = {name: {"num_warps": render.rows_warps(render.BLOCK_ROWS)} for name, *_ in _specs()
+            if name.startswith("render.rows")}  # the launch's num_warps
     recs = []
     for name, kern, sig, const in _specs():
         if only and only not in name:
@@ -123,7 +127,7 @@ def compile_all(archs=(90,), only: str = "", verbose: bool = True, stats: bool =
         for arch in archs:
             t0 = time.perf_counter()
             src = ASTSource(kern, full, constexprs=dict(const))
-            k = triton.compile(src, target=GPUTarget("cuda", int(arch), 32))
+            k = triton.compile(src, target=GPUTarget("cuda", int(arch), 32), options=opts.get(name, {}))
             rec = {"kernel": name, "arch": f"sm_{arch}", "seconds": round(time.perf_counter() - t0, 2),
                    "ptx_lines": k.asm["ptx"].count("\n"), "shared": int(getattr(k.metadata, "shared", 0)),
                    "num_warps": int(k.metadata.num_warps), "cubin_bytes": len(k.asm.get("cubin", b""))}

@@ -433,7 +433,7 @@ def _render_kernel(pose_ptr, item_ptr, seed_ptr, step_ptr, prm_ptr, ax_ptr, mat_
                 zg, zg2 = _box_muller(u2, u3)
                 zin = tl.where(m2, zg.to(DT) * cgm[None, :], 0.0)
                 Gt = tl.zeros([BLOCK, NCP], dtype=DT)
-                for k in tl.static_range(NK):
+                for k in range(NK):  # a loop, not unrolled: one group's operands in shared memory at a time
                     mb = mat_ptr + k * MS
                     Tg = tl.load(mb + BLOCK * BLOCK + rl[:, None] * BLOCK + rl[None, :])
                     Pg = tl.load(mb + 2 * BLOCK * BLOCK + 2 * ND * BLOCK + ND * ND + rl)
@@ -446,7 +446,7 @@ def _render_kernel(pose_ptr, item_ptr, seed_ptr, step_ptr, prm_ptr, ax_ptr, mat_
                 Wt = tl.where(m2, V - x0[None, :], 0.0)
                 Y = V
                 stn = st
-                for k in tl.static_range(NK):
+                for k in range(NK):  # a loop, not unrolled: one group's operands in shared memory at a time
                     mb = mat_ptr + k * MS
                     H = tl.load(mb + rl[:, None] * BLOCK + rl[None, :])
                     Ph = tl.load(mb + 2 * BLOCK * BLOCK + rl[:, None] * ND + dd[None, :])
@@ -493,6 +493,11 @@ def _state_space(sec: np.ndarray):
         A[:, i], C[i] = step(e, 0.0)
     Bv, D = step(np.zeros(NSTATE), 1.0)
     return A, Bv, C, D
+
+
+def rows_warps(block: int) -> int:
+    """Warps of a row program: one lane per row of a block (4 warps for 64 rows, 2 for 32, 1 for 16)."""
+    return max(1, min(4, block // 16))
 
 
 def mats_size(block: int) -> int:
@@ -647,6 +652,6 @@ def render(L: torch.Tensor, root: torch.Tensor, skeleton, start, length, fps, ra
                            f64(dtemp_row) if dtemp_row is not None and len(dtemp_row) else one, out,
                            ori if ori is not None else out, err_d if err_d is not None else one, S, int(flicker_k), ms,
                            flags, HAS_ORI=ori is not None, NOISE=noise, MAG=mag, LP=lp, GM=gm, BLOCK=br,
-                           NCP=16 if mag else 8)
+                           NCP=16 if mag else 8, num_warps=rows_warps(br))
     if err_d is not None:
         errors[...] = err_d.cpu().numpy()
