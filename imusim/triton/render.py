@@ -255,7 +255,7 @@ def _assemble(a, g, mg, col2, MAG: tl.constexpr):
     return t
 
 
-@triton.jit
+@triton.jit(do_not_specialize=["S", "KFL", "MS", "FLAGS"])  # one compiled kernel per model kind, not per value
 def _render_kernel(pose_ptr, item_ptr, seed_ptr, step_ptr, prm_ptr, ax_ptr, mat_ptr, magf_ptr, dti_ptr, dtr_ptr,
                    out_ptr, ori_ptr, err_ptr, S, KFL, MS, FLAGS,
                    HAS_ORI: tl.constexpr, NOISE: tl.constexpr, MAG: tl.constexpr, LP: tl.constexpr,
