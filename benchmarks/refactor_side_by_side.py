@@ -12,7 +12,8 @@ round are compared, the times are the best over all rounds. The gravity constant
 axis-angle input, float32/float64), its fused backward, the resampling path (sensor poses + Python), and
 render_imu (frame pool, resampling, mirrored mounts, BMI160 error model, magnetometer, per-item temperature,
 orientations, drawn errors) in float32 and float64; L_acc forward/backward (its kernels are untouched: a
-control).
+control). Timing only: the generator's IMU stage as ``imusim bench generate`` runs it (1,024 motions of 10 s at
+20 and 50 fps, BMI160 model and augmentation, windows, HDF5 shards), seconds per 1,000 windows.
 """
 
 from __future__ import annotations
@@ -121,6 +122,11 @@ for dt in (torch.float32, torch.float64):
     lo = timed(f"acc_loss_fwd_{tag}", lambda: imusim.acc_loss(p, q, mask, backend="cpp"))
     res[f"acc_loss_{tag}"] = lo.detach().numpy()
     res[f"acc_loss_grad_{tag}"] = torch.autograd.grad(imusim.acc_loss(p, q, mask, backend="cpp"), p)[0].numpy()
+# the generator's IMU stage through its own path (imusim bench generate: render, windows, HDF5 shards), s per 1k windows
+from imusim.bench.generate import bench
+for fps_in in (20.0, 50.0):
+    row = bench(1024, 256, 10.0, "wrist_r,thigh_r", fps_in, True, 1, repeats=2)
+    times[f"generate_stage_fps{int(fps_in)}_per_1k_windows"] = 1000.0 / row["windows/s"]
 pickle.dump({"res": res, "times": times}, open(out, "wb"))
 '''
 

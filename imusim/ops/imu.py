@@ -297,18 +297,26 @@ def resolve(backend, device, op: str = "synthesize_imu") -> str:
 
 def _spec(skeleton, joints, backend: str, dtype, device):
     """(parents, needed, sensor joints, offsets) of a call: constants built once per device (imusim/_consts.py:
-    no host→device copy per call); the index metadata stays on the CPU for cpp/triton, on the device for cuda."""
-    from .._consts import int_tensor, skeleton_consts
+    no host→device copy per call; one cache lookup per call); the index metadata stays on the CPU for
+    cpp/triton, on the device for cuda."""
+    from .._consts import cached, int_tensor, skeleton_consts
 
-    need = set()
-    for j in joints:
-        while j >= 0:
-            need.add(j)
-            j = skeleton.parents[j]
-    meta_dev = torch.device(device) if backend == "cuda" else torch.device("cpu")
-    _, offsets = skeleton_consts(skeleton, dtype, device)
-    return (int_tensor(skeleton.parents, meta_dev), int_tensor(sorted(need), meta_dev), int_tensor(joints, meta_dev),
-            offsets)
+    def make():
+        need = set()
+        for j in joints:
+            while j >= 0:
+                need.add(j)
+                j = skeleton.parents[j]
+        meta_dev = torch.device(device) if backend == "cuda" else torch.device("cpu")
+        _, offsets = skeleton_consts(skeleton, dtype, device)
+        return (int_tensor(skeleton.parents, meta_dev), int_tensor(sorted(need), meta_dev),
+                int_tensor(joints, meta_dev), offsets)
+
+    if torch.compiler.is_compiling():
+        return make()
+    key = ("imu_spec", skeleton.parents, skeleton.offsets.numpy().tobytes(), tuple(joints), backend == "cuda", dtype,
+           str(device))
+    return cached(key, make)
 
 
 def sensor_signals(L: torch.Tensor, root: torch.Tensor, skeleton, joints, mount_offsets: torch.Tensor,
