@@ -25,6 +25,7 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
+from ..constants import HUMANML3D_FPS
 from .captions import ACTIVITY_GROUP, captions_for, labels_from_path
 
 DEFAULT_SOURCES = ("bandai_namco_1", "bandai_namco_2", "deepmimic")
@@ -69,7 +70,7 @@ def mirror_positions(P: np.ndarray) -> np.ndarray:
 FEATURES_VERSION = 2  # 2: HumanML3D reference facing by default (cache keys change with it)
 
 
-def process_clip(path: str, fps: float = 20.0, facing: str = "reference") -> Dict:
+def process_clip(path: str, fps: float = HUMANML3D_FPS, facing: str = "reference") -> Dict:
     """Load → retarget → positions → features for one file. Returns arrays and labels (picklable)."""
     import torch
 
@@ -178,7 +179,7 @@ def build(out, root: Optional[Path] = None, sources=DEFAULT_SOURCES, seed: int =
         from concurrent.futures import as_completed
 
         with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as ex:
-            futs = {ex.submit(process_clip, str(p), 20.0, facing): p for p in todo}
+            futs = {ex.submit(process_clip, str(p), HUMANML3D_FPS, facing): p for p in todo}
             for f in as_completed(futs):
                 handle(futs[f], f.result)
     if bar:
@@ -206,7 +207,7 @@ def build(out, root: Optional[Path] = None, sources=DEFAULT_SOURCES, seed: int =
     std = np.where(std < 1e-4, 1.0, std)  # constant channels (e.g. foot contacts never on): no blow-up
     np.save(out / "Mean.npy", mean.astype(np.float32))
     np.save(out / "Std.npy", std.astype(np.float32))
-    meta = {"clips": clips, "cache": cache, "errors": errors, "fps": 20.0,
+    meta = {"clips": clips, "cache": cache, "errors": errors, "fps": HUMANML3D_FPS,
             "config": {"root": str(root), "sources": list(sources), "seed": seed, "split": list(split),
                        "split_by": split_by,
                        "facing": facing, "features_version": FEATURES_VERSION}}
