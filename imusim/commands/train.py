@@ -18,6 +18,10 @@ def _common(p):
                         "0 = every step, as the paper). At high noise the best prediction of the clean motion's "
                         "accelerations is a damped average; matching it to the ground truth's pulls the model "
                         "towards motions that barely move (docs/realism.md)")
+    p.add_argument("--loss-weight", choices=["x0", "v"], default=None,
+                   help="weighting of the denoising loss over diffusion steps: x0 (MDM's plain MSE on x0) or v "
+                        "(the MSE on v, i.e. |x̂0 − x0|²/(1−ᾱ_t): low-noise steps weigh as much as high-noise ones "
+                        "in the network's own output space). Default: v for --output v models, else x0")
     p.add_argument("--imu-sensors", default="wrist_l,wrist_r,thigh_l,thigh_r",
                    help="sensor presets for --acc-on imu")
     p.add_argument("--lambda-pos", type=float, default=0.0, help="MDM geometric loss: joint positions")
@@ -90,9 +94,11 @@ def _train(a):
     data = MotionTextData(clips, mean, std)
     enc_name = getattr(a, "text_encoder", None)
     init = resolve_checkpoint(a.init) if a.init else None
+    output = getattr(a, "output", "x0")
     if init:
         from ..diffusion.checkpoint import load_checkpoint
-        _, cmean, cstd, enc_name, _ = load_checkpoint(init)
+        cmodel, cmean, cstd, enc_name, _ = load_checkpoint(init)
+        output = getattr(cmodel.cfg, "output", "x0")
         if not getattr(a, "allow_new_stats", False) and (
                 cmean.shape != mean.shape or not (torch.allclose(cmean, mean.float(), rtol=1e-5, atol=1e-6)
                                                   and torch.allclose(cstd, std.float(), rtol=1e-5, atol=1e-6))):
@@ -101,7 +107,8 @@ def _train(a):
                              f"MDM: 'imusim data build --humanml3d DIR', which keeps HumanML3D's) or pass "
                              f"--allow-new-stats")
     cfg = TrainConfig(steps=a.steps, batch_size=a.batch_size, lr=a.lr, lambda_acc=a.lambda_acc, acc_on=a.acc_on,
-                      imu_sensors=a.imu_sensors, acc_t_max=a.acc_t_max, snapshot_every=a.snapshot_every,
+                      imu_sensors=a.imu_sensors, acc_t_max=a.acc_t_max,
+                      loss_weight=a.loss_weight or ("v" if output == "v" else "x0"), snapshot_every=a.snapshot_every,
                       lambda_pos=a.lambda_pos, lambda_vel=a.lambda_vel, seed=a.seed, amp=a.amp, compile=a.compile,
                       ema_decay=a.ema, log_every=a.log_every, ckpt_every=a.ckpt_every, max_frames=a.max_frames,
                       min_frames=a.min_frames,

@@ -125,9 +125,9 @@ class MDM(nn.Module):
             raise ValueError(f"MDMConfig.output must be one of {list(OUTPUTS)}, got {cfg.output!r}")
         if cfg.output == "v":
             from .gaussian import cosine_betas
-            ab = torch.cumprod(1.0 - cosine_betas(cfg.schedule_steps), 0).float()
-            self.register_buffer("_sqrt_ab", ab.sqrt(), persistent=False)
-            self.register_buffer("_sqrt_1mab", (1.0 - ab).sqrt(), persistent=False)
+            ab = torch.cumprod(1.0 - cosine_betas(cfg.schedule_steps), 0)  # float64: 1 − ᾱ_0 is 4e-5
+            self.register_buffer("_sqrt_ab", ab.sqrt().float(), persistent=False)
+            self.register_buffer("_sqrt_1mab", (1.0 - ab).sqrt().float(), persistent=False)
 
     def forward(self, x: torch.Tensor, t: torch.Tensor, text_emb: torch.Tensor,
                 mask: Optional[torch.Tensor] = None, uncond: Optional[torch.Tensor] = None) -> torch.Tensor:

@@ -47,6 +47,7 @@ class TrainConfig:
     lambda_acc: float = 0.0
     acc_on: str = "features"
     acc_t_max: int = 0
+    loss_weight: str = "x0"
     imu_sensors: str = "wrist_l,wrist_r,thigh_l,thigh_r"
     lambda_pos: float = 0.0
     lambda_vel: float = 0.0
@@ -195,7 +196,13 @@ def diffusion_losses(model, diffusion: GaussianDiffusion, x0, mask, emb, t, nois
     m = mask[..., None].to(pred.dtype)
     F = x0.shape[-1]
     n_frames, n_terms = counts if counts is not None else _counts(mask, F)
-    l_simple = ((pred - x0) ** 2 * m).sum() * (scale / max(n_frames, 1.0))
+    if cfg.loss_weight == "x0":  # MDM: plain MSE on x0
+        l_simple = ((pred - x0) ** 2 * m).sum() * (scale / max(n_frames, 1.0))
+    elif cfg.loss_weight == "v":  # the MSE on v = √ᾱ ε − √(1−ᾱ) x0: |x̂0 − x0|² / (1 − ᾱ_t) (SNR + 1 weighting)
+        w = 1.0 / diffusion._take(1.0 - diffusion.alphas_cumprod, t, pred)  # 1 − ᾱ in float64 (4e-5 at t = 0)
+        l_simple = ((pred - x0) ** 2 * m * w).sum() * (scale / max(n_frames, 1.0))
+    else:
+        raise ValueError(f"loss_weight must be 'x0' or 'v', got {cfg.loss_weight!r}")
     out = {"l_simple": l_simple}
     total = l_simple
     need_pos = cfg.lambda_pos > 0 or cfg.lambda_vel > 0 or cfg.acc_on == "positions"

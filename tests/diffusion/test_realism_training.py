@@ -15,12 +15,12 @@ from imusim.diffusion.train import TrainConfig, diffusion_losses, train
 from tests.diffusion.test_diffusion import TINY, toy_clips
 
 
-def _net_output(model, x, t, emb):
+def _net_output(model, x, t, emb, mask=None):
     """The raw last-layer output of the network (what it predicts before the parameterisation)."""
     saved = model.cfg.output
     model.cfg.output = "x0"
     try:
-        return model(x, t, emb)
+        return model(x, t, emb, mask)
     finally:
         model.cfg.output = saved
 
@@ -38,16 +38,16 @@ def test_v_output_is_the_v_parameterisation():
     emb = torch.randn(3, 64)
     out = m(xt, t, emb)
     net = _net_output(m, xt, t, emb)
-    ab = d.alphas_cumprod[t].float().view(3, 1, 1)
-    torch.testing.assert_close(out, ab.sqrt() * xt - (1 - ab).sqrt() * net)
+    ab = d.alphas_cumprod[t].view(3, 1, 1)
+    torch.testing.assert_close(out, ab.sqrt().float() * xt - (1 - ab).sqrt().float() * net)
     # independent of the network at t = 0: x̂0 is x_t up to √(1−ᾱ_0)·|net| (≈ 0.006·|net|)
-    a0 = float(ab[0])
+    a0 = float(ab[0])  # float64
     bound = (1 - a0) ** 0.5 * net[0].abs() + (1 - a0 ** 0.5) * xt[0].abs() + 1e-5
     assert ((out[0] - xt[0]).abs() <= bound).all()
     assert (out[0] - xt[0]).abs().max() < 0.01 * net[0].abs().max()
     # the v target makes x̂0 exact: v = √ᾱ ε − √(1−ᾱ) x0
-    v = ab.sqrt() * n - (1 - ab).sqrt() * x0
-    torch.testing.assert_close(ab.sqrt() * xt - (1 - ab).sqrt() * v, x0, atol=1e-5, rtol=1e-5)
+    v = (ab.sqrt() * n - (1 - ab).sqrt() * x0).float()
+    torch.testing.assert_close(ab.sqrt().float() * xt - (1 - ab).sqrt().float() * v, x0, atol=1e-5, rtol=1e-5)
 
 
 def test_v_output_round_trips_through_a_checkpoint(tmp_path):
@@ -101,3 +101,26 @@ def test_snapshots_amp_on_cpu_and_v_training(tmp_path):
     assert snaps == ["model_step000003.safetensors", "model_step000006.safetensors"]
     m, *_, meta = load_checkpoint(tmp_path / "run" / "model_step000003.safetensors")
     assert meta["step"] == 3 and m.cfg.output == "v" and meta["train_config"]["acc_t_max"] == 500
+
+
+def test_v_loss_weight_is_the_mse_on_v():
+    torch.manual_seed(3)
+    data = toy_clips()
+    model = MDM(MDMConfig(**TINY, output="v")).eval()
+    d = GaussianDiffusion(1000)
+    x0, mask, _ = data.batch(list(range(4)), torch.Generator().manual_seed(0), 32, 20)
+    noise = torch.randn(x0.shape, generator=torch.Generator().manual_seed(2))
+    t = torch.tensor([0, 30, 400, 999])
+    emb, uncond = torch.randn(4, 64), torch.zeros(4, dtype=torch.bool)
+    out = diffusion_losses(model, d, x0, mask, emb, t, noise, uncond, TrainConfig(loss_weight="v"), data.mean, data.std)
+    # independent reference: the network's raw output against v = √ᾱ ε − √(1−ᾱ) x0, mean over valid frames·F
+    xt = d.q_sample(x0, t, noise)
+    ab = d.alphas_cumprod[t].view(4, 1, 1)
+    v = (ab.sqrt() * noise - (1 - ab).sqrt() * x0).float()
+    net = _net_output(model, xt, t, emb, mask)
+    m = mask[..., None].float()
+    ref = ((net - v) ** 2 * m).sum() / (m.sum() * x0.shape[-1])
+    torch.testing.assert_close(out["l_simple"], ref, rtol=1e-4, atol=1e-6)
+    with pytest.raises(ValueError, match="loss_weight"):
+        diffusion_losses(model, d, x0, mask, emb, t, noise, uncond, TrainConfig(loss_weight="eps"), data.mean,
+                         data.std)
