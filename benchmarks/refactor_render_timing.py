@@ -1,13 +1,16 @@
 """render_imu (cpp, BMI160, 512 motions of 240 frames, 2 sensors) timed in an old checkout and this one, each with
 its own _C: python benchmarks/refactor_render_timing.py TREE SO (see benchmarks/RESULTS.md, issue 17)."""
-import sys, time, importlib.machinery, importlib.util
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _two_builds import use_build  # noqa: E402
+
 tree, so = sys.argv[1], sys.argv[2]
-sys.meta_path[:] = [f for f in sys.meta_path if not type(f).__name__.startswith("ScikitBuild")]
-sys.path.insert(0, tree)
+use_build(tree, so)
 import numpy as np, torch
 torch.set_num_threads(1)
-spec = importlib.util.spec_from_file_location("imusim._C", so, loader=importlib.machinery.ExtensionFileLoader("imusim._C", so))
-mod = importlib.util.module_from_spec(spec); spec.loader.exec_module(mod); sys.modules["imusim._C"] = mod
 from imusim.imu.render import render_imu
 from imusim.kinematics import SMPL22
 from imusim.kinematics.rotations import axis_angle_to_matrix

@@ -30,16 +30,13 @@ import time
 from pathlib import Path
 
 CHILD = r'''
-import sys, time, pickle, importlib.machinery, importlib.util
-tree, so, out, G = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
-sys.meta_path[:] = [f for f in sys.meta_path if not type(f).__name__.startswith("ScikitBuild")]
-sys.path.insert(0, tree)
+import sys, time, pickle
+tree, so, out, G, here = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4]), sys.argv[5]
+sys.path.insert(0, here)
+from _two_builds import use_build
+imusim = use_build(tree, so)
 import numpy as np, torch
 torch.set_num_threads(1)
-spec = importlib.util.spec_from_file_location("imusim._C", so, loader=importlib.machinery.ExtensionFileLoader("imusim._C", so))
-mod = importlib.util.module_from_spec(spec); spec.loader.exec_module(mod); sys.modules["imusim._C"] = mod
-import imusim
-assert imusim.__file__.startswith(tree), imusim.__file__
 import imusim.imu.profiles  # datasheet units (1 g = 9.80665 m/s² on both sides) are fixed at import
 try:
     import imusim.constants as C
@@ -135,7 +132,8 @@ def run_side(tree, so, out, g):
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MALLOC_MMAP_THRESHOLD_": "2147483647",
            "MALLOC_TRIM_THRESHOLD_": "4294967296"}
     env.pop("IMUSIM_BACKEND", None)
-    rc = subprocess.run([sys.executable, "-c", CHILD, str(tree), str(so), str(out), repr(g)], env=env).returncode
+    rc = subprocess.run([sys.executable, "-c", CHILD, str(tree), str(so), str(out), repr(g),
+                         str(Path(__file__).resolve().parent)], env=env).returncode
     if rc:
         raise SystemExit(f"the {tree} side failed (exit {rc})")
     import pickle
