@@ -10,7 +10,7 @@ per-window acceleration intensity RMS(|acc| − g) (median, 90th percentile) for
 * ``gt_features``: the same clips' 263-d features (20 fps) → recover_from_ric → IK (the path every
   generated motion takes);
 * each ``--checkpoint SPEC`` sampled from the test clips' captions and lengths, where SPEC is
-  ``PATH[@key=value,...]`` with keys steps, guidance, sampler (ddim|ddpm), smooth, eta, precision.
+  ``PATH[@key=value,...]`` with keys steps, guidance, sampler (ddim|ddpm), smooth, precision.
 
     python scripts/realism_probe.py --data runs/data --checkpoint imusim/checkpoints/refined.safetensors \
         --checkpoint imusim/checkpoints/refined.safetensors@guidance=1 --json runs/probe.json
@@ -77,7 +77,7 @@ def real_wisdm(path: Path) -> dict:
 
 def parse(spec: str):
     path, _, opts = spec.partition("@")
-    kw = {"steps": 50, "guidance": 2.5, "sampler": "ddim", "smooth": 0.0, "eta": 0.0, "precision": "fp32"}
+    kw = {"steps": 50, "guidance": 2.5, "sampler": "ddim", "smooth": 0.0, "precision": "fp32"}
     for item in filter(None, opts.split(",")):
         k, _, v = item.partition("=")
         if k not in kw:
