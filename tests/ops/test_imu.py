@@ -45,8 +45,9 @@ def test_gradcheck(device, backend):
     kw = dict(rot_format="axis_angle", backend=backend)
     f = lambda a, b: synthesize_imu(a, b, SMPL22, "wrist_r,thigh_l", 30.0, **kw).stacked()  # noqa: E731
     assert torch.autograd.gradcheck(f, (aa, root), atol=1e-6, fast_mode=fast)
-    f2 = lambda a, b: synthesize_imu(a, b, SMPL22, "wrist_r", 30.0, rate=45.0, **kw).stacked()  # noqa: E731
-    assert torch.autograd.gradcheck(f2, (aa, root), atol=1e-6, fast_mode=fast)
+    if not fast:  # the resampled path of the interpreted kernels: tests/triton/test_triton_imu.py (against autograd)
+        f2 = lambda a, b: synthesize_imu(a, b, SMPL22, "wrist_r", 30.0, rate=45.0, **kw).stacked()  # noqa: E731
+        assert torch.autograd.gradcheck(f2, (aa, root), atol=1e-6)
     L = L.clone().requires_grad_()
     # a loss on the IMU signals themselves trains the motion
     loss = synthesize_imu(L, root, SMPL22, "wrist_r", 30.0, backend=backend).acc.square().mean()
