@@ -425,3 +425,18 @@ def summary(model: NoiseModel) -> Dict[str, Dict[str, float]]:
                   if getattr(a, f.name) not in (None, 0, 0.0) and not (f.name == "filter_order" and
                                                                         a.cutoff(100.0) is None)}
     return out
+
+
+# The datasheet profiles live in imusim.imu.profiles, which imports this module and registers its lookup
+# here when the package imusim.imu is imported (always, before this module can be), so that
+# ``imusim.imu.noise.get_noise_model`` exists without an import from noise back to profiles.
+_PROFILE_LOOKUP = []
+
+
+def get_noise_model(noise) -> Optional[NoiseModel]:
+    """The sensor error model for ``noise``: None / "none" / "ideal" names, a profile name (see
+    :func:`imusim.imu.profiles.list_noise_models`; an unknown name lists the known ones) or a
+    :class:`NoiseModel` (returned as is). Same as :func:`imusim.imu.profiles.get_noise_model`."""
+    if not _PROFILE_LOOKUP:  # pragma: no cover - the package import registers it
+        raise RuntimeError("imusim.imu.profiles was not imported (import imusim.imu)")
+    return _PROFILE_LOOKUP[0](noise)

@@ -300,3 +300,12 @@ def get_noise_model(noise) -> Optional[NoiseModel]:
             return None
         return get_profile(noise)
     raise ValueError(f"noise must be None, a profile name or a NoiseModel, got {noise!r}")
+
+
+def _register():
+    from . import noise as _noise
+
+    _noise._PROFILE_LOOKUP[:] = [get_noise_model]
+
+
+_register()

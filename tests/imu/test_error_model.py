@@ -443,3 +443,13 @@ def test_bad_models_name_the_field_and_value():
     with pytest.raises(ValueError, match="errors=True needs a noise model"):
         render_imu(*static_pool(10), SMPL22, start=[0], length=[10], fps=50.0, rate=50.0, sensors=["pelvis"],
                    errors=True)
+
+
+def test_get_noise_model_from_the_noise_module_as_issue_15_names_it():
+    import imusim.imu.noise as noise
+    from imusim.imu import profiles
+
+    assert noise.get_noise_model("bmi160") == profiles.get_noise_model("bmi160")
+    assert noise.get_noise_model(None) is None
+    with pytest.raises(ValueError, match="known: .*bmi270"):
+        noise.get_noise_model("no-such-part")
