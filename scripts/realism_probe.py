@@ -27,7 +27,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-G = 9.80665
+from imusim.constants import GRAVITY as G, HUMANML3D_FPS
+
 ACTS = ("walk", "run")
 SENSORS = "wrist_r,wrist_l"
 RENDER_HZ, OUT_HZ, WIN_S, STRIDE_S = 50.0, 20.0, 2.5, 1.25
@@ -132,7 +133,7 @@ def main(argv=None):
             m = retarget_to_smpl22(m0, fps=m0.fps)
             m_v[c["activity"]].append(render_windows(m.local_rot, m.root_pos, m.fps))
             L, r = features_to_rotations(torch.as_tensor(c["features"]).double())
-            f_v[c["activity"]].append(render_windows(L, r, 20.0))
+            f_v[c["activity"]].append(render_windows(L, r, HUMANML3D_FPS))
         per["mocap"] = {k: np.concatenate(v) if v else np.zeros(0) for k, v in m_v.items()}
         per["gt_features"] = {k: np.concatenate(v) if v else np.zeros(0) for k, v in f_v.items()}
     for spec in a.checkpoint:
@@ -159,7 +160,7 @@ def main(argv=None):
                 if kw["smooth"]:
                     f = smooth_features(f, kw["smooth"])
                 L, r = features_to_rotations(f)
-                v[clips[i]["activity"]].append(render_windows(L, r, 20.0))
+                v[clips[i]["activity"]].append(render_windows(L, r, HUMANML3D_FPS))
         per[spec] = {k: np.concatenate(x) if x else np.zeros(0) for k, x in v.items()}
         print(f"{spec}: {time.time() - t0:.0f} s", file=sys.stderr)
     for name, d in per.items():

@@ -29,6 +29,7 @@ import torch
 import torch.nn.functional as Fnn
 
 from .. import acc_loss
+from ..constants import GRAVITY, HUMANML3D_FPS
 from .checkpoint import load_checkpoint, save_checkpoint
 from .gaussian import GaussianDiffusion
 from .model import MDM, MDMConfig
@@ -56,7 +57,7 @@ class TrainConfig:
     compile: bool = False
     max_frames: int = 196
     min_frames: int = 40
-    fps: float = 20.0
+    fps: float = HUMANML3D_FPS
     log_every: int = 50
     ckpt_every: int = 1000
     snapshot_every: int = 0
@@ -151,7 +152,7 @@ def _hold_last_valid(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
 
 
 def imu_signal_loss(pred_feats: torch.Tensor, true_feats: torch.Tensor, mask: torch.Tensor,
-                    sensors="wrist_l,wrist_r,thigh_l,thigh_r", fps: float = 20.0) -> torch.Tensor:
+                    sensors="wrist_l,wrist_r,thigh_l,thigh_r", fps: float = HUMANML3D_FPS) -> torch.Tensor:
     """L_acc on virtual IMU signals (our extension of the paper's loss).
 
     Both feature sequences ``[B, T, 263]`` (denormalised) go the way generated motions go in
@@ -178,7 +179,7 @@ def imu_signal_loss(pred_feats: torch.Tensor, true_feats: torch.Tensor, mask: to
         r = synthesize_imu(local, root, SMPL22, sensors, fps)
         outs.append(r)
     terms = (mask[:, :-2] & mask[:, 1:-1] & mask[:, 2:]).to(pred_feats.dtype)  # [B, T-2]
-    d = ((outs[0].acc - outs[1].acc).square().sum(-1) / 9.81 ** 2
+    d = ((outs[0].acc - outs[1].acc).square().sum(-1) / GRAVITY ** 2
          + (outs[0].gyro - outs[1].gyro).square().sum(-1))  # [B, T-2, S]
     return (d * terms[..., None]).sum() / (terms.sum() * d.shape[-1]).clamp_min(1.0)
 

@@ -11,6 +11,8 @@ import numpy as np
 import pytest
 import torch
 
+from imusim.constants import GRAVITY
+
 from imusim.diffusion import GaussianDiffusion, MDM, MDMConfig, cosine_betas
 from imusim.diffusion.checkpoint import load_checkpoint, save_checkpoint
 from imusim.diffusion.text import get_text_encoder
@@ -197,7 +199,7 @@ def test_imu_signal_loss_matches_per_motion_pipeline_and_ignores_padding(shared_
     for i, T in enumerate(lens):
         r = [synthesize_imu(*features_to_rotations(x[i, :T].detach()), SMPL22, sens, 20.0, backend="torch")
              for x in (pred, true)]
-        num += float(((r[0].acc - r[1].acc).square().sum(-1) / 9.81 ** 2 + (r[0].gyro - r[1].gyro).square().sum(-1)).sum())
+        num += float(((r[0].acc - r[1].acc).square().sum(-1) / GRAVITY ** 2 + (r[0].gyro - r[1].gyro).square().sum(-1)).sum())
         den += (T - 2) * 2
     assert abs(lv - num / den) < 1e-9 * max(1.0, num / den)
     assert lv > 0
