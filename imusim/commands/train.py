@@ -55,6 +55,10 @@ def register(sub):
     t.add_argument("--heads", type=int, default=4)
     t.add_argument("--ff", type=int, default=1024)
     t.add_argument("--dropout", type=float, default=0.1)
+    t.add_argument("--input", choices=["x_t", "wiener"], default="x_t",
+                   help="what the network reads: x_t (MDM) or wiener (√ᾱ_t·x_t, the linear x0 estimate: the "
+                        "noise reaches the network with gain √ᾱ_t, so at high noise it cannot leak into the x0 "
+                        "prediction as frame-to-frame jitter; docs/realism.md)")
     t.add_argument("--output", choices=["x0", "v"], default="x0",
                    help="what the network's last layer predicts: x0 (MDM) or v (x̂0 = √ᾱ·x_t − √(1−ᾱ)·net, "
                         "v-prediction: at low noise the network's error is scaled down, which removes the "
@@ -114,7 +118,7 @@ def _train(a):
                       min_frames=a.min_frames,
                       text_encoder=enc_name or "minilm", warmup=0 if init else 200)
     mc = None if init else MDMConfig(layers=a.layers, latent=a.latent, heads=a.heads, ff=a.ff, dropout=a.dropout,
-                                      output=a.output)
+                                      output=a.output, input=a.input)
     meta = {"data": str(a.data), "clips": len(clips), "init_from": str(init) if init else None}
     p = train(data, a.out, cfg, mc, init_from=str(init) if init else None, resume=a.resume, device=device, meta=meta)
     print(f"checkpoint: {p}")

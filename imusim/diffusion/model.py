@@ -51,7 +51,8 @@ class MDMConfig:
     arch: str = "imusim"      # "imusim" or "mdm" (MDM's trans_enc exactly, see the module docstring)
     mask_frames: bool = False  # arch "mdm" only: key-padding mask on padded frames (MDM's --mask_frames)
     output: str = "x0"  # arch "imusim": what the last layer predicts, "x0" (MDM) or "v" (see OUTPUTS)
-    schedule_steps: int = 1000  # output "v": length of the cosine schedule the model is trained and sampled on
+    schedule_steps: int = 1000  # output "v" / input "wiener": length of the cosine schedule (trained and sampled on)
+    input: str = "x_t"  # arch "imusim": what the network reads, "x_t" (MDM) or "wiener" (√ᾱ_t·x_t, see INPUTS)
 
     def to_dict(self):
         return asdict(self)
@@ -67,6 +68,13 @@ ARCHS = ("imusim", "mdm")
 #   preconditioning of Karras et al. with c_skip = ᾱ_t, c_out = √(1−ᾱ_t)). At low noise x̂0 ≈ x_t and the
 #   network's error is scaled by √(1−ᾱ_t) (0.006 at t = 0 of the cosine schedule); at high noise x̂0 ≈ −net.
 OUTPUTS = ("x0", "v")
+# What the first linear layer reads (arch "imusim"):
+# * "x_t": the noisy motion (MDM).
+# * "wiener": √ᾱ_t·x_t, the optimal linear estimate of x0 from x_t for unit-variance data (ᾱ x0 + √(ᾱ(1−ᾱ)) ε).
+#   Same information (the network knows t), but the noise reaches the network with gain √ᾱ_t: at high noise the
+#   network sees almost nothing of it, so it cannot pass the noise's frame-to-frame pattern into its x0
+#   prediction, which DDIM then freezes into the motion as jitter (docs/realism.md §4). At low noise it is x_t.
+INPUTS = ("x_t", "wiener")
 
 
 def _check_text(text_emb: torch.Tensor, B: int, cfg: MDMConfig):
@@ -123,7 +131,9 @@ class MDM(nn.Module):
         self.output_proj = nn.Linear(d, cfg.n_feats)
         if cfg.output not in OUTPUTS:
             raise ValueError(f"MDMConfig.output must be one of {list(OUTPUTS)}, got {cfg.output!r}")
-        if cfg.output == "v":
+        if cfg.input not in INPUTS:
+            raise ValueError(f"MDMConfig.input must be one of {list(INPUTS)}, got {cfg.input!r}")
+        if cfg.output == "v" or cfg.input == "wiener":
             from .gaussian import cosine_betas
             ab = torch.cumprod(1.0 - cosine_betas(cfg.schedule_steps), 0)  # float64: 1 − ᾱ_0 is 4e-5
             self.register_buffer("_sqrt_ab", ab.sqrt().float(), persistent=False)
@@ -143,7 +153,8 @@ class MDM(nn.Module):
         if self.training and self.cfg.cond_drop_prob > 0:
             drop = drop | (torch.rand(B, device=x.device) < self.cfg.cond_drop_prob)
         cond = cond * (~drop).to(cond.dtype)[:, None]
-        tokens = torch.cat([self.t_embed(t)[:, None], cond[:, None], self.input_proj(x)], dim=1)
+        x_in = self._sqrt_ab[t].view(B, 1, 1).to(x.dtype) * x if self.cfg.input == "wiener" else x
+        tokens = torch.cat([self.t_embed(t)[:, None], cond[:, None], self.input_proj(x_in)], dim=1)
         tokens = self.pos(tokens)
         pad = None
         if mask is not None:

@@ -124,3 +124,26 @@ def test_v_loss_weight_is_the_mse_on_v():
     with pytest.raises(ValueError, match="loss_weight"):
         diffusion_losses(model, d, x0, mask, emb, t, noise, uncond, TrainConfig(loss_weight="eps"), data.mean,
                          data.std)
+
+
+def test_wiener_input_reads_sqrt_alphabar_times_x_t(tmp_path):
+    torch.manual_seed(4)
+    m = MDM(MDMConfig(**TINY, input="wiener")).eval()
+    ref = MDM(MDMConfig(**TINY)).eval()
+    ref.load_state_dict(m.state_dict())
+    d = GaussianDiffusion(1000)
+    x, t, e = torch.randn(3, 10, 12), torch.tensor([0, 500, 999]), torch.randn(3, 64)
+    ab = d.alphas_cumprod[t].sqrt().float().view(3, 1, 1)
+    # the same network fed √ᾱ_t x_t by hand
+    torch.testing.assert_close(m(x, t, e), ref(ab * x, t, e))
+    # at t = 999 the input barely matters: two different noises give (almost) the same prediction
+    t9 = torch.full((2,), 999)
+    y = m(torch.randn(2, 10, 12), t9, e[:2])
+    y2 = m(torch.randn(2, 10, 12), t9, e[:2])
+    assert (y - y2).abs().max() < 0.05 * (ref(torch.randn(2, 10, 12), t9, e[:2]) - ref(torch.randn(2, 10, 12), t9, e[:2])).abs().max()
+    p = save_checkpoint(tmp_path / "w.safetensors", m, torch.zeros(12), torch.ones(12), "hash", {})
+    m2 = load_checkpoint(p)[0]
+    assert m2.cfg.input == "wiener"
+    torch.testing.assert_close(m2(x, t, e), m(x, t, e))
+    with pytest.raises(ValueError, match="input must be one of"):
+        MDM(MDMConfig(**TINY, input="eps"))
