@@ -55,10 +55,11 @@ def register(sub):
     t.add_argument("--heads", type=int, default=4)
     t.add_argument("--ff", type=int, default=1024)
     t.add_argument("--dropout", type=float, default=0.1)
-    t.add_argument("--input", choices=["x_t", "wiener"], default="x_t",
+    t.add_argument("--input", choices=["x_t", "wiener", "wiener_f"], default="x_t",
                    help="what the network reads: x_t (MDM) or wiener (√ᾱ_t·x_t, the linear x0 estimate: the "
                         "noise reaches the network with gain √ᾱ_t, so at high noise it cannot leak into the x0 "
-                        "prediction as frame-to-frame jitter; docs/realism.md)")
+                        "prediction as frame-to-frame jitter) or wiener_f (the spectral version: the linear MMSE estimate of x0 "
+                        "under the training data's temporal spectrum per feature; docs/realism.md)")
     t.add_argument("--output", choices=["x0", "v"], default="x0",
                    help="what the network's last layer predicts: x0 (MDM) or v (x̂0 = √ᾱ·x_t − √(1−ᾱ)·net, "
                         "v-prediction: at low noise the network's error is scaled down, which removes the "

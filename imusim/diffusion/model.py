@@ -74,7 +74,67 @@ OUTPUTS = ("x0", "v")
 #   Same information (the network knows t), but the noise reaches the network with gain √ᾱ_t: at high noise the
 #   network sees almost nothing of it, so it cannot pass the noise's frame-to-frame pattern into its x0
 #   prediction, which DDIM then freezes into the motion as jitter (docs/realism.md §4). At low noise it is x_t.
-INPUTS = ("x_t", "wiener")
+# * "wiener_f": the linear MMSE estimate of x0 from x_t for a stationary Gaussian motion prior with the training
+#   data's temporal power spectrum S_j(f) per feature j: X_in(f) = √ᾱ S_j(f) / (ᾱ S_j(f) + 1 − ᾱ) · X_t(f). Motion
+#   has little power at high frequencies, white noise has it everywhere: at high and middle noise the input keeps
+#   the bands where the data carry signal and drops the others, so the network never sees (and cannot pass on)
+#   the noise's frame-to-frame pattern; at low noise the gain is 1 at every frequency and the input is x_t. The
+#   spectrum is a buffer of the model (``input_psd`` [F, PSD_BINS], cycles/frame 0..0.5), estimated from the
+#   training set (:func:`estimate_feature_psd`). The estimate is an input only: the network predicts x0 freely.
+INPUTS = ("x_t", "wiener", "wiener_f")
+PSD_BINS = 33  # 64-frame segments
+
+
+def estimate_feature_psd(feats, seg: int = 64) -> torch.Tensor:
+    """Temporal power spectrum per feature ``[F, seg//2+1]`` of normalised feature sequences (list of ``[T, F]``):
+    Hann-windowed ``seg``-frame segments (hop seg/2), |DFT|² / Σw², averaged, so that unit white noise has PSD 1."""
+    longest = max(int(torch.as_tensor(x).shape[0]) for x in feats)
+    while seg > 8 and seg > longest:  # short data (tests, toy sets): shorter segments, interpolated to the grid
+        seg //= 2
+    w = torch.hann_window(seg, periodic=False, dtype=torch.float64)
+    acc, n = None, 0
+    for x in feats:
+        x = torch.as_tensor(x, dtype=torch.float64)
+        for a in range(0, x.shape[0] - seg + 1, seg // 2):
+            X = torch.fft.rfft(x[a:a + seg] * w[:, None], dim=0).abs().square().T  # [F, bins]
+            acc = X if acc is None else acc + X
+            n += 1
+    if not n:
+        raise ValueError(f"estimate_feature_psd: no sequence has {seg} frames")
+    return _interp_psd((acc / (n * w.square().sum())).float(), PSD_BINS)
+
+
+def _interp_psd(psd: torch.Tensor, bins: int) -> torch.Tensor:
+    """``psd [F, PSD_BINS]`` on 0..0.5 cycles/frame → ``[F, bins]`` on the same range (linear)."""
+    if bins == psd.shape[1]:
+        return psd
+    pos = torch.linspace(0, psd.shape[1] - 1, bins, device=psd.device, dtype=psd.dtype)
+    lo = pos.floor().long().clamp(max=psd.shape[1] - 2)
+    u = pos - lo
+    return psd[:, lo] * (1 - u) + psd[:, lo + 1] * u
+
+
+def wiener_input(x: torch.Tensor, t: torch.Tensor, mask, psd: torch.Tensor, ab: torch.Tensor) -> torch.Tensor:
+    """The spectral Wiener estimate of x0 (INPUTS, "wiener_f") for ``x [B, T, F]`` at steps ``t [B]``; ``ab`` [steps]
+    ᾱ, ``psd`` [F, bins]. Each sequence is mirrored at both ends of its valid part (``mask`` [B, T]) before the
+    filtering, so padding never enters its valid frames."""
+    B, T, F = x.shape
+    P = 2 * T  # reflection length on each side (the filter's response stays inside it)
+    L = mask.sum(1).clamp_min(1) if mask is not None else torch.full((B,), T, device=x.device)
+    k = torch.arange(-P, T + P, device=x.device)[None].expand(B, -1)
+    Lm = (L - 1).clamp_min(1)[:, None]
+    period = 2 * Lm
+    r = torch.remainder(k, period)
+    idx = torch.where(r <= Lm, r, period - r)
+    idx = torch.minimum(idx, (L - 1)[:, None])
+    xe = x.gather(1, idx[..., None].expand(B, T + 2 * P, F))
+    n = T + 2 * P
+    X = torch.fft.rfft(xe.double(), dim=1)  # [B, bins, F]
+    S = _interp_psd(psd.double(), X.shape[1]).T[None]  # [1, bins, F]
+    a = ab[t].double().view(B, 1, 1)
+    H = a.sqrt() * S / (a * S + (1 - a))
+    y = torch.fft.irfft(X * H, n=n, dim=1)[:, P:P + T]
+    return y.to(x.dtype)
 
 
 def _check_text(text_emb: torch.Tensor, B: int, cfg: MDMConfig):
@@ -133,11 +193,14 @@ class MDM(nn.Module):
             raise ValueError(f"MDMConfig.output must be one of {list(OUTPUTS)}, got {cfg.output!r}")
         if cfg.input not in INPUTS:
             raise ValueError(f"MDMConfig.input must be one of {list(INPUTS)}, got {cfg.input!r}")
-        if cfg.output == "v" or cfg.input == "wiener":
+        if cfg.input == "wiener_f":
+            self.register_buffer("input_psd", torch.ones(cfg.n_feats, PSD_BINS))  # set from the data (train)
+        if cfg.output == "v" or cfg.input in ("wiener", "wiener_f"):
             from .gaussian import cosine_betas
             ab = torch.cumprod(1.0 - cosine_betas(cfg.schedule_steps), 0)  # float64: 1 − ᾱ_0 is 4e-5
             self.register_buffer("_sqrt_ab", ab.sqrt().float(), persistent=False)
             self.register_buffer("_sqrt_1mab", (1.0 - ab).sqrt().float(), persistent=False)
+            self.register_buffer("_ab", ab, persistent=False)  # float64
 
     def forward(self, x: torch.Tensor, t: torch.Tensor, text_emb: torch.Tensor,
                 mask: Optional[torch.Tensor] = None, uncond: Optional[torch.Tensor] = None) -> torch.Tensor:
@@ -153,7 +216,12 @@ class MDM(nn.Module):
         if self.training and self.cfg.cond_drop_prob > 0:
             drop = drop | (torch.rand(B, device=x.device) < self.cfg.cond_drop_prob)
         cond = cond * (~drop).to(cond.dtype)[:, None]
-        x_in = self._sqrt_ab[t].view(B, 1, 1).to(x.dtype) * x if self.cfg.input == "wiener" else x
+        if self.cfg.input == "wiener":
+            x_in = self._sqrt_ab[t].view(B, 1, 1).to(x.dtype) * x
+        elif self.cfg.input == "wiener_f":
+            x_in = wiener_input(x, t, mask, self.input_psd, self._ab)
+        else:
+            x_in = x
         tokens = torch.cat([self.t_embed(t)[:, None], cond[:, None], self.input_proj(x_in)], dim=1)
         tokens = self.pos(tokens)
         pad = None

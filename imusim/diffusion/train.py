@@ -316,6 +316,9 @@ def train(data: MotionTextData, out_dir, cfg: TrainConfig, model_cfg: Optional[M
         mc.n_feats = data.feats[0].shape[1]
         mc.text_dim = enc.dim
         model = MDM(mc)
+        if mc.input == "wiener_f":  # the prior spectrum of the spectral Wiener input, from the training set
+            from .model import estimate_feature_psd
+            model.input_psd.copy_(estimate_feature_psd(data.feats))
     model.to(dev)
     ema = MDM(model.cfg).to(dev)
     ema.load_state_dict(model.state_dict())

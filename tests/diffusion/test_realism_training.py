@@ -147,3 +147,57 @@ def test_wiener_input_reads_sqrt_alphabar_times_x_t(tmp_path):
     torch.testing.assert_close(m2(x, t, e), m(x, t, e))
     with pytest.raises(ValueError, match="input must be one of"):
         MDM(MDMConfig(**TINY, input="eps"))
+
+
+def test_spectral_wiener_input():
+    from imusim.diffusion.model import PSD_BINS, estimate_feature_psd, wiener_input
+
+    d = GaussianDiffusion(1000)
+    ab = d.alphas_cumprod
+    g = torch.Generator().manual_seed(5)
+    x = torch.randn(3, 40, 4, generator=g)
+    t = torch.tensor([0, 400, 900])
+    # a white prior (PSD 1 everywhere) gives the scalar Wiener gain √ᾱ exactly
+    white = torch.ones(4, PSD_BINS)
+    torch.testing.assert_close(wiener_input(x, t, None, white, ab), ab[t].sqrt().float().view(3, 1, 1) * x,
+                               atol=1e-5, rtol=1e-5)
+    # the PSD estimate of unit white noise is 1; of a slow sine it is concentrated at its frequency
+    noise = [torch.randn(256, 2, generator=g) for _ in range(20)]
+    psd = estimate_feature_psd(noise)
+    assert psd.shape == (2, PSD_BINS) and abs(float(psd.mean()) - 1) < 0.05
+    n = torch.arange(512, dtype=torch.float64)
+    slow = estimate_feature_psd([torch.stack([torch.sin(2 * torch.pi * n * 4 / 64)] * 2, -1)])
+    assert int(slow[0].argmax()) == 4
+    # a low-pass prior at high noise keeps a slow sine and removes a fast one (frame-to-frame alternation)
+    f = torch.arange(PSD_BINS, dtype=torch.float32)
+    prior = (50.0 * torch.exp(-(f / 4.0) ** 2) + 1e-3).expand(1, -1)  # smooth low-pass prior
+    k = torch.arange(64, dtype=torch.float32)
+    sig = torch.stack([torch.sin(2 * torch.pi * k * 2 / 64), torch.cos(torch.pi * k)], 0)[..., None]  # [2, 64, 1]
+    tt = torch.tensor([600, 600])
+    y = wiener_input(sig, tt, None, prior, ab)
+    gain = (y[:, 16:48].square().mean(1) / sig[:, 16:48].square().mean(1)).sqrt().squeeze(-1)
+    a = float(ab[600])
+    S2 = float(prior[0, 2])  # the slow sine sits exactly on bin 2 of the 33-bin grid
+    expected_slow = a ** 0.5 * S2 / (a * S2 + 1 - a)
+    assert abs(float(gain[0]) - expected_slow) < 0.05 * expected_slow
+    assert float(gain[1]) < 0.01
+    # padding never enters the valid frames
+    mask = torch.zeros(2, 64, dtype=torch.bool)
+    mask[:, :40] = True
+    junk = sig.clone()
+    junk[:, 40:] = 1e3
+    torch.testing.assert_close(wiener_input(junk, tt, mask, prior, ab)[:, :40], wiener_input(sig[:, :40], tt, None,
+                               prior, ab), atol=2e-3, rtol=2e-3)
+
+
+def test_spectral_wiener_model_trains_and_round_trips(tmp_path):
+    data = toy_clips()
+    enc = get_text_encoder("hash")
+    cfg = TrainConfig(steps=3, batch_size=4, lr=1e-3, warmup=1, log_every=1, ckpt_every=100, max_frames=32,
+                      min_frames=20, text_encoder="hash")
+    p = train(data, tmp_path / "run", cfg, MDMConfig(**TINY, input="wiener_f"), progress=False, text_encoder=enc)
+    m = load_checkpoint(p)[0]
+    from imusim.diffusion.model import estimate_feature_psd
+
+    # the prior spectrum was estimated from the training set and travels in the checkpoint
+    torch.testing.assert_close(m.input_psd, estimate_feature_psd(data.feats), rtol=1e-5, atol=1e-6)
