@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Iterable, Optional, Sequence
 
+import numpy as np
 import torch
 
 FLOAT_DTYPES = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
@@ -120,4 +121,58 @@ def validate_motion(local_rot, root_pos, skeleton, rot_format: str, op: str, con
     if tuple(root_pos.shape) != (*lead, 3):
         raise ValueError(f"{_OP}: root_pos must have shape {fmt_shape((*lead, 3))} (local_rot's leading dims + 3), "
                          f"got {fmt_shape(root_pos.shape)}")
+    if rot_format == "matrix":
+        check_rotation_matrices("local_rot", local_rot, op=_OP)
     return to_matrix(local_rot, rot_format) if convert else local_rot
+
+
+#: Largest accepted |R Rᵀ − I| entry for rotation-matrix input (float32 products of a few
+#: rotations stay below 1e-5; a BVH Euler conversion below 1e-6).
+ROTATION_TOL = 1e-3
+#: Matrices checked per call: an even stride through the batch (the check costs O(this), not O(N)).
+ROTATION_SAMPLES = 4096
+
+
+def check_rotation_matrices(name: str, R: torch.Tensor, *, op: str, tol: float = ROTATION_TOL,
+                            samples: int = ROTATION_SAMPLES) -> None:
+    """Raise ``ValueError`` when the rotation matrices ``R [..., 3, 3]`` are not proper rotations.
+
+    Checks up to ``samples`` matrices taken at an even stride through the flattened batch (always the
+    first and the last): ``max |R Rᵀ − I| <= tol``, ``det R > 0`` and finite entries. Non-orthonormal
+    "rotations" (scaled, sheared, reflected, uninitialised padding) would otherwise give silently wrong
+    accelerations and angular rates. Skipped under ``torch.compile`` tracing and inside ``torch.func``
+    transforms, where a value check cannot run.
+    """
+    if R.numel() == 0:
+        return
+    try:
+        if torch.compiler.is_compiling():
+            return
+    except AttributeError:  # pragma: no cover - old torch
+        pass
+    with torch.no_grad():
+        flat = R.detach().reshape(-1, 3, 3)
+        n = flat.shape[0]
+        if n > samples:
+            idx = torch.linspace(0, n - 1, samples, device=flat.device).round().long()
+            flat = flat[idx]
+        else:
+            idx = None
+        eye = torch.eye(3, dtype=flat.dtype, device=flat.device)
+        err = (flat @ flat.transpose(-1, -2) - eye).abs().amax(dim=(-1, -2))
+        det = torch.linalg.det(flat)
+        bad = ~torch.isfinite(err) | (err > tol) | ~(det > 0)
+        try:
+            any_bad = bool(bad.any())
+        except RuntimeError:  # a functorch transform (vmap/grad): values are not observable here
+            return
+        if not any_bad:
+            return
+        k = int(torch.nonzero(bad)[0, 0])
+        at = int(idx[k]) if idx is not None else k
+        pos = tuple(int(i) for i in np.unravel_index(at, tuple(R.shape[:-2])))
+        raise ValueError(
+            f"{op}: {name} must hold rotation matrices (R Rᵀ = I within {tol:g}, det R = +1); "
+            f"{name}[{', '.join(map(str, pos))}] has max |R Rᵀ − I| = {float(err[k]):.3g} and det = "
+            f"{float(det[k]):.3g}. Orthonormalise it first (e.g. "
+            f"imusim.kinematics.rotations.rot6d_to_matrix(matrix_to_rot6d(R))) or pass another rot_format")
