@@ -60,10 +60,11 @@ def register(sub):
                         "noise reaches the network with gain √ᾱ_t, so at high noise it cannot leak into the x0 "
                         "prediction as frame-to-frame jitter) or wiener_f (the spectral version: the linear MMSE estimate of x0 "
                         "under the training data's temporal spectrum per feature; docs/realism.md)")
-    t.add_argument("--output", choices=["x0", "v"], default="x0",
+    t.add_argument("--output", choices=["x0", "v", "wskip"], default="x0",
                    help="what the network's last layer predicts: x0 (MDM) or v (x̂0 = √ᾱ·x_t − √(1−ᾱ)·net, "
                         "v-prediction: at low noise the network's error is scaled down, which removes the "
-                        "frame-to-frame jitter of x0 models; docs/realism.md). The loss is on x0 either way")
+                        "frame-to-frame jitter of x0 models; docs/realism.md) or wskip (x̂0 = W_t(x_t) + √(1−ᾱ)·net with the "
+                        "spectral Wiener estimate W_t as the skip; needs --input wiener_f). The loss is on x0 either way")
     t.add_argument("--text-encoder", default="minilm", choices=["minilm", "clip", "hash"])
     t.set_defaults(func=_train, init=None)
     f = sub.add_parser("finetune", help="fine-tune a checkpoint with L_acc added (the paper's refinement)",
@@ -73,6 +74,13 @@ def register(sub):
     f.add_argument("--from", dest="init", required=True,
                    help="checkpoint to start from: .safetensors, a shipped name, or mdm:DIR (a pretrained MDM: "
                         "DIR/args.json + DIR/model*.pt, converted once; its HumanML3D Mean/Std must equal --data's)")
+    f.add_argument("--input", choices=["x_t", "wiener", "wiener_f"], default=None,
+                   help="convert the checkpoint to read this input before training (weights kept; for wiener_f the "
+                        "prior spectrum is estimated from --data), e.g. the shipped x_t models to wiener_f "
+                        "(docs/realism.md §5). Default: the checkpoint's")
+    f.add_argument("--output", choices=["x0", "v", "wskip"], default=None,
+                   help="convert the checkpoint's output parameterisation before training (weights kept). "
+                        "Default: the checkpoint's")
     f.add_argument("--allow-new-stats", action="store_true",
                    help="fine-tune even if --data's Mean/Std differ from the checkpoint's (the network then sees "
                         "differently normalised inputs than it was trained on)")
@@ -103,7 +111,7 @@ def _train(a):
     if init:
         from ..diffusion.checkpoint import load_checkpoint
         cmodel, cmean, cstd, enc_name, _ = load_checkpoint(init)
-        output = getattr(cmodel.cfg, "output", "x0")
+        output = getattr(a, "output", None) or getattr(cmodel.cfg, "output", "x0")
         if not getattr(a, "allow_new_stats", False) and (
                 cmean.shape != mean.shape or not (torch.allclose(cmean, mean.float(), rtol=1e-5, atol=1e-6)
                                                   and torch.allclose(cstd, std.float(), rtol=1e-5, atol=1e-6))):
@@ -121,6 +129,10 @@ def _train(a):
     mc = None if init else MDMConfig(layers=a.layers, latent=a.latent, heads=a.heads, ff=a.ff, dropout=a.dropout,
                                       output=a.output, input=a.input)
     meta = {"data": str(a.data), "clips": len(clips), "init_from": str(init) if init else None}
-    p = train(data, a.out, cfg, mc, init_from=str(init) if init else None, resume=a.resume, device=device, meta=meta)
+    reparam = {k: getattr(a, k) for k in ("input", "output") if init and getattr(a, k, None)}
+    if reparam:
+        meta["reparam"] = reparam
+    p = train(data, a.out, cfg, mc, init_from=str(init) if init else None, resume=a.resume, device=device, meta=meta,
+              reparam=reparam or None)
     print(f"checkpoint: {p}")
     return 0

@@ -86,8 +86,8 @@ def check_config(path, d) -> MDMConfig:
         raise CorruptFileError(path, f"metadata config activation must be 'gelu' or 'relu', got {d['activation']!r}")
     if d.get("arch", "imusim") not in ARCHS:
         raise CorruptFileError(path, f"metadata config arch must be one of {list(ARCHS)}, got {d['arch']!r}")
-    if d.get("output", "x0") not in ("x0", "v"):
-        raise CorruptFileError(path, f"metadata config output must be 'x0' or 'v', got {d['output']!r}")
+    if d.get("output", "x0") not in ("x0", "v", "wskip"):
+        raise CorruptFileError(path, f"metadata config output must be 'x0', 'v' or 'wskip', got {d['output']!r}")
     if d.get("input", "x_t") not in ("x_t", "wiener", "wiener_f"):
         raise CorruptFileError(path, f"metadata config input must be 'x_t', 'wiener' or 'wiener_f', got {d['input']!r}")
     cfg = MDMConfig(**d)

@@ -268,7 +268,9 @@ def evaluate_motion(checkpoints: Sequence[str], data_dir, *, split: str = "test"
                  if v_norm else np.zeros((0, enc_m.dim)))
     real = {"name": "real", "n": len(clips), "l_acc": 0.0, "fid": frechet_distance(v_emb, r_emb),
             "diversity": diversity(r_emb, seed=seed), "foot_skating": float(r_sk.mean()),
-            "jerk": float(r_jk.mean()), "joint_acc": float(r_ja.mean())}
+            "jerk": float(r_jk.mean()), "joint_acc": float(r_ja.mean()),
+            "per_clip": {"foot_skating": r_sk.tolist(), "jerk": r_jk.tolist(), "joint_acc": r_ja.tolist(),
+                         "activity": acts}}
     out = {"split": split, "data": str(data_dir), "n_clips": len(clips), "samples_per_clip": samples,
            "sampler": {"name": "ddim", "steps": steps, "guidance": guidance, "seed": seed},
            "max_frames": max_frames, "real": real, "checkpoints": []}
@@ -306,7 +308,10 @@ def evaluate_motion(checkpoints: Sequence[str], data_dir, *, split: str = "test"
             "l_acc_per_activity": per, "fid": frechet_distance(emb, r_emb), "diversity": diversity(emb, seed=seed),
             "foot_skating": float(sk.mean()), "jerk": float(jk.mean()), "joint_acc": float(ja.mean()),
             "joint_acc_ratio_to_real": float(ja.mean() / max(r_ja.mean(), 1e-12)),
-            "joint_acc_per_activity": ja_per})
+            "joint_acc_per_activity": ja_per,
+            # per generated motion, in the order (sample r, test clip i): paired comparisons and bootstraps
+            "per_clip": {"l_acc": l_acc.tolist(), "foot_skating": sk.tolist(), "jerk": jk.tolist(),
+                         "joint_acc": ja.tolist(), "activity": rep_acts}})
     return out
 
 

@@ -67,7 +67,12 @@ ARCHS = ("imusim", "mdm")
 # * "v": x̂0 = √ᾱ_t·x_t − √(1−ᾱ_t)·net(x_t) (Salimans & Ho's v-prediction; for unit-variance data it is the EDM
 #   preconditioning of Karras et al. with c_skip = ᾱ_t, c_out = √(1−ᾱ_t)). At low noise x̂0 ≈ x_t and the
 #   network's error is scaled by √(1−ᾱ_t) (0.006 at t = 0 of the cosine schedule); at high noise x̂0 ≈ −net.
-OUTPUTS = ("x0", "v")
+# * "wskip": x̂0 = W_t(x_t) + √(1−ᾱ_t)·net, where W_t(x_t) is the spectral Wiener estimate of x0 (INPUTS,
+#   "wiener_f", which the network also reads; required). The EDM preconditioning with the Wiener estimate as
+#   the skip: at low noise W_t(x_t) ≈ x_t ≈ x0 and the network's error is scaled by √(1−ᾱ_t) (no error floor, the
+#   last DDIM steps cannot add frame-to-frame jitter); at high noise the skip keeps only the bands where motion
+#   has power, so unlike "v" it does not put the noise's high frequencies into x̂0.
+OUTPUTS = ("x0", "v", "wskip")
 # What the first linear layer reads (arch "imusim"):
 # * "x_t": the noisy motion (MDM).
 # * "wiener": √ᾱ_t·x_t, the optimal linear estimate of x0 from x_t for unit-variance data (ᾱ x0 + √(ᾱ(1−ᾱ)) ε).
@@ -193,9 +198,12 @@ class MDM(nn.Module):
             raise ValueError(f"MDMConfig.output must be one of {list(OUTPUTS)}, got {cfg.output!r}")
         if cfg.input not in INPUTS:
             raise ValueError(f"MDMConfig.input must be one of {list(INPUTS)}, got {cfg.input!r}")
+        if cfg.output == "wskip" and cfg.input != "wiener_f":
+            raise ValueError(f"MDMConfig.output 'wskip' needs input 'wiener_f' (its skip is the Wiener estimate), "
+                             f"got input {cfg.input!r}")
         if cfg.input == "wiener_f":
             self.register_buffer("input_psd", torch.ones(cfg.n_feats, PSD_BINS))  # set from the data (train)
-        if cfg.output == "v" or cfg.input in ("wiener", "wiener_f"):
+        if cfg.output in ("v", "wskip") or cfg.input in ("wiener", "wiener_f"):
             from .gaussian import cosine_betas
             ab = torch.cumprod(1.0 - cosine_betas(cfg.schedule_steps), 0)  # float64: 1 − ᾱ_0 is 4e-5
             self.register_buffer("_sqrt_ab", ab.sqrt().float(), persistent=False)
@@ -231,6 +239,8 @@ class MDM(nn.Module):
         out = self.output_proj(h[:, 2:])
         if self.cfg.output == "v":  # x̂0 = √ᾱ x_t − √(1−ᾱ) v̂  (OUTPUTS)
             out = self._sqrt_ab[t].view(B, 1, 1) * x - self._sqrt_1mab[t].view(B, 1, 1) * out.to(x.dtype)
+        elif self.cfg.output == "wskip":  # x̂0 = W_t(x_t) + √(1−ᾱ) net  (OUTPUTS)
+            out = x_in + self._sqrt_1mab[t].view(B, 1, 1) * out.to(x.dtype)
         return out
 
     def guided(self, x, t, text_emb, mask=None, guidance: float = 2.5):

@@ -295,11 +295,33 @@ def _device_step(fwd_model, model, ema, opt, scaler, diffusion, batch, cfg: Trai
     return {k: v.detach() for k, v in losses.items()}
 
 
+def reparameterise(model: MDM, feats, input: Optional[str] = None, output: Optional[str] = None) -> MDM:
+    """A copy of ``model`` that reads ``input`` and/or predicts through ``output`` (MDMConfig.input/output), with
+    the same weights; a new ``wiener_f`` input gets its prior spectrum from ``feats`` (normalised ``[T, F]``
+    sequences). The network's function changes: fine-tune it afterwards."""
+    import dataclasses
+
+    from .model import estimate_feature_psd
+
+    cfg = dataclasses.replace(model.cfg, **{k: v for k, v in (("input", input), ("output", output)) if v})
+    new = MDM(cfg)
+    missing, unexpected = new.load_state_dict(model.state_dict(), strict=False)
+    if unexpected or set(missing) - {"input_psd"}:
+        raise ValueError(f"reparameterise: weights do not carry over (missing {missing}, unexpected {unexpected})")
+    if cfg.input == "wiener_f" and "input_psd" in missing:
+        new.input_psd.copy_(estimate_feature_psd(feats))
+    return new
+
+
 def train(data: MotionTextData, out_dir, cfg: TrainConfig, model_cfg: Optional[MDMConfig] = None,
           init_from: Optional[str] = None, resume: bool = False, device: str = "cpu",
-          progress: bool = True, text_encoder=None, meta: Optional[Dict[str, Any]] = None) -> Path:
+          progress: bool = True, text_encoder=None, meta: Optional[Dict[str, Any]] = None,
+          reparam: Optional[Dict[str, str]] = None) -> Path:
     """Train (or fine-tune from ``init_from``) and write ``out_dir/model.safetensors`` (EMA weights),
-    ``out_dir/train_state.pt`` (for ``resume``) and ``out_dir/metrics.csv``. Returns the checkpoint path."""
+    ``out_dir/train_state.pt`` (for ``resume``) and ``out_dir/metrics.csv``. Returns the checkpoint path.
+
+    ``reparam``: with ``init_from``, convert the loaded model's ``input`` and/or ``output`` parameterisation
+    (MDMConfig fields) before training, keeping its weights (:func:`reparameterise`)."""
     rank, world = _dist()
     out_dir = Path(out_dir)
     if rank == 0:
@@ -310,6 +332,8 @@ def train(data: MotionTextData, out_dir, cfg: TrainConfig, model_cfg: Optional[M
         model, _, _, enc_name, _ = load_checkpoint(init_from, device="cpu")
         if enc_name != enc.name:
             raise ValueError(f"init_from checkpoint uses text encoder {enc_name!r}, training uses {enc.name!r}")
+        if reparam:
+            model = reparameterise(model, data.feats, **reparam)
         model.train()
     else:
         mc = model_cfg or MDMConfig()

@@ -49,6 +49,11 @@ def test_cli_train_finetune_sample_generate(tmp_path, shared_data):
     for c in res["checkpoints"]:
         assert np.isfinite(c["l_acc"]) and c["l_acc"] >= 0 and np.isfinite(c["fid"]) and c["fid"] >= -1e-6
         assert 0 <= c["foot_skating"] <= 1 and c["jerk"] > 0
+        # per-motion values (for paired bootstraps) agree with the reported means
+        pc = c["per_clip"]
+        assert len(pc["l_acc"]) == len(pc["jerk"]) == len(pc["activity"]) == 4
+        assert np.isclose(np.nanmean(pc["l_acc"]), c["l_acc"]) and np.isclose(np.mean(pc["jerk"]), c["jerk"])
+    assert np.isclose(np.mean(res["real"]["per_clip"]["jerk"]), res["real"]["jerk"])
     # smoothing the same samples lowers their jerk
     assert res["checkpoints"][1]["jerk"] < res["checkpoints"][0]["jerk"]
     assert "L_acc per activity" in (tmp_path / "ev.md").read_text()

@@ -201,3 +201,51 @@ def test_spectral_wiener_model_trains_and_round_trips(tmp_path):
 
     # the prior spectrum was estimated from the training set and travels in the checkpoint
     torch.testing.assert_close(m.input_psd, estimate_feature_psd(data.feats), rtol=1e-5, atol=1e-6)
+
+
+def test_wskip_output_is_the_wiener_skip_parameterisation():
+    from imusim.diffusion.model import wiener_input
+
+    torch.manual_seed(1)
+    m = MDM(MDMConfig(**TINY, input="wiener_f", output="wskip")).eval()
+    f = torch.arange(m.input_psd.shape[1], dtype=torch.float32)
+    with torch.no_grad():
+        m.input_psd.copy_((30.0 * torch.exp(-(f / 5.0) ** 2) + 1e-3).expand_as(m.input_psd))
+        m.output_proj.weight.mul_(50)  # a network far from anything sensible
+    d = GaussianDiffusion(1000)
+    x0, n = torch.randn(3, 24, 12), torch.randn(3, 24, 12)
+    t = torch.tensor([0, 500, 999])
+    xt = d.q_sample(x0, t, n)
+    emb = torch.randn(3, 64)
+    out = m(xt, t, emb)
+    net = _net_output(m, xt, t, emb)
+    ab = d.alphas_cumprod[t]
+    W = wiener_input(xt, t, None, m.input_psd, d.alphas_cumprod)
+    torch.testing.assert_close(out, W + (1 - ab).sqrt().float().view(3, 1, 1) * net, atol=1e-5, rtol=1e-5)
+    # at t = 0 the network's error enters with gain √(1−ᾱ_0) ≈ 0.006: x̂0 is the Wiener estimate ≈ x_t
+    assert (out[0] - W[0]).abs().max() < 0.01 * net[0].abs().max()
+    with pytest.raises(ValueError, match="wskip.*wiener_f"):
+        MDM(MDMConfig(**TINY, output="wskip"))
+
+
+def test_reparameterise_keeps_weights_and_estimates_the_prior(tmp_path):
+    from imusim.diffusion.model import estimate_feature_psd
+    from imusim.diffusion.train import reparameterise
+
+    data = toy_clips()
+    torch.manual_seed(2)
+    m = MDM(MDMConfig(**TINY)).eval()
+    r = reparameterise(m, data.feats, input="wiener_f", output="wskip").eval()
+    assert (r.cfg.input, r.cfg.output) == ("wiener_f", "wskip") and (m.cfg.input, m.cfg.output) == ("x_t", "x0")
+    for k, v in m.state_dict().items():
+        torch.testing.assert_close(r.state_dict()[k], v)
+    torch.testing.assert_close(r.input_psd, estimate_feature_psd(data.feats), rtol=1e-5, atol=1e-6)
+    # the CLI path: finetune --input wiener_f --output wskip converts, trains and records it
+    enc = get_text_encoder("hash")
+    p0 = save_checkpoint(tmp_path / "x.safetensors", m, torch.zeros(12), torch.ones(12), "hash", {})
+    cfg = TrainConfig(steps=2, batch_size=4, lr=1e-3, warmup=0, log_every=1, ckpt_every=100, max_frames=32,
+                      min_frames=20, text_encoder="hash")
+    p = train(data, tmp_path / "ft", cfg, None, init_from=str(p0), progress=False, text_encoder=enc,
+              reparam={"input": "wiener_f", "output": "wskip"})
+    m2 = load_checkpoint(p)[0]
+    assert (m2.cfg.input, m2.cfg.output) == ("wiener_f", "wskip")

@@ -1,0 +1,83 @@
+#!/usr/bin/env python
+"""Seeds and paired intervals for `imusim evaluate-motion` JSON (issue 14, rigour).
+
+Given one evaluate-motion JSON whose checkpoints are named ``<config>_s<seed>`` (e.g. ``ctrl_s0``,
+``acc_s0``, ...), prints and writes per configuration: mean ± std over training seeds of L_acc, jerk, joint
+acceleration and foot skating (the physical ones also as ratio to the real test clips), and for each pair
+``--pair A:B`` (B relative to A, same seed) the relative L_acc change per seed with a paired bootstrap
+95 % interval over test clips (clips resampled, the same draw for both models), and pooled over seeds.
+
+    python scripts/motion_eval_stats.py runs/motion_eval.json --pair ctrl:acc --json docs/.../stats.json
+"""
+import argparse
+import json
+import re
+from collections import defaultdict
+
+import numpy as np
+
+
+def paired_rel_ci(a, b, n_boot=2000, seed=0):
+    """Relative change of the mean, (mean b − mean a)/mean a, and its paired bootstrap 95 % interval."""
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    ok = np.isfinite(a) & np.isfinite(b)
+    a, b = a[ok], b[ok]
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, len(a), size=(n_boot, len(a)))
+    rel = (b[idx].mean(1) - a[idx].mean(1)) / a[idx].mean(1)
+    return float((b.mean() - a.mean()) / a.mean()), [float(np.percentile(rel, 2.5)), float(np.percentile(rel, 97.5))]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("json")
+    ap.add_argument("--pair", action="append", default=[], help="A:B config names (B relative to A)")
+    ap.add_argument("--out", help="write the summary JSON here")
+    args = ap.parse_args()
+    res = json.load(open(args.json))
+    real = res["real"]
+    by = defaultdict(dict)
+    for c in res["checkpoints"]:
+        m = re.fullmatch(r"(.+)_s(\d+)", c["name"])
+        cfg, s = (m.group(1), int(m.group(2))) if m else (c["name"], 0)
+        by[cfg][s] = c
+    out = {"source": args.json, "configs": {}, "pairs": {}}
+    keys = ("l_acc", "l_acc_high_dynamic", "l_acc_low_dynamic", "fid", "jerk", "joint_acc", "foot_skating")
+    print(f"{'config':<16}{'seeds':>6}" + "".join(f"{k:>22}" for k in keys))
+    for cfg, seeds in by.items():
+        row = {}
+        for k in keys:
+            v = np.array([seeds[s][k] for s in sorted(seeds)], float)
+            row[k] = {"mean": float(v.mean()), "std": float(v.std(ddof=1)) if len(v) > 1 else 0.0,
+                      "per_seed": v.tolist()}
+            if k in ("jerk", "joint_acc", "foot_skating"):
+                row[k]["ratio_to_real"] = float(v.mean() / real[k])
+        out["configs"][cfg] = {"seeds": sorted(seeds), **row}
+        print(f"{cfg:<16}{len(seeds):>6}" + "".join(f"{row[k]['mean']:>13.4g} ± {row[k]['std']:<6.2g}" for k in keys))
+    print(f"{'real':<22}" + "".join(f"{real.get(k, float('nan')):>22.4g}" for k in keys))
+    for p in args.pair:
+        a, b = p.split(":")
+        common = sorted(set(by[a]) & set(by[b]))
+        per = {}
+        pa, pb = [], []
+        for s in common:
+            la, lb = by[a][s]["per_clip"]["l_acc"], by[b][s]["per_clip"]["l_acc"]
+            rel, ci = paired_rel_ci(la, lb, seed=s)
+            per[s] = {"rel": rel, "ci95": ci}
+            pa.append(la)
+            pb.append(lb)
+        # pooled: clips resampled jointly across seeds (each seed's pair stays paired)
+        rel, ci = paired_rel_ci(np.concatenate(pa), np.concatenate(pb)) if common else (float("nan"), [])
+        rels = np.array([per[s]["rel"] for s in common])
+        out["pairs"][p] = {"seeds": common, "per_seed": per, "pooled_rel": rel, "pooled_ci95": ci,
+                           "rel_mean": float(rels.mean()) if len(rels) else float("nan"),
+                           "rel_std": float(rels.std(ddof=1)) if len(rels) > 1 else 0.0}
+        print(f"L_acc {b} vs {a}: " + ", ".join(f"s{s} {100 * per[s]['rel']:+.1f} % [{100 * per[s]['ci95'][0]:+.1f}, "
+                                               f"{100 * per[s]['ci95'][1]:+.1f}]" for s in common)
+              + f"; pooled {100 * rel:+.1f} % [{100 * ci[0]:+.1f}, {100 * ci[1]:+.1f}]")
+    if args.out:
+        json.dump(out, open(args.out, "w"), indent=1)
+
+
+if __name__ == "__main__":
+    main()
