@@ -1,12 +1,13 @@
-"""Shipped checkpoints: ``original`` (trained from scratch) and ``refined`` (original + L_acc fine-tuning),
-in ``imusim/checkpoints/``. ``resolve_checkpoint(name_or_path)`` accepts either, and ``mdm:DIR`` (an MDM
+"""Shipped checkpoints in ``imusim/checkpoints/``: ``original`` (trained from scratch, MDM's x_t input),
+``refined`` (original + the paper's L_acc fine-tuning, reading the spectral Wiener input: docs/realism.md §5)
+and ``refined_v1`` (the first refinement, L_acc without the input change: docs/results.md's earlier tables). ``resolve_checkpoint(name_or_path)`` accepts either, and ``mdm:DIR`` (an MDM
 checkpoint directory: ``args.json`` + ``model*.pt``), which is converted once
 (:mod:`imusim.diffusion.mdm_import`) and resolves to the converted file."""
 
 from pathlib import Path
 
 CHECKPOINT_DIR = Path(__file__).resolve().parents[1] / "checkpoints"
-NAMES = ("original", "refined")
+NAMES = ("original", "refined", "refined_v1")
 
 
 def resolve_checkpoint(name_or_path) -> Path:

@@ -1,0 +1,86 @@
+#!/bin/bash
+# Issue 14, part 3-4: the realism fix measured side by side (docs/realism.md §5). ~3 h on 2 CPU cores.
+#
+#   bash scripts/realism_fix.sh            # everything (skips what exists under $RUNS)
+#   STAGE=eval bash scripts/realism_fix.sh # only the evaluations (stores and checkpoints exist)
+#
+# Models: the shipped `original` (x_t input, x0 output; the paper's pretrained baseline) converted to the spectral
+# Wiener input and fine-tuned 1,000 steps without L_acc ("control", the continued training) and with the
+# paper's L_acc on features, lambda 1 ("lacc"), each from training seeds 0, 1, 2; plus the Wiener-skip output.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source .venv/bin/activate
+export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 OMP_NUM_THREADS=1
+RUNS="${RUNS:-runs}"
+DATA="${DATA:-$RUNS/data_anat}"
+OUT="${OUT:-docs/realism/fix}"
+STAGE="${STAGE:-all}"
+FT=(--data "$DATA" --steps 1000 --batch-size 32 --max-frames 120 --lr 2e-4)
+[ -f "$DATA/meta.json" ] || imusim data build --out "$DATA" --facing anatomical   # the shipped models' statistics
+
+ft() {  # ft OUT ARGS...: one fine-tune, skipped when finished
+  local out=$1; shift
+  [ -f "$out/metrics.csv" ] && [ "$(tail -n1 "$out/metrics.csv" | cut -d, -f1)" = 1000 ] && return
+  imusim finetune "${FT[@]}" --from original --input wiener_f --out "$out" "$@" > "$out.log" 2>&1
+}
+if [ "$STAGE" = all ]; then
+  for s in 0 1 2; do
+    ft "$RUNS/wf_control_s$s" --seed "$s" --lambda-acc 0
+    ft "$RUNS/wf_lacc_s$s" --seed "$s" --lambda-acc 1.0
+  done
+  ft "$RUNS/wskip_lacc_s0" --seed 0 --lambda-acc 1.0 --output wskip --snapshot-every 500
+fi
+
+# quick probe on the test split's walking/running clips (vs WISDM; scripts/realism_probe.py --help)
+for m in wf_control_s0 wf_lacc_s0 wskip_lacc_s0; do
+  [ -f "$OUT/probe_$m.json" ] || python scripts/realism_probe.py --data "$DATA" --limit 16 --no-mocap \
+      --checkpoint "$RUNS/$m/model.safetensors" --json "$OUT/probe_$m.json"
+done
+
+# stores: 4 activities x 48 motions, 4 generation seeds, wrist_l (BasicMotions), wrist_r (WISDM), thigh_r, 50 Hz
+python - "$RUNS/har_activities.yaml" <<'PY'
+import sys, yaml
+from imusim.generate.plan import load_activities
+acts = {k: v for k, v in load_activities(None).items() if k in ("standing", "walking", "running", "badminton")}
+open(sys.argv[1], "w").write(yaml.safe_dump(acts))
+PY
+gen() {  # gen NAME CKPT SEEDS...
+  local name=$1 ck=$2; shift 2
+  for s in "$@"; do
+    [ -f "$RUNS/har/${name}_s$s/summary.json" ] || imusim generate --checkpoint "$ck" --activities "$RUNS/har_activities.yaml" \
+      --per-activity 48 --sensors wrist_l,wrist_r,thigh_r --rate 50 --batch 64 --seed "$s" --out "$RUNS/har/${name}_s$s"
+  done
+}
+gen original imusim/checkpoints/original.safetensors 0 1 2 3
+gen refined_v1 imusim/checkpoints/refined_v1.safetensors 0 1
+gen wf_control "$RUNS/wf_control_s0/model.safetensors" 0 1 2 3
+gen wf_lacc "$RUNS/wf_lacc_s0/model.safetensors" 0 1 2 3
+stores() { local n=$1; shift; local d=""; for s in "$@"; do d="${d:+$d,}$RUNS/har/${n}_s$s"; done; echo "$n=$d"; }
+SETS=("$(stores original 0 1 2 3)" "$(stores refined_v1 0 1)" "$(stores wf_control 0 1 2 3)" "$(stores wf_lacc 0 1 2 3)")
+
+# realism: wrist intensity and spectra vs real watches (native rates) and vs rendered mocap
+imusim realism --synthetic "${SETS[@]}" --reference ../shared/data/real/wisdm19_watch_dev/wisdm19_watch_dev.npz \
+  --labels docs/realism/mocap/wisdm_labels.yaml --out "$OUT/realism_wisdm"
+imusim realism --synthetic "${SETS[@]}" --reference basicmotions --sensor wrist_l --out "$OUT/realism_basicmotions"
+[ -f out/realism/mocap_store/meta.json ] || imusim generate --from-mocap ../shared/data \
+  --activities docs/realism/mocap/activities.yaml --per-activity 100 --sensors wrist_r --rate 50 --out out/realism/mocap_store
+imusim realism --synthetic "${SETS[@]}" --reference store:out/realism/mocap_store --sensor wrist_r --out "$OUT/realism_mocap"
+
+# HAR trained only on synthetic windows: BasicMotions (10 Hz, 4 classes) and WISDM (20 Hz, watch, 3 classes)
+imusim evaluate --real basicmotions --repeats 8 --reference original --out "$OUT/har_basicmotions" \
+  $(printf -- "--synthetic %s " "${SETS[@]}")
+imusim evaluate --real ../shared/data/real/wisdm19_watch_dev/wisdm19_watch_dev.npz --labels "$OUT/wisdm_har_labels.yaml" \
+  --repeats 8 --reference original --out "$OUT/har_wisdm" $(printf -- "--synthetic %s " "${SETS[@]}")
+
+# motion quality on the test split, every training seed (paired L_acc, jerk, joint acceleration, foot skating)
+mkdir -p "$RUNS/eval"
+CK=()
+for s in 0 1 2; do
+  for c in wf_control wf_lacc; do
+    mkdir -p "$RUNS/eval/${c}_s$s"; ln -sf "$(realpath "$RUNS/${c}_s$s/model.safetensors")" "$RUNS/eval/${c}_s$s/model.safetensors"
+    CK+=(--checkpoint "$RUNS/eval/${c}_s$s/model.safetensors")
+  done
+done
+imusim evaluate-motion --data "$DATA" --max-frames 120 --checkpoint original "${CK[@]}" --checkpoint refined_v1 \
+  --json "$OUT/motion_eval.json" --markdown "$OUT/motion_eval.md"
+python scripts/motion_eval_stats.py "$OUT/motion_eval.json" --pair wf_control:wf_lacc --out "$OUT/motion_eval_stats.json"
