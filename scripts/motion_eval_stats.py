@@ -7,7 +7,7 @@ acceleration and foot skating (the physical ones also as ratio to the real test 
 ``--pair A:B`` (B relative to A, same seed) the relative L_acc change per seed with a paired bootstrap
 95 % interval over test clips (clips resampled, the same draw for both models), and pooled over seeds.
 
-    python scripts/motion_eval_stats.py runs/motion_eval.json --pair ctrl:acc --json docs/.../stats.json
+    python scripts/motion_eval_stats.py runs/motion_eval.json [more.json ...] --pair ctrl:acc --out stats.json
 """
 import argparse
 import json
@@ -30,11 +30,17 @@ def paired_rel_ci(a, b, n_boot=2000, seed=0):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("json")
+    ap.add_argument("json", nargs="+", help="evaluate-motion JSON(s) of the same data, split and sampler (merged)")
     ap.add_argument("--pair", action="append", default=[], help="A:B config names (B relative to A)")
     ap.add_argument("--out", help="write the summary JSON here")
     args = ap.parse_args()
-    res = json.load(open(args.json))
+    runs = [json.load(open(p)) for p in args.json]
+    res = runs[0]
+    for r in runs[1:]:
+        same = all(r[k] == res[k] for k in ("split", "n_clips", "samples_per_clip", "sampler", "max_frames"))
+        if not same or r["real"]["per_clip"]["jerk"] != res["real"]["per_clip"]["jerk"]:
+            raise SystemExit(f"{args.json}: the files differ in split, clips or sampler; they cannot be paired")
+        res["checkpoints"] += [c for c in r["checkpoints"] if c["name"] not in {x["name"] for x in res["checkpoints"]}]
     real = res["real"]
     by = defaultdict(dict)
     for c in res["checkpoints"]:

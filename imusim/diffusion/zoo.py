@@ -1,6 +1,6 @@
 """Shipped checkpoints in ``imusim/checkpoints/``: ``original`` (trained from scratch, MDM's x_t input),
 ``refined`` (original + the paper's L_acc fine-tuning, reading the spectral Wiener input: docs/realism.md §5)
-and ``refined_v1`` (the first refinement, L_acc without the input change: docs/results.md's earlier tables). ``resolve_checkpoint(name_or_path)`` accepts either, and ``mdm:DIR`` (an MDM
+and ``refined_v1`` (the first refinement, L_acc without the input change: docs/results.md's earlier tables). ``resolve_checkpoint(name_or_path)`` accepts these names, paths, and ``mdm:DIR`` (an MDM
 checkpoint directory: ``args.json`` + ``model*.pt``), which is converted once
 (:mod:`imusim.diffusion.mdm_import`) and resolves to the converted file."""
 

@@ -125,10 +125,11 @@ def test_checkpoint_without_checksum_still_loads(tmp_path):
     m2 = load_checkpoint(out)[0]
     assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), m2.state_dict().values()))
     from imusim.diffusion.zoo import CHECKPOINT_DIR
-    for name in ("original", "refined"):
+    from imusim.diffusion.zoo import NAMES
+    for name in NAMES:
         ck = CHECKPOINT_DIR / f"{name}.safetensors"
         if ck.exists():
-            assert load_checkpoint(ck)[3]  # shipped checkpoints load
+            assert load_checkpoint(ck)[3]  # shipped checkpoints load (refined: with its checksum verified)
 
 
 def test_cli_names_a_truncated_checkpoint(tmp_path, capsys):
