@@ -70,7 +70,7 @@ imusim realism --synthetic "${SETS[@]}" --reference store:out/realism/mocap_stor
 imusim evaluate --real basicmotions --repeats 8 --reference original --out "$OUT/har_basicmotions" \
   $(printf -- "--synthetic %s " "${SETS[@]}")
 imusim evaluate --real ../shared/data/real/wisdm19_watch_dev/wisdm19_watch_dev.npz --labels "$OUT/wisdm_har_labels.yaml" \
-  --repeats 8 --reference original --out "$OUT/har_wisdm" $(printf -- "--synthetic %s " "${SETS[@]}")
+  --repeats 8 --reference original --bound-max-windows 900 --out "$OUT/har_wisdm" $(printf -- "--synthetic %s " "${SETS[@]}")
 
 # motion quality on the test split, every training seed (paired L_acc, jerk, joint acceleration, foot skating)
 mkdir -p "$RUNS/eval"
