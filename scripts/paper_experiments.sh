@@ -89,7 +89,7 @@ O="$RUNS/original/model.safetensors"
 R="$RUNS/refined/model.safetensors"
 C="$RUNS/continued/model.safetensors"
 [ -f "$O" ] || O=imusim/checkpoints/original.safetensors
-[ -f "$R" ] || R=imusim/checkpoints/refined.safetensors
+[ -f "$R" ] || R=imusim/checkpoints/refined_v1.safetensors  # the paper's refinement of docs/results.md (the shipped refined: scripts/realism_fix.sh)
 if [ ! -f "$C" ]; then
   [ -f "$DATA/meta.json" ] || imusim data build --out "$DATA" --facing anatomical
   imusim finetune "${COMMON[@]}" --from "$O" --out "$RUNS/continued" --steps 1000 --lambda-acc 0
