@@ -172,11 +172,14 @@ def imu_signal_loss(pred_feats: torch.Tensor, true_feats: torch.Tensor, mask: to
                          f"{list(pred_feats.shape)} and {list(true_feats.shape)}")
     if mask.shape != pred_feats.shape[:2]:
         raise ValueError(f"imu_signal_loss: mask must be [B, T] = {list(pred_feats.shape[:2])}, got {list(mask.shape)}")
+    from ..ops._validate import trusted_rotations
+
     outs = []
     for f in (pred_feats, true_feats):
         P = _hold_last_valid(recover_from_ric(f, 22), mask)
         local, root = positions_to_rotations(rescale_positions(P, SMPL22), SMPL22)
-        r = synthesize_imu(local, root, SMPL22, sensors, fps)
+        with trusted_rotations():  # IK output is orthonormal by construction; no host read in the step
+            r = synthesize_imu(local, root, SMPL22, sensors, fps)
         outs.append(r)
     terms = (mask[:, :-2] & mask[:, 1:-1] & mask[:, 2:]).to(pred_feats.dtype)  # [B, T-2]
     d = ((outs[0].acc - outs[1].acc).square().sum(-1) / GRAVITY ** 2

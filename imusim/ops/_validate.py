@@ -4,6 +4,8 @@ actual value."""
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from typing import Iterable, Optional, Sequence
 
 import numpy as np
@@ -133,6 +135,23 @@ ROTATION_TOL = 1e-3
 ROTATION_SAMPLES = 4096
 
 
+_TRUSTED = threading.local()
+
+
+@contextlib.contextmanager
+def trusted_rotations():
+    """Within this block the public ops skip the orthonormality check of rotation-matrix input.
+
+    For rotations the caller builds itself as proper rotations (e.g. IK output in a training step), where the
+    check's read-back of a few values to the host would break a device-resident hot loop."""
+    prev = getattr(_TRUSTED, "on", False)
+    _TRUSTED.on = True
+    try:
+        yield
+    finally:
+        _TRUSTED.on = prev
+
+
 def check_rotation_matrices(name: str, R: torch.Tensor, *, op: str, tol: float = ROTATION_TOL,
                             samples: int = ROTATION_SAMPLES) -> None:
     """Raise ``ValueError`` when the rotation matrices ``R [..., 3, 3]`` are not proper rotations.
@@ -141,9 +160,9 @@ def check_rotation_matrices(name: str, R: torch.Tensor, *, op: str, tol: float =
     first and the last): ``max |R Rᵀ − I| <= tol``, ``det R > 0`` and finite entries. Non-orthonormal
     "rotations" (scaled, sheared, reflected, uninitialised padding) would otherwise give silently wrong
     accelerations and angular rates. Skipped under ``torch.compile`` tracing and inside ``torch.func``
-    transforms, where a value check cannot run.
+    transforms, where a value check cannot run, and inside :func:`trusted_rotations`.
     """
-    if R.numel() == 0:
+    if R.numel() == 0 or getattr(_TRUSTED, "on", False):
         return
     try:
         if torch.compiler.is_compiling():

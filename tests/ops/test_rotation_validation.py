@@ -58,3 +58,15 @@ def test_float32_roundoff_is_accepted_and_orthonormalised_fix_works():
         imusim.forward_kinematics(noisy, root, sk)
     fixed = rot6d_to_matrix(matrix_to_rot6d(noisy))
     imusim.forward_kinematics(fixed, root, sk)
+
+
+def test_trusted_rotations_skips_the_check_only_inside_the_block():
+    from imusim.ops._validate import trusted_rotations
+
+    sk, R, root = _motion()
+    bad = R.clone()
+    bad[0, 0, 0] *= 1.5
+    with trusted_rotations():
+        imusim.forward_kinematics(bad, root, sk)  # the caller vouches for its rotations
+    with pytest.raises(ValueError):
+        imusim.forward_kinematics(bad, root, sk)
