@@ -29,6 +29,13 @@ if [ "$STAGE" = all ]; then
     ft "$RUNS/wf_lacc_s$s" --seed "$s" --lambda-acc 1.0
   done
   ft "$RUNS/wskip_lacc_s0" --seed 0 --lambda-acc 1.0 --output wskip --snapshot-every 500
+  # L_acc in IMU space on top of the seed-0 control (300 steps)
+  for lam in 1.0 0.1; do
+    out="$RUNS/imu_lacc${lam}_s0"
+    [ -f "$out/model.safetensors" ] || imusim finetune --data "$DATA" --from "$RUNS/wf_control_s0/model.safetensors" \
+      --out "$out" --steps 300 --batch-size 32 --max-frames 120 --lr 2e-4 --seed 0 --lambda-acc "$lam" --acc-on imu \
+      --log-every 25 > "$out.log" 2>&1
+  done
 fi
 
 # quick probe on the test split's walking/running clips (vs WISDM; scripts/realism_probe.py --help)
@@ -55,6 +62,13 @@ gen original imusim/checkpoints/original.safetensors 0 1 2 3
 gen refined_v1 imusim/checkpoints/refined_v1.safetensors 0 1
 gen wf_control "$RUNS/wf_control_s0/model.safetensors" 0 1 2 3
 gen wf_lacc "$RUNS/wf_lacc_s0/model.safetensors" 0 1 2 3
+gen imu_lacc1 "$RUNS/imu_lacc1.0_s0/model.safetensors" 0
+gen imu_lacc01 "$RUNS/imu_lacc0.1_s0/model.safetensors" 0
+imusim realism --synthetic "imu_lacc01=$RUNS/har/imu_lacc01_s0" "imu_lacc1=$RUNS/har/imu_lacc1_s0" \
+  "wf_control=$RUNS/har/wf_control_s0" "wf_lacc=$RUNS/har/wf_lacc_s0" --reference store:out/realism/mocap_store \
+  --sensor wrist_r --out "$OUT/imu_space_lacc_mocap"
+imusim evaluate --real basicmotions --repeats 2 --upper-bound skip --out "$OUT/imu_space_lacc_har" \
+  --synthetic "imu_lacc01=$RUNS/har/imu_lacc01_s0" --synthetic "wf_lacc=$RUNS/har/wf_lacc_s0"
 stores() { local n=$1; shift; local d=""; for s in "$@"; do d="${d:+$d,}$RUNS/har/${n}_s$s"; done; echo "$n=$d"; }
 SETS=("$(stores original 0 1 2 3)" "$(stores refined_v1 0 1)" "$(stores wf_control 0 1 2 3)" "$(stores wf_lacc 0 1 2 3)")
 
