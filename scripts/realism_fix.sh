@@ -58,6 +58,9 @@ gen() {  # gen NAME CKPT SEEDS...
       --per-activity 48 --sensors wrist_l,wrist_r,thigh_r --rate 50 --batch 64 --seed "$s" --out "$RUNS/har/${name}_s$s"
   done
 }
+# the rendered-mocap reference (docs/realism/mocap)
+[ -f out/realism/mocap_store/meta.json ] || imusim generate --from-mocap ../shared/data \
+  --activities docs/realism/mocap/activities.yaml --per-activity 100 --sensors wrist_r --rate 50 --out out/realism/mocap_store
 gen original imusim/checkpoints/original.safetensors 0 1 2 3
 gen refined_v1 imusim/checkpoints/refined_v1.safetensors 0 1
 gen wf_control "$RUNS/wf_control_s0/model.safetensors" 0 1 2 3
@@ -76,8 +79,6 @@ SETS=("$(stores original 0 1 2 3)" "$(stores refined_v1 0 1)" "$(stores wf_contr
 imusim realism --synthetic "${SETS[@]}" --reference ../shared/data/real/wisdm19_watch_dev/wisdm19_watch_dev.npz \
   --labels docs/realism/mocap/wisdm_labels.yaml --out "$OUT/realism_wisdm"
 imusim realism --synthetic "${SETS[@]}" --reference basicmotions --sensor wrist_l --out "$OUT/realism_basicmotions"
-[ -f out/realism/mocap_store/meta.json ] || imusim generate --from-mocap ../shared/data \
-  --activities docs/realism/mocap/activities.yaml --per-activity 100 --sensors wrist_r --rate 50 --out out/realism/mocap_store
 imusim realism --synthetic "${SETS[@]}" --reference store:out/realism/mocap_store --sensor wrist_r --out "$OUT/realism_mocap"
 
 # HAR trained only on synthetic windows: BasicMotions (10 Hz, 4 classes) and WISDM (20 Hz, watch, 3 classes)
