@@ -2,6 +2,8 @@
 
 import argparse
 
+from ..diffusion.model import INPUTS, OUTPUTS
+
 
 def _common(p):
     p.add_argument("--data", required=True, help="directory written by 'imusim data build'")
@@ -55,12 +57,12 @@ def register(sub):
     t.add_argument("--heads", type=int, default=4)
     t.add_argument("--ff", type=int, default=1024)
     t.add_argument("--dropout", type=float, default=0.1)
-    t.add_argument("--input", choices=["x_t", "wiener", "wiener_f"], default="x_t",
+    t.add_argument("--input", choices=INPUTS, default="x_t",
                    help="what the network reads: x_t (MDM) or wiener (√ᾱ_t·x_t, the linear x0 estimate: the "
                         "noise reaches the network with gain √ᾱ_t, so at high noise it cannot leak into the x0 "
                         "prediction as frame-to-frame jitter) or wiener_f (the spectral version: the linear MMSE estimate of x0 "
                         "under the training data's temporal spectrum per feature; docs/realism.md)")
-    t.add_argument("--output", choices=["x0", "v", "wskip"], default="x0",
+    t.add_argument("--output", choices=OUTPUTS, default="x0",
                    help="what the network's last layer predicts: x0 (MDM) or v (x̂0 = √ᾱ·x_t − √(1−ᾱ)·net, "
                         "v-prediction: at low noise the network's error is scaled down, which removes the "
                         "frame-to-frame jitter of x0 models; docs/realism.md) or wskip (x̂0 = W_t(x_t) + √(1−ᾱ)·net with the "
@@ -74,11 +76,11 @@ def register(sub):
     f.add_argument("--from", dest="init", required=True,
                    help="checkpoint to start from: .safetensors, a shipped name, or mdm:DIR (a pretrained MDM: "
                         "DIR/args.json + DIR/model*.pt, converted once; its HumanML3D Mean/Std must equal --data's)")
-    f.add_argument("--input", choices=["x_t", "wiener", "wiener_f"], default=None,
+    f.add_argument("--input", choices=INPUTS, default=None,
                    help="convert the checkpoint to read this input before training (weights kept; for wiener_f the "
                         "prior spectrum is estimated from --data), e.g. the shipped x_t models to wiener_f "
                         "(docs/realism.md §5). Default: the checkpoint's")
-    f.add_argument("--output", choices=["x0", "v", "wskip"], default=None,
+    f.add_argument("--output", choices=OUTPUTS, default=None,
                    help="convert the checkpoint's output parameterisation before training (weights kept). "
                         "Default: the checkpoint's")
     f.add_argument("--allow-new-stats", action="store_true",

@@ -26,7 +26,7 @@ from typing import Any, Dict, Optional, Tuple
 import torch
 
 from ..errors import CorruptFileError
-from .model import ARCHS, MDM, MDMConfig
+from .model import ARCHS, INPUTS, MDM, MDMConfig, OUTPUTS
 
 FORMAT = "imusim-mdm-1"
 # (low, high) for the integer sizes of MDMConfig: far beyond any model this project trains or imports
@@ -86,10 +86,10 @@ def check_config(path, d) -> MDMConfig:
         raise CorruptFileError(path, f"metadata config activation must be 'gelu' or 'relu', got {d['activation']!r}")
     if d.get("arch", "imusim") not in ARCHS:
         raise CorruptFileError(path, f"metadata config arch must be one of {list(ARCHS)}, got {d['arch']!r}")
-    if d.get("output", "x0") not in ("x0", "v", "wskip"):
-        raise CorruptFileError(path, f"metadata config output must be 'x0', 'v' or 'wskip', got {d['output']!r}")
-    if d.get("input", "x_t") not in ("x_t", "wiener", "wiener_f"):
-        raise CorruptFileError(path, f"metadata config input must be 'x_t', 'wiener' or 'wiener_f', got {d['input']!r}")
+    if d.get("output", "x0") not in OUTPUTS:
+        raise CorruptFileError(path, f"metadata config output must be one of {list(OUTPUTS)}, got {d['output']!r}")
+    if d.get("input", "x_t") not in INPUTS:
+        raise CorruptFileError(path, f"metadata config input must be one of {list(INPUTS)}, got {d['input']!r}")
     cfg = MDMConfig(**d)
     if cfg.latent % cfg.heads:
         raise CorruptFileError(path, f"metadata config latent ({cfg.latent}) must be divisible by heads ({cfg.heads})")

@@ -32,7 +32,7 @@ from .. import acc_loss
 from ..constants import GRAVITY, HUMANML3D_FPS
 from .checkpoint import load_checkpoint, save_checkpoint
 from .gaussian import GaussianDiffusion
-from .model import MDM, MDMConfig
+from .model import MDM, MDMConfig, estimate_feature_psd
 from .text import get_text_encoder
 
 
@@ -304,16 +304,19 @@ def reparameterise(model: MDM, feats, input: Optional[str] = None, output: Optio
     sequences). The network's function changes: fine-tune it afterwards."""
     import dataclasses
 
-    from .model import estimate_feature_psd
-
     cfg = dataclasses.replace(model.cfg, **{k: v for k, v in (("input", input), ("output", output)) if v})
     new = MDM(cfg)
     missing, unexpected = new.load_state_dict(model.state_dict(), strict=False)
     if unexpected or set(missing) - {"input_psd"}:
         raise ValueError(f"reparameterise: weights do not carry over (missing {missing}, unexpected {unexpected})")
-    if cfg.input == "wiener_f" and "input_psd" in missing:
-        new.input_psd.copy_(estimate_feature_psd(feats))
+    if "input_psd" in missing:
+        _set_wiener_prior(new, feats)
     return new
+
+
+def _set_wiener_prior(model: MDM, feats) -> None:
+    """The prior spectrum of a ``wiener_f`` model's input (``input_psd``), estimated from the training features."""
+    model.input_psd.copy_(estimate_feature_psd(feats))
 
 
 def train(data: MotionTextData, out_dir, cfg: TrainConfig, model_cfg: Optional[MDMConfig] = None,
@@ -343,9 +346,8 @@ def train(data: MotionTextData, out_dir, cfg: TrainConfig, model_cfg: Optional[M
         mc.n_feats = data.feats[0].shape[1]
         mc.text_dim = enc.dim
         model = MDM(mc)
-        if mc.input == "wiener_f":  # the prior spectrum of the spectral Wiener input, from the training set
-            from .model import estimate_feature_psd
-            model.input_psd.copy_(estimate_feature_psd(data.feats))
+        if mc.input == "wiener_f":
+            _set_wiener_prior(model, data.feats)
     model.to(dev)
     ema = MDM(model.cfg).to(dev)
     ema.load_state_dict(model.state_dict())

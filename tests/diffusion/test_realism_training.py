@@ -25,17 +25,22 @@ def _net_output(model, x, t, emb, mask=None):
         model.cfg.output = saved
 
 
+def _noised_batch(T: int):
+    """A cosine diffusion, clean motions x0 and noise n ``[3, T, 12]``, steps t = 0/500/999, x_t and text
+    embeddings (drawn in that order from the current torch seed)."""
+    d = GaussianDiffusion(1000)
+    x0, n = torch.randn(3, T, 12), torch.randn(3, T, 12)
+    t = torch.tensor([0, 500, 999])
+    return d, x0, n, t, d.q_sample(x0, t, n), torch.randn(3, 64)
+
+
 def test_v_output_is_the_v_parameterisation():
     torch.manual_seed(0)
     m = MDM(MDMConfig(**TINY, output="v")).eval()
     # large weights: the network's own output is far from anything sensible
     with torch.no_grad():
         m.output_proj.weight.mul_(50)
-    d = GaussianDiffusion(1000)
-    x0, n = torch.randn(3, 16, 12), torch.randn(3, 16, 12)
-    t = torch.tensor([0, 500, 999])
-    xt = d.q_sample(x0, t, n)
-    emb = torch.randn(3, 64)
+    d, x0, n, t, xt, emb = _noised_batch(16)
     out = m(xt, t, emb)
     net = _net_output(m, xt, t, emb)
     ab = d.alphas_cumprod[t].view(3, 1, 1)
@@ -212,11 +217,7 @@ def test_wskip_output_is_the_wiener_skip_parameterisation():
     with torch.no_grad():
         m.input_psd.copy_((30.0 * torch.exp(-(f / 5.0) ** 2) + 1e-3).expand_as(m.input_psd))
         m.output_proj.weight.mul_(50)  # a network far from anything sensible
-    d = GaussianDiffusion(1000)
-    x0, n = torch.randn(3, 24, 12), torch.randn(3, 24, 12)
-    t = torch.tensor([0, 500, 999])
-    xt = d.q_sample(x0, t, n)
-    emb = torch.randn(3, 64)
+    d, x0, n, t, xt, emb = _noised_batch(24)
     out = m(xt, t, emb)
     net = _net_output(m, xt, t, emb)
     ab = d.alphas_cumprod[t]
