@@ -169,29 +169,47 @@ def check_rotation_matrices(name: str, R: torch.Tensor, *, op: str, tol: float =
             return
     except AttributeError:  # pragma: no cover - old torch
         pass
-    with torch.no_grad():
-        flat = R.detach().reshape(-1, 3, 3)
-        n = flat.shape[0]
-        if n > samples:
-            idx = torch.linspace(0, n - 1, samples, device=flat.device).round().long()
-            flat = flat[idx]
-        else:
-            idx = None
-        eye = torch.eye(3, dtype=flat.dtype, device=flat.device)
-        err = (flat @ flat.transpose(-1, -2) - eye).abs().amax(dim=(-1, -2))
-        det = torch.linalg.det(flat)
-        bad = ~torch.isfinite(err) | (err > tol) | ~(det > 0)
+    lead = tuple(R.shape[:-2])
+    n = int(np.prod(lead, dtype=np.int64))
+    # the sampled matrices, gathered without copying the whole (possibly strided) tensor; the rounded stride
+    # is at least 1, so the indices are distinct and increasing
+    sel = np.arange(n) if n <= samples else np.linspace(0, n - 1, samples).round().astype(np.int64)
+    Rd = R.detach()
+    if n <= samples:
+        sub = Rd.reshape(-1, 3, 3)
+    elif Rd.is_contiguous():  # a view: one index
+        sub = Rd.view(-1, 3, 3)[torch.from_numpy(sel).to(R.device)]
+    else:
+        sub = Rd[tuple(torch.from_numpy(i).to(R.device) for i in np.unravel_index(sel, lead))]
+    if sub.device.type == "cpu":  # numpy on component-major arrays: ~0.1 ms for 4096 matrices
         try:
-            any_bad = bool(bad.any())
+            a = sub.to(torch.float64).numpy()
         except RuntimeError:  # a functorch transform (vmap/grad): values are not observable here
             return
-        if not any_bad:
+        r = np.ascontiguousarray(a.reshape(-1, 9).T).reshape(3, 3, -1)  # r[i, k, m] = R_m[i, k]
+        err = np.abs((r[:, None] * r[None]).sum(2) - np.eye(3)[..., None]).max(axis=(0, 1))  # |R Rᵀ − I|
+        det = (r[0, 0] * (r[1, 1] * r[2, 2] - r[1, 2] * r[2, 1]) - r[0, 1] * (r[1, 0] * r[2, 2] - r[1, 2] * r[2, 0])
+               + r[0, 2] * (r[1, 0] * r[2, 1] - r[1, 1] * r[2, 0]))
+        bad_at = np.flatnonzero(~np.isfinite(err) | (err > tol) | ~(det > 0))
+        if not len(bad_at):
             return
-        k = int(torch.nonzero(bad)[0, 0])
-        at = int(idx[k]) if idx is not None else k
-        pos = tuple(int(i) for i in np.unravel_index(at, tuple(R.shape[:-2])))
-        raise ValueError(
-            f"{op}: {name} must hold rotation matrices (R Rᵀ = I within {tol:g}, det R = +1); "
-            f"{name}[{', '.join(map(str, pos))}] has max |R Rᵀ − I| = {float(err[k]):.3g} and det = "
-            f"{float(det[k]):.3g}. Orthonormalise it first (e.g. "
-            f"imusim.kinematics.rotations.rot6d_to_matrix(matrix_to_rot6d(R))) or pass another rot_format")
+        k = int(bad_at[0])
+    else:
+        with torch.no_grad():
+            eye = torch.eye(3, dtype=sub.dtype, device=sub.device)
+            err = (sub @ sub.transpose(-1, -2) - eye).abs().amax(dim=(-1, -2))
+            det = torch.linalg.det(sub)
+            bad = ~torch.isfinite(err) | (err > tol) | ~(det > 0)
+            try:
+                any_bad = bool(bad.any())
+            except RuntimeError:  # a functorch transform (vmap/grad): values are not observable here
+                return
+            if not any_bad:
+                return
+            k = int(torch.nonzero(bad)[0, 0])
+    pos = tuple(int(i) for i in np.unravel_index(int(sel[k]), lead))
+    raise ValueError(
+        f"{op}: {name} must hold rotation matrices (R Rᵀ = I within {tol:g}, det R = +1); "
+        f"{name}[{', '.join(map(str, pos))}] has max |R Rᵀ − I| = {float(err[k]):.3g} and det = "
+        f"{float(det[k]):.3g}. Orthonormalise it first (e.g. "
+        f"imusim.kinematics.rotations.rot6d_to_matrix(matrix_to_rot6d(R))) or pass another rot_format")
