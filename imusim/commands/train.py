@@ -28,6 +28,12 @@ def _common(p):
                    help="sensor presets for --acc-on imu")
     p.add_argument("--lambda-pos", type=float, default=0.0, help="MDM geometric loss: joint positions")
     p.add_argument("--lambda-vel", type=float, default=0.0, help="MDM geometric loss: joint velocities")
+    p.add_argument("--lambda-fc", type=float, default=0.0,
+                   help="MDM foot contact loss: squared velocity (m²/s²) of the predicted feet where the ground truth's "
+                        "contact labels say they stand")
+    p.add_argument("--lambda-imu", type=float, default=0.0,
+                   help="weight of the IMU-space L_acc on --imu-sensors added beside the L_acc of --acc-on (so the "
+                        "paper's feature loss and the sensor-level term can be combined)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
     p.add_argument("--amp", action="store_true", help="mixed precision (GPU)")
@@ -124,7 +130,8 @@ def _train(a):
     cfg = TrainConfig(steps=a.steps, batch_size=a.batch_size, lr=a.lr, lambda_acc=a.lambda_acc, acc_on=a.acc_on,
                       imu_sensors=a.imu_sensors, acc_t_max=a.acc_t_max,
                       loss_weight=a.loss_weight or ("v" if output == "v" else "x0"), snapshot_every=a.snapshot_every,
-                      lambda_pos=a.lambda_pos, lambda_vel=a.lambda_vel, seed=a.seed, amp=a.amp, compile=a.compile,
+                      lambda_pos=a.lambda_pos, lambda_vel=a.lambda_vel,
+                      lambda_fc=a.lambda_fc, lambda_imu=a.lambda_imu, seed=a.seed, amp=a.amp, compile=a.compile,
                       ema_decay=a.ema, log_every=a.log_every, ckpt_every=a.ckpt_every, max_frames=a.max_frames,
                       min_frames=a.min_frames,
                       text_encoder=enc_name or "minilm", warmup=0 if init else 200)

@@ -6,7 +6,11 @@ Losses (x0 prediction, normalised features ``[B, T, F]``, mask ``[B, T]``):
   ``lambda_acc``; on the normalised 263-d features (``acc_on="features"``, as the paper), on joint
   positions recovered from the features (``"positions"``, m/s² with dt = 1/fps), or on the virtual
   IMU signals of the sensors ``imu_sensors`` (``"imu"``, our extension, :func:`imu_signal_loss`).
-* Optional MDM geometric losses on recovered positions: ``lambda_pos``, ``lambda_vel``.
+* Optional MDM geometric losses on recovered positions: ``lambda_pos``, ``lambda_vel`` and the foot contact
+  loss ``lambda_fc`` (:func:`foot_contact_loss`: the predicted feet must not move where the ground truth's
+  contact labels say they stand).
+* ``lambda_imu``: the IMU-space term (:func:`imu_signal_loss`) added beside whichever L_acc ``acc_on`` selects,
+  so the paper's feature loss and the sensor-level term can be weighted independently.
 
 Reproducibility and DDP: every random draw of a step (batch indices, crops, t, noise, condition
 dropout) comes from one generator seeded identically on every rank; each rank then takes its slice
@@ -52,6 +56,8 @@ class TrainConfig:
     imu_sensors: str = "wrist_l,wrist_r,thigh_l,thigh_r"
     lambda_pos: float = 0.0
     lambda_vel: float = 0.0
+    lambda_fc: float = 0.0
+    lambda_imu: float = 0.0
     seed: int = 0
     amp: bool = False
     compile: bool = False
@@ -187,6 +193,34 @@ def imu_signal_loss(pred_feats: torch.Tensor, true_feats: torch.Tensor, mask: to
     return (d * terms[..., None]).sum() / (terms.sum() * d.shape[-1]).clamp_min(1.0)
 
 
+def foot_contact_loss(pred_joints: torch.Tensor, true_feats: torch.Tensor, mask: torch.Tensor,
+                      fps: float = HUMANML3D_FPS) -> torch.Tensor:
+    """MDM's foot contact loss: the squared velocity (m²/s²) of the predicted foot joints in the frames where
+    the ground truth's HumanML3D contact channels (259:263: left ankle, left toe, right ankle, right toe) say
+    the foot stands, averaged over the valid frame pairs and the four feet (so a model whose feet never skate
+    scores 0, and one whose standing feet slide at 0.5 m/s everywhere scores 0.25).
+
+    ``pred_joints`` ``[B, T, 22, 3]`` (m, from ``recover_from_ric``), ``true_feats`` ``[B, T, 263]``
+    (denormalised), ``mask`` ``[B, T]`` bool. Contact at frame t is about the displacement t → t+1 (as
+    ``features_from_positions`` labels it), so it weighs ``pred_joints[:, t+1] − pred_joints[:, t]``.
+    """
+    from ..motion.humanml import FOOT_CONTACT
+    if pred_joints.dim() != 4 or pred_joints.shape[2:] != (22, 3):
+        raise ValueError(f"foot_contact_loss: pred_joints must be [B, T, 22, 3], got {list(pred_joints.shape)}")
+    if true_feats.shape[:2] != pred_joints.shape[:2] or true_feats.shape[-1] != 263:
+        raise ValueError(f"foot_contact_loss: true_feats must be [B, T, 263] = {list(pred_joints.shape[:2]) + [263]}, "
+                         f"got {list(true_feats.shape)}")
+    if mask.shape != pred_joints.shape[:2]:
+        raise ValueError(f"foot_contact_loss: mask must be [B, T] = {list(pred_joints.shape[:2])}, "
+                         f"got {list(mask.shape)}")
+    feet = pred_joints[:, :, [7, 10, 8, 11]]  # the order of the contact channels
+    v = (feet[:, 1:] - feet[:, :-1]) * fps  # [B, T-1, 4, 3]
+    pair = (mask[:, 1:] & mask[:, :-1])[..., None]  # [B, T-1, 1]
+    contact = (true_feats[:, :-1, FOOT_CONTACT] > 0.5) & pair  # [B, T-1, 4]
+    v2 = torch.where(contact, v.square().sum(-1), torch.zeros((), dtype=v.dtype, device=v.device))
+    return v2.sum() / (pair.sum() * 4).clamp_min(1)
+
+
 def diffusion_losses(model, diffusion: GaussianDiffusion, x0, mask, emb, t, noise, uncond, cfg: TrainConfig,
                      mean=None, std=None, counts=None, scale: float = 1.0) -> Dict[str, torch.Tensor]:
     """All loss terms of one batch; ``total`` is the weighted sum.
@@ -209,7 +243,7 @@ def diffusion_losses(model, diffusion: GaussianDiffusion, x0, mask, emb, t, nois
         raise ValueError(f"loss_weight must be 'x0' or 'v', got {cfg.loss_weight!r}")
     out = {"l_simple": l_simple}
     total = l_simple
-    need_pos = cfg.lambda_pos > 0 or cfg.lambda_vel > 0 or cfg.acc_on == "positions"
+    need_pos = cfg.lambda_pos > 0 or cfg.lambda_vel > 0 or cfg.lambda_fc > 0 or cfg.acc_on == "positions"
     if need_pos:
         from ..motion.humanml import recover_from_ric
         pj = recover_from_ric(pred * std + mean, 22)
@@ -233,6 +267,12 @@ def diffusion_losses(model, diffusion: GaussianDiffusion, x0, mask, emb, t, nois
     out["l_acc"] = l_acc
     if cfg.lambda_acc > 0:
         total = total + cfg.lambda_acc * l_acc
+    if cfg.lambda_imu > 0:  # the sensor-level term beside the feature L_acc (same low-noise selection)
+        out["l_imu"] = imu_signal_loss(pred * std + mean, x0 * std + mean, amask, cfg.imu_sensors, fps=cfg.fps)
+        total = total + cfg.lambda_imu * out["l_imu"]
+    if cfg.lambda_fc > 0:
+        out["l_fc"] = foot_contact_loss(pj, x0 * std + mean, mask, cfg.fps)
+        total = total + cfg.lambda_fc * out["l_fc"]
     if cfg.lambda_pos > 0:
         mj = mask[..., None, None].to(pj.dtype)
         out["l_pos"] = ((pj - tj) ** 2 * mj).sum() / (mj.sum() * 66).clamp_min(1)
@@ -382,7 +422,7 @@ def train(data: MotionTextData, out_dir, cfg: TrainConfig, model_cfg: Optional[M
         metrics_f = open(out_dir / "metrics.csv", "w" if new else "a", newline="")
         mw = csv.writer(metrics_f)
         if new:
-            mw.writerow(["step", "total", "l_simple", "l_acc", "lr", "seconds"])
+            mw.writerow(["step", "total", "l_simple", "l_acc", "lr", "seconds", "l_imu", "l_fc"])
         try:
             from torch.utils.tensorboard import SummaryWriter  # optional
             writer = SummaryWriter(str(out_dir / "tb"))
@@ -422,7 +462,7 @@ def train(data: MotionTextData, out_dir, cfg: TrainConfig, model_cfg: Optional[M
                 if bar:
                     bar.set_postfix(loss=f"{vals['total']:.4f}", acc=f"{vals.get('l_acc', 0):.4f}")
                 mw.writerow([step, vals["total"], vals["l_simple"], vals.get("l_acc", ""), lr_at(step, cfg),
-                             round(time.time() - t0, 2)])
+                             round(time.time() - t0, 2), vals.get("l_imu", ""), vals.get("l_fc", "")])
                 metrics_f.flush()
                 if writer:
                     for k, v in vals.items():

@@ -250,3 +250,75 @@ def test_reparameterise_keeps_weights_and_estimates_the_prior(tmp_path):
               reparam={"input": "wiener_f", "output": "wskip"})
     m2 = load_checkpoint(p)[0]
     assert (m2.cfg.input, m2.cfg.output) == ("wiener_f", "wskip")
+
+
+def _contact_feats(B, T, contact):
+    """Features ``[B, T, 263]`` that are zero except the four contact channels (``contact`` [B, T, 4] bool)."""
+    f = torch.zeros(B, T, 263, dtype=torch.float64)
+    f[..., 259:263] = contact.to(f.dtype)
+    return f
+
+
+def test_foot_contact_loss_is_the_squared_speed_of_standing_feet():
+    """Constructed feet: a foot labelled in contact that slides at v m/s contributes v²; a foot that moves while
+    not in contact, padded frames and the other joints contribute nothing; the mean is over valid pairs × 4."""
+    from imusim.diffusion.train import foot_contact_loss
+
+    B, T, fps = 2, 10, 20.0
+    P = torch.zeros(B, T, 22, 3, dtype=torch.float64)
+    t = torch.arange(T, dtype=torch.float64) / fps
+    P[:, :, 7, 0] = 0.5 * t      # left ankle slides at 0.5 m/s (in contact below)
+    P[:, :, 11, 2] = 3.0 * t     # right toe moves at 3 m/s (swing: not in contact)
+    P[:, :, 15, 1] = 9.0 * t     # the head: never weighed
+    contact = torch.zeros(B, T, 4, dtype=torch.bool)
+    contact[..., 0] = True       # left ankle
+    contact[..., 2] = True       # right ankle (stands still: contributes 0)
+    mask = torch.ones(B, T, dtype=torch.bool)
+    mask[1, 6:] = False          # the second motion has 6 valid frames: 5 pairs
+    P[1, 6:, 7, 0] = 100.0       # garbage in the padding
+    loss = foot_contact_loss(P, _contact_feats(B, T, contact), mask, fps)
+    n_pairs = (T - 1) + 5
+    ref = n_pairs * 0.5 ** 2 / (n_pairs * 4)
+    assert abs(float(loss) - ref) < 1e-12
+    # nothing in contact: 0
+    assert float(foot_contact_loss(P, _contact_feats(B, T, torch.zeros_like(contact)), mask, fps)) == 0.0
+    # gradient only on the contact feet's valid frames
+    Pg = P.clone().requires_grad_()
+    foot_contact_loss(Pg, _contact_feats(B, T, contact), mask, fps).backward()
+    assert Pg.grad[:, :, [11, 15]].abs().max() == 0 and Pg.grad[1, 6:].abs().max() == 0
+    # a constant slide: the interior gradients cancel (v[t-1] - v[t] = 0), the ends pull the foot back
+    assert Pg.grad[0, 0, 7, 0] < 0 < Pg.grad[0, -1, 7, 0] and Pg.grad[0, 1:-1, 7, 0].abs().max() < 1e-9
+    with pytest.raises(ValueError, match="true_feats must be"):
+        foot_contact_loss(P, torch.zeros(B, T, 12), mask, fps)
+    with pytest.raises(ValueError, match="mask must be"):
+        foot_contact_loss(P, _contact_feats(B, T, contact), mask[:, :5], fps)
+
+
+def test_lambda_fc_and_lambda_imu_enter_the_total(shared_data):
+    """With real 263-d features: the foot contact and IMU-space terms are computed from the prediction as
+    foot_contact_loss / imu_signal_loss compute them independently, and the total is their weighted sum."""
+    import numpy as np
+    from imusim.diffusion.train import foot_contact_loss, imu_signal_loss
+    from imusim.motion.humanml import recover_from_ric
+
+    d = shared_data / "humanml3d_sample" / "new_joint_vecs"
+    f = torch.from_numpy(np.load(sorted(d.glob("*.npy"))[0])).float()[:32]
+    mean, std = f.mean(0), f.std(0).clamp_min(1e-2)
+    x0 = ((f - mean) / std)[None].repeat(2, 1, 1)
+    mask = torch.ones(2, 32, dtype=torch.bool)
+    mask[1, 25:] = False
+    torch.manual_seed(0)
+    model = MDM(MDMConfig(latent=32, layers=1, ff=64, heads=4, n_feats=263, text_dim=64, dropout=0.0)).eval()
+    t, noise = torch.tensor([10, 600]), torch.randn(x0.shape, generator=torch.Generator().manual_seed(1))
+    emb, uncond = torch.randn(2, 64), torch.zeros(2, dtype=torch.bool)
+    cfg = TrainConfig(lambda_fc=2.0, lambda_imu=0.5, imu_sensors="wrist_r,thigh_l")
+    out = diffusion_losses(model, GaussianDiffusion(1000), x0, mask, emb, t, noise, uncond, cfg, mean, std)
+    pred = model(GaussianDiffusion(1000).q_sample(x0, t, noise), t, emb, mask, uncond=uncond)
+    ref_fc = foot_contact_loss(recover_from_ric(pred * std + mean, 22), x0 * std + mean, mask)
+    ref_imu = imu_signal_loss(pred * std + mean, x0 * std + mean, mask, "wrist_r,thigh_l")
+    torch.testing.assert_close(out["l_fc"], ref_fc, rtol=1e-4, atol=1e-6)
+    torch.testing.assert_close(out["l_imu"], ref_imu, rtol=1e-4, atol=1e-6)
+    assert float(out["l_fc"]) > 0 and float(out["l_imu"]) > 0
+    torch.testing.assert_close(out["total"], out["l_simple"] + 2.0 * out["l_fc"] + 0.5 * out["l_imu"])
+    out["total"].backward()
+    assert all(torch.isfinite(p.grad).all() for p in model.parameters() if p.grad is not None)
