@@ -18,6 +18,13 @@ all checkpoints see the same prompts, lengths and initial noise. Metrics:
   floor is the clip's lowest foot height) in which that foot moves faster than 0.5 m/s horizontally
   (2.5 cm per frame at 20 fps).
 * ``jerk`` — mean |Δ³p|/dt³ over joints and frames (m/s³).
+* ``acc_power`` — mean (Δ²x)² of the normalised features (= L_acc against a motionless clip) and its ratio
+  to the real clips'. L_acc of a sample against a ground truth it is not aligned with in time is
+  ≈ acc_power(gen) + acc_power(gt) − 2·(their correlation), so a lower L_acc can mean less acceleration
+  rather than better: read the two together.
+* ``l_acc_unaligned_real`` (real row) — L_acc of each test clip against another real test clip of the same
+  activity (tiled to the length; mean over draws): what a generator of real motions scores when it is not
+  aligned with the ground truth, the reference for the paired L_acc (docs/realism.md §7).
 
 The ``real`` row computes the same statistics on the real test clips (FID: validation vs test split,
 the floor a generator can reach with this many clips).
@@ -234,6 +241,38 @@ def _group(values: np.ndarray, acts: List[str]):
     return per, hi, lo
 
 
+def acc_power(x: torch.Tensor) -> float:
+    """Mean squared second difference of one clip ``x`` [T, F] (normalised features): L_acc against a
+    motionless clip; nan when T < 3."""
+    if x.shape[0] < 3:
+        return float("nan")
+    return float((x[2:] - 2 * x[1:-1] + x[:-2]).double().square().mean())
+
+
+def unaligned_real_l_acc(real: Sequence[torch.Tensor], acts: Sequence[str], draws: int = 20,
+                         seed: int = 0) -> Dict[str, float]:
+    """L_acc of each clip ``real[i]`` [T_i, F] against another clip of the same activity (drawn uniformly,
+    tiled or cut to T_i), mean over clips, then mean and std over ``draws`` draws. Clips whose activity has
+    no other clip (or with T < 3) are left out. Returns ``{"mean", "std", "n_clips"}``."""
+    from .. import acc_loss
+
+    rng = np.random.default_rng(seed)
+    by_act: Dict[str, List[int]] = {}
+    for i, a in enumerate(acts):
+        by_act.setdefault(a, []).append(i)
+    use = [i for i in range(len(real)) if len(by_act[acts[i]]) > 1 and real[i].shape[0] >= 3]
+    vals = []
+    for _ in range(draws):
+        v = []
+        for i in use:
+            others = [j for j in by_act[acts[i]] if j != i]
+            o = real[others[int(rng.integers(len(others)))]]
+            o = o.repeat(-(-real[i].shape[0] // o.shape[0]), 1)[: real[i].shape[0]]
+            v.append(float(acc_loss(o[None], real[i][None], backend="torch")))
+        vals.append(float(np.mean(v)) if v else float("nan"))
+    return {"mean": float(np.mean(vals)), "std": float(np.std(vals)), "n_clips": len(use)}
+
+
 def evaluate_motion(checkpoints: Sequence[str], data_dir, *, split: str = "test", samples: int = 1,
                     steps: int = 50, guidance: float = 2.5, seed: int = 0, max_frames: int = 196,
                     limit: Optional[int] = None, device: Optional[str] = None, encoder_steps: int = 400,
@@ -266,7 +305,9 @@ def evaluate_motion(checkpoints: Sequence[str], data_dir, *, split: str = "test"
     with torch.no_grad():
         v_emb = (torch.cat([enc_m.embed(*_pad(v_norm[i:i + 64])) for i in range(0, len(v_norm), 64)]).numpy()
                  if v_norm else np.zeros((0, enc_m.dim)))
+    r_pow = np.array([acc_power(x) for x in real_norm])
     real = {"name": "real", "n": len(clips), "l_acc": 0.0, "fid": frechet_distance(v_emb, r_emb),
+            "acc_power": float(np.nanmean(r_pow)), "l_acc_unaligned_real": unaligned_real_l_acc(real_norm, acts, seed=seed),
             "diversity": diversity(r_emb, seed=seed), "foot_skating": float(r_sk.mean()),
             "jerk": float(r_jk.mean()), "joint_acc": float(r_ja.mean()),
             "per_clip": {"foot_skating": r_sk.tolist(), "jerk": r_jk.tolist(), "joint_acc": r_ja.tolist(),
@@ -300,6 +341,7 @@ def evaluate_motion(checkpoints: Sequence[str], data_dir, *, split: str = "test"
         bar.close()
         l_acc = np.array(l_acc)
         emb, sk, jk, ja = _stats(gen_norm, rep_acts, enc_m, dmean, dstd, fps)
+        g_pow = np.array([acc_power(x) for x in gen_norm])
         per, hi, lo = _group(l_acc, rep_acts)
         ja_per, ja_hi, ja_lo = _group(ja, rep_acts)
         out["checkpoints"].append({
@@ -309,9 +351,10 @@ def evaluate_motion(checkpoints: Sequence[str], data_dir, *, split: str = "test"
             "foot_skating": float(sk.mean()), "jerk": float(jk.mean()), "joint_acc": float(ja.mean()),
             "joint_acc_ratio_to_real": float(ja.mean() / max(r_ja.mean(), 1e-12)),
             "joint_acc_per_activity": ja_per,
+            "acc_power": float(np.nanmean(g_pow)), "acc_power_ratio_to_real": float(np.nanmean(g_pow) / np.nanmean(r_pow)),
             # per generated motion, in the order (sample r, test clip i): paired comparisons and bootstraps
             "per_clip": {"l_acc": l_acc.tolist(), "foot_skating": sk.tolist(), "jerk": jk.tolist(),
-                         "joint_acc": ja.tolist(), "activity": rep_acts}})
+                         "joint_acc": ja.tolist(), "acc_power": g_pow.tolist(), "activity": rep_acts}})
     return out
 
 
@@ -321,7 +364,8 @@ def markdown_table(res: Dict) -> str:
     rows = [("L_acc (features, paired with GT) ↓", "l_acc"), ("L_acc high-dynamic ↓", "l_acc_high_dynamic"),
             ("L_acc low-dynamic ↓", "l_acc_low_dynamic"), ("FID (motion encoder) ↓", "fid"),
             ("diversity (→ real)", "diversity"), ("foot skating ratio ↓", "foot_skating"),
-            ("jerk (m/s³, → real)", "jerk"), ("joint acceleration (m/s², → real)", "joint_acc")]
+            ("jerk (m/s³, → real)", "jerk"), ("joint acceleration (m/s², → real)", "joint_acc"),
+            ("feature acceleration power (→ real)", "acc_power")]
     head = ["metric", "real (test)"] + [c["name"] for c in cks]
     if len(cks) >= 2:
         head.append(f"{cks[-1]['name']} vs {cks[0]['name']}")
@@ -334,6 +378,11 @@ def markdown_table(res: Dict) -> str:
             a, b = vals[0], vals[-1]
             cells.append(f"{100 * (b - a) / a:+.1f} %" if a and a == a and b == b else "—")
         lines.append("| " + " | ".join(cells) + " |")
+    ua = res["real"].get("l_acc_unaligned_real")
+    if ua:
+        lines += ["", f"L_acc of real test clips against another real clip of the same activity (not aligned in time): "
+                      f"{ua['mean']:.4g} ± {ua['std']:.2g} ({ua['n_clips']} clips); a lower paired L_acc than this "
+                      f"needs less acceleration power than real motion, or alignment with the ground truth."]
     acts = sorted({a for c in cks for a in c["l_acc_per_activity"]})
     lines += ["", "L_acc per activity (test clips):", "",
               "| activity | n | " + " | ".join(c["name"] for c in cks) +

@@ -54,6 +54,9 @@ def test_cli_train_finetune_sample_generate(tmp_path, shared_data):
         assert len(pc["l_acc"]) == len(pc["jerk"]) == len(pc["activity"]) == 4
         assert np.isclose(np.nanmean(pc["l_acc"]), c["l_acc"]) and np.isclose(np.mean(pc["jerk"]), c["jerk"])
     assert np.isclose(np.mean(res["real"]["per_clip"]["jerk"]), res["real"]["jerk"])
-    # smoothing the same samples lowers their jerk
+    # smoothing the same samples lowers their jerk and their feature acceleration power
     assert res["checkpoints"][1]["jerk"] < res["checkpoints"][0]["jerk"]
+    assert 0 < res["checkpoints"][1]["acc_power"] < res["checkpoints"][0]["acc_power"]
+    assert np.isclose(np.nanmean(res["checkpoints"][0]["per_clip"]["acc_power"]), res["checkpoints"][0]["acc_power"])
+    assert res["real"]["acc_power"] > 0 and "l_acc_unaligned_real" in res["real"]
     assert "L_acc per activity" in (tmp_path / "ev.md").read_text()

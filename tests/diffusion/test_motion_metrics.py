@@ -99,3 +99,27 @@ def test_calibrate_quality_limits_from_clips(tmp_path, shared_data):
     res = calibrate(tmp_path / "data", q=1.0, out=tmp_path / "lim.json", progress=False)
     assert json.loads((tmp_path / "lim.json").read_text())["all"] == res["all"]
     assert res["crops"]["all"] >= 2 and res["all"]["max_jerk"] > 0  # run_normal_001 is too short (15 frames)
+
+
+def test_acc_power_and_unaligned_real_l_acc():
+    """acc_power is L_acc against a motionless clip; the unaligned floor pairs clips of the same activity only:
+    x against −x scores 4·P, identical clips 0, and a lone activity is left out."""
+    from imusim import acc_loss
+    from imusim.diffusion.evaluate import acc_power, unaligned_real_l_acc
+
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(30, 5, generator=g)
+    p = acc_power(x)
+    assert abs(p - float(acc_loss(torch.zeros(1, 30, 5), x[None], backend="torch"))) < 1e-6
+    assert acc_power(x[:2]) != acc_power(x[:2])  # nan below 3 frames
+    # two clips of one activity (x, −x) and a lone clip of another: each of the pair is drawn against the other
+    lone = torch.randn(12, 5, generator=g)
+    r = unaligned_real_l_acc([x, -x, lone], ["walk", "walk", "jump"], draws=3)
+    assert r["n_clips"] == 2 and abs(r["mean"] - 4 * p) < 1e-5 * p and r["std"] < 1e-6
+    r = unaligned_real_l_acc([x, x.clone()], ["walk", "walk"], draws=2)
+    assert r["mean"] == 0.0
+    # a shorter partner is tiled to the length
+    r = unaligned_real_l_acc([x, x[:10]], ["run", "run"], draws=1)
+    tiled = torch.cat([x[:10]] * 3)
+    ref = (float(acc_loss(tiled[None], x[None], backend="torch")) + float(acc_loss(x[None, :10], x[None, :10], backend="torch"))) / 2
+    assert abs(r["mean"] - ref) < 1e-6
