@@ -48,15 +48,15 @@ def main():
         cfg, s = (m.group(1), int(m.group(2))) if m else (c["name"], 0)
         by[cfg][s] = c
     out = {"source": args.json, "configs": {}, "pairs": {}}
-    keys = ("l_acc", "l_acc_high_dynamic", "l_acc_low_dynamic", "fid", "jerk", "joint_acc", "foot_skating")
+    keys = ("l_acc", "l_acc_high_dynamic", "l_acc_low_dynamic", "fid", "jerk", "joint_acc", "foot_skating", "acc_power")
     print(f"{'config':<16}{'seeds':>6}" + "".join(f"{k:>22}" for k in keys))
     for cfg, seeds in by.items():
         row = {}
         for k in keys:
-            v = np.array([seeds[s][k] for s in sorted(seeds)], float)
+            v = np.array([seeds[s].get(k, np.nan) for s in sorted(seeds)], float)  # acc_power: newer JSONs only
             row[k] = {"mean": float(v.mean()), "std": float(v.std(ddof=1)) if len(v) > 1 else 0.0,
                       "per_seed": v.tolist()}
-            if k in ("jerk", "joint_acc", "foot_skating"):
+            if k in ("jerk", "joint_acc", "foot_skating", "acc_power") and k in real:
                 row[k]["ratio_to_real"] = float(v.mean() / real[k])
         out["configs"][cfg] = {"seeds": sorted(seeds), **row}
         print(f"{cfg:<16}{len(seeds):>6}" + "".join(f"{row[k]['mean']:>13.4g} ± {row[k]['std']:<6.2g}" for k in keys))

@@ -35,3 +35,44 @@ if [ "$STAGE" = all ]; then
   for c in l3 fc imu all; do ft "$c" 0 & done; wait
   for s in 1 2; do ft "$CHOSEN" "$s" & done; wait
 fi
+
+# stores (the HAR/realism protocol of scripts/realism_fix.sh): the chosen model's seed 0 with 4 generation seeds,
+# the single-term candidates with generation seed 0
+gen() {  # gen NAME CKPT SEEDS...
+  local name=$1 ck=$2; shift 2
+  for s in "$@"; do
+    [ -f "$RUNS/har/${name}_s$s/summary.json" ] || imusim generate --checkpoint "$ck" --activities "$RUNS/har_activities.yaml" \
+      --per-activity 48 --sensors wrist_l,wrist_r,thigh_r --rate 50 --batch 64 --seed "$s" --out "$RUNS/har/${name}_s$s"
+  done
+}
+gen "sw_$CHOSEN" "$RUNS/sw_${CHOSEN}_s0/model.safetensors" 0 1 2 3
+for c in imu fc; do gen "sw_$c" "$RUNS/sw_${c}_s0/model.safetensors" 0; done
+stores() { local n=$1; shift; local d=""; for s in "$@"; do d="${d:+$d,}$RUNS/har/${n}_s$s"; done; echo "$n=$d"; }
+SETS=("$(stores wf_lacc 0 1 2 3)" "$(stores "sw_$CHOSEN" 0 1 2 3)")
+ONE=("wf_lacc=$RUNS/har/wf_lacc_s0" "sw_imu=$RUNS/har/sw_imu_s0" "sw_fc=$RUNS/har/sw_fc_s0" "sw_$CHOSEN=$RUNS/har/sw_${CHOSEN}_s0")
+
+# realism: every candidate on generation seed 0 against rendered mocap; the chosen one on 4 seeds against all three
+imusim realism --synthetic "${ONE[@]}" --reference store:out/realism/mocap_store --sensor wrist_r --out "$OUT/realism_mocap_screen"
+imusim realism --synthetic "${SETS[@]}" --reference store:out/realism/mocap_store --sensor wrist_r --out "$OUT/realism_mocap"
+imusim realism --synthetic "${SETS[@]}" --reference basicmotions --sensor wrist_l --out "$OUT/realism_basicmotions"
+imusim realism --synthetic "${SETS[@]}" --reference ../shared/data/real/wisdm19_watch_dev/wisdm19_watch_dev.npz \
+  --labels docs/realism/mocap/wisdm_labels.yaml --out "$OUT/realism_wisdm"
+
+# HAR trained only on synthetic windows (BasicMotions and the WISDM watch), 4 generation seeds x 2 fits
+imusim evaluate --real basicmotions --repeats 8 --reference wf_lacc --out "$OUT/har_basicmotions" \
+  $(printf -- "--synthetic %s " "${SETS[@]}")
+imusim evaluate --real ../shared/data/real/wisdm19_watch_dev/wisdm19_watch_dev.npz \
+  --labels docs/realism/fix/wisdm_har_labels.yaml --repeats 8 --reference wf_lacc --bound-max-windows 900 \
+  --out "$OUT/har_wisdm" $(printf -- "--synthetic %s " "${SETS[@]}")
+
+# motion quality on the test split, with the same noise as docs/realism/fix/motion_eval_*.json (merged with them for
+# the control's and refined's seeds 1-2; the seed-0 pair is re-run here for the new acceleration-power figures)
+mkdir -p "$RUNS/eval"
+CK=()
+for n in wf_control_s0 wf_lacc_s0 sw_l3_s0 sw_fc_s0 sw_imu_s0 sw_all_s0 "sw_${CHOSEN}_s1" "sw_${CHOSEN}_s2"; do
+  mkdir -p "$RUNS/eval/$n"; ln -sf "$(realpath "$RUNS/$n/model.safetensors")" "$RUNS/eval/$n/model.safetensors"
+  CK+=(--checkpoint "$RUNS/eval/$n/model.safetensors")
+done
+imusim evaluate-motion --data "$DATA" --max-frames 120 "${CK[@]}" --json "$OUT/motion_eval.json" --markdown "$OUT/motion_eval.md"
+python scripts/motion_eval_stats.py "$OUT/motion_eval.json" docs/realism/fix/motion_eval_{a,b,c}.json --pair wf_control:wf_lacc --pair wf_control:sw_$CHOSEN \
+  --pair wf_lacc:sw_$CHOSEN --out "$OUT/motion_eval_stats.json"

@@ -58,6 +58,7 @@ class TrainConfig:
     lambda_vel: float = 0.0
     lambda_fc: float = 0.0
     lambda_imu: float = 0.0
+    aux_t_max: int = 0
     seed: int = 0
     amp: bool = False
     compile: bool = False
@@ -267,11 +268,15 @@ def diffusion_losses(model, diffusion: GaussianDiffusion, x0, mask, emb, t, nois
     out["l_acc"] = l_acc
     if cfg.lambda_acc > 0:
         total = total + cfg.lambda_acc * l_acc
-    if cfg.lambda_imu > 0:  # the sensor-level term beside the feature L_acc (same low-noise selection)
-        out["l_imu"] = imu_signal_loss(pred * std + mean, x0 * std + mean, amask, cfg.imu_sensors, fps=cfg.fps)
+    # the sensor-level and foot contact terms, optionally only on the low-noise predictions t < aux_t_max (mean
+    # over the selected samples): at high noise the best x0 prediction is an average motion, and pulling its feet
+    # or sensors towards the ground truth's pulls the model towards motions that stand still (docs/realism.md §7)
+    xmask = mask & (t < cfg.aux_t_max)[:, None] if cfg.aux_t_max > 0 else mask
+    if cfg.lambda_imu > 0:
+        out["l_imu"] = imu_signal_loss(pred * std + mean, x0 * std + mean, xmask, cfg.imu_sensors, fps=cfg.fps)
         total = total + cfg.lambda_imu * out["l_imu"]
     if cfg.lambda_fc > 0:
-        out["l_fc"] = foot_contact_loss(pj, x0 * std + mean, mask, cfg.fps)
+        out["l_fc"] = foot_contact_loss(pj, x0 * std + mean, xmask, cfg.fps)
         total = total + cfg.lambda_fc * out["l_fc"]
     if cfg.lambda_pos > 0:
         mj = mask[..., None, None].to(pj.dtype)

@@ -322,3 +322,20 @@ def test_lambda_fc_and_lambda_imu_enter_the_total(shared_data):
     torch.testing.assert_close(out["total"], out["l_simple"] + 2.0 * out["l_fc"] + 0.5 * out["l_imu"])
     out["total"].backward()
     assert all(torch.isfinite(p.grad).all() for p in model.parameters() if p.grad is not None)
+    # aux_t_max: both terms only on the low-noise sample (t = 10 < 100), the mean over its frames; the feature
+    # L_acc is untouched
+    lo = diffusion_losses(model, GaussianDiffusion(1000), x0, mask, emb, t, noise, uncond,
+                          TrainConfig(lambda_fc=2.0, lambda_imu=0.5, imu_sensors="wrist_r,thigh_l", aux_t_max=100),
+                          mean, std)
+    sel = torch.tensor([True, False])
+    with torch.no_grad():
+        ref_fc = foot_contact_loss(recover_from_ric(pred[sel] * std + mean, 22), x0[sel] * std + mean, mask[sel])
+        ref_imu = imu_signal_loss(pred[sel] * std + mean, x0[sel] * std + mean, mask[sel], "wrist_r,thigh_l")
+    torch.testing.assert_close(lo["l_fc"].detach(), ref_fc, rtol=1e-4, atol=1e-6)
+    torch.testing.assert_close(lo["l_imu"].detach(), ref_imu, rtol=1e-4, atol=1e-6)
+    torch.testing.assert_close(lo["l_acc"].detach(), out["l_acc"].detach())
+    none = diffusion_losses(model, GaussianDiffusion(1000), x0, mask, emb, t, noise, uncond,
+                            TrainConfig(lambda_fc=2.0, lambda_imu=0.5, imu_sensors="wrist_r,thigh_l", aux_t_max=5),
+                            mean, std)
+    assert float(none["l_fc"]) == 0.0 and float(none["l_imu"]) == 0.0
+    torch.testing.assert_close(none["total"], none["l_simple"])
