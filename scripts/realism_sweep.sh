@@ -7,11 +7,13 @@
 #
 # Every candidate starts from the shipped `original` converted to the spectral Wiener input and is fine-tuned
 # 1,000 steps with the shipped recipe (as refined and its control in scripts/realism_fix.sh):
-#   l3   the paper's L_acc on features, lambda 3 (refined has lambda 1)
-#   fc   lambda 1 + MDM's foot contact loss (--lambda-fc 10)
-#   imu  lambda 1 + the IMU-space L_acc beside it (--lambda-imu 0.03, wrists and thighs, through synthesize_imu)
-#   all  lambda 1 + both
-# Seed 0 of each is screened; the chosen one gets training seeds 1 and 2 (CHOSEN=...).
+#   l3     the paper's L_acc on features, lambda 3 (refined has lambda 1)
+#   fc     lambda 1 + MDM's foot contact loss (--lambda-fc 10) at every step
+#   imu    lambda 1 + the IMU-space L_acc beside it (--lambda-imu 0.03, wrists and thighs, through synthesize_imu)
+#   all    lambda 1 + both, at every step
+#   imulo  lambda 1 + the IMU-space term only on low-noise predictions (--aux-t-max 300), training seeds 0-2
+# The single-term candidates are screened on training seed 0 and generation seed 0 (all of them damp walking);
+# imulo gets 3 training seeds and, for seed 0, 4 generation seeds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source .venv/bin/activate
@@ -20,11 +22,12 @@ RUNS="${RUNS:-runs}"
 DATA="${DATA:-$RUNS/data_anat}"
 OUT="${OUT:-docs/realism/sweep}"
 STAGE="${STAGE:-all}"
-CHOSEN="${CHOSEN:-all}"
+CHOSEN="${CHOSEN:-imulo}"
 mkdir -p "$OUT"
 FT=(--data "$DATA" --steps 1000 --batch-size 32 --max-frames 120 --lr 2e-4 --from original --input wiener_f)
 declare -A ARGS=([l3]="--lambda-acc 3" [fc]="--lambda-acc 1 --lambda-fc 10" [imu]="--lambda-acc 1 --lambda-imu 0.03"
-                 [all]="--lambda-acc 1 --lambda-fc 10 --lambda-imu 0.03")
+                 [all]="--lambda-acc 1 --lambda-fc 10 --lambda-imu 0.03"
+                 [imulo]="--lambda-acc 1 --lambda-imu 0.03 --aux-t-max 300")
 ft() {  # ft NAME SEED: one fine-tune, skipped when finished
   local out="$RUNS/sw_$1_s$2"
   [ -f "$out/metrics.csv" ] && [ "$(tail -n1 "$out/metrics.csv" | cut -d, -f1)" = 1000 ] && return
@@ -33,7 +36,7 @@ ft() {  # ft NAME SEED: one fine-tune, skipped when finished
 }
 if [ "$STAGE" = all ]; then
   for c in l3 fc imu all; do ft "$c" 0 & done; wait
-  for s in 1 2; do ft "$CHOSEN" "$s" & done; wait
+  for s in 0 1 2; do ft "$CHOSEN" "$s" & done; wait
 fi
 
 # stores (the HAR/realism protocol of scripts/realism_fix.sh): the chosen model's seed 0 with 4 generation seeds,
@@ -46,10 +49,11 @@ gen() {  # gen NAME CKPT SEEDS...
   done
 }
 gen "sw_$CHOSEN" "$RUNS/sw_${CHOSEN}_s0/model.safetensors" 0 1 2 3
-for c in imu fc; do gen "sw_$c" "$RUNS/sw_${c}_s0/model.safetensors" 0; done
+for c in imu fc all; do gen "sw_$c" "$RUNS/sw_${c}_s0/model.safetensors" 0; done
 stores() { local n=$1; shift; local d=""; for s in "$@"; do d="${d:+$d,}$RUNS/har/${n}_s$s"; done; echo "$n=$d"; }
 SETS=("$(stores wf_lacc 0 1 2 3)" "$(stores "sw_$CHOSEN" 0 1 2 3)")
-ONE=("wf_lacc=$RUNS/har/wf_lacc_s0" "sw_imu=$RUNS/har/sw_imu_s0" "sw_fc=$RUNS/har/sw_fc_s0" "sw_$CHOSEN=$RUNS/har/sw_${CHOSEN}_s0")
+ONE=("wf_lacc=$RUNS/har/wf_lacc_s0" "sw_imu=$RUNS/har/sw_imu_s0" "sw_fc=$RUNS/har/sw_fc_s0" "sw_all=$RUNS/har/sw_all_s0"
+     "wf_control=$RUNS/har/wf_control_s0")
 
 # realism: every candidate on generation seed 0 against rendered mocap; the chosen one on 4 seeds against all three
 imusim realism --synthetic "${ONE[@]}" --reference store:out/realism/mocap_store --sensor wrist_r --out "$OUT/realism_mocap_screen"
@@ -58,21 +62,29 @@ imusim realism --synthetic "${SETS[@]}" --reference basicmotions --sensor wrist_
 imusim realism --synthetic "${SETS[@]}" --reference ../shared/data/real/wisdm19_watch_dev/wisdm19_watch_dev.npz \
   --labels docs/realism/mocap/wisdm_labels.yaml --out "$OUT/realism_wisdm"
 
-# HAR trained only on synthetic windows (BasicMotions and the WISDM watch), 4 generation seeds x 2 fits
+# HAR trained only on synthetic windows: the screening (generation seed 0, 2 fits), then BasicMotions and the WISDM
+# watch with 4 generation seeds x 2 fits
+imusim evaluate --real basicmotions --repeats 2 --upper-bound skip --out "$OUT/har_screen_basicmotions" \
+  $(printf -- "--synthetic %s " "${ONE[@]:0:4}")
 imusim evaluate --real basicmotions --repeats 8 --reference wf_lacc --out "$OUT/har_basicmotions" \
   $(printf -- "--synthetic %s " "${SETS[@]}")
 imusim evaluate --real ../shared/data/real/wisdm19_watch_dev/wisdm19_watch_dev.npz \
   --labels docs/realism/fix/wisdm_har_labels.yaml --repeats 8 --reference wf_lacc --bound-max-windows 900 \
   --out "$OUT/har_wisdm" $(printf -- "--synthetic %s " "${SETS[@]}")
 
-# motion quality on the test split, with the same noise as docs/realism/fix/motion_eval_*.json (merged with them for
-# the control's and refined's seeds 1-2; the seed-0 pair is re-run here for the new acceleration-power figures)
+# motion quality on the test split: the screening (seed 0 of each, the control and refined re-run for the
+# acceleration-power figures), then the chosen model's 3 seeds; the same noise as docs/realism/fix/motion_eval_*.json,
+# merged with them for the control's and refined's seeds 1-2
 mkdir -p "$RUNS/eval"
-CK=()
-for n in wf_control_s0 wf_lacc_s0 sw_l3_s0 sw_fc_s0 sw_imu_s0 sw_all_s0 "sw_${CHOSEN}_s1" "sw_${CHOSEN}_s2"; do
-  mkdir -p "$RUNS/eval/$n"; ln -sf "$(realpath "$RUNS/$n/model.safetensors")" "$RUNS/eval/$n/model.safetensors"
-  CK+=(--checkpoint "$RUNS/eval/$n/model.safetensors")
-done
-imusim evaluate-motion --data "$DATA" --max-frames 120 "${CK[@]}" --json "$OUT/motion_eval.json" --markdown "$OUT/motion_eval.md"
-python scripts/motion_eval_stats.py "$OUT/motion_eval.json" docs/realism/fix/motion_eval_{a,b,c}.json --pair wf_control:wf_lacc --pair wf_control:sw_$CHOSEN \
-  --pair wf_lacc:sw_$CHOSEN --out "$OUT/motion_eval_stats.json"
+ck() { for n in "$@"; do mkdir -p "$RUNS/eval/$n"; ln -sf "$(realpath "$RUNS/$n/model.safetensors")" "$RUNS/eval/$n/model.safetensors"
+       printf -- "--checkpoint %s " "$RUNS/eval/$n/model.safetensors"; done; }
+# shellcheck disable=SC2046
+imusim evaluate-motion --data "$DATA" --max-frames 120 $(ck wf_control_s0 wf_lacc_s0 sw_l3_s0 sw_fc_s0 sw_imu_s0) \
+  --json "$OUT/motion_eval_screen.json" --markdown "$OUT/motion_eval_screen.md"
+python scripts/motion_eval_stats.py "$OUT/motion_eval_screen.json" --pair wf_control:wf_lacc --pair wf_control:sw_l3 \
+  --pair wf_control:sw_fc --pair wf_control:sw_imu --out "$OUT/motion_eval_screen_stats.json"
+# shellcheck disable=SC2046
+imusim evaluate-motion --data "$DATA" --max-frames 120 $(ck "sw_${CHOSEN}_s0" "sw_${CHOSEN}_s1" "sw_${CHOSEN}_s2") \
+  --json "$OUT/motion_eval_$CHOSEN.json" --markdown "$OUT/motion_eval_$CHOSEN.md"
+python scripts/motion_eval_stats.py "$OUT/motion_eval_$CHOSEN.json" "$OUT/motion_eval_screen.json" docs/realism/fix/motion_eval_{a,b,c}.json \
+  --pair wf_control:wf_lacc --pair "wf_control:sw_$CHOSEN" --pair "wf_lacc:sw_$CHOSEN" --out "$OUT/motion_eval_stats.json"
