@@ -11,10 +11,10 @@
 #   fc     lambda 1 + MDM's foot contact loss (--lambda-fc 10) at every step
 #   imu    lambda 1 + the IMU-space L_acc beside it (--lambda-imu 0.03, wrists and thighs, through synthesize_imu)
 #   all    lambda 1 + both, at every step
-#   imulo  lambda 1 + the IMU-space term only on low-noise predictions (--aux-t-max 300), training seeds 0-1
-#          (seed 2 was stopped for time in the recorded run; SEEDS="0 1 2" trains it)
+#   imulo  lambda 1 + the IMU-space term only on low-noise predictions (--aux-t-max 300), training seeds 0-2
+#          (the recorded run evaluated seeds 0-1 in motion_eval_imulo.json and seed 2 in motion_eval_imulo_s2.json)
 # The single-term candidates are screened on training seed 0 and generation seed 0 (all of them damp walking);
-# imulo gets 2 training seeds and, for seed 0, 4 generation seeds.
+# imulo gets 3 training seeds and, for seed 0, 4 generation seeds.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source .venv/bin/activate
@@ -37,7 +37,7 @@ ft() {  # ft NAME SEED: one fine-tune, skipped when finished
 }
 if [ "$STAGE" = all ]; then
   for c in l3 fc imu all; do ft "$c" 0 & done; wait
-  for s in ${SEEDS:-0 1}; do ft "$CHOSEN" "$s" & done; wait
+  for s in ${SEEDS:-0 1 2}; do ft "$CHOSEN" "$s" & done; wait
 fi
 
 # stores (the HAR/realism protocol of scripts/realism_fix.sh): the chosen model's seed 0 with 4 generation seeds,
@@ -85,7 +85,7 @@ imusim evaluate-motion --data "$DATA" --max-frames 120 $(ck wf_control_s0 wf_lac
 python scripts/motion_eval_stats.py "$OUT/motion_eval_screen.json" --pair wf_control:wf_lacc --pair wf_control:sw_l3 \
   --pair wf_control:sw_fc --pair wf_control:sw_imu --out "$OUT/motion_eval_screen_stats.json"
 # shellcheck disable=SC2046
-imusim evaluate-motion --data "$DATA" --max-frames 120 $(for s in ${SEEDS:-0 1}; do ck "sw_${CHOSEN}_s$s"; done) \
+imusim evaluate-motion --data "$DATA" --max-frames 120 $(for s in ${SEEDS:-0 1 2}; do ck "sw_${CHOSEN}_s$s"; done) \
   --json "$OUT/motion_eval_$CHOSEN.json" --markdown "$OUT/motion_eval_$CHOSEN.md"
-python scripts/motion_eval_stats.py "$OUT/motion_eval_$CHOSEN.json" "$OUT/motion_eval_screen.json" docs/realism/fix/motion_eval_{a,b,c}.json \
+python scripts/motion_eval_stats.py "$OUT/motion_eval_$CHOSEN.json" $(ls "$OUT"/motion_eval_"${CHOSEN}"_s*.json 2>/dev/null) "$OUT/motion_eval_screen.json" docs/realism/fix/motion_eval_{a,b,c}.json \
   --pair wf_control:wf_lacc --pair "wf_control:sw_$CHOSEN" --pair "wf_lacc:sw_$CHOSEN" --out "$OUT/motion_eval_stats.json"
