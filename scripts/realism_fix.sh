@@ -7,20 +7,13 @@
 # Models: the shipped `original` (x_t input, x0 output; the paper's pretrained baseline) converted to the spectral
 # Wiener input and fine-tuned 1,000 steps without L_acc ("control", the continued training) and with the
 # paper's L_acc on features, lambda 1 ("lacc"), each from training seeds 0, 1, 2; plus the Wiener-skip output.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-source .venv/bin/activate
-export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 OMP_NUM_THREADS=1
-RUNS="${RUNS:-runs}"
-DATA="${DATA:-$RUNS/data_anat}"
 OUT="${OUT:-docs/realism/fix}"
-STAGE="${STAGE:-all}"
+source "$(dirname "$0")/realism_common.sh"
 FT=(--data "$DATA" --steps 1000 --batch-size 32 --max-frames 120 --lr 2e-4)
-[ -f "$DATA/meta.json" ] || imusim data build --out "$DATA" --facing anatomical   # the shipped models' statistics
 
 ft() {  # ft OUT ARGS...: one fine-tune, skipped when finished
   local out=$1; shift
-  [ -f "$out/metrics.csv" ] && [ "$(tail -n1 "$out/metrics.csv" | cut -d, -f1)" = 1000 ] && return
+  trained "$out" && return
   imusim finetune "${FT[@]}" --from original --input wiener_f --out "$out" "$@" > "$out.log" 2>&1
 }
 if [ "$STAGE" = all ]; then
@@ -45,22 +38,7 @@ for m in wf_control_s0 wf_lacc_s0 wskip_lacc_s0; do
 done
 
 # stores: 4 activities x 48 motions, 4 generation seeds, wrist_l (BasicMotions), wrist_r (WISDM), thigh_r, 50 Hz
-python - "$RUNS/har_activities.yaml" <<'PY'
-import sys, yaml
-from imusim.generate.plan import load_activities
-acts = {k: v for k, v in load_activities(None).items() if k in ("standing", "walking", "running", "badminton")}
-open(sys.argv[1], "w").write(yaml.safe_dump(acts))
-PY
-gen() {  # gen NAME CKPT SEEDS...
-  local name=$1 ck=$2; shift 2
-  for s in "$@"; do
-    [ -f "$RUNS/har/${name}_s$s/summary.json" ] || imusim generate --checkpoint "$ck" --activities "$RUNS/har_activities.yaml" \
-      --per-activity 48 --sensors wrist_l,wrist_r,thigh_r --rate 50 --batch 64 --seed "$s" --out "$RUNS/har/${name}_s$s"
-  done
-}
-# the rendered-mocap reference (docs/realism/mocap)
-[ -f out/realism/mocap_store/meta.json ] || imusim generate --from-mocap ../shared/data \
-  --activities docs/realism/mocap/activities.yaml --per-activity 100 --sensors wrist_r --rate 50 --out out/realism/mocap_store
+store_inputs
 gen original imusim/checkpoints/original.safetensors 0 1 2 3
 gen refined_v1 imusim/checkpoints/refined_v1.safetensors 0 1
 gen wf_control "$RUNS/wf_control_s0/model.safetensors" 0 1 2 3
@@ -72,7 +50,6 @@ imusim realism --synthetic "imu_lacc01=$RUNS/har/imu_lacc01_s0" "imu_lacc1=$RUNS
   --sensor wrist_r --out "$OUT/imu_space_lacc_mocap"
 imusim evaluate --real basicmotions --repeats 2 --upper-bound skip --out "$OUT/imu_space_lacc_har" \
   --synthetic "imu_lacc01=$RUNS/har/imu_lacc01_s0" --synthetic "wf_lacc=$RUNS/har/wf_lacc_s0"
-stores() { local n=$1; shift; local d=""; for s in "$@"; do d="${d:+$d,}$RUNS/har/${n}_s$s"; done; echo "$n=$d"; }
 SETS=("$(stores original 0 1 2 3)" "$(stores refined_v1 0 1)" "$(stores wf_control 0 1 2 3)" "$(stores wf_lacc 0 1 2 3)")
 
 # realism: wrist intensity and spectra vs real watches (native rates) and vs rendered mocap

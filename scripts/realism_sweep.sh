@@ -15,23 +15,17 @@
 #          (the recorded run evaluated seeds 0-1 in motion_eval_imulo.json and seed 2 in motion_eval_imulo_s2.json)
 # The single-term candidates are screened on training seed 0 and generation seed 0 (all of them damp walking);
 # imulo gets 3 training seeds and, for seed 0, 4 generation seeds.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-source .venv/bin/activate
-export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 OMP_NUM_THREADS=1
-RUNS="${RUNS:-runs}"
-DATA="${DATA:-$RUNS/data_anat}"
+# It compares against the control and refined runs and stores of scripts/realism_fix.sh: run that first.
 OUT="${OUT:-docs/realism/sweep}"
-STAGE="${STAGE:-all}"
+source "$(dirname "$0")/realism_common.sh"
 CHOSEN="${CHOSEN:-imulo}"
-mkdir -p "$OUT"
 FT=(--data "$DATA" --steps 1000 --batch-size 32 --max-frames 120 --lr 2e-4 --from original --input wiener_f)
 declare -A ARGS=([l3]="--lambda-acc 3" [fc]="--lambda-acc 1 --lambda-fc 10" [imu]="--lambda-acc 1 --lambda-imu 0.03"
                  [all]="--lambda-acc 1 --lambda-fc 10 --lambda-imu 0.03"
                  [imulo]="--lambda-acc 1 --lambda-imu 0.03 --aux-t-max 300")
 ft() {  # ft NAME SEED: one fine-tune, skipped when finished
   local out="$RUNS/sw_$1_s$2"
-  [ -f "$out/metrics.csv" ] && [ "$(tail -n1 "$out/metrics.csv" | cut -d, -f1)" = 1000 ] && return
+  trained "$out" && return
   # shellcheck disable=SC2086
   imusim finetune "${FT[@]}" --out "$out" --seed "$2" ${ARGS[$1]} > "$out.log" 2>&1
 }
@@ -42,16 +36,9 @@ fi
 
 # stores (the HAR/realism protocol of scripts/realism_fix.sh): the chosen model's seed 0 with 4 generation seeds,
 # the single-term candidates with generation seed 0
-gen() {  # gen NAME CKPT SEEDS...
-  local name=$1 ck=$2; shift 2
-  for s in "$@"; do
-    [ -f "$RUNS/har/${name}_s$s/summary.json" ] || imusim generate --checkpoint "$ck" --activities "$RUNS/har_activities.yaml" \
-      --per-activity 48 --sensors wrist_l,wrist_r,thigh_r --rate 50 --batch 64 --seed "$s" --out "$RUNS/har/${name}_s$s"
-  done
-}
+store_inputs
 gen "sw_$CHOSEN" "$RUNS/sw_${CHOSEN}_s0/model.safetensors" 0 1 2 3
 for c in imu fc all; do gen "sw_$c" "$RUNS/sw_${c}_s0/model.safetensors" 0; done
-stores() { local n=$1; shift; local d=""; for s in "$@"; do d="${d:+$d,}$RUNS/har/${n}_s$s"; done; echo "$n=$d"; }
 SETS=("$(stores wf_lacc 0 1 2 3)" "$(stores "sw_$CHOSEN" 0 1 2 3)")
 ONE=("wf_lacc=$RUNS/har/wf_lacc_s0" "sw_imu=$RUNS/har/sw_imu_s0" "sw_fc=$RUNS/har/sw_fc_s0" "sw_all=$RUNS/har/sw_all_s0"
      "wf_control=$RUNS/har/wf_control_s0")

@@ -205,7 +205,7 @@ def foot_contact_loss(pred_joints: torch.Tensor, true_feats: torch.Tensor, mask:
     (denormalised), ``mask`` ``[B, T]`` bool. Contact at frame t is about the displacement t → t+1 (as
     ``features_from_positions`` labels it), so it weighs ``pred_joints[:, t+1] − pred_joints[:, t]``.
     """
-    from ..motion.humanml import FOOT_CONTACT
+    from ..motion.humanml import FEET_L, FEET_R, FOOT_CONTACT
     if pred_joints.dim() != 4 or pred_joints.shape[2:] != (22, 3):
         raise ValueError(f"foot_contact_loss: pred_joints must be [B, T, 22, 3], got {list(pred_joints.shape)}")
     if true_feats.shape[:2] != pred_joints.shape[:2] or true_feats.shape[-1] != 263:
@@ -214,7 +214,7 @@ def foot_contact_loss(pred_joints: torch.Tensor, true_feats: torch.Tensor, mask:
     if mask.shape != pred_joints.shape[:2]:
         raise ValueError(f"foot_contact_loss: mask must be [B, T] = {list(pred_joints.shape[:2])}, "
                          f"got {list(mask.shape)}")
-    feet = pred_joints[:, :, [7, 10, 8, 11]]  # the order of the contact channels
+    feet = pred_joints[:, :, [*FEET_L, *FEET_R]]  # the order of the contact channels
     v = (feet[:, 1:] - feet[:, :-1]) * fps  # [B, T-1, 4, 3]
     pair = (mask[:, 1:] & mask[:, :-1])[..., None]  # [B, T-1, 1]
     contact = (true_feats[:, :-1, FOOT_CONTACT] > 0.5) & pair  # [B, T-1, 4]
