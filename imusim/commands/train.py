@@ -34,8 +34,12 @@ def _common(p):
     p.add_argument("--lambda-imu", type=float, default=0.0,
                    help="weight of the IMU-space L_acc on --imu-sensors added beside the L_acc of --acc-on (so the "
                         "paper's feature loss and the sensor-level term can be combined)")
+    p.add_argument("--lambda-spec", type=float, default=0.0,
+                   help="weight of the sensor-level band-power term on --imu-sensors: per clip, the log power of the "
+                        "virtual accelerometer and gyroscope in the 0-1, 1-3, 3-6, 6-10 Hz bands against the ground "
+                        "truth's; blind to phase, so it cannot reward motion that moves less (docs/realism.md §8)")
     p.add_argument("--aux-t-max", type=int, default=0, metavar="T",
-                   help="apply --lambda-imu and --lambda-fc only to the x0 predictions of the low-noise steps t < T "
+                   help="apply --lambda-imu, --lambda-spec and --lambda-fc only to the x0 predictions of the low-noise steps t < T "
                         "(0 = every step); at every step both pull walkers towards standing still (docs/realism.md §7)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
@@ -134,7 +138,7 @@ def _train(a):
                       imu_sensors=a.imu_sensors, acc_t_max=a.acc_t_max,
                       loss_weight=a.loss_weight or ("v" if output == "v" else "x0"), snapshot_every=a.snapshot_every,
                       lambda_pos=a.lambda_pos, lambda_vel=a.lambda_vel,
-                      lambda_fc=a.lambda_fc, lambda_imu=a.lambda_imu, aux_t_max=a.aux_t_max, seed=a.seed, amp=a.amp, compile=a.compile,
+                      lambda_fc=a.lambda_fc, lambda_imu=a.lambda_imu, lambda_spec=a.lambda_spec, aux_t_max=a.aux_t_max, seed=a.seed, amp=a.amp, compile=a.compile,
                       ema_decay=a.ema, log_every=a.log_every, ckpt_every=a.ckpt_every, max_frames=a.max_frames,
                       min_frames=a.min_frames,
                       text_encoder=enc_name or "minilm", warmup=0 if init else 200)

@@ -11,6 +11,9 @@ Losses (x0 prediction, normalised features ``[B, T, F]``, mask ``[B, T]``):
   contact labels say they stand).
 * ``lambda_imu``: the IMU-space term (:func:`imu_signal_loss`) added beside whichever L_acc ``acc_on`` selects,
   so the paper's feature loss and the sensor-level term can be weighted independently.
+* ``lambda_spec``: the sensor-level band-power term (:func:`imu_spectrum_loss`): how much the virtual sensors move
+  in each frequency band, compared per sequence in log space and blind to phase.
+* ``aux_t_max``: the imu, spec and foot contact terms only on the x0 predictions of the steps t < aux_t_max.
 
 Reproducibility and DDP: every random draw of a step (batch indices, crops, t, noise, condition
 dropout) comes from one generator seeded identically on every rank; each rank then takes its slice
@@ -58,6 +61,7 @@ class TrainConfig:
     lambda_vel: float = 0.0
     lambda_fc: float = 0.0
     lambda_imu: float = 0.0
+    lambda_spec: float = 0.0
     aux_t_max: int = 0
     seed: int = 0
     amp: bool = False
@@ -158,6 +162,30 @@ def _hold_last_valid(x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     return x.gather(1, idx.view(B, T, *([1] * (x.dim() - 2))).expand_as(x))
 
 
+def _check_feature_pair(name: str, pred_feats, true_feats, mask) -> None:
+    if pred_feats.shape != true_feats.shape or pred_feats.dim() != 3:
+        raise ValueError(f"{name}: pred_feats and true_feats must both be [B, T, 263], got "
+                         f"{list(pred_feats.shape)} and {list(true_feats.shape)}")
+    if mask.shape != pred_feats.shape[:2]:
+        raise ValueError(f"{name}: mask must be [B, T] = {list(pred_feats.shape[:2])}, got {list(mask.shape)}")
+
+
+def _imu_of_features(feats: torch.Tensor, mask: torch.Tensor, sensors, fps: float):
+    """The virtual IMU of denormalised features ``[B, T, 263]`` the way ``imusim generate`` renders generated
+    motion: ``recover_from_ric`` → bone lengths of SMPL22 → IK → :func:`imusim.synthesize_imu` at ``fps``
+    (``acc``/``gyro`` ``[B, T-2, S, 3]``). Padded frames hold the last valid frame (no NaN gradients)."""
+    from ..imu import synthesize_imu
+    from ..kinematics.ik import positions_to_rotations, rescale_positions
+    from ..kinematics.presets import SMPL22
+    from ..motion.humanml import recover_from_ric
+    from ..ops._validate import trusted_rotations
+
+    P = _hold_last_valid(recover_from_ric(feats, 22), mask)
+    local, root = positions_to_rotations(rescale_positions(P, SMPL22), SMPL22)
+    with trusted_rotations():  # IK output is orthonormal by construction; no host read in the step
+        return synthesize_imu(local, root, SMPL22, sensors, fps)
+
+
 def imu_signal_loss(pred_feats: torch.Tensor, true_feats: torch.Tensor, mask: torch.Tensor,
                     sensors="wrist_l,wrist_r,thigh_l,thigh_r", fps: float = HUMANML3D_FPS) -> torch.Tensor:
     """L_acc on virtual IMU signals (our extension of the paper's loss).
@@ -169,29 +197,101 @@ def imu_signal_loss(pred_feats: torch.Tensor, true_feats: torch.Tensor, mask: to
     neighbouring input frames are valid) and the sensors. Padded frames hold the last valid frame, so
     the padding cannot inject NaN gradients. Differentiable w.r.t. ``pred_feats``.
     """
-    from ..imu import synthesize_imu
-    from ..kinematics.ik import positions_to_rotations, rescale_positions
-    from ..kinematics.presets import SMPL22
-    from ..motion.humanml import recover_from_ric
-
-    if pred_feats.shape != true_feats.shape or pred_feats.dim() != 3:
-        raise ValueError(f"imu_signal_loss: pred_feats and true_feats must both be [B, T, 263], got "
-                         f"{list(pred_feats.shape)} and {list(true_feats.shape)}")
-    if mask.shape != pred_feats.shape[:2]:
-        raise ValueError(f"imu_signal_loss: mask must be [B, T] = {list(pred_feats.shape[:2])}, got {list(mask.shape)}")
-    from ..ops._validate import trusted_rotations
-
-    outs = []
-    for f in (pred_feats, true_feats):
-        P = _hold_last_valid(recover_from_ric(f, 22), mask)
-        local, root = positions_to_rotations(rescale_positions(P, SMPL22), SMPL22)
-        with trusted_rotations():  # IK output is orthonormal by construction; no host read in the step
-            r = synthesize_imu(local, root, SMPL22, sensors, fps)
-        outs.append(r)
+    _check_feature_pair("imu_signal_loss", pred_feats, true_feats, mask)
+    outs = [_imu_of_features(f, mask, sensors, fps) for f in (pred_feats, true_feats)]
     terms = (mask[:, :-2] & mask[:, 1:-1] & mask[:, 2:]).to(pred_feats.dtype)  # [B, T-2]
     d = ((outs[0].acc - outs[1].acc).square().sum(-1) / GRAVITY ** 2
          + (outs[0].gyro - outs[1].gyro).square().sum(-1))  # [B, T-2, S]
     return (d * terms[..., None]).sum() / (terms.sum() * d.shape[-1]).clamp_min(1.0)
+
+
+def masked_band_powers(x: torch.Tensor, n: torch.Tensor, rate: float, bands=None) -> torch.Tensor:
+    """Differentiable band powers of variable-length signals, as ``imusim realism`` measures them.
+
+    ``x`` ``[B, T, ..., C]``: the first ``n[b]`` samples of sequence ``b`` are valid (a prefix; the rest is
+    ignored), ``C`` vector components whose powers add up (the three axes of an accelerometer). Per sequence:
+    the mean of the valid samples removed, a periodic Hann taper over them, zero-padded to ``T``, the one-sided
+    Welch density with one segment (:func:`imusim.har.realism.acc_psd`), summed over ``C`` and over the bins
+    ``lo ≤ f < hi`` of each band (the band reaching the Nyquist frequency includes it) times the bin width.
+    For ``n = T`` it equals :func:`imusim.har.realism.band_powers` of :func:`~imusim.har.realism.acc_psd`;
+    the bands sum to the taper-weighted variance. ``bands``: ``[(lo, hi), ...]`` Hz, default the realism
+    report's (those above the Nyquist frequency dropped). Returns ``[B, ..., n_bands]`` (unit of x, squared).
+    """
+    from ..har.realism import BANDS_HZ, band_edges
+
+    if x.dim() < 3:
+        raise ValueError(f"masked_band_powers: x must be [B, T, ..., C], got shape {list(x.shape)}")
+    B, T = x.shape[:2]
+    if n.shape != (B,):
+        raise ValueError(f"masked_band_powers: n must be [B] = [{B}], got {list(n.shape)}")
+    if not rate > 0:
+        raise ValueError(f"masked_band_powers: rate must be > 0 Hz, got {rate}")
+    edges = [e for e in band_edges(rate, BANDS_HZ if bands is None else bands) if e is not None]
+    tt = torch.arange(T, device=x.device, dtype=x.dtype)
+    nn_ = n.to(x.dtype).clamp_min(1)[:, None]
+    valid = tt[None] < nn_  # [B, T]
+    w = torch.where(valid, 0.5 - 0.5 * torch.cos(2 * math.pi * tt[None] / nn_), torch.zeros((), dtype=x.dtype,
+                                                                                          device=x.device))
+    shape = (B, T) + (1,) * (x.dim() - 2)
+    vm = valid.to(x.dtype).view(shape)
+    mean = (x * vm).sum(1, keepdim=True) / nn_.view((B, 1) + (1,) * (x.dim() - 2))
+    X = torch.fft.rfft((x - mean) * w.view(shape), n=T, dim=1)
+    p = X.real.square() + X.imag.square()  # [B, K, ..., C]
+    K = p.shape[1]
+    one_sided = torch.full((K,), 2.0, dtype=x.dtype, device=x.device)
+    one_sided[0] = 1.0
+    if T % 2 == 0:
+        one_sided[-1] = 1.0
+    f = torch.arange(K, dtype=torch.float64) * (rate / T)
+    # [B, K]: the density's scaling per sequence (a sequence of < 2 valid samples has a zero taper: power 0)
+    scale = one_sided / (rate * w.square().sum(1, keepdim=True).clamp_min(torch.finfo(x.dtype).tiny))
+    p = p.sum(-1) * scale.view((B, K) + (1,) * (x.dim() - 3)) * (rate / T)  # power per bin [B, K, ...]
+    ny = rate / 2
+    outs = []
+    for lo, hi in edges:
+        sel = (f >= lo) & ((f < hi) | ((hi >= ny - 1e-9) & (f <= ny + 1e-9)))
+        outs.append(p[:, sel.to(x.device)].sum(1))
+    return torch.stack(outs, -1)
+
+
+def band_log_distance(pred: torch.Tensor, true: torch.Tensor, n: torch.Tensor, rate: float,
+                      floor: float) -> torch.Tensor:
+    """Per sequence ``[B]``: the mean over the middle dimensions and the bands of
+    ``(log(P_pred + floor²) − log(P_true + floor²))²``, with ``P`` the band powers of :func:`masked_band_powers`
+    of ``pred``/``true`` ``[B, T, ..., C]`` (first ``n[b]`` samples valid) and ``floor`` in the signals' unit."""
+    if pred.shape != true.shape:
+        raise ValueError(f"band_log_distance: pred and true must have the same shape, got {list(pred.shape)} "
+                         f"and {list(true.shape)}")
+    if not floor > 0:
+        raise ValueError(f"band_log_distance: floor must be > 0, got {floor}")
+    lp, lt = (torch.log(masked_band_powers(x, n, rate) + floor ** 2) for x in (pred, true))
+    return (lp - lt).square().flatten(1).mean(1)
+
+
+def imu_spectrum_loss(pred_feats: torch.Tensor, true_feats: torch.Tensor, mask: torch.Tensor,
+                      sensors="wrist_l,wrist_r,thigh_l,thigh_r", fps: float = HUMANML3D_FPS,
+                      acc_floor: float = 0.1, gyro_floor: float = 0.05, min_samples: int = 8) -> torch.Tensor:
+    """A sensor-level term that matches how much each band moves, not when (our extension; docs/realism.md §8).
+
+    Both feature sequences ``[B, T, 263]`` (denormalised) are rendered as :func:`imu_signal_loss` renders them;
+    per sequence and sensor, the band powers (:func:`masked_band_powers`, the realism report's 0–1, 1–3, 3–6,
+    6–10 Hz at 20 fps) of the accelerometer (m/s², gravity included, its mean removed) and of the gyroscope
+    (rad/s) are compared in log space: the mean over sequences, sensors, bands and the two signals of
+    ``(log(P_pred + floor²) − log(P_true + floor²))²``, with ``acc_floor`` m/s² and ``gyro_floor`` rad/s (the RMS
+    per band below which a difference stops counting, so still sensors are not fitted to their numerical noise).
+    Unlike the per-frame L_acc it is blind to phase: a prediction that swings the arm as hard as the ground
+    truth but half a step later scores 0, and one that halves the swing scores (log 4)², so it cannot reward
+    damping. Sequences with fewer than ``min_samples`` valid output frames (``mask`` a prefix mask; all-False
+    rows select nothing) are left out; with none left the loss is 0. Differentiable w.r.t. ``pred_feats``.
+    """
+    _check_feature_pair("imu_spectrum_loss", pred_feats, true_feats, mask)
+    outs = [_imu_of_features(f, mask, sensors, fps) for f in (pred_feats, true_feats)]
+    n = (mask[:, :-2] & mask[:, 1:-1] & mask[:, 2:]).sum(1)  # valid output frames [B]
+    sel = n >= min_samples
+    d = (band_log_distance(outs[0].acc, outs[1].acc, n, fps, acc_floor)
+         + band_log_distance(outs[0].gyro, outs[1].gyro, n, fps, gyro_floor)) / 2
+    d = torch.where(sel, d, torch.zeros((), dtype=d.dtype, device=d.device))  # no NaN from left-out rows
+    return d.sum() / sel.sum().clamp_min(1).to(d.dtype)
 
 
 def foot_contact_loss(pred_joints: torch.Tensor, true_feats: torch.Tensor, mask: torch.Tensor,
@@ -275,6 +375,9 @@ def diffusion_losses(model, diffusion: GaussianDiffusion, x0, mask, emb, t, nois
     if cfg.lambda_imu > 0:
         out["l_imu"] = imu_signal_loss(pred * std + mean, x0 * std + mean, xmask, cfg.imu_sensors, fps=cfg.fps)
         total = total + cfg.lambda_imu * out["l_imu"]
+    if cfg.lambda_spec > 0:
+        out["l_spec"] = imu_spectrum_loss(pred * std + mean, x0 * std + mean, xmask, cfg.imu_sensors, fps=cfg.fps)
+        total = total + cfg.lambda_spec * out["l_spec"]
     if cfg.lambda_fc > 0:
         out["l_fc"] = foot_contact_loss(pj, x0 * std + mean, xmask, cfg.fps)
         total = total + cfg.lambda_fc * out["l_fc"]
@@ -427,7 +530,7 @@ def train(data: MotionTextData, out_dir, cfg: TrainConfig, model_cfg: Optional[M
         metrics_f = open(out_dir / "metrics.csv", "w" if new else "a", newline="")
         mw = csv.writer(metrics_f)
         if new:
-            mw.writerow(["step", "total", "l_simple", "l_acc", "lr", "seconds", "l_imu", "l_fc"])
+            mw.writerow(["step", "total", "l_simple", "l_acc", "lr", "seconds", "l_imu", "l_fc", "l_spec"])
         try:
             from torch.utils.tensorboard import SummaryWriter  # optional
             writer = SummaryWriter(str(out_dir / "tb"))
@@ -467,7 +570,8 @@ def train(data: MotionTextData, out_dir, cfg: TrainConfig, model_cfg: Optional[M
                 if bar:
                     bar.set_postfix(loss=f"{vals['total']:.4f}", acc=f"{vals.get('l_acc', 0):.4f}")
                 mw.writerow([step, vals["total"], vals["l_simple"], vals.get("l_acc", ""), lr_at(step, cfg),
-                             round(time.time() - t0, 2), vals.get("l_imu", ""), vals.get("l_fc", "")])
+                             round(time.time() - t0, 2), vals.get("l_imu", ""), vals.get("l_fc", ""),
+                             vals.get("l_spec", "")])
                 metrics_f.flush()
                 if writer:
                     for k, v in vals.items():

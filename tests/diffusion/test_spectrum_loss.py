@@ -1,0 +1,165 @@
+"""The sensor-level band-power term (--lambda-spec, issue 14 §8): band powers against scipy's Welch estimate as
+the realism report computes it, known answers on sinusoids, blindness to phase, the IMU rendering against the
+generator's per-motion path, and its place in the training loss."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from imusim.diffusion import GaussianDiffusion, MDM, MDMConfig
+from imusim.diffusion.train import (TrainConfig, band_log_distance, diffusion_losses, imu_spectrum_loss,
+                                    masked_band_powers)
+from imusim.har.realism import acc_psd, band_powers
+
+
+def _welch_bands(x: np.ndarray, n: int, T: int, rate: float) -> np.ndarray:
+    """scipy's one-segment Welch density of the first n samples of x [T, 3], zero-padded to T bins, summed over
+    the axes, in the realism report's bands up to the Nyquist frequency."""
+    from scipy.signal import welch
+    f, p = welch(x[:n], fs=rate, window="hann", nperseg=n, nfft=T, noverlap=0, detrend="constant", axis=0,
+                 scaling="density")
+    return band_powers(f, p.sum(-1), rate)[:4]
+
+
+def test_masked_band_powers_equal_the_realism_reports_welch_bands():
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(3, 48, 2, 3, generator=g, dtype=torch.float64)
+    full = masked_band_powers(x, torch.tensor([48, 48, 48]), 20.0)  # [3, 2, 4]
+    assert full.shape == (3, 2, 4)
+    f, psd = acc_psd(x[:, :, 1].numpy(), 20.0)
+    np.testing.assert_allclose(full[:, 1].numpy(), band_powers(f, psd, 20.0)[:, :4], rtol=1e-10)
+    # prefixes of 48, 31 and 2 samples: scipy on the prefix, zero-padded to the same 48 bins
+    n = torch.tensor([48, 31, 9])
+    bp = masked_band_powers(x, n, 20.0)
+    for b in range(3):
+        np.testing.assert_allclose(bp[b, 0].numpy(), _welch_bands(x[b, :, 0].numpy(), int(n[b]), 48, 20.0),
+                                   rtol=1e-10, atol=1e-14)
+    # what lies past n is ignored
+    y = x.clone()
+    y[1, 31:] = 1e3
+    torch.testing.assert_close(masked_band_powers(y, n, 20.0), bp, rtol=0, atol=0)
+    # too short to taper: 0, not NaN
+    assert float(masked_band_powers(x, torch.tensor([48, 0, 1]), 20.0)[1:].abs().max()) == 0.0
+
+
+def test_masked_band_powers_of_a_sinusoid_and_gradient():
+    rate, T = 20.0, 80  # 4 s: whole cycles at every test frequency, so no leakage out of the band
+    t = torch.arange(T, dtype=torch.float64) / rate
+    zero = torch.zeros_like(t)
+    for hz, band in ((0.5, 0), (2.0, 1), (4.0, 2), (8.0, 3)):
+        s = torch.stack([2.0 * torch.sin(2 * math.pi * hz * t), zero, zero], -1)[None]  # amplitude 2: power 2
+        bp = masked_band_powers(s, torch.tensor([T]), rate)[0]
+        assert abs(float(bp[band]) - 2.0) < 1e-9 and float(bp.sum() - bp[band]) < 1e-9
+    x = torch.randn(2, 20, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(1), requires_grad=True)
+    torch.autograd.gradcheck(lambda v: masked_band_powers(v, torch.tensor([20, 13]), rate), (x,))
+    with pytest.raises(ValueError, match="n must be"):
+        masked_band_powers(x, torch.tensor([20]), rate)
+    with pytest.raises(ValueError, match="rate must be"):
+        masked_band_powers(x, torch.tensor([20, 13]), 0.0)
+
+
+def test_band_log_distance_is_blind_to_phase_and_counts_damping():
+    """A swing half a period late scores 0 where the per-frame L_acc is largest; half the swing scores (log 4)²."""
+    rate, T = 20.0, 80
+    t = torch.arange(T, dtype=torch.float64) / rate
+    zero = torch.zeros_like(t)
+    swing = lambda a, ph: torch.stack([a * torch.sin(2 * math.pi * 1.5 * t + ph), zero, zero], -1)[None]
+    n = torch.tensor([T])
+    true = swing(3.0, 0.0)
+    late = swing(3.0, math.pi)
+    assert float(band_log_distance(late, true, n, rate, 1e-3)) < 1e-12
+    # the paired difference rewards standing still over the late swing (4x the mean square); this term does not
+    still = torch.zeros_like(true)
+    assert abs(float((late - true).square().mean()) / float((still - true).square().mean()) - 4.0) < 1e-9
+    assert float(band_log_distance(still, true, n, rate, 1e-3)) > 10.0
+    half = float(band_log_distance(swing(1.5, 0.0), true, n, rate, 1e-3))
+    # one of the 4 bands carries the swing (the others are 0 in both): the mean is (log 4)² / 4
+    assert abs(half - math.log(4.0) ** 2 / 4) < 1e-3
+    with pytest.raises(ValueError, match="floor must be"):
+        band_log_distance(late, true, n, rate, 0.0)
+
+
+def _sample_feats(shared_data, dtype=torch.float64):
+    d = shared_data / "humanml3d_sample" / "new_joint_vecs"
+    f = torch.from_numpy(np.load(sorted(d.glob("*.npy"))[0])).to(dtype)
+    true = torch.zeros(2, 40, f.shape[1], dtype=dtype)
+    true[0], true[1, :28] = f[:40], f[5:33]
+    mask = torch.arange(40)[None] < torch.tensor([40, 28])[:, None]
+    return true, mask
+
+
+def test_imu_spectrum_loss_matches_the_per_motion_pipeline(shared_data):
+    """Rendered per motion on its valid frames by the generator's path (features → IK → synthesize_imu) and
+    measured with scipy's Welch bands, the loss equals the batched one; identical inputs score 0; padded frames
+    get no gradient; rows below min_samples are left out."""
+    from scipy.signal import welch
+
+    from imusim.diffusion.convert import features_to_rotations
+    from imusim.imu import synthesize_imu
+    from imusim.kinematics import SMPL22
+
+    true, mask = _sample_feats(shared_data)
+    g = torch.Generator().manual_seed(0)
+    pred = (true + 0.05 * torch.randn(true.shape, generator=g, dtype=torch.float64)).requires_grad_()
+    sens = "wrist_r,thigh_l"
+    loss = imu_spectrum_loss(pred, true, mask, sens, acc_floor=0.1, gyro_floor=0.05)
+    ref = []
+    for i, T in enumerate((40, 28)):
+        r = [synthesize_imu(*features_to_rotations(x[i, :T].detach()), SMPL22, sens, 20.0, backend="torch")
+             for x in (pred, true)]
+        per = []
+        for key, fl in (("acc", 0.1), ("gyro", 0.05)):
+            lg = []
+            for rr in r:
+                sig = getattr(rr, key).numpy()  # [T-2, S, 3]
+                f, p = welch(sig, fs=20.0, window="hann", nperseg=T - 2, nfft=38, noverlap=0, detrend="constant",
+                             axis=0, scaling="density")  # zero-padded to the batch's 38 output frames
+                lg.append(np.log(band_powers(f, np.moveaxis(p.sum(-1), 0, -1), 20.0)[:, :4] + fl ** 2))
+            per.append(np.mean((lg[0] - lg[1]) ** 2))
+        ref.append(np.mean(per))
+    assert abs(float(loss.detach()) - np.mean(ref)) < 1e-8 * max(1.0, np.mean(ref))
+    assert float(loss.detach()) > 0
+    assert float(imu_spectrum_loss(true, true, mask, sens)) == 0.0
+    loss.backward()
+    assert torch.isfinite(pred.grad).all()
+    assert pred.grad[1, 28:].abs().max() == 0 and pred.grad[1, :28].abs().max() > 0
+    # the second row (26 output frames) below min_samples: only the first row counts
+    only0 = imu_spectrum_loss(pred.detach(), true, mask, sens, min_samples=30)
+    assert abs(float(only0) - ref[0]) < 1e-8 * max(1.0, ref[0])
+    assert float(imu_spectrum_loss(pred.detach(), true, mask & False, sens)) == 0.0
+    with pytest.raises(ValueError, match="mask must be"):
+        imu_spectrum_loss(pred, true, mask[:, :30], sens)
+
+
+def test_lambda_spec_enters_the_total_and_follows_aux_t_max(shared_data):
+    true, mask = _sample_feats(shared_data, torch.float32)
+    mean, std = true[0].mean(0), true[0].std(0).clamp_min(1e-2)
+    x0 = (true - mean) / std
+    torch.manual_seed(0)
+    model = MDM(MDMConfig(latent=32, layers=1, ff=64, heads=4, n_feats=263, text_dim=64, dropout=0.0)).eval()
+    t, noise = torch.tensor([10, 600]), torch.randn(x0.shape, generator=torch.Generator().manual_seed(1))
+    emb, uncond = torch.randn(2, 64), torch.zeros(2, dtype=torch.bool)
+    diff = GaussianDiffusion(1000)
+    pred = model(diff.q_sample(x0, t, noise), t, emb, mask, uncond=uncond)
+    cfg = TrainConfig(lambda_spec=0.25, imu_sensors="wrist_r,thigh_l")
+    out = diffusion_losses(model, diff, x0, mask, emb, t, noise, uncond, cfg, mean, std)
+    ref = imu_spectrum_loss(pred * std + mean, x0 * std + mean, mask, "wrist_r,thigh_l")
+    torch.testing.assert_close(out["l_spec"], ref, rtol=1e-4, atol=1e-6)
+    torch.testing.assert_close(out["total"], out["l_simple"] + 0.25 * out["l_spec"])
+    out["total"].backward()
+    assert all(torch.isfinite(p.grad).all() for p in model.parameters() if p.grad is not None)
+    lo = diffusion_losses(model, diff, x0, mask, emb, t, noise, uncond,
+                          TrainConfig(lambda_spec=0.25, imu_sensors="wrist_r,thigh_l", aux_t_max=100), mean, std)
+    with torch.no_grad():
+        ref_lo = imu_spectrum_loss(pred[:1] * std + mean, x0[:1] * std + mean, mask[:1], "wrist_r,thigh_l")
+    torch.testing.assert_close(lo["l_spec"].detach(), ref_lo, rtol=1e-4, atol=1e-6)
+    model.zero_grad()
+    none = diffusion_losses(model, diff, x0, mask, emb, t, noise, uncond,
+                            TrainConfig(lambda_spec=0.25, imu_sensors="wrist_r,thigh_l", aux_t_max=5), mean, std)
+    assert float(none["l_spec"]) == 0.0
+    none["total"].backward()  # no sample selected: still finite gradients (no NaN from the empty rows)
+    assert all(torch.isfinite(p.grad).all() for p in model.parameters() if p.grad is not None)
