@@ -11,6 +11,16 @@ STAGE="${STAGE:-all}"
 mkdir -p "$OUT"
 [ -f "$DATA/meta.json" ] || imusim data build --out "$DATA" --facing anatomical   # the shipped models' statistics
 
+# the fine-tune of the realism rounds: the shipped `original` converted to the spectral Wiener input, 1,000 steps of
+# the shipped recipe; a round adds its terms per candidate in ARGS[NAME] (declared by the caller)
+FT=(--data "$DATA" --steps 1000 --batch-size 32 --max-frames 120 --lr 2e-4 --from original --input wiener_f)
+ft() {  # ft PREFIX NAME SEED: fine-tune candidate NAME into $RUNS/PREFIX_NAME_sSEED, skipped when finished
+  local out="$RUNS/$1_$2_s$3"
+  trained "$out" && return
+  # shellcheck disable=SC2086
+  imusim finetune "${FT[@]}" --out "$out" --seed "$3" ${ARGS[$2]} > "$out.log" 2>&1
+}
+
 trained() {  # trained RUNDIR: the fine-tune in RUNDIR reached its 1,000th step
   [ -f "$1/metrics.csv" ] && [ "$(tail -n1 "$1/metrics.csv" | cut -d, -f1)" = 1000 ]
 }
@@ -38,4 +48,27 @@ stores() {  # stores NAME SEEDS...: "NAME=store,store,..." for --synthetic
   local n=$1; shift; local d=""
   for s in "$@"; do d="${d:+$d,}$RUNS/har/${n}_s$s"; done
   echo "$n=$d"
+}
+
+seeded_eval() {  # seeded_eval REFERENCE SET...: the seeded sets ("NAME=store,...") against the three realism references
+  # (rendered mocap wrist_r, BasicMotions wrist_l, the WISDM watch) and HAR trained on them (4 generation seeds x 2
+  # fits) on BasicMotions and the WISDM watch, the differences relative to REFERENCE; into $OUT
+  local ref=$1; shift
+  imusim realism --synthetic "$@" --reference store:out/realism/mocap_store --sensor wrist_r --out "$OUT/realism_mocap"
+  imusim realism --synthetic "$@" --reference basicmotions --sensor wrist_l --out "$OUT/realism_basicmotions"
+  imusim realism --synthetic "$@" --reference ../shared/data/real/wisdm19_watch_dev/wisdm19_watch_dev.npz \
+    --labels docs/realism/mocap/wisdm_labels.yaml --out "$OUT/realism_wisdm"
+  imusim evaluate --real basicmotions --repeats 8 --reference "$ref" --out "$OUT/har_basicmotions" \
+    $(printf -- "--synthetic %s " "$@")
+  imusim evaluate --real ../shared/data/real/wisdm19_watch_dev/wisdm19_watch_dev.npz \
+    --labels docs/realism/fix/wisdm_har_labels.yaml --repeats 8 --reference "$ref" --bound-max-windows 900 \
+    --out "$OUT/har_wisdm" $(printf -- "--synthetic %s " "$@")
+}
+
+ck() {  # ck RUN...: "--checkpoint $RUNS/eval/RUN/model.safetensors ..." (a link per run, so evaluate-motion names it RUN)
+  for n in "$@"; do
+    mkdir -p "$RUNS/eval/$n"
+    ln -sf "$(realpath "$RUNS/$n/model.safetensors")" "$RUNS/eval/$n/model.safetensors"
+    printf -- "--checkpoint %s " "$RUNS/eval/$n/model.safetensors"
+  done
 }

@@ -52,17 +52,9 @@ imusim evaluate --real basicmotions --repeats 2 --upper-bound skip --out "$OUT/i
   --synthetic "imu_lacc01=$RUNS/har/imu_lacc01_s0" --synthetic "wf_lacc=$RUNS/har/wf_lacc_s0"
 SETS=("$(stores original 0 1 2 3)" "$(stores refined_v1 0 1)" "$(stores wf_control 0 1 2 3)" "$(stores wf_lacc 0 1 2 3)")
 
-# realism: wrist intensity and spectra vs real watches (native rates) and vs rendered mocap
-imusim realism --synthetic "${SETS[@]}" --reference ../shared/data/real/wisdm19_watch_dev/wisdm19_watch_dev.npz \
-  --labels docs/realism/mocap/wisdm_labels.yaml --out "$OUT/realism_wisdm"
-imusim realism --synthetic "${SETS[@]}" --reference basicmotions --sensor wrist_l --out "$OUT/realism_basicmotions"
-imusim realism --synthetic "${SETS[@]}" --reference store:out/realism/mocap_store --sensor wrist_r --out "$OUT/realism_mocap"
-
-# HAR trained only on synthetic windows: BasicMotions (10 Hz, 4 classes) and WISDM (20 Hz, watch, 3 classes)
-imusim evaluate --real basicmotions --repeats 8 --reference original --out "$OUT/har_basicmotions" \
-  $(printf -- "--synthetic %s " "${SETS[@]}")
-imusim evaluate --real ../shared/data/real/wisdm19_watch_dev/wisdm19_watch_dev.npz --labels "$OUT/wisdm_har_labels.yaml" \
-  --repeats 8 --reference original --bound-max-windows 900 --out "$OUT/har_wisdm" $(printf -- "--synthetic %s " "${SETS[@]}")
+# realism (wrist intensity and spectra vs the real watches at native rates and vs rendered mocap) and HAR trained
+# only on synthetic windows: BasicMotions (10 Hz, 4 classes) and WISDM (20 Hz, watch, 3 classes)
+seeded_eval original "${SETS[@]}"
 
 # motion quality on the test split, every training seed (paired L_acc, jerk, joint acceleration, foot skating)
 mkdir -p "$RUNS/eval"

@@ -15,19 +15,12 @@
 OUT="${OUT:-docs/realism/spec}"
 source "$(dirname "$0")/realism_common.sh"
 CHOSEN="${CHOSEN:-imuspec}"
-FT=(--data "$DATA" --steps 1000 --batch-size 32 --max-frames 120 --lr 2e-4 --from original --input wiener_f)
 declare -A ARGS=([speclo]="--lambda-acc 1 --lambda-spec 0.3 --aux-t-max 300"
                  [specall]="--lambda-acc 1 --lambda-spec 0.3"
                  [imuspec]="--lambda-acc 1 --lambda-imu 0.03 --lambda-spec 0.3 --aux-t-max 300")
-ft() {  # ft NAME SEED: one fine-tune, skipped when finished
-  local out="$RUNS/sp_$1_s$2"
-  trained "$out" && return
-  # shellcheck disable=SC2086
-  imusim finetune "${FT[@]}" --out "$out" --seed "$2" ${ARGS[$1]} > "$out.log" 2>&1
-}
 if [ "$STAGE" = all ]; then
-  ft speclo 0 & ft specall 0 & ft imuspec 0 & ft imuspec 1 & wait
-  for s in ${SEEDS:-0 1 2}; do ft "$CHOSEN" "$s" & done; wait
+  ft sp speclo 0 & ft sp specall 0 & ft sp imuspec 0 & ft sp imuspec 1 & wait
+  for s in ${SEEDS:-0 1 2}; do ft sp "$CHOSEN" "$s" & done; wait
 fi
 
 store_inputs
@@ -45,23 +38,12 @@ python scripts/denoiser_band_probe.py --checkpoint "$RUNS/wf_control_s0/model.sa
 # realism: the screen (generation seed 0) against rendered mocap and the WISDM watch; the chosen one on 4 seeds
 # against all three references
 imusim realism --synthetic "${ONE[@]}" --reference store:out/realism/mocap_store --sensor wrist_r --out "$OUT/realism_mocap_screen"
-imusim realism --synthetic "${SETS[@]}" --reference store:out/realism/mocap_store --sensor wrist_r --out "$OUT/realism_mocap"
-imusim realism --synthetic "${SETS[@]}" --reference basicmotions --sensor wrist_l --out "$OUT/realism_basicmotions"
-imusim realism --synthetic "${SETS[@]}" --reference ../shared/data/real/wisdm19_watch_dev/wisdm19_watch_dev.npz \
-  --labels docs/realism/mocap/wisdm_labels.yaml --out "$OUT/realism_wisdm"
-
-# HAR trained only on synthetic windows, 4 generation seeds x 2 fits, BasicMotions and the WISDM watch
-imusim evaluate --real basicmotions --repeats 8 --reference wf_lacc --out "$OUT/har_basicmotions" \
-  $(printf -- "--synthetic %s " "${SETS[@]}")
-imusim evaluate --real ../shared/data/real/wisdm19_watch_dev/wisdm19_watch_dev.npz \
-  --labels docs/realism/fix/wisdm_har_labels.yaml --repeats 8 --reference wf_lacc --bound-max-windows 900 \
-  --out "$OUT/har_wisdm" $(printf -- "--synthetic %s " "${SETS[@]}")
+imusim realism --synthetic "${ONE[@]}" --reference ../shared/data/real/wisdm19_watch_dev/wisdm19_watch_dev.npz \
+  --labels docs/realism/mocap/wisdm_labels.yaml --out "$OUT/realism_wisdm_screen"
+seeded_eval wf_lacc "${SETS[@]}"
 
 # motion quality on the test split: the candidates' seed 0 and the chosen one's seeds, with the control and refined
 # (the same noise as docs/realism/fix/motion_eval_*.json, merged with them for the control's and refined's seeds 1-2)
-mkdir -p "$RUNS/eval"
-ck() { for n in "$@"; do mkdir -p "$RUNS/eval/$n"; ln -sf "$(realpath "$RUNS/$n/model.safetensors")" "$RUNS/eval/$n/model.safetensors"
-       printf -- "--checkpoint %s " "$RUNS/eval/$n/model.safetensors"; done; }
 # shellcheck disable=SC2046
 imusim evaluate-motion --data "$DATA" --max-frames 120 $(ck sp_speclo_s0 sp_specall_s0) \
   $(for s in ${SEEDS:-0 1 2}; do ck "sp_${CHOSEN}_s$s"; done) --json "$OUT/motion_eval.json" --markdown "$OUT/motion_eval.md"

@@ -19,19 +19,12 @@
 OUT="${OUT:-docs/realism/sweep}"
 source "$(dirname "$0")/realism_common.sh"
 CHOSEN="${CHOSEN:-imulo}"
-FT=(--data "$DATA" --steps 1000 --batch-size 32 --max-frames 120 --lr 2e-4 --from original --input wiener_f)
 declare -A ARGS=([l3]="--lambda-acc 3" [fc]="--lambda-acc 1 --lambda-fc 10" [imu]="--lambda-acc 1 --lambda-imu 0.03"
                  [all]="--lambda-acc 1 --lambda-fc 10 --lambda-imu 0.03"
                  [imulo]="--lambda-acc 1 --lambda-imu 0.03 --aux-t-max 300")
-ft() {  # ft NAME SEED: one fine-tune, skipped when finished
-  local out="$RUNS/sw_$1_s$2"
-  trained "$out" && return
-  # shellcheck disable=SC2086
-  imusim finetune "${FT[@]}" --out "$out" --seed "$2" ${ARGS[$1]} > "$out.log" 2>&1
-}
 if [ "$STAGE" = all ]; then
-  for c in l3 fc imu all; do ft "$c" 0 & done; wait
-  for s in ${SEEDS:-0 1 2}; do ft "$CHOSEN" "$s" & done; wait
+  for c in l3 fc imu all; do ft sw "$c" 0 & done; wait
+  for s in ${SEEDS:-0 1 2}; do ft sw "$CHOSEN" "$s" & done; wait
 fi
 
 # stores (the HAR/realism protocol of scripts/realism_fix.sh): the chosen model's seed 0 with 4 generation seeds,
@@ -43,29 +36,15 @@ SETS=("$(stores wf_lacc 0 1 2 3)" "$(stores "sw_$CHOSEN" 0 1 2 3)")
 ONE=("wf_lacc=$RUNS/har/wf_lacc_s0" "sw_imu=$RUNS/har/sw_imu_s0" "sw_fc=$RUNS/har/sw_fc_s0" "sw_all=$RUNS/har/sw_all_s0"
      "wf_control=$RUNS/har/wf_control_s0")
 
-# realism: every candidate on generation seed 0 against rendered mocap; the chosen one on 4 seeds against all three
+# realism: every candidate on generation seed 0 against rendered mocap (the chosen one on 4 seeds: seeded_eval below)
 imusim realism --synthetic "${ONE[@]}" --reference store:out/realism/mocap_store --sensor wrist_r --out "$OUT/realism_mocap_screen"
-imusim realism --synthetic "${SETS[@]}" --reference store:out/realism/mocap_store --sensor wrist_r --out "$OUT/realism_mocap"
-imusim realism --synthetic "${SETS[@]}" --reference basicmotions --sensor wrist_l --out "$OUT/realism_basicmotions"
-imusim realism --synthetic "${SETS[@]}" --reference ../shared/data/real/wisdm19_watch_dev/wisdm19_watch_dev.npz \
-  --labels docs/realism/mocap/wisdm_labels.yaml --out "$OUT/realism_wisdm"
-
-# HAR trained only on synthetic windows: the screening (generation seed 0, 2 fits), then BasicMotions and the WISDM
-# watch with 4 generation seeds x 2 fits
 imusim evaluate --real basicmotions --repeats 2 --upper-bound skip --out "$OUT/har_screen_basicmotions" \
   $(printf -- "--synthetic %s " "${ONE[@]:0:4}")
-imusim evaluate --real basicmotions --repeats 8 --reference wf_lacc --out "$OUT/har_basicmotions" \
-  $(printf -- "--synthetic %s " "${SETS[@]}")
-imusim evaluate --real ../shared/data/real/wisdm19_watch_dev/wisdm19_watch_dev.npz \
-  --labels docs/realism/fix/wisdm_har_labels.yaml --repeats 8 --reference wf_lacc --bound-max-windows 900 \
-  --out "$OUT/har_wisdm" $(printf -- "--synthetic %s " "${SETS[@]}")
+seeded_eval wf_lacc "${SETS[@]}"
 
 # motion quality on the test split: the screening (seed 0 of each, the control and refined re-run for the
 # acceleration-power figures), then the chosen model's 3 seeds; the same noise as docs/realism/fix/motion_eval_*.json,
 # merged with them for the control's and refined's seeds 1-2
-mkdir -p "$RUNS/eval"
-ck() { for n in "$@"; do mkdir -p "$RUNS/eval/$n"; ln -sf "$(realpath "$RUNS/$n/model.safetensors")" "$RUNS/eval/$n/model.safetensors"
-       printf -- "--checkpoint %s " "$RUNS/eval/$n/model.safetensors"; done; }
 # shellcheck disable=SC2046
 imusim evaluate-motion --data "$DATA" --max-frames 120 $(ck wf_control_s0 wf_lacc_s0 sw_l3_s0 sw_fc_s0 sw_imu_s0) \
   --json "$OUT/motion_eval_screen.json" --markdown "$OUT/motion_eval_screen.md"
