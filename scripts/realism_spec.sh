@@ -10,44 +10,68 @@
 #   speclo   --lambda-spec 0.3 on the low-noise predictions (--aux-t-max 300)
 #   specall  --lambda-spec 0.3 at every step
 #   imuspec  imulo (--lambda-imu 0.03) + --lambda-spec 0.3, both at t < 300
-# Screened on training seed 0 and generation seed 0; the chosen one gets 3 training seeds and 4 generation seeds.
-# It compares against the control, refined and imulo runs of scripts/realism_fix.sh and scripts/realism_sweep.sh.
+# Screened on training seed 0 (imuspec also seed 1) and generation seed 0: all three make walkers stand still, so
+# none got more seeds. The screen found instead that sampling the shipped refined without classifier-free guidance
+# (--guidance 1) puts its walking and running in the band; that gets the seeded protocol (4 generation seeds).
+# It compares against the control, refined and imulo runs and stores of scripts/realism_fix.sh and realism_sweep.sh.
 OUT="${OUT:-docs/realism/spec}"
 source "$(dirname "$0")/realism_common.sh"
-CHOSEN="${CHOSEN:-imuspec}"
 declare -A ARGS=([speclo]="--lambda-acc 1 --lambda-spec 0.3 --aux-t-max 300"
                  [specall]="--lambda-acc 1 --lambda-spec 0.3"
                  [imuspec]="--lambda-acc 1 --lambda-imu 0.03 --lambda-spec 0.3 --aux-t-max 300")
 if [ "$STAGE" = all ]; then
   ft sp speclo 0 & ft sp specall 0 & ft sp imuspec 0 & ft sp imuspec 1 & wait
-  for s in ${SEEDS:-0 1 2}; do ft sp "$CHOSEN" "$s" & done; wait
 fi
 
 store_inputs
-for c in speclo specall imuspec; do gen "sp_$c" "$RUNS/sp_${c}_s0/model.safetensors" 0; done
-gen "sp_$CHOSEN" "$RUNS/sp_${CHOSEN}_s0/model.safetensors" 0 1 2 3
-SETS=("$(stores wf_lacc 0 1 2 3)" "$(stores sw_imulo 0 1 2 3)" "$(stores "sp_$CHOSEN" 0 1 2 3)")
+for c in specall speclo imuspec; do gen "sp_$c" "$RUNS/sp_${c}_s0/model.safetensors" 0; done
 ONE=("wf_lacc=$RUNS/har/wf_lacc_s0" "sw_imulo=$RUNS/har/sw_imulo_s0" "sp_speclo=$RUNS/har/sp_speclo_s0"
      "sp_specall=$RUNS/har/sp_specall_s0" "sp_imuspec=$RUNS/har/sp_imuspec_s0")
 
-# where the predictions move too much or too little, per band and noise level (test clips)
+# where the predictions move too much or too little, per band and noise level (test clips, teacher-forced)
 python scripts/denoiser_band_probe.py --checkpoint "$RUNS/wf_control_s0/model.safetensors" --checkpoint refined \
-  --checkpoint "$RUNS/sw_imulo_s0/model.safetensors" $(for c in speclo specall imuspec; do printf -- "--checkpoint %s " "$RUNS/sp_${c}_s0/model.safetensors"; done) \
-  --json "$OUT/band_probe.json"
+  --checkpoint "$RUNS/sw_imulo_s0/model.safetensors" $(for r in speclo_s0 specall_s0 imuspec_s0 imuspec_s1; do
+  printf -- "--checkpoint %s " "$RUNS/sp_$r/model.safetensors"; done) --json "$OUT/band_probe.json"
 
-# realism: the screen (generation seed 0) against rendered mocap and the WISDM watch; the chosen one on 4 seeds
-# against all three references
+# the screen: realism against the three references and HAR (2 fits) on BasicMotions and the WISDM watch
 imusim realism --synthetic "${ONE[@]}" --reference store:out/realism/mocap_store --sensor wrist_r --out "$OUT/realism_mocap_screen"
 imusim realism --synthetic "${ONE[@]}" --reference ../shared/data/real/wisdm19_watch_dev/wisdm19_watch_dev.npz \
   --labels docs/realism/mocap/wisdm_labels.yaml --out "$OUT/realism_wisdm_screen"
-seeded_eval wf_lacc "${SETS[@]}"
+imusim realism --synthetic "${ONE[@]}" --reference basicmotions --sensor wrist_l --out "$OUT/realism_basicmotions_screen"
+imusim evaluate --real basicmotions --repeats 2 --upper-bound skip --out "$OUT/har_screen_basicmotions" $(printf -- "--synthetic %s " "${ONE[@]}")
+imusim evaluate --real ../shared/data/real/wisdm19_watch_dev/wisdm19_watch_dev.npz --labels docs/realism/fix/wisdm_har_labels.yaml \
+  --repeats 2 --upper-bound skip --out "$OUT/har_screen_wisdm" $(printf -- "--synthetic %s " "${ONE[@]}")
 
-# motion quality on the test split: the candidates' seed 0 and the chosen one's seeds, with the control and refined
-# (the same noise as docs/realism/fix/motion_eval_*.json, merged with them for the control's and refined's seeds 1-2)
+# is it the guidance? walking and running without classifier-free guidance, refined and speclo
+[ -f "$RUNS/wr_activities.yaml" ] || python -c "
+import sys, yaml; a = yaml.safe_load(open(sys.argv[1])); yaml.safe_dump({k: a[k] for k in ('walking', 'running')}, open(sys.argv[2], 'w'))" \
+  "$RUNS/har_activities.yaml" "$RUNS/wr_activities.yaml"
+for m in "speclo $RUNS/sp_speclo_s0/model.safetensors" "refined refined"; do
+  set -- $m
+  [ -f "$RUNS/har/g1_$1_s0/summary.json" ] || imusim generate --checkpoint "$2" --activities "$RUNS/wr_activities.yaml" \
+    --per-activity 48 --sensors wrist_r --rate 50 --batch 48 --seed 0 --guidance 1.0 --out "$RUNS/har/g1_$1_s0"
+done
+imusim realism --synthetic "refined_g2.5=$RUNS/har/wf_lacc_s0" "refined_g1=$RUNS/har/g1_refined_s0" \
+  "sp_speclo_g2.5=$RUNS/har/sp_speclo_s0" "sp_speclo_g1=$RUNS/har/g1_speclo_s0" --reference store:out/realism/mocap_store \
+  --sensor wrist_r --out "$OUT/realism_mocap_guidance"
+
+# refined sampled at guidance 1, the seeded protocol (4 generation seeds), beside refined at the default 2.5 and imulo
+for s in 0 1 2 3; do
+  [ -f "$RUNS/har/refg1_s$s/summary.json" ] || imusim generate --checkpoint refined --activities "$RUNS/har_activities.yaml" \
+    --per-activity 48 --sensors wrist_l,wrist_r,thigh_r --rate 50 --batch 64 --seed "$s" --guidance 1.0 --out "$RUNS/har/refg1_s$s"
+done
+seeded_eval wf_lacc "$(stores wf_lacc 0 1 2 3)" "$(stores refg1 0 1 2 3)" "$(stores sw_imulo 0 1 2 3)"
+
+# motion quality on the test split: the candidates (the same noise as docs/realism/fix/motion_eval_*.json, merged
+# with them and with §7's for the control, refined and imulo), and refined's 3 training seeds at guidance 1
 # shellcheck disable=SC2046
-imusim evaluate-motion --data "$DATA" --max-frames 120 $(ck sp_speclo_s0 sp_specall_s0) \
-  $(for s in ${SEEDS:-0 1 2}; do ck "sp_${CHOSEN}_s$s"; done) --json "$OUT/motion_eval.json" --markdown "$OUT/motion_eval.md"
+imusim evaluate-motion --data "$DATA" --max-frames 120 $(ck sp_speclo_s0 sp_specall_s0 sp_imuspec_s0 sp_imuspec_s1) \
+  --json "$OUT/motion_eval.json" --markdown "$OUT/motion_eval.md"
 python scripts/motion_eval_stats.py "$OUT/motion_eval.json" docs/realism/sweep/motion_eval_screen.json \
   docs/realism/sweep/motion_eval_imulo.json docs/realism/sweep/motion_eval_imulo_s2.json docs/realism/fix/motion_eval_{a,b,c}.json \
   --pair wf_control:wf_lacc --pair wf_control:sw_imulo --pair wf_control:sp_speclo --pair wf_control:sp_specall \
-  --pair "wf_control:sp_$CHOSEN" --pair "wf_lacc:sp_$CHOSEN" --out "$OUT/motion_eval_stats.json"
+  --pair wf_control:sp_imuspec --pair wf_lacc:sp_imuspec --out "$OUT/motion_eval_stats.json"
+# shellcheck disable=SC2046
+imusim evaluate-motion --data "$DATA" --max-frames 120 --guidance 1.0 $(ck wf_control_s0 wf_control_s1 wf_control_s2 wf_lacc_s0 wf_lacc_s1 wf_lacc_s2) \
+  --json "$OUT/motion_eval_g1.json" --markdown "$OUT/motion_eval_g1.md"
+python scripts/motion_eval_stats.py "$OUT/motion_eval_g1.json" --pair wf_control:wf_lacc --out "$OUT/motion_eval_g1_stats.json"
