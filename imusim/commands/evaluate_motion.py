@@ -21,7 +21,9 @@ def register(sub):
     p.add_argument("--split", default="test", choices=["test", "val", "train"])
     p.add_argument("--samples", type=int, default=1, help="generated motions per test clip")
     p.add_argument("--steps", type=int, default=50, help="DDIM steps")
-    p.add_argument("--guidance", type=float, default=2.5)
+    p.add_argument("--guidance", type=float, default=None,
+                   help="classifier-free guidance scale (default: each checkpoint at the scale it records as validated: "
+                        "1 for the shipped refined, 2.5 for the others; with --t2m-evaluator 2.5, MDM's protocol)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--max-frames", type=int, default=196, help="clip lengths are capped at this (20 fps)")
     p.add_argument("--limit", type=int, default=None, help="evaluate only the first N test clips")
@@ -98,6 +100,7 @@ def _run_t2m(a):
     import json
     from pathlib import Path
 
+    from ..diffusion.checkpoint import DEFAULT_GUIDANCE
     from ..diffusion.t2m import evaluate_t2m, markdown_t2m
 
     if a.data is None or not (Path(a.data) / "meta.json").exists():
@@ -105,7 +108,8 @@ def _run_t2m(a):
                                 f"--out DATA'); got {a.data}")
     res = evaluate_t2m(a.checkpoint, a.data, a.t2m_evaluator, replications=a.t2m_replications,
                        n_samples=a.t2m_samples, batch=a.t2m_batch, mm_samples=a.mm_samples, mm_repeats=a.mm_repeats,
-                       sampler=a.sampler, steps=a.steps, guidance=a.guidance, seed=a.seed, device=a.device,
+                       sampler=a.sampler, steps=a.steps, seed=a.seed, device=a.device,
+                       guidance=DEFAULT_GUIDANCE if a.guidance is None else a.guidance,  # MDM's protocol
                        split=a.split, limit=a.limit)
     md = markdown_t2m(res)
     print(md)

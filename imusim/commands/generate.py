@@ -50,7 +50,8 @@ def register(sub):
                    help="renderings per motion, each with its own augmentation (mirroring, speed, sensor "
                         "jitter, mount rotation, noise): reuses one sampled motion for several windows' worth")
     p.add_argument("--steps", type=int, default=50, help="DDIM steps")
-    p.add_argument("--guidance", type=float, default=2.5, help="classifier-free guidance scale")
+    p.add_argument("--guidance", type=float, default=None,
+                   help="classifier-free guidance scale (default: the scale the checkpoint records as validated: 1 for the shipped refined, docs/realism.md §8; 2.5, MDM's, for the others)")
     p.add_argument("--precision", choices=["fp32", "bf16"], default="fp32",
                    help="diffusion network precision (bf16 autocast: ~1.6x faster on AVX512-BF16 CPUs and on GPUs)")
     p.add_argument("--smooth", type=float, default=0.0,

@@ -21,7 +21,8 @@ def register(sub):
     p.add_argument("--seconds", type=float, default=4.0, help="motion length (s, at 20 fps)")
     p.add_argument("--steps", type=int, default=50, help="DDIM steps")
     p.add_argument("--sampler", choices=["ddim", "ddpm"], default="ddim")
-    p.add_argument("--guidance", type=float, default=2.5, help="classifier-free guidance scale")
+    p.add_argument("--guidance", type=float, default=None,
+                   help="classifier-free guidance scale (default: the scale the checkpoint records as validated: 1 for the shipped refined, docs/realism.md §8; 2.5, MDM's, for the others)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default=None)
     p.add_argument("--out", required=True, help="output directory")
@@ -29,19 +30,22 @@ def register(sub):
     p.set_defaults(func=_run)
 
 
-def generate_motions(checkpoint, prompts, n, seconds, steps=50, guidance=2.5, seed=0, sampler="ddim", device=None,
+def generate_motions(checkpoint, prompts, n, seconds, steps=50, guidance=None, seed=0, sampler="ddim", device=None,
                      progress=True):
-    """List of (prompt, features [T, 263], Motion) for each prompt × n."""
+    """List of (prompt, features [T, 263], Motion) for each prompt × n. ``guidance`` None: the checkpoint's
+    recorded scale (:func:`imusim.diffusion.checkpoint.recommended_guidance`)."""
     import torch
 
-    from ..diffusion.checkpoint import load_checkpoint
+    from ..diffusion.checkpoint import load_checkpoint, recommended_guidance
     from ..diffusion.convert import features_to_motion
     from ..diffusion.text import get_text_encoder
     from ..diffusion.train import sample
     from ..diffusion.zoo import resolve_checkpoint
 
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-    model, mean, std, enc_name, _ = load_checkpoint(resolve_checkpoint(checkpoint), device)
+    path = resolve_checkpoint(checkpoint)
+    model, mean, std, enc_name, meta = load_checkpoint(path, device)
+    guidance = recommended_guidance(meta, path) if guidance is None else guidance
     enc = get_text_encoder(enc_name, device=device)
     T = int(round(seconds * 20))
     allp = [pr for pr in prompts for _ in range(n)]

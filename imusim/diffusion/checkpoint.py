@@ -29,6 +29,21 @@ from ..errors import CorruptFileError
 from .model import ARCHS, INPUTS, MDM, MDMConfig, OUTPUTS
 
 FORMAT = "imusim-mdm-1"
+DEFAULT_GUIDANCE = 2.5  # MDM's classifier-free guidance scale, for checkpoints that do not record their own
+
+
+def recommended_guidance(meta: Dict[str, Any], path="checkpoint") -> float:
+    """The classifier-free guidance scale a checkpoint was validated with: its metadata's
+    ``meta["sampling"]["guidance"]`` (the shipped ``refined`` records the one its realism and HAR figures were
+    measured at, docs/realism.md §8), else :data:`DEFAULT_GUIDANCE`. A recorded value that is not a finite number
+    >= 0 raises CorruptFileError naming ``path``."""
+    samp = meta.get("sampling") or {}
+    if not isinstance(samp, dict):
+        raise CorruptFileError(path, f"metadata meta.sampling must be a JSON object, got {type(samp).__name__}")
+    g = samp.get("guidance", DEFAULT_GUIDANCE)
+    if isinstance(g, bool) or not isinstance(g, (int, float)) or not (g >= 0 and g != float("inf")):
+        raise CorruptFileError(path, f"metadata meta.sampling.guidance must be a finite number >= 0, got {g!r}")
+    return float(g)
 # (low, high) for the integer sizes of MDMConfig: far beyond any model this project trains or imports
 BOUNDS = {"n_feats": (1, 4096), "latent": (1, 8192), "layers": (1, 128), "heads": (1, 256), "ff": (1, 65536),
           "text_dim": (1, 8192), "max_len": (1, 100_000),

@@ -274,15 +274,17 @@ def unaligned_real_l_acc(real: Sequence[torch.Tensor], acts: Sequence[str], draw
 
 
 def evaluate_motion(checkpoints: Sequence[str], data_dir, *, split: str = "test", samples: int = 1,
-                    steps: int = 50, guidance: float = 2.5, seed: int = 0, max_frames: int = 196,
+                    steps: int = 50, guidance: Optional[float] = None, seed: int = 0, max_frames: int = 196,
                     limit: Optional[int] = None, device: Optional[str] = None, encoder_steps: int = 400,
                     progress: bool = True) -> Dict:
-    """Evaluate each checkpoint spec (name, path, or ``NAME@smooth=SIGMA``); returns the JSON dict."""
+    """Evaluate each checkpoint spec (name, path, or ``NAME@smooth=SIGMA``); returns the JSON dict.
+    ``guidance`` None: each checkpoint at the scale it records (:func:`~imusim.diffusion.checkpoint.recommended_guidance`,
+    written per checkpoint as ``guidance``; the sampler's ``guidance`` is then ``"checkpoint"``)."""
     from tqdm import tqdm
 
     from .. import acc_loss
     from ..data.dataset import load_split
-    from .checkpoint import load_checkpoint
+    from .checkpoint import load_checkpoint, recommended_guidance
     from .text import get_text_encoder
     from .train import sample
     from .zoo import resolve_checkpoint
@@ -313,12 +315,15 @@ def evaluate_motion(checkpoints: Sequence[str], data_dir, *, split: str = "test"
             "per_clip": {"foot_skating": r_sk.tolist(), "jerk": r_jk.tolist(), "joint_acc": r_ja.tolist(),
                          "activity": acts}}
     out = {"split": split, "data": str(data_dir), "n_clips": len(clips), "samples_per_clip": samples,
-           "sampler": {"name": "ddim", "steps": steps, "guidance": guidance, "seed": seed},
+           "sampler": {"name": "ddim", "steps": steps, "guidance": "checkpoint" if guidance is None else guidance,
+                       "seed": seed},
            "max_frames": max_frames, "real": real, "checkpoints": []}
     lengths = [g.shape[0] for g in gt]
     for spec in checkpoints:
         ck, sigma, name = parse_spec(spec)
-        model, mean, std, enc_name, meta = load_checkpoint(resolve_checkpoint(ck), device)
+        path = resolve_checkpoint(ck)
+        model, mean, std, enc_name, meta = load_checkpoint(path, device)
+        g = recommended_guidance(meta, path) if guidance is None else guidance
         text = get_text_encoder(enc_name, device=device)
         gen_norm, l_acc, rep_acts = [], [], []
         jobs = [(r, i) for r in range(samples) for i in range(len(clips))]
@@ -327,7 +332,7 @@ def evaluate_motion(checkpoints: Sequence[str], data_dir, *, split: str = "test"
         for b in range(0, len(jobs), bs):
             jb = jobs[b:b + bs]
             feats, _ = sample(model, mean, std, text, [caps[i] for _, i in jb], [lengths[i] for _, i in jb],
-                              steps=steps, guidance=guidance, seeds=[seed * 1_000_003 + r * 100_003 + i for r, i in jb],
+                              steps=steps, guidance=g, seeds=[seed * 1_000_003 + r * 100_003 + i for r, i in jb],
                               device=device)
             for (r, i), f in zip(jb, feats.cpu()):
                 f = f[: lengths[i]].float()
@@ -345,7 +350,7 @@ def evaluate_motion(checkpoints: Sequence[str], data_dir, *, split: str = "test"
         per, hi, lo = _group(l_acc, rep_acts)
         ja_per, ja_hi, ja_lo = _group(ja, rep_acts)
         out["checkpoints"].append({
-            "name": name, "checkpoint": str(ck), "smooth_sigma": sigma, "step": meta.get("step"),
+            "name": name, "checkpoint": str(ck), "smooth_sigma": sigma, "step": meta.get("step"), "guidance": g,
             "l_acc": float(np.nanmean(l_acc)), "l_acc_high_dynamic": hi, "l_acc_low_dynamic": lo,
             "l_acc_per_activity": per, "fid": frechet_distance(emb, r_emb), "diversity": diversity(emb, seed=seed),
             "foot_skating": float(sk.mean()), "jerk": float(jk.mean()), "joint_acc": float(ja.mean()),

@@ -101,7 +101,7 @@ class GenerateConfig:
     batch: Optional[int] = None
     variants: int = 1
     steps: int = 50
-    guidance: float = 2.5
+    guidance: Optional[float] = None  # None: the checkpoint's recorded scale (recommended_guidance)
     precision: str = "fp32"
     smooth: float = 0.0
     quality_filter: Optional[str] = None
@@ -146,6 +146,8 @@ class GenerateConfig:
                 raise ValueError(f"{name} must be a finite number > 0, got {v!r}")
         for name in ("jitter_cm", "rot_deg", "smooth", "guidance"):
             v = getattr(self, name)
+            if v is None and name == "guidance":
+                continue
             if not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0):
                 raise ValueError(f"{name} must be a finite number >= 0, got {v!r}")
         if not (isinstance(self.mirror, (int, float)) and 0 <= self.mirror <= 1):
@@ -390,6 +392,8 @@ def _generate(config, out, writer, record, world, rank, source, log) -> Generate
     meta = _meta(config, sensors, groups, aug, acts, W, record)
     meta["source"] = getattr(src, "label", None) or (f"mocap:{config.from_mocap}" if config.from_mocap else
                                                      f"diffusion:{getattr(src, 'name', config.checkpoint)}")
+    if getattr(src, "guidance", None) is not None:
+        meta["guidance"] = src.guidance  # the scale used (config.guidance None: the checkpoint's recorded one)
     if missing:
         meta["skipped_activities"] = missing
     writer.channels = tuple(meta["channels"])  # every rank's shards name their channels

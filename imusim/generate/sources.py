@@ -16,7 +16,7 @@ the magnetometer, µT).
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 import numpy as np
 import torch
@@ -150,17 +150,19 @@ class DiffusionSource:
     training crop (``train_config.max_frames``, 120 frames = 6 s for the shipped ones). ``smooth`` (frames, Gaussian σ) smooths the sampled features in time: the
     baseline that lowers acceleration without L_acc."""
 
-    def __init__(self, checkpoint, sensors, rate: float, steps: int = 50, guidance: float = 2.5, device=None,
+    def __init__(self, checkpoint, sensors, rate: float, steps: int = 50, guidance: Optional[float] = None, device=None,
                  augment: Augment = None, smooth: float = 0.0, quality_filter=None, max_tries: int = 4,
                  variants: int = 1, precision: str = "fp32", channels=("acc", "gyro")):
-        from ..diffusion.checkpoint import load_checkpoint
+        from ..diffusion.checkpoint import load_checkpoint, recommended_guidance
         from ..diffusion.text import get_text_encoder
         from ..diffusion.zoo import resolve_checkpoint
         from ..kinematics import SMPL22
 
         self.channels = channel_groups(channels)
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-        self.model, self.mean, self.std, enc, meta = load_checkpoint(resolve_checkpoint(checkpoint), self.device)
+        path = resolve_checkpoint(checkpoint)
+        self.model, self.mean, self.std, enc, meta = load_checkpoint(path, self.device)
+        guidance = recommended_guidance(meta or {}, path) if guidance is None else guidance  # None: the recorded
         # sample at most the length the model was trained on (longer is extrapolation of its positions)
         self.max_frames = int(((meta or {}).get("train_config") or {}).get("max_frames") or 196)
         self.enc = get_text_encoder(enc, device=self.device)
