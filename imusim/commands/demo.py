@@ -87,7 +87,9 @@ def _run(a):
     if not a.retrieval:
         try:
             ckpt = resolve_checkpoint(a.checkpoint)
-            mode = f"diffusion ({ckpt.name})"
+            from ..diffusion.checkpoint import load_checkpoint, recommended_guidance
+            guidance = recommended_guidance(load_checkpoint(ckpt)[-1], ckpt)  # the scale sampling uses
+            mode = f"diffusion ({ckpt.name}, guidance {guidance:g})"
         except FileNotFoundError:
             pass
     if mode.startswith("diffusion"):
