@@ -217,7 +217,7 @@ def masked_band_powers(x: torch.Tensor, n: torch.Tensor, rate: float, bands=None
     the bands sum to the taper-weighted variance. ``bands``: ``[(lo, hi), ...]`` Hz, default the realism
     report's (those above the Nyquist frequency dropped). Returns ``[B, ..., n_bands]`` (unit of x, squared).
     """
-    from ..har.realism import BANDS_HZ, band_edges
+    from ..imu.bands import BANDS_HZ, band_edges
 
     if x.dim() < 3:
         raise ValueError(f"masked_band_powers: x must be [B, T, ..., C], got shape {list(x.shape)}")

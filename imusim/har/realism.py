@@ -52,11 +52,8 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from .evaluate import map_labels
+from ..imu.bands import BANDS_HZ, band_edges
 from .real import G, IMUSet, harmonise, load_basicmotions, load_csv, load_npz, resample, rewindow
-
-# the last band (10 Hz to Nyquist) exists only above 20 Hz: where frame-to-frame jitter of a motion shows
-BANDS_HZ: Tuple[Tuple[float, float], ...] = ((0.0, 1.0), (1.0, 3.0), (3.0, 6.0), (6.0, 10.0), (10.0, math.inf))
-
 
 def band_key(lo: float, hi: float) -> str:
     return f"{lo:g}-{'nyquist' if math.isinf(hi) else f'{hi:g}'}"
@@ -109,12 +106,6 @@ def acc_psd(acc, rate: float) -> Tuple[np.ndarray, np.ndarray]:
     f, p = welch(a, fs=rate, window="hann", nperseg=T, noverlap=0, detrend="constant", axis=1,
                  scaling="density")  # p [N, F, 3]
     return f, p.sum(axis=-1)
-
-
-def band_edges(rate: float, bands: Sequence[Tuple[float, float]] = BANDS_HZ) -> List[Optional[Tuple[float, float]]]:
-    """Bands capped at the Nyquist frequency ``rate / 2``; ``None`` for a band entirely above it."""
-    ny = rate / 2
-    return [(lo, min(hi, ny)) if lo < ny else None for lo, hi in bands]
 
 
 def band_powers(f, psd, rate: float, bands: Sequence[Tuple[float, float]] = BANDS_HZ) -> np.ndarray:
