@@ -82,6 +82,20 @@ imusim evaluate-motion --data "$DATA" --max-frames 120 --guidance 1.0 $(ck wf_co
   --json "$OUT/motion_eval_g1.json" --markdown "$OUT/motion_eval_g1.md"
 python scripts/motion_eval_stats.py "$OUT/motion_eval_g1.json" --pair wf_control:wf_lacc --out "$OUT/motion_eval_g1_stats.json"
 
+# §8.4: imulo (scripts/realism_sweep.sh) sampled at guidance 1, the same protocol
+for s in 0 1 2 3; do
+  [ -f "$RUNS/har/imulog1_s$s/summary.json" ] || imusim generate --checkpoint "$RUNS/sw_imulo_s0/model.safetensors" \
+    --activities "$RUNS/har_activities.yaml" --per-activity 48 --sensors wrist_l,wrist_r,thigh_r --rate 50 --batch 64 \
+    --seed "$s" --guidance 1.0 --out "$RUNS/har/imulog1_s$s"
+done
+OUT="$OUT/imulo_guidance_1" seeded_eval wf_lacc "$(stores wf_lacc 0 1 2 3)" "$(stores refg1 0 1 2 3)" \
+  "$(stores sw_imulo 0 1 2 3)" "$(stores imulog1 0 1 2 3)"
+# shellcheck disable=SC2046
+imusim evaluate-motion --data "$DATA" --max-frames 120 --guidance 1.0 $(ck sw_imulo_s0 sw_imulo_s1 sw_imulo_s2) \
+  --json "$OUT/motion_eval_imulo_g1.json" --markdown "$OUT/motion_eval_imulo_g1.md"
+python scripts/motion_eval_stats.py "$OUT/motion_eval_g1.json" "$OUT/motion_eval_imulo_g1.json" --pair wf_control:wf_lacc \
+  --pair wf_control:sw_imulo --pair wf_lacc:sw_imulo --out "$OUT/motion_eval_imulo_g1_stats.json"
+
 # the shipped refined records guidance 1 as the scale its figures were measured at (imusim sample/generate/
 # evaluate-motion use it unless --guidance says otherwise; the weights are unchanged)
 python - <<'PY'
