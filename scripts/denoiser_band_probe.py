@@ -20,6 +20,7 @@ from imusim.diffusion.gaussian import GaussianDiffusion
 from imusim.diffusion.text import get_text_encoder
 from imusim.diffusion.train import MotionTextData, _imu_of_features, masked_band_powers
 from imusim.diffusion.zoo import resolve_checkpoint
+from imusim.ops.acc_loss import term_mask
 
 SENSORS = ("wrist_r", "thigh_r")
 BANDS = ("0-1", "1-3", "3-6", "6-10")
@@ -40,7 +41,7 @@ def main():
     gen = torch.Generator().manual_seed(a.seed)
     idx = torch.randint(0, len(data), (a.clips,), generator=gen).tolist()
     x0, mask, caps = data.batch(idx, gen, 120, 40)
-    n = (mask[:, :-2] & mask[:, 1:-1] & mask[:, 2:]).sum(1)
+    n = term_mask(mask).sum(1)
     true = _imu_of_features(x0 * std + mean, mask, ",".join(SENSORS), 20.0)
     diff = GaussianDiffusion(1000)
     out = {"clips": a.clips, "seed": a.seed, "sensors": SENSORS, "bands_hz": BANDS, "floors": {"acc": 0.1, "gyro": 0.05},

@@ -36,11 +36,12 @@ PY
     --activities docs/realism/mocap/activities.yaml --per-activity 100 --sensors wrist_r --rate 50 --out out/realism/mocap_store
 }
 
-gen() {  # gen NAME CKPT SEEDS...: one store per generation seed, $RUNS/har/NAME_sSEED
+gen() {  # [GEN_ARGS="--guidance 1.0"] gen NAME CKPT SEEDS...: one store per generation seed, $RUNS/har/NAME_sSEED
   local name=$1 ck=$2; shift 2
   for s in "$@"; do
+    # shellcheck disable=SC2086
     [ -f "$RUNS/har/${name}_s$s/summary.json" ] || imusim generate --checkpoint "$ck" --activities "$RUNS/har_activities.yaml" \
-      --per-activity 48 --sensors wrist_l,wrist_r,thigh_r --rate 50 --batch 64 --seed "$s" --out "$RUNS/har/${name}_s$s"
+      --per-activity 48 --sensors wrist_l,wrist_r,thigh_r --rate 50 --batch 64 --seed "$s" ${GEN_ARGS:-} --out "$RUNS/har/${name}_s$s"
   done
 }
 

@@ -56,16 +56,10 @@ imusim realism --synthetic "refined_g2.5=$RUNS/har/wf_lacc_s0" "refined_g1=$RUNS
   --sensor wrist_r --out "$OUT/realism_mocap_guidance"
 
 # refined sampled at guidance 1, the seeded protocol (4 generation seeds), beside refined at the default 2.5 and imulo
-for s in 0 1 2 3; do
-  [ -f "$RUNS/har/refg1_s$s/summary.json" ] || imusim generate --checkpoint refined --activities "$RUNS/har_activities.yaml" \
-    --per-activity 48 --sensors wrist_l,wrist_r,thigh_r --rate 50 --batch 64 --seed "$s" --guidance 1.0 --out "$RUNS/har/refg1_s$s"
-done
+GEN_ARGS="--guidance 1.0" gen refg1 refined 0 1 2 3
 seeded_eval wf_lacc "$(stores wf_lacc 0 1 2 3)" "$(stores refg1 0 1 2 3)" "$(stores sw_imulo 0 1 2 3)"
 # and at guidance 1.5, between the two (into $OUT/guidance_1.5)
-for s in 0 1 2 3; do
-  [ -f "$RUNS/har/refg15_s$s/summary.json" ] || imusim generate --checkpoint refined --activities "$RUNS/har_activities.yaml" \
-    --per-activity 48 --sensors wrist_l,wrist_r,thigh_r --rate 50 --batch 64 --seed "$s" --guidance 1.5 --out "$RUNS/har/refg15_s$s"
-done
+GEN_ARGS="--guidance 1.5" gen refg15 refined 0 1 2 3
 OUT="$OUT/guidance_1.5" seeded_eval wf_lacc "$(stores wf_lacc 0 1 2 3)" "$(stores refg15 0 1 2 3)" "$(stores refg1 0 1 2 3)"
 
 # motion quality on the test split: the candidates (the same noise as docs/realism/fix/motion_eval_*.json, merged
@@ -83,11 +77,7 @@ imusim evaluate-motion --data "$DATA" --max-frames 120 --guidance 1.0 $(ck wf_co
 python scripts/motion_eval_stats.py "$OUT/motion_eval_g1.json" --pair wf_control:wf_lacc --out "$OUT/motion_eval_g1_stats.json"
 
 # §8.4: imulo (scripts/realism_sweep.sh) sampled at guidance 1, the same protocol
-for s in 0 1 2 3; do
-  [ -f "$RUNS/har/imulog1_s$s/summary.json" ] || imusim generate --checkpoint "$RUNS/sw_imulo_s0/model.safetensors" \
-    --activities "$RUNS/har_activities.yaml" --per-activity 48 --sensors wrist_l,wrist_r,thigh_r --rate 50 --batch 64 \
-    --seed "$s" --guidance 1.0 --out "$RUNS/har/imulog1_s$s"
-done
+GEN_ARGS="--guidance 1.0" gen imulog1 "$RUNS/sw_imulo_s0/model.safetensors" 0 1 2 3
 OUT="$OUT/imulo_guidance_1" seeded_eval wf_lacc "$(stores wf_lacc 0 1 2 3)" "$(stores refg1 0 1 2 3)" \
   "$(stores sw_imulo 0 1 2 3)" "$(stores imulog1 0 1 2 3)"
 # shellcheck disable=SC2046

@@ -87,8 +87,8 @@ def _run(a):
     if not a.retrieval:
         try:
             ckpt = resolve_checkpoint(a.checkpoint)
-            from ..diffusion.checkpoint import load_checkpoint, recommended_guidance
-            guidance = recommended_guidance(load_checkpoint(ckpt)[-1], ckpt)  # the scale sampling uses
+            from ..diffusion.checkpoint import read_meta, recommended_guidance
+            guidance = recommended_guidance(read_meta(ckpt), ckpt)  # the scale sampling uses
             mode = f"diffusion ({ckpt.name}, guidance {guidance:g})"
         except FileNotFoundError:
             pass

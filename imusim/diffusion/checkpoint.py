@@ -32,6 +32,21 @@ FORMAT = "imusim-mdm-1"
 DEFAULT_GUIDANCE = 2.5  # MDM's classifier-free guidance scale, for checkpoints that do not record their own
 
 
+def read_meta(path) -> Dict[str, Any]:
+    """The ``meta`` JSON of a checkpoint without reading its tensors (what the sampler settings and provenance
+    need). An unreadable file or metadata that is not JSON raises CorruptFileError naming ``path``."""
+    from safetensors import safe_open
+
+    try:
+        with safe_open(str(path), framework="pt", device="cpu") as f:
+            meta = json.loads((f.metadata() or {}).get("meta", "{}"))
+    except Exception as e:
+        raise CorruptFileError(path, f"no readable checkpoint metadata ({type(e).__name__}: {e})") from None
+    if not isinstance(meta, dict):
+        raise CorruptFileError(path, f"metadata meta must be a JSON object, got {type(meta).__name__}")
+    return meta
+
+
 def recommended_guidance(meta: Dict[str, Any], path="checkpoint") -> float:
     """The classifier-free guidance scale a checkpoint was validated with: its metadata's
     ``meta["sampling"]["guidance"]`` (the shipped ``refined`` records the one its realism and HAR figures were

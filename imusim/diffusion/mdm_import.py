@@ -279,9 +279,8 @@ def _convert_locked(out, args_path, model_path, args, cfg, mean_p, std_p, use_em
            "args_sha256": hashlib.sha256(args_path.read_bytes()).hexdigest(), "use_ema": use_ema}
     if out.exists() and not force:
         try:
-            from safetensors import safe_open
-            with safe_open(str(out), "pt") as f:
-                prev = json.loads((f.metadata() or {}).get("meta", "{}")).get("source", {})
+            from .checkpoint import read_meta
+            prev = read_meta(out).get("source", {})
             if prev.get("key") == key:
                 return out
         except Exception:  # unreadable or foreign file: convert again

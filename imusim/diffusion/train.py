@@ -36,6 +36,7 @@ import torch
 import torch.nn.functional as Fnn
 
 from .. import acc_loss
+from ..ops.acc_loss import term_mask
 from ..constants import GRAVITY, HUMANML3D_FPS
 from .checkpoint import load_checkpoint, save_checkpoint
 from .gaussian import GaussianDiffusion
@@ -150,7 +151,7 @@ def lr_at(step: int, cfg: TrainConfig) -> float:
 
 def _counts(mask: torch.Tensor, F: int):
     """(valid frames·F, valid second-difference terms·F) of a batch mask ``[B, T]``."""
-    terms = (mask[:, :-2] & mask[:, 1:-1] & mask[:, 2:]).sum()
+    terms = term_mask(mask).sum()
     return float(mask.sum()) * F, float(terms) * F
 
 
@@ -199,7 +200,7 @@ def imu_signal_loss(pred_feats: torch.Tensor, true_feats: torch.Tensor, mask: to
     """
     _check_feature_pair("imu_signal_loss", pred_feats, true_feats, mask)
     outs = [_imu_of_features(f, mask, sensors, fps) for f in (pred_feats, true_feats)]
-    terms = (mask[:, :-2] & mask[:, 1:-1] & mask[:, 2:]).to(pred_feats.dtype)  # [B, T-2]
+    terms = term_mask(mask).to(pred_feats.dtype)  # [B, T-2]
     d = ((outs[0].acc - outs[1].acc).square().sum(-1) / GRAVITY ** 2
          + (outs[0].gyro - outs[1].gyro).square().sum(-1))  # [B, T-2, S]
     return (d * terms[..., None]).sum() / (terms.sum() * d.shape[-1]).clamp_min(1.0)
@@ -217,7 +218,7 @@ def masked_band_powers(x: torch.Tensor, n: torch.Tensor, rate: float, bands=None
     the bands sum to the taper-weighted variance. ``bands``: ``[(lo, hi), ...]`` Hz, default the realism
     report's (those above the Nyquist frequency dropped). Returns ``[B, ..., n_bands]`` (unit of x, squared).
     """
-    from ..imu.bands import BANDS_HZ, band_edges
+    from ..imu.bands import BANDS_HZ, band_bins
 
     if x.dim() < 3:
         raise ValueError(f"masked_band_powers: x must be [B, T, ..., C], got shape {list(x.shape)}")
@@ -226,7 +227,6 @@ def masked_band_powers(x: torch.Tensor, n: torch.Tensor, rate: float, bands=None
         raise ValueError(f"masked_band_powers: n must be [B] = [{B}], got {list(n.shape)}")
     if not rate > 0:
         raise ValueError(f"masked_band_powers: rate must be > 0 Hz, got {rate}")
-    edges = [e for e in band_edges(rate, BANDS_HZ if bands is None else bands) if e is not None]
     tt = torch.arange(T, device=x.device, dtype=x.dtype)
     nn_ = n.to(x.dtype).clamp_min(1)[:, None]
     valid = tt[None] < nn_  # [B, T]
@@ -242,15 +242,12 @@ def masked_band_powers(x: torch.Tensor, n: torch.Tensor, rate: float, bands=None
     one_sided[0] = 1.0
     if T % 2 == 0:
         one_sided[-1] = 1.0
-    f = torch.arange(K, dtype=torch.float64) * (rate / T)
     # [B, K]: the density's scaling per sequence (a sequence of < 2 valid samples has a zero taper: power 0)
     scale = one_sided / (rate * w.square().sum(1, keepdim=True).clamp_min(torch.finfo(x.dtype).tiny))
     p = p.sum(-1) * scale.view((B, K) + (1,) * (x.dim() - 3)) * (rate / T)  # power per bin [B, K, ...]
-    ny = rate / 2
-    outs = []
-    for lo, hi in edges:
-        sel = (f >= lo) & ((f < hi) | ((hi >= ny - 1e-9) & (f <= ny + 1e-9)))
-        outs.append(p[:, sel.to(x.device)].sum(1))
+    f = torch.arange(K, dtype=torch.float64) * (rate / T)
+    sels = [b for b in band_bins(f, rate, BANDS_HZ if bands is None else bands) if b is not None]
+    outs = [p[:, sel.to(x.device)].sum(1) for sel in sels]
     return torch.stack(outs, -1)
 
 
@@ -286,7 +283,7 @@ def imu_spectrum_loss(pred_feats: torch.Tensor, true_feats: torch.Tensor, mask: 
     """
     _check_feature_pair("imu_spectrum_loss", pred_feats, true_feats, mask)
     outs = [_imu_of_features(f, mask, sensors, fps) for f in (pred_feats, true_feats)]
-    n = (mask[:, :-2] & mask[:, 1:-1] & mask[:, 2:]).sum(1)  # valid output frames [B]
+    n = term_mask(mask).sum(1)  # valid output frames [B]
     sel = n >= min_samples
     d = (band_log_distance(outs[0].acc, outs[1].acc, n, fps, acc_floor)
          + band_log_distance(outs[0].gyro, outs[1].gyro, n, fps, gyro_floor)) / 2

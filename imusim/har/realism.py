@@ -52,7 +52,7 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from .evaluate import map_labels
-from ..imu.bands import BANDS_HZ, band_edges
+from ..imu.bands import BANDS_HZ, band_bins, band_edges
 from .real import G, IMUSet, harmonise, load_basicmotions, load_csv, load_npz, resample, rewindow
 
 def band_key(lo: float, hi: float) -> str:
@@ -116,13 +116,10 @@ def band_powers(f, psd, rate: float, bands: Sequence[Tuple[float, float]] = BAND
     if psd.shape[-1] != len(f):
         raise ValueError(f"psd's last dimension must match f ({len(f)} bins), got shape {list(psd.shape)}")
     df = f[1] - f[0] if len(f) > 1 else 0.0
-    ny = rate / 2
     out = np.full(psd.shape[:-1] + (len(bands),), np.nan)
-    for i, e in enumerate(band_edges(rate, bands)):
-        if e is None:
+    for i, sel in enumerate(band_bins(f, rate, bands)):
+        if sel is None:
             continue
-        lo, hi = e
-        sel = (f >= lo) & ((f < hi) | ((hi >= ny - 1e-9) & (f <= ny + 1e-9)))
         out[..., i] = psd[..., sel].sum(-1) * df
     return out
 

@@ -15,3 +15,18 @@ def band_edges(rate: float, bands: Sequence[Tuple[float, float]] = BANDS_HZ) -> 
     """Bands capped at the Nyquist frequency ``rate / 2``; ``None`` for a band entirely above it."""
     ny = rate / 2
     return [(lo, min(hi, ny)) if lo < ny else None for lo, hi in bands]
+
+
+def band_bins(f, rate: float, bands: Sequence[Tuple[float, float]] = BANDS_HZ) -> list:
+    """Per band of :func:`band_edges`, the boolean selection of the frequency bins ``f`` (Hz; a numpy array or a
+    torch tensor) that it sums: ``lo ≤ f < hi``, and the band that reaches the Nyquist frequency includes it;
+    ``None`` for a band entirely above the Nyquist frequency."""
+    ny = rate / 2
+    out = []
+    for e in band_edges(rate, bands):
+        if e is None:
+            out.append(None)
+            continue
+        lo, hi = e
+        out.append((f >= lo) & ((f < hi) | ((hi >= ny - 1e-9) & (f <= ny + 1e-9))))
+    return out

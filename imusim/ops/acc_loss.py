@@ -67,11 +67,17 @@ def _as_btf(x: torch.Tensor, time_dim: int) -> torch.Tensor:
         return y.reshape(B, T, F)
 
 
+def term_mask(mask: torch.Tensor) -> torch.Tensor:
+    """``[B, T-2]`` bool: the second-difference terms x[t] − 2x[t+1] + x[t+2] whose three frames are all valid
+    in ``mask`` ``[B, T]`` (also the valid output frames of :func:`imusim.synthesize_imu`)."""
+    return mask[:, :-2] & mask[:, 1:-1] & mask[:, 2:]
+
+
 def _valid_terms(mask: Optional[torch.Tensor], B: int, T: int, device) -> torch.Tensor:
     """Number of valid second-difference terms per sample, float64 [B]."""
     if mask is None:
         return torch.full((B,), float(T - 2), dtype=torch.float64, device=device)
-    return (mask[:, :-2] & mask[:, 1:-1] & mask[:, 2:]).sum(1).to(torch.float64)
+    return term_mask(mask).sum(1).to(torch.float64)
 
 
 def _loss_dtype(dtype: torch.dtype) -> torch.dtype:

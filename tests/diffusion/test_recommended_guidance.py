@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from imusim.diffusion import MDM, MDMConfig
-from imusim.diffusion.checkpoint import (DEFAULT_GUIDANCE, load_checkpoint, recommended_guidance,
+from imusim.diffusion.checkpoint import (DEFAULT_GUIDANCE, load_checkpoint, read_meta, recommended_guidance,
                                          save_checkpoint)
 from imusim.errors import CorruptFileError
 
@@ -29,7 +29,15 @@ def test_shipped_checkpoints_record_their_scale():
     from imusim.diffusion.zoo import resolve_checkpoint
     for name, want in (("original", 2.5), ("refined_v1", 2.5), ("refined", 1.0)):
         *_, meta = load_checkpoint(resolve_checkpoint(name))
+        assert read_meta(resolve_checkpoint(name)) == meta  # the metadata alone, without the tensors
         assert recommended_guidance(meta, name) == want, name
+
+
+def test_read_meta_names_an_unreadable_file(tmp_path):
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"not a checkpoint")
+    with pytest.raises(CorruptFileError, match="bad.safetensors.*no readable checkpoint metadata"):
+        read_meta(bad)
 
 
 class _Captured(Exception):
