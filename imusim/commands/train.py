@@ -31,6 +31,10 @@ def _common(p):
     p.add_argument("--lambda-fc", type=float, default=0.0,
                    help="MDM foot contact loss: squared velocity (m²/s²) of the predicted feet where the ground truth's "
                         "contact labels say they stand")
+    p.add_argument("--fc-contact", choices=("truth", "pred"), default="truth",
+                   help="whose contact channels mark the standing frames of --lambda-fc: the ground truth's (MDM; ties "
+                        "the feet to its phase, walkers freeze: docs/realism.md §7) or the prediction's own, detached "
+                        "(self-consistency: a foot the model says stands must not slide; docs/realism.md §9)")
     p.add_argument("--lambda-imu", type=float, default=0.0,
                    help="weight of the IMU-space L_acc on --imu-sensors added beside the L_acc of --acc-on (so the "
                         "paper's feature loss and the sensor-level term can be combined)")
@@ -138,7 +142,7 @@ def _train(a):
                       imu_sensors=a.imu_sensors, acc_t_max=a.acc_t_max,
                       loss_weight=a.loss_weight or ("v" if output == "v" else "x0"), snapshot_every=a.snapshot_every,
                       lambda_pos=a.lambda_pos, lambda_vel=a.lambda_vel,
-                      lambda_fc=a.lambda_fc, lambda_imu=a.lambda_imu, lambda_spec=a.lambda_spec, aux_t_max=a.aux_t_max, seed=a.seed, amp=a.amp, compile=a.compile,
+                      lambda_fc=a.lambda_fc, fc_contact=a.fc_contact, lambda_imu=a.lambda_imu, lambda_spec=a.lambda_spec, aux_t_max=a.aux_t_max, seed=a.seed, amp=a.amp, compile=a.compile,
                       ema_decay=a.ema, log_every=a.log_every, ckpt_every=a.ckpt_every, max_frames=a.max_frames,
                       min_frames=a.min_frames,
                       text_encoder=enc_name or "minilm", warmup=0 if init else 200)

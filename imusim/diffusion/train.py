@@ -8,7 +8,8 @@ Losses (x0 prediction, normalised features ``[B, T, F]``, mask ``[B, T]``):
   IMU signals of the sensors ``imu_sensors`` (``"imu"``, our extension, :func:`imu_signal_loss`).
 * Optional MDM geometric losses on recovered positions: ``lambda_pos``, ``lambda_vel`` and the foot contact
   loss ``lambda_fc`` (:func:`foot_contact_loss`: the predicted feet must not move where the ground truth's
-  contact labels say they stand).
+  contact labels say they stand; ``fc_contact="pred"``: where the prediction's own contact channels say so, a
+  self-consistency term that does not tie the feet to the ground truth's phase).
 * ``lambda_imu``: the IMU-space term (:func:`imu_signal_loss`) added beside whichever L_acc ``acc_on`` selects,
   so the paper's feature loss and the sensor-level term can be weighted independently.
 * ``lambda_spec``: the sensor-level band-power term (:func:`imu_spectrum_loss`): how much the virtual sensors move
@@ -61,6 +62,7 @@ class TrainConfig:
     lambda_pos: float = 0.0
     lambda_vel: float = 0.0
     lambda_fc: float = 0.0
+    fc_contact: str = "truth"  # whose contact channels mark the standing frames of --lambda-fc: "truth" or "pred"
     lambda_imu: float = 0.0
     lambda_spec: float = 0.0
     aux_t_max: int = 0
@@ -294,12 +296,13 @@ def imu_spectrum_loss(pred_feats: torch.Tensor, true_feats: torch.Tensor, mask: 
 def foot_contact_loss(pred_joints: torch.Tensor, true_feats: torch.Tensor, mask: torch.Tensor,
                       fps: float = HUMANML3D_FPS) -> torch.Tensor:
     """MDM's foot contact loss: the squared velocity (m²/s²) of the predicted foot joints in the frames where
-    the ground truth's HumanML3D contact channels (259:263: left ankle, left toe, right ankle, right toe) say
+    the HumanML3D contact channels (259:263: left ankle, left toe, right ankle, right toe) of ``true_feats`` say
     the foot stands, averaged over the valid frame pairs and the four feet (so a model whose feet never skate
     scores 0, and one whose standing feet slide at 0.5 m/s everywhere scores 0.25).
 
     ``pred_joints`` ``[B, T, 22, 3]`` (m, from ``recover_from_ric``), ``true_feats`` ``[B, T, 263]``
-    (denormalised), ``mask`` ``[B, T]`` bool. Contact at frame t is about the displacement t → t+1 (as
+    (denormalised): the ground truth (MDM) or the prediction's own features, detached (``fc_contact="pred"``);
+    ``mask`` ``[B, T]`` bool. Contact at frame t is about the displacement t → t+1 (as
     ``features_from_positions`` labels it), so it weighs ``pred_joints[:, t+1] − pred_joints[:, t]``.
     """
     from ..motion.humanml import FEET_L, FEET_R, FOOT_CONTACT
@@ -376,7 +379,11 @@ def diffusion_losses(model, diffusion: GaussianDiffusion, x0, mask, emb, t, nois
         out["l_spec"] = imu_spectrum_loss(pred * std + mean, x0 * std + mean, xmask, cfg.imu_sensors, fps=cfg.fps)
         total = total + cfg.lambda_spec * out["l_spec"]
     if cfg.lambda_fc > 0:
-        out["l_fc"] = foot_contact_loss(pj, x0 * std + mean, xmask, cfg.fps)
+        if cfg.fc_contact not in ("truth", "pred"):
+            raise ValueError(f"fc_contact must be 'truth' or 'pred', got {cfg.fc_contact!r}")
+        # "pred": the prediction's own contact channels, detached (the term moves the feet, not the labels)
+        cf = x0 * std + mean if cfg.fc_contact == "truth" else (pred * std + mean).detach()
+        out["l_fc"] = foot_contact_loss(pj, cf, xmask, cfg.fps)
         total = total + cfg.lambda_fc * out["l_fc"]
     if cfg.lambda_pos > 0:
         mj = mask[..., None, None].to(pj.dtype)

@@ -339,3 +339,46 @@ def test_lambda_fc_and_lambda_imu_enter_the_total(shared_data):
                             mean, std)
     assert float(none["l_fc"]) == 0.0 and float(none["l_imu"]) == 0.0
     torch.testing.assert_close(none["total"], none["l_simple"])
+
+
+def test_fc_contact_pred_uses_the_predictions_own_contact_channels_detached(shared_data):
+    """fc_contact="pred": the standing frames come from the prediction's contact channels, not the ground truth's
+    (a self-consistency term blind to the ground truth's gait phase); the labels are detached, so the term's
+    gradient reaches the positions the feet are recovered from and never the contact channels themselves."""
+    import numpy as np
+    from imusim.diffusion.train import foot_contact_loss
+    from imusim.motion.humanml import FOOT_CONTACT, recover_from_ric
+
+    d = shared_data / "humanml3d_sample" / "new_joint_vecs"
+    f = torch.from_numpy(np.load(sorted(d.glob("*.npy"))[0])).float()[:32]
+    mean, std = f.mean(0), f.std(0).clamp_min(1e-2)
+    x0 = ((f - mean) / std)[None].repeat(2, 1, 1)
+    mask = torch.ones(2, 32, dtype=torch.bool)
+
+    class Fixed(torch.nn.Module):  # "predicts" a fixed motion: the ground truth, its contacts flipped, shifted
+        def __init__(self):
+            super().__init__()
+            p = x0.clone()
+            p[..., FOOT_CONTACT] = ((1 - f[:, FOOT_CONTACT]) - mean[FOOT_CONTACT]) / std[FOOT_CONTACT]
+            p[..., 4:67] += 0.05 * torch.randn(p[..., 4:67].shape, generator=torch.Generator().manual_seed(0))
+            self.p = torch.nn.Parameter(p)
+
+        def forward(self, x, t, emb, mask=None, uncond=None):
+            return self.p
+
+    model, t = Fixed(), torch.tensor([10, 600])
+    noise, emb, uncond = torch.zeros_like(x0), torch.zeros(2, 8), torch.zeros(2, dtype=torch.bool)
+    outs = {c: diffusion_losses(model, GaussianDiffusion(1000), x0, mask, emb, t, noise, uncond,
+                                TrainConfig(lambda_fc=1.0, fc_contact=c), mean, std) for c in ("truth", "pred")}
+    pj = recover_from_ric(model.p * std + mean, 22)
+    with torch.no_grad():
+        ref_pred = foot_contact_loss(pj, model.p * std + mean, mask)
+        ref_truth = foot_contact_loss(pj, x0 * std + mean, mask)
+    torch.testing.assert_close(outs["pred"]["l_fc"].detach(), ref_pred, rtol=1e-5, atol=1e-8)
+    torch.testing.assert_close(outs["truth"]["l_fc"].detach(), ref_truth, rtol=1e-5, atol=1e-8)
+    assert abs(float(ref_pred) - float(ref_truth)) > 0.1 * float(ref_truth) > 0  # flipped labels: other frames
+    g, = torch.autograd.grad(outs["pred"]["l_fc"], model.p)
+    assert g[..., FOOT_CONTACT].abs().max() == 0 and g[..., 4:67].abs().max() > 0
+    with pytest.raises(ValueError, match="fc_contact must be"):
+        diffusion_losses(model, GaussianDiffusion(1000), x0, mask, emb, t, noise, uncond,
+                         TrainConfig(lambda_fc=1.0, fc_contact="both"), mean, std)
