@@ -6,6 +6,9 @@ A checkpoint file ``*.safetensors`` holds
   ``*.train.safetensors`` + JSON for resuming);
 * metadata (strings): ``config`` (JSON of MDMConfig), ``text_encoder`` (name), ``meta`` (JSON:
   training step, lambda_acc, data set summary, ...), ``format`` and ``sha256``.
+* a two-expert checkpoint (:func:`save_expert_pair`) adds the low-noise network's tensors ``low.model.*``, its
+  config ``low_config`` and ``meta["experts"]["below_t"]``; it loads as one
+  :class:`~imusim.diffusion.experts.ExpertPair`.
 
 Integrity: ``sha256`` (written by :func:`save_checkpoint`) is the SHA-256 of the content — every tensor's
 name, dtype, shape and bytes in name order, then the other metadata fields — so a flipped byte anywhere
@@ -79,7 +82,10 @@ def content_sha256(tensors: Dict[str, torch.Tensor], metadata: Dict[str, str]) -
 
 
 def save_checkpoint(path, model: MDM, mean: torch.Tensor, std: torch.Tensor, text_encoder: str,
-                    meta: Optional[Dict[str, Any]] = None, dtype: torch.dtype = torch.float32) -> Path:
+                    meta: Optional[Dict[str, Any]] = None, dtype: torch.dtype = torch.float32,
+                    extra: Optional[Dict[str, MDM]] = None) -> Path:
+    """Write ``model`` (and, for a two-expert checkpoint, ``extra={"low": network}``: tensors ``low.model.*``
+    and its config in the metadata ``low_config``; use :func:`save_expert_pair`)."""
     from safetensors.torch import save_file
 
     path = Path(path)
@@ -89,6 +95,11 @@ def save_checkpoint(path, model: MDM, mean: torch.Tensor, std: torch.Tensor, tex
     tensors["norm.std"] = std.detach().cpu().float().contiguous()
     md = {"config": json.dumps(model.cfg.to_dict()), "text_encoder": text_encoder,
           "meta": json.dumps(meta or {}), "format": FORMAT}
+    for name, net in (extra or {}).items():
+        if name != "low":
+            raise ValueError(f"save_checkpoint: extra networks must be named 'low', got {name!r}")
+        tensors.update({f"low.model.{k}": v.detach().to("cpu", dtype).contiguous() for k, v in net.state_dict().items()})
+        md["low_config"] = json.dumps(net.cfg.to_dict())
     md["sha256"] = content_sha256(tensors, md)
     tmp = path.with_suffix(path.suffix + ".tmp")
     save_file(tensors, str(tmp), metadata=md)
@@ -126,6 +137,50 @@ def check_config(path, d) -> MDMConfig:
     return cfg
 
 
+def _low_expert(path, md, meta):
+    """``(MDMConfig, below_t)`` of a two-expert checkpoint's low-noise network, or None for a plain one."""
+    if "low_config" not in md:
+        return None
+    try:
+        cfg = check_config(path, json.loads(md["low_config"]))
+    except ValueError as e:
+        if isinstance(e, CorruptFileError):
+            raise
+        raise CorruptFileError(path, f"metadata low_config is not valid JSON ({e})") from None
+    below = (meta.get("experts") or {}).get("below_t") if isinstance(meta, dict) else None
+    if isinstance(below, bool) or not isinstance(below, int) or not 0 <= below <= cfg.schedule_steps:
+        raise CorruptFileError(path, f"metadata meta.experts.below_t must be an integer step in "
+                                     f"[0, {cfg.schedule_steps}] for a two-expert checkpoint, got {below!r}")
+    return cfg, below
+
+
+def save_expert_pair(path, high, low, below_t: int, meta: Optional[Dict[str, Any]] = None) -> Path:
+    """A two-expert checkpoint (:class:`~imusim.diffusion.experts.ExpertPair`): the checkpoint ``high`` (a path or
+    zoo name) answers
+    the sampler's steps t >= ``below_t``, ``low`` the steps below. Both must carry the same normalisation and
+    text encoder (ValueError naming the difference otherwise). ``meta`` (default: ``high``'s, with
+    ``experts`` = {below_t, high, low} recording where the two came from) goes into the file; it loads with
+    :func:`load_checkpoint` as one model that every sampler, the generator and ``evaluate-motion`` accept."""
+    from .experts import ExpertPair
+    from .zoo import resolve_checkpoint
+
+    hm, hmean, hstd, henc, hmeta = load_checkpoint(resolve_checkpoint(high))
+    lm, lmean, lstd, lenc, _ = load_checkpoint(resolve_checkpoint(low))
+    if isinstance(hm, ExpertPair) or isinstance(lm, ExpertPair):
+        raise ValueError("save_expert_pair: high and low must be single-network checkpoints")
+    if henc != lenc:
+        raise ValueError(f"save_expert_pair: the experts use different text encoders: high {henc!r}, low {lenc!r}")
+    if hmean.shape != lmean.shape or not (torch.equal(hmean, lmean) and torch.equal(hstd, lstd)):
+        raise ValueError("save_expert_pair: the experts were trained with different feature normalisations "
+                         f"(high {high}, low {low}); both must read the same data set's statistics")
+    pair = ExpertPair(hm, lm, below_t)  # checks features, text width and below_t
+    m = dict(hmeta if meta is None else meta)
+    if meta is None and "sampling" in m:  # the high expert's scale; its reasons were about it alone
+        m["sampling"] = {"guidance": recommended_guidance(hmeta, high), "why": f"the high-noise expert's ({high})"}
+    m["experts"] = {"below_t": int(below_t), "high": str(high), "low": str(low)}
+    return save_checkpoint(path, pair.high, hmean, hstd, henc, m, extra={"low": pair.low})
+
+
 def load_checkpoint(path, device="cpu", verify: bool = True
                     ) -> Tuple[MDM, torch.Tensor, torch.Tensor, str, Dict[str, Any]]:
     """Load ``(model (eval mode), mean, std, text_encoder_name, meta)``.
@@ -155,8 +210,11 @@ def load_checkpoint(path, device="cpu", verify: bool = True
                     raise
                 raise CorruptFileError(path, f"metadata is not valid JSON ({e})") from None
             shapes = {k: list(f.get_slice(k).get_shape()) for k in f.keys()}
+            low = _low_expert(path, md, meta)
             with torch.device("meta"):  # parameter shapes without allocating anything
                 expect = {f"model.{k}": list(v.shape) for k, v in MDM(cfg).state_dict().items()}
+                if low is not None:
+                    expect.update({f"low.model.{k}": list(v.shape) for k, v in MDM(low[0]).state_dict().items()})
             missing = sorted(set(expect) - set(shapes))
             extra = sorted(k for k in set(shapes) - set(expect) if k not in ("norm.mean", "norm.std"))
             wrong = [(k, shapes[k], expect[k]) for k in sorted(set(expect) & set(shapes)) if shapes[k] != expect[k]]
@@ -181,5 +239,10 @@ def load_checkpoint(path, device="cpu", verify: bool = True
     model = MDM(cfg)
     state = {k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")}
     model.load_state_dict(state)
+    if low is not None:  # a two-expert checkpoint (save_expert_pair)
+        from .experts import ExpertPair
+        lm = MDM(low[0])
+        lm.load_state_dict({k[len("low.model."):]: v for k, v in tensors.items() if k.startswith("low.model.")})
+        model = ExpertPair(model, lm, low[1])
     model.to(device).eval()
     return model, tensors["norm.mean"].to(device), tensors["norm.std"].to(device), text_encoder, meta

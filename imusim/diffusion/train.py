@@ -488,6 +488,9 @@ def train(data: MotionTextData, out_dir, cfg: TrainConfig, model_cfg: Optional[M
     enc = text_encoder or get_text_encoder(cfg.text_encoder, device="cpu")
     if init_from:
         model, _, _, enc_name, _ = load_checkpoint(init_from, device="cpu")
+        if not isinstance(model, MDM):
+            raise ValueError(f"init_from {init_from}: a two-expert checkpoint cannot be fine-tuned; fine-tune one of "
+                             f"its experts (meta.experts names them)")
         if enc_name != enc.name:
             raise ValueError(f"init_from checkpoint uses text encoder {enc_name!r}, training uses {enc.name!r}")
         if reparam:

@@ -1,0 +1,26 @@
+"""``imusim experts --high CKPT --low CKPT --below-t T --out PAIR.safetensors``: two denoisers split by noise level."""
+
+
+def register(sub):
+    p = sub.add_parser("experts", help="combine two checkpoints into one two-expert checkpoint split by noise level",
+                       description="Write one checkpoint whose sampler steps t >= --below-t are answered by --high and "
+                                   "the low-noise steps t < --below-t by --low (eDiff-I's expert denoisers): the "
+                                   "early steps decide what the body does, the late ones the fine structure the "
+                                   "sensors see. Both must be fine-tunes on the same data set (the same feature "
+                                   "normalisation and text encoder). The result loads wherever a checkpoint does "
+                                   "(imusim sample, generate, evaluate-motion, demo), and records where its experts "
+                                   "came from in meta.experts. docs/realism.md section 9 measures it.")
+    p.add_argument("--high", required=True, help="checkpoint (zoo name or .safetensors) for the high-noise steps")
+    p.add_argument("--low", required=True, help="checkpoint for the low-noise steps")
+    p.add_argument("--below-t", type=int, required=True, metavar="T",
+                   help="diffusion step (of the 1,000-step schedule) below which --low answers")
+    p.add_argument("--out", required=True, help="output .safetensors")
+    p.set_defaults(func=_run)
+
+
+def _run(a):
+    from ..diffusion.checkpoint import save_expert_pair
+
+    out = save_expert_pair(a.out, a.high, a.low, a.below_t)
+    print(f"wrote {out} (t >= {a.below_t}: {a.high}; t < {a.below_t}: {a.low})")
+    return 0
