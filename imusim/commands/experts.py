@@ -20,7 +20,8 @@ def register(sub):
 
 def _run(a):
     from ..diffusion.checkpoint import save_expert_pair
+    from ..diffusion.zoo import resolve_checkpoint
 
-    out = save_expert_pair(a.out, a.high, a.low, a.below_t)
+    out = save_expert_pair(a.out, resolve_checkpoint(a.high), resolve_checkpoint(a.low), a.below_t)
     print(f"wrote {out} (t >= {a.below_t}: {a.high}; t < {a.below_t}: {a.low})")
     return 0

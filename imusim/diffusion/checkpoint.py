@@ -155,17 +155,15 @@ def _low_expert(path, md, meta):
 
 
 def save_expert_pair(path, high, low, below_t: int, meta: Optional[Dict[str, Any]] = None) -> Path:
-    """A two-expert checkpoint (:class:`~imusim.diffusion.experts.ExpertPair`): the checkpoint ``high`` (a path or
-    zoo name) answers
+    """A two-expert checkpoint (:class:`~imusim.diffusion.experts.ExpertPair`): the checkpoint file ``high`` answers
     the sampler's steps t >= ``below_t``, ``low`` the steps below. Both must carry the same normalisation and
     text encoder (ValueError naming the difference otherwise). ``meta`` (default: ``high``'s, with
     ``experts`` = {below_t, high, low} recording where the two came from) goes into the file; it loads with
     :func:`load_checkpoint` as one model that every sampler, the generator and ``evaluate-motion`` accept."""
     from .experts import ExpertPair
-    from .zoo import resolve_checkpoint
 
-    hm, hmean, hstd, henc, hmeta = load_checkpoint(resolve_checkpoint(high))
-    lm, lmean, lstd, lenc, _ = load_checkpoint(resolve_checkpoint(low))
+    hm, hmean, hstd, henc, hmeta = load_checkpoint(high)
+    lm, lmean, lstd, lenc, _ = load_checkpoint(low)
     if isinstance(hm, ExpertPair) or isinstance(lm, ExpertPair):
         raise ValueError("save_expert_pair: high and low must be single-network checkpoints")
     if henc != lenc:

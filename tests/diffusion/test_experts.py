@@ -120,3 +120,17 @@ def test_generate_samples_a_pair(tmp_path):
     p = save_expert_pair(tmp_path / "pair.safetensors", ph, ph, 300)
     src = DiffusionSource(p, ["wrist_r"], 20.0, steps=4, device="cpu")
     assert isinstance(src.model, ExpertPair) and json.dumps(src.name)
+
+
+def test_experts_command_writes_a_pair_and_names_errors(tmp_path, capsys):
+    from imusim.cli import main
+    high, low = _two()
+    mean, std = torch.zeros(12), torch.ones(12)
+    ph = save_checkpoint(tmp_path / "h.safetensors", high, mean, std, "hash", {})
+    pl = save_checkpoint(tmp_path / "l.safetensors", low, mean, std, "hash", {})
+    out = tmp_path / "p.safetensors"
+    assert main(["experts", "--high", str(ph), "--low", str(pl), "--below-t", "300", "--out", str(out)]) == 0
+    assert isinstance(load_checkpoint(out)[0], ExpertPair) and "wrote" in capsys.readouterr().out
+    assert main(["experts", "--high", str(ph), "--low", str(tmp_path / "missing.safetensors"), "--below-t", "300",
+                 "--out", str(tmp_path / "q.safetensors")]) == 2
+    assert "missing.safetensors" in capsys.readouterr().err and not (tmp_path / "q.safetensors").exists()
