@@ -88,8 +88,11 @@ def _run(a):
         try:
             ckpt = resolve_checkpoint(a.checkpoint)
             from ..diffusion.checkpoint import read_meta, recommended_guidance
-            guidance = recommended_guidance(read_meta(ckpt), ckpt)  # the scale sampling uses
-            mode = f"diffusion ({ckpt.name}, guidance {guidance:g})"
+            meta = read_meta(ckpt)
+            guidance = recommended_guidance(meta, ckpt)  # the scale sampling uses
+            split = (meta.get("experts") or {}).get("below_t")
+            mode = f"diffusion ({ckpt.name}, guidance {guidance:g}" + (
+                f", two experts split at diffusion step {split})" if split is not None else ")")
         except FileNotFoundError:
             pass
     if mode.startswith("diffusion"):

@@ -1,13 +1,16 @@
 """Shipped checkpoints in ``imusim/checkpoints/``: ``original`` (trained from scratch, MDM's x_t input),
-``refined`` (original + the paper's L_acc fine-tuning, reading the spectral Wiener input: docs/realism.md §5)
-and ``refined_v1`` (the first refinement, L_acc without the input change: docs/results.md's earlier tables). ``resolve_checkpoint(name_or_path)`` accepts these names, paths, and ``mdm:DIR`` (an MDM
-checkpoint directory: ``args.json`` + ``model*.pt``), which is converted once
-(:mod:`imusim.diffusion.mdm_import`) and resolves to the converted file."""
+``refined`` (two experts split at diffusion step 300, docs/realism.md §9: ``refined_lacc`` answers the sampler's
+high-noise steps, a fine-tune with the IMU-space L_acc at low noise the steps below), ``refined_lacc`` (original +
+the paper's L_acc fine-tuning, reading the spectral Wiener input: §5; shipped as ``refined`` until §9) and
+``refined_v1`` (the first refinement, L_acc without the input change: docs/results.md's earlier tables).
+``resolve_checkpoint(name_or_path)`` accepts these names, paths, and ``mdm:DIR`` (an MDM checkpoint directory:
+``args.json`` + ``model*.pt``), which is converted once (:mod:`imusim.diffusion.mdm_import`) and resolves to the
+converted file."""
 
 from pathlib import Path
 
 CHECKPOINT_DIR = Path(__file__).resolve().parents[1] / "checkpoints"
-NAMES = ("original", "refined", "refined_v1")
+NAMES = ("original", "refined", "refined_lacc", "refined_v1")
 
 
 def resolve_checkpoint(name_or_path) -> Path:

@@ -134,3 +134,16 @@ def test_experts_command_writes_a_pair_and_names_errors(tmp_path, capsys):
     assert main(["experts", "--high", str(ph), "--low", str(tmp_path / "missing.safetensors"), "--below-t", "300",
                  "--out", str(tmp_path / "q.safetensors")]) == 2
     assert "missing.safetensors" in capsys.readouterr().err and not (tmp_path / "q.safetensors").exists()
+
+
+def test_shipped_refined_is_refined_lacc_above_step_300():
+    """The shipped refined (docs/realism.md §9) is a pair whose high-noise expert is exactly refined_lacc."""
+    from imusim.diffusion.zoo import resolve_checkpoint
+    pair, mean, std, enc, meta = load_checkpoint(resolve_checkpoint("refined"))
+    lacc, lmean, lstd, lenc, _ = load_checkpoint(resolve_checkpoint("refined_lacc"))
+    assert isinstance(pair, ExpertPair) and pair.below_t == 300 == meta["experts"]["below_t"] and enc == lenc
+    torch.testing.assert_close(mean, lmean, rtol=0, atol=0) and torch.testing.assert_close(std, lstd, rtol=0, atol=0)
+    for k, v in lacc.state_dict().items():
+        assert torch.equal(pair.high.state_dict()[k], v), k
+    assert pair.low.cfg == lacc.cfg and any(not torch.equal(pair.low.state_dict()[k], v)
+                                             for k, v in lacc.state_dict().items())
