@@ -22,10 +22,10 @@ if [ "$STAGE" = all ]; then
   ft sf sfc 0 & ft sf sfclo 0 & wait
 fi
 store_inputs
-pair() {  # pair NAME HIGH_RUN LOW_RUN: $RUNS/NAME/model.safetensors
+pair() {  # pair NAME HIGH_RUN LOW_RUN [SPLIT]: $RUNS/NAME/model.safetensors (split at step SPLIT, default 300)
   mkdir -p "$RUNS/$1"
   [ -f "$RUNS/$1/model.safetensors" ] || imusim experts --high "$RUNS/$2/model.safetensors" --low "$RUNS/$3/model.safetensors" \
-    --below-t 300 --out "$RUNS/$1/model.safetensors"
+    --below-t "${4:-300}" --out "$RUNS/$1/model.safetensors"
 }
 pair pair_imulo300 wf_lacc_s0 sw_imulo_s0; pair pair_imulo300_s1 wf_lacc_s1 sw_imulo_s1
 pair pair_imulo300_s2 wf_lacc_s2 sw_imulo_s2; pair pair_spec300 wf_lacc_s0 sp_imuspec_s0
@@ -87,3 +87,15 @@ pair, mean, std, enc, _ = load_checkpoint("runs/pair_imulo300/model.safetensors"
 save_checkpoint("imusim/checkpoints/refined.safetensors", pair.high, mean, std, enc, meta, extra={"low": pair.low})
 PY
 fi
+
+# where to split: the training-seed-0 pair split at 150 and 600 beside 300 (generation seed 0)
+for b in 150 600; do
+  pair "pair_imulo$b" wf_lacc_s0 sw_imulo_s0 "$b"
+  GEN_ARGS="--guidance 1.0" gen "pimulo$b" "$RUNS/pair_imulo$b/model.safetensors" 0
+done
+SPLIT=("refined_lacc=$RUNS/har/refg1_s0" "pair_imulo150=$RUNS/har/pimulo150_s0" "pair_imulo300=$RUNS/har/pimulo300_s0"
+       "pair_imulo600=$RUNS/har/pimulo600_s0" "imulo=$RUNS/har/imulog1_s0")
+imusim realism --synthetic "${SPLIT[@]}" --reference store:out/realism/mocap_store --sensor wrist_r --out "$OUT/split_screen/realism_mocap"
+imusim realism --synthetic "${SPLIT[@]}" --reference ../shared/data/real/wisdm19_watch_dev/wisdm19_watch_dev.npz \
+  --labels docs/realism/mocap/wisdm_labels.yaml --out "$OUT/split_screen/realism_wisdm"
+imusim realism --synthetic "${SPLIT[@]}" --reference basicmotions --sensor wrist_l --out "$OUT/split_screen/realism_basicmotions"
