@@ -4,8 +4,9 @@
 ``t < below_t`` with ``low``: the sampler's early, high-noise steps (which decide what the motion does, its gait
 and amplitude) come from one fine-tune, the late low-noise steps (which decide the fine structure the sensors
 see) from another. Both must read the same features with the same normalisation and the same text encoder
-(:func:`check_compatible`). docs/realism.md §9 measures why: a sensor-level training term fixes the frequency
-content of low-noise predictions but damps the high-noise ones that start the sampler (§8.3).
+(:func:`~imusim.diffusion.checkpoint.save_expert_pair` checks it). Why: a sensor-level training term changes the
+high-noise predictions it was never applied to (docs/realism.md §8.1); the shipped ``refined`` is such a pair
+(§9, which also measures that the split step between 150 and 600 hardly matters).
 
 Shapes as :class:`~imusim.diffusion.model.MDM`: ``x`` ``[B, T, F]``, ``t`` ``[B]``, text embeddings ``[B, D]``.
 """
