@@ -45,6 +45,9 @@ def _common(p):
     p.add_argument("--aux-t-max", type=int, default=0, metavar="T",
                    help="apply --lambda-imu, --lambda-spec and --lambda-fc only to the x0 predictions of the low-noise steps t < T "
                         "(0 = every step); at every step both pull walkers towards standing still (docs/realism.md §7)")
+    p.add_argument("--train-t-max", type=int, default=0, metavar="T",
+                   help="train on the diffusion steps t < T only (0 = every step): a low-noise expert that "
+                        "'imusim experts --low' pairs with a model for the steps above (docs/realism.md §9)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
     p.add_argument("--amp", action="store_true", help="mixed precision (GPU)")
@@ -142,7 +145,7 @@ def _train(a):
                       imu_sensors=a.imu_sensors, acc_t_max=a.acc_t_max,
                       loss_weight=a.loss_weight or ("v" if output == "v" else "x0"), snapshot_every=a.snapshot_every,
                       lambda_pos=a.lambda_pos, lambda_vel=a.lambda_vel,
-                      lambda_fc=a.lambda_fc, fc_contact=a.fc_contact, lambda_imu=a.lambda_imu, lambda_spec=a.lambda_spec, aux_t_max=a.aux_t_max, seed=a.seed, amp=a.amp, compile=a.compile,
+                      lambda_fc=a.lambda_fc, fc_contact=a.fc_contact, lambda_imu=a.lambda_imu, lambda_spec=a.lambda_spec, aux_t_max=a.aux_t_max, train_t_max=a.train_t_max, seed=a.seed, amp=a.amp, compile=a.compile,
                       ema_decay=a.ema, log_every=a.log_every, ckpt_every=a.ckpt_every, max_frames=a.max_frames,
                       min_frames=a.min_frames,
                       text_encoder=enc_name or "minilm", warmup=0 if init else 200)

@@ -15,6 +15,7 @@ Losses (x0 prediction, normalised features ``[B, T, F]``, mask ``[B, T]``):
 * ``lambda_spec``: the sensor-level band-power term (:func:`imu_spectrum_loss`): how much the virtual sensors move
   in each frequency band, compared per sequence in log space and blind to phase.
 * ``aux_t_max``: the imu, spec and foot contact terms only on the x0 predictions of the steps t < aux_t_max.
+* ``train_t_max``: train on the steps t < train_t_max only (a low-noise expert for ``imusim experts``).
 
 Reproducibility and DDP: every random draw of a step (batch indices, crops, t, noise, condition
 dropout) comes from one generator seeded identically on every rank; each rank then takes its slice
@@ -66,6 +67,7 @@ class TrainConfig:
     lambda_imu: float = 0.0
     lambda_spec: float = 0.0
     aux_t_max: int = 0
+    train_t_max: int = 0  # > 0: draw the training steps t from [0, train_t_max) only (a low-noise expert)
     seed: int = 0
     amp: bool = False
     compile: bool = False
@@ -406,7 +408,9 @@ def _host_batch(data: "MotionTextData", cfg: TrainConfig, step: int, cond_drop_p
     gen = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step)
     idx = torch.randint(0, len(data), (cfg.batch_size,), generator=gen).tolist()
     x0, mask, caps = data.batch(idx, gen, cfg.max_frames, cfg.min_frames)
-    t = torch.randint(0, cfg.diffusion_steps, (cfg.batch_size,), generator=gen)
+    if not 0 <= cfg.train_t_max <= cfg.diffusion_steps:
+        raise ValueError(f"train_t_max must be in [0, {cfg.diffusion_steps}] (0: every step), got {cfg.train_t_max}")
+    t = torch.randint(0, cfg.train_t_max or cfg.diffusion_steps, (cfg.batch_size,), generator=gen)
     noise = torch.randn(x0.shape, generator=gen)
     uncond = torch.rand(cfg.batch_size, generator=gen) < cond_drop_prob
     counts = _counts(mask, x0.shape[-1])  # global normalisers (see diffusion_losses)

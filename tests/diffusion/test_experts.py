@@ -147,3 +147,21 @@ def test_shipped_refined_is_refined_lacc_above_step_300():
         assert torch.equal(pair.high.state_dict()[k], v), k
     assert pair.low.cfg == lacc.cfg and any(not torch.equal(pair.low.state_dict()[k], v)
                                              for k, v in lacc.state_dict().items())
+
+
+def test_train_t_max_draws_only_low_noise_steps():
+    """--train-t-max T: every training step t of every batch lies in [0, T) (a low-noise expert); 0 keeps the whole
+    schedule; a value outside [0, steps] is refused by name."""
+    from imusim.diffusion.train import TrainConfig, _host_batch
+    from tests.diffusion.test_diffusion import toy_clips
+    data = toy_clips()
+    table = {c: torch.zeros(8) for cs in data.captions for c in cs}
+
+    def ts(**kw):
+        cfg = TrainConfig(batch_size=64, max_frames=24, min_frames=20, **kw)
+        return torch.cat([_host_batch(data, cfg, k, 0.1, table)[0][2] for k in range(8)])
+    lo = ts(train_t_max=300)
+    assert int(lo.max()) < 300 and int(lo.min()) >= 0 and len(lo.unique()) > 100
+    assert int(ts().max()) >= 300  # the default draws from the whole schedule
+    with pytest.raises(ValueError, match="train_t_max must be in"):
+        ts(train_t_max=1001)
