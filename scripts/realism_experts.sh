@@ -17,9 +17,11 @@
 OUT="${OUT:-docs/realism/experts}"
 source "$(dirname "$0")/realism_common.sh"
 declare -A ARGS=([sfc]="--lambda-acc 1 --lambda-fc 10 --fc-contact pred"
-                 [sfclo]="--lambda-acc 1 --lambda-fc 10 --fc-contact pred --aux-t-max 300")
+                 [sfclo]="--lambda-acc 1 --lambda-fc 10 --fc-contact pred --aux-t-max 300"
+                 [imulo]="--lambda-acc 1 --lambda-imu 0.03 --aux-t-max 300 --train-t-max 300")
 if [ "$STAGE" = all ]; then
   ft sf sfc 0 & ft sf sfclo 0 & wait
+  ft lx imulo 0  # a dedicated low-noise expert: imulo's recipe trained on t < 300 only
 fi
 store_inputs
 pair() {  # pair NAME HIGH_RUN LOW_RUN [SPLIT]: $RUNS/NAME/model.safetensors (split at step SPLIT, default 300)
@@ -99,3 +101,12 @@ imusim realism --synthetic "${SPLIT[@]}" --reference store:out/realism/mocap_sto
 imusim realism --synthetic "${SPLIT[@]}" --reference ../shared/data/real/wisdm19_watch_dev/wisdm19_watch_dev.npz \
   --labels docs/realism/mocap/wisdm_labels.yaml --out "$OUT/split_screen/realism_wisdm"
 imusim realism --synthetic "${SPLIT[@]}" --reference basicmotions --sensor wrist_l --out "$OUT/split_screen/realism_basicmotions"
+
+# a dedicated low-noise expert (imulo's recipe trained on t < 300 only) below refined_lacc, beside the pair
+pair pair_lximulo300 wf_lacc_s0 lx_imulo_s0
+GEN_ARGS="--guidance 1.0" gen plximulo300 "$RUNS/pair_lximulo300/model.safetensors" 0
+LX=("refined_lacc=$RUNS/har/refg1_s0" "pair_imulo300=$RUNS/har/pimulo300_s0" "pair_lximulo300=$RUNS/har/plximulo300_s0")
+imusim realism --synthetic "${LX[@]}" --reference store:out/realism/mocap_store --sensor wrist_r --out "$OUT/lowexpert_screen/realism_mocap"
+imusim realism --synthetic "${LX[@]}" --reference ../shared/data/real/wisdm19_watch_dev/wisdm19_watch_dev.npz \
+  --labels docs/realism/mocap/wisdm_labels.yaml --out "$OUT/lowexpert_screen/realism_wisdm"
+imusim realism --synthetic "${LX[@]}" --reference basicmotions --sensor wrist_l --out "$OUT/lowexpert_screen/realism_basicmotions"
