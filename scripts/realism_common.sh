@@ -51,14 +51,20 @@ stores() {  # stores NAME SEEDS...: "NAME=store,store,..." for --synthetic
   echo "$n=$d"
 }
 
+realism_refs() {  # realism_refs DIR SUFFIX SET...: the sets ("NAME=store,...") against the three realism references
+  # (rendered mocap wrist_r, BasicMotions wrist_l, the WISDM watch) into DIR/realism_{mocap,basicmotions,wisdm}SUFFIX
+  local dir=$1 sfx=$2; shift 2
+  imusim realism --synthetic "$@" --reference store:out/realism/mocap_store --sensor wrist_r --out "$dir/realism_mocap$sfx"
+  imusim realism --synthetic "$@" --reference basicmotions --sensor wrist_l --out "$dir/realism_basicmotions$sfx"
+  imusim realism --synthetic "$@" --reference ../shared/data/real/wisdm19_watch_dev/wisdm19_watch_dev.npz \
+    --labels docs/realism/mocap/wisdm_labels.yaml --out "$dir/realism_wisdm$sfx"
+}
+
 seeded_eval() {  # seeded_eval REFERENCE SET...: the seeded sets ("NAME=store,...") against the three realism references
   # (rendered mocap wrist_r, BasicMotions wrist_l, the WISDM watch) and HAR trained on them (4 generation seeds x 2
   # fits) on BasicMotions and the WISDM watch, the differences relative to REFERENCE; into $OUT
   local ref=$1; shift
-  imusim realism --synthetic "$@" --reference store:out/realism/mocap_store --sensor wrist_r --out "$OUT/realism_mocap"
-  imusim realism --synthetic "$@" --reference basicmotions --sensor wrist_l --out "$OUT/realism_basicmotions"
-  imusim realism --synthetic "$@" --reference ../shared/data/real/wisdm19_watch_dev/wisdm19_watch_dev.npz \
-    --labels docs/realism/mocap/wisdm_labels.yaml --out "$OUT/realism_wisdm"
+  realism_refs "$OUT" "" "$@"
   imusim evaluate --real basicmotions --repeats 8 --reference "$ref" --out "$OUT/har_basicmotions" \
     $(printf -- "--synthetic %s " "$@")
   imusim evaluate --real ../shared/data/real/wisdm19_watch_dev/wisdm19_watch_dev.npz \

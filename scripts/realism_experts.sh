@@ -97,16 +97,10 @@ for b in 150 600; do
 done
 SPLIT=("refined_lacc=$RUNS/har/refg1_s0" "pair_imulo150=$RUNS/har/pimulo150_s0" "pair_imulo300=$RUNS/har/pimulo300_s0"
        "pair_imulo600=$RUNS/har/pimulo600_s0" "imulo=$RUNS/har/imulog1_s0")
-imusim realism --synthetic "${SPLIT[@]}" --reference store:out/realism/mocap_store --sensor wrist_r --out "$OUT/split_screen/realism_mocap"
-imusim realism --synthetic "${SPLIT[@]}" --reference ../shared/data/real/wisdm19_watch_dev/wisdm19_watch_dev.npz \
-  --labels docs/realism/mocap/wisdm_labels.yaml --out "$OUT/split_screen/realism_wisdm"
-imusim realism --synthetic "${SPLIT[@]}" --reference basicmotions --sensor wrist_l --out "$OUT/split_screen/realism_basicmotions"
+realism_refs "$OUT/split_screen" "" "${SPLIT[@]}"
 
 # a dedicated low-noise expert (imulo's recipe trained on t < 300 only) below refined_lacc, beside the pair
 pair pair_lximulo300 wf_lacc_s0 lx_imulo_s0
 GEN_ARGS="--guidance 1.0" gen plximulo300 "$RUNS/pair_lximulo300/model.safetensors" 0
 LX=("refined_lacc=$RUNS/har/refg1_s0" "pair_imulo300=$RUNS/har/pimulo300_s0" "pair_lximulo300=$RUNS/har/plximulo300_s0")
-imusim realism --synthetic "${LX[@]}" --reference store:out/realism/mocap_store --sensor wrist_r --out "$OUT/lowexpert_screen/realism_mocap"
-imusim realism --synthetic "${LX[@]}" --reference ../shared/data/real/wisdm19_watch_dev/wisdm19_watch_dev.npz \
-  --labels docs/realism/mocap/wisdm_labels.yaml --out "$OUT/lowexpert_screen/realism_wisdm"
-imusim realism --synthetic "${LX[@]}" --reference basicmotions --sensor wrist_l --out "$OUT/lowexpert_screen/realism_basicmotions"
+realism_refs "$OUT/lowexpert_screen" "" "${LX[@]}"

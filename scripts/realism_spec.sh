@@ -34,10 +34,7 @@ python scripts/denoiser_band_probe.py --checkpoint "$RUNS/wf_control_s0/model.sa
   printf -- "--checkpoint %s " "$RUNS/sp_$r/model.safetensors"; done) --json "$OUT/band_probe.json"
 
 # the screen: realism against the three references and HAR (2 fits) on BasicMotions and the WISDM watch
-imusim realism --synthetic "${ONE[@]}" --reference store:out/realism/mocap_store --sensor wrist_r --out "$OUT/realism_mocap_screen"
-imusim realism --synthetic "${ONE[@]}" --reference ../shared/data/real/wisdm19_watch_dev/wisdm19_watch_dev.npz \
-  --labels docs/realism/mocap/wisdm_labels.yaml --out "$OUT/realism_wisdm_screen"
-imusim realism --synthetic "${ONE[@]}" --reference basicmotions --sensor wrist_l --out "$OUT/realism_basicmotions_screen"
+realism_refs "$OUT" _screen "${ONE[@]}"
 imusim evaluate --real basicmotions --repeats 2 --upper-bound skip --out "$OUT/har_screen_basicmotions" $(printf -- "--synthetic %s " "${ONE[@]}")
 imusim evaluate --real ../shared/data/real/wisdm19_watch_dev/wisdm19_watch_dev.npz --labels docs/realism/fix/wisdm_har_labels.yaml \
   --repeats 2 --upper-bound skip --out "$OUT/har_screen_wisdm" $(printf -- "--synthetic %s " "${ONE[@]}")
