@@ -168,7 +168,7 @@ def save_expert_pair(path, high, low, below_t: int, meta: Optional[Dict[str, Any
         raise ValueError("save_expert_pair: high and low must be single-network checkpoints")
     if henc != lenc:
         raise ValueError(f"save_expert_pair: the experts use different text encoders: high {henc!r}, low {lenc!r}")
-    if hmean.shape != lmean.shape or not (torch.equal(hmean, lmean) and torch.equal(hstd, lstd)):
+    if not (torch.equal(hmean, lmean) and torch.equal(hstd, lstd)):  # False for different shapes too
         raise ValueError("save_expert_pair: the experts were trained with different feature normalisations "
                          f"(high {high}, low {low}); both must read the same data set's statistics")
     pair = ExpertPair(hm, lm, below_t)  # checks features, text width and below_t
