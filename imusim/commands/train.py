@@ -35,6 +35,10 @@ def _common(p):
                    help="whose contact channels mark the standing frames of --lambda-fc: the ground truth's (MDM; ties "
                         "the feet to its phase, walkers freeze: docs/realism.md §7) or the prediction's own, detached "
                         "(self-consistency: a foot the model says stands must not slide; docs/realism.md §9)")
+    p.add_argument("--fc-grad", choices=("all", "root"), default="all",
+                   help="which predicted channels --lambda-fc moves: all (MDM) or only the root's (rotation and linear "
+                        "velocity, height; the body detached): the root must follow the standing foot, and the body "
+                        "cannot meet the term by standing still (docs/realism.md §10)")
     p.add_argument("--lambda-imu", type=float, default=0.0,
                    help="weight of the IMU-space L_acc on --imu-sensors added beside the L_acc of --acc-on (so the "
                         "paper's feature loss and the sensor-level term can be combined)")
@@ -145,7 +149,7 @@ def _train(a):
                       imu_sensors=a.imu_sensors, acc_t_max=a.acc_t_max,
                       loss_weight=a.loss_weight or ("v" if output == "v" else "x0"), snapshot_every=a.snapshot_every,
                       lambda_pos=a.lambda_pos, lambda_vel=a.lambda_vel,
-                      lambda_fc=a.lambda_fc, fc_contact=a.fc_contact, lambda_imu=a.lambda_imu, lambda_spec=a.lambda_spec, aux_t_max=a.aux_t_max, train_t_max=a.train_t_max, seed=a.seed, amp=a.amp, compile=a.compile,
+                      lambda_fc=a.lambda_fc, fc_contact=a.fc_contact, fc_grad=a.fc_grad, lambda_imu=a.lambda_imu, lambda_spec=a.lambda_spec, aux_t_max=a.aux_t_max, train_t_max=a.train_t_max, seed=a.seed, amp=a.amp, compile=a.compile,
                       ema_decay=a.ema, log_every=a.log_every, ckpt_every=a.ckpt_every, max_frames=a.max_frames,
                       min_frames=a.min_frames,
                       text_encoder=enc_name or "minilm", warmup=0 if init else 200)

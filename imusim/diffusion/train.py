@@ -9,7 +9,9 @@ Losses (x0 prediction, normalised features ``[B, T, F]``, mask ``[B, T]``):
 * Optional MDM geometric losses on recovered positions: ``lambda_pos``, ``lambda_vel`` and the foot contact
   loss ``lambda_fc`` (:func:`foot_contact_loss`: the predicted feet must not move where the ground truth's
   contact labels say they stand; ``fc_contact="pred"``: where the prediction's own contact channels say so, a
-  self-consistency term that does not tie the feet to the ground truth's phase).
+  self-consistency term that does not tie the feet to the ground truth's phase); ``fc_grad="root"``: the term's
+  gradient reaches only the root channels (0:4), so the root trajectory must follow the standing foot and the body
+  cannot meet the term by standing still (docs/realism.md §10).
 * ``lambda_imu``: the IMU-space term (:func:`imu_signal_loss`) added beside whichever L_acc ``acc_on`` selects,
   so the paper's feature loss and the sensor-level term can be weighted independently.
 * ``lambda_spec``: the sensor-level band-power term (:func:`imu_spectrum_loss`): how much the virtual sensors move
@@ -64,6 +66,7 @@ class TrainConfig:
     lambda_vel: float = 0.0
     lambda_fc: float = 0.0
     fc_contact: str = "truth"  # whose contact channels mark the standing frames of --lambda-fc: "truth" or "pred"
+    fc_grad: str = "all"  # which predicted channels --lambda-fc moves: "all" or "root" (0:4, the body detached)
     lambda_imu: float = 0.0
     lambda_spec: float = 0.0
     aux_t_max: int = 0
@@ -385,7 +388,15 @@ def diffusion_losses(model, diffusion: GaussianDiffusion, x0, mask, emb, t, nois
             raise ValueError(f"fc_contact must be 'truth' or 'pred', got {cfg.fc_contact!r}")
         # "pred": the prediction's own contact channels, detached (the term moves the feet, not the labels)
         cf = x0 * std + mean if cfg.fc_contact == "truth" else (pred * std + mean).detach()
-        out["l_fc"] = foot_contact_loss(pj, cf, xmask, cfg.fps)
+        if cfg.fc_grad == "all":
+            fj = pj
+        elif cfg.fc_grad == "root":  # the body's channels detached: only the root trajectory may follow the feet
+            from ..motion.humanml import recover_from_ric
+            pd = pred * std + mean
+            fj = recover_from_ric(torch.cat([pd[..., :4], pd[..., 4:].detach()], -1), 22)
+        else:
+            raise ValueError(f"fc_grad must be 'all' or 'root', got {cfg.fc_grad!r}")
+        out["l_fc"] = foot_contact_loss(fj, cf, xmask, cfg.fps)
         total = total + cfg.lambda_fc * out["l_fc"]
     if cfg.lambda_pos > 0:
         mj = mask[..., None, None].to(pj.dtype)

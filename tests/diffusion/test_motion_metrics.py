@@ -123,3 +123,41 @@ def test_acc_power_and_unaligned_real_l_acc():
     tiled = torch.cat([x[:10]] * 3)
     ref = (float(acc_loss(tiled[None], x[None], backend="torch")) + float(acc_loss(x[None, :10], x[None, :10], backend="torch"))) / 2
     assert abs(r["mean"] - ref) < 1e-6
+
+
+def test_anchor_root_on_feet_removes_root_drift_and_keeps_planted_walkers():
+    from imusim.motion.quality import FOOT_JOINTS, anchor_root_on_feet
+
+    T, fps = 40, 20.0
+    t = torch.arange(T, dtype=torch.float64) / fps
+    base = torch.zeros(T, 22, 3, dtype=torch.float64)
+    base[..., 1] = 1.0  # the body 1 m up; the feet on the floor
+    base[:, list(FOOT_JOINTS), 1] = 0.0
+    # a body whose root slides at 1 m/s with its feet down: skating 1.0; anchored, it stands where it started
+    slide = base.clone()
+    slide[..., 0] += 1.0 * t[:, None]
+    assert foot_skating(slide) == 1.0
+    a = anchor_root_on_feet(slide)
+    assert foot_skating(a) == 0.0
+    torch.testing.assert_close(a, base)  # no drift left, the pose relative to the root untouched
+    # a walker: the left foot (ankle 7, toe 10) planted in frames 0-19 while the body and the right foot move at
+    # 1 m/s; then the right foot (8, 11) plants and the left one swings above the floor. Nothing slides: unchanged
+    walk = base.clone()
+    walk[:, [0, 1, 2, 3, 4, 5, 6, 9] + list(range(12, 22)), 0] += 1.0 * t[:, None]
+    lf, rf = [7, 10], [8, 11]
+    half = T // 2
+    walk[:half, rf, 0] += 2.0 * t[:half, None]
+    walk[:half, rf, 1] = 0.2
+    walk[half:, rf, 0] = walk[half - 1, rf, 0][None] + 0.05
+    walk[half:, lf, 0] = 2.0 * (t[half:, None] - t[half - 1])
+    walk[half:, lf, 1] = 0.2
+    torch.testing.assert_close(anchor_root_on_feet(walk), walk)
+    # both feet down and sliding at different speeds: the slower one is planted
+    two = base.clone()
+    two[..., 0] += 1.0 * t[:, None]
+    two[:, rf, 0] += 0.5 * t[:, None]
+    a = anchor_root_on_feet(two)
+    torch.testing.assert_close(a[:, lf, 0], torch.zeros(T, 2, dtype=torch.float64))
+    torch.testing.assert_close(a[:, rf, 0], (0.5 * t[:, None]).expand(T, 2))
+    with pytest.raises(ValueError, match=r"P must be \[T, 22, 3\]"):
+        anchor_root_on_feet(torch.zeros(5, 21, 3))

@@ -382,3 +382,41 @@ def test_fc_contact_pred_uses_the_predictions_own_contact_channels_detached(shar
     with pytest.raises(ValueError, match="fc_contact must be"):
         diffusion_losses(model, GaussianDiffusion(1000), x0, mask, emb, t, noise, uncond,
                          TrainConfig(lambda_fc=1.0, fc_contact="both"), mean, std)
+
+
+def test_fc_grad_root_moves_only_the_root_channels(shared_data):
+    """fc_grad="root": the same foot contact value as MDM's term, but its gradient reaches only the root channels
+    (rotation velocity, linear velocity, height: 0:4), so the body cannot meet it by standing still; "all" reaches
+    the body (ric) as well."""
+    import numpy as np
+
+    d = shared_data / "humanml3d_sample" / "new_joint_vecs"
+    f = torch.from_numpy(np.load(sorted(d.glob("*.npy"))[0])).float()[:32]
+    mean, std = f.mean(0), f.std(0).clamp_min(1e-2)
+    x0 = ((f - mean) / std)[None]
+    mask = torch.ones(1, 32, dtype=torch.bool)
+
+    class Fixed(torch.nn.Module):  # "predicts" the ground truth with its root velocity perturbed (the feet slide)
+        def __init__(self):
+            super().__init__()
+            p = x0.clone()
+            p[..., 1:3] += 0.5 * torch.randn(p[..., 1:3].shape, generator=torch.Generator().manual_seed(0))
+            self.p = torch.nn.Parameter(p)
+
+        def forward(self, x, t, emb, mask=None, uncond=None):
+            return self.p
+
+    model = Fixed()
+    args = (GaussianDiffusion(1000), x0, mask, torch.zeros(1, 8), torch.tensor([10]), torch.zeros_like(x0),
+            torch.zeros(1, dtype=torch.bool))
+    out = {g: diffusion_losses(model, *args, TrainConfig(lambda_fc=1.0, fc_contact="pred", fc_grad=g), mean, std)
+           for g in ("all", "root")}
+    torch.testing.assert_close(out["root"]["l_fc"], out["all"]["l_fc"])
+    assert float(out["root"]["l_fc"].detach()) > 0
+    g_root, = torch.autograd.grad(out["root"]["l_fc"], model.p)
+    g_all, = torch.autograd.grad(out["all"]["l_fc"], model.p)
+    assert g_root[..., 4:].abs().max() == 0 and g_root[..., 1:3].abs().max() > 0
+    assert g_all[..., 4:67].abs().max() > 0
+    torch.testing.assert_close(g_root[..., :4], g_all[..., :4])  # the root's share is the same in both
+    with pytest.raises(ValueError, match="fc_grad must be"):
+        diffusion_losses(model, *args, TrainConfig(lambda_fc=1.0, fc_grad="body"), mean, std)

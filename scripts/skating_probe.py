@@ -1,0 +1,118 @@
+#!/usr/bin/env python
+"""Where does the foot skating of generated motion come from?  (issue 14, docs/realism.md §10)
+
+For the test split's clips (the real motions) and each ``--checkpoint`` sampled from the same captions, lengths and
+seeds (DDIM 50 steps), the foot skating ratio (:func:`imusim.motion.quality.foot_skating`: among frame pairs in which
+a foot joint stays within 5 cm of the floor, the fraction in which it slides faster than 0.5 m/s):
+
+* ``decoded``: the motion as every consumer sees it (features → recover_from_ric);
+* ``root_anchored``: the same motion with its horizontal root trajectory re-anchored on the standing foot
+  (:func:`imusim.motion.quality.anchor_root_on_feet`; the pose relative to the root untouched): what is left is
+  skating of the legs themselves, the rest was the root trajectory disagreeing with them;
+* ``velocity_channels``: the same contact frames (by height), the feet's speed read from the features' own
+  velocity channels (193:259) instead of position differences: what the model says about its feet.
+
+    python scripts/skating_probe.py --data runs/data_anat --checkpoint refined --checkpoint refined_lacc \\
+        --json docs/realism/root/skating_probe.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+import numpy as np
+import torch
+
+from imusim.constants import HUMANML3D_FPS as FPS
+
+
+def velocity_channel_skating(f: torch.Tensor, P: torch.Tensor) -> float:
+    """Skating ratio of features ``f`` [T, 263] with the feet's horizontal speed from the velocity channels
+    (193:259) and contact (5 cm of the floor) from the decoded positions ``P`` [T, 22, 3]."""
+    from imusim.motion.humanml import LOCAL_VEL
+    from imusim.motion.quality import CONTACT_HEIGHT, FOOT_JOINTS, SKATE_SPEED
+    v = f[:-1, LOCAL_VEL].reshape(-1, 22, 3)[:, list(FOOT_JOINTS)][..., [0, 2]].norm(dim=-1) * FPS  # [T-1, 4]
+    feet = P[:, list(FOOT_JOINTS)]
+    c = (feet[..., 1] - feet[..., 1].min()) < CONTACT_HEIGHT
+    c = c[1:] & c[:-1]
+    n = int(c.sum())
+    return float(((v > SKATE_SPEED) & c).sum()) / n if n else 0.0
+
+
+def measures(feats) -> dict:
+    from imusim.motion.humanml import recover_from_ric
+    from imusim.motion.quality import anchor_root_on_feet, foot_skating, joint_acc
+    r = {"decoded": [], "root_anchored": [], "velocity_channels": [], "joint_acc": [], "joint_acc_root_anchored": []}
+    for f in feats:
+        P = recover_from_ric(f)
+        A = anchor_root_on_feet(P)
+        r["decoded"].append(foot_skating(P))
+        r["root_anchored"].append(foot_skating(A))
+        r["velocity_channels"].append(velocity_channel_skating(f, P))
+        r["joint_acc"].append(joint_acc(P))
+        r["joint_acc_root_anchored"].append(joint_acc(A))
+    return r
+
+
+def summary(r: dict, boot: int = 2000, seed: int = 0) -> dict:
+    rng = np.random.default_rng(seed)
+    out = {}
+    for k, v in r.items():
+        a = np.asarray(v)
+        bs = a[rng.integers(0, len(a), (boot, len(a)))].mean(1)
+        out[k] = {"mean": float(a.mean()), "ci95": [float(np.quantile(bs, 0.025)), float(np.quantile(bs, 0.975))]}
+    return out
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter,
+                                 epilog=__doc__.split("\n\n", 1)[1])
+    ap.add_argument("--data", required=True, help="data set directory (imusim data build) with a test split")
+    ap.add_argument("--checkpoint", action="append", default=[], help="checkpoint name or path (repeatable)")
+    ap.add_argument("--limit", type=int, default=0, help="the first N test clips only (0: all)")
+    ap.add_argument("--max-frames", type=int, default=120, help="frames per clip (as evaluate-motion --max-frames)")
+    ap.add_argument("--guidance", type=float, default=1.0, help="classifier-free guidance scale")
+    ap.add_argument("--seed", type=int, default=0, help="generation seed (sample i gets seed·1000003 + i)")
+    ap.add_argument("--json", required=True, help="output JSON (per clip and bootstrap 95 %% intervals of the means)")
+    a = ap.parse_args(argv)
+
+    from tqdm import tqdm
+
+    from imusim.data.dataset import load_split
+    from imusim.diffusion.checkpoint import load_checkpoint
+    from imusim.diffusion.text import get_text_encoder
+    from imusim.diffusion.train import sample
+    from imusim.diffusion.zoo import resolve_checkpoint
+
+    clips, _, _ = load_split(a.data, "test")
+    clips = clips[: a.limit] if a.limit else clips
+    gt = [torch.as_tensor(c["features"][: a.max_frames]).float() for c in clips]
+    lengths = [g.shape[0] for g in gt]
+    res = {"data": a.data, "n_clips": len(clips), "guidance": a.guidance, "seed": a.seed, "sampler": "ddim 50",
+           "models": {"real": {"per_clip": measures(gt)}}}
+    for spec in a.checkpoint:
+        model, mean, std, enc, _ = load_checkpoint(resolve_checkpoint(spec), "cpu")
+        text = get_text_encoder(enc, device="cpu")
+        feats = []
+        for b in tqdm(range(0, len(clips), 32), desc=f"sample {spec}", unit="batch"):
+            idx = range(b, min(b + 32, len(clips)))
+            f, _ = sample(model, mean, std, text, [clips[i]["captions"][0] for i in idx], [lengths[i] for i in idx],
+                          steps=50, guidance=a.guidance, seeds=[a.seed * 1_000_003 + i for i in idx], device="cpu")
+            feats += [f[k, : lengths[i]].float() for k, i in enumerate(idx)]
+        res["models"][spec] = {"per_clip": measures(feats)}
+    for m in res["models"].values():
+        m["summary"] = summary(m["per_clip"])
+    with open(a.json, "w") as fh:
+        json.dump(res, fh, indent=1)
+    for name, m in res["models"].items():
+        s = m["summary"]
+        print(f"{name:>24}: skating decoded {s['decoded']['mean']:.3f}  root-anchored {s['root_anchored']['mean']:.3f}  "
+              f"velocity channels {s['velocity_channels']['mean']:.3f}  joint acc {s['joint_acc']['mean']:.2f} -> "
+              f"{s['joint_acc_root_anchored']['mean']:.2f} m/s²")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
