@@ -12,7 +12,7 @@ a foot joint stays within 5 cm of the floor, the fraction in which it slides fas
 * ``velocity_channels``: the same contact frames (by height), the feet's speed read from the features' own
   velocity channels (193:259) instead of position differences: what the model says about its feet.
 
-    python scripts/skating_probe.py --data runs/data_anat --checkpoint refined --checkpoint refined_lacc \\
+    python scripts/skating_probe.py --data runs/data_anat --checkpoint refined --checkpoint refined@anchor=1 \\
         --json docs/realism/root/skating_probe.json
 """
 
@@ -70,7 +70,9 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter,
                                  epilog=__doc__.split("\n\n", 1)[1])
     ap.add_argument("--data", required=True, help="data set directory (imusim data build) with a test split")
-    ap.add_argument("--checkpoint", action="append", default=[], help="checkpoint name or path (repeatable)")
+    ap.add_argument("--checkpoint", action="append", default=[],
+                    help="checkpoint name or path, optionally @anchor=A: sampled with anchor_feet=A (the root follows "
+                         "the standing foot at the steps t < A; imusim.diffusion.train.sample); repeatable")
     ap.add_argument("--limit", type=int, default=0, help="the first N test clips only (0: all)")
     ap.add_argument("--max-frames", type=int, default=120, help="frames per clip (as evaluate-motion --max-frames)")
     ap.add_argument("--guidance", type=float, default=1.0, help="classifier-free guidance scale")
@@ -93,13 +95,15 @@ def main(argv=None) -> int:
     res = {"data": a.data, "n_clips": len(clips), "guidance": a.guidance, "seed": a.seed, "sampler": "ddim 50",
            "models": {"real": {"per_clip": measures(gt)}}}
     for spec in a.checkpoint:
-        model, mean, std, enc, _ = load_checkpoint(resolve_checkpoint(spec), "cpu")
+        ck, _, opt = spec.partition("@anchor=")
+        model, mean, std, enc, _ = load_checkpoint(resolve_checkpoint(ck), "cpu")
         text = get_text_encoder(enc, device="cpu")
         feats = []
         for b in tqdm(range(0, len(clips), 32), desc=f"sample {spec}", unit="batch"):
             idx = range(b, min(b + 32, len(clips)))
             f, _ = sample(model, mean, std, text, [clips[i]["captions"][0] for i in idx], [lengths[i] for i in idx],
-                          steps=50, guidance=a.guidance, seeds=[a.seed * 1_000_003 + i for i in idx], device="cpu")
+                          steps=50, guidance=a.guidance, seeds=[a.seed * 1_000_003 + i for i in idx], device="cpu",
+                          anchor_feet=int(opt or 0))
             feats += [f[k, : lengths[i]].float() for k, i in enumerate(idx)]
         res["models"][spec] = {"per_clip": measures(feats)}
     for m in res["models"].values():

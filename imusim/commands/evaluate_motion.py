@@ -24,6 +24,11 @@ def register(sub):
     p.add_argument("--guidance", type=float, default=None,
                    help="classifier-free guidance scale (default: each checkpoint at the scale it records as validated: "
                         "1 for the shipped refined, 2.5 for the others; with --t2m-evaluator 2.5, MDM's protocol)")
+    p.add_argument("--anchor-feet", type=int, default=None, metavar="A",
+                   help="at the sampler's steps t < A, the root follows the foot the motion's own contact channels say "
+                        "stands (removes the root trajectory's foot skating; 1: the final motion only, 1000: every "
+                        "step, 0: off; default: the value the checkpoint records, 1 for the shipped refined; "
+                        "docs/realism.md §10)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--max-frames", type=int, default=196, help="clip lengths are capped at this (20 fps)")
     p.add_argument("--limit", type=int, default=None, help="evaluate only the first N test clips")
@@ -82,7 +87,7 @@ def _run(a):
     elif not (Path(data) / "meta.json").exists():
         raise FileNotFoundError(f"--data {data}: no meta.json (build it with 'imusim data build --out {data}')")
     res = evaluate_motion(a.checkpoint, data, split=a.split, samples=a.samples, steps=a.steps, guidance=a.guidance,
-                          seed=a.seed, max_frames=a.max_frames, limit=a.limit, device=a.device,
+                          anchor_feet=a.anchor_feet, seed=a.seed, max_frames=a.max_frames, limit=a.limit, device=a.device,
                           encoder_steps=a.encoder_steps)
     md = markdown_table(res)
     print(md)

@@ -23,6 +23,11 @@ def register(sub):
     p.add_argument("--sampler", choices=["ddim", "ddpm"], default="ddim")
     p.add_argument("--guidance", type=float, default=None,
                    help="classifier-free guidance scale (default: the scale the checkpoint records as validated: 1 for the shipped refined, docs/realism.md §8; 2.5, MDM's, for the others)")
+    p.add_argument("--anchor-feet", type=int, default=None, metavar="A",
+                   help="at the sampler's steps t < A, the root follows the foot the motion's own contact channels say "
+                        "stands (removes the root trajectory's foot skating; 1: the final motion only, 1000: every "
+                        "step, 0: off; default: the value the checkpoint records, 1 for the shipped refined; "
+                        "docs/realism.md §10)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default=None)
     p.add_argument("--out", required=True, help="output directory")
@@ -31,12 +36,13 @@ def register(sub):
 
 
 def generate_motions(checkpoint, prompts, n, seconds, steps=50, guidance=None, seed=0, sampler="ddim", device=None,
-                     progress=True):
-    """List of (prompt, features [T, 263], Motion) for each prompt × n. ``guidance`` None: the checkpoint's
-    recorded scale (:func:`imusim.diffusion.checkpoint.recommended_guidance`)."""
+                     progress=True, anchor_feet=None):
+    """List of (prompt, features [T, 263], Motion) for each prompt × n. ``guidance`` and ``anchor_feet`` None: the
+    checkpoint's recorded values (:func:`imusim.diffusion.checkpoint.recommended_guidance`,
+    :func:`~imusim.diffusion.checkpoint.recommended_anchor_feet`)."""
     import torch
 
-    from ..diffusion.checkpoint import load_checkpoint, recommended_guidance
+    from ..diffusion.checkpoint import load_checkpoint, recommended_anchor_feet, recommended_guidance
     from ..diffusion.convert import features_to_motion
     from ..diffusion.text import get_text_encoder
     from ..diffusion.train import sample
@@ -46,11 +52,12 @@ def generate_motions(checkpoint, prompts, n, seconds, steps=50, guidance=None, s
     path = resolve_checkpoint(checkpoint)
     model, mean, std, enc_name, meta = load_checkpoint(path, device)
     guidance = recommended_guidance(meta, path) if guidance is None else guidance
+    anchor_feet = recommended_anchor_feet(meta, path) if anchor_feet is None else anchor_feet
     enc = get_text_encoder(enc_name, device=device)
     T = int(round(seconds * 20))
     allp = [pr for pr in prompts for _ in range(n)]
     feats, mask = sample(model, mean, std, enc, allp, [T] * len(allp), steps=steps, guidance=guidance, seed=seed,
-                         sampler=sampler, progress=progress)
+                         sampler=sampler, progress=progress, anchor_feet=anchor_feet)
     out = []
     for i, pr in enumerate(allp):
         f = feats[i, :T].cpu()
@@ -66,7 +73,8 @@ def _run(a):
 
     if a.clip_weights:
         os.environ["IMUSIM_CLIP_WEIGHTS"] = a.clip_weights
-    res = generate_motions(a.checkpoint, a.prompts, a.n, a.seconds, a.steps, a.guidance, a.seed, a.sampler, a.device)
+    res = generate_motions(a.checkpoint, a.prompts, a.n, a.seconds, a.steps, a.guidance, a.seed, a.sampler, a.device,
+                           anchor_feet=a.anchor_feet)
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
     np.save(out / "features.npy", np.stack([f.numpy() for _, f, _ in res]).astype(np.float32))

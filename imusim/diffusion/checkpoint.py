@@ -62,6 +62,22 @@ def recommended_guidance(meta: Dict[str, Any], path="checkpoint") -> float:
     if isinstance(g, bool) or not isinstance(g, (int, float)) or not (g >= 0 and g != float("inf")):
         raise CorruptFileError(path, f"metadata meta.sampling.guidance must be a finite number >= 0, got {g!r}")
     return float(g)
+
+
+def recommended_anchor_feet(meta: Dict[str, Any], path="checkpoint") -> int:
+    """The ``anchor_feet`` a checkpoint's samples were validated with (:func:`imusim.diffusion.train.sample`: the
+    root follows the foot its contact channels say stands, at the steps t < anchor_feet): its metadata's
+    ``meta["sampling"]["anchor_feet"]``, else 0 (off). A recorded value that is not an integer in [0, 1000] raises
+    CorruptFileError naming ``path``."""
+    samp = meta.get("sampling") or {}
+    if not isinstance(samp, dict):
+        raise CorruptFileError(path, f"metadata meta.sampling must be a JSON object, got {type(samp).__name__}")
+    a = samp.get("anchor_feet", 0)
+    if isinstance(a, bool) or not isinstance(a, int) or not 0 <= a <= 1000:
+        raise CorruptFileError(path, f"metadata meta.sampling.anchor_feet must be an integer in [0, 1000], got {a!r}")
+    return a
+
+
 # (low, high) for the integer sizes of MDMConfig: far beyond any model this project trains or imports
 BOUNDS = {"n_feats": (1, 4096), "latent": (1, 8192), "layers": (1, 128), "heads": (1, 256), "ff": (1, 65536),
           "text_dim": (1, 8192), "max_len": (1, 100_000),

@@ -276,15 +276,16 @@ def unaligned_real_l_acc(real: Sequence[torch.Tensor], acts: Sequence[str], draw
 def evaluate_motion(checkpoints: Sequence[str], data_dir, *, split: str = "test", samples: int = 1,
                     steps: int = 50, guidance: Optional[float] = None, seed: int = 0, max_frames: int = 196,
                     limit: Optional[int] = None, device: Optional[str] = None, encoder_steps: int = 400,
-                    progress: bool = True) -> Dict:
+                    progress: bool = True, anchor_feet: Optional[int] = None) -> Dict:
     """Evaluate each checkpoint spec (name, path, or ``NAME@smooth=SIGMA``); returns the JSON dict.
     ``guidance`` None: each checkpoint at the scale it records (:func:`~imusim.diffusion.checkpoint.recommended_guidance`,
-    written per checkpoint as ``guidance``; the sampler's ``guidance`` is then ``"checkpoint"``)."""
+    written per checkpoint as ``guidance``; the sampler's ``guidance`` is then ``"checkpoint"``); ``anchor_feet``
+    likewise (:func:`~imusim.diffusion.checkpoint.recommended_anchor_feet`)."""
     from tqdm import tqdm
 
     from .. import acc_loss
     from ..data.dataset import load_split
-    from .checkpoint import load_checkpoint, recommended_guidance
+    from .checkpoint import load_checkpoint, recommended_anchor_feet, recommended_guidance
     from .text import get_text_encoder
     from .train import sample
     from .zoo import resolve_checkpoint
@@ -324,6 +325,7 @@ def evaluate_motion(checkpoints: Sequence[str], data_dir, *, split: str = "test"
         path = resolve_checkpoint(ck)
         model, mean, std, enc_name, meta = load_checkpoint(path, device)
         g = recommended_guidance(meta, path) if guidance is None else guidance
+        af = recommended_anchor_feet(meta, path) if anchor_feet is None else anchor_feet
         text = get_text_encoder(enc_name, device=device)
         gen_norm, l_acc, rep_acts = [], [], []
         jobs = [(r, i) for r in range(samples) for i in range(len(clips))]
@@ -333,7 +335,7 @@ def evaluate_motion(checkpoints: Sequence[str], data_dir, *, split: str = "test"
             jb = jobs[b:b + bs]
             feats, _ = sample(model, mean, std, text, [caps[i] for _, i in jb], [lengths[i] for _, i in jb],
                               steps=steps, guidance=g, seeds=[seed * 1_000_003 + r * 100_003 + i for r, i in jb],
-                              device=device)
+                              device=device, anchor_feet=af)
             for (r, i), f in zip(jb, feats.cpu()):
                 f = f[: lengths[i]].float()
                 f = smooth_features(f, sigma)
@@ -351,6 +353,7 @@ def evaluate_motion(checkpoints: Sequence[str], data_dir, *, split: str = "test"
         ja_per, ja_hi, ja_lo = _group(ja, rep_acts)
         out["checkpoints"].append({
             "name": name, "checkpoint": str(ck), "smooth_sigma": sigma, "step": meta.get("step"), "guidance": g,
+            "anchor_feet": af,
             "l_acc": float(np.nanmean(l_acc)), "l_acc_high_dynamic": hi, "l_acc_low_dynamic": lo,
             "l_acc_per_activity": per, "fid": frechet_distance(emb, r_emb), "diversity": diversity(emb, seed=seed),
             "foot_skating": float(sk.mean()), "jerk": float(jk.mean()), "joint_acc": float(ja.mean()),

@@ -629,7 +629,7 @@ MDM_CANVAS = 196  # HumanML3D's max_motion_length: the canvas MDM trains and sam
 @torch.no_grad()
 def sample(model: MDM, mean, std, text_encoder, prompts: List[str], lengths: List[int], *,
            steps: int = 50, guidance: float = 2.5, seed: int = 0, sampler: str = "ddim",
-           progress: bool = False, device=None, seeds=None, precision: str = "fp32"):
+           progress: bool = False, device=None, seeds=None, precision: str = "fp32", anchor_feet: int = 0):
     """Generate motions: returns raw (de-normalised) features ``[B, T_max, F]`` and mask ``[B, T_max]``.
 
     ``seeds`` (one per prompt, DDIM only): each sample's initial noise comes from its own seed, so a
@@ -641,7 +641,12 @@ def sample(model: MDM, mean, std, text_encoder, prompts: List[str], lengths: Lis
     Models of MDM's architecture (``arch="mdm"`` without ``mask_frames``) attend to every frame and were
     trained on zero-padded canvases of ``MDM_CANVAS`` frames; as MDM's own sampler does, they are sampled
     on the whole canvas without masking (``T_max`` is then at least 196) and each motion is its first
-    ``lengths[i]`` frames."""
+    ``lengths[i]`` frames.
+
+    ``anchor_feet`` = A > 0: at the steps t < A, each x0 prediction's root linear velocity is corrected so the root
+    follows the foot that its own contact channels say stands (:func:`imusim.motion.humanml.anchor_root_features`)
+    before the sampler continues from it: A = 1 corrects only the final motion, A = 1000 every step (a projection
+    inside the sampler; docs/realism.md §10)."""
     if precision not in ("fp32", "bf16"):
         raise ValueError(f"sample: precision must be 'fp32' or 'bf16', got {precision!r}")
     device = device or next(model.parameters()).device
@@ -656,9 +661,22 @@ def sample(model: MDM, mean, std, text_encoder, prompts: List[str], lengths: Lis
     gen = torch.Generator(device="cpu").manual_seed(seed)
     dev_type = torch.device(device).type
 
+    if not 0 <= int(anchor_feet) <= diffusion.steps:
+        raise ValueError(f"sample: anchor_feet must be in [0, {diffusion.steps}], got {anchor_feet}")
+    if anchor_feet and model.cfg.n_feats != 263:
+        raise ValueError(f"sample: anchor_feet needs HumanML3D's 263 features, the model has {model.cfg.n_feats}")
+    mu, sd = mean.to(device).float(), std.to(device).float()
+
     def fn(x, t):
         with torch.autocast(dev_type, dtype=torch.bfloat16, enabled=precision == "bf16"):
-            return model.guided(x, t, emb, step_mask, guidance).float()
+            x0 = model.guided(x, t, emb, step_mask, guidance).float()
+        if anchor_feet and int(t[0]) < anchor_feet:
+            from ..motion.humanml import anchor_root_features
+            x0 = x0.clone()
+            for i, n in enumerate(lengths):
+                f = anchor_root_features((x0[i, :n] * sd + mu).double()).float()
+                x0[i, :n, 1:3] = (f[:, 1:3] - mu[1:3]) / sd[1:3]
+        return x0
     shape = (B, T, model.cfg.n_feats)
     if sampler == "ddpm":
         x = diffusion.ddpm_sample(fn, shape, mask=step_mask, generator=gen, progress=progress)

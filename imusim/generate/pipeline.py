@@ -102,6 +102,7 @@ class GenerateConfig:
     variants: int = 1
     steps: int = 50
     guidance: Optional[float] = None  # None: the checkpoint's recorded scale (recommended_guidance)
+    anchor_feet: Optional[int] = None  # None: the checkpoint's recorded value (recommended_anchor_feet)
     precision: str = "fp32"
     smooth: float = 0.0
     quality_filter: Optional[str] = None
@@ -144,6 +145,9 @@ class GenerateConfig:
             v = getattr(self, name)
             if not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0):
                 raise ValueError(f"{name} must be a finite number > 0, got {v!r}")
+        if self.anchor_feet is not None and (isinstance(self.anchor_feet, bool) or not isinstance(self.anchor_feet, int)
+                                             or not 0 <= self.anchor_feet <= 1000):
+            raise ValueError(f"anchor_feet must be an integer in [0, 1000], got {self.anchor_feet!r}")
         for name in ("jitter_cm", "rot_deg", "smooth", "guidance"):
             v = getattr(self, name)
             if v is None and name == "guidance":
@@ -308,7 +312,7 @@ def make_source(config: GenerateConfig, sensors, activities: List[str], aug, gro
     qf = {"global": QualityFilter, "activity": ActivityQualityFilter.load}.get(config.quality_filter, lambda: None)()
     return DiffusionSource(config.checkpoint, sensors, config.rate, config.steps, config.guidance, augment=aug,
                            smooth=config.smooth, quality_filter=qf, variants=config.variants,
-                           precision=config.precision, channels=groups)
+                           precision=config.precision, channels=groups, anchor_feet=config.anchor_feet)
 
 
 def _meta(config: GenerateConfig, sensors, groups, aug, acts, W: int, record: dict) -> dict:
@@ -394,6 +398,8 @@ def _generate(config, out, writer, record, world, rank, source, log) -> Generate
                                                      f"diffusion:{getattr(src, 'name', config.checkpoint)}")
     if getattr(src, "guidance", None) is not None:
         meta["guidance"] = src.guidance  # the scale used (config.guidance None: the checkpoint's recorded one)
+    if getattr(src, "anchor_feet", None) is not None:
+        meta["anchor_feet"] = src.anchor_feet  # likewise
     if missing:
         meta["skipped_activities"] = missing
     writer.channels = tuple(meta["channels"])  # every rank's shards name their channels

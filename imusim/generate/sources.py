@@ -152,8 +152,8 @@ class DiffusionSource:
 
     def __init__(self, checkpoint, sensors, rate: float, steps: int = 50, guidance: Optional[float] = None, device=None,
                  augment: Augment = None, smooth: float = 0.0, quality_filter=None, max_tries: int = 4,
-                 variants: int = 1, precision: str = "fp32", channels=("acc", "gyro")):
-        from ..diffusion.checkpoint import load_checkpoint, recommended_guidance
+                 variants: int = 1, precision: str = "fp32", channels=("acc", "gyro"), anchor_feet: Optional[int] = None):
+        from ..diffusion.checkpoint import load_checkpoint, recommended_anchor_feet, recommended_guidance
         from ..diffusion.text import get_text_encoder
         from ..diffusion.zoo import resolve_checkpoint
         from ..kinematics import SMPL22
@@ -163,6 +163,7 @@ class DiffusionSource:
         path = resolve_checkpoint(checkpoint)
         self.model, self.mean, self.std, enc, meta = load_checkpoint(path, self.device)
         guidance = recommended_guidance(meta or {}, path) if guidance is None else guidance  # None: the recorded
+        self.anchor_feet = recommended_anchor_feet(meta or {}, path) if anchor_feet is None else int(anchor_feet)
         # sample at most the length the model was trained on (longer is extrapolation of its positions)
         self.max_frames = int(((meta or {}).get("train_config") or {}).get("max_frames") or 196)
         self.enc = get_text_encoder(enc, device=self.device)
@@ -200,7 +201,8 @@ class DiffusionSource:
             seeds = [it.seed if k == 0 else (it.seed * 1_000_003 + k * 0x9E3779B1) % 2 ** 62 for it in pending]
             t0 = time.perf_counter()
             feats, _ = sample(self.model, self.mean, self.std, self.enc, [it.prompt for it in pending], lengths,
-                              steps=self.steps, guidance=self.guidance, seeds=seeds, precision=self.precision)
+                              steps=self.steps, guidance=self.guidance, seeds=seeds, precision=self.precision,
+                              anchor_feet=self.anchor_feet)
             t1 = time.perf_counter()
             # smooth each motion at its own length, then one batched IK over the padded batch (IK is per
             # frame; padding repeats the last frame and is cut off again)

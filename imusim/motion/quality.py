@@ -36,24 +36,32 @@ def foot_skating(P: torch.Tensor, fps: float = HUMANML3D_FPS) -> float:
     return float(((v > SKATE_SPEED) & c).sum()) / n if n else 0.0
 
 
+def stance_displacement(P: torch.Tensor, contact: Optional[torch.Tensor] = None, joints=FOOT_JOINTS) -> torch.Tensor:
+    """The horizontal displacement ``[T-1, 2]`` (x, z; m) of the standing foot in each frame pair of ``P``
+    [T, 22, 3]: among the ``joints`` in contact (``contact`` [T-1, len(joints)] bool; default: within 5 cm of the
+    floor in both frames, as :func:`foot_skating` defines it), the one that moves least; zero where none is."""
+    feet = P[:, list(joints)]
+    if contact is None:
+        c = (feet[..., 1] - feet[..., 1].min()) < CONTACT_HEIGHT
+        contact = c[1:] & c[:-1]
+    if contact.shape != (P.shape[0] - 1, len(joints)):
+        raise ValueError(f"stance_displacement: contact must be [T-1, {len(joints)}] = "
+                         f"{[P.shape[0] - 1, len(joints)]}, got {list(contact.shape)}")
+    d = feet[1:, :, [0, 2]] - feet[:-1, :, [0, 2]]  # [T-1, k, 2]
+    j = d.norm(dim=-1).masked_fill(~contact, float("inf")).argmin(1)
+    return torch.where(contact.any(1)[:, None], d[torch.arange(len(d)), j], torch.zeros((), dtype=P.dtype))
+
+
 def anchor_root_on_feet(P: torch.Tensor) -> torch.Tensor:
     """``P`` [T, 22, 3] (y up, m) with its horizontal trajectory re-anchored on the standing foot: in every frame
     pair in which a foot joint stays within 5 cm of the floor (as :func:`foot_skating` defines contact), the
     horizontal displacement of the slowest such joint is taken off the whole body from then on, so that joint
     stands still; the pose relative to the root is unchanged. A diagnostic (docs/realism.md §10): how much of a
     motion's skating is its root trajectory disagreeing with its legs. Both feet down and moving apart cannot
-    both be fixed this way."""
+    both be fixed this way. :func:`imusim.motion.humanml.anchor_root_features` does the same on features."""
     if P.dim() != 3 or P.shape[1:] != (22, 3):
         raise ValueError(f"anchor_root_on_feet: P must be [T, 22, 3], got {list(P.shape)}")
-    feet = P[:, FOOT_JOINTS]
-    floor = feet[..., 1].min()
-    contact = (feet[..., 1] - floor) < CONTACT_HEIGHT
-    c = contact[1:] & contact[:-1]  # [T-1, 4]
-    d = feet[1:, :, [0, 2]] - feet[:-1, :, [0, 2]]  # [T-1, 4, 2]
-    speed = d.norm(dim=-1).masked_fill(~c, float("inf"))
-    j = speed.argmin(1)
-    corr = torch.where(c.any(1)[:, None], d[torch.arange(len(d)), j], torch.zeros((), dtype=P.dtype))
-    off = torch.cat([torch.zeros(1, 2, dtype=P.dtype), torch.cumsum(corr, 0)])  # [T, 2]
+    off = torch.cat([torch.zeros(1, 2, dtype=P.dtype), torch.cumsum(stance_displacement(P), 0)])  # [T, 2]
     Q = P.clone()
     Q[..., 0] -= off[:, None, 0]
     Q[..., 2] -= off[:, None, 1]

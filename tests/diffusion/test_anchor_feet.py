@@ -1,0 +1,125 @@
+"""Foot-anchored roots (docs/realism.md §10): generated motions' skating is their root trajectory disagreeing with
+their own standing feet; ``anchor_root_features`` corrects the root's velocity channels, ``sample(anchor_feet=A)``
+does so inside the sampler, and a checkpoint records the value it was validated with."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from imusim.diffusion import MDM, MDMConfig
+from imusim.diffusion.checkpoint import recommended_anchor_feet, save_checkpoint
+from imusim.errors import CorruptFileError
+from imusim.motion.humanml import FEET_L, FEET_R, FOOT_CONTACT, anchor_root_features, recover_from_ric
+from imusim.motion.quality import anchor_root_on_feet, foot_skating
+
+from tests.conftest import require_data
+from tests.diffusion.test_diffusion import TINY
+
+
+def _walk(frames=120):
+    """A walking Bandai Namco clip as HumanML3D features at about 20 fps (every k-th frame of its native rate)."""
+    from imusim.data import load_motion
+    from imusim.data.retarget import retarget_to_smpl22
+    from imusim.motion.humanml import features_from_positions
+
+    m = retarget_to_smpl22(load_motion(require_data("bandai_namco_1", "dataset-1_walk_active_001.bvh")))
+    P = m.joint_positions()
+    step = max(1, int(round(m.fps / 20.0)))
+    return features_from_positions(P[::step][: frames + 1], fps=20.0).double()
+
+
+def test_anchor_root_features_equals_anchoring_the_decoded_positions(shared_data):
+    f = _walk()
+    slid = f.clone()
+    slid[:, 1:3] *= 1.6  # the root runs ahead of its legs: the standing feet slide
+    P = recover_from_ric(slid)
+    assert foot_skating(P) > foot_skating(recover_from_ric(f)) + 0.2
+    H = recover_from_ric(anchor_root_features(slid, contact="height"))
+    torch.testing.assert_close(H, anchor_root_on_feet(P), rtol=0, atol=1e-9)
+    assert foot_skating(H) < foot_skating(P) / 3
+    a = anchor_root_features(slid)  # the clip's own contact channels
+    torch.testing.assert_close(a[:, 3:], slid[:, 3:], rtol=0, atol=0)  # only the root's velocity changes
+    torch.testing.assert_close(a[:, :1], slid[:, :1], rtol=0, atol=0)
+    C = recover_from_ric(a)
+    v = (C[1:, [*FEET_L, *FEET_R]] - C[:-1, [*FEET_L, *FEET_R]])[..., [0, 2]].norm(dim=-1)  # [T-1, 4]
+    planted = (slid[:-1, FOOT_CONTACT] > 0.5).any(1)
+    # wherever a contact channel says a foot stands, one of the standing feet no longer moves horizontally
+    stand_min = v.masked_fill(~(slid[:-1, FOOT_CONTACT] > 0.5), float("inf")).min(1).values
+    assert planted.sum() > 20 and float(stand_min[planted].max()) < 1e-9
+    with pytest.raises(ValueError, match=r"data must be \[T, 263\]"):
+        anchor_root_features(torch.zeros(10, 262))
+    with pytest.raises(ValueError, match="contact must be 'channels' or 'height'"):
+        anchor_root_features(f, contact="labels")
+
+
+def test_recommended_anchor_feet_reads_the_metadata_and_rejects_nonsense():
+    assert recommended_anchor_feet({}) == 0
+    assert recommended_anchor_feet({"sampling": {"guidance": 1.0}}) == 0
+    assert recommended_anchor_feet({"sampling": {"anchor_feet": 1}}) == 1
+    for bad in (-1, 1001, 1.0, "1", True, None):
+        with pytest.raises(CorruptFileError, match="x.safetensors.*anchor_feet must be an integer"):
+            recommended_anchor_feet({"sampling": {"anchor_feet": bad}}, "x.safetensors")
+
+
+def _tiny263(shared_data):
+    torch.manual_seed(0)
+    d = shared_data / "humanml3d_sample" / "new_joint_vecs"
+    f = torch.from_numpy(np.load(sorted(d.glob("*.npy"))[0])).float()
+    return MDM(MDMConfig(**{**TINY, "n_feats": 263})).eval(), f.mean(0), f.std(0).clamp_min(1e-2)
+
+
+class _Text:
+    def encode(self, prompts):
+        return torch.ones(len(prompts), TINY["text_dim"])
+
+
+def test_sample_anchor_feet_corrects_the_final_motion_or_every_step(shared_data):
+    from imusim.diffusion.train import sample
+
+    model, mean, std = _tiny263(shared_data)
+    kw = dict(steps=5, guidance=1.0, seeds=[3, 4], device="cpu")
+    lengths = [40, 33]
+    with torch.no_grad():
+        x0, _ = sample(model, mean, std, _Text(), ["a", "b"], lengths, **kw)
+        x1, _ = sample(model, mean, std, _Text(), ["a", "b"], lengths, anchor_feet=1, **kw)
+        xall, _ = sample(model, mean, std, _Text(), ["a", "b"], lengths, anchor_feet=1000, **kw)
+    for i, n in enumerate(lengths):  # A = 1: the last step's x0 (the output) anchored, nothing before it
+        want = anchor_root_features(x0[i, :n].double()).float()
+        torch.testing.assert_close(x1[i, :n], want, rtol=1e-4, atol=1e-4)
+        assert (x1[i, :n] - x0[i, :n]).abs().max() > 0  # the random network's feet do slide
+        # A = 1000: every step's prediction anchored, so the sampler's trajectory itself changes; the output is
+        # still anchored (anchoring it again changes nothing)
+        torch.testing.assert_close(anchor_root_features(xall[i, :n].double()).float(), xall[i, :n], rtol=1e-4,
+                                   atol=1e-4)
+    assert (xall[..., 4:] - x1[..., 4:]).abs().max() > 0
+    with pytest.raises(ValueError, match=r"anchor_feet must be in \[0, 1000\], got 1001"):
+        sample(model, mean, std, _Text(), ["a"], [20], anchor_feet=1001, **{**kw, "seeds": [0]})
+    small = MDM(MDMConfig(**TINY))
+    with pytest.raises(ValueError, match="anchor_feet needs HumanML3D's 263 features, the model has 12"):
+        sample(small, torch.zeros(12), torch.ones(12), _Text(), ["a"], [20], anchor_feet=1, **{**kw, "seeds": [0]})
+
+
+class _Captured(Exception):
+    pass
+
+
+@pytest.mark.parametrize("recorded, given, used", [(1, None, 1), (1, 0, 0), (None, None, 0), (None, 300, 300)])
+def test_sample_and_generate_use_the_recorded_anchor_unless_told(tmp_path, monkeypatch, recorded, given, used):
+    import imusim.diffusion.train as train_mod
+    from imusim.commands.sample import generate_motions
+    from imusim.generate.sources import DiffusionSource
+
+    meta = {} if recorded is None else {"sampling": {"anchor_feet": recorded}}
+    p = save_checkpoint(tmp_path / "g.safetensors", MDM(MDMConfig(**TINY)), torch.zeros(12), torch.ones(12), "hash", meta)
+    seen = {}
+
+    def record(*a, anchor_feet=None, **kw):
+        seen["anchor_feet"] = anchor_feet
+        raise _Captured
+    monkeypatch.setattr(train_mod, "sample", record)
+    with pytest.raises(_Captured):
+        generate_motions(str(p), ["a person walks."], 1, 2.0, anchor_feet=given, device="cpu", progress=False)
+    assert seen.pop("anchor_feet") == used
+    assert DiffusionSource(str(p), "wrist_r", 50.0, anchor_feet=given, device="cpu").anchor_feet == used
