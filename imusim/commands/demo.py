@@ -87,12 +87,16 @@ def _run(a):
     if not a.retrieval:
         try:
             ckpt = resolve_checkpoint(a.checkpoint)
-            from ..diffusion.checkpoint import read_meta, recommended_guidance
+            from ..diffusion.checkpoint import read_meta, recommended_anchor_feet, recommended_guidance
             meta = read_meta(ckpt)
             guidance = recommended_guidance(meta, ckpt)  # the scale sampling uses
             split = (meta.get("experts") or {}).get("below_t")
+            anchor = recommended_anchor_feet(meta, ckpt)
             mode = f"diffusion ({ckpt.name}, guidance {guidance:g}" + (
-                f", two experts split at diffusion step {split})" if split is not None else ")")
+                f", two experts split at diffusion step {split}" if split is not None else "") + (
+                ", the root anchored on the standing foot" + (" at every step" if anchor >= 1000 else
+                                                              f" at steps < {anchor}" if anchor > 1 else "")
+                if anchor else "") + ")"
         except FileNotFoundError:
             pass
     if mode.startswith("diffusion"):
