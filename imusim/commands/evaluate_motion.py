@@ -2,6 +2,8 @@
 
 import argparse
 
+from .sample import ANCHOR_FEET_HELP
+
 
 def register(sub):
     p = sub.add_parser("evaluate-motion", help="L_acc, FID, diversity, foot skating, jerk of diffusion checkpoints",
@@ -25,10 +27,7 @@ def register(sub):
                    help="classifier-free guidance scale (default: each checkpoint at the scale it records as validated: "
                         "1 for the shipped refined, 2.5 for the others; with --t2m-evaluator 2.5, MDM's protocol)")
     p.add_argument("--anchor-feet", type=int, default=None, metavar="A",
-                   help="at the sampler's steps t < A, the root follows the foot the motion's own contact channels say "
-                        "stands (removes the root trajectory's foot skating; 1: the final motion only, 1000: every "
-                        "step, 0: off; default: the value the checkpoint records, 1 for the shipped refined; "
-                        "docs/realism.md §10)")
+                   help=ANCHOR_FEET_HELP)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--max-frames", type=int, default=196, help="clip lengths are capped at this (20 fps)")
     p.add_argument("--limit", type=int, default=None, help="evaluate only the first N test clips")

@@ -3,6 +3,8 @@
 import argparse
 import json
 
+from .sample import ANCHOR_FEET_HELP
+
 
 def register(sub):
     p = sub.add_parser("generate", help="bulk-generate labelled IMU windows (sharded, resumable, torchrun-ready)",
@@ -53,10 +55,7 @@ def register(sub):
     p.add_argument("--guidance", type=float, default=None,
                    help="classifier-free guidance scale (default: the scale the checkpoint records as validated: 1 for the shipped refined, docs/realism.md §8; 2.5, MDM's, for the others)")
     p.add_argument("--anchor-feet", type=int, default=None, metavar="A",
-                   help="at the sampler's steps t < A, the root follows the foot the motion's own contact channels say "
-                        "stands (removes the root trajectory's foot skating; 1: the final motion only, 1000: every "
-                        "step, 0: off; default: the value the checkpoint records, 1 for the shipped refined; "
-                        "docs/realism.md §10)")
+                   help=ANCHOR_FEET_HELP)
     p.add_argument("--precision", choices=["fp32", "bf16"], default="fp32",
                    help="diffusion network precision (bf16 autocast: ~1.6x faster on AVX512-BF16 CPUs and on GPUs)")
     p.add_argument("--smooth", type=float, default=0.0,

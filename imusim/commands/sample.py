@@ -5,6 +5,12 @@ import argparse
 from ..constants import HUMANML3D_FPS
 
 
+ANCHOR_FEET_HELP = ("at the sampler's steps t < A, move the root so the foot that the motion's own contact channels "
+                    "say stands does not slide (removes the root trajectory's foot skating; 1: the final motion only, "
+                    "1000: every step, 0: off; default: the value the checkpoint records, 0 for the shipped ones: it "
+                    "brings walking to the rendered mocap's intensity but away from the real 20 Hz watch, "
+                    "docs/realism.md §10)")
+
 def register(sub):
     p = sub.add_parser("sample", help="generate motions from text with a diffusion checkpoint",
                        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
@@ -24,10 +30,7 @@ def register(sub):
     p.add_argument("--guidance", type=float, default=None,
                    help="classifier-free guidance scale (default: the scale the checkpoint records as validated: 1 for the shipped refined, docs/realism.md §8; 2.5, MDM's, for the others)")
     p.add_argument("--anchor-feet", type=int, default=None, metavar="A",
-                   help="at the sampler's steps t < A, the root follows the foot the motion's own contact channels say "
-                        "stands (removes the root trajectory's foot skating; 1: the final motion only, 1000: every "
-                        "step, 0: off; default: the value the checkpoint records, 1 for the shipped refined; "
-                        "docs/realism.md §10)")
+                   help=ANCHOR_FEET_HELP)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default=None)
     p.add_argument("--out", required=True, help="output directory")
