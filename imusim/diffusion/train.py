@@ -644,7 +644,7 @@ def sample(model: MDM, mean, std, text_encoder, prompts: List[str], lengths: Lis
     ``lengths[i]`` frames.
 
     ``anchor_feet`` = A > 0: at the steps t < A, each x0 prediction's root linear velocity is corrected so the root
-    follows the foot that its own contact channels say stands (:func:`imusim.motion.humanml.anchor_root_features`)
+    follows the foot that its own contact channels say stands (:func:`imusim.motion.quality.anchor_root_features`)
     before the sampler continues from it: A = 1 corrects only the final motion, A = 1000 every step (a projection
     inside the sampler; docs/realism.md §10)."""
     if precision not in ("fp32", "bf16"):
@@ -671,7 +671,7 @@ def sample(model: MDM, mean, std, text_encoder, prompts: List[str], lengths: Lis
         with torch.autocast(dev_type, dtype=torch.bfloat16, enabled=precision == "bf16"):
             x0 = model.guided(x, t, emb, step_mask, guidance).float()
         if anchor_feet and int(t[0]) < anchor_feet:
-            from ..motion.humanml import anchor_root_features
+            from ..motion.quality import anchor_root_features
             x0 = x0.clone()
             for i, n in enumerate(lengths):
                 f = anchor_root_features((x0[i, :n] * sd + mu).double()).float()

@@ -203,37 +203,6 @@ def recover_from_ric(data: torch.Tensor, joints_num: int = 22) -> torch.Tensor:
     return torch.cat([r[..., None, :], pos], -2)
 
 
-def anchor_root_features(data: torch.Tensor, contact: str = "channels") -> torch.Tensor:
-    """Features ``[T, 263]`` (denormalised) whose root linear velocity (channels 1:3) is corrected so the root
-    follows the standing foot: in each frame t, the horizontal displacement t → t+1 of the foot joint that stands
-    and moves least (:func:`imusim.motion.quality.stance_displacement`) is taken off the root's. Every other
-    channel is unchanged, so the pose, the joint velocity channels and the contact labels stay as they were;
-    decoded, the standing foot no longer slides (the features become consistent with their own velocity
-    channels, which already plant the feet: docs/realism.md §10).
-
-    ``contact``: ``"channels"`` — the features' own contact labels (259:263 > 0.5: left ankle, left toe, right
-    ankle, right toe); ``"height"`` — a foot joint within 5 cm of the floor in both frames (as ``foot_skating``)."""
-    from .quality import stance_displacement
-    if data.dim() != 2 or data.shape[-1] != N_FEATS:
-        raise ValueError(f"anchor_root_features: data must be [T, {N_FEATS}], got {list(data.shape)}")
-    if data.shape[0] < 2:
-        return data.clone()
-    P = recover_from_ric(data, 22)
-    if contact == "channels":
-        d = stance_displacement(P, data[:-1, FOOT_CONTACT] > 0.5, joints=(*FEET_L, *FEET_R))
-    elif contact == "height":
-        d = stance_displacement(P)
-    else:
-        raise ValueError(f"anchor_root_features: contact must be 'channels' or 'height', got {contact!r}")
-    q, _ = recover_root_rot_pos(data)
-    d3 = torch.stack([d[:, 0], torch.zeros_like(d[:, 0]), d[:, 1]], -1)
-    dv = qrot(q[1:], d3)  # Δroot(t) = qinv(q[t+1]) · vel(t): the velocity channel of frame t carries t → t+1
-    out = data.clone()
-    out[:-1, 1] -= dv[:, 0]
-    out[:-1, 2] -= dv[:, 2]
-    return out
-
-
 def positions_from_features(features: torch.Tensor) -> torch.Tensor:
     return recover_from_ric(features, 22)
 

@@ -58,7 +58,7 @@ def anchor_root_on_feet(P: torch.Tensor) -> torch.Tensor:
     horizontal displacement of the slowest such joint is taken off the whole body from then on, so that joint
     stands still; the pose relative to the root is unchanged. A diagnostic (docs/realism.md §10): how much of a
     motion's skating is its root trajectory disagreeing with its legs. Both feet down and moving apart cannot
-    both be fixed this way. :func:`imusim.motion.humanml.anchor_root_features` does the same on features."""
+    both be fixed this way. :func:`anchor_root_features` does the same on features."""
     if P.dim() != 3 or P.shape[1:] != (22, 3):
         raise ValueError(f"anchor_root_on_feet: P must be [T, 22, 3], got {list(P.shape)}")
     off = torch.cat([torch.zeros(1, 2, dtype=P.dtype), torch.cumsum(stance_displacement(P), 0)])  # [T, 2]
@@ -66,6 +66,37 @@ def anchor_root_on_feet(P: torch.Tensor) -> torch.Tensor:
     Q[..., 0] -= off[:, None, 0]
     Q[..., 2] -= off[:, None, 1]
     return Q
+
+
+def anchor_root_features(data: torch.Tensor, contact: str = "channels") -> torch.Tensor:
+    """Features ``[T, 263]`` (denormalised) whose root linear velocity (channels 1:3) is corrected so the root
+    follows the standing foot: in each frame t, the horizontal displacement t → t+1 of the foot joint that stands
+    and moves least (:func:`stance_displacement`) is taken off the root's. Every other
+    channel is unchanged, so the pose, the joint velocity channels and the contact labels stay as they were;
+    decoded, the standing foot no longer slides (the features become consistent with their own velocity
+    channels, which already plant the feet: docs/realism.md §10).
+
+    ``contact``: ``"channels"`` — the features' own contact labels (259:263 > 0.5: left ankle, left toe, right
+    ankle, right toe); ``"height"`` — a foot joint within 5 cm of the floor in both frames (as ``foot_skating``)."""
+    from .humanml import FEET_L, FEET_R, FOOT_CONTACT, N_FEATS, qrot, recover_from_ric, recover_root_rot_pos
+    if data.dim() != 2 or data.shape[-1] != N_FEATS:
+        raise ValueError(f"anchor_root_features: data must be [T, {N_FEATS}], got {list(data.shape)}")
+    if data.shape[0] < 2:
+        return data.clone()
+    P = recover_from_ric(data, 22)
+    if contact == "channels":
+        d = stance_displacement(P, data[:-1, FOOT_CONTACT] > 0.5, joints=(*FEET_L, *FEET_R))
+    elif contact == "height":
+        d = stance_displacement(P)
+    else:
+        raise ValueError(f"anchor_root_features: contact must be 'channels' or 'height', got {contact!r}")
+    q, _ = recover_root_rot_pos(data)
+    d3 = torch.stack([d[:, 0], torch.zeros_like(d[:, 0]), d[:, 1]], -1)
+    dv = qrot(q[1:], d3)  # Δroot(t) = qinv(q[t+1]) · vel(t): the velocity channel of frame t carries t → t+1
+    out = data.clone()
+    out[:-1, 1] -= dv[:, 0]
+    out[:-1, 2] -= dv[:, 2]
+    return out
 
 
 def jerk(P: torch.Tensor, fps: float = HUMANML3D_FPS) -> float:

@@ -11,8 +11,8 @@ import torch
 from imusim.diffusion import MDM, MDMConfig
 from imusim.diffusion.checkpoint import recommended_anchor_feet, save_checkpoint
 from imusim.errors import CorruptFileError
-from imusim.motion.humanml import FEET_L, FEET_R, FOOT_CONTACT, anchor_root_features, recover_from_ric
-from imusim.motion.quality import anchor_root_on_feet, foot_skating
+from imusim.motion.humanml import FEET_L, FEET_R, FOOT_CONTACT, recover_from_ric
+from imusim.motion.quality import anchor_root_features, anchor_root_on_feet, foot_skating
 
 from tests.conftest import require_data
 from tests.diffusion.test_diffusion import TINY
