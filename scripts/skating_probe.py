@@ -32,13 +32,9 @@ def velocity_channel_skating(f: torch.Tensor, P: torch.Tensor) -> float:
     """Skating ratio of features ``f`` [T, 263] with the feet's horizontal speed from the velocity channels
     (193:259) and contact (5 cm of the floor) from the decoded positions ``P`` [T, 22, 3]."""
     from imusim.motion.humanml import LOCAL_VEL
-    from imusim.motion.quality import CONTACT_HEIGHT, FOOT_JOINTS, SKATE_SPEED
+    from imusim.motion.quality import FOOT_JOINTS, floor_contact, skating_fraction
     v = f[:-1, LOCAL_VEL].reshape(-1, 22, 3)[:, list(FOOT_JOINTS)][..., [0, 2]].norm(dim=-1) * FPS  # [T-1, 4]
-    feet = P[:, list(FOOT_JOINTS)]
-    c = (feet[..., 1] - feet[..., 1].min()) < CONTACT_HEIGHT
-    c = c[1:] & c[:-1]
-    n = int(c.sum())
-    return float(((v > SKATE_SPEED) & c).sum()) / n if n else 0.0
+    return skating_fraction(v, floor_contact(P))
 
 
 def measures(feats) -> dict:

@@ -63,6 +63,23 @@ def retrieve(prompts, k_files=None):
     return out
 
 
+def diffusion_label(ckpt) -> str:
+    """How the demo report names a checkpoint's sampling: file name, the guidance scale, the expert split and the
+    foot anchoring it records (what ``generate_motions`` will use)."""
+    from ..diffusion.checkpoint import read_meta, recommended_anchor_feet, recommended_guidance
+
+    meta = read_meta(ckpt)
+    parts = [ckpt.name, f"guidance {recommended_guidance(meta, ckpt):g}"]
+    split = (meta.get("experts") or {}).get("below_t")
+    if split is not None:
+        parts.append(f"two experts split at diffusion step {split}")
+    anchor = recommended_anchor_feet(meta, ckpt)
+    if anchor:
+        parts.append("the root anchored on the standing foot" + (
+            "" if anchor == 1 else " at every step" if anchor >= 1000 else f" at steps < {anchor}"))
+    return f"diffusion ({', '.join(parts)})"
+
+
 def _run(a):
     import time
     from pathlib import Path
@@ -86,17 +103,7 @@ def _run(a):
     mode = "retrieval"
     if not a.retrieval:
         try:
-            ckpt = resolve_checkpoint(a.checkpoint)
-            from ..diffusion.checkpoint import read_meta, recommended_anchor_feet, recommended_guidance
-            meta = read_meta(ckpt)
-            guidance = recommended_guidance(meta, ckpt)  # the scale sampling uses
-            split = (meta.get("experts") or {}).get("below_t")
-            anchor = recommended_anchor_feet(meta, ckpt)
-            mode = f"diffusion ({ckpt.name}, guidance {guidance:g}" + (
-                f", two experts split at diffusion step {split}" if split is not None else "") + (
-                ", the root anchored on the standing foot" + (" at every step" if anchor >= 1000 else
-                                                              f" at steps < {anchor}" if anchor > 1 else "")
-                if anchor else "") + ")"
+            mode = diffusion_label(resolve_checkpoint(a.checkpoint))
         except FileNotFoundError:
             pass
     if mode.startswith("diffusion"):

@@ -50,15 +50,20 @@ def read_meta(path) -> Dict[str, Any]:
     return meta
 
 
+def _sampling(meta: Dict[str, Any], path) -> Dict[str, Any]:
+    """A checkpoint's recorded sampler settings ``meta["sampling"]`` ({} when absent)."""
+    samp = meta.get("sampling") or {}
+    if not isinstance(samp, dict):
+        raise CorruptFileError(path, f"metadata meta.sampling must be a JSON object, got {type(samp).__name__}")
+    return samp
+
+
 def recommended_guidance(meta: Dict[str, Any], path="checkpoint") -> float:
     """The classifier-free guidance scale a checkpoint was validated with: its metadata's
     ``meta["sampling"]["guidance"]`` (the shipped ``refined`` records the one its realism and HAR figures were
     measured at, docs/realism.md §8), else :data:`DEFAULT_GUIDANCE`. A recorded value that is not a finite number
     >= 0 raises CorruptFileError naming ``path``."""
-    samp = meta.get("sampling") or {}
-    if not isinstance(samp, dict):
-        raise CorruptFileError(path, f"metadata meta.sampling must be a JSON object, got {type(samp).__name__}")
-    g = samp.get("guidance", DEFAULT_GUIDANCE)
+    g = _sampling(meta, path).get("guidance", DEFAULT_GUIDANCE)
     if isinstance(g, bool) or not isinstance(g, (int, float)) or not (g >= 0 and g != float("inf")):
         raise CorruptFileError(path, f"metadata meta.sampling.guidance must be a finite number >= 0, got {g!r}")
     return float(g)
@@ -69,10 +74,7 @@ def recommended_anchor_feet(meta: Dict[str, Any], path="checkpoint") -> int:
     root follows the foot its contact channels say stands, at the steps t < anchor_feet): its metadata's
     ``meta["sampling"]["anchor_feet"]``, else 0 (off). A recorded value that is not an integer in [0, 1000] raises
     CorruptFileError naming ``path``."""
-    samp = meta.get("sampling") or {}
-    if not isinstance(samp, dict):
-        raise CorruptFileError(path, f"metadata meta.sampling must be a JSON object, got {type(samp).__name__}")
-    a = samp.get("anchor_feet", 0)
+    a = _sampling(meta, path).get("anchor_feet", 0)
     if isinstance(a, bool) or not isinstance(a, int) or not 0 <= a <= 1000:
         raise CorruptFileError(path, f"metadata meta.sampling.anchor_feet must be an integer in [0, 1000], got {a!r}")
     return a

@@ -665,13 +665,14 @@ def sample(model: MDM, mean, std, text_encoder, prompts: List[str], lengths: Lis
         raise ValueError(f"sample: anchor_feet must be in [0, {diffusion.steps}], got {anchor_feet}")
     if anchor_feet and model.cfg.n_feats != 263:
         raise ValueError(f"sample: anchor_feet needs HumanML3D's 263 features, the model has {model.cfg.n_feats}")
-    mu, sd = mean.to(device).float(), std.to(device).float()
+    if anchor_feet:
+        from ..motion.quality import anchor_root_features
+        mu, sd = mean.to(device).float(), std.to(device).float()
 
     def fn(x, t):
         with torch.autocast(dev_type, dtype=torch.bfloat16, enabled=precision == "bf16"):
             x0 = model.guided(x, t, emb, step_mask, guidance).float()
         if anchor_feet and int(t[0]) < anchor_feet:
-            from ..motion.quality import anchor_root_features
             x0 = x0.clone()
             for i, n in enumerate(lengths):
                 f = anchor_root_features((x0[i, :n] * sd + mu).double()).float()

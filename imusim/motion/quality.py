@@ -23,17 +23,28 @@ CONTACT_HEIGHT = 0.05  # m
 SKATE_SPEED = 0.5  # m/s
 
 
+def floor_contact(P: torch.Tensor, joints=FOOT_JOINTS) -> torch.Tensor:
+    """``[T-1, len(joints)]`` bool: the ``joints`` of ``P`` [T, 22, 3] (y up, m) that stay within 5 cm of the floor
+    (the clip's lowest height among them) in both frames of each frame pair."""
+    h = P[:, list(joints), 1]
+    c = (h - h.min()) < CONTACT_HEIGHT  # [T, k]
+    return c[1:] & c[:-1]
+
+
+def skating_fraction(speed: torch.Tensor, contact: torch.Tensor) -> float:
+    """Among the ``contact`` entries (bool), the fraction whose horizontal ``speed`` (m/s, same shape) exceeds
+    0.5 m/s; 0 when there is no contact."""
+    n = int(contact.sum())
+    return float(((speed > SKATE_SPEED) & contact).sum()) / n if n else 0.0
+
+
 def foot_skating(P: torch.Tensor, fps: float = HUMANML3D_FPS) -> float:
     """Skating ratio of one motion ``P`` [T, 22, 3] (y up, m): among frame pairs in which a foot joint
     (ankle or toe) stays within 5 cm of the floor (the clip's lowest foot height), the fraction in which
     it moves faster than 0.5 m/s horizontally (2.5 cm per frame at 20 fps)."""
     feet = P[:, FOOT_JOINTS]  # [T, 4, 3]
-    floor = feet[..., 1].min()
-    contact = (feet[..., 1] - floor) < CONTACT_HEIGHT  # [T, 4]
     v = (feet[1:, :, [0, 2]] - feet[:-1, :, [0, 2]]).norm(dim=-1) * fps  # [T-1, 4]
-    c = contact[1:] & contact[:-1]
-    n = int(c.sum())
-    return float(((v > SKATE_SPEED) & c).sum()) / n if n else 0.0
+    return skating_fraction(v, floor_contact(P))
 
 
 def stance_displacement(P: torch.Tensor, contact: Optional[torch.Tensor] = None, joints=FOOT_JOINTS) -> torch.Tensor:
@@ -42,8 +53,7 @@ def stance_displacement(P: torch.Tensor, contact: Optional[torch.Tensor] = None,
     floor in both frames, as :func:`foot_skating` defines it), the one that moves least; zero where none is."""
     feet = P[:, list(joints)]
     if contact is None:
-        c = (feet[..., 1] - feet[..., 1].min()) < CONTACT_HEIGHT
-        contact = c[1:] & c[:-1]
+        contact = floor_contact(P, joints)
     if contact.shape != (P.shape[0] - 1, len(joints)):
         raise ValueError(f"stance_displacement: contact must be [T-1, {len(joints)}] = "
                          f"{[P.shape[0] - 1, len(joints)]}, got {list(contact.shape)}")

@@ -123,3 +123,17 @@ def test_sample_and_generate_use_the_recorded_anchor_unless_told(tmp_path, monke
         generate_motions(str(p), ["a person walks."], 1, 2.0, anchor_feet=given, device="cpu", progress=False)
     assert seen.pop("anchor_feet") == used
     assert DiffusionSource(str(p), "wrist_r", 50.0, anchor_feet=given, device="cpu").anchor_feet == used
+
+
+
+def test_demo_names_the_recorded_sampling(tmp_path):
+    from imusim.commands.demo import diffusion_label
+    from imusim.diffusion.zoo import resolve_checkpoint
+
+    assert diffusion_label(resolve_checkpoint("refined")) == \
+        "diffusion (refined.safetensors, guidance 1, two experts split at diffusion step 300)"
+    for rec, tail in ((1, ""), (300, " at steps < 300"), (1000, " at every step")):
+        p = save_checkpoint(tmp_path / f"a{rec}.safetensors", MDM(MDMConfig(**TINY)), torch.zeros(12), torch.ones(12),
+                            "hash", {"sampling": {"anchor_feet": rec}})
+        want = f"diffusion (a{rec}.safetensors, guidance 2.5, the root anchored on the standing foot{tail})"
+        assert diffusion_label(p) == want
