@@ -76,6 +76,9 @@ def _run(a):
         if not ck.startswith("mdm:"):  # mdm:DIR is converted (and checked) when it is loaded
             resolve_checkpoint(ck)
     if a.t2m_evaluator:
+        if a.anchor_feet:  # the HumanML3D evaluator protocol samples as MDM does
+            raise ValueError(f"--anchor-feet {a.anchor_feet} is not used with --t2m-evaluator (MDM's protocol); "
+                             "leave it out")
         return _run_t2m(a)
     data = a.data
     if data is None:

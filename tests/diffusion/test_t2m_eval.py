@@ -174,7 +174,7 @@ def test_files_and_pickles_checked(tmp_path, assets):
         t2m.T2MEvaluator(d)
 
 
-def test_protocol_end_to_end_and_cli(tmp_path, assets, humanml3d_dir, tiny_clip_dir, monkeypatch):
+def test_protocol_end_to_end_and_cli(tmp_path, assets, humanml3d_dir, tiny_clip_dir, monkeypatch, capsys):
     from imusim.cli import main
     from imusim.data.humanml3d import build_humanml3d
 
@@ -213,6 +213,9 @@ def test_protocol_end_to_end_and_cli(tmp_path, assets, humanml3d_dir, tiny_clip_
     r = json.loads(out.read_text())
     assert r["t2m"]["protocol"]["replications"] == 1 and name in r["t2m"]["rows"]
     assert "R-prec top-1" in (tmp_path / "t.md").read_text()
+    assert main(["evaluate-motion", "--checkpoint", spec, "--data", str(ds), "--t2m-evaluator", str(ev),
+                 "--anchor-feet", "1"]) == 2
+    assert "--anchor-feet 1 is not used with --t2m-evaluator" in capsys.readouterr().err
     # a data set without HumanML3D tokens is refused with the reason
     with pytest.raises(ValueError, match="clips with HumanML3D tokens"):
         t2m.evaluate_t2m([spec], ds, ev, **{**kw, "batch": 32})
