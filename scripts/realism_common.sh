@@ -1,4 +1,4 @@
-# Shared by scripts/realism_fix.sh and scripts/realism_sweep.sh (sourced, not run): the environment, the paths,
+# Shared by the scripts/realism_*.sh rounds (sourced, not run): the environment, the paths,
 # the data set, and the HAR/realism store protocol (4 activities x 48 motions, wrist_l for BasicMotions, wrist_r for
 # WISDM, thigh_r; 50 Hz) with its rendered-mocap reference. The caller sets OUT's default before sourcing.
 set -euo pipefail
@@ -19,6 +19,13 @@ ft() {  # ft PREFIX NAME SEED: fine-tune candidate NAME into $RUNS/PREFIX_NAME_s
   trained "$out" && return
   # shellcheck disable=SC2086
   imusim finetune "${FT[@]}" --out "$out" --seed "$3" ${ARGS[$2]} > "$out.log" 2>&1
+}
+
+pair() {  # pair NAME HIGH_RUN LOW_RUN [SPLIT]: $RUNS/NAME/model.safetensors, HIGH_RUN's network for the sampler's
+  # steps t >= SPLIT (default 300, the shipped `refined`'s), LOW_RUN's below (`imusim experts`); skipped when it exists
+  mkdir -p "$RUNS/$1"
+  [ -f "$RUNS/$1/model.safetensors" ] || imusim experts --high "$RUNS/$2/model.safetensors" --low "$RUNS/$3/model.safetensors" \
+    --below-t "${4:-300}" --out "$RUNS/$1/model.safetensors"
 }
 
 trained() {  # trained RUNDIR: the fine-tune in RUNDIR reached its 1,000th step

@@ -24,11 +24,6 @@ if [ "$STAGE" = all ]; then
   ft lx imulo 0  # a dedicated low-noise expert: imulo's recipe trained on t < 300 only
 fi
 store_inputs
-pair() {  # pair NAME HIGH_RUN LOW_RUN [SPLIT]: $RUNS/NAME/model.safetensors (split at step SPLIT, default 300)
-  mkdir -p "$RUNS/$1"
-  [ -f "$RUNS/$1/model.safetensors" ] || imusim experts --high "$RUNS/$2/model.safetensors" --low "$RUNS/$3/model.safetensors" \
-    --below-t "${4:-300}" --out "$RUNS/$1/model.safetensors"
-}
 pair pair_imulo300 wf_lacc_s0 sw_imulo_s0; pair pair_imulo300_s1 wf_lacc_s1 sw_imulo_s1
 pair pair_imulo300_s2 wf_lacc_s2 sw_imulo_s2; pair pair_spec300 wf_lacc_s0 sp_imuspec_s0
 export GEN_ARGS="--guidance 1.0"

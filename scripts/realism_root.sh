@@ -20,11 +20,6 @@ SEEDS="${SEEDS:-0}"
 if [ "$STAGE" = all ]; then
   for s in $SEEDS; do ft rt rfc "$s" & ft rt rfclo "$s" & wait; done
 fi
-pair() {  # pair NAME HIGH_RUN LOW_RUN: $RUNS/NAME/model.safetensors split at t = 300
-  mkdir -p "$RUNS/$1"
-  [ -f "$RUNS/$1/model.safetensors" ] || imusim experts --high "$RUNS/$2/model.safetensors" --low "$RUNS/$3/model.safetensors" \
-    --below-t 300 --out "$RUNS/$1/model.safetensors"
-}
 pair pair_rfc300 rt_rfc_s0 rt_rfclo_s0
 # the shipped pair of each training seed under the name evaluate-motion gives it when sampled with --anchor-feet 1
 for s in 0 1 2; do [ -e "$RUNS/anchored_s$s" ] || ln -s "pair_imulo300$([ $s = 0 ] || echo _s$s)" "$RUNS/anchored_s$s"; done

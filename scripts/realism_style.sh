@@ -18,11 +18,6 @@ declare -A ARGS=([control]="--lambda-acc 0" [lacc]="--lambda-acc 1.0"
                  [imulo]="--lambda-acc 1 --lambda-imu 0.03 --aux-t-max 300")
 # the fine-tunes of realism_common.sh, from the style split's own original
 FT=(--data "$DATA" --steps 1000 --batch-size 32 --max-frames 120 --lr 2e-4 --from "$ORIG/model.safetensors" --input wiener_f)
-pair() {  # pair SEED: $RUNS/style_pair_sSEED/model.safetensors, lacc for t >= 300, imulo below
-  mkdir -p "$RUNS/style_pair_s$1"
-  [ -f "$RUNS/style_pair_s$1/model.safetensors" ] || imusim experts --high "$RUNS/style_lacc_s$1/model.safetensors" \
-    --low "$RUNS/style_imulo_s$1/model.safetensors" --below-t 300 --out "$RUNS/style_pair_s$1/model.safetensors"
-}
 motion_eval() {  # motion_eval NAME RUN...: evaluate-motion on the held-out styles, guidance 1, into $OUT/NAME.json
   # shellcheck disable=SC2046
   [ -f "$OUT/$1.json" ] || imusim evaluate-motion --data "$DATA" --max-frames 120 --guidance 1.0 \
@@ -37,10 +32,10 @@ if [ "$STAGE" = all ]; then
   ft style imulo 0 & ft style control 1 & wait
   ft style lacc 1 & ft style imulo 1 & wait
   ft style control 2 & ft style lacc 2 & wait
-  pair 0; pair 1
+  pair style_pair_s0 style_lacc_s0 style_imulo_s0; pair style_pair_s1 style_lacc_s1 style_imulo_s1
   ft style imulo 2 & motion_eval motion_eval_s01 style_original style_control_s0 style_lacc_s0 style_pair_s0 \
     style_control_s1 style_lacc_s1 style_pair_s1 & wait
-  pair 2
+  pair style_pair_s2 style_lacc_s2 style_imulo_s2
 fi
 motion_eval motion_eval_s01 style_original style_control_s0 style_lacc_s0 style_pair_s0 style_control_s1 style_lacc_s1 style_pair_s1
 motion_eval motion_eval_s2 style_control_s2 style_lacc_s2 style_pair_s2
