@@ -5,7 +5,8 @@ Given one evaluate-motion JSON whose checkpoints are named ``<config>_s<seed>`` 
 ``acc_s0``, ...), prints and writes per configuration: mean ± std over training seeds of L_acc, jerk, joint
 acceleration and foot skating (the physical ones also as ratio to the real test clips), and for each pair
 ``--pair A:B`` (B relative to A, same seed) the relative L_acc change per seed with a paired bootstrap
-95 % interval over test clips (clips resampled, the same draw for both models), and pooled over seeds.
+95 % interval over test clips (clips resampled, the same draw for both models), and pooled over seeds. FIDs are
+only averaged over seeds embedded by one FID encoder (the files' ``fid_encoder``; older files have none recorded).
 
     python scripts/motion_eval_stats.py runs/motion_eval.json [more.json ...] --pair ctrl:acc --out stats.json
 """
@@ -36,6 +37,9 @@ def main():
     args = ap.parse_args()
     runs = [json.load(open(p)) for p in args.json]
     res = runs[0]
+    for r in runs:  # FID is comparable only under one encoder (evaluate-motion's fid_encoder; None: not recorded)
+        for c in r["checkpoints"]:
+            c["_enc"] = r.get("fid_encoder")
     for r in runs[1:]:
         same = all(r[k] == res[k] for k in ("split", "n_clips", "samples_per_clip", "sampler", "max_frames"))
         if not same or r["real"]["per_clip"]["jerk"] != res["real"]["per_clip"]["jerk"]:
@@ -52,13 +56,16 @@ def main():
     print(f"{'config':<16}{'seeds':>6}" + "".join(f"{k:>22}" for k in keys))
     for cfg, seeds in by.items():
         row = {}
+        encs = {seeds[s]["_enc"] for s in seeds}
         for k in keys:
             v = np.array([seeds[s].get(k, np.nan) for s in sorted(seeds)], float)  # acc_power: newer JSONs only
+            if k == "fid" and len(encs) > 1:
+                v[:] = np.nan  # the seeds were embedded by different encoders: their FIDs do not average
             row[k] = {"mean": float(v.mean()), "std": float(v.std(ddof=1)) if len(v) > 1 else 0.0,
                       "per_seed": v.tolist()}
             if k in ("jerk", "joint_acc", "foot_skating", "acc_power") and k in real:
                 row[k]["ratio_to_real"] = float(v.mean() / real[k])
-        out["configs"][cfg] = {"seeds": sorted(seeds), **row}
+        out["configs"][cfg] = {"seeds": sorted(seeds), "fid_encoder": sorted(encs, key=str), **row}
         print(f"{cfg:<16}{len(seeds):>6}" + "".join(f"{row[k]['mean']:>13.4g} ± {row[k]['std']:<6.2g}" for k in keys))
     print(f"{'real':<22}" + "".join(f"{real.get(k, float('nan')):>22.4g}" for k in keys))
     for p in args.pair:
@@ -81,6 +88,10 @@ def main():
         print(f"L_acc {b} vs {a}: " + ", ".join(f"s{s} {100 * per[s]['rel']:+.1f} % [{100 * per[s]['ci95'][0]:+.1f}, "
                                                f"{100 * per[s]['ci95'][1]:+.1f}]" for s in common)
               + f"; pooled {100 * rel:+.1f} % [{100 * ci[0]:+.1f}, {100 * ci[1]:+.1f}]")
+    encs = {c["_enc"] for c in res["checkpoints"]}
+    if len(encs) > 1:
+        print(f"FID encoders differ between the files ({', '.join(map(str, sorted(encs, key=str)))}): compare FIDs only "
+              "between configs with the same fid_encoder")
     if args.out:
         json.dump(out, open(args.out, "w"), indent=1)
 

@@ -12,7 +12,9 @@ all checkpoints see the same prompts, lengths and initial noise. Metrics:
   its ratio to the real test set says whether motions are too smooth (< 1) or too jittery (> 1).
 * ``fid`` — Fréchet distance between embeddings of generated and real test motions; the embedding is
   the penultimate layer of a 1D-CNN activity classifier trained on the train split
-  (:class:`MotionEncoder`, cached in the data directory).
+  (:class:`MotionEncoder`, cached in the data directory; trained on one thread so that it does not depend on the
+  machine's thread count). Its scale is the encoder's own: FIDs are comparable only between evaluations whose
+  ``fid_encoder`` fingerprints are equal (``scripts/motion_eval_stats.py`` refuses to pool them otherwise).
 * ``diversity`` — mean embedding distance between random pairs of generated motions (Guo et al.).
 * ``foot_skating`` — fraction of foot-contact frames (ankle or toe within 5 cm of the floor, where the
   floor is the clip's lowest foot height) in which that foot moves faster than 0.5 m/s horizontally
@@ -83,7 +85,20 @@ def _pad(seqs: Sequence[torch.Tensor]):
 
 def train_motion_encoder(clips, mean, std, *, steps: int = 400, batch: int = 64, seed: int = 0,
                          crop=(40, 120), progress: bool = True) -> MotionEncoder:
-    """Train the FID encoder on ``clips`` (dicts with raw ``features`` [T, F] and ``activity``)."""
+    """Train the FID encoder on ``clips`` (dicts with raw ``features`` [T, F] and ``activity``).
+
+    Trained on one thread whatever the caller's setting: the float sums of a multi-threaded convolution depend on the
+    thread count, 400 optimiser steps amplify that into a different encoder, and FID values are comparable only
+    under one encoder (docs/realism.md §11.3)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return _train_motion_encoder(clips, mean, std, steps=steps, batch=batch, seed=seed, crop=crop, progress=progress)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _train_motion_encoder(clips, mean, std, *, steps, batch, seed, crop, progress) -> MotionEncoder:
     from tqdm import tqdm
 
     acts = sorted({c["activity"] for c in clips})
@@ -137,6 +152,18 @@ def encoder_for(data_dir, mean, std, *, steps: int = 400, seed: int = 0, progres
               metadata={"classes": json.dumps(enc.classes), "n_feats": str(enc.n_feats)})
     tmp.replace(path)
     return enc
+
+
+def encoder_fingerprint(enc: nn.Module) -> str:
+    """First 16 hex digits of the SHA-256 of ``enc``'s weights (names, shapes and float32 bytes, in state-dict
+    order): FID values of two evaluations are comparable only when their fingerprints are equal."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for k, v in enc.state_dict().items():
+        h.update(f"{k}{tuple(v.shape)}".encode())
+        h.update(v.detach().to(torch.float32).contiguous().cpu().numpy().tobytes())
+    return h.hexdigest()[:16]
 
 
 # ----------------------------------------------------------------------------- metrics
@@ -318,7 +345,7 @@ def evaluate_motion(checkpoints: Sequence[str], data_dir, *, split: str = "test"
     out = {"split": split, "data": str(data_dir), "n_clips": len(clips), "samples_per_clip": samples,
            "sampler": {"name": "ddim", "steps": steps, "guidance": "checkpoint" if guidance is None else guidance,
                        "seed": seed},
-           "max_frames": max_frames, "real": real, "checkpoints": []}
+           "max_frames": max_frames, "fid_encoder": encoder_fingerprint(enc_m), "real": real, "checkpoints": []}
     lengths = [g.shape[0] for g in gt]
     for spec in checkpoints:
         ck, sigma, name = parse_spec(spec)

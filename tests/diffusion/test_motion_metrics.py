@@ -161,3 +161,25 @@ def test_anchor_root_on_feet_removes_root_drift_and_keeps_planted_walkers():
     torch.testing.assert_close(a[:, rf, 0], (0.5 * t[:, None]).expand(T, 2))
     with pytest.raises(ValueError, match=r"P must be \[T, 22, 3\]"):
         anchor_root_on_feet(torch.zeros(5, 21, 3))
+
+
+def test_fid_encoder_does_not_depend_on_thread_count():
+    """The FID encoder is trained on one thread: the caller's thread count changes neither its weights (the
+    fingerprint that evaluate-motion records) nor stays changed afterwards; other weights, another fingerprint."""
+    from imusim.diffusion.evaluate import encoder_fingerprint, train_motion_encoder
+
+    g = torch.Generator().manual_seed(0)
+    # big enough that a 2-thread convolution sums in another order (at 24 features x batch 16 it does not)
+    clips = [{"features": torch.randn(int(n), 64, generator=g).numpy(), "activity": a}
+             for n, a in zip(torch.randint(40, 130, (20,), generator=g), ["walk", "run", "wave", "bow"] * 5)]
+    mean, std = torch.zeros(64), torch.ones(64)
+    before = torch.get_num_threads()
+    prints = []
+    for threads in (1, 2):
+        torch.set_num_threads(threads)
+        prints.append(encoder_fingerprint(train_motion_encoder(clips, mean, std, steps=6, batch=64, progress=False)))
+        assert torch.get_num_threads() == threads
+    torch.set_num_threads(before)
+    assert prints[0] == prints[1] and len(prints[0]) == 16
+    other = train_motion_encoder(clips, mean, std, steps=6, batch=64, seed=1, progress=False)
+    assert encoder_fingerprint(other) != prints[0]
