@@ -32,6 +32,10 @@ def register(sub):
     p.add_argument("--max-frames", type=int, default=196, help="clip lengths are capped at this (20 fps)")
     p.add_argument("--limit", type=int, default=None, help="evaluate only the first N test clips")
     p.add_argument("--encoder-steps", type=int, default=400, help="training steps of the FID motion encoder")
+    p.add_argument("--fid-encoders", type=int, default=1, metavar="K",
+                   help="also compute FID under the encoders of seeds 1..K-1 (each trained once, cached in --data) and "
+                        "report mean ± std over the K: FID's scale is its encoder's own, so a gap between models "
+                        "counts only when it holds under every encoder (docs/realism.md §11.3); default 1")
     p.add_argument("--device", default=None)
     p.add_argument("--clip-weights", metavar="DIR", default=None,
                    help="local CLIP directory for checkpoints with the 'clip' text encoder (MDM's; default "
@@ -68,6 +72,8 @@ def _run(a):
 
     if a.clip_weights:
         os.environ["IMUSIM_CLIP_WEIGHTS"] = a.clip_weights
+    if a.fid_encoders < 1:
+        raise ValueError(f"--fid-encoders must be >= 1, got {a.fid_encoders}")
     # every checkpoint must exist before the (long) data build and encoder training start
     from ..diffusion.evaluate import parse_spec
     from ..diffusion.zoo import resolve_checkpoint
@@ -90,7 +96,7 @@ def _run(a):
         raise FileNotFoundError(f"--data {data}: no meta.json (build it with 'imusim data build --out {data}')")
     res = evaluate_motion(a.checkpoint, data, split=a.split, samples=a.samples, steps=a.steps, guidance=a.guidance,
                           anchor_feet=a.anchor_feet, seed=a.seed, max_frames=a.max_frames, limit=a.limit, device=a.device,
-                          encoder_steps=a.encoder_steps)
+                          encoder_steps=a.encoder_steps, fid_encoders=a.fid_encoders)
     md = markdown_table(res)
     print(md)
     if a.json:

@@ -236,16 +236,18 @@ def parse_spec(spec: str):
 
 
 # ----------------------------------------------------------------------------- evaluation
+def _embed(feats_norm: List[torch.Tensor], enc: MotionEncoder) -> np.ndarray:
+    """Embeddings [N, D] of normalised feature sequences (each [T_i, F]); [0, D] for none."""
+    with torch.no_grad():
+        embs = [enc.embed(*_pad(feats_norm[i:i + 64])) for i in range(0, len(feats_norm), 64)]
+    return torch.cat(embs).numpy() if embs else np.zeros((0, enc.dim), np.float32)
+
+
 def _stats(feats_norm: List[torch.Tensor], acts: List[str], enc: MotionEncoder, mean, std, fps: float):
     """Per-clip physical statistics and embeddings of normalised feature sequences."""
     from ..motion.humanml import recover_from_ric
 
-    with torch.no_grad():
-        embs = []
-        for i in range(0, len(feats_norm), 64):
-            x, m = _pad(feats_norm[i:i + 64])
-            embs.append(enc.embed(x, m))
-        emb = torch.cat(embs).numpy()
+    emb = _embed(feats_norm, enc)
     skate, jk, ja = [], [], []
     for f in feats_norm:
         P = recover_from_ric((f * std + mean).double(), 22)
@@ -303,8 +305,10 @@ def unaligned_real_l_acc(real: Sequence[torch.Tensor], acts: Sequence[str], draw
 def evaluate_motion(checkpoints: Sequence[str], data_dir, *, split: str = "test", samples: int = 1,
                     steps: int = 50, guidance: Optional[float] = None, seed: int = 0, max_frames: int = 196,
                     limit: Optional[int] = None, device: Optional[str] = None, encoder_steps: int = 400,
-                    progress: bool = True, anchor_feet: Optional[int] = None) -> Dict:
+                    progress: bool = True, anchor_feet: Optional[int] = None, fid_encoders: int = 1) -> Dict:
     """Evaluate each checkpoint spec (name, path, or ``NAME@smooth=SIGMA``); returns the JSON dict.
+    ``fid_encoders`` K > 1: FID also under the encoders of seeds 1..K-1 (each trained once and cached),
+    written as ``fid_per_encoder`` [K] with the encoders' fingerprints in ``fid_encoders``; ``fid`` stays seed 0's.
     ``guidance`` None: each checkpoint at the scale it records (:func:`~imusim.diffusion.checkpoint.recommended_guidance`,
     written per checkpoint as ``guidance``; the sampler's ``guidance`` is then ``"checkpoint"``); ``anchor_feet``
     likewise (:func:`~imusim.diffusion.checkpoint.recommended_anchor_feet`)."""
@@ -323,7 +327,10 @@ def evaluate_motion(checkpoints: Sequence[str], data_dir, *, split: str = "test"
         raise ValueError(f"--data {data_dir}: split {split!r} is empty")
     clips = clips[:limit] if limit else clips
     fps = HUMANML3D_FPS
-    enc_m = encoder_for(data_dir, dmean, dstd, steps=encoder_steps, progress=progress)
+    if fid_encoders < 1:
+        raise ValueError(f"fid_encoders (--fid-encoders) must be >= 1, got {fid_encoders}")
+    encs = [encoder_for(data_dir, dmean, dstd, steps=encoder_steps, seed=k, progress=progress) for k in range(fid_encoders)]
+    enc_m = encs[0]
     gt = [torch.as_tensor(c["features"][:max_frames]).float() for c in clips]
     acts = [c["activity"] for c in clips]
     caps = [c["captions"][0] for c in clips]
@@ -332,9 +339,9 @@ def evaluate_motion(checkpoints: Sequence[str], data_dir, *, split: str = "test"
     # FID floor: the validation split against the test split
     vclips, _, _ = load_split(data_dir, "val" if split != "val" else "train")
     v_norm = [(torch.as_tensor(c["features"][:max_frames]).float() - dmean) / dstd for c in vclips]
-    with torch.no_grad():
-        v_emb = (torch.cat([enc_m.embed(*_pad(v_norm[i:i + 64])) for i in range(0, len(v_norm), 64)]).numpy()
-                 if v_norm else np.zeros((0, enc_m.dim)))
+    v_embs = [_embed(v_norm, e) for e in encs]
+    r_embs = [r_emb] + [_embed(real_norm, e) for e in encs[1:]]
+    v_emb = v_embs[0]
     r_pow = np.array([acc_power(x) for x in real_norm])
     real = {"name": "real", "n": len(clips), "l_acc": 0.0, "fid": frechet_distance(v_emb, r_emb),
             "acc_power": float(np.nanmean(r_pow)), "l_acc_unaligned_real": unaligned_real_l_acc(real_norm, acts, seed=seed),
@@ -346,6 +353,9 @@ def evaluate_motion(checkpoints: Sequence[str], data_dir, *, split: str = "test"
            "sampler": {"name": "ddim", "steps": steps, "guidance": "checkpoint" if guidance is None else guidance,
                        "seed": seed},
            "max_frames": max_frames, "fid_encoder": encoder_fingerprint(enc_m), "real": real, "checkpoints": []}
+    if fid_encoders > 1:
+        out["fid_encoders"] = [encoder_fingerprint(e) for e in encs]
+        real["fid_per_encoder"] = [frechet_distance(v, r) for v, r in zip(v_embs, r_embs)]
     lengths = [g.shape[0] for g in gt]
     for spec in checkpoints:
         ck, sigma, name = parse_spec(spec)
@@ -390,6 +400,9 @@ def evaluate_motion(checkpoints: Sequence[str], data_dir, *, split: str = "test"
             # per generated motion, in the order (sample r, test clip i): paired comparisons and bootstraps
             "per_clip": {"l_acc": l_acc.tolist(), "foot_skating": sk.tolist(), "jerk": jk.tolist(),
                          "joint_acc": ja.tolist(), "acc_power": g_pow.tolist(), "activity": rep_acts}})
+        if fid_encoders > 1:
+            out["checkpoints"][-1]["fid_per_encoder"] = [frechet_distance(emb, r_embs[0])] + [
+                frechet_distance(_embed(gen_norm, e), r) for e, r in zip(encs[1:], r_embs[1:])]
     return out
 
 
@@ -413,6 +426,11 @@ def markdown_table(res: Dict) -> str:
             a, b = vals[0], vals[-1]
             cells.append(f"{100 * (b - a) / a:+.1f} %" if a and a == a and b == b else "—")
         lines.append("| " + " | ".join(cells) + " |")
+        if key == "fid" and "fid_per_encoder" in res["real"]:
+            k = len(res["real"]["fid_per_encoder"])
+            per = [res["real"]["fid_per_encoder"]] + [c.get("fid_per_encoder", [float("nan")] * k) for c in cks]
+            cells = [f"FID, mean ± std over {k} encoders ↓"] + [f"{np.mean(v):.4g} ± {np.std(v, ddof=1):.2g}" for v in per]
+            lines.append("| " + " | ".join(cells + ["—"] * (len(head) - len(cells))) + " |")
     ua = res["real"].get("l_acc_unaligned_real")
     if ua:
         lines += ["", f"L_acc of real test clips against another real clip of the same activity (not aligned in time): "

@@ -59,6 +59,7 @@ CASES = [  # (argv with TMP placeholders, pattern the single stderr line must ma
     (["generate", "--verify", "TMP/nostore"], r"not a generator store"),
     (["evaluate-motion", "--checkpoint", "original", "--checkpoint", "TMP/nope.safetensors@smooth=2"],
      r"checkpoint '.*nope\.safetensors': not a file"),  # at once, not after building data and training
+    (["evaluate-motion", "--checkpoint", "original", "--fid-encoders", "0"], r"--fid-encoders must be >= 1, got 0"),
     (["bench", "acc-loss", "--sizes", "64,x"], r"--sizes must be comma-separated integers, got '64,x'"),
     (["evaluate", "--real", "TMP/hello.npz", "--synthetic", "a=TMP", "--out", "TMP/r"], r"hello\.npz: not an \.npz"),
 ]

@@ -41,9 +41,15 @@ def test_cli_train_finetune_sample_generate(tmp_path, shared_data):
     ev = tmp_path / "ev.json"
     ck = str(ft / "model.safetensors")
     assert main(["evaluate-motion", "--checkpoint", ck, "--checkpoint", ck + "@smooth=2", "--data", str(ds),
-                 "--split", "train", "--limit", "4", "--steps", "3", "--encoder-steps", "5", "--json", str(ev),
-                 "--markdown", str(tmp_path / "ev.md")]) == 0
+                 "--split", "train", "--limit", "4", "--steps", "3", "--encoder-steps", "5", "--fid-encoders", "2",
+                 "--json", str(ev), "--markdown", str(tmp_path / "ev.md")]) == 0
     res = json.loads(ev.read_text())
+    # FID under two encoders (seeds 0, 1): the first is the reported one, the encoders differ (the real row is NaN
+    # here: the 8-file data set has no validation clip to compare with)
+    assert res["fid_encoders"][0] == res["fid_encoder"] != res["fid_encoders"][1]
+    for c in [res["real"]] + res["checkpoints"]:
+        assert len(c["fid_per_encoder"]) == 2 and np.isclose(c["fid_per_encoder"][0], c["fid"], equal_nan=True)
+    assert "mean ± std over 2 encoders" in (tmp_path / "ev.md").read_text()
     names = [c["name"] for c in res["checkpoints"]]
     assert names == ["ft", "ft+smooth2"]  # named after the run directory
     for c in res["checkpoints"]:
