@@ -25,6 +25,13 @@ ln -sf "$(realpath imusim/checkpoints/original.safetensors)" "$RUNS/original_s0/
 [ -f "$OUT/motion_eval_take_original.json" ] || OMP_NUM_THREADS=2 imusim evaluate-motion --data "$DATA" \
   --max-frames 120 --guidance 1.0 $(ck original_s0 original_s1 original_s2) \
   --json "$OUT/motion_eval_take_original.json" --markdown "$OUT/motion_eval_take_original.md"
+# FID of seeds 1 and 2 under the five encoders of motion_eval_take_fid5.json (seed 0 = the shipped original is there)
+# shellcheck disable=SC2046
+[ -f "$OUT/motion_eval_take_original_fid5.json" ] || OMP_NUM_THREADS=2 imusim evaluate-motion --data "$DATA" \
+  --max-frames 120 --guidance 1.0 --fid-encoders 5 $(ck original_s1 original_s2) \
+  --json "$OUT/motion_eval_take_original_fid5.json" --markdown "$OUT/motion_eval_take_original_fid5.md"
+mkdir -p "$OUT/original_seeds"  # the training logs next to the figures
+for s in 1 2; do cp "$RUNS/original_s$s/metrics.csv" "$OUT/original_seeds/metrics_s$s.csv"; done
 R=docs/realism
 python scripts/motion_eval_stats.py "$OUT/motion_eval_take_original.json" $R/spec/motion_eval_g1.json \
   $R/experts/motion_eval.json $R/experts/motion_eval_pair_s12.json \
