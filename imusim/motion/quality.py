@@ -78,7 +78,7 @@ def anchor_root_on_feet(P: torch.Tensor) -> torch.Tensor:
     return Q
 
 
-def anchor_root_features(data: torch.Tensor, contact: str = "channels") -> torch.Tensor:
+def anchor_root_features(data: torch.Tensor, contact: str = "channels", threshold: float = 0.5) -> torch.Tensor:
     """Features ``[T, 263]`` (denormalised) whose root linear velocity (channels 1:3) is corrected so the root
     follows the standing foot: in each frame t, the horizontal displacement t → t+1 of the foot joint that stands
     and moves least (:func:`stance_displacement`) is taken off the root's. Every other
@@ -86,8 +86,9 @@ def anchor_root_features(data: torch.Tensor, contact: str = "channels") -> torch
     decoded, the standing foot no longer slides (the features become consistent with their own velocity
     channels, which already plant the feet: docs/realism.md §10).
 
-    ``contact``: ``"channels"`` — the features' own contact labels (259:263 > 0.5: left ankle, left toe, right
-    ankle, right toe); ``"height"`` — a foot joint within 5 cm of the floor in both frames (as ``foot_skating``)."""
+    ``contact``: ``"channels"`` — the features' own contact labels (259:263 > ``threshold``: left ankle, left toe,
+    right ankle, right toe); ``"height"`` — a foot joint within 5 cm of the floor in both frames (as
+    ``foot_skating``; ``threshold`` unused)."""
     from .humanml import FEET_L, FEET_R, FOOT_CONTACT, N_FEATS, qrot, recover_from_ric, recover_root_rot_pos
     if data.dim() != 2 or data.shape[-1] != N_FEATS:
         raise ValueError(f"anchor_root_features: data must be [T, {N_FEATS}], got {list(data.shape)}")
@@ -95,7 +96,9 @@ def anchor_root_features(data: torch.Tensor, contact: str = "channels") -> torch
         return data.clone()
     P = recover_from_ric(data, 22)
     if contact == "channels":
-        d = stance_displacement(P, data[:-1, FOOT_CONTACT] > 0.5, joints=(*FEET_L, *FEET_R))
+        if not 0.0 < threshold < 1.0:
+            raise ValueError(f"anchor_root_features: threshold must be in (0, 1), got {threshold}")
+        d = stance_displacement(P, data[:-1, FOOT_CONTACT] > threshold, joints=(*FEET_L, *FEET_R))
     elif contact == "height":
         d = stance_displacement(P)
     else:

@@ -54,6 +54,19 @@ def test_anchor_root_features_equals_anchoring_the_decoded_positions(shared_data
         anchor_root_features(f, contact="labels")
 
 
+def test_anchor_root_features_threshold_decides_which_contact_channels_count(shared_data):
+    slid = _walk()
+    slid[:, 1:3] *= 1.6
+    soft = slid.clone()
+    soft[:, FOOT_CONTACT] = slid[:, FOOT_CONTACT] * 0.3  # a diffusion sample's soft labels: 0.3 where it stands
+    torch.testing.assert_close(anchor_root_features(soft), soft, rtol=0, atol=0)  # none above 0.5: no correction
+    torch.testing.assert_close(anchor_root_features(soft, threshold=0.2)[:, :3], anchor_root_features(slid)[:, :3],
+                               rtol=0, atol=1e-12)  # above 0.2: the same stance frames as the binary labels at 0.5
+    for bad in (0.0, 1.0, -0.1):
+        with pytest.raises(ValueError, match=r"threshold must be in \(0, 1\)"):
+            anchor_root_features(slid, threshold=bad)
+
+
 def test_recommended_anchor_feet_reads_the_metadata_and_rejects_nonsense():
     assert recommended_anchor_feet({}) == 0
     assert recommended_anchor_feet({"sampling": {"guidance": 1.0}}) == 0
