@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Which contact-channel threshold should ``--anchor-feet`` use?  (issue 14, docs/realism.md §12)
+"""Which contact-channel threshold should ``--anchor-feet`` use?  (issue 14, docs/realism.md §11.6)
 
 The sampler's anchor (:func:`imusim.motion.quality.anchor_root_features`) takes the standing foot from the
 features' own contact channels (259:263) above a threshold (0.5 so far). Diffusion samples' contact channels are
