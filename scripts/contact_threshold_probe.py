@@ -17,10 +17,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
-import numpy as np
 import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from skating_probe import summary  # noqa: E402  (means with bootstrap 95 % intervals)
 
 
 def stats(feats, thr):
@@ -34,17 +37,6 @@ def stats(feats, thr):
         r["joint_acc"].append(joint_acc(P))
         r["jerk"].append(jerk(P))
     return r
-
-
-def summary(r, boot=2000, seed=0):
-    rng = np.random.default_rng(seed)
-    out = {}
-    for k, v in r.items():
-        a = np.asarray(v, float)
-        a = a[np.isfinite(a)]
-        bs = a[rng.integers(0, len(a), (boot, len(a)))].mean(1)
-        out[k] = {"mean": float(a.mean()), "ci95": [float(np.quantile(bs, 0.025)), float(np.quantile(bs, 0.975))]}
-    return out
 
 
 def main(argv=None) -> int:
