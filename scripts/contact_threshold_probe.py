@@ -23,7 +23,7 @@ import sys
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from skating_probe import summary  # noqa: E402  (means with bootstrap 95 % intervals)
+from skating_probe import sample_clips, summary  # noqa: E402  (sampling as evaluate-motion; bootstrap means)
 
 
 def stats(feats, thr):
@@ -52,12 +52,7 @@ def main(argv=None) -> int:
     a = ap.parse_args(argv)
     thrs = [float(t) for t in a.thresholds.split(",")]
 
-    from tqdm import tqdm
     from imusim.data.dataset import load_split
-    from imusim.diffusion.checkpoint import load_checkpoint
-    from imusim.diffusion.text import get_text_encoder
-    from imusim.diffusion.train import sample
-    from imusim.diffusion.zoo import resolve_checkpoint
 
     res = {"data": a.data, "guidance": a.guidance, "seed": a.seed, "sampler": "ddim 50", "thresholds": thrs, "splits": {}}
     for split in ("val", "test"):
@@ -66,14 +61,7 @@ def main(argv=None) -> int:
         lengths = [g.shape[0] for g in gt]
         S = res["splits"][split] = {"n_clips": len(clips), "real": summary(stats(gt, None)), "models": {}}
         for ck in a.checkpoint:
-            model, mean, std, enc, _ = load_checkpoint(resolve_checkpoint(ck), "cpu")
-            text = get_text_encoder(enc, device="cpu")
-            feats = []
-            for b in tqdm(range(0, len(clips), 32), desc=f"{split} {ck}", unit="batch"):
-                idx = range(b, min(b + 32, len(clips)))
-                f, _ = sample(model, mean, std, text, [clips[i]["captions"][0] for i in idx], [lengths[i] for i in idx],
-                              steps=50, guidance=a.guidance, seeds=[a.seed * 1_000_003 + i for i in idx], device="cpu")
-                feats += [f[k, : lengths[i]].float() for k, i in enumerate(idx)]
+            feats = sample_clips(ck, clips, lengths, a.guidance, a.seed, desc=f"{split} {ck}")
             c = torch.cat([f[:, 259:263] for f in feats]).flatten()
             M = S["models"][ck] = {"contact_channel_quantiles": {str(q): float(c.quantile(q)) for q in (0.1, 0.25, 0.5, 0.75, 0.9)},
                                    "decoded": summary(stats(feats, None))}

@@ -52,6 +52,26 @@ def measures(feats) -> dict:
     return r
 
 
+def sample_clips(ck: str, clips, lengths, guidance: float, seed: int, anchor_feet: int = 0, desc: str = "sample"):
+    """Features [n_i, 263] (denormalised) sampled by checkpoint ``ck`` from each clip's first caption at its length
+    (DDIM 50 on CPU; sample i gets the noise of seed·1000003 + i, as evaluate-motion)."""
+    from tqdm import tqdm
+    from imusim.diffusion.checkpoint import load_checkpoint
+    from imusim.diffusion.text import get_text_encoder
+    from imusim.diffusion.train import sample
+    from imusim.diffusion.zoo import resolve_checkpoint
+    model, mean, std, enc, _ = load_checkpoint(resolve_checkpoint(ck), "cpu")
+    text = get_text_encoder(enc, device="cpu")
+    feats = []
+    for b in tqdm(range(0, len(clips), 32), desc=desc, unit="batch"):
+        idx = range(b, min(b + 32, len(clips)))
+        f, _ = sample(model, mean, std, text, [clips[i]["captions"][0] for i in idx], [lengths[i] for i in idx],
+                      steps=50, guidance=guidance, seeds=[seed * 1_000_003 + i for i in idx], device="cpu",
+                      anchor_feet=anchor_feet)
+        feats += [f[k, : lengths[i]].float() for k, i in enumerate(idx)]
+    return feats
+
+
 def summary(r: dict, boot: int = 2000, seed: int = 0) -> dict:
     rng = np.random.default_rng(seed)
     out = {}
@@ -76,13 +96,7 @@ def main(argv=None) -> int:
     ap.add_argument("--json", required=True, help="output JSON (per clip and bootstrap 95 %% intervals of the means)")
     a = ap.parse_args(argv)
 
-    from tqdm import tqdm
-
     from imusim.data.dataset import load_split
-    from imusim.diffusion.checkpoint import load_checkpoint
-    from imusim.diffusion.text import get_text_encoder
-    from imusim.diffusion.train import sample
-    from imusim.diffusion.zoo import resolve_checkpoint
 
     clips, _, _ = load_split(a.data, "test")
     clips = clips[: a.limit] if a.limit else clips
@@ -92,15 +106,7 @@ def main(argv=None) -> int:
            "models": {"real": {"per_clip": measures(gt)}}}
     for spec in a.checkpoint:
         ck, _, opt = spec.partition("@anchor=")
-        model, mean, std, enc, _ = load_checkpoint(resolve_checkpoint(ck), "cpu")
-        text = get_text_encoder(enc, device="cpu")
-        feats = []
-        for b in tqdm(range(0, len(clips), 32), desc=f"sample {spec}", unit="batch"):
-            idx = range(b, min(b + 32, len(clips)))
-            f, _ = sample(model, mean, std, text, [clips[i]["captions"][0] for i in idx], [lengths[i] for i in idx],
-                          steps=50, guidance=a.guidance, seeds=[a.seed * 1_000_003 + i for i in idx], device="cpu",
-                          anchor_feet=int(opt or 0))
-            feats += [f[k, : lengths[i]].float() for k, i in enumerate(idx)]
+        feats = sample_clips(ck, clips, lengths, a.guidance, a.seed, anchor_feet=int(opt or 0), desc=f"sample {spec}")
         res["models"][spec] = {"per_clip": measures(feats)}
     for m in res["models"].values():
         m["summary"] = summary(m["per_clip"])
