@@ -38,10 +38,13 @@ TARGETS = {
 }
 
 
-def plan(out: Path, py: str, cuda_arch: str) -> list:
-    """(name, argv, env overrides, timeout s, json outputs) of every step."""
+def plan(out: Path, py: str, cuda_arch: str, text_embeddings: str = "") -> list:
+    """(name, argv, env overrides, timeout s, json outputs) of every step. ``text_embeddings``: run the end-to-end
+    step through scripts/cached_text.py with that file of stored MiniLM embeddings (for a machine without the
+    encoder's weights)."""
     o = str(out)
     im = [py, "-m", "imusim"]
+    e2e = [py, str(ROOT / "scripts" / "cached_text.py"), text_embeddings] if text_embeddings else im
     return [
         ("env", [py, "-c", "import json, torch, triton; print(json.dumps({'torch': torch.__version__, 'cuda': "
                  "torch.version.cuda, 'available': torch.cuda.is_available(), 'device': torch.cuda.get_device_name(0) "
@@ -69,7 +72,7 @@ def plan(out: Path, py: str, cuda_arch: str) -> list:
         ("bench-acc-loss", [*im, "bench", "acc-loss", "--device", "cuda", "--sizes", "1024", "--layouts", "btj3,mdm",
                             "--no-memory", "--repeats", "10", "--json", f"{o}/acc_loss.json"], {}, 45,
          ["acc_loss.json"]),
-        ("bench-end-to-end", [*im, "bench", "generate", "--device", "cuda", "--motions", "1024", "--batch", "1024",
+        ("bench-end-to-end", [*e2e, "bench", "generate", "--device", "cuda", "--motions", "1024", "--batch", "1024",
                               "--fps", "20", "--noise", "on", "--repeats", "1", "--checkpoint", "refined",
                               "--e2e-motions", "1024", "--e2e-batch", "512", "--e2e-steps", "10", "--e2e-variants",
                               "1,4", "--e2e-precision", "fp32,bf16", "--json", f"{o}/end_to_end.json"], {}, 90,
@@ -79,8 +82,10 @@ def plan(out: Path, py: str, cuda_arch: str) -> list:
 
 def _check_parses(argv: list) -> str:
     """'' when an ``imusim``/pytest command line parses here (dry run), else the error."""
-    if argv[1:3] == ["-m", "imusim"]:
+    if argv[1:3] == ["-m", "imusim"] or argv[1].endswith("cached_text.py"):
         from imusim.cli import build_parser
+        if argv[1].endswith("cached_text.py") and not Path(argv[2]).is_file():
+            return f"--text-embeddings: no file {argv[2]} (python scripts/cached_text.py --write FILE)"
         try:
             build_parser().parse_args(argv[3:])
         except SystemExit as e:
@@ -168,9 +173,12 @@ def main(argv=None) -> int:
     ap.add_argument("--deadline", type=float, default=460.0,
                     help="seconds for the whole run: each step gets at most what is left, later steps are recorded "
                          "as not run (default 460: under 8 minutes with the report)")
+    ap.add_argument("--text-embeddings", default="", metavar="FILE",
+                    help="the end-to-end step's prompts as stored MiniLM embeddings (scripts/cached_text.py --write "
+                         "FILE), for a machine that does not hold the encoder's weights")
     a = ap.parse_args(argv)
     out = Path(a.out)
-    steps = plan(out, a.python, a.cuda_arch)
+    steps = plan(out, a.python, a.cuda_arch, a.text_embeddings)
     skip = {s for s in a.skip.split(",") if s}
     unknown = skip - {s[0] for s in steps}
     if unknown:

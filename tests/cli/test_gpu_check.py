@@ -51,3 +51,43 @@ def test_unknown_skip_is_refused(tmp_path):
     r = subprocess.run([sys.executable, str(ROOT / "scripts" / "gpu_check.py"), "--dry-run", "--skip", "nope",
                         "--out", str(tmp_path)], capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and "unknown steps ['nope']" in r.stderr
+
+
+def test_text_embeddings_route_the_end_to_end_step_through_stored_embeddings(tmp_path):
+    emb = tmp_path / "emb.pt"
+    import torch
+    torch.save({"encoder": "minilm", "prompts": {"a person walks forward.": torch.ones(384)}}, emb)
+    r = subprocess.run([sys.executable, str(ROOT / "scripts" / "gpu_check.py"), "--dry-run", "--python", sys.executable,
+                        "--out", str(tmp_path / "o"), "--text-embeddings", str(emb)], capture_output=True, text=True,
+                       timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    line = r.stdout.split("[bench-end-to-end]")[1].splitlines()[1]
+    assert f"cached_text.py {emb} bench generate" in line
+    r = subprocess.run([sys.executable, str(ROOT / "scripts" / "gpu_check.py"), "--dry-run", "--python", sys.executable,
+                        "--out", str(tmp_path / "o"), "--text-embeddings", str(tmp_path / "none.pt")],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 1 and "--text-embeddings: no file" in r.stdout
+
+
+def test_cached_text_replaces_the_encoder_and_refuses_unknown_prompts(tmp_path):
+    import torch
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        import cached_text
+    finally:
+        sys.path.pop(0)
+    import imusim.diffusion.text as T
+    saved = dict(T.ENCODERS)
+    emb = tmp_path / "emb.pt"
+    e = torch.arange(384, dtype=torch.float32)
+    torch.save({"encoder": "minilm", "prompts": {"a person waves.": e}}, emb)
+    try:
+        cached_text.install(str(emb))
+        enc = T.get_text_encoder("minilm")
+        assert torch.equal(enc.encode(["a person waves.", "a person waves."]), torch.stack([e, e]))
+        import pytest
+        with pytest.raises(KeyError, match="prompts not stored"):
+            enc.encode(["a person runs."])
+    finally:
+        T.ENCODERS.clear()
+        T.ENCODERS.update(saved)
