@@ -80,18 +80,22 @@ def providers(kind, J, S, device="cpu"):
     from ..reference.fk import forward_kinematics as ref_fk
     from ..reference.imu import synthesize as ref_imu
 
+    import importlib.util
     sk = _skeleton(J)
     sens = _sensors(S)
     out = {}
+    has_smplx = importlib.util.find_spec("smplx") is not None  # the reference provider, when installed
     if kind == "fk":
-        out["smplx"] = lambda aa, r: smplx_fk(aa, r, sk)
+        if has_smplx:
+            out["smplx"] = lambda aa, r: smplx_fk(aa, r, sk)
         out["compile"] = torch.compile(lambda aa, r: ref_fk(axis_angle_to_matrix(aa), r, sk.parents,
                                                             sk.offsets.to(aa.dtype).to(aa.device)))
         for be in _backends(device, ("triton", "cuda", "cpp", "torch")):
             out[f"imusim-{be}"] = (lambda b: lambda aa, r: imusim.forward_kinematics(
                 aa, r, sk, rot_format="axis_angle", backend=b))(be)
     else:
-        out["smplx"] = lambda aa, r: smplx_imu(aa, r, sk, sens, 50.0)
+        if has_smplx:
+            out["smplx"] = lambda aa, r: smplx_imu(aa, r, sk, sens, 50.0)
         from ..imu.sensors import sensors_from_names
         so = sensors_from_names(sens)
         sj = [sk.index(s.joint) for s in so]

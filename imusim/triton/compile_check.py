@@ -101,12 +101,33 @@ def ptxas_stats(ptx: str, arch: int) -> dict:
             "spill_load_bytes": int(spill.group(2)) if spill else None}
 
 
-def compile_all(archs=(90,), only: str = "", verbose: bool = True, stats: bool = False) -> list:
+def _require_dot_k(k: int) -> None:
+    """Make the NVIDIA backend refuse ``tl.dot`` with an inner dimension below ``k`` as Triton <= 3.6 does for
+    fp32 (16; Triton 3.9 accepts 8). Seen on an H200 with Triton 3.6: the renderer's filter state (8 rows) failed
+    there while it compiled here; this lets the CPU machine check against the older rule."""
+    import triton.backends.nvidia.compiler as nv
+    if getattr(nv, "_imusim_min_k", None) == k:
+        return
+    orig = getattr(nv, "_imusim_orig_min_dot_size", nv.min_dot_size)
+
+    def min_dot_size(target):
+        check = orig(target)
+        return lambda a, b: (lambda m, n, kk: (m, n, max(kk, k)))(*check(a, b))
+
+    nv._imusim_orig_min_dot_size, nv._imusim_min_k, nv.min_dot_size = orig, k, min_dot_size
+
+
+def compile_all(archs=(90,), only: str = "", verbose: bool = True, stats: bool = False, min_dot_k: int = 0) -> list:
     """Compile every spec for every arch; returns one record per (kernel, arch). Raises on the first error.
-    ``stats``: also registers and spills per kernel (one more ``ptxas`` run each)."""
+    ``stats``: also registers and spills per kernel (one more ``ptxas`` run each). ``min_dot_k``: refuse
+    ``tl.dot`` with an inner dimension below it (16: the rule of Triton <= 3.6 for fp32)."""
     if os.environ.get("TRITON_INTERPRET", "0") not in ("", "0"):
         raise RuntimeError("compile_check: unset TRITON_INTERPRET (the interpreter does not compile)")
     import triton
+    if min_dot_k:
+        _require_dot_k(min_dot_k)
+        import tempfile  # a fresh cache: a kernel compiled earlier under the looser rule would be reused unchecked
+        triton.knobs.cache.dir = tempfile.mkdtemp(prefix="imusim-compile-check-")
     from triton.backends.compiler import GPUTarget
     from triton.compiler import ASTSource
 
@@ -149,8 +170,12 @@ def main(argv=None) -> int:
     ap.add_argument("--only", default="", help="compile only kernels whose name contains this")
     ap.add_argument("--json", default=None, help="write the records here")
     ap.add_argument("--stats", action="store_true", help="also registers and spill bytes per kernel (ptxas -v)")
+    ap.add_argument("--min-dot-k", type=int, default=16,
+                    help="refuse tl.dot with an inner dimension below this (default 16: Triton <= 3.6's fp32 rule, "
+                         "so kernels that compile here also compile with the older Triton of a GPU machine; 0: "
+                         "this Triton's own rule)")
     a = ap.parse_args(argv)
-    recs = compile_all(a.arch, a.only, stats=a.stats)
+    recs = compile_all(a.arch, a.only, stats=a.stats, min_dot_k=a.min_dot_k)
     if a.json:
         with open(a.json, "w") as f:
             json.dump(recs, f, indent=1)

@@ -81,7 +81,7 @@ AXIS_FIELDS = 44  # imusim/imu/render.py _axis_fields == csrc/imu_render/imu_ren
 ERR_FIELDS = 27
 MAX_SOS = 4
 MAX_FLICKER = 64  # Voss–McCartney components the kernel draws the initial value of (one lane each)
-NSTATE = 8        # state rows of the low-pass: 2 per biquad
+NSTATE = 16       # state rows of the low-pass: 2 per biquad (8 used), zero-padded to 16: tl.dot needs K >= 16 on Triton <= 3.6 (fp32)
 # field offsets in a group's row (see imusim/imu/render.py _axis_fields)
 F_WHITE: tl.constexpr = tl.constexpr(0)
 F_BIAS: tl.constexpr = tl.constexpr(1)
