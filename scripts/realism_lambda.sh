@@ -23,6 +23,11 @@ if [ "$STAGE" = all ]; then
   done
 fi
 
+mkdir -p "$OUT/training"  # the training logs next to the figures
+for s in "${SEEDS[@]}"; do
+  for c in "${CANDS[@]}"; do cp "$RUNS/lam_${c}_s$s/metrics.csv" "$OUT/training/metrics_${c}_s$s.csv"; done
+done
+
 # the shipped experts as runs, so that pair/ck/gen name them
 for n in refined refined_lacc; do
   mkdir -p "$RUNS/$n"; ln -sf "$(realpath imusim/checkpoints/$n.safetensors)" "$RUNS/$n/model.safetensors"
