@@ -15,11 +15,10 @@ import sys
 
 import torch
 
-# the prompts of imusim.bench.generate.bench_end_to_end
-PROMPTS = ["a person walks forward.", "a person runs forward.", "a person jumps up.", "a person waves."]
+from imusim.bench.generate import E2E_PROMPTS
 
 
-def write(path: str, prompts=PROMPTS) -> None:
+def write(path: str, prompts=E2E_PROMPTS) -> None:
     from imusim.diffusion.text import get_text_encoder
     emb = get_text_encoder("minilm").encode(list(prompts))
     torch.save({"encoder": "minilm", "prompts": {p: e.clone() for p, e in zip(prompts, emb)}}, path)

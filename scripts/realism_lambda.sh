@@ -33,8 +33,16 @@ done
 for n in refined refined_lacc; do
   mkdir -p "$RUNS/$n"; ln -sf "$(realpath imusim/checkpoints/$n.safetensors)" "$RUNS/$n/model.safetensors"
 done
-for s in "${SEEDS[@]}"; do
-  for c in "${CANDS[@]}"; do pair "pair_${c}_s$s" refined_lacc "lam_${c}_s$s"; done
+# every trained seed of each candidate as a pair; seeds 1 and 2 (SEEDS="1 2" CANDS=imu01 bash
+# scripts/realism_lambda.sh) are evaluated beside the control's and the shipped pair's seeds 1 and 2
+# (docs/realism/experts/motion_eval_pair_s12.json)
+MORE=()
+for c in "${CANDS[@]}"; do
+  for s in 0 1 2; do
+    [ -f "$RUNS/lam_${c}_s$s/model.safetensors" ] || continue
+    pair "pair_${c}_s$s" refined_lacc "lam_${c}_s$s"
+    [ "$s" = 0 ] || MORE+=("pair_${c}_s$s")
+  done
 done
 
 # motion quality on the test split at guidance 1, the noise of docs/realism/spec/motion_eval_g1.json (the continued
@@ -42,11 +50,6 @@ done
 # shellcheck disable=SC2046
 [ -f "$OUT/motion_eval.json" ] || imusim evaluate-motion --data "$DATA" --max-frames 120 --guidance 1.0 \
   $(ck $(for c in "${CANDS[@]}"; do echo "pair_${c}_s0"; done)) --json "$OUT/motion_eval.json" --markdown "$OUT/motion_eval.md"
-# training seeds 1 and 2 where trained (SEEDS="1 2" CANDS=imu01 bash scripts/realism_lambda.sh), beside the control's
-# and the shipped pair's seeds 1 and 2 (docs/realism/experts/motion_eval_pair_s12.json)
-MORE=()
-for c in "${CANDS[@]}"; do for s in 1 2; do [ -f "$RUNS/lam_${c}_s$s/model.safetensors" ] && MORE+=("pair_${c}_s$s"); done; done
-for r in "${MORE[@]}"; do pair "$r" refined_lacc "lam_${r#pair_}"; done
 EXTRA=()
 if [ ${#MORE[@]} -gt 0 ]; then
   # shellcheck disable=SC2046

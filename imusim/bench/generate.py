@@ -108,6 +108,10 @@ def bench(motions=4096, batch=512, seconds=10.0, sensors="wrist_r,thigh_r", fps=
     return best
 
 
+# the prompts of the end-to-end measurement (scripts/cached_text.py stores their embeddings for GPU machines)
+E2E_PROMPTS = ["a person walks forward.", "a person runs forward.", "a person jumps up.", "a person waves."]
+
+
 def bench_end_to_end(checkpoint, motions=64, batch=32, seconds=9.8, steps=(50, 20, 10), sensors="wrist_r,thigh_r",
                      guidance=2.5, device=None, variants=(1,), precisions=("fp32",)):
     """Text → DDIM sampling (CFG) → IK → IMU stage → windows in a store, one row per (steps, variants):
@@ -118,7 +122,7 @@ def bench_end_to_end(checkpoint, motions=64, batch=32, seconds=9.8, steps=(50, 2
     from ..generate.sources import DiffusionSource
 
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
-    prompts = ["a person walks forward.", "a person runs forward.", "a person jumps up.", "a person waves."]
+    prompts = E2E_PROMPTS
     rows = []
     for prec, k, v in itertools.product(precisions, steps, variants):
         with tempfile.TemporaryDirectory() as d:

@@ -104,10 +104,16 @@ def ptxas_stats(ptx: str, arch: int) -> dict:
 def _require_dot_k(k: int) -> None:
     """Make the NVIDIA backend refuse ``tl.dot`` with an inner dimension below ``k`` as Triton <= 3.6 does for
     fp32 (16; Triton 3.9 accepts 8). Seen on an H200 with Triton 3.6: the renderer's filter state (8 rows) failed
-    there while it compiled here; this lets the CPU machine check against the older rule."""
+    there while it compiled here; this lets the CPU machine check against the older rule. The first call also
+    points Triton at a fresh cache: a kernel compiled earlier under the looser rule would be reused unchecked."""
+    import tempfile
+
+    import triton
     import triton.backends.nvidia.compiler as nv
     if getattr(nv, "_imusim_min_k", None) == k:
         return
+    if not hasattr(nv, "_imusim_min_k"):
+        triton.knobs.cache.dir = tempfile.mkdtemp(prefix="imusim-compile-check-")
     orig = getattr(nv, "_imusim_orig_min_dot_size", nv.min_dot_size)
 
     def min_dot_size(target):
@@ -126,8 +132,6 @@ def compile_all(archs=(90,), only: str = "", verbose: bool = True, stats: bool =
     import triton
     if min_dot_k:
         _require_dot_k(min_dot_k)
-        import tempfile  # a fresh cache: a kernel compiled earlier under the looser rule would be reused unchecked
-        triton.knobs.cache.dir = tempfile.mkdtemp(prefix="imusim-compile-check-")
     from triton.backends.compiler import GPUTarget
     from triton.compiler import ASTSource
 
