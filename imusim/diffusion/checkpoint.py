@@ -176,12 +176,13 @@ def save_expert_pair(path, high, low, below_t: int, meta: Optional[Dict[str, Any
     """A two-expert checkpoint (:class:`~imusim.diffusion.experts.ExpertPair`): the checkpoint file ``high`` answers
     the sampler's steps t >= ``below_t``, ``low`` the steps below. Both must carry the same normalisation and
     text encoder (ValueError naming the difference otherwise). ``meta`` (default: ``high``'s, with
-    ``experts`` = {below_t, high, low} recording where the two came from) goes into the file; it loads with
+    ``experts`` = {below_t, high, low} recording where the two came from; an expert trained with ``anchor_feet``
+    passes it on, the low one's capped at ``below_t``) goes into the file; it loads with
     :func:`load_checkpoint` as one model that every sampler, the generator and ``evaluate-motion`` accept."""
     from .experts import ExpertPair
 
     hm, hmean, hstd, henc, hmeta = load_checkpoint(high)
-    lm, lmean, lstd, lenc, _ = load_checkpoint(low)
+    lm, lmean, lstd, lenc, lmeta = load_checkpoint(low)
     if isinstance(hm, ExpertPair) or isinstance(lm, ExpertPair):
         raise ValueError("save_expert_pair: high and low must be single-network checkpoints")
     if henc != lenc:
@@ -193,6 +194,10 @@ def save_expert_pair(path, high, low, below_t: int, meta: Optional[Dict[str, Any
     m = dict(hmeta if meta is None else meta)
     if meta is None and "sampling" in m:  # the high expert's scale; its reasons were about it alone
         m["sampling"] = {"guidance": recommended_guidance(hmeta, high), "why": f"the high-noise expert's ({high})"}
+    # an expert trained through the sampler's foot anchor (finetune --anchor-feet) is sampled with it at its steps
+    a = max(min(recommended_anchor_feet(lmeta, low), int(below_t)), recommended_anchor_feet(hmeta, high))
+    if meta is None and a:
+        m["sampling"] = {**m.get("sampling", {}), "anchor_feet": a}
     m["experts"] = {"below_t": int(below_t), "high": str(high), "low": str(low)}
     return save_checkpoint(path, pair.high, hmean, hstd, henc, m, extra={"low": pair.low})
 

@@ -18,6 +18,12 @@ Losses (x0 prediction, normalised features ``[B, T, F]``, mask ``[B, T]``):
   in each frequency band, compared per sequence in log space and blind to phase.
 * ``aux_t_max``: the imu, spec and foot contact terms only on the x0 predictions of the steps t < aux_t_max.
 * ``train_t_max``: train on the steps t < train_t_max only (a low-noise expert for ``imusim experts``).
+* ``anchor_feet`` = A > 0: the x0 predictions of the steps t < A pass through
+  :func:`imusim.motion.quality.anchor_root_features` before every loss (differentiably), exactly as
+  ``sample(anchor_feet=A)`` corrects them: a root-from-feet output parameterisation, in which the root's horizontal
+  velocity in the frames the prediction's own contact channels mark as standing is the standing foot's motion
+  relative to the body, so the losses on the root train the legs and the contact channels (docs/realism.md §13).
+  The checkpoint records ``meta.sampling.anchor_feet`` = A so that its samples are drawn the way it was trained.
 
 Reproducibility and DDP: every random draw of a step (batch indices, crops, t, noise, condition
 dropout) comes from one generator seeded identically on every rank; each rank then takes its slice
@@ -71,6 +77,7 @@ class TrainConfig:
     lambda_spec: float = 0.0
     aux_t_max: int = 0
     train_t_max: int = 0  # > 0: draw the training steps t from [0, train_t_max) only (a low-noise expert)
+    anchor_feet: int = 0  # > 0: the x0 predictions of the steps t < anchor_feet go through anchor_root_features
     seed: int = 0
     amp: bool = False
     compile: bool = False
@@ -327,6 +334,20 @@ def foot_contact_loss(pred_joints: torch.Tensor, true_feats: torch.Tensor, mask:
     return v2.sum() / (pair.sum() * 4).clamp_min(1)
 
 
+def anchor_prediction(pred: torch.Tensor, mask: torch.Tensor, t: torch.Tensor, below_t: int, mean, std) -> torch.Tensor:
+    """Normalised x0 predictions ``pred`` ``[B, T, 263]`` whose samples at steps ``t < below_t`` have their root
+    velocity channels replaced by those of :func:`imusim.motion.quality.anchor_root_features` (the prediction's
+    own contact channels > 0.5, ``mask`` ``[B, T]`` bool prefix); differentiable, no host synchronisation."""
+    from ..motion.quality import anchor_root_features
+    if mean is None or std is None:
+        raise ValueError("anchor_prediction: anchor_feet needs the feature mean and std")
+    if pred.shape[-1] != 263:
+        raise ValueError(f"anchor_prediction: anchor_feet needs HumanML3D's 263 features, got {pred.shape[-1]}")
+    mean, std = mean.to(pred), std.to(pred)
+    a = (anchor_root_features(pred * std + mean, mask=mask) - mean) / std
+    return torch.where((t < below_t)[:, None, None], a, pred)
+
+
 def diffusion_losses(model, diffusion: GaussianDiffusion, x0, mask, emb, t, noise, uncond, cfg: TrainConfig,
                      mean=None, std=None, counts=None, scale: float = 1.0) -> Dict[str, torch.Tensor]:
     """All loss terms of one batch; ``total`` is the weighted sum.
@@ -337,6 +358,8 @@ def diffusion_losses(model, diffusion: GaussianDiffusion, x0, mask, emb, t, nois
     """
     xt = diffusion.q_sample(x0, t, noise)
     pred = model(xt, t, emb, mask, uncond=uncond).to(x0.dtype)  # autocast (--amp) returns bf16/fp16
+    if cfg.anchor_feet > 0:  # the root follows the predicted standing foot, as sample(anchor_feet=A) makes it
+        pred = anchor_prediction(pred, mask, t, cfg.anchor_feet, mean, std)
     m = mask[..., None].to(pred.dtype)
     F = x0.shape[-1]
     n_frames, n_terms = counts if counts is not None else _counts(mask, F)
@@ -496,6 +519,8 @@ def train(data: MotionTextData, out_dir, cfg: TrainConfig, model_cfg: Optional[M
     ``reparam``: with ``init_from``, convert the loaded model's ``input`` and/or ``output`` parameterisation
     (MDMConfig fields) before training, keeping its weights (:func:`reparameterise`)."""
     rank, world = _dist()
+    if not 0 <= cfg.anchor_feet <= cfg.diffusion_steps:
+        raise ValueError(f"anchor_feet must be in [0, {cfg.diffusion_steps}] (0: off), got {cfg.anchor_feet}")
     out_dir = Path(out_dir)
     if rank == 0:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -614,6 +639,8 @@ def train(data: MotionTextData, out_dir, cfg: TrainConfig, model_cfg: Optional[M
 def _save(out_dir: Path, model, ema, opt, step, data, enc, cfg, meta):
     m = dict(meta or {})
     m.update({"step": step, "train_config": asdict(cfg)})
+    if cfg.anchor_feet:  # sampled the way it was trained (recommended_anchor_feet)
+        m["sampling"] = {**m.get("sampling", {}), "anchor_feet": int(cfg.anchor_feet)}
     save_checkpoint(out_dir / "model.safetensors", ema, data.mean, data.std, enc.name, m)
     if cfg.snapshot_every and step % cfg.snapshot_every == 0:  # kept copies for training-length curves
         save_checkpoint(out_dir / f"model_step{step:06d}.safetensors", ema, data.mean, data.std, enc.name, m)

@@ -50,16 +50,21 @@ def foot_skating(P: torch.Tensor, fps: float = HUMANML3D_FPS) -> float:
 def stance_displacement(P: torch.Tensor, contact: Optional[torch.Tensor] = None, joints=FOOT_JOINTS) -> torch.Tensor:
     """The horizontal displacement ``[T-1, 2]`` (x, z; m) of the standing foot in each frame pair of ``P``
     [T, 22, 3]: among the ``joints`` in contact (``contact`` [T-1, len(joints)] bool; default: within 5 cm of the
-    floor in both frames, as :func:`foot_skating` defines it), the one that moves least; zero where none is."""
-    feet = P[:, list(joints)]
+    floor in both frames, as :func:`foot_skating` defines it), the one that moves least; zero where none is.
+    Leading batch dimensions (``P`` [..., T, 22, 3] with ``contact`` [..., T-1, k]) are allowed when ``contact`` is
+    given. Differentiable w.r.t. ``P`` (the choice of joint is not)."""
+    feet = P[..., list(joints), :]
     if contact is None:
+        if P.dim() != 3:
+            raise ValueError(f"stance_displacement: without contact, P must be [T, 22, 3], got {list(P.shape)}")
         contact = floor_contact(P, joints)
-    if contact.shape != (P.shape[0] - 1, len(joints)):
-        raise ValueError(f"stance_displacement: contact must be [T-1, {len(joints)}] = "
-                         f"{[P.shape[0] - 1, len(joints)]}, got {list(contact.shape)}")
-    d = feet[1:, :, [0, 2]] - feet[:-1, :, [0, 2]]  # [T-1, k, 2]
-    j = d.norm(dim=-1).masked_fill(~contact, float("inf")).argmin(1)
-    return torch.where(contact.any(1)[:, None], d[torch.arange(len(d)), j], torch.zeros((), dtype=P.dtype))
+    if contact.shape != (*P.shape[:-3], P.shape[-3] - 1, len(joints)):
+        raise ValueError(f"stance_displacement: contact must be [..., T-1, {len(joints)}] = "
+                         f"{[*P.shape[:-3], P.shape[-3] - 1, len(joints)]}, got {list(contact.shape)}")
+    d = feet[..., 1:, :, :][..., [0, 2]] - feet[..., :-1, :, :][..., [0, 2]]  # [..., T-1, k, 2]
+    j = d.detach().norm(dim=-1).masked_fill(~contact, float("inf")).argmin(-1)  # [..., T-1]
+    dj = d.gather(-2, j[..., None, None].expand(*j.shape, 1, 2)).squeeze(-2)
+    return torch.where(contact.any(-1)[..., None], dj, torch.zeros((), dtype=P.dtype, device=P.device))
 
 
 def anchor_root_on_feet(P: torch.Tensor) -> torch.Tensor:
@@ -78,38 +83,49 @@ def anchor_root_on_feet(P: torch.Tensor) -> torch.Tensor:
     return Q
 
 
-def anchor_root_features(data: torch.Tensor, contact: str = "channels", threshold: float = 0.5) -> torch.Tensor:
-    """Features ``[T, 263]`` (denormalised) whose root linear velocity (channels 1:3) is corrected so the root
-    follows the standing foot: in each frame t, the horizontal displacement t → t+1 of the foot joint that stands
-    and moves least (:func:`stance_displacement`) is taken off the root's. Every other
+def anchor_root_features(data: torch.Tensor, contact: str = "channels", threshold: float = 0.5,
+                         mask: Optional[torch.Tensor] = None) -> torch.Tensor:
+    """Features ``[T, 263]`` or ``[B, T, 263]`` (denormalised) whose root linear velocity (channels 1:3) is
+    corrected so the root follows the standing foot: in each frame t, the horizontal displacement t → t+1 of the
+    foot joint that stands and moves least (:func:`stance_displacement`) is taken off the root's. Every other
     channel is unchanged, so the pose, the joint velocity channels and the contact labels stay as they were;
     decoded, the standing foot no longer slides (the features become consistent with their own velocity
     channels, which already plant the feet: docs/realism.md §10).
 
     ``contact``: ``"channels"`` — the features' own contact labels (259:263 > ``threshold``: left ankle, left toe,
     right ankle, right toe); ``"height"`` — a foot joint within 5 cm of the floor in both frames (as
-    ``foot_skating``; ``threshold`` unused)."""
+    ``foot_skating``; ``threshold`` unused; ``[T, 263]`` only). ``mask`` ``[B, T]`` (or ``[T]``) bool, a prefix of
+    valid frames per sequence: a frame whose successor is padding is not corrected. Differentiable w.r.t. ``data``
+    (the root of a corrected frame then follows the standing foot's pose channels: ``finetune --anchor-feet``)."""
     from .humanml import FEET_L, FEET_R, FOOT_CONTACT, N_FEATS, qrot, recover_from_ric, recover_root_rot_pos
-    if data.dim() != 2 or data.shape[-1] != N_FEATS:
-        raise ValueError(f"anchor_root_features: data must be [T, {N_FEATS}], got {list(data.shape)}")
-    if data.shape[0] < 2:
+    if data.dim() not in (2, 3) or data.shape[-1] != N_FEATS:
+        raise ValueError(f"anchor_root_features: data must be [T, {N_FEATS}] or [B, T, {N_FEATS}], "
+                         f"got {list(data.shape)}")
+    if mask is not None and (mask.shape != data.shape[:-1] or mask.dtype != torch.bool):
+        raise ValueError(f"anchor_root_features: mask must be bool {list(data.shape[:-1])}, got "
+                         f"{mask.dtype} {list(mask.shape)}")
+    if data.shape[-2] < 2:
         return data.clone()
     P = recover_from_ric(data, 22)
     if contact == "channels":
         if not 0.0 < threshold < 1.0:
             raise ValueError(f"anchor_root_features: threshold must be in (0, 1), got {threshold}")
-        d = stance_displacement(P, data[:-1, FOOT_CONTACT] > threshold, joints=(*FEET_L, *FEET_R))
+        c = data[..., :-1, FOOT_CONTACT] > threshold
+        if mask is not None:
+            c = c & (mask[..., 1:] & mask[..., :-1])[..., None]
+        d = stance_displacement(P, c, joints=(*FEET_L, *FEET_R))
     elif contact == "height":
+        if data.dim() != 2 or mask is not None:
+            raise ValueError("anchor_root_features: contact='height' takes one motion [T, 263] without a mask")
         d = stance_displacement(P)
     else:
         raise ValueError(f"anchor_root_features: contact must be 'channels' or 'height', got {contact!r}")
     q, _ = recover_root_rot_pos(data)
-    d3 = torch.stack([d[:, 0], torch.zeros_like(d[:, 0]), d[:, 1]], -1)
-    dv = qrot(q[1:], d3)  # Δroot(t) = qinv(q[t+1]) · vel(t): the velocity channel of frame t carries t → t+1
-    out = data.clone()
-    out[:-1, 1] -= dv[:, 0]
-    out[:-1, 2] -= dv[:, 2]
-    return out
+    d3 = torch.stack([d[..., 0], torch.zeros_like(d[..., 0]), d[..., 1]], -1)
+    dv = qrot(q[..., 1:, :], d3)  # Δroot(t) = qinv(q[t+1]) · vel(t): the velocity channel of frame t carries t → t+1
+    zero = torch.zeros_like(dv[..., :1, :])
+    dv = torch.cat([dv, zero], -2)  # the last frame has no successor
+    return torch.cat([data[..., :1], data[..., 1:2] - dv[..., 0:1], data[..., 2:3] - dv[..., 2:3], data[..., 3:]], -1)
 
 
 def jerk(P: torch.Tensor, fps: float = HUMANML3D_FPS) -> float:

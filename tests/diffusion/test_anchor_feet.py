@@ -150,3 +150,90 @@ def test_demo_names_the_recorded_sampling(tmp_path):
                             "hash", {"sampling": {"anchor_feet": rec}})
         want = f"diffusion (a{rec}.safetensors, guidance 2.5, the root anchored on the standing foot{tail})"
         assert diffusion_label(p) == want
+
+
+def test_anchor_root_features_batched_with_a_mask_equals_each_motion_alone(shared_data):
+    """[B, T, 263] with a prefix mask: each sequence as anchored alone over its valid frames; the frame before
+    padding is not corrected (its successor is padding), padded frames are untouched; differentiable (float64
+    gradcheck), and the corrected root velocity depends on the standing foot's pose channels."""
+    f = _walk(60)
+    X = torch.stack([f, f.flip(0), f.roll(7, 0)])
+    X[..., 1:3] *= 1.6
+    mask = torch.ones(3, X.shape[1], dtype=torch.bool)
+    mask[1, 41:] = False
+    A = anchor_root_features(X, mask=mask)
+    for i in range(3):
+        n = int(mask[i].sum())
+        torch.testing.assert_close(A[i, :n], anchor_root_features(X[i, :n]), rtol=0, atol=1e-12)
+        torch.testing.assert_close(A[i, n - 1:], X[i, n - 1:], rtol=0, atol=0)
+    assert (A[1, :40, 1:3] - X[1, :40, 1:3]).abs().max() > 1e-3
+    x = X[:2, :6].clone()
+    x[..., FOOT_CONTACT] = 1.0  # every frame stands: the selection is the same under gradcheck's perturbations
+    rest = x[..., 67:]
+    # the root and the joint positions (0:67) are what the anchored root depends on
+    assert torch.autograd.gradcheck(lambda v: anchor_root_features(torch.cat([v, rest], -1)),
+                                    (x[..., :67].clone().requires_grad_(),), eps=1e-6, atol=1e-6)
+    x.requires_grad_()
+    g, = torch.autograd.grad(anchor_root_features(x)[:, :-1, 1:3].sum(), x)
+    assert g[..., 4:67].abs().max() > 0  # the root follows the pose of the standing foot
+    with pytest.raises(ValueError, match=r"mask must be bool \[3, 60\], got torch.float32 \[3, 60\]"):
+        anchor_root_features(X, mask=mask.float())
+    with pytest.raises(ValueError, match="contact='height' takes one motion"):
+        anchor_root_features(X, contact="height")
+
+
+def test_training_through_the_anchor_is_what_the_sampler_does(shared_data, tmp_path):
+    """TrainConfig.anchor_feet = A: the x0 predictions of the steps t < A go through anchor_root_features (as
+    sample(anchor_feet=A) corrects them) before the losses, the others are left alone; the loss's gradient reaches
+    the pose channels through the anchored root; the trained checkpoint records A for its sampler, and a pair
+    passes the low expert's A on (capped at the split)."""
+    from imusim.diffusion.checkpoint import load_checkpoint, save_expert_pair
+    from imusim.diffusion.gaussian import GaussianDiffusion
+    from imusim.diffusion.train import TrainConfig, anchor_prediction, diffusion_losses
+
+    f = _walk(40).float()
+    mean, std = f.mean(0), f.std(0).clamp_min(1e-2)
+    p = ((f - mean) / std)[None].repeat(2, 1, 1)
+    p[..., 1:3] += 0.5  # the root runs ahead of the legs
+    mask = torch.ones(2, p.shape[1], dtype=torch.bool)
+    t = torch.tensor([10, 600])
+    a = anchor_prediction(p, mask, t, 300, mean, std)
+    torch.testing.assert_close(a[1], p[1], rtol=0, atol=0)  # t = 600 >= 300: as predicted
+    want = (anchor_root_features(p[0] * std + mean) - mean) / std
+    torch.testing.assert_close(a[0], want, rtol=1e-5, atol=1e-5)
+    assert (a[0, :-1, 1:3] - p[0, :-1, 1:3]).abs().max() > 0.1
+
+    class Fixed(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.p = torch.nn.Parameter(p.clone())
+
+        def forward(self, x, t, emb, mask=None, uncond=None):
+            return self.p
+
+    model, x0 = Fixed(), ((f - mean) / std)[None].repeat(2, 1, 1)
+    args = (GaussianDiffusion(1000), x0, mask, torch.zeros(2, 8), t, torch.zeros_like(x0),
+            torch.zeros(2, dtype=torch.bool))
+    on = diffusion_losses(model, *args, TrainConfig(anchor_feet=300), mean, std)
+    off = diffusion_losses(model, *args, TrainConfig(), mean, std)
+    m = mask[..., None].float()
+    torch.testing.assert_close(on["l_simple"], ((a - x0) ** 2 * m).sum() / (m.sum() * 263))
+    assert float(on["l_simple"].detach()) < float(off["l_simple"].detach())  # the anchored root is nearer the truth's
+    g, = torch.autograd.grad(on["l_simple"], model.p)
+    assert g[0, :, 4:67].abs().max() > 0  # the root's error trains the legs
+    with pytest.raises(ValueError, match="anchor_feet needs the feature mean and std"):
+        diffusion_losses(model, *args, TrainConfig(anchor_feet=300))
+    # the checkpoint records its sampling anchor; a pair takes the low expert's, capped at the split
+    from imusim.diffusion.train import train
+    from tests.diffusion.test_diffusion import toy_clips
+    with pytest.raises(ValueError, match=r"anchor_feet must be in \[0, 1000\]"):
+        train(toy_clips(), tmp_path / "bad", TrainConfig(steps=1, batch_size=2, text_encoder="hash", anchor_feet=-1),
+              None, progress=False)
+    low = save_checkpoint(tmp_path / "low.safetensors", MDM(MDMConfig(**TINY)), torch.zeros(12), torch.ones(12), "hash",
+                          {"sampling": {"anchor_feet": 500}})
+    high = save_checkpoint(tmp_path / "high.safetensors", MDM(MDMConfig(**TINY)), torch.zeros(12), torch.ones(12),
+                           "hash", {"sampling": {"guidance": 1.0}})
+    meta = load_checkpoint(save_expert_pair(tmp_path / "pair.safetensors", high, low, 300))[-1]
+    assert meta["sampling"]["anchor_feet"] == 300 and meta["sampling"]["guidance"] == 1.0
+    meta = load_checkpoint(save_expert_pair(tmp_path / "pair2.safetensors", high, high, 300))[-1]
+    assert recommended_anchor_feet(meta) == 0
