@@ -40,3 +40,36 @@ for s in "${DONE[@]}"; do
   [ -f "$OUT/motion_eval_s$s.json" ] || imusim evaluate-motion --data "$DATA" --max-frames 120 --guidance 1.0 \
     $(ck "pair_afimu_s$s") --json "$OUT/motion_eval_s$s.json" --markdown "$OUT/motion_eval_s$s.md"
 done
+# pooled with the continued control's seeds (spec/motion_eval_g1.json), the shipped pair's (experts/) and the
+# shipped pair sampled with --anchor-feet 1 (root/motion_eval_anchor.json, `anchored`), seed k with seed k
+python scripts/motion_eval_stats.py $(for s in "${DONE[@]}"; do echo "$OUT/motion_eval_s$s.json"; done) \
+  docs/realism/spec/motion_eval_g1.json docs/realism/experts/motion_eval.json \
+  docs/realism/experts/motion_eval_pair_s12.json docs/realism/root/motion_eval_anchor.json \
+  --pair wf_control:pair_afimu --pair pair_imulo300:pair_afimu --pair anchored:pair_afimu \
+  --pair wf_control:anchored --out "$OUT/motion_eval_stats.json"
+
+# the sensors, generation seed 0 of training seed 0 (GEN="0 1 2 3" for more): the candidate (its recorded anchor
+# 300), the shipped refined and the shipped refined sampled with --anchor-feet 1, side by side; realism against the
+# three references and HAR (8 fits) on BasicMotions and the WISDM watch
+store_inputs
+GEN=(${GEN:-0})
+GEN_ARGS="--guidance 1.0" gen refined "$RUNS/refined/model.safetensors" "${GEN[@]}"
+GEN_ARGS="--guidance 1.0 --anchor-feet 1" gen refanc "$RUNS/refined/model.safetensors" "${GEN[@]}"
+GEN_ARGS="--guidance 1.0" gen afimu "$RUNS/pair_afimu_s0/model.safetensors" "${GEN[@]}"
+[ -f "$OUT/screen/har_wisdm/results.json" ] || OUT="$OUT/screen" seeded_eval refined "$(stores refined "${GEN[@]}")" \
+  "$(stores refanc "${GEN[@]}")" "$(stores afimu "${GEN[@]}")"
+
+# training seeds 0-2, 4 generation seeds each (STAGE=seeds; after the fine-tunes of all three seeds): sets named
+# afimu_tSEED against the three realism references and HAR, summarised like the shipped pair's
+# (docs/realism/experts/seeds_pair/training_seeds.json) and the sampler-anchored pair's (docs/realism/root/seeds/)
+if [ "$STAGE" = seeds ] || [ "$STAGE" = all ]; then
+  GEN_ARGS="--guidance 1.0" gen afimu "$RUNS/pair_afimu_s0/model.safetensors" 0 1 2 3
+  for t in 1 2; do GEN_ARGS="--guidance 1.0" gen "afimut$t" "$RUNS/pair_afimu_s$t/model.safetensors" 0 1 2 3; done
+  ren() { stores "$1" 0 1 2 3 | sed "s/^$1=/$2=/"; }
+  [ -f "$OUT/seeds/har_wisdm/results.json" ] || OUT="$OUT/seeds" seeded_eval afimu_t0 "$(ren afimu afimu_t0)" \
+    "$(ren afimut1 afimu_t1)" "$(ren afimut2 afimu_t2)"
+  python scripts/training_seed_summary.py $(for r in mocap basicmotions wisdm; do
+    printf -- "--realism %s=%s " "$r" "$OUT/seeds/realism_$r/realism.json"; done) \
+    --har "basicmotions=$OUT/seeds/har_basicmotions/results.json" --har "wisdm=$OUT/seeds/har_wisdm/results.json" \
+    --out "$OUT/seeds/training_seeds.json"
+fi
