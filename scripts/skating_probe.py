@@ -12,6 +12,10 @@ a foot joint stays within 5 cm of the floor, the fraction in which it slides fas
 * ``velocity_channels``: the same contact frames (by height), the feet's speed read from the features' own
   velocity channels (193:259) instead of position differences: what the model says about its feet.
 
+Beside them, per clip: the joint acceleration (as decoded and root-anchored), the root's mean horizontal speed
+(m/s: does the body travel as far as the real one?) and the RMS of its horizontal acceleration (m/s²: the per-step
+surge of the body), both as decoded. Per-activity means are in the JSON (``by_activity``).
+
     python scripts/skating_probe.py --data runs/data_anat --checkpoint refined --checkpoint refined@anchor=1 \\
         --json docs/realism/root/skating_probe.json
 """
@@ -40,7 +44,8 @@ def velocity_channel_skating(f: torch.Tensor, P: torch.Tensor) -> float:
 def measures(feats) -> dict:
     from imusim.motion.humanml import recover_from_ric
     from imusim.motion.quality import anchor_root_on_feet, foot_skating, joint_acc
-    r = {"decoded": [], "root_anchored": [], "velocity_channels": [], "joint_acc": [], "joint_acc_root_anchored": []}
+    r = {"decoded": [], "root_anchored": [], "velocity_channels": [], "joint_acc": [], "joint_acc_root_anchored": [],
+         "root_speed": [], "root_surge": []}
     for f in feats:
         P = recover_from_ric(f)
         A = anchor_root_on_feet(P)
@@ -49,6 +54,10 @@ def measures(feats) -> dict:
         r["velocity_channels"].append(velocity_channel_skating(f, P))
         r["joint_acc"].append(joint_acc(P))
         r["joint_acc_root_anchored"].append(joint_acc(A))
+        root = P[:, 0, [0, 2]].double()
+        r["root_speed"].append(float((root[1:] - root[:-1]).norm(dim=-1).mean()) * FPS)
+        d2 = (root[2:] - 2 * root[1:-1] + root[:-2]) * FPS ** 2
+        r["root_surge"].append(float(d2.square().sum(-1).mean().sqrt()) if len(d2) else float("nan"))
     return r
 
 
@@ -108,15 +117,19 @@ def main(argv=None) -> int:
         ck, _, opt = spec.partition("@anchor=")
         feats = sample_clips(ck, clips, lengths, a.guidance, a.seed, anchor_feet=int(opt or 0), desc=f"sample {spec}")
         res["models"][spec] = {"per_clip": measures(feats)}
+    acts = [c.get("activity", "") for c in clips]
     for m in res["models"].values():
         m["summary"] = summary(m["per_clip"])
+        m["by_activity"] = {act: {k: float(np.nanmean([v[i] for i in range(len(acts)) if acts[i] == act]))
+                                  for k, v in m["per_clip"].items()} for act in sorted(set(acts))}
     with open(a.json, "w") as fh:
         json.dump(res, fh, indent=1)
     for name, m in res["models"].items():
         s = m["summary"]
         print(f"{name:>24}: skating decoded {s['decoded']['mean']:.3f}  root-anchored {s['root_anchored']['mean']:.3f}  "
               f"velocity channels {s['velocity_channels']['mean']:.3f}  joint acc {s['joint_acc']['mean']:.2f} -> "
-              f"{s['joint_acc_root_anchored']['mean']:.2f} m/s²")
+              f"{s['joint_acc_root_anchored']['mean']:.2f} m/s²  root speed {s['root_speed']['mean']:.2f} m/s  "
+              f"surge {s['root_surge']['mean']:.2f} m/s²")
     return 0
 
 
