@@ -11,13 +11,19 @@
 #
 # Candidate (paired at t = 300 below the shipped refined_lacc, like `refined`):
 #   afimu  imulo's recipe (lambda_imu 0.03, t < 300) + --anchor-feet 300
+#   af     the same without the IMU-space term (lambda_imu 0): is it the anchor or the term that damps the walkers?
+#          (CANDS=af SEEDS=0 bash scripts/realism_anchor.sh)
 # ~27 min of training per seed on one CPU core (two side by side), ~15 min of evaluation per generation seed.
 OUT="${OUT:-docs/realism/anchor}"
 source "$(dirname "$0")/realism_common.sh"
-declare -A ARGS=([afimu]="--lambda-acc 1 --lambda-imu 0.03 --aux-t-max 300 --train-t-max 300 --anchor-feet 300")
+declare -A ARGS=([afimu]="--lambda-acc 1 --lambda-imu 0.03 --aux-t-max 300 --train-t-max 300 --anchor-feet 300"
+                 [af]="--lambda-acc 1 --train-t-max 300 --anchor-feet 300")
 SEEDS=(${SEEDS:-0 1 2})
+CANDS=(${CANDS:-afimu})
 if [ "$STAGE" = all ] || [ "$STAGE" = train ]; then
-  for s in "${SEEDS[@]}"; do ft anc afimu "$s" & done
+  for c in "${CANDS[@]}"; do
+    for s in "${SEEDS[@]}"; do ft anc "$c" "$s" & done
+  done
   wait
 fi
 [ "$STAGE" = train ] && exit 0
@@ -26,12 +32,14 @@ mkdir -p "$OUT/training"
 for n in refined refined_lacc; do
   mkdir -p "$RUNS/$n"; ln -sf "$(realpath imusim/checkpoints/$n.safetensors)" "$RUNS/$n/model.safetensors"
 done
-DONE=()
-for s in 0 1 2; do
-  trained "$RUNS/anc_afimu_s$s" || continue
-  cp "$RUNS/anc_afimu_s$s/metrics.csv" "$OUT/training/metrics_afimu_s$s.csv"
-  pair "pair_afimu_s$s" refined_lacc "anc_afimu_s$s"  # records meta.sampling.anchor_feet 300 (the low expert's)
-  DONE+=("$s")
+DONE=() AF=()
+for c in afimu af; do
+  for s in 0 1 2; do
+    trained "$RUNS/anc_${c}_s$s" || continue
+    cp "$RUNS/anc_${c}_s$s/metrics.csv" "$OUT/training/metrics_${c}_s$s.csv"
+    pair "pair_${c}_s$s" refined_lacc "anc_${c}_s$s"  # records meta.sampling.anchor_feet 300 (the low expert's)
+    if [ "$c" = afimu ]; then DONE+=("$s"); else AF+=("$s"); fi
+  done
 done
 
 # motion quality on the test split at guidance 1, the noise of every motion figure since §8; paired with the
@@ -40,13 +48,19 @@ for s in "${DONE[@]}"; do
   [ -f "$OUT/motion_eval_s$s.json" ] || imusim evaluate-motion --data "$DATA" --max-frames 120 --guidance 1.0 \
     $(ck "pair_afimu_s$s") --json "$OUT/motion_eval_s$s.json" --markdown "$OUT/motion_eval_s$s.md"
 done
+for s in "${AF[@]}"; do
+  [ -f "$OUT/motion_eval_af_s$s.json" ] || imusim evaluate-motion --data "$DATA" --max-frames 120 --guidance 1.0 \
+    $(ck "pair_af_s$s") --json "$OUT/motion_eval_af_s$s.json" --markdown "$OUT/motion_eval_af_s$s.md"
+done
 # pooled with the continued control's seeds (spec/motion_eval_g1.json), the shipped pair's (experts/) and the
 # shipped pair sampled with --anchor-feet 1 (root/motion_eval_anchor.json, `anchored`), seed k with seed k
 python scripts/motion_eval_stats.py $(for s in "${DONE[@]}"; do echo "$OUT/motion_eval_s$s.json"; done) \
+  $(for s in "${AF[@]}"; do echo "$OUT/motion_eval_af_s$s.json"; done) \
   docs/realism/spec/motion_eval_g1.json docs/realism/experts/motion_eval.json \
   docs/realism/experts/motion_eval_pair_s12.json docs/realism/root/motion_eval_anchor.json \
   --pair wf_control:pair_afimu --pair pair_imulo300:pair_afimu --pair anchored:pair_afimu \
-  --pair wf_control:anchored --out "$OUT/motion_eval_stats.json"
+  --pair wf_control:anchored $([ ${#AF[@]} -gt 0 ] && echo --pair wf_control:pair_af --pair pair_afimu:pair_af) \
+  --out "$OUT/motion_eval_stats.json"
 
 # the sensors, generation seed 0 of training seed 0 (GEN="0 1 2 3" for more): the candidate (its recorded anchor
 # 300), the shipped refined and the shipped refined sampled with --anchor-feet 1, side by side; realism against the
@@ -58,6 +72,11 @@ GEN_ARGS="--guidance 1.0 --anchor-feet 1" gen refanc "$RUNS/refined/model.safete
 GEN_ARGS="--guidance 1.0" gen afimu "$RUNS/pair_afimu_s0/model.safetensors" "${GEN[@]}"
 [ -f "$OUT/screen/har_wisdm/results.json" ] || OUT="$OUT/screen" seeded_eval refined "$(stores refined "${GEN[@]}")" \
   "$(stores refanc "${GEN[@]}")" "$(stores afimu "${GEN[@]}")"
+if [ ${#AF[@]} -gt 0 ]; then  # the ablation beside the candidate and refined, generation seed 0 of training seed 0
+  GEN_ARGS="--guidance 1.0" gen af "$RUNS/pair_af_s0/model.safetensors" "${GEN[@]}"
+  [ -f "$OUT/screen_af/har_wisdm/results.json" ] || OUT="$OUT/screen_af" seeded_eval refined \
+    "$(stores refined "${GEN[@]}")" "$(stores afimu "${GEN[@]}")" "$(stores af "${GEN[@]}")"
+fi
 
 # training seeds 0-2, 4 generation seeds each (STAGE=seeds; after the fine-tunes of all three seeds): sets named
 # afimu_tSEED against the three realism references and HAR, summarised like the shipped pair's
