@@ -14,7 +14,8 @@ a foot joint stays within 5 cm of the floor, the fraction in which it slides fas
 
 Beside them, per clip: the joint acceleration (as decoded and root-anchored), the root's mean horizontal speed
 (m/s: does the body travel as far as the real one?) and the RMS of its horizontal acceleration (m/s²: the per-step
-surge of the body), both as decoded. Per-activity means are in the JSON (``by_activity``).
+surge of the body), both as decoded, and the root speed once more after ``anchor_root_features`` with the
+features' own contact channels (on the real clips: whether the root-from-feet rule itself keeps the body's speed). Per-activity means are in the JSON (``by_activity``).
 
     python scripts/skating_probe.py --data runs/data_anat --checkpoint refined --checkpoint refined@anchor=1 \\
         --json docs/realism/root/skating_probe.json
@@ -43,9 +44,9 @@ def velocity_channel_skating(f: torch.Tensor, P: torch.Tensor) -> float:
 
 def measures(feats) -> dict:
     from imusim.motion.humanml import recover_from_ric
-    from imusim.motion.quality import anchor_root_on_feet, foot_skating, joint_acc
+    from imusim.motion.quality import anchor_root_features, anchor_root_on_feet, foot_skating, joint_acc
     r = {"decoded": [], "root_anchored": [], "velocity_channels": [], "joint_acc": [], "joint_acc_root_anchored": [],
-         "root_speed": [], "root_surge": []}
+         "root_speed": [], "root_surge": [], "root_speed_channel_anchored": []}
     for f in feats:
         P = recover_from_ric(f)
         A = anchor_root_on_feet(P)
@@ -58,6 +59,8 @@ def measures(feats) -> dict:
         r["root_speed"].append(float((root[1:] - root[:-1]).norm(dim=-1).mean()) * FPS)
         d2 = (root[2:] - 2 * root[1:-1] + root[:-2]) * FPS ** 2
         r["root_surge"].append(float(d2.square().sum(-1).mean().sqrt()) if len(d2) else float("nan"))
+        ra = recover_from_ric(anchor_root_features(f.double()))[:, 0, [0, 2]]  # the features' own contact channels
+        r["root_speed_channel_anchored"].append(float((ra[1:] - ra[:-1]).norm(dim=-1).mean()) * FPS)
     return r
 
 
