@@ -13,11 +13,14 @@
 #   afimu  imulo's recipe (lambda_imu 0.03, t < 300) + --anchor-feet 300
 #   af     the same without the IMU-space term (lambda_imu 0): is it the anchor or the term that damps the walkers?
 #          (CANDS=af SEEDS=0 bash scripts/realism_anchor.sh)
+#   afimur afimu + --lambda-root-raw 1: the network's own root output trained in standing frames too, since it
+#          decides which foot joint the anchor holds (CANDS=afimur SEEDS=0)
 # ~27 min of training per seed on one CPU core (two side by side), ~15 min of evaluation per generation seed.
 OUT="${OUT:-docs/realism/anchor}"
 source "$(dirname "$0")/realism_common.sh"
 declare -A ARGS=([afimu]="--lambda-acc 1 --lambda-imu 0.03 --aux-t-max 300 --train-t-max 300 --anchor-feet 300"
-                 [af]="--lambda-acc 1 --train-t-max 300 --anchor-feet 300")
+                 [af]="--lambda-acc 1 --train-t-max 300 --anchor-feet 300"
+                 [afimur]="--lambda-acc 1 --lambda-imu 0.03 --aux-t-max 300 --train-t-max 300 --anchor-feet 300 --lambda-root-raw 1")
 SEEDS=(${SEEDS:-0 1 2})
 CANDS=(${CANDS:-afimu})
 if [ "$STAGE" = all ] || [ "$STAGE" = train ]; then

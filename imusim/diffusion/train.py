@@ -78,6 +78,7 @@ class TrainConfig:
     aux_t_max: int = 0
     train_t_max: int = 0  # > 0: draw the training steps t from [0, train_t_max) only (a low-noise expert)
     anchor_feet: int = 0  # > 0: the x0 predictions of the steps t < anchor_feet go through anchor_root_features
+    lambda_root_raw: float = 0.0  # with anchor_feet: weight of the MSE of the raw (unanchored) root velocity output
     seed: int = 0
     amp: bool = False
     compile: bool = False
@@ -358,6 +359,7 @@ def diffusion_losses(model, diffusion: GaussianDiffusion, x0, mask, emb, t, nois
     """
     xt = diffusion.q_sample(x0, t, noise)
     pred = model(xt, t, emb, mask, uncond=uncond).to(x0.dtype)  # autocast (--amp) returns bf16/fp16
+    raw = pred
     if cfg.anchor_feet > 0:  # the root follows the predicted standing foot, as sample(anchor_feet=A) makes it
         pred = anchor_prediction(pred, mask, t, cfg.anchor_feet, mean, std)
     m = mask[..., None].to(pred.dtype)
@@ -430,6 +432,14 @@ def diffusion_losses(model, diffusion: GaussianDiffusion, x0, mask, emb, t, nois
         dv = (pj[:, 1:] - pj[:, :-1]) - (tj[:, 1:] - tj[:, :-1])
         out["l_vel"] = (dv ** 2 * mv).sum() / (mv.sum() * 66).clamp_min(1)
         total = total + cfg.lambda_vel * out["l_vel"]
+    if cfg.lambda_root_raw > 0:
+        # the raw root velocity output (channels 1:3) before the anchor replaced it: in standing frames the anchored
+        # value does not depend on it, yet it decides which foot joint the anchor holds (docs/realism.md §13)
+        if cfg.anchor_feet <= 0:
+            raise ValueError("lambda_root_raw needs anchor_feet > 0 (without the anchor L_simple trains the root)")
+        mr = (mask & (t < cfg.anchor_feet)[:, None])[..., None].to(raw.dtype)
+        out["l_root_raw"] = ((raw[..., 1:3] - x0[..., 1:3]) ** 2 * mr).sum() / (mr.sum() * 2).clamp_min(1)
+        total = total + cfg.lambda_root_raw * out["l_root_raw"]
     out["total"] = total
     return out
 
@@ -577,7 +587,7 @@ def train(data: MotionTextData, out_dir, cfg: TrainConfig, model_cfg: Optional[M
         metrics_f = open(out_dir / "metrics.csv", "w" if new else "a", newline="")
         mw = csv.writer(metrics_f)
         if new:
-            mw.writerow(["step", "total", "l_simple", "l_acc", "lr", "seconds", "l_imu", "l_fc", "l_spec"])
+            mw.writerow(["step", "total", "l_simple", "l_acc", "lr", "seconds", "l_imu", "l_fc", "l_spec", "l_root_raw"])
         try:
             from torch.utils.tensorboard import SummaryWriter  # optional
             writer = SummaryWriter(str(out_dir / "tb"))
@@ -618,7 +628,7 @@ def train(data: MotionTextData, out_dir, cfg: TrainConfig, model_cfg: Optional[M
                     bar.set_postfix(loss=f"{vals['total']:.4f}", acc=f"{vals.get('l_acc', 0):.4f}")
                 mw.writerow([step, vals["total"], vals["l_simple"], vals.get("l_acc", ""), lr_at(step, cfg),
                              round(time.time() - t0, 2), vals.get("l_imu", ""), vals.get("l_fc", ""),
-                             vals.get("l_spec", "")])
+                             vals.get("l_spec", ""), vals.get("l_root_raw", "")])
                 metrics_f.flush()
                 if writer:
                     for k, v in vals.items():

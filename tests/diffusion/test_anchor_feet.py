@@ -237,3 +237,41 @@ def test_training_through_the_anchor_is_what_the_sampler_does(shared_data, tmp_p
     assert meta["sampling"]["anchor_feet"] == 300 and meta["sampling"]["guidance"] == 1.0
     meta = load_checkpoint(save_expert_pair(tmp_path / "pair2.safetensors", high, high, 300))[-1]
     assert recommended_anchor_feet(meta) == 0
+
+
+def test_lambda_root_raw_trains_the_root_output_the_anchor_replaced(shared_data):
+    """With anchor_feet, the raw root velocity output of a standing frame gets no gradient from the losses (the
+    anchored value does not depend on it); lambda_root_raw adds its MSE to the truth's (channels 1:3, the samples at
+    t < anchor_feet), which does reach it; without the anchor it is refused."""
+    from imusim.diffusion.gaussian import GaussianDiffusion
+    from imusim.diffusion.train import TrainConfig, diffusion_losses
+
+    f = _walk(40).float()
+    mean, std = f.mean(0), f.std(0).clamp_min(1e-2)
+    x0 = ((f - mean) / std)[None].repeat(2, 1, 1)
+    p0 = x0.clone()
+    p0[..., 1:3] += 0.5
+
+    class Fixed(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.p = torch.nn.Parameter(p0.clone())
+
+        def forward(self, x, t, emb, mask=None, uncond=None):
+            return self.p
+
+    model, mask, t = Fixed(), torch.ones(2, x0.shape[1], dtype=torch.bool), torch.tensor([10, 600])
+    args = (GaussianDiffusion(1000), x0, mask, torch.zeros(2, 8), t, torch.zeros_like(x0),
+            torch.zeros(2, dtype=torch.bool))
+    plain = diffusion_losses(model, *args, TrainConfig(anchor_feet=300), mean, std)
+    g, = torch.autograd.grad(plain["total"], model.p)
+    stand = (f[:-1, FOOT_CONTACT] > 0.5).any(1)  # the frames whose root the anchor replaces
+    assert stand.sum() > 10 and g[0, :-1][stand][:, 1:3].abs().max() < 1e-6
+    out = diffusion_losses(model, *args, TrainConfig(anchor_feet=300, lambda_root_raw=2.0), mean, std)
+    want = ((p0[0, :, 1:3] - x0[0, :, 1:3]) ** 2).mean()  # sample 0 only (t = 10 < 300)
+    torch.testing.assert_close(out["l_root_raw"].detach(), want, rtol=1e-5, atol=1e-7)
+    torch.testing.assert_close(out["total"], out["l_simple"] + 2.0 * out["l_root_raw"])
+    g, = torch.autograd.grad(out["total"], model.p)
+    assert g[0, :-1][stand][:, 1:3].abs().min() > 0
+    with pytest.raises(ValueError, match="lambda_root_raw needs anchor_feet > 0"):
+        diffusion_losses(model, *args, TrainConfig(lambda_root_raw=1.0), mean, std)
