@@ -182,6 +182,17 @@ def test_anchor_root_features_batched_with_a_mask_equals_each_motion_alone(share
         anchor_root_features(X, contact="height")
 
 
+class _Fixed(torch.nn.Module):
+    """A "network" that predicts the fixed normalised features ``p`` [B, T, 263] (a parameter) whatever it is given."""
+
+    def __init__(self, p):
+        super().__init__()
+        self.p = torch.nn.Parameter(p.clone())
+
+    def forward(self, x, t, emb, mask=None, uncond=None):
+        return self.p
+
+
 def test_training_through_the_anchor_is_what_the_sampler_does(shared_data, tmp_path):
     """TrainConfig.anchor_feet = A: the x0 predictions of the steps t < A go through anchor_root_features (as
     sample(anchor_feet=A) corrects them) before the losses, the others are left alone; the loss's gradient reaches
@@ -203,15 +214,7 @@ def test_training_through_the_anchor_is_what_the_sampler_does(shared_data, tmp_p
     torch.testing.assert_close(a[0], want, rtol=1e-5, atol=1e-5)
     assert (a[0, :-1, 1:3] - p[0, :-1, 1:3]).abs().max() > 0.1
 
-    class Fixed(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.p = torch.nn.Parameter(p.clone())
-
-        def forward(self, x, t, emb, mask=None, uncond=None):
-            return self.p
-
-    model, x0 = Fixed(), ((f - mean) / std)[None].repeat(2, 1, 1)
+    model, x0 = _Fixed(p), ((f - mean) / std)[None].repeat(2, 1, 1)
     args = (GaussianDiffusion(1000), x0, mask, torch.zeros(2, 8), t, torch.zeros_like(x0),
             torch.zeros(2, dtype=torch.bool))
     on = diffusion_losses(model, *args, TrainConfig(anchor_feet=300), mean, std)
@@ -252,15 +255,7 @@ def test_lambda_root_raw_trains_the_root_output_the_anchor_replaced(shared_data)
     p0 = x0.clone()
     p0[..., 1:3] += 0.5
 
-    class Fixed(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.p = torch.nn.Parameter(p0.clone())
-
-        def forward(self, x, t, emb, mask=None, uncond=None):
-            return self.p
-
-    model, mask, t = Fixed(), torch.ones(2, x0.shape[1], dtype=torch.bool), torch.tensor([10, 600])
+    model, mask, t = _Fixed(p0), torch.ones(2, x0.shape[1], dtype=torch.bool), torch.tensor([10, 600])
     args = (GaussianDiffusion(1000), x0, mask, torch.zeros(2, 8), t, torch.zeros_like(x0),
             torch.zeros(2, dtype=torch.bool))
     plain = diffusion_losses(model, *args, TrainConfig(anchor_feet=300), mean, std)
