@@ -35,13 +35,13 @@ mkdir -p "$OUT/training"
 for n in refined refined_lacc; do
   mkdir -p "$RUNS/$n"; ln -sf "$(realpath imusim/checkpoints/$n.safetensors)" "$RUNS/$n/model.safetensors"
 done
-DONE=() AF=()
-for c in afimu af; do
+DONE=() AF=() OTHER=()  # trained seeds of afimu; of af; "CAND_sSEED" of the other candidates
+for c in afimu af afimur; do
   for s in 0 1 2; do
     trained "$RUNS/anc_${c}_s$s" || continue
     cp "$RUNS/anc_${c}_s$s/metrics.csv" "$OUT/training/metrics_${c}_s$s.csv"
     pair "pair_${c}_s$s" refined_lacc "anc_${c}_s$s"  # records meta.sampling.anchor_feet 300 (the low expert's)
-    if [ "$c" = afimu ]; then DONE+=("$s"); else AF+=("$s"); fi
+    case "$c" in afimu) DONE+=("$s") ;; af) AF+=("$s") ;; *) OTHER+=("${c}_s$s") ;; esac
   done
 done
 
@@ -51,18 +51,19 @@ for s in "${DONE[@]}"; do
   [ -f "$OUT/motion_eval_s$s.json" ] || imusim evaluate-motion --data "$DATA" --max-frames 120 --guidance 1.0 \
     $(ck "pair_afimu_s$s") --json "$OUT/motion_eval_s$s.json" --markdown "$OUT/motion_eval_s$s.md"
 done
-for s in "${AF[@]}"; do
-  [ -f "$OUT/motion_eval_af_s$s.json" ] || imusim evaluate-motion --data "$DATA" --max-frames 120 --guidance 1.0 \
-    $(ck "pair_af_s$s") --json "$OUT/motion_eval_af_s$s.json" --markdown "$OUT/motion_eval_af_s$s.md"
+for cs in "${AF[@]/#/af_s}" "${OTHER[@]}"; do
+  [ -f "$OUT/motion_eval_$cs.json" ] || imusim evaluate-motion --data "$DATA" --max-frames 120 --guidance 1.0 \
+    $(ck "pair_$cs") --json "$OUT/motion_eval_$cs.json" --markdown "$OUT/motion_eval_$cs.md"
 done
 # pooled with the continued control's seeds (spec/motion_eval_g1.json), the shipped pair's (experts/) and the
 # shipped pair sampled with --anchor-feet 1 (root/motion_eval_anchor.json, `anchored`), seed k with seed k
 python scripts/motion_eval_stats.py $(for s in "${DONE[@]}"; do echo "$OUT/motion_eval_s$s.json"; done) \
-  $(for s in "${AF[@]}"; do echo "$OUT/motion_eval_af_s$s.json"; done) \
+  $(for cs in "${AF[@]/#/af_s}" "${OTHER[@]}"; do echo "$OUT/motion_eval_$cs.json"; done) \
   docs/realism/spec/motion_eval_g1.json docs/realism/experts/motion_eval.json \
   docs/realism/experts/motion_eval_pair_s12.json docs/realism/root/motion_eval_anchor.json \
   --pair wf_control:pair_afimu --pair pair_imulo300:pair_afimu --pair anchored:pair_afimu \
   --pair wf_control:anchored $([ ${#AF[@]} -gt 0 ] && echo --pair wf_control:pair_af --pair pair_afimu:pair_af) \
+  $(for cs in "${OTHER[@]}"; do echo "--pair wf_control:pair_${cs%_s*} --pair pair_afimu:pair_${cs%_s*}"; done) \
   --out "$OUT/motion_eval_stats.json"
 
 # the sensors, generation seed 0 of training seed 0 (GEN="0 1 2 3" for more): the candidate (its recorded anchor
