@@ -337,16 +337,18 @@ def foot_contact_loss(pred_joints: torch.Tensor, true_feats: torch.Tensor, mask:
 
 def anchor_prediction(pred: torch.Tensor, mask: torch.Tensor, t: torch.Tensor, below_t: int, mean, std) -> torch.Tensor:
     """Normalised x0 predictions ``pred`` ``[B, T, 263]`` whose samples at steps ``t < below_t`` have their root
-    velocity channels replaced by those of :func:`imusim.motion.quality.anchor_root_features` (the prediction's
-    own contact channels > 0.5, ``mask`` ``[B, T]`` bool prefix); differentiable, no host synchronisation."""
+    velocity channels (1:3) in the valid frames replaced by those of :func:`imusim.motion.quality.anchor_root_features`
+    (the prediction's own contact channels > 0.5, ``mask`` ``[B, T]`` bool prefix); every other value is ``pred``'s
+    own. Used by training (``anchor_feet``) and by :func:`sample`; differentiable, no host synchronisation."""
     from ..motion.quality import anchor_root_features
     if mean is None or std is None:
         raise ValueError("anchor_prediction: anchor_feet needs the feature mean and std")
     if pred.shape[-1] != 263:
         raise ValueError(f"anchor_prediction: anchor_feet needs HumanML3D's 263 features, got {pred.shape[-1]}")
     mean, std = mean.to(pred), std.to(pred)
-    a = (anchor_root_features(pred * std + mean, mask=mask) - mean) / std
-    return torch.where((t < below_t)[:, None, None], a, pred)
+    root = (anchor_root_features(pred * std + mean, mask=mask)[..., 1:3] - mean[1:3]) / std[1:3]
+    sel = ((t < below_t)[:, None] & mask)[..., None]
+    return torch.cat([pred[..., :1], torch.where(sel, root, pred[..., 1:3]), pred[..., 3:]], -1)
 
 
 def diffusion_losses(model, diffusion: GaussianDiffusion, x0, mask, emb, t, noise, uncond, cfg: TrainConfig,
@@ -702,18 +704,11 @@ def sample(model: MDM, mean, std, text_encoder, prompts: List[str], lengths: Lis
         raise ValueError(f"sample: anchor_feet must be in [0, {diffusion.steps}], got {anchor_feet}")
     if anchor_feet and model.cfg.n_feats != 263:
         raise ValueError(f"sample: anchor_feet needs HumanML3D's 263 features, the model has {model.cfg.n_feats}")
-    if anchor_feet:
-        from ..motion.quality import anchor_root_features
-        mu, sd = mean.to(device).float(), std.to(device).float()
-
     def fn(x, t):
         with torch.autocast(dev_type, dtype=torch.bfloat16, enabled=precision == "bf16"):
             x0 = model.guided(x, t, emb, step_mask, guidance).float()
-        if anchor_feet and int(t[0]) < anchor_feet:
-            x0 = x0.clone()
-            for i, n in enumerate(lengths):
-                f = anchor_root_features((x0[i, :n] * sd + mu).double()).float()
-                x0[i, :n, 1:3] = (f[:, 1:3] - mu[1:3]) / sd[1:3]
+        if anchor_feet and int(t[0]) < anchor_feet:  # each motion's own frames (mask), in float64 as in training's
+            x0 = anchor_prediction(x0.double(), mask, t, anchor_feet, mean.double(), std.double()).float()
         return x0
     shape = (B, T, model.cfg.n_feats)
     if sampler == "ddpm":
