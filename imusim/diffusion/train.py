@@ -79,6 +79,7 @@ class TrainConfig:
     train_t_max: int = 0  # > 0: draw the training steps t from [0, train_t_max) only (a low-noise expert)
     anchor_feet: int = 0  # > 0: the x0 predictions of the steps t < anchor_feet go through anchor_root_features
     lambda_root_raw: float = 0.0  # with anchor_feet: weight of the MSE of the raw (unanchored) root velocity output
+    lambda_root_speed: float = 0.0  # weight of the phase-blind root speed term (clip-mean horizontal speed, (m/s)^2)
     seed: int = 0
     amp: bool = False
     compile: bool = False
@@ -442,8 +443,41 @@ def diffusion_losses(model, diffusion: GaussianDiffusion, x0, mask, emb, t, nois
         mr = (mask & (t < cfg.anchor_feet)[:, None])[..., None].to(raw.dtype)
         out["l_root_raw"] = ((raw[..., 1:3] - x0[..., 1:3]) ** 2 * mr).sum() / (mr.sum() * 2).clamp_min(1)
         total = total + cfg.lambda_root_raw * out["l_root_raw"]
+    if cfg.lambda_root_speed > 0:
+        # phase-blind: each clip's mean horizontal root speed (m/s, from the root velocity channels 1:3 in m/frame, the
+        # anchored ones with anchor_feet) against the truth's, on the samples at t < anchor_feet (else aux_t_max, else
+        # all). Whatever the phase of the steps, a walker whose root travels too little is penalised: the anchor plants
+        # the feet, this term asks the planted feet to travel as far as the truth's (docs/realism.md section 14)
+        t_sel = cfg.anchor_feet if cfg.anchor_feet > 0 else cfg.aux_t_max
+        out["l_root_speed"] = root_speed_loss(pred * std + mean, x0 * std + mean,
+                                              mask & (t < t_sel)[:, None] if t_sel > 0 else mask, cfg.fps)
+        total = total + cfg.lambda_root_speed * out["l_root_speed"]
     out["total"] = total
     return out
+
+
+def root_speed_loss(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor, fps: float) -> torch.Tensor:
+    """Phase-blind root speed term: mean over the clips with a valid frame of (s_pred − s_true)², where s is a
+    clip's mean horizontal root speed in m/s over its valid frames, from HumanML3D's root linear velocity channels
+    1:3 (m per frame, unnormalised features).
+
+    pred, target: ``[B, T, F]`` (F ≥ 3) unnormalised features; mask: bool ``[B, T]``. Returns a scalar in (m/s)².
+    """
+    if pred.shape != target.shape or pred.dim() != 3 or pred.shape[-1] < 3:
+        raise ValueError(f"root_speed_loss: pred and target must be [B, T, F>=3] of one shape, got "
+                         f"{tuple(pred.shape)} and {tuple(target.shape)}")
+    if mask.shape != pred.shape[:2]:
+        raise ValueError(f"root_speed_loss: mask must be [B, T] = {tuple(pred.shape[:2])}, got {tuple(mask.shape)}")
+    m = mask.to(pred.dtype)
+    n = m.sum(1)
+    sel = n > 0
+
+    def speed(x):  # [B] m/s; the tiny floor keeps the norm's gradient finite at zero velocity
+        v = torch.sqrt((x[..., 1:3] ** 2).sum(-1) + 1e-12) * fps
+        return (v * m).sum(1) / n.clamp_min(1)
+
+    d = (speed(pred) - speed(target)) ** 2
+    return (d * sel.to(d.dtype)).sum() / sel.sum().clamp_min(1).to(d.dtype)
 
 
 
@@ -589,7 +623,7 @@ def train(data: MotionTextData, out_dir, cfg: TrainConfig, model_cfg: Optional[M
         metrics_f = open(out_dir / "metrics.csv", "w" if new else "a", newline="")
         mw = csv.writer(metrics_f)
         if new:
-            mw.writerow(["step", "total", "l_simple", "l_acc", "lr", "seconds", "l_imu", "l_fc", "l_spec", "l_root_raw"])
+            mw.writerow(["step", "total", "l_simple", "l_acc", "lr", "seconds", "l_imu", "l_fc", "l_spec", "l_root_raw", "l_root_speed"])
         try:
             from torch.utils.tensorboard import SummaryWriter  # optional
             writer = SummaryWriter(str(out_dir / "tb"))
@@ -630,7 +664,8 @@ def train(data: MotionTextData, out_dir, cfg: TrainConfig, model_cfg: Optional[M
                     bar.set_postfix(loss=f"{vals['total']:.4f}", acc=f"{vals.get('l_acc', 0):.4f}")
                 mw.writerow([step, vals["total"], vals["l_simple"], vals.get("l_acc", ""), lr_at(step, cfg),
                              round(time.time() - t0, 2), vals.get("l_imu", ""), vals.get("l_fc", ""),
-                             vals.get("l_spec", ""), vals.get("l_root_raw", "")])
+                             vals.get("l_spec", ""), vals.get("l_root_raw", ""),
+                             vals.get("l_root_speed", "")])
                 metrics_f.flush()
                 if writer:
                     for k, v in vals.items():

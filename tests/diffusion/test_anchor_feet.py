@@ -270,3 +270,57 @@ def test_lambda_root_raw_trains_the_root_output_the_anchor_replaced(shared_data)
     assert g[0, :-1][stand][:, 1:3].abs().min() > 0
     with pytest.raises(ValueError, match="lambda_root_raw needs anchor_feet > 0"):
         diffusion_losses(model, *args, TrainConfig(lambda_root_raw=1.0), mean, std)
+
+
+def test_root_speed_loss_compares_clip_mean_speeds():
+    """root_speed_loss: a clip whose root moves 1.2 m/s against a truth at 0.6 m/s (20 fps, m per frame in the
+    channels 1:3) costs 0.36 (m/s)², whatever the direction or the frame order (phase-blind); masked frames do
+    not count; a clip with no valid frame is left out of the mean; bad shapes are refused by name."""
+    from imusim.diffusion.train import root_speed_loss
+
+    B, T, F = 3, 30, 8
+    pred, target = torch.zeros(B, T, F, dtype=torch.float64), torch.zeros(B, T, F, dtype=torch.float64)
+    pred[0, :, 1] = 1.2 / 20  # forward
+    target[0, :, 2] = 0.6 / 20  # sideways: only the speed counts
+    target[1, :, 1] = torch.linspace(0, 0.1, T, dtype=torch.float64)  # clip 1: pred = truth, reversed in time
+    pred[1, :, 1] = target[1].flip(0)[:, 1]
+    pred[2, :, 1] = 5.0  # clip 2: no valid frame
+    mask = torch.ones(B, T, dtype=torch.bool)
+    mask[2] = False
+    mask[0, 20:] = False
+    pred[0, 20:, 1] = 100.0  # padding: ignored
+    got = root_speed_loss(pred, target, mask, 20.0)
+    torch.testing.assert_close(got, torch.tensor((1.2 - 0.6) ** 2 / 2, dtype=torch.float64))
+    p = pred.clone().requires_grad_()
+    g, = torch.autograd.grad(root_speed_loss(p, target, mask, 20.0), p)
+    assert g[0, :20, 1].abs().min() > 0 and g[0, 20:].abs().max() == 0 and g[2].abs().max() == 0
+    assert torch.isfinite(g).all() and g[..., 3:].abs().max() == 0
+    with pytest.raises(ValueError, match="mask must be"):
+        root_speed_loss(pred, target, mask[:, 1:], 20.0)
+    with pytest.raises(ValueError, match="pred and target"):
+        root_speed_loss(pred, target[..., :2], mask, 20.0)
+
+
+def test_lambda_root_speed_enters_the_total_on_the_anchored_steps(shared_data):
+    """With anchor_feet, l_root_speed is the root speed term of the anchored prediction on the samples at t < A."""
+    from imusim.diffusion.gaussian import GaussianDiffusion
+    from imusim.diffusion.train import TrainConfig, anchor_prediction, diffusion_losses, root_speed_loss
+
+    f = _walk(40).float()
+    mean, std = f.mean(0), f.std(0).clamp_min(1e-2)
+    x0 = ((f - mean) / std)[None].repeat(2, 1, 1)
+    p0 = x0.clone()
+    p0[..., 60:] *= 0.5  # the body's channels shrink: the anchored root travels differently
+
+    model, mask, t = _Fixed(p0), torch.ones(2, x0.shape[1], dtype=torch.bool), torch.tensor([10, 600])
+    args = (GaussianDiffusion(1000), x0, mask, torch.zeros(2, 8), t, torch.zeros_like(x0),
+            torch.zeros(2, dtype=torch.bool))
+    out = diffusion_losses(model, *args, TrainConfig(anchor_feet=300, lambda_root_speed=3.0), mean, std)
+    anch = anchor_prediction(p0, mask, t, 300, mean, std)
+    sel = mask & (t < 300)[:, None]
+    want = root_speed_loss(anch * std + mean, x0 * std + mean, sel, 20.0)
+    assert want > 0
+    torch.testing.assert_close(out["l_root_speed"].detach(), want.detach(), rtol=1e-5, atol=1e-8)
+    torch.testing.assert_close(out["total"], out["l_simple"] + 3.0 * out["l_root_speed"])
+    g, = torch.autograd.grad(out["l_root_speed"], model.p)
+    assert g[0].abs().max() > 0 and g[1].abs().max() == 0  # only the sample at t = 10 < 300
