@@ -52,9 +52,17 @@ def plan(out: Path, py: str, cuda_arch: str, text_embeddings: str = "") -> list:
                  "if torch.cuda.is_available() else None, 'triton': triton.__version__}))"], {}, 30, []),
         ("build", [py, "-m", "pip", "install", "-q", "--no-build-isolation", "--no-deps", "-e", "."],
          {"IMUSIM_CUDA": "ON", "CMAKE_ARGS": f"-DCMAKE_CUDA_ARCHITECTURES={cuda_arch}"}, 150, []),
+        # the CUDA kernels' tests first (seconds; no Triton compile): the fused L_acc path is new on the device
+        ("tests-cuda", [py, "-m", "pytest", "-q", "--tb=short", "-p", "no:cacheprovider", *TEST_FILES[1:], "-k",
+                        "cuda and not triton"], {}, 90, []),
+        # where L_acc's time goes: the kernels alone, the eager call (fused one-pass and two-kernel), a CUDA graph of
+        # the eager call, torch.compile; JSON written after every shape
+        ("probe-acc-loss", [py, str(ROOT / "benchmarks" / "gpu_acc_loss_probe.py"), "--sizes", "1024,8192",
+                            "--compile", "--json", f"{o}/acc_probe.json"], {}, 120, ["acc_probe.json"]),
+        # torch.compile left out: on a cold cache it took the whole step's 90 s in the second H200 run
         ("bench-fk-imu", [*im, "bench", "fk-imu", "--device", "cuda", "--frames", "1048576", "--joints", "22",
-                          "--sensors", "2", "--ops", "fk,fk+imu", "--repeats", "10", "--memory", "--json",
-                          f"{o}/fk_imu.json"], {}, 150, ["fk_imu.json"]),
+                          "--sensors", "2", "--ops", "fk,fk+imu", "--repeats", "10", "--skip-providers", "compile",
+                          "--json", f"{o}/fk_imu.json"], {}, 90, ["fk_imu.json"]),
         # the whole IMU stage; on: the full BMI160 profile (every term, on the Triton renderer), bmi160-legacy: the
         # first model's terms (the earlier rows of benchmarks/RESULTS.md)
         ("bench-generate", [*im, "bench", "generate", "--device", "cuda", "--motions", "16384", "--batch", "4096",
@@ -125,6 +133,12 @@ def summarise(out: Path, results: list) -> dict:
         head["acc_loss_fwd_bwd_bw_fraction"] = round(float(str(best["bw_share"]).rstrip("%")) / 100, 3)
         head["acc_loss_fwd_bwd_provider"] = best["provider"]
         head["acc_loss_fwd_bwd_speedup_vs_compile"] = best.get("speedup_vs_compile")
+    pr = bench.get("acc_probe", {}).get("rows", [])
+    for shape in ("1024x196x22x3", "8192x196x22x3"):
+        for call in ("eager_fused", "graph_fused", "k_fused", "compile"):
+            r = [x for x in pr if x.get("shape") == shape and x.get("call") == call]
+            if r:
+                head[f"acc_probe_{shape.split('x')[0]}_{call}_bw_fraction"] = r[0]["bw_share"]
     fk = bench.get("fk_imu", {}).get("rows", [])
     r = [x for x in fk if x.get("op") == "fk+imu" and x.get("mode") == "fwd" and str(x.get("provider")).startswith("imusim")]
     if r:

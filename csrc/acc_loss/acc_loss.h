@@ -36,5 +36,9 @@ void acc_loss_forward_cuda(int dtype, View3<const void> pred, View3<const void> 
                            double* out, void* stream);
 void acc_loss_backward_cuda(int dtype, View3<const void> pred, View3<const void> target, const uint8_t* mask,
                             const double* coef, View3<void> grad_pred, View3<void> grad_target, void* stream);
+// Forward sums (into zeroed `out`) and gradients in one pass, as acc_loss_fused_cpu.
+void acc_loss_fused_cuda(int dtype, View3<const void> pred, View3<const void> target, const uint8_t* mask,
+                         const double* coef, double* out, View3<void> grad_pred, View3<void> grad_target,
+                         void* stream);
 
 }  // namespace imusim

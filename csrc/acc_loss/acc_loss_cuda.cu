@@ -5,6 +5,10 @@
 // [B, T, J, 3] and MDM's [B, F, 1, T] layouts. Neighbouring frames are re-read through L1/L2, so DRAM
 // traffic stays at one read of pred and target (plus one write of the gradient in the backward).
 // Forward: block-reduce w r^2, one double atomicAdd per block into out[b].
+// Fused (eager autograd, coef known in the forward): the backward kernel that also block-reduces w r^2 of its own
+// frame into out[b], so forward + backward read pred and target once and write the gradient once (3N traffic, the
+// two-kernel path moves 5N). The per-sample index is decomposed in 32 bits when T*F fits (64-bit division is a long
+// software sequence on the GPU), in 64 bits otherwise.
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
@@ -87,18 +91,19 @@ __device__ __forceinline__ A block_sum(A v) {
 }
 
 // grid: (ceil(T*F / block), B)
-template <typename S>
+template <typename S, typename I>
 __global__ void fwd_kernel(View3<const S> p, View3<const S> q, const uint8_t* mask, double* out, Geo g) {
   using A = typename Acc<S>::type;
   const int64_t b = blockIdx.y;
   const uint8_t* m = mask ? mask + b * g.T : nullptr;
+  const I n = static_cast<I>(g.T * g.F), n_inner = static_cast<I>(g.n_inner);
+  const I T = static_cast<I>(g.T);
   A s = 0;
-  for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < g.T * g.F;
-       i += (int64_t)gridDim.x * blockDim.x) {
-    const int64_t inner = i % g.n_inner, outer = i / g.n_inner;
-    const int64_t t = g.time_fast ? inner : outer;
-    const int64_t f = g.time_fast ? outer : inner;
-    if (t >= 1 && t <= g.T - 2 && valid(m, t)) {
+  for (I i = blockIdx.x * (I)blockDim.x + threadIdx.x; i < n; i += (I)gridDim.x * blockDim.x) {
+    const I inner = i % n_inner, outer = i / n_inner;
+    const I t = g.time_fast ? inner : outer;
+    const I f = g.time_fast ? outer : inner;
+    if (t >= 1 && t <= T - 2 && valid(m, t)) {
       A r = resid(p, q, b, t, f);
       s += r * r;
     }
@@ -107,25 +112,36 @@ __global__ void fwd_kernel(View3<const S> p, View3<const S> q, const uint8_t* ma
   if (threadIdx.x == 0) atomicAdd(out + b, static_cast<double>(s));
 }
 
-template <typename S>
+// Backward (and, with SUM, the fused forward + backward). I: the integer type of the per-sample index.
+template <typename S, typename I, bool SUM>
 __global__ void bwd_kernel(View3<const S> p, View3<const S> q, const uint8_t* mask, const double* coef,
-                           View3<S> gp, View3<S> gq, Geo g) {
+                           View3<S> gp, View3<S> gq, double* out, Geo g) {
   using A = typename Acc<S>::type;
   const int64_t b = blockIdx.y;
   const uint8_t* m = mask ? mask + b * g.T : nullptr;
   const A c = static_cast<A>(coef[b]);
-  for (int64_t i = blockIdx.x * (int64_t)blockDim.x + threadIdx.x; i < g.T * g.F;
-       i += (int64_t)gridDim.x * blockDim.x) {
-    const int64_t inner = i % g.n_inner, outer = i / g.n_inner;
-    const int64_t t = g.time_fast ? inner : outer;
-    const int64_t f = g.time_fast ? outer : inner;
+  const I n = static_cast<I>(g.T * g.F), n_inner = static_cast<I>(g.n_inner);
+  const I T = static_cast<I>(g.T);
+  A s = 0;
+  for (I i = blockIdx.x * (I)blockDim.x + threadIdx.x; i < n; i += (I)gridDim.x * blockDim.x) {
+    const I inner = i % n_inner, outer = i / n_inner;
+    const I t = g.time_fast ? inner : outer;
+    const I f = g.time_fast ? outer : inner;
     A acc = 0;
-    if (t - 1 >= 1 && t - 1 <= g.T - 2 && valid(m, t - 1)) acc += resid(p, q, b, t - 1, f);
-    if (t >= 1 && t <= g.T - 2 && valid(m, t)) acc -= A(2) * resid(p, q, b, t, f);
-    if (t + 1 >= 1 && t + 1 <= g.T - 2 && valid(m, t + 1)) acc += resid(p, q, b, t + 1, f);
+    if (t - 1 >= 1 && t - 1 <= T - 2 && valid(m, t - 1)) acc += resid(p, q, b, t - 1, f);
+    if (t >= 1 && t <= T - 2 && valid(m, t)) {
+      const A r = resid(p, q, b, t, f);
+      acc -= A(2) * r;
+      if (SUM) s += r * r;
+    }
+    if (t + 1 >= 1 && t + 1 <= T - 2 && valid(m, t + 1)) acc += resid(p, q, b, t + 1, f);
     const A v = c * acc;
     gp.data[gp.off(b, t, f)] = cvt<S>(v);
     if (gq.data) gq.data[gq.off(b, t, f)] = cvt<S>(-v);
+  }
+  if (SUM) {
+    s = block_sum(s);
+    if (threadIdx.x == 0) atomicAdd(out + b, static_cast<double>(s));
   }
 }
 
@@ -160,23 +176,29 @@ void launch_fwd(View3<const void> p, View3<const void> q, const uint8_t* mask, d
   Geo g = geometry(p);
   if (p.B == 0 || g.T * g.F == 0) return;  // no term: `out` stays zero (a grid of 0 blocks is a launch error)
   const int threads = 256;
+  const bool narrow = g.T * g.F < (int64_t(1) << 31) - int64_t(65535) * threads;  // i + grid stride stays in int32
   for (int64_t b0 = 0; b0 < p.B; b0 += 65535) {  // gridDim.y limit
     int64_t nb = p.B - b0 < 65535 ? p.B - b0 : 65535;
     auto pv = cast_view<const S>(p);
     auto qv = cast_view<const S>(q);
     pv.data += b0 * pv.sb;
     qv.data += b0 * qv.sb;
-    fwd_kernel<S><<<grid_for(g, nb, threads), threads, 0, st>>>(pv, qv, mask ? mask + b0 * g.T : nullptr, out + b0, g);
+    const uint8_t* mb = mask ? mask + b0 * g.T : nullptr;
+    if (narrow)
+      fwd_kernel<S, int32_t><<<grid_for(g, nb, threads), threads, 0, st>>>(pv, qv, mb, out + b0, g);
+    else
+      fwd_kernel<S, int64_t><<<grid_for(g, nb, threads), threads, 0, st>>>(pv, qv, mb, out + b0, g);
   }
   check(cudaGetLastError(), "acc_loss forward launch");
 }
 
-template <typename S>
+template <typename S, bool SUM>
 void launch_bwd(View3<const void> p, View3<const void> q, const uint8_t* mask, const double* coef, View3<void> gp,
-                View3<void> gq, cudaStream_t st) {
+                View3<void> gq, double* out, cudaStream_t st) {
   Geo g = geometry(p);
   if (p.B == 0 || g.T * g.F == 0) return;  // empty gradients
   const int threads = 256;
+  const bool narrow = g.T * g.F < (int64_t(1) << 31) - int64_t(65535) * threads;  // i + grid stride stays in int32
   for (int64_t b0 = 0; b0 < p.B; b0 += 65535) {
     int64_t nb = p.B - b0 < 65535 ? p.B - b0 : 65535;
     auto pv = cast_view<const S>(p);
@@ -187,10 +209,14 @@ void launch_bwd(View3<const void> p, View3<const void> q, const uint8_t* mask, c
     qv.data += b0 * qv.sb;
     gpv.data += b0 * gpv.sb;
     if (gqv.data) gqv.data += b0 * gqv.sb;
-    bwd_kernel<S><<<grid_for(g, nb, threads), threads, 0, st>>>(pv, qv, mask ? mask + b0 * g.T : nullptr, coef + b0,
-                                                               gpv, gqv, g);
+    const uint8_t* mb = mask ? mask + b0 * g.T : nullptr;
+    double* ob = SUM ? out + b0 : nullptr;
+    if (narrow)
+      bwd_kernel<S, int32_t, SUM><<<grid_for(g, nb, threads), threads, 0, st>>>(pv, qv, mb, coef + b0, gpv, gqv, ob, g);
+    else
+      bwd_kernel<S, int64_t, SUM><<<grid_for(g, nb, threads), threads, 0, st>>>(pv, qv, mb, coef + b0, gpv, gqv, ob, g);
   }
-  check(cudaGetLastError(), "acc_loss backward launch");
+  check(cudaGetLastError(), SUM ? "acc_loss fused launch" : "acc_loss backward launch");
 }
 
 }  // namespace
@@ -211,11 +237,24 @@ void acc_loss_backward_cuda(int dtype, View3<const void> pred, View3<const void>
                             const double* coef, View3<void> grad_pred, View3<void> grad_target, void* stream) {
   auto st = static_cast<cudaStream_t>(stream);
   switch (dtype) {
-    case 0: return launch_bwd<float>(pred, target, mask, coef, grad_pred, grad_target, st);
-    case 1: return launch_bwd<double>(pred, target, mask, coef, grad_pred, grad_target, st);
-    case 2: return launch_bwd<__half>(pred, target, mask, coef, grad_pred, grad_target, st);
-    case 3: return launch_bwd<__nv_bfloat16>(pred, target, mask, coef, grad_pred, grad_target, st);
+    case 0: return launch_bwd<float, false>(pred, target, mask, coef, grad_pred, grad_target, nullptr, st);
+    case 1: return launch_bwd<double, false>(pred, target, mask, coef, grad_pred, grad_target, nullptr, st);
+    case 2: return launch_bwd<__half, false>(pred, target, mask, coef, grad_pred, grad_target, nullptr, st);
+    case 3: return launch_bwd<__nv_bfloat16, false>(pred, target, mask, coef, grad_pred, grad_target, nullptr, st);
     default: throw std::invalid_argument("acc_loss_backward_cuda: unknown dtype code");
+  }
+}
+
+void acc_loss_fused_cuda(int dtype, View3<const void> pred, View3<const void> target, const uint8_t* mask,
+                         const double* coef, double* out, View3<void> grad_pred, View3<void> grad_target,
+                         void* stream) {
+  auto st = static_cast<cudaStream_t>(stream);
+  switch (dtype) {
+    case 0: return launch_bwd<float, true>(pred, target, mask, coef, grad_pred, grad_target, out, st);
+    case 1: return launch_bwd<double, true>(pred, target, mask, coef, grad_pred, grad_target, out, st);
+    case 2: return launch_bwd<__half, true>(pred, target, mask, coef, grad_pred, grad_target, out, st);
+    case 3: return launch_bwd<__nv_bfloat16, true>(pred, target, mask, coef, grad_pred, grad_target, out, st);
+    default: throw std::invalid_argument("acc_loss_fused_cuda: unknown dtype code");
   }
 }
 

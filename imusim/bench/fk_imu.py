@@ -139,7 +139,7 @@ def peak_extra(kind: str, provider: str, N: int, J: int, S: int, mode: str, devi
 
 
 def bench(frames=(4096, 65536), joints=(22,), sensors=(2,), kinds=("fk", "fk+imu"), modes=("fwd", "fwd+bwd"),
-          repeats=5, memory=False, skip_slow_above=300_000, progress=True, device="cpu"):
+          repeats=5, memory=False, skip_slow_above=300_000, progress=True, device="cpu", skip_providers=()):
     from ._util import peak_in_subprocess, timeit
 
     rows = []
@@ -154,6 +154,8 @@ def bench(frames=(4096, 65536), joints=(22,), sensors=(2,), kinds=("fk", "fk+imu
         gpu = torch.device(device).type == "cuda"
         base = None
         for name, fn in provs.items():
+            if name in skip_providers:
+                continue
             if N > skip_slow_above and name in ("smplx", "compile", "imusim-torch") and not gpu:
                 continue  # minutes per call and many GB at 1M frames on 2 cores: skipped, said in the table
             t = timeit(lambda: _run_once(fn, aa, root, mode), repeats if (N <= 65536 or gpu) else 2, 1, device)
@@ -183,6 +185,9 @@ def add_arguments(p):
     p.add_argument("--memory", action="store_true", help="fresh-process peak memory per provider (slow)")
     p.add_argument("--device", default="cpu", help="cpu or cuda (cuda: every GPU backend, torch.compile and smplx "
                                                     "on the device)")
+    p.add_argument("--skip-providers", default="", metavar="NAMES",
+                   help="comma-separated providers to leave out, e.g. compile (a cold torch.compile cache costs "
+                        "about a minute per case on a fresh GPU machine)")
     p.add_argument("--json", help="also write the rows to this JSON file")
 
 
@@ -196,6 +201,7 @@ def run(args):
         raise ValueError(f"--frames, --joints and --sensors must be comma-separated integers, got {args.frames!r}, "
                          f"{args.joints!r}, {args.sensors!r}") from None
     rows = bench(frames, joints, sensors, tuple(args.ops.split(",")), repeats=args.repeats,
-                 memory=args.memory, device=args.device)
+                 memory=args.memory, device=args.device,
+                 skip_providers=tuple(x for x in args.skip_providers.split(",") if x))
     report(rows, COLS, args.json)
     return 0

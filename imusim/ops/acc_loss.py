@@ -28,10 +28,11 @@ gradient penalties) and higher orders work; under functorch transforms (``torch.
 ``setup_context`` (custom-op autograd is not usable under functorch in this PyTorch); ``vmap`` folds
 the mapped dim into the batch (one kernel call).
 
-Eager ``cpp`` with ``pred.requires_grad`` (the training case) takes a one-pass path instead
-(``_FusedCpp``): the forward kernel reads pred/target once and also writes the gradient for an
+Eager ``cpp`` and ``cuda`` with ``pred.requires_grad`` (the training case) take a one-pass path instead
+(``_Fused``): the forward kernel reads pred/target once and also writes the gradient for an
 incoming gradient of 1; the backward hands that buffer over (scaled in place when the incoming
-gradient is not 1) and it becomes ``pred.grad`` without a copy. Memory traffic 3N elements instead of
+gradient is not 1) and it becomes ``pred.grad`` without a copy. (On CUDA, telling whether the incoming
+gradient is 1 costs one host synchronisation; inside CUDA-graph capture the buffer is scaled instead.) Memory traffic 3N elements instead of
 5N, extra memory = the gradient itself. The price: a forward under grad mode that is never
 backpropagated still writes the gradient. Under ``torch.compile`` or functorch transforms the custom
 ops are used; a backward with ``create_graph=True`` recomputes through the differentiable grads op.
@@ -346,7 +347,7 @@ class _GradsFn(torch.autograd.Function):
         return dG, (-dG if need_target else pred.new_zeros((0,)))
 
 
-# ------------------------------------------------------------------- eager fused path (cpp backend)
+# --------------------------------------------------------------- eager fused path (cpp and cuda backends)
 def _coef(reduction: str, n: torch.Tensor, scale: float) -> torch.Tensor:
     """d loss / d (Σ_b w r²) times the chain-rule factor 2, per sample (float64 [B], contiguous)."""
     if reduction == "sum":
@@ -366,8 +367,8 @@ def _reduce(reduction: str, sums: torch.Tensor, n: torch.Tensor, scale: float, d
     return out.to(dtype)
 
 
-class _FusedCpp(torch.autograd.Function):
-    """Eager autograd on the ``cpp`` backend with ONE pass over the data for forward + backward.
+class _Fused(torch.autograd.Function):
+    """Eager autograd on the ``cpp`` or ``cuda`` backend with ONE pass over the data for forward + backward.
 
     The forward kernel also writes the gradient for an incoming gradient of 1 (the reduction's
     normalisation is known in the forward). The backward then returns that buffer as is when the
@@ -379,28 +380,33 @@ class _FusedCpp(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, pred, target, mask, time_dim, reduction, dt, need_target):
+    def forward(ctx, pred, target, mask, time_dim, reduction, dt, need_target, backend):
         p3, q3 = _as_btf(pred, time_dim), _as_btf(target, time_dim)
         B, T, F = p3.shape
         scale = 1.0 if dt is None else 1.0 / dt ** 4
         n = _valid_terms(mask, B, T, pred.device) * F
         coef = _coef(reduction, n, scale)
-        work = torch.float32 if pred.dtype in _LOW else pred.dtype
+        # cpp computes half precision in float32 copies; the CUDA kernel reads them and accumulates in float32
+        work = torch.float32 if pred.dtype in _LOW and backend == "cpp" else pred.dtype
         if work != pred.dtype:
             p3, q3 = p3.float(), q3.float()
         gp, gp3 = _grad_buffer(pred, time_dim, work)
         gq, gq3 = _grad_buffer(target, time_dim, work) if need_target else (None, None)
-        sums = torch.empty(B, dtype=torch.float64)
         m = _mask_u8(mask)
-        _backend.cpu_module().acc_loss_fused(
-            dtype=_backend.dtype_name(p3), pred=p3.data_ptr(), size=list(p3.shape), pred_strides=list(p3.stride()),
-            target=q3.data_ptr(), target_strides=list(q3.stride()), mask=m.data_ptr() if m is not None else 0,
-            coef=coef.data_ptr(), out=sums.data_ptr(), grad_pred=gp3.data_ptr(), grad_pred_strides=list(gp3.stride()),
-            grad_target=gq3.data_ptr() if gq3 is not None else 0,
-            grad_target_strides=list(gq3.stride()) if gq3 is not None else [0, 0, 0])
+        kw = dict(dtype=_backend.dtype_name(p3), pred=p3.data_ptr(), size=list(p3.shape),
+                  pred_strides=list(p3.stride()), target=q3.data_ptr(), target_strides=list(q3.stride()),
+                  mask=m.data_ptr() if m is not None else 0, coef=coef.data_ptr(), grad_pred=gp3.data_ptr(),
+                  grad_pred_strides=list(gp3.stride()), grad_target=gq3.data_ptr() if gq3 is not None else 0,
+                  grad_target_strides=list(gq3.stride()) if gq3 is not None else [0, 0, 0])
+        if backend == "cuda":
+            sums = torch.zeros(B, dtype=torch.float64, device=pred.device)
+            _backend.cuda_module().acc_loss_fused(out=sums.data_ptr(), stream=_backend.cuda_stream(p3), **kw)
+        else:
+            sums = torch.empty(B, dtype=torch.float64)
+            _backend.cpu_module().acc_loss_fused(out=sums.data_ptr(), **kw)
         ctx.grads = (gp, gq)
         ctx.save_for_backward(pred, target, mask)
-        ctx.args = (time_dim, reduction, dt)
+        ctx.args = (time_dim, reduction, dt, backend)
         return _reduce(reduction, sums, n, scale, _loss_dtype(pred.dtype))
 
     @staticmethod
@@ -408,7 +414,7 @@ class _FusedCpp(torch.autograd.Function):
         need_pred, need_target = ctx.needs_input_grad[0], ctx.needs_input_grad[1]
         grads, ctx.grads = ctx.grads, None
         pred, target, mask = ctx.saved_tensors
-        time_dim, reduction, dt = ctx.args
+        time_dim, reduction, dt, backend = ctx.args
         if grads is None or (need_target and grads[1] is None) or torch.is_grad_enabled():
             # second backward, or create_graph=True: recompute through the differentiable ops
             p3 = _as_btf(pred.detach(), time_dim)
@@ -416,24 +422,25 @@ class _FusedCpp(torch.autograd.Function):
             scale = 1.0 if dt is None else 1.0 / dt ** 4
             n = _valid_terms(mask, B, T, pred.device) * F
             coef = _coef(reduction, n, scale) * grad.to(torch.float64).expand(B)
-            gp, gq = _grads_op(coef, pred, target, mask, time_dim, "cpp", need_target)
+            gp, gq = _grads_op(coef, pred, target, mask, time_dim, backend, need_target)
         else:
             gp, gq = grads
             grads = None
             if reduction == "none":
-                if not bool((grad == 1).all()):
+                if (grad.is_cuda and torch.cuda.is_current_stream_capturing()) or not bool((grad == 1).all()):
                     g = grad.view((-1,) + (1,) * (pred.dim() - 1))
                     gp.mul_(g)
                     if gq is not None:
                         gq.mul_(g)
-            elif grad.item() != 1.0:
+            elif ((grad.is_cuda and torch.cuda.is_current_stream_capturing())  # no host sync inside a graph
+                  or grad.item() != 1.0):
                 gp.mul_(grad)
                 if gq is not None:
                     gq.mul_(grad)
             if gp.dtype != pred.dtype:
                 gp = gp.to(pred.dtype)
                 gq = gq.to(pred.dtype) if gq is not None else None
-        return (gp if need_pred else None), (gq if need_target else None), None, None, None, None, None
+        return (gp if need_pred else None), (gq if need_target else None), None, None, None, None, None, None
 
 
 # ------------------------------------------------------------------------------------- public API
@@ -487,8 +494,8 @@ def acc_loss(pred: torch.Tensor, target: torch.Tensor, mask: Optional[torch.Tens
         return _ref_acc_loss(pred, target, mask, time_dim=td, reduction=reduction, dt=dt)
     compiling = torch.compiler.is_compiling()
     functorch = not compiling and torch._C._functorch.peek_interpreter_stack() is not None
-    if (be == "cpp" and pred.requires_grad and torch.is_grad_enabled() and not compiling and not functorch):
-        return _FusedCpp.apply(pred, target, mask, td, reduction, dt, target.requires_grad)
+    if (be in ("cpp", "cuda") and pred.requires_grad and torch.is_grad_enabled() and not compiling and not functorch):
+        return _Fused.apply(pred, target, mask, td, reduction, dt, target.requires_grad, be)
     sums = (_SumsFn.apply if functorch else _sums_op)(pred, target, mask, td, be)
     B, T = pred.shape[0], pred.shape[td]
     n = _valid_terms(mask, B, T, pred.device) * (pred.numel() // max(B * T, 1))

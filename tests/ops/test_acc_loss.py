@@ -229,21 +229,22 @@ def test_cuda_large_layouts_match_reference():
             torch.testing.assert_close(g.double(), gr, rtol=1e-3, atol=1e-7)
 
 
-# ------------------------------------------------------------ eager fused path (cpp) and edge cases
+# ------------------------------------------------------- eager fused path (cpp, cuda) and edge cases
 CPP = [b for b in BACKENDS if b.values[1] == "cpp"]
+FUSED = [b for b in BACKENDS if b.values[1] in ("cpp", "cuda")]
 
 
-@pytest.mark.parametrize("device,backend", CPP)
+@pytest.mark.parametrize("device,backend", FUSED)
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 def test_fused_path_weights_retain_graph_and_target_only(device, backend, reduction):
     """One-pass forward+backward: incoming gradient != 1 (scaled in place), a second backward through
     the same graph (recomputed), and a gradient to target only (custom-op backward)."""
     gen = torch.Generator().manual_seed(21)
-    p = torch.randn(3, 14, 4, 3, generator=gen, dtype=torch.float64, requires_grad=True)
-    q = torch.randn(3, 14, 4, 3, generator=gen, dtype=torch.float64, requires_grad=True)
-    mask = lengths_mask(3, 14, gen, min_len=1)
+    p = torch.randn(3, 14, 4, 3, generator=gen, dtype=torch.float64).to(device).requires_grad_()
+    q = torch.randn(3, 14, 4, 3, generator=gen, dtype=torch.float64).to(device).requires_grad_()
+    mask = lengths_mask(3, 14, gen, min_len=1).to(device)
     out = imusim.acc_loss(p, q, mask, reduction=reduction, backend=backend)
-    w = torch.randn(out.shape, generator=gen, dtype=torch.float64) * 3
+    w = (torch.randn(out.shape, generator=gen, dtype=torch.float64) * 3).to(device)
     g1 = torch.autograd.grad(out, (p, q), w, retain_graph=True)
     g2 = torch.autograd.grad(out, (p, q), w)
     pr, qr = p.detach().clone().requires_grad_(), q.detach().clone().requires_grad_()
@@ -259,6 +260,51 @@ def test_fused_path_weights_retain_graph_and_target_only(device, backend, reduct
     torch.testing.assert_close(p.grad, 2 * first)
     gq, = torch.autograd.grad(imusim.acc_loss(p.detach(), q, mask, reduction=reduction, backend=backend).sum(), q)
     torch.testing.assert_close(gq, -first)
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs an NVIDIA GPU")
+@pytest.mark.parametrize("reduction", ["mean", "none"])
+def test_cuda_fused_path_in_a_cuda_graph(reduction):
+    """The one-pass CUDA path captured in a CUDA graph (no host synchronisation inside: the incoming gradient is
+    applied, not tested) and replayed on new inputs gives the reference's loss and gradient; bf16 accumulates in
+    float32."""
+    gen = torch.Generator().manual_seed(4)
+    shape = (16, 50, 22, 3)
+    p = torch.randn(shape, generator=gen).cuda().requires_grad_()
+    q = torch.randn(shape, generator=gen).cuda()
+    mask = lengths_mask(16, 50, gen, min_len=3).cuda()
+    s = torch.cuda.Stream()
+    s.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(s):  # warm-up on a side stream, as torch.cuda.graphs asks
+        for _ in range(2):
+            out = imusim.acc_loss(p, q, mask, reduction=reduction, backend="cuda")
+            torch.autograd.grad(out.sum(), p)
+    torch.cuda.current_stream().wait_stream(s)
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph):
+        out = imusim.acc_loss(p, q, mask, reduction=reduction, backend="cuda")
+        g, = torch.autograd.grad(out.sum(), p)
+    for seed in (1, 2):
+        gen.manual_seed(seed)
+        with torch.no_grad():
+            p.copy_(torch.randn(shape, generator=gen).cuda())
+            q.copy_(torch.randn(shape, generator=gen).cuda())
+        graph.replay()
+        pr = p.detach().double().requires_grad_()
+        ref = ref_acc_loss(pr, q.double(), mask, reduction=reduction)
+        gr, = torch.autograd.grad(ref.sum(), pr)
+        torch.testing.assert_close(out.double(), ref.detach(), rtol=1e-5, atol=1e-7)
+        torch.testing.assert_close(g.double(), gr, rtol=1e-4, atol=1e-8)
+    pb = p.detach().bfloat16().requires_grad_()
+    out = imusim.acc_loss(pb, q.bfloat16(), mask, reduction=reduction, backend="cuda")
+    assert out.dtype == torch.float32
+    gb, = torch.autograd.grad(out.sum(), pb)
+    pr = pb.detach().double().requires_grad_()
+    gr, = torch.autograd.grad(ref_acc_loss(pr, q.bfloat16().double(), mask, reduction=reduction).sum(), pr)
+    torch.testing.assert_close(out.double(), ref_acc_loss(pr, q.bfloat16().double(), mask, reduction=reduction).detach(),
+                               rtol=1e-4, atol=1e-6)
+    torch.testing.assert_close(gb.double(), gr, rtol=2e-2, atol=1e-4)
 
 
 @pytest.mark.parametrize("device,backend", BACKENDS)
