@@ -747,11 +747,12 @@ def sample(model: MDM, mean, std, text_encoder, prompts: List[str], lengths: Lis
         return x0
     shape = (B, T, model.cfg.n_feats)
     if sampler == "ddpm":
-        x = diffusion.ddpm_sample(fn, shape, mask=step_mask, generator=gen, progress=progress)
+        x = diffusion.ddpm_sample(fn, shape, mask=step_mask, generator=gen, progress=progress, device=device)
     else:
         noise = None
         if seeds is not None:
             noise = torch.stack([torch.randn(shape[1:], generator=torch.Generator().manual_seed(int(s) % 2 ** 63))
                                  for s in seeds])
-        x = diffusion.ddim_sample(fn, shape, steps=steps, mask=step_mask, generator=gen, progress=progress, noise=noise)
+        x = diffusion.ddim_sample(fn, shape, steps=steps, mask=step_mask, generator=gen, progress=progress, noise=noise,
+                                  device=device)
     return x * std.to(x) + mean.to(x), mask

@@ -31,8 +31,9 @@ the mapped dim into the batch (one kernel call).
 Eager ``cpp`` and ``cuda`` with ``pred.requires_grad`` (the training case) take a one-pass path instead
 (``_Fused``): the forward kernel reads pred/target once and also writes the gradient for an
 incoming gradient of 1; the backward hands that buffer over (scaled in place when the incoming
-gradient is not 1) and it becomes ``pred.grad`` without a copy. (On CUDA, telling whether the incoming
-gradient is 1 costs one host synchronisation; inside CUDA-graph capture the buffer is scaled instead.) Memory traffic 3N elements instead of
+gradient is not 1) and it becomes ``pred.grad`` without a copy. On CUDA the buffer is always scaled in place
+(telling whether the incoming gradient is 1 would cost a host synchronisation, which a training step must not
+have; tests/diffusion/test_device_residency.py): one kernel over pred and target plus an in-place scale. Memory traffic 3N elements instead of
 5N, extra memory = the gradient itself. The price: a forward under grad mode that is never
 backpropagated still writes the gradient. Under ``torch.compile`` or functorch transforms the custom
 ops are used; a backward with ``create_graph=True`` recomputes through the differentiable grads op.
@@ -427,13 +428,12 @@ class _Fused(torch.autograd.Function):
             gp, gq = grads
             grads = None
             if reduction == "none":
-                if (grad.is_cuda and torch.cuda.is_current_stream_capturing()) or not bool((grad == 1).all()):
+                if grad.is_cuda or not bool((grad == 1).all()):  # CUDA: never read back (no host sync)
                     g = grad.view((-1,) + (1,) * (pred.dim() - 1))
                     gp.mul_(g)
                     if gq is not None:
                         gq.mul_(g)
-            elif ((grad.is_cuda and torch.cuda.is_current_stream_capturing())  # no host sync inside a graph
-                  or grad.item() != 1.0):
+            elif grad.is_cuda or grad.item() != 1.0:  # CUDA: scaled without reading the gradient back (no sync)
                 gp.mul_(grad)
                 if gq is not None:
                     gq.mul_(grad)

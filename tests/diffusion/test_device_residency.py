@@ -136,3 +136,52 @@ def test_device_kabsch_reads_nothing_back():
     with h:
         R = kabsch_quaternion(src, dst)
     assert R.shape == (50, 3, 3) and not h.events, h.events
+
+
+def _sample_models():
+    from imusim.diffusion.experts import ExpertPair
+    torch.manual_seed(0)
+    mdm = MDM(MDMConfig(**{**TINY, "arch": "mdm"}))  # sampled on MDM's whole canvas (no step mask)
+    own = MDM(MDMConfig(**TINY))
+    return {"imusim": own, "mdm_canvas": mdm, "pair": ExpertPair(MDM(MDMConfig(**TINY)), own, 300)}
+
+
+@pytest.mark.parametrize("sampler", ["ddim", "ddpm"])
+def test_sample_draws_its_noise_on_the_models_device(monkeypatch, sampler):
+    """sample() hands its device to the sampler loop, which draws the initial noise there (the first H200 run
+    of the end-to-end benchmark found the noise on the host and the network on the GPU)."""
+    from imusim.diffusion.text import get_text_encoder
+    from imusim.diffusion.train import sample
+
+    seen = []
+    for name in ("ddim_sample", "ddpm_sample"):
+        orig = getattr(GaussianDiffusion, name)
+
+        def spy(self, *a, _orig=orig, **kw):
+            seen.append(kw.get("device"))
+            return _orig(self, *a, **kw)
+        monkeypatch.setattr(GaussianDiffusion, name, spy)
+    model = _sample_models()["imusim"].eval()
+    enc = get_text_encoder("hash", dim=8)
+    sample(model, torch.zeros(263), torch.ones(263), enc, ["a"], [12], steps=2, sampler=sampler,
+           device=torch.device("cpu"))
+    assert seen == [torch.device("cpu")]
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs an NVIDIA GPU")
+@pytest.mark.parametrize("kind", ["imusim", "mdm_canvas", "pair"])
+def test_cuda_sample_runs_on_the_gpu(kind):
+    """A model (own architecture, MDM's canvas architecture, a two-expert pair) on the GPU samples there, with
+    guidance and the foot anchor, and gives the CPU's motions within float32 noise."""
+    from imusim.diffusion.text import get_text_encoder
+    from imusim.diffusion.train import sample
+
+    model = _sample_models()[kind].eval()
+    enc = get_text_encoder("hash", dim=8)
+    mean, std = torch.zeros(263), torch.ones(263)
+    kw = dict(steps=4, guidance=2.5, seeds=[1, 2], anchor_feet=300)
+    xc, mc = sample(model, mean, std, enc, ["a", "b"], [20, 30], **kw)
+    xg, mg = sample(copy.deepcopy(model).cuda(), mean.cuda(), std.cuda(), enc, ["a", "b"], [20, 30], **kw)
+    assert xg.is_cuda and mg.is_cuda
+    torch.testing.assert_close(xg.cpu(), xc, rtol=1e-3, atol=1e-3)
