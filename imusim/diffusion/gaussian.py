@@ -30,19 +30,27 @@ class GaussianDiffusion:
         self.post_logvar = torch.log(torch.cat([self.post_var[1:2], self.post_var[1:]]))
         self.post_c0 = self.betas * abp.sqrt() / (1 - ab)
         self.post_ct = (1 - abp) * (1 - self.betas).sqrt() / (1 - ab)
+        # square roots in float64 before any cast: in float32, 1 − ᾱ_0 (4e-5) is 0.3 % off
+        self.sqrt_ab, self.sqrt_1mab, self.one_minus_ab = ab.sqrt(), (1 - ab).sqrt(), 1 - ab
 
-    def _take(self, a: torch.Tensor, t: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
-        # the schedules are copied to a device once (a copy per call would wait for the device every step)
+    def _take(self, name: str, t: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+        """The schedule ``self.<name>`` (float64 [steps]) at steps ``t`` [B], as ``like``'s dtype, shaped [B, 1, ...].
+
+        Each schedule is copied to a device once and kept under its name: a copy per call would wait for the device
+        every step. The cache was keyed by the id of the tensor passed in, and q_sample passed fresh temporaries: the
+        device residency test on an H200 found a host-to-device copy in every training step, and a freed temporary's
+        id, reused by a later one, could have returned the wrong schedule (on the CPU the cache kept each temporary
+        alive instead, so the CPU runs were right, but the cache grew every step)."""
         cache = self.__dict__.setdefault("_on_device", {})
-        key = (id(a), str(like.device))
+        key = (name, str(like.device))
         if key not in cache:
-            cache[key] = a.to(like.device)
+            cache[key] = getattr(self, name).to(like.device)
         return cache[key][t].to(like.dtype).view(-1, *([1] * (like.dim() - 1)))
 
     def q_sample(self, x0, t, noise=None):
         noise = torch.randn_like(x0) if noise is None else noise
         # square roots in float64 before the cast: in float32, 1 − ᾱ_0 (4e-5) is 0.3 % off
-        a, s = self._take(self.alphas_cumprod.sqrt(), t, x0), self._take((1 - self.alphas_cumprod).sqrt(), t, x0)
+        a, s = self._take("sqrt_ab", t, x0), self._take("sqrt_1mab", t, x0)
         return a * x0 + s * noise
 
     def sample_t(self, B: int, device, generator=None) -> torch.Tensor:
@@ -61,10 +69,10 @@ class GaussianDiffusion:
         for i in it:
             t = torch.full((shape[0],), i, dtype=torch.long, device=device)
             x0 = predict_x0(x, t)
-            mean = self._take(self.post_c0, t, x) * x0 + self._take(self.post_ct, t, x) * x
+            mean = self._take("post_c0", t, x) * x0 + self._take("post_ct", t, x) * x
             if i > 0:
                 noise = torch.randn(shape, generator=generator).to(device)
-                x = mean + (0.5 * self._take(self.post_logvar, t, x)).exp() * noise
+                x = mean + (0.5 * self._take("post_logvar", t, x)).exp() * noise
             else:
                 x = mean
             if mask is not None:

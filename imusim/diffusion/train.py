@@ -371,7 +371,7 @@ def diffusion_losses(model, diffusion: GaussianDiffusion, x0, mask, emb, t, nois
     if cfg.loss_weight == "x0":  # MDM: plain MSE on x0
         l_simple = ((pred - x0) ** 2 * m).sum() * (scale / max(n_frames, 1.0))
     elif cfg.loss_weight == "v":  # the MSE on v = √ᾱ ε − √(1−ᾱ) x0: |x̂0 − x0|² / (1 − ᾱ_t) (SNR + 1 weighting)
-        w = 1.0 / diffusion._take(1.0 - diffusion.alphas_cumprod, t, pred)  # 1 − ᾱ in float64 (4e-5 at t = 0)
+        w = 1.0 / diffusion._take("one_minus_ab", t, pred)  # 1 − ᾱ in float64 (4e-5 at t = 0)
         l_simple = ((pred - x0) ** 2 * m * w).sum() * (scale / max(n_frames, 1.0))
     else:
         raise ValueError(f"loss_weight must be 'x0' or 'v', got {cfg.loss_weight!r}")

@@ -225,3 +225,18 @@ def test_bf16_sampling_is_close_to_fp32_and_validated():
     assert ((a - b).norm() / a.norm()) < 0.05
     with pytest.raises(ValueError, match="precision must be"):
         sample(model, mean, std, enc, ["a"], [12], steps=2, precision="fp8")
+
+
+def test_schedule_cache_is_keyed_by_name_and_stays_small():
+    """q_sample and the posterior read each schedule by name from a per-device cache: repeated calls give
+    √ᾱ_t x0 + √(1−ᾱ_t) ε exactly and the cache holds one entry per (schedule, device), however many calls."""
+    from imusim.diffusion.gaussian import GaussianDiffusion
+
+    d = GaussianDiffusion(1000)
+    x0 = torch.randn(3, 5, 4, dtype=torch.float64)
+    eps = torch.randn(3, 5, 4, dtype=torch.float64)
+    for k in range(20):
+        t = torch.tensor([k, 500 + k, 999])
+        want = d.alphas_cumprod[t].sqrt()[:, None, None] * x0 + (1 - d.alphas_cumprod[t]).sqrt()[:, None, None] * eps
+        torch.testing.assert_close(d.q_sample(x0, t, eps), want, rtol=0, atol=1e-15)
+    assert sorted(k[0] for k in d._on_device) == ["sqrt_1mab", "sqrt_ab"]
