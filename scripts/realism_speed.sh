@@ -25,3 +25,50 @@ if [ "$STAGE" = all ] || [ "$STAGE" = train ]; then
   wait
 fi
 [ "$STAGE" = train ] && exit 0
+
+mkdir -p "$OUT/training"
+for n in refined refined_lacc; do
+  mkdir -p "$RUNS/$n"; ln -sf "$(realpath imusim/checkpoints/$n.safetensors)" "$RUNS/$n/model.safetensors"
+done
+DONE=()  # "CAND_sSEED" of the trained candidates
+for c in afs1 afs3; do
+  for s in 0 1 2; do
+    trained "$RUNS/anc_${c}_s$s" || continue
+    cp "$RUNS/anc_${c}_s$s/metrics.csv" "$OUT/training/metrics_${c}_s$s.csv"
+    pair "pair_${c}_s$s" refined_lacc "anc_${c}_s$s"  # records meta.sampling.anchor_feet 300 (the low expert's)
+    DONE+=("${c}_s$s")
+  done
+done
+
+# 1. does the root travel? skating, joint acceleration and root speed (per activity) of the 132 test clips, guidance 1,
+# beside the real clips (the probe's "real") and afimu (docs/realism/anchor/skating_probe.json)
+for cs in "${DONE[@]}"; do
+  [ -f "$OUT/skating_probe_$cs.json" ] || python scripts/skating_probe.py --data "$DATA" --guidance 1.0 \
+    --checkpoint "$RUNS/pair_$cs/model.safetensors@anchor=300" --json "$OUT/skating_probe_$cs.json"
+done
+# 2. motion quality on the test split at guidance 1, paired with the continued control's and afimu's seed 0
+for cs in "${DONE[@]}"; do
+  [ -f "$OUT/motion_eval_$cs.json" ] || imusim evaluate-motion --data "$DATA" --max-frames 120 --guidance 1.0 \
+    $(ck "pair_$cs") --json "$OUT/motion_eval_$cs.json" --markdown "$OUT/motion_eval_$cs.md"
+done
+python scripts/motion_eval_stats.py $(for cs in "${DONE[@]}"; do echo "$OUT/motion_eval_$cs.json"; done) \
+  docs/realism/spec/motion_eval_g1.json docs/realism/anchor/motion_eval_s0.json \
+  $(for cs in "${DONE[@]}"; do c=${cs%_s*}; echo "--pair wf_control:pair_$c --pair pair_afimu:pair_$c"; done | sort -u) \
+  --out "$OUT/motion_eval_stats.json"
+[ "$STAGE" = motion ] && exit 0
+
+# 3. the sensors, generation seed 0 of training seed 0: refined, afimu and each candidate side by side against the
+# three realism references and HAR on BasicMotions and the WISDM watch
+store_inputs
+GEN=(${GEN:-0})
+GEN_ARGS="--guidance 1.0" gen refined "$RUNS/refined/model.safetensors" "${GEN[@]}"
+GEN_ARGS="--guidance 1.0" gen afimu "$RUNS/pair_afimu_s0/model.safetensors" "${GEN[@]}"
+SETS=()
+for cs in "${DONE[@]}"; do
+  [ "${cs##*_s}" = 0 ] || continue
+  c=${cs%_s*}
+  GEN_ARGS="--guidance 1.0" gen "$c" "$RUNS/pair_$cs/model.safetensors" "${GEN[@]}"
+  SETS+=("$(stores "$c" "${GEN[@]}")")
+done
+[ -f "$OUT/screen/har_wisdm/results.json" ] || OUT="$OUT/screen" seeded_eval refined "$(stores refined "${GEN[@]}")" \
+  "$(stores afimu "${GEN[@]}")" "${SETS[@]}"
