@@ -23,18 +23,11 @@ declare -A ARGS=([afimu]="--lambda-acc 1 --lambda-imu 0.03 --aux-t-max 300 --tra
                  [afimur]="--lambda-acc 1 --lambda-imu 0.03 --aux-t-max 300 --train-t-max 300 --anchor-feet 300 --lambda-root-raw 1")
 SEEDS=(${SEEDS:-0 1 2})
 CANDS=(${CANDS:-afimu})
-if [ "$STAGE" = all ] || [ "$STAGE" = train ]; then
-  for c in "${CANDS[@]}"; do
-    for s in "${SEEDS[@]}"; do ft anc "$c" "$s" & done
-  done
-  wait
-fi
+train_stage anc
 [ "$STAGE" = train ] && exit 0
 
 mkdir -p "$OUT/training"
-for n in refined refined_lacc; do
-  mkdir -p "$RUNS/$n"; ln -sf "$(realpath imusim/checkpoints/$n.safetensors)" "$RUNS/$n/model.safetensors"
-done
+link_shipped
 DONE=() AF=() OTHER=()  # trained seeds of afimu; of af; "CAND_sSEED" of the other candidates
 for c in afimu af afimur; do
   for s in 0 1 2; do

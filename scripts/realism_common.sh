@@ -21,6 +21,22 @@ ft() {  # ft PREFIX NAME SEED: fine-tune candidate NAME into $RUNS/PREFIX_NAME_s
   imusim finetune "${FT[@]}" --out "$out" --seed "$3" ${ARGS[$2]} > "$out.log" 2>&1
 }
 
+train_stage() {  # train_stage PREFIX: when STAGE is all or train, the fine-tunes of CANDS x SEEDS (all at once; set them
+  # so that no more run than there are cores) into $RUNS/PREFIX_CAND_sSEED
+  if [ "$STAGE" = all ] || [ "$STAGE" = train ]; then
+    for c in "${CANDS[@]}"; do
+      for s in "${SEEDS[@]}"; do ft "$1" "$c" "$s" & done
+    done
+    wait
+  fi
+}
+
+link_shipped() {  # $RUNS/refined and $RUNS/refined_lacc: links to the shipped checkpoints (what pair and gen read)
+  for n in refined refined_lacc; do
+    mkdir -p "$RUNS/$n"; ln -sf "$(realpath imusim/checkpoints/$n.safetensors)" "$RUNS/$n/model.safetensors"
+  done
+}
+
 pair() {  # pair NAME HIGH_RUN LOW_RUN [SPLIT]: $RUNS/NAME/model.safetensors, HIGH_RUN's network for the sampler's
   # steps t >= SPLIT (default 300, the shipped `refined`'s), LOW_RUN's below (`imusim experts`); skipped when it exists
   mkdir -p "$RUNS/$1"

@@ -30,9 +30,7 @@ for s in "${SEEDS[@]}"; do
 done
 
 # the shipped experts as runs, so that pair/ck/gen name them
-for n in refined refined_lacc; do
-  mkdir -p "$RUNS/$n"; ln -sf "$(realpath imusim/checkpoints/$n.safetensors)" "$RUNS/$n/model.safetensors"
-done
+link_shipped
 # every trained seed of each candidate as a pair; seeds 1 and 2 (SEEDS="1 2" CANDS=imu01 bash
 # scripts/realism_lambda.sh) are evaluated beside the control's and the shipped pair's seeds 1 and 2
 # (docs/realism/experts/motion_eval_pair_s12.json)

@@ -11,27 +11,24 @@
 # Candidates (paired at t = 300 below the shipped refined_lacc, like `refined`):
 #   afs1  afimu (§13: imulo's recipe + --anchor-feet 300) + --lambda-root-speed 1
 #   afs3  the same with weight 3
+#   afu   afimu + --anchor-contact union: the anchor holds every foot within 5 cm of the floor, whatever its contact
+#         labels say (afs1/afs3 travel but their runners skate where the labels mark no stance; §14)
+#   afu1  afu + --lambda-root-speed 1
 # ~27 min of training per seed on one CPU core (two side by side).
 OUT="${OUT:-docs/realism/speed}"
 source "$(dirname "$0")/realism_common.sh"
 AFIMU="--lambda-acc 1 --lambda-imu 0.03 --aux-t-max 300 --train-t-max 300 --anchor-feet 300"
-declare -A ARGS=([afs1]="$AFIMU --lambda-root-speed 1" [afs3]="$AFIMU --lambda-root-speed 3")
+declare -A ARGS=([afs1]="$AFIMU --lambda-root-speed 1" [afs3]="$AFIMU --lambda-root-speed 3"
+                 [afu]="$AFIMU --anchor-contact union" [afu1]="$AFIMU --anchor-contact union --lambda-root-speed 1")
 SEEDS=(${SEEDS:-0})
 CANDS=(${CANDS:-afs1 afs3})
-if [ "$STAGE" = all ] || [ "$STAGE" = train ]; then
-  for c in "${CANDS[@]}"; do
-    for s in "${SEEDS[@]}"; do ft anc "$c" "$s" & done
-  done
-  wait
-fi
+train_stage anc
 [ "$STAGE" = train ] && exit 0
 
 mkdir -p "$OUT/training"
-for n in refined refined_lacc; do
-  mkdir -p "$RUNS/$n"; ln -sf "$(realpath imusim/checkpoints/$n.safetensors)" "$RUNS/$n/model.safetensors"
-done
+link_shipped
 DONE=()  # "CAND_sSEED" of the trained candidates
-for c in afs1 afs3; do
+for c in afs1 afs3 afu afu1; do
   for s in 0 1 2; do
     trained "$RUNS/anc_${c}_s$s" || continue
     cp "$RUNS/anc_${c}_s$s/metrics.csv" "$OUT/training/metrics_${c}_s$s.csv"

@@ -64,7 +64,8 @@ def measures(feats) -> dict:
     return r
 
 
-def sample_clips(ck: str, clips, lengths, guidance: float, seed: int, anchor_feet: int = 0, desc: str = "sample"):
+def sample_clips(ck: str, clips, lengths, guidance: float, seed: int, anchor_feet: int = 0, desc: str = "sample",
+                 contact: str = ""):
     """Features [n_i, 263] (denormalised) sampled by checkpoint ``ck`` from each clip's first caption at its length
     (DDIM 50 on CPU; sample i gets the noise of seed·1000003 + i, as evaluate-motion)."""
     from tqdm import tqdm
@@ -73,6 +74,8 @@ def sample_clips(ck: str, clips, lengths, guidance: float, seed: int, anchor_fee
     from imusim.diffusion.train import sample
     from imusim.diffusion.zoo import resolve_checkpoint
     model, mean, std, enc, _ = load_checkpoint(resolve_checkpoint(ck), "cpu")
+    if contact:  # the anchor's contact rule, instead of the checkpoint's recorded one
+        model.anchor_contact = contact
     text = get_text_encoder(enc, device="cpu")
     feats = []
     for b in tqdm(range(0, len(clips), 32), desc=desc, unit="batch"):
@@ -100,7 +103,8 @@ def main(argv=None) -> int:
     ap.add_argument("--data", required=True, help="data set directory (imusim data build) with a test split")
     ap.add_argument("--checkpoint", action="append", default=[],
                     help="checkpoint name or path, optionally @anchor=A: sampled with anchor_feet=A (the root follows "
-                         "the standing foot at the steps t < A; imusim.diffusion.train.sample); repeatable")
+                         "the standing foot at the steps t < A; imusim.diffusion.train.sample), optionally then "
+                         ":union or :channels, the anchor's contact rule (default: the checkpoint's); repeatable")
     ap.add_argument("--limit", type=int, default=0, help="the first N test clips only (0: all)")
     ap.add_argument("--max-frames", type=int, default=120, help="frames per clip (as evaluate-motion --max-frames)")
     ap.add_argument("--guidance", type=float, default=1.0, help="classifier-free guidance scale")
@@ -118,7 +122,11 @@ def main(argv=None) -> int:
            "models": {"real": {"per_clip": measures(gt)}}}
     for spec in a.checkpoint:
         ck, _, opt = spec.partition("@anchor=")
-        feats = sample_clips(ck, clips, lengths, a.guidance, a.seed, anchor_feet=int(opt or 0), desc=f"sample {spec}")
+        opt, _, contact = opt.partition(":")
+        if contact not in ("", "channels", "union"):
+            raise SystemExit(f"--checkpoint {spec}: the contact rule after ':' must be channels or union")
+        feats = sample_clips(ck, clips, lengths, a.guidance, a.seed, anchor_feet=int(opt or 0), desc=f"sample {spec}",
+                             contact=contact)
         res["models"][spec] = {"per_clip": measures(feats)}
     acts = [c.get("activity", "") for c in clips]
     for m in res["models"].values():

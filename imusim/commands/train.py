@@ -61,6 +61,10 @@ def _common(p):
                    help="with --anchor-feet: also train the network's own root velocity output (before the anchor "
                         "replaces it) by its MSE to the ground truth's, weight W; in standing frames the anchored "
                         "root does not depend on it, but it decides which foot joint the anchor holds")
+    p.add_argument("--anchor-contact", choices=("channels", "union"), default="channels",
+                   help="which frames --anchor-feet holds: channels = where the prediction's own contact labels say a "
+                        "foot stands; union = those and every frame in which a foot joint is within 5 cm of the "
+                        "motion's floor (the labels cannot let a low foot slide); recorded for sampling")
     p.add_argument("--lambda-root-speed", type=float, default=0.0, metavar="W",
                    help="weight of a phase-blind root speed term: each clip's mean horizontal root speed (m/s) "
                         "against the ground truth's, squared, on the samples at t < --anchor-feet (else "
@@ -162,7 +166,7 @@ def _train(a):
                       imu_sensors=a.imu_sensors, acc_t_max=a.acc_t_max,
                       loss_weight=a.loss_weight or ("v" if output == "v" else "x0"), snapshot_every=a.snapshot_every,
                       lambda_pos=a.lambda_pos, lambda_vel=a.lambda_vel,
-                      lambda_fc=a.lambda_fc, fc_contact=a.fc_contact, fc_grad=a.fc_grad, lambda_imu=a.lambda_imu, lambda_spec=a.lambda_spec, aux_t_max=a.aux_t_max, train_t_max=a.train_t_max, anchor_feet=a.anchor_feet, lambda_root_raw=a.lambda_root_raw, lambda_root_speed=a.lambda_root_speed, seed=a.seed, amp=a.amp, compile=a.compile,
+                      lambda_fc=a.lambda_fc, fc_contact=a.fc_contact, fc_grad=a.fc_grad, lambda_imu=a.lambda_imu, lambda_spec=a.lambda_spec, aux_t_max=a.aux_t_max, train_t_max=a.train_t_max, anchor_feet=a.anchor_feet, lambda_root_raw=a.lambda_root_raw, lambda_root_speed=a.lambda_root_speed, anchor_contact=a.anchor_contact, seed=a.seed, amp=a.amp, compile=a.compile,
                       ema_decay=a.ema, log_every=a.log_every, ckpt_every=a.ckpt_every, max_frames=a.max_frames,
                       min_frames=a.min_frames,
                       text_encoder=enc_name or "minilm", warmup=0 if init else 200)

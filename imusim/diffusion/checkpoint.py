@@ -80,6 +80,22 @@ def recommended_anchor_feet(meta: Dict[str, Any], path="checkpoint") -> int:
     return a
 
 
+ANCHOR_CONTACTS = ("channels", "union")
+
+
+def recommended_anchor_contact(meta: Dict[str, Any], path="checkpoint") -> str:
+    """Which frames the foot anchor holds for a checkpoint (:func:`imusim.motion.quality.anchor_root_features`'s
+    ``contact``): its metadata's ``meta["sampling"]["anchor_contact"]`` (``finetune --anchor-contact``), else
+    ``"channels"`` (the prediction's own contact labels). Anything else raises CorruptFileError naming ``path``.
+    :func:`load_checkpoint` sets it on the model it returns (``model.anchor_contact``), which
+    :func:`imusim.diffusion.train.sample` reads."""
+    c = _sampling(meta, path).get("anchor_contact", "channels")
+    if c not in ANCHOR_CONTACTS:
+        raise CorruptFileError(path, f"metadata meta.sampling.anchor_contact must be one of {list(ANCHOR_CONTACTS)}, "
+                                     f"got {c!r}")
+    return c
+
+
 # (low, high) for the integer sizes of MDMConfig: far beyond any model this project trains or imports
 BOUNDS = {"n_feats": (1, 4096), "latent": (1, 8192), "layers": (1, 128), "heads": (1, 256), "ff": (1, 65536),
           "text_dim": (1, 8192), "max_len": (1, 100_000),
@@ -198,6 +214,11 @@ def save_expert_pair(path, high, low, below_t: int, meta: Optional[Dict[str, Any
     a = max(min(recommended_anchor_feet(lmeta, low), int(below_t)), recommended_anchor_feet(hmeta, high))
     if meta is None and a:
         m["sampling"] = {**m.get("sampling", {}), "anchor_feet": a}
+        # the anchor's contact rule comes with the expert whose anchor is used (the low one's when it has one)
+        c = recommended_anchor_contact(lmeta if recommended_anchor_feet(lmeta, low) else hmeta,
+                                       low if recommended_anchor_feet(lmeta, low) else high)
+        if c != "channels":
+            m["sampling"]["anchor_contact"] = c
     m["experts"] = {"below_t": int(below_t), "high": str(high), "low": str(low)}
     return save_checkpoint(path, pair.high, hmean, hstd, henc, m, extra={"low": pair.low})
 
@@ -266,4 +287,5 @@ def load_checkpoint(path, device="cpu", verify: bool = True
         lm.load_state_dict({k[len("low.model."):]: v for k, v in tensors.items() if k.startswith("low.model.")})
         model = ExpertPair(model, lm, low[1])
     model.to(device).eval()
+    model.anchor_contact = recommended_anchor_contact(meta, path)  # what sample() anchors on (train.sample)
     return model, tensors["norm.mean"].to(device), tensors["norm.std"].to(device), text_encoder, meta

@@ -79,6 +79,7 @@ class TrainConfig:
     train_t_max: int = 0  # > 0: draw the training steps t from [0, train_t_max) only (a low-noise expert)
     anchor_feet: int = 0  # > 0: the x0 predictions of the steps t < anchor_feet go through anchor_root_features
     lambda_root_raw: float = 0.0  # with anchor_feet: weight of the MSE of the raw (unanchored) root velocity output
+    anchor_contact: str = "channels"  # which frames the anchor holds: "channels" (predicted labels) or "union" (or low)
     lambda_root_speed: float = 0.0  # weight of the phase-blind root speed term (clip-mean horizontal speed, (m/s)^2)
     seed: int = 0
     amp: bool = False
@@ -336,18 +337,20 @@ def foot_contact_loss(pred_joints: torch.Tensor, true_feats: torch.Tensor, mask:
     return v2.sum() / (pair.sum() * 4).clamp_min(1)
 
 
-def anchor_prediction(pred: torch.Tensor, mask: torch.Tensor, t: torch.Tensor, below_t: int, mean, std) -> torch.Tensor:
+def anchor_prediction(pred: torch.Tensor, mask: torch.Tensor, t: torch.Tensor, below_t: int, mean, std,
+                      contact: str = "channels") -> torch.Tensor:
     """Normalised x0 predictions ``pred`` ``[B, T, 263]`` whose samples at steps ``t < below_t`` have their root
     velocity channels (1:3) in the valid frames replaced by those of :func:`imusim.motion.quality.anchor_root_features`
-    (the prediction's own contact channels > 0.5, ``mask`` ``[B, T]`` bool prefix); every other value is ``pred``'s
-    own. Used by training (``anchor_feet``) and by :func:`sample`; differentiable, no host synchronisation."""
+    (``contact="channels"``: the prediction's own contact channels > 0.5; ``"union"``: those or a foot joint within
+    5 cm of the motion's floor; ``mask`` ``[B, T]`` bool prefix); every other value is ``pred``'s own. Used by
+    training (``anchor_feet``) and by :func:`sample`; differentiable, no host synchronisation."""
     from ..motion.quality import anchor_root_features
     if mean is None or std is None:
         raise ValueError("anchor_prediction: anchor_feet needs the feature mean and std")
     if pred.shape[-1] != 263:
         raise ValueError(f"anchor_prediction: anchor_feet needs HumanML3D's 263 features, got {pred.shape[-1]}")
     mean, std = mean.to(pred), std.to(pred)
-    root = (anchor_root_features(pred * std + mean, mask=mask)[..., 1:3] - mean[1:3]) / std[1:3]
+    root = (anchor_root_features(pred * std + mean, contact=contact, mask=mask)[..., 1:3] - mean[1:3]) / std[1:3]
     sel = ((t < below_t)[:, None] & mask)[..., None]
     return torch.cat([pred[..., :1], torch.where(sel, root, pred[..., 1:3]), pred[..., 3:]], -1)
 
@@ -364,7 +367,7 @@ def diffusion_losses(model, diffusion: GaussianDiffusion, x0, mask, emb, t, nois
     pred = model(xt, t, emb, mask, uncond=uncond).to(x0.dtype)  # autocast (--amp) returns bf16/fp16
     raw = pred
     if cfg.anchor_feet > 0:  # the root follows the predicted standing foot, as sample(anchor_feet=A) makes it
-        pred = anchor_prediction(pred, mask, t, cfg.anchor_feet, mean, std)
+        pred = anchor_prediction(pred, mask, t, cfg.anchor_feet, mean, std, cfg.anchor_contact)
     m = mask[..., None].to(pred.dtype)
     F = x0.shape[-1]
     n_frames, n_terms = counts if counts is not None else _counts(mask, F)
@@ -565,6 +568,8 @@ def train(data: MotionTextData, out_dir, cfg: TrainConfig, model_cfg: Optional[M
     ``reparam``: with ``init_from``, convert the loaded model's ``input`` and/or ``output`` parameterisation
     (MDMConfig fields) before training, keeping its weights (:func:`reparameterise`)."""
     rank, world = _dist()
+    if cfg.anchor_contact not in ("channels", "union"):
+        raise ValueError(f"anchor_contact must be 'channels' or 'union', got {cfg.anchor_contact!r}")
     if not 0 <= cfg.anchor_feet <= cfg.diffusion_steps:
         raise ValueError(f"anchor_feet must be in [0, {cfg.diffusion_steps}] (0: off), got {cfg.anchor_feet}")
     out_dir = Path(out_dir)
@@ -688,6 +693,8 @@ def _save(out_dir: Path, model, ema, opt, step, data, enc, cfg, meta):
     m.update({"step": step, "train_config": asdict(cfg)})
     if cfg.anchor_feet:  # sampled the way it was trained (recommended_anchor_feet)
         m["sampling"] = {**m.get("sampling", {}), "anchor_feet": int(cfg.anchor_feet)}
+        if cfg.anchor_contact != "channels":
+            m["sampling"]["anchor_contact"] = cfg.anchor_contact
     save_checkpoint(out_dir / "model.safetensors", ema, data.mean, data.std, enc.name, m)
     if cfg.snapshot_every and step % cfg.snapshot_every == 0:  # kept copies for training-length curves
         save_checkpoint(out_dir / f"model_step{step:06d}.safetensors", ema, data.mean, data.std, enc.name, m)
@@ -739,11 +746,13 @@ def sample(model: MDM, mean, std, text_encoder, prompts: List[str], lengths: Lis
         raise ValueError(f"sample: anchor_feet must be in [0, {diffusion.steps}], got {anchor_feet}")
     if anchor_feet and model.cfg.n_feats != 263:
         raise ValueError(f"sample: anchor_feet needs HumanML3D's 263 features, the model has {model.cfg.n_feats}")
+    contact = getattr(model, "anchor_contact", "channels")  # set by load_checkpoint from the checkpoint's metadata
+
     def fn(x, t):
         with torch.autocast(dev_type, dtype=torch.bfloat16, enabled=precision == "bf16"):
             x0 = model.guided(x, t, emb, step_mask, guidance).float()
         if anchor_feet and int(t[0]) < anchor_feet:  # each motion's own frames (mask), in float64 as in training's
-            x0 = anchor_prediction(x0.double(), mask, t, anchor_feet, mean.double(), std.double()).float()
+            x0 = anchor_prediction(x0.double(), mask, t, anchor_feet, mean.double(), std.double(), contact).float()
         return x0
     shape = (B, T, model.cfg.n_feats)
     if sampler == "ddpm":

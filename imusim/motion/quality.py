@@ -94,7 +94,9 @@ def anchor_root_features(data: torch.Tensor, contact: str = "channels", threshol
 
     ``contact``: ``"channels"`` — the features' own contact labels (259:263 > ``threshold``: left ankle, left toe,
     right ankle, right toe); ``"height"`` — a foot joint within 5 cm of the floor in both frames (as
-    ``foot_skating``; ``threshold`` unused; ``[T, 263]`` only). ``mask`` ``[B, T]`` (or ``[T]``) bool, a prefix of
+    ``foot_skating``; ``threshold`` unused; ``[T, 263]`` only); ``"union"`` — either (batched and masked: the floor
+    is each motion's lowest foot height over its valid frames), so a foot on the floor is held whatever the labels
+    say (docs/realism.md §14). ``mask`` ``[B, T]`` (or ``[T]``) bool, a prefix of
     valid frames per sequence: a frame whose successor is padding is not corrected. Differentiable w.r.t. ``data``
     (the root of a corrected frame then follows the standing foot's pose channels: ``finetune --anchor-feet``)."""
     from .humanml import FEET_L, FEET_R, FOOT_CONTACT, N_FEATS, qrot, recover_from_ric, recover_root_rot_pos
@@ -107,19 +109,25 @@ def anchor_root_features(data: torch.Tensor, contact: str = "channels", threshol
     if data.shape[-2] < 2:
         return data.clone()
     P = recover_from_ric(data, 22)
-    if contact == "channels":
+    if contact in ("channels", "union"):
         if not 0.0 < threshold < 1.0:
             raise ValueError(f"anchor_root_features: threshold must be in (0, 1), got {threshold}")
+        joints = (*FEET_L, *FEET_R)  # the order of the contact channels
         c = data[..., :-1, FOOT_CONTACT] > threshold
+        if contact == "union":
+            h = P[..., list(joints), 1].detach()  # [..., T, 4]
+            hv = h if mask is None else h.masked_fill(~mask[..., None], float("inf"))
+            low = (h - hv.amin((-2, -1), keepdim=True)) < CONTACT_HEIGHT
+            c = c | (low[..., 1:, :] & low[..., :-1, :])
         if mask is not None:
             c = c & (mask[..., 1:] & mask[..., :-1])[..., None]
-        d = stance_displacement(P, c, joints=(*FEET_L, *FEET_R))
+        d = stance_displacement(P, c, joints=joints)
     elif contact == "height":
         if data.dim() != 2 or mask is not None:
             raise ValueError("anchor_root_features: contact='height' takes one motion [T, 263] without a mask")
         d = stance_displacement(P)
     else:
-        raise ValueError(f"anchor_root_features: contact must be 'channels' or 'height', got {contact!r}")
+        raise ValueError(f"anchor_root_features: contact must be 'channels', 'height' or 'union', got {contact!r}")
     q, _ = recover_root_rot_pos(data)
     d3 = torch.stack([d[..., 0], torch.zeros_like(d[..., 0]), d[..., 1]], -1)
     dv = qrot(q[..., 1:, :], d3)  # Δroot(t) = qinv(q[t+1]) · vel(t): the velocity channel of frame t carries t → t+1

@@ -50,7 +50,7 @@ def test_anchor_root_features_equals_anchoring_the_decoded_positions(shared_data
     assert planted.sum() > 20 and float(stand_min[planted].max()) < 1e-9
     with pytest.raises(ValueError, match=r"data must be \[T, 263\]"):
         anchor_root_features(torch.zeros(10, 262))
-    with pytest.raises(ValueError, match="contact must be 'channels' or 'height'"):
+    with pytest.raises(ValueError, match="contact must be 'channels', 'height' or 'union'"):
         anchor_root_features(f, contact="labels")
 
 
@@ -324,3 +324,48 @@ def test_lambda_root_speed_enters_the_total_on_the_anchored_steps(shared_data):
     torch.testing.assert_close(out["total"], out["l_simple"] + 3.0 * out["l_root_speed"])
     g, = torch.autograd.grad(out["l_root_speed"], model.p)
     assert g[0].abs().max() > 0 and g[1].abs().max() == 0  # only the sample at t = 10 < 300
+
+
+def test_union_contact_holds_a_low_foot_whatever_the_labels(shared_data):
+    """contact="union": with every contact label off, a foot within 5 cm of the floor is still held, exactly as the
+    height rule holds it, where the channels rule corrects nothing; batched with padding, each motion's floor comes
+    from its own valid frames (the same as the motion alone)."""
+    f = _walk()
+    slid = f.clone()
+    slid[:, 1:3] *= 1.6
+    slid[:, FOOT_CONTACT] = 0.0  # the labels say no foot ever stands
+    torch.testing.assert_close(anchor_root_features(slid), slid, rtol=0, atol=0)
+    u = anchor_root_features(slid, contact="union")
+    torch.testing.assert_close(recover_from_ric(u), recover_from_ric(anchor_root_features(slid, contact="height")),
+                               rtol=0, atol=1e-9)
+    assert foot_skating(recover_from_ric(u)) < foot_skating(recover_from_ric(slid)) / 3
+    short = slid[:80]
+    batch = torch.stack([slid, torch.cat([short, torch.full_like(slid[80:], -5.0)])])  # padding far below the floor
+    mask = torch.arange(slid.shape[0])[None] < torch.tensor([[slid.shape[0]], [80]])
+    ub = anchor_root_features(batch, contact="union", mask=mask)
+    torch.testing.assert_close(ub[0], u, rtol=0, atol=1e-12)
+    torch.testing.assert_close(ub[1, :80], anchor_root_features(short, contact="union"), rtol=0, atol=1e-12)
+
+
+def test_anchor_contact_is_recorded_loaded_and_passed_to_the_pair(tmp_path):
+    """finetune --anchor-contact union records meta.sampling.anchor_contact; load_checkpoint sets it on the model
+    (what sample() reads), a pair takes its low expert's, a bad value is refused by name."""
+    from imusim.diffusion.checkpoint import load_checkpoint, save_expert_pair
+    from imusim.diffusion.train import TrainConfig, train
+    from tests.diffusion.test_diffusion import toy_clips
+
+    with pytest.raises(ValueError, match="anchor_contact must be 'channels' or 'union'"):
+        train(toy_clips(), tmp_path / "bad", TrainConfig(steps=1, batch_size=2, text_encoder="hash",
+                                                         anchor_contact="labels"), None, progress=False)
+    low = save_checkpoint(tmp_path / "low.safetensors", MDM(MDMConfig(**TINY)), torch.zeros(12), torch.ones(12), "hash",
+                          {"sampling": {"anchor_feet": 300, "anchor_contact": "union"}})
+    high = save_checkpoint(tmp_path / "high.safetensors", MDM(MDMConfig(**TINY)), torch.zeros(12), torch.ones(12),
+                           "hash", {"sampling": {"guidance": 1.0}})
+    assert load_checkpoint(low)[0].anchor_contact == "union" and load_checkpoint(high)[0].anchor_contact == "channels"
+    pair = save_expert_pair(tmp_path / "pair.safetensors", high, low, 300)
+    model, *_, meta = load_checkpoint(pair)
+    assert model.anchor_contact == "union" and meta["sampling"]["anchor_contact"] == "union"
+    bad = save_checkpoint(tmp_path / "b.safetensors", MDM(MDMConfig(**TINY)), torch.zeros(12), torch.ones(12), "hash",
+                          {"sampling": {"anchor_contact": "feet"}})
+    with pytest.raises(CorruptFileError, match="anchor_contact must be one of"):
+        load_checkpoint(bad)
