@@ -61,9 +61,11 @@ GEN=(${GEN:-0})
 GEN_ARGS="--guidance 1.0" gen refined "$RUNS/refined/model.safetensors" "${GEN[@]}"
 GEN_ARGS="--guidance 1.0" gen afimu "$RUNS/pair_afimu_s0/model.safetensors" "${GEN[@]}"
 SETS=()
+SCREEN=(${SCREEN:-afs1 afu afu1})  # afs3 left out: its motion figures are afs1's within noise
 for cs in "${DONE[@]}"; do
   [ "${cs##*_s}" = 0 ] || continue
   c=${cs%_s*}
+  [[ " ${SCREEN[*]} " == *" $c "* ]] || continue
   GEN_ARGS="--guidance 1.0" gen "$c" "$RUNS/pair_$cs/model.safetensors" "${GEN[@]}"
   SETS+=("$(stores "$c" "${GEN[@]}")")
 done
