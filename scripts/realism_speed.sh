@@ -14,12 +14,15 @@
 #   afu   afimu + --anchor-contact union: the anchor holds every foot within 5 cm of the floor, whatever its contact
 #         labels say (afs1/afs3 travel but their runners skate where the labels mark no stance; §14)
 #   afu1  afu + --lambda-root-speed 1
+#   afuf  afu1 + --lambda-fc 10 (MDM's foot contact term on the anchored prediction, the truth's labels, t < 300): every
+#         labelled foot joint must stand, not only the one the anchor holds; the speed term keeps it from freezing (§7)
 # ~27 min of training per seed on one CPU core (two side by side).
 OUT="${OUT:-docs/realism/speed}"
 source "$(dirname "$0")/realism_common.sh"
 AFIMU="--lambda-acc 1 --lambda-imu 0.03 --aux-t-max 300 --train-t-max 300 --anchor-feet 300"
 declare -A ARGS=([afs1]="$AFIMU --lambda-root-speed 1" [afs3]="$AFIMU --lambda-root-speed 3"
-                 [afu]="$AFIMU --anchor-contact union" [afu1]="$AFIMU --anchor-contact union --lambda-root-speed 1")
+                 [afu]="$AFIMU --anchor-contact union" [afu1]="$AFIMU --anchor-contact union --lambda-root-speed 1"
+                 [afuf]="$AFIMU --anchor-contact union --lambda-root-speed 1 --lambda-fc 10")
 SEEDS=(${SEEDS:-0})
 CANDS=(${CANDS:-afs1 afs3})
 train_stage anc
@@ -28,7 +31,7 @@ train_stage anc
 mkdir -p "$OUT/training"
 link_shipped
 DONE=()  # "CAND_sSEED" of the trained candidates
-for c in afs1 afs3 afu afu1; do
+for c in afs1 afs3 afu afu1 afuf; do
   for s in 0 1 2; do
     trained "$RUNS/anc_${c}_s$s" || continue
     cp "$RUNS/anc_${c}_s$s/metrics.csv" "$OUT/training/metrics_${c}_s$s.csv"
