@@ -64,7 +64,7 @@ GEN=(${GEN:-0})
 GEN_ARGS="--guidance 1.0" gen refined "$RUNS/refined/model.safetensors" "${GEN[@]}"
 GEN_ARGS="--guidance 1.0" gen afimu "$RUNS/pair_afimu_s0/model.safetensors" "${GEN[@]}"
 SETS=()
-SCREEN=(${SCREEN:-afs1 afu afu1})  # afs3 left out: its motion figures are afs1's within noise
+SCREEN=(${SCREEN:-afs1 afu1})  # afs3, afu left out: their motion figures are afs1's, afimu's within noise
 for cs in "${DONE[@]}"; do
   [ "${cs##*_s}" = 0 ] || continue
   c=${cs%_s*}
@@ -74,3 +74,9 @@ for cs in "${DONE[@]}"; do
 done
 [ -f "$OUT/screen/har_wisdm/results.json" ] || OUT="$OUT/screen" seeded_eval refined "$(stores refined "${GEN[@]}")" \
   "$(stores afimu "${GEN[@]}")" "${SETS[@]}"
+# afuf (trained after the first screen): beside refined and afu1 (the same stores and fits: their figures repeat)
+if trained "$RUNS/anc_afuf_s0"; then
+  GEN_ARGS="--guidance 1.0" gen afuf "$RUNS/pair_afuf_s0/model.safetensors" "${GEN[@]}"
+  [ -f "$OUT/screen_afuf/har_wisdm/results.json" ] || OUT="$OUT/screen_afuf" seeded_eval refined \
+    "$(stores refined "${GEN[@]}")" "$(stores afu1 "${GEN[@]}")" "$(stores afuf "${GEN[@]}")"
+fi
