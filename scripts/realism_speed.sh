@@ -6,7 +6,8 @@
 #
 #   bash scripts/realism_speed.sh              # train, pair, generate, evaluate (skips what exists under $RUNS)
 #   SEEDS="0" CANDS="afs1 afs3" STAGE=train bash scripts/realism_speed.sh   # only those fine-tunes
-#   STAGE=eval bash scripts/realism_speed.sh   # only the evaluations
+#   STAGE=motion bash scripts/realism_speed.sh # pairs, skating/root-speed probes and motion evaluations only
+#   STAGE=seeds bash scripts/realism_speed.sh  # everything but training, with afu1's training seeds 1-2 at the sensors
 #
 # Candidates (paired at t = 300 below the shipped refined_lacc, like `refined`):
 #   afs1  afimu (§13: imulo's recipe + --anchor-feet 300) + --lambda-root-speed 1
@@ -79,4 +80,13 @@ if trained "$RUNS/anc_afuf_s0"; then
   GEN_ARGS="--guidance 1.0" gen afuf "$RUNS/pair_afuf_s0/model.safetensors" "${GEN[@]}"
   [ -f "$OUT/screen_afuf/har_wisdm/results.json" ] || OUT="$OUT/screen_afuf" seeded_eval refined \
     "$(stores refined "${GEN[@]}")" "$(stores afu1 "${GEN[@]}")" "$(stores afuf "${GEN[@]}")"
+fi
+
+# afu1's training seeds 1-2 at the sensors (STAGE=seeds, after `SEEDS="1 2" CANDS=afu1 STAGE=train`): generation seed 0
+# of each beside refined and training seed 0 in one run
+if [ "$STAGE" = seeds ] || [ "$STAGE" = all ]; then
+  for t in 1 2; do trained "$RUNS/anc_afu1_s$t" && pair "pair_afu1_s$t" refined_lacc "anc_afu1_s$t"; done
+  for t in 1 2; do GEN_ARGS="--guidance 1.0" gen "afu1t$t" "$RUNS/pair_afu1_s$t/model.safetensors" "${GEN[@]}"; done
+  [ -f "$OUT/screen_afu1_seeds/har_wisdm/results.json" ] || OUT="$OUT/screen_afu1_seeds" seeded_eval refined \
+    "$(stores refined "${GEN[@]}")" "$(stores afu1 "${GEN[@]}")" "$(stores afu1t1 "${GEN[@]}")" "$(stores afu1t2 "${GEN[@]}")"
 fi
