@@ -83,9 +83,8 @@ if trained "$RUNS/anc_afuf_s0"; then
 fi
 
 # afu1's training seeds 1-2 at the sensors (STAGE=seeds, after `SEEDS="1 2" CANDS=afu1 STAGE=train`): generation seed 0
-# of each beside refined and training seed 0 in one run
+# of each (paired above, with the other trained runs) beside refined and training seed 0 in one run
 if [ "$STAGE" = seeds ] || [ "$STAGE" = all ]; then
-  for t in 1 2; do trained "$RUNS/anc_afu1_s$t" && pair "pair_afu1_s$t" refined_lacc "anc_afu1_s$t"; done
   for t in 1 2; do GEN_ARGS="--guidance 1.0" gen "afu1t$t" "$RUNS/pair_afu1_s$t/model.safetensors" "${GEN[@]}"; done
   [ -f "$OUT/screen_afu1_seeds/har_wisdm/results.json" ] || OUT="$OUT/screen_afu1_seeds" seeded_eval refined \
     "$(stores refined "${GEN[@]}")" "$(stores afu1 "${GEN[@]}")" "$(stores afu1t1 "${GEN[@]}")" "$(stores afu1t2 "${GEN[@]}")"

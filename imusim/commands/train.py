@@ -61,7 +61,8 @@ def _common(p):
                    help="with --anchor-feet: also train the network's own root velocity output (before the anchor "
                         "replaces it) by its MSE to the ground truth's, weight W; in standing frames the anchored "
                         "root does not depend on it, but it decides which foot joint the anchor holds")
-    p.add_argument("--anchor-contact", choices=("channels", "union"), default="channels",
+    from ..diffusion.checkpoint import ANCHOR_CONTACTS
+    p.add_argument("--anchor-contact", choices=ANCHOR_CONTACTS, default="channels",
                    help="which frames --anchor-feet holds: channels = where the prediction's own contact labels say a "
                         "foot stands; union = those and every frame in which a foot joint is within 5 cm of the "
                         "motion's floor (the labels cannot let a low foot slide); recorded for sampling")

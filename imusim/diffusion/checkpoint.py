@@ -211,12 +211,12 @@ def save_expert_pair(path, high, low, below_t: int, meta: Optional[Dict[str, Any
     if meta is None and "sampling" in m:  # the high expert's scale; its reasons were about it alone
         m["sampling"] = {"guidance": recommended_guidance(hmeta, high), "why": f"the high-noise expert's ({high})"}
     # an expert trained through the sampler's foot anchor (finetune --anchor-feet) is sampled with it at its steps
-    a = max(min(recommended_anchor_feet(lmeta, low), int(below_t)), recommended_anchor_feet(hmeta, high))
+    la = recommended_anchor_feet(lmeta, low)
+    a = max(min(la, int(below_t)), recommended_anchor_feet(hmeta, high))
     if meta is None and a:
         m["sampling"] = {**m.get("sampling", {}), "anchor_feet": a}
         # the anchor's contact rule comes with the expert whose anchor is used (the low one's when it has one)
-        c = recommended_anchor_contact(lmeta if recommended_anchor_feet(lmeta, low) else hmeta,
-                                       low if recommended_anchor_feet(lmeta, low) else high)
+        c = recommended_anchor_contact(lmeta, low) if la else recommended_anchor_contact(hmeta, high)
         if c != "channels":
             m["sampling"]["anchor_contact"] = c
     m["experts"] = {"below_t": int(below_t), "high": str(high), "low": str(low)}

@@ -49,7 +49,6 @@ class GaussianDiffusion:
 
     def q_sample(self, x0, t, noise=None):
         noise = torch.randn_like(x0) if noise is None else noise
-        # square roots in float64 before the cast: in float32, 1 − ᾱ_0 (4e-5) is 0.3 % off
         a, s = self._take("sqrt_ab", t, x0), self._take("sqrt_1mab", t, x0)
         return a * x0 + s * noise
 

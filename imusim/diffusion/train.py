@@ -48,7 +48,7 @@ import torch.nn.functional as Fnn
 from .. import acc_loss
 from ..ops.acc_loss import term_mask
 from ..constants import GRAVITY, HUMANML3D_FPS
-from .checkpoint import load_checkpoint, save_checkpoint
+from .checkpoint import ANCHOR_CONTACTS, load_checkpoint, save_checkpoint
 from .gaussian import GaussianDiffusion
 from .model import MDM, MDMConfig, estimate_feature_psd
 from .text import get_text_encoder
@@ -79,7 +79,7 @@ class TrainConfig:
     train_t_max: int = 0  # > 0: draw the training steps t from [0, train_t_max) only (a low-noise expert)
     anchor_feet: int = 0  # > 0: the x0 predictions of the steps t < anchor_feet go through anchor_root_features
     lambda_root_raw: float = 0.0  # with anchor_feet: weight of the MSE of the raw (unanchored) root velocity output
-    anchor_contact: str = "channels"  # which frames the anchor holds: "channels" (predicted labels) or "union" (or low)
+    anchor_contact: str = "channels"  # frames the anchor holds: "channels" (predicted labels) or "union" (or a low foot)
     lambda_root_speed: float = 0.0  # weight of the phase-blind root speed term (clip-mean horizontal speed, (m/s)^2)
     seed: int = 0
     amp: bool = False
@@ -568,7 +568,7 @@ def train(data: MotionTextData, out_dir, cfg: TrainConfig, model_cfg: Optional[M
     ``reparam``: with ``init_from``, convert the loaded model's ``input`` and/or ``output`` parameterisation
     (MDMConfig fields) before training, keeping its weights (:func:`reparameterise`)."""
     rank, world = _dist()
-    if cfg.anchor_contact not in ("channels", "union"):
+    if cfg.anchor_contact not in ANCHOR_CONTACTS:
         raise ValueError(f"anchor_contact must be 'channels' or 'union', got {cfg.anchor_contact!r}")
     if not 0 <= cfg.anchor_feet <= cfg.diffusion_steps:
         raise ValueError(f"anchor_feet must be in [0, {cfg.diffusion_steps}] (0: off), got {cfg.anchor_feet}")
