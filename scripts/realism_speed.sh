@@ -17,13 +17,17 @@
 #   afu1  afu + --lambda-root-speed 1
 #   afuf  afu1 + --lambda-fc 10 (MDM's foot contact term on the anchored prediction, the truth's labels, t < 300): every
 #         labelled foot joint must stand, not only the one the anchor holds; the speed term keeps it from freezing (§7)
+#   afu1a3  afu1 with the paper's L_acc at weight 3 instead of 1 (§14.2: afu1's L_acc gain, -11.4 %, misses -12.7 %)
+#   afu1i5  afu1 with the IMU-space term at weight 0.05 instead of 0.03 (§12: the weight that moves the L_acc gain)
 # ~27 min of training per seed on one CPU core (two side by side).
 OUT="${OUT:-docs/realism/speed}"
 source "$(dirname "$0")/realism_common.sh"
 AFIMU="--lambda-acc 1 --lambda-imu 0.03 --aux-t-max 300 --train-t-max 300 --anchor-feet 300"
 declare -A ARGS=([afs1]="$AFIMU --lambda-root-speed 1" [afs3]="$AFIMU --lambda-root-speed 3"
                  [afu]="$AFIMU --anchor-contact union" [afu1]="$AFIMU --anchor-contact union --lambda-root-speed 1"
-                 [afuf]="$AFIMU --anchor-contact union --lambda-root-speed 1 --lambda-fc 10")
+                 [afuf]="$AFIMU --anchor-contact union --lambda-root-speed 1 --lambda-fc 10"
+                 [afu1a3]="${AFIMU/--lambda-acc 1/--lambda-acc 3} --anchor-contact union --lambda-root-speed 1"
+                 [afu1i5]="${AFIMU/--lambda-imu 0.03/--lambda-imu 0.05} --anchor-contact union --lambda-root-speed 1")
 SEEDS=(${SEEDS:-0})
 CANDS=(${CANDS:-afs1 afs3})
 train_stage anc
@@ -32,7 +36,7 @@ train_stage anc
 mkdir -p "$OUT/training"
 link_shipped
 DONE=()  # "CAND_sSEED" of the trained candidates
-for c in afs1 afs3 afu afu1 afuf; do
+for c in afs1 afs3 afu afu1 afuf afu1a3 afu1i5; do
   for s in 0 1 2; do
     trained "$RUNS/anc_${c}_s$s" || continue
     cp "$RUNS/anc_${c}_s$s/metrics.csv" "$OUT/training/metrics_${c}_s$s.csv"
@@ -54,7 +58,8 @@ for cs in "${DONE[@]}"; do
 done
 python scripts/motion_eval_stats.py $(for cs in "${DONE[@]}"; do echo "$OUT/motion_eval_$cs.json"; done) \
   docs/realism/spec/motion_eval_g1.json docs/realism/anchor/motion_eval_s0.json \
-  $(for cs in "${DONE[@]}"; do c=${cs%_s*}; echo "--pair wf_control:pair_$c --pair pair_afimu:pair_$c"; done | sort -u) \
+  $(for cs in "${DONE[@]}"; do c=${cs%_s*}; echo "--pair wf_control:pair_$c --pair pair_afimu:pair_$c"
+    [[ $c == afu1?* ]] && echo "--pair pair_afu1:pair_$c"; done | sort -u) \
   --out "$OUT/motion_eval_stats.json"
 [ "$STAGE" = motion ] && exit 0
 
