@@ -15,7 +15,10 @@ a foot joint stays within 5 cm of the floor, the fraction in which it slides fas
 Beside them, per clip: the joint acceleration (as decoded and root-anchored), the root's mean horizontal speed
 (m/s: does the body travel as far as the real one?) and the RMS of its horizontal acceleration (m/s²: the per-step
 surge of the body), both as decoded, and the root speed once more after ``anchor_root_features`` with the
-features' own contact channels (on the real clips: whether the root-from-feet rule itself keeps the body's speed). Per-activity means are in the JSON (``by_activity``).
+features' own contact channels (on the real clips: whether the root-from-feet rule itself keeps the body's speed), and
+the decoded skating split by stance and joint (``stance_*``, :func:`imusim.motion.quality.skating_breakdown`: single or
+double stance, in double stance the held joint or the other, ankle or toe). Per-activity means are in the JSON
+(``by_activity``; NaN-free means over the clips that have such entries).
 
     python scripts/skating_probe.py --data runs/data_anat --checkpoint refined --checkpoint refined@anchor=1 \\
         --json docs/realism/root/skating_probe.json
@@ -44,11 +47,14 @@ def velocity_channel_skating(f: torch.Tensor, P: torch.Tensor) -> float:
 
 def measures(feats) -> dict:
     from imusim.motion.humanml import recover_from_ric
-    from imusim.motion.quality import anchor_root_features, anchor_root_on_feet, foot_skating, joint_acc
+    from imusim.motion.quality import (anchor_root_features, anchor_root_on_feet, foot_skating, joint_acc,
+                                       skating_breakdown)
     r = {"decoded": [], "root_anchored": [], "velocity_channels": [], "joint_acc": [], "joint_acc_root_anchored": [],
          "root_speed": [], "root_surge": [], "root_speed_channel_anchored": []}
     for f in feats:
         P = recover_from_ric(f)
+        for k, v in skating_breakdown(P).items():  # where the decoded skating is (stance, held joint, ankle/toe)
+            r.setdefault(f"stance_{k}", []).append(v)
         A = anchor_root_on_feet(P)
         r["decoded"].append(foot_skating(P))
         r["root_anchored"].append(foot_skating(A))
@@ -65,9 +71,10 @@ def measures(feats) -> dict:
 
 
 def sample_clips(ck: str, clips, lengths, guidance: float, seed: int, anchor_feet: int = 0, desc: str = "sample",
-                 contact: str = ""):
+                 contact: str = "", ids=None):
     """Features [n_i, 263] (denormalised) sampled by checkpoint ``ck`` from each clip's first caption at its length
-    (DDIM 50 on CPU; sample i gets the noise of seed·1000003 + i, as evaluate-motion)."""
+    (DDIM 50 on CPU; sample i gets the noise of seed·1000003 + ids[i], as evaluate-motion; ``ids``: the clips'
+    indices in the test split, default 0, 1, ...)."""
     from tqdm import tqdm
     from imusim.diffusion.checkpoint import load_checkpoint
     from imusim.diffusion.text import get_text_encoder
@@ -81,7 +88,7 @@ def sample_clips(ck: str, clips, lengths, guidance: float, seed: int, anchor_fee
     for b in tqdm(range(0, len(clips), 32), desc=desc, unit="batch"):
         idx = range(b, min(b + 32, len(clips)))
         f, _ = sample(model, mean, std, text, [clips[i]["captions"][0] for i in idx], [lengths[i] for i in idx],
-                      steps=50, guidance=guidance, seeds=[seed * 1_000_003 + i for i in idx], device="cpu",
+                      steps=50, guidance=guidance, seeds=[seed * 1_000_003 + (ids[i] if ids else i) for i in idx], device="cpu",
                       anchor_feet=anchor_feet)
         feats += [f[k, : lengths[i]].float() for k, i in enumerate(idx)]
     return feats
@@ -91,7 +98,11 @@ def summary(r: dict, boot: int = 2000, seed: int = 0) -> dict:
     rng = np.random.default_rng(seed)
     out = {}
     for k, v in r.items():
-        a = np.asarray(v)
+        a = np.asarray(v, float)
+        a = a[np.isfinite(a)]  # the stance_* fractions of clips without such entries
+        if not len(a):
+            out[k] = {"mean": float("nan"), "ci95": [float("nan")] * 2}
+            continue
         bs = a[rng.integers(0, len(a), (boot, len(a)))].mean(1)
         out[k] = {"mean": float(a.mean()), "ci95": [float(np.quantile(bs, 0.025)), float(np.quantile(bs, 0.975))]}
     return out
@@ -104,8 +115,9 @@ def main(argv=None) -> int:
     ap.add_argument("--checkpoint", action="append", default=[],
                     help="checkpoint name or path, optionally @anchor=A: sampled with anchor_feet=A (the root follows "
                          "the standing foot at the steps t < A; imusim.diffusion.train.sample), optionally then "
-                         ":union or :channels, the anchor's contact rule (default: the checkpoint's); repeatable")
+                         ":union, :height or :channels, the anchor's contact rule (default: the checkpoint's); repeatable")
     ap.add_argument("--limit", type=int, default=0, help="the first N test clips only (0: all)")
+    ap.add_argument("--activity", default="", help="comma-separated activity labels: only the test clips of those")
     ap.add_argument("--max-frames", type=int, default=120, help="frames per clip (as evaluate-motion --max-frames)")
     ap.add_argument("--guidance", type=float, default=1.0, help="classifier-free guidance scale")
     ap.add_argument("--seed", type=int, default=0, help="generation seed (sample i gets seed·1000003 + i)")
@@ -115,18 +127,25 @@ def main(argv=None) -> int:
     from imusim.data.dataset import load_split
 
     clips, _, _ = load_split(a.data, "test")
-    clips = clips[: a.limit] if a.limit else clips
+    ids = list(range(len(clips)))[: a.limit or None]  # test-split indices: a clip's noise as in the full probe
+    if a.activity:
+        keep = set(a.activity.split(","))
+        ids = [i for i in ids if clips[i].get("activity", "") in keep]
+        if not ids:
+            raise SystemExit(f"--activity {a.activity}: no test clip has such a label")
+    clips = [clips[i] for i in ids]
     gt = [torch.as_tensor(c["features"][: a.max_frames]).float() for c in clips]
     lengths = [g.shape[0] for g in gt]
-    res = {"data": a.data, "n_clips": len(clips), "guidance": a.guidance, "seed": a.seed, "sampler": "ddim 50",
+    res = {"data": a.data, "n_clips": len(clips), "activity": a.activity or "all", "guidance": a.guidance,
+           "seed": a.seed, "sampler": "ddim 50",
            "models": {"real": {"per_clip": measures(gt)}}}
     for spec in a.checkpoint:
         ck, _, opt = spec.partition("@anchor=")
         opt, _, contact = opt.partition(":")
-        if contact not in ("", "channels", "union"):
-            raise SystemExit(f"--checkpoint {spec}: the contact rule after ':' must be channels or union")
+        if contact not in ("", "channels", "union", "height"):
+            raise SystemExit(f"--checkpoint {spec}: the contact rule after ':' must be channels, union or height")
         feats = sample_clips(ck, clips, lengths, a.guidance, a.seed, anchor_feet=int(opt or 0), desc=f"sample {spec}",
-                             contact=contact)
+                             contact=contact, ids=ids)
         res["models"][spec] = {"per_clip": measures(feats)}
     acts = [c.get("activity", "") for c in clips]
     for m in res["models"].values():

@@ -65,7 +65,9 @@ def _common(p):
     p.add_argument("--anchor-contact", choices=ANCHOR_CONTACTS, default="channels",
                    help="which frames --anchor-feet holds: channels = where the prediction's own contact labels say a "
                         "foot stands; union = those and every frame in which a foot joint is within 5 cm of the "
-                        "motion's floor (the labels cannot let a low foot slide); recorded for sampling")
+                        "motion's floor (the labels cannot let a low foot slide); height = only the foot joints "
+                        "within 5 cm of the floor (a labelled ankle above its standing toe is never the one held); "
+                        "recorded for sampling")
     p.add_argument("--lambda-root-speed", type=float, default=0.0, metavar="W",
                    help="weight of a phase-blind root speed term: each clip's mean horizontal root speed (m/s) "
                         "against the ground truth's, squared, on the samples at t < --anchor-feet (else "

@@ -80,7 +80,7 @@ def recommended_anchor_feet(meta: Dict[str, Any], path="checkpoint") -> int:
     return a
 
 
-ANCHOR_CONTACTS = ("channels", "union")
+ANCHOR_CONTACTS = ("channels", "union", "height")
 
 
 def recommended_anchor_contact(meta: Dict[str, Any], path="checkpoint") -> str:

@@ -79,7 +79,8 @@ class TrainConfig:
     train_t_max: int = 0  # > 0: draw the training steps t from [0, train_t_max) only (a low-noise expert)
     anchor_feet: int = 0  # > 0: the x0 predictions of the steps t < anchor_feet go through anchor_root_features
     lambda_root_raw: float = 0.0  # with anchor_feet: weight of the MSE of the raw (unanchored) root velocity output
-    anchor_contact: str = "channels"  # frames the anchor holds: "channels" (predicted labels) or "union" (or a low foot)
+    anchor_contact: str = "channels"  # joints the anchor may hold: "channels" (predicted labels), "height" (within 5 cm
+    # of the floor) or "union" (either)
     lambda_root_speed: float = 0.0  # weight of the phase-blind root speed term (clip-mean horizontal speed, (m/s)^2)
     seed: int = 0
     amp: bool = False
@@ -569,7 +570,7 @@ def train(data: MotionTextData, out_dir, cfg: TrainConfig, model_cfg: Optional[M
     (MDMConfig fields) before training, keeping its weights (:func:`reparameterise`)."""
     rank, world = _dist()
     if cfg.anchor_contact not in ANCHOR_CONTACTS:
-        raise ValueError(f"anchor_contact must be 'channels' or 'union', got {cfg.anchor_contact!r}")
+        raise ValueError(f"anchor_contact must be one of {list(ANCHOR_CONTACTS)}, got {cfg.anchor_contact!r}")
     if not 0 <= cfg.anchor_feet <= cfg.diffusion_steps:
         raise ValueError(f"anchor_feet must be in [0, {cfg.diffusion_steps}] (0: off), got {cfg.anchor_feet}")
     out_dir = Path(out_dir)

@@ -47,6 +47,44 @@ def foot_skating(P: torch.Tensor, fps: float = HUMANML3D_FPS) -> float:
     return skating_fraction(v, floor_contact(P))
 
 
+def skating_breakdown(P: torch.Tensor, fps: float = HUMANML3D_FPS) -> Dict[str, float]:
+    """Where the foot skating of one motion ``P`` [T, 22, 3] (y up, m) is: :func:`foot_skating`'s contact entries
+    (a foot joint within 5 cm of the floor in both frames of a pair) split by stance and joint, each value the
+    fraction of its entries that slide faster than 0.5 m/s (NaN where there are none):
+
+    * ``single`` / ``double``: frame pairs with contact on one side only / on both sides (double stance);
+    * ``double_held`` / ``double_other``: in double stance, the contact joint that moves least (the one
+      :func:`anchor_root_on_feet` and the sampler's anchor hold) / every other contact joint;
+    * ``ankle`` / ``toe``: by joint, whatever the stance;
+    * ``double_share``: the share of all contact entries that lie in double stance (not a skating fraction).
+
+    A diagnostic (docs/realism.md §14.2): the anchor can hold one joint per frame, so skating that stays in
+    ``double_other`` is the legs disagreeing with each other, not the root with the legs."""
+    if P.dim() != 3 or P.shape[1:] != (22, 3):
+        raise ValueError(f"skating_breakdown: P must be [T, 22, 3], got {list(P.shape)}")
+    feet = P[:, FOOT_JOINTS]  # [T, 4, 3]: l_ankle, r_ankle, l_foot, r_foot
+    v = (feet[1:, :, [0, 2]] - feet[:-1, :, [0, 2]]).norm(dim=-1) * fps  # [T-1, 4]
+    c = floor_contact(P)
+    slide = v > SKATE_SPEED
+    left, right = c[:, [0, 2]].any(1), c[:, [1, 3]].any(1)
+    double = (left & right)[:, None] & c
+    held = torch.zeros_like(c)
+    if len(c):
+        j = v.masked_fill(~c, float("inf")).argmin(1)
+        held[torch.arange(len(c)), j] = True
+    held &= double
+
+    def frac(m):
+        n = int(m.sum())
+        return float((slide & m).sum()) / n if n else float("nan")
+
+    ankle = torch.tensor([True, True, False, False])
+    n = int(c.sum())
+    return {"single": frac(c & ~double), "double": frac(double), "double_held": frac(held),
+            "double_other": frac(double & ~held), "ankle": frac(c & ankle), "toe": frac(c & ~ankle),
+            "double_share": float(double.sum()) / n if n else float("nan")}
+
+
 def stance_displacement(P: torch.Tensor, contact: Optional[torch.Tensor] = None, joints=FOOT_JOINTS) -> torch.Tensor:
     """The horizontal displacement ``[T-1, 2]`` (x, z; m) of the standing foot in each frame pair of ``P``
     [T, 22, 3]: among the ``joints`` in contact (``contact`` [T-1, len(joints)] bool; default: within 5 cm of the
@@ -94,9 +132,11 @@ def anchor_root_features(data: torch.Tensor, contact: str = "channels", threshol
 
     ``contact``: ``"channels"`` — the features' own contact labels (259:263 > ``threshold``: left ankle, left toe,
     right ankle, right toe); ``"height"`` — a foot joint within 5 cm of the floor in both frames (as
-    ``foot_skating``; ``threshold`` unused; ``[T, 263]`` only); ``"union"`` — either (batched and masked: the floor
-    is each motion's lowest foot height over its valid frames), so a foot on the floor is held whatever the labels
-    say (docs/realism.md §14). ``mask`` ``[B, T]`` (or ``[T]``) bool, a prefix of
+    ``foot_skating``; ``threshold`` unused); ``"union"`` — either, so a foot on the floor is held whatever the labels
+    say (docs/realism.md §14). The floor is each motion's lowest foot height over its valid frames. Under
+    ``"union"`` a labelled joint above the floor (an ankle while its toe stands) may be the one that moves least
+    and so the one held, leaving the toe on the floor to slide; ``"height"`` holds only joints on the floor
+    (docs/realism.md §14.2). ``mask`` ``[B, T]`` (or ``[T]``) bool, a prefix of
     valid frames per sequence: a frame whose successor is padding is not corrected. Differentiable w.r.t. ``data``
     (the root of a corrected frame then follows the standing foot's pose channels: ``finetune --anchor-feet``)."""
     from .humanml import FEET_L, FEET_R, FOOT_CONTACT, N_FEATS, qrot, recover_from_ric, recover_root_rot_pos
@@ -109,25 +149,22 @@ def anchor_root_features(data: torch.Tensor, contact: str = "channels", threshol
     if data.shape[-2] < 2:
         return data.clone()
     P = recover_from_ric(data, 22)
-    if contact in ("channels", "union"):
+    if contact not in ("channels", "union", "height"):
+        raise ValueError(f"anchor_root_features: contact must be 'channels', 'height' or 'union', got {contact!r}")
+    joints = (*FEET_L, *FEET_R)  # the order of the contact channels
+    if contact != "height":
         if not 0.0 < threshold < 1.0:
             raise ValueError(f"anchor_root_features: threshold must be in (0, 1), got {threshold}")
-        joints = (*FEET_L, *FEET_R)  # the order of the contact channels
         c = data[..., :-1, FOOT_CONTACT] > threshold
-        if contact == "union":
-            h = P[..., list(joints), 1].detach()  # [..., T, 4]
-            hv = h if mask is None else h.masked_fill(~mask[..., None], float("inf"))
-            low = (h - hv.amin((-2, -1), keepdim=True)) < CONTACT_HEIGHT
-            c = c | (low[..., 1:, :] & low[..., :-1, :])
-        if mask is not None:
-            c = c & (mask[..., 1:] & mask[..., :-1])[..., None]
-        d = stance_displacement(P, c, joints=joints)
-    elif contact == "height":
-        if data.dim() != 2 or mask is not None:
-            raise ValueError("anchor_root_features: contact='height' takes one motion [T, 263] without a mask")
-        d = stance_displacement(P)
-    else:
-        raise ValueError(f"anchor_root_features: contact must be 'channels', 'height' or 'union', got {contact!r}")
+    if contact != "channels":  # a foot joint within 5 cm of the motion's floor (its lowest over the valid frames)
+        h = P[..., list(joints), 1].detach()  # [..., T, 4]
+        hv = h if mask is None else h.masked_fill(~mask[..., None], float("inf"))
+        low = (h - hv.amin((-2, -1), keepdim=True)) < CONTACT_HEIGHT
+        low = low[..., 1:, :] & low[..., :-1, :]
+        c = low if contact == "height" else c | low
+    if mask is not None:
+        c = c & (mask[..., 1:] & mask[..., :-1])[..., None]
+    d = stance_displacement(P, c, joints=joints)
     q, _ = recover_root_rot_pos(data)
     d3 = torch.stack([d[..., 0], torch.zeros_like(d[..., 0]), d[..., 1]], -1)
     dv = qrot(q[..., 1:, :], d3)  # Δroot(t) = qinv(q[t+1]) · vel(t): the velocity channel of frame t carries t → t+1

@@ -12,7 +12,7 @@ from imusim.diffusion import MDM, MDMConfig
 from imusim.diffusion.checkpoint import recommended_anchor_feet, save_checkpoint
 from imusim.errors import CorruptFileError
 from imusim.motion.humanml import FEET_L, FEET_R, FOOT_CONTACT, recover_from_ric
-from imusim.motion.quality import anchor_root_features, anchor_root_on_feet, foot_skating
+from imusim.motion.quality import CONTACT_HEIGHT, anchor_root_features, anchor_root_on_feet, foot_skating
 
 from tests.conftest import require_data
 from tests.diffusion.test_diffusion import TINY
@@ -178,8 +178,6 @@ def test_anchor_root_features_batched_with_a_mask_equals_each_motion_alone(share
     assert g[..., 4:67].abs().max() > 0  # the root follows the pose of the standing foot
     with pytest.raises(ValueError, match=r"mask must be bool \[3, 60\], got torch.float32 \[3, 60\]"):
         anchor_root_features(X, mask=mask.float())
-    with pytest.raises(ValueError, match="contact='height' takes one motion"):
-        anchor_root_features(X, contact="height")
 
 
 class _Fixed(torch.nn.Module):
@@ -345,6 +343,33 @@ def test_union_contact_holds_a_low_foot_whatever_the_labels(shared_data):
     ub = anchor_root_features(batch, contact="union", mask=mask)
     torch.testing.assert_close(ub[0], u, rtol=0, atol=1e-12)
     torch.testing.assert_close(ub[1, :80], anchor_root_features(short, contact="union"), rtol=0, atol=1e-12)
+    hb = anchor_root_features(batch, contact="height", mask=mask)  # the height rule batched and masked, the same way
+    torch.testing.assert_close(hb[0], anchor_root_features(slid, contact="height"), rtol=0, atol=1e-12)
+    torch.testing.assert_close(hb[1, :80], anchor_root_features(short, contact="height"), rtol=0, atol=1e-12)
+
+
+def test_height_contact_never_holds_a_labelled_joint_above_the_floor(shared_data):
+    """Every foot joint labelled as standing, the toes (on the floor) wobbling 5 cm at 3 Hz relative to the ankles
+    (0.94 m/s peak): the ankle, above the floor, moves least, so "union" holds it and the toes slide; "height"
+    holds a toe, and only the double stance's other toe is left (what the unperturbed clip keeps too)."""
+    from imusim.motion.quality import skating_breakdown
+    f = _walk()
+    slid = f.clone()
+    slid[:, 1:3] *= 1.6
+    slid[:, FOOT_CONTACT] = 1.0
+    t = torch.arange(len(f), dtype=torch.float64) / 20.0
+    for j in (FEET_L[1], FEET_R[1]):  # toe joints' root-relative x (ric channels 4 + 3·(j − 1))
+        slid[:, 4 + 3 * (j - 1)] += 0.05 * torch.sin(2 * torch.pi * 3.0 * t)
+    P = recover_from_ric(slid)
+    assert P[:, [FEET_L[0], FEET_R[0]], 1].min() - P[:, [FEET_L[1], FEET_R[1]], 1].min() > CONTACT_HEIGHT
+    u = skating_breakdown(recover_from_ric(anchor_root_features(slid, contact="union")))
+    h = skating_breakdown(recover_from_ric(anchor_root_features(slid, contact="height")))
+    assert u["single"] > 0.4 and u["double_held"] > 0.2  # the held ankle leaves its toe sliding
+    assert h["single"] == 0.0 and h["double_held"] == 0.0
+    clean = f.clone()
+    clean[:, 1:3] *= 1.6
+    ref = skating_breakdown(recover_from_ric(anchor_root_features(clean, contact="height")))
+    assert h["double_other"] == pytest.approx(ref["double_other"], abs=0.1)
 
 
 def test_anchor_contact_is_recorded_loaded_and_passed_to_the_pair(tmp_path):
@@ -354,7 +379,7 @@ def test_anchor_contact_is_recorded_loaded_and_passed_to_the_pair(tmp_path):
     from imusim.diffusion.train import TrainConfig, train
     from tests.diffusion.test_diffusion import toy_clips
 
-    with pytest.raises(ValueError, match="anchor_contact must be 'channels' or 'union'"):
+    with pytest.raises(ValueError, match=r"anchor_contact must be one of \['channels', 'union', 'height'\]"):
         train(toy_clips(), tmp_path / "bad", TrainConfig(steps=1, batch_size=2, text_encoder="hash",
                                                          anchor_contact="labels"), None, progress=False)
     low = save_checkpoint(tmp_path / "low.safetensors", MDM(MDMConfig(**TINY)), torch.zeros(12), torch.ones(12), "hash",

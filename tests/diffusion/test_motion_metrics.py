@@ -35,6 +35,30 @@ def test_foot_skating_sliding_vs_planted():
     assert foot_skating(_body(30, swing)) == 0.0
 
 
+def test_skating_breakdown_separates_the_held_foot_from_the_other_in_double_stance():
+    from imusim.motion.quality import FOOT_JOINTS, skating_breakdown
+    T = 30
+    t = torch.arange(T, dtype=torch.float64) / 20.0
+    P = torch.zeros(T, 22, 3, dtype=torch.float64)
+    P[:, :, 1] = 1.0  # everything 1 m up, except the feet below
+    la, ra, lt, rt = FOOT_JOINTS
+    P[:, [la, lt], 1] = 0.0  # left foot planted at the origin for the whole clip
+    P[:, [ra, rt], 1] = 0.0  # right foot on the floor too, its toe sliding at 1 m/s, its ankle planted
+    P[:, rt, 0] = 1.0 * t
+    b = skating_breakdown(P)
+    # every pair is double stance; 4 entries per pair, 1 sliding (the right toe), never the least-moving joint
+    assert b["double_share"] == 1.0 and np.isnan(b["single"])
+    assert b["double"] == pytest.approx(0.25) and b["double_held"] == 0.0 and b["double_other"] == pytest.approx(1 / 3)
+    assert b["ankle"] == 0.0 and b["toe"] == pytest.approx(0.5)
+    assert foot_skating(P) == pytest.approx(b["double"])  # the same entries, split
+    # lift the right foot 20 cm: single stance on the left, nothing slides
+    P[:, [ra, rt], 1] = 0.2
+    b = skating_breakdown(P)
+    assert b["single"] == 0.0 and b["double_share"] == 0.0 and np.isnan(b["double"])
+    with pytest.raises(ValueError, match=r"P must be \[T, 22, 3\]"):
+        skating_breakdown(P[:, :21])
+
+
 def test_frechet_distance_and_diversity():
     rng = np.random.default_rng(0)
     a = rng.normal(size=(4000, 4))
