@@ -15,6 +15,11 @@ def register(sub):
     p.add_argument("--below-t", type=int, required=True, metavar="T",
                    help="diffusion step (of the 1,000-step schedule) below which --low answers")
     p.add_argument("--out", required=True, help="output .safetensors")
+    from ..diffusion.checkpoint import ANCHOR_CONTACTS
+    p.add_argument("--anchor-contact", choices=ANCHOR_CONTACTS, default=None,
+                   help="for experts trained with the foot anchor (finetune --anchor-feet): the anchor's contact rule "
+                        "for sampling the pair instead of the one the expert recorded (default: the expert's); "
+                        "height holds only foot joints within 5 cm of the floor (docs/realism.md section 14.2)")
     p.set_defaults(func=_run)
 
 
@@ -22,6 +27,7 @@ def _run(a):
     from ..diffusion.checkpoint import save_expert_pair
     from ..diffusion.zoo import resolve_checkpoint
 
-    out = save_expert_pair(a.out, resolve_checkpoint(a.high), resolve_checkpoint(a.low), a.below_t)
+    out = save_expert_pair(a.out, resolve_checkpoint(a.high), resolve_checkpoint(a.low), a.below_t,
+                           anchor_contact=a.anchor_contact)
     print(f"wrote {out} (t >= {a.below_t}: {a.high}; t < {a.below_t}: {a.low})")
     return 0

@@ -188,14 +188,21 @@ def _low_expert(path, md, meta):
     return cfg, below
 
 
-def save_expert_pair(path, high, low, below_t: int, meta: Optional[Dict[str, Any]] = None) -> Path:
+def save_expert_pair(path, high, low, below_t: int, meta: Optional[Dict[str, Any]] = None,
+                     anchor_contact: Optional[str] = None) -> Path:
     """A two-expert checkpoint (:class:`~imusim.diffusion.experts.ExpertPair`): the checkpoint file ``high`` answers
     the sampler's steps t >= ``below_t``, ``low`` the steps below. Both must carry the same normalisation and
     text encoder (ValueError naming the difference otherwise). ``meta`` (default: ``high``'s, with
     ``experts`` = {below_t, high, low} recording where the two came from; an expert trained with ``anchor_feet``
     passes it on, the low one's capped at ``below_t``) goes into the file; it loads with
-    :func:`load_checkpoint` as one model that every sampler, the generator and ``evaluate-motion`` accept."""
+    :func:`load_checkpoint` as one model that every sampler, the generator and ``evaluate-motion`` accept.
+    ``anchor_contact`` (one of :data:`ANCHOR_CONTACTS`): the anchor's contact rule for the pair instead of the
+    expert's recorded one (docs/realism.md §14.2); only for a pair that is sampled with an anchor."""
     from .experts import ExpertPair
+
+    if anchor_contact is not None and anchor_contact not in ANCHOR_CONTACTS:
+        raise ValueError(f"save_expert_pair: anchor_contact must be one of {list(ANCHOR_CONTACTS)}, "
+                         f"got {anchor_contact!r}")
 
     hm, hmean, hstd, henc, hmeta = load_checkpoint(high)
     lm, lmean, lstd, lenc, lmeta = load_checkpoint(low)
@@ -217,8 +224,12 @@ def save_expert_pair(path, high, low, below_t: int, meta: Optional[Dict[str, Any
         m["sampling"] = {**m.get("sampling", {}), "anchor_feet": a}
         # the anchor's contact rule comes with the expert whose anchor is used (the low one's when it has one)
         c = recommended_anchor_contact(lmeta, low) if la else recommended_anchor_contact(hmeta, high)
+        c = anchor_contact or c
         if c != "channels":
             m["sampling"]["anchor_contact"] = c
+    elif anchor_contact is not None:
+        raise ValueError(f"save_expert_pair: anchor_contact={anchor_contact!r}, but neither expert is sampled with "
+                         "the foot anchor (finetune --anchor-feet) and meta was not derived from them")
     m["experts"] = {"below_t": int(below_t), "high": str(high), "low": str(low)}
     return save_checkpoint(path, pair.high, hmean, hstd, henc, m, extra={"low": pair.low})
 

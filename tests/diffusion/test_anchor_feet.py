@@ -390,6 +390,14 @@ def test_anchor_contact_is_recorded_loaded_and_passed_to_the_pair(tmp_path):
     pair = save_expert_pair(tmp_path / "pair.safetensors", high, low, 300)
     model, *_, meta = load_checkpoint(pair)
     assert model.anchor_contact == "union" and meta["sampling"]["anchor_contact"] == "union"
+    # experts --anchor-contact: the pair's rule instead of the expert's; refused for a pair without an anchor
+    model, *_, meta = load_checkpoint(save_expert_pair(tmp_path / "ph.safetensors", high, low, 300,
+                                                       anchor_contact="height"))
+    assert model.anchor_contact == "height" and meta["sampling"]["anchor_feet"] == 300
+    with pytest.raises(ValueError, match="neither expert is sampled with the foot anchor"):
+        save_expert_pair(tmp_path / "x.safetensors", high, high, 300, anchor_contact="height")
+    with pytest.raises(ValueError, match=r"anchor_contact must be one of \['channels', 'union', 'height'\], got 'toe'"):
+        save_expert_pair(tmp_path / "x.safetensors", high, low, 300, anchor_contact="toe")
     bad = save_checkpoint(tmp_path / "b.safetensors", MDM(MDMConfig(**TINY)), torch.zeros(12), torch.ones(12), "hash",
                           {"sampling": {"anchor_contact": "feet"}})
     with pytest.raises(CorruptFileError, match="anchor_contact must be one of"):

@@ -1,0 +1,79 @@
+#!/bin/bash
+# Issue 14, eleventh round (docs/realism.md §15): which foot joint the sampler's anchor holds. §14's afu1 anchors the
+# root with contact "union" (the predicted contact labels or a foot joint within 5 cm of the floor) and picks, among
+# those, the joint that moves least: often a labelled ankle above the floor while its toe, on the floor, slides
+# (skating_probe --activity walk,run: afu1's runners slide 0.161 of their single-stance toe frames, real 0.050).
+# Contact "height" (new) holds only joints on the floor.
+#
+#   bash scripts/realism_stance.sh                  # everything below (skips what exists under $RUNS and $OUT)
+#   STAGE=train CANDS="afh1" SEEDS="0" bash scripts/realism_stance.sh   # only those fine-tunes
+#   STAGE=motion bash scripts/realism_stance.sh     # pairs, skating probes and motion evaluations only
+#   GEN="0 1 2 3" STAGE=sensors bash scripts/realism_stance.sh  # + the sensors (realism, HAR) of those generation seeds
+#
+# Models (each paired at t = 300 below the shipped refined_lacc, like `refined`):
+#   afu1h  §14's afu1 networks (training seeds 0-2), sampled with contact "height" (imusim experts --anchor-contact)
+#   afh1   afu1's recipe trained with --anchor-contact height (the network learns under the rule it is sampled with)
+OUT="${OUT:-docs/realism/stance}"
+source "$(dirname "$0")/realism_common.sh"
+AFIMU="--lambda-acc 1 --lambda-imu 0.03 --aux-t-max 300 --train-t-max 300 --anchor-feet 300"
+declare -A ARGS=([afh1]="$AFIMU --anchor-contact height --lambda-root-speed 1")
+SEEDS=(${SEEDS:-0})
+CANDS=(${CANDS:-afh1})
+train_stage anc
+[ "$STAGE" = train ] && exit 0
+
+link_shipped
+PAIRS=()  # pair runs "pair_NAME_sSEED" to evaluate
+for s in 0 1 2; do
+  trained "$RUNS/anc_afu1_s$s" || continue
+  mkdir -p "$RUNS/pair_afu1h_s$s"
+  [ -f "$RUNS/pair_afu1h_s$s/model.safetensors" ] || imusim experts --high "$RUNS/refined_lacc/model.safetensors" \
+    --low "$RUNS/anc_afu1_s$s/model.safetensors" --below-t 300 --anchor-contact height --out "$RUNS/pair_afu1h_s$s/model.safetensors"
+  PAIRS+=("pair_afu1h_s$s")
+done
+for c in afh1; do
+  for s in 0 1 2; do
+    trained "$RUNS/anc_${c}_s$s" || continue
+    mkdir -p "$OUT/training"; cp "$RUNS/anc_${c}_s$s/metrics.csv" "$OUT/training/metrics_${c}_s$s.csv"
+    pair "pair_${c}_s$s" refined_lacc "anc_${c}_s$s"  # records the low expert's anchor (300, height)
+    PAIRS+=("pair_${c}_s$s")
+  done
+done
+
+# 1. where the skating is: walking and running test clips, the real ones, `refined` and afu1 (its own rule, union)
+[ -f "$OUT/skating_probe_walk_run.json" ] || python scripts/skating_probe.py --data "$DATA" --guidance 1 \
+  --activity walk,run --checkpoint "$RUNS/pair_afu1_s0/model.safetensors@anchor=300" \
+  --checkpoint "$RUNS/refined/model.safetensors" --json "$OUT/skating_probe_walk_run.json"
+[ -f "$OUT/skating_probe_walk_run_height.json" ] || python scripts/skating_probe.py --data "$DATA" --guidance 1 \
+  --activity walk,run --checkpoint "$RUNS/pair_afu1_s0/model.safetensors@anchor=300:height" \
+  --json "$OUT/skating_probe_walk_run_height.json"  # the same network, sampled with the height rule
+# 2. every test clip, each model as its checkpoint says (§14's probe, with the stance breakdown)
+for p in "${PAIRS[@]}"; do
+  [ -f "$OUT/skating_probe_${p#pair_}.json" ] || python scripts/skating_probe.py --data "$DATA" --guidance 1 \
+    --checkpoint "$RUNS/$p/model.safetensors" --json "$OUT/skating_probe_${p#pair_}.json"
+done
+# 3. motion quality on the test split at guidance 1, paired with the continued control's and afu1's seeds
+for p in "${PAIRS[@]}"; do
+  [ -f "$OUT/motion_eval_${p#pair_}.json" ] || imusim evaluate-motion --data "$DATA" --max-frames 120 --guidance 1.0 \
+    $(ck "$p") --json "$OUT/motion_eval_${p#pair_}.json" --markdown "$OUT/motion_eval_${p#pair_}.md"
+done
+CFGS=$(for p in "${PAIRS[@]}"; do echo "${p%_s*}"; done | sort -u)
+python scripts/motion_eval_stats.py $(for p in "${PAIRS[@]}"; do echo "$OUT/motion_eval_${p#pair_}.json"; done) \
+  docs/realism/spec/motion_eval_g1.json docs/realism/speed/motion_eval_afu1_s{0,1,2}.json \
+  $(for c in $CFGS; do echo "--pair wf_control:$c --pair pair_afu1:$c"; done) --out "$OUT/motion_eval_stats.json"
+[ "$STAGE" = motion ] && exit 0
+
+# 4. the sensors: generation seeds $GEN of each model's training seed 0 beside `refined` and afu1 (one run)
+store_inputs
+GEN=(${GEN:-0})
+SENS=(${SENS:-afu1h})
+GEN_ARGS="--guidance 1.0" gen refined "$RUNS/refined/model.safetensors" "${GEN[@]}"
+GEN_ARGS="--guidance 1.0" gen afu1 "$RUNS/pair_afu1_s0/model.safetensors" "${GEN[@]}"
+SETS=()
+for c in "${SENS[@]}"; do
+  GEN_ARGS="--guidance 1.0" gen "$c" "$RUNS/pair_${c}_s0/model.safetensors" "${GEN[@]}"
+  SETS+=("$(stores "$c" "${GEN[@]}")")
+done
+TAG="screen_g$(IFS=; echo "${GEN[*]}")"
+[ -f "$OUT/$TAG/har_wisdm/results.json" ] || OUT="$OUT/$TAG" seeded_eval refined "$(stores refined "${GEN[@]}")" \
+  "$(stores afu1 "${GEN[@]}")" "${SETS[@]}"
