@@ -50,7 +50,7 @@ done
 # 2. every test clip, each model as its checkpoint says (§14's probe, with the stance breakdown)
 for p in "${PAIRS[@]}"; do
   [ -f "$OUT/skating_probe_${p#pair_}.json" ] || python scripts/skating_probe.py --data "$DATA" --guidance 1 \
-    --checkpoint "$RUNS/$p/model.safetensors" --json "$OUT/skating_probe_${p#pair_}.json"
+    --checkpoint "$RUNS/$p/model.safetensors" --json "$OUT/skating_probe_${p#pair_}.json"  # its recorded anchor and rule
 done
 # 3. motion quality on the test split at guidance 1, paired with the continued control's and afu1's seeds
 for p in "${PAIRS[@]}"; do

@@ -70,19 +70,25 @@ def measures(feats) -> dict:
     return r
 
 
-def sample_clips(ck: str, clips, lengths, guidance: float, seed: int, anchor_feet: int = 0, desc: str = "sample",
-                 contact: str = "", ids=None):
+def sample_clips(ck: str, clips, lengths, guidance: float, seed: int, anchor_feet=None, desc: str = "sample",
+                 contact: str = "", ids=None, used=None):
     """Features [n_i, 263] (denormalised) sampled by checkpoint ``ck`` from each clip's first caption at its length
     (DDIM 50 on CPU; sample i gets the noise of seed·1000003 + ids[i], as evaluate-motion; ``ids``: the clips'
-    indices in the test split, default 0, 1, ...)."""
+    indices in the test split, default 0, 1, ...). ``anchor_feet`` None: the checkpoint's recorded anchor (as
+    evaluate-motion and generate); ``contact`` "": its recorded rule. ``used`` (a dict): filled with the anchor and
+    rule actually sampled with."""
     from tqdm import tqdm
-    from imusim.diffusion.checkpoint import load_checkpoint
+    from imusim.diffusion.checkpoint import load_checkpoint, recommended_anchor_feet
     from imusim.diffusion.text import get_text_encoder
     from imusim.diffusion.train import sample
     from imusim.diffusion.zoo import resolve_checkpoint
-    model, mean, std, enc, _ = load_checkpoint(resolve_checkpoint(ck), "cpu")
+    model, mean, std, enc, meta = load_checkpoint(resolve_checkpoint(ck), "cpu")
+    if anchor_feet is None:
+        anchor_feet = recommended_anchor_feet(meta, ck)
     if contact:  # the anchor's contact rule, instead of the checkpoint's recorded one
         model.anchor_contact = contact
+    if used is not None:
+        used.update(anchor_feet=int(anchor_feet), anchor_contact=getattr(model, "anchor_contact", "channels"))
     text = get_text_encoder(enc, device="cpu")
     feats = []
     for b in tqdm(range(0, len(clips), 32), desc=desc, unit="batch"):
@@ -114,7 +120,8 @@ def main(argv=None) -> int:
     ap.add_argument("--data", required=True, help="data set directory (imusim data build) with a test split")
     ap.add_argument("--checkpoint", action="append", default=[],
                     help="checkpoint name or path, optionally @anchor=A: sampled with anchor_feet=A (the root follows "
-                         "the standing foot at the steps t < A; imusim.diffusion.train.sample), optionally then "
+                         "the standing foot at the steps t < A; imusim.diffusion.train.sample; without it the "
+                         "checkpoint's recorded anchor, as evaluate-motion; @anchor=0: none), optionally then "
                          ":union, :height or :channels, the anchor's contact rule (default: the checkpoint's); repeatable")
     ap.add_argument("--limit", type=int, default=0, help="the first N test clips only (0: all)")
     ap.add_argument("--activity", default="", help="comma-separated activity labels: only the test clips of those")
@@ -144,9 +151,10 @@ def main(argv=None) -> int:
         opt, _, contact = opt.partition(":")
         if contact not in ("", "channels", "union", "height"):
             raise SystemExit(f"--checkpoint {spec}: the contact rule after ':' must be channels, union or height")
-        feats = sample_clips(ck, clips, lengths, a.guidance, a.seed, anchor_feet=int(opt or 0), desc=f"sample {spec}",
-                             contact=contact, ids=ids)
-        res["models"][spec] = {"per_clip": measures(feats)}
+        used = {}
+        feats = sample_clips(ck, clips, lengths, a.guidance, a.seed, anchor_feet=int(opt) if opt else None,
+                             desc=f"sample {spec}", contact=contact, ids=ids, used=used)
+        res["models"][spec] = {**used, "per_clip": measures(feats)}
     acts = [c.get("activity", "") for c in clips]
     for m in res["models"].values():
         m["summary"] = summary(m["per_clip"])
