@@ -8,11 +8,14 @@
 #   bash scripts/realism_stance.sh                  # everything below (skips what exists under $RUNS and $OUT)
 #   STAGE=train CANDS="afh1" SEEDS="0" bash scripts/realism_stance.sh   # only those fine-tunes
 #   STAGE=motion bash scripts/realism_stance.sh     # pairs, skating probes and motion evaluations only
-#   GEN="0 1 2 3" STAGE=sensors bash scripts/realism_stance.sh  # + the sensors (realism, HAR) of those generation seeds
+#   SENS="afu1h" GEN="0" bash scripts/realism_stance.sh  # + the sensors (realism, HAR) of those models' training seeds
+#                                                   # 0-2 at those generation seeds, beside refined and afu1
 #
 # Models (each paired at t = 300 below the shipped refined_lacc, like `refined`):
 #   afu1h  §14's afu1 networks (training seeds 0-2), sampled with contact "height" (imusim experts --anchor-contact)
 #   afh1   afu1's recipe trained with --anchor-contact height (the network learns under the rule it is sampled with)
+#   afu1a3h, afu1i5h  §14's afu1a3 / afu1i5 (realism_speed.sh: L_acc weight 3, IMU-space weight 0.05), sampled with
+#          contact height (towards the L_acc target)
 OUT="${OUT:-docs/realism/stance}"
 source "$(dirname "$0")/realism_common.sh"
 AFIMU="--lambda-acc 1 --lambda-imu 0.03 --aux-t-max 300 --train-t-max 300 --anchor-feet 300"
@@ -24,12 +27,15 @@ train_stage anc
 
 link_shipped
 PAIRS=()  # pair runs "pair_NAME_sSEED" to evaluate
-for s in 0 1 2; do
-  trained "$RUNS/anc_afu1_s$s" || continue
-  mkdir -p "$RUNS/pair_afu1h_s$s"
-  [ -f "$RUNS/pair_afu1h_s$s/model.safetensors" ] || imusim experts --high "$RUNS/refined_lacc/model.safetensors" \
-    --low "$RUNS/anc_afu1_s$s/model.safetensors" --below-t 300 --anchor-contact height --out "$RUNS/pair_afu1h_s$s/model.safetensors"
-  PAIRS+=("pair_afu1h_s$s")
+for c in afu1 afu1a3 afu1i5; do
+  for s in 0 1 2; do
+    trained "$RUNS/anc_${c}_s$s" || continue
+    mkdir -p "$RUNS/pair_${c}h_s$s"
+    [ -f "$RUNS/pair_${c}h_s$s/model.safetensors" ] || imusim experts --high "$RUNS/refined_lacc/model.safetensors" \
+      --low "$RUNS/anc_${c}_s$s/model.safetensors" --below-t 300 --anchor-contact height \
+      --out "$RUNS/pair_${c}h_s$s/model.safetensors"
+    PAIRS+=("pair_${c}h_s$s")
+  done
 done
 for c in afh1; do
   for s in 0 1 2; do
@@ -63,17 +69,21 @@ python scripts/motion_eval_stats.py $(for p in "${PAIRS[@]}"; do echo "$OUT/moti
   $(for c in $CFGS; do echo "--pair wf_control:$c --pair pair_afu1:$c"; done) --out "$OUT/motion_eval_stats.json"
 [ "$STAGE" = motion ] && exit 0
 
-# 4. the sensors: generation seeds $GEN of each model's training seed 0 beside `refined` and afu1 (one run)
+# 4. the sensors: generation seeds $GEN of each model's training seeds 0-2 beside `refined` and afu1 (training seeds
+# 0-2, §14's stores) in one run; training seed t > 0 of NAME is the store NAMEtT
 store_inputs
 GEN=(${GEN:-0})
 SENS=(${SENS:-afu1h})
 GEN_ARGS="--guidance 1.0" gen refined "$RUNS/refined/model.safetensors" "${GEN[@]}"
-GEN_ARGS="--guidance 1.0" gen afu1 "$RUNS/pair_afu1_s0/model.safetensors" "${GEN[@]}"
 SETS=()
-for c in "${SENS[@]}"; do
-  GEN_ARGS="--guidance 1.0" gen "$c" "$RUNS/pair_${c}_s0/model.safetensors" "${GEN[@]}"
-  SETS+=("$(stores "$c" "${GEN[@]}")")
+for c in afu1 "${SENS[@]}"; do
+  for t in 0 1 2; do
+    [ -f "$RUNS/pair_${c}_s$t/model.safetensors" ] || continue
+    n=$c; [ "$t" = 0 ] || n="${c}t$t"
+    GEN_ARGS="--guidance 1.0" gen "$n" "$RUNS/pair_${c}_s$t/model.safetensors" "${GEN[@]}"
+    SETS+=("$(stores "$n" "${GEN[@]}")")
+  done
 done
-TAG="screen_g$(IFS=; echo "${GEN[*]}")"
+TAG="screen_$(IFS=_; echo "${SENS[*]}")_g$(IFS=; echo "${GEN[*]}")"
 [ -f "$OUT/$TAG/har_wisdm/results.json" ] || OUT="$OUT/$TAG" seeded_eval refined "$(stores refined "${GEN[@]}")" \
-  "$(stores afu1 "${GEN[@]}")" "${SETS[@]}"
+  "${SETS[@]}"
