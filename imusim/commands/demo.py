@@ -66,7 +66,7 @@ def retrieve(prompts, k_files=None):
 def diffusion_label(ckpt) -> str:
     """How the demo report names a checkpoint's sampling: file name, the guidance scale, the expert split and the
     foot anchoring it records (what ``generate_motions`` will use)."""
-    from ..diffusion.checkpoint import read_meta, recommended_anchor_feet, recommended_guidance
+    from ..diffusion.checkpoint import read_meta, recommended_anchor_contact, recommended_anchor_feet, recommended_guidance
 
     meta = read_meta(ckpt)
     parts = [ckpt.name, f"guidance {recommended_guidance(meta, ckpt):g}"]
@@ -75,8 +75,10 @@ def diffusion_label(ckpt) -> str:
         parts.append(f"two experts split at diffusion step {split}")
     anchor = recommended_anchor_feet(meta, ckpt)
     if anchor:
+        contact = recommended_anchor_contact(meta, ckpt)
         parts.append("the root anchored on the standing foot" + (
-            "" if anchor == 1 else " at every step" if anchor >= 1000 else f" at steps < {anchor}"))
+            "" if anchor == 1 else " at every step" if anchor >= 1000 else f" at steps < {anchor}")
+            + ("" if contact == "channels" else f" (contact: {contact})"))
     return f"diffusion ({', '.join(parts)})"
 
 

@@ -390,7 +390,7 @@ def evaluate_motion(checkpoints: Sequence[str], data_dir, *, split: str = "test"
         ja_per, ja_hi, ja_lo = _group(ja, rep_acts)
         out["checkpoints"].append({
             "name": name, "checkpoint": str(ck), "smooth_sigma": sigma, "step": meta.get("step"), "guidance": g,
-            "anchor_feet": af,
+            "anchor_feet": af, "anchor_contact": getattr(model, "anchor_contact", "channels") if af else None,
             "l_acc": float(np.nanmean(l_acc)), "l_acc_high_dynamic": hi, "l_acc_low_dynamic": lo,
             "l_acc_per_activity": per, "fid": frechet_distance(emb, r_emb), "diversity": diversity(emb, seed=seed),
             "foot_skating": float(sk.mean()), "jerk": float(jk.mean()), "joint_acc": float(ja.mean()),

@@ -150,6 +150,9 @@ def test_demo_names_the_recorded_sampling(tmp_path):
                             "hash", {"sampling": {"anchor_feet": rec}})
         want = f"diffusion (a{rec}.safetensors, guidance 2.5, the root anchored on the standing foot{tail})"
         assert diffusion_label(p) == want
+    p = save_checkpoint(tmp_path / "h.safetensors", MDM(MDMConfig(**TINY)), torch.zeros(12), torch.ones(12), "hash",
+                        {"sampling": {"anchor_feet": 300, "anchor_contact": "height"}})
+    assert diffusion_label(p).endswith("foot at steps < 300 (contact: height))")
 
 
 def test_anchor_root_features_batched_with_a_mask_equals_each_motion_alone(shared_data):
