@@ -19,7 +19,10 @@ def register(sub):
     p.add_argument("--anchor-contact", choices=ANCHOR_CONTACTS, default=None,
                    help="for experts trained with the foot anchor (finetune --anchor-feet): the anchor's contact rule "
                         "for sampling the pair instead of the one the expert recorded (default: the expert's); "
-                        "height holds only foot joints within 5 cm of the floor (docs/realism.md section 14.2)")
+                        "height holds only foot joints within 5 cm of the floor (docs/realism.md section 15)")
+    p.add_argument("--anchor-smooth", type=float, default=None, metavar="SIGMA",
+                   help="likewise, the anchor's root correction smoothed in time by a Gaussian of SIGMA frames "
+                        "instead of the expert's recorded value (0: none)")
     p.set_defaults(func=_run)
 
 
@@ -28,6 +31,6 @@ def _run(a):
     from ..diffusion.zoo import resolve_checkpoint
 
     out = save_expert_pair(a.out, resolve_checkpoint(a.high), resolve_checkpoint(a.low), a.below_t,
-                           anchor_contact=a.anchor_contact)
+                           anchor_contact=a.anchor_contact, anchor_smooth=a.anchor_smooth)
     print(f"wrote {out} (t >= {a.below_t}: {a.high}; t < {a.below_t}: {a.low})")
     return 0

@@ -68,6 +68,10 @@ def _common(p):
                         "motion's floor (the labels cannot let a low foot slide); height = only the foot joints "
                         "within 5 cm of the floor (a labelled ankle above its standing toe is never the one held); "
                         "recorded for sampling")
+    p.add_argument("--anchor-smooth", type=float, default=0.0, metavar="SIGMA",
+                   help="with --anchor-feet: smooth the anchor's root correction in time by a Gaussian of SIGMA "
+                        "frames (0: none), so the root follows the feet step by step without surging where the held "
+                        "joint switches; recorded for sampling (docs/realism.md section 15)")
     p.add_argument("--lambda-root-speed", type=float, default=0.0, metavar="W",
                    help="weight of a phase-blind root speed term: each clip's mean horizontal root speed (m/s) "
                         "against the ground truth's, squared, on the samples at t < --anchor-feet (else "
@@ -169,7 +173,7 @@ def _train(a):
                       imu_sensors=a.imu_sensors, acc_t_max=a.acc_t_max,
                       loss_weight=a.loss_weight or ("v" if output == "v" else "x0"), snapshot_every=a.snapshot_every,
                       lambda_pos=a.lambda_pos, lambda_vel=a.lambda_vel,
-                      lambda_fc=a.lambda_fc, fc_contact=a.fc_contact, fc_grad=a.fc_grad, lambda_imu=a.lambda_imu, lambda_spec=a.lambda_spec, aux_t_max=a.aux_t_max, train_t_max=a.train_t_max, anchor_feet=a.anchor_feet, lambda_root_raw=a.lambda_root_raw, lambda_root_speed=a.lambda_root_speed, anchor_contact=a.anchor_contact, seed=a.seed, amp=a.amp, compile=a.compile,
+                      lambda_fc=a.lambda_fc, fc_contact=a.fc_contact, fc_grad=a.fc_grad, lambda_imu=a.lambda_imu, lambda_spec=a.lambda_spec, aux_t_max=a.aux_t_max, train_t_max=a.train_t_max, anchor_feet=a.anchor_feet, lambda_root_raw=a.lambda_root_raw, lambda_root_speed=a.lambda_root_speed, anchor_contact=a.anchor_contact, anchor_smooth=a.anchor_smooth, seed=a.seed, amp=a.amp, compile=a.compile,
                       ema_decay=a.ema, log_every=a.log_every, ckpt_every=a.ckpt_every, max_frames=a.max_frames,
                       min_frames=a.min_frames,
                       text_encoder=enc_name or "minilm", warmup=0 if init else 200)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from pathlib import Path
 from typing import Any, Dict, Optional, Tuple
 
@@ -94,6 +95,19 @@ def recommended_anchor_contact(meta: Dict[str, Any], path="checkpoint") -> str:
         raise CorruptFileError(path, f"metadata meta.sampling.anchor_contact must be one of {list(ANCHOR_CONTACTS)}, "
                                      f"got {c!r}")
     return c
+
+
+def recommended_anchor_smooth(meta: Dict[str, Any], path="checkpoint") -> float:
+    """The sigma (frames) by which the foot anchor smooths its root correction in time for a checkpoint
+    (:func:`imusim.motion.quality.anchor_root_features`'s ``smooth``): ``meta["sampling"]["anchor_smooth"]``
+    (``finetune --anchor-smooth``, ``imusim experts --anchor-smooth``), else 0 (none). A value that is not a finite
+    number in [0, 30] raises CorruptFileError naming ``path``. :func:`load_checkpoint` sets it on the model
+    (``model.anchor_smooth``), which :func:`imusim.diffusion.train.sample` reads."""
+    v = _sampling(meta, path).get("anchor_smooth", 0.0)
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or not 0 <= v <= 30:
+        raise CorruptFileError(path, f"metadata meta.sampling.anchor_smooth must be a number of frames in [0, 30], "
+                                     f"got {v!r}")
+    return float(v)
 
 
 # (low, high) for the integer sizes of MDMConfig: far beyond any model this project trains or imports
@@ -189,7 +203,7 @@ def _low_expert(path, md, meta):
 
 
 def save_expert_pair(path, high, low, below_t: int, meta: Optional[Dict[str, Any]] = None,
-                     anchor_contact: Optional[str] = None) -> Path:
+                     anchor_contact: Optional[str] = None, anchor_smooth: Optional[float] = None) -> Path:
     """A two-expert checkpoint (:class:`~imusim.diffusion.experts.ExpertPair`): the checkpoint file ``high`` answers
     the sampler's steps t >= ``below_t``, ``low`` the steps below. Both must carry the same normalisation and
     text encoder (ValueError naming the difference otherwise). ``meta`` (default: ``high``'s, with
@@ -197,12 +211,15 @@ def save_expert_pair(path, high, low, below_t: int, meta: Optional[Dict[str, Any
     passes it on, the low one's capped at ``below_t``) goes into the file; it loads with
     :func:`load_checkpoint` as one model that every sampler, the generator and ``evaluate-motion`` accept.
     ``anchor_contact`` (one of :data:`ANCHOR_CONTACTS`): the anchor's contact rule for the pair instead of the
-    expert's recorded one (docs/realism.md §14.2); only for a pair that is sampled with an anchor."""
+    expert's recorded one (docs/realism.md §15); ``anchor_smooth`` (frames, >= 0) likewise its smoothing of the root
+    correction; both only for a pair that is sampled with an anchor."""
     from .experts import ExpertPair
 
     if anchor_contact is not None and anchor_contact not in ANCHOR_CONTACTS:
         raise ValueError(f"save_expert_pair: anchor_contact must be one of {list(ANCHOR_CONTACTS)}, "
                          f"got {anchor_contact!r}")
+    if anchor_smooth is not None and not 0 <= anchor_smooth <= 30:
+        raise ValueError(f"save_expert_pair: anchor_smooth must be in [0, 30] frames, got {anchor_smooth}")
 
     hm, hmean, hstd, henc, hmeta = load_checkpoint(high)
     lm, lmean, lstd, lenc, lmeta = load_checkpoint(low)
@@ -227,9 +244,14 @@ def save_expert_pair(path, high, low, below_t: int, meta: Optional[Dict[str, Any
         c = anchor_contact or c
         if c != "channels":
             m["sampling"]["anchor_contact"] = c
-    elif anchor_contact is not None:
-        raise ValueError(f"save_expert_pair: anchor_contact={anchor_contact!r}, but neither expert is sampled with "
-                         "the foot anchor (finetune --anchor-feet) and meta was not derived from them")
+        sm = recommended_anchor_smooth(lmeta, low) if la else recommended_anchor_smooth(hmeta, high)
+        sm = sm if anchor_smooth is None else float(anchor_smooth)
+        if sm:
+            m["sampling"]["anchor_smooth"] = sm
+    elif anchor_contact is not None or anchor_smooth is not None:
+        raise ValueError(f"save_expert_pair: anchor_contact={anchor_contact!r}, anchor_smooth={anchor_smooth!r}, but "
+                         "neither expert is sampled with the foot anchor (finetune --anchor-feet) and meta was not "
+                         "derived from them")
     m["experts"] = {"below_t": int(below_t), "high": str(high), "low": str(low)}
     return save_checkpoint(path, pair.high, hmean, hstd, henc, m, extra={"low": pair.low})
 
@@ -299,4 +321,5 @@ def load_checkpoint(path, device="cpu", verify: bool = True
         model = ExpertPair(model, lm, low[1])
     model.to(device).eval()
     model.anchor_contact = recommended_anchor_contact(meta, path)  # what sample() anchors on (train.sample)
+    model.anchor_smooth = recommended_anchor_smooth(meta, path)
     return model, tensors["norm.mean"].to(device), tensors["norm.std"].to(device), text_encoder, meta

@@ -81,6 +81,7 @@ class TrainConfig:
     lambda_root_raw: float = 0.0  # with anchor_feet: weight of the MSE of the raw (unanchored) root velocity output
     anchor_contact: str = "channels"  # joints the anchor may hold: "channels" (predicted labels), "height" (within 5 cm
     # of the floor) or "union" (either)
+    anchor_smooth: float = 0.0  # the anchor's root correction smoothed in time by a Gaussian of this sigma (frames)
     lambda_root_speed: float = 0.0  # weight of the phase-blind root speed term (clip-mean horizontal speed, (m/s)^2)
     seed: int = 0
     amp: bool = False
@@ -339,11 +340,12 @@ def foot_contact_loss(pred_joints: torch.Tensor, true_feats: torch.Tensor, mask:
 
 
 def anchor_prediction(pred: torch.Tensor, mask: torch.Tensor, t: torch.Tensor, below_t: int, mean, std,
-                      contact: str = "channels") -> torch.Tensor:
+                      contact: str = "channels", smooth: float = 0.0) -> torch.Tensor:
     """Normalised x0 predictions ``pred`` ``[B, T, 263]`` whose samples at steps ``t < below_t`` have their root
     velocity channels (1:3) in the valid frames replaced by those of :func:`imusim.motion.quality.anchor_root_features`
     (``contact="channels"``: the prediction's own contact channels > 0.5; ``"union"``: those or a foot joint within
-    5 cm of the motion's floor; ``mask`` ``[B, T]`` bool prefix); every other value is ``pred``'s own. Used by
+    5 cm of the motion's floor; ``"height"``: only the latter; ``smooth``: the correction's Gaussian sigma in frames;
+    ``mask`` ``[B, T]`` bool prefix); every other value is ``pred``'s own. Used by
     training (``anchor_feet``) and by :func:`sample`; differentiable, no host synchronisation."""
     from ..motion.quality import anchor_root_features
     if mean is None or std is None:
@@ -351,7 +353,8 @@ def anchor_prediction(pred: torch.Tensor, mask: torch.Tensor, t: torch.Tensor, b
     if pred.shape[-1] != 263:
         raise ValueError(f"anchor_prediction: anchor_feet needs HumanML3D's 263 features, got {pred.shape[-1]}")
     mean, std = mean.to(pred), std.to(pred)
-    root = (anchor_root_features(pred * std + mean, contact=contact, mask=mask)[..., 1:3] - mean[1:3]) / std[1:3]
+    root = (anchor_root_features(pred * std + mean, contact=contact, mask=mask, smooth=smooth)[..., 1:3]
+            - mean[1:3]) / std[1:3]
     sel = ((t < below_t)[:, None] & mask)[..., None]
     return torch.cat([pred[..., :1], torch.where(sel, root, pred[..., 1:3]), pred[..., 3:]], -1)
 
@@ -368,7 +371,7 @@ def diffusion_losses(model, diffusion: GaussianDiffusion, x0, mask, emb, t, nois
     pred = model(xt, t, emb, mask, uncond=uncond).to(x0.dtype)  # autocast (--amp) returns bf16/fp16
     raw = pred
     if cfg.anchor_feet > 0:  # the root follows the predicted standing foot, as sample(anchor_feet=A) makes it
-        pred = anchor_prediction(pred, mask, t, cfg.anchor_feet, mean, std, cfg.anchor_contact)
+        pred = anchor_prediction(pred, mask, t, cfg.anchor_feet, mean, std, cfg.anchor_contact, cfg.anchor_smooth)
     m = mask[..., None].to(pred.dtype)
     F = x0.shape[-1]
     n_frames, n_terms = counts if counts is not None else _counts(mask, F)
@@ -571,6 +574,8 @@ def train(data: MotionTextData, out_dir, cfg: TrainConfig, model_cfg: Optional[M
     rank, world = _dist()
     if cfg.anchor_contact not in ANCHOR_CONTACTS:
         raise ValueError(f"anchor_contact must be one of {list(ANCHOR_CONTACTS)}, got {cfg.anchor_contact!r}")
+    if not 0 <= cfg.anchor_smooth <= 30:
+        raise ValueError(f"anchor_smooth must be in [0, 30] frames, got {cfg.anchor_smooth}")
     if not 0 <= cfg.anchor_feet <= cfg.diffusion_steps:
         raise ValueError(f"anchor_feet must be in [0, {cfg.diffusion_steps}] (0: off), got {cfg.anchor_feet}")
     out_dir = Path(out_dir)
@@ -696,6 +701,8 @@ def _save(out_dir: Path, model, ema, opt, step, data, enc, cfg, meta):
         m["sampling"] = {**m.get("sampling", {}), "anchor_feet": int(cfg.anchor_feet)}
         if cfg.anchor_contact != "channels":
             m["sampling"]["anchor_contact"] = cfg.anchor_contact
+        if cfg.anchor_smooth:
+            m["sampling"]["anchor_smooth"] = float(cfg.anchor_smooth)
     save_checkpoint(out_dir / "model.safetensors", ema, data.mean, data.std, enc.name, m)
     if cfg.snapshot_every and step % cfg.snapshot_every == 0:  # kept copies for training-length curves
         save_checkpoint(out_dir / f"model_step{step:06d}.safetensors", ema, data.mean, data.std, enc.name, m)
@@ -748,12 +755,14 @@ def sample(model: MDM, mean, std, text_encoder, prompts: List[str], lengths: Lis
     if anchor_feet and model.cfg.n_feats != 263:
         raise ValueError(f"sample: anchor_feet needs HumanML3D's 263 features, the model has {model.cfg.n_feats}")
     contact = getattr(model, "anchor_contact", "channels")  # set by load_checkpoint from the checkpoint's metadata
+    smooth = getattr(model, "anchor_smooth", 0.0)
 
     def fn(x, t):
         with torch.autocast(dev_type, dtype=torch.bfloat16, enabled=precision == "bf16"):
             x0 = model.guided(x, t, emb, step_mask, guidance).float()
         if anchor_feet and int(t[0]) < anchor_feet:  # each motion's own frames (mask), in float64 as in training's
-            x0 = anchor_prediction(x0.double(), mask, t, anchor_feet, mean.double(), std.double(), contact).float()
+            x0 = anchor_prediction(x0.double(), mask, t, anchor_feet, mean.double(), std.double(), contact,
+                                   smooth).float()
         return x0
     shape = (B, T, model.cfg.n_feats)
     if sampler == "ddpm":
