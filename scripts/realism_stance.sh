@@ -14,6 +14,8 @@
 # Models (each paired at t = 300 below the shipped refined_lacc, like `refined`):
 #   afu1h  §14's afu1 networks (training seeds 0-2), sampled with contact "height" (imusim experts --anchor-contact)
 #   afh1   afu1's recipe trained with --anchor-contact height (the network learns under the rule it is sampled with)
+#   afu1hs afu1h with the anchored root velocity smoothed by a Gaussian of sigma 1 frame (experts --anchor-smooth 1):
+#          the exact height anchor hands the root the jitter of the legs (root surge 1.8x real, §15)
 #   afu1a3h, afu1i5h  §14's afu1a3 / afu1i5 (realism_speed.sh: L_acc weight 3, IMU-space weight 0.05), sampled with
 #          contact height (towards the L_acc target)
 OUT="${OUT:-docs/realism/stance}"
@@ -35,6 +37,13 @@ for c in afu1 afu1a3 afu1i5; do
       --low "$RUNS/anc_${c}_s$s/model.safetensors" --below-t 300 --anchor-contact height \
       --out "$RUNS/pair_${c}h_s$s/model.safetensors"
     PAIRS+=("pair_${c}h_s$s")
+    if [ "$c" = afu1 ]; then
+      mkdir -p "$RUNS/pair_afu1hs_s$s"
+      [ -f "$RUNS/pair_afu1hs_s$s/model.safetensors" ] || imusim experts --high "$RUNS/refined_lacc/model.safetensors" \
+        --low "$RUNS/anc_afu1_s$s/model.safetensors" --below-t 300 --anchor-contact height --anchor-smooth 1 \
+        --out "$RUNS/pair_afu1hs_s$s/model.safetensors"
+      PAIRS+=("pair_afu1hs_s$s")
+    fi
   done
 done
 for c in afh1; do
