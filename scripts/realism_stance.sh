@@ -16,6 +16,7 @@
 #   afh1   afu1's recipe trained with --anchor-contact height (the network learns under the rule it is sampled with)
 #   afu1hs afu1h with the anchored root velocity smoothed by a Gaussian of sigma 1 frame (experts --anchor-smooth 1):
 #          the exact height anchor hands the root the jitter of the legs (root surge 1.8x real, §15)
+#   afu1hs7 the same with sigma 0.7 frames
 #   afu1a3h, afu1i5h  §14's afu1a3 / afu1i5 (realism_speed.sh: L_acc weight 3, IMU-space weight 0.05), sampled with
 #          contact height (towards the L_acc target)
 OUT="${OUT:-docs/realism/stance}"
@@ -42,7 +43,11 @@ for c in afu1 afu1a3 afu1i5; do
       [ -f "$RUNS/pair_afu1hs_s$s/model.safetensors" ] || imusim experts --high "$RUNS/refined_lacc/model.safetensors" \
         --low "$RUNS/anc_afu1_s$s/model.safetensors" --below-t 300 --anchor-contact height --anchor-smooth 1 \
         --out "$RUNS/pair_afu1hs_s$s/model.safetensors"
-      PAIRS+=("pair_afu1hs_s$s")
+      mkdir -p "$RUNS/pair_afu1hs7_s$s"
+      [ -f "$RUNS/pair_afu1hs7_s$s/model.safetensors" ] || imusim experts --high "$RUNS/refined_lacc/model.safetensors" \
+        --low "$RUNS/anc_afu1_s$s/model.safetensors" --below-t 300 --anchor-contact height --anchor-smooth 0.7 \
+        --out "$RUNS/pair_afu1hs7_s$s/model.safetensors"
+      PAIRS+=("pair_afu1hs_s$s" "pair_afu1hs7_s$s")
     fi
   done
 done
