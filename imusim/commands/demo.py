@@ -66,7 +66,8 @@ def retrieve(prompts, k_files=None):
 def diffusion_label(ckpt) -> str:
     """How the demo report names a checkpoint's sampling: file name, the guidance scale, the expert split and the
     foot anchoring it records (what ``generate_motions`` will use)."""
-    from ..diffusion.checkpoint import read_meta, recommended_anchor_contact, recommended_anchor_feet, recommended_guidance
+    from ..diffusion.checkpoint import (read_meta, recommended_anchor_contact, recommended_anchor_feet,
+                                        recommended_guidance)
 
     meta = read_meta(ckpt)
     parts = [ckpt.name, f"guidance {recommended_guidance(meta, ckpt):g}"]

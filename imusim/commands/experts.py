@@ -21,7 +21,7 @@ def register(sub):
                         "for sampling the pair instead of the one the expert recorded (default: the expert's); "
                         "height holds only foot joints within 5 cm of the floor (docs/realism.md section 15)")
     p.add_argument("--anchor-smooth", type=float, default=None, metavar="SIGMA",
-                   help="likewise, the anchor's root correction smoothed in time by a Gaussian of SIGMA frames "
+                   help="likewise, the anchored root velocity smoothed in time by a Gaussian of SIGMA frames "
                         "instead of the expert's recorded value (0: none)")
     p.set_defaults(func=_run)
 

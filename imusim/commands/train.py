@@ -69,7 +69,7 @@ def _common(p):
                         "within 5 cm of the floor (a labelled ankle above its standing toe is never the one held); "
                         "recorded for sampling")
     p.add_argument("--anchor-smooth", type=float, default=0.0, metavar="SIGMA",
-                   help="with --anchor-feet: smooth the anchor's root correction in time by a Gaussian of SIGMA "
+                   help="with --anchor-feet: smooth the anchored root velocity in time by a Gaussian of SIGMA "
                         "frames (0: none), so the root follows the feet step by step without surging where the held "
                         "joint switches; recorded for sampling (docs/realism.md section 15)")
     p.add_argument("--lambda-root-speed", type=float, default=0.0, metavar="W",

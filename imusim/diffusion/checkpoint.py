@@ -98,7 +98,7 @@ def recommended_anchor_contact(meta: Dict[str, Any], path="checkpoint") -> str:
 
 
 def recommended_anchor_smooth(meta: Dict[str, Any], path="checkpoint") -> float:
-    """The sigma (frames) by which the foot anchor smooths its root correction in time for a checkpoint
+    """The sigma (frames) by which the foot anchor smooths the anchored root velocity in time for a checkpoint
     (:func:`imusim.motion.quality.anchor_root_features`'s ``smooth``): ``meta["sampling"]["anchor_smooth"]``
     (``finetune --anchor-smooth``, ``imusim experts --anchor-smooth``), else 0 (none). A value that is not a finite
     number in [0, 30] raises CorruptFileError naming ``path``. :func:`load_checkpoint` sets it on the model

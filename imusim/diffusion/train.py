@@ -81,7 +81,7 @@ class TrainConfig:
     lambda_root_raw: float = 0.0  # with anchor_feet: weight of the MSE of the raw (unanchored) root velocity output
     anchor_contact: str = "channels"  # joints the anchor may hold: "channels" (predicted labels), "height" (within 5 cm
     # of the floor) or "union" (either)
-    anchor_smooth: float = 0.0  # the anchor's root correction smoothed in time by a Gaussian of this sigma (frames)
+    anchor_smooth: float = 0.0  # the anchored root velocity smoothed in time by a Gaussian of this sigma (frames)
     lambda_root_speed: float = 0.0  # weight of the phase-blind root speed term (clip-mean horizontal speed, (m/s)^2)
     seed: int = 0
     amp: bool = False
@@ -344,9 +344,9 @@ def anchor_prediction(pred: torch.Tensor, mask: torch.Tensor, t: torch.Tensor, b
     """Normalised x0 predictions ``pred`` ``[B, T, 263]`` whose samples at steps ``t < below_t`` have their root
     velocity channels (1:3) in the valid frames replaced by those of :func:`imusim.motion.quality.anchor_root_features`
     (``contact="channels"``: the prediction's own contact channels > 0.5; ``"union"``: those or a foot joint within
-    5 cm of the motion's floor; ``"height"``: only the latter; ``smooth``: the correction's Gaussian sigma in frames;
-    ``mask`` ``[B, T]`` bool prefix); every other value is ``pred``'s own. Used by
-    training (``anchor_feet``) and by :func:`sample`; differentiable, no host synchronisation."""
+    5 cm of the motion's floor; ``"height"``: only the latter; ``smooth``: the anchored root velocity's Gaussian
+    sigma in time, frames; ``mask`` ``[B, T]`` bool prefix); every other value is ``pred``'s own. Used by training
+    (``anchor_feet``) and by :func:`sample`; differentiable, no host synchronisation."""
     from ..motion.quality import anchor_root_features
     if mean is None or std is None:
         raise ValueError("anchor_prediction: anchor_feet needs the feature mean and std")

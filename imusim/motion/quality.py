@@ -78,7 +78,7 @@ def skating_breakdown(P: torch.Tensor, fps: float = HUMANML3D_FPS) -> Dict[str, 
         n = int(m.sum())
         return float((slide & m).sum()) / n if n else float("nan")
 
-    ankle = torch.tensor([True, True, False, False])
+    ankle = torch.tensor([True, True, False, False], device=c.device)
     n = int(c.sum())
     return {"single": frac(c & ~double), "double": frac(double), "double_held": frac(held),
             "double_other": frac(double & ~held), "ankle": frac(c & ankle), "toe": frac(c & ~ankle),
@@ -154,11 +154,13 @@ def anchor_root_features(data: torch.Tensor, contact: str = "channels", threshol
     say (docs/realism.md §14). The floor is each motion's lowest foot height over its valid frames. Under
     ``"union"`` a labelled joint above the floor (an ankle while its toe stands) may be the one that moves least
     and so the one held, leaving the toe on the floor to slide; ``"height"`` holds only joints on the floor
-    (docs/realism.md §15). ``smooth`` = sigma > 0 (frames): the anchored root velocity is then smoothed in time by a Gaussian of that sigma over the valid frame pairs (:func:`smooth_in_time`), so
-    the root follows the feet step by step without the surge that jittering legs and a switching held joint hand it
-    (docs/realism.md §15); the held foot may then slide a little within a step. ``mask`` ``[B, T]`` (or ``[T]``)
-    bool, a prefix of valid frames per sequence: a frame whose successor is padding is not corrected. Differentiable w.r.t. ``data``
-    (the root of a corrected frame then follows the standing foot's pose channels: ``finetune --anchor-feet``)."""
+    (docs/realism.md §15). ``smooth`` = sigma > 0 (frames): the anchored root velocity (every frame pair, held or
+    not) is then smoothed in time by a Gaussian of that sigma over the valid frame pairs (:func:`smooth_in_time`),
+    so the root follows the feet step by step without the surge that jittering legs and a switching held joint hand
+    it (docs/realism.md §15); the held foot may then slide a little within a step. ``mask`` ``[B, T]`` (or ``[T]``)
+    bool, a prefix of valid frames per sequence: a frame whose successor is padding is not corrected.
+    Differentiable w.r.t. ``data`` (the root of a corrected frame then follows the standing foot's pose channels:
+    ``finetune --anchor-feet``)."""
     from .humanml import FEET_L, FEET_R, FOOT_CONTACT, N_FEATS, qrot, recover_from_ric, recover_root_rot_pos
     if data.dim() not in (2, 3) or data.shape[-1] != N_FEATS:
         raise ValueError(f"anchor_root_features: data must be [T, {N_FEATS}] or [B, T, {N_FEATS}], "
@@ -166,6 +168,8 @@ def anchor_root_features(data: torch.Tensor, contact: str = "channels", threshol
     if mask is not None and (mask.shape != data.shape[:-1] or mask.dtype != torch.bool):
         raise ValueError(f"anchor_root_features: mask must be bool {list(data.shape[:-1])}, got "
                          f"{mask.dtype} {list(mask.shape)}")
+    if smooth < 0:
+        raise ValueError(f"anchor_root_features: smooth must be >= 0 frames, got {smooth}")
     if data.shape[-2] < 2:
         return data.clone()
     P = recover_from_ric(data, 22)
@@ -185,8 +189,6 @@ def anchor_root_features(data: torch.Tensor, contact: str = "channels", threshol
     if mask is not None:
         c = c & (mask[..., 1:] & mask[..., :-1])[..., None]
     d = stance_displacement(P, c, joints=joints)
-    if smooth < 0:
-        raise ValueError(f"anchor_root_features: smooth must be >= 0 frames, got {smooth}")
     q, _ = recover_root_rot_pos(data)
     d3 = torch.stack([d[..., 0], torch.zeros_like(d[..., 0]), d[..., 1]], -1)
     dv = qrot(q[..., 1:, :], d3)  # Δroot(t) = qinv(q[t+1]) · vel(t): the velocity channel of frame t carries t → t+1
