@@ -17,7 +17,7 @@
 #   afu1  afu + --lambda-root-speed 1
 #   afuf  afu1 + --lambda-fc 10 (MDM's foot contact term on the anchored prediction, the truth's labels, t < 300): every
 #         labelled foot joint must stand, not only the one the anchor holds; the speed term keeps it from freezing (§7)
-#   afu1a3  afu1 with the paper's L_acc at weight 3 instead of 1 (§14.2: afu1's L_acc gain, -11.4 %, misses -12.7 %)
+#   afu1a3  afu1 with the paper's L_acc at weight 3 instead of 1 (§15: afu1's L_acc gain, -11.4 %, misses -12.7 %)
 #   afu1i5  afu1 with the IMU-space term at weight 0.05 instead of 0.03 (§12: the weight that moves the L_acc gain)
 # ~27 min of training per seed on one CPU core (two side by side).
 OUT="${OUT:-docs/realism/speed}"
