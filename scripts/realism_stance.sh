@@ -10,6 +10,7 @@
 #   STAGE=motion bash scripts/realism_stance.sh     # pairs, skating probes and motion evaluations only
 #   SENS="afu1h" GEN="0" bash scripts/realism_stance.sh  # + the sensors (realism, HAR) of those models' training seeds
 #                                                   # 0-2 at those generation seeds, beside refined and afu1
+#   BASE="" SENS=afu1hs7 GEN="0 1 2 3" STAGE=sensors bash scripts/realism_stance.sh  # 4 generation seeds, beside refined
 #
 # Models (each paired at t = 300 below the shipped refined_lacc, like `refined`):
 #   afu1h  §14's afu1 networks (training seeds 0-2), sampled with contact "height" (imusim experts --anchor-contact)
@@ -67,6 +68,10 @@ done
 [ -f "$OUT/skating_probe_walk_run_height.json" ] || python scripts/skating_probe.py --data "$DATA" --guidance 1 \
   --activity walk,run --checkpoint "$RUNS/pair_afu1_s0/model.safetensors@anchor=300:height" \
   --json "$OUT/skating_probe_walk_run_height.json"  # the same network, sampled with the height rule
+[ -f "$OUT/skating_probe_walk_run_gait.json" ] || python scripts/skating_probe.py --data "$DATA" --guidance 1 \
+  --activity walk,run --checkpoint "$RUNS/pair_afu1_s0/model.safetensors@anchor=300" \
+  --checkpoint "$RUNS/pair_afu1hs7_s0/model.safetensors" --checkpoint "$RUNS/refined/model.safetensors" \
+  --json "$OUT/skating_probe_walk_run_gait.json"  # the toes' gait (height, time near the floor, swing speed)
 # 2. every test clip, each model as its checkpoint says (§14's probe, with the stance breakdown)
 for p in "${PAIRS[@]}"; do
   [ -f "$OUT/skating_probe_${p#pair_}.json" ] || python scripts/skating_probe.py --data "$DATA" --guidance 1 \
@@ -88,9 +93,10 @@ python scripts/motion_eval_stats.py $(for p in "${PAIRS[@]}"; do echo "$OUT/moti
 store_inputs
 GEN=(${GEN:-0})
 SENS=(${SENS:-afu1h})
+BASE=(${BASE-afu1})  # shown beside refined in the same run (BASE="": none)
 GEN_ARGS="--guidance 1.0" gen refined "$RUNS/refined/model.safetensors" "${GEN[@]}"
 SETS=()
-for c in afu1 "${SENS[@]}"; do
+for c in "${BASE[@]}" "${SENS[@]}"; do
   for t in 0 1 2; do
     [ -f "$RUNS/pair_${c}_s$t/model.safetensors" ] || continue
     n=$c; [ "$t" = 0 ] || n="${c}t$t"

@@ -17,7 +17,9 @@ Beside them, per clip: the joint acceleration (as decoded and root-anchored), th
 surge of the body), both as decoded, and the root speed once more after ``anchor_root_features`` with the
 features' own contact channels (on the real clips: whether the root-from-feet rule itself keeps the body's speed), and
 the decoded skating split by stance and joint (``stance_*``, :func:`imusim.motion.quality.skating_breakdown`: single or
-double stance, in double stance the held joint or the other, ankle or toe). Per-activity means are in the JSON
+double stance, in double stance the held joint or the other, ankle or toe) and the toes' gait (``toe_height_p90``: 90th
+percentile of the toes' height above the floor, m; ``toe_low_share``: share of toe frames within 5 cm of it; ``toe_speed_p90``:
+90th percentile of their horizontal speed, m/s). Per-activity means are in the JSON
 (``by_activity``; NaN-free means over the clips that have such entries).
 
     python scripts/skating_probe.py --data runs/data_anat --checkpoint refined --checkpoint refined@anchor=1 \\
@@ -47,14 +49,20 @@ def velocity_channel_skating(f: torch.Tensor, P: torch.Tensor) -> float:
 
 def measures(feats) -> dict:
     from imusim.motion.humanml import recover_from_ric
-    from imusim.motion.quality import (anchor_root_features, anchor_root_on_feet, foot_skating, joint_acc,
-                                       skating_breakdown)
+    from imusim.motion.quality import (CONTACT_HEIGHT, FOOT_JOINTS, anchor_root_features, anchor_root_on_feet,
+                                       foot_skating, joint_acc, skating_breakdown)
     r = {"decoded": [], "root_anchored": [], "velocity_channels": [], "joint_acc": [], "joint_acc_root_anchored": [],
          "root_speed": [], "root_surge": [], "root_speed_channel_anchored": []}
     for f in feats:
         P = recover_from_ric(f)
         for k, v in skating_breakdown(P).items():  # where the decoded skating is (stance, held joint, ankle/toe)
             r.setdefault(f"stance_{k}", []).append(v)
+        toes = P[:, [FOOT_JOINTS[2], FOOT_JOINTS[3]]].double()  # the gait: how high and fast the toes swing
+        h = toes[..., 1] - P[:, list(FOOT_JOINTS), 1].min()
+        r.setdefault("toe_height_p90", []).append(float(h.quantile(0.9)))  # m above the clip's floor
+        r.setdefault("toe_low_share", []).append(float((h < CONTACT_HEIGHT).double().mean()))
+        sp = (toes[1:, :, [0, 2]] - toes[:-1, :, [0, 2]]).norm(dim=-1) * FPS
+        r.setdefault("toe_speed_p90", []).append(float(sp.quantile(0.9)) if len(sp) else float("nan"))  # m/s
         A = anchor_root_on_feet(P)
         r["decoded"].append(foot_skating(P))
         r["root_anchored"].append(foot_skating(A))
