@@ -31,24 +31,21 @@ train_stage anc
 
 link_shipped
 PAIRS=()  # pair runs "pair_NAME_sSEED" to evaluate
+hpair() {  # hpair NAME LOW_RUN [SIGMA]: $RUNS/NAME, refined_lacc above t = 300 and LOW_RUN below, sampled with the height
+  # rule (and the anchored root smoothed by SIGMA frames); skipped when it exists
+  mkdir -p "$RUNS/$1"
+  [ -f "$RUNS/$1/model.safetensors" ] || imusim experts --high "$RUNS/refined_lacc/model.safetensors" \
+    --low "$RUNS/$2/model.safetensors" --below-t 300 --anchor-contact height ${3:+--anchor-smooth $3} \
+    --out "$RUNS/$1/model.safetensors"
+  PAIRS+=("$1")
+}
 for c in afu1 afu1a3 afu1i5; do
   for s in 0 1 2; do
     trained "$RUNS/anc_${c}_s$s" || continue
-    mkdir -p "$RUNS/pair_${c}h_s$s"
-    [ -f "$RUNS/pair_${c}h_s$s/model.safetensors" ] || imusim experts --high "$RUNS/refined_lacc/model.safetensors" \
-      --low "$RUNS/anc_${c}_s$s/model.safetensors" --below-t 300 --anchor-contact height \
-      --out "$RUNS/pair_${c}h_s$s/model.safetensors"
-    PAIRS+=("pair_${c}h_s$s")
+    hpair "pair_${c}h_s$s" "anc_${c}_s$s"
     if [ "$c" = afu1 ]; then
-      mkdir -p "$RUNS/pair_afu1hs_s$s"
-      [ -f "$RUNS/pair_afu1hs_s$s/model.safetensors" ] || imusim experts --high "$RUNS/refined_lacc/model.safetensors" \
-        --low "$RUNS/anc_afu1_s$s/model.safetensors" --below-t 300 --anchor-contact height --anchor-smooth 1 \
-        --out "$RUNS/pair_afu1hs_s$s/model.safetensors"
-      mkdir -p "$RUNS/pair_afu1hs7_s$s"
-      [ -f "$RUNS/pair_afu1hs7_s$s/model.safetensors" ] || imusim experts --high "$RUNS/refined_lacc/model.safetensors" \
-        --low "$RUNS/anc_afu1_s$s/model.safetensors" --below-t 300 --anchor-contact height --anchor-smooth 0.7 \
-        --out "$RUNS/pair_afu1hs7_s$s/model.safetensors"
-      PAIRS+=("pair_afu1hs_s$s" "pair_afu1hs7_s$s")
+      hpair "pair_afu1hs_s$s" "anc_afu1_s$s" 1
+      hpair "pair_afu1hs7_s$s" "anc_afu1_s$s" 0.7
     fi
   done
 done

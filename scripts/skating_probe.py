@@ -18,8 +18,8 @@ surge of the body), both as decoded, and the root speed once more after ``anchor
 features' own contact channels (on the real clips: whether the root-from-feet rule itself keeps the body's speed), and
 the decoded skating split by stance and joint (``stance_*``, :func:`imusim.motion.quality.skating_breakdown`: single or
 double stance, in double stance the held joint or the other, ankle or toe) and the toes' gait (``toe_height_p90``: 90th
-percentile of the toes' height above the floor, m; ``toe_low_share``: share of toe frames within 5 cm of it; ``toe_speed_p90``:
-90th percentile of their horizontal speed, m/s). Per-activity means are in the JSON
+percentile of the toes' height above the floor, m; ``toe_low_share``: share of toe frames within 5 cm of it;
+``toe_speed_p90``: 90th percentile of their horizontal speed, m/s). Per-activity means are in the JSON
 (``by_activity``; NaN-free means over the clips that have such entries).
 
     python scripts/skating_probe.py --data runs/data_anat --checkpoint refined --checkpoint refined@anchor=1 \\
@@ -50,18 +50,18 @@ def velocity_channel_skating(f: torch.Tensor, P: torch.Tensor) -> float:
 def measures(feats) -> dict:
     from imusim.motion.humanml import recover_from_ric
     from imusim.motion.quality import (CONTACT_HEIGHT, FOOT_JOINTS, anchor_root_features, anchor_root_on_feet,
-                                       foot_skating, joint_acc, skating_breakdown)
+                                       foot_skating, foot_speeds, joint_acc, skating_breakdown)
     r = {"decoded": [], "root_anchored": [], "velocity_channels": [], "joint_acc": [], "joint_acc_root_anchored": [],
          "root_speed": [], "root_surge": [], "root_speed_channel_anchored": []}
     for f in feats:
         P = recover_from_ric(f)
         for k, v in skating_breakdown(P).items():  # where the decoded skating is (stance, held joint, ankle/toe)
             r.setdefault(f"stance_{k}", []).append(v)
-        toes = P[:, [FOOT_JOINTS[2], FOOT_JOINTS[3]]].double()  # the gait: how high and fast the toes swing
-        h = toes[..., 1] - P[:, list(FOOT_JOINTS), 1].min()
+        # the gait: how high and fast the toes (FOOT_JOINTS[2:]) swing
+        h = (P[:, list(FOOT_JOINTS[2:]), 1] - P[:, list(FOOT_JOINTS), 1].min()).double()
         r.setdefault("toe_height_p90", []).append(float(h.quantile(0.9)))  # m above the clip's floor
         r.setdefault("toe_low_share", []).append(float((h < CONTACT_HEIGHT).double().mean()))
-        sp = (toes[1:, :, [0, 2]] - toes[:-1, :, [0, 2]]).norm(dim=-1) * FPS
+        sp = foot_speeds(P.double(), FPS)[:, 2:]
         r.setdefault("toe_speed_p90", []).append(float(sp.quantile(0.9)) if len(sp) else float("nan"))  # m/s
         A = anchor_root_on_feet(P)
         r["decoded"].append(foot_skating(P))
@@ -102,8 +102,8 @@ def sample_clips(ck: str, clips, lengths, guidance: float, seed: int, anchor_fee
     for b in tqdm(range(0, len(clips), 32), desc=desc, unit="batch"):
         idx = range(b, min(b + 32, len(clips)))
         f, _ = sample(model, mean, std, text, [clips[i]["captions"][0] for i in idx], [lengths[i] for i in idx],
-                      steps=50, guidance=guidance, seeds=[seed * 1_000_003 + (ids[i] if ids else i) for i in idx], device="cpu",
-                      anchor_feet=anchor_feet)
+                      steps=50, guidance=guidance, seeds=[seed * 1_000_003 + (ids[i] if ids else i) for i in idx],
+                      device="cpu", anchor_feet=anchor_feet)
         feats += [f[k, : lengths[i]].float() for k, i in enumerate(idx)]
     return feats
 
@@ -140,6 +140,7 @@ def main(argv=None) -> int:
     a = ap.parse_args(argv)
 
     from imusim.data.dataset import load_split
+    from imusim.motion.quality import ANCHOR_CONTACTS
 
     clips, _, _ = load_split(a.data, "test")
     ids = list(range(len(clips)))[: a.limit or None]  # test-split indices: a clip's noise as in the full probe
@@ -157,8 +158,8 @@ def main(argv=None) -> int:
     for spec in a.checkpoint:
         ck, _, opt = spec.partition("@anchor=")
         opt, _, contact = opt.partition(":")
-        if contact not in ("", "channels", "union", "height"):
-            raise SystemExit(f"--checkpoint {spec}: the contact rule after ':' must be channels, union or height")
+        if contact and contact not in ANCHOR_CONTACTS:
+            raise SystemExit(f"--checkpoint {spec}: the contact rule after ':' must be one of {list(ANCHOR_CONTACTS)}")
         used = {}
         feats = sample_clips(ck, clips, lengths, a.guidance, a.seed, anchor_feet=int(opt) if opt else None,
                              desc=f"sample {spec}", contact=contact, ids=ids, used=used)

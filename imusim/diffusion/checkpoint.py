@@ -30,6 +30,7 @@ from typing import Any, Dict, Optional, Tuple
 import torch
 
 from ..errors import CorruptFileError
+from ..motion.quality import ANCHOR_CONTACTS  # re-exported: the trainer's and the CLI's choices
 from .model import ARCHS, INPUTS, MDM, MDMConfig, OUTPUTS
 
 FORMAT = "imusim-mdm-1"
@@ -81,7 +82,7 @@ def recommended_anchor_feet(meta: Dict[str, Any], path="checkpoint") -> int:
     return a
 
 
-ANCHOR_CONTACTS = ("channels", "union", "height")
+ANCHOR_SMOOTH_MAX = 30.0  # frames: the widest smoothing of the anchored root a checkpoint or a run may ask for
 
 
 def recommended_anchor_contact(meta: Dict[str, Any], path="checkpoint") -> str:
@@ -101,12 +102,13 @@ def recommended_anchor_smooth(meta: Dict[str, Any], path="checkpoint") -> float:
     """The sigma (frames) by which the foot anchor smooths the anchored root velocity in time for a checkpoint
     (:func:`imusim.motion.quality.anchor_root_features`'s ``smooth``): ``meta["sampling"]["anchor_smooth"]``
     (``finetune --anchor-smooth``, ``imusim experts --anchor-smooth``), else 0 (none). A value that is not a finite
-    number in [0, 30] raises CorruptFileError naming ``path``. :func:`load_checkpoint` sets it on the model
-    (``model.anchor_smooth``), which :func:`imusim.diffusion.train.sample` reads."""
+    number in [0, :data:`ANCHOR_SMOOTH_MAX`] raises CorruptFileError naming ``path``. :func:`load_checkpoint` sets
+    it on the model (``model.anchor_smooth``), which :func:`imusim.diffusion.train.sample` reads."""
     v = _sampling(meta, path).get("anchor_smooth", 0.0)
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or not 0 <= v <= 30:
-        raise CorruptFileError(path, f"metadata meta.sampling.anchor_smooth must be a number of frames in [0, 30], "
-                                     f"got {v!r}")
+    number = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+    if not number or not 0 <= v <= ANCHOR_SMOOTH_MAX:
+        raise CorruptFileError(path, "metadata meta.sampling.anchor_smooth must be a number of frames in "
+                                     f"[0, {ANCHOR_SMOOTH_MAX:g}], got {v!r}")
     return float(v)
 
 
@@ -218,8 +220,9 @@ def save_expert_pair(path, high, low, below_t: int, meta: Optional[Dict[str, Any
     if anchor_contact is not None and anchor_contact not in ANCHOR_CONTACTS:
         raise ValueError(f"save_expert_pair: anchor_contact must be one of {list(ANCHOR_CONTACTS)}, "
                          f"got {anchor_contact!r}")
-    if anchor_smooth is not None and not 0 <= anchor_smooth <= 30:
-        raise ValueError(f"save_expert_pair: anchor_smooth must be in [0, 30] frames, got {anchor_smooth}")
+    if anchor_smooth is not None and not 0 <= anchor_smooth <= ANCHOR_SMOOTH_MAX:
+        raise ValueError(f"save_expert_pair: anchor_smooth must be in [0, {ANCHOR_SMOOTH_MAX:g}] frames, "
+                         f"got {anchor_smooth}")
 
     hm, hmean, hstd, henc, hmeta = load_checkpoint(high)
     lm, lmean, lstd, lenc, lmeta = load_checkpoint(low)
@@ -239,13 +242,13 @@ def save_expert_pair(path, high, low, below_t: int, meta: Optional[Dict[str, Any
     a = max(min(la, int(below_t)), recommended_anchor_feet(hmeta, high))
     if meta is None and a:
         m["sampling"] = {**m.get("sampling", {}), "anchor_feet": a}
-        # the anchor's contact rule comes with the expert whose anchor is used (the low one's when it has one)
-        c = recommended_anchor_contact(lmeta, low) if la else recommended_anchor_contact(hmeta, high)
-        c = anchor_contact or c
+        # the anchor's rule and smoothing come with the expert whose anchor is used (the low one's when it has one),
+        # unless given
+        src_meta, src = (lmeta, low) if la else (hmeta, high)
+        c = anchor_contact or recommended_anchor_contact(src_meta, src)
         if c != "channels":
             m["sampling"]["anchor_contact"] = c
-        sm = recommended_anchor_smooth(lmeta, low) if la else recommended_anchor_smooth(hmeta, high)
-        sm = sm if anchor_smooth is None else float(anchor_smooth)
+        sm = recommended_anchor_smooth(src_meta, src) if anchor_smooth is None else float(anchor_smooth)
         if sm:
             m["sampling"]["anchor_smooth"] = sm
     elif anchor_contact is not None or anchor_smooth is not None:

@@ -48,7 +48,7 @@ import torch.nn.functional as Fnn
 from .. import acc_loss
 from ..ops.acc_loss import term_mask
 from ..constants import GRAVITY, HUMANML3D_FPS
-from .checkpoint import ANCHOR_CONTACTS, load_checkpoint, save_checkpoint
+from .checkpoint import ANCHOR_CONTACTS, ANCHOR_SMOOTH_MAX, load_checkpoint, save_checkpoint
 from .gaussian import GaussianDiffusion
 from .model import MDM, MDMConfig, estimate_feature_psd
 from .text import get_text_encoder
@@ -574,8 +574,8 @@ def train(data: MotionTextData, out_dir, cfg: TrainConfig, model_cfg: Optional[M
     rank, world = _dist()
     if cfg.anchor_contact not in ANCHOR_CONTACTS:
         raise ValueError(f"anchor_contact must be one of {list(ANCHOR_CONTACTS)}, got {cfg.anchor_contact!r}")
-    if not 0 <= cfg.anchor_smooth <= 30:
-        raise ValueError(f"anchor_smooth must be in [0, 30] frames, got {cfg.anchor_smooth}")
+    if not 0 <= cfg.anchor_smooth <= ANCHOR_SMOOTH_MAX:
+        raise ValueError(f"anchor_smooth must be in [0, {ANCHOR_SMOOTH_MAX:g}] frames, got {cfg.anchor_smooth}")
     if not 0 <= cfg.anchor_feet <= cfg.diffusion_steps:
         raise ValueError(f"anchor_feet must be in [0, {cfg.diffusion_steps}] (0: off), got {cfg.anchor_feet}")
     out_dir = Path(out_dir)

@@ -21,6 +21,8 @@ LIMITS_FILE = Path(__file__).with_name("quality_limits.json")
 FOOT_JOINTS = (7, 8, 10, 11)  # l_ankle, r_ankle, l_foot, r_foot (SMPL22)
 CONTACT_HEIGHT = 0.05  # m
 SKATE_SPEED = 0.5  # m/s
+# which foot joints anchor_root_features may hold: the predicted contact labels, those within 5 cm of the floor, either
+ANCHOR_CONTACTS = ("channels", "union", "height")
 
 
 def floor_contact(P: torch.Tensor, joints=FOOT_JOINTS) -> torch.Tensor:
@@ -38,13 +40,18 @@ def skating_fraction(speed: torch.Tensor, contact: torch.Tensor) -> float:
     return float(((speed > SKATE_SPEED) & contact).sum()) / n if n else 0.0
 
 
+def foot_speeds(P: torch.Tensor, fps: float = HUMANML3D_FPS) -> torch.Tensor:
+    """``[T-1, 4]``: the horizontal speed (m/s) of each foot joint (:data:`FOOT_JOINTS`) of ``P`` [T, 22, 3] (y up,
+    m) in each frame pair."""
+    feet = P[:, FOOT_JOINTS]  # [T, 4, 3]
+    return (feet[1:, :, [0, 2]] - feet[:-1, :, [0, 2]]).norm(dim=-1) * fps
+
+
 def foot_skating(P: torch.Tensor, fps: float = HUMANML3D_FPS) -> float:
     """Skating ratio of one motion ``P`` [T, 22, 3] (y up, m): among frame pairs in which a foot joint
     (ankle or toe) stays within 5 cm of the floor (the clip's lowest foot height), the fraction in which
     it moves faster than 0.5 m/s horizontally (2.5 cm per frame at 20 fps)."""
-    feet = P[:, FOOT_JOINTS]  # [T, 4, 3]
-    v = (feet[1:, :, [0, 2]] - feet[:-1, :, [0, 2]]).norm(dim=-1) * fps  # [T-1, 4]
-    return skating_fraction(v, floor_contact(P))
+    return skating_fraction(foot_speeds(P, fps), floor_contact(P))
 
 
 def skating_breakdown(P: torch.Tensor, fps: float = HUMANML3D_FPS) -> Dict[str, float]:
@@ -62,8 +69,7 @@ def skating_breakdown(P: torch.Tensor, fps: float = HUMANML3D_FPS) -> Dict[str, 
     ``double_other`` is the legs disagreeing with each other, not the root with the legs."""
     if P.dim() != 3 or P.shape[1:] != (22, 3):
         raise ValueError(f"skating_breakdown: P must be [T, 22, 3], got {list(P.shape)}")
-    feet = P[:, FOOT_JOINTS]  # [T, 4, 3]: l_ankle, r_ankle, l_foot, r_foot
-    v = (feet[1:, :, [0, 2]] - feet[:-1, :, [0, 2]]).norm(dim=-1) * fps  # [T-1, 4]
+    v = foot_speeds(P, fps)  # [T-1, 4]: l_ankle, r_ankle, l_foot, r_foot
     c = floor_contact(P)
     slide = v > SKATE_SPEED
     left, right = c[:, [0, 2]].any(1), c[:, [1, 3]].any(1)
@@ -173,7 +179,7 @@ def anchor_root_features(data: torch.Tensor, contact: str = "channels", threshol
     if data.shape[-2] < 2:
         return data.clone()
     P = recover_from_ric(data, 22)
-    if contact not in ("channels", "union", "height"):
+    if contact not in ANCHOR_CONTACTS:
         raise ValueError(f"anchor_root_features: contact must be 'channels', 'height' or 'union', got {contact!r}")
     joints = (*FEET_L, *FEET_R)  # the order of the contact channels
     if contact != "height":
