@@ -67,7 +67,7 @@ def diffusion_label(ckpt) -> str:
     """How the demo report names a checkpoint's sampling: file name, the guidance scale, the expert split and the
     foot anchoring it records (what ``generate_motions`` will use)."""
     from ..diffusion.checkpoint import (read_meta, recommended_anchor_contact, recommended_anchor_feet,
-                                        recommended_guidance)
+                                        recommended_anchor_smooth, recommended_guidance)
 
     meta = read_meta(ckpt)
     parts = [ckpt.name, f"guidance {recommended_guidance(meta, ckpt):g}"]
@@ -77,9 +77,12 @@ def diffusion_label(ckpt) -> str:
     anchor = recommended_anchor_feet(meta, ckpt)
     if anchor:
         contact = recommended_anchor_contact(meta, ckpt)
+        smooth = recommended_anchor_smooth(meta, ckpt)
+        how = ([] if contact == "channels" else [f"contact: {contact}"]) + (
+            [f"smoothed over {smooth:g} frames"] if smooth else [])
         parts.append("the root anchored on the standing foot" + (
             "" if anchor == 1 else " at every step" if anchor >= 1000 else f" at steps < {anchor}")
-            + ("" if contact == "channels" else f" (contact: {contact})"))
+            + (f" ({'; '.join(how)})" if how else ""))
     return f"diffusion ({', '.join(parts)})"
 
 
