@@ -31,9 +31,12 @@ train_stage() {  # train_stage PREFIX: when STAGE is all or train, the fine-tune
   fi
 }
 
-link_shipped() {  # $RUNS/refined and $RUNS/refined_lacc: links to the shipped checkpoints (what pair and gen read)
+link_shipped() {  # $RUNS/refined and $RUNS/refined_lacc: links to the shipped checkpoints (what pair and gen read).
+  # $RUNS/refined is `refined_v2`, the pair every round from §9 to §16 calls `refined` and compares against (the
+  # `refined` shipped since §16 is realism_ship.sh's afu1i5hs7, training seed 0)
   for n in refined refined_lacc; do
-    mkdir -p "$RUNS/$n"; ln -sf "$(realpath imusim/checkpoints/$n.safetensors)" "$RUNS/$n/model.safetensors"
+    local f=$n; [ "$n" = refined ] && f=refined_v2
+    mkdir -p "$RUNS/$n"; ln -sf "$(realpath imusim/checkpoints/$f.safetensors)" "$RUNS/$n/model.safetensors"
   done
 }
 

@@ -1,8 +1,10 @@
 """Shipped checkpoints in ``imusim/checkpoints/``: ``original`` (trained from scratch, MDM's x_t input),
-``refined`` (two experts split at diffusion step 300, docs/realism.md §9: ``refined_lacc`` answers the sampler's
-high-noise steps, a fine-tune with the IMU-space L_acc at low noise the steps below), ``refined_lacc`` (original +
-the paper's L_acc fine-tuning, reading the spectral Wiener input: §5; shipped as ``refined`` until §9) and
-``refined_v1`` (the first refinement, L_acc without the input change: docs/results.md's earlier tables).
+``refined`` (two experts split at diffusion step 300, docs/realism.md §16: ``refined_lacc`` answers the sampler's
+high-noise steps; below, a fine-tune with the paper's L_acc and an L_acc on virtual IMU signals, trained and sampled
+with the root anchored on the foot on the floor, smoothed over 0.7 frames), ``refined_v2`` (the pair shipped as
+``refined`` from §9 to §15: the same split, its low expert without the anchor), ``refined_lacc`` (original + the
+paper's L_acc fine-tuning, reading the spectral Wiener input: §5; shipped as ``refined`` until §9) and ``refined_v1``
+(the first refinement, L_acc without the input change: docs/results.md's earlier tables).
 ``resolve_checkpoint(name_or_path)`` accepts these names, paths, and ``mdm:DIR`` (an MDM checkpoint directory:
 ``args.json`` + ``model*.pt``), which is converted once (:mod:`imusim.diffusion.mdm_import`) and resolves to the
 converted file."""
@@ -10,7 +12,7 @@ converted file."""
 from pathlib import Path
 
 CHECKPOINT_DIR = Path(__file__).resolve().parents[1] / "checkpoints"
-NAMES = ("original", "refined", "refined_lacc", "refined_v1")
+NAMES = ("original", "refined", "refined_v2", "refined_lacc", "refined_v1")
 
 
 def resolve_checkpoint(name_or_path) -> Path:

@@ -144,7 +144,10 @@ def test_demo_names_the_recorded_sampling(tmp_path):
     from imusim.diffusion.zoo import resolve_checkpoint
 
     assert diffusion_label(resolve_checkpoint("refined")) == \
-        "diffusion (refined.safetensors, guidance 1, two experts split at diffusion step 300)"
+        "diffusion (refined.safetensors, guidance 1, two experts split at diffusion step 300, the root anchored on " \
+        "the standing foot at steps < 300 (contact: height; smoothed over 0.7 frames))"
+    assert diffusion_label(resolve_checkpoint("refined_v2")) == \
+        "diffusion (refined_v2.safetensors, guidance 1, two experts split at diffusion step 300)"
     for rec, tail in ((1, ""), (300, " at steps < 300"), (1000, " at every step")):
         p = save_checkpoint(tmp_path / f"a{rec}.safetensors", MDM(MDMConfig(**TINY)), torch.zeros(12), torch.ones(12),
                             "hash", {"sampling": {"anchor_feet": rec}})

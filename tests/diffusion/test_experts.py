@@ -136,10 +136,12 @@ def test_experts_command_writes_a_pair_and_names_errors(tmp_path, capsys):
     assert "missing.safetensors" in capsys.readouterr().err and not (tmp_path / "q.safetensors").exists()
 
 
-def test_shipped_refined_is_refined_lacc_above_step_300():
-    """The shipped refined (docs/realism.md §9) is a pair whose high-noise expert is exactly refined_lacc."""
+@pytest.mark.parametrize("name", ["refined", "refined_v2"])
+def test_shipped_refined_is_refined_lacc_above_step_300(name):
+    """The shipped refined (docs/realism.md §16) and its predecessor refined_v2 (§9) are pairs whose high-noise expert
+    is exactly refined_lacc, with different low-noise experts."""
     from imusim.diffusion.zoo import resolve_checkpoint
-    pair, mean, std, enc, meta = load_checkpoint(resolve_checkpoint("refined"))
+    pair, mean, std, enc, meta = load_checkpoint(resolve_checkpoint(name))
     lacc, lmean, lstd, lenc, _ = load_checkpoint(resolve_checkpoint("refined_lacc"))
     assert isinstance(pair, ExpertPair) and pair.below_t == 300 == meta["experts"]["below_t"] and enc == lenc
     torch.testing.assert_close(mean, lmean, rtol=0, atol=0) and torch.testing.assert_close(std, lstd, rtol=0, atol=0)
@@ -147,6 +149,22 @@ def test_shipped_refined_is_refined_lacc_above_step_300():
         assert torch.equal(pair.high.state_dict()[k], v), k
     assert pair.low.cfg == lacc.cfg and any(not torch.equal(pair.low.state_dict()[k], v)
                                              for k, v in lacc.state_dict().items())
+
+
+def test_shipped_refined_samples_with_the_smoothed_height_anchor():
+    """The shipped refined (§16) records the anchor it was measured with: the root follows the foot joint on the floor
+    at the steps t < 300, its velocity smoothed over 0.7 frames; loading sets the rule and the smoothing on the
+    model the samplers read.
+    refined_v2 (§9) records none; their low experts differ."""
+    from imusim.diffusion.checkpoint import recommended_anchor_feet
+    from imusim.diffusion.zoo import resolve_checkpoint
+    new, *_, meta = load_checkpoint(resolve_checkpoint("refined"))
+    old, *_, old_meta = load_checkpoint(resolve_checkpoint("refined_v2"))
+    assert meta["sampling"]["anchor_feet"] == 300 and meta["sampling"]["anchor_contact"] == "height"
+    assert meta["sampling"]["anchor_smooth"] == 0.7 and meta["experts"]["low"].endswith("anc_afu1i5_s0/model.safetensors")
+    assert (new.anchor_contact, new.anchor_smooth) == ("height", 0.7)
+    assert recommended_anchor_feet(meta) == 300 and recommended_anchor_feet(old_meta) == 0
+    assert any(not torch.equal(new.low.state_dict()[k], v) for k, v in old.low.state_dict().items())
 
 
 def test_train_t_max_draws_only_low_noise_steps():
