@@ -14,7 +14,8 @@
 #   afu1hs7   §14's afu1 networks (training seeds 0-2, scripts/realism_speed.sh); its stores come from
 #             scripts/realism_stance.sh (BASE="" SENS=afu1hs7 GEN="0 1 2 3" STAGE=sensors)
 #   afu1i5hs7 §14's afu1i5 (afu1 with the IMU-space term at weight 0.05): seed 0 from realism_speed.sh, seeds 1-2 here
-# Needs runs/original_s1, _s2 (scripts/realism_original_seeds.sh).
+# Needs runs/original_s1, _s2 (scripts/realism_original_seeds.sh). Shipped from here: pair_afu1i5hs7_s0 as
+# imusim/checkpoints/refined.safetensors (the previous refined as refined_v2, which $RUNS/refined links to).
 OUT="${OUT:-docs/realism/ship}"
 source "$(dirname "$0")/realism_common.sh"
 AFIMU="--lambda-acc 1 --lambda-imu 0.03 --aux-t-max 300 --train-t-max 300 --anchor-feet 300"
@@ -34,6 +35,12 @@ for c in afu1 afu1i5; do
       --out "$RUNS/$p/model.safetensors"
   done
 done
+mkdir -p "$OUT/training"  # the training logs next to the figures
+for s in 0 1 2; do cp "$RUNS/anc_afu1i5_s$s/metrics.csv" "$OUT/training/metrics_afu1i5_s$s.csv"; done
+# the gait of the walking and running test clips (root speed and surge, skating by stance, toe swing), training seed 0
+[ -f "$OUT/skating_probe_walk_run_afu1i5hs7_s0.json" ] || python scripts/skating_probe.py --data "$DATA" --guidance 1 \
+  --activity walk,run --checkpoint "$RUNS/pair_afu1i5hs7_s0/model.safetensors" \
+  --json "$OUT/skating_probe_walk_run_afu1i5hs7_s0.json"
 # motion quality on the test split at guidance 1 (afu1hs7's are realism_stance.sh's), paired with the continued
 # control's and afu1hs7's seeds
 for s in 0 1 2; do

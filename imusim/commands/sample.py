@@ -5,11 +5,11 @@ import argparse
 from ..constants import HUMANML3D_FPS
 
 
-ANCHOR_FEET_HELP = ("at the sampler's steps t < A, move the root so the foot that the motion's own contact channels "
-                    "say stands does not slide (removes the root trajectory's foot skating; 1: the final motion only, "
-                    "1000: every step, 0: off; default: the value the checkpoint records, 0 for the shipped ones: it "
-                    "brings walking to the rendered mocap's intensity but away from the real 20 Hz watch, "
-                    "docs/realism.md §10)")
+ANCHOR_FEET_HELP = ("at the sampler's steps t < A, move the root so the standing foot does not slide (removes the "
+                    "root trajectory's foot skating; 1: the final motion only, 1000: every step, 0: off; which feet "
+                    "stand and how the anchored root is smoothed are the checkpoint's, docs/realism.md §15; default: "
+                    "the value the checkpoint records: 300 for the shipped refined, which was trained through the "
+                    "anchor, 0 for the others, docs/realism.md §10, §16)")
 
 def register(sub):
     p = sub.add_parser("sample", help="generate motions from text with a diffusion checkpoint",
