@@ -41,6 +41,9 @@ for s in 0 1 2; do cp "$RUNS/anc_afu1i5_s$s/metrics.csv" "$OUT/training/metrics_
 [ -f "$OUT/skating_probe_walk_run_afu1i5hs7_s0.json" ] || python scripts/skating_probe.py --data "$DATA" --guidance 1 \
   --activity walk,run --checkpoint "$RUNS/pair_afu1i5hs7_s0/model.safetensors" \
   --json "$OUT/skating_probe_walk_run_afu1i5hs7_s0.json"
+# one-frame rotation flips through the sensors' IK path: the real clips, the shipped refined and refined_v2
+[ -f "$OUT/flip_probe_walk_run.json" ] || python scripts/flip_probe.py --data "$DATA" --activity walk,run \
+  --checkpoint refined --checkpoint refined_v2 --json "$OUT/flip_probe_walk_run.json"
 # motion quality on the test split at guidance 1 (afu1hs7's are realism_stance.sh's), paired with the continued
 # control's and afu1hs7's seeds
 for s in 0 1 2; do
