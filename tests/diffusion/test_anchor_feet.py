@@ -492,3 +492,59 @@ def test_anchor_smooth_is_recorded_loaded_and_set_for_a_pair(tmp_path):
                           {"sampling": {"anchor_smooth": "wide"}})
     with pytest.raises(CorruptFileError, match="anchor_smooth must be a number of frames"):
         load_checkpoint(bad)
+
+
+def test_toe_swing_loss_measures_clip_mean_toe_height_and_speed():
+    """toe_swing_loss on constructed toes: a clip whose toes rise h above their lowest point and move at speed s,
+    against one that stands: (s - 0)^2 + (mean height / 0.1 m)^2; blind to phase (the same swing shifted in time
+    costs nothing); padded frames ignored; float64 gradcheck; bad shapes named."""
+    from imusim.diffusion.train import TOE_JOINTS, toe_swing_loss
+    T, fps = 40, 20.0
+    tt = torch.arange(T, dtype=torch.float64) / fps
+    P = torch.zeros(1, T, 22, 3, dtype=torch.float64)
+    for j in TOE_JOINTS:
+        P[0, :, j, 0] = 1.5 * tt  # 1.5 m/s forward
+        P[0, :, j, 1] = 0.04 * (1 - torch.cos(2 * torch.pi * 2 * tt))  # 0 .. 8 cm at 2 Hz, mean 4 cm
+    still = torch.zeros_like(P)
+    mask = torch.ones(1, T, dtype=torch.bool)
+    got = toe_swing_loss(P, still, mask, fps)
+    h = P[0, :, TOE_JOINTS[0], 1].mean()
+    torch.testing.assert_close(got, 1.5 ** 2 + (h / 0.1) ** 2, rtol=1e-4, atol=0)  # the norm floor: 2e-5 m/s
+    shifted = torch.roll(P, 5, dims=1)
+    shifted[0, :, :, 0] = P[0, :, :, 0]  # the same travel, the swing's phase moved by 5 frames (whole periods fit)
+    assert float(toe_swing_loss(shifted, P, mask, fps)) < 1e-10
+    pad = torch.cat([P, P[:, -1:].repeat(1, 10, 1, 1) + 5.0], 1)  # padding far away
+    mpad = torch.cat([mask, torch.zeros(1, 10, dtype=torch.bool)], 1)
+    torch.testing.assert_close(toe_swing_loss(pad, torch.zeros_like(pad), mpad, fps), got)
+    x = (P[:, :8] + 0.01 * torch.randn(1, 8, 22, 3, dtype=torch.float64)).requires_grad_()
+    torch.autograd.gradcheck(lambda a: toe_swing_loss(a, still[:, :8], mask[:, :8], fps), (x,))
+    with pytest.raises(ValueError, match="toe_swing_loss: pred and target must be joint positions"):
+        toe_swing_loss(P[..., :2], still[..., :2], mask, fps)
+    with pytest.raises(ValueError, match="mask must be bool"):
+        toe_swing_loss(P, still, mask.float(), fps)
+
+
+def test_lambda_toe_swing_enters_the_total_on_the_anchored_steps(shared_data):
+    """With anchor_feet, l_toe_swing is the toe swing term of the anchored prediction's joints on the samples at t < A."""
+    from imusim.diffusion.gaussian import GaussianDiffusion
+    from imusim.diffusion.train import TrainConfig, anchor_prediction, diffusion_losses, toe_swing_loss
+    from imusim.motion.humanml import recover_from_ric
+
+    f = _walk(40).float()
+    mean, std = f.mean(0), f.std(0).clamp_min(1e-2)
+    x0 = ((f - mean) / std)[None].repeat(2, 1, 1)
+    p0 = x0.clone()
+    p0[..., 4:67] *= 0.8  # the joints' positions shrink: the toes swing lower
+
+    model, mask, t = _Fixed(p0), torch.ones(2, x0.shape[1], dtype=torch.bool), torch.tensor([10, 600])
+    args = (GaussianDiffusion(1000), x0, mask, torch.zeros(2, 8), t, torch.zeros_like(x0),
+            torch.zeros(2, dtype=torch.bool))
+    out = diffusion_losses(model, *args, TrainConfig(anchor_feet=300, lambda_toe_swing=2.0), mean, std)
+    anch = anchor_prediction(p0, mask, t, 300, mean, std)
+    sel = mask & (t < 300)[:, None]
+    want = toe_swing_loss(recover_from_ric(anch * std + mean, 22), recover_from_ric(x0 * std + mean, 22), sel, 20.0)
+    assert want > 0
+    torch.testing.assert_close(out["l_toe_swing"].detach(), want.detach(), rtol=1e-5, atol=1e-8)
+    torch.testing.assert_close(out["total"], out["l_simple"] + 2.0 * out["l_toe_swing"])
+    g, = torch.autograd.grad(out["l_toe_swing"], model.p)
+    assert g[0].abs().max() > 0 and g[1].abs().max() == 0  # only the sample at t = 10 < 300
