@@ -84,6 +84,7 @@ class TrainConfig:
     anchor_smooth: float = 0.0  # the anchored root velocity smoothed in time by a Gaussian of this sigma (frames)
     lambda_root_speed: float = 0.0  # weight of the phase-blind root speed term (clip-mean horizontal speed, (m/s)^2)
     lambda_toe_swing: float = 0.0  # weight of the phase-blind toe swing term (clip-mean toe height and speed)
+    toe_floor: str = "own"  # the toe swing term's floor: each clip's own lowest toe point, or the truth's for both
     seed: int = 0
     amp: bool = False
     compile: bool = False
@@ -466,7 +467,8 @@ def diffusion_losses(model, diffusion: GaussianDiffusion, x0, mask, emb, t, nois
         # clip, against the truth's (the anchored walkers shuffle: toes 5.5 cm high at 1.9 m/s p90 against 8.0 cm and
         # 3.6 m/s real, docs/realism.md §15.1)
         t_sel = cfg.anchor_feet if cfg.anchor_feet > 0 else cfg.aux_t_max
-        out["l_toe_swing"] = toe_swing_loss(pj, tj, mask & (t < t_sel)[:, None] if t_sel > 0 else mask, cfg.fps)
+        out["l_toe_swing"] = toe_swing_loss(pj, tj, mask & (t < t_sel)[:, None] if t_sel > 0 else mask, cfg.fps,
+                                            floor=cfg.toe_floor)
         total = total + cfg.lambda_toe_swing * out["l_toe_swing"]
     out["total"] = total
     return out
@@ -476,18 +478,22 @@ TOE_JOINTS = (10, 11)  # SMPL22 left_foot, right_foot: the toes of the skating a
 TOE_HEIGHT_SCALE = 0.1  # m: a toe height difference of this size weighs as much as 1 m/s of toe speed
 
 
-def toe_swing_loss(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor, fps: float) -> torch.Tensor:
+def toe_swing_loss(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor, fps: float,
+                   floor: str = "own") -> torch.Tensor:
     """Phase-blind toe swing term: mean over the clips with two valid frames or more of
     (s_pred − s_true)² + ((h_pred − h_true) / TOE_HEIGHT_SCALE)², where s is a clip's mean horizontal toe speed (m/s,
     over its valid frame pairs and both toes) and h its mean toe height above the clip's lowest toe point (m, over
     its valid frames). Blind to when the steps happen: a gait that lifts and swings its feet as much as the truth's
-    meets it at any phase.
+    meets it at any phase. ``floor="target"`` measures both heights above the truth's lowest toe point instead, a
+    floor the prediction's jitter cannot lower (with its own floor, a jittery prediction reads higher than it is).
 
     pred, target: joint positions ``[B, T, 22, 3]`` (m, y up); mask: bool ``[B, T]``. Returns a scalar.
     """
     if pred.shape != target.shape or pred.dim() != 4 or pred.shape[-2:] != (22, 3):
         raise ValueError(f"toe_swing_loss: pred and target must be joint positions [B, T, 22, 3] of one shape, got "
                          f"{tuple(pred.shape)} and {tuple(target.shape)}")
+    if floor not in ("own", "target"):
+        raise ValueError(f"toe_swing_loss: floor must be 'own' or 'target', got {floor!r}")
     if mask.shape != pred.shape[:2] or mask.dtype != torch.bool:
         raise ValueError(f"toe_swing_loss: mask must be bool [B, T] = {tuple(pred.shape[:2])}, got "
                          f"{mask.dtype} {tuple(mask.shape)}")
@@ -495,19 +501,22 @@ def toe_swing_loss(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor,
     mv = (mask[:, 1:] & mask[:, :-1]).to(pred.dtype)
     sel = mv.sum(1) > 0
 
-    def stats(P):  # ([B] m/s, [B] m)
+    def lowest(P):  # [B]: the clip's lowest toe point over its valid frames (0 for an empty clip)
+        y = P[:, :, list(TOE_JOINTS), 1]
+        f = torch.where(mask[..., None], y, torch.full_like(y, float("inf"))).amin((1, 2))
+        return torch.where(torch.isfinite(f), f, torch.zeros_like(f))
+
+    def stats(P, ground):  # ([B] m/s, [B] m)
         toes = P[:, :, list(TOE_JOINTS)]  # [B, T, 2, 3]
         d = toes[:, 1:, :, [0, 2]] - toes[:, :-1, :, [0, 2]]
         v = torch.sqrt((d ** 2).sum(-1) + 1e-12).mean(-1) * fps  # [B, T-1]; the floor keeps the gradient finite
         s = (v * mv).sum(1) / mv.sum(1).clamp_min(1)
-        y = toes[..., 1]  # [B, T, 2]
-        floor = torch.where(mask[..., None], y, torch.full_like(y, float("inf"))).amin((1, 2))  # [B]
-        floor = torch.where(torch.isfinite(floor), floor, torch.zeros_like(floor))
-        h = ((y.mean(-1) - floor[:, None]) * m).sum(1) / m.sum(1).clamp_min(1)
+        h = ((toes[..., 1].mean(-1) - ground[:, None]) * m).sum(1) / m.sum(1).clamp_min(1)
         return s, h
 
-    sp, hp = stats(pred)
-    st, ht = stats(target)
+    ground_t = lowest(target)
+    sp, hp = stats(pred, ground_t if floor == "target" else lowest(pred))
+    st, ht = stats(target, ground_t)
     d = (sp - st) ** 2 + ((hp - ht) / TOE_HEIGHT_SCALE) ** 2
     return (d * sel.to(d.dtype)).sum() / sel.sum().clamp_min(1).to(d.dtype)
 

@@ -518,6 +518,14 @@ def test_toe_swing_loss_measures_clip_mean_toe_height_and_speed():
     torch.testing.assert_close(toe_swing_loss(pad, torch.zeros_like(pad), mpad, fps), got)
     x = (P[:, :8] + 0.01 * torch.randn(1, 8, 22, 3, dtype=torch.float64)).requires_grad_()
     torch.autograd.gradcheck(lambda a: toe_swing_loss(a, still[:, :8], mask[:, :8], fps), (x,))
+    # the floor: a prediction equal to the truth but with one toe dipping 3 cm in one frame reads 3 cm higher
+    # everywhere above its own floor; above the truth's floor only that frame moves
+    dip = P.clone()
+    dip[0, 7, TOE_JOINTS[0], 1] -= 0.03 + float(P[0, 7, TOE_JOINTS[0], 1])
+    own, tgt = toe_swing_loss(dip, P, mask, fps), toe_swing_loss(dip, P, mask, fps, floor="target")
+    assert float(own) > 0.08 and float(tgt) < 1e-3  # (3 cm / 10 cm)^2 = 0.09 vs (0.03 / 40 frames / 2 toes / 0.1)^2
+    with pytest.raises(ValueError, match="floor must be 'own' or 'target'"):
+        toe_swing_loss(P, P, mask, fps, floor="min")
     with pytest.raises(ValueError, match="toe_swing_loss: pred and target must be joint positions"):
         toe_swing_loss(P[..., :2], still[..., :2], mask, fps)
     with pytest.raises(ValueError, match="mask must be bool"):
