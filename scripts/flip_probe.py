@@ -58,7 +58,7 @@ def measures(feats, threshold: float) -> tuple[dict, np.ndarray]:
 
 
 def main(argv=None) -> int:
-    from skating_probe import sample_clips, summary
+    from skating_probe import sample_clips, summary, test_clips
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter,
                                  epilog=__doc__.split("\n\n", 1)[1])
     ap.add_argument("--data", required=True, help="data set directory (imusim data build) with a test split")
@@ -74,17 +74,8 @@ def main(argv=None) -> int:
     if not a.threshold > 0:
         raise SystemExit(f"--threshold must be > 0 degrees, got {a.threshold}")
 
-    from imusim.data.dataset import load_split
     from imusim.kinematics.smpl import SMPL_NAMES
-    clips, _, _ = load_split(a.data, "test")
-    ids = list(range(len(clips)))
-    if a.activity:
-        keep = set(a.activity.split(","))
-        ids = [i for i in ids if clips[i].get("activity", "") in keep]
-        if not ids:
-            raise SystemExit(f"--activity {a.activity}: no test clip has such a label")
-    clips = [clips[i] for i in ids]
-    gt = [torch.as_tensor(c["features"][: a.max_frames]).float() for c in clips]
+    ids, clips, gt = test_clips(a.data, a.activity, a.max_frames)
     lengths = [g.shape[0] for g in gt]
     res = {"data": a.data, "n_clips": len(clips), "activity": a.activity or "all", "guidance": a.guidance,
            "seed": a.seed, "threshold_deg": a.threshold, "models": {}}

@@ -105,3 +105,21 @@ ck() {  # ck RUN...: "--checkpoint $RUNS/eval/RUN/model.safetensors ..." (a link
     printf -- "--checkpoint %s " "$RUNS/eval/$n/model.safetensors"
   done
 }
+
+hpair() {  # hpair NAME LOW_RUN [SIGMA]: $RUNS/NAME, refined_lacc above t = 300 and LOW_RUN below, sampled with the height
+  # rule (and the anchored root smoothed by SIGMA frames; §15), appended to the caller's PAIRS; skipped when it exists
+  mkdir -p "$RUNS/$1"
+  [ -f "$RUNS/$1/model.safetensors" ] || imusim experts --high "$RUNS/refined_lacc/model.safetensors" \
+    --low "$RUNS/$2/model.safetensors" --below-t 300 --anchor-contact height ${3:+--anchor-smooth $3} \
+    --out "$RUNS/$1/model.safetensors"
+  PAIRS+=("$1")
+}
+
+motion_evals() {  # motion_evals PAIR...: evaluate-motion of each pair run on the test split at guidance 1 into
+  # $OUT/motion_eval_NAME.{json,md} (NAME: the run without "pair_"), skipped when it exists
+  local p
+  for p in "$@"; do
+    [ -f "$OUT/motion_eval_${p#pair_}.json" ] || imusim evaluate-motion --data "$DATA" --max-frames 120 --guidance 1.0 \
+      $(ck "$p") --json "$OUT/motion_eval_${p#pair_}.json" --markdown "$OUT/motion_eval_${p#pair_}.md"
+  done
+}

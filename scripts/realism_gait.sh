@@ -23,13 +23,9 @@ PAIRS=()
 for c in afu1i5t afu1i5tf; do
   for s in 0 1 2; do
     trained "$RUNS/anc_${c}_s$s" || continue
-    p="pair_${c}hs7_s$s"
-    mkdir -p "$RUNS/$p" "$OUT/training"
+    mkdir -p "$OUT/training"
     cp "$RUNS/anc_${c}_s$s/metrics.csv" "$OUT/training/metrics_${c}_s$s.csv"
-    [ -f "$RUNS/$p/model.safetensors" ] || imusim experts --high "$RUNS/refined_lacc/model.safetensors" \
-      --low "$RUNS/anc_${c}_s$s/model.safetensors" --below-t 300 --anchor-contact height --anchor-smooth 0.7 \
-      --out "$RUNS/$p/model.safetensors"
-    PAIRS+=("$p")
+    hpair "pair_${c}hs7_s$s" "anc_${c}_s$s" 0.7
   done
 done
 # the gait of the walking and running test clips, beside the shipped refined (= afu1i5hs7 seed 0)
@@ -38,10 +34,7 @@ for p in "${PAIRS[@]}"; do
     --activity walk,run --checkpoint "$RUNS/$p/model.safetensors" --json "$OUT/skating_probe_walk_run_${p#pair_}.json"
 done
 # motion quality on the test split at guidance 1, paired with the continued control's and the shipped recipe's seeds
-for p in "${PAIRS[@]}"; do
-  [ -f "$OUT/motion_eval_${p#pair_}.json" ] || imusim evaluate-motion --data "$DATA" --max-frames 120 --guidance 1.0 \
-    $(ck "$p") --json "$OUT/motion_eval_${p#pair_}.json" --markdown "$OUT/motion_eval_${p#pair_}.md"
-done
+motion_evals "${PAIRS[@]}"
 python scripts/motion_eval_stats.py $(for p in "${PAIRS[@]}"; do echo "$OUT/motion_eval_${p#pair_}.json"; done) \
   docs/realism/ship/motion_eval_afu1i5hs7_s{0,1,2}.json docs/realism/spec/motion_eval_g1.json \
   --pair wf_control:pair_afu1i5ths7 --pair wf_control:pair_afu1i5tfhs7 --pair wf_control:pair_afu1i5hs7 \

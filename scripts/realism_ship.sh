@@ -26,14 +26,9 @@ train_stage anc
 [ "$STAGE" = train ] && exit 0
 
 link_shipped
+PAIRS=()
 for c in afu1 afu1i5; do
-  for s in 0 1 2; do
-    p="pair_${c}hs7_s$s"
-    mkdir -p "$RUNS/$p"
-    [ -f "$RUNS/$p/model.safetensors" ] || imusim experts --high "$RUNS/refined_lacc/model.safetensors" \
-      --low "$RUNS/anc_${c}_s$s/model.safetensors" --below-t 300 --anchor-contact height --anchor-smooth 0.7 \
-      --out "$RUNS/$p/model.safetensors"
-  done
+  for s in 0 1 2; do hpair "pair_${c}hs7_s$s" "anc_${c}_s$s" 0.7; done
 done
 mkdir -p "$OUT/training"  # the training logs next to the figures
 for s in 0 1 2; do cp "$RUNS/anc_afu1i5_s$s/metrics.csv" "$OUT/training/metrics_afu1i5_s$s.csv"; done
@@ -46,10 +41,7 @@ for s in 0 1 2; do cp "$RUNS/anc_afu1i5_s$s/metrics.csv" "$OUT/training/metrics_
   --checkpoint refined --checkpoint refined_v2 --json "$OUT/flip_probe_walk_run.json"
 # motion quality on the test split at guidance 1 (afu1hs7's are realism_stance.sh's), paired with the continued
 # control's and afu1hs7's seeds
-for s in 0 1 2; do
-  [ -f "$OUT/motion_eval_afu1i5hs7_s$s.json" ] || imusim evaluate-motion --data "$DATA" --max-frames 120 --guidance 1.0 \
-    $(ck "pair_afu1i5hs7_s$s") --json "$OUT/motion_eval_afu1i5hs7_s$s.json" --markdown "$OUT/motion_eval_afu1i5hs7_s$s.md"
-done
+motion_evals pair_afu1i5hs7_s{0,1,2}
 python scripts/motion_eval_stats.py "$OUT"/motion_eval_afu1i5hs7_s{0,1,2}.json docs/realism/stance/motion_eval_afu1hs7_s{0,1,2}.json \
   docs/realism/spec/motion_eval_g1.json docs/realism/experts/motion_eval.json docs/realism/experts/motion_eval_pair_s12.json \
   --pair wf_control:pair_afu1i5hs7 --pair wf_control:pair_afu1hs7 --pair wf_control:pair_imulo300 \

@@ -52,10 +52,7 @@ for cs in "${DONE[@]}"; do
     --checkpoint "$RUNS/pair_$cs/model.safetensors@anchor=300" --json "$OUT/skating_probe_$cs.json"
 done
 # 2. motion quality on the test split at guidance 1, paired with the continued control's and afimu's seed 0
-for cs in "${DONE[@]}"; do
-  [ -f "$OUT/motion_eval_$cs.json" ] || imusim evaluate-motion --data "$DATA" --max-frames 120 --guidance 1.0 \
-    $(ck "pair_$cs") --json "$OUT/motion_eval_$cs.json" --markdown "$OUT/motion_eval_$cs.md"
-done
+motion_evals $(printf "pair_%s " "${DONE[@]}")
 python scripts/motion_eval_stats.py $(for cs in "${DONE[@]}"; do echo "$OUT/motion_eval_$cs.json"; done) \
   docs/realism/spec/motion_eval_g1.json docs/realism/anchor/motion_eval_s0.json \
   $(for cs in "${DONE[@]}"; do c=${cs%_s*}; echo "--pair wf_control:pair_$c --pair pair_afimu:pair_$c"

@@ -31,17 +31,10 @@ train_stage anc
 
 link_shipped
 PAIRS=()  # pair runs "pair_NAME_sSEED" to evaluate
-hpair() {  # hpair NAME LOW_RUN [SIGMA]: $RUNS/NAME, refined_lacc above t = 300 and LOW_RUN below, sampled with the height
-  # rule (and the anchored root smoothed by SIGMA frames); skipped when it exists
-  mkdir -p "$RUNS/$1"
-  [ -f "$RUNS/$1/model.safetensors" ] || imusim experts --high "$RUNS/refined_lacc/model.safetensors" \
-    --low "$RUNS/$2/model.safetensors" --below-t 300 --anchor-contact height ${3:+--anchor-smooth $3} \
-    --out "$RUNS/$1/model.safetensors"
-  PAIRS+=("$1")
-}
 for c in afu1 afu1a3 afu1i5; do
   for s in 0 1 2; do
     trained "$RUNS/anc_${c}_s$s" || continue
+    [ "$c" = afu1 ] || [ "$s" = 0 ] || continue  # afu1a3, afu1i5: training seed 0 here (afu1i5's seeds: realism_ship.sh)
     hpair "pair_${c}h_s$s" "anc_${c}_s$s"
     if [ "$c" = afu1 ]; then
       hpair "pair_afu1hs_s$s" "anc_afu1_s$s" 1
@@ -75,10 +68,7 @@ for p in "${PAIRS[@]}"; do
     --checkpoint "$RUNS/$p/model.safetensors" --json "$OUT/skating_probe_${p#pair_}.json"  # its recorded anchor and rule
 done
 # 3. motion quality on the test split at guidance 1, paired with the continued control's and afu1's seeds
-for p in "${PAIRS[@]}"; do
-  [ -f "$OUT/motion_eval_${p#pair_}.json" ] || imusim evaluate-motion --data "$DATA" --max-frames 120 --guidance 1.0 \
-    $(ck "$p") --json "$OUT/motion_eval_${p#pair_}.json" --markdown "$OUT/motion_eval_${p#pair_}.md"
-done
+motion_evals "${PAIRS[@]}"
 CFGS=$(for p in "${PAIRS[@]}"; do echo "${p%_s*}"; done | sort -u)
 python scripts/motion_eval_stats.py $(for p in "${PAIRS[@]}"; do echo "$OUT/motion_eval_${p#pair_}.json"; done) \
   docs/realism/spec/motion_eval_g1.json docs/realism/speed/motion_eval_afu1_s{0,1,2}.json \

@@ -108,6 +108,23 @@ def sample_clips(ck: str, clips, lengths, guidance: float, seed: int, anchor_fee
     return feats
 
 
+def test_clips(data: str, activity: str = "", max_frames: int = 120, limit: int = 0):
+    """The test split's clips to probe: (their indices in the split, the clips, their features [n_i, 263] cropped to
+    ``max_frames``), the first ``limit`` (0: all), only those labelled with one of the comma-separated ``activity``
+    labels when given (none: SystemExit naming the option). The indices give each clip the noise it has in the full
+    probe."""
+    from imusim.data.dataset import load_split
+    clips, _, _ = load_split(data, "test")
+    ids = list(range(len(clips)))[: limit or None]
+    if activity:
+        keep = set(activity.split(","))
+        ids = [i for i in ids if clips[i].get("activity", "") in keep]
+        if not ids:
+            raise SystemExit(f"--activity {activity}: no test clip has such a label")
+    clips = [clips[i] for i in ids]
+    return ids, clips, [torch.as_tensor(c["features"][:max_frames]).float() for c in clips]
+
+
 def summary(r: dict, boot: int = 2000, seed: int = 0) -> dict:
     rng = np.random.default_rng(seed)
     out = {}
@@ -139,18 +156,9 @@ def main(argv=None) -> int:
     ap.add_argument("--json", required=True, help="output JSON (per clip and bootstrap 95 %% intervals of the means)")
     a = ap.parse_args(argv)
 
-    from imusim.data.dataset import load_split
     from imusim.motion.quality import ANCHOR_CONTACTS
 
-    clips, _, _ = load_split(a.data, "test")
-    ids = list(range(len(clips)))[: a.limit or None]  # test-split indices: a clip's noise as in the full probe
-    if a.activity:
-        keep = set(a.activity.split(","))
-        ids = [i for i in ids if clips[i].get("activity", "") in keep]
-        if not ids:
-            raise SystemExit(f"--activity {a.activity}: no test clip has such a label")
-    clips = [clips[i] for i in ids]
-    gt = [torch.as_tensor(c["features"][: a.max_frames]).float() for c in clips]
+    ids, clips, gt = test_clips(a.data, a.activity, a.max_frames, a.limit)
     lengths = [g.shape[0] for g in gt]
     res = {"data": a.data, "n_clips": len(clips), "activity": a.activity or "all", "guidance": a.guidance,
            "seed": a.seed, "sampler": "ddim 50",

@@ -54,9 +54,10 @@ def main():
             GROUPS[n] = (cfg, i)
     out = {"source": {"realism": a.realism, "har": a.har, "group": a.group, "versus": a.versus}, "realism": {},
            "har": {}, "versus": {}, "intensity_checks": {}}
+    realism = {}  # reference name -> its realism JSON (read once: the spread and the intensity checks)
     for spec in a.realism:
         ref, path = spec.split("=", 1)
-        d = json.load(open(path))
+        d = realism[ref] = json.load(open(path))
         for sensor, sd in d["sensors"].items():
             for act, ad in sd["per_activity"].items():
                 acc = defaultdict(lambda: defaultdict(dict))
@@ -95,11 +96,10 @@ def main():
                         "pairs": len(dv), "a_wins": int((dv > 0).sum()), "min_diff": float(dv.min()),
                         "mean_diff": float(dv.mean()), "per_pair": diffs}
     lo, hi = (float(x) for x in a.band.split(","))
-    refs = dict(r.split("=", 1) for r in a.realism)
-    if "mocap" in refs and "basicmotions" in refs:
+    if "mocap" in realism and "basicmotions" in realism:
         checks = defaultdict(lambda: defaultdict(list))  # cfg -> seed -> [(check, ratio)]
         for ref in ("mocap", "basicmotions"):
-            for sd in json.load(open(refs[ref]))["sensors"].values():
+            for sd in realism[ref]["sensors"].values():
                 for act in ("walking", "running"):
                     for name, st in sd["per_activity"].get(act, {}).get("sets", {}).items():
                         cfg, seed = _split(name)

@@ -453,22 +453,21 @@ def diffusion_losses(model, diffusion: GaussianDiffusion, x0, mask, emb, t, nois
         mr = (mask & (t < cfg.anchor_feet)[:, None])[..., None].to(raw.dtype)
         out["l_root_raw"] = ((raw[..., 1:3] - x0[..., 1:3]) ** 2 * mr).sum() / (mr.sum() * 2).clamp_min(1)
         total = total + cfg.lambda_root_raw * out["l_root_raw"]
+    # the phase-blind gait terms' samples: t < anchor_feet (else aux_t_max, else all)
+    t_sel = cfg.anchor_feet if cfg.anchor_feet > 0 else cfg.aux_t_max
+    gmask = mask & (t < t_sel)[:, None] if t_sel > 0 else mask
     if cfg.lambda_root_speed > 0:
         # phase-blind: each clip's mean horizontal root speed (m/s, from the root velocity channels 1:3 in m/frame, the
-        # anchored ones with anchor_feet) against the truth's, on the samples at t < anchor_feet (else aux_t_max, else
-        # all). Whatever the phase of the steps, a walker whose root travels too little is penalised: the anchor plants
-        # the feet, this term asks the planted feet to travel as far as the truth's (docs/realism.md section 14)
-        t_sel = cfg.anchor_feet if cfg.anchor_feet > 0 else cfg.aux_t_max
-        out["l_root_speed"] = root_speed_loss(pred * std + mean, x0 * std + mean,
-                                              mask & (t < t_sel)[:, None] if t_sel > 0 else mask, cfg.fps)
+        # anchored ones with anchor_feet) against the truth's. Whatever the phase of the steps, a walker whose root
+        # travels too little is penalised: the anchor plants the feet, this term asks the planted feet to travel as
+        # far as the truth's (docs/realism.md section 14)
+        out["l_root_speed"] = root_speed_loss(pred * std + mean, x0 * std + mean, gmask, cfg.fps)
         total = total + cfg.lambda_root_speed * out["l_root_speed"]
     if cfg.lambda_toe_swing > 0:
         # phase-blind like the root speed term, on the same samples: how high and how fast the toes swing over the
         # clip, against the truth's (the anchored walkers shuffle: toes 5.5 cm high at 1.9 m/s p90 against 8.0 cm and
         # 3.6 m/s real, docs/realism.md §15.1)
-        t_sel = cfg.anchor_feet if cfg.anchor_feet > 0 else cfg.aux_t_max
-        out["l_toe_swing"] = toe_swing_loss(pj, tj, mask & (t < t_sel)[:, None] if t_sel > 0 else mask, cfg.fps,
-                                            floor=cfg.toe_floor)
+        out["l_toe_swing"] = toe_swing_loss(pj, tj, gmask, cfg.fps, floor=cfg.toe_floor)
         total = total + cfg.lambda_toe_swing * out["l_toe_swing"]
     out["total"] = total
     return out

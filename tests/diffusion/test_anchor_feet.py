@@ -308,20 +308,28 @@ def test_root_speed_loss_compares_clip_mean_speeds():
         root_speed_loss(pred, target[..., :2], mask, 20.0)
 
 
-def test_lambda_root_speed_enters_the_total_on_the_anchored_steps(shared_data):
-    """With anchor_feet, l_root_speed is the root speed term of the anchored prediction on the samples at t < A."""
+def _two_walks(channels: slice, scale: float):
+    """A 40-frame walk twice (normalised), predicted by a fixed model as the walk with ``channels`` scaled by
+    ``scale``, at diffusion steps 10 and 600: (model, diffusion_losses' positional arguments, x0, the prediction,
+    mean, std)."""
     from imusim.diffusion.gaussian import GaussianDiffusion
-    from imusim.diffusion.train import TrainConfig, anchor_prediction, diffusion_losses, root_speed_loss
-
     f = _walk(40).float()
     mean, std = f.mean(0), f.std(0).clamp_min(1e-2)
     x0 = ((f - mean) / std)[None].repeat(2, 1, 1)
     p0 = x0.clone()
-    p0[..., 60:] *= 0.5  # the body's channels shrink: the anchored root travels differently
-
-    model, mask, t = _Fixed(p0), torch.ones(2, x0.shape[1], dtype=torch.bool), torch.tensor([10, 600])
+    p0[..., channels] *= scale
+    mask, t = torch.ones(2, x0.shape[1], dtype=torch.bool), torch.tensor([10, 600])
     args = (GaussianDiffusion(1000), x0, mask, torch.zeros(2, 8), t, torch.zeros_like(x0),
             torch.zeros(2, dtype=torch.bool))
+    return _Fixed(p0), args, x0, p0, mean, std
+
+
+def test_lambda_root_speed_enters_the_total_on_the_anchored_steps(shared_data):
+    """With anchor_feet, l_root_speed is the root speed term of the anchored prediction on the samples at t < A."""
+    from imusim.diffusion.train import TrainConfig, anchor_prediction, diffusion_losses, root_speed_loss
+
+    model, args, x0, p0, mean, std = _two_walks(slice(60, None), 0.5)  # the anchored root travels differently
+    mask, t = args[2], args[4]
     out = diffusion_losses(model, *args, TrainConfig(anchor_feet=300, lambda_root_speed=3.0), mean, std)
     anch = anchor_prediction(p0, mask, t, 300, mean, std)
     sel = mask & (t < 300)[:, None]
@@ -534,19 +542,11 @@ def test_toe_swing_loss_measures_clip_mean_toe_height_and_speed():
 
 def test_lambda_toe_swing_enters_the_total_on_the_anchored_steps(shared_data):
     """With anchor_feet, l_toe_swing is the toe swing term of the anchored prediction's joints on the samples at t < A."""
-    from imusim.diffusion.gaussian import GaussianDiffusion
     from imusim.diffusion.train import TrainConfig, anchor_prediction, diffusion_losses, toe_swing_loss
     from imusim.motion.humanml import recover_from_ric
 
-    f = _walk(40).float()
-    mean, std = f.mean(0), f.std(0).clamp_min(1e-2)
-    x0 = ((f - mean) / std)[None].repeat(2, 1, 1)
-    p0 = x0.clone()
-    p0[..., 4:67] *= 0.8  # the joints' positions shrink: the toes swing lower
-
-    model, mask, t = _Fixed(p0), torch.ones(2, x0.shape[1], dtype=torch.bool), torch.tensor([10, 600])
-    args = (GaussianDiffusion(1000), x0, mask, torch.zeros(2, 8), t, torch.zeros_like(x0),
-            torch.zeros(2, dtype=torch.bool))
+    model, args, x0, p0, mean, std = _two_walks(slice(4, 67), 0.8)  # the joints' positions shrink: toes swing lower
+    mask, t = args[2], args[4]
     out = diffusion_losses(model, *args, TrainConfig(anchor_feet=300, lambda_toe_swing=2.0), mean, std)
     anch = anchor_prediction(p0, mask, t, 300, mean, std)
     sel = mask & (t < 300)[:, None]
