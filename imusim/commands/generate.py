@@ -26,6 +26,11 @@ def register(sub):
                    help="local CLIP directory for checkpoints with the 'clip' text encoder (MDM's; default "
                         "$IMUSIM_CLIP_WEIGHTS)")
     p.add_argument("--from-mocap", metavar="DIR", help="use mocap under DIR (e.g. ../shared/data) instead of diffusion")
+    p.add_argument("--mocap-styles", metavar="STYLE[,STYLE]", default=None,
+                   help="with --from-mocap: only clips of these acting styles (the file name's style: normal, "
+                        "happy, active, elderly, ...; DeepMimic clips are 'normal'). Default: every style. Prompts "
+                        "without a style word (\"a person walks forward.\") were trained on the 'normal' clips, so "
+                        "--mocap-styles normal renders the reference that matches them (docs/realism.md §18)")
     p.add_argument("--activities", help="YAML activity -> prompts (default: imusim/generate/activities.yaml)")
     p.add_argument("--per-activity", type=int, default=100, help="motions per activity")
     p.add_argument("--sensors", default="wrist_r,thigh_r",

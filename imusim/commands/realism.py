@@ -14,6 +14,10 @@ examples:
   imusim realism --synthetic refined=store_a --reference basicmotions --sensor wrist_r --out realism_bm/
   # vs retargeted mocap rendered exactly like `imusim generate --from-mocap` (several sensors at once)
   imusim realism --synthetic refined=store_a --reference mocap:../shared/data --sensor wrist_r,thigh_r --out r/
+  # the same against the 'normal' acting style only (the clips that prompts without a style word were trained
+  # on), broken down by prompt: which prompts give too intense or too weak signals
+  imusim realism --synthetic refined=store_a --reference mocap:../shared/data --mocap-styles normal \
+      --sensor wrist_r --by prompt --out r_normal/
 
 Per activity (and sensor) it reports the per-window acc intensity (gravity included: RMS over samples
 of |acc| - g; gravity removed: RMS of |acc|), its median and 90th percentile and their synthetic /
@@ -50,6 +54,13 @@ def register(sub):
     p.add_argument("--reference-seed", type=int, default=1000003,
                    help="mocap reference: generate --seed (differs from the generator's default 0 so that a mocap "
                         "store is not compared with its own crops)")
+    p.add_argument("--by", choices=["prompt", "style"],
+                   help="also break each activity down by the windows' prompt, or by the acting style of the mocap "
+                        "clip they were cut from (mocap stores; diffusion windows read 'generated'): which prompts "
+                        "or styles are too intense or too weak")
+    p.add_argument("--mocap-styles", metavar="STYLE[,STYLE]",
+                   help="mocap:DIR reference: render only clips of these acting styles (as imusim generate "
+                        "--mocap-styles; 'normal' matches prompts without a style word)")
     p.add_argument("--bootstrap", type=int, default=500, help="bootstrap replicates for the ratio intervals (0: none)")
     p.add_argument("--out", required=True, help="output directory (summary.md, realism_SENSOR.png, realism.json)")
     p.add_argument("--json", help="results JSON (default OUT/realism.json)")
@@ -95,7 +106,9 @@ def _run(a):
     sensors = [s.strip() for s in a.sensor.split(",") if s.strip()] if a.sensor else None
     res = realism(parse_synthetic(a.synthetic), a.reference, sensors=sensors, label_map=label_map, rate=a.rate,
                   reference_per_activity=a.reference_per_activity, reference_seed=a.reference_seed,
-                  bootstrap=a.bootstrap)
+                  bootstrap=a.bootstrap, by=a.by,
+                  reference_styles=[x.strip() for x in a.mocap_styles.split(",") if x.strip()] if a.mocap_styles
+                  else None)
     files = realism_report(res, a.out, a.json)
     for sensor, r in res["sensors"].items():
         print(f"{sensor} vs {r['reference']['name']} ({r['analysis']['rate_hz']:g} Hz, gravity "

@@ -63,6 +63,15 @@ def parse_pair(value, name: str, allow_single: bool = False) -> Optional[Pair]:
     return (v[0], v[1])
 
 
+def parse_styles(value) -> List[str]:
+    """Acting styles as ``mocap_styles`` takes them: ``"normal,masculine"`` or a list → sorted unique names."""
+    items = value.split(",") if isinstance(value, str) else list(value)
+    out = sorted({str(x).strip() for x in items if str(x).strip()})
+    if not out:
+        raise ValueError(f"mocap_styles must name at least one style (e.g. 'normal'), got {value!r}")
+    return out
+
+
 def _txt(pair) -> str:
     """A (lo, hi) pair as the command line writes it: ``'9,4'``."""
     return f"'{pair[0]:g},{pair[1]:g}'"
@@ -75,7 +84,8 @@ class GenerateConfig:
 
     Motions: diffusion sampling from ``checkpoint`` (``steps`` DDIM steps, ``guidance``, ``precision``,
     ``smooth``, ``quality_filter`` None | ``"global"`` | ``"activity"``) or, with ``from_mocap`` (a data
-    directory), seeded crops of retargeted mocap clips. ``activities``: a YAML path, a dict activity →
+    directory), seeded crops of retargeted mocap clips (``mocap_styles``: only the clips of these acting
+    styles, e.g. ``"normal"``; None: every style). ``activities``: a YAML path, a dict activity →
     prompts, or None (the shipped list). ``seconds``: motion length range (s). Sensors: ``sensors`` (preset
     names, ``joint:NAME``, or :class:`~imusim.imu.Sensor` objects) at ``rate`` Hz, ``window``/``stride`` (s).
     Augmentation per rendering: ``speed`` (lo, hi), ``mirror`` probability, ``jitter_cm``, ``rot_deg``,
@@ -87,6 +97,7 @@ class GenerateConfig:
     checkpoint: str = "refined"
     clip_weights: Optional[str] = None
     from_mocap: Optional[Union[str, Path]] = None
+    mocap_styles: Optional[object] = None  # with from_mocap: only clips of these styles (names or "a,b" text)
     activities: Optional[Union[str, Path, Dict[str, List[str]]]] = None
     per_activity: int = 100
     sensors: object = "wrist_r,thigh_r"
@@ -130,6 +141,12 @@ class GenerateConfig:
         """Every value in its range; a ValueError names the field, the expected and the actual value."""
         from ..imu.profiles import get_noise_model
         from .sources import channel_groups
+
+        if self.mocap_styles is not None:
+            self.mocap_styles = parse_styles(self.mocap_styles)
+            if not self.from_mocap:
+                raise ValueError(f"mocap_styles {','.join(self.mocap_styles)!r} needs from_mocap (it selects mocap "
+                                 f"clips; diffusion samples are styled by their prompts)")
 
         for name, lo in (("per_activity", 1), ("shard_windows", 1), ("batch", 1), ("steps", 1)):
             v = getattr(self, name)
@@ -306,7 +323,7 @@ def make_source(config: GenerateConfig, sensors, activities: List[str], aug, gro
 
     if config.from_mocap:
         return MocapSource(Path(config.from_mocap), sensors, config.rate, activities, augment=aug,
-                           variants=config.variants, channels=groups)
+                           variants=config.variants, channels=groups, styles=config.mocap_styles)
     from ..motion.quality import ActivityQualityFilter, QualityFilter
 
     qf = {"global": QualityFilter, "activity": ActivityQualityFilter.load}.get(config.quality_filter, lambda: None)()
@@ -394,7 +411,8 @@ def _generate(config, out, writer, record, world, rank, source, log) -> Generate
         acts = {k: v for k, v in acts.items() if k not in missing}
     plan = make_plan(acts, config.per_activity, config.seed, tuple(config.seconds))  # made once
     meta = _meta(config, sensors, groups, aug, acts, W, record)
-    meta["source"] = getattr(src, "label", None) or (f"mocap:{config.from_mocap}" if config.from_mocap else
+    mocap = f"mocap:{config.from_mocap}" + (f" (styles {','.join(config.mocap_styles)})" if config.mocap_styles else "")
+    meta["source"] = getattr(src, "label", None) or (mocap if config.from_mocap else
                                                      f"diffusion:{getattr(src, 'name', config.checkpoint)}")
     if getattr(src, "guidance", None) is not None:
         meta["guidance"] = src.guidance  # the scale used (config.guidance None: the checkpoint's recorded one)

@@ -75,10 +75,13 @@ class MocapSource:
     """Retargeted mocap clips grouped by activity (``ACTIVITY_GROUP``), loaded on first use into one
     frame pool (float32 SMPL22 rotation matrices, native frame rate). A work item is a crop of
     ``item.seconds`` (the plan's length draw, as for diffusion) at a random start of a random clip of its
-    activity (the whole clip when it is shorter), so activities with long clips do not dominate."""
+    activity (the whole clip when it is shorter), so activities with long clips do not dominate.
+
+    ``styles``: only the clips of these acting styles (the file name's style, e.g. ``normal``; DeepMimic
+    clips count as ``normal``), for a reference that matches prompts without a style word; None: all."""
 
     def __init__(self, root, sensors, rate: float, activities: List[str], augment: Augment = None,
-                 variants: int = 1, channels=("acc", "gyro")):
+                 variants: int = 1, channels=("acc", "gyro"), styles: Optional[List[str]] = None):
         from ..data.dataset import list_clips
 
         self.channels = channel_groups(channels)
@@ -87,10 +90,20 @@ class MocapSource:
         self.rate, self.variants = rate, int(variants)
         self.aug = augment or Augment()
         self.by_activity: Dict[str, list] = defaultdict(list)
+        self.styles = sorted(styles) if styles else None
+        seen = set()
         for f in list_clips(root):
-            grp = ACTIVITY_GROUP.get(labels_from_path(f)["activity"])
+            lab = labels_from_path(f)
+            grp = ACTIVITY_GROUP.get(lab["activity"])
             if grp in activities:
-                self.by_activity[grp].append(f)
+                seen.add(lab["style"])
+                if self.styles is None or lab["style"] in self.styles:
+                    self.by_activity[grp].append(f)
+        if self.styles is not None:
+            unknown = [s for s in self.styles if s not in seen]
+            if unknown:
+                raise ValueError(f"--mocap-styles: no clip of the activities {activities} under {root} has the "
+                                 f"style(s) {unknown}; their styles are {sorted(seen)}")
         self.missing = [a for a in activities if not self.by_activity.get(a)]
         if len(self.missing) == len(activities):
             raise ValueError(f"--from-mocap: no clips for any of the activities {activities} under {root}")

@@ -25,6 +25,8 @@ generator) and returns, per activity, for the reference and every synthetic set:
   above it is null),
   their fractions of the total and synthetic/reference ratios.
 * window counts.
+* optionally (``tags``, e.g. each window's prompt or its mocap clip's acting style) the intensity ratios
+  per tag within each activity: which prompts or styles make a set too intense or too weak.
 
 Harmonisation is ``imusim evaluate``'s (:mod:`imusim.har.real`, :mod:`imusim.har.evaluate`): SI units;
 label mapping real label → synthetic activity (:func:`~imusim.har.evaluate.map_labels`); reference
@@ -258,9 +260,24 @@ def _inverse(label_map) -> Dict[str, str]:
     return inv
 
 
+def _by_tag(inten: np.ndarray, tags: np.ndarray, groups: np.ndarray, ref: Dict) -> List[Dict]:
+    """Per tag (prompt, style) of one activity's windows: windows, motions, intensity median / p90 and their
+    ratios to the reference's; sorted by the median ratio, highest first."""
+    rows = []
+    for t in sorted(set(tags.tolist())):
+        k = tags == t
+        q = _quantiles(inten[k])
+        rows.append({"tag": str(t), "windows": int(k.sum()), "motions": int(len(set(groups[k].tolist()))),
+                     "acc_intensity_median": q["median"], "acc_intensity_p90": q["p90"],
+                     "acc_ratio_median": _ratio(q["median"], ref["acc_intensity"]["median"]),
+                     "acc_ratio_p90": _ratio(q["p90"], ref["acc_intensity"]["p90"])})
+    return sorted(rows, key=lambda r: -(r["acc_ratio_median"] or 0.0))
+
+
 def compare(sets: Dict[str, Union[IMUSet, Sequence[IMUSet]]], reference: IMUSet, *,
             label_map: Optional[Dict[str, Union[str, Sequence[str]]]] = None, rate: Optional[float] = None,
-            bootstrap: int = 500, seed: int = 0, map_reference: bool = False) -> Dict:
+            bootstrap: int = 500, seed: int = 0, map_reference: bool = False,
+            tags: Optional[Dict[str, Sequence[np.ndarray]]] = None, tag_kind: str = "tag") -> Dict:
     """Intensity, spectra and distances of synthetic sets against ``reference``, per activity (one sensor).
 
     ``sets[name]`` is an IMUSet or a list of them (e.g. stores generated with different seeds: pooled for
@@ -268,7 +285,9 @@ def compare(sets: Dict[str, Union[IMUSet, Sequence[IMUSet]]], reference: IMUSet,
     label → synthetic activity (or a list), as ``imusim evaluate --labels``; ``map_reference`` also
     applies it to the reference (when the reference is itself rendered in the synthetic label space).
     ``rate`` (Hz, ≤ the reference's rate) resamples everything to a lower analysis rate. ``bootstrap``
-    replicates for the ratio intervals (0: none). Returns a dict (see the module docstring); keys starting
+    replicates for the ratio intervals (0: none). ``tags[name]``: one ``[N]`` array of strings per IMUSet of
+    ``sets[name]`` (e.g. each window's prompt), which adds ``by_<tag_kind>`` rows per activity and set
+    (:func:`_by_tag`). Returns a dict (see the module docstring); keys starting
     with ``_`` hold arrays for plotting and are dropped from the JSON."""
     if not isinstance(reference, IMUSet):
         raise TypeError(f"reference must be an IMUSet, got {type(reference).__name__}")
@@ -279,6 +298,13 @@ def compare(sets: Dict[str, Union[IMUSet, Sequence[IMUSet]]], reference: IMUSet,
         for s in v:
             if not isinstance(s, IMUSet):
                 raise TypeError(f"sets[{name!r}] must hold IMUSet objects, got {type(s).__name__}")
+    tags = dict(tags or {})
+    for name, tv in tags.items():
+        if name not in sets:
+            raise ValueError(f"tags: {name!r} is not a synthetic set (sets: {list(sets)})")
+        if len(tv) != len(sets[name]) or any(len(t) != len(s.y) for t, s in zip(tv, sets[name])):
+            raise ValueError(f"tags[{name!r}] must hold one array per set of sets[{name!r}], each with one entry per "
+                             f"window: got {[len(t) for t in tv]} for {[len(s.y) for s in sets[name]]} windows")
     ref = reference.to_si()
     if _channels(ref, ACC) is None:
         raise ValueError(f"reference {ref.name} must have the channels {list(ACC)}, it has {ref.channels}")
@@ -301,9 +327,14 @@ def compare(sets: Dict[str, Union[IMUSet, Sequence[IMUSet]]], reference: IMUSet,
         ref = rewindow(ref, min(durations))
     gyro = _channels(ref, GYRO) is not None
     gravity_included = ref.gravity == "included"
-    prepared, dropped, per_store_sets = {}, {}, {}
+    prepared, dropped, per_store_sets, pooled_tags = {}, {}, {}, {}
+    inv_map = _inverse(label_map)
     for name, syns in sets.items():
         hs = []
+        if name in tags:  # the windows map_labels keeps, in order
+            pooled_tags[name] = np.concatenate([np.asarray(t).astype(str)[np.array([v in inv_map for v in s.y], bool)]
+                                                if label_map else np.asarray(t).astype(str)
+                                                for t, s in zip(tags[name], syns)])
         for i, s in enumerate(syns):
             m = map_labels(s, label_map)
             try:
@@ -333,6 +364,9 @@ def compare(sets: Dict[str, Union[IMUSet, Sequence[IMUSet]]], reference: IMUSet,
         for j, (name, p) in enumerate(prepared.items()):
             st = _set_stats(p, act, ref.rate, gravity_included, gyro)
             st["vs_reference"] = _versus(st, rs, bootstrap, seed + j) if st["windows"] else None
+            if name in pooled_tags and st["windows"]:
+                k = p.y == act
+                st["by_" + tag_kind] = _by_tag(st["_intensity"], pooled_tags[name][k], np.asarray(p.groups)[k], rs)
             if len(per_store_sets[name]) > 1:
                 ps = []
                 for h in per_store_sets[name]:
@@ -406,10 +440,11 @@ def _from_store(path, sensor: str, name: str) -> IMUSet:
 
 def render_mocap_reference(root, activities: Sequence[str], sensors: Sequence[str], rate: float, window_s: float,
                            stride_s: float, per_activity: int = 100, seed: int = DEFAULT_REFERENCE_SEED,
-                           workdir=None) -> Tuple[Dict[str, IMUSet], Dict]:
+                           workdir=None, styles: Optional[Sequence[str]] = None) -> Tuple[Dict[str, IMUSet], Dict]:
     """Render the retargeted mocap clips under ``root`` exactly as ``imusim generate --from-mocap`` does
     (the same library call, :func:`imusim.generate.generate`, with its defaults and augmentation; a temporary
-    store) and return one gravity-included IMUSet per sensor, plus the equivalent generate command."""
+    store) and return one gravity-included IMUSet per sensor, plus the equivalent generate command.
+    ``styles``: only the clips of these acting styles (``generate --mocap-styles``)."""
     import tempfile
 
     from ..generate import GenerateConfig, generate
@@ -423,16 +458,38 @@ def render_mocap_reference(root, activities: Sequence[str], sensors: Sequence[st
     with tempfile.TemporaryDirectory(prefix="imusim_realism_", dir=workdir) as tmp:
         generate(GenerateConfig(out=Path(tmp) / "store", from_mocap=root, activities=acts,
                                 per_activity=int(per_activity), sensors=",".join(sensors), rate=float(rate),
-                                window=float(window_s), stride=float(stride_s), seed=int(seed), progress=False))
+                                window=float(window_s), stride=float(stride_s), seed=int(seed), progress=False,
+                                mocap_styles=list(styles) if styles else None))
         sets = {s: _from_store(Path(tmp) / "store", s, "mocap") for s in sensors}
         for s, v in sets.items():
             sets[s] = replace(v, name=f"mocap:{root}")
     args = ["generate", "--from-mocap", str(root), "--activities", "ACTIVITIES.yaml",
             "--per-activity", str(int(per_activity)), "--sensors", ",".join(sensors), "--rate", f"{rate:g}",
             "--window", f"{window_s:g}", "--stride", f"{stride_s:g}", "--seed", str(int(seed))]
+    if styles:
+        args += ["--mocap-styles", ",".join(styles)]
     cmd = "imusim " + " ".join(args) + " --out STORE"
     return sets, {"generate_command": cmd, "activities_yaml": acts, "per_activity": int(per_activity),
-                  "seed": int(seed)}
+                  "seed": int(seed), "styles": list(styles) if styles else None}
+
+
+def store_tags(path, by: str) -> np.ndarray:
+    """``[N]`` strings, one per window of the store at ``path`` (its window order): the window's prompt
+    (``by="prompt"``) or the acting style of the mocap clip it was cut from (``by="style"``, parsed from the
+    clip's file name; ``"generated"`` for windows sampled by a diffusion model)."""
+    from ..data.captions import labels_from_path
+    from ..generate import load
+
+    st = load(path)
+    if by == "prompt":
+        return np.asarray(st.prompts).astype(str)
+    if by != "style":
+        raise ValueError(f"by must be 'prompt' or 'style', got {by!r}")
+    src = str(st.meta.get("source") or "")
+    if not src.startswith("mocap:"):
+        return np.full(len(st.prompts), "generated")
+    # a rendering's source reads "CLIP.bvh.gz[a:b] mirrored x1.03": the clip's file name comes first
+    return np.array([labels_from_path(x.split("[")[0])["style"] for x in np.asarray(st.sources).astype(str)])
 
 
 def _is_real(spec: str) -> bool:
@@ -462,12 +519,16 @@ def load_real(spec: str) -> IMUSet:
 
 def load_reference(spec: str, *, sensors: Optional[Sequence[str]], activities: Sequence[str] = (), rate: Optional[float] = None,
                    window_s: float = 2.56, stride_s: float = 1.28, per_activity: int = 100,
-                   seed: int = DEFAULT_REFERENCE_SEED) -> Tuple[Dict[str, IMUSet], Dict]:
+                   seed: int = DEFAULT_REFERENCE_SEED, styles: Optional[Sequence[str]] = None
+                   ) -> Tuple[Dict[str, IMUSet], Dict]:
     """``spec`` → (sensor → reference IMUSet, info). ``basicmotions``; a real ``.npz`` (generic format) or
     ``.yaml`` (CSV description) — one sensor, by default the recording's placement; ``mocap:DIR`` (rendered
     at ``rate``, the synthetic ``window_s``/``stride_s``, ``per_activity`` motions per activity);
-    ``store:DIR`` (a generator store used as the reference)."""
+    ``store:DIR`` (a generator store used as the reference). ``styles``: mocap only, the acting styles rendered."""
     spec = str(spec)
+    if styles and not spec.startswith("mocap:"):
+        raise ValueError(f"reference styles {list(styles)} apply to a 'mocap:DIR' reference, got {spec!r} (render a "
+                         f"store with imusim generate --from-mocap DIR --mocap-styles ... and pass store:STORE)")
     if _is_real(spec):
         ref = load_real(spec)
         sensors = list(sensors) if sensors else [ref.placement]
@@ -483,7 +544,7 @@ def load_reference(spec: str, *, sensors: Optional[Sequence[str]], activities: S
         if rate is None:
             raise ValueError("mocap reference: a rendering rate is needed")
         sets, info = render_mocap_reference(spec[len("mocap:"):], activities, sensors, rate, window_s, stride_s,
-                                            per_activity, seed)
+                                            per_activity, seed, styles=styles)
         return sets, {"kind": "mocap", "spec": spec, **info}
     if spec.startswith("store:"):
         path = spec[len("store:"):]
@@ -495,13 +556,18 @@ def load_reference(spec: str, *, sensors: Optional[Sequence[str]], activities: S
 def realism(synthetic: Dict[str, Union[str, Path, Sequence[Union[str, Path]]]], reference: str, *,
             sensors: Optional[Sequence[str]] = None, label_map=None, rate: Optional[float] = None,
             reference_per_activity: int = 100, reference_seed: int = DEFAULT_REFERENCE_SEED, bootstrap: int = 500,
-            seed: int = 0) -> Dict:
+            seed: int = 0, by: Optional[str] = None, reference_styles: Optional[Sequence[str]] = None) -> Dict:
     """Load generator stores (``synthetic[name]`` = a store path or a list of them, e.g. one per seed) and a
     reference spec (see :func:`load_reference`), and :func:`compare` them per sensor.
 
     ``sensors``: synthetic sensors to analyse. A real reference takes one (default: its placement); a
     mocap/store reference may take several (default: the sensors every store has). ``rate``: analysis
-    rate (real reference: ≤ its rate, default its rate; mocap: the rendering rate, default the stores')."""
+    rate (real reference: ≤ its rate, default its rate; mocap: the rendering rate, default the stores').
+    ``by``: ``"prompt"`` (each window's prompt) or ``"style"`` (the acting style of a mocap store's clip;
+    ``"generated"`` for diffusion windows) adds intensity ratios per tag within each activity.
+    ``reference_styles``: a ``mocap:DIR`` reference rendered from these acting styles only."""
+    if by not in (None, "prompt", "style"):
+        raise ValueError(f"by must be None, 'prompt' or 'style', got {by!r}")
     if not synthetic:
         raise ValueError("synthetic: at least one NAME=STORE set is needed")
     synthetic = {k: ([v] if isinstance(v, (str, Path)) else list(v)) for k, v in synthetic.items()}
@@ -540,14 +606,17 @@ def realism(synthetic: Dict[str, Union[str, Path, Sequence[Union[str, Path]]]], 
         refs, info = load_reference(spec, sensors=sensors, activities=labels, rate=render_rate,
                                     window_s=float(first.get("window_s", 2.56)),
                                     stride_s=float(first.get("stride_s", 1.28)),
-                                    per_activity=reference_per_activity, seed=reference_seed)
+                                    per_activity=reference_per_activity, seed=reference_seed, styles=reference_styles)
+    elif reference_styles:
+        raise ValueError(f"reference_styles {list(reference_styles)} apply to a 'mocap:DIR' reference, got {spec!r}")
+    tags = {name: [store_tags(p, by) for p in paths] for name, paths in synthetic.items()} if by else None
     per_sensor = {}
     for sensor in sensors:
         ref = refs[sensor]
         sets = {name: [_from_store(p, sensor, name) for p in paths] for name, paths in synthetic.items()}
         res = compare(sets, ref, label_map=label_map, rate=None if info["kind"] == "mocap" else rate,
                       bootstrap=bootstrap, seed=seed,
-                      map_reference=not is_real)
+                      map_reference=not is_real, tags=tags, tag_kind=by or "tag")
         res["reference"]["synthetic_sensor"] = sensor
         if is_real and sensor != ref.placement:
             res["reference"]["placement_mismatch"] = (f"synthetic sensor {sensor} compared with a reference worn at "
@@ -558,7 +627,7 @@ def realism(synthetic: Dict[str, Union[str, Path, Sequence[Union[str, Path]]]], 
                                     "window_s": metas[str(p)].get("window_s")} for p in paths]
                             for name, paths in synthetic.items()},
               "reference": info, "sensors": sensors, "rate_hz": rate, "label_map": label_map or None,
-              "bootstrap": bootstrap, "seed": seed}
+              "bootstrap": bootstrap, "seed": seed, "by": by}
     if info["kind"] == "mocap":
         config["reference"]["render_rate_hz"] = render_rate
     return {"config": config, "sensors": per_sensor}
@@ -624,6 +693,17 @@ def _summary_md(res: Dict) -> str:
                     row += (" 1 |" if name == "reference" else
                             f" {_fmt(v.get('gyro_ratio_median'))} / {_fmt(v.get('gyro_ratio_p90'))} |")
                 lines.append(row)
+        kind = (cfg or {}).get("by")
+        tagged = [(act, name, st["by_" + kind]) for act, e in r["per_activity"].items() for name, st in e["sets"].items()
+                  if kind and st.get("by_" + kind)]
+        if tagged:
+            lines += ["", f"By {kind} (ratios to the reference's median / p90 of the same activity, highest first):", "",
+                      f"| activity | set | {kind} | windows | motions | ratio median | ratio p90 |",
+                      "|---|---|---|---|---|---|---|"]
+            for act, name, rows in tagged:
+                for t in rows:
+                    lines.append(f"| {act} | {name} | {t['tag']} | {t['windows']} | {t['motions']} | "
+                                 f"{_fmt(t['acc_ratio_median'])} | {_fmt(t['acc_ratio_p90'])} |")
         if r["reference_only_activities"]:
             lines += ["", f"Reference activities without synthetic windows: {', '.join(r['reference_only_activities'])}."]
         for name, s in r["synthetic"].items():

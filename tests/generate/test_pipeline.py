@@ -99,3 +99,25 @@ def test_bad_configuration_is_named(tmp_path, shared_data, kw, pattern):
 def test_generate_rejects_other_config_types(tmp_path):
     with pytest.raises(TypeError, match="config must be a GenerateConfig, got dict"):
         generate({"out": str(tmp_path)})
+
+
+def test_mocap_styles_keep_only_the_clips_of_those_styles(tmp_path, shared_data):
+    """``mocap_styles`` (``--mocap-styles``) renders only clips whose file name carries one of the styles, and
+    records it; an unknown style is an error that lists the styles there are; it needs from_mocap."""
+    from imusim.data.captions import labels_from_path
+
+    s = generate(_cfg(tmp_path, shared_data, "normal", mocap_styles="normal", per_activity=6))
+    st = load(s.out)
+    styles = {labels_from_path(x.split("[")[0])["style"] for x in st.sources}
+    assert styles == {"normal"} and len(st.sources) > 0
+    meta = st.meta
+    assert meta["config"]["mocap_styles"] == ["normal"] and meta["source"].endswith("(styles normal)")
+    # without the filter the same plan draws other styles too (many more clips have a style than not)
+    st_all = load(generate(_cfg(tmp_path, shared_data, "all", per_activity=6)).out)
+    assert len({labels_from_path(x.split("[")[0])["style"] for x in st_all.sources}) > 1
+    with pytest.raises(ValueError, match=r"--mocap-styles: .*\['nosuchstyle'\].*their styles are \[.*'normal'"):
+        generate(_cfg(tmp_path, shared_data, "bad", mocap_styles="normal,nosuchstyle"))
+    with pytest.raises(ValueError, match="mocap_styles 'normal' needs from_mocap"):
+        generate(_cfg(tmp_path, shared_data, "diff", from_mocap=None, mocap_styles=["normal"]))
+    with pytest.raises(ValueError, match="must name at least one style"):
+        generate(_cfg(tmp_path, shared_data, "empty", mocap_styles=" , "))

@@ -365,3 +365,58 @@ def test_cli_against_mocap_rendered_like_generate(tiny_store, tmp_path):
             assert b["vs_reference"]["acc_ratio_median"] == pytest.approx(a["vs_reference"]["acc_ratio_median"])
             assert len(b["per_store"]) == 2
         assert (out / f"realism_{sensor}.png").exists()
+
+
+def test_by_tag_rows_give_each_tags_own_ratio():
+    """Windows tagged by prompt: a tag whose windows are k× the reference reads k at its median and p90, and the
+    set's pooled figure lies between its tags'; a label map drops the same windows from the tags as from the set."""
+    n, T, rate = 30, 64, 25.0  # sines along gravity: |acc| − g is the sine itself, intensity ∝ amplitude
+    ref = _set(sine_windows(n, T, rate, 2.0, 1.5, axis=1), ["walking"] * n, rate, groups=np.arange(n))
+    X = np.concatenate([sine_windows(n, T, rate, 2.0 * 0.5, 1.5, axis=1), sine_windows(n, T, rate, 2.0 * 3.0, 1.5, axis=1),
+                        sine_windows(4, T, rate, 9.0, 1.5, axis=1)])
+    y = ["walking"] * (2 * n) + ["jumping"] * 4
+    tags = np.array(["slowly"] * n + ["at a normal pace"] * n + ["jumps"] * 4)
+    syn = _set(X, y, rate, groups=np.arange(len(y)) // 2)
+    res = compare({"g": syn}, ref, bootstrap=0, tags={"g": [tags]}, tag_kind="prompt",
+                  label_map={"walking": "walking"})
+    rows = res["per_activity"]["walking"]["sets"]["g"]["by_prompt"]
+    assert [r["tag"] for r in rows] == ["at a normal pace", "slowly"]  # highest ratio first; 'jumps' mapped out
+    assert rows[0]["acc_ratio_median"] == pytest.approx(3.0, rel=1e-3) and rows[0]["acc_ratio_p90"] == pytest.approx(3.0, rel=1e-3)
+    assert rows[1]["acc_ratio_median"] == pytest.approx(0.5, rel=1e-3)
+    assert rows[0]["windows"] == n and rows[0]["motions"] == n // 2
+    pooled = res["per_activity"]["walking"]["sets"]["g"]["vs_reference"]["acc_ratio_median"]
+    assert 0.5 < pooled < 3.0
+    with pytest.raises(ValueError, match=r"tags\['g'\] must hold one array per set.*\[3\] for \[64\] windows"):
+        compare({"g": syn}, ref, tags={"g": [tags[:3]]})
+    with pytest.raises(ValueError, match="'h' is not a synthetic set"):
+        compare({"g": syn}, ref, tags={"h": [tags]})
+
+
+def test_cli_by_style_and_a_styled_mocap_reference(tiny_store, tmp_path):
+    """--by style tags a mocap store's windows with their clips' acting styles; --mocap-styles normal renders
+    the mocap reference from normal clips only and records it in the equivalent generate command."""
+    from imusim.cli import main
+    from imusim.data.captions import labels_from_path
+    from imusim.generate import load
+
+    out = tmp_path / "out"
+    store = tiny_store / "store"
+    assert main(["realism", "--synthetic", f"a={store}", "--reference", f"mocap:{SHARED_DATA}", "--mocap-styles",
+                 "normal", "--reference-per-activity", "2", "--sensor", "wrist_r", "--by", "style", "--out", str(out),
+                 "--bootstrap", "0"]) == 0
+    js = json.loads((out / "realism.json").read_text())
+    assert js["config"]["by"] == "style" and js["config"]["reference"]["styles"] == ["normal"]
+    assert "--mocap-styles normal" in js["config"]["reference"]["generate_command"]
+    st = load(store)
+    want = {}
+    for lab, src in zip(st.labels, st.sources):
+        sty = labels_from_path(src.split("[")[0])["style"]
+        want.setdefault(str(lab), {}).setdefault(sty, 0)
+        want[str(lab)][sty] += 1
+    r = js["sensors"]["wrist_r"]
+    for act, e in r["per_activity"].items():
+        rows = e["sets"]["a"]["by_style"]
+        assert {x["tag"]: x["windows"] for x in rows} == want[act]
+    assert "By style" in (out / "summary.md").read_text()
+    assert main(["realism", "--synthetic", f"a={store}", "--reference", "basicmotions", "--mocap-styles", "normal",
+                 "--out", str(tmp_path / "o2")]) == 2
