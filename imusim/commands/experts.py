@@ -19,7 +19,8 @@ def register(sub):
     p.add_argument("--anchor-contact", choices=ANCHOR_CONTACTS, default=None,
                    help="for experts trained with the foot anchor (finetune --anchor-feet): the anchor's contact rule "
                         "for sampling the pair instead of the one the expert recorded (default: the expert's); "
-                        "height holds only foot joints within 5 cm of the floor (docs/realism.md section 15)")
+                        "height holds only foot joints within 5 cm of the floor (docs/realism.md section 15); planted only "
+                        "those that are also still (< 0.89 m/s, the features' contact test; section 18)")
     p.add_argument("--anchor-smooth", type=float, default=None, metavar="SIGMA",
                    help="likewise, the anchored root velocity smoothed in time by a Gaussian of SIGMA frames "
                         "instead of the expert's recorded value (0: none)")

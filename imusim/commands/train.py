@@ -67,7 +67,8 @@ def _common(p):
                         "foot stands; union = those and every frame in which a foot joint is within 5 cm of the "
                         "motion's floor (the labels cannot let a low foot slide); height = only the foot joints "
                         "within 5 cm of the floor (a labelled ankle above its standing toe is never the one held); "
-                        "recorded for sampling")
+                        "planted = height and still by the features' own contact test (moving < 0.89 m/s: a toe lifting "
+                        "off near the floor is not held); recorded for sampling")
     p.add_argument("--anchor-smooth", type=float, default=0.0, metavar="SIGMA",
                    help="with --anchor-feet: smooth the anchored root velocity in time by a Gaussian of SIGMA "
                         "frames (0: none), so the root follows the feet step by step without surging where the held "

@@ -11,6 +11,8 @@ generator) and returns, per activity, for the reference and every synthetic set:
   the 90th percentile (the target band of issue 14 is 0.75–1.33×) with cluster-bootstrap intervals
   (resampling whole recordings / generated motions, not windows); the Wasserstein-1 distance between
   the per-window intensity distributions (m/s²).
+* **crest factor** of each window (:func:`window_crest`: the peak of the same per-sample magnitude over its
+  RMS): how impulsive the signal is (a sine √2; spikes far more), its quantiles and the median's ratio.
 * **|gyro|** per window (RMS over samples of the angular-rate norm, rad/s) with the same statistics,
   when both sides have a gyroscope.
 * **|acc| percentiles** 5/50/95 over all samples of the activity's windows (m/s²).
@@ -85,6 +87,22 @@ def window_intensity(acc, gravity_included: bool) -> np.ndarray:
     if gravity_included:
         n = n - G
     return np.sqrt(np.mean(n * n, axis=1)) if a.shape[1] else np.full(len(a), np.nan)
+
+
+def window_crest(acc, gravity_included: bool) -> np.ndarray:
+    """Per-window crest factor ``[N]`` of ``acc [N, T, 3]`` (m/s²): the largest ``|n_t|`` over the window's RMS,
+    with ``n_t`` = ``|a_t| − g`` (gravity included) or ``|a_t|`` (removed), as :func:`window_intensity`. A sine
+    reads √2, a smooth swing 1.5–2.5, an impulsive (spiky) signal more (one spike in T samples: √T); a window
+    without any acceleration reads NaN."""
+    a = _check_vec3(acc, "acc")
+    n = np.linalg.norm(a, axis=-1)
+    if gravity_included:
+        n = n - G
+    if not a.shape[1]:
+        return np.full(len(a), np.nan)
+    rms = np.sqrt(np.mean(n * n, axis=1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(rms > 0, np.abs(n).max(1) / np.where(rms > 0, rms, 1.0), np.nan)
 
 
 def gyro_intensity(gyro) -> np.ndarray:
@@ -194,7 +212,7 @@ def _set_stats(s: IMUSet, label: str, rate: float, gravity_included: bool, gyro:
     acc = X[..., ia].astype(np.float64)
     out = {"windows": int(k.sum())}
     if not len(X):
-        return {**out, "acc_intensity": _quantiles([]), "acc_norm_percentiles": {"p5": None, "p50": None, "p95": None},
+        return {**out, "acc_intensity": _quantiles([]), "acc_crest": _quantiles([]), "acc_norm_percentiles": {"p5": None, "p50": None, "p95": None},
                 "gyro_intensity": _quantiles([]) if gyro else None, "band_power": None, "band_fraction": None,
                 "psd": None, "_intensity": np.zeros(0), "_gyro": np.zeros(0), "_groups": None}
     inten = window_intensity(acc, gravity_included)
@@ -207,7 +225,8 @@ def _set_stats(s: IMUSet, label: str, rate: float, gravity_included: bool, gyro:
     keys = [band_key(lo, hi) for lo, hi in BANDS_HZ]
     g_int = gyro_intensity(X[..., _channels(s, GYRO)]) if gyro else np.zeros(0)
     groups = None if s.groups is None else np.asarray(s.groups)[k]
-    return {**out, "acc_intensity": _quantiles(inten),
+    crest = window_crest(acc, gravity_included)
+    return {**out, "acc_intensity": _quantiles(inten), "acc_crest": _quantiles(crest[np.isfinite(crest)]),
             "acc_norm_percentiles": {"p5": float(p[0]), "p50": float(p[1]), "p95": float(p[2])},
             "gyro_intensity": _quantiles(g_int) if gyro else None,
             "band_power": {kk: (None if np.isnan(v) else float(v)) for kk, v in zip(keys, bp)},
@@ -224,6 +243,8 @@ def _versus(st: Dict, ref: Dict, bootstrap: int, seed: int) -> Dict:
     ci = _cluster_bootstrap(st["_intensity"], st["_groups"], ref["_intensity"], ref["_groups"], n=bootstrap, seed=seed)
     out["acc_ratio_median_ci95"], out["acc_ratio_p90_ci95"] = ci[50], ci[90]
     lo, hi = TARGET_RATIO
+    out["acc_crest_ratio_median"] = _ratio((st.get("acc_crest") or {}).get("median"),
+                                           (ref.get("acc_crest") or {}).get("median"))
     out["acc_in_target"] = (None if out["acc_ratio_median"] is None or out["acc_ratio_p90"] is None else
                             bool(lo <= out["acc_ratio_median"] <= hi and lo <= out["acc_ratio_p90"] <= hi))
     if st.get("gyro_intensity") is not None and st["windows"]:
@@ -662,8 +683,8 @@ def _summary_md(res: Dict) -> str:
             lines += [f"Warning: {w}.", ""]
         keys = an["bands_hz"]
         head = ("| activity | set | windows | intensity median / p90 (m/s²) | ratio median | ratio p90 | W1 (m/s²) "
-                "| \\|acc\\| p5/p50/p95 | band power ratio " + " / ".join(keys) + " Hz |")
-        sep = "|---|---|---|---|---|---|---|---|---|"
+                "| crest median | \\|acc\\| p5/p50/p95 | band power ratio " + " / ".join(keys) + " Hz |")
+        sep = "|---|---|---|---|---|---|---|---|---|---|"
         if an["gyro"]:
             head += " \\|gyro\\| ratio median / p90 |"
             sep += "---|"
@@ -688,6 +709,7 @@ def _summary_md(res: Dict) -> str:
                     else " / ".join(_fmt(x, "{:.3g}") for x in (st["band_power"] or {}).values()) + " (m/s²)²"
                 row = (f"| {act} | {name} | {st['windows']} | {_fmt(ai['median'])} / {_fmt(ai['p90'])} | {rm} | {rp} | "
                        f"{_fmt(v.get('acc_w1')) if name != 'reference' else '0'} | "
+                       f"{_fmt((st.get('acc_crest') or {}).get('median'))} | "
                        f"{_fmt(ap['p5'], '{:.1f}')} / {_fmt(ap['p50'], '{:.1f}')} / {_fmt(ap['p95'], '{:.1f}')} | {bpr} |")
                 if an["gyro"]:
                     row += (" 1 |" if name == "reference" else

@@ -22,7 +22,10 @@ FOOT_JOINTS = (7, 8, 10, 11)  # l_ankle, r_ankle, l_foot, r_foot (SMPL22)
 CONTACT_HEIGHT = 0.05  # m
 SKATE_SPEED = 0.5  # m/s
 # which foot joints anchor_root_features may hold: the predicted contact labels, those within 5 cm of the floor, either
-ANCHOR_CONTACTS = ("channels", "union", "height")
+ANCHOR_CONTACTS = ("channels", "union", "height", "planted")
+# "planted": on the floor (CONTACT_HEIGHT) and still, by the features' own contact test (HumanML3D: squared per-frame
+# displacement below 0.002 m², 0.89 m/s at 20 fps), so a toe lifting off near the floor is not held
+PLANTED_DISP2 = 0.002  # m² per frame
 
 
 def floor_contact(P: torch.Tensor, joints=FOOT_JOINTS) -> torch.Tensor:
@@ -157,7 +160,10 @@ def anchor_root_features(data: torch.Tensor, contact: str = "channels", threshol
     ``contact``: ``"channels"`` — the features' own contact labels (259:263 > ``threshold``: left ankle, left toe,
     right ankle, right toe); ``"height"`` — a foot joint within 5 cm of the floor in both frames (as
     ``foot_skating``; ``threshold`` unused); ``"union"`` — either, so a foot on the floor is held whatever the labels
-    say (docs/realism.md §14). The floor is each motion's lowest foot height over its valid frames. Under
+    say (docs/realism.md §14); ``"planted"`` — within 5 cm of the floor in both frames *and* still by the features' own
+    contact test (squared 3-D displacement from t to t+1 below ``PLANTED_DISP2`` = 0.002 m², HumanML3D's), so a toe
+    that lifts off or lands fast near the floor is not held and cannot drag the root backwards (docs/realism.md §18).
+    The floor is each motion's lowest foot height over its valid frames. Under
     ``"union"`` a labelled joint above the floor (an ankle while its toe stands) may be the one that moves least
     and so the one held, leaving the toe on the floor to slide; ``"height"`` holds only joints on the floor
     (docs/realism.md §15). ``smooth`` = sigma > 0 (frames): the anchored root velocity (every frame pair, held or
@@ -180,9 +186,9 @@ def anchor_root_features(data: torch.Tensor, contact: str = "channels", threshol
         return data.clone()
     P = recover_from_ric(data, 22)
     if contact not in ANCHOR_CONTACTS:
-        raise ValueError(f"anchor_root_features: contact must be 'channels', 'height' or 'union', got {contact!r}")
+        raise ValueError(f"anchor_root_features: contact must be one of {list(ANCHOR_CONTACTS)}, got {contact!r}")
     joints = (*FEET_L, *FEET_R)  # the order of the contact channels
-    if contact != "height":
+    if contact in ("channels", "union"):
         if not 0.0 < threshold < 1.0:
             raise ValueError(f"anchor_root_features: threshold must be in (0, 1), got {threshold}")
         c = data[..., :-1, FOOT_CONTACT] > threshold
@@ -191,7 +197,10 @@ def anchor_root_features(data: torch.Tensor, contact: str = "channels", threshol
         hv = h if mask is None else h.masked_fill(~mask[..., None], float("inf"))
         low = (h - hv.amin((-2, -1), keepdim=True)) < CONTACT_HEIGHT
         low = low[..., 1:, :] & low[..., :-1, :]
-        c = low if contact == "height" else c | low
+        if contact == "planted":
+            f = P[..., list(joints), :].detach()
+            low = low & ((f[..., 1:, :, :] - f[..., :-1, :, :]).square().sum(-1) < PLANTED_DISP2)
+        c = c | low if contact == "union" else low
     if mask is not None:
         c = c & (mask[..., 1:] & mask[..., :-1])[..., None]
     d = stance_displacement(P, c, joints=joints)

@@ -50,7 +50,7 @@ def test_anchor_root_features_equals_anchoring_the_decoded_positions(shared_data
     assert planted.sum() > 20 and float(stand_min[planted].max()) < 1e-9
     with pytest.raises(ValueError, match=r"data must be \[T, 263\]"):
         anchor_root_features(torch.zeros(10, 262))
-    with pytest.raises(ValueError, match="contact must be 'channels', 'height' or 'union'"):
+    with pytest.raises(ValueError, match=r"contact must be one of \['channels', 'union', 'height', 'planted'\]"):
         anchor_root_features(f, contact="labels")
 
 
@@ -396,7 +396,7 @@ def test_anchor_contact_is_recorded_loaded_and_passed_to_the_pair(tmp_path):
     from imusim.diffusion.train import TrainConfig, train
     from tests.diffusion.test_diffusion import toy_clips
 
-    with pytest.raises(ValueError, match=r"anchor_contact must be one of \['channels', 'union', 'height'\]"):
+    with pytest.raises(ValueError, match=r"anchor_contact must be one of \['channels', 'union', 'height', 'planted'\]"):
         train(toy_clips(), tmp_path / "bad", TrainConfig(steps=1, batch_size=2, text_encoder="hash",
                                                          anchor_contact="labels"), None, progress=False)
     low = save_checkpoint(tmp_path / "low.safetensors", MDM(MDMConfig(**TINY)), torch.zeros(12), torch.ones(12), "hash",
@@ -413,7 +413,7 @@ def test_anchor_contact_is_recorded_loaded_and_passed_to_the_pair(tmp_path):
     assert model.anchor_contact == "height" and meta["sampling"]["anchor_feet"] == 300
     with pytest.raises(ValueError, match="neither expert is sampled with the foot anchor"):
         save_expert_pair(tmp_path / "x.safetensors", high, high, 300, anchor_contact="height")
-    with pytest.raises(ValueError, match=r"anchor_contact must be one of \['channels', 'union', 'height'\], got 'toe'"):
+    with pytest.raises(ValueError, match=r"anchor_contact must be one of \['channels', 'union', 'height', 'planted'\], got 'toe'"):
         save_expert_pair(tmp_path / "x.safetensors", high, low, 300, anchor_contact="toe")
     bad = save_checkpoint(tmp_path / "b.safetensors", MDM(MDMConfig(**TINY)), torch.zeros(12), torch.ones(12), "hash",
                           {"sampling": {"anchor_contact": "feet"}})
@@ -556,3 +556,33 @@ def test_lambda_toe_swing_enters_the_total_on_the_anchored_steps(shared_data):
     torch.testing.assert_close(out["total"], out["l_simple"] + 2.0 * out["l_toe_swing"])
     g, = torch.autograd.grad(out["l_toe_swing"], model.p)
     assert g[0].abs().max() > 0 and g[1].abs().max() == 0  # only the sample at t = 10 < 300
+
+
+def test_planted_contact_holds_only_still_joints_on_the_floor(shared_data):
+    """"planted" = "height" and the features' own contact test (squared 3-D displacement t → t+1 below 0.002 m²):
+    where a held joint would be one that moves faster (a toe lifting off near the floor), the frame is left as it
+    was instead of dragging the root along; where a still joint is on the floor, the one that moves least stands."""
+    from imusim.motion.quality import PLANTED_DISP2
+
+    f = _walk()
+    slid = f.clone()
+    slid[:, 1:3] *= 1.6  # the root runs ahead of its legs
+    t = torch.arange(len(f), dtype=torch.float64) / 20.0
+    for j in (FEET_L[1], FEET_R[1]):  # toes wobble 5 cm at 3 Hz: fast near the floor in some frames
+        slid[:, 4 + 3 * (j - 1)] += 0.05 * torch.sin(2 * torch.pi * 3.0 * t)
+    joints = [*FEET_L, *FEET_R]
+    P = recover_from_ric(slid)
+    h = P[:, joints, 1]
+    low = (h - h.min()) < CONTACT_HEIGHT
+    low = low[1:] & low[:-1]
+    disp2 = (P[1:, joints] - P[:-1, joints]).square().sum(-1)
+    planted = low & (disp2 < PLANTED_DISP2)
+    fast_only = low.any(1) & ~planted.any(1)  # "height" would hold a fast joint here, "planted" holds none
+    assert int(fast_only.sum()) >= 5 and int(planted.any(1).sum()) >= 20
+    a = anchor_root_features(slid, contact="planted")
+    torch.testing.assert_close(a[:-1][fast_only][:, 1:3], slid[:-1][fast_only][:, 1:3], rtol=0, atol=0)
+    hgt = anchor_root_features(slid, contact="height")
+    assert float((hgt[:-1][fast_only][:, 1:3] - slid[:-1][fast_only][:, 1:3]).abs().max()) > 1e-3
+    Q = recover_from_ric(a)
+    dq = (Q[1:, joints] - Q[:-1, joints])[..., [0, 2]].norm(dim=-1).masked_fill(~planted, float("inf")).min(1).values
+    assert float(dq[planted.any(1)].max()) < 1e-9  # the held still joint stands

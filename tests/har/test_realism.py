@@ -420,3 +420,30 @@ def test_cli_by_style_and_a_styled_mocap_reference(tiny_store, tmp_path):
     assert "By style" in (out / "summary.md").read_text()
     assert main(["realism", "--synthetic", f"a={store}", "--reference", "basicmotions", "--mocap-styles", "normal",
                  "--out", str(tmp_path / "o2")]) == 2
+
+
+def test_crest_factor_of_a_sine_a_spike_and_in_compare():
+    """A sine along gravity has crest √2 (peak a over RMS a/√2); one spike in T samples has √T; compare reports
+    the medians and their ratio, and a still window (RMS 0) reads NaN instead of dividing by zero."""
+    from imusim.har.realism import window_crest
+
+    T, rate = 200, 50.0  # 4 s of a 2 Hz sine: whole periods, peaks sampled exactly
+    sine = sine_windows(3, T, rate, 2.0, 2.0, axis=1, phase_step=0.0)
+    sine[..., 1] = G + 2.0 * np.cos(2 * np.pi * 2.0 * np.arange(T) / rate)  # cos: the peak at sample 0
+    assert window_crest(sine, True) == pytest.approx([np.sqrt(2)] * 3, rel=1e-3)
+    spike = np.zeros((2, T, 3))
+    spike[:, 17, 0] = 5.0
+    assert window_crest(spike, False) == pytest.approx([np.sqrt(T)] * 2, rel=1e-9)
+    still = np.zeros((1, T, 3))
+    still[..., 2] = G
+    assert np.isnan(window_crest(still, True)[0])
+    ref = _set(sine, ["walking"] * 3, rate, groups=np.arange(3))
+    spiky = sine.copy()
+    spiky[:, 100, 1] += 30.0  # one 3 g spike on top of the swing
+    res = compare({"s": _set(spiky, ["walking"] * 3, rate, groups=np.arange(3))}, ref, bootstrap=0)
+    e = res["per_activity"]["walking"]
+    assert e["reference"]["acc_crest"]["median"] == pytest.approx(np.sqrt(2), rel=1e-3)
+    n = np.abs(np.linalg.norm(spiky[0], axis=-1) - G)
+    want = n.max() / np.sqrt(np.mean(n ** 2))
+    assert e["sets"]["s"]["acc_crest"]["median"] == pytest.approx(want, rel=1e-6)
+    assert e["sets"]["s"]["vs_reference"]["acc_crest_ratio_median"] == pytest.approx(want / np.sqrt(2), rel=1e-3)

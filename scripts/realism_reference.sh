@@ -1,0 +1,52 @@
+#!/bin/bash
+# Issue 14, fourteenth round (docs/realism.md §18): which mocap is the like-for-like reference for the generated
+# walking and running, and where the generated windows' excess intensity sits (prompt, acting style, spikes).
+# The shipped `refined` (afu1i5hs7, training seed 0), `refined_v2`, `original` (guidance 2.5, its recorded scale) and
+# the smoothing baseline (original + sigma 2 frames), 4 generation seeds x 192 motions each (the stores of §16's
+# protocol, regenerated), against: the rendered mocap of every acting style (the reference of §5-§17), the rendered
+# mocap of the 'normal' style only (generate --mocap-styles normal: the clips that prompts without a style word were
+# trained on), BasicMotions and the WISDM watch, each broken down by prompt (realism --by prompt); the mocap broken
+# down by acting style against the three references (realism --by style).
+#
+#   bash scripts/realism_reference.sh      # ~35 min on 2 cores (the 15 stores two at a time), skips what exists
+OUT="${OUT:-docs/realism/reference}"
+source "$(dirname "$0")/realism_common.sh"
+store_inputs
+link_shipped
+MOCAP=(--from-mocap ../shared/data --activities docs/realism/mocap/activities.yaml --rate 50)
+[ -f out/realism/mocap_store_normal/meta.json ] || imusim generate "${MOCAP[@]}" --per-activity 300 \
+  --mocap-styles normal --sensors wrist_r --out out/realism/mocap_store_normal
+[ -f out/realism/mocap_store_styles/meta.json ] || imusim generate "${MOCAP[@]}" --per-activity 1500 \
+  --sensors wrist_l,wrist_r --out out/realism/mocap_store_styles
+GEN=(0 1 2 3)
+mkdir -p "$RUNS/original_s0"
+ln -sf "$(realpath imusim/checkpoints/original.safetensors)" "$RUNS/original_s0/model.safetensors"
+# the shipped refined is afu1i5hs7 (its stores keep §16's name); $RUNS/refined is refined_v2 (realism_common.sh)
+{ GEN_ARGS="--guidance 1.0" gen afu1i5hs7 imusim/checkpoints/refined.safetensors "${GEN[@]}"
+  gen original "$RUNS/original_s0/model.safetensors" "${GEN[@]}"; } > "$RUNS/reference_gen_a.log" 2>&1 &
+{ GEN_ARGS="--guidance 1.0" gen refined "$RUNS/refined/model.safetensors" "${GEN[@]}"
+  GEN_ARGS="--smooth 2" gen smooth2 "$RUNS/original_s0/model.safetensors" "${GEN[@]}"; } > "$RUNS/reference_gen_b.log" 2>&1 &
+wait
+SETS=()
+for n in afu1i5hs7 refined original smooth2; do SETS+=("$(stores "$n" "${GEN[@]}")"); done
+R=(--by prompt --bootstrap 500)
+[ -f "$OUT/realism_mocap_normal/realism.json" ] || imusim realism --synthetic "${SETS[@]}" \
+  --reference store:out/realism/mocap_store_normal --sensor wrist_r "${R[@]}" --out "$OUT/realism_mocap_normal"
+[ -f "$OUT/realism_mocap_all/realism.json" ] || imusim realism --synthetic "${SETS[@]}" \
+  --reference store:out/realism/mocap_store --sensor wrist_r "${R[@]}" --out "$OUT/realism_mocap_all"
+[ -f "$OUT/realism_basicmotions/realism.json" ] || imusim realism --synthetic "${SETS[@]}" \
+  mocap_normal=out/realism/mocap_store_normal --reference basicmotions --sensor wrist_l "${R[@]}" \
+  --out "$OUT/realism_basicmotions"
+[ -f "$OUT/realism_wisdm/realism.json" ] || imusim realism --synthetic "${SETS[@]}" \
+  mocap_normal=out/realism/mocap_store_normal --reference ../shared/data/real/wisdm19_watch_dev/wisdm19_watch_dev.npz \
+  --labels docs/realism/mocap/wisdm_labels.yaml "${R[@]}" --out "$OUT/realism_wisdm"
+# the mocap by acting style against the real watches and the normal-style mocap
+for ref in basicmotions wisdm normal; do
+  case $ref in
+    basicmotions) A=(--reference basicmotions --sensor wrist_l);;
+    wisdm) A=(--reference ../shared/data/real/wisdm19_watch_dev/wisdm19_watch_dev.npz --labels docs/realism/mocap/wisdm_labels.yaml);;
+    normal) A=(--reference store:out/realism/mocap_store_normal --sensor wrist_r);;
+  esac
+  [ -f "$OUT/mocap_styles_$ref/realism.json" ] || imusim realism --synthetic mocap=out/realism/mocap_store_styles \
+    "${A[@]}" --by style --bootstrap 200 --out "$OUT/mocap_styles_$ref"
+done
