@@ -85,6 +85,7 @@ class TrainConfig:
     lambda_root_speed: float = 0.0  # weight of the phase-blind root speed term (clip-mean horizontal speed, (m/s)^2)
     lambda_toe_swing: float = 0.0  # weight of the phase-blind toe swing term (clip-mean toe height and speed)
     toe_floor: str = "own"  # the toe swing term's floor: each clip's own lowest toe point, or the truth's for both
+    lambda_kurtosis: float = 0.0  # weight of the phase-blind acceleration kurtosis term (every step, all joints)
     seed: int = 0
     amp: bool = False
     compile: bool = False
@@ -387,7 +388,7 @@ def diffusion_losses(model, diffusion: GaussianDiffusion, x0, mask, emb, t, nois
     out = {"l_simple": l_simple}
     total = l_simple
     need_pos = (cfg.lambda_pos > 0 or cfg.lambda_vel > 0 or cfg.lambda_fc > 0 or cfg.lambda_toe_swing > 0
-                or cfg.acc_on == "positions")
+                or cfg.lambda_kurtosis > 0 or cfg.acc_on == "positions")
     if need_pos:
         from ..motion.humanml import recover_from_ric
         pj = recover_from_ric(pred * std + mean, 22)
@@ -469,8 +470,45 @@ def diffusion_losses(model, diffusion: GaussianDiffusion, x0, mask, emb, t, nois
         # 3.6 m/s real, docs/realism.md §15.1)
         out["l_toe_swing"] = toe_swing_loss(pj, tj, gmask, cfg.fps, floor=cfg.toe_floor)
         total = total + cfg.lambda_toe_swing * out["l_toe_swing"]
+    if cfg.lambda_kurtosis > 0:
+        # phase- and scale-blind: how impulsive each joint's acceleration is over the clip (generated wrists are
+        # twice as impulsive as real ones at the same RMS, docs/realism.md §18), on every step's prediction
+        out["l_kurtosis"] = acc_kurtosis_loss(pj, tj, mask, cfg.fps)
+        total = total + cfg.lambda_kurtosis * out["l_kurtosis"]
     out["total"] = total
     return out
+
+
+KURTOSIS_FLOOR = 1.0  # m/s²: accelerations well below it (a still joint) read kurtosis ~1 whatever their shape
+
+
+def acc_kurtosis_loss(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor, fps: float) -> torch.Tensor:
+    """Phase- and scale-blind impulsiveness term: mean over the clips with three valid frames or more and the 22
+    joints of (log κ_pred − log κ_true)², with κ = (m4 + A⁴) / (m2 + A²)² of the joint's acceleration magnitude
+    a_t = |x[t+1] − 2x[t] + x[t−1]|·fps² over the clip's valid frame triples (m2, m4: the means of a², a⁴;
+    A = ``KURTOSIS_FLOOR``). κ is 1 for a constant |a| (a circle), 1.5 for a sine, T for one spike in T samples:
+    it reads the shape of the acceleration, not its amplitude (much above A) or when it happens.
+
+    pred, target: joint positions ``[B, T, 22, 3]`` (m); mask: bool ``[B, T]``. Returns a scalar."""
+    if pred.shape != target.shape or pred.dim() != 4 or pred.shape[-1] != 3:
+        raise ValueError(f"acc_kurtosis_loss: pred and target must be joint positions [B, T, J, 3] of one shape, "
+                         f"got {tuple(pred.shape)} and {tuple(target.shape)}")
+    if mask.shape != pred.shape[:2] or mask.dtype != torch.bool:
+        raise ValueError(f"acc_kurtosis_loss: mask must be bool [B, T] = {tuple(pred.shape[:2])}, got "
+                         f"{mask.dtype} {tuple(mask.shape)}")
+    m3 = (mask[:, 2:] & mask[:, 1:-1] & mask[:, :-2]).to(pred.dtype)[..., None]  # [B, T-2, 1]
+    n = m3.sum(1)  # [B, 1]
+    sel = n[:, 0] > 0
+    A2 = KURTOSIS_FLOOR ** 2
+
+    def logk(P):  # [B, J]
+        a2 = ((P[:, 2:] - 2 * P[:, 1:-1] + P[:, :-2]) * fps ** 2).square().sum(-1)  # [B, T-2, J] = |a|²
+        m2 = (a2 * m3).sum(1) / n.clamp_min(1)
+        m4 = (a2.square() * m3).sum(1) / n.clamp_min(1)
+        return torch.log(m4 + A2 * A2) - 2 * torch.log(m2 + A2)
+
+    d = (logk(pred) - logk(target)).square().mean(-1)  # [B]
+    return (d * sel.to(d.dtype)).sum() / sel.sum().clamp_min(1).to(d.dtype)
 
 
 TOE_JOINTS = (10, 11)  # SMPL22 left_foot, right_foot: the toes of the skating and gait measures
@@ -692,7 +730,7 @@ def train(data: MotionTextData, out_dir, cfg: TrainConfig, model_cfg: Optional[M
         mw = csv.writer(metrics_f)
         if new:
             mw.writerow(["step", "total", "l_simple", "l_acc", "lr", "seconds", "l_imu", "l_fc", "l_spec", "l_root_raw", "l_root_speed",
-                         "l_toe_swing"])
+                         "l_toe_swing", "l_kurtosis"])
         try:
             from torch.utils.tensorboard import SummaryWriter  # optional
             writer = SummaryWriter(str(out_dir / "tb"))
@@ -734,7 +772,7 @@ def train(data: MotionTextData, out_dir, cfg: TrainConfig, model_cfg: Optional[M
                 mw.writerow([step, vals["total"], vals["l_simple"], vals.get("l_acc", ""), lr_at(step, cfg),
                              round(time.time() - t0, 2), vals.get("l_imu", ""), vals.get("l_fc", ""),
                              vals.get("l_spec", ""), vals.get("l_root_raw", ""),
-                             vals.get("l_root_speed", ""), vals.get("l_toe_swing", "")])
+                             vals.get("l_root_speed", ""), vals.get("l_toe_swing", ""), vals.get("l_kurtosis", "")])
                 metrics_f.flush()
                 if writer:
                     for k, v in vals.items():

@@ -586,3 +586,64 @@ def test_planted_contact_holds_only_still_joints_on_the_floor(shared_data):
     Q = recover_from_ric(a)
     dq = (Q[1:, joints] - Q[:-1, joints])[..., [0, 2]].norm(dim=-1).masked_fill(~planted, float("inf")).min(1).values
     assert float(dq[planted.any(1)].max()) < 1e-9  # the held still joint stands
+
+
+def test_acc_kurtosis_loss_reads_the_shape_of_the_acceleration_not_its_size_or_phase():
+    """acc_kurtosis_loss on constructed joints: a joint on a circle (|a| constant, κ = 1) against one swinging along a
+    line (|a| = |A sin|, κ = 1.5) costs (log 1.5)² per such joint (amplitudes far above the 1 m/s² floor); scaling or
+    shifting the swing costs nothing; one spike in T−2 acceleration samples reads log κ = log(T−2); padding is
+    ignored; float64 gradcheck; bad shapes named."""
+    from imusim.diffusion.train import acc_kurtosis_loss
+    T, fps, R = 42, 20.0, 50.0
+    tt = torch.arange(T, dtype=torch.float64) / fps
+    w = 2 * torch.pi * 2.0  # 2 Hz: whole periods in the clip
+    circle = torch.zeros(1, T, 22, 3, dtype=torch.float64)
+    circle[0, :, :, 0] = R * torch.cos(w * tt)[:, None]
+    circle[0, :, :, 2] = R * torch.sin(w * tt)[:, None]
+    line = torch.zeros_like(circle)
+    line[0, :, :, 0] = R * torch.cos(w * tt)[:, None]
+    mask = torch.ones(1, T, dtype=torch.bool)
+    got = acc_kurtosis_loss(circle, line, mask, fps)
+    # the discrete |a| of the line: |x[t+1] − 2x[t] + x[t−1]|·fps², its κ from the samples (the floor is negligible)
+    a = (line[0, 2:, 0, 0] - 2 * line[0, 1:-1, 0, 0] + line[0, :-2, 0, 0]).abs() * fps ** 2
+    k_line = float((a ** 4).mean() / (a ** 2).mean() ** 2)
+    assert k_line == pytest.approx(1.5, rel=0.02)
+    assert float(got) == pytest.approx(np.log(k_line) ** 2, rel=1e-3)
+    assert float(acc_kurtosis_loss(3.0 * line, line, mask, fps)) < 1e-6  # amplitude-blind
+    shifted = torch.zeros_like(line)  # the phase moves by 0.7 rad; 40 acceleration samples = 4 whole periods
+    shifted[0, :, :, 0] = R * torch.cos(w * tt + 0.7)[:, None]
+    assert float(acc_kurtosis_loss(shifted, line, mask, fps)) < 1e-6
+    spike = torch.zeros_like(line)
+    spike[0, T // 2, :, 1] = 1.0  # one frame 1 m off: |a| = 400 m/s² at t and 800 at the middle, three samples
+    still = torch.zeros_like(line)
+    a2 = torch.tensor([400.0, 800.0, 400.0]) ** 2
+    want = torch.log(((a2 ** 2).sum() / (T - 2) + 1.0) / ((a2.sum() / (T - 2) + 1.0) ** 2))
+    assert float(acc_kurtosis_loss(spike, still, mask, fps)) == pytest.approx(float(want) ** 2, rel=1e-6)
+    pad = torch.cat([line, line[:, -1:].repeat(1, 10, 1, 1) + torch.randn(1, 10, 22, 3, dtype=torch.float64)], 1)
+    mpad = torch.cat([mask, torch.zeros(1, 10, dtype=torch.bool)], 1)
+    torch.testing.assert_close(acc_kurtosis_loss(torch.cat([circle, pad[:, T:]], 1), pad, mpad, fps), got)
+    x = (line[:, :8, :3] + 0.05 * torch.randn(1, 8, 3, 3, dtype=torch.float64)).requires_grad_()
+    torch.autograd.gradcheck(lambda p: acc_kurtosis_loss(p, circle[:, :8, :3], mask[:, :8], fps), (x,))
+    with pytest.raises(ValueError, match="acc_kurtosis_loss: pred and target must be joint positions"):
+        acc_kurtosis_loss(line[..., :2], line[..., :2], mask, fps)
+    with pytest.raises(ValueError, match="mask must be bool"):
+        acc_kurtosis_loss(line, line, mask.float(), fps)
+
+
+def test_lambda_kurtosis_enters_the_total_on_every_step(shared_data):
+    """l_kurtosis is the kurtosis term of the prediction's joints against the truth's on every sample (no t limit)."""
+    from imusim.diffusion.train import TrainConfig, acc_kurtosis_loss, diffusion_losses
+    from imusim.motion.humanml import recover_from_ric
+
+    model, args, x0, p0, mean, std = _two_walks(slice(4, 67), 0.8)
+    mask = args[2]
+    torch.manual_seed(0)
+    model.p.data[:, :, 4:67] += 0.3 * torch.randn_like(model.p.data[:, :, 4:67])  # jitter: more impulsive joints
+    out = diffusion_losses(model, *args, TrainConfig(lambda_kurtosis=0.5), mean, std)
+    want = acc_kurtosis_loss(recover_from_ric(model.p.detach() * std + mean, 22), recover_from_ric(x0 * std + mean, 22),
+                             mask, 20.0)
+    assert want > 0.01
+    torch.testing.assert_close(out["l_kurtosis"].detach(), want, rtol=1e-5, atol=1e-8)
+    torch.testing.assert_close(out["total"], out["l_simple"] + 0.5 * out["l_kurtosis"])
+    g, = torch.autograd.grad(out["l_kurtosis"], model.p)
+    assert g[0].abs().max() > 0 and g[1].abs().max() > 0  # both samples (t = 10 and 600)
