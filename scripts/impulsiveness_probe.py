@@ -3,7 +3,8 @@ accelerations of sampled motions against the training data's clips (docs/realism
 
 For each checkpoint: N motions per prompt (120 frames, 20 fps, its recorded sampling unless --guidance is given),
 decoded with features_to_rotations and forward kinematics (the path the sensors see); |a| of the right wrist and the
-root from second differences of joint positions (m/s²); per motion crest = max |a| / RMS |a|. With --trajectory the
+root from second differences of joint positions (m/s²); RMS |a| per motion and crest = max |a| / RMS |a| per 2-s
+window. With --trajectory the
 sampler's x0 predictions are recorded at every step and the same figures computed on them (where in the sampling the
 impulsiveness is made). The data: the built data set's walk and run clips (not mirrored), normal style and all
 styles, first 120 frames, decoded from their features the same way.
@@ -20,25 +21,40 @@ from pathlib import Path
 import numpy as np
 import torch
 
-WRIST, ROOT, FRAMES, FPS = 21, 0, 120, 20.0
+WRIST, ROOT, FRAMES, FPS, WINDOW = 21, 0, 120, 20.0, 38  # WINDOW: acceleration samples (40 frames, 2 s)
 PROMPTS = ["a person walks forward.", "a person walks forward at a normal pace.", "a person walks slowly.",
            "a person runs forward.", "a person jogs forward."]
 
 
 def accel_stats(P: torch.Tensor) -> dict:
-    """P [B, T, 22, 3] joint positions (m) → per motion crest and RMS of |a| at the wrist and the root."""
+    """P [B, T, 22, 3] joint positions (m) → RMS of |a| per motion and crest factor per 2-s window (WINDOW frames,
+    non-overlapping; a crest grows with the number of samples, so motions and clips of different lengths are
+    compared window by window) at the wrist and the root."""
     a = ((P[:, 2:] - 2 * P[:, 1:-1] + P[:, :-2]) * FPS ** 2).norm(dim=-1)  # [B, T-2, 22]
     out = {}
     for name, j in (("wrist", WRIST), ("root", ROOT)):
         x = a[:, :, j]
         rms = x.pow(2).mean(1).sqrt()
-        out[name] = {"crest": (x.amax(1) / rms.clamp_min(1e-9)).tolist(), "rms": rms.tolist()}
+        w = x[:, : (x.shape[1] // WINDOW) * WINDOW].reshape(len(x), -1, WINDOW)  # [B, n, WINDOW]
+        crest = w.amax(-1) / w.pow(2).mean(-1).sqrt().clamp_min(1e-9)
+        out[name] = {"crest": crest.flatten().tolist(), "rms": rms.tolist()}
     return out
 
 
+def gait_stats(P: torch.Tensor) -> dict:
+    """Per motion: mean horizontal root speed (m/s) and foot skating (imusim.motion.quality.foot_skating)."""
+    from imusim.motion.quality import foot_skating
+    v = (P[:, 1:, ROOT][..., [0, 2]] - P[:, :-1, ROOT][..., [0, 2]]).norm(dim=-1) * FPS
+    return {"root_speed": v.mean(1).tolist(), "skating": [foot_skating(p) for p in P]}
+
+
 def summary(st: dict) -> dict:
-    return {k: {q: {"median": float(np.median(v[q])), "p90": float(np.percentile(v[q], 90))} for q in ("crest", "rms")}
-            for k, v in st.items()}
+    out = {k: {q: {"median": float(np.median(v[q])), "p90": float(np.percentile(v[q], 90))} for q in ("crest", "rms")}
+           for k, v in st.items() if k in ("wrist", "root")}
+    for k in ("root_speed", "skating"):
+        if k in st:
+            out[k] = {"median": float(np.median(st[k])), "mean": float(np.mean(st[k]))}
+    return out
 
 
 def decode(F: torch.Tensor) -> torch.Tensor:
@@ -56,16 +72,17 @@ def data_clips(data: Path) -> dict:
         if c["content"] not in ("walk", "run") or c.get("mirror_of"):
             continue
         F = torch.from_numpy(np.load(data / "features" / f"{c['id']}.npy")).double()[:FRAMES]
-        if len(F) < 40:
+        if len(F) < WINDOW + 2:  # at least one 2-s window
             continue
         st = accel_stats(decode(F[None]))
         for key in (f"{c['content']} (all styles)", f"{c['content']} (normal style)") if c["style"] == "normal" \
                 else (f"{c['content']} (all styles)",):
-            g = groups.setdefault(key, {"wrist": {"crest": [], "rms": []}, "root": {"crest": [], "rms": []}})
+            g = groups.setdefault(key, {"wrist": {"crest": [], "rms": []}, "root": {"crest": [], "rms": []}, "n": 0})
+            g["n"] += 1
             for j in ("wrist", "root"):
                 for q in ("crest", "rms"):
                     g[j][q] += st[j][q]
-    return {k: {"clips": len(v["wrist"]["crest"]), **summary(v)} for k, v in sorted(groups.items())}
+    return {k: {"clips": v.pop("n"), "windows": len(v["wrist"]["crest"]), **summary(v)} for k, v in sorted(groups.items())}
 
 
 def main() -> None:
@@ -76,6 +93,9 @@ def main() -> None:
     ap.add_argument("--per-prompt", type=int, default=16)
     ap.add_argument("--guidance", type=float, default=None, help="default: each checkpoint's recorded scale")
     ap.add_argument("--trajectory", action="append", default=[], help="checkpoint(s) whose x0 predictions to follow")
+    ap.add_argument("--anchor-contact", default=None, help="sample every anchored checkpoint with this contact rule "
+                                                              "instead of its recorded one (e.g. planted)")
+    ap.add_argument("--prompt", action="append", default=None, help="prompts (repeatable; default: PROMPTS)")
     ap.add_argument("--json", required=True)
     a = ap.parse_args()
     from imusim.diffusion.checkpoint import load_checkpoint, recommended_anchor_feet, recommended_guidance
@@ -84,7 +104,8 @@ def main() -> None:
     from imusim.diffusion.zoo import resolve_checkpoint
     from imusim.motion.humanml import recover_from_ric
     torch.set_num_threads(1)
-    res = {"frames": FRAMES, "fps": FPS, "prompts": PROMPTS, "per_prompt": a.per_prompt, "data": data_clips(Path(a.data)),
+    prompts = a.prompt or PROMPTS
+    res = {"frames": FRAMES, "fps": FPS, "prompts": prompts, "anchor_contact_override": a.anchor_contact, "per_prompt": a.per_prompt, "data": data_clips(Path(a.data)),
            "checkpoints": {}, "trajectory": {}}
     labels = a.label or a.checkpoint
     for name, ck in zip(labels, a.checkpoint):
@@ -102,12 +123,16 @@ def main() -> None:
                 rec.setdefault(int(t[0]), []).append(x0.detach().clone())
                 return x0
             model.guided = guided
-        entry = {"path": str(path), "guidance": g, "anchor_feet": af, "prompts": {}}
-        for p in PROMPTS:
+        if a.anchor_contact:
+            model.anchor_contact = a.anchor_contact  # what sample() reads (load_checkpoint set the recorded one)
+        entry = {"path": str(path), "guidance": g, "anchor_feet": af, "anchor_contact": getattr(model, "anchor_contact", None),
+                 "anchor_smooth": getattr(model, "anchor_smooth", None), "prompts": {}}
+        for p in prompts:
             n = a.per_prompt
             feats, _ = sample(model, mean, std, E, [p] * n, [FRAMES] * n, steps=50, guidance=g, seeds=list(range(n)),
                               anchor_feet=af)
-            entry["prompts"][p] = summary(accel_stats(decode(torch.stack([f[:FRAMES] for f in feats]))))
+            P = decode(torch.stack([f[:FRAMES] for f in feats]))
+            entry["prompts"][p] = summary({**accel_stats(P), **gait_stats(P)})
             print(name, p, entry["prompts"][p]["wrist"], flush=True)
         res["checkpoints"][name] = entry
         if rec:  # every prompt's motions at each step: decoded from the x0 prediction (before the anchor)

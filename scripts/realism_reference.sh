@@ -8,14 +8,15 @@
 # trained on), BasicMotions and the WISDM watch, each broken down by prompt (realism --by prompt); the mocap broken
 # down by acting style against the three references (realism --by style).
 #
-#   bash scripts/realism_reference.sh      # ~35 min on 2 cores (the 15 stores two at a time), skips what exists
+#   bash scripts/realism_reference.sh      # ~1.5 h on 2 cores (16 stores two at a time, one 1,000-step fine-tune, the
+#                                          # probes), skips what exists
 OUT="${OUT:-docs/realism/reference}"
 source "$(dirname "$0")/realism_common.sh"
 store_inputs
 link_shipped
 MOCAP=(--from-mocap ../shared/data --activities docs/realism/mocap/activities.yaml --rate 50)
 [ -f out/realism/mocap_store_normal/meta.json ] || imusim generate "${MOCAP[@]}" --per-activity 300 \
-  --mocap-styles normal --sensors wrist_r --out out/realism/mocap_store_normal
+  --mocap-styles normal --sensors wrist_l,wrist_r --out out/realism/mocap_store_normal
 [ -f out/realism/mocap_store_styles/meta.json ] || imusim generate "${MOCAP[@]}" --per-activity 1500 \
   --sensors wrist_l,wrist_r --out out/realism/mocap_store_styles
 GEN=(0 1 2 3)
@@ -50,3 +51,30 @@ for ref in basicmotions wisdm normal; do
   [ -f "$OUT/mocap_styles_$ref/realism.json" ] || imusim realism --synthetic mocap=out/realism/mocap_store_styles \
     "${A[@]}" --by style --bootstrap 200 --out "$OUT/mocap_styles_$ref"
 done
+# is the BasicMotions excess the low-pass gravity removal? (a gyro-aided estimate instead)
+[ -f "$OUT/gravity_removal_probe.json" ] || python scripts/gravity_removal_probe.py --synthetic mocap=out/realism/mocap_store \
+  --sensor wrist_r --json "$OUT/gravity_removal_probe.json"
+# how impulsive the samples are (crest factor of wrist and root acceleration), the data's clips, refined's trajectory
+[ -f "$OUT/impulsiveness.json" ] || python scripts/impulsiveness_probe.py --data "$DATA" --checkpoint refined \
+  --checkpoint refined_v2 --checkpoint original --per-prompt 16 --trajectory refined --json "$OUT/impulsiveness.json"
+[ -f "$OUT/anchor_spike_probe.log" ] || python scripts/anchor_spike_probe.py > "$OUT/anchor_spike_probe.log"
+# the anchor holding only still feet (contact 'planted'), the shipped networks
+[ -f "$OUT/impulsiveness_planted.json" ] || python scripts/impulsiveness_probe.py --data "$DATA" --checkpoint refined \
+  --label refined_planted --anchor-contact planted --per-prompt 16 --json "$OUT/impulsiveness_planted.json"
+# a kurtosis term in the high-noise expert (refined_lacc's recipe + --lambda-kurtosis 1, training seed 0), paired above
+# the shipped refined's low expert and sampled like refined (guidance 1)
+K="$RUNS/lacc_kurt_s0"
+trained "$K" || imusim finetune "${FT[@]}" --out "$K" --seed 0 --lambda-acc 1.0 --lambda-kurtosis 1.0 > "$K.log" 2>&1
+mkdir -p "$OUT/training" "$RUNS/screen"
+cp "$K/metrics.csv" "$OUT/training/metrics_lacc_kurt_s0.csv"
+[ -f "$RUNS/screen/kurt_pair.safetensors" ] || python - "$K/model.safetensors" "$RUNS/screen/kurt_pair.safetensors" <<'PY'
+import sys
+from imusim.diffusion.checkpoint import load_checkpoint, save_checkpoint, save_expert_pair
+from imusim.diffusion.zoo import resolve_checkpoint
+pair, mean, std, enc, meta = load_checkpoint(resolve_checkpoint("refined"))  # its low expert, sampled as it is
+low = save_checkpoint(sys.argv[2] + ".low.safetensors", pair.low, mean, std, enc, {"sampling": dict(meta["sampling"])})
+save_expert_pair(sys.argv[2], sys.argv[1], low, 300)
+PY
+[ -f "$OUT/impulsiveness_kurtosis_screen.json" ] || python scripts/impulsiveness_probe.py --data "$DATA" \
+  --checkpoint "$RUNS/screen/kurt_pair.safetensors" --label lacc_kurt_pair --guidance 1.0 --per-prompt 16 \
+  --json "$OUT/impulsiveness_kurtosis_screen.json"
