@@ -24,6 +24,11 @@ def register(sub):
     b.add_argument("--facing", choices=["reference", "anatomical"], default="reference",
                    help="root-facing estimate of the features: HumanML3D's own, or the hips+shoulders one "
                         "the shipped checkpoints were trained with (reproduces them exactly)")
+    b.add_argument("--caption-paraphrases", action="store_true",
+                   help="captions may also name a style's pace ('normally', 'at a steady pace', ... for the normal "
+                        "style; 'briskly', 'at a fast pace', ... for the active one): without them a prompt that "
+                        "speaks of pace lands wherever the text encoder puts it (docs/realism.md section 18). Off for "
+                        "the shipped checkpoints' data set")
     h = b.add_argument_group("full HumanML3D (the paper's setting)")
     h.add_argument("--humanml3d", metavar="DIR",
                    help="HumanML3D directory (new_joint_vecs/, texts/, train/val/test.txt, Mean.npy, Std.npy): "
@@ -46,6 +51,10 @@ def register(sub):
 def _build(a):
     from pathlib import Path
 
+    if a.caption_paraphrases and a.humanml3d:
+        raise ValueError("imusim data build: --caption-paraphrases applies to the mocap captions of the default "
+                         "build; with --humanml3d the captions are HumanML3D's own texts")
+
     if a.humanml3d:
         from ..data.humanml3d import build_humanml3d
 
@@ -61,7 +70,8 @@ def _build(a):
     from ..data.dataset import build
 
     meta = build(a.out, a.root, tuple(a.sources.split(",")), a.seed, workers=a.workers, limit=a.limit,
-                 facing=a.facing, split_by=a.split_by)
+                 facing=a.facing, split_by=a.split_by,
+                 caption_paraphrases=a.caption_paraphrases)
     from pathlib import Path
 
     print((Path(a.out) / "summary.md").read_text())

@@ -70,6 +70,14 @@ _STYLE: Dict[str, str] = {
     "giant": "like a giant", "chimpira": "like a swaggering thug",
 }
 
+# extra phrasings of a style's pace (``captions_for(..., paraphrase=True)``, ``imusim data build --caption-paraphrases``):
+# the default captions say nothing of pace, so a prompt such as "walks at a normal pace" lands wherever the text
+# encoder puts it (the shipped models answer it with a brisk walk, docs/realism.md §18). "" is the plain caption.
+_PACE: Dict[str, List[str]] = {
+    "normal": ["", "normally", "at a steady pace", "at an easy pace"],
+    "active": ["energetically", "briskly", "at a fast pace", "vigorously"],
+}
+
 # fine activity -> coarse group (HAR classes that real data sets use)
 ACTIVITY_GROUP: Dict[str, str] = {
     "walk": "walking", "run": "running", "jump": "jumping", "dance": "dancing",
@@ -111,14 +119,17 @@ def labels_from_path(path) -> Dict[str, str]:
     return {"dataset": "unknown", "content": stem, "style": "normal", "take": "", "activity": "unknown"}
 
 
-def captions_for(labels: Dict[str, str], n: int = 3, seed: int = 0) -> List[str]:
+def captions_for(labels: Dict[str, str], n: int = 3, seed: int = 0, paraphrase: bool = False) -> List[str]:
     """``n`` distinct English phrasings of the clip (deterministic for a seed); the first is canonical:
-    "a person <verb phrase> <style adverb>."."""
+    "a person <verb phrase> <style adverb>.". ``paraphrase``: the other phrasings may also name the style's pace
+    (``_PACE``: "normally", "at a steady pace", … for the normal style; "briskly", "at a fast pace", … for the
+    active one); the canonical caption is the same either way."""
     content, style = labels.get("content", ""), labels.get("style", "normal")
     verbs = _CONTENT.get(content, (None, [content.replace("-", " ").replace("_", " ")]))[1]
     adv = _STYLE.get(style, style.replace("-", " ") if style not in ("", "normal") else "")
+    advs = _PACE.get(style, [adv]) if paraphrase else [adv]
     subjects = ["a person", "someone", "a man", "a woman", "the person"]
-    out = [" ".join(x for x in (subj, verb, adv) if x) + "." for subj in subjects for verb in verbs]
+    out = [" ".join(x for x in (subj, verb, a) if x) + "." for subj in subjects for verb in verbs for a in advs]
     random.Random(f"{content}|{style}|{seed}").shuffle(out)
     canon = " ".join(x for x in ("a person", verbs[0], adv) if x) + "."
     out = [canon] + [c for c in out if c != canon]

@@ -116,14 +116,16 @@ def split_by_style(files: List[Path], seed: int, split=(0.8, 0.1, 0.1)) -> Dict[
 
 def build(out, root: Optional[Path] = None, sources=DEFAULT_SOURCES, seed: int = 0, split=(0.8, 0.1, 0.1),
           n_captions: int = 3, workers: int = 2, limit: Optional[int] = None, progress: bool = True,
-          min_frames: int = 24, facing: str = "reference", split_by: str = "file") -> Dict:
+          min_frames: int = 24, facing: str = "reference", split_by: str = "file",
+          caption_paraphrases: bool = False) -> Dict:
     """``split_by``: ``"file"`` (default; takes of one file never straddle splits) or ``"style"``: whole
     acting styles of the Bandai sets are held out (seeded; "normal", which DeepMimic clips also carry,
     always stays in train), so the test split measures generalisation to styles (and their caption
     words) the model never saw. ``facing``: root-facing estimate of the features (``imusim.motion.humanml``): ``reference``
     (HumanML3D's, default) or ``anatomical`` (the estimate the shipped checkpoints were trained with,
     FEATURES_VERSION 1). Cached clips are recomputed when the source file, the facing or
-    FEATURES_VERSION changes."""
+    FEATURES_VERSION changes. ``caption_paraphrases``: captions may also name a style's pace
+    (:func:`~imusim.data.captions.captions_for`'s ``paraphrase``; off for the shipped checkpoints' data set)."""
     if facing not in ("reference", "anatomical"):
         raise ValueError(f"build: facing must be 'reference' or 'anatomical', got {facing!r}")
     out = Path(out)
@@ -194,7 +196,7 @@ def build(out, root: Optional[Path] = None, sources=DEFAULT_SOURCES, seed: int =
             errors[str(p)] = f"too short after retargeting ({n} frames < {min_frames})"
             continue
         lab = labels_from_path(p)
-        caps = captions_for(lab, n_captions, seed)
+        caps = captions_for(lab, n_captions, seed, paraphrase=caption_paraphrases)
         base = {"source": str(p), "split": split_of[str(p)], "activity": lab["activity"],
                 "group": ACTIVITY_GROUP.get(lab["activity"], lab["activity"]), "content": lab["content"],
                 "style": lab["style"], "dataset": lab["dataset"], "frames": n}
@@ -209,7 +211,7 @@ def build(out, root: Optional[Path] = None, sources=DEFAULT_SOURCES, seed: int =
     np.save(out / "Std.npy", std.astype(np.float32))
     meta = {"clips": clips, "cache": cache, "errors": errors, "fps": HUMANML3D_FPS,
             "config": {"root": str(root), "sources": list(sources), "seed": seed, "split": list(split),
-                       "split_by": split_by,
+                       "split_by": split_by, "caption_paraphrases": bool(caption_paraphrases),
                        "facing": facing, "features_version": FEATURES_VERSION}}
     (out / "meta.json").write_text(json.dumps(meta, indent=1))
     summary = summarise(clips, errors)

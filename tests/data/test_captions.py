@@ -29,3 +29,25 @@ def test_every_shared_clip_has_known_content_and_group():
         lab = labels_from_path(p)
         assert lab["content"] in _CONTENT, p.name
         assert lab["activity"] in ACTIVITY_GROUP, p.name
+
+
+def test_paraphrased_captions_name_the_pace_and_keep_the_canonical():
+    """paraphrase=True: the normal and active styles' other phrasings may name their pace; the canonical caption and
+    every other style's captions are those of the default build, and the draw is deterministic for a seed."""
+    from imusim.data.captions import _PACE
+
+    normal = labels_from_path("dataset-2_walk_normal_001.bvh.gz")
+    active = labels_from_path("dataset-2_walk_active_003.bvh.gz")
+    angry = labels_from_path("dataset-1_walk_angry_001.bvh")
+    for lab in (normal, active, angry):
+        assert captions_for(lab, 3, paraphrase=True)[0] == captions_for(lab, 3)[0]
+        assert captions_for(lab, 3, 5, paraphrase=True) == captions_for(lab, 3, 5, paraphrase=True)
+    assert captions_for(angry, 40, paraphrase=True) == captions_for(angry, 40)
+    pool_n = captions_for(normal, 1000, paraphrase=True)  # every phrasing there is
+    assert len(pool_n) == 5 * 3 * len(_PACE["normal"])  # subjects x verbs x pace phrases
+    for phrase in [p for p in _PACE["normal"] if p]:
+        assert any(c.endswith(f" {phrase}.") for c in pool_n)
+    assert not any("at a normal pace" in c for c in pool_n)  # the default prompt stays held out (docs §18)
+    pool_a = captions_for(active, 1000, paraphrase=True)
+    assert any("briskly" in c for c in pool_a) and all(any(p in c for p in _PACE["active"]) for c in pool_a)
+    assert len(captions_for(normal, 1000)) == 5 * 3  # the default build: no pace phrases

@@ -38,6 +38,15 @@ def test_build_small_dataset(tmp_path):
     # another facing convention is a different cache key: recomputed, different features
     meta3 = build(tmp_path / "ds", root=root, limit=12, workers=1, progress=False, facing="anatomical")
     assert meta3["config"]["facing"] == "anatomical" and not np.allclose(np.load(f0), x0)
+    # caption paraphrases: the same clips, splits and statistics, captions drawn from the larger pool (recorded)
+    meta4 = build(tmp_path / "ds", root=root, limit=12, workers=1, progress=False, facing="anatomical",
+                  caption_paraphrases=True)
+    assert meta4["config"]["caption_paraphrases"] is True and meta3["config"]["caption_paraphrases"] is False
+    assert [(c["id"], c["split"]) for c in meta4["clips"]] == [(c["id"], c["split"]) for c in meta3["clips"]]
+    from imusim.data.captions import captions_for, labels_from_path
+    for c in meta4["clips"]:
+        if not c["mirror_of"]:
+            assert c["captions"] == captions_for(labels_from_path(c["source"]), 3, 0, paraphrase=True)
 
 
 def test_round_trip_through_features_under_1cm():
@@ -79,3 +88,11 @@ def test_split_by_style_holds_out_whole_styles():
         assert by_style["normal"] == {"train"}
         n = {part: sum(v == part for v in sp.values()) for part in ("train", "val", "test")}
         assert n["test"] >= 0.2 * len(files) and n["val"] >= 0.2 * len(files) and n["train"] > 0, n
+
+
+def test_caption_paraphrases_refused_with_humanml3d(tmp_path, capsys):
+    from imusim.cli import main
+
+    assert main(["data", "build", "--out", str(tmp_path / "o"), "--humanml3d", str(tmp_path),
+                 "--caption-paraphrases"]) == 2
+    assert "--caption-paraphrases applies to the mocap captions" in capsys.readouterr().err
