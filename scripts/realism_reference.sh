@@ -14,6 +14,17 @@ OUT="${OUT:-docs/realism/reference}"
 source "$(dirname "$0")/realism_common.sh"
 store_inputs
 link_shipped
+below_shipped() {  # below_shipped HIGH OUT: HIGH above t = 300, the shipped refined's low expert below, sampled as
+  # the shipped refined is (anchor 300, height rule, smoothed 0.7); skipped when OUT exists
+  [ -f "$2" ] || python - "$1" "$2" <<'PY'
+import sys
+from imusim.diffusion.checkpoint import load_checkpoint, save_checkpoint, save_expert_pair
+from imusim.diffusion.zoo import resolve_checkpoint
+pair, mean, std, enc, meta = load_checkpoint(resolve_checkpoint("refined"))
+low = save_checkpoint(sys.argv[2] + ".low.safetensors", pair.low, mean, std, enc, {"sampling": dict(meta["sampling"])})
+save_expert_pair(sys.argv[2], sys.argv[1], low, 300)
+PY
+}
 MOCAP=(--from-mocap ../shared/data --activities docs/realism/mocap/activities.yaml --rate 50)
 [ -f out/realism/mocap_store_normal/meta.json ] || imusim generate "${MOCAP[@]}" --per-activity 300 \
   --mocap-styles normal --sensors wrist_l,wrist_r --out out/realism/mocap_store_normal
@@ -67,14 +78,24 @@ K="$RUNS/lacc_kurt_s0"
 trained "$K" || imusim finetune "${FT[@]}" --out "$K" --seed 0 --lambda-acc 1.0 --lambda-kurtosis 1.0 > "$K.log" 2>&1
 mkdir -p "$OUT/training" "$RUNS/screen"
 cp "$K/metrics.csv" "$OUT/training/metrics_lacc_kurt_s0.csv"
-[ -f "$RUNS/screen/kurt_pair.safetensors" ] || python - "$K/model.safetensors" "$RUNS/screen/kurt_pair.safetensors" <<'PY'
-import sys
-from imusim.diffusion.checkpoint import load_checkpoint, save_checkpoint, save_expert_pair
-from imusim.diffusion.zoo import resolve_checkpoint
-pair, mean, std, enc, meta = load_checkpoint(resolve_checkpoint("refined"))  # its low expert, sampled as it is
-low = save_checkpoint(sys.argv[2] + ".low.safetensors", pair.low, mean, std, enc, {"sampling": dict(meta["sampling"])})
-save_expert_pair(sys.argv[2], sys.argv[1], low, 300)
-PY
+below_shipped "$K/model.safetensors" "$RUNS/screen/kurt_pair.safetensors"
 [ -f "$OUT/impulsiveness_kurtosis_screen.json" ] || python scripts/impulsiveness_probe.py --data "$DATA" \
   --checkpoint "$RUNS/screen/kurt_pair.safetensors" --label lacc_kurt_pair --guidance 1.0 --per-prompt 16 \
   --json "$OUT/impulsiveness_kurtosis_screen.json"
+# captions that name the pace (data build --caption-paraphrases): refined_lacc's recipe on them (training seed 0) as the
+# high-noise expert above the shipped low expert; the shipped refined and it on walking prompts that speak of pace
+# (none of them a training caption) and on in-vocabulary ones
+PACE=(--prompt "a person walks forward." --prompt "a person walks forward at a normal pace."
+      --prompt "a person walks at a regular pace." --prompt "a person walks at an ordinary speed."
+      --prompt "a person walks slowly." --prompt "a person walks energetically." --prompt "a person walks briskly."
+      --prompt "a person runs forward.")
+[ -f "$RUNS/data_pace/meta.json" ] || imusim data build --out "$RUNS/data_pace" --facing anatomical --caption-paraphrases
+L="$RUNS/lacc_pace_s0"
+trained "$L" || imusim finetune "${FT[@]/$DATA/$RUNS/data_pace}" --out "$L" --seed 0 --lambda-acc 1.0 > "$L.log" 2>&1
+cp "$L/metrics.csv" "$OUT/training/metrics_lacc_pace_s0.csv"
+below_shipped "$L/model.safetensors" "$RUNS/screen/pace_pair.safetensors"
+[ -f "$OUT/pace_screen_refined.json" ] || python scripts/impulsiveness_probe.py --data "$DATA" --checkpoint refined \
+  --guidance 1.0 --per-prompt 16 "${PACE[@]}" --json "$OUT/pace_screen_refined.json"
+[ -f "$OUT/pace_screen_lacc_pace.json" ] || python scripts/impulsiveness_probe.py --data "$DATA" \
+  --checkpoint "$RUNS/screen/pace_pair.safetensors" --label lacc_pace_pair --guidance 1.0 --per-prompt 16 "${PACE[@]}" \
+  --json "$OUT/pace_screen_lacc_pace.json"
