@@ -1,7 +1,7 @@
 """Where do the anchored root's spikes come from? One sampled walk of the shipped `refined` (prompt, seed), frame by
 frame around its largest root accelerations: which foot joints are on the floor (within 5 cm in both frames), their
-horizontal speeds in the sampled (anchored, smoothed) motion, the one the height rule would hold there, the root velocity and |root acc| (docs/realism.md
-§18.3). Prints a log.
+horizontal speeds in the sampled (anchored, smoothed) motion, the one the height rule would hold there, the root
+velocity and |root acc| (docs/realism.md §18.3). Prints a log.
 
     python scripts/anchor_spike_probe.py [--prompt "a person walks forward."] [--seed 0] > anchor_spike_probe.log
 """

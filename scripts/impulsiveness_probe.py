@@ -105,8 +105,8 @@ def main() -> None:
     from imusim.motion.humanml import recover_from_ric
     torch.set_num_threads(1)
     prompts = a.prompt or PROMPTS
-    res = {"frames": FRAMES, "fps": FPS, "prompts": prompts, "anchor_contact_override": a.anchor_contact, "per_prompt": a.per_prompt, "data": data_clips(Path(a.data)),
-           "checkpoints": {}, "trajectory": {}}
+    res = {"frames": FRAMES, "fps": FPS, "prompts": prompts, "anchor_contact_override": a.anchor_contact,
+           "per_prompt": a.per_prompt, "data": data_clips(Path(a.data)), "checkpoints": {}, "trajectory": {}}
     labels = a.label or a.checkpoint
     for name, ck in zip(labels, a.checkpoint):
         path = resolve_checkpoint(ck)
@@ -125,7 +125,8 @@ def main() -> None:
             model.guided = guided
         if a.anchor_contact:
             model.anchor_contact = a.anchor_contact  # what sample() reads (load_checkpoint set the recorded one)
-        entry = {"path": str(path), "guidance": g, "anchor_feet": af, "anchor_contact": getattr(model, "anchor_contact", None),
+        entry = {"path": str(path), "guidance": g, "anchor_feet": af,
+                 "anchor_contact": getattr(model, "anchor_contact", None),
                  "anchor_smooth": getattr(model, "anchor_smooth", None), "prompts": {}}
         for p in prompts:
             n = a.per_prompt

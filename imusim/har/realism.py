@@ -212,7 +212,8 @@ def _set_stats(s: IMUSet, label: str, rate: float, gravity_included: bool, gyro:
     acc = X[..., ia].astype(np.float64)
     out = {"windows": int(k.sum())}
     if not len(X):
-        return {**out, "acc_intensity": _quantiles([]), "acc_crest": _quantiles([]), "acc_norm_percentiles": {"p5": None, "p50": None, "p95": None},
+        return {**out, "acc_intensity": _quantiles([]), "acc_crest": _quantiles([]),
+                "acc_norm_percentiles": {"p5": None, "p50": None, "p95": None},
                 "gyro_intensity": _quantiles([]) if gyro else None, "band_power": None, "band_fraction": None,
                 "psd": None, "_intensity": np.zeros(0), "_gyro": np.zeros(0), "_groups": None}
     inten = window_intensity(acc, gravity_included)
