@@ -121,5 +121,8 @@ def _run(a):
                 f = lambda x: "-" if x is None else f"{x:.2f}"  # noqa: E731
                 print(f"  {act:>12s} {name:>14s}  windows {st['windows']:5d}  intensity ratio median "
                       f"{f(v.get('acc_ratio_median'))}x  p90 {f(v.get('acc_ratio_p90'))}x  W1 {f(v.get('acc_w1'))} m/s^2")
+                for t in (st.get(f"by_{a.by}") or []) if a.by else []:
+                    print(f"  {'':>12s} {'':>14s}    {t['tag'][:60]!r}: windows {t['windows']}, ratio median "
+                          f"{f(t['acc_ratio_median'])}x  p90 {f(t['acc_ratio_p90'])}x")
     print(f"report: {files['summary']}  json: {files['json']}")
     return 0

@@ -392,7 +392,7 @@ def test_by_tag_rows_give_each_tags_own_ratio():
         compare({"g": syn}, ref, tags={"h": [tags]})
 
 
-def test_cli_by_style_and_a_styled_mocap_reference(tiny_store, tmp_path):
+def test_cli_by_style_and_a_styled_mocap_reference(tiny_store, tmp_path, capsys):
     """--by style tags a mocap store's windows with their clips' acting styles; --mocap-styles normal renders
     the mocap reference from normal clips only and records it in the equivalent generate command."""
     from imusim.cli import main
@@ -418,6 +418,10 @@ def test_cli_by_style_and_a_styled_mocap_reference(tiny_store, tmp_path):
         rows = e["sets"]["a"]["by_style"]
         assert {x["tag"]: x["windows"] for x in rows} == want[act]
     assert "By style" in (out / "summary.md").read_text()
+    printed = capsys.readouterr().out
+    for act, e in r["per_activity"].items():
+        for x in e["sets"]["a"]["by_style"]:
+            assert f"{x['tag']!r}: windows {x['windows']}, ratio median" in printed
     assert main(["realism", "--synthetic", f"a={store}", "--reference", "basicmotions", "--mocap-styles", "normal",
                  "--out", str(tmp_path / "o2")]) == 2
 
