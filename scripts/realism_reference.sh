@@ -99,3 +99,8 @@ below_shipped "$L/model.safetensors" "$RUNS/screen/pace_pair.safetensors"
 [ -f "$OUT/pace_screen_lacc_pace.json" ] || python scripts/impulsiveness_probe.py --data "$DATA" \
   --checkpoint "$RUNS/screen/pace_pair.safetensors" --label lacc_pace_pair --guidance 1.0 --per-prompt 16 "${PACE[@]}" \
   --json "$OUT/pace_screen_lacc_pace.json"
+# the same model without text (guidance 0: every prompt is sampled alike)
+[ -f "$OUT/pace_screen_refined_guidance0.json" ] || python scripts/impulsiveness_probe.py --data "$DATA" \
+  --checkpoint refined --label refined_guidance0 --guidance 0 --per-prompt 16 --prompt "a person walks forward." \
+  --prompt "a person walks forward at a normal pace." --prompt "a person walks energetically." \
+  --json "$OUT/pace_screen_refined_guidance0.json"
