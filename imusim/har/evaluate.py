@@ -42,6 +42,22 @@ def default_bound_cache() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "imusim"
 
 
+def _inverse_map(label_map: Dict[str, str]) -> Dict[str, str]:
+    inv: Dict[str, str] = {}
+    for real, syn in label_map.items():
+        for x in ([syn] if isinstance(syn, str) else list(syn)):
+            inv[x] = real
+    return inv
+
+
+def mapped_windows(y, label_map: Optional[Dict[str, str]]) -> np.ndarray:
+    """Bool ``[N]``: the windows of synthetic labels ``y`` that :func:`map_labels` keeps (all without a map)."""
+    if not label_map:
+        return np.ones(len(y), dtype=bool)
+    inv = _inverse_map(label_map)
+    return np.array([v in inv for v in y], dtype=bool)
+
+
 def map_labels(s: IMUSet, label_map: Optional[Dict[str, str]]) -> IMUSet:
     """Rename synthetic labels into the real label space (inverse of real→synthetic ``label_map``);
     synthetic labels without a real counterpart are dropped (and reported by the caller)."""
@@ -49,11 +65,8 @@ def map_labels(s: IMUSet, label_map: Optional[Dict[str, str]]) -> IMUSet:
 
     if not label_map:
         return s
-    inv: Dict[str, str] = {}
-    for real, syn in label_map.items():
-        for x in ([syn] if isinstance(syn, str) else list(syn)):
-            inv[x] = real
-    keep = np.array([v in inv for v in s.y], dtype=bool)
+    inv = _inverse_map(label_map)
+    keep = mapped_windows(s.y, label_map)
     return replace(s, X=s.X[keep], y=np.array([inv[v] for v in s.y[keep]]),
                    groups=None if s.groups is None else np.asarray(s.groups)[keep])
 

@@ -55,7 +55,7 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from .evaluate import map_labels
+from .evaluate import map_labels, mapped_windows
 from ..imu.bands import BANDS_HZ, band_bins, band_edges
 from .real import G, IMUSet, harmonise, load_basicmotions, load_csv, load_npz, resample, rewindow
 
@@ -77,16 +77,19 @@ def _check_vec3(x, name: str) -> np.ndarray:
     return x.astype(np.float64)
 
 
+def _magnitude(acc, gravity_included: bool) -> np.ndarray:
+    """``[N, T]``: ``|a_t| − g`` (gravity included: specific force) or ``|a_t|`` (removed) of ``acc [N, T, 3]``."""
+    n = np.linalg.norm(_check_vec3(acc, "acc"), axis=-1)
+    return n - G if gravity_included else n
+
+
 def window_intensity(acc, gravity_included: bool) -> np.ndarray:
     """Per-window acceleration intensity ``[N]`` (m/s²) of ``acc [N, T, 3]`` (m/s²).
 
     ``gravity_included=True`` (specific force, reads +g at rest): ``sqrt(mean_t (|a_t| − g)²)``;
     ``False`` (linear acceleration, reads 0 at rest): ``sqrt(mean_t |a_t|²)``."""
-    a = _check_vec3(acc, "acc")
-    n = np.linalg.norm(a, axis=-1)
-    if gravity_included:
-        n = n - G
-    return np.sqrt(np.mean(n * n, axis=1)) if a.shape[1] else np.full(len(a), np.nan)
+    n = _magnitude(acc, gravity_included)
+    return np.sqrt(np.mean(n * n, axis=1)) if n.shape[1] else np.full(len(n), np.nan)
 
 
 def window_crest(acc, gravity_included: bool) -> np.ndarray:
@@ -94,12 +97,9 @@ def window_crest(acc, gravity_included: bool) -> np.ndarray:
     with ``n_t`` = ``|a_t| − g`` (gravity included) or ``|a_t|`` (removed), as :func:`window_intensity`. A sine
     reads √2, a smooth swing 1.5–2.5, an impulsive (spiky) signal more (one spike in T samples: √T); a window
     without any acceleration reads NaN."""
-    a = _check_vec3(acc, "acc")
-    n = np.linalg.norm(a, axis=-1)
-    if gravity_included:
-        n = n - G
-    if not a.shape[1]:
-        return np.full(len(a), np.nan)
+    n = _magnitude(acc, gravity_included)
+    if not n.shape[1]:
+        return np.full(len(n), np.nan)
     rms = np.sqrt(np.mean(n * n, axis=1))
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(rms > 0, np.abs(n).max(1) / np.where(rms > 0, rms, 1.0), np.nan)
@@ -350,12 +350,10 @@ def compare(sets: Dict[str, Union[IMUSet, Sequence[IMUSet]]], reference: IMUSet,
     gyro = _channels(ref, GYRO) is not None
     gravity_included = ref.gravity == "included"
     prepared, dropped, per_store_sets, pooled_tags = {}, {}, {}, {}
-    inv_map = _inverse(label_map)
     for name, syns in sets.items():
         hs = []
         if name in tags:  # the windows map_labels keeps, in order
-            pooled_tags[name] = np.concatenate([np.asarray(t).astype(str)[np.array([v in inv_map for v in s.y], bool)]
-                                                if label_map else np.asarray(t).astype(str)
+            pooled_tags[name] = np.concatenate([np.asarray(t).astype(str)[mapped_windows(s.y, label_map)]
                                                 for t, s in zip(tags[name], syns)])
         for i, s in enumerate(syns):
             m = map_labels(s, label_map)
