@@ -324,21 +324,32 @@ def _two_walks(channels: slice, scale: float):
     return _Fixed(p0), args, x0, p0, mean, std
 
 
-def test_lambda_root_speed_enters_the_total_on_the_anchored_steps(shared_data):
-    """With anchor_feet, l_root_speed is the root speed term of the anchored prediction on the samples at t < A."""
-    from imusim.diffusion.train import TrainConfig, anchor_prediction, diffusion_losses, root_speed_loss
+def _assert_term_on_anchored_steps(term: str, weight: float, loss_of, channels: slice, scale: float):
+    """With anchor_feet = 300, ``l_<term>`` (TrainConfig ``lambda_<term>`` = ``weight``) is ``loss_of(anchored
+    prediction, truth, samples at t < 300)`` (unnormalised features) on :func:`_two_walks`' batch, enters the total
+    with its weight, and only the sample at t = 10 gets its gradient."""
+    from imusim.diffusion.train import TrainConfig, anchor_prediction, diffusion_losses
 
-    model, args, x0, p0, mean, std = _two_walks(slice(60, None), 0.5)  # the anchored root travels differently
+    model, args, x0, p0, mean, std = _two_walks(channels, scale)
     mask, t = args[2], args[4]
-    out = diffusion_losses(model, *args, TrainConfig(anchor_feet=300, lambda_root_speed=3.0), mean, std)
+    out = diffusion_losses(model, *args, TrainConfig(anchor_feet=300, **{f"lambda_{term}": weight}), mean, std)
     anch = anchor_prediction(p0, mask, t, 300, mean, std)
     sel = mask & (t < 300)[:, None]
-    want = root_speed_loss(anch * std + mean, x0 * std + mean, sel, 20.0)
+    want = loss_of(anch * std + mean, x0 * std + mean, sel)
     assert want > 0
-    torch.testing.assert_close(out["l_root_speed"].detach(), want.detach(), rtol=1e-5, atol=1e-8)
-    torch.testing.assert_close(out["total"], out["l_simple"] + 3.0 * out["l_root_speed"])
-    g, = torch.autograd.grad(out["l_root_speed"], model.p)
+    torch.testing.assert_close(out[f"l_{term}"].detach(), want.detach(), rtol=1e-5, atol=1e-8)
+    torch.testing.assert_close(out["total"], out["l_simple"] + weight * out[f"l_{term}"])
+    g, = torch.autograd.grad(out[f"l_{term}"], model.p)
     assert g[0].abs().max() > 0 and g[1].abs().max() == 0  # only the sample at t = 10 < 300
+
+
+def test_lambda_root_speed_enters_the_total_on_the_anchored_steps(shared_data):
+    """With anchor_feet, l_root_speed is the root speed term of the anchored prediction on the samples at t < A."""
+    from imusim.diffusion.train import root_speed_loss
+
+    # the anchored root travels differently
+    _assert_term_on_anchored_steps("root_speed", 3.0, lambda a, b, sel: root_speed_loss(a, b, sel, 20.0),
+                                   slice(60, None), 0.5)
 
 
 def test_union_contact_holds_a_low_foot_whatever_the_labels(shared_data):
@@ -542,20 +553,13 @@ def test_toe_swing_loss_measures_clip_mean_toe_height_and_speed():
 
 def test_lambda_toe_swing_enters_the_total_on_the_anchored_steps(shared_data):
     """With anchor_feet, l_toe_swing is the toe swing term of the anchored prediction's joints on the samples at t < A."""
-    from imusim.diffusion.train import TrainConfig, anchor_prediction, diffusion_losses, toe_swing_loss
+    from imusim.diffusion.train import toe_swing_loss
     from imusim.motion.humanml import recover_from_ric
 
-    model, args, x0, p0, mean, std = _two_walks(slice(4, 67), 0.8)  # the joints' positions shrink: toes swing lower
-    mask, t = args[2], args[4]
-    out = diffusion_losses(model, *args, TrainConfig(anchor_feet=300, lambda_toe_swing=2.0), mean, std)
-    anch = anchor_prediction(p0, mask, t, 300, mean, std)
-    sel = mask & (t < 300)[:, None]
-    want = toe_swing_loss(recover_from_ric(anch * std + mean, 22), recover_from_ric(x0 * std + mean, 22), sel, 20.0)
-    assert want > 0
-    torch.testing.assert_close(out["l_toe_swing"].detach(), want.detach(), rtol=1e-5, atol=1e-8)
-    torch.testing.assert_close(out["total"], out["l_simple"] + 2.0 * out["l_toe_swing"])
-    g, = torch.autograd.grad(out["l_toe_swing"], model.p)
-    assert g[0].abs().max() > 0 and g[1].abs().max() == 0  # only the sample at t = 10 < 300
+    # the joints' positions shrink: toes swing lower
+    _assert_term_on_anchored_steps(
+        "toe_swing", 2.0, lambda a, b, sel: toe_swing_loss(recover_from_ric(a, 22), recover_from_ric(b, 22), sel, 20.0),
+        slice(4, 67), 0.8)
 
 
 def test_planted_contact_holds_only_still_joints_on_the_floor(shared_data):
