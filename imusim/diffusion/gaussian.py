@@ -78,17 +78,32 @@ class GaussianDiffusion:
                 x = x * mask[..., None]
         return x
 
+    def ddim_timesteps(self, steps: int) -> list:
+        """The ``steps`` evenly respaced timesteps of DDIM, from ``self.steps − 1`` down to 0 (duplicates dropped)."""
+        if not 1 <= steps <= self.steps:
+            raise ValueError(f"ddim_sample: steps must be in [1, {self.steps}], got {steps}")
+        return list(dict.fromkeys(torch.linspace(self.steps - 1, 0, steps).round().long().tolist()))
+
+    def ddim_step(self, x, x0, i: int, i_next: Optional[int], eta: float = 0.0, generator=None):
+        """One DDIM update from ``x`` at step ``i`` with the prediction ``x0`` to step ``i_next`` (None: the end,
+        which returns ``x0``). Differentiable in ``x`` and ``x0`` (the sampler runs it without gradients; the
+        self-sampled fine-tune, :mod:`imusim.diffusion.selftune`, through its last steps)."""
+        ab = float(self.alphas_cumprod[i])
+        ab_next = float(self.alphas_cumprod[i_next]) if i_next is not None else 1.0
+        eps = (x - math.sqrt(ab) * x0) / math.sqrt(1 - ab)
+        sigma = eta * math.sqrt((1 - ab_next) / (1 - ab) * (1 - ab / ab_next)) if i_next is not None else 0.0
+        x = math.sqrt(ab_next) * x0 + math.sqrt(max(1 - ab_next - sigma ** 2, 0.0)) * eps
+        if sigma > 0:
+            x = x + sigma * torch.randn(x.shape, generator=generator).to(x.device)
+        return x
+
     @torch.no_grad()
     def ddim_sample(self, predict_x0: Callable, shape, steps: int = 50, eta: float = 0.0, mask=None,
                     generator=None, device="cpu", progress: bool = False, noise=None):
         """DDIM on ``steps`` evenly respaced timesteps (eta=0: deterministic given the initial noise
         ``noise`` ``[*shape]``, drawn from ``generator`` when not given)."""
-        if not 1 <= steps <= self.steps:
-            raise ValueError(f"ddim_sample: steps must be in [1, {self.steps}], got {steps}")
-        ts = torch.linspace(self.steps - 1, 0, steps).round().long().tolist()
-        ts = list(dict.fromkeys(ts))
+        ts = self.ddim_timesteps(steps)
         x = noise.to(device) if noise is not None else torch.randn(shape, generator=generator).to(device)
-        ab_all = self.alphas_cumprod
         it = range(len(ts))
         if progress:
             from tqdm.auto import tqdm
@@ -97,13 +112,7 @@ class GaussianDiffusion:
             i = ts[k]
             t = torch.full((shape[0],), i, dtype=torch.long, device=device)
             x0 = predict_x0(x, t)
-            ab = float(ab_all[i])
-            ab_next = float(ab_all[ts[k + 1]]) if k + 1 < len(ts) else 1.0
-            eps = (x - math.sqrt(ab) * x0) / math.sqrt(1 - ab)
-            sigma = eta * math.sqrt((1 - ab_next) / (1 - ab) * (1 - ab / ab_next)) if k + 1 < len(ts) else 0.0
-            x = math.sqrt(ab_next) * x0 + math.sqrt(max(1 - ab_next - sigma ** 2, 0.0)) * eps
-            if sigma > 0:
-                x = x + sigma * torch.randn(shape, generator=generator).to(device)
+            x = self.ddim_step(x, x0, i, ts[k + 1] if k + 1 < len(ts) else None, eta, generator)
             if mask is not None:
                 x = x * mask[..., None]
         return x

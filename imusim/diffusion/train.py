@@ -808,6 +808,21 @@ def _save(out_dir: Path, model, ema, opt, step, data, enc, cfg, meta):
     tmp.replace(out_dir / "train_state.pt")
 
 
+def predict_x0(model, x, t, emb, mask, step_mask, guidance: float, anchor_feet: int = 0, mean=None, std=None,
+               contact: str = "channels", smooth: float = 0.0, precision: str = "fp32") -> torch.Tensor:
+    """The sampler's x0 prediction at ``x`` ``[B, T, F]`` (normalised), steps ``t`` ``[B]`` (all on one side of
+    ``anchor_feet``): classifier-free guidance at ``guidance`` (the network sees ``step_mask``), then, at steps
+    t < ``anchor_feet``, the root anchored on the standing foot in each motion's own frames ``mask`` (float64, as
+    in training). What :func:`sample` runs at every step; differentiable (the self-sampled fine-tune backpropagates
+    through it)."""
+    with torch.autocast(torch.device(x.device).type, dtype=torch.bfloat16, enabled=precision == "bf16"):
+        x0 = model.guided(x, t, emb, step_mask, guidance).float()
+    if anchor_feet and int(t[0]) < anchor_feet:
+        x0 = anchor_prediction(x0.double(), mask, t, anchor_feet, mean.double(), std.double(), contact,
+                               smooth).float()
+    return x0
+
+
 MDM_CANVAS = 196  # HumanML3D's max_motion_length: the canvas MDM trains and samples on
 
 
@@ -844,7 +859,6 @@ def sample(model: MDM, mean, std, text_encoder, prompts: List[str], lengths: Lis
     emb = text_encoder.encode(list(prompts)).to(device)
     diffusion = GaussianDiffusion(1000)
     gen = torch.Generator(device="cpu").manual_seed(seed)
-    dev_type = torch.device(device).type
 
     if not 0 <= int(anchor_feet) <= diffusion.steps:
         raise ValueError(f"sample: anchor_feet must be in [0, {diffusion.steps}], got {anchor_feet}")
@@ -854,12 +868,8 @@ def sample(model: MDM, mean, std, text_encoder, prompts: List[str], lengths: Lis
     smooth = getattr(model, "anchor_smooth", 0.0)
 
     def fn(x, t):
-        with torch.autocast(dev_type, dtype=torch.bfloat16, enabled=precision == "bf16"):
-            x0 = model.guided(x, t, emb, step_mask, guidance).float()
-        if anchor_feet and int(t[0]) < anchor_feet:  # each motion's own frames (mask), in float64 as in training's
-            x0 = anchor_prediction(x0.double(), mask, t, anchor_feet, mean.double(), std.double(), contact,
-                                   smooth).float()
-        return x0
+        return predict_x0(model, x, t, emb, mask, step_mask, guidance, anchor_feet, mean, std, contact, smooth,
+                          precision)
     shape = (B, T, model.cfg.n_feats)
     if sampler == "ddpm":
         x = diffusion.ddpm_sample(fn, shape, mask=step_mask, generator=gen, progress=progress, device=device)

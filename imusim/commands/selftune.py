@@ -1,0 +1,63 @@
+"""``imusim selftune --checkpoint PAIR --data DIR --out DIR``: fine-tune a pair's low-noise expert on its own samples."""
+
+import argparse
+
+
+def register(sub):
+    p = sub.add_parser("selftune", help="fine-tune a two-expert checkpoint's low-noise network on its own samples",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+                       description="Every finetune term sees the noised ground truth; the samples do not pass there. "
+                                   "selftune samples a pool of training crops with the pair's high-noise expert down "
+                                   "to the hand-over step, then trains the low-noise expert so that the motions it "
+                                   "finishes (with the sampler's own steps, guidance and foot anchor; gradients "
+                                   "through the last --grad-steps) have the ground-truth crop's IMU band powers "
+                                   "(wrists and thighs, 0-1/1-3/3-6/6-10 Hz, log ratio, blind to phase), beside the "
+                                   "low expert's noised-truth recipe. Writes OUT/model.safetensors (the same high "
+                                   "expert and sampling metadata, the tuned low expert) and OUT/metrics.csv. "
+                                   "docs/realism.md section 19.")
+    p.add_argument("--checkpoint", default="refined", help="two-expert checkpoint (zoo name or .safetensors)")
+    p.add_argument("--data", required=True, help="the data set the checkpoint was trained on (imusim data build)")
+    p.add_argument("--out", required=True, help="output directory")
+    p.add_argument("--steps", type=int, default=300)
+    p.add_argument("--batch-size", type=int, default=16, help="self-sampled motions per step")
+    p.add_argument("--lr", type=float, default=2e-5)
+    p.add_argument("--pool", type=int, default=256, help="hand-over states sampled once by the high expert")
+    p.add_argument("--ddim-steps", type=int, default=50, help="the sampler's steps (imusim generate's default)")
+    p.add_argument("--grad-steps", type=int, default=3, metavar="K",
+                   help="backpropagate through the last K low-expert sampler steps")
+    p.add_argument("--lambda-self", type=float, default=1.0, help="weight of the spectrum term on the own samples")
+    p.add_argument("--lambda-recipe", type=float, default=1.0, help="weight of the noised-truth recipe")
+    p.add_argument("--recipe", choices=["shipped", "plain"], default="shipped",
+                   help="the noised-truth terms: shipped = the shipped refined's low-expert recipe (L_acc, IMU-space "
+                        "term 0.05, foot anchor with the union rule, root speed; docs/realism.md section 14); plain = "
+                        "the x0 MSE on the steps below the hand-over")
+    p.add_argument("--sensors", default="wrist_l,wrist_r,thigh_l,thigh_r", help="sensors of the spectrum term")
+    p.add_argument("--max-frames", type=int, default=120)
+    p.add_argument("--min-frames", type=int, default=40)
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=_run)
+
+
+def _run(a):
+    from ..data.dataset import load_split
+    from ..diffusion.checkpoint import load_checkpoint
+    from ..diffusion.selftune import SHIPPED_LOW_RECIPE, SelfTuneConfig, selftune
+    from ..diffusion.train import MotionTextData, TrainConfig
+    from ..diffusion.zoo import resolve_checkpoint
+
+    ck = resolve_checkpoint(a.checkpoint)
+    clips, mean, std = load_split(a.data, "train")
+    below = load_checkpoint(ck)[0]
+    below_t = getattr(below, "below_t", None)
+    if below_t is None:
+        raise ValueError(f"--checkpoint {a.checkpoint}: a single network; selftune needs a two-expert checkpoint "
+                         f"(imusim experts)")
+    recipe = (TrainConfig(**SHIPPED_LOW_RECIPE) if a.recipe == "shipped"
+              else TrainConfig(train_t_max=below_t, batch_size=32, max_frames=a.max_frames, min_frames=a.min_frames))
+    cfg = SelfTuneConfig(steps=a.steps, batch_size=a.batch_size, lr=a.lr, pool=a.pool, ddim_steps=a.ddim_steps,
+                         grad_steps=a.grad_steps, lambda_self=a.lambda_self, lambda_recipe=a.lambda_recipe,
+                         sensors=a.sensors, max_frames=a.max_frames, min_frames=a.min_frames, seed=a.seed)
+    p = selftune(ck, MotionTextData(clips, mean, std), a.out, cfg, recipe,
+                 meta_note=f"imusim selftune --checkpoint {a.checkpoint} --recipe {a.recipe}")
+    print(f"checkpoint: {p}")
+    return 0

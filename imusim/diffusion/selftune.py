@@ -1,0 +1,226 @@
+"""Self-sampled fine-tune of a two-expert checkpoint's low-noise network (docs/realism.md §19).
+
+Every training term of the earlier rounds sees the *noised ground truth*: the network's prediction from
+``q(x_t | x0)``. The samples never pass there: at the low-noise steps the sampler feeds the network its own earlier
+outputs, and the wrists of the shipped ``refined`` come out with 2–4× the real 3–10 Hz power and 1.3–1.6× the real
+crest factor (§18.3) although the same terms were applied to its low expert. This fine-tune trains the low expert
+on its **own sampled trajectories** (in the spirit of DRaFT, Clark et al. 2023, "Directly fine-tuning diffusion
+models on differentiable rewards"):
+
+1. A pool of hand-over states: ``pool`` random training crops (length, caption) are sampled by the pair's
+   high-noise expert exactly as :func:`imusim.diffusion.train.sample` samples them (DDIM, the checkpoint's
+   guidance and anchor) down to the first step below ``below_t``; the state there, the crop (ground truth), its
+   mask and caption embedding are kept. The high expert is not trained, so the pool stays valid.
+2. Each step: a batch of pool states is finished by the low expert with the sampler's own updates (its guidance,
+   the foot anchor) — with gradients through the last ``grad_steps`` of them — and the finished motion's virtual
+   IMU (wrists and thighs, 20 fps) is compared with the ground-truth crop's by
+   :func:`imusim.diffusion.train.imu_spectrum_loss`: per sensor and band (0–1, 1–3, 3–6, 6–10 Hz) the squared log
+   ratio of band powers. Blind to phase (a sample is a new performance of the caption, not the crop), and it
+   penalises damping as much as excess, so it cannot reward a motion that stands still.
+3. Beside it, the low expert's own training recipe on noised truth (``recipe``: a :class:`TrainConfig`, e.g. the
+   shipped low expert's), so the network stays a denoiser at every low-noise step.
+
+Writes ``out_dir/model.safetensors`` (the pair: the same high expert, the tuned low one, the same sampling metadata)
+and ``out_dir/metrics.csv``. Shapes: features ``[B, T, 263]`` (HumanML3D), masks ``[B, T]`` bool prefixes.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Dict, Optional
+
+import torch
+
+from .checkpoint import load_checkpoint, save_checkpoint
+from .experts import ExpertPair
+from .gaussian import GaussianDiffusion
+from .train import MotionTextData, TrainConfig, diffusion_losses, imu_spectrum_loss, lr_at, predict_x0
+
+
+@dataclass
+class SelfTuneConfig:
+    steps: int = 300
+    batch_size: int = 16  # self-sampled motions per step
+    lr: float = 2e-5
+    grad_clip: float = 1.0
+    pool: int = 256  # hand-over states sampled once by the high expert
+    ddim_steps: int = 50  # the sampler's (imusim generate's default)
+    grad_steps: int = 3  # gradients through the last K low-expert sampler steps (DRaFT-K)
+    lambda_self: float = 1.0  # weight of the spectrum term on the self-sampled motions
+    lambda_recipe: float = 1.0  # weight of the recipe's total on noised truth
+    sensors: str = "wrist_l,wrist_r,thigh_l,thigh_r"
+    max_frames: int = 120
+    min_frames: int = 40
+    seed: int = 0
+    log_every: int = 10
+    warmup: int = 0
+
+
+# the noised-truth recipe of the shipped `refined`'s low-noise expert (afu1i5, docs/realism.md §14 and §16):
+# imusim finetune --lambda-acc 1 --lambda-imu 0.05 --aux-t-max 300 --train-t-max 300 --anchor-feet 300
+#   --anchor-contact union --lambda-root-speed 1 --batch-size 32 --max-frames 120
+SHIPPED_LOW_RECIPE = dict(lambda_acc=1.0, lambda_imu=0.05, aux_t_max=300, train_t_max=300, anchor_feet=300,
+                          anchor_contact="union", lambda_root_speed=1.0, batch_size=32, max_frames=120, min_frames=40)
+
+
+def _check(cfg: SelfTuneConfig) -> None:
+    for name in ("steps", "batch_size", "pool", "ddim_steps", "grad_steps"):
+        v = getattr(cfg, name)
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise ValueError(f"selftune: {name} must be an integer >= 1, got {v!r}")
+    if cfg.batch_size > cfg.pool:
+        raise ValueError(f"selftune: batch_size ({cfg.batch_size}) must not exceed pool ({cfg.pool})")
+    if cfg.lambda_self < 0 or cfg.lambda_recipe < 0:
+        raise ValueError(f"selftune: lambda_self and lambda_recipe must be >= 0, got {cfg.lambda_self}, "
+                         f"{cfg.lambda_recipe}")
+    if not cfg.min_frames <= cfg.max_frames:
+        raise ValueError(f"selftune: min_frames ({cfg.min_frames}) must be <= max_frames ({cfg.max_frames})")
+
+
+class _Sampler:
+    """The pair's sampler split at the hand-over: its steps, guidance and anchor as ``sample`` runs them."""
+
+    def __init__(self, pair: ExpertPair, mean, std, ddim_steps: int, guidance: float, anchor_feet: int):
+        self.pair, self.mean, self.std = pair, mean, std
+        self.diffusion = GaussianDiffusion(pair.cfg.schedule_steps)
+        self.ts = self.diffusion.ddim_timesteps(ddim_steps)
+        self.high_ts = [i for i in self.ts if i >= pair.below_t]
+        self.low_ts = [i for i in self.ts if i < pair.below_t]
+        if not self.low_ts:
+            raise ValueError(f"selftune: no sampler step of {ddim_steps} lies below the hand-over t = {pair.below_t}")
+        self.guidance, self.anchor = guidance, anchor_feet
+        self.contact = getattr(pair, "anchor_contact", "channels")
+        self.smooth = getattr(pair, "anchor_smooth", 0.0)
+
+    def _next(self, i):
+        k = self.ts.index(i)
+        return self.ts[k + 1] if k + 1 < len(self.ts) else None
+
+    def run(self, net, x, emb, mask, ts, grad_last: int = 0):
+        """``x`` at ``ts[0]`` through every step of ``ts`` with ``net``; gradients through the last ``grad_last``."""
+        for n, i in enumerate(ts):
+            with torch.set_grad_enabled(n >= len(ts) - grad_last):
+                t = torch.full((x.shape[0],), i, dtype=torch.long, device=x.device)
+                x0 = predict_x0(net, x, t, emb, mask, mask, self.guidance, self.anchor, self.mean, self.std,
+                                self.contact, self.smooth)
+                x = self.diffusion.ddim_step(x, x0, i, self._next(i)) * mask[..., None]
+        return x
+
+
+@torch.no_grad()
+def handover_pool(sampler: _Sampler, data: MotionTextData, emb_table: Dict[str, torch.Tensor], n: int,
+                  max_frames: int, min_frames: int, seed: int, batch: int = 64, progress: bool = True):
+    """``n`` training crops sampled by the high expert down to the hand-over: dict of ``x`` ``[n, T, F]`` (the state
+    at the first step below ``below_t``), ``x0`` (the crops, normalised), ``mask``, ``emb``."""
+    gen = torch.Generator().manual_seed(seed)
+    idx = torch.randint(0, len(data), (n,), generator=gen).tolist()
+    x0, mask, caps = data.batch(idx, gen, max_frames, min_frames)
+    emb = torch.stack([emb_table[c] for c in caps])
+    noise = torch.randn(x0.shape, generator=gen)
+    sampler.pair.eval()
+    out = []
+    it = range(0, n, batch)
+    if progress:
+        from tqdm.auto import tqdm
+        it = tqdm(it, desc="hand-over pool", unit="batch")
+    for s in it:
+        sl = slice(s, s + batch)
+        out.append(sampler.run(sampler.pair.high, noise[sl] * mask[sl, :, None], emb[sl], mask[sl], sampler.high_ts))
+    return {"x": torch.cat(out), "x0": x0, "mask": mask, "emb": emb, "captions": caps}
+
+
+def selftune(checkpoint, data: MotionTextData, out_dir, cfg: SelfTuneConfig, recipe: Optional[TrainConfig] = None,
+             progress: bool = True, meta_note: str = "") -> Path:
+    """Fine-tune ``checkpoint``'s (a two-expert file) low-noise network on its own samples (module docstring).
+    ``recipe``: the noised-truth training terms kept beside the self-sampled one (``None``: the plain x0 MSE
+    on steps below the hand-over). Returns the written pair's path."""
+    from .checkpoint import recommended_anchor_feet, recommended_guidance
+    from .text import get_text_encoder
+
+    _check(cfg)
+    pair, mean, std, enc_name, meta = load_checkpoint(checkpoint)
+    if not isinstance(pair, ExpertPair):
+        raise ValueError(f"selftune: {checkpoint} is a single network; selftune trains the low-noise expert of a "
+                         f"two-expert checkpoint (imusim experts)")
+    if not (torch.allclose(mean, data.mean) and torch.allclose(std, data.std)):
+        raise ValueError(f"selftune: the data's feature statistics differ from {checkpoint}'s; use the data set the "
+                         f"checkpoint was trained on")
+    recipe = recipe or TrainConfig(train_t_max=pair.below_t)
+    if not 0 < recipe.train_t_max <= pair.below_t:
+        raise ValueError(f"selftune: the recipe's train_t_max must be in (0, below_t = {pair.below_t}] (the low expert "
+                         f"answers only those steps), got {recipe.train_t_max}")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    guidance = recommended_guidance(meta, checkpoint)
+    anchor = recommended_anchor_feet(meta, checkpoint)
+    sampler = _Sampler(pair, mean, std, cfg.ddim_steps, guidance, anchor)
+    enc = get_text_encoder(enc_name, device="cpu")
+    all_caps = sorted({c for cs in data.captions for c in cs})
+    emb_table = dict(zip(all_caps, enc.encode(all_caps).float()))
+    torch.manual_seed(cfg.seed)
+    pool = handover_pool(sampler, data, emb_table, cfg.pool, cfg.max_frames, cfg.min_frames, cfg.seed,
+                         progress=progress)
+
+    low = pair.low
+    low.requires_grad_(True)
+    pair.high.requires_grad_(False)
+    opt = torch.optim.AdamW(low.parameters(), lr=cfg.lr, weight_decay=0.0)
+    diffusion = GaussianDiffusion(recipe.diffusion_steps)
+    lr_cfg = TrainConfig(steps=cfg.steps, lr=cfg.lr, warmup=cfg.warmup)
+    rcfg = TrainConfig(**{**asdict(recipe), "seed": cfg.seed + 1})
+    gen = torch.Generator().manual_seed(cfg.seed * 7919 + 17)
+    f = open(out_dir / "metrics.csv", "w", newline="")
+    w = csv.writer(f)
+    w.writerow(["step", "total", "l_self", "l_recipe", "lr", "seconds"])
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+        bar = tqdm(total=cfg.steps, desc="selftune", unit="step")
+    from .train import _host_batch
+    t0 = time.time()
+    for step in range(cfg.steps):
+        for g in opt.param_groups:
+            g["lr"] = lr_at(step, lr_cfg)
+        idx = torch.randperm(cfg.pool, generator=gen)[:cfg.batch_size]
+        x, x0, mask, emb = (pool[k][idx] for k in ("x", "x0", "mask", "emb"))
+        low.eval()  # sampled as the sampler samples (no dropout); gradients still flow
+        final = sampler.run(low, x, emb, mask, sampler.low_ts, cfg.grad_steps)
+        l_self = imu_spectrum_loss(final * std + mean, x0 * std + mean, mask, cfg.sensors)
+        low.train()
+        l_recipe = torch.zeros(())
+        if cfg.lambda_recipe > 0:
+            (rx0, rmask, rt, rnoise, runcond, remb), counts = _host_batch(data, rcfg, step, low.cfg.cond_drop_prob,
+                                                                          emb_table)
+            saved = low.cfg.cond_drop_prob
+            low.cfg.cond_drop_prob = 0.0  # the draw above decides the dropout
+            l_recipe = diffusion_losses(low, diffusion, rx0, rmask, remb, rt, rnoise, runcond, rcfg, mean, std,
+                                        counts)["total"]
+            low.cfg.cond_drop_prob = saved
+        total = cfg.lambda_self * l_self + cfg.lambda_recipe * l_recipe
+        opt.zero_grad(set_to_none=True)
+        total.backward()
+        if cfg.grad_clip > 0:
+            torch.nn.utils.clip_grad_norm_(low.parameters(), cfg.grad_clip)
+        opt.step()
+        if bar:
+            bar.update(1)
+            bar.set_postfix(spec=f"{l_self.item():.3f}", recipe=f"{l_recipe.item():.4f}")
+        if (step + 1) % cfg.log_every == 0 or step + 1 == cfg.steps:
+            w.writerow([step + 1, total.item(), l_self.item(), l_recipe.item(), lr_at(step, lr_cfg),
+                        round(time.time() - t0, 2)])
+            f.flush()
+    f.close()
+    if bar:
+        bar.close()
+    low.eval()
+    m = dict(meta)
+    m["selftune"] = {"from": str(checkpoint), "config": asdict(cfg), "recipe": asdict(recipe),
+                     "pool_seed": cfg.seed, "note": meta_note}
+    m["experts"] = {**m.get("experts", {}), "low": f"selftune of {checkpoint}'s low expert ({out_dir})"}
+    path = save_checkpoint(out_dir / "model.safetensors", pair.high, mean, std, enc_name, m, extra={"low": low})
+    (out_dir / "selftune.json").write_text(json.dumps(m["selftune"], indent=1))
+    return path

@@ -1,0 +1,54 @@
+#!/bin/bash
+# Issue 14, fifteenth round (docs/realism.md §19): the low-noise expert fine-tuned on its own samples (imusim selftune:
+# the pair's high expert samples training crops down to t = 300, the low expert finishes them with the sampler's own
+# steps and anchor, and the finished motions' IMU band powers are matched to the crops', beside the shipped low
+# expert's noised-truth recipe). Against the shipped `refined` (afu1i5hs7): 4 generation seeds x 192 motions, realism
+# against the normal-style mocap, BasicMotions and the WISDM watch (by prompt), the impulsiveness probe, the motion
+# evaluation on the test split.
+#
+#   bash scripts/realism_selftune.sh       # ~1 h on 2 cores per candidate (skips what exists)
+OUT="${OUT:-docs/realism/selftune}"
+source "$(dirname "$0")/realism_common.sh"
+store_inputs
+link_shipped
+export OMP_NUM_THREADS=2
+declare -A ARGS=([st_a]="--lr 3e-5 --pool 512 --steps 300")
+CANDS=(${CANDS:-st_a})
+SEEDS=(${SEEDS:-0})
+mkdir -p "$RUNS/st" "$OUT/training"
+for c in "${CANDS[@]}"; do
+  for s in "${SEEDS[@]}"; do
+    d="$RUNS/st/${c}_s$s"
+    [ -f "$d/model.safetensors" ] || imusim selftune --data "$DATA" --out "$d" --seed "$s" ${ARGS[$c]} > "$d.log" 2>&1
+    cp "$d/metrics.csv" "$OUT/training/metrics_${c}_s$s.csv"
+  done
+done
+[ "$STAGE" = train ] && exit 0
+export OMP_NUM_THREADS=1
+GEN=(0 1 2 3)
+for c in "${CANDS[@]}"; do
+  for s in "${SEEDS[@]}"; do
+    mkdir -p "$RUNS/${c}_s$s"; ln -sf "$(realpath "$RUNS/st/${c}_s$s/model.safetensors")" "$RUNS/${c}_s$s/model.safetensors"
+    { GEN_ARGS="--guidance 1.0" gen "${c}_s$s" "$RUNS/${c}_s$s/model.safetensors" 0 1; } > "$RUNS/st/gen_${c}_s${s}_a.log" 2>&1 &
+    { GEN_ARGS="--guidance 1.0" gen "${c}_s$s" "$RUNS/${c}_s$s/model.safetensors" 2 3; } > "$RUNS/st/gen_${c}_s${s}_b.log" 2>&1 &
+    wait
+  done
+done
+# the shipped refined's stores (scripts/realism_reference.sh) beside them
+GEN_ARGS="--guidance 1.0" gen afu1i5hs7 imusim/checkpoints/refined.safetensors "${GEN[@]}"
+SETS=("$(stores afu1i5hs7 "${GEN[@]}")")
+for c in "${CANDS[@]}"; do for s in "${SEEDS[@]}"; do SETS+=("$(stores "${c}_s$s" "${GEN[@]}")"); done; done
+R=(--by prompt --bootstrap 500)
+[ -f "$OUT/realism_mocap_normal/realism.json" ] || imusim realism --synthetic "${SETS[@]}" \
+  --reference store:out/realism/mocap_store_normal --sensor wrist_r "${R[@]}" --out "$OUT/realism_mocap_normal"
+[ -f "$OUT/realism_basicmotions/realism.json" ] || imusim realism --synthetic "${SETS[@]}" \
+  --reference basicmotions --sensor wrist_l "${R[@]}" --out "$OUT/realism_basicmotions"
+[ -f "$OUT/realism_wisdm/realism.json" ] || imusim realism --synthetic "${SETS[@]}" \
+  --reference ../shared/data/real/wisdm19_watch_dev/wisdm19_watch_dev.npz \
+  --labels docs/realism/mocap/wisdm_labels.yaml "${R[@]}" --out "$OUT/realism_wisdm"
+for c in "${CANDS[@]}"; do for s in "${SEEDS[@]}"; do
+  [ -f "$OUT/impulsiveness_${c}_s$s.json" ] || python scripts/impulsiveness_probe.py --data "$DATA" \
+    --checkpoint "$RUNS/${c}_s$s/model.safetensors" --label "${c}_s$s" --guidance 1.0 --per-prompt 16 \
+    --json "$OUT/impulsiveness_${c}_s$s.json"
+  motion_evals "${c}_s$s"
+done; done

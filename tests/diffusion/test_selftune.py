@@ -1,0 +1,128 @@
+"""The self-sampled fine-tune (imusim.diffusion.selftune, `imusim selftune`): the split sampler it trains through is
+exactly the sampler `imusim generate` runs, the DDIM update it differentiates is DDIM's, only the low-noise expert
+changes, and bad input is refused by name."""
+
+from __future__ import annotations
+
+import csv
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from imusim.diffusion import MDM, MDMConfig
+from imusim.diffusion.checkpoint import load_checkpoint, save_checkpoint
+from imusim.diffusion.experts import ExpertPair
+from imusim.diffusion.gaussian import GaussianDiffusion
+from imusim.diffusion.selftune import SelfTuneConfig, _Sampler, selftune
+from imusim.diffusion.text import get_text_encoder
+from imusim.diffusion.train import MotionTextData, TrainConfig, sample
+
+from tests.diffusion.test_diffusion import TINY
+
+
+def test_ddim_step_moves_along_the_deterministic_path():
+    """DDIM (eta 0) with the true x0: x_t = √ᾱ_t x0 + √(1−ᾱ_t) ε goes to √ᾱ_s x0 + √(1−ᾱ_s) ε; the last step
+    returns x0."""
+    d = GaussianDiffusion(1000)
+    g = torch.Generator().manual_seed(0)
+    x0, eps = torch.randn(2, 9, 5, generator=g, dtype=torch.float64), torch.randn(2, 9, 5, generator=g,
+                                                                                  dtype=torch.float64)
+    at = lambda i: (math.sqrt(float(d.alphas_cumprod[i])), math.sqrt(1 - float(d.alphas_cumprod[i])))  # noqa: E731
+    for i, j in ((999, 700), (300, 279), (20, 0)):
+        (a, s), (an, sn) = at(i), at(j)
+        torch.testing.assert_close(d.ddim_step(a * x0 + s * eps, x0, i, j), an * x0 + sn * eps)
+    torch.testing.assert_close(d.ddim_step(torch.randn(2, 9, 5, dtype=torch.float64), x0, 5, None), x0)
+    assert d.ddim_timesteps(5) == [999, 749, 500, 250, 0]
+    with pytest.raises(ValueError, match=r"steps must be in \[1, 1000\], got 0"):
+        d.ddim_timesteps(0)
+
+
+def _pair263(shared_data, seed=0):
+    torch.manual_seed(seed)
+    f = torch.from_numpy(np.load(sorted((shared_data / "humanml3d_sample" / "new_joint_vecs").glob("*.npy"))[0])).float()
+    cfg = MDMConfig(**{**TINY, "n_feats": 263})
+    pair = ExpertPair(MDM(cfg).eval(), MDM(cfg).eval(), 300)
+    return pair, f, f.mean(0), f.std(0).clamp_min(1e-2)
+
+
+def test_the_split_sampler_is_the_generators_sampler(shared_data):
+    """High expert down to the hand-over, low expert to the end (with the anchor at t < 300 and guidance) equals
+    train.sample on the pair with the same initial noise, so the fine-tune trains what `imusim generate` runs."""
+    pair, _, mean, std = _pair263(shared_data)
+    pair.anchor_contact, pair.anchor_smooth = "union", 0.7
+    enc = get_text_encoder("hash")
+    assert enc.dim == TINY["text_dim"]
+    prompts, lengths, seeds = ["a person walks.", "a person runs."], [40, 40], [3, 4]
+    with torch.no_grad():
+        ref, _ = sample(pair, mean, std, enc, prompts, lengths, steps=12, guidance=1.5, seeds=seeds,
+                        anchor_feet=300)
+        sp = _Sampler(pair, mean, std, 12, 1.5, 300)
+        assert sp.high_ts and sp.low_ts and min(sp.high_ts) >= 300 > max(sp.low_ts)
+        noise = torch.stack([torch.randn(40, 263, generator=torch.Generator().manual_seed(s)) for s in seeds])
+        mask = torch.ones(2, 40, dtype=torch.bool)
+        emb = enc.encode(prompts)
+        x = sp.run(pair.low, sp.run(pair.high, noise, emb, mask, sp.high_ts), emb, mask, sp.low_ts)
+    torch.testing.assert_close(x * std + mean, ref, rtol=1e-5, atol=1e-5)
+    # gradients only where asked: none with grad_last 0, through the network with grad_last 1
+    assert not sp.run(pair.low, noise, emb, mask, sp.low_ts).requires_grad
+    out = sp.run(pair.low, noise, emb, mask, sp.low_ts, grad_last=1)
+    out.square().sum().backward()
+    assert all(p.grad is not None for p in pair.low.parameters() if p.requires_grad)
+
+
+def _data(f, mean, std):
+    clips = [{"features": f[s:s + 60], "captions": [c], "activity": c}
+             for s, c in ((0, "a person walks."), (40, "a person runs."), (80, "a person jumps."))]
+    return MotionTextData(clips, mean, std)
+
+
+def _write_pair(tmp_path, pair, mean, std):
+    meta = {"experts": {"below_t": 300}, "sampling": {"guidance": 1.0, "anchor_feet": 300}}
+    return save_checkpoint(tmp_path / "pair.safetensors", pair.high, mean, std, "hash", meta,
+                           extra={"low": pair.low})
+
+
+def test_selftune_changes_only_the_low_expert(shared_data, tmp_path):
+    pair, f, mean, std = _pair263(shared_data)
+    p = _write_pair(tmp_path, pair, mean, std)
+    cfg = SelfTuneConfig(steps=3, batch_size=2, pool=4, ddim_steps=8, grad_steps=2, lr=1e-3, max_frames=40,
+                         min_frames=30, log_every=1, sensors="wrist_r,thigh_l")
+    recipe = TrainConfig(train_t_max=300, batch_size=2, max_frames=40, min_frames=30, lambda_acc=1.0,
+                         anchor_feet=300, text_encoder="hash")
+    out = selftune(p, _data(f, mean, std), tmp_path / "st", cfg, recipe, progress=False)
+    new, nmean, nstd, enc, meta = load_checkpoint(out)
+    old = load_checkpoint(p)[0]
+    assert isinstance(new, ExpertPair) and new.below_t == 300 and enc == "hash"
+    torch.testing.assert_close(nmean, mean, rtol=0, atol=0)
+    for a, b in zip(new.high.state_dict().values(), old.high.state_dict().values()):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+    assert max(float((a - b).abs().max()) for a, b in zip(new.low.state_dict().values(),
+                                                         old.low.state_dict().values())) > 1e-5
+    assert meta["sampling"]["guidance"] == 1.0 and meta["sampling"]["anchor_feet"] == 300
+    assert meta["selftune"]["config"]["grad_steps"] == 2 and meta["selftune"]["recipe"]["lambda_acc"] == 1.0
+    rows = list(csv.DictReader(open(tmp_path / "st" / "metrics.csv")))
+    assert [int(r["step"]) for r in rows] == [1, 2, 3]
+    assert all(math.isfinite(float(r["l_self"])) and float(r["l_self"]) > 0 for r in rows)
+
+
+def test_selftune_refuses_by_name(shared_data, tmp_path):
+    pair, f, mean, std = _pair263(shared_data)
+    single = save_checkpoint(tmp_path / "one.safetensors", pair.high, mean, std, "hash", {})
+    data = _data(f, mean, std)
+    with pytest.raises(ValueError, match="one.safetensors is a single network"):
+        selftune(single, data, tmp_path / "a", SelfTuneConfig(steps=1, pool=2, batch_size=1), progress=False)
+    p = _write_pair(tmp_path, pair, mean, std)
+    with pytest.raises(ValueError, match="feature statistics differ"):
+        selftune(p, _data(f, mean + 1, std), tmp_path / "b", SelfTuneConfig(steps=1, pool=2, batch_size=1),
+                 progress=False)
+    with pytest.raises(ValueError, match=r"train_t_max must be in \(0, below_t = 300\] .*got 500"):
+        selftune(p, data, tmp_path / "c", SelfTuneConfig(steps=1, pool=2, batch_size=1), TrainConfig(train_t_max=500),
+                 progress=False)
+    for kw, msg in ((dict(grad_steps=0), "grad_steps must be an integer >= 1, got 0"),
+                    (dict(pool=2, batch_size=4), r"batch_size \(4\) must not exceed pool \(2\)"),
+                    (dict(lambda_self=-1.0), "lambda_self and lambda_recipe must be >= 0"),
+                    (dict(min_frames=50, max_frames=40), r"min_frames \(50\) must be <= max_frames \(40\)")):
+        with pytest.raises(ValueError, match=msg):
+            selftune(p, data, tmp_path / "d", SelfTuneConfig(**kw), progress=False)
