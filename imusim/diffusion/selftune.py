@@ -21,7 +21,8 @@ models on differentiable rewards"):
    shipped low expert's), so the network stays a denoiser at every low-noise step.
 
 Writes ``out_dir/model.safetensors`` (the pair: the same high expert, the tuned low one, the same sampling metadata)
-and ``out_dir/metrics.csv``. Shapes: features ``[B, T, 263]`` (HumanML3D), masks ``[B, T]`` bool prefixes.
+and ``out_dir/metrics.csv`` (each row: the means over the steps since the previous row). Shapes: features
+``[B, T, 263]`` (HumanML3D), masks ``[B, T]`` bool prefixes.
 """
 
 from __future__ import annotations
@@ -182,6 +183,7 @@ def selftune(checkpoint, data: MotionTextData, out_dir, cfg: SelfTuneConfig, rec
         bar = tqdm(total=cfg.steps, desc="selftune", unit="step")
     from .train import _host_batch
     t0 = time.time()
+    acc = torch.zeros(3, dtype=torch.float64)  # the logged values: means over the steps since the last row
     for step in range(cfg.steps):
         for g in opt.param_groups:
             g["lr"] = lr_at(step, lr_cfg)
@@ -206,13 +208,15 @@ def selftune(checkpoint, data: MotionTextData, out_dir, cfg: SelfTuneConfig, rec
         if cfg.grad_clip > 0:
             torch.nn.utils.clip_grad_norm_(low.parameters(), cfg.grad_clip)
         opt.step()
+        acc += torch.tensor([total.item(), l_self.item(), l_recipe.item()], dtype=torch.float64)
         if bar:
             bar.update(1)
             bar.set_postfix(spec=f"{l_self.item():.3f}", recipe=f"{l_recipe.item():.4f}")
         if (step + 1) % cfg.log_every == 0 or step + 1 == cfg.steps:
-            w.writerow([step + 1, total.item(), l_self.item(), l_recipe.item(), lr_at(step, lr_cfg),
-                        round(time.time() - t0, 2)])
+            n = (step + 1) - ((step + 1 - 1) // cfg.log_every) * cfg.log_every
+            w.writerow([step + 1, *(acc / n).tolist(), lr_at(step, lr_cfg), round(time.time() - t0, 2)])
             f.flush()
+            acc.zero_()
     f.close()
     if bar:
         bar.close()
