@@ -17,6 +17,9 @@ models on differentiable rewards"):
    :func:`imusim.diffusion.train.imu_spectrum_loss`: per sensor and band (0–1, 1–3, 3–6, 6–10 Hz) the squared log
    ratio of band powers. Blind to phase (a sample is a new performance of the caption, not the crop), and it
    penalises damping as much as excess, so it cannot reward a motion that stands still.
+   Optionally (``lambda_kurtosis``) also the impulsiveness term :func:`~imusim.diffusion.train.acc_kurtosis_loss`
+   (per joint, the log kurtosis of the acceleration magnitude, blind to phase and scale) on the same motions: as a
+   noised-truth term it did not reach the samples (§18.3).
 3. Beside it, the low expert's own training recipe on noised truth (``recipe``: a :class:`TrainConfig`, e.g. the
    shipped low expert's), so the network stays a denoiser at every low-noise step.
 
@@ -39,7 +42,10 @@ import torch
 from .checkpoint import load_checkpoint, save_checkpoint
 from .experts import ExpertPair
 from .gaussian import GaussianDiffusion
-from .train import MotionTextData, TrainConfig, diffusion_losses, imu_spectrum_loss, lr_at, predict_x0
+from ..constants import HUMANML3D_FPS
+from ..motion.humanml import recover_from_ric
+from .train import (MotionTextData, TrainConfig, acc_kurtosis_loss, diffusion_losses, imu_spectrum_loss, lr_at,
+                    predict_x0)
 
 
 @dataclass
@@ -53,6 +59,7 @@ class SelfTuneConfig:
     grad_steps: int = 3  # gradients through the last K low-expert sampler steps (DRaFT-K)
     lambda_self: float = 1.0  # weight of the spectrum term on the self-sampled motions
     lambda_recipe: float = 1.0  # weight of the recipe's total on noised truth
+    lambda_kurtosis: float = 0.0  # weight of the impulsiveness term (acc_kurtosis_loss) on the own samples
     sensors: str = "wrist_l,wrist_r,thigh_l,thigh_r"
     max_frames: int = 120
     min_frames: int = 40
@@ -75,9 +82,9 @@ def _check(cfg: SelfTuneConfig) -> None:
             raise ValueError(f"selftune: {name} must be an integer >= 1, got {v!r}")
     if cfg.batch_size > cfg.pool:
         raise ValueError(f"selftune: batch_size ({cfg.batch_size}) must not exceed pool ({cfg.pool})")
-    if cfg.lambda_self < 0 or cfg.lambda_recipe < 0:
-        raise ValueError(f"selftune: lambda_self and lambda_recipe must be >= 0, got {cfg.lambda_self}, "
-                         f"{cfg.lambda_recipe}")
+    if min(cfg.lambda_self, cfg.lambda_recipe, cfg.lambda_kurtosis) < 0:
+        raise ValueError(f"selftune: lambda_self, lambda_recipe and lambda_kurtosis must be >= 0, got "
+                         f"{cfg.lambda_self}, {cfg.lambda_recipe}, {cfg.lambda_kurtosis}")
     if not cfg.min_frames <= cfg.max_frames:
         raise ValueError(f"selftune: min_frames ({cfg.min_frames}) must be <= max_frames ({cfg.max_frames})")
 
@@ -176,14 +183,14 @@ def selftune(checkpoint, data: MotionTextData, out_dir, cfg: SelfTuneConfig, rec
     gen = torch.Generator().manual_seed(cfg.seed * 7919 + 17)
     f = open(out_dir / "metrics.csv", "w", newline="")
     w = csv.writer(f)
-    w.writerow(["step", "total", "l_self", "l_recipe", "lr", "seconds"])
+    w.writerow(["step", "total", "l_self", "l_recipe", "lr", "seconds", "l_kurtosis"])
     bar = None
     if progress:
         from tqdm.auto import tqdm
         bar = tqdm(total=cfg.steps, desc="selftune", unit="step")
     from .train import _host_batch
     t0 = time.time()
-    acc = torch.zeros(3, dtype=torch.float64)  # the logged values: means over the steps since the last row
+    acc = torch.zeros(4, dtype=torch.float64)  # the logged values: means over the steps since the last row
     for step in range(cfg.steps):
         for g in opt.param_groups:
             g["lr"] = lr_at(step, lr_cfg)
@@ -192,6 +199,10 @@ def selftune(checkpoint, data: MotionTextData, out_dir, cfg: SelfTuneConfig, rec
         low.eval()  # sampled as the sampler samples (no dropout); gradients still flow
         final = sampler.run(low, x, emb, mask, sampler.low_ts, cfg.grad_steps)
         l_self = imu_spectrum_loss(final * std + mean, x0 * std + mean, mask, cfg.sensors)
+        l_kurt = torch.zeros(())
+        if cfg.lambda_kurtosis > 0:
+            l_kurt = acc_kurtosis_loss(recover_from_ric(final * std + mean, 22), recover_from_ric(x0 * std + mean, 22),
+                                       mask, HUMANML3D_FPS)
         low.train()
         l_recipe = torch.zeros(())
         if cfg.lambda_recipe > 0:
@@ -202,19 +213,20 @@ def selftune(checkpoint, data: MotionTextData, out_dir, cfg: SelfTuneConfig, rec
             l_recipe = diffusion_losses(low, diffusion, rx0, rmask, remb, rt, rnoise, runcond, rcfg, mean, std,
                                         counts)["total"]
             low.cfg.cond_drop_prob = saved
-        total = cfg.lambda_self * l_self + cfg.lambda_recipe * l_recipe
+        total = cfg.lambda_self * l_self + cfg.lambda_recipe * l_recipe + cfg.lambda_kurtosis * l_kurt
         opt.zero_grad(set_to_none=True)
         total.backward()
         if cfg.grad_clip > 0:
             torch.nn.utils.clip_grad_norm_(low.parameters(), cfg.grad_clip)
         opt.step()
-        acc += torch.tensor([total.item(), l_self.item(), l_recipe.item()], dtype=torch.float64)
+        acc += torch.tensor([total.item(), l_self.item(), l_recipe.item(), l_kurt.item()], dtype=torch.float64)
         if bar:
             bar.update(1)
             bar.set_postfix(spec=f"{l_self.item():.3f}", recipe=f"{l_recipe.item():.4f}")
         if (step + 1) % cfg.log_every == 0 or step + 1 == cfg.steps:
             n = (step + 1) - ((step + 1 - 1) // cfg.log_every) * cfg.log_every
-            w.writerow([step + 1, *(acc / n).tolist(), lr_at(step, lr_cfg), round(time.time() - t0, 2)])
+            m = (acc / n).tolist()
+            w.writerow([step + 1, *m[:3], lr_at(step, lr_cfg), round(time.time() - t0, 2), m[3]])
             f.flush()
             acc.zero_()
     f.close()
