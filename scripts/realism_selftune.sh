@@ -14,11 +14,13 @@ store_inputs
 link_shipped
 export OMP_NUM_THREADS=2
 # st_a: the IMU band-power term on the own samples; st_k: the impulsiveness (kurtosis) term on them instead;
-# st_ak: both (the band powers hold the amplitude, the kurtosis asks for fewer peaks at it)
+# st_ak: both (the band powers hold the amplitude, the kurtosis asks for fewer peaks at it); st_k1: st_k at a third
+# of its learning rate
 declare -A ARGS=([st_a]="--lr 3e-5 --pool 512 --steps 300"
                  [st_k]="--lr 3e-5 --pool 512 --steps 300 --lambda-self 0 --lambda-kurtosis 1"
-                 [st_ak]="--lr 3e-5 --pool 512 --steps 300 --lambda-self 1 --lambda-kurtosis 1")
-CANDS=(${CANDS:-st_a st_k st_ak})
+                 [st_ak]="--lr 3e-5 --pool 512 --steps 300 --lambda-self 1 --lambda-kurtosis 1"
+                 [st_k1]="--lr 1e-5 --pool 512 --steps 300 --lambda-self 0 --lambda-kurtosis 1")
+CANDS=(${CANDS:-st_a st_k st_ak st_k1})
 SEEDS=(${SEEDS:-0})
 mkdir -p "$RUNS/st" "$OUT/training"
 for c in "${CANDS[@]}"; do
