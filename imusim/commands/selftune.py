@@ -43,22 +43,17 @@ def register(sub):
 
 def _run(a):
     from ..data.dataset import load_split
-    from ..diffusion.checkpoint import load_checkpoint
     from ..diffusion.selftune import SHIPPED_LOW_RECIPE, SelfTuneConfig, selftune
     from ..diffusion.train import MotionTextData, TrainConfig
     from ..diffusion.zoo import resolve_checkpoint
 
     ck = resolve_checkpoint(a.checkpoint)
     clips, mean, std = load_split(a.data, "train")
-    below = load_checkpoint(ck)[0]
-    below_t = getattr(below, "below_t", None)
-    if below_t is None:
-        raise ValueError(f"--checkpoint {a.checkpoint}: a single network; selftune needs a two-expert checkpoint "
-                         f"(imusim experts)")
-    recipe = (TrainConfig(**SHIPPED_LOW_RECIPE) if a.recipe == "shipped"
-              else TrainConfig(train_t_max=below_t, batch_size=32, max_frames=a.max_frames, min_frames=a.min_frames))
+    # plain: selftune's default recipe (the x0 MSE below the checkpoint's hand-over step)
+    recipe = TrainConfig(**SHIPPED_LOW_RECIPE) if a.recipe == "shipped" else None
     cfg = SelfTuneConfig(steps=a.steps, batch_size=a.batch_size, lr=a.lr, pool=a.pool, ddim_steps=a.ddim_steps,
-                         grad_steps=a.grad_steps, lambda_self=a.lambda_self, lambda_recipe=a.lambda_recipe, lambda_kurtosis=a.lambda_kurtosis,
+                         grad_steps=a.grad_steps, lambda_self=a.lambda_self, lambda_recipe=a.lambda_recipe,
+                         lambda_kurtosis=a.lambda_kurtosis,
                          sensors=a.sensors, max_frames=a.max_frames, min_frames=a.min_frames, seed=a.seed)
     p = selftune(ck, MotionTextData(clips, mean, std), a.out, cfg, recipe,
                  meta_note=f"imusim selftune --checkpoint {a.checkpoint} --recipe {a.recipe}")

@@ -33,7 +33,7 @@ from __future__ import annotations
 import csv
 import json
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Dict, Optional
 
@@ -145,7 +145,7 @@ def selftune(checkpoint, data: MotionTextData, out_dir, cfg: SelfTuneConfig, rec
              progress: bool = True, meta_note: str = "") -> Path:
     """Fine-tune ``checkpoint``'s (a two-expert file) low-noise network on its own samples (module docstring).
     ``recipe``: the noised-truth training terms kept beside the self-sampled one (``None``: the plain x0 MSE
-    on steps below the hand-over). Returns the written pair's path."""
+    on the steps below the hand-over, batches of 32 crops of ``cfg``'s lengths). Returns the written pair's path."""
     from .checkpoint import recommended_anchor_feet, recommended_guidance
     from .text import get_text_encoder
 
@@ -157,7 +157,9 @@ def selftune(checkpoint, data: MotionTextData, out_dir, cfg: SelfTuneConfig, rec
     if not (torch.allclose(mean, data.mean) and torch.allclose(std, data.std)):
         raise ValueError(f"selftune: the data's feature statistics differ from {checkpoint}'s; use the data set the "
                          f"checkpoint was trained on")
-    recipe = recipe or TrainConfig(train_t_max=pair.below_t)
+    # the default: the plain x0 MSE on the steps the low expert answers, on crops like the self-sampled ones
+    recipe = recipe or TrainConfig(train_t_max=pair.below_t, batch_size=32, max_frames=cfg.max_frames,
+                                   min_frames=cfg.min_frames)
     if not 0 < recipe.train_t_max <= pair.below_t:
         raise ValueError(f"selftune: the recipe's train_t_max must be in (0, below_t = {pair.below_t}] (the low expert "
                          f"answers only those steps), got {recipe.train_t_max}")
@@ -179,7 +181,7 @@ def selftune(checkpoint, data: MotionTextData, out_dir, cfg: SelfTuneConfig, rec
     opt = torch.optim.AdamW(low.parameters(), lr=cfg.lr, weight_decay=0.0)
     diffusion = GaussianDiffusion(recipe.diffusion_steps)
     lr_cfg = TrainConfig(steps=cfg.steps, lr=cfg.lr, warmup=cfg.warmup)
-    rcfg = TrainConfig(**{**asdict(recipe), "seed": cfg.seed + 1})
+    rcfg = replace(recipe, seed=cfg.seed + 1)
     gen = torch.Generator().manual_seed(cfg.seed * 7919 + 17)
     f = open(out_dir / "metrics.csv", "w", newline="")
     w = csv.writer(f)
@@ -190,7 +192,7 @@ def selftune(checkpoint, data: MotionTextData, out_dir, cfg: SelfTuneConfig, rec
         bar = tqdm(total=cfg.steps, desc="selftune", unit="step")
     from .train import _host_batch
     t0 = time.time()
-    acc = torch.zeros(4, dtype=torch.float64)  # the logged values: means over the steps since the last row
+    acc, since = torch.zeros(4, dtype=torch.float64), 0  # the logged values: means over the steps since the last row
     for step in range(cfg.steps):
         for g in opt.param_groups:
             g["lr"] = lr_at(step, lr_cfg)
@@ -198,7 +200,8 @@ def selftune(checkpoint, data: MotionTextData, out_dir, cfg: SelfTuneConfig, rec
         x, x0, mask, emb = (pool[k][idx] for k in ("x", "x0", "mask", "emb"))
         low.eval()  # sampled as the sampler samples (no dropout); gradients still flow
         final = sampler.run(low, x, emb, mask, sampler.low_ts, cfg.grad_steps)
-        l_self = imu_spectrum_loss(final * std + mean, x0 * std + mean, mask, cfg.sensors)
+        with torch.set_grad_enabled(cfg.lambda_self > 0):  # logged either way; no backward through it at weight 0
+            l_self = imu_spectrum_loss(final * std + mean, x0 * std + mean, mask, cfg.sensors)
         l_kurt = torch.zeros(())
         if cfg.lambda_kurtosis > 0:
             l_kurt = acc_kurtosis_loss(recover_from_ric(final * std + mean, 22), recover_from_ric(x0 * std + mean, 22),
@@ -213,22 +216,25 @@ def selftune(checkpoint, data: MotionTextData, out_dir, cfg: SelfTuneConfig, rec
             l_recipe = diffusion_losses(low, diffusion, rx0, rmask, remb, rt, rnoise, runcond, rcfg, mean, std,
                                         counts)["total"]
             low.cfg.cond_drop_prob = saved
-        total = cfg.lambda_self * l_self + cfg.lambda_recipe * l_recipe + cfg.lambda_kurtosis * l_kurt
+        total = cfg.lambda_recipe * l_recipe + cfg.lambda_kurtosis * l_kurt
+        if cfg.lambda_self > 0:
+            total = total + cfg.lambda_self * l_self
         opt.zero_grad(set_to_none=True)
         total.backward()
         if cfg.grad_clip > 0:
             torch.nn.utils.clip_grad_norm_(low.parameters(), cfg.grad_clip)
         opt.step()
         acc += torch.tensor([total.item(), l_self.item(), l_recipe.item(), l_kurt.item()], dtype=torch.float64)
+        since += 1
         if bar:
             bar.update(1)
             bar.set_postfix(spec=f"{l_self.item():.3f}", recipe=f"{l_recipe.item():.4f}")
         if (step + 1) % cfg.log_every == 0 or step + 1 == cfg.steps:
-            n = (step + 1) - ((step + 1 - 1) // cfg.log_every) * cfg.log_every
-            m = (acc / n).tolist()
+            m = (acc / since).tolist()
             w.writerow([step + 1, *m[:3], lr_at(step, lr_cfg), round(time.time() - t0, 2), m[3]])
             f.flush()
             acc.zero_()
+            since = 0
     f.close()
     if bar:
         bar.close()

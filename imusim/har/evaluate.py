@@ -42,9 +42,11 @@ def default_bound_cache() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "imusim"
 
 
-def _inverse_map(label_map: Dict[str, str]) -> Dict[str, str]:
+def inverse_label_map(label_map: Optional[Dict[str, str]]) -> Dict[str, str]:
+    """synthetic label → real label, from a real → synthetic ``label_map`` (a value may list several synthetic
+    labels; None: empty)."""
     inv: Dict[str, str] = {}
-    for real, syn in label_map.items():
+    for real, syn in (label_map or {}).items():
         for x in ([syn] if isinstance(syn, str) else list(syn)):
             inv[x] = real
     return inv
@@ -54,7 +56,7 @@ def mapped_windows(y, label_map: Optional[Dict[str, str]]) -> np.ndarray:
     """Bool ``[N]``: the windows of synthetic labels ``y`` that :func:`map_labels` keeps (all without a map)."""
     if not label_map:
         return np.ones(len(y), dtype=bool)
-    inv = _inverse_map(label_map)
+    inv = inverse_label_map(label_map)
     return np.array([v in inv for v in y], dtype=bool)
 
 
@@ -65,7 +67,7 @@ def map_labels(s: IMUSet, label_map: Optional[Dict[str, str]]) -> IMUSet:
 
     if not label_map:
         return s
-    inv = _inverse_map(label_map)
+    inv = inverse_label_map(label_map)
     keep = mapped_windows(s.y, label_map)
     return replace(s, X=s.X[keep], y=np.array([inv[v] for v in s.y[keep]]),
                    groups=None if s.groups is None else np.asarray(s.groups)[keep])

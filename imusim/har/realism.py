@@ -55,7 +55,7 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from .evaluate import map_labels, mapped_windows
+from .evaluate import inverse_label_map, map_labels, mapped_windows
 from ..imu.bands import BANDS_HZ, band_bins, band_edges
 from .real import G, IMUSet, harmonise, load_basicmotions, load_csv, load_npz, resample, rewindow
 
@@ -274,12 +274,8 @@ def _public(d):
 
 
 def _inverse(label_map) -> Dict[str, str]:
-    """synthetic activity → reference label, from a reference → synthetic map (as map_labels reads it)."""
-    inv: Dict[str, str] = {}
-    for real, syn in (label_map or {}).items():
-        for x in ([syn] if isinstance(syn, str) else list(syn)):
-            inv[str(x)] = str(real)
-    return inv
+    """synthetic activity → reference label, from a reference → synthetic map (as map_labels reads it), as text."""
+    return {str(k): str(v) for k, v in inverse_label_map(label_map).items()}
 
 
 def _by_tag(inten: np.ndarray, tags: np.ndarray, groups: np.ndarray, ref: Dict) -> List[Dict]:
