@@ -29,6 +29,10 @@ def register(sub):
     p.add_argument("--lambda-kurtosis", type=float, default=0.0,
                    help="weight of the impulsiveness term on the own samples (per joint, log kurtosis of the "
                         "acceleration magnitude against the crop's; blind to phase and scale)")
+    p.add_argument("--lambda-stay", type=float, default=0.0,
+                   help="weight of a trust region: the squared distance (cm^2, mean over joints and frames) of the "
+                        "finished motion's joint positions from the untuned low expert's finish of the same state "
+                        "(docs/realism.md section 20)")
     p.add_argument("--lambda-recipe", type=float, default=1.0, help="weight of the noised-truth recipe")
     p.add_argument("--recipe", choices=["shipped", "plain"], default="shipped",
                    help="the noised-truth terms: shipped = the shipped refined's low-expert recipe (L_acc, IMU-space "
@@ -53,7 +57,7 @@ def _run(a):
     recipe = TrainConfig(**SHIPPED_LOW_RECIPE) if a.recipe == "shipped" else None
     cfg = SelfTuneConfig(steps=a.steps, batch_size=a.batch_size, lr=a.lr, pool=a.pool, ddim_steps=a.ddim_steps,
                          grad_steps=a.grad_steps, lambda_self=a.lambda_self, lambda_recipe=a.lambda_recipe,
-                         lambda_kurtosis=a.lambda_kurtosis,
+                         lambda_kurtosis=a.lambda_kurtosis, lambda_stay=a.lambda_stay,
                          sensors=a.sensors, max_frames=a.max_frames, min_frames=a.min_frames, seed=a.seed)
     p = selftune(ck, MotionTextData(clips, mean, std), a.out, cfg, recipe,
                  meta_note=f"imusim selftune --checkpoint {a.checkpoint} --recipe {a.recipe}")

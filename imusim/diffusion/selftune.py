@@ -20,6 +20,11 @@ models on differentiable rewards"):
    Optionally (``lambda_kurtosis``) also the impulsiveness term :func:`~imusim.diffusion.train.acc_kurtosis_loss`
    (per joint, the log kurtosis of the acceleration magnitude, blind to phase and scale) on the same motions: as a
    noised-truth term it did not reach the samples (§18.3).
+   Optionally (``lambda_stay``, docs/realism.md §20) a trust region: the squared distance (cm², mean over joints and
+   frames) of the finished motion's joint positions from those that the *untuned* low expert finishes from the same
+   hand-over state (computed once per pool; the sampler is deterministic). Removing a 1-cm spike costs almost
+   nothing there, damping an arm swing or slowing a runner costs a lot, so the other terms can change the fine
+   structure but not the gait.
 3. Beside it, the low expert's own training recipe on noised truth (``recipe``: a :class:`TrainConfig`, e.g. the
    shipped low expert's), so the network stays a denoiser at every low-noise step.
 
@@ -60,6 +65,7 @@ class SelfTuneConfig:
     lambda_self: float = 1.0  # weight of the spectrum term on the self-sampled motions
     lambda_recipe: float = 1.0  # weight of the recipe's total on noised truth
     lambda_kurtosis: float = 0.0  # weight of the impulsiveness term (acc_kurtosis_loss) on the own samples
+    lambda_stay: float = 0.0  # weight of the distance (cm²) to the untuned low expert's finish of the same state
     sensors: str = "wrist_l,wrist_r,thigh_l,thigh_r"
     max_frames: int = 120
     min_frames: int = 40
@@ -82,9 +88,9 @@ def _check(cfg: SelfTuneConfig) -> None:
             raise ValueError(f"selftune: {name} must be an integer >= 1, got {v!r}")
     if cfg.batch_size > cfg.pool:
         raise ValueError(f"selftune: batch_size ({cfg.batch_size}) must not exceed pool ({cfg.pool})")
-    if min(cfg.lambda_self, cfg.lambda_recipe, cfg.lambda_kurtosis) < 0:
-        raise ValueError(f"selftune: lambda_self, lambda_recipe and lambda_kurtosis must be >= 0, got "
-                         f"{cfg.lambda_self}, {cfg.lambda_recipe}, {cfg.lambda_kurtosis}")
+    if min(cfg.lambda_self, cfg.lambda_recipe, cfg.lambda_kurtosis, cfg.lambda_stay) < 0:
+        raise ValueError(f"selftune: lambda_self, lambda_recipe, lambda_kurtosis and lambda_stay must be >= 0, got "
+                         f"{cfg.lambda_self}, {cfg.lambda_recipe}, {cfg.lambda_kurtosis}, {cfg.lambda_stay}")
     if not cfg.min_frames <= cfg.max_frames:
         raise ValueError(f"selftune: min_frames ({cfg.min_frames}) must be <= max_frames ({cfg.max_frames})")
 
@@ -141,6 +147,27 @@ def handover_pool(sampler: _Sampler, data: MotionTextData, emb_table: Dict[str, 
     return {"x": torch.cat(out), "x0": x0, "mask": mask, "emb": emb, "captions": caps}
 
 
+@torch.no_grad()
+def finished_positions(sampler: _Sampler, net, pool, batch: int = 64) -> torch.Tensor:
+    """Joint positions ``[n, T, 22, 3]`` (m) of the motions that ``net`` finishes from every hand-over state of
+    ``pool`` with the sampler's low-noise steps (the trust region's reference; zero on padded frames)."""
+    out = []
+    for s in range(0, pool["x"].shape[0], batch):
+        sl = slice(s, s + batch)
+        m = pool["mask"][sl]
+        x = sampler.run(net, pool["x"][sl], pool["emb"][sl], m, sampler.low_ts)
+        out.append(recover_from_ric(x * sampler.std + sampler.mean, 22) * m[..., None, None])
+    return torch.cat(out)
+
+
+def stay_loss(pos: torch.Tensor, ref: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Mean squared distance in cm² between joint positions ``pos`` and ``ref`` ``[B, T, J, 3]`` (m) over the joints
+    and the valid frames of ``mask`` ``[B, T]``."""
+    d2 = (pos - ref).square().sum(-1).mean(-1) * 1e4  # [B, T] cm²
+    m = mask.to(d2.dtype)
+    return (d2 * m).sum() / m.sum().clamp_min(1.0)
+
+
 def selftune(checkpoint, data: MotionTextData, out_dir, cfg: SelfTuneConfig, recipe: Optional[TrainConfig] = None,
              progress: bool = True, meta_note: str = "") -> Path:
     """Fine-tune ``checkpoint``'s (a two-expert file) low-noise network on its own samples (module docstring).
@@ -174,6 +201,9 @@ def selftune(checkpoint, data: MotionTextData, out_dir, cfg: SelfTuneConfig, rec
     torch.manual_seed(cfg.seed)
     pool = handover_pool(sampler, data, emb_table, cfg.pool, cfg.max_frames, cfg.min_frames, cfg.seed,
                          progress=progress)
+    if cfg.lambda_stay > 0:  # the untuned low expert's finish of every state: the trust region's reference
+        pair.low.eval()
+        pool["ref"] = finished_positions(sampler, pair.low, pool)
 
     low = pair.low
     low.requires_grad_(True)
@@ -185,14 +215,14 @@ def selftune(checkpoint, data: MotionTextData, out_dir, cfg: SelfTuneConfig, rec
     gen = torch.Generator().manual_seed(cfg.seed * 7919 + 17)
     f = open(out_dir / "metrics.csv", "w", newline="")
     w = csv.writer(f)
-    w.writerow(["step", "total", "l_self", "l_recipe", "lr", "seconds", "l_kurtosis"])
+    w.writerow(["step", "total", "l_self", "l_recipe", "lr", "seconds", "l_kurtosis", "l_stay"])
     bar = None
     if progress:
         from tqdm.auto import tqdm
         bar = tqdm(total=cfg.steps, desc="selftune", unit="step")
     from .train import _host_batch
     t0 = time.time()
-    acc, since = torch.zeros(4, dtype=torch.float64), 0  # the logged values: means over the steps since the last row
+    acc, since = torch.zeros(5, dtype=torch.float64), 0  # the logged values: means over the steps since the last row
     for step in range(cfg.steps):
         for g in opt.param_groups:
             g["lr"] = lr_at(step, lr_cfg)
@@ -202,10 +232,13 @@ def selftune(checkpoint, data: MotionTextData, out_dir, cfg: SelfTuneConfig, rec
         final = sampler.run(low, x, emb, mask, sampler.low_ts, cfg.grad_steps)
         with torch.set_grad_enabled(cfg.lambda_self > 0):  # logged either way; no backward through it at weight 0
             l_self = imu_spectrum_loss(final * std + mean, x0 * std + mean, mask, cfg.sensors)
-        l_kurt = torch.zeros(())
-        if cfg.lambda_kurtosis > 0:
-            l_kurt = acc_kurtosis_loss(recover_from_ric(final * std + mean, 22), recover_from_ric(x0 * std + mean, 22),
-                                       mask, HUMANML3D_FPS)
+        l_kurt, l_stay = torch.zeros(()), torch.zeros(())
+        if cfg.lambda_kurtosis > 0 or cfg.lambda_stay > 0:
+            pos = recover_from_ric(final * std + mean, 22)
+            if cfg.lambda_kurtosis > 0:
+                l_kurt = acc_kurtosis_loss(pos, recover_from_ric(x0 * std + mean, 22), mask, HUMANML3D_FPS)
+            if cfg.lambda_stay > 0:
+                l_stay = stay_loss(pos, pool["ref"][idx], mask)
         low.train()
         l_recipe = torch.zeros(())
         if cfg.lambda_recipe > 0:
@@ -216,7 +249,7 @@ def selftune(checkpoint, data: MotionTextData, out_dir, cfg: SelfTuneConfig, rec
             l_recipe = diffusion_losses(low, diffusion, rx0, rmask, remb, rt, rnoise, runcond, rcfg, mean, std,
                                         counts)["total"]
             low.cfg.cond_drop_prob = saved
-        total = cfg.lambda_recipe * l_recipe + cfg.lambda_kurtosis * l_kurt
+        total = cfg.lambda_recipe * l_recipe + cfg.lambda_kurtosis * l_kurt + cfg.lambda_stay * l_stay
         if cfg.lambda_self > 0:
             total = total + cfg.lambda_self * l_self
         opt.zero_grad(set_to_none=True)
@@ -224,14 +257,15 @@ def selftune(checkpoint, data: MotionTextData, out_dir, cfg: SelfTuneConfig, rec
         if cfg.grad_clip > 0:
             torch.nn.utils.clip_grad_norm_(low.parameters(), cfg.grad_clip)
         opt.step()
-        acc += torch.tensor([total.item(), l_self.item(), l_recipe.item(), l_kurt.item()], dtype=torch.float64)
+        acc += torch.tensor([total.item(), l_self.item(), l_recipe.item(), l_kurt.item(), l_stay.item()],
+                            dtype=torch.float64)
         since += 1
         if bar:
             bar.update(1)
             bar.set_postfix(spec=f"{l_self.item():.3f}", recipe=f"{l_recipe.item():.4f}")
         if (step + 1) % cfg.log_every == 0 or step + 1 == cfg.steps:
             m = (acc / since).tolist()
-            w.writerow([step + 1, *m[:3], lr_at(step, lr_cfg), round(time.time() - t0, 2), m[3]])
+            w.writerow([step + 1, *m[:3], lr_at(step, lr_cfg), round(time.time() - t0, 2), m[3], m[4]])
             f.flush()
             acc.zero_()
             since = 0

@@ -15,7 +15,7 @@ from imusim.diffusion import MDM, MDMConfig
 from imusim.diffusion.checkpoint import load_checkpoint, save_checkpoint
 from imusim.diffusion.experts import ExpertPair
 from imusim.diffusion.gaussian import GaussianDiffusion
-from imusim.diffusion.selftune import SelfTuneConfig, _Sampler, selftune
+from imusim.diffusion.selftune import SelfTuneConfig, _Sampler, selftune, stay_loss
 from imusim.diffusion.text import get_text_encoder
 from imusim.diffusion.train import MotionTextData, TrainConfig, sample
 
@@ -123,8 +123,38 @@ def test_selftune_refuses_by_name(shared_data, tmp_path):
                  progress=False)
     for kw, msg in ((dict(grad_steps=0), "grad_steps must be an integer >= 1, got 0"),
                     (dict(pool=2, batch_size=4), r"batch_size \(4\) must not exceed pool \(2\)"),
-                    (dict(lambda_self=-1.0), "lambda_self, lambda_recipe and lambda_kurtosis must be >= 0"),
-                    (dict(lambda_kurtosis=-1.0), "lambda_kurtosis must be >= 0, got 1.0, 1.0, -1.0"),
+                    (dict(lambda_self=-1.0), "lambda_self, lambda_recipe, lambda_kurtosis and lambda_stay must be >= 0"),
+                    (dict(lambda_kurtosis=-1.0), "lambda_stay must be >= 0, got 1.0, 1.0, -1.0, 0.0"),
+                    (dict(lambda_stay=-2.0), "lambda_stay must be >= 0, got 1.0, 1.0, 0.0, -2.0"),
                     (dict(min_frames=50, max_frames=40), r"min_frames \(50\) must be <= max_frames \(40\)")):
         with pytest.raises(ValueError, match=msg):
             selftune(p, data, tmp_path / "d", SelfTuneConfig(**kw), progress=False)
+
+
+def test_stay_loss_is_the_mean_squared_distance_in_cm2():
+    """A pose moved by 1 cm along x on every joint reads 1 cm², by 3 cm on half the joints 4.5 cm²; padded frames
+    count for nothing; float64 gradcheck."""
+    g = torch.Generator().manual_seed(0)
+    ref = torch.randn(2, 5, 4, 3, generator=g, dtype=torch.float64)
+    mask = torch.tensor([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]], dtype=torch.bool)
+    shift = torch.zeros_like(ref)
+    shift[..., 0] = 0.01
+    torch.testing.assert_close(stay_loss(ref + shift, ref, mask), torch.tensor(1.0, dtype=torch.float64))
+    half = torch.zeros_like(ref)
+    half[:, :, :2, 1] = 0.03
+    half[0, 3:] = 5.0  # padding: ignored
+    torch.testing.assert_close(stay_loss(ref + half, ref, mask), torch.tensor(4.5, dtype=torch.float64))
+    pos = (ref + 0.01 * torch.randn(ref.shape, generator=g, dtype=torch.float64)).requires_grad_(True)
+    assert torch.autograd.gradcheck(lambda p: stay_loss(p, ref, mask), (pos,))
+
+
+def test_the_trust_region_starts_at_zero_and_grows(shared_data, tmp_path):
+    """The reference is the untuned low expert's finish of the same hand-over state, so the first step's distance is
+    0 to rounding (the sampler is deterministic); after updates at a large rate the tuned finish moves away."""
+    pair, f, mean, std = _pair263(shared_data)
+    p = _write_pair(tmp_path, pair, mean, std)
+    cfg = SelfTuneConfig(steps=4, batch_size=2, pool=2, ddim_steps=8, grad_steps=1, lr=3e-3, max_frames=40,
+                         min_frames=30, log_every=1, lambda_self=1.0, lambda_stay=0.5, lambda_recipe=0.0)
+    selftune(p, _data(f, mean, std), tmp_path / "st", cfg, progress=False)
+    stay = [float(r["l_stay"]) for r in csv.DictReader(open(tmp_path / "st" / "metrics.csv"))]
+    assert stay[0] < 1e-6 and stay[-1] > 1e-3, stay
