@@ -30,9 +30,9 @@ def register(sub):
                    help="weight of the impulsiveness term on the own samples (per joint, log kurtosis of the "
                         "acceleration magnitude against the crop's; blind to phase and scale)")
     p.add_argument("--lambda-stay", type=float, default=0.0,
-                   help="weight of a trust region: the squared distance (cm^2, mean over joints and frames) of the "
-                        "finished motion's joint positions from the untuned low expert's finish of the same state "
-                        "(docs/realism.md section 20)")
+                   help="weight of a trust region: the squared difference (cm^2, mean over channels and frames) of "
+                        "the finished motion's root-relative joint positions, root height and root velocity from the "
+                        "untuned low expert's finish of the same hand-over state (docs/realism.md section 20)")
     p.add_argument("--lambda-recipe", type=float, default=1.0, help="weight of the noised-truth recipe")
     p.add_argument("--recipe", choices=["shipped", "plain"], default="shipped",
                    help="the noised-truth terms: shipped = the shipped refined's low-expert recipe (L_acc, IMU-space "

@@ -20,11 +20,14 @@ models on differentiable rewards"):
    Optionally (``lambda_kurtosis``) also the impulsiveness term :func:`~imusim.diffusion.train.acc_kurtosis_loss`
    (per joint, the log kurtosis of the acceleration magnitude, blind to phase and scale) on the same motions: as a
    noised-truth term it did not reach the samples (§18.3).
-   Optionally (``lambda_stay``, docs/realism.md §20) a trust region: the squared distance (cm², mean over joints and
-   frames) of the finished motion's joint positions from those that the *untuned* low expert finishes from the same
-   hand-over state (computed once per pool; the sampler is deterministic). Removing a 1-cm spike costs almost
-   nothing there, damping an arm swing or slowing a runner costs a lot, so the other terms can change the fine
-   structure but not the gait.
+   Optionally (``lambda_stay``, docs/realism.md §20) a trust region: the squared difference of the finished motion's
+   pose and root motion from what the *untuned* low expert finishes from the same hand-over state (computed once
+   per pool; the sampler is deterministic), on the features' first 67 channels (root angular and linear velocity
+   per frame, root height, root-relative joint positions in the facing frame) in cm (rad/100), mean over channels
+   and frames (:func:`stay_loss`). Removing a 1-cm spike costs almost nothing there, damping an arm swing or slowing
+   a runner costs a lot, so the other terms can change the fine structure but not the gait. Global joint positions
+   would not do: they integrate the root velocity, and the few-mm/frame changes of any update add up to 20 cm² in
+   five steps of the recipe alone (root-relative: 0.4 cm²).
 3. Beside it, the low expert's own training recipe on noised truth (``recipe``: a :class:`TrainConfig`, e.g. the
    shipped low expert's), so the network stays a denoiser at every low-noise step.
 
@@ -65,7 +68,7 @@ class SelfTuneConfig:
     lambda_self: float = 1.0  # weight of the spectrum term on the self-sampled motions
     lambda_recipe: float = 1.0  # weight of the recipe's total on noised truth
     lambda_kurtosis: float = 0.0  # weight of the impulsiveness term (acc_kurtosis_loss) on the own samples
-    lambda_stay: float = 0.0  # weight of the distance (cm²) to the untuned low expert's finish of the same state
+    lambda_stay: float = 0.0  # weight of the difference (cm²) from the untuned low expert's finish of the same state
     sensors: str = "wrist_l,wrist_r,thigh_l,thigh_r"
     max_frames: int = 120
     min_frames: int = 40
@@ -147,23 +150,27 @@ def handover_pool(sampler: _Sampler, data: MotionTextData, emb_table: Dict[str, 
     return {"x": torch.cat(out), "x0": x0, "mask": mask, "emb": emb, "captions": caps}
 
 
+STAY_CHANNELS = 67  # HumanML3D: root angular velocity, root linear velocity (x, z), root height, 21 joints' ric positions
+
+
 @torch.no_grad()
-def finished_positions(sampler: _Sampler, net, pool, batch: int = 64) -> torch.Tensor:
-    """Joint positions ``[n, T, 22, 3]`` (m) of the motions that ``net`` finishes from every hand-over state of
-    ``pool`` with the sampler's low-noise steps (the trust region's reference; zero on padded frames)."""
+def finished_pose(sampler: _Sampler, net, pool, batch: int = 64) -> torch.Tensor:
+    """The first :data:`STAY_CHANNELS` feature channels ``[n, T, 67]`` (denormalised: m, m/frame, rad/frame) of the
+    motions that ``net`` finishes from every hand-over state of ``pool`` with the sampler's low-noise steps (the
+    trust region's reference)."""
     out = []
     for s in range(0, pool["x"].shape[0], batch):
         sl = slice(s, s + batch)
-        m = pool["mask"][sl]
-        x = sampler.run(net, pool["x"][sl], pool["emb"][sl], m, sampler.low_ts)
-        out.append(recover_from_ric(x * sampler.std + sampler.mean, 22) * m[..., None, None])
+        x = sampler.run(net, pool["x"][sl], pool["emb"][sl], pool["mask"][sl], sampler.low_ts)
+        out.append((x * sampler.std + sampler.mean)[..., :STAY_CHANNELS])
     return torch.cat(out)
 
 
-def stay_loss(pos: torch.Tensor, ref: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Mean squared distance in cm² between joint positions ``pos`` and ``ref`` ``[B, T, J, 3]`` (m) over the joints
-    and the valid frames of ``mask`` ``[B, T]``."""
-    d2 = (pos - ref).square().sum(-1).mean(-1) * 1e4  # [B, T] cm²
+def stay_loss(feats: torch.Tensor, ref: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Mean squared difference ×10⁴ (cm², or (rad/100)² for the angular velocity) between the pose channels ``feats``
+    and ``ref`` ``[B, T, C]`` (denormalised HumanML3D features, the first C channels) over the channels and the valid
+    frames of ``mask`` ``[B, T]``."""
+    d2 = (feats - ref).square().mean(-1) * 1e4  # [B, T]
     m = mask.to(d2.dtype)
     return (d2 * m).sum() / m.sum().clamp_min(1.0)
 
@@ -203,7 +210,7 @@ def selftune(checkpoint, data: MotionTextData, out_dir, cfg: SelfTuneConfig, rec
                          progress=progress)
     if cfg.lambda_stay > 0:  # the untuned low expert's finish of every state: the trust region's reference
         pair.low.eval()
-        pool["ref"] = finished_positions(sampler, pair.low, pool)
+        pool["ref"] = finished_pose(sampler, pair.low, pool)
 
     low = pair.low
     low.requires_grad_(True)
@@ -233,12 +240,11 @@ def selftune(checkpoint, data: MotionTextData, out_dir, cfg: SelfTuneConfig, rec
         with torch.set_grad_enabled(cfg.lambda_self > 0):  # logged either way; no backward through it at weight 0
             l_self = imu_spectrum_loss(final * std + mean, x0 * std + mean, mask, cfg.sensors)
         l_kurt, l_stay = torch.zeros(()), torch.zeros(())
-        if cfg.lambda_kurtosis > 0 or cfg.lambda_stay > 0:
-            pos = recover_from_ric(final * std + mean, 22)
-            if cfg.lambda_kurtosis > 0:
-                l_kurt = acc_kurtosis_loss(pos, recover_from_ric(x0 * std + mean, 22), mask, HUMANML3D_FPS)
-            if cfg.lambda_stay > 0:
-                l_stay = stay_loss(pos, pool["ref"][idx], mask)
+        if cfg.lambda_kurtosis > 0:
+            l_kurt = acc_kurtosis_loss(recover_from_ric(final * std + mean, 22), recover_from_ric(x0 * std + mean, 22),
+                                       mask, HUMANML3D_FPS)
+        if cfg.lambda_stay > 0:
+            l_stay = stay_loss((final * std + mean)[..., :STAY_CHANNELS], pool["ref"][idx], mask)
         low.train()
         l_recipe = torch.zeros(())
         if cfg.lambda_recipe > 0:

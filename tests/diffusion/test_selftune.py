@@ -131,21 +131,19 @@ def test_selftune_refuses_by_name(shared_data, tmp_path):
             selftune(p, data, tmp_path / "d", SelfTuneConfig(**kw), progress=False)
 
 
-def test_stay_loss_is_the_mean_squared_distance_in_cm2():
-    """A pose moved by 1 cm along x on every joint reads 1 cm², by 3 cm on half the joints 4.5 cm²; padded frames
-    count for nothing; float64 gradcheck."""
+def test_stay_loss_is_the_mean_squared_difference_in_cm2():
+    """Every channel moved by 1 cm reads 1 cm², half the channels by 3 cm 4.5 cm²; padded frames count for nothing;
+    float64 gradcheck."""
     g = torch.Generator().manual_seed(0)
-    ref = torch.randn(2, 5, 4, 3, generator=g, dtype=torch.float64)
+    ref = torch.randn(2, 5, 6, generator=g, dtype=torch.float64)
     mask = torch.tensor([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]], dtype=torch.bool)
-    shift = torch.zeros_like(ref)
-    shift[..., 0] = 0.01
-    torch.testing.assert_close(stay_loss(ref + shift, ref, mask), torch.tensor(1.0, dtype=torch.float64))
+    torch.testing.assert_close(stay_loss(ref + 0.01, ref, mask), torch.tensor(1.0, dtype=torch.float64))
     half = torch.zeros_like(ref)
-    half[:, :, :2, 1] = 0.03
+    half[:, :, :3] = 0.03
     half[0, 3:] = 5.0  # padding: ignored
     torch.testing.assert_close(stay_loss(ref + half, ref, mask), torch.tensor(4.5, dtype=torch.float64))
-    pos = (ref + 0.01 * torch.randn(ref.shape, generator=g, dtype=torch.float64)).requires_grad_(True)
-    assert torch.autograd.gradcheck(lambda p: stay_loss(p, ref, mask), (pos,))
+    x = (ref + 0.01 * torch.randn(ref.shape, generator=g, dtype=torch.float64)).requires_grad_(True)
+    assert torch.autograd.gradcheck(lambda p: stay_loss(p, ref, mask), (x,))
 
 
 def test_the_trust_region_starts_at_zero_and_grows(shared_data, tmp_path):
