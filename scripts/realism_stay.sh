@@ -16,8 +16,8 @@ store_inputs
   --out out/realism/mocap_store_normal  # the like-for-like mocap (scripts/realism_reference.sh, §18.1)
 export OMP_NUM_THREADS=1
 # st_ks1 / st_ks02: §19's st_k (kurtosis weight 1 on the own samples, lr 3e-5, 300 steps, pool 512) with the trust
-# region at weight 0.1 / 0.02 per cm²
-declare -A ARGS=([st_ks1]="--lambda-stay 0.1" [st_ks02]="--lambda-stay 0.02")
+# region at weight 1 / 0.2 per cm²
+declare -A ARGS=([st_ks1]="--lambda-stay 1" [st_ks02]="--lambda-stay 0.2")
 BASE="--lr 3e-5 --pool 512 --steps 300 --lambda-self 0 --lambda-kurtosis 1"
 CANDS=(${CANDS:-st_ks1 st_ks02})
 SEEDS=(${SEEDS:-0})
