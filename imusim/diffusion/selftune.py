@@ -26,8 +26,8 @@ models on differentiable rewards"):
    per frame, root height, root-relative joint positions in the facing frame) in cm (rad/100), mean over channels
    and frames (:func:`stay_loss`). Removing a 1-cm spike costs almost nothing there, damping an arm swing or slowing
    a runner costs a lot, so the other terms can change the fine structure but not the gait. Global joint positions
-   would not do: they integrate the root velocity, and the few-mm/frame changes of any update add up to 20 cm² in
-   five steps of the recipe alone (root-relative: 0.4 cm²).
+   would not do: they integrate the root velocity, and the mm/frame changes of any update add up to over 100 cm²
+   after one step of the recipe alone (root-relative: 0.3 cm²; scripts/stay_drift_probe.py).
 3. Beside it, the low expert's own training recipe on noised truth (``recipe``: a :class:`TrainConfig`, e.g. the
    shipped low expert's), so the network stays a denoiser at every low-noise step.
 
