@@ -8,6 +8,7 @@
 #
 #   bash scripts/realism_stay.sh       # ~60 min on 2 cores for the two candidates (skips what exists; the realism
 #                                      # and HAR reports compare every candidate: remove them when adding one)
+#   OUT=docs/realism/stay/seeds CANDS=st_ks02 SEEDS="0 1 2" bash scripts/realism_stay.sh   # §20's three seeds
 OUT="${OUT:-docs/realism/stay}"
 source "$(dirname "$0")/realism_common.sh"
 store_inputs
