@@ -62,6 +62,12 @@ PY
     --activities docs/realism/mocap/activities.yaml --per-activity 100 --sensors wrist_r --rate 50 --out out/realism/mocap_store
 }
 
+normal_mocap_store() {  # the like-for-like (normal acting style) rendered mocap reference, §18.1
+  [ -f out/realism/mocap_store_normal/meta.json ] || imusim generate --from-mocap ../shared/data --rate 50 \
+    --activities docs/realism/mocap/activities.yaml --per-activity 300 --mocap-styles normal --sensors wrist_l,wrist_r \
+    --out out/realism/mocap_store_normal
+}
+
 gen() {  # [GEN_ARGS="--guidance 1.0"] gen NAME CKPT SEEDS...: one store per generation seed, $RUNS/har/NAME_sSEED
   local name=$1 ck=$2; shift 2
   for s in "$@"; do

@@ -26,8 +26,7 @@ save_expert_pair(sys.argv[2], sys.argv[1], low, 300)
 PY
 }
 MOCAP=(--from-mocap ../shared/data --activities docs/realism/mocap/activities.yaml --rate 50)
-[ -f out/realism/mocap_store_normal/meta.json ] || imusim generate "${MOCAP[@]}" --per-activity 300 \
-  --mocap-styles normal --sensors wrist_l,wrist_r --out out/realism/mocap_store_normal
+normal_mocap_store
 [ -f out/realism/mocap_store_styles/meta.json ] || imusim generate "${MOCAP[@]}" --per-activity 1500 \
   --sensors wrist_l,wrist_r --out out/realism/mocap_store_styles
 GEN=(0 1 2 3)

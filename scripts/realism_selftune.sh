@@ -11,6 +11,7 @@
 OUT="${OUT:-docs/realism/selftune}"
 source "$(dirname "$0")/realism_common.sh"
 store_inputs
+normal_mocap_store  # the realism reports' like-for-like reference
 link_shipped
 export OMP_NUM_THREADS=2
 # st_a: the IMU band-power term on the own samples; st_k: the impulsiveness (kurtosis) term on them instead;

@@ -1,8 +1,9 @@
 #!/bin/bash
 # Issue 14, sixteenth round (docs/realism.md §20): the self-sampled kurtosis term of §19 inside a trust region
-# (imusim selftune --lambda-stay: the squared distance of the finished motion's joint positions from the untuned low
-# expert's finish of the same hand-over state). Against the shipped `refined` (afu1i5hs7) and §19's st_k (the same
-# kurtosis term without the trust region; its stores from scripts/realism_selftune.sh): 4 generation seeds x 192
+# (imusim selftune --lambda-stay: the squared difference of the finished motion's pose channels (root velocity and
+# height, root-relative joint positions) from the untuned low expert's finish of the same hand-over state). Against
+# the shipped `refined` (afu1i5hs7) and §19's st_k (the same kurtosis term without the trust region; its stores from
+# scripts/realism_selftune.sh): 4 generation seeds x 192
 # motions, realism against the normal-style mocap, BasicMotions and the WISDM watch (by prompt), the impulsiveness
 # probe, the motion evaluation on the test split, HAR on BasicMotions.
 #
@@ -12,9 +13,7 @@
 OUT="${OUT:-docs/realism/stay}"
 source "$(dirname "$0")/realism_common.sh"
 store_inputs
-[ -f out/realism/mocap_store_normal/meta.json ] || imusim generate --from-mocap ../shared/data --rate 50 \
-  --activities docs/realism/mocap/activities.yaml --per-activity 300 --mocap-styles normal --sensors wrist_l,wrist_r \
-  --out out/realism/mocap_store_normal  # the like-for-like mocap (scripts/realism_reference.sh, §18.1)
+normal_mocap_store
 export OMP_NUM_THREADS=1
 # st_ks1 / st_ks02: §19's st_k (kurtosis weight 1 on the own samples, lr 3e-5, 300 steps, pool 512) with the trust
 # region at weight 1 / 0.2 per cm²

@@ -30,10 +30,10 @@ def main() -> None:
     from imusim.data.dataset import load_split
     from imusim.diffusion.checkpoint import load_checkpoint, recommended_anchor_feet, recommended_guidance
     from imusim.diffusion.gaussian import GaussianDiffusion
-    from imusim.diffusion.selftune import (SHIPPED_LOW_RECIPE, STAY_CHANNELS, _Sampler, finished_pose,
-                                           handover_pool, stay_loss)
+    from imusim.diffusion.selftune import (SHIPPED_LOW_RECIPE, STAY_CHANNELS, _Sampler, handover_pool,
+                                           recipe_loss, stay_loss)
     from imusim.diffusion.text import get_text_encoder
-    from imusim.diffusion.train import MotionTextData, TrainConfig, _host_batch, diffusion_losses
+    from imusim.diffusion.train import MotionTextData, TrainConfig
     from imusim.diffusion.zoo import resolve_checkpoint
     from imusim.motion.humanml import recover_from_ric
 
@@ -70,11 +70,7 @@ def main() -> None:
     opt = torch.optim.AdamW(low.parameters(), lr=a.lr, weight_decay=0.0)
     diff = GaussianDiffusion(rcfg.diffusion_steps)
     for step in range(max(a.steps)):
-        low.train()
-        (rx0, rmask, rt, rnoise, runcond, remb), counts = _host_batch(data, rcfg, step, low.cfg.cond_drop_prob, tab)
-        saved, low.cfg.cond_drop_prob = low.cfg.cond_drop_prob, 0.0
-        loss = diffusion_losses(low, diff, rx0, rmask, remb, rt, rnoise, runcond, rcfg, mean, std, counts)["total"]
-        low.cfg.cond_drop_prob = saved
+        loss = recipe_loss(low, diff, data, rcfg, step, tab, mean, std)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(low.parameters(), 1.0)

@@ -52,8 +52,8 @@ from .experts import ExpertPair
 from .gaussian import GaussianDiffusion
 from ..constants import HUMANML3D_FPS
 from ..motion.humanml import recover_from_ric
-from .train import (MotionTextData, TrainConfig, acc_kurtosis_loss, diffusion_losses, imu_spectrum_loss, lr_at,
-                    predict_x0)
+from .train import (MotionTextData, TrainConfig, _host_batch, acc_kurtosis_loss, diffusion_losses, imu_spectrum_loss,
+                    lr_at, predict_x0)
 
 
 @dataclass
@@ -175,6 +175,19 @@ def stay_loss(feats: torch.Tensor, ref: torch.Tensor, mask: torch.Tensor) -> tor
     return (d2 * m).sum() / m.sum().clamp_min(1.0)
 
 
+def recipe_loss(net, diffusion: GaussianDiffusion, data: MotionTextData, rcfg: TrainConfig, step: int,
+                emb_table: Dict[str, torch.Tensor], mean, std) -> torch.Tensor:
+    """The noised-truth recipe's total on step ``step``'s batch, drawn as ``train`` draws it (one host generator per
+    step; that draw, not the network, decides the condition dropout). Leaves ``net`` in training mode."""
+    net.train()
+    (x0, mask, t, noise, uncond, emb), counts = _host_batch(data, rcfg, step, net.cfg.cond_drop_prob, emb_table)
+    saved, net.cfg.cond_drop_prob = net.cfg.cond_drop_prob, 0.0
+    try:
+        return diffusion_losses(net, diffusion, x0, mask, emb, t, noise, uncond, rcfg, mean, std, counts)["total"]
+    finally:
+        net.cfg.cond_drop_prob = saved
+
+
 def selftune(checkpoint, data: MotionTextData, out_dir, cfg: SelfTuneConfig, recipe: Optional[TrainConfig] = None,
              progress: bool = True, meta_note: str = "") -> Path:
     """Fine-tune ``checkpoint``'s (a two-expert file) low-noise network on its own samples (module docstring).
@@ -227,7 +240,6 @@ def selftune(checkpoint, data: MotionTextData, out_dir, cfg: SelfTuneConfig, rec
     if progress:
         from tqdm.auto import tqdm
         bar = tqdm(total=cfg.steps, desc="selftune", unit="step")
-    from .train import _host_batch
     t0 = time.time()
     acc, since = torch.zeros(5, dtype=torch.float64), 0  # the logged values: means over the steps since the last row
     for step in range(cfg.steps):
@@ -236,25 +248,18 @@ def selftune(checkpoint, data: MotionTextData, out_dir, cfg: SelfTuneConfig, rec
         idx = torch.randperm(cfg.pool, generator=gen)[:cfg.batch_size]
         x, x0, mask, emb = (pool[k][idx] for k in ("x", "x0", "mask", "emb"))
         low.eval()  # sampled as the sampler samples (no dropout); gradients still flow
-        final = sampler.run(low, x, emb, mask, sampler.low_ts, cfg.grad_steps)
+        final = sampler.run(low, x, emb, mask, sampler.low_ts, cfg.grad_steps) * std + mean  # denormalised
+        truth = x0 * std + mean
         with torch.set_grad_enabled(cfg.lambda_self > 0):  # logged either way; no backward through it at weight 0
-            l_self = imu_spectrum_loss(final * std + mean, x0 * std + mean, mask, cfg.sensors)
+            l_self = imu_spectrum_loss(final, truth, mask, cfg.sensors)
         l_kurt, l_stay = torch.zeros(()), torch.zeros(())
         if cfg.lambda_kurtosis > 0:
-            l_kurt = acc_kurtosis_loss(recover_from_ric(final * std + mean, 22), recover_from_ric(x0 * std + mean, 22),
-                                       mask, HUMANML3D_FPS)
+            l_kurt = acc_kurtosis_loss(recover_from_ric(final, 22), recover_from_ric(truth, 22), mask, HUMANML3D_FPS)
         if cfg.lambda_stay > 0:
-            l_stay = stay_loss((final * std + mean)[..., :STAY_CHANNELS], pool["ref"][idx], mask)
-        low.train()
+            l_stay = stay_loss(final[..., :STAY_CHANNELS], pool["ref"][idx], mask)
         l_recipe = torch.zeros(())
         if cfg.lambda_recipe > 0:
-            (rx0, rmask, rt, rnoise, runcond, remb), counts = _host_batch(data, rcfg, step, low.cfg.cond_drop_prob,
-                                                                          emb_table)
-            saved = low.cfg.cond_drop_prob
-            low.cfg.cond_drop_prob = 0.0  # the draw above decides the dropout
-            l_recipe = diffusion_losses(low, diffusion, rx0, rmask, remb, rt, rnoise, runcond, rcfg, mean, std,
-                                        counts)["total"]
-            low.cfg.cond_drop_prob = saved
+            l_recipe = recipe_loss(low, diffusion, data, rcfg, step, emb_table, mean, std)
         total = cfg.lambda_recipe * l_recipe + cfg.lambda_kurtosis * l_kurt + cfg.lambda_stay * l_stay
         if cfg.lambda_self > 0:
             total = total + cfg.lambda_self * l_self
