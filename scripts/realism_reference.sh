@@ -14,17 +14,6 @@ OUT="${OUT:-docs/realism/reference}"
 source "$(dirname "$0")/realism_common.sh"
 store_inputs
 link_shipped
-below_shipped() {  # below_shipped HIGH OUT: HIGH above t = 300, the shipped refined's low expert below, sampled as
-  # the shipped refined is (anchor 300, height rule, smoothed 0.7); skipped when OUT exists
-  [ -f "$2" ] || python - "$1" "$2" <<'PY'
-import sys
-from imusim.diffusion.checkpoint import load_checkpoint, save_checkpoint, save_expert_pair
-from imusim.diffusion.zoo import resolve_checkpoint
-pair, mean, std, enc, meta = load_checkpoint(resolve_checkpoint("refined"))
-low = save_checkpoint(sys.argv[2] + ".low.safetensors", pair.low, mean, std, enc, {"sampling": dict(meta["sampling"])})
-save_expert_pair(sys.argv[2], sys.argv[1], low, 300)
-PY
-}
 MOCAP=(--from-mocap ../shared/data --activities docs/realism/mocap/activities.yaml --rate 50)
 normal_mocap_store
 [ -f out/realism/mocap_store_styles/meta.json ] || imusim generate "${MOCAP[@]}" --per-activity 1500 \

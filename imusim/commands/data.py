@@ -24,10 +24,12 @@ def register(sub):
     b.add_argument("--facing", choices=["reference", "anatomical"], default="reference",
                    help="root-facing estimate of the features: HumanML3D's own, or the hips+shoulders one "
                         "the shipped checkpoints were trained with (reproduces them exactly)")
-    b.add_argument("--caption-paraphrases", action="store_true",
-                   help="captions may also name a style's pace ('normally', 'at a steady pace', ... for the normal "
-                        "style; 'briskly', 'at a fast pace', ... for the active one): without them a prompt that "
-                        "speaks of pace lands wherever the text encoder puts it (docs/realism.md section 18). Off for "
+    b.add_argument("--caption-paraphrases", nargs="?", const="pace", choices=["pace", "manner"], default=False,
+                   help="captions may also name a style's pace. 'pace' (the flag alone): 'normally', 'at a steady "
+                        "pace', ... for the normal style, 'briskly', 'at a fast pace', ... for the active one; "
+                        "'manner': ten or so phrasings per pace, the tired style's too, none with 'normal pace', "
+                        "'regular', 'ordinary' or 'slow' (held out for evaluation). Without them a prompt that speaks "
+                        "of pace lands wherever the text encoder puts it (docs/realism.md sections 18, 21). Off for "
                         "the shipped checkpoints' data set")
     h = b.add_argument_group("full HumanML3D (the paper's setting)")
     h.add_argument("--humanml3d", metavar="DIR",

@@ -78,6 +78,22 @@ _PACE: Dict[str, List[str]] = {
     "active": ["energetically", "briskly", "at a fast pace", "vigorously"],
 }
 
+# ``paraphrase="manner"`` (``--caption-paraphrases manner``): many phrasings of each pace, so that the network sees the
+# pace words of the normal and the active style side by side (MiniLM puts "at a normal pace" at cosine 0.98 to "at a
+# medium pace" and 0.975 to "at a fast pace": only pairs that differ in the pace word teach that direction). Held out
+# for evaluation (tested): no phrasing contains "normal pace", "regular", "ordinary" or "slow", so the realism
+# protocol's walking prompts ("... at a normal pace.", "... slowly.") and §18.5's held-out phrases stay unseen; "quickly"
+# and "rapidly" are left out as well because MiniLM puts "walks slowly" nearest to them (antonyms).
+_MANNER: Dict[str, List[str]] = {
+    "normal": ["", "normally", "at a steady pace", "at an easy pace", "at a moderate pace", "at a comfortable pace",
+               "at an average speed", "at a relaxed pace", "casually", "at a medium pace", "at a usual speed"],
+    "active": ["energetically", "briskly", "at a fast pace", "vigorously", "at a quick pace", "hurriedly",
+               "at a high speed", "at a brisk pace", "at a lively pace"],
+    "tired": ["wearily", "at a sluggish pace", "tiredly", "at a weary pace"],
+}
+MANNER_HELD_OUT = ("normal pace", "regular", "ordinary", "slow")
+_PARAPHRASES = {"pace": _PACE, "manner": _MANNER}
+
 # fine activity -> coarse group (HAR classes that real data sets use)
 ACTIVITY_GROUP: Dict[str, str] = {
     "walk": "walking", "run": "running", "jump": "jumping", "dance": "dancing",
@@ -119,18 +135,28 @@ def labels_from_path(path) -> Dict[str, str]:
     return {"dataset": "unknown", "content": stem, "style": "normal", "take": "", "activity": "unknown"}
 
 
-def captions_for(labels: Dict[str, str], n: int = 3, seed: int = 0, paraphrase: bool = False) -> List[str]:
+def captions_for(labels: Dict[str, str], n: int = 3, seed: int = 0, paraphrase=False) -> List[str]:
     """``n`` distinct English phrasings of the clip (deterministic for a seed); the first is canonical:
-    "a person <verb phrase> <style adverb>.". ``paraphrase``: the other phrasings may also name the style's pace
-    (``_PACE``: "normally", "at a steady pace", … for the normal style; "briskly", "at a fast pace", … for the
-    active one); the canonical caption is the same either way."""
+    "a person <verb phrase> <style adverb>.". ``paraphrase``: the other phrasings may also name the style's pace:
+    ``True`` or ``"pace"`` (``_PACE``: "normally", "at a steady pace", … for the normal style; "briskly", "at a fast
+    pace", … for the active one), ``"manner"`` (``_MANNER``: ten or so per pace, the tired style's too); the
+    canonical caption is the same either way."""
+    if paraphrase is True:
+        paraphrase = "pace"
+    if paraphrase and paraphrase not in _PARAPHRASES:
+        raise ValueError(f"captions_for: paraphrase must be False, True, 'pace' or 'manner', got {paraphrase!r}")
     content, style = labels.get("content", ""), labels.get("style", "normal")
     verbs = _CONTENT.get(content, (None, [content.replace("-", " ").replace("_", " ")]))[1]
     adv = _STYLE.get(style, style.replace("-", " ") if style not in ("", "normal") else "")
-    advs = _PACE.get(style, [adv]) if paraphrase else [adv]
+    advs = _PARAPHRASES[paraphrase].get(style, [adv]) if paraphrase else [adv]
     subjects = ["a person", "someone", "a man", "a woman", "the person"]
     out = [" ".join(x for x in (subj, verb, a) if x) + "." for subj in subjects for verb in verbs for a in advs]
-    random.Random(f"{content}|{style}|{seed}").shuffle(out)
+    # "manner" draws the paraphrased styles' phrasings per take, so that the takes of one content and style carry
+    # different ones (the default and "pace" draw per content and style: every take of it has the same captions, the
+    # shipped data set's rule, which gave §18.5's "pace" build only 7 new captions in all)
+    per_take = paraphrase == "manner" and style in _MANNER
+    key = f"{content}|{style}|{seed}" + (f"|{labels.get('take', '')}" if per_take else "")
+    random.Random(key).shuffle(out)
     canon = " ".join(x for x in ("a person", verbs[0], adv) if x) + "."
     out = [canon] + [c for c in out if c != canon]
     return out[:n]

@@ -117,15 +117,18 @@ def split_by_style(files: List[Path], seed: int, split=(0.8, 0.1, 0.1)) -> Dict[
 def build(out, root: Optional[Path] = None, sources=DEFAULT_SOURCES, seed: int = 0, split=(0.8, 0.1, 0.1),
           n_captions: int = 3, workers: int = 2, limit: Optional[int] = None, progress: bool = True,
           min_frames: int = 24, facing: str = "reference", split_by: str = "file",
-          caption_paraphrases: bool = False) -> Dict:
+          caption_paraphrases=False) -> Dict:
     """``split_by``: ``"file"`` (default; takes of one file never straddle splits) or ``"style"``: whole
     acting styles of the Bandai sets are held out (seeded; "normal", which DeepMimic clips also carry,
     always stays in train), so the test split measures generalisation to styles (and their caption
     words) the model never saw. ``facing``: root-facing estimate of the features (``imusim.motion.humanml``): ``reference``
     (HumanML3D's, default) or ``anatomical`` (the estimate the shipped checkpoints were trained with,
     FEATURES_VERSION 1). Cached clips are recomputed when the source file, the facing or
-    FEATURES_VERSION changes. ``caption_paraphrases``: captions may also name a style's pace
-    (:func:`~imusim.data.captions.captions_for`'s ``paraphrase``; off for the shipped checkpoints' data set)."""
+    FEATURES_VERSION changes. ``caption_paraphrases``: captions may also name a style's pace (False, True /
+    ``"pace"`` or ``"manner"``: :func:`~imusim.data.captions.captions_for`'s ``paraphrase``; off for the shipped
+    checkpoints' data set; recorded in meta.json's config as False, "pace" or "manner")."""
+    if caption_paraphrases is True:
+        caption_paraphrases = "pace"
     if facing not in ("reference", "anatomical"):
         raise ValueError(f"build: facing must be 'reference' or 'anatomical', got {facing!r}")
     out = Path(out)
@@ -211,7 +214,7 @@ def build(out, root: Optional[Path] = None, sources=DEFAULT_SOURCES, seed: int =
     np.save(out / "Std.npy", std.astype(np.float32))
     meta = {"clips": clips, "cache": cache, "errors": errors, "fps": HUMANML3D_FPS,
             "config": {"root": str(root), "sources": list(sources), "seed": seed, "split": list(split),
-                       "split_by": split_by, "caption_paraphrases": bool(caption_paraphrases),
+                       "split_by": split_by, "caption_paraphrases": caption_paraphrases or False,
                        "facing": facing, "features_version": FEATURES_VERSION}}
     (out / "meta.json").write_text(json.dumps(meta, indent=1))
     summary = summarise(clips, errors)

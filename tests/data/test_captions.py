@@ -51,3 +51,31 @@ def test_paraphrased_captions_name_the_pace_and_keep_the_canonical():
     pool_a = captions_for(active, 1000, paraphrase=True)
     assert any("briskly" in c for c in pool_a) and all(any(p in c for p in _PACE["active"]) for c in pool_a)
     assert len(captions_for(normal, 1000)) == 5 * 3  # the default build: no pace phrases
+
+
+def test_manner_paraphrases_pair_the_pace_words_and_hold_out_the_evaluation_phrases():
+    """paraphrase="manner": every pace phrasing of the normal, active and tired styles appears in the pool, the
+    canonical caption is the default build's, no phrasing contains a held-out word (the realism protocol's walking
+    prompts), other styles are untouched, and an unknown set is an error naming the argument."""
+    from imusim.data.captions import _MANNER, MANNER_HELD_OUT
+
+    for style, content in (("normal", "walk"), ("active", "run"), ("tired", "walk-turn-left")):
+        lab = labels_from_path(f"dataset-2_{content}_{style}_001.bvh.gz")
+        assert captions_for(lab, 3, paraphrase="manner")[0] == captions_for(lab, 3)[0]
+        pool = captions_for(lab, 10000, paraphrase="manner")
+        verbs = len(_CONTENT[content][1])
+        assert len(pool) == 5 * verbs * len(_MANNER[style])
+        for phrase in [p for p in _MANNER[style] if p]:
+            assert any(c.endswith(f" {phrase}.") for c in pool), phrase
+        for c in pool:
+            assert not any(w in c for w in MANNER_HELD_OUT), c
+    # drawn per take: the takes of one content and style share the canonical caption, not the phrasings
+    takes = [captions_for(labels_from_path(f"dataset-2_walk_normal_{k:03d}.bvh.gz"), 3, paraphrase="manner")
+             for k in range(1, 21)]
+    assert len({t[0] for t in takes}) == 1 and len({c for t in takes for c in t[1:]}) > 20
+    assert all(len(t) == 3 and len(set(t)) == 3 for t in takes)
+    angry = labels_from_path("dataset-1_walk_angry_001.bvh")
+    assert captions_for(angry, 40, paraphrase="manner") == captions_for(angry, 40)
+    assert captions_for(angry, 3, paraphrase="pace") == captions_for(angry, 3, paraphrase=True)
+    with pytest.raises(ValueError, match="paraphrase"):
+        captions_for(angry, 3, paraphrase="style")

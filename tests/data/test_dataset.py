@@ -41,7 +41,7 @@ def test_build_small_dataset(tmp_path):
     # caption paraphrases: the same clips, splits and statistics, captions drawn from the larger pool (recorded)
     meta4 = build(tmp_path / "ds", root=root, limit=12, workers=1, progress=False, facing="anatomical",
                   caption_paraphrases=True)
-    assert meta4["config"]["caption_paraphrases"] is True and meta3["config"]["caption_paraphrases"] is False
+    assert meta4["config"]["caption_paraphrases"] == "pace" and meta3["config"]["caption_paraphrases"] is False
     assert [(c["id"], c["split"]) for c in meta4["clips"]] == [(c["id"], c["split"]) for c in meta3["clips"]]
     from imusim.data.captions import captions_for, labels_from_path
     for c in meta4["clips"]:

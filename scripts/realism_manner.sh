@@ -1,0 +1,74 @@
+#!/bin/bash
+# Issue 14, seventeenth round (docs/realism.md §21): pace captions from the start of training. §18.5 gave the
+# high-noise expert pace phrasings for 1,000 fine-tuning steps ("pace": 7 new captions in all, every take of a
+# content and style shares them) and the held-out pace phrases stayed brisk. Here `imusim data build
+# --caption-paraphrases manner` (ten or so phrasings per pace for the normal, active and tired styles, drawn per take:
+# 1,259 distinct training captions against 692; the same clips, splits and statistics; no caption with "normal pace",
+# "regular", "ordinary" or "slow") trains `original`'s recipe from scratch (training seed 0: the same batches as the
+# shipped `original`, only the captions differ), then `refined_lacc`'s recipe on it (the shipped high-noise expert's),
+# paired above the shipped low expert like §18.5's screen; the pace screen against the shipped `refined` and §18.5's
+# pair; then, unless STAGE=screen, the §16 protocol (4 generation seeds x 192 motions; realism against the normal-style
+# mocap, BasicMotions and WISDM by prompt; HAR on BasicMotions; the motion evaluation on the test split).
+#
+#   bash scripts/realism_manner.sh              # ~40 min training + ~12 min fine-tune + ~45 min protocol, 2 cores
+#   STAGE=screen bash scripts/realism_manner.sh # up to the pace screen
+OUT="${OUT:-docs/realism/manner}"
+source "$(dirname "$0")/realism_common.sh"
+export OMP_NUM_THREADS=2
+MD="$RUNS/data_manner"
+[ -f "$MD/meta.json" ] || imusim data build --out "$MD" --facing anatomical --caption-paraphrases manner
+mkdir -p "$RUNS/pace" "$OUT/training" "$RUNS/screen"
+O="$RUNS/pace/original_manner_s0"  # original's recipe (imusim/checkpoints/original.safetensors' meta), these captions
+[ -f "$O/metrics.csv" ] && [ "$(tail -n1 "$O/metrics.csv" | cut -d, -f1)" = 4000 ] || imusim train --data "$MD" \
+  --out "$O" --steps 4000 --layers 4 --latent 256 --ff 512 --batch-size 32 --max-frames 120 --lr 2e-4 --seed 0 \
+  $([ -f "$O/train_state.pt" ] && echo --resume) > "$O.log" 2>&1
+L="$RUNS/pace/lacc_manner_s0"  # refined_lacc's recipe (realism_common.sh's FT) from it, on the same captions
+trained "$L" || imusim finetune --data "$MD" --steps 1000 --batch-size 32 --max-frames 120 --lr 2e-4 \
+  --from "$O/model.safetensors" --input wiener_f --out "$L" --seed 0 --lambda-acc 1.0 > "$L.log" 2>&1
+cp "$O/metrics.csv" "$OUT/training/metrics_original_manner_s0.csv"
+cp "$L/metrics.csv" "$OUT/training/metrics_lacc_manner_s0.csv"
+below_shipped "$L/model.safetensors" "$RUNS/screen/manner_pair.safetensors"
+# the pace screen: §18.5's prompts and two more held-out pace phrases, two training captions of this build
+PACE=(--prompt "a person walks forward." --prompt "a person walks forward at a normal pace."
+      --prompt "a person walks at a regular pace." --prompt "a person walks at an ordinary speed."
+      --prompt "a person walks at a normal speed." --prompt "a person walks at a typical pace."
+      --prompt "a person walks slowly." --prompt "a person walks energetically." --prompt "a person walks briskly."
+      --prompt "a person walks at a moderate pace." --prompt "a person walks at a fast pace."
+      --prompt "a person runs forward.")
+probe() {  # probe LABEL CKPT JSON [ARGS...]
+  local label=$1 ck=$2 js=$3; shift 3
+  [ -f "$js" ] || python scripts/impulsiveness_probe.py --data "$DATA" --checkpoint "$ck" --label "$label" \
+    --per-prompt 16 "${PACE[@]}" "$@" --json "$js"
+}
+probe refined refined "$OUT/pace_screen_refined.json" --guidance 1.0
+probe manner_pair "$RUNS/screen/manner_pair.safetensors" "$OUT/pace_screen_manner_pair.json" --guidance 1.0
+probe pace_pair "$RUNS/screen/pace_pair.safetensors" "$OUT/pace_screen_pace_pair.json" --guidance 1.0
+# the two from-scratch networks alone at original's recorded guidance (2.5): does the base model tell the paces apart?
+probe original original "$OUT/pace_screen_original.json"
+probe original_manner "$O/model.safetensors" "$OUT/pace_screen_original_manner.json" --guidance 2.5
+[ "$STAGE" = screen ] && exit 0
+
+store_inputs
+normal_mocap_store
+GEN=(0 1 2 3)
+mkdir -p "$RUNS/manner_pair"
+ln -sf "$(realpath "$RUNS/screen/manner_pair.safetensors")" "$RUNS/manner_pair/model.safetensors"
+export OMP_NUM_THREADS=1
+{ GEN_ARGS="--guidance 1.0" gen manner_pair "$RUNS/manner_pair/model.safetensors" 0 1; } > "$RUNS/pace/gen_a.log" 2>&1 &
+{ GEN_ARGS="--guidance 1.0" gen manner_pair "$RUNS/manner_pair/model.safetensors" 2 3; } > "$RUNS/pace/gen_b.log" 2>&1 &
+wait
+GEN_ARGS="--guidance 1.0" gen afu1i5hs7 imusim/checkpoints/refined.safetensors "${GEN[@]}"
+SETS=("$(stores afu1i5hs7 "${GEN[@]}")" "$(stores manner_pair "${GEN[@]}")")
+R=(--by prompt --bootstrap 500)
+export OMP_NUM_THREADS=2
+[ -f "$OUT/realism_mocap_normal/realism.json" ] || imusim realism --synthetic "${SETS[@]}" \
+  --reference store:out/realism/mocap_store_normal --sensor wrist_r "${R[@]}" --out "$OUT/realism_mocap_normal"
+[ -f "$OUT/realism_basicmotions/realism.json" ] || imusim realism --synthetic "${SETS[@]}" \
+  --reference basicmotions --sensor wrist_l "${R[@]}" --out "$OUT/realism_basicmotions"
+[ -f "$OUT/realism_wisdm/realism.json" ] || imusim realism --synthetic "${SETS[@]}" \
+  --reference ../shared/data/real/wisdm19_watch_dev/wisdm19_watch_dev.npz \
+  --labels docs/realism/mocap/wisdm_labels.yaml "${R[@]}" --out "$OUT/realism_wisdm"
+H=("$(stores original "${GEN[@]}")" "$(stores smooth2 "${GEN[@]}")" "${SETS[@]}")
+[ -f "$OUT/har_basicmotions/results.json" ] || imusim evaluate --real basicmotions --repeats 8 \
+  --reference original --out "$OUT/har_basicmotions" $(printf -- "--synthetic %s " "${H[@]}")
+motion_evals manner_pair
