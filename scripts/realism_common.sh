@@ -47,13 +47,14 @@ pair() {  # pair NAME HIGH_RUN LOW_RUN [SPLIT]: $RUNS/NAME/model.safetensors, HI
     --below-t "${4:-300}" --out "$RUNS/$1/model.safetensors"
 }
 
-below_shipped() {  # below_shipped HIGH OUT: HIGH above t = 300, the shipped refined's low expert below, sampled as
-  # the shipped refined is (anchor 300, height rule, smoothed 0.7); skipped when OUT exists
-  [ -f "$2" ] || python - "$1" "$2" <<'PY'
+below_shipped() {  # below_shipped HIGH OUT [PAIR]: HIGH above t = 300, the low expert of PAIR (default: the shipped
+  # refined) below, sampled as PAIR is (the shipped refined: anchor 300, height rule, smoothed 0.7); skipped when OUT
+  # exists
+  [ -f "$2" ] || python - "$1" "$2" "${3:-refined}" <<'PY'
 import sys
 from imusim.diffusion.checkpoint import load_checkpoint, save_checkpoint, save_expert_pair
 from imusim.diffusion.zoo import resolve_checkpoint
-pair, mean, std, enc, meta = load_checkpoint(resolve_checkpoint("refined"))
+pair, mean, std, enc, meta = load_checkpoint(resolve_checkpoint(sys.argv[3]))
 low = save_checkpoint(sys.argv[2] + ".low.safetensors", pair.low, mean, std, enc, {"sampling": dict(meta["sampling"])})
 save_expert_pair(sys.argv[2], sys.argv[1], low, 300)
 PY

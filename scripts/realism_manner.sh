@@ -7,7 +7,7 @@
 # "regular", "ordinary" or "slow") trains `original`'s recipe from scratch (training seed 0: the same batches as the
 # shipped `original`, only the captions differ), then `refined_lacc`'s recipe on it (the shipped high-noise expert's),
 # paired above the shipped low expert like §18.5's screen; the pace screen against the shipped `refined` and §18.5's
-# pair; then, unless STAGE=screen, the §16 protocol (4 generation seeds x 192 motions; realism against the normal-style
+# pair, and above §20's trust-region low expert (st_ks1, seed 0); then, unless STAGE=screen, the §16 protocol (4 generation seeds x 192 motions; realism against the normal-style
 # mocap, BasicMotions and WISDM by prompt; HAR on BasicMotions; the motion evaluation on the test split).
 #
 #   bash scripts/realism_manner.sh              # ~40 min training + ~12 min fine-tune + ~45 min protocol, 2 cores
@@ -28,6 +28,8 @@ trained "$L" || imusim finetune --data "$MD" --steps 1000 --batch-size 32 --max-
 cp "$O/metrics.csv" "$OUT/training/metrics_original_manner_s0.csv"
 cp "$L/metrics.csv" "$OUT/training/metrics_lacc_manner_s0.csv"
 below_shipped "$L/model.safetensors" "$RUNS/screen/manner_pair.safetensors"
+# and above §20's trust-region low expert (st_ks1, training seed 0: the crest without moving the gait)
+below_shipped "$L/model.safetensors" "$RUNS/screen/manner_st.safetensors" "$RUNS/st/st_ks1_s0/model.safetensors"
 # the pace screen: §18.5's prompts and two more held-out pace phrases, two training captions of this build
 PACE=(--prompt "a person walks forward." --prompt "a person walks forward at a normal pace."
       --prompt "a person walks at a regular pace." --prompt "a person walks at an ordinary speed."
@@ -42,23 +44,26 @@ probe() {  # probe LABEL CKPT JSON [ARGS...]
 }
 probe refined refined "$OUT/pace_screen_refined.json" --guidance 1.0
 probe manner_pair "$RUNS/screen/manner_pair.safetensors" "$OUT/pace_screen_manner_pair.json" --guidance 1.0
+probe manner_st "$RUNS/screen/manner_st.safetensors" "$OUT/pace_screen_manner_st.json" --guidance 1.0
 probe pace_pair "$RUNS/screen/pace_pair.safetensors" "$OUT/pace_screen_pace_pair.json" --guidance 1.0
 # the two from-scratch networks alone at original's recorded guidance (2.5): does the base model tell the paces apart?
-probe original original "$OUT/pace_screen_original.json"
+probe original original "$OUT/pace_screen_original.json" --guidance 2.5
 probe original_manner "$O/model.safetensors" "$OUT/pace_screen_original_manner.json" --guidance 2.5
 [ "$STAGE" = screen ] && exit 0
 
 store_inputs
 normal_mocap_store
 GEN=(0 1 2 3)
-mkdir -p "$RUNS/manner_pair"
-ln -sf "$(realpath "$RUNS/screen/manner_pair.safetensors")" "$RUNS/manner_pair/model.safetensors"
 export OMP_NUM_THREADS=1
-{ GEN_ARGS="--guidance 1.0" gen manner_pair "$RUNS/manner_pair/model.safetensors" 0 1; } > "$RUNS/pace/gen_a.log" 2>&1 &
-{ GEN_ARGS="--guidance 1.0" gen manner_pair "$RUNS/manner_pair/model.safetensors" 2 3; } > "$RUNS/pace/gen_b.log" 2>&1 &
-wait
+for c in manner_pair manner_st; do
+  mkdir -p "$RUNS/$c"; ln -sf "$(realpath "$RUNS/screen/$c.safetensors")" "$RUNS/$c/model.safetensors"
+  { GEN_ARGS="--guidance 1.0" gen "$c" "$RUNS/$c/model.safetensors" 0 1; } > "$RUNS/pace/gen_${c}_a.log" 2>&1 &
+  { GEN_ARGS="--guidance 1.0" gen "$c" "$RUNS/$c/model.safetensors" 2 3; } > "$RUNS/pace/gen_${c}_b.log" 2>&1 &
+  wait
+done
 GEN_ARGS="--guidance 1.0" gen afu1i5hs7 imusim/checkpoints/refined.safetensors "${GEN[@]}"
-SETS=("$(stores afu1i5hs7 "${GEN[@]}")" "$(stores manner_pair "${GEN[@]}")")
+SETS=("$(stores afu1i5hs7 "${GEN[@]}")" "$(stores st_ks1_s0 "${GEN[@]}")" "$(stores manner_pair "${GEN[@]}")"
+      "$(stores manner_st "${GEN[@]}")")
 R=(--by prompt --bootstrap 500)
 export OMP_NUM_THREADS=2
 [ -f "$OUT/realism_mocap_normal/realism.json" ] || imusim realism --synthetic "${SETS[@]}" \
@@ -71,4 +76,4 @@ export OMP_NUM_THREADS=2
 H=("$(stores original "${GEN[@]}")" "$(stores smooth2 "${GEN[@]}")" "${SETS[@]}")
 [ -f "$OUT/har_basicmotions/results.json" ] || imusim evaluate --real basicmotions --repeats 8 \
   --reference original --out "$OUT/har_basicmotions" $(printf -- "--synthetic %s " "${H[@]}")
-motion_evals manner_pair
+motion_evals manner_pair manner_st
