@@ -85,6 +85,11 @@ def _common(p):
                    help="weight of a phase- and scale-blind impulsiveness term on every step: per clip and joint, the "
                         "log kurtosis of the acceleration magnitude against the truth's (generated wrists are twice as "
                         "impulsive as real ones at the same RMS; docs/realism.md section 18)")
+    p.add_argument("--text-whiten", type=float, default=0.0, metavar="EPS",
+                   help="whiten the text embeddings by the covariance of the training captions' embeddings "
+                        "(eigenvalues floored at EPS x the largest, e.g. 0.01), so that captions that differ only "
+                        "in a pace word reach the network as far apart as those that differ in style; a model "
+                        "loaded with --from keeps its function at step 0 (docs/realism.md section 21). 0: off")
     p.add_argument("--toe-floor", choices=["own", "target"], default="own",
                    help="with --lambda-toe-swing: the heights above each clip's own lowest toe point, or both above "
                         "the ground truth's (a floor the prediction's jitter cannot lower)")
@@ -185,7 +190,7 @@ def _train(a):
                       imu_sensors=a.imu_sensors, acc_t_max=a.acc_t_max,
                       loss_weight=a.loss_weight or ("v" if output == "v" else "x0"), snapshot_every=a.snapshot_every,
                       lambda_pos=a.lambda_pos, lambda_vel=a.lambda_vel,
-                      lambda_fc=a.lambda_fc, fc_contact=a.fc_contact, fc_grad=a.fc_grad, lambda_imu=a.lambda_imu, lambda_spec=a.lambda_spec, aux_t_max=a.aux_t_max, train_t_max=a.train_t_max, anchor_feet=a.anchor_feet, lambda_root_raw=a.lambda_root_raw, lambda_root_speed=a.lambda_root_speed, lambda_toe_swing=a.lambda_toe_swing, toe_floor=a.toe_floor, lambda_kurtosis=a.lambda_kurtosis, anchor_contact=a.anchor_contact, anchor_smooth=a.anchor_smooth, seed=a.seed, amp=a.amp, compile=a.compile,
+                      lambda_fc=a.lambda_fc, fc_contact=a.fc_contact, fc_grad=a.fc_grad, lambda_imu=a.lambda_imu, lambda_spec=a.lambda_spec, aux_t_max=a.aux_t_max, train_t_max=a.train_t_max, anchor_feet=a.anchor_feet, lambda_root_raw=a.lambda_root_raw, lambda_root_speed=a.lambda_root_speed, lambda_toe_swing=a.lambda_toe_swing, toe_floor=a.toe_floor, lambda_kurtosis=a.lambda_kurtosis, text_whiten=a.text_whiten, anchor_contact=a.anchor_contact, anchor_smooth=a.anchor_smooth, seed=a.seed, amp=a.amp, compile=a.compile,
                       ema_decay=a.ema, log_every=a.log_every, ckpt_every=a.ckpt_every, max_frames=a.max_frames,
                       min_frames=a.min_frames,
                       text_encoder=enc_name or "minilm", warmup=0 if init else 200)

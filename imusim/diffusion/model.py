@@ -53,6 +53,8 @@ class MDMConfig:
     output: str = "x0"  # arch "imusim": what the last layer predicts, "x0" (MDM) or "v" (see OUTPUTS)
     schedule_steps: int = 1000  # output "v" / input "wiener": length of the cosine schedule (trained and sampled on)
     input: str = "x_t"  # arch "imusim": what the network reads, "x_t" (MDM) or "wiener" (√ᾱ_t·x_t, see INPUTS)
+    text_whiten: bool = False  # arch "imusim": the text embedding is whitened, (e − text_mu) @ text_W, before
+    # text_proj (buffers set from the training captions by train.whiten_text; docs/realism.md §21)
 
     def to_dict(self):
         return asdict(self)
@@ -203,6 +205,9 @@ class MDM(nn.Module):
                              f"got input {cfg.input!r}")
         if cfg.input == "wiener_f":
             self.register_buffer("input_psd", torch.ones(cfg.n_feats, PSD_BINS))  # set from the data (train)
+        if cfg.text_whiten:  # set from the training captions (train.whiten_text); identity until then
+            self.register_buffer("text_mu", torch.zeros(cfg.text_dim))
+            self.register_buffer("text_W", torch.eye(cfg.text_dim))
         if cfg.output in ("v", "wskip") or cfg.input in ("wiener", "wiener_f"):
             from .gaussian import cosine_betas
             ab = torch.cumprod(1.0 - cosine_betas(cfg.schedule_steps), 0)  # float64: 1 − ᾱ_0 is 4e-5
@@ -219,6 +224,8 @@ class MDM(nn.Module):
         """
         B, T, _ = x.shape
         _check_text(text_emb, B, self.cfg)
+        if self.cfg.text_whiten:
+            text_emb = (text_emb - self.text_mu.to(text_emb.dtype)) @ self.text_W.to(text_emb.dtype)
         cond = self.text_proj(text_emb)
         drop = torch.zeros(B, dtype=torch.bool, device=x.device) if uncond is None else uncond
         if self.training and self.cfg.cond_drop_prob > 0:
@@ -290,6 +297,8 @@ class MDMTransEnc(MDM):
 
     def __init__(self, cfg: MDMConfig):
         nn.Module.__init__(self)
+        if cfg.text_whiten:
+            raise ValueError("MDMConfig.text_whiten applies to arch 'imusim'; arch 'mdm' keeps MDM's text input")
         self.cfg = cfg
         d = cfg.latent
         if d % 2 or d % cfg.heads:

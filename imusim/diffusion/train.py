@@ -97,6 +97,8 @@ class TrainConfig:
     snapshot_every: int = 0
     text_encoder: str = "minilm"
     diffusion_steps: int = 1000
+    text_whiten: float = 0.0  # > 0: whiten the text embeddings by the training captions' covariance, eigenvalues
+    # floored at this fraction of the largest (whiten_text; a loaded model keeps its function); 0: off
 
 
 class MotionTextData:
@@ -652,6 +654,46 @@ def reparameterise(model: MDM, feats, input: Optional[str] = None, output: Optio
     return new
 
 
+def whiten_text(model: MDM, emb: torch.Tensor, eps: float = 1e-2, preserve: bool = True) -> MDM:
+    """A copy of ``model`` (arch "imusim") that whitens its text embedding before ``text_proj``:
+    ``z = (e − μ) @ W`` with μ the mean and ``W = V diag((λ + eps·λ_max)^-½) Vᵀ`` the inverse square root of the
+    covariance of ``emb`` ``[N, text_dim]`` (the training captions' embeddings), so that the directions in which
+    captions differ only slightly (a pace word: cosine 0.95 where a style adverb is 0.84) reach the network at the
+    same scale as the large ones. ``preserve``: ``text_proj`` is changed to ``L W⁻¹``, ``b + L μ``, so the
+    network's function is unchanged (for fine-tuning a trained model); else the weights are kept as they are (a new
+    model). The unconditional token (the condition zeroed after ``text_proj``) is unaffected either way."""
+    import dataclasses
+
+    if model.cfg.arch != "imusim":
+        raise ValueError(f"whiten_text: arch must be 'imusim', got {model.cfg.arch!r}")
+    if emb.dim() != 2 or emb.shape[1] != model.cfg.text_dim or emb.shape[0] < 2:
+        raise ValueError(f"whiten_text: emb must be [N >= 2, {model.cfg.text_dim}], got {list(emb.shape)}")
+    if not eps > 0:
+        raise ValueError(f"whiten_text: eps must be > 0 (the eigenvalue floor, relative), got {eps}")
+    if model.cfg.text_whiten:
+        raise ValueError("whiten_text: the model already whitens its text embedding")
+    e = emb.detach().double().cpu()
+    mu = e.mean(0)
+    lam, V = torch.linalg.eigh(torch.cov((e - mu).T))
+    lam = lam.clamp_min(0) + eps * float(lam[-1])
+    W = V @ torch.diag(lam.rsqrt()) @ V.T
+    W_inv = V @ torch.diag(lam.sqrt()) @ V.T
+    new = MDM(dataclasses.replace(model.cfg, text_whiten=True))
+    state = model.state_dict()
+    missing, unexpected = new.load_state_dict(state, strict=False)
+    if unexpected or set(missing) - {"text_mu", "text_W"}:
+        raise ValueError(f"whiten_text: weights do not carry over (missing {missing}, unexpected {unexpected})")
+    with torch.no_grad():
+        new.text_mu.copy_(mu.float())
+        new.text_W.copy_(W.float())
+        if preserve:
+            L = model.text_proj.weight.detach().double().cpu()
+            b = model.text_proj.bias.detach().double().cpu()
+            new.text_proj.weight.copy_((L @ W_inv).float())
+            new.text_proj.bias.copy_((b + L @ mu).float())
+    return new.to(next(model.parameters()).device)
+
+
 def _set_wiener_prior(model: MDM, feats) -> None:
     """The prior spectrum of a ``wiener_f`` model's input (``input_psd``), estimated from the training features."""
     model.input_psd.copy_(estimate_feature_psd(feats))
@@ -695,6 +737,13 @@ def train(data: MotionTextData, out_dir, cfg: TrainConfig, model_cfg: Optional[M
         model = MDM(mc)
         if mc.input == "wiener_f":
             _set_wiener_prior(model, data.feats)
+    # caption embeddings once
+    all_caps = sorted({c for cs in data.captions for c in cs})
+    emb_table = dict(zip(all_caps, enc.encode(all_caps).float()))
+    if cfg.text_whiten > 0 and not model.cfg.text_whiten:
+        model = whiten_text(model, torch.stack([emb_table[c] for c in all_caps]), cfg.text_whiten,
+                            preserve=bool(init_from))
+        model.train()
     model.to(dev)
     ema = MDM(model.cfg).to(dev)
     ema.load_state_dict(model.state_dict())
@@ -714,9 +763,6 @@ def train(data: MotionTextData, out_dir, cfg: TrainConfig, model_cfg: Optional[M
         net = torch.nn.parallel.DistributedDataParallel(model)
     fwd_model = torch.compile(net) if cfg.compile else net
 
-    # caption embeddings once
-    all_caps = sorted({c for cs in data.captions for c in cs})
-    emb_table = dict(zip(all_caps, enc.encode(all_caps).float()))
     mean, std = data.mean.to(dev), data.std.to(dev)
     local = cfg.batch_size // world
     if local * world != cfg.batch_size:

@@ -420,3 +420,59 @@ def test_fc_grad_root_moves_only_the_root_channels(shared_data):
     torch.testing.assert_close(g_root[..., :4], g_all[..., :4])  # the root's share is the same in both
     with pytest.raises(ValueError, match="fc_grad must be"):
         diffusion_losses(model, *args, TrainConfig(lambda_fc=1.0, fc_grad="body"), mean, std)
+
+
+def test_whiten_text_keeps_the_function_and_whitens_the_captions(tmp_path):
+    """whiten_text: the whitened captions' covariance is V diag(λ/(λ+ε·λmax)) Vᵀ (numpy's eigendecomposition, an
+    independent reference), the network's conditional and unconditional outputs are unchanged with ``preserve``, the
+    transform survives save/load and a training run, and bad arguments are errors that name them."""
+    import numpy as np
+
+    from imusim.diffusion.train import whiten_text
+
+    g = torch.Generator().manual_seed(3)
+    scales = torch.logspace(0, -2, 64, dtype=torch.float64)
+    E = torch.randn(300, 64, generator=g, dtype=torch.float64) * scales + 0.5
+    torch.manual_seed(4)
+    m = MDM(MDMConfig(**TINY)).double().eval()
+    eps = 1e-3
+    w = whiten_text(m, E, eps).double().eval()
+    assert w.cfg.text_whiten and not m.cfg.text_whiten
+    Z = (E - w.text_mu) @ w.text_W
+    c = np.cov(E.numpy().T)
+    lam, V = np.linalg.eigh(c)
+    want = V @ np.diag(lam / (lam + eps * lam[-1])) @ V.T
+    np.testing.assert_allclose(np.cov(Z.numpy().T), want, atol=2e-4)
+    # the small directions come through at comparable scale: raw 1e-4 of the largest variance, whitened > 5 %
+    assert np.diag(c).min() / np.diag(c).max() < 2e-4 and np.diag(want).min() > 0.05
+    x = torch.randn(3, 20, 12, generator=g, dtype=torch.float64)
+    t = torch.tensor([0, 300, 999])
+    e = torch.randn(3, 64, generator=g, dtype=torch.float64)
+    for unc in (None, torch.tensor([False, True, False])):
+        torch.testing.assert_close(w(x, t, e, uncond=unc), m(x, t, e, uncond=unc), rtol=1e-5, atol=1e-5)
+    # not preserved: the weights are the model's own, the input is whitened (a new model)
+    w2 = whiten_text(m, E, eps, preserve=False).double()
+    torch.testing.assert_close(w2.text_proj.weight, m.text_proj.weight)
+    # save/load keeps the transform
+    p = save_checkpoint(tmp_path / "w.safetensors", w.float(), torch.zeros(12), torch.ones(12), "hash", {})
+    w3 = load_checkpoint(p)[0]
+    assert w3.cfg.text_whiten
+    torch.testing.assert_close(w3.text_W, w.text_W.float())
+    with pytest.raises(ValueError, match=r"emb must be \[N >= 2, 64\], got \[5, 32\]"):
+        whiten_text(m, torch.zeros(5, 32), eps)
+    with pytest.raises(ValueError, match="eps must be > 0"):
+        whiten_text(m, E, 0.0)
+    with pytest.raises(ValueError, match="already whitens"):
+        whiten_text(w, E, eps)
+    with pytest.raises(ValueError, match="arch 'imusim'"):
+        MDM(MDMConfig(**TINY, arch="mdm", text_whiten=True))
+    # the training path: --text-whiten from scratch sets the buffers from the encoded training captions
+    data = toy_clips()
+    enc = get_text_encoder("hash")
+    cfg = TrainConfig(steps=2, batch_size=4, lr=1e-3, warmup=0, log_every=1, ckpt_every=100, max_frames=32,
+                      min_frames=20, text_encoder="hash", text_whiten=1e-2)
+    p = train(data, tmp_path / "tw", cfg, MDMConfig(**TINY), progress=False, text_encoder=enc)
+    m4 = load_checkpoint(p)[0]
+    caps = sorted({c for cs in data.captions for c in cs})
+    torch.testing.assert_close(m4.text_mu, enc.encode(caps).float().mean(0), rtol=1e-5, atol=1e-6)
+    assert m4.cfg.text_whiten and not torch.allclose(m4.text_W, torch.eye(64))
