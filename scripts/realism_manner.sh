@@ -7,8 +7,9 @@
 # "regular", "ordinary" or "slow") trains `original`'s recipe from scratch (training seed 0: the same batches as the
 # shipped `original`, only the captions differ), then `refined_lacc`'s recipe on it (the shipped high-noise expert's),
 # paired above the shipped low expert like §18.5's screen; the pace screen against the shipped `refined` and §18.5's
-# pair, and above §20's trust-region low expert (st_ks1, seed 0); then, unless STAGE=screen, the §16 protocol (4 generation seeds x 192 motions; realism against the normal-style
-# mocap, BasicMotions and WISDM by prompt; HAR on BasicMotions; the motion evaluation on the test split).
+# pair, and above §20's trust-region low expert (st_ks1, seed 0), and the same fine-tune with whitened text
+# embeddings (--text-whiten 0.01); then, unless STAGE=screen, the §16 protocol (4 generation seeds x 192 motions; realism against the normal-style
+# mocap, BasicMotions and WISDM by prompt; HAR on BasicMotions; the motion evaluation on the test split) for CANDS.
 #
 #   bash scripts/realism_manner.sh              # ~40 min training + ~12 min fine-tune + ~45 min protocol, 2 cores
 #   STAGE=screen bash scripts/realism_manner.sh # up to the pace screen
@@ -25,6 +26,13 @@ O="$RUNS/pace/original_manner_s0"  # original's recipe (imusim/checkpoints/origi
 L="$RUNS/pace/lacc_manner_s0"  # refined_lacc's recipe (realism_common.sh's FT) from it, on the same captions
 trained "$L" || imusim finetune --data "$MD" --steps 1000 --batch-size 32 --max-frames 120 --lr 2e-4 \
   --from "$O/model.safetensors" --input wiener_f --out "$L" --seed 0 --lambda-acc 1.0 > "$L.log" 2>&1
+# the same recipe with the text embeddings whitened by the training captions' covariance (finetune --text-whiten:
+# function-preserving at step 0), so that captions that differ only in the pace word reach the network apart
+LW="$RUNS/pace/lacc_manner_w_s0"
+trained "$LW" || imusim finetune --data "$MD" --steps 1000 --batch-size 32 --max-frames 120 --lr 2e-4 \
+  --from "$O/model.safetensors" --input wiener_f --out "$LW" --seed 0 --lambda-acc 1.0 --text-whiten 0.01 > "$LW.log" 2>&1
+cp "$LW/metrics.csv" "$OUT/training/metrics_lacc_manner_w_s0.csv"
+below_shipped "$LW/model.safetensors" "$RUNS/screen/manner_w_pair.safetensors"
 cp "$O/metrics.csv" "$OUT/training/metrics_original_manner_s0.csv"
 cp "$L/metrics.csv" "$OUT/training/metrics_lacc_manner_s0.csv"
 below_shipped "$L/model.safetensors" "$RUNS/screen/manner_pair.safetensors"
@@ -45,6 +53,7 @@ probe() {  # probe LABEL CKPT JSON [ARGS...]
 probe refined refined "$OUT/pace_screen_refined.json" --guidance 1.0
 probe manner_pair "$RUNS/screen/manner_pair.safetensors" "$OUT/pace_screen_manner_pair.json" --guidance 1.0
 probe manner_st "$RUNS/screen/manner_st.safetensors" "$OUT/pace_screen_manner_st.json" --guidance 1.0
+probe manner_w_pair "$RUNS/screen/manner_w_pair.safetensors" "$OUT/pace_screen_manner_w_pair.json" --guidance 1.0
 probe pace_pair "$RUNS/screen/pace_pair.safetensors" "$OUT/pace_screen_pace_pair.json" --guidance 1.0
 # the two from-scratch networks alone at original's recorded guidance (2.5): does the base model tell the paces apart?
 probe original original "$OUT/pace_screen_original.json" --guidance 2.5
@@ -54,26 +63,31 @@ probe original_manner "$O/model.safetensors" "$OUT/pace_screen_original_manner.j
 store_inputs
 normal_mocap_store
 GEN=(0 1 2 3)
+# the §16 protocol for each of CANDS into $OUT/CAND/ (beside the shipped refined; manner_st made manner_pair's screen
+# and was not carried further)
+CANDS=(${CANDS:-manner_pair manner_w_pair})
 export OMP_NUM_THREADS=1
-for c in manner_pair manner_st; do
+GEN_ARGS="--guidance 1.0" gen afu1i5hs7 imusim/checkpoints/refined.safetensors "${GEN[@]}"
+for c in "${CANDS[@]}"; do
   mkdir -p "$RUNS/$c"; ln -sf "$(realpath "$RUNS/screen/$c.safetensors")" "$RUNS/$c/model.safetensors"
   { GEN_ARGS="--guidance 1.0" gen "$c" "$RUNS/$c/model.safetensors" 0 1; } > "$RUNS/pace/gen_${c}_a.log" 2>&1 &
   { GEN_ARGS="--guidance 1.0" gen "$c" "$RUNS/$c/model.safetensors" 2 3; } > "$RUNS/pace/gen_${c}_b.log" 2>&1 &
   wait
 done
-GEN_ARGS="--guidance 1.0" gen afu1i5hs7 imusim/checkpoints/refined.safetensors "${GEN[@]}"
-SETS=("$(stores afu1i5hs7 "${GEN[@]}")" "$(stores st_ks1_s0 "${GEN[@]}")" "$(stores manner_pair "${GEN[@]}")"
-      "$(stores manner_st "${GEN[@]}")")
-R=(--by prompt --bootstrap 500)
 export OMP_NUM_THREADS=2
-[ -f "$OUT/realism_mocap_normal/realism.json" ] || imusim realism --synthetic "${SETS[@]}" \
-  --reference store:out/realism/mocap_store_normal --sensor wrist_r "${R[@]}" --out "$OUT/realism_mocap_normal"
-[ -f "$OUT/realism_basicmotions/realism.json" ] || imusim realism --synthetic "${SETS[@]}" \
-  --reference basicmotions --sensor wrist_l "${R[@]}" --out "$OUT/realism_basicmotions"
-[ -f "$OUT/realism_wisdm/realism.json" ] || imusim realism --synthetic "${SETS[@]}" \
-  --reference ../shared/data/real/wisdm19_watch_dev/wisdm19_watch_dev.npz \
-  --labels docs/realism/mocap/wisdm_labels.yaml "${R[@]}" --out "$OUT/realism_wisdm"
-H=("$(stores original "${GEN[@]}")" "$(stores smooth2 "${GEN[@]}")" "${SETS[@]}")
-[ -f "$OUT/har_basicmotions/results.json" ] || imusim evaluate --real basicmotions --repeats 8 \
-  --reference original --out "$OUT/har_basicmotions" $(printf -- "--synthetic %s " "${H[@]}")
-motion_evals manner_pair manner_st
+R=(--by prompt --bootstrap 500)
+for c in "${CANDS[@]}"; do
+  P="$OUT/$c"; mkdir -p "$P"
+  SETS=("$(stores afu1i5hs7 "${GEN[@]}")" "$(stores "$c" "${GEN[@]}")")
+  [ -f "$P/realism_mocap_normal/realism.json" ] || imusim realism --synthetic "${SETS[@]}" \
+    --reference store:out/realism/mocap_store_normal --sensor wrist_r "${R[@]}" --out "$P/realism_mocap_normal"
+  [ -f "$P/realism_basicmotions/realism.json" ] || imusim realism --synthetic "${SETS[@]}" \
+    --reference basicmotions --sensor wrist_l "${R[@]}" --out "$P/realism_basicmotions"
+  [ -f "$P/realism_wisdm/realism.json" ] || imusim realism --synthetic "${SETS[@]}" \
+    --reference ../shared/data/real/wisdm19_watch_dev/wisdm19_watch_dev.npz \
+    --labels docs/realism/mocap/wisdm_labels.yaml "${R[@]}" --out "$P/realism_wisdm"
+  H=("$(stores original "${GEN[@]}")" "$(stores smooth2 "${GEN[@]}")" "${SETS[@]}")
+  [ -f "$P/har_basicmotions/results.json" ] || imusim evaluate --real basicmotions --repeats 8 \
+    --reference original --out "$P/har_basicmotions" $(printf -- "--synthetic %s " "${H[@]}")
+  OUT="$P" motion_evals "$c"
+done
