@@ -117,6 +117,20 @@ seeded_eval() {  # seeded_eval REFERENCE SET...: the seeded sets ("NAME=store,..
     --out "$OUT/har_wisdm" $(printf -- "--synthetic %s " "$@")
 }
 
+like_for_like() {  # like_for_like DIR SET...: the sets ("NAME=store,...") by prompt against the normal-style
+  # mocap (wrist_r), BasicMotions (wrist_l) and the WISDM watch into DIR/realism_{mocap_normal,basicmotions,wisdm}
+  # (§18's like-for-like references, 500 bootstrap draws), each skipped when it exists
+  local dir=$1; shift
+  local r=(--by prompt --bootstrap 500)
+  [ -f "$dir/realism_mocap_normal/realism.json" ] || imusim realism --synthetic "$@" \
+    --reference store:out/realism/mocap_store_normal --sensor wrist_r "${r[@]}" --out "$dir/realism_mocap_normal"
+  [ -f "$dir/realism_basicmotions/realism.json" ] || imusim realism --synthetic "$@" \
+    --reference basicmotions --sensor wrist_l "${r[@]}" --out "$dir/realism_basicmotions"
+  [ -f "$dir/realism_wisdm/realism.json" ] || imusim realism --synthetic "$@" \
+    --reference ../shared/data/real/wisdm19_watch_dev/wisdm19_watch_dev.npz \
+    --labels docs/realism/mocap/wisdm_labels.yaml "${r[@]}" --out "$dir/realism_wisdm"
+}
+
 ck() {  # ck RUN...: "--checkpoint $RUNS/eval/RUN/model.safetensors ..." (a link per run, so evaluate-motion names it RUN)
   for n in "$@"; do
     mkdir -p "$RUNS/eval/$n"

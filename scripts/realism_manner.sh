@@ -75,17 +75,10 @@ for c in "${CANDS[@]}"; do
   wait
 done
 export OMP_NUM_THREADS=2
-R=(--by prompt --bootstrap 500)
 for c in "${CANDS[@]}"; do
   P="$OUT/$c"; mkdir -p "$P"
   SETS=("$(stores afu1i5hs7 "${GEN[@]}")" "$(stores "$c" "${GEN[@]}")")
-  [ -f "$P/realism_mocap_normal/realism.json" ] || imusim realism --synthetic "${SETS[@]}" \
-    --reference store:out/realism/mocap_store_normal --sensor wrist_r "${R[@]}" --out "$P/realism_mocap_normal"
-  [ -f "$P/realism_basicmotions/realism.json" ] || imusim realism --synthetic "${SETS[@]}" \
-    --reference basicmotions --sensor wrist_l "${R[@]}" --out "$P/realism_basicmotions"
-  [ -f "$P/realism_wisdm/realism.json" ] || imusim realism --synthetic "${SETS[@]}" \
-    --reference ../shared/data/real/wisdm19_watch_dev/wisdm19_watch_dev.npz \
-    --labels docs/realism/mocap/wisdm_labels.yaml "${R[@]}" --out "$P/realism_wisdm"
+  like_for_like "$P" "${SETS[@]}"
   H=("$(stores original "${GEN[@]}")" "$(stores smooth2 "${GEN[@]}")" "${SETS[@]}")
   [ -f "$P/har_basicmotions/results.json" ] || imusim evaluate --real basicmotions --repeats 8 \
     --reference original --out "$P/har_basicmotions" $(printf -- "--synthetic %s " "${H[@]}")

@@ -52,14 +52,7 @@ done
 GEN_ARGS="--guidance 1.0" gen afu1i5hs7 imusim/checkpoints/refined.safetensors "${GEN[@]}"
 SETS=("$(stores afu1i5hs7 "${GEN[@]}")")
 for c in "${CANDS[@]}"; do for s in "${SEEDS[@]}"; do SETS+=("$(stores "${c}_s$s" "${GEN[@]}")"); done; done
-R=(--by prompt --bootstrap 500)
-[ -f "$OUT/realism_mocap_normal/realism.json" ] || imusim realism --synthetic "${SETS[@]}" \
-  --reference store:out/realism/mocap_store_normal --sensor wrist_r "${R[@]}" --out "$OUT/realism_mocap_normal"
-[ -f "$OUT/realism_basicmotions/realism.json" ] || imusim realism --synthetic "${SETS[@]}" \
-  --reference basicmotions --sensor wrist_l "${R[@]}" --out "$OUT/realism_basicmotions"
-[ -f "$OUT/realism_wisdm/realism.json" ] || imusim realism --synthetic "${SETS[@]}" \
-  --reference ../shared/data/real/wisdm19_watch_dev/wisdm19_watch_dev.npz \
-  --labels docs/realism/mocap/wisdm_labels.yaml "${R[@]}" --out "$OUT/realism_wisdm"
+like_for_like "$OUT" "${SETS[@]}"
 for c in "${CANDS[@]}"; do for s in "${SEEDS[@]}"; do motion_evals "${c}_s$s"; done; done
 # HAR on BasicMotions, the docs' protocol (4 generation seeds x 2 fits, RF and CNN), beside original and smoothing
 H=("$(stores original "${GEN[@]}")" "$(stores smooth2 "${GEN[@]}")" "${SETS[@]}")

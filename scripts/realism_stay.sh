@@ -47,14 +47,7 @@ SETS=("$(stores afu1i5hs7 "${GEN[@]}")")
 [ -f "$RUNS/har/st_k_s0_s3/summary.json" ] && SETS+=("$(stores st_k_s0 "${GEN[@]}")")  # §19's, when its stores exist
 NEW=()
 for c in "${CANDS[@]}"; do for s in "${SEEDS[@]}"; do NEW+=("$(stores "${c}_s$s" "${GEN[@]}")"); done; done
-R=(--by prompt --bootstrap 500)
-[ -f "$OUT/realism_mocap_normal/realism.json" ] || imusim realism --synthetic "${SETS[@]}" "${NEW[@]}" \
-  --reference store:out/realism/mocap_store_normal --sensor wrist_r "${R[@]}" --out "$OUT/realism_mocap_normal"
-[ -f "$OUT/realism_basicmotions/realism.json" ] || imusim realism --synthetic "${SETS[@]}" "${NEW[@]}" \
-  --reference basicmotions --sensor wrist_l "${R[@]}" --out "$OUT/realism_basicmotions"
-[ -f "$OUT/realism_wisdm/realism.json" ] || imusim realism --synthetic "${SETS[@]}" "${NEW[@]}" \
-  --reference ../shared/data/real/wisdm19_watch_dev/wisdm19_watch_dev.npz \
-  --labels docs/realism/mocap/wisdm_labels.yaml "${R[@]}" --out "$OUT/realism_wisdm"
+like_for_like "$OUT" "${SETS[@]}" "${NEW[@]}"
 # HAR on BasicMotions, the docs' protocol (4 generation seeds x 2 fits, RF and CNN), beside original and smoothing
 H=("$(stores original "${GEN[@]}")" "$(stores smooth2 "${GEN[@]}")" "$(stores afu1i5hs7 "${GEN[@]}")" "${NEW[@]}")
 [ -f "$OUT/har_basicmotions/results.json" ] || OMP_NUM_THREADS=2 imusim evaluate --real basicmotions --repeats 8 \
