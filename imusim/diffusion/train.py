@@ -713,6 +713,8 @@ def train(data: MotionTextData, out_dir, cfg: TrainConfig, model_cfg: Optional[M
         raise ValueError(f"anchor_contact must be one of {list(ANCHOR_CONTACTS)}, got {cfg.anchor_contact!r}")
     if not 0 <= cfg.anchor_smooth <= ANCHOR_SMOOTH_MAX:
         raise ValueError(f"anchor_smooth must be in [0, {ANCHOR_SMOOTH_MAX:g}] frames, got {cfg.anchor_smooth}")
+    if not cfg.text_whiten >= 0:
+        raise ValueError(f"text_whiten must be >= 0 (the eigenvalue floor, relative; 0: off), got {cfg.text_whiten}")
     if not 0 <= cfg.anchor_feet <= cfg.diffusion_steps:
         raise ValueError(f"anchor_feet must be in [0, {cfg.diffusion_steps}] (0: off), got {cfg.anchor_feet}")
     out_dir = Path(out_dir)

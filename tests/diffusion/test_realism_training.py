@@ -426,6 +426,8 @@ def test_whiten_text_keeps_the_function_and_whitens_the_captions(tmp_path):
     """whiten_text: the whitened captions' covariance is V diag(λ/(λ+ε·λmax)) Vᵀ (numpy's eigendecomposition, an
     independent reference), the network's conditional and unconditional outputs are unchanged with ``preserve``, the
     transform survives save/load and a training run, and bad arguments are errors that name them."""
+    import dataclasses
+
     import numpy as np
 
     from imusim.diffusion.train import whiten_text
@@ -471,6 +473,9 @@ def test_whiten_text_keeps_the_function_and_whitens_the_captions(tmp_path):
     enc = get_text_encoder("hash")
     cfg = TrainConfig(steps=2, batch_size=4, lr=1e-3, warmup=0, log_every=1, ckpt_every=100, max_frames=32,
                       min_frames=20, text_encoder="hash", text_whiten=1e-2)
+    with pytest.raises(ValueError, match="text_whiten must be >= 0"):
+        train(data, tmp_path / "bad", dataclasses.replace(cfg, text_whiten=-1.0), MDMConfig(**TINY), progress=False,
+              text_encoder=enc)
     p = train(data, tmp_path / "tw", cfg, MDMConfig(**TINY), progress=False, text_encoder=enc)
     m4 = load_checkpoint(p)[0]
     caps = sorted({c for cs in data.captions for c in cs})
