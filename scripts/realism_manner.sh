@@ -8,7 +8,7 @@
 # shipped `original`, only the captions differ), then `refined_lacc`'s recipe on it (the shipped high-noise expert's),
 # paired above the shipped low expert like §18.5's screen; the pace screen against the shipped `refined` and §18.5's
 # pair, and above §20's trust-region low expert (st_ks1, seed 0), and the same fine-tune with whitened text
-# embeddings (--text-whiten 0.01); then, unless STAGE=screen, the §16 protocol (4 generation seeds x 192 motions; realism against the normal-style
+# embeddings (--text-whiten 0.01, and 0.1); then, unless STAGE=screen, the §16 protocol (4 generation seeds x 192 motions; realism against the normal-style
 # mocap, BasicMotions and WISDM by prompt; HAR on BasicMotions; the motion evaluation on the test split) for CANDS.
 #
 #   bash scripts/realism_manner.sh              # ~40 min training + ~12 min fine-tune + ~45 min protocol, 2 cores
@@ -33,6 +33,12 @@ trained "$LW" || imusim finetune --data "$MD" --steps 1000 --batch-size 32 --max
   --from "$O/model.safetensors" --input wiener_f --out "$LW" --seed 0 --lambda-acc 1.0 --text-whiten 0.01 > "$LW.log" 2>&1
 cp "$LW/metrics.csv" "$OUT/training/metrics_lacc_manner_w_s0.csv"
 below_shipped "$LW/model.safetensors" "$RUNS/screen/manner_w_pair.safetensors"
+# a milder floor (0.1: the small directions amplified up to ~3x instead of ~10x)
+LW1="$RUNS/pace/lacc_manner_w01_s0"
+trained "$LW1" || imusim finetune --data "$MD" --steps 1000 --batch-size 32 --max-frames 120 --lr 2e-4 \
+  --from "$O/model.safetensors" --input wiener_f --out "$LW1" --seed 0 --lambda-acc 1.0 --text-whiten 0.1 > "$LW1.log" 2>&1
+cp "$LW1/metrics.csv" "$OUT/training/metrics_lacc_manner_w01_s0.csv"
+below_shipped "$LW1/model.safetensors" "$RUNS/screen/manner_w01_pair.safetensors"
 cp "$O/metrics.csv" "$OUT/training/metrics_original_manner_s0.csv"
 cp "$L/metrics.csv" "$OUT/training/metrics_lacc_manner_s0.csv"
 below_shipped "$L/model.safetensors" "$RUNS/screen/manner_pair.safetensors"
@@ -54,6 +60,13 @@ probe refined refined "$OUT/pace_screen_refined.json" --guidance 1.0
 probe manner_pair "$RUNS/screen/manner_pair.safetensors" "$OUT/pace_screen_manner_pair.json" --guidance 1.0
 probe manner_st "$RUNS/screen/manner_st.safetensors" "$OUT/pace_screen_manner_st.json" --guidance 1.0
 probe manner_w_pair "$RUNS/screen/manner_w_pair.safetensors" "$OUT/pace_screen_manner_w_pair.json" --guidance 1.0
+probe manner_w01_pair "$RUNS/screen/manner_w01_pair.safetensors" "$OUT/pace_screen_manner_w01_pair.json" --guidance 1.0
+# the badminton prompts (no badminton clip in the data: out of vocabulary), the shipped refined and the whitened pairs
+[ -f "$OUT/badminton_screen.json" ] || python scripts/impulsiveness_probe.py --data "$DATA" --checkpoint refined \
+  --checkpoint "$RUNS/screen/manner_pair.safetensors" --checkpoint "$RUNS/screen/manner_w_pair.safetensors" \
+  --checkpoint "$RUNS/screen/manner_w01_pair.safetensors" --label refined --label manner_pair --label manner_w_pair \
+  --label manner_w01_pair --guidance 1.0 --per-prompt 16 --prompt "a person plays badminton, swinging a racket." \
+  --prompt "a person swings an arm overhead as if hitting a shuttlecock." --json "$OUT/badminton_screen.json"
 probe pace_pair "$RUNS/screen/pace_pair.safetensors" "$OUT/pace_screen_pace_pair.json" --guidance 1.0
 # the two from-scratch networks alone at original's recorded guidance (2.5): does the base model tell the paces apart?
 probe original original "$OUT/pace_screen_original.json" --guidance 2.5
