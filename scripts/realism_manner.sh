@@ -23,24 +23,23 @@ O="$RUNS/pace/original_manner_s0"  # original's recipe (imusim/checkpoints/origi
 [ -f "$O/metrics.csv" ] && [ "$(tail -n1 "$O/metrics.csv" | cut -d, -f1)" = 4000 ] || imusim train --data "$MD" \
   --out "$O" --steps 4000 --layers 4 --latent 256 --ff 512 --batch-size 32 --max-frames 120 --lr 2e-4 --seed 0 \
   $([ -f "$O/train_state.pt" ] && echo --resume) > "$O.log" 2>&1
-L="$RUNS/pace/lacc_manner_s0"  # refined_lacc's recipe (realism_common.sh's FT) from it, on the same captions
-trained "$L" || imusim finetune --data "$MD" --steps 1000 --batch-size 32 --max-frames 120 --lr 2e-4 \
-  --from "$O/model.safetensors" --input wiener_f --out "$L" --seed 0 --lambda-acc 1.0 > "$L.log" 2>&1
+lacc() {  # lacc NAME [ARGS...]: refined_lacc's recipe (realism_common.sh's FT) from $O on these captions into
+  # $RUNS/pace/NAME (its training log into $OUT/training), skipped when finished
+  local d="$RUNS/pace/$1"; shift
+  trained "$d" || imusim finetune --data "$MD" --steps 1000 --batch-size 32 --max-frames 120 --lr 2e-4 \
+    --from "$O/model.safetensors" --input wiener_f --out "$d" --seed 0 --lambda-acc 1.0 "$@" > "$d.log" 2>&1
+  cp "$d/metrics.csv" "$OUT/training/metrics_${d##*/}.csv"
+}
+L="$RUNS/pace/lacc_manner_s0"
+lacc lacc_manner_s0
 # the same recipe with the text embeddings whitened by the training captions' covariance (finetune --text-whiten:
-# function-preserving at step 0), so that captions that differ only in the pace word reach the network apart
-LW="$RUNS/pace/lacc_manner_w_s0"
-trained "$LW" || imusim finetune --data "$MD" --steps 1000 --batch-size 32 --max-frames 120 --lr 2e-4 \
-  --from "$O/model.safetensors" --input wiener_f --out "$LW" --seed 0 --lambda-acc 1.0 --text-whiten 0.01 > "$LW.log" 2>&1
-cp "$LW/metrics.csv" "$OUT/training/metrics_lacc_manner_w_s0.csv"
-below_shipped "$LW/model.safetensors" "$RUNS/screen/manner_w_pair.safetensors"
+# function-preserving at step 0), so that captions that differ only in the pace word reach the network apart; and
 # a milder floor (0.1: the small directions amplified up to ~3x instead of ~10x)
-LW1="$RUNS/pace/lacc_manner_w01_s0"
-trained "$LW1" || imusim finetune --data "$MD" --steps 1000 --batch-size 32 --max-frames 120 --lr 2e-4 \
-  --from "$O/model.safetensors" --input wiener_f --out "$LW1" --seed 0 --lambda-acc 1.0 --text-whiten 0.1 > "$LW1.log" 2>&1
-cp "$LW1/metrics.csv" "$OUT/training/metrics_lacc_manner_w01_s0.csv"
-below_shipped "$LW1/model.safetensors" "$RUNS/screen/manner_w01_pair.safetensors"
+lacc lacc_manner_w_s0 --text-whiten 0.01
+below_shipped "$RUNS/pace/lacc_manner_w_s0/model.safetensors" "$RUNS/screen/manner_w_pair.safetensors"
+lacc lacc_manner_w01_s0 --text-whiten 0.1
+below_shipped "$RUNS/pace/lacc_manner_w01_s0/model.safetensors" "$RUNS/screen/manner_w01_pair.safetensors"
 cp "$O/metrics.csv" "$OUT/training/metrics_original_manner_s0.csv"
-cp "$L/metrics.csv" "$OUT/training/metrics_lacc_manner_s0.csv"
 below_shipped "$L/model.safetensors" "$RUNS/screen/manner_pair.safetensors"
 # and above §20's trust-region low expert (st_ks1, training seed 0: the crest without moving the gait)
 below_shipped "$L/model.safetensors" "$RUNS/screen/manner_st.safetensors" "$RUNS/st/st_ks1_s0/model.safetensors"

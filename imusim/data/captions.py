@@ -135,16 +135,23 @@ def labels_from_path(path) -> Dict[str, str]:
     return {"dataset": "unknown", "content": stem, "style": "normal", "take": "", "activity": "unknown"}
 
 
+def paraphrase_set(paraphrase, name: str = "paraphrase"):
+    """``paraphrase`` as :func:`captions_for` and ``build`` record it: ``False``, ``"pace"`` (also ``True``) or
+    ``"manner"``; anything else is an error naming the argument (``name``)."""
+    if paraphrase is True:
+        return "pace"
+    if paraphrase and paraphrase not in _PARAPHRASES:
+        raise ValueError(f"{name} must be False, True, 'pace' or 'manner', got {paraphrase!r}")
+    return paraphrase or False
+
+
 def captions_for(labels: Dict[str, str], n: int = 3, seed: int = 0, paraphrase=False) -> List[str]:
     """``n`` distinct English phrasings of the clip (deterministic for a seed); the first is canonical:
     "a person <verb phrase> <style adverb>.". ``paraphrase``: the other phrasings may also name the style's pace:
     ``True`` or ``"pace"`` (``_PACE``: "normally", "at a steady pace", … for the normal style; "briskly", "at a fast
     pace", … for the active one), ``"manner"`` (``_MANNER``: ten or so per pace, the tired style's too); the
     canonical caption is the same either way."""
-    if paraphrase is True:
-        paraphrase = "pace"
-    if paraphrase and paraphrase not in _PARAPHRASES:
-        raise ValueError(f"captions_for: paraphrase must be False, True, 'pace' or 'manner', got {paraphrase!r}")
+    paraphrase = paraphrase_set(paraphrase)
     content, style = labels.get("content", ""), labels.get("style", "normal")
     verbs = _CONTENT.get(content, (None, [content.replace("-", " ").replace("_", " ")]))[1]
     adv = _STYLE.get(style, style.replace("-", " ") if style not in ("", "normal") else "")

@@ -26,7 +26,7 @@ from typing import Dict, List, Optional
 import numpy as np
 
 from ..constants import HUMANML3D_FPS
-from .captions import ACTIVITY_GROUP, captions_for, labels_from_path
+from .captions import ACTIVITY_GROUP, captions_for, labels_from_path, paraphrase_set
 
 DEFAULT_SOURCES = ("bandai_namco_1", "bandai_namco_2", "deepmimic")
 
@@ -127,8 +127,8 @@ def build(out, root: Optional[Path] = None, sources=DEFAULT_SOURCES, seed: int =
     FEATURES_VERSION changes. ``caption_paraphrases``: captions may also name a style's pace (False, True /
     ``"pace"`` or ``"manner"``: :func:`~imusim.data.captions.captions_for`'s ``paraphrase``; off for the shipped
     checkpoints' data set; recorded in meta.json's config as False, "pace" or "manner")."""
-    if caption_paraphrases is True:
-        caption_paraphrases = "pace"
+    # before any feature work: a bad value fails here, not after the clips are retargeted
+    caption_paraphrases = paraphrase_set(caption_paraphrases, "build: caption_paraphrases")
     if facing not in ("reference", "anatomical"):
         raise ValueError(f"build: facing must be 'reference' or 'anatomical', got {facing!r}")
     out = Path(out)
@@ -214,7 +214,7 @@ def build(out, root: Optional[Path] = None, sources=DEFAULT_SOURCES, seed: int =
     np.save(out / "Std.npy", std.astype(np.float32))
     meta = {"clips": clips, "cache": cache, "errors": errors, "fps": HUMANML3D_FPS,
             "config": {"root": str(root), "sources": list(sources), "seed": seed, "split": list(split),
-                       "split_by": split_by, "caption_paraphrases": caption_paraphrases or False,
+                       "split_by": split_by, "caption_paraphrases": caption_paraphrases,
                        "facing": facing, "features_version": FEATURES_VERSION}}
     (out / "meta.json").write_text(json.dumps(meta, indent=1))
     summary = summarise(clips, errors)

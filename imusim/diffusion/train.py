@@ -642,16 +642,23 @@ def reparameterise(model: MDM, feats, input: Optional[str] = None, output: Optio
     """A copy of ``model`` that reads ``input`` and/or predicts through ``output`` (MDMConfig.input/output), with
     the same weights; a new ``wiener_f`` input gets its prior spectrum from ``feats`` (normalised ``[T, F]``
     sequences). The network's function changes: fine-tune it afterwards."""
-    import dataclasses
-
-    cfg = dataclasses.replace(model.cfg, **{k: v for k, v in (("input", input), ("output", output)) if v})
-    new = MDM(cfg)
-    missing, unexpected = new.load_state_dict(model.state_dict(), strict=False)
-    if unexpected or set(missing) - {"input_psd"}:
-        raise ValueError(f"reparameterise: weights do not carry over (missing {missing}, unexpected {unexpected})")
+    new, missing = _rebuilt("reparameterise", model, {"input_psd"},
+                            **{k: v for k, v in (("input", input), ("output", output)) if v})
     if "input_psd" in missing:
         _set_wiener_prior(new, feats)
     return new
+
+
+def _rebuilt(caller: str, model: MDM, new_buffers: set, **changes):
+    """``(MDM(model.cfg with changes) holding model's weights, the names it has that model had not)``; any other
+    difference is an error naming ``caller`` (the weights must carry over)."""
+    import dataclasses
+
+    new = MDM(dataclasses.replace(model.cfg, **changes))
+    missing, unexpected = new.load_state_dict(model.state_dict(), strict=False)
+    if unexpected or set(missing) - new_buffers:
+        raise ValueError(f"{caller}: weights do not carry over (missing {missing}, unexpected {unexpected})")
+    return new, set(missing)
 
 
 def whiten_text(model: MDM, emb: torch.Tensor, eps: float = 1e-2, preserve: bool = True) -> MDM:
@@ -662,8 +669,6 @@ def whiten_text(model: MDM, emb: torch.Tensor, eps: float = 1e-2, preserve: bool
     same scale as the large ones. ``preserve``: ``text_proj`` is changed to ``L W⁻¹``, ``b + L μ``, so the
     network's function is unchanged (for fine-tuning a trained model); else the weights are kept as they are (a new
     model). The unconditional token (the condition zeroed after ``text_proj``) is unaffected either way."""
-    import dataclasses
-
     if model.cfg.arch != "imusim":
         raise ValueError(f"whiten_text: arch must be 'imusim', got {model.cfg.arch!r}")
     if emb.dim() != 2 or emb.shape[1] != model.cfg.text_dim or emb.shape[0] < 2:
@@ -678,11 +683,7 @@ def whiten_text(model: MDM, emb: torch.Tensor, eps: float = 1e-2, preserve: bool
     lam = lam.clamp_min(0) + eps * float(lam[-1])
     W = V @ torch.diag(lam.rsqrt()) @ V.T
     W_inv = V @ torch.diag(lam.sqrt()) @ V.T
-    new = MDM(dataclasses.replace(model.cfg, text_whiten=True))
-    state = model.state_dict()
-    missing, unexpected = new.load_state_dict(state, strict=False)
-    if unexpected or set(missing) - {"text_mu", "text_W"}:
-        raise ValueError(f"whiten_text: weights do not carry over (missing {missing}, unexpected {unexpected})")
+    new, _ = _rebuilt("whiten_text", model, {"text_mu", "text_W"}, text_whiten=True)
     with torch.no_grad():
         new.text_mu.copy_(mu.float())
         new.text_W.copy_(W.float())
@@ -744,8 +745,7 @@ def train(data: MotionTextData, out_dir, cfg: TrainConfig, model_cfg: Optional[M
     emb_table = dict(zip(all_caps, enc.encode(all_caps).float()))
     if cfg.text_whiten > 0 and not model.cfg.text_whiten:
         model = whiten_text(model, torch.stack([emb_table[c] for c in all_caps]), cfg.text_whiten,
-                            preserve=bool(init_from))
-        model.train()
+                            preserve=bool(init_from))  # a new module: in training mode
     model.to(dev)
     ema = MDM(model.cfg).to(dev)
     ema.load_state_dict(model.state_dict())

@@ -1,6 +1,7 @@
 import json
 
 import numpy as np
+import pytest
 import torch
 
 from imusim.data.dataset import build, load_split, mirror_caption
@@ -41,6 +42,9 @@ def test_build_small_dataset(tmp_path):
     # caption paraphrases: the same clips, splits and statistics, captions drawn from the larger pool (recorded)
     meta4 = build(tmp_path / "ds", root=root, limit=12, workers=1, progress=False, facing="anatomical",
                   caption_paraphrases=True)
+    with pytest.raises(ValueError, match="caption_paraphrases must be False, True, 'pace' or 'manner', got 'style'"):
+        build(tmp_path / "ds_bad", root=root, limit=12, workers=1, progress=False, caption_paraphrases="style")
+    assert not (tmp_path / "ds_bad" / "features").exists()  # failed before any work
     assert meta4["config"]["caption_paraphrases"] == "pace" and meta3["config"]["caption_paraphrases"] is False
     assert [(c["id"], c["split"]) for c in meta4["clips"]] == [(c["id"], c["split"]) for c in meta3["clips"]]
     from imusim.data.captions import captions_for, labels_from_path
