@@ -13,7 +13,7 @@ def register(sub):
                                    "through the last --grad-steps) have the ground-truth crop's IMU band powers "
                                    "(wrists and thighs, 0-1/1-3/3-6/6-10 Hz, log ratio, blind to phase), beside the "
                                    "low expert's noised-truth recipe; optionally also their acceleration kurtosis "
-                                   "(--lambda-kurtosis), inside a trust region around what the untuned expert "
+                                   "(--lambda-kurtosis) or only their 3-10 Hz acceleration beyond the crop's (--lambda-excess), inside a trust region around what the untuned expert "
                                    "finishes from the same states (--lambda-stay). Writes OUT/model.safetensors (the "
                                    "same high expert and sampling metadata, the tuned low expert) and OUT/metrics.csv "
                                    "(means per 10 steps). docs/realism.md sections 19-20.")
@@ -35,6 +35,10 @@ def register(sub):
                    help="weight of a trust region: the squared difference (cm^2, mean over channels and frames) of "
                         "the finished motion's root-relative joint positions, root height and root velocity from the "
                         "untuned low expert's finish of the same hand-over state (docs/realism.md section 20)")
+    p.add_argument("--lambda-excess", type=float, default=0.0,
+                   help="weight of a one-sided term on the own samples: the accelerometer power in 3-6 and 6-10 Hz "
+                        "beyond the crop's (squared log ratio where above it, floor 0.3 m/s^2 per band; never asks "
+                        "for more motion; docs/realism.md section 22)")
     p.add_argument("--lambda-recipe", type=float, default=1.0, help="weight of the noised-truth recipe")
     p.add_argument("--recipe", choices=["shipped", "plain"], default="shipped",
                    help="the noised-truth terms: shipped = the shipped refined's low-expert recipe (L_acc, IMU-space "
@@ -60,6 +64,7 @@ def _run(a):
     cfg = SelfTuneConfig(steps=a.steps, batch_size=a.batch_size, lr=a.lr, pool=a.pool, ddim_steps=a.ddim_steps,
                          grad_steps=a.grad_steps, lambda_self=a.lambda_self, lambda_recipe=a.lambda_recipe,
                          lambda_kurtosis=a.lambda_kurtosis, lambda_stay=a.lambda_stay,
+                         lambda_excess=a.lambda_excess,
                          sensors=a.sensors, max_frames=a.max_frames, min_frames=a.min_frames, seed=a.seed)
     p = selftune(ck, MotionTextData(clips, mean, std), a.out, cfg, recipe,
                  meta_note=f"imusim selftune --checkpoint {a.checkpoint} --recipe {a.recipe}")

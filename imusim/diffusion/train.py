@@ -289,6 +289,49 @@ def band_log_distance(pred: torch.Tensor, true: torch.Tensor, n: torch.Tensor, r
     return (lp - lt).square().flatten(1).mean(1)
 
 
+EXCESS_BANDS_HZ = ((3.0, 6.0), (6.0, 10.0))  # where generated wrists carry 2-4x the mocap's power (docs/realism.md §18.3)
+
+
+def band_log_excess(pred: torch.Tensor, true: torch.Tensor, n: torch.Tensor, rate: float, floor: float,
+                    bands=EXCESS_BANDS_HZ) -> torch.Tensor:
+    """Per sequence ``[B]``: the mean over the middle dimensions and ``bands`` of
+    ``relu(log(P_pred + floor²) − log(P_true + floor²))²``: :func:`band_log_distance` counted one way, where ``pred``
+    has *more* power than ``true`` (less costs nothing). ``pred``/``true`` ``[B, T, ..., C]`` (first ``n[b]``
+    samples valid), ``floor`` in the signals' unit, ``bands`` ``[(lo, hi), ...]`` Hz below the Nyquist frequency."""
+    if pred.shape != true.shape:
+        raise ValueError(f"band_log_excess: pred and true must have the same shape, got {list(pred.shape)} "
+                         f"and {list(true.shape)}")
+    if not floor > 0:
+        raise ValueError(f"band_log_excess: floor must be > 0, got {floor}")
+    bands = [tuple(map(float, b)) for b in bands]
+    if not bands or any(not (0 <= lo < hi <= rate / 2) for lo, hi in bands):
+        raise ValueError(f"band_log_excess: bands must be (lo, hi) Hz with 0 <= lo < hi <= the Nyquist frequency "
+                         f"{rate / 2:g}, got {bands}")
+    lp, lt = (torch.log(masked_band_powers(x, n, rate, bands) + floor ** 2) for x in (pred, true))
+    return torch.relu(lp - lt).square().flatten(1).mean(1)
+
+
+def imu_excess_loss(pred_feats: torch.Tensor, true_feats: torch.Tensor, mask: torch.Tensor,
+                    sensors="wrist_l,wrist_r,thigh_l,thigh_r", fps: float = HUMANML3D_FPS, acc_floor: float = 0.3,
+                    bands=EXCESS_BANDS_HZ, min_samples: int = 8) -> torch.Tensor:
+    """A one-sided sensor-level term: the accelerometer power that ``pred_feats`` puts into ``bands`` (default
+    3–6 and 6–10 Hz at 20 fps) *beyond* what ``true_feats`` has there (docs/realism.md §22).
+
+    Both ``[B, T, 263]`` (denormalised) are rendered as :func:`imu_spectrum_loss` renders them; per sequence and
+    sensor, :func:`band_log_excess` of the accelerometers (m/s², mean removed) with ``acc_floor`` m/s² RMS per band
+    (a difference below it hardly counts, so a sample that stands is not asked to be stiller than a capture's
+    noise); the mean over the sequences with at least ``min_samples`` valid output frames (0 with none). Blind to
+    phase like :func:`imu_spectrum_loss`, and unlike it blind to a deficit: it can lower the impulsive part of a
+    sample's acceleration but never asks for more motion. Differentiable w.r.t. ``pred_feats``."""
+    _check_feature_pair("imu_excess_loss", pred_feats, true_feats, mask)
+    outs = [_imu_of_features(f, mask, sensors, fps) for f in (pred_feats, true_feats)]
+    n = term_mask(mask).sum(1)
+    sel = n >= min_samples
+    d = band_log_excess(outs[0].acc, outs[1].acc, n, fps, acc_floor, bands)
+    d = torch.where(sel, d, torch.zeros((), dtype=d.dtype, device=d.device))
+    return d.sum() / sel.sum().clamp_min(1).to(d.dtype)
+
+
 def imu_spectrum_loss(pred_feats: torch.Tensor, true_feats: torch.Tensor, mask: torch.Tensor,
                       sensors="wrist_l,wrist_r,thigh_l,thigh_r", fps: float = HUMANML3D_FPS,
                       acc_floor: float = 0.1, gyro_floor: float = 0.05, min_samples: int = 8) -> torch.Tensor:

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from imusim.diffusion import GaussianDiffusion, MDM, MDMConfig
-from imusim.diffusion.train import (TrainConfig, band_log_distance, diffusion_losses, imu_spectrum_loss,
+from imusim.diffusion.train import (TrainConfig, band_log_distance, band_log_excess, imu_excess_loss, diffusion_losses, imu_spectrum_loss,
                                     masked_band_powers)
 from imusim.har.realism import acc_psd, band_powers
 
@@ -81,6 +81,59 @@ def test_band_log_distance_is_blind_to_phase_and_counts_damping():
     assert abs(half - math.log(4.0) ** 2 / 4) < 1e-3
     with pytest.raises(ValueError, match="floor must be"):
         band_log_distance(late, true, n, rate, 0.0)
+
+
+def test_band_log_excess_counts_only_high_band_power_beyond_the_truth():
+    """A 1.5-Hz swing plus a 4-Hz tremor: the tremor doubled in amplitude scores (log 4)² in the 3–6 Hz band, halved
+    or removed scores 0, a late phase scores 0, the swing's band is not looked at; float64 gradcheck."""
+    rate, T = 20.0, 80
+    t = torch.arange(T, dtype=torch.float64) / rate
+    zero = torch.zeros_like(t)
+    sig = lambda swing, trem, ph=0.0: torch.stack([swing * torch.sin(2 * math.pi * 1.5 * t + ph)
+                                                   + trem * torch.sin(2 * math.pi * 4.0 * t + ph), zero, zero], -1)[None]
+    n = torch.tensor([T])
+    true = sig(3.0, 1.0)
+    fl = 1e-4
+    assert float(band_log_excess(sig(3.0, 1.0, math.pi), true, n, rate, fl)) < 1e-9  # blind to phase
+    assert float(band_log_excess(sig(3.0, 0.5), true, n, rate, fl)) == 0.0  # less power costs nothing
+    assert float(band_log_excess(sig(3.0, 0.0), true, n, rate, fl)) == 0.0
+    assert float(band_log_excess(sig(9.0, 1.0), true, n, rate, fl)) < 1e-6  # the 1.5-Hz swing lies outside the bands
+    # twice the tremor: 4x the power in 3-6 Hz; 6-10 Hz holds nothing in either (floor), the mean over 2 bands
+    two = float(band_log_excess(sig(3.0, 2.0), true, n, rate, fl))
+    assert abs(two - math.log(4.0) ** 2 / 2) < 1e-3, two
+    # the two-sided distance also counts the removed tremor; this term does not
+    assert float(band_log_distance(sig(3.0, 0.0), true, n, rate, fl)) > 1.0
+    x = sig(3.0, 1.5).requires_grad_()
+    assert torch.autograd.gradcheck(lambda y: band_log_excess(y, true, n, rate, 0.1), (x,))
+    with pytest.raises(ValueError, match="floor must be"):
+        band_log_excess(true, true, n, rate, 0.0)
+    with pytest.raises(ValueError, match=r"bands must be .* Nyquist frequency 10, got \[\(3.0, 12.0\)\]"):
+        band_log_excess(true, true, n, rate, 0.1, bands=[(3.0, 12.0)])
+    with pytest.raises(ValueError, match="same shape"):
+        band_log_excess(true, true[:, :40], n, rate, 0.1)
+
+
+def test_imu_excess_loss_on_rendered_motion(shared_data):
+    """On features rendered by the generator's path: identical inputs score 0; frame-to-frame jitter added to the
+    prediction scores > 0 and its gradient lowers the loss; the truth jittered against a clean prediction scores 0
+    (a deficit); padded frames get no gradient; left-out rows count for nothing."""
+    true, mask = _sample_feats(shared_data)
+    g = torch.Generator().manual_seed(1)
+    jit = 0.5 * torch.randn(true.shape, generator=g, dtype=torch.float64) * true.abs().mean(1, keepdim=True)
+    sens = "wrist_r,thigh_l"
+    assert float(imu_excess_loss(true, true, mask, sens)) == 0.0
+    pred = (true + jit).requires_grad_()
+    loss = imu_excess_loss(pred, true, mask, sens)
+    assert float(loss.detach()) > 0.05
+    assert float(imu_excess_loss(true, (true + jit), mask, sens)) < 1e-3 * float(loss)
+    loss.backward()
+    assert torch.isfinite(pred.grad).all()
+    assert pred.grad[1, 28:].abs().max() == 0 and pred.grad[1, :28].abs().max() > 0
+    step = (pred - 1e-3 * pred.grad / pred.grad.norm()).detach()
+    assert float(imu_excess_loss(step, true, mask, sens)) < float(loss.detach())
+    assert float(imu_excess_loss(pred.detach(), true, mask & False, sens)) == 0.0
+    with pytest.raises(ValueError, match="mask must be"):
+        imu_excess_loss(pred, true, mask[:, :30], sens)
 
 
 def _sample_feats(shared_data, dtype=torch.float64):
