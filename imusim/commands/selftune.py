@@ -28,6 +28,9 @@ def register(sub):
     p.add_argument("--grad-steps", type=int, default=3, metavar="K",
                    help="backpropagate through the last K low-expert sampler steps")
     p.add_argument("--lambda-self", type=float, default=1.0, help="weight of the spectrum term on the own samples")
+    p.add_argument("--self-one-sided-above", type=float, default=None, metavar="HZ",
+                   help="the spectrum term's bands from HZ up (e.g. 3: 3-6 and 6-10 Hz) count only where the sample "
+                        "has more power than the crop; below it both ways (docs/realism.md section 22)")
     p.add_argument("--lambda-kurtosis", type=float, default=0.0,
                    help="weight of the impulsiveness term on the own samples (per joint, log kurtosis of the "
                         "acceleration magnitude against the crop's; blind to phase and scale)")
@@ -64,7 +67,7 @@ def _run(a):
     cfg = SelfTuneConfig(steps=a.steps, batch_size=a.batch_size, lr=a.lr, pool=a.pool, ddim_steps=a.ddim_steps,
                          grad_steps=a.grad_steps, lambda_self=a.lambda_self, lambda_recipe=a.lambda_recipe,
                          lambda_kurtosis=a.lambda_kurtosis, lambda_stay=a.lambda_stay,
-                         lambda_excess=a.lambda_excess,
+                         lambda_excess=a.lambda_excess, self_one_sided_above=a.self_one_sided_above,
                          sensors=a.sensors, max_frames=a.max_frames, min_frames=a.min_frames, seed=a.seed)
     p = selftune(ck, MotionTextData(clips, mean, std), a.out, cfg, recipe,
                  meta_note=f"imusim selftune --checkpoint {a.checkpoint} --recipe {a.recipe}")

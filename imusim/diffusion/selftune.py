@@ -69,6 +69,7 @@ class SelfTuneConfig:
     ddim_steps: int = 50  # the sampler's (imusim generate's default)
     grad_steps: int = 3  # gradients through the last K low-expert sampler steps (DRaFT-K)
     lambda_self: float = 1.0  # weight of the spectrum term on the self-sampled motions
+    self_one_sided_above: Optional[float] = None  # Hz: the spectrum term's bands from there up count only an excess
     lambda_recipe: float = 1.0  # weight of the recipe's total on noised truth
     lambda_kurtosis: float = 0.0  # weight of the impulsiveness term (acc_kurtosis_loss) on the own samples
     lambda_stay: float = 0.0  # weight of the difference (cm²) from the untuned low expert's finish of the same state
@@ -256,7 +257,7 @@ def selftune(checkpoint, data: MotionTextData, out_dir, cfg: SelfTuneConfig, rec
         final = sampler.run(low, x, emb, mask, sampler.low_ts, cfg.grad_steps) * std + mean  # denormalised
         truth = x0 * std + mean
         with torch.set_grad_enabled(cfg.lambda_self > 0):  # logged either way; no backward through it at weight 0
-            l_self = imu_spectrum_loss(final, truth, mask, cfg.sensors)
+            l_self = imu_spectrum_loss(final, truth, mask, cfg.sensors, one_sided_above=cfg.self_one_sided_above)
         l_kurt, l_stay, l_excess = torch.zeros(()), torch.zeros(()), torch.zeros(())
         if cfg.lambda_kurtosis > 0:
             l_kurt = acc_kurtosis_loss(recover_from_ric(final, 22), recover_from_ric(truth, 22), mask, HUMANML3D_FPS)

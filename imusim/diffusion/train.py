@@ -276,17 +276,25 @@ def masked_band_powers(x: torch.Tensor, n: torch.Tensor, rate: float, bands=None
 
 
 def band_log_distance(pred: torch.Tensor, true: torch.Tensor, n: torch.Tensor, rate: float,
-                      floor: float) -> torch.Tensor:
+                      floor: float, one_sided_above: Optional[float] = None) -> torch.Tensor:
     """Per sequence ``[B]``: the mean over the middle dimensions and the bands of
     ``(log(P_pred + floor²) − log(P_true + floor²))²``, with ``P`` the band powers of :func:`masked_band_powers`
-    of ``pred``/``true`` ``[B, T, ..., C]`` (first ``n[b]`` samples valid) and ``floor`` in the signals' unit."""
+    of ``pred``/``true`` ``[B, T, ..., C]`` (first ``n[b]`` samples valid) and ``floor`` in the signals' unit.
+    ``one_sided_above`` = f (Hz): the bands whose lower edge is at or above f count only where ``pred`` has more
+    power than ``true`` (the log ratio clipped at 0 from below), the bands below f both ways."""
     if pred.shape != true.shape:
         raise ValueError(f"band_log_distance: pred and true must have the same shape, got {list(pred.shape)} "
                          f"and {list(true.shape)}")
     if not floor > 0:
         raise ValueError(f"band_log_distance: floor must be > 0, got {floor}")
     lp, lt = (torch.log(masked_band_powers(x, n, rate) + floor ** 2) for x in (pred, true))
-    return (lp - lt).square().flatten(1).mean(1)
+    d = lp - lt
+    if one_sided_above is not None:
+        from ..imu.bands import band_edges
+        lows = [e[0] for e in band_edges(rate) if e is not None]
+        up = torch.tensor([lo >= one_sided_above for lo in lows], device=d.device)
+        d = torch.where(up, torch.relu(d), d)
+    return d.square().flatten(1).mean(1)
 
 
 EXCESS_BANDS_HZ = ((3.0, 6.0), (6.0, 10.0))  # where generated wrists carry 2-4x the mocap's power (docs/realism.md §18.3)
@@ -334,7 +342,8 @@ def imu_excess_loss(pred_feats: torch.Tensor, true_feats: torch.Tensor, mask: to
 
 def imu_spectrum_loss(pred_feats: torch.Tensor, true_feats: torch.Tensor, mask: torch.Tensor,
                       sensors="wrist_l,wrist_r,thigh_l,thigh_r", fps: float = HUMANML3D_FPS,
-                      acc_floor: float = 0.1, gyro_floor: float = 0.05, min_samples: int = 8) -> torch.Tensor:
+                      acc_floor: float = 0.1, gyro_floor: float = 0.05, min_samples: int = 8,
+                      one_sided_above: Optional[float] = None) -> torch.Tensor:
     """A sensor-level term that matches how much each band moves, not when (our extension; docs/realism.md §8).
 
     Both feature sequences ``[B, T, 263]`` (denormalised) are rendered as :func:`imu_signal_loss` renders them;
@@ -347,13 +356,15 @@ def imu_spectrum_loss(pred_feats: torch.Tensor, true_feats: torch.Tensor, mask: 
     truth but half a step later scores 0, and one that halves the swing scores (log 4)², so it cannot reward
     damping. Sequences with fewer than ``min_samples`` valid output frames (``mask`` a prefix mask; all-False
     rows select nothing) are left out; with none left the loss is 0. Differentiable w.r.t. ``pred_feats``.
+    ``one_sided_above`` (Hz; :func:`band_log_distance`): the bands from there up count only an excess, so a motion
+    is asked to move as much as the truth below it and at most as much above it (docs/realism.md §22).
     """
     _check_feature_pair("imu_spectrum_loss", pred_feats, true_feats, mask)
     outs = [_imu_of_features(f, mask, sensors, fps) for f in (pred_feats, true_feats)]
     n = term_mask(mask).sum(1)  # valid output frames [B]
     sel = n >= min_samples
-    d = (band_log_distance(outs[0].acc, outs[1].acc, n, fps, acc_floor)
-         + band_log_distance(outs[0].gyro, outs[1].gyro, n, fps, gyro_floor)) / 2
+    d = (band_log_distance(outs[0].acc, outs[1].acc, n, fps, acc_floor, one_sided_above)
+         + band_log_distance(outs[0].gyro, outs[1].gyro, n, fps, gyro_floor, one_sided_above)) / 2
     d = torch.where(sel, d, torch.zeros((), dtype=d.dtype, device=d.device))  # no NaN from left-out rows
     return d.sum() / sel.sum().clamp_min(1).to(d.dtype)
 

@@ -155,7 +155,8 @@ def test_the_trust_region_starts_at_zero_and_grows(shared_data, tmp_path):
     pair, f, mean, std = _pair263(shared_data)
     p = _write_pair(tmp_path, pair, mean, std)
     cfg = SelfTuneConfig(steps=4, batch_size=2, pool=2, ddim_steps=8, grad_steps=1, lr=3e-3, max_frames=40,
-                         min_frames=30, log_every=1, lambda_self=1.0, lambda_stay=0.5, lambda_recipe=0.0)
+                         min_frames=30, log_every=1, lambda_self=1.0, lambda_stay=0.5, lambda_recipe=0.0,
+                         self_one_sided_above=3.0)
     selftune(p, _data(f, mean, std), tmp_path / "st", cfg, progress=False)
     stay = [float(r["l_stay"]) for r in csv.DictReader(open(tmp_path / "st" / "metrics.csv"))]
     assert stay[0] < 1e-6 and stay[-1] > 1e-3, stay

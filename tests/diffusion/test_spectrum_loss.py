@@ -103,6 +103,13 @@ def test_band_log_excess_counts_only_high_band_power_beyond_the_truth():
     assert abs(two - math.log(4.0) ** 2 / 2) < 1e-3, two
     # the two-sided distance also counts the removed tremor; this term does not
     assert float(band_log_distance(sig(3.0, 0.0), true, n, rate, fl)) > 1.0
+    # band_log_distance one-sided from 3 Hz: the removed tremor costs nothing, a doubled one (log 4)² / 4 (4 bands),
+    # and a halved swing still costs both ways below 3 Hz
+    assert float(band_log_distance(sig(3.0, 0.0), true, n, rate, fl, one_sided_above=3.0)) < 1e-9
+    assert abs(float(band_log_distance(sig(3.0, 2.0), true, n, rate, fl, one_sided_above=3.0))
+               - math.log(4.0) ** 2 / 4) < 1e-3
+    assert abs(float(band_log_distance(sig(1.5, 1.0), true, n, rate, fl, one_sided_above=3.0))
+               - math.log(4.0) ** 2 / 4) < 1e-3
     x = sig(3.0, 1.5).requires_grad_()
     assert torch.autograd.gradcheck(lambda y: band_log_excess(y, true, n, rate, 0.1), (x,))
     with pytest.raises(ValueError, match="floor must be"):
