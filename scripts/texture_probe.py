@@ -9,7 +9,10 @@ speed (m/s). Medians and 10th/90th percentiles over the data's walk clips of eac
 over N motions per prompt of each checkpoint (its recorded sampling; DDIM 50).
 
     python scripts/texture_probe.py --data runs/data_anat --checkpoint refined --checkpoint original \\
-        --json docs/realism/excess/texture.json
+        --json docs/realism/excess/texture.json [--trajectory refined]
+
+With --trajectory the sampler's x0 predictions of the first prompt (before the foot anchor) are decoded at every
+step and summarised alike: where along the sampling the swing and the texture are made.
 """
 from __future__ import annotations
 
@@ -73,6 +76,7 @@ def main() -> None:
     ap.add_argument("--per-prompt", type=int, default=16)
     ap.add_argument("--guidance", type=float, default=None, help="default: each checkpoint's recorded scale")
     ap.add_argument("--prompt", action="append", default=None, help="prompts (repeatable; default: PROMPTS)")
+    ap.add_argument("--trajectory", action="append", default=[], help="checkpoint(s) whose x0 predictions to follow")
     ap.add_argument("--json", required=True)
     a = ap.parse_args()
     from imusim.diffusion.checkpoint import load_checkpoint, recommended_anchor_feet, recommended_guidance
@@ -97,12 +101,30 @@ def main() -> None:
         af = recommended_anchor_feet(m, path)
         E = get_text_encoder(enc)
         entry = {"path": str(path), "guidance": g, "anchor_feet": af, "prompts": {}}
+        rec: dict = {}
+        if ck in a.trajectory:
+            inner = model.guided
+
+            def guided(x, t, *args, _inner=inner, **kw):
+                x0 = _inner(x, t, *args, **kw)
+                if not rec.get("done"):
+                    rec.setdefault(int(t[0]), x0.detach().clone())
+                return x0
+            model.guided = guided
         for p in a.prompt or PROMPTS:
             n = a.per_prompt
             feats, _ = sample(model, mean, std, E, [p] * n, [FRAMES] * n, steps=50, guidance=g, seeds=list(range(n)),
                               anchor_feet=af)
             entry["prompts"][p] = summary(per_motion(decode(torch.stack([f[:FRAMES] for f in feats]).double())))
             print(name, p, {k: round(v["median"], 2) for k, v in entry["prompts"][p].items() if k != "n"}, flush=True)
+            if rec and not rec.get("done"):  # the first prompt's x0 predictions, step by step
+                rec["done"] = True
+                entry["trajectory"] = {"prompt": p, "steps": {}}
+                for t in sorted((k for k in rec if k != "done"), reverse=True):
+                    x0 = rec[t][:, :FRAMES].float() * std + mean
+                    entry["trajectory"]["steps"][str(t)] = summary(per_motion(decode(x0.double())))
+                    print("  x0 at t =", t, {k: round(v["median"], 2) for k, v in
+                                             entry["trajectory"]["steps"][str(t)].items() if k != "n"}, flush=True)
         res["checkpoints"][name] = entry
     Path(a.json).write_text(json.dumps(res, indent=1))
 
