@@ -156,3 +156,56 @@ motion_evals() {  # motion_evals PAIR...: evaluate-motion of each pair run on th
       $(ck "$p") --json "$OUT/motion_eval_${p#pair_}.json" --markdown "$OUT/motion_eval_${p#pair_}.md"
   done
 }
+
+selftune_round() {  # selftune_round: the self-sampled fine-tunes of CANDS x SEEDS (arrays; imusim selftune $BASE
+  # ${ARGS[CAND]}, ARGS an associative array), all at once, one core each, into $RUNS/st/CAND_sSEED; their logs into
+  # $OUT/training; the impulsiveness screen of each into $OUT/impulsiveness_CAND_sSEED.json; with STAGE=train the
+  # caller stops there, else each candidate's 4 generation stores ($RUNS/har/CAND_sSEED_sGEN) follow. Skips what exists.
+  local c s d
+  mkdir -p "$RUNS/st" "$OUT/training"
+  for c in "${CANDS[@]}"; do for s in "${SEEDS[@]}"; do
+    d="$RUNS/st/${c}_s$s"
+    # shellcheck disable=SC2086
+    [ -f "$d/model.safetensors" ] || { mkdir -p "$d"; OMP_NUM_THREADS=1 imusim selftune --data "$DATA" --out "$d" \
+      --seed "$s" $BASE ${ARGS[$c]} > "$d.log" 2>&1; } &
+  done; done
+  wait
+  for c in "${CANDS[@]}"; do for s in "${SEEDS[@]}"; do
+    cp "$RUNS/st/${c}_s$s/metrics.csv" "$OUT/training/metrics_${c}_s$s.csv"
+    [ -f "$OUT/impulsiveness_${c}_s$s.json" ] || OMP_NUM_THREADS=1 python scripts/impulsiveness_probe.py --data "$DATA" \
+      --checkpoint "$RUNS/st/${c}_s$s/model.safetensors" --label "${c}_s$s" --guidance 1.0 --per-prompt 16 \
+      --json "$OUT/impulsiveness_${c}_s$s.json" > "$RUNS/st/impulse_${c}_s$s.log" 2>&1 &
+  done; done
+  wait
+  [ "$STAGE" = train ] && return 0
+  for c in "${CANDS[@]}"; do for s in "${SEEDS[@]}"; do
+    mkdir -p "$RUNS/${c}_s$s"; ln -sf "$(realpath "$RUNS/st/${c}_s$s/model.safetensors")" "$RUNS/${c}_s$s/model.safetensors"
+    { GEN_ARGS="--guidance 1.0" OMP_NUM_THREADS=1 gen "${c}_s$s" "$RUNS/${c}_s$s/model.safetensors" 0 1; } \
+      > "$RUNS/st/gen_${c}_s${s}_a.log" 2>&1 &
+    { GEN_ARGS="--guidance 1.0" OMP_NUM_THREADS=1 gen "${c}_s$s" "$RUNS/${c}_s$s/model.safetensors" 2 3; } \
+      > "$RUNS/st/gen_${c}_s${s}_b.log" 2>&1 &
+    wait
+  done; done
+}
+
+selftune_protocol() {  # selftune_protocol [NAME...]: the candidates of selftune_round beside the shipped `refined`
+  # (afu1i5hs7) and the earlier rounds' candidates NAME (each when its 4 stores exist): realism by prompt against the
+  # three like-for-like references, HAR on BasicMotions (beside original and smoothing), the motion evaluation of each
+  # candidate on the test split; with LACC=1 also L_acc paired with the continued control into $OUT/lacc_vs_control.json
+  local GEN=(0 1 2 3) c s n
+  GEN_ARGS="--guidance 1.0" gen afu1i5hs7 imusim/checkpoints/refined.safetensors "${GEN[@]}"
+  local SETS=("$(stores afu1i5hs7 "${GEN[@]}")") NEW=()
+  for n in "$@"; do [ -f "$RUNS/har/${n}_s3/summary.json" ] && SETS+=("$(stores "$n" "${GEN[@]}")"); done
+  for c in "${CANDS[@]}"; do for s in "${SEEDS[@]}"; do NEW+=("$(stores "${c}_s$s" "${GEN[@]}")"); done; done
+  export OMP_NUM_THREADS=2
+  like_for_like "$OUT" "${SETS[@]}" "${NEW[@]}"
+  local H=("$(stores original "${GEN[@]}")" "$(stores smooth2 "${GEN[@]}")" "$(stores afu1i5hs7 "${GEN[@]}")" "${NEW[@]}")
+  [ -f "$OUT/har_basicmotions/results.json" ] || imusim evaluate --real basicmotions --repeats 8 \
+    --reference original --out "$OUT/har_basicmotions" $(printf -- "--synthetic %s " "${H[@]}")
+  for c in "${CANDS[@]}"; do for s in "${SEEDS[@]}"; do motion_evals "${c}_s$s"; done; done
+  [ "${LACC:-0}" = 1 ] || return 0
+  python scripts/motion_eval_stats.py docs/realism/spec/motion_eval_g1.json docs/realism/ship/motion_eval_afu1i5hs7_s0.json \
+    $(for c in "${CANDS[@]}"; do for s in "${SEEDS[@]}"; do echo "$OUT/motion_eval_${c}_s$s.json"; done; done) \
+    --pair wf_control:pair_afu1i5hs7 $(for c in "${CANDS[@]}"; do echo "--pair wf_control:$c --pair pair_afu1i5hs7:$c"; done) \
+    --out "$OUT/lacc_vs_control.json"
+}
