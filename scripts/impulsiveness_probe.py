@@ -85,18 +85,25 @@ def data_clips(data: Path) -> dict:
     return {k: {"clips": v.pop("n"), "windows": len(v["wrist"]["crest"]), **summary(v)} for k, v in sorted(groups.items())}
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def probe_parser(doc: str) -> argparse.ArgumentParser:
+    """The arguments the sampling probes share (this one, texture_probe.py): the data set, the checkpoints and their
+    labels, motions per prompt, a guidance override, the checkpoints whose x0 predictions to follow, prompts, JSON."""
+    ap = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     ap.add_argument("--data", required=True, help="built data set (imusim data build --facing anatomical)")
     ap.add_argument("--checkpoint", action="append", default=[], help="zoo name or .safetensors (repeatable)")
     ap.add_argument("--label", action="append", default=None, help="a name per --checkpoint (default: the argument)")
     ap.add_argument("--per-prompt", type=int, default=16)
     ap.add_argument("--guidance", type=float, default=None, help="default: each checkpoint's recorded scale")
     ap.add_argument("--trajectory", action="append", default=[], help="checkpoint(s) whose x0 predictions to follow")
-    ap.add_argument("--anchor-contact", default=None, help="sample every anchored checkpoint with this contact rule "
-                                                              "instead of its recorded one (e.g. planted)")
     ap.add_argument("--prompt", action="append", default=None, help="prompts (repeatable; default: PROMPTS)")
     ap.add_argument("--json", required=True)
+    return ap
+
+
+def main() -> None:
+    ap = probe_parser(__doc__)
+    ap.add_argument("--anchor-contact", default=None, help="sample every anchored checkpoint with this contact rule "
+                                                              "instead of its recorded one (e.g. planted)")
     a = ap.parse_args()
     from imusim.diffusion.checkpoint import load_checkpoint, recommended_anchor_feet, recommended_guidance
     from imusim.diffusion.text import get_text_encoder

@@ -16,9 +16,9 @@ step and summarised alike: where along the sampling the swing and the texture ar
 """
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
+from typing import Optional
 
 import numpy as np
 import torch
@@ -59,6 +59,16 @@ def per_motion(P: torch.Tensor) -> dict:
             "root_speed": speed.tolist()}
 
 
+def walk_clips(data: Path, style: str) -> Optional[torch.Tensor]:
+    """The built data set's walk clips of one acting style (not mirrored) that have ``FRAMES`` frames: features
+    ``[N, FRAMES, 263]`` (float64), or None when there are none."""
+    meta = json.loads((data / "meta.json").read_text())
+    F = [torch.from_numpy(np.load(data / "features" / f"{c['id']}.npy")).double()[:FRAMES]
+         for c in meta["clips"] if c["content"] == "walk" and c["style"] == style and not c.get("mirror_of")]
+    F = [f for f in F if len(f) == FRAMES]
+    return torch.stack(F) if F else None
+
+
 def summary(d: dict) -> dict:
     return {k: {"median": float(np.median(v)), "p10": float(np.percentile(v, 10)), "p90": float(np.percentile(v, 90))}
             for k, v in d.items()} | {"n": len(next(iter(d.values())))}
@@ -67,17 +77,9 @@ def summary(d: dict) -> dict:
 def main() -> None:
     import sys
     sys.path.insert(0, str(Path(__file__).parent))
-    from impulsiveness_probe import decode
+    from impulsiveness_probe import decode, probe_parser
 
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--data", required=True, help="built data set (imusim data build --facing anatomical)")
-    ap.add_argument("--checkpoint", action="append", default=[], help="zoo name or .safetensors (repeatable)")
-    ap.add_argument("--label", action="append", default=None, help="a name per --checkpoint (default: the argument)")
-    ap.add_argument("--per-prompt", type=int, default=16)
-    ap.add_argument("--guidance", type=float, default=None, help="default: each checkpoint's recorded scale")
-    ap.add_argument("--prompt", action="append", default=None, help="prompts (repeatable; default: PROMPTS)")
-    ap.add_argument("--trajectory", action="append", default=[], help="checkpoint(s) whose x0 predictions to follow")
-    ap.add_argument("--json", required=True)
+    ap = probe_parser(__doc__)
     a = ap.parse_args()
     from imusim.diffusion.checkpoint import load_checkpoint, recommended_anchor_feet, recommended_guidance
     from imusim.diffusion.text import get_text_encoder
@@ -85,14 +87,11 @@ def main() -> None:
     from imusim.diffusion.zoo import resolve_checkpoint
     torch.set_num_threads(1)
     data = Path(a.data)
-    meta = json.loads((data / "meta.json").read_text())
     res = {"frames": FRAMES, "fps": FPS, "per_prompt": a.per_prompt, "data": {}, "checkpoints": {}}
     for st in STYLES:
-        F = [torch.from_numpy(np.load(data / "features" / f"{c['id']}.npy")).double()[:FRAMES]
-             for c in meta["clips"] if c["content"] == "walk" and c["style"] == st and not c.get("mirror_of")]
-        F = [f for f in F if len(f) == FRAMES]
-        if F:
-            res["data"][st] = summary(per_motion(decode(torch.stack(F))))
+        F = walk_clips(data, st)
+        if F is not None:
+            res["data"][st] = summary(per_motion(decode(F)))
             print("data", st, {k: round(v["median"], 2) for k, v in res["data"][st].items() if k != "n"}, flush=True)
     for name, ck in zip(a.label or a.checkpoint, a.checkpoint):
         path = resolve_checkpoint(ck)

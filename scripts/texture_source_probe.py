@@ -47,6 +47,7 @@ def with_smoothing(F: torch.Tensor, decode) -> dict:
 def main() -> None:
     sys.path.insert(0, str(Path(__file__).parent))
     from impulsiveness_probe import decode
+    from texture_probe import walk_clips  # FRAMES there is this probe's too (120)
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", required=True)
     ap.add_argument("--checkpoint", default="refined")
@@ -58,11 +59,8 @@ def main() -> None:
     from imusim.diffusion.zoo import resolve_checkpoint
     torch.set_num_threads(1)
     data = Path(a.data)
-    meta = json.loads((data / "meta.json").read_text())
-    F = [torch.from_numpy(np.load(data / "features" / f"{c['id']}.npy")).double()[:FRAMES] for c in meta["clips"]
-         if c["content"] == "walk" and c["style"] == "normal" and not c.get("mirror_of")]
     res = {"bands_hz": BANDS, "sigma_frames": 1.5, "checkpoint": a.checkpoint,
-           "data_walk_normal": with_smoothing(torch.stack([f for f in F if len(f) == FRAMES]), decode), "prompts": {}}
+           "data_walk_normal": with_smoothing(walk_clips(data, "normal"), decode), "prompts": {}}
     path = resolve_checkpoint(a.checkpoint)
     model, mean, std, enc, m = load_checkpoint(path)
     E = get_text_encoder(enc)
