@@ -12,7 +12,8 @@ over N motions per prompt of each checkpoint (its recorded sampling; DDIM 50).
         --json docs/realism/excess/texture.json [--trajectory refined]
 
 With --trajectory the sampler's x0 predictions of the first prompt (before the foot anchor) are decoded at every
-step and summarised alike: where along the sampling the swing and the texture are made.
+step and summarised alike: where along the sampling the swing and the texture are made. --below-t T samples a
+two-expert checkpoint with its hand-over at step T (where the low expert's damping starts).
 """
 from __future__ import annotations
 
@@ -80,6 +81,8 @@ def main() -> None:
     from impulsiveness_probe import decode, probe_parser
 
     ap = probe_parser(__doc__)
+    ap.add_argument("--below-t", type=int, default=None, metavar="T",
+                    help="two-expert checkpoints: sample with the hand-over at step T instead of the recorded one")
     a = ap.parse_args()
     from imusim.diffusion.checkpoint import load_checkpoint, recommended_anchor_feet, recommended_guidance
     from imusim.diffusion.text import get_text_encoder
@@ -99,7 +102,12 @@ def main() -> None:
         g = recommended_guidance(m, path) if a.guidance is None else a.guidance
         af = recommended_anchor_feet(m, path)
         E = get_text_encoder(enc)
-        entry = {"path": str(path), "guidance": g, "anchor_feet": af, "prompts": {}}
+        if a.below_t is not None:
+            if not hasattr(model, "below_t"):
+                raise SystemExit(f"--below-t: {ck} is a single network, not a two-expert checkpoint")
+            model.below_t = int(a.below_t)
+        entry = {"path": str(path), "guidance": g, "anchor_feet": af, "below_t": getattr(model, "below_t", None),
+                 "prompts": {}}
         rec: dict = {}
         if ck in a.trajectory:
             inner = model.guided
