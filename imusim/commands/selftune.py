@@ -13,10 +13,11 @@ def register(sub):
                                    "through the last --grad-steps) have the ground-truth crop's IMU band powers "
                                    "(wrists and thighs, 0-1/1-3/3-6/6-10 Hz, log ratio, blind to phase), beside the "
                                    "low expert's noised-truth recipe; optionally also their acceleration kurtosis "
-                                   "(--lambda-kurtosis) or only their 3-10 Hz acceleration beyond the crop's (--lambda-excess), inside a trust region around what the untuned expert "
+                                   "(--lambda-kurtosis) or only their 3-10 Hz acceleration beyond the crop's "
+                                   "(--lambda-excess), inside a trust region around what the untuned expert "
                                    "finishes from the same states (--lambda-stay). Writes OUT/model.safetensors (the "
                                    "same high expert and sampling metadata, the tuned low expert) and OUT/metrics.csv "
-                                   "(means per 10 steps). docs/realism.md sections 19-20.")
+                                   "(means per 10 steps). docs/realism.md sections 19-22.")
     p.add_argument("--checkpoint", default="refined", help="two-expert checkpoint (zoo name or .safetensors)")
     p.add_argument("--data", required=True, help="the data set the checkpoint was trained on (imusim data build)")
     p.add_argument("--out", required=True, help="output directory")

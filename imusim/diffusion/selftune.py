@@ -100,6 +100,9 @@ def _check(cfg: SelfTuneConfig) -> None:
         raise ValueError(f"selftune: lambda_self, lambda_recipe, lambda_kurtosis, lambda_stay and lambda_excess must "
                          f"be >= 0, got {cfg.lambda_self}, {cfg.lambda_recipe}, {cfg.lambda_kurtosis}, "
                          f"{cfg.lambda_stay}, {cfg.lambda_excess}")
+    a = cfg.self_one_sided_above
+    if a is not None and (isinstance(a, bool) or not isinstance(a, (int, float)) or not 0 <= a < float("inf")):
+        raise ValueError(f"selftune: self_one_sided_above must be a frequency >= 0 Hz or None, got {a!r}")
     if not cfg.min_frames <= cfg.max_frames:
         raise ValueError(f"selftune: min_frames ({cfg.min_frames}) must be <= max_frames ({cfg.max_frames})")
 

@@ -276,22 +276,28 @@ def masked_band_powers(x: torch.Tensor, n: torch.Tensor, rate: float, bands=None
 
 
 def band_log_distance(pred: torch.Tensor, true: torch.Tensor, n: torch.Tensor, rate: float,
-                      floor: float, one_sided_above: Optional[float] = None) -> torch.Tensor:
+                      floor: float, one_sided_above: Optional[float] = None, bands=None) -> torch.Tensor:
     """Per sequence ``[B]``: the mean over the middle dimensions and the bands of
     ``(log(P_pred + floor²) − log(P_true + floor²))²``, with ``P`` the band powers of :func:`masked_band_powers`
     of ``pred``/``true`` ``[B, T, ..., C]`` (first ``n[b]`` samples valid) and ``floor`` in the signals' unit.
     ``one_sided_above`` = f (Hz): the bands whose lower edge is at or above f count only where ``pred`` has more
-    power than ``true`` (the log ratio clipped at 0 from below), the bands below f both ways."""
+    power than ``true`` (the log ratio clipped at 0 from below), the bands below f both ways. ``bands``:
+    ``[(lo, hi), ...]`` Hz (default the realism report's, :data:`imusim.imu.bands.BANDS_HZ`)."""
     if pred.shape != true.shape:
         raise ValueError(f"band_log_distance: pred and true must have the same shape, got {list(pred.shape)} "
                          f"and {list(true.shape)}")
     if not floor > 0:
         raise ValueError(f"band_log_distance: floor must be > 0, got {floor}")
-    lp, lt = (torch.log(masked_band_powers(x, n, rate) + floor ** 2) for x in (pred, true))
+    if one_sided_above is not None and not (isinstance(one_sided_above, (int, float)) and 0 <= one_sided_above
+                                            < math.inf):
+        raise ValueError(f"band_log_distance: one_sided_above must be a frequency >= 0 Hz or None, got "
+                         f"{one_sided_above!r}")
+    from ..imu.bands import BANDS_HZ, band_edges
+    bands = BANDS_HZ if bands is None else bands
+    lp, lt = (torch.log(masked_band_powers(x, n, rate, bands) + floor ** 2) for x in (pred, true))
     d = lp - lt
     if one_sided_above is not None:
-        from ..imu.bands import band_edges
-        lows = [e[0] for e in band_edges(rate) if e is not None]
+        lows = [e[0] for e in band_edges(rate, bands) if e is not None]
         up = torch.tensor([lo >= one_sided_above for lo in lows], device=d.device)
         d = torch.where(up, torch.relu(d), d)
     return d.square().flatten(1).mean(1)
@@ -309,14 +315,11 @@ def band_log_excess(pred: torch.Tensor, true: torch.Tensor, n: torch.Tensor, rat
     if pred.shape != true.shape:
         raise ValueError(f"band_log_excess: pred and true must have the same shape, got {list(pred.shape)} "
                          f"and {list(true.shape)}")
-    if not floor > 0:
-        raise ValueError(f"band_log_excess: floor must be > 0, got {floor}")
     bands = [tuple(map(float, b)) for b in bands]
     if not bands or any(not (0 <= lo < hi <= rate / 2) for lo, hi in bands):
         raise ValueError(f"band_log_excess: bands must be (lo, hi) Hz with 0 <= lo < hi <= the Nyquist frequency "
                          f"{rate / 2:g}, got {bands}")
-    lp, lt = (torch.log(masked_band_powers(x, n, rate, bands) + floor ** 2) for x in (pred, true))
-    return torch.relu(lp - lt).square().flatten(1).mean(1)
+    return band_log_distance(pred, true, n, rate, floor, one_sided_above=0.0, bands=bands)
 
 
 def imu_excess_loss(pred_feats: torch.Tensor, true_feats: torch.Tensor, mask: torch.Tensor,

@@ -129,6 +129,7 @@ def test_selftune_refuses_by_name(shared_data, tmp_path):
                     (dict(lambda_kurtosis=-1.0), "lambda_excess must be >= 0, got 1.0, 1.0, -1.0, 0.0, 0.0"),
                     (dict(lambda_stay=-2.0), "lambda_excess must be >= 0, got 1.0, 1.0, 0.0, -2.0, 0.0"),
                     (dict(lambda_excess=-0.5), "lambda_excess must be >= 0, got 1.0, 1.0, 0.0, 0.0, -0.5"),
+                    (dict(self_one_sided_above=-3.0), "self_one_sided_above must be a frequency >= 0 Hz or None, got -3.0"),
                     (dict(min_frames=50, max_frames=40), r"min_frames \(50\) must be <= max_frames \(40\)")):
         with pytest.raises(ValueError, match=msg):
             selftune(p, data, tmp_path / "d", SelfTuneConfig(**kw), progress=False)

@@ -114,9 +114,11 @@ def test_band_log_excess_counts_only_high_band_power_beyond_the_truth():
     assert torch.autograd.gradcheck(lambda y: band_log_excess(y, true, n, rate, 0.1), (x,))
     with pytest.raises(ValueError, match="floor must be"):
         band_log_excess(true, true, n, rate, 0.0)
+    with pytest.raises(ValueError, match="one_sided_above must be a frequency >= 0 Hz or None, got -1.0"):
+        band_log_distance(true, true, n, rate, 0.1, one_sided_above=-1.0)
     with pytest.raises(ValueError, match=r"bands must be .* Nyquist frequency 10, got \[\(3.0, 12.0\)\]"):
         band_log_excess(true, true, n, rate, 0.1, bands=[(3.0, 12.0)])
-    with pytest.raises(ValueError, match="same shape"):
+    with pytest.raises(ValueError, match="band_log_excess: pred and true must have the same shape"):
         band_log_excess(true, true[:, :40], n, rate, 0.1)
 
 
