@@ -34,3 +34,8 @@ LACC=1 selftune_protocol st_ks1_s0
 [ -f "$OUT/texture_trajectory.json" ] || python scripts/texture_probe.py --data "$DATA" --checkpoint refined \
   --label refined --trajectory refined --prompt "a person walks forward." --json "$OUT/texture_trajectory.json"
 [ -f "$OUT/texture_source.json" ] || python scripts/texture_source_probe.py --data "$DATA" --json "$OUT/texture_source.json"
+for T in 100 300 600; do  # the shipped pair with its hand-over moved (§22.3)
+  [ -f "$OUT/texture_below$T.json" ] || python scripts/texture_probe.py --data "$DATA" --checkpoint refined \
+    --label "refined_below$T" --below-t "$T" --prompt "a person walks forward." --prompt "a person runs forward." \
+    --json "$OUT/texture_below$T.json"
+done
