@@ -39,3 +39,14 @@ for T in 100 300 600; do  # the shipped pair with its hand-over moved (§22.3)
     --label "refined_below$T" --below-t "$T" --prompt "a person walks forward." --prompt "a person runs forward." \
     --json "$OUT/texture_below$T.json"
 done
+# §22.3's screen: the shipped low expert on the plain x0 MSE below the hand-over instead of its damping recipe
+P="$RUNS/st/st_plain_s0"
+[ -f "$P/model.safetensors" ] || { mkdir -p "$P"; OMP_NUM_THREADS=2 imusim selftune --data "$DATA" --out "$P" --seed 0 \
+  --lr 3e-5 --pool 512 --steps 300 --lambda-self 0 --recipe plain > "$P.log" 2>&1; }
+mkdir -p "$OUT/plain" && cp "$P/metrics.csv" "$OUT/plain/metrics_st_plain_s0.csv"
+[ -f "$OUT/plain/texture.json" ] || python scripts/texture_probe.py --data "$DATA" --checkpoint "$P/model.safetensors" \
+  --label st_plain_s0 --prompt "a person walks forward." --prompt "a person walks forward at a normal pace." \
+  --prompt "a person runs forward." --json "$OUT/plain/texture.json"
+[ -f "$OUT/plain/impulsiveness_st_plain_s0.json" ] || python scripts/impulsiveness_probe.py --data "$DATA" \
+  --checkpoint "$P/model.safetensors" --label st_plain_s0 --guidance 1.0 --per-prompt 16 \
+  --json "$OUT/plain/impulsiveness_st_plain_s0.json"
