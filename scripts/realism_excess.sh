@@ -11,6 +11,8 @@
 #                                          # and HAR reports compare every candidate: remove them when adding one)
 #   STAGE=train bash scripts/realism_excess.sh   # the fine-tunes and the impulsiveness screen only
 #   OUT=docs/realism/excess/seeds CANDS=st_xs1 SEEDS="1 2" bash scripts/realism_excess.sh   # more training seeds
+# After the protocol: §22.1-22.3's probes (texture_probe.py, texture_source_probe.py, the hand-over moved) and the
+# plain-recipe screen of the low expert, each skipped when its JSON exists.
 OUT="${OUT:-docs/realism/excess}"
 source "$(dirname "$0")/realism_common.sh"
 store_inputs
