@@ -44,8 +44,7 @@ def main() -> None:
     data = MotionTextData(clips, m, s)
     sp = _Sampler(pair, mean, std, 50, recommended_guidance(meta, ck), recommended_anchor_feet(meta, ck))
     enc = get_text_encoder(enc_name, device="cpu")
-    caps = sorted({c for cs in data.captions for c in cs})
-    tab = dict(zip(caps, enc.encode(caps).float()))
+    tab = data.caption_embeddings(enc)
     pool = handover_pool(sp, data, tab, a.pool, 120, 40, a.seed, progress=False)
     pair.eval()
 

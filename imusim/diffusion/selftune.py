@@ -225,8 +225,7 @@ def selftune(checkpoint, data: MotionTextData, out_dir, cfg: SelfTuneConfig, rec
     anchor = recommended_anchor_feet(meta, checkpoint)
     sampler = _Sampler(pair, mean, std, cfg.ddim_steps, guidance, anchor)
     enc = get_text_encoder(enc_name, device="cpu")
-    all_caps = sorted({c for cs in data.captions for c in cs})
-    emb_table = dict(zip(all_caps, enc.encode(all_caps).float()))
+    emb_table = data.caption_embeddings(enc)
     torch.manual_seed(cfg.seed)
     pool = handover_pool(sampler, data, emb_table, cfg.pool, cfg.max_frames, cfg.min_frames, cfg.seed,
                          progress=progress)

@@ -117,6 +117,12 @@ class MotionTextData:
         self.captions = [list(c["captions"]) for c in clips]
         self.activity = [c.get("activity", "") for c in clips]
 
+    def caption_embeddings(self, encoder) -> Dict[str, torch.Tensor]:
+        """Every distinct caption's embedding ``[text_dim]`` (float32) by ``encoder``, in sorted caption order,
+        encoded once: the table the training steps look their batches' captions up in."""
+        caps = sorted({c for cs in self.captions for c in cs})
+        return dict(zip(caps, encoder.encode(caps).float()))
+
     def __len__(self):
         return len(self.feats)
 
@@ -798,10 +804,9 @@ def train(data: MotionTextData, out_dir, cfg: TrainConfig, model_cfg: Optional[M
         if mc.input == "wiener_f":
             _set_wiener_prior(model, data.feats)
     # caption embeddings once
-    all_caps = sorted({c for cs in data.captions for c in cs})
-    emb_table = dict(zip(all_caps, enc.encode(all_caps).float()))
+    emb_table = data.caption_embeddings(enc)
     if cfg.text_whiten > 0 and not model.cfg.text_whiten:
-        model = whiten_text(model, torch.stack([emb_table[c] for c in all_caps]), cfg.text_whiten,
+        model = whiten_text(model, torch.stack(list(emb_table.values())), cfg.text_whiten,
                             preserve=bool(init_from))  # a new module: in training mode
     model.to(dev)
     ema = MDM(model.cfg).to(dev)

@@ -34,6 +34,17 @@ def toy_clips(n=8, F=12):
     return MotionTextData(clips, allf.mean(0), allf.std(0))
 
 
+def test_caption_embeddings_encode_each_distinct_caption_once():
+    data = toy_clips()
+    data.captions[0].append("fast wave")  # a caption shared by clips and repeated within one
+    enc = get_text_encoder("hash")
+    tab = data.caption_embeddings(enc)
+    assert list(tab) == ["fast wave", "slow wave"]
+    for c, e in tab.items():
+        assert e.dtype == torch.float32
+        torch.testing.assert_close(e, enc.encode([c]).float()[0])
+
+
 def test_cosine_schedule_properties():
     b = cosine_betas(1000)
     ab = torch.cumprod(1 - b, 0)
