@@ -90,6 +90,13 @@ gen() {  # [GEN_ARGS="--guidance 1.0"] gen NAME CKPT SEEDS...: one store per gen
   done
 }
 
+gen4() {  # gen4 NAME CKPT LOG: NAME's 4 generation stores at guidance 1, seeds 0 1 and 2 3 side by side (one core
+  # each), logs LOG_a.log and LOG_b.log
+  { GEN_ARGS="--guidance 1.0" OMP_NUM_THREADS=1 gen "$1" "$2" 0 1; } > "$3_a.log" 2>&1 &
+  { GEN_ARGS="--guidance 1.0" OMP_NUM_THREADS=1 gen "$1" "$2" 2 3; } > "$3_b.log" 2>&1 &
+  wait
+}
+
 stores() {  # stores NAME SEEDS...: "NAME=store,store,..." for --synthetic
   local n=$1; shift; local d=""
   for s in "$@"; do d="${d:+$d,}$RUNS/har/${n}_s$s"; done
@@ -180,11 +187,7 @@ selftune_round() {  # selftune_round: the self-sampled fine-tunes of CANDS x SEE
   [ "$STAGE" = train ] && return 0
   for c in "${CANDS[@]}"; do for s in "${SEEDS[@]}"; do
     mkdir -p "$RUNS/${c}_s$s"; ln -sf "$(realpath "$RUNS/st/${c}_s$s/model.safetensors")" "$RUNS/${c}_s$s/model.safetensors"
-    { GEN_ARGS="--guidance 1.0" OMP_NUM_THREADS=1 gen "${c}_s$s" "$RUNS/${c}_s$s/model.safetensors" 0 1; } \
-      > "$RUNS/st/gen_${c}_s${s}_a.log" 2>&1 &
-    { GEN_ARGS="--guidance 1.0" OMP_NUM_THREADS=1 gen "${c}_s$s" "$RUNS/${c}_s$s/model.safetensors" 2 3; } \
-      > "$RUNS/st/gen_${c}_s${s}_b.log" 2>&1 &
-    wait
+    gen4 "${c}_s$s" "$RUNS/${c}_s$s/model.safetensors" "$RUNS/st/gen_${c}_s$s"
   done; done
 }
 

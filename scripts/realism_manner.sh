@@ -82,9 +82,7 @@ export OMP_NUM_THREADS=1
 GEN_ARGS="--guidance 1.0" gen afu1i5hs7 imusim/checkpoints/refined.safetensors "${GEN[@]}"
 for c in "${CANDS[@]}"; do
   mkdir -p "$RUNS/$c"; ln -sf "$(realpath "$RUNS/screen/$c.safetensors")" "$RUNS/$c/model.safetensors"
-  { GEN_ARGS="--guidance 1.0" gen "$c" "$RUNS/$c/model.safetensors" 0 1; } > "$RUNS/pace/gen_${c}_a.log" 2>&1 &
-  { GEN_ARGS="--guidance 1.0" gen "$c" "$RUNS/$c/model.safetensors" 2 3; } > "$RUNS/pace/gen_${c}_b.log" 2>&1 &
-  wait
+  gen4 "$c" "$RUNS/$c/model.safetensors" "$RUNS/pace/gen_$c"
 done
 export OMP_NUM_THREADS=2
 for c in "${CANDS[@]}"; do
