@@ -108,26 +108,24 @@ def main() -> None:
             model.below_t = int(a.below_t)
         entry = {"path": str(path), "guidance": g, "anchor_feet": af, "below_t": getattr(model, "below_t", None),
                  "prompts": {}}
-        rec: dict = {}
+        rec: dict = {}  # step -> x0 prediction, the first prompt's (the wrapper is removed after it)
+        inner = model.guided
         if ck in a.trajectory:
-            inner = model.guided
-
-            def guided(x, t, *args, _inner=inner, **kw):
-                x0 = _inner(x, t, *args, **kw)
-                if not rec.get("done"):
-                    rec.setdefault(int(t[0]), x0.detach().clone())
+            def guided(x, t, *args, **kw):
+                x0 = inner(x, t, *args, **kw)
+                rec.setdefault(int(t[0]), x0.detach().clone())
                 return x0
             model.guided = guided
         for p in a.prompt or PROMPTS:
             n = a.per_prompt
             feats, _ = sample(model, mean, std, E, [p] * n, [FRAMES] * n, steps=50, guidance=g, seeds=list(range(n)),
                               anchor_feet=af)
+            model.guided = inner
             entry["prompts"][p] = summary(per_motion(decode(torch.stack([f[:FRAMES] for f in feats]).double())))
             print(name, p, {k: round(v["median"], 2) for k, v in entry["prompts"][p].items() if k != "n"}, flush=True)
-            if rec and not rec.get("done"):  # the first prompt's x0 predictions, step by step
-                rec["done"] = True
+            if rec and "trajectory" not in entry:  # the first prompt's x0 predictions, step by step
                 entry["trajectory"] = {"prompt": p, "steps": {}}
-                for t in sorted((k for k in rec if k != "done"), reverse=True):
+                for t in sorted(rec, reverse=True):
                     x0 = rec[t][:, :FRAMES].float() * std + mean
                     entry["trajectory"]["steps"][str(t)] = summary(per_motion(decode(x0.double())))
                     print("  x0 at t =", t, {k: round(v["median"], 2) for k, v in
