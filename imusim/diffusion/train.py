@@ -294,8 +294,8 @@ def band_log_distance(pred: torch.Tensor, true: torch.Tensor, n: torch.Tensor, r
                          f"and {list(true.shape)}")
     if not floor > 0:
         raise ValueError(f"band_log_distance: floor must be > 0, got {floor}")
-    if one_sided_above is not None and not (isinstance(one_sided_above, (int, float)) and 0 <= one_sided_above
-                                            < math.inf):
+    f = one_sided_above
+    if f is not None and (isinstance(f, bool) or not isinstance(f, (int, float)) or not 0 <= f < math.inf):
         raise ValueError(f"band_log_distance: one_sided_above must be a frequency >= 0 Hz or None, got "
                          f"{one_sided_above!r}")
     from ..imu.bands import BANDS_HZ, band_edges
@@ -309,7 +309,8 @@ def band_log_distance(pred: torch.Tensor, true: torch.Tensor, n: torch.Tensor, r
     return d.square().flatten(1).mean(1)
 
 
-EXCESS_BANDS_HZ = ((3.0, 6.0), (6.0, 10.0))  # where generated wrists carry 2-4x the mocap's power (docs/realism.md §18.3)
+# where generated wrists carry 2-4x the mocap's power (docs/realism.md §18.3)
+EXCESS_BANDS_HZ = ((3.0, 6.0), (6.0, 10.0))
 
 
 def band_log_excess(pred: torch.Tensor, true: torch.Tensor, n: torch.Tensor, rate: float, floor: float,

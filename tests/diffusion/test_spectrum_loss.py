@@ -116,6 +116,8 @@ def test_band_log_excess_counts_only_high_band_power_beyond_the_truth():
         band_log_excess(true, true, n, rate, 0.0)
     with pytest.raises(ValueError, match="one_sided_above must be a frequency >= 0 Hz or None, got -1.0"):
         band_log_distance(true, true, n, rate, 0.1, one_sided_above=-1.0)
+    with pytest.raises(ValueError, match="one_sided_above must be a frequency >= 0 Hz or None, got True"):
+        band_log_distance(true, true, n, rate, 0.1, one_sided_above=True)  # as SelfTuneConfig refuses it
     with pytest.raises(ValueError, match=r"bands must be .* Nyquist frequency 10, got \[\(3.0, 12.0\)\]"):
         band_log_excess(true, true, n, rate, 0.1, bands=[(3.0, 12.0)])
     with pytest.raises(ValueError, match="band_log_excess: pred and true must have the same shape"):
