@@ -14,10 +14,11 @@ def register(sub):
                                    "(wrists and thighs, 0-1/1-3/3-6/6-10 Hz, log ratio, blind to phase), beside the "
                                    "low expert's noised-truth recipe; optionally also their acceleration kurtosis "
                                    "(--lambda-kurtosis) or only their 3-10 Hz acceleration beyond the crop's "
-                                   "(--lambda-excess), inside a trust region around what the untuned expert "
+                                   "(--lambda-excess) or the wrists' texture/swing ratio beyond the crop's "
+                                   "(--lambda-texture), inside a trust region around what the untuned expert "
                                    "finishes from the same states (--lambda-stay). Writes OUT/model.safetensors (the "
                                    "same high expert and sampling metadata, the tuned low expert) and OUT/metrics.csv "
-                                   "(means per 10 steps). docs/realism.md sections 19-22.")
+                                   "(means per 10 steps). docs/realism.md sections 19-23.")
     p.add_argument("--checkpoint", default="refined", help="two-expert checkpoint (zoo name or .safetensors)")
     p.add_argument("--data", required=True, help="the data set the checkpoint was trained on (imusim data build)")
     p.add_argument("--out", required=True, help="output directory")
@@ -43,6 +44,11 @@ def register(sub):
                    help="weight of a one-sided term on the own samples: the accelerometer power in 3-6 and 6-10 Hz "
                         "beyond the crop's (squared log ratio where above it, floor 0.3 m/s^2 per band; never asks "
                         "for more motion; docs/realism.md section 22)")
+    p.add_argument("--lambda-texture", type=float, default=0.0,
+                   help="weight of a one-sided term on the own samples: the wrists' acceleration power from 3 Hz up "
+                        "over the power below 3 Hz (texture over swing; joint positions, 20 fps) beyond the crop's "
+                        "ratio (squared log ratio where above it, floor 0.3 m/s^2; blind to phase and amplitude, so "
+                        "damping cannot lower it; docs/realism.md section 23)")
     p.add_argument("--lambda-recipe", type=float, default=1.0, help="weight of the noised-truth recipe")
     p.add_argument("--recipe", choices=["shipped", "plain"], default="shipped",
                    help="the noised-truth terms: shipped = the shipped refined's low-expert recipe (L_acc, IMU-space "
@@ -68,7 +74,8 @@ def _run(a):
     cfg = SelfTuneConfig(steps=a.steps, batch_size=a.batch_size, lr=a.lr, pool=a.pool, ddim_steps=a.ddim_steps,
                          grad_steps=a.grad_steps, lambda_self=a.lambda_self, lambda_recipe=a.lambda_recipe,
                          lambda_kurtosis=a.lambda_kurtosis, lambda_stay=a.lambda_stay,
-                         lambda_excess=a.lambda_excess, self_one_sided_above=a.self_one_sided_above,
+                         lambda_excess=a.lambda_excess, lambda_texture=a.lambda_texture,
+                         self_one_sided_above=a.self_one_sided_above,
                          sensors=a.sensors, max_frames=a.max_frames, min_frames=a.min_frames, seed=a.seed)
     p = selftune(ck, MotionTextData(clips, mean, std), a.out, cfg, recipe,
                  meta_note=f"imusim selftune --checkpoint {a.checkpoint} --recipe {a.recipe}")

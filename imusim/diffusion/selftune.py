@@ -23,6 +23,9 @@ models on differentiable rewards"):
    Optionally (``lambda_excess``, docs/realism.md §22) the one-sided :func:`~imusim.diffusion.train.imu_excess_loss`:
    only the accelerometer power the finished motion puts into 3–6 and 6–10 Hz beyond the crop's counts, so it can
    take out the impulsive part of the wrists' acceleration without asking any sample to move more.
+   Optionally (``lambda_texture``, docs/realism.md §23) :func:`~imusim.diffusion.train.texture_ratio_loss`: the
+   wrists' acceleration power from 3 Hz up over that below 3 Hz, beyond the crop's ratio; blind to phase and to
+   amplitude, so damping cannot lower it: a smoother shape does (or more swing under the same texture).
    Optionally (``lambda_stay``, docs/realism.md §20) a trust region: the squared difference of the finished motion's
    pose and root motion from what the *untuned* low expert finishes from the same hand-over state (computed once
    per pool; the sampler is deterministic), on the features' first 67 channels (root angular and linear velocity
@@ -56,7 +59,7 @@ from .gaussian import GaussianDiffusion
 from ..constants import HUMANML3D_FPS
 from ..motion.humanml import recover_from_ric
 from .train import (MotionTextData, TrainConfig, _host_batch, acc_kurtosis_loss, diffusion_losses, imu_excess_loss,
-                    imu_spectrum_loss, lr_at, predict_x0)
+                    imu_spectrum_loss, lr_at, predict_x0, texture_ratio_loss)
 
 
 @dataclass
@@ -74,6 +77,7 @@ class SelfTuneConfig:
     lambda_kurtosis: float = 0.0  # weight of the impulsiveness term (acc_kurtosis_loss) on the own samples
     lambda_stay: float = 0.0  # weight of the difference (cm²) from the untuned low expert's finish of the same state
     lambda_excess: float = 0.0  # weight of the one-sided 3-10 Hz accelerometer term (imu_excess_loss) on the own samples
+    lambda_texture: float = 0.0  # weight of the wrists' texture/swing ratio term (texture_ratio_loss) on the own samples
     sensors: str = "wrist_l,wrist_r,thigh_l,thigh_r"
     max_frames: int = 120
     min_frames: int = 40
@@ -96,10 +100,11 @@ def _check(cfg: SelfTuneConfig) -> None:
             raise ValueError(f"selftune: {name} must be an integer >= 1, got {v!r}")
     if cfg.batch_size > cfg.pool:
         raise ValueError(f"selftune: batch_size ({cfg.batch_size}) must not exceed pool ({cfg.pool})")
-    if min(cfg.lambda_self, cfg.lambda_recipe, cfg.lambda_kurtosis, cfg.lambda_stay, cfg.lambda_excess) < 0:
-        raise ValueError(f"selftune: lambda_self, lambda_recipe, lambda_kurtosis, lambda_stay and lambda_excess must "
-                         f"be >= 0, got {cfg.lambda_self}, {cfg.lambda_recipe}, {cfg.lambda_kurtosis}, "
-                         f"{cfg.lambda_stay}, {cfg.lambda_excess}")
+    if min(cfg.lambda_self, cfg.lambda_recipe, cfg.lambda_kurtosis, cfg.lambda_stay, cfg.lambda_excess,
+           cfg.lambda_texture) < 0:
+        raise ValueError(f"selftune: lambda_self, lambda_recipe, lambda_kurtosis, lambda_stay, lambda_excess and "
+                         f"lambda_texture must be >= 0, got {cfg.lambda_self}, {cfg.lambda_recipe}, "
+                         f"{cfg.lambda_kurtosis}, {cfg.lambda_stay}, {cfg.lambda_excess}, {cfg.lambda_texture}")
     a = cfg.self_one_sided_above
     if a is not None and (isinstance(a, bool) or not isinstance(a, (int, float)) or not 0 <= a < float("inf")):
         raise ValueError(f"selftune: self_one_sided_above must be a frequency >= 0 Hz or None, got {a!r}")
@@ -243,13 +248,14 @@ def selftune(checkpoint, data: MotionTextData, out_dir, cfg: SelfTuneConfig, rec
     gen = torch.Generator().manual_seed(cfg.seed * 7919 + 17)
     f = open(out_dir / "metrics.csv", "w", newline="")
     w = csv.writer(f)
-    w.writerow(["step", "total", "l_self", "l_recipe", "lr", "seconds", "l_kurtosis", "l_stay", "l_excess"])
+    w.writerow(["step", "total", "l_self", "l_recipe", "lr", "seconds", "l_kurtosis", "l_stay", "l_excess",
+                "l_texture"])
     bar = None
     if progress:
         from tqdm.auto import tqdm
         bar = tqdm(total=cfg.steps, desc="selftune", unit="step")
     t0 = time.time()
-    acc, since = torch.zeros(6, dtype=torch.float64), 0  # the logged values: means over the steps since the last row
+    acc, since = torch.zeros(7, dtype=torch.float64), 0  # the logged values: means over the steps since the last row
     for step in range(cfg.steps):
         for g in opt.param_groups:
             g["lr"] = lr_at(step, lr_cfg)
@@ -260,18 +266,20 @@ def selftune(checkpoint, data: MotionTextData, out_dir, cfg: SelfTuneConfig, rec
         truth = x0 * std + mean
         with torch.set_grad_enabled(cfg.lambda_self > 0):  # logged either way; no backward through it at weight 0
             l_self = imu_spectrum_loss(final, truth, mask, cfg.sensors, one_sided_above=cfg.self_one_sided_above)
-        l_kurt, l_stay, l_excess = torch.zeros(()), torch.zeros(()), torch.zeros(())
+        l_kurt, l_stay, l_excess, l_tex = torch.zeros(()), torch.zeros(()), torch.zeros(()), torch.zeros(())
         if cfg.lambda_kurtosis > 0:
             l_kurt = acc_kurtosis_loss(recover_from_ric(final, 22), recover_from_ric(truth, 22), mask, HUMANML3D_FPS)
         if cfg.lambda_excess > 0:
             l_excess = imu_excess_loss(final, truth, mask, cfg.sensors)
+        if cfg.lambda_texture > 0:
+            l_tex = texture_ratio_loss(final, truth, mask)
         if cfg.lambda_stay > 0:
             l_stay = stay_loss(final[..., :STAY_CHANNELS], pool["ref"][idx], mask)
         l_recipe = torch.zeros(())
         if cfg.lambda_recipe > 0:
             l_recipe = recipe_loss(low, diffusion, data, rcfg, step, emb_table, mean, std)
         total = (cfg.lambda_recipe * l_recipe + cfg.lambda_kurtosis * l_kurt + cfg.lambda_stay * l_stay
-                 + cfg.lambda_excess * l_excess)
+                 + cfg.lambda_excess * l_excess + cfg.lambda_texture * l_tex)
         if cfg.lambda_self > 0:
             total = total + cfg.lambda_self * l_self
         opt.zero_grad(set_to_none=True)
@@ -280,14 +288,14 @@ def selftune(checkpoint, data: MotionTextData, out_dir, cfg: SelfTuneConfig, rec
             torch.nn.utils.clip_grad_norm_(low.parameters(), cfg.grad_clip)
         opt.step()
         acc += torch.tensor([total.item(), l_self.item(), l_recipe.item(), l_kurt.item(), l_stay.item(),
-                             l_excess.item()], dtype=torch.float64)
+                             l_excess.item(), l_tex.item()], dtype=torch.float64)
         since += 1
         if bar:
             bar.update(1)
             bar.set_postfix(spec=f"{l_self.item():.3f}", recipe=f"{l_recipe.item():.4f}")
         if (step + 1) % cfg.log_every == 0 or step + 1 == cfg.steps:
             m = (acc / since).tolist()
-            w.writerow([step + 1, *m[:3], lr_at(step, lr_cfg), round(time.time() - t0, 2), m[3], m[4], m[5]])
+            w.writerow([step + 1, *m[:3], lr_at(step, lr_cfg), round(time.time() - t0, 2), m[3], m[4], m[5], m[6]])
             f.flush()
             acc.zero_()
             since = 0

@@ -350,6 +350,64 @@ def imu_excess_loss(pred_feats: torch.Tensor, true_feats: torch.Tensor, mask: to
     return d.sum() / sel.sum().clamp_min(1).to(d.dtype)
 
 
+def band_ratio_excess(pred: torch.Tensor, true: torch.Tensor, n: torch.Tensor, rate: float, split_hz: float,
+                      floor: float) -> torch.Tensor:
+    """Per sequence ``[B]``: the mean over the middle dimensions of ``relu(ρ_pred − ρ_true)²``, with
+    ``ρ = log(P_hi + floor²) − log(P_lo + floor²)`` the log ratio of the power from ``split_hz`` to the Nyquist
+    frequency (``P_hi``) to the power below it (``P_lo``), :func:`masked_band_powers` of ``pred``/``true``
+    ``[B, T, ..., C]`` (first ``n[b]`` samples valid; ``floor`` in the signals' unit). Blind to phase and to
+    amplitude: a signal scaled by k keeps its ratio, so damping cannot lower it; only a shape with less high-band
+    power *relative to* its low band can, and a ratio below the truth's costs nothing (docs/realism.md §23)."""
+    if pred.shape != true.shape:
+        raise ValueError(f"band_ratio_excess: pred and true must have the same shape, got {list(pred.shape)} "
+                         f"and {list(true.shape)}")
+    if not floor > 0:
+        raise ValueError(f"band_ratio_excess: floor must be > 0, got {floor}")
+    if isinstance(split_hz, bool) or not isinstance(split_hz, (int, float)) or not 0 < split_hz < rate / 2:
+        raise ValueError(f"band_ratio_excess: split_hz must be in (0, the Nyquist frequency {rate / 2:g}) Hz, got "
+                         f"{split_hz!r}")
+    bands = ((0.0, float(split_hz)), (float(split_hz), rate / 2))
+    lp, lt = (torch.log(masked_band_powers(x, n, rate, bands) + floor ** 2) for x in (pred, true))
+    d = torch.relu((lp[..., 1] - lp[..., 0]) - (lt[..., 1] - lt[..., 0]))  # [B, ...]
+    return d.square().reshape(d.shape[0], -1).mean(1)
+
+
+# SMPL22's wrists (left, right): where the generated texture is measured (docs/realism.md §22.1)
+WRIST_JOINTS = (20, 21)
+
+
+def texture_ratio_loss(pred_feats: torch.Tensor, true_feats: torch.Tensor, mask: torch.Tensor,
+                       fps: float = HUMANML3D_FPS, split_hz: float = 3.0, floor: float = 0.3,
+                       joints=WRIST_JOINTS, min_samples: int = 8) -> torch.Tensor:
+    """A phase- and amplitude-blind term on the shape of the wrists' motion (docs/realism.md §23): the texture
+    (acceleration power from ``split_hz`` up) over the swing (below it) of ``pred_feats`` beyond that ratio in
+    ``true_feats``.
+
+    Both ``[B, T, 263]`` (denormalised HumanML3D features) are decoded with ``recover_from_ric`` (padded frames hold
+    the last valid one); per sequence and joint of ``joints`` (SMPL22 indices), the acceleration is the second
+    difference of the joint's world position times ``fps``² (m/s², ``[B, T-2, J, 3]``, mean removed by
+    :func:`masked_band_powers`), and the term is :func:`band_ratio_excess` with ``floor`` m/s² RMS per band; the mean
+    over the sequences with at least ``min_samples`` valid acceleration frames (0 with none). A motion that moves its
+    wrists as the truth does, but smaller, larger or later, scores 0; one whose swing carries a jerky texture scores
+    (log of the excess ratio)². Differentiable w.r.t. ``pred_feats``."""
+    from ..motion.humanml import recover_from_ric
+
+    _check_feature_pair("texture_ratio_loss", pred_feats, true_feats, mask)
+    J = list(joints)
+    if not J or any(not 0 <= j < 22 for j in J):
+        raise ValueError(f"texture_ratio_loss: joints must be SMPL22 indices in [0, 22), got {joints!r}")
+
+    def acc(f):
+        P = _hold_last_valid(recover_from_ric(f, 22), mask)[:, :, J]  # [B, T, J, 3]
+        return (P[:, 2:] - 2 * P[:, 1:-1] + P[:, :-2]) * fps ** 2
+
+    n = term_mask(mask).sum(1)
+    sel = n >= min_samples
+    d = band_ratio_excess(acc(pred_feats), acc(true_feats), n, fps, split_hz, floor)
+    d = torch.where(sel, d, torch.zeros((), dtype=d.dtype, device=d.device))
+    return d.sum() / sel.sum().clamp_min(1).to(d.dtype)
+
+
 def imu_spectrum_loss(pred_feats: torch.Tensor, true_feats: torch.Tensor, mask: torch.Tensor,
                       sensors="wrist_l,wrist_r,thigh_l,thigh_r", fps: float = HUMANML3D_FPS,
                       acc_floor: float = 0.1, gyro_floor: float = 0.05, min_samples: int = 8,

@@ -11,7 +11,8 @@ import pytest
 import torch
 
 from imusim.diffusion import GaussianDiffusion, MDM, MDMConfig
-from imusim.diffusion.train import (TrainConfig, band_log_distance, band_log_excess, imu_excess_loss, diffusion_losses, imu_spectrum_loss,
+from imusim.diffusion.train import (TrainConfig, band_log_distance, band_log_excess, band_ratio_excess, imu_excess_loss,
+                                    texture_ratio_loss, diffusion_losses, imu_spectrum_loss,
                                     masked_band_powers)
 from imusim.har.realism import acc_psd, band_powers
 
@@ -145,6 +146,69 @@ def test_imu_excess_loss_on_rendered_motion(shared_data):
     assert float(imu_excess_loss(pred.detach(), true, mask & False, sens)) == 0.0
     with pytest.raises(ValueError, match="mask must be"):
         imu_excess_loss(pred, true, mask[:, :30], sens)
+
+
+def test_band_ratio_excess_is_blind_to_phase_and_amplitude_and_counts_a_jerkier_shape():
+    """A 1.5-Hz swing plus a 4-Hz tremor (powers ∝ amplitude²): the same shape scaled by 3 or half a period later
+    scores 0, twice the tremor (log 4)², a halved swing under the same tremor (log 4)² (damping the swing alone
+    does not help), a halved tremor 0 (one-sided), several channels and a middle dimension averaged; float64
+    gradcheck; errors name the argument."""
+    rate, T = 20.0, 80
+    t = torch.arange(T, dtype=torch.float64) / rate
+    zero = torch.zeros_like(t)
+    sig = lambda swing, trem, ph=0.0: torch.stack([swing * torch.sin(2 * math.pi * 1.5 * t + ph)
+                                                   + trem * torch.sin(2 * math.pi * 4.0 * t + ph), zero, zero], -1)[None]
+    n, fl = torch.tensor([T]), 1e-4
+    true = sig(3.0, 1.0)
+    f = lambda p: float(band_ratio_excess(p, true, n, rate, 3.0, fl))
+    assert f(true) == 0.0
+    assert f(sig(9.0, 3.0)) < 1e-9 and f(sig(0.3, 0.1)) < 1e-9  # amplitude-blind: damping earns nothing
+    assert f(sig(3.0, 1.0, math.pi)) < 1e-9  # phase-blind
+    assert abs(f(sig(3.0, 2.0)) - math.log(4.0) ** 2) < 1e-3
+    assert abs(f(sig(1.5, 1.0)) - math.log(4.0) ** 2) < 1e-3
+    assert f(sig(3.0, 0.5)) == 0.0 and f(sig(6.0, 1.0)) == 0.0  # a smoother shape than the truth costs nothing
+    # [B, T, J, C]: the mean over J; one joint jerkier by 4x power, the other as the truth
+    two = torch.stack([sig(3.0, 2.0)[0], true[0]], 1)[None]
+    assert abs(float(band_ratio_excess(two, torch.stack([true[0], true[0]], 1)[None], n, rate, 3.0, fl))
+               - math.log(4.0) ** 2 / 2) < 1e-3
+    # only the first n samples count: a tremor burst in the padding changes nothing
+    pad = sig(3.0, 1.0).clone()
+    pad[:, 60:] += 5.0 * torch.randn(20, 3, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    n60 = torch.tensor([60])
+    assert float(band_ratio_excess(pad, true, n60, rate, 3.0, fl)) < 1e-9
+    x = sig(3.0, 1.5).requires_grad_()
+    assert torch.autograd.gradcheck(lambda y: band_ratio_excess(y, true, n, rate, 3.0, 0.1), (x,))
+    with pytest.raises(ValueError, match="band_ratio_excess: floor must be > 0, got 0.0"):
+        band_ratio_excess(true, true, n, rate, 3.0, 0.0)
+    for bad in (0.0, 10.0, True):
+        with pytest.raises(ValueError, match=r"split_hz must be in \(0, the Nyquist frequency 10\) Hz"):
+            band_ratio_excess(true, true, n, rate, bad, fl)
+    with pytest.raises(ValueError, match="band_ratio_excess: pred and true must have the same shape"):
+        band_ratio_excess(true, true[:, :40], n, rate, 3.0, fl)
+
+
+def test_texture_ratio_loss_on_real_features(shared_data):
+    """HumanML3D features of a real clip: identical inputs score 0; frame-to-frame jitter on the prediction scores > 0
+    and a step against its gradient lowers it; the same jitter on the truth scores 0 (a smoother prediction costs
+    nothing); padded frames get no gradient; left-out rows count for nothing; errors name the argument."""
+    true, mask = _sample_feats(shared_data)
+    g = torch.Generator().manual_seed(1)
+    jit = 0.3 * torch.randn(true.shape, generator=g, dtype=torch.float64) * true.abs().mean(1, keepdim=True)
+    assert float(texture_ratio_loss(true, true, mask)) == 0.0
+    pred = (true + jit).requires_grad_()
+    loss = texture_ratio_loss(pred, true, mask)
+    assert float(loss.detach()) > 0.5
+    assert float(texture_ratio_loss(true, true + jit, mask)) == 0.0
+    loss.backward()
+    assert torch.isfinite(pred.grad).all()
+    assert pred.grad[1, 28:].abs().max() == 0 and pred.grad[1, :28].abs().max() > 0
+    step = (pred - 1e-3 * pred.grad / pred.grad.norm()).detach()
+    assert float(texture_ratio_loss(step, true, mask)) < float(loss.detach())
+    assert float(texture_ratio_loss(pred.detach(), true, mask & False)) == 0.0
+    with pytest.raises(ValueError, match="texture_ratio_loss: mask must be"):
+        texture_ratio_loss(pred, true, mask[:, :30])
+    with pytest.raises(ValueError, match=r"joints must be SMPL22 indices in \[0, 22\), got \(20, 22\)"):
+        texture_ratio_loss(true, true, mask, joints=(20, 22))
 
 
 def _sample_feats(shared_data, dtype=torch.float64):
