@@ -191,6 +191,17 @@ selftune_round() {  # selftune_round: the self-sampled fine-tunes of CANDS x SEE
   done; done
 }
 
+baseline_stores() {  # baseline_stores SEEDS...: the HAR baselines' stores, the shipped `original` ($RUNS/har/original_sS)
+  # and its smoothing (--smooth 2, $RUNS/har/smooth2_sS) at their recorded guidance, the two side by side (one core
+  # each; what realism_reference.sh writes), each skipped when it exists
+  mkdir -p "$RUNS/original_s0"
+  ln -sf "$(realpath imusim/checkpoints/original.safetensors)" "$RUNS/original_s0/model.safetensors"
+  { OMP_NUM_THREADS=1 gen original "$RUNS/original_s0/model.safetensors" "$@"; } > "$RUNS/baseline_gen_a.log" 2>&1 &
+  { GEN_ARGS="--smooth 2" OMP_NUM_THREADS=1 gen smooth2 "$RUNS/original_s0/model.safetensors" "$@"; } \
+    > "$RUNS/baseline_gen_b.log" 2>&1 &
+  wait
+}
+
 selftune_protocol() {  # selftune_protocol [NAME...]: the candidates of selftune_round beside the shipped `refined`
   # (afu1i5hs7) and the earlier rounds' candidates NAME (each when its 4 stores exist): realism by prompt against the
   # three like-for-like references, HAR on BasicMotions (beside original and smoothing), the motion evaluation of each
@@ -202,6 +213,7 @@ selftune_protocol() {  # selftune_protocol [NAME...]: the candidates of selftune
   for c in "${CANDS[@]}"; do for s in "${SEEDS[@]}"; do NEW+=("$(stores "${c}_s$s" "${GEN[@]}")"); done; done
   export OMP_NUM_THREADS=2
   like_for_like "$OUT" "${SETS[@]}" "${NEW[@]}"
+  baseline_stores "${GEN[@]}"
   local H=("$(stores original "${GEN[@]}")" "$(stores smooth2 "${GEN[@]}")" "$(stores afu1i5hs7 "${GEN[@]}")" "${NEW[@]}")
   [ -f "$OUT/har_basicmotions/results.json" ] || imusim evaluate --real basicmotions --repeats 8 \
     --reference original --out "$OUT/har_basicmotions" $(printf -- "--synthetic %s " "${H[@]}")

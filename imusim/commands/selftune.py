@@ -15,7 +15,7 @@ def register(sub):
                                    "low expert's noised-truth recipe; optionally also their acceleration kurtosis "
                                    "(--lambda-kurtosis) or only their 3-10 Hz acceleration beyond the crop's "
                                    "(--lambda-excess) or the wrists' texture/swing ratio beyond the crop's "
-                                   "(--lambda-texture), inside a trust region around what the untuned expert "
+                                   "(--lambda-texture) or their bone lengths (--lambda-bone), inside a trust region around what the untuned expert "
                                    "finishes from the same states (--lambda-stay). Writes OUT/model.safetensors (the "
                                    "same high expert and sampling metadata, the tuned low expert) and OUT/metrics.csv "
                                    "(means per 10 steps). docs/realism.md sections 19-23.")
@@ -49,6 +49,10 @@ def register(sub):
                         "over the power below 3 Hz (texture over swing; joint positions, 20 fps) beyond the crop's "
                         "ratio (squared log ratio where above it, floor 0.3 m/s^2; blind to phase and amplitude, so "
                         "damping cannot lower it; docs/realism.md section 23)")
+    p.add_argument("--lambda-bone", type=float, default=0.0,
+                   help="weight of a term on the own samples' bone lengths (squared difference from the crop's, cm^2, "
+                        "mean over the 21 bones and the frames): the rendering rescales bones to the body model, so "
+                        "the sensor-level terms cannot see a stretched forearm (docs/realism.md section 23)")
     p.add_argument("--lambda-recipe", type=float, default=1.0, help="weight of the noised-truth recipe")
     p.add_argument("--recipe", choices=["shipped", "plain"], default="shipped",
                    help="the noised-truth terms: shipped = the shipped refined's low-expert recipe (L_acc, IMU-space "
@@ -74,7 +78,7 @@ def _run(a):
     cfg = SelfTuneConfig(steps=a.steps, batch_size=a.batch_size, lr=a.lr, pool=a.pool, ddim_steps=a.ddim_steps,
                          grad_steps=a.grad_steps, lambda_self=a.lambda_self, lambda_recipe=a.lambda_recipe,
                          lambda_kurtosis=a.lambda_kurtosis, lambda_stay=a.lambda_stay,
-                         lambda_excess=a.lambda_excess, lambda_texture=a.lambda_texture,
+                         lambda_excess=a.lambda_excess, lambda_texture=a.lambda_texture, lambda_bone=a.lambda_bone,
                          self_one_sided_above=a.self_one_sided_above,
                          sensors=a.sensors, max_frames=a.max_frames, min_frames=a.min_frames, seed=a.seed)
     p = selftune(ck, MotionTextData(clips, mean, std), a.out, cfg, recipe,

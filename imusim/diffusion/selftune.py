@@ -59,7 +59,7 @@ from .gaussian import GaussianDiffusion
 from ..constants import HUMANML3D_FPS
 from ..motion.humanml import recover_from_ric
 from .train import (MotionTextData, TrainConfig, _host_batch, acc_kurtosis_loss, diffusion_losses, imu_excess_loss,
-                    imu_spectrum_loss, lr_at, predict_x0, texture_ratio_loss)
+                    imu_spectrum_loss, lr_at, predict_x0, texture_ratio_loss, bone_length_loss)
 
 
 @dataclass
@@ -78,6 +78,7 @@ class SelfTuneConfig:
     lambda_stay: float = 0.0  # weight of the difference (cm²) from the untuned low expert's finish of the same state
     lambda_excess: float = 0.0  # weight of the one-sided 3-10 Hz accelerometer term (imu_excess_loss) on the own samples
     lambda_texture: float = 0.0  # weight of the wrists' texture/swing ratio term (texture_ratio_loss) on the own samples
+    lambda_bone: float = 0.0  # weight of the bone-length term (bone_length_loss, cm²) on the own samples
     sensors: str = "wrist_l,wrist_r,thigh_l,thigh_r"
     max_frames: int = 120
     min_frames: int = 40
@@ -101,10 +102,11 @@ def _check(cfg: SelfTuneConfig) -> None:
     if cfg.batch_size > cfg.pool:
         raise ValueError(f"selftune: batch_size ({cfg.batch_size}) must not exceed pool ({cfg.pool})")
     if min(cfg.lambda_self, cfg.lambda_recipe, cfg.lambda_kurtosis, cfg.lambda_stay, cfg.lambda_excess,
-           cfg.lambda_texture) < 0:
-        raise ValueError(f"selftune: lambda_self, lambda_recipe, lambda_kurtosis, lambda_stay, lambda_excess and "
-                         f"lambda_texture must be >= 0, got {cfg.lambda_self}, {cfg.lambda_recipe}, "
-                         f"{cfg.lambda_kurtosis}, {cfg.lambda_stay}, {cfg.lambda_excess}, {cfg.lambda_texture}")
+           cfg.lambda_texture, cfg.lambda_bone) < 0:
+        raise ValueError(f"selftune: lambda_self, lambda_recipe, lambda_kurtosis, lambda_stay, lambda_excess, "
+                         f"lambda_texture and lambda_bone must be >= 0, got {cfg.lambda_self}, {cfg.lambda_recipe}, "
+                         f"{cfg.lambda_kurtosis}, {cfg.lambda_stay}, {cfg.lambda_excess}, {cfg.lambda_texture}, "
+                         f"{cfg.lambda_bone}")
     a = cfg.self_one_sided_above
     if a is not None and (isinstance(a, bool) or not isinstance(a, (int, float)) or not 0 <= a < float("inf")):
         raise ValueError(f"selftune: self_one_sided_above must be a frequency >= 0 Hz or None, got {a!r}")
@@ -249,13 +251,13 @@ def selftune(checkpoint, data: MotionTextData, out_dir, cfg: SelfTuneConfig, rec
     f = open(out_dir / "metrics.csv", "w", newline="")
     w = csv.writer(f)
     w.writerow(["step", "total", "l_self", "l_recipe", "lr", "seconds", "l_kurtosis", "l_stay", "l_excess",
-                "l_texture"])
+                "l_texture", "l_bone"])
     bar = None
     if progress:
         from tqdm.auto import tqdm
         bar = tqdm(total=cfg.steps, desc="selftune", unit="step")
     t0 = time.time()
-    acc, since = torch.zeros(7, dtype=torch.float64), 0  # the logged values: means over the steps since the last row
+    acc, since = torch.zeros(8, dtype=torch.float64), 0  # the logged values: means over the steps since the last row
     for step in range(cfg.steps):
         for g in opt.param_groups:
             g["lr"] = lr_at(step, lr_cfg)
@@ -266,20 +268,22 @@ def selftune(checkpoint, data: MotionTextData, out_dir, cfg: SelfTuneConfig, rec
         truth = x0 * std + mean
         with torch.set_grad_enabled(cfg.lambda_self > 0):  # logged either way; no backward through it at weight 0
             l_self = imu_spectrum_loss(final, truth, mask, cfg.sensors, one_sided_above=cfg.self_one_sided_above)
-        l_kurt, l_stay, l_excess, l_tex = torch.zeros(()), torch.zeros(()), torch.zeros(()), torch.zeros(())
+        l_kurt, l_stay, l_excess, l_tex, l_bone = (torch.zeros(()) for _ in range(5))
         if cfg.lambda_kurtosis > 0:
             l_kurt = acc_kurtosis_loss(recover_from_ric(final, 22), recover_from_ric(truth, 22), mask, HUMANML3D_FPS)
         if cfg.lambda_excess > 0:
             l_excess = imu_excess_loss(final, truth, mask, cfg.sensors)
         if cfg.lambda_texture > 0:
             l_tex = texture_ratio_loss(final, truth, mask)
+        if cfg.lambda_bone > 0:
+            l_bone = bone_length_loss(final, truth, mask)
         if cfg.lambda_stay > 0:
             l_stay = stay_loss(final[..., :STAY_CHANNELS], pool["ref"][idx], mask)
         l_recipe = torch.zeros(())
         if cfg.lambda_recipe > 0:
             l_recipe = recipe_loss(low, diffusion, data, rcfg, step, emb_table, mean, std)
         total = (cfg.lambda_recipe * l_recipe + cfg.lambda_kurtosis * l_kurt + cfg.lambda_stay * l_stay
-                 + cfg.lambda_excess * l_excess + cfg.lambda_texture * l_tex)
+                 + cfg.lambda_excess * l_excess + cfg.lambda_texture * l_tex + cfg.lambda_bone * l_bone)
         if cfg.lambda_self > 0:
             total = total + cfg.lambda_self * l_self
         opt.zero_grad(set_to_none=True)
@@ -288,14 +292,14 @@ def selftune(checkpoint, data: MotionTextData, out_dir, cfg: SelfTuneConfig, rec
             torch.nn.utils.clip_grad_norm_(low.parameters(), cfg.grad_clip)
         opt.step()
         acc += torch.tensor([total.item(), l_self.item(), l_recipe.item(), l_kurt.item(), l_stay.item(),
-                             l_excess.item(), l_tex.item()], dtype=torch.float64)
+                             l_excess.item(), l_tex.item(), l_bone.item()], dtype=torch.float64)
         since += 1
         if bar:
             bar.update(1)
             bar.set_postfix(spec=f"{l_self.item():.3f}", recipe=f"{l_recipe.item():.4f}")
         if (step + 1) % cfg.log_every == 0 or step + 1 == cfg.steps:
             m = (acc / since).tolist()
-            w.writerow([step + 1, *m[:3], lr_at(step, lr_cfg), round(time.time() - t0, 2), m[3], m[4], m[5], m[6]])
+            w.writerow([step + 1, *m[:3], lr_at(step, lr_cfg), round(time.time() - t0, 2), m[3], m[4], m[5], m[6], m[7]])
             f.flush()
             acc.zero_()
             since = 0

@@ -12,7 +12,7 @@ import torch
 
 from imusim.diffusion import GaussianDiffusion, MDM, MDMConfig
 from imusim.diffusion.train import (TrainConfig, band_log_distance, band_log_excess, band_ratio_excess, imu_excess_loss,
-                                    texture_ratio_loss, diffusion_losses, imu_spectrum_loss,
+                                    texture_ratio_loss, bone_length_loss, diffusion_losses, imu_spectrum_loss,
                                     masked_band_powers)
 from imusim.har.realism import acc_psd, band_powers
 
@@ -209,6 +209,39 @@ def test_texture_ratio_loss_on_real_features(shared_data):
         texture_ratio_loss(pred, true, mask[:, :30])
     with pytest.raises(ValueError, match=r"joints must be SMPL22 indices in \[0, 22\), got \(20, 22\)"):
         texture_ratio_loss(true, true, mask, joints=(20, 22))
+
+
+def test_bone_length_loss_counts_a_stretched_forearm_exactly(shared_data):
+    """The right wrist moved along its forearm in the features' root-relative (ric) channels by 20 % of the bone:
+    the loss is (0.2 L)² ×10⁴ per frame with L the forearm length measured on the channels themselves (independent
+    of recover_from_ric: rotation and root translation preserve distances), /21 over all bones; any other bone
+    scores 0; identical inputs 0; padded frames count for nothing and get no gradient; float64 gradcheck; errors
+    name the argument."""
+    true, mask = _sample_feats(shared_data)
+    ric = lambda f, j: f[..., 4 + 3 * (j - 1):4 + 3 * j]  # noqa: E731 - joint j's root-relative position channels
+    pred = true.clone()
+    fore = ric(true, 21) - ric(true, 19)  # [B, T, 3], elbow (19) to wrist (21)
+    pred[..., 4 + 60:4 + 63] = ric(true, 21) + 0.2 * fore
+    L2 = fore.square().sum(-1)  # [B, T]
+    m = mask.double()
+    want = float((0.04 * L2 * 1e4 * m).sum() / m.sum())
+    assert want > 10  # a forearm of ~0.25 m: (5 cm)² per frame
+    assert float(bone_length_loss(true, true, mask)) == 0.0
+    assert float(bone_length_loss(pred, true, mask, joints=(21,))) == pytest.approx(want, rel=1e-9)
+    assert float(bone_length_loss(pred, true, mask)) == pytest.approx(want / 21, rel=1e-9)
+    assert float(bone_length_loss(pred, true, mask, joints=(19, 20, 18))) == pytest.approx(0.0, abs=1e-18)
+    p = pred.clone().requires_grad_()
+    bone_length_loss(p, true, mask).backward()
+    assert p.grad[1, 28:].abs().max() == 0 and p.grad[1, :28].abs().max() > 0
+    small = (pred[:1, :6, :67] + 0.01 * torch.randn(1, 6, 67, generator=torch.Generator().manual_seed(2),
+                                                   dtype=torch.float64)).requires_grad_()
+    sm = torch.ones(1, 6, dtype=torch.bool)
+    assert torch.autograd.gradcheck(lambda x: bone_length_loss(torch.cat([x, pred[:1, :6, 67:]], -1), true[:1, :6],
+                                                                sm), (small,))
+    with pytest.raises(ValueError, match="bone_length_loss: mask must be"):
+        bone_length_loss(pred, true, mask[:, :30])
+    with pytest.raises(ValueError, match=r"joints must be SMPL22 indices in \[1, 22\) .*got \(0, 21\)"):
+        bone_length_loss(pred, true, mask, joints=(0, 21))
 
 
 def _sample_feats(shared_data, dtype=torch.float64):
