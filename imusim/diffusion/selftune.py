@@ -26,6 +26,9 @@ models on differentiable rewards"):
    Optionally (``lambda_texture``, docs/realism.md §23) :func:`~imusim.diffusion.train.texture_ratio_loss`: the
    wrists' acceleration power from 3 Hz up over that below 3 Hz, beyond the crop's ratio; blind to phase and to
    amplitude, so damping cannot lower it: a smoother shape does (or more swing under the same texture).
+   Optionally (``lambda_bone``, docs/realism.md §23.2) :func:`~imusim.diffusion.train.bone_length_loss`: the finished
+   motion's bone lengths against the crop's (cm²). The rendering rescales bones to the body model, so the sensor-level
+   terms cannot see a bone's length; low experts trained with them stretch the forearm, which costs wrist swing.
    Optionally (``lambda_stay``, docs/realism.md §20) a trust region: the squared difference of the finished motion's
    pose and root motion from what the *untuned* low expert finishes from the same hand-over state (computed once
    per pool; the sampler is deterministic), on the features' first 67 channels (root angular and linear velocity
