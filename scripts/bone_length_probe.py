@@ -35,9 +35,8 @@ def bones(P: np.ndarray, parents) -> dict:
 
 
 def describe(F: torch.Tensor) -> dict:
-    """Features ``[B, T, 263]`` (float64) → the bone lengths and the wrist spectra of the three decodings (medians)."""
-    import sys
-    sys.path.insert(0, str(Path(__file__).parent))
+    """Features ``[B, T, 263]`` (float64) → the bone lengths and the wrist spectra of the three decodings (medians).
+    Needs the scripts folder on ``sys.path`` (:func:`main` puts it there)."""
     from impulsiveness_probe import decode
     from texture_probe import per_motion
     from imusim.kinematics.ik import rescale_positions

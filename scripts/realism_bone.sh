@@ -19,18 +19,11 @@ SEEDS=(0)
 STAGE=train selftune_round
 CK=runs/st/st_btx_s0/model.safetensors
 [ -f "$OUT/texture.json" ] || OMP_NUM_THREADS=1 python scripts/texture_probe.py --data "$DATA" --guidance 1.0 \
-  --checkpoint "$CK" --label st_btx_s0 --prompt "a person walks forward." \
-  --prompt "a person walks forward at a normal pace." --prompt "a person runs forward." --json "$OUT/texture.json" &
+  --checkpoint "$CK" --label st_btx_s0 "${SCREEN_PROMPTS[@]}" --json "$OUT/texture.json" &
 [ -f "$OUT/bones.json" ] || OMP_NUM_THREADS=1 python scripts/bone_length_probe.py --data "$DATA" --checkpoint "$CK" \
   --label st_btx_s0 --json "$OUT/bones.json" &
 wait
-mkdir -p "$RUNS/st_btx_s0"; ln -sf "$(realpath "$CK")" "$RUNS/st_btx_s0/model.safetensors"
-GEN_ARGS="--guidance 1.0" OMP_NUM_THREADS=2 gen st_btx_s0 "$RUNS/st_btx_s0/model.safetensors" 0
-GEN_ARGS="--guidance 1.0" OMP_NUM_THREADS=2 gen afu1i5hs7 imusim/checkpoints/refined.safetensors 0
-SCREEN=("$(stores afu1i5hs7 0)")
-[ -f "$RUNS/har/st_tx1_s0_s0/summary.json" ] && SCREEN+=("$(stores st_tx1_s0 0)")
-SCREEN+=("$(stores st_btx_s0 0)")
-OMP_NUM_THREADS=2 like_for_like "$OUT/screen" "${SCREEN[@]}"
+screen_stores "$OUT/screen" st_tx1_s0   # beside §23.1's st_tx1 where its store is on this machine
 [ "$STAGE" = train ] && exit 0
 gen4 st_btx_s0 "$RUNS/st_btx_s0/model.safetensors" "$RUNS/st/gen_st_btx_s0"
 LACC=1 selftune_protocol st_tx1_s0

@@ -90,6 +90,16 @@ gen() {  # [GEN_ARGS="--guidance 1.0"] gen NAME CKPT SEEDS...: one store per gen
   done
 }
 
+link_original() {  # $RUNS/original_s0: a link to the shipped `original` (training seed 0 of its recipe; what gen and
+  # evaluate-motion read)
+  mkdir -p "$RUNS/original_s0"
+  ln -sf "$(realpath imusim/checkpoints/original.safetensors)" "$RUNS/original_s0/model.safetensors"
+}
+
+link_st() {  # link_st RUN: $RUNS/RUN/model.safetensors, a link to the selftune output $RUNS/st/RUN (what gen and ck read)
+  mkdir -p "$RUNS/$1"; ln -sf "$(realpath "$RUNS/st/$1/model.safetensors")" "$RUNS/$1/model.safetensors"
+}
+
 gen4() {  # gen4 NAME CKPT LOG: NAME's 4 generation stores at guidance 1, seeds 0 1 and 2 3 side by side (one core
   # each), logs LOG_a.log and LOG_b.log
   { GEN_ARGS="--guidance 1.0" OMP_NUM_THREADS=1 gen "$1" "$2" 0 1; } > "$3_a.log" 2>&1 &
@@ -186,7 +196,7 @@ selftune_round() {  # selftune_round: the self-sampled fine-tunes of CANDS x SEE
   wait
   [ "$STAGE" = train ] && return 0
   for c in "${CANDS[@]}"; do for s in "${SEEDS[@]}"; do
-    mkdir -p "$RUNS/${c}_s$s"; ln -sf "$(realpath "$RUNS/st/${c}_s$s/model.safetensors")" "$RUNS/${c}_s$s/model.safetensors"
+    link_st "${c}_s$s"
     gen4 "${c}_s$s" "$RUNS/${c}_s$s/model.safetensors" "$RUNS/st/gen_${c}_s$s"
   done; done
 }
@@ -194,12 +204,32 @@ selftune_round() {  # selftune_round: the self-sampled fine-tunes of CANDS x SEE
 baseline_stores() {  # baseline_stores SEEDS...: the HAR baselines' stores, the shipped `original` ($RUNS/har/original_sS)
   # and its smoothing (--smooth 2, $RUNS/har/smooth2_sS) at their recorded guidance, the two side by side (one core
   # each; what realism_reference.sh writes), each skipped when it exists
-  mkdir -p "$RUNS/original_s0"
-  ln -sf "$(realpath imusim/checkpoints/original.safetensors)" "$RUNS/original_s0/model.safetensors"
+  link_original
   { OMP_NUM_THREADS=1 gen original "$RUNS/original_s0/model.safetensors" "$@"; } > "$RUNS/baseline_gen_a.log" 2>&1 &
   { GEN_ARGS="--smooth 2" OMP_NUM_THREADS=1 gen smooth2 "$RUNS/original_s0/model.safetensors" "$@"; } \
     > "$RUNS/baseline_gen_b.log" 2>&1 &
   wait
+}
+
+# the screens' texture_probe.py prompts (docs/realism.md §22-23): the plain walker, the held-out pace phrase, the runner
+SCREEN_PROMPTS=(--prompt "a person walks forward." --prompt "a person walks forward at a normal pace."
+  --prompt "a person runs forward.")
+
+screen_stores() {  # screen_stores DIR [NAME...]: one generation store (seed 0, guidance 1) per candidate of
+  # selftune_round's CANDS x SEEDS (one core each, at once) beside the shipped `refined`'s seed-0 store and the
+  # earlier candidates NAME's where they are on this machine, by prompt against the like-for-like references into DIR
+  local dir=$1 c s n; shift
+  GEN_ARGS="--guidance 1.0" gen afu1i5hs7 imusim/checkpoints/refined.safetensors 0
+  local SCREEN=("$(stores afu1i5hs7 0)")
+  for n in "$@"; do [ -f "$RUNS/har/${n}_s0/summary.json" ] && SCREEN+=("$(stores "$n" 0)"); done
+  for c in "${CANDS[@]}"; do for s in "${SEEDS[@]}"; do
+    link_st "${c}_s$s"
+    { GEN_ARGS="--guidance 1.0" OMP_NUM_THREADS=1 gen "${c}_s$s" "$RUNS/${c}_s$s/model.safetensors" 0; } \
+      > "$RUNS/st/gen_${c}_s${s}_a.log" 2>&1 &
+    SCREEN+=("$(stores "${c}_s$s" 0)")
+  done; done
+  wait
+  OMP_NUM_THREADS=2 like_for_like "$dir" "${SCREEN[@]}"
 }
 
 selftune_protocol() {  # selftune_protocol [NAME...]: the candidates of selftune_round beside the shipped `refined`

@@ -19,8 +19,7 @@ if [ "$STAGE" = all ]; then
   orig 1 & orig 2 & wait
 fi
 # the shipped original as training seed 0 (a link, so that evaluate-motion names it original_s0)
-mkdir -p "$RUNS/original_s0"
-ln -sf "$(realpath imusim/checkpoints/original.safetensors)" "$RUNS/original_s0/model.safetensors"
+link_original
 # shellcheck disable=SC2046
 [ -f "$OUT/motion_eval_take_original.json" ] || OMP_NUM_THREADS=2 imusim evaluate-motion --data "$DATA" \
   --max-frames 120 --guidance 1.0 $(ck original_s0 original_s1 original_s2) \

@@ -19,8 +19,7 @@ normal_mocap_store
 [ -f out/realism/mocap_store_styles/meta.json ] || imusim generate "${MOCAP[@]}" --per-activity 1500 \
   --sensors wrist_l,wrist_r --out out/realism/mocap_store_styles
 GEN=(0 1 2 3)
-mkdir -p "$RUNS/original_s0"
-ln -sf "$(realpath imusim/checkpoints/original.safetensors)" "$RUNS/original_s0/model.safetensors"
+link_original
 # the shipped refined is afu1i5hs7 (its stores keep §16's name); $RUNS/refined is refined_v2 (realism_common.sh)
 { GEN_ARGS="--guidance 1.0" gen afu1i5hs7 imusim/checkpoints/refined.safetensors "${GEN[@]}"
   gen original "$RUNS/original_s0/model.safetensors" "${GEN[@]}"; } > "$RUNS/reference_gen_a.log" 2>&1 &

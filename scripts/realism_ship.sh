@@ -50,8 +50,7 @@ python scripts/motion_eval_stats.py "$OUT"/motion_eval_afu1i5hs7_s{0,1,2}.json d
 
 store_inputs
 GEN=(0 1 2 3)
-mkdir -p "$RUNS/original_s0"
-ln -sf "$(realpath imusim/checkpoints/original.safetensors)" "$RUNS/original_s0/model.safetensors"
+link_original
 # original at the guidance it records (2.5, MDM's); the smoothing baseline on the shipped original; two at a time
 { gen original "$RUNS/original_s0/model.safetensors" "${GEN[@]}"
   gen originalt1 "$RUNS/original_s1/model.safetensors" "${GEN[@]}"

@@ -22,19 +22,10 @@ SEEDS=(${SEEDS:-0})
 STAGE=train selftune_round
 [ -f "$OUT/texture.json" ] || OMP_NUM_THREADS=2 python scripts/texture_probe.py --data "$DATA" --guidance 1.0 \
   $(for c in "${CANDS[@]}"; do for s in "${SEEDS[@]}"; do echo "--checkpoint $RUNS/st/${c}_s$s/model.safetensors --label ${c}_s$s"; done; done) \
-  --prompt "a person walks forward." --prompt "a person walks forward at a normal pace." --prompt "a person runs forward." \
-  --json "$OUT/texture.json"
-# one store per candidate (generation seed 0), one core each, against the references by prompt
-GEN_ARGS="--guidance 1.0" gen afu1i5hs7 imusim/checkpoints/refined.safetensors 0
-SCREEN=("$(stores afu1i5hs7 0)")   # §22's st_xs3 beside it where its store is on this machine (committed: docs/realism/excess)
-[ -f "$RUNS/har/st_xs3_s0_s0/summary.json" ] && SCREEN+=("$(stores st_xs3_s0 0)")
-for c in "${CANDS[@]}"; do for s in "${SEEDS[@]}"; do
-  mkdir -p "$RUNS/${c}_s$s"; ln -sf "$(realpath "$RUNS/st/${c}_s$s/model.safetensors")" "$RUNS/${c}_s$s/model.safetensors"
-  { GEN_ARGS="--guidance 1.0" OMP_NUM_THREADS=1 gen "${c}_s$s" "$RUNS/${c}_s$s/model.safetensors" 0; } > "$RUNS/st/gen_${c}_s${s}_a.log" 2>&1 &
-  SCREEN+=("$(stores "${c}_s$s" 0)")
-done; done
-wait
-OMP_NUM_THREADS=2 like_for_like "$OUT/screen" "${SCREEN[@]}"
+  "${SCREEN_PROMPTS[@]}" --json "$OUT/texture.json"
+# one store per candidate (generation seed 0), beside §22's st_xs3 where its store is on this machine (committed:
+# docs/realism/excess)
+screen_stores "$OUT/screen" st_xs3_s0
 [ "$STAGE" = train ] && exit 0
 for c in "${CANDS[@]}"; do for s in "${SEEDS[@]}"; do
   gen4 "${c}_s$s" "$RUNS/${c}_s$s/model.safetensors" "$RUNS/st/gen_${c}_s$s"

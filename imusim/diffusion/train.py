@@ -281,6 +281,15 @@ def masked_band_powers(x: torch.Tensor, n: torch.Tensor, rate: float, bands=None
     return torch.stack(outs, -1)
 
 
+def _check_band_pair(name: str, pred: torch.Tensor, true: torch.Tensor, floor: float) -> None:
+    """The band-power terms' shared argument checks; the error names the caller ``name``."""
+    if pred.shape != true.shape:
+        raise ValueError(f"{name}: pred and true must have the same shape, got {list(pred.shape)} "
+                         f"and {list(true.shape)}")
+    if not floor > 0:
+        raise ValueError(f"{name}: floor must be > 0, got {floor}")
+
+
 def band_log_distance(pred: torch.Tensor, true: torch.Tensor, n: torch.Tensor, rate: float,
                       floor: float, one_sided_above: Optional[float] = None, bands=None) -> torch.Tensor:
     """Per sequence ``[B]``: the mean over the middle dimensions and the bands of
@@ -289,11 +298,7 @@ def band_log_distance(pred: torch.Tensor, true: torch.Tensor, n: torch.Tensor, r
     ``one_sided_above`` = f (Hz): the bands whose lower edge is at or above f count only where ``pred`` has more
     power than ``true`` (the log ratio clipped at 0 from below), the bands below f both ways. ``bands``:
     ``[(lo, hi), ...]`` Hz (default the realism report's, :data:`imusim.imu.bands.BANDS_HZ`)."""
-    if pred.shape != true.shape:
-        raise ValueError(f"band_log_distance: pred and true must have the same shape, got {list(pred.shape)} "
-                         f"and {list(true.shape)}")
-    if not floor > 0:
-        raise ValueError(f"band_log_distance: floor must be > 0, got {floor}")
+    _check_band_pair("band_log_distance", pred, true, floor)
     f = one_sided_above
     if f is not None and (isinstance(f, bool) or not isinstance(f, (int, float)) or not 0 <= f < math.inf):
         raise ValueError(f"band_log_distance: one_sided_above must be a frequency >= 0 Hz or None, got "
@@ -358,11 +363,7 @@ def band_ratio_excess(pred: torch.Tensor, true: torch.Tensor, n: torch.Tensor, r
     ``[B, T, ..., C]`` (first ``n[b]`` samples valid; ``floor`` in the signals' unit). Blind to phase and to
     amplitude: a signal scaled by k keeps its ratio, so damping cannot lower it; only a shape with less high-band
     power *relative to* its low band can, and a ratio below the truth's costs nothing (docs/realism.md §23)."""
-    if pred.shape != true.shape:
-        raise ValueError(f"band_ratio_excess: pred and true must have the same shape, got {list(pred.shape)} "
-                         f"and {list(true.shape)}")
-    if not floor > 0:
-        raise ValueError(f"band_ratio_excess: floor must be > 0, got {floor}")
+    _check_band_pair("band_ratio_excess", pred, true, floor)
     if isinstance(split_hz, bool) or not isinstance(split_hz, (int, float)) or not 0 < split_hz < rate / 2:
         raise ValueError(f"band_ratio_excess: split_hz must be in (0, the Nyquist frequency {rate / 2:g}) Hz, got "
                          f"{split_hz!r}")
