@@ -3,7 +3,9 @@
 
 Given one evaluate-motion JSON whose checkpoints are named ``<config>_s<seed>`` (e.g. ``ctrl_s0``,
 ``acc_s0``, ...), prints and writes per configuration: mean ± std over training seeds of L_acc, jerk, joint
-acceleration and foot skating (the physical ones also as ratio to the real test clips), and for each pair
+acceleration and foot skating (the physical ones also as ratio to the real test clips, with a paired bootstrap 95 %
+interval over the test clips, pooled over seeds: each sample is paired with the real clip it was generated for), and
+for each pair
 ``--pair A:B`` (B relative to A, same seed) the relative L_acc change per seed with a paired bootstrap
 95 % interval over test clips (clips resampled, the same draw for both models), and pooled over seeds. FIDs are
 only averaged over seeds embedded by one FID encoder (the files' ``fid_encoder``; older files have none recorded).
@@ -66,9 +68,18 @@ def main():
                       "per_seed": v.tolist()}
             if k in ("jerk", "joint_acc", "foot_skating", "acc_power") and k in real:
                 row[k]["ratio_to_real"] = float(v.mean() / real[k])
+                per_real = real["per_clip"].get(k)
+                if per_real is not None and all(k in seeds[s]["per_clip"] for s in seeds):
+                    rel, ci = paired_rel_ci(np.tile(per_real, len(seeds)),
+                                            np.concatenate([seeds[s]["per_clip"][k] for s in sorted(seeds)]))
+                    row[k]["ratio_to_real_ci95"] = [1 + ci[0], 1 + ci[1]]
         out["configs"][cfg] = {"seeds": sorted(seeds), "fid_encoder": sorted(encs, key=str), **row}
         print(f"{cfg:<16}{len(seeds):>6}" + "".join(f"{row[k]['mean']:>13.4g} ± {row[k]['std']:<6.2g}" for k in keys))
     print(f"{'real':<22}" + "".join(f"{real.get(k, float('nan')):>22.4g}" for k in keys))
+    for cfg, row in out["configs"].items():
+        print(f"{cfg:<16} ratio to the real test clips [paired 95 %]: " + ", ".join(
+            f"{k} {row[k]['ratio_to_real']:.3f} [{row[k]['ratio_to_real_ci95'][0]:.3f}, {row[k]['ratio_to_real_ci95'][1]:.3f}]"
+            for k in ("joint_acc", "jerk", "foot_skating") if "ratio_to_real_ci95" in row[k]))
     for p in args.pair:
         a, b = p.split(":")
         common = sorted(set(by[a]) & set(by[b]))
