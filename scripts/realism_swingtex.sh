@@ -15,6 +15,7 @@
 # protocol for one candidate beside st_btx.
 #   bash scripts/realism_swingtex.sh                      # ~50 min on 2 cores (skips what exists)
 #   CANDS="st_btl1 st_btl3" bash scripts/realism_swingtex.sh   # the thigh-only pair, ~50 min
+#   CANDS=st_bt05 SEEDS="1 2" bash scripts/realism_swingtex.sh   # two more seeds of the selftune stage, ~50 min
 #   STAGE=all CANDS=st_bsx bash scripts/realism_swingtex.sh   # the protocol for one candidate, ~40 min more
 STAGE="${STAGE:-train}"
 OUT="${OUT:-docs/realism/swingtex}"
@@ -29,6 +30,7 @@ BASE="--lr 3e-5 --pool 512 --steps 300 --lambda-self 0 --lambda-stay 1"
 CANDS=(${CANDS:-st_bsx st_bt05})
 SEEDS=(${SEEDS:-0})
 TAG="${CANDS[*]}"; TAG="${TAG// /_}"   # names the screen's files after the candidates screened together
+[ "${SEEDS[*]}" = 0 ] || TAG="${TAG}_s${SEEDS[*]}" && TAG="${TAG// /_}"
 STAGE=train selftune_round
 CKS=$(for c in "${CANDS[@]}"; do for s in "${SEEDS[@]}"; do echo "--checkpoint $RUNS/st/${c}_s$s/model.safetensors --label ${c}_s$s"; done; done)
 # shellcheck disable=SC2086
@@ -40,7 +42,8 @@ for c in "${CANDS[@]}"; do for s in "${SEEDS[@]}"; do
 done; done &
 wait
 # beside §23.2's st_btx and this round's earlier candidates where their stores are on this machine
-EARLIER=(); for n in st_btx_s0 st_bsx_s0 st_bt05_s0; do [[ " ${CANDS[*]/%/_s0} " == *" $n "* ]] || EARLIER+=("$n"); done
+NEW=" $(for c in "${CANDS[@]}"; do for s in "${SEEDS[@]}"; do echo -n "${c}_s$s "; done; done)"
+EARLIER=(); for n in st_btx_s0 st_bsx_s0 st_bt05_s0; do [[ "$NEW" == *" $n "* ]] || EARLIER+=("$n"); done
 screen_stores "$OUT/screen_$TAG" "${EARLIER[@]}"
 for c in "${CANDS[@]}"; do for s in "${SEEDS[@]}"; do OMP_NUM_THREADS=1 motion_evals "${c}_s$s" & done; done
 wait
