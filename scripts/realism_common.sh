@@ -96,6 +96,17 @@ link_original() {  # $RUNS/original_s0: a link to the shipped `original` (traini
   ln -sf "$(realpath imusim/checkpoints/original.safetensors)" "$RUNS/original_s0/model.safetensors"
 }
 
+cand_runs() {  # cand_runs: the run names CAND_sSEED of CANDS x SEEDS (arrays set by the caller), one per line
+  local c s
+  for c in "${CANDS[@]}"; do for s in "${SEEDS[@]}"; do echo "${c}_s$s"; done; done
+}
+
+probe_checkpoints() {  # probe_checkpoints: "--checkpoint $RUNS/st/RUN/model.safetensors --label RUN" per run of
+  # cand_runs (the probes' arguments for the selftune outputs)
+  local r
+  for r in $(cand_runs); do echo "--checkpoint $RUNS/st/$r/model.safetensors --label $r"; done
+}
+
 link_st() {  # link_st RUN: $RUNS/RUN/model.safetensors, a link to the selftune output $RUNS/st/RUN (what gen and ck read)
   mkdir -p "$RUNS/$1"; ln -sf "$(realpath "$RUNS/st/$1/model.safetensors")" "$RUNS/$1/model.safetensors"
 }
@@ -178,7 +189,7 @@ selftune_round() {  # selftune_round: the self-sampled fine-tunes of CANDS x SEE
   # ${ARGS[CAND]}, ARGS an associative array), all at once, one core each, into $RUNS/st/CAND_sSEED; their logs into
   # $OUT/training; the impulsiveness screen of each into $OUT/impulsiveness_CAND_sSEED.json; with STAGE=train the
   # caller stops there, else each candidate's 4 generation stores ($RUNS/har/CAND_sSEED_sGEN) follow. Skips what exists.
-  local c s d
+  local c s d r
   mkdir -p "$RUNS/st" "$OUT/training"
   for c in "${CANDS[@]}"; do for s in "${SEEDS[@]}"; do
     d="$RUNS/st/${c}_s$s"
@@ -187,18 +198,18 @@ selftune_round() {  # selftune_round: the self-sampled fine-tunes of CANDS x SEE
       --seed "$s" $BASE ${ARGS[$c]} > "$d.log" 2>&1; } &
   done; done
   wait
-  for c in "${CANDS[@]}"; do for s in "${SEEDS[@]}"; do
-    cp "$RUNS/st/${c}_s$s/metrics.csv" "$OUT/training/metrics_${c}_s$s.csv"
-    [ -f "$OUT/impulsiveness_${c}_s$s.json" ] || OMP_NUM_THREADS=1 python scripts/impulsiveness_probe.py --data "$DATA" \
-      --checkpoint "$RUNS/st/${c}_s$s/model.safetensors" --label "${c}_s$s" --guidance 1.0 --per-prompt 16 \
-      --json "$OUT/impulsiveness_${c}_s$s.json" > "$RUNS/st/impulse_${c}_s$s.log" 2>&1 &
-  done; done
+  for r in $(cand_runs); do
+    cp "$RUNS/st/$r/metrics.csv" "$OUT/training/metrics_$r.csv"
+    [ -f "$OUT/impulsiveness_$r.json" ] || OMP_NUM_THREADS=1 python scripts/impulsiveness_probe.py --data "$DATA" \
+      --checkpoint "$RUNS/st/$r/model.safetensors" --label "$r" --guidance 1.0 --per-prompt 16 \
+      --json "$OUT/impulsiveness_$r.json" > "$RUNS/st/impulse_$r.log" 2>&1 &
+  done
   wait
   [ "$STAGE" = train ] && return 0
-  for c in "${CANDS[@]}"; do for s in "${SEEDS[@]}"; do
-    link_st "${c}_s$s"
-    gen4 "${c}_s$s" "$RUNS/${c}_s$s/model.safetensors" "$RUNS/st/gen_${c}_s$s"
-  done; done
+  for r in $(cand_runs); do
+    link_st "$r"
+    gen4 "$r" "$RUNS/$r/model.safetensors" "$RUNS/st/gen_$r"
+  done
 }
 
 baseline_stores() {  # baseline_stores SEEDS...: the HAR baselines' stores, the shipped `original` ($RUNS/har/original_sS)
@@ -218,16 +229,15 @@ SCREEN_PROMPTS=(--prompt "a person walks forward." --prompt "a person walks forw
 screen_stores() {  # screen_stores DIR [NAME...]: one generation store (seed 0, guidance 1) per candidate of
   # selftune_round's CANDS x SEEDS (one core each, at once) beside the shipped `refined`'s seed-0 store and the
   # earlier candidates NAME's where they are on this machine, by prompt against the like-for-like references into DIR
-  local dir=$1 c s n; shift
+  local dir=$1 r n; shift
   GEN_ARGS="--guidance 1.0" gen afu1i5hs7 imusim/checkpoints/refined.safetensors 0
   local SCREEN=("$(stores afu1i5hs7 0)")
   for n in "$@"; do [ -f "$RUNS/har/${n}_s0/summary.json" ] && SCREEN+=("$(stores "$n" 0)"); done
-  for c in "${CANDS[@]}"; do for s in "${SEEDS[@]}"; do
-    link_st "${c}_s$s"
-    { GEN_ARGS="--guidance 1.0" OMP_NUM_THREADS=1 gen "${c}_s$s" "$RUNS/${c}_s$s/model.safetensors" 0; } \
-      > "$RUNS/st/gen_${c}_s${s}_a.log" 2>&1 &
-    SCREEN+=("$(stores "${c}_s$s" 0)")
-  done; done
+  for r in $(cand_runs); do
+    link_st "$r"
+    { GEN_ARGS="--guidance 1.0" OMP_NUM_THREADS=1 gen "$r" "$RUNS/$r/model.safetensors" 0; } > "$RUNS/st/gen_${r}_a.log" 2>&1 &
+    SCREEN+=("$(stores "$r" 0)")
+  done
   wait
   OMP_NUM_THREADS=2 like_for_like "$dir" "${SCREEN[@]}"
 }
@@ -236,21 +246,21 @@ selftune_protocol() {  # selftune_protocol [NAME...]: the candidates of selftune
   # (afu1i5hs7) and the earlier rounds' candidates NAME (each when its 4 stores exist): realism by prompt against the
   # three like-for-like references, HAR on BasicMotions (beside original and smoothing), the motion evaluation of each
   # candidate on the test split; with LACC=1 also L_acc paired with the continued control into $OUT/lacc_vs_control.json
-  local GEN=(0 1 2 3) c s n
+  local GEN=(0 1 2 3) c r n
   GEN_ARGS="--guidance 1.0" gen afu1i5hs7 imusim/checkpoints/refined.safetensors "${GEN[@]}"
   local SETS=("$(stores afu1i5hs7 "${GEN[@]}")") NEW=()
   for n in "$@"; do [ -f "$RUNS/har/${n}_s3/summary.json" ] && SETS+=("$(stores "$n" "${GEN[@]}")"); done
-  for c in "${CANDS[@]}"; do for s in "${SEEDS[@]}"; do NEW+=("$(stores "${c}_s$s" "${GEN[@]}")"); done; done
+  for r in $(cand_runs); do NEW+=("$(stores "$r" "${GEN[@]}")"); done
   export OMP_NUM_THREADS=2
   like_for_like "$OUT" "${SETS[@]}" "${NEW[@]}"
   baseline_stores "${GEN[@]}"
   local H=("$(stores original "${GEN[@]}")" "$(stores smooth2 "${GEN[@]}")" "$(stores afu1i5hs7 "${GEN[@]}")" "${NEW[@]}")
   [ -f "$OUT/har_basicmotions/results.json" ] || imusim evaluate --real basicmotions --repeats 8 \
     --reference original --out "$OUT/har_basicmotions" $(printf -- "--synthetic %s " "${H[@]}")
-  for c in "${CANDS[@]}"; do for s in "${SEEDS[@]}"; do motion_evals "${c}_s$s"; done; done
+  for r in $(cand_runs); do motion_evals "$r"; done
   [ "${LACC:-0}" = 1 ] || return 0
   python scripts/motion_eval_stats.py docs/realism/spec/motion_eval_g1.json docs/realism/ship/motion_eval_afu1i5hs7_s0.json \
-    $(for c in "${CANDS[@]}"; do for s in "${SEEDS[@]}"; do echo "$OUT/motion_eval_${c}_s$s.json"; done; done) \
+    $(for r in $(cand_runs); do echo "$OUT/motion_eval_$r.json"; done) \
     --pair wf_control:pair_afu1i5hs7 $(for c in "${CANDS[@]}"; do echo "--pair wf_control:$c --pair pair_afu1i5hs7:$c"; done) \
     --out "$OUT/lacc_vs_control.json"
 }

@@ -21,7 +21,7 @@ CANDS=(${CANDS:-st_sx st_sxs02})
 SEEDS=(${SEEDS:-0})
 selftune_round
 [ -f "$OUT/texture.json" ] || python scripts/texture_probe.py --data "$DATA" --guidance 1.0 \
-  $(for c in "${CANDS[@]}"; do for s in "${SEEDS[@]}"; do echo "--checkpoint $RUNS/st/${c}_s$s/model.safetensors --label ${c}_s$s"; done; done) \
+  $(probe_checkpoints) \
   --json "$OUT/texture.json"
 [ "$STAGE" = train ] && exit 0
 LACC=1 selftune_protocol st_xs1_s0

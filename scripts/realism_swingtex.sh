@@ -29,26 +29,23 @@ declare -A ARGS=([st_bsx]="--lambda-texture 1 --lambda-bone 3 --lambda-self 1 --
 BASE="--lr 3e-5 --pool 512 --steps 300 --lambda-self 0 --lambda-stay 1"
 CANDS=(${CANDS:-st_bsx st_bt05})
 SEEDS=(${SEEDS:-0})
-TAG="${CANDS[*]}"; TAG="${TAG// /_}"   # names the screen's files after the candidates screened together
-[ "${SEEDS[*]}" = 0 ] || TAG="${TAG}_s${SEEDS[*]}" && TAG="${TAG// /_}"
+# names the screen's files after the candidates screened together (and their seeds where not 0)
+TAG="${CANDS[*]}"; [ "${SEEDS[*]}" = 0 ] || TAG="$TAG s${SEEDS[*]}"; TAG="${TAG// /_}"
 STAGE=train selftune_round
-CKS=$(for c in "${CANDS[@]}"; do for s in "${SEEDS[@]}"; do echo "--checkpoint $RUNS/st/${c}_s$s/model.safetensors --label ${c}_s$s"; done; done)
-# shellcheck disable=SC2086
+# shellcheck disable=SC2046
 [ -f "$OUT/texture_$TAG.json" ] || OMP_NUM_THREADS=1 python scripts/texture_probe.py --data "$DATA" --guidance 1.0 \
-  $CKS "${SCREEN_PROMPTS[@]}" --json "$OUT/texture_$TAG.json" &
-for c in "${CANDS[@]}"; do for s in "${SEEDS[@]}"; do
-  [ -f "$OUT/bones_${c}_s$s.json" ] || OMP_NUM_THREADS=1 python scripts/bone_length_probe.py --data "$DATA" \
-    --checkpoint "$RUNS/st/${c}_s$s/model.safetensors" --label "${c}_s$s" --json "$OUT/bones_${c}_s$s.json"
-done; done &
+  $(probe_checkpoints) "${SCREEN_PROMPTS[@]}" --json "$OUT/texture_$TAG.json" &
+for r in $(cand_runs); do
+  [ -f "$OUT/bones_$r.json" ] || OMP_NUM_THREADS=1 python scripts/bone_length_probe.py --data "$DATA" \
+    --checkpoint "$RUNS/st/$r/model.safetensors" --label "$r" --json "$OUT/bones_$r.json"
+done &
 wait
 # beside §23.2's st_btx and this round's earlier candidates where their stores are on this machine
-NEW=" $(for c in "${CANDS[@]}"; do for s in "${SEEDS[@]}"; do echo -n "${c}_s$s "; done; done)"
+NEW=" $(cand_runs | tr '\n' ' ')"
 EARLIER=(); for n in st_btx_s0 st_bsx_s0 st_bt05_s0; do [[ "$NEW" == *" $n "* ]] || EARLIER+=("$n"); done
 screen_stores "$OUT/screen_$TAG" "${EARLIER[@]}"
-for c in "${CANDS[@]}"; do for s in "${SEEDS[@]}"; do OMP_NUM_THREADS=1 motion_evals "${c}_s$s" & done; done
+for r in $(cand_runs); do OMP_NUM_THREADS=1 motion_evals "$r" & done
 wait
 [ "$STAGE" = train ] && exit 0
-for c in "${CANDS[@]}"; do for s in "${SEEDS[@]}"; do
-  gen4 "${c}_s$s" "$RUNS/${c}_s$s/model.safetensors" "$RUNS/st/gen_${c}_s$s"
-done; done
+for r in $(cand_runs); do gen4 "$r" "$RUNS/$r/model.safetensors" "$RUNS/st/gen_$r"; done
 LACC=1 selftune_protocol st_btx_s0

@@ -21,13 +21,11 @@ CANDS=(${CANDS:-st_tx1 st_tx3})
 SEEDS=(${SEEDS:-0})
 STAGE=train selftune_round
 [ -f "$OUT/texture.json" ] || OMP_NUM_THREADS=2 python scripts/texture_probe.py --data "$DATA" --guidance 1.0 \
-  $(for c in "${CANDS[@]}"; do for s in "${SEEDS[@]}"; do echo "--checkpoint $RUNS/st/${c}_s$s/model.safetensors --label ${c}_s$s"; done; done) \
+  $(probe_checkpoints) \
   "${SCREEN_PROMPTS[@]}" --json "$OUT/texture.json"
 # one store per candidate (generation seed 0), beside §22's st_xs3 where its store is on this machine (committed:
 # docs/realism/excess)
 screen_stores "$OUT/screen" st_xs3_s0
 [ "$STAGE" = train ] && exit 0
-for c in "${CANDS[@]}"; do for s in "${SEEDS[@]}"; do
-  gen4 "${c}_s$s" "$RUNS/${c}_s$s/model.safetensors" "$RUNS/st/gen_${c}_s$s"
-done; done
+for r in $(cand_runs); do gen4 "$r" "$RUNS/$r/model.safetensors" "$RUNS/st/gen_$r"; done
 LACC=1 selftune_protocol st_xs1_s0
