@@ -15,10 +15,11 @@ def register(sub):
                                    "low expert's noised-truth recipe; optionally also their acceleration kurtosis "
                                    "(--lambda-kurtosis) or only their 3-10 Hz acceleration beyond the crop's "
                                    "(--lambda-excess) or the wrists' texture/swing ratio beyond the crop's "
-                                   "(--lambda-texture) or their bone lengths (--lambda-bone), inside a trust region around what the untuned expert "
+                                   "(--lambda-texture) or their bone lengths (--lambda-bone) or joint acceleration (--lambda-joint-acc), "
+                                   "inside a trust region around what the untuned expert "
                                    "finishes from the same states (--lambda-stay). Writes OUT/model.safetensors (the "
                                    "same high expert and sampling metadata, the tuned low expert) and OUT/metrics.csv "
-                                   "(means per 10 steps). docs/realism.md sections 19-23.")
+                                   "(means per 10 steps). docs/realism.md sections 19-25.")
     p.add_argument("--checkpoint", default="refined", help="two-expert checkpoint (zoo name or .safetensors)")
     p.add_argument("--data", required=True, help="the data set the checkpoint was trained on (imusim data build)")
     p.add_argument("--out", required=True, help="output directory")
@@ -53,6 +54,15 @@ def register(sub):
                    help="weight of a term on the own samples' bone lengths (squared difference from the crop's, cm^2, "
                         "mean over the 21 bones and the frames): the rendering rescales bones to the body model, so "
                         "the sensor-level terms cannot see a stretched forearm (docs/realism.md section 23)")
+    p.add_argument("--lambda-joint-acc", type=float, default=0.0,
+                   help="weight of a term on the own samples' joint acceleration: per joint the mean |acceleration| "
+                        "(m/s^2, the motion evaluation's) against the crop's, squared log ratio, both ways "
+                        "(docs/realism.md section 25)")
+    p.add_argument("--joint-acc-joints", choices=["lower", "all"], default="lower",
+                   help="its joints: lower = pelvis, hips, knees, ankles, feet; all = the 22 SMPL joints")
+    p.add_argument("--joint-acc-min-crop", type=float, default=0.0, metavar="M_S2",
+                   help="it counts only crops whose mean joint acceleration reaches M_S2 (e.g. 10: runs and jumps, "
+                        "not walks; the real test clips walk at 5.9, run at 16.2)")
     p.add_argument("--lambda-recipe", type=float, default=1.0, help="weight of the noised-truth recipe")
     p.add_argument("--recipe", choices=["shipped", "plain"], default="shipped",
                    help="the noised-truth terms: shipped = the shipped refined's low-expert recipe (L_acc, IMU-space "
@@ -79,6 +89,8 @@ def _run(a):
                          grad_steps=a.grad_steps, lambda_self=a.lambda_self, lambda_recipe=a.lambda_recipe,
                          lambda_kurtosis=a.lambda_kurtosis, lambda_stay=a.lambda_stay,
                          lambda_excess=a.lambda_excess, lambda_texture=a.lambda_texture, lambda_bone=a.lambda_bone,
+                         lambda_joint_acc=a.lambda_joint_acc, joint_acc_joints=a.joint_acc_joints,
+                         joint_acc_min_crop=a.joint_acc_min_crop,
                          self_one_sided_above=a.self_one_sided_above,
                          sensors=a.sensors, max_frames=a.max_frames, min_frames=a.min_frames, seed=a.seed)
     p = selftune(ck, MotionTextData(clips, mean, std), a.out, cfg, recipe,

@@ -29,6 +29,10 @@ models on differentiable rewards"):
    Optionally (``lambda_bone``, docs/realism.md §23.2) :func:`~imusim.diffusion.train.bone_length_loss`: the finished
    motion's bone lengths against the crop's (cm²). The rendering rescales bones to the body model, so the sensor-level
    terms cannot see a bone's length; low experts trained with them stretch the forearm, which costs wrist swing.
+   Optionally (``lambda_joint_acc``, docs/realism.md §25) :func:`~imusim.diffusion.train.joint_acc_loss`: per joint
+   (``joint_acc_joints``: the lower body or all 22) the finished motion's mean acceleration magnitude against the
+   crop's (squared log ratio), only on crops that move at ``joint_acc_min_crop`` m/s² or more (runs and jumps, not
+   walks): the motion evaluation's joint acceleration, asked for where the wrists' checks have room.
    Optionally (``lambda_stay``, docs/realism.md §20) a trust region: the squared difference of the finished motion's
    pose and root motion from what the *untuned* low expert finishes from the same hand-over state (computed once
    per pool; the sampler is deterministic), on the features' first 67 channels (root angular and linear velocity
@@ -62,7 +66,8 @@ from .gaussian import GaussianDiffusion
 from ..constants import HUMANML3D_FPS
 from ..motion.humanml import recover_from_ric
 from .train import (MotionTextData, TrainConfig, _host_batch, acc_kurtosis_loss, diffusion_losses, imu_excess_loss,
-                    imu_spectrum_loss, lr_at, predict_x0, texture_ratio_loss, bone_length_loss)
+                    imu_spectrum_loss, joint_acc_loss, lr_at, predict_x0, texture_ratio_loss, bone_length_loss,
+                    LOWER_BODY)
 
 
 @dataclass
@@ -82,6 +87,9 @@ class SelfTuneConfig:
     lambda_excess: float = 0.0  # weight of the one-sided 3-10 Hz accelerometer term (imu_excess_loss) on the own samples
     lambda_texture: float = 0.0  # weight of the wrists' texture/swing ratio term (texture_ratio_loss) on the own samples
     lambda_bone: float = 0.0  # weight of the bone-length term (bone_length_loss, cm²) on the own samples
+    lambda_joint_acc: float = 0.0  # weight of the joint-acceleration term (joint_acc_loss) on the own samples
+    joint_acc_joints: str = "lower"  # its joints: "lower" (pelvis, hips, knees, ankles, feet) or "all" (22)
+    joint_acc_min_crop: float = 0.0  # m/s²: only crops whose mean joint acceleration reaches this count
     sensors: str = "wrist_l,wrist_r,thigh_l,thigh_r"
     max_frames: int = 120
     min_frames: int = 40
@@ -97,6 +105,9 @@ SHIPPED_LOW_RECIPE = dict(lambda_acc=1.0, lambda_imu=0.05, aux_t_max=300, train_
                           anchor_contact="union", lambda_root_speed=1.0, batch_size=32, max_frames=120, min_frames=40)
 
 
+JOINT_ACC_JOINTS = {"lower": LOWER_BODY, "all": tuple(range(22))}
+
+
 def _check(cfg: SelfTuneConfig) -> None:
     for name in ("steps", "batch_size", "pool", "ddim_steps", "grad_steps"):
         v = getattr(cfg, name)
@@ -105,11 +116,17 @@ def _check(cfg: SelfTuneConfig) -> None:
     if cfg.batch_size > cfg.pool:
         raise ValueError(f"selftune: batch_size ({cfg.batch_size}) must not exceed pool ({cfg.pool})")
     if min(cfg.lambda_self, cfg.lambda_recipe, cfg.lambda_kurtosis, cfg.lambda_stay, cfg.lambda_excess,
-           cfg.lambda_texture, cfg.lambda_bone) < 0:
+           cfg.lambda_texture, cfg.lambda_bone, cfg.lambda_joint_acc) < 0:
         raise ValueError(f"selftune: lambda_self, lambda_recipe, lambda_kurtosis, lambda_stay, lambda_excess, "
-                         f"lambda_texture and lambda_bone must be >= 0, got {cfg.lambda_self}, {cfg.lambda_recipe}, "
-                         f"{cfg.lambda_kurtosis}, {cfg.lambda_stay}, {cfg.lambda_excess}, {cfg.lambda_texture}, "
-                         f"{cfg.lambda_bone}")
+                         f"lambda_texture, lambda_bone and lambda_joint_acc must be >= 0, got {cfg.lambda_self}, "
+                         f"{cfg.lambda_recipe}, {cfg.lambda_kurtosis}, {cfg.lambda_stay}, {cfg.lambda_excess}, "
+                         f"{cfg.lambda_texture}, {cfg.lambda_bone}, {cfg.lambda_joint_acc}")
+    if cfg.joint_acc_joints not in JOINT_ACC_JOINTS:
+        raise ValueError(f"selftune: joint_acc_joints must be one of {sorted(JOINT_ACC_JOINTS)}, "
+                         f"got {cfg.joint_acc_joints!r}")
+    m = cfg.joint_acc_min_crop
+    if isinstance(m, bool) or not isinstance(m, (int, float)) or not 0 <= m < float("inf"):
+        raise ValueError(f"selftune: joint_acc_min_crop must be an acceleration >= 0 m/s^2, got {m!r}")
     a = cfg.self_one_sided_above
     if a is not None and (isinstance(a, bool) or not isinstance(a, (int, float)) or not 0 <= a < float("inf")):
         raise ValueError(f"selftune: self_one_sided_above must be a frequency >= 0 Hz or None, got {a!r}")
@@ -254,13 +271,13 @@ def selftune(checkpoint, data: MotionTextData, out_dir, cfg: SelfTuneConfig, rec
     f = open(out_dir / "metrics.csv", "w", newline="")
     w = csv.writer(f)
     w.writerow(["step", "total", "l_self", "l_recipe", "lr", "seconds", "l_kurtosis", "l_stay", "l_excess",
-                "l_texture", "l_bone"])
+                "l_texture", "l_bone", "l_joint_acc"])
     bar = None
     if progress:
         from tqdm.auto import tqdm
         bar = tqdm(total=cfg.steps, desc="selftune", unit="step")
     t0 = time.time()
-    acc, since = torch.zeros(8, dtype=torch.float64), 0  # the logged values: means over the steps since the last row
+    acc, since = torch.zeros(9, dtype=torch.float64), 0  # the logged values: means over the steps since the last row
     for step in range(cfg.steps):
         for g in opt.param_groups:
             g["lr"] = lr_at(step, lr_cfg)
@@ -271,7 +288,7 @@ def selftune(checkpoint, data: MotionTextData, out_dir, cfg: SelfTuneConfig, rec
         truth = x0 * std + mean
         with torch.set_grad_enabled(cfg.lambda_self > 0):  # logged either way; no backward through it at weight 0
             l_self = imu_spectrum_loss(final, truth, mask, cfg.sensors, one_sided_above=cfg.self_one_sided_above)
-        l_kurt, l_stay, l_excess, l_tex, l_bone = (torch.zeros(()) for _ in range(5))
+        l_kurt, l_stay, l_excess, l_tex, l_bone, l_ja = (torch.zeros(()) for _ in range(6))
         if cfg.lambda_kurtosis > 0:
             l_kurt = acc_kurtosis_loss(recover_from_ric(final, 22), recover_from_ric(truth, 22), mask, HUMANML3D_FPS)
         if cfg.lambda_excess > 0:
@@ -280,13 +297,17 @@ def selftune(checkpoint, data: MotionTextData, out_dir, cfg: SelfTuneConfig, rec
             l_tex = texture_ratio_loss(final, truth, mask)
         if cfg.lambda_bone > 0:
             l_bone = bone_length_loss(final, truth, mask)
+        if cfg.lambda_joint_acc > 0:
+            l_ja = joint_acc_loss(final, truth, mask, JOINT_ACC_JOINTS[cfg.joint_acc_joints],
+                                  min_true=cfg.joint_acc_min_crop)
         if cfg.lambda_stay > 0:
             l_stay = stay_loss(final[..., :STAY_CHANNELS], pool["ref"][idx], mask)
         l_recipe = torch.zeros(())
         if cfg.lambda_recipe > 0:
             l_recipe = recipe_loss(low, diffusion, data, rcfg, step, emb_table, mean, std)
         total = (cfg.lambda_recipe * l_recipe + cfg.lambda_kurtosis * l_kurt + cfg.lambda_stay * l_stay
-                 + cfg.lambda_excess * l_excess + cfg.lambda_texture * l_tex + cfg.lambda_bone * l_bone)
+                 + cfg.lambda_excess * l_excess + cfg.lambda_texture * l_tex + cfg.lambda_bone * l_bone
+                 + cfg.lambda_joint_acc * l_ja)
         if cfg.lambda_self > 0:
             total = total + cfg.lambda_self * l_self
         opt.zero_grad(set_to_none=True)
@@ -295,14 +316,14 @@ def selftune(checkpoint, data: MotionTextData, out_dir, cfg: SelfTuneConfig, rec
             torch.nn.utils.clip_grad_norm_(low.parameters(), cfg.grad_clip)
         opt.step()
         acc += torch.tensor([total.item(), l_self.item(), l_recipe.item(), l_kurt.item(), l_stay.item(),
-                             l_excess.item(), l_tex.item(), l_bone.item()], dtype=torch.float64)
+                             l_excess.item(), l_tex.item(), l_bone.item(), l_ja.item()], dtype=torch.float64)
         since += 1
         if bar:
             bar.update(1)
             bar.set_postfix(spec=f"{l_self.item():.3f}", recipe=f"{l_recipe.item():.4f}")
         if (step + 1) % cfg.log_every == 0 or step + 1 == cfg.steps:
             m = (acc / since).tolist()
-            w.writerow([step + 1, *m[:3], lr_at(step, lr_cfg), round(time.time() - t0, 2), m[3], m[4], m[5], m[6], m[7]])
+            w.writerow([step + 1, *m[:3], lr_at(step, lr_cfg), round(time.time() - t0, 2), *m[3:]])
             f.flush()
             acc.zero_()
             since = 0

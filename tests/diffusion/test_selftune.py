@@ -89,6 +89,7 @@ def test_selftune_changes_only_the_low_expert(shared_data, tmp_path):
     p = _write_pair(tmp_path, pair, mean, std)
     cfg = SelfTuneConfig(steps=3, batch_size=2, pool=4, ddim_steps=8, grad_steps=2, lr=1e-3, max_frames=40,
                          lambda_kurtosis=1.0, lambda_excess=1.0, lambda_texture=1.0, lambda_bone=1.0,
+                         lambda_joint_acc=1.0, joint_acc_joints="all",
                          min_frames=30, log_every=2, sensors="wrist_r,thigh_l")
     recipe = TrainConfig(train_t_max=300, batch_size=2, max_frames=40, min_frames=30, lambda_acc=1.0,
                          anchor_feet=300, text_encoder="hash")
@@ -106,7 +107,8 @@ def test_selftune_changes_only_the_low_expert(shared_data, tmp_path):
     rows = list(csv.DictReader(open(tmp_path / "st" / "metrics.csv")))
     assert [int(r["step"]) for r in rows] == [2, 3]  # means over steps 1-2, then step 3
     assert all(math.isfinite(float(r[k])) and float(r[k]) > 0 for r in rows for k in ("l_self", "l_kurtosis"))
-    assert all(math.isfinite(float(r[k])) and float(r[k]) >= 0 for r in rows for k in ("l_excess", "l_texture", "l_bone"))
+    assert all(math.isfinite(float(r[k])) and float(r[k]) >= 0 for r in rows for k in ("l_excess", "l_texture", "l_bone",
+                                                                                    "l_joint_acc"))
     assert all(meta["selftune"]["config"][k] == 1.0 for k in ("lambda_excess", "lambda_texture", "lambda_bone"))
 
 
@@ -125,12 +127,15 @@ def test_selftune_refuses_by_name(shared_data, tmp_path):
                  progress=False)
     for kw, msg in ((dict(grad_steps=0), "grad_steps must be an integer >= 1, got 0"),
                     (dict(pool=2, batch_size=4), r"batch_size \(4\) must not exceed pool \(2\)"),
-                    (dict(lambda_self=-1.0), "lambda_self, lambda_recipe, lambda_kurtosis, lambda_stay, lambda_excess, lambda_texture and lambda_bone must be >= 0"),
-                    (dict(lambda_kurtosis=-1.0), "lambda_bone must be >= 0, got 1.0, 1.0, -1.0, 0.0, 0.0, 0.0, 0.0"),
-                    (dict(lambda_stay=-2.0), "lambda_bone must be >= 0, got 1.0, 1.0, 0.0, -2.0, 0.0, 0.0, 0.0"),
-                    (dict(lambda_excess=-0.5), "lambda_bone must be >= 0, got 1.0, 1.0, 0.0, 0.0, -0.5, 0.0, 0.0"),
-                    (dict(lambda_texture=-0.1), "lambda_bone must be >= 0, got 1.0, 1.0, 0.0, 0.0, 0.0, -0.1, 0.0"),
-                    (dict(lambda_bone=-3.0), "lambda_bone must be >= 0, got 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, -3.0"),
+                    (dict(lambda_self=-1.0), "lambda_self, lambda_recipe, lambda_kurtosis, lambda_stay, lambda_excess, lambda_texture, lambda_bone and lambda_joint_acc must be >= 0"),
+                    (dict(lambda_kurtosis=-1.0), "lambda_joint_acc must be >= 0, got 1.0, 1.0, -1.0, 0.0, 0.0, 0.0, 0.0, 0.0"),
+                    (dict(lambda_stay=-2.0), "lambda_joint_acc must be >= 0, got 1.0, 1.0, 0.0, -2.0, 0.0, 0.0, 0.0, 0.0"),
+                    (dict(lambda_excess=-0.5), "lambda_joint_acc must be >= 0, got 1.0, 1.0, 0.0, 0.0, -0.5, 0.0, 0.0, 0.0"),
+                    (dict(lambda_texture=-0.1), "lambda_joint_acc must be >= 0, got 1.0, 1.0, 0.0, 0.0, 0.0, -0.1, 0.0, 0.0"),
+                    (dict(lambda_bone=-3.0), "lambda_joint_acc must be >= 0, got 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, -3.0, 0.0"),
+                    (dict(lambda_joint_acc=-1.0), "lambda_joint_acc must be >= 0, got 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, -1.0"),
+                    (dict(joint_acc_joints="arms"), r"joint_acc_joints must be one of \['all', 'lower'\], got 'arms'"),
+                    (dict(joint_acc_min_crop=-1.0), "joint_acc_min_crop must be an acceleration >= 0 m/s\\^2, got -1.0"),
                     (dict(self_one_sided_above=-3.0), "self_one_sided_above must be a frequency >= 0 Hz or None, got -3.0"),
                     (dict(min_frames=50, max_frames=40), r"min_frames \(50\) must be <= max_frames \(40\)")):
         with pytest.raises(ValueError, match=msg):

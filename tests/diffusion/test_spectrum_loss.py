@@ -13,7 +13,7 @@ import torch
 from imusim.diffusion import GaussianDiffusion, MDM, MDMConfig
 from imusim.diffusion.train import (TrainConfig, band_log_distance, band_log_excess, band_ratio_excess, imu_excess_loss,
                                     texture_ratio_loss, bone_length_loss, diffusion_losses, imu_spectrum_loss,
-                                    masked_band_powers)
+                                    masked_band_powers, joint_acc_loss, joint_acc_per_joint, LOWER_BODY)
 from imusim.har.realism import acc_psd, band_powers
 
 
@@ -242,6 +242,68 @@ def test_bone_length_loss_counts_a_stretched_forearm_exactly(shared_data):
         bone_length_loss(pred, true, mask[:, :30])
     with pytest.raises(ValueError, match=r"joints must be SMPL22 indices in \[1, 22\) .*got \(0, 21\)"):
         bone_length_loss(pred, true, mask, joints=(0, 21))
+
+
+def test_joint_acc_per_joint_is_the_motion_evaluations_joint_acc(shared_data):
+    """Averaged over the joints, the per-joint mean on each sequence's valid frames equals the motion evaluation's
+    joint_acc (imusim.motion.quality) of that sequence cut to its length; padded frames count for nothing."""
+    from imusim.motion.humanml import recover_from_ric
+    from imusim.motion.quality import joint_acc
+
+    true, mask = _sample_feats(shared_data)
+    P = recover_from_ric(true, 22)
+    a = joint_acc_per_joint(P, mask)
+    assert a.shape == (2, 22)
+    for i, T in enumerate((40, 28)):
+        assert float(a[i].mean()) == pytest.approx(joint_acc(P[i, :T]), rel=1e-9)
+    assert float(a[1].mean()) != pytest.approx(joint_acc(P[1]), rel=1e-3)  # the padding would change it
+
+
+def test_joint_acc_loss_on_a_bouncing_pelvis_has_the_analytic_answer(shared_data):
+    """A body that stands still (one pose held, no root motion) against the same body whose root height bounces
+    A sin(2π f t): only the pelvis moves (the ric channels hold the joints' heights), at the discrete second
+    difference's |A·4 sin²(π f/fps)·sin(2π f t)|·fps² per frame; the loss is (log(a + floor) − log(floor))² over the
+    joints asked for (/9 for the lower body); crops below min_true are not asked; identical inputs score 0; padded
+    frames get no gradient; float64 gradcheck; errors name the argument."""
+    feats, _ = _sample_feats(shared_data)
+    T, fps, A, f, floor = 40, 20.0, 0.03, 2.5, 0.5
+    still = feats[:1, :1].expand(2, T, -1).clone()
+    still[..., :3] = 0.0  # no root rotation or translation velocity
+    mask = torch.arange(T)[None] < torch.tensor([T, 28])[:, None]
+    t = torch.arange(T, dtype=torch.float64) / fps
+    bounce = still.clone()
+    bounce[..., 3] += A * torch.sin(2 * math.pi * f * t)
+    k = np.arange(1, T - 1)  # the frames with both neighbours
+    per_frame = np.abs(A * 4 * np.sin(math.pi * f / fps) ** 2 * np.sin(2 * math.pi * f * k / fps)) * fps ** 2
+    want = [(math.log(per_frame[:n - 2].mean() + floor) - math.log(floor)) ** 2 for n in (T, 28)]
+    assert float(joint_acc_loss(bounce, still, mask, joints=(0,), floor=floor)) == pytest.approx(np.mean(want),
+                                                                                                 rel=1e-5)
+    assert float(joint_acc_loss(bounce, still, mask, floor=floor)) == pytest.approx(np.mean(want) / len(LOWER_BODY),
+                                                                                     rel=1e-5)
+    assert float(joint_acc_loss(bounce, still, mask, joints=(10, 11, 20, 21))) == pytest.approx(0.0, abs=1e-9)
+    assert float(joint_acc_loss(still, still, mask)) == 0.0
+    # both ways: the still body against the bouncing crop scores the same; a min_true above the still crop's 0
+    assert float(joint_acc_loss(still, bounce, mask, joints=(0,), floor=floor)) == pytest.approx(np.mean(want),
+                                                                                                  rel=1e-5)
+    p = bounce.clone().requires_grad_()
+    loss = joint_acc_loss(p, still, mask, min_true=1e-3)  # no still crop moves at 1 mm/s²: nothing selected
+    assert float(loss.detach()) == 0.0
+    loss.backward()
+    assert p.grad is not None and float(p.grad.abs().max()) == 0.0
+    p.grad = None
+    joint_acc_loss(p, still, mask, joints=(0,)).backward()
+    assert p.grad[1, 28:].abs().max() == 0 and p.grad[1, :28, 3].abs().max() > 0
+    g = torch.Generator().manual_seed(3)
+    small = (bounce[:1, :6, :67] + 0.01 * torch.randn(1, 6, 67, generator=g, dtype=torch.float64)).requires_grad_()
+    sm = torch.ones(1, 6, dtype=torch.bool)
+    assert torch.autograd.gradcheck(lambda x: joint_acc_loss(torch.cat([x, bounce[:1, :6, 67:]], -1), feats[:1, :6],
+                                                             sm, joints=(0, 4, 10)), (small,))
+    with pytest.raises(ValueError, match="joint_acc_loss: mask must be"):
+        joint_acc_loss(bounce, still, mask[:, :30])
+    with pytest.raises(ValueError, match=r"joints must be SMPL22 indices in \[0, 22\), got \(0, 22\)"):
+        joint_acc_loss(bounce, still, mask, joints=(0, 22))
+    with pytest.raises(ValueError, match="min_true must be >= 0 and floor > 0"):
+        joint_acc_loss(bounce, still, mask, min_true=-1.0)
 
 
 def _sample_feats(shared_data, dtype=torch.float64):
