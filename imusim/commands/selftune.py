@@ -63,6 +63,10 @@ def register(sub):
     p.add_argument("--joint-acc-min-crop", type=float, default=0.0, metavar="M_S2",
                    help="it counts only crops whose mean joint acceleration reaches M_S2 (e.g. 10: runs and jumps, "
                         "not walks; the real test clips walk at 5.9, run at 16.2)")
+    p.add_argument("--lambda-stay-quiet", type=float, default=0.0,
+                   help="weight of the trust region (--lambda-stay's distance) on the crops below --joint-acc-min-crop "
+                        "only, beside --lambda-stay: holds the walkers where the joint-acceleration term asks the "
+                        "runners to move (docs/realism.md section 25)")
     p.add_argument("--lambda-recipe", type=float, default=1.0, help="weight of the noised-truth recipe")
     p.add_argument("--recipe", choices=["shipped", "plain"], default="shipped",
                    help="the noised-truth terms: shipped = the shipped refined's low-expert recipe (L_acc, IMU-space "
@@ -90,7 +94,7 @@ def _run(a):
                          lambda_kurtosis=a.lambda_kurtosis, lambda_stay=a.lambda_stay,
                          lambda_excess=a.lambda_excess, lambda_texture=a.lambda_texture, lambda_bone=a.lambda_bone,
                          lambda_joint_acc=a.lambda_joint_acc, joint_acc_joints=a.joint_acc_joints,
-                         joint_acc_min_crop=a.joint_acc_min_crop,
+                         joint_acc_min_crop=a.joint_acc_min_crop, lambda_stay_quiet=a.lambda_stay_quiet,
                          self_one_sided_above=a.self_one_sided_above,
                          sensors=a.sensors, max_frames=a.max_frames, min_frames=a.min_frames, seed=a.seed)
     p = selftune(ck, MotionTextData(clips, mean, std), a.out, cfg, recipe,

@@ -32,7 +32,9 @@ models on differentiable rewards"):
    Optionally (``lambda_joint_acc``, docs/realism.md §25) :func:`~imusim.diffusion.train.joint_acc_loss`: per joint
    (``joint_acc_joints``: the lower body or all 22) the finished motion's mean acceleration magnitude against the
    crop's (squared log ratio), only on crops that move at ``joint_acc_min_crop`` m/s² or more (runs and jumps, not
-   walks): the motion evaluation's joint acceleration, asked for where the wrists' checks have room.
+   walks): the motion evaluation's joint acceleration, asked for where the wrists' checks have room; with
+   ``lambda_stay_quiet`` the trust region below is also applied with that weight to the crops under the gate only, so
+   that the walkers are held where the runners are asked to move (docs/realism.md §25).
    Optionally (``lambda_stay``, docs/realism.md §20) a trust region: the squared difference of the finished motion's
    pose and root motion from what the *untuned* low expert finishes from the same hand-over state (computed once
    per pool; the sampler is deterministic), on the features' first 67 channels (root angular and linear velocity
@@ -66,7 +68,7 @@ from .gaussian import GaussianDiffusion
 from ..constants import HUMANML3D_FPS
 from ..motion.humanml import recover_from_ric
 from .train import (MotionTextData, TrainConfig, _host_batch, acc_kurtosis_loss, diffusion_losses, imu_excess_loss,
-                    imu_spectrum_loss, joint_acc_loss, lr_at, predict_x0, texture_ratio_loss, bone_length_loss,
+                    imu_spectrum_loss, joint_acc_loss, crop_moves, lr_at, predict_x0, texture_ratio_loss, bone_length_loss,
                     LOWER_BODY)
 
 
@@ -88,6 +90,7 @@ class SelfTuneConfig:
     lambda_texture: float = 0.0  # weight of the wrists' texture/swing ratio term (texture_ratio_loss) on the own samples
     lambda_bone: float = 0.0  # weight of the bone-length term (bone_length_loss, cm²) on the own samples
     lambda_joint_acc: float = 0.0  # weight of the joint-acceleration term (joint_acc_loss) on the own samples
+    lambda_stay_quiet: float = 0.0  # weight of the trust region on the crops below joint_acc_min_crop only (beside lambda_stay)
     joint_acc_joints: str = "lower"  # its joints: "lower" (pelvis, hips, knees, ankles, feet) or "all" (22)
     joint_acc_min_crop: float = 0.0  # m/s²: only crops whose mean joint acceleration reaches this count
     sensors: str = "wrist_l,wrist_r,thigh_l,thigh_r"
@@ -116,17 +119,21 @@ def _check(cfg: SelfTuneConfig) -> None:
     if cfg.batch_size > cfg.pool:
         raise ValueError(f"selftune: batch_size ({cfg.batch_size}) must not exceed pool ({cfg.pool})")
     if min(cfg.lambda_self, cfg.lambda_recipe, cfg.lambda_kurtosis, cfg.lambda_stay, cfg.lambda_excess,
-           cfg.lambda_texture, cfg.lambda_bone, cfg.lambda_joint_acc) < 0:
+           cfg.lambda_texture, cfg.lambda_bone, cfg.lambda_joint_acc, cfg.lambda_stay_quiet) < 0:
         raise ValueError(f"selftune: lambda_self, lambda_recipe, lambda_kurtosis, lambda_stay, lambda_excess, "
-                         f"lambda_texture, lambda_bone and lambda_joint_acc must be >= 0, got {cfg.lambda_self}, "
-                         f"{cfg.lambda_recipe}, {cfg.lambda_kurtosis}, {cfg.lambda_stay}, {cfg.lambda_excess}, "
-                         f"{cfg.lambda_texture}, {cfg.lambda_bone}, {cfg.lambda_joint_acc}")
+                         f"lambda_texture, lambda_bone, lambda_joint_acc and lambda_stay_quiet must be >= 0, got "
+                         f"{cfg.lambda_self}, {cfg.lambda_recipe}, {cfg.lambda_kurtosis}, {cfg.lambda_stay}, "
+                         f"{cfg.lambda_excess}, {cfg.lambda_texture}, {cfg.lambda_bone}, {cfg.lambda_joint_acc}, "
+                         f"{cfg.lambda_stay_quiet}")
     if cfg.joint_acc_joints not in JOINT_ACC_JOINTS:
         raise ValueError(f"selftune: joint_acc_joints must be one of {sorted(JOINT_ACC_JOINTS)}, "
                          f"got {cfg.joint_acc_joints!r}")
     m = cfg.joint_acc_min_crop
     if isinstance(m, bool) or not isinstance(m, (int, float)) or not 0 <= m < float("inf"):
         raise ValueError(f"selftune: joint_acc_min_crop must be an acceleration >= 0 m/s^2, got {m!r}")
+    if cfg.lambda_stay_quiet > 0 and not m > 0:
+        raise ValueError(f"selftune: lambda_stay_quiet ({cfg.lambda_stay_quiet}) holds the crops below "
+                         f"joint_acc_min_crop, which must then be > 0 m/s^2, got {m!r}")
     a = cfg.self_one_sided_above
     if a is not None and (isinstance(a, bool) or not isinstance(a, (int, float)) or not 0 <= a < float("inf")):
         raise ValueError(f"selftune: self_one_sided_above must be a frequency >= 0 Hz or None, got {a!r}")
@@ -202,12 +209,14 @@ def finished_pose(sampler: _Sampler, net, pool, batch: int = 64) -> torch.Tensor
     return torch.cat(out)
 
 
-def stay_loss(feats: torch.Tensor, ref: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+def stay_loss(feats: torch.Tensor, ref: torch.Tensor, mask: torch.Tensor,
+              select: Optional[torch.Tensor] = None) -> torch.Tensor:
     """Mean squared difference ×10⁴ (cm², or (rad/100)² for the angular velocity) between the pose channels ``feats``
     and ``ref`` ``[B, T, C]`` (denormalised HumanML3D features, the first C channels) over the channels and the valid
-    frames of ``mask`` ``[B, T]``."""
+    frames of ``mask`` ``[B, T]``; with ``select`` (bool ``[B]``) only over the selected sequences (none: 0)."""
     d2 = (feats - ref).square().mean(-1) * 1e4  # [B, T]
-    m = mask.to(d2.dtype)
+    m = mask if select is None else mask & select[:, None]
+    m = m.to(d2.dtype)
     return (d2 * m).sum() / m.sum().clamp_min(1.0)
 
 
@@ -256,7 +265,7 @@ def selftune(checkpoint, data: MotionTextData, out_dir, cfg: SelfTuneConfig, rec
     torch.manual_seed(cfg.seed)
     pool = handover_pool(sampler, data, emb_table, cfg.pool, cfg.max_frames, cfg.min_frames, cfg.seed,
                          progress=progress)
-    if cfg.lambda_stay > 0:  # the untuned low expert's finish of every state: the trust region's reference
+    if cfg.lambda_stay > 0 or cfg.lambda_stay_quiet > 0:  # the untuned low expert's finish of every state: the trust region's reference
         pair.low.eval()
         pool["ref"] = finished_pose(sampler, pair.low, pool)
 
@@ -271,13 +280,13 @@ def selftune(checkpoint, data: MotionTextData, out_dir, cfg: SelfTuneConfig, rec
     f = open(out_dir / "metrics.csv", "w", newline="")
     w = csv.writer(f)
     w.writerow(["step", "total", "l_self", "l_recipe", "lr", "seconds", "l_kurtosis", "l_stay", "l_excess",
-                "l_texture", "l_bone", "l_joint_acc"])
+                "l_texture", "l_bone", "l_joint_acc", "l_stay_quiet"])
     bar = None
     if progress:
         from tqdm.auto import tqdm
         bar = tqdm(total=cfg.steps, desc="selftune", unit="step")
     t0 = time.time()
-    acc, since = torch.zeros(9, dtype=torch.float64), 0  # the logged values: means over the steps since the last row
+    acc, since = torch.zeros(10, dtype=torch.float64), 0  # the logged values: means over the steps since the last row
     for step in range(cfg.steps):
         for g in opt.param_groups:
             g["lr"] = lr_at(step, lr_cfg)
@@ -288,7 +297,7 @@ def selftune(checkpoint, data: MotionTextData, out_dir, cfg: SelfTuneConfig, rec
         truth = x0 * std + mean
         with torch.set_grad_enabled(cfg.lambda_self > 0):  # logged either way; no backward through it at weight 0
             l_self = imu_spectrum_loss(final, truth, mask, cfg.sensors, one_sided_above=cfg.self_one_sided_above)
-        l_kurt, l_stay, l_excess, l_tex, l_bone, l_ja = (torch.zeros(()) for _ in range(6))
+        l_kurt, l_stay, l_excess, l_tex, l_bone, l_ja, l_quiet = (torch.zeros(()) for _ in range(7))
         if cfg.lambda_kurtosis > 0:
             l_kurt = acc_kurtosis_loss(recover_from_ric(final, 22), recover_from_ric(truth, 22), mask, HUMANML3D_FPS)
         if cfg.lambda_excess > 0:
@@ -302,12 +311,15 @@ def selftune(checkpoint, data: MotionTextData, out_dir, cfg: SelfTuneConfig, rec
                                   min_true=cfg.joint_acc_min_crop)
         if cfg.lambda_stay > 0:
             l_stay = stay_loss(final[..., :STAY_CHANNELS], pool["ref"][idx], mask)
+        if cfg.lambda_stay_quiet > 0:
+            quiet = ~crop_moves(truth, mask, cfg.joint_acc_min_crop)
+            l_quiet = stay_loss(final[..., :STAY_CHANNELS], pool["ref"][idx], mask, select=quiet)
         l_recipe = torch.zeros(())
         if cfg.lambda_recipe > 0:
             l_recipe = recipe_loss(low, diffusion, data, rcfg, step, emb_table, mean, std)
         total = (cfg.lambda_recipe * l_recipe + cfg.lambda_kurtosis * l_kurt + cfg.lambda_stay * l_stay
                  + cfg.lambda_excess * l_excess + cfg.lambda_texture * l_tex + cfg.lambda_bone * l_bone
-                 + cfg.lambda_joint_acc * l_ja)
+                 + cfg.lambda_joint_acc * l_ja + cfg.lambda_stay_quiet * l_quiet)
         if cfg.lambda_self > 0:
             total = total + cfg.lambda_self * l_self
         opt.zero_grad(set_to_none=True)
@@ -316,7 +328,8 @@ def selftune(checkpoint, data: MotionTextData, out_dir, cfg: SelfTuneConfig, rec
             torch.nn.utils.clip_grad_norm_(low.parameters(), cfg.grad_clip)
         opt.step()
         acc += torch.tensor([total.item(), l_self.item(), l_recipe.item(), l_kurt.item(), l_stay.item(),
-                             l_excess.item(), l_tex.item(), l_bone.item(), l_ja.item()], dtype=torch.float64)
+                             l_excess.item(), l_tex.item(), l_bone.item(), l_ja.item(), l_quiet.item()],
+                           dtype=torch.float64)
         since += 1
         if bar:
             bar.update(1)

@@ -452,6 +452,16 @@ def joint_acc_per_joint(P: torch.Tensor, mask: torch.Tensor, fps: float = HUMANM
     return (a * m).sum(1) / m.sum(1).clamp_min(1.0)
 
 
+@torch.no_grad()
+def crop_moves(true_feats: torch.Tensor, mask: torch.Tensor, min_true: float, fps: float = HUMANML3D_FPS):
+    """Which sequences of ``true_feats`` ``[B, T, 263]`` (denormalised) move at ``min_true`` m/s² or more: the mean
+    over the 22 joints of :func:`joint_acc_per_joint` (global positions), bool ``[B]``; :func:`joint_acc_loss`'s
+    gate."""
+    from ..motion.humanml import recover_from_ric
+
+    return joint_acc_per_joint(recover_from_ric(true_feats, 22), mask, fps).mean(-1) >= min_true
+
+
 def joint_acc_loss(pred_feats: torch.Tensor, true_feats: torch.Tensor, mask: torch.Tensor, joints=LOWER_BODY,
                    min_true: float = 0.0, floor: float = 0.5, fps: float = HUMANML3D_FPS) -> torch.Tensor:
     """How far the joint acceleration of ``pred_feats`` is from that of ``true_feats`` (docs/realism.md §25).
@@ -475,7 +485,7 @@ def joint_acc_loss(pred_feats: torch.Tensor, true_feats: torch.Tensor, mask: tor
     a_pred = joint_acc_per_joint(recover_from_ric(pred_feats, 22), mask, fps)  # [B, 22]
     with torch.no_grad():
         a_true = joint_acc_per_joint(recover_from_ric(true_feats, 22), mask, fps)
-    sel = (a_true.mean(-1) >= min_true).to(a_pred.dtype)  # [B]
+    sel = (a_true.mean(-1) >= min_true).to(a_pred.dtype)  # [B]: crop_moves
     d = (torch.log(a_pred[:, J] + floor) - torch.log(a_true[:, J] + floor)).square().mean(-1)  # [B]
     return (d * sel).sum() / sel.sum().clamp_min(1.0)
 

@@ -89,7 +89,7 @@ def test_selftune_changes_only_the_low_expert(shared_data, tmp_path):
     p = _write_pair(tmp_path, pair, mean, std)
     cfg = SelfTuneConfig(steps=3, batch_size=2, pool=4, ddim_steps=8, grad_steps=2, lr=1e-3, max_frames=40,
                          lambda_kurtosis=1.0, lambda_excess=1.0, lambda_texture=1.0, lambda_bone=1.0,
-                         lambda_joint_acc=1.0, joint_acc_joints="all",
+                         lambda_joint_acc=1.0, joint_acc_joints="all", lambda_stay_quiet=1.0, joint_acc_min_crop=1.0,
                          min_frames=30, log_every=2, sensors="wrist_r,thigh_l")
     recipe = TrainConfig(train_t_max=300, batch_size=2, max_frames=40, min_frames=30, lambda_acc=1.0,
                          anchor_feet=300, text_encoder="hash")
@@ -108,7 +108,7 @@ def test_selftune_changes_only_the_low_expert(shared_data, tmp_path):
     assert [int(r["step"]) for r in rows] == [2, 3]  # means over steps 1-2, then step 3
     assert all(math.isfinite(float(r[k])) and float(r[k]) > 0 for r in rows for k in ("l_self", "l_kurtosis"))
     assert all(math.isfinite(float(r[k])) and float(r[k]) >= 0 for r in rows for k in ("l_excess", "l_texture", "l_bone",
-                                                                                    "l_joint_acc"))
+                                                                                    "l_joint_acc", "l_stay_quiet"))
     assert all(meta["selftune"]["config"][k] == 1.0 for k in ("lambda_excess", "lambda_texture", "lambda_bone"))
 
 
@@ -127,13 +127,15 @@ def test_selftune_refuses_by_name(shared_data, tmp_path):
                  progress=False)
     for kw, msg in ((dict(grad_steps=0), "grad_steps must be an integer >= 1, got 0"),
                     (dict(pool=2, batch_size=4), r"batch_size \(4\) must not exceed pool \(2\)"),
-                    (dict(lambda_self=-1.0), "lambda_self, lambda_recipe, lambda_kurtosis, lambda_stay, lambda_excess, lambda_texture, lambda_bone and lambda_joint_acc must be >= 0"),
-                    (dict(lambda_kurtosis=-1.0), "lambda_joint_acc must be >= 0, got 1.0, 1.0, -1.0, 0.0, 0.0, 0.0, 0.0, 0.0"),
-                    (dict(lambda_stay=-2.0), "lambda_joint_acc must be >= 0, got 1.0, 1.0, 0.0, -2.0, 0.0, 0.0, 0.0, 0.0"),
-                    (dict(lambda_excess=-0.5), "lambda_joint_acc must be >= 0, got 1.0, 1.0, 0.0, 0.0, -0.5, 0.0, 0.0, 0.0"),
-                    (dict(lambda_texture=-0.1), "lambda_joint_acc must be >= 0, got 1.0, 1.0, 0.0, 0.0, 0.0, -0.1, 0.0, 0.0"),
-                    (dict(lambda_bone=-3.0), "lambda_joint_acc must be >= 0, got 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, -3.0, 0.0"),
-                    (dict(lambda_joint_acc=-1.0), "lambda_joint_acc must be >= 0, got 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, -1.0"),
+                    (dict(lambda_self=-1.0), "lambda_self, lambda_recipe, lambda_kurtosis, lambda_stay, lambda_excess, lambda_texture, lambda_bone, lambda_joint_acc and lambda_stay_quiet must be >= 0"),
+                    (dict(lambda_kurtosis=-1.0), "lambda_stay_quiet must be >= 0, got 1.0, 1.0, -1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0"),
+                    (dict(lambda_stay=-2.0), "lambda_stay_quiet must be >= 0, got 1.0, 1.0, 0.0, -2.0, 0.0, 0.0, 0.0, 0.0, 0.0"),
+                    (dict(lambda_excess=-0.5), "lambda_stay_quiet must be >= 0, got 1.0, 1.0, 0.0, 0.0, -0.5, 0.0, 0.0, 0.0, 0.0"),
+                    (dict(lambda_texture=-0.1), "lambda_stay_quiet must be >= 0, got 1.0, 1.0, 0.0, 0.0, 0.0, -0.1, 0.0, 0.0, 0.0"),
+                    (dict(lambda_bone=-3.0), "lambda_stay_quiet must be >= 0, got 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, -3.0, 0.0, 0.0"),
+                    (dict(lambda_joint_acc=-1.0), "lambda_stay_quiet must be >= 0, got 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, -1.0, 0.0"),
+                    (dict(lambda_stay_quiet=-1.0), "lambda_stay_quiet must be >= 0, got 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, -1.0"),
+                    (dict(lambda_stay_quiet=1.0), r"lambda_stay_quiet \(1.0\) holds the crops below joint_acc_min_crop, which must then be > 0 m/s\^2, got 0.0"),
                     (dict(joint_acc_joints="arms"), r"joint_acc_joints must be one of \['all', 'lower'\], got 'arms'"),
                     (dict(joint_acc_min_crop=-1.0), "joint_acc_min_crop must be an acceleration >= 0 m/s\\^2, got -1.0"),
                     (dict(self_one_sided_above=-3.0), "self_one_sided_above must be a frequency >= 0 Hz or None, got -3.0"),
@@ -155,6 +157,15 @@ def test_stay_loss_is_the_mean_squared_difference_in_cm2():
     torch.testing.assert_close(stay_loss(ref + half, ref, mask), torch.tensor(4.5, dtype=torch.float64))
     x = (ref + 0.01 * torch.randn(ref.shape, generator=g, dtype=torch.float64)).requires_grad_(True)
     assert torch.autograd.gradcheck(lambda p: stay_loss(p, ref, mask), (x,))
+    # select: only the chosen sequences' frames count (the second one moved by 2 cm: 4 cm²); none chosen: 0
+    two = ref.clone()
+    two[1] += 0.02
+    two[0] += 0.05
+    torch.testing.assert_close(stay_loss(two, ref, mask, select=torch.tensor([False, True])),
+                               torch.tensor(4.0, dtype=torch.float64))
+    torch.testing.assert_close(stay_loss(two, ref, mask, select=torch.tensor([True, False])),
+                               torch.tensor(25.0, dtype=torch.float64))
+    assert float(stay_loss(two, ref, mask, select=torch.tensor([False, False]))) == 0.0
 
 
 def test_the_trust_region_starts_at_zero_and_grows(shared_data, tmp_path):
