@@ -242,6 +242,29 @@ screen_stores() {  # screen_stores DIR [NAME...]: one generation store (seed 0, 
   OMP_NUM_THREADS=2 like_for_like "$dir" "${SCREEN[@]}"
 }
 
+selftune_screen() {  # selftune_screen [NAME...]: the screen of selftune_round's CANDS x SEEDS (after it has trained
+  # them): texture_probe.py on SCREEN_PROMPTS into $OUT/texture_TAG.json (TAG: the candidates, and their seeds where
+  # not only 0), bone_length_probe.py per run into $OUT/bones_RUN.json, one generation store each by prompt against
+  # the like-for-like references beside the shipped `refined`'s and the earlier runs NAME's that are not screened now
+  # (screen_stores, into $OUT/screen_TAG), the motion evaluation of each run. Skips what exists.
+  local tag="${CANDS[*]}" r n
+  [ "${SEEDS[*]}" = 0 ] || tag="$tag s${SEEDS[*]}"
+  tag="${tag// /_}"
+  # shellcheck disable=SC2046
+  [ -f "$OUT/texture_$tag.json" ] || OMP_NUM_THREADS=1 python scripts/texture_probe.py --data "$DATA" --guidance 1.0 \
+    $(probe_checkpoints) "${SCREEN_PROMPTS[@]}" --json "$OUT/texture_$tag.json" &
+  for r in $(cand_runs); do
+    [ -f "$OUT/bones_$r.json" ] || OMP_NUM_THREADS=1 python scripts/bone_length_probe.py --data "$DATA" \
+      --checkpoint "$RUNS/st/$r/model.safetensors" --label "$r" --json "$OUT/bones_$r.json"
+  done &
+  wait
+  local new=" $(cand_runs | tr '\n' ' ')" earlier=()
+  for n in "$@"; do [[ "$new" == *" $n "* ]] || earlier+=("$n"); done
+  screen_stores "$OUT/screen_$tag" "${earlier[@]}"
+  for r in $(cand_runs); do OMP_NUM_THREADS=1 motion_evals "$r" & done
+  wait
+}
+
 selftune_protocol() {  # selftune_protocol [NAME...]: the candidates of selftune_round beside the shipped `refined`
   # (afu1i5hs7) and the earlier rounds' candidates NAME (each when its 4 stores exist): realism by prompt against the
   # three like-for-like references, HAR on BasicMotions (beside original and smoothing), the motion evaluation of each

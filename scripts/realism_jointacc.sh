@@ -31,21 +31,8 @@ declare -A ARGS=([st_bja3]="--lambda-texture 0.5 --lambda-bone 3 --lambda-joint-
 BASE="--lr 3e-5 --pool 512 --steps 300 --lambda-self 0 --lambda-stay 1"
 CANDS=(${CANDS:-st_bja3 st_bja10})
 SEEDS=(${SEEDS:-0})
-TAG="${CANDS[*]}"; [ "${SEEDS[*]}" = 0 ] || TAG="$TAG s${SEEDS[*]}"; TAG="${TAG// /_}"
 STAGE=train selftune_round
-# shellcheck disable=SC2046
-[ -f "$OUT/texture_$TAG.json" ] || OMP_NUM_THREADS=1 python scripts/texture_probe.py --data "$DATA" --guidance 1.0 \
-  $(probe_checkpoints) "${SCREEN_PROMPTS[@]}" --json "$OUT/texture_$TAG.json" &
-for r in $(cand_runs); do
-  [ -f "$OUT/bones_$r.json" ] || OMP_NUM_THREADS=1 python scripts/bone_length_probe.py --data "$DATA" \
-    --checkpoint "$RUNS/st/$r/model.safetensors" --label "$r" --json "$OUT/bones_$r.json"
-done &
-wait
-NEW=" $(cand_runs | tr '\n' ' ')"
-EARLIER=(); for n in st_btx_s0 st_bt05_s0 st_bja3_s0 st_bja10_s0; do [[ "$NEW" == *" $n "* ]] || EARLIER+=("$n"); done
-screen_stores "$OUT/screen_$TAG" "${EARLIER[@]}"
-for r in $(cand_runs); do OMP_NUM_THREADS=1 motion_evals "$r" & done
-wait
+selftune_screen st_btx_s0 st_bt05_s0 st_bja3_s0 st_bja10_s0
 [ "$STAGE" = train ] && exit 0
 for r in $(cand_runs); do gen4 "$r" "$RUNS/$r/model.safetensors" "$RUNS/st/gen_$r"; done
 LACC=1 selftune_protocol st_btx_s0 st_bt05_s0

@@ -29,23 +29,9 @@ declare -A ARGS=([st_bsx]="--lambda-texture 1 --lambda-bone 3 --lambda-self 1 --
 BASE="--lr 3e-5 --pool 512 --steps 300 --lambda-self 0 --lambda-stay 1"
 CANDS=(${CANDS:-st_bsx st_bt05})
 SEEDS=(${SEEDS:-0})
-# names the screen's files after the candidates screened together (and their seeds where not 0)
-TAG="${CANDS[*]}"; [ "${SEEDS[*]}" = 0 ] || TAG="$TAG s${SEEDS[*]}"; TAG="${TAG// /_}"
 STAGE=train selftune_round
-# shellcheck disable=SC2046
-[ -f "$OUT/texture_$TAG.json" ] || OMP_NUM_THREADS=1 python scripts/texture_probe.py --data "$DATA" --guidance 1.0 \
-  $(probe_checkpoints) "${SCREEN_PROMPTS[@]}" --json "$OUT/texture_$TAG.json" &
-for r in $(cand_runs); do
-  [ -f "$OUT/bones_$r.json" ] || OMP_NUM_THREADS=1 python scripts/bone_length_probe.py --data "$DATA" \
-    --checkpoint "$RUNS/st/$r/model.safetensors" --label "$r" --json "$OUT/bones_$r.json"
-done &
-wait
 # beside §23.2's st_btx and this round's earlier candidates where their stores are on this machine
-NEW=" $(cand_runs | tr '\n' ' ')"
-EARLIER=(); for n in st_btx_s0 st_bsx_s0 st_bt05_s0; do [[ "$NEW" == *" $n "* ]] || EARLIER+=("$n"); done
-screen_stores "$OUT/screen_$TAG" "${EARLIER[@]}"
-for r in $(cand_runs); do OMP_NUM_THREADS=1 motion_evals "$r" & done
-wait
+selftune_screen st_btx_s0 st_bsx_s0 st_bt05_s0
 [ "$STAGE" = train ] && exit 0
 for r in $(cand_runs); do gen4 "$r" "$RUNS/$r/model.safetensors" "$RUNS/st/gen_$r"; done
 LACC=1 selftune_protocol st_btx_s0

@@ -15,8 +15,8 @@ def register(sub):
                                    "low expert's noised-truth recipe; optionally also their acceleration kurtosis "
                                    "(--lambda-kurtosis) or only their 3-10 Hz acceleration beyond the crop's "
                                    "(--lambda-excess) or the wrists' texture/swing ratio beyond the crop's "
-                                   "(--lambda-texture) or their bone lengths (--lambda-bone) or joint acceleration (--lambda-joint-acc), "
-                                   "inside a trust region around what the untuned expert "
+                                   "(--lambda-texture) or their bone lengths (--lambda-bone) or joint acceleration "
+                                   "(--lambda-joint-acc), inside a trust region around what the untuned expert "
                                    "finishes from the same states (--lambda-stay). Writes OUT/model.safetensors (the "
                                    "same high expert and sampling metadata, the tuned low expert) and OUT/metrics.csv "
                                    "(means per 10 steps). docs/realism.md sections 19-25.")

@@ -68,8 +68,8 @@ from .gaussian import GaussianDiffusion
 from ..constants import HUMANML3D_FPS
 from ..motion.humanml import recover_from_ric
 from .train import (MotionTextData, TrainConfig, _host_batch, acc_kurtosis_loss, diffusion_losses, imu_excess_loss,
-                    imu_spectrum_loss, joint_acc_loss, crop_moves, lr_at, predict_x0, texture_ratio_loss, bone_length_loss,
-                    LOWER_BODY)
+                    imu_spectrum_loss, joint_acc_loss, crop_moves, lr_at, predict_x0, texture_ratio_loss,
+                    bone_length_loss, LOWER_BODY)
 
 
 @dataclass
@@ -90,7 +90,7 @@ class SelfTuneConfig:
     lambda_texture: float = 0.0  # weight of the wrists' texture/swing ratio term (texture_ratio_loss) on the own samples
     lambda_bone: float = 0.0  # weight of the bone-length term (bone_length_loss, cm²) on the own samples
     lambda_joint_acc: float = 0.0  # weight of the joint-acceleration term (joint_acc_loss) on the own samples
-    lambda_stay_quiet: float = 0.0  # weight of the trust region on the crops below joint_acc_min_crop only (beside lambda_stay)
+    lambda_stay_quiet: float = 0.0  # the trust region again, on the crops below joint_acc_min_crop only
     joint_acc_joints: str = "lower"  # its joints: "lower" (pelvis, hips, knees, ankles, feet) or "all" (22)
     joint_acc_min_crop: float = 0.0  # m/s²: only crops whose mean joint acceleration reaches this count
     sensors: str = "wrist_l,wrist_r,thigh_l,thigh_r"
@@ -265,7 +265,8 @@ def selftune(checkpoint, data: MotionTextData, out_dir, cfg: SelfTuneConfig, rec
     torch.manual_seed(cfg.seed)
     pool = handover_pool(sampler, data, emb_table, cfg.pool, cfg.max_frames, cfg.min_frames, cfg.seed,
                          progress=progress)
-    if cfg.lambda_stay > 0 or cfg.lambda_stay_quiet > 0:  # the untuned low expert's finish of every state: the trust region's reference
+    if cfg.lambda_stay > 0 or cfg.lambda_stay_quiet > 0:  # the untuned low expert's finish of every state: the
+        # trust region's reference
         pair.low.eval()
         pool["ref"] = finished_pose(sampler, pair.low, pool)
 

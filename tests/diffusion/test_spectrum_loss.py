@@ -13,7 +13,7 @@ import torch
 from imusim.diffusion import GaussianDiffusion, MDM, MDMConfig
 from imusim.diffusion.train import (TrainConfig, band_log_distance, band_log_excess, band_ratio_excess, imu_excess_loss,
                                     texture_ratio_loss, bone_length_loss, diffusion_losses, imu_spectrum_loss,
-                                    masked_band_powers, joint_acc_loss, joint_acc_per_joint, LOWER_BODY)
+                                    masked_band_powers, joint_acc_loss, joint_acc_per_joint, crop_moves, LOWER_BODY)
 from imusim.har.realism import acc_psd, band_powers
 
 
@@ -282,6 +282,11 @@ def test_joint_acc_loss_on_a_bouncing_pelvis_has_the_analytic_answer(shared_data
                                                                                      rel=1e-5)
     assert float(joint_acc_loss(bounce, still, mask, joints=(10, 11, 20, 21))) == pytest.approx(0.0, abs=1e-9)
     assert float(joint_acc_loss(still, still, mask)) == 0.0
+    # the gate is the crop's mean over all 22 joints: the pelvis alone at ~4.5 m/s² is ~0.2 of it
+    pelvis = [per_frame[:n - 2].mean() for n in (T, 28)]
+    assert crop_moves(bounce, mask, 0.9 * min(pelvis) / 22).tolist() == [True, True]
+    assert crop_moves(bounce, mask, 1.1 * max(pelvis) / 22).tolist() == [False, False]
+    assert crop_moves(still, mask, 1e-3).tolist() == [False, False]
     # both ways: the still body against the bouncing crop scores the same; a min_true above the still crop's 0
     assert float(joint_acc_loss(still, bounce, mask, joints=(0,), floor=floor)) == pytest.approx(np.mean(want),
                                                                                                   rel=1e-5)
