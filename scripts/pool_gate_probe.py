@@ -1,8 +1,7 @@
 #!/usr/bin/env python
 """Which crops of a selftune pool the joint-acceleration gate selects (docs/realism.md §25).
 
-Draws the crops exactly as ``imusim selftune`` draws its hand-over pool (``handover_pool``: the same generator, seed,
-lengths) and counts, by a word of the caption (walk, run, jog, jump), how many move at ``--gate`` m/s² or more (the
+Draws the crops of ``imusim selftune``'s hand-over pool (``selftune.pool_crops``, what ``handover_pool`` draws) and counts, by a word of the caption (walk, run, jog, jump), how many move at ``--gate`` m/s² or more (the
 mean over the 22 joints of the motion evaluation's joint acceleration: ``selftune --joint-acc-min-crop``).
 
     python scripts/pool_gate_probe.py --data runs/data_anat --pool 512 --seed 0 --gate 10 --json pool_gate_s0.json
@@ -11,9 +10,8 @@ import argparse
 import json
 
 import numpy as np
-import torch
-
 from imusim.data.dataset import load_split
+from imusim.diffusion.selftune import pool_crops
 from imusim.diffusion.train import MotionTextData, joint_acc_per_joint
 from imusim.motion.humanml import recover_from_ric
 
@@ -30,9 +28,7 @@ def main(argv=None):
     a = p.parse_args(argv)
     clips, mean, std = load_split(a.data, "train")
     d = MotionTextData(clips, mean, std)
-    gen = torch.Generator().manual_seed(a.seed)  # handover_pool's draw
-    idx = torch.randint(0, len(d), (a.pool,), generator=gen).tolist()
-    x0, mask, caps = d.batch(idx, gen, a.max_frames, a.min_frames)
+    x0, mask, caps, _ = pool_crops(d, a.pool, a.max_frames, a.min_frames, a.seed)
     acc = joint_acc_per_joint(recover_from_ric(x0 * std + mean, 22), mask).mean(-1).numpy()
     sel = acc >= a.gate
     out = {"pool": a.pool, "seed": a.seed, "gate_m_s2": a.gate, "selected": int(sel.sum())}

@@ -34,5 +34,5 @@ SEEDS=(${SEEDS:-0})
 STAGE=train selftune_round
 selftune_screen st_btx_s0 st_bt05_s0 st_bja3_s0 st_bja10_s0
 [ "$STAGE" = train ] && exit 0
-for r in $(cand_runs); do gen4 "$r" "$RUNS/$r/model.safetensors" "$RUNS/st/gen_$r"; done
+selftune_round  # trained: each candidate's 4 generation stores
 LACC=1 selftune_protocol st_btx_s0 st_bt05_s0

@@ -33,5 +33,5 @@ STAGE=train selftune_round
 # beside §23.2's st_btx and this round's earlier candidates where their stores are on this machine
 selftune_screen st_btx_s0 st_bsx_s0 st_bt05_s0
 [ "$STAGE" = train ] && exit 0
-for r in $(cand_runs); do gen4 "$r" "$RUNS/$r/model.safetensors" "$RUNS/st/gen_$r"; done
+selftune_round  # trained: each candidate's 4 generation stores
 LACC=1 selftune_protocol st_btx_s0

@@ -27,5 +27,5 @@ STAGE=train selftune_round
 # docs/realism/excess)
 screen_stores "$OUT/screen" st_xs3_s0
 [ "$STAGE" = train ] && exit 0
-for r in $(cand_runs); do gen4 "$r" "$RUNS/$r/model.safetensors" "$RUNS/st/gen_$r"; done
+selftune_round  # trained: each candidate's 4 generation stores
 LACC=1 selftune_protocol st_xs1_s0

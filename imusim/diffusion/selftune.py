@@ -171,14 +171,21 @@ class _Sampler:
         return x
 
 
+def pool_crops(data: MotionTextData, n: int, max_frames: int, min_frames: int, seed: int):
+    """The ``n`` training crops of a pool of seed ``seed``: ``x0`` ``[n, T, F]`` (normalised), ``mask`` ``[n, T]``,
+    their captions and the generator, which :func:`handover_pool` then draws the starting noise from."""
+    gen = torch.Generator().manual_seed(seed)
+    idx = torch.randint(0, len(data), (n,), generator=gen).tolist()
+    x0, mask, caps = data.batch(idx, gen, max_frames, min_frames)
+    return x0, mask, caps, gen
+
+
 @torch.no_grad()
 def handover_pool(sampler: _Sampler, data: MotionTextData, emb_table: Dict[str, torch.Tensor], n: int,
                   max_frames: int, min_frames: int, seed: int, batch: int = 64, progress: bool = True):
     """``n`` training crops sampled by the high expert down to the hand-over: dict of ``x`` ``[n, T, F]`` (the state
     at the first step below ``below_t``), ``x0`` (the crops, normalised), ``mask``, ``emb``."""
-    gen = torch.Generator().manual_seed(seed)
-    idx = torch.randint(0, len(data), (n,), generator=gen).tolist()
-    x0, mask, caps = data.batch(idx, gen, max_frames, min_frames)
+    x0, mask, caps, gen = pool_crops(data, n, max_frames, min_frames, seed)
     emb = torch.stack([emb_table[c] for c in caps])
     noise = torch.randn(x0.shape, generator=gen)
     sampler.pair.eval()
