@@ -96,8 +96,19 @@ def probe_parser(doc: str) -> argparse.ArgumentParser:
     ap.add_argument("--guidance", type=float, default=None, help="default: each checkpoint's recorded scale")
     ap.add_argument("--trajectory", action="append", default=[], help="checkpoint(s) whose x0 predictions to follow")
     ap.add_argument("--prompt", action="append", default=None, help="prompts (repeatable; default: PROMPTS)")
+    ap.add_argument("--below-t", type=int, default=None, metavar="T",
+                    help="two-expert checkpoints: sample with the hand-over at step T instead of the recorded one")
     ap.add_argument("--json", required=True)
     return ap
+
+
+def set_below_t(model, below_t, ck: str) -> None:
+    """--below-t: move a two-expert checkpoint's hand-over (``None``: keep the recorded one)."""
+    if below_t is None:
+        return
+    if not hasattr(model, "below_t"):
+        raise SystemExit(f"--below-t: {ck} is a single network, not a two-expert checkpoint")
+    model.below_t = int(below_t)
 
 
 def main() -> None:
@@ -121,6 +132,7 @@ def main() -> None:
         g = recommended_guidance(meta, path) if a.guidance is None else a.guidance
         af = recommended_anchor_feet(meta, path)
         E = get_text_encoder(enc)
+        set_below_t(model, a.below_t, ck)
         rec = {}
         if ck in a.trajectory:
             inner = model.guided

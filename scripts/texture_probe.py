@@ -78,12 +78,9 @@ def summary(d: dict) -> dict:
 def main() -> None:
     import sys
     sys.path.insert(0, str(Path(__file__).parent))
-    from impulsiveness_probe import decode, probe_parser
+    from impulsiveness_probe import decode, probe_parser, set_below_t
 
-    ap = probe_parser(__doc__)
-    ap.add_argument("--below-t", type=int, default=None, metavar="T",
-                    help="two-expert checkpoints: sample with the hand-over at step T instead of the recorded one")
-    a = ap.parse_args()
+    a = probe_parser(__doc__).parse_args()
     from imusim.diffusion.checkpoint import load_checkpoint, recommended_anchor_feet, recommended_guidance
     from imusim.diffusion.text import get_text_encoder
     from imusim.diffusion.train import sample
@@ -102,10 +99,7 @@ def main() -> None:
         g = recommended_guidance(m, path) if a.guidance is None else a.guidance
         af = recommended_anchor_feet(m, path)
         E = get_text_encoder(enc)
-        if a.below_t is not None:
-            if not hasattr(model, "below_t"):
-                raise SystemExit(f"--below-t: {ck} is a single network, not a two-expert checkpoint")
-            model.below_t = int(a.below_t)
+        set_below_t(model, a.below_t, ck)
         entry = {"path": str(path), "guidance": g, "anchor_feet": af, "below_t": getattr(model, "below_t", None),
                  "prompts": {}}
         rec: dict = {}  # step -> x0 prediction, the first prompt's (the wrapper is removed after it)

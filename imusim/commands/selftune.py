@@ -58,15 +58,24 @@ def register(sub):
                    help="weight of a term on the own samples' joint acceleration: per joint the mean |acceleration| "
                         "(m/s^2, the motion evaluation's) against the crop's, squared log ratio, both ways "
                         "(docs/realism.md section 25)")
-    p.add_argument("--joint-acc-joints", choices=["lower", "all"], default="lower",
-                   help="its joints: lower = pelvis, hips, knees, ankles, feet; all = the 22 SMPL joints")
+    p.add_argument("--joint-acc-joints", choices=["lower", "all", "arms"], default="lower",
+                   help="its joints: lower = pelvis, hips, knees, ankles, feet; all = the 22 SMPL joints; arms = "
+                        "elbows and wrists")
+    p.add_argument("--joint-acc-gate", choices=["moves", "gestures"], default="moves",
+                   help="which crops it asks (and --lambda-stay-quiet leaves out): moves = those at "
+                        "--joint-acc-min-crop or more; gestures = those whose elbows or wrists move at --gesture-ratio "
+                        "times the pelvis or more (waves, raised arms; docs/realism.md section 26)")
+    p.add_argument("--gesture-ratio", type=float, default=6.0, metavar="R",
+                   help="the gestures gate: the most active elbow or wrist's mean |acceleration| >= R x (the pelvis' "
+                        "+ 0.5 m/s^2)")
     p.add_argument("--joint-acc-min-crop", type=float, default=0.0, metavar="M_S2",
                    help="it counts only crops whose mean joint acceleration reaches M_S2 (e.g. 10: runs and jumps, "
                         "not walks; the real test clips walk at 5.9, run at 16.2)")
     p.add_argument("--lambda-stay-quiet", type=float, default=0.0,
-                   help="weight of the trust region (--lambda-stay's distance) on the crops below --joint-acc-min-crop "
-                        "only, beside --lambda-stay: holds the walkers where the joint-acceleration term asks the "
-                        "runners to move (docs/realism.md section 25)")
+                   help="weight of the trust region (--lambda-stay's distance) on the crops the joint-acceleration "
+                        "gate leaves out only (below --joint-acc-min-crop, or not gestures), beside --lambda-stay: "
+                        "holds the walkers where the joint-acceleration term asks the runners to move "
+                        "(docs/realism.md section 25)")
     p.add_argument("--lambda-recipe", type=float, default=1.0, help="weight of the noised-truth recipe")
     p.add_argument("--recipe", choices=["shipped", "plain"], default="shipped",
                    help="the noised-truth terms: shipped = the shipped refined's low-expert recipe (L_acc, IMU-space "
@@ -95,6 +104,7 @@ def _run(a):
                          lambda_excess=a.lambda_excess, lambda_texture=a.lambda_texture, lambda_bone=a.lambda_bone,
                          lambda_joint_acc=a.lambda_joint_acc, joint_acc_joints=a.joint_acc_joints,
                          joint_acc_min_crop=a.joint_acc_min_crop, lambda_stay_quiet=a.lambda_stay_quiet,
+                         joint_acc_gate=a.joint_acc_gate, gesture_ratio=a.gesture_ratio,
                          self_one_sided_above=a.self_one_sided_above,
                          sensors=a.sensors, max_frames=a.max_frames, min_frames=a.min_frames, seed=a.seed)
     p = selftune(ck, MotionTextData(clips, mean, std), a.out, cfg, recipe,

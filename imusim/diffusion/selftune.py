@@ -34,7 +34,11 @@ models on differentiable rewards"):
    crop's (squared log ratio), only on crops that move at ``joint_acc_min_crop`` m/s² or more (runs and jumps, not
    walks): the motion evaluation's joint acceleration, asked for where the wrists' checks have room; with
    ``lambda_stay_quiet`` the trust region below is also applied with that weight to the crops under the gate only, so
-   that the walkers are held where the runners are asked to move (docs/realism.md §25).
+   that the walkers are held where the runners are asked to move (docs/realism.md §25). With ``joint_acc_gate``
+   "gestures" the crops asked are the arm gestures instead (:func:`~imusim.diffusion.train.crop_gestures`: the
+   elbows or wrists move at ``gesture_ratio`` times the pelvis or more), usually with ``joint_acc_joints`` "arms":
+   the low experts trained with the IMU-space term damp a wave they are handed almost noise-free (docs/realism.md
+   §26), and the quiet trust region holds the walks and runs.
    Optionally (``lambda_stay``, docs/realism.md §20) a trust region: the squared difference of the finished motion's
    pose and root motion from what the *untuned* low expert finishes from the same hand-over state (computed once
    per pool; the sampler is deterministic), on the features' first 67 channels (root angular and linear velocity
@@ -68,8 +72,8 @@ from .gaussian import GaussianDiffusion
 from ..constants import HUMANML3D_FPS
 from ..motion.humanml import recover_from_ric
 from .train import (MotionTextData, TrainConfig, _host_batch, acc_kurtosis_loss, diffusion_losses, imu_excess_loss,
-                    imu_spectrum_loss, joint_acc_loss, crop_moves, lr_at, predict_x0, texture_ratio_loss,
-                    bone_length_loss, LOWER_BODY)
+                    imu_spectrum_loss, joint_acc_loss, crop_gestures, crop_moves, lr_at, predict_x0,
+                    texture_ratio_loss, bone_length_loss, ARMS, LOWER_BODY)
 
 
 @dataclass
@@ -91,8 +95,10 @@ class SelfTuneConfig:
     lambda_bone: float = 0.0  # weight of the bone-length term (bone_length_loss, cm²) on the own samples
     lambda_joint_acc: float = 0.0  # weight of the joint-acceleration term (joint_acc_loss) on the own samples
     lambda_stay_quiet: float = 0.0  # the trust region again, on the crops below joint_acc_min_crop only
-    joint_acc_joints: str = "lower"  # its joints: "lower" (pelvis, hips, knees, ankles, feet) or "all" (22)
+    joint_acc_joints: str = "lower"  # its joints: "lower" (pelvis, hips, knees, ankles, feet), "all" (22), "arms"
     joint_acc_min_crop: float = 0.0  # m/s²: only crops whose mean joint acceleration reaches this count
+    joint_acc_gate: str = "moves"  # which crops count: "moves" (joint_acc_min_crop) or "gestures" (crop_gestures)
+    gesture_ratio: float = 6.0  # "gestures": the arms move at this multiple of the pelvis (crop_gestures)
     sensors: str = "wrist_l,wrist_r,thigh_l,thigh_r"
     max_frames: int = 120
     min_frames: int = 40
@@ -108,7 +114,8 @@ SHIPPED_LOW_RECIPE = dict(lambda_acc=1.0, lambda_imu=0.05, aux_t_max=300, train_
                           anchor_contact="union", lambda_root_speed=1.0, batch_size=32, max_frames=120, min_frames=40)
 
 
-JOINT_ACC_JOINTS = {"lower": LOWER_BODY, "all": tuple(range(22))}
+JOINT_ACC_JOINTS = {"lower": LOWER_BODY, "all": tuple(range(22)), "arms": ARMS}
+JOINT_ACC_GATES = ("moves", "gestures")
 
 
 def _check(cfg: SelfTuneConfig) -> None:
@@ -131,7 +138,15 @@ def _check(cfg: SelfTuneConfig) -> None:
     m = cfg.joint_acc_min_crop
     if isinstance(m, bool) or not isinstance(m, (int, float)) or not 0 <= m < float("inf"):
         raise ValueError(f"selftune: joint_acc_min_crop must be an acceleration >= 0 m/s^2, got {m!r}")
-    if cfg.lambda_stay_quiet > 0 and not m > 0:
+    if cfg.joint_acc_gate not in JOINT_ACC_GATES:
+        raise ValueError(f"selftune: joint_acc_gate must be one of {list(JOINT_ACC_GATES)}, got {cfg.joint_acc_gate!r}")
+    r = cfg.gesture_ratio
+    if isinstance(r, bool) or not isinstance(r, (int, float)) or not 0 < r < float("inf"):
+        raise ValueError(f"selftune: gesture_ratio must be a ratio > 0, got {r!r}")
+    if cfg.joint_acc_gate == "gestures" and m > 0:
+        raise ValueError(f"selftune: joint_acc_gate 'gestures' selects the crops by gesture_ratio; "
+                         f"joint_acc_min_crop must then be 0, got {m!r}")
+    if cfg.lambda_stay_quiet > 0 and cfg.joint_acc_gate == "moves" and not m > 0:
         raise ValueError(f"selftune: lambda_stay_quiet ({cfg.lambda_stay_quiet}) holds the crops below "
                          f"joint_acc_min_crop, which must then be > 0 m/s^2, got {m!r}")
     a = cfg.self_one_sided_above
@@ -314,14 +329,16 @@ def selftune(checkpoint, data: MotionTextData, out_dir, cfg: SelfTuneConfig, rec
             l_tex = texture_ratio_loss(final, truth, mask)
         if cfg.lambda_bone > 0:
             l_bone = bone_length_loss(final, truth, mask)
+        gate = None  # the crops the joint-acceleration term asks (bool [B]); the quiet trust region holds the others
+        if cfg.lambda_joint_acc > 0 or cfg.lambda_stay_quiet > 0:
+            gate = (crop_gestures(truth, mask, cfg.gesture_ratio) if cfg.joint_acc_gate == "gestures"
+                    else crop_moves(truth, mask, cfg.joint_acc_min_crop))
         if cfg.lambda_joint_acc > 0:
-            l_ja = joint_acc_loss(final, truth, mask, JOINT_ACC_JOINTS[cfg.joint_acc_joints],
-                                  min_true=cfg.joint_acc_min_crop)
+            l_ja = joint_acc_loss(final, truth, mask, JOINT_ACC_JOINTS[cfg.joint_acc_joints], select=gate)
         if cfg.lambda_stay > 0:
             l_stay = stay_loss(final[..., :STAY_CHANNELS], pool["ref"][idx], mask)
         if cfg.lambda_stay_quiet > 0:
-            quiet = ~crop_moves(truth, mask, cfg.joint_acc_min_crop)
-            l_quiet = stay_loss(final[..., :STAY_CHANNELS], pool["ref"][idx], mask, select=quiet)
+            l_quiet = stay_loss(final[..., :STAY_CHANNELS], pool["ref"][idx], mask, select=~gate)
         l_recipe = torch.zeros(())
         if cfg.lambda_recipe > 0:
             l_recipe = recipe_loss(low, diffusion, data, rcfg, step, emb_table, mean, std)

@@ -112,6 +112,26 @@ def test_selftune_changes_only_the_low_expert(shared_data, tmp_path):
     assert all(meta["selftune"]["config"][k] == 1.0 for k in ("lambda_excess", "lambda_texture", "lambda_bone"))
 
 
+def test_selftune_gesture_gate_asks_the_arms_and_holds_the_rest(shared_data, tmp_path):
+    """joint_acc_gate "gestures" with the arms' joints and the quiet trust region trains (finite, logged terms) and
+    records its gate; the low expert changes."""
+    pair, f, mean, std = _pair263(shared_data)
+    p = _write_pair(tmp_path, pair, mean, std)
+    cfg = SelfTuneConfig(steps=2, batch_size=2, pool=4, ddim_steps=8, grad_steps=1, lr=1e-3, max_frames=40,
+                         lambda_self=0.0, lambda_joint_acc=1.0, joint_acc_joints="arms", joint_acc_gate="gestures",
+                         gesture_ratio=0.01, lambda_stay=1.0, lambda_stay_quiet=1.0, min_frames=30, log_every=1)
+    recipe = TrainConfig(train_t_max=300, batch_size=2, max_frames=40, min_frames=30, text_encoder="hash")
+    out = selftune(p, _data(f, mean, std), tmp_path / "st", cfg, recipe, progress=False)
+    new, _, _, _, meta = load_checkpoint(out)
+    old = load_checkpoint(p)[0]
+    assert meta["selftune"]["config"]["joint_acc_gate"] == "gestures"
+    assert max(float((a - b).abs().max()) for a, b in zip(new.low.state_dict().values(),
+                                                         old.low.state_dict().values())) > 1e-5
+    rows = list(csv.DictReader(open(tmp_path / "st" / "metrics.csv")))
+    # a ratio of 0.01 makes every crop a gesture: all asked by the term, none held by the quiet trust region
+    assert all(float(r["l_joint_acc"]) > 0 and float(r["l_stay_quiet"]) == 0.0 for r in rows)
+
+
 def test_selftune_refuses_by_name(shared_data, tmp_path):
     pair, f, mean, std = _pair263(shared_data)
     single = save_checkpoint(tmp_path / "one.safetensors", pair.high, mean, std, "hash", {})
@@ -136,7 +156,10 @@ def test_selftune_refuses_by_name(shared_data, tmp_path):
                     (dict(lambda_joint_acc=-1.0), "lambda_stay_quiet must be >= 0, got 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, -1.0, 0.0"),
                     (dict(lambda_stay_quiet=-1.0), "lambda_stay_quiet must be >= 0, got 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, -1.0"),
                     (dict(lambda_stay_quiet=1.0), r"lambda_stay_quiet \(1.0\) holds the crops below joint_acc_min_crop, which must then be > 0 m/s\^2, got 0.0"),
-                    (dict(joint_acc_joints="arms"), r"joint_acc_joints must be one of \['all', 'lower'\], got 'arms'"),
+                    (dict(joint_acc_joints="hands"), r"joint_acc_joints must be one of \['all', 'arms', 'lower'\], got 'hands'"),
+                    (dict(joint_acc_gate="arms"), r"joint_acc_gate must be one of \['moves', 'gestures'\], got 'arms'"),
+                    (dict(gesture_ratio=0.0), "gesture_ratio must be a ratio > 0, got 0.0"),
+                    (dict(joint_acc_gate="gestures", joint_acc_min_crop=10.0), "joint_acc_min_crop must then be 0, got 10.0"),
                     (dict(joint_acc_min_crop=-1.0), "joint_acc_min_crop must be an acceleration >= 0 m/s\\^2, got -1.0"),
                     (dict(self_one_sided_above=-3.0), "self_one_sided_above must be a frequency >= 0 Hz or None, got -3.0"),
                     (dict(min_frames=50, max_frames=40), r"min_frames \(50\) must be <= max_frames \(40\)")):

@@ -13,7 +13,8 @@ import torch
 from imusim.diffusion import GaussianDiffusion, MDM, MDMConfig
 from imusim.diffusion.train import (TrainConfig, band_log_distance, band_log_excess, band_ratio_excess, imu_excess_loss,
                                     texture_ratio_loss, bone_length_loss, diffusion_losses, imu_spectrum_loss,
-                                    masked_band_powers, joint_acc_loss, joint_acc_per_joint, crop_moves, LOWER_BODY)
+                                    masked_band_powers, joint_acc_loss, joint_acc_per_joint, crop_moves, crop_gestures,
+                                    ARMS, LOWER_BODY)
 from imusim.har.realism import acc_psd, band_powers
 
 
@@ -309,6 +310,47 @@ def test_joint_acc_loss_on_a_bouncing_pelvis_has_the_analytic_answer(shared_data
         joint_acc_loss(bounce, still, mask, joints=(0, 22))
     with pytest.raises(ValueError, match="min_true must be >= 0 and floor > 0"):
         joint_acc_loss(bounce, still, mask, min_true=-1.0)
+
+
+def test_crop_gestures_selects_a_waving_wrist_not_a_bouncing_body(shared_data):
+    """A still body whose right wrist (root-relative position channels 64:67) waves A sin(2π f t) sideways: the wrist's
+    mean acceleration is the discrete second difference's analytic mean, the pelvis' 0, so the gate opens exactly below
+    ratio a_wrist / floor; the bouncing pelvis of the same still body (wrists still) and the still body never open it.
+    joint_acc_loss's select counts only the chosen sequences and replaces the min_true gate; errors name the
+    argument."""
+    from imusim.motion.humanml import recover_from_ric
+
+    feats, _ = _sample_feats(shared_data)
+    T, fps, A, f, floor = 40, 20.0, 0.05, 2.0, 0.5
+    still = feats[:1, :1].expand(2, T, -1).clone()
+    still[..., :3] = 0.0
+    mask = torch.ones(2, T, dtype=torch.bool)
+    t = torch.arange(T, dtype=torch.float64) / fps
+    wave, bounce = still.clone(), still.clone()
+    wave[..., 4 + 20 * 3] += A * torch.sin(2 * math.pi * f * t)  # joint 21's x, relative to the root
+    bounce[..., 3] += A * torch.sin(2 * math.pi * f * t)
+    k = np.arange(1, T - 1)
+    a_wrist = float(np.mean(np.abs(A * 4 * np.sin(math.pi * f / fps) ** 2 * np.sin(2 * math.pi * f * k / fps)))
+                    * fps ** 2)
+    assert 21 in ARMS and float(joint_acc_per_joint(recover_from_ric(wave, 22), mask)[0, 21]) == pytest.approx(a_wrist,
+                                                                                                         rel=1e-6)
+    assert crop_gestures(wave, mask, 0.99 * a_wrist / floor, floor=floor).tolist() == [True, True]
+    assert crop_gestures(wave, mask, 1.01 * a_wrist / floor, floor=floor).tolist() == [False, False]
+    assert crop_gestures(bounce, mask, 1e-3).tolist() == [False, False]
+    assert crop_gestures(still, mask, 1e-3).tolist() == [False, False]
+    # select: the still body against the waving crop, only the second sequence asked
+    both = torch.cat([wave[:1], wave[:1]])
+    sel = torch.tensor([False, True])
+    one = joint_acc_loss(still, both, mask, joints=ARMS, select=sel)
+    want = (math.log(a_wrist + floor) - math.log(floor)) ** 2 / len(ARMS)
+    assert float(one) == pytest.approx(want, rel=1e-5)
+    assert float(joint_acc_loss(still, both, mask, joints=ARMS, select=torch.tensor([False, False]))) == 0.0
+    with pytest.raises(ValueError, match="give select or min_true, not both"):
+        joint_acc_loss(still, both, mask, min_true=1.0, select=sel)
+    with pytest.raises(ValueError, match=r"select must be bool \[2\], got torch.int64 \[2\]"):
+        joint_acc_loss(still, both, mask, select=torch.tensor([0, 1]))
+    with pytest.raises(ValueError, match="crop_gestures: min_ratio and floor must be > 0, got 0.0, 0.5"):
+        crop_gestures(wave, mask, 0.0)
 
 
 def _sample_feats(shared_data, dtype=torch.float64):
