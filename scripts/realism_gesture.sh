@@ -36,6 +36,12 @@ trained "$RUNS/wf_control_s0" || imusim finetune "${FT[@]}" --out "$RUNS/wf_cont
   --checkpoint original --checkpoint "$RUNS/wf_control_s0/model.safetensors" --label refined:low --label refined:high \
   --label refined_v2:low --label original --label wf_control --json "$OUT/sdedit_shipped.json" &
 wait
+for T in 0 100 200; do  # the shipped pair with its hand-over moved: which expert removes the wave
+  [ -f "$OUT/gesture_refined_below_t$T.json" ] || OMP_NUM_THREADS=1 python scripts/gesture_probe.py --data "$DATA" \
+    --checkpoint refined --label "refined_below_t$T" --below-t "$T" --per-prompt 8 --prompt "a person waves the right hand." \
+    --prompt "a person waves both hands." --prompt "a person stands in place and waves a hand." \
+    --json "$OUT/gesture_refined_below_t$T.json"
+done
 STAGE=train selftune_round
 for r in $(cand_runs); do
   [ -f "$OUT/gesture_$r.json" ] || OMP_NUM_THREADS=1 python scripts/gesture_probe.py --data "$DATA" --per-prompt 8 \
