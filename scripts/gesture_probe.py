@@ -112,13 +112,12 @@ def sdedit(net, mean, std, E, prompt: str, clips: list, data: Path, steps: list,
 
 def main() -> None:
     sys.path.insert(0, str(Path(__file__).parent))
-    from impulsiveness_probe import decode, probe_parser, set_below_t
+    from impulsiveness_probe import decode, probe_parser, sampling_entry
 
     ap = probe_parser(__doc__)
     ap.add_argument("--sdedit", default=None, metavar="T1,T2",
                     help="hand each network the prompts' real clips noised to these steps instead of sampling")
     a = ap.parse_args()
-    from imusim.diffusion.checkpoint import recommended_anchor_feet, recommended_guidance
     from imusim.diffusion.text import get_text_encoder
     from imusim.diffusion.train import sample
     torch.set_num_threads(1)
@@ -151,12 +150,9 @@ def main() -> None:
                 print(name, p, {k: round(x, 2) for k, x in v.items() if k.isdigit()},
                       {k: round(x, 2) for k, x in v["amp"].items()}, flush=True)
             continue
-        g = recommended_guidance(m, path) if a.guidance is None else a.guidance
-        af = recommended_anchor_feet(m, path)
+        entry = sampling_entry(model, m, path, a, ck)
+        g, af = entry["guidance"], entry["anchor_feet"]
         E = get_text_encoder(enc)
-        set_below_t(model, a.below_t, ck)
-        entry = {"path": str(path), "guidance": g, "anchor_feet": af, "below_t": getattr(model, "below_t", None),
-                 "prompts": {}}
         for p in prompts:
             n = a.per_prompt
             feats, _ = sample(model, mean, std, E, [p] * n, [FRAMES] * n, steps=50, guidance=g, seeds=list(range(n)),

@@ -111,6 +111,18 @@ def set_below_t(model, below_t, ck: str) -> None:
     model.below_t = int(below_t)
 
 
+def sampling_entry(model, meta: dict, path, a, ck: str) -> dict:
+    """How a probe samples checkpoint ``ck`` (loaded as ``model``, ``meta`` from ``path``): its recorded guidance unless
+    --guidance, its recorded foot anchor, the hand-over of --below-t (applied to ``model``); the JSON entry the probes
+    start from (``prompts`` empty)."""
+    from imusim.diffusion.checkpoint import recommended_anchor_feet, recommended_guidance
+
+    set_below_t(model, a.below_t, ck)
+    return {"path": str(path), "guidance": recommended_guidance(meta, path) if a.guidance is None else a.guidance,
+            "anchor_feet": recommended_anchor_feet(meta, path), "below_t": getattr(model, "below_t", None),
+            "prompts": {}}
+
+
 def main() -> None:
     ap = probe_parser(__doc__)
     ap.add_argument("--anchor-contact", default=None, help="sample every anchored checkpoint with this contact rule "

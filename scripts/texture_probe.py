@@ -78,10 +78,10 @@ def summary(d: dict) -> dict:
 def main() -> None:
     import sys
     sys.path.insert(0, str(Path(__file__).parent))
-    from impulsiveness_probe import decode, probe_parser, set_below_t
+    from impulsiveness_probe import decode, probe_parser, sampling_entry
 
     a = probe_parser(__doc__).parse_args()
-    from imusim.diffusion.checkpoint import load_checkpoint, recommended_anchor_feet, recommended_guidance
+    from imusim.diffusion.checkpoint import load_checkpoint
     from imusim.diffusion.text import get_text_encoder
     from imusim.diffusion.train import sample
     from imusim.diffusion.zoo import resolve_checkpoint
@@ -96,12 +96,9 @@ def main() -> None:
     for name, ck in zip(a.label or a.checkpoint, a.checkpoint):
         path = resolve_checkpoint(ck)
         model, mean, std, enc, m = load_checkpoint(path)
-        g = recommended_guidance(m, path) if a.guidance is None else a.guidance
-        af = recommended_anchor_feet(m, path)
+        entry = sampling_entry(model, m, path, a, ck)
+        g, af = entry["guidance"], entry["anchor_feet"]
         E = get_text_encoder(enc)
-        set_below_t(model, a.below_t, ck)
-        entry = {"path": str(path), "guidance": g, "anchor_feet": af, "below_t": getattr(model, "below_t", None),
-                 "prompts": {}}
         rec: dict = {}  # step -> x0 prediction, the first prompt's (the wrapper is removed after it)
         inner = model.guided
         if ck in a.trajectory:
