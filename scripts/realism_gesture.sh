@@ -51,6 +51,13 @@ for r in $(cand_runs); do
   wait
 done
 selftune_screen
+# with SEEDS="1 2" done as well: L_acc of st_gw10 over its three selftune seeds against the control and the shipped pair
+if [ -f "$OUT/motion_eval_st_gw10_s1.json" ] && [ -f "$OUT/motion_eval_st_gw10_s2.json" ]; then
+  [ -f "$OUT/lacc_seeds.json" ] || python scripts/motion_eval_stats.py docs/realism/spec/motion_eval_g1.json \
+    docs/realism/ship/motion_eval_afu1i5hs7_s{0,1,2}.json "$OUT"/motion_eval_st_gw10_s{0,1,2}.json \
+    --pair wf_control:pair_afu1i5hs7 --pair wf_control:st_gw10 --pair pair_afu1i5hs7:st_gw10 \
+    --out "$OUT/lacc_seeds.json" > "$OUT/lacc_seeds.log" 2>&1
+fi
 [ "$STAGE" = train ] && exit 0
 selftune_round  # trained: each candidate's 4 generation stores
 LACC=1 selftune_protocol
