@@ -57,9 +57,10 @@ def medians(st: dict) -> dict:
     return {k: float(np.median(v)) for k, v in st.items()} | {"n": len(st["arm"])}
 
 
-def caption_clips(data: Path, prompt: str) -> list:
-    meta = json.loads((data / "meta.json").read_text())
-    return [c for c in meta["clips"] if prompt in c["captions"]]
+def caption_clips(data: Path, prompts: list) -> dict:
+    """Per prompt, the clips of the built data set whose captions contain it (meta.json read once)."""
+    clips = json.loads((data / "meta.json").read_text())["clips"]
+    return {p: [c for c in clips if p in c["captions"]] for p in prompts}
 
 
 def load_net(ck: str):
@@ -81,24 +82,25 @@ def load_net(ck: str):
 @torch.no_grad()
 def sdedit(net, mean, std, E, prompt: str, clips: list, data: Path, steps: list, draws: int = 2) -> dict:
     """The clips of ``prompt`` noised to each step of ``steps`` and finished by ``net``: per step the median over
-    clips and draws of the finished arm RMS over the clip's (see the module docstring)."""
+    clips and draws of the finished arm RMS over the clip's, and under "amp" of the wrists' amplitude (see the
+    module docstring)."""
     from imusim.diffusion.gaussian import GaussianDiffusion
     from impulsiveness_probe import decode
 
     F = [torch.from_numpy(np.load(data / "features" / f"{c['id']}.npy")).float() for c in clips[:16]]
     L = min(FRAMES, min(len(f) for f in F))
     X = torch.stack([f[:L] for f in F]).repeat(draws, 1, 1)
-    ref = torch.tensor(arm_stats(decode(X.double()))["arm"])
+    clip = arm_stats(decode(X.double()))
+    ref, ref_amp = torch.tensor(clip["arm"]), torch.tensor(clip["arm_amp"])
     D = GaussianDiffusion(1000)
     ts = D.ddim_timesteps(50)
     emb = E.encode([prompt] * len(X))
     mask = torch.ones(X.shape[:2], dtype=torch.bool)
     net.eval()
-    ref_amp = torch.tensor(arm_stats(decode(X.double()))["arm_amp"])
     out = {"clips": len(F), "frames": L, "draws": draws, "clip_arm_median": float(ref.median()),
            "clip_amp_median": float(ref_amp.median()), "amp": {}}
+    x0 = (X - mean) / std
     for T in steps:
-        x0 = (X - mean) / std
         x = D.q_sample(x0, torch.full((len(X),), T), torch.randn(x0.shape, generator=torch.Generator().manual_seed(T)))
         sub = [T] + [t for t in ts if t < T]
         for k, i in enumerate(sub):
@@ -122,10 +124,11 @@ def main() -> None:
     from imusim.diffusion.train import sample
     torch.set_num_threads(1)
     data, prompts = Path(a.data), a.prompt or PROMPTS
+    by_prompt = caption_clips(data, prompts)
     res = {"frames": FRAMES, "fps": FPS, "per_prompt": a.per_prompt, "prompts": prompts, "data": {},
            "checkpoints": {}}
     for p in prompts:
-        clips = caption_clips(data, p)
+        clips = by_prompt[p]
         if not clips:
             res["data"][p] = None
             continue
@@ -144,8 +147,7 @@ def main() -> None:
             E = get_text_encoder(enc)
             steps = [int(v) for v in a.sdedit.split(",")]
             res["checkpoints"][name] = {"path": str(path), "sdedit": {
-                p: sdedit(model, mean, std, E, p, caption_clips(data, p), data, steps) for p in prompts
-                if caption_clips(data, p)}}
+                p: sdedit(model, mean, std, E, p, by_prompt[p], data, steps) for p in prompts if by_prompt[p]}}
             for p, v in res["checkpoints"][name]["sdedit"].items():
                 print(name, p, {k: round(x, 2) for k, x in v.items() if k.isdigit()},
                       {k: round(x, 2) for k, x in v["amp"].items()}, flush=True)

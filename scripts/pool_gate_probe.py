@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from imusim.data.dataset import load_split
 from imusim.diffusion.selftune import pool_crops
-from imusim.diffusion.train import ARMS, MotionTextData, joint_acc_per_joint
+from imusim.diffusion.train import MotionTextData, arms_over_pelvis, joint_acc_per_joint
 from imusim.motion.humanml import recover_from_ric
 
 
@@ -41,8 +41,8 @@ def main(argv=None):
     if a.gate_kind == "moves":
         score = acc.mean(-1).numpy()  # train.crop_moves
         sel = score >= a.gate
-    else:  # train.crop_gestures (its floor of 0.5 m/s^2)
-        score = (acc[:, list(ARMS)].amax(-1) / (acc[:, 0] + 0.5)).numpy()
+    else:  # train.crop_gestures
+        score = arms_over_pelvis(acc).numpy()
         sel = score >= a.gate
     out = {"pool": a.pool, "seed": a.seed, "gate_kind": a.gate_kind,
            ("gate_m_s2" if a.gate_kind == "moves" else "gesture_ratio"): a.gate, "selected": int(sel.sum())}

@@ -463,8 +463,18 @@ def crop_moves(true_feats: torch.Tensor, mask: torch.Tensor, min_true: float, fp
     return joint_acc_per_joint(recover_from_ric(true_feats, 22), mask, fps).mean(-1) >= min_true
 
 
+GESTURE_FLOOR = 0.5  # m/s²: the floor under the pelvis in crop_gestures' ratio
+
+
+def arms_over_pelvis(a: torch.Tensor, floor: float = GESTURE_FLOOR) -> torch.Tensor:
+    """The ratio that :func:`crop_gestures` compares with ``min_ratio``, from per-joint mean accelerations ``a``
+    ``[B, 22]`` (:func:`joint_acc_per_joint`, m/s²): the most active elbow or wrist over the pelvis plus ``floor``
+    ``[B]`` (also for reports: how far each crop is from the gate)."""
+    return a[:, list(ARMS)].amax(-1) / (a[:, 0] + floor)
+
+
 @torch.no_grad()
-def crop_gestures(true_feats: torch.Tensor, mask: torch.Tensor, min_ratio: float, floor: float = 0.5,
+def crop_gestures(true_feats: torch.Tensor, mask: torch.Tensor, min_ratio: float, floor: float = GESTURE_FLOOR,
                   fps: float = HUMANML3D_FPS) -> torch.Tensor:
     """Which sequences of ``true_feats`` ``[B, T, 263]`` (denormalised) are arm gestures: the most active joint of
     :data:`ARMS` (elbows, wrists) moves at ``min_ratio`` times the pelvis or more, ``max_arm a ≥ min_ratio ·
@@ -476,8 +486,8 @@ def crop_gestures(true_feats: torch.Tensor, mask: torch.Tensor, min_ratio: float
 
     if not (min_ratio > 0 and floor > 0):
         raise ValueError(f"crop_gestures: min_ratio and floor must be > 0, got {min_ratio}, {floor}")
-    a = joint_acc_per_joint(recover_from_ric(true_feats, 22), mask, fps)
-    return a[:, list(ARMS)].amax(-1) >= min_ratio * (a[:, 0] + floor)
+    return arms_over_pelvis(joint_acc_per_joint(recover_from_ric(true_feats, 22), mask, fps), floor) >= min_ratio
+
 
 
 def joint_acc_loss(pred_feats: torch.Tensor, true_feats: torch.Tensor, mask: torch.Tensor, joints=LOWER_BODY,
