@@ -8,6 +8,11 @@ export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 OMP_NUM_THREADS=1
 RUNS="${RUNS:-runs}"
 DATA="${DATA:-$RUNS/data_anat}"
 STAGE="${STAGE:-all}"
+# the HAR/realism stores' prompts and where they go: the protocol of §9-§26 (protocol_activities.yaml: the default
+# prompts of that time) unless a round names its own (§27's still standers: HAR_ACTS=docs/realism/still/activities.yaml)
+HAR_ACTS="${HAR_ACTS:-$RUNS/har_activities.yaml}"
+HAR_DIR="${HAR_DIR:-$RUNS/har}"
+mkdir -p "$HAR_DIR"
 mkdir -p "$OUT"
 [ -f "$DATA/meta.json" ] || imusim data build --out "$DATA" --facing anatomical   # the shipped models' statistics
 
@@ -65,12 +70,7 @@ trained() {  # trained RUNDIR: the fine-tune in RUNDIR reached its 1,000th step
 }
 
 store_inputs() {  # the activity file of the stores and the rendered-mocap reference store (docs/realism/mocap)
-  [ -f "$RUNS/har_activities.yaml" ] || python - "$RUNS/har_activities.yaml" <<'PY'
-import sys, yaml
-from imusim.generate.plan import load_activities
-acts = {k: v for k, v in load_activities(None).items() if k in ("standing", "walking", "running", "badminton")}
-open(sys.argv[1], "w").write(yaml.safe_dump(acts))
-PY
+  [ -f "$RUNS/har_activities.yaml" ] || cp docs/realism/protocol_activities.yaml "$RUNS/har_activities.yaml"
   [ -f out/realism/mocap_store/meta.json ] || imusim generate --from-mocap ../shared/data \
     --activities docs/realism/mocap/activities.yaml --per-activity 100 --sensors wrist_r --rate 50 --out out/realism/mocap_store
 }
@@ -81,12 +81,13 @@ normal_mocap_store() {  # the like-for-like (normal acting style) rendered mocap
     --out out/realism/mocap_store_normal
 }
 
-gen() {  # [GEN_ARGS="--guidance 1.0"] gen NAME CKPT SEEDS...: one store per generation seed, $RUNS/har/NAME_sSEED
+gen() {  # [GEN_ARGS="--guidance 1.0"] gen NAME CKPT SEEDS...: one store per generation seed of $HAR_ACTS' prompts,
+  # $HAR_DIR/NAME_sSEED
   local name=$1 ck=$2; shift 2
   for s in "$@"; do
     # shellcheck disable=SC2086
-    [ -f "$RUNS/har/${name}_s$s/summary.json" ] || imusim generate --checkpoint "$ck" --activities "$RUNS/har_activities.yaml" \
-      --per-activity 48 --sensors wrist_l,wrist_r,thigh_r --rate 50 --batch 64 --seed "$s" ${GEN_ARGS:-} --out "$RUNS/har/${name}_s$s"
+    [ -f "$HAR_DIR/${name}_s$s/summary.json" ] || imusim generate --checkpoint "$ck" --activities "$HAR_ACTS" \
+      --per-activity 48 --sensors wrist_l,wrist_r,thigh_r --rate 50 --batch 64 --seed "$s" ${GEN_ARGS:-} --out "$HAR_DIR/${name}_s$s"
   done
 }
 
@@ -120,7 +121,7 @@ gen4() {  # gen4 NAME CKPT LOG: NAME's 4 generation stores at guidance 1, seeds 
 
 stores() {  # stores NAME SEEDS...: "NAME=store,store,..." for --synthetic
   local n=$1; shift; local d=""
-  for s in "$@"; do d="${d:+$d,}$RUNS/har/${n}_s$s"; done
+  for s in "$@"; do d="${d:+$d,}$HAR_DIR/${n}_s$s"; done
   echo "$n=$d"
 }
 
@@ -188,7 +189,7 @@ motion_evals() {  # motion_evals PAIR...: evaluate-motion of each pair run on th
 selftune_round() {  # selftune_round: the self-sampled fine-tunes of CANDS x SEEDS (arrays; imusim selftune $BASE
   # ${ARGS[CAND]}, ARGS an associative array), all at once, one core each, into $RUNS/st/CAND_sSEED; their logs into
   # $OUT/training; the impulsiveness screen of each into $OUT/impulsiveness_CAND_sSEED.json; with STAGE=train the
-  # caller stops there, else each candidate's 4 generation stores ($RUNS/har/CAND_sSEED_sGEN) follow. Skips what exists.
+  # caller stops there, else each candidate's 4 generation stores ($HAR_DIR/CAND_sSEED_sGEN) follow. Skips what exists.
   local c s d r
   mkdir -p "$RUNS/st" "$OUT/training"
   for c in "${CANDS[@]}"; do for s in "${SEEDS[@]}"; do
@@ -212,8 +213,8 @@ selftune_round() {  # selftune_round: the self-sampled fine-tunes of CANDS x SEE
   done
 }
 
-baseline_stores() {  # baseline_stores SEEDS...: the HAR baselines' stores, the shipped `original` ($RUNS/har/original_sS)
-  # and its smoothing (--smooth 2, $RUNS/har/smooth2_sS) at their recorded guidance, the two side by side (one core
+baseline_stores() {  # baseline_stores SEEDS...: the HAR baselines' stores, the shipped `original` ($HAR_DIR/original_sS)
+  # and its smoothing (--smooth 2, $HAR_DIR/smooth2_sS) at their recorded guidance, the two side by side (one core
   # each; what realism_reference.sh writes), each skipped when it exists
   link_original
   { OMP_NUM_THREADS=1 gen original "$RUNS/original_s0/model.safetensors" "$@"; } > "$RUNS/baseline_gen_a.log" 2>&1 &
@@ -232,7 +233,7 @@ screen_stores() {  # screen_stores DIR [NAME...]: one generation store (seed 0, 
   local dir=$1 r n; shift
   GEN_ARGS="--guidance 1.0" gen afu1i5hs7 imusim/checkpoints/refined.safetensors 0
   local SCREEN=("$(stores afu1i5hs7 0)")
-  for n in "$@"; do [ -f "$RUNS/har/${n}_s0/summary.json" ] && SCREEN+=("$(stores "$n" 0)"); done
+  for n in "$@"; do [ -f "$HAR_DIR/${n}_s0/summary.json" ] && SCREEN+=("$(stores "$n" 0)"); done
   for r in $(cand_runs); do
     link_st "$r"
     { GEN_ARGS="--guidance 1.0" OMP_NUM_THREADS=1 gen "$r" "$RUNS/$r/model.safetensors" 0; } > "$RUNS/st/gen_${r}_a.log" 2>&1 &
@@ -272,7 +273,7 @@ selftune_protocol() {  # selftune_protocol [NAME...]: the candidates of selftune
   local GEN=(0 1 2 3) c r n
   GEN_ARGS="--guidance 1.0" gen afu1i5hs7 imusim/checkpoints/refined.safetensors "${GEN[@]}"
   local SETS=("$(stores afu1i5hs7 "${GEN[@]}")") NEW=()
-  for n in "$@"; do [ -f "$RUNS/har/${n}_s3/summary.json" ] && SETS+=("$(stores "$n" "${GEN[@]}")"); done
+  for n in "$@"; do [ -f "$HAR_DIR/${n}_s3/summary.json" ] && SETS+=("$(stores "$n" "${GEN[@]}")"); done
   for r in $(cand_runs); do NEW+=("$(stores "$r" "${GEN[@]}")"); done
   export OMP_NUM_THREADS=2
   like_for_like "$OUT" "${SETS[@]}" "${NEW[@]}"
