@@ -54,10 +54,11 @@ def register(sub):
     p.add_argument("--reference-seed", type=int, default=1000003,
                    help="mocap reference: generate --seed (differs from the generator's default 0 so that a mocap "
                         "store is not compared with its own crops)")
-    p.add_argument("--by", choices=["prompt", "style"],
-                   help="also break each activity down by the windows' prompt, or by the acting style of the mocap "
-                        "clip they were cut from (mocap stores; diffusion windows read 'generated'): which prompts "
-                        "or styles are too intense or too weak")
+    p.add_argument("--by", choices=["prompt", "style", "position"],
+                   help="also break each activity down by the windows' prompt, by the acting style of the mocap "
+                        "clip they were cut from (mocap stores; diffusion windows read 'generated'), or by their "
+                        "place in their motion (first, middle, last; 'only' for a one-window motion): which "
+                        "prompts or styles are too intense or too weak, and whether a motion's ends differ")
     p.add_argument("--mocap-styles", metavar="STYLE[,STYLE]",
                    help="mocap:DIR reference: render only clips of these acting styles (as imusim generate "
                         "--mocap-styles; 'normal' matches prompts without a style word)")

@@ -489,18 +489,38 @@ def render_mocap_reference(root, activities: Sequence[str], sensors: Sequence[st
                   "seed": int(seed), "styles": list(styles) if styles else None}
 
 
+BY_KINDS = ("prompt", "style", "position")
+
+
+def window_positions(window_ids) -> np.ndarray:
+    """``[N]`` strings: each window's place in the rendering it was cut from, ``"first"``, ``"middle"`` or ``"last"``
+    (``"only"`` for a rendering cut into one window), from generator window ids (:func:`imusim.generate.plan.window_id`:
+    the rendering in the bits above 12, the window's index in it below). A diffusion model's motion ends where the
+    sampled sequence ends; a mocap rendering where its clip segment does."""
+    w = np.asarray(window_ids, dtype=np.int64)
+    ren, k = w >> 12, w & 4095
+    last = {}
+    for r, i in zip(ren.tolist(), k.tolist()):
+        last[r] = max(last.get(r, 0), i)
+    kmax = np.array([last[r] for r in ren.tolist()], dtype=np.int64)
+    return np.where(kmax == 0, "only", np.where(k == 0, "first", np.where(k == kmax, "last", "middle")))
+
+
 def store_tags(path, by: str) -> np.ndarray:
     """``[N]`` strings, one per window of the store at ``path`` (its window order): the window's prompt
-    (``by="prompt"``) or the acting style of the mocap clip it was cut from (``by="style"``, parsed from the
-    clip's file name; ``"generated"`` for windows sampled by a diffusion model)."""
+    (``by="prompt"``), the acting style of the mocap clip it was cut from (``by="style"``, parsed from the
+    clip's file name; ``"generated"`` for windows sampled by a diffusion model), or its place in its motion
+    (``by="position"``, :func:`window_positions`: are a motion's first and last windows like its middle ones?)."""
     from ..data.captions import labels_from_path
     from ..generate import load
 
+    if by not in BY_KINDS:
+        raise ValueError(f"by must be one of {list(BY_KINDS)}, got {by!r}")
     st = load(path)
     if by == "prompt":
         return np.asarray(st.prompts).astype(str)
-    if by != "style":
-        raise ValueError(f"by must be 'prompt' or 'style', got {by!r}")
+    if by == "position":
+        return window_positions(st.window_ids)
     src = str(st.meta.get("source") or "")
     if not src.startswith("mocap:"):
         return np.full(len(st.prompts), "generated")
@@ -579,11 +599,12 @@ def realism(synthetic: Dict[str, Union[str, Path, Sequence[Union[str, Path]]]], 
     ``sensors``: synthetic sensors to analyse. A real reference takes one (default: its placement); a
     mocap/store reference may take several (default: the sensors every store has). ``rate``: analysis
     rate (real reference: ≤ its rate, default its rate; mocap: the rendering rate, default the stores').
-    ``by``: ``"prompt"`` (each window's prompt) or ``"style"`` (the acting style of a mocap store's clip;
-    ``"generated"`` for diffusion windows) adds intensity ratios per tag within each activity.
+    ``by``: ``"prompt"`` (each window's prompt), ``"style"`` (the acting style of a mocap store's clip;
+    ``"generated"`` for diffusion windows) or ``"position"`` (first / middle / last window of its motion) adds
+    intensity ratios per tag within each activity.
     ``reference_styles``: a ``mocap:DIR`` reference rendered from these acting styles only."""
-    if by not in (None, "prompt", "style"):
-        raise ValueError(f"by must be None, 'prompt' or 'style', got {by!r}")
+    if by is not None and by not in BY_KINDS:
+        raise ValueError(f"by must be None or one of {list(BY_KINDS)}, got {by!r}")
     if not synthetic:
         raise ValueError("synthetic: at least one NAME=STORE set is needed")
     synthetic = {k: ([v] if isinstance(v, (str, Path)) else list(v)) for k, v in synthetic.items()}

@@ -451,3 +451,56 @@ def test_crest_factor_of_a_sine_a_spike_and_in_compare():
     want = n.max() / np.sqrt(np.mean(n ** 2))
     assert e["sets"]["s"]["acc_crest"]["median"] == pytest.approx(want, rel=1e-6)
     assert e["sets"]["s"]["vs_reference"]["acc_crest_ratio_median"] == pytest.approx(want / np.sqrt(2), rel=1e-3)
+
+
+def test_window_positions_from_window_ids():
+    """A window's place in its rendering comes from its generator id (rendering above bit 12, index below), in any
+    window order; a rendering cut into one window is 'only'."""
+    from imusim.generate.plan import window_id
+    from imusim.har.realism import window_positions
+
+    ids = [window_id(7, 2), window_id(3, 0), window_id(7, 0), window_id(7, 1), window_id(3, 0, variant=1),
+           window_id(3, 1, variant=1), window_id(9, 0)]
+    assert window_positions(ids).tolist() == ["last", "only", "first", "middle", "first", "last", "only"]
+    assert window_positions([]).tolist() == []
+
+
+def test_cli_by_position_finds_an_intense_last_window(tmp_path, capsys):
+    """A store whose motions end in a window twice as intense as their first and middle ones: --by position reads
+    the last windows at 2x the reference (a sine of the first windows' amplitude along gravity) and the others at 1x,
+    from the store's window ids alone (the windows are written in shuffled order)."""
+    from imusim.cli import main
+    from imusim.generate.plan import window_id
+    from imusim.generate.store import ShardWriter
+
+    n, T, rate, amp = 12, 64, 25.0, 2.0
+    store = tmp_path / "store"
+    w = ShardWriter(store, rank=0, meta={"rate": rate, "sensors": [{"name": "wrist_r"}]})
+    X, ids, items = [], [], []
+    for m in range(n):  # motion m: windows 0, 1, 2; the last at twice the amplitude
+        for k, a in enumerate((amp, amp, 2 * amp)):
+            acc = sine_windows(1, T, rate, a, 1.5, axis=1, phase_step=0.0)[0]
+            X.append(np.concatenate([acc, np.zeros((T, 3))], -1)[:, None, :])
+            ids.append(window_id(m, k))
+            items.append(m)
+    order = np.random.default_rng(0).permutation(len(X))
+    X, ids, items = np.stack(X)[order], np.array(ids)[order], np.array(items)[order]
+    w.write(X, ["walking"] * len(X), ["a person walks."] * len(X), ["diffusion"] * len(X), [0] * len(X), ids, items)
+    w.close()
+    ref = sine_windows(n, T, rate, amp, 1.5, axis=1, phase_step=0.0)
+    np.savez(tmp_path / "real.npz", X=ref.astype(np.float32), y=np.array(["walking"] * n), rate=rate,
+             channels=np.array(ACC3), placement="wrist_r", acc_unit="m/s^2", subject=np.arange(n) % 3)
+    out = tmp_path / "out"
+    assert main(["realism", "--synthetic", f"s={store}", "--reference", str(tmp_path / "real.npz"), "--by", "position",
+                 "--bootstrap", "0", "--out", str(out)]) == 0
+    rows = json.loads((out / "realism.json").read_text())["sensors"]["wrist_r"]["per_activity"]["walking"]["sets"]["s"][
+        "by_position"]
+    got = {r["tag"]: r for r in rows}
+    assert set(got) == {"first", "middle", "last"} and all(r["windows"] == n and r["motions"] == n for r in rows)
+    assert got["last"]["acc_ratio_median"] == pytest.approx(2.0, rel=1e-3)
+    assert got["first"]["acc_ratio_median"] == pytest.approx(1.0, rel=1e-3)
+    assert got["middle"]["acc_ratio_p90"] == pytest.approx(1.0, rel=1e-3)
+    assert "'last': windows 12, ratio median 2.00x" in capsys.readouterr().out
+    with pytest.raises(ValueError, match=r"by must be None or one of \['prompt', 'style', 'position'\], got 'frame'"):
+        from imusim.har.realism import realism
+        realism({"s": str(store)}, str(tmp_path / "real.npz"), by="frame")
