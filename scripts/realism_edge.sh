@@ -26,3 +26,61 @@ SEEDS=(${SEEDS:-0})
 CANDS=(${CANDS:-lacc_long afu1i5_long})
 train_stage edge
 [ "$STAGE" = train ] && exit 0
+
+# the pairs: both long networks (pair_long), and the long high expert above the shipped low expert (pair_highlong),
+# each sampled as the shipped `refined` is (height rule, anchored root smoothed 0.7)
+for s in "${SEEDS[@]}"; do
+  [ -f "$RUNS/pair_long_s$s/model.safetensors" ] || { mkdir -p "$RUNS/pair_long_s$s"; imusim experts \
+    --high "$RUNS/edge_lacc_long_s$s/model.safetensors" --low "$RUNS/edge_afu1i5_long_s$s/model.safetensors" \
+    --below-t 300 --anchor-contact height --anchor-smooth 0.7 --out "$RUNS/pair_long_s$s/model.safetensors"; }
+  mkdir -p "$RUNS/pair_highlong_s$s"
+  below_shipped "$RUNS/edge_lacc_long_s$s/model.safetensors" "$RUNS/pair_highlong_s$s/model.safetensors"
+done
+mkdir -p "$OUT/training"
+for c in "${CANDS[@]}"; do for s in "${SEEDS[@]}"; do
+  cp "$RUNS/edge_${c}_s$s/metrics.csv" "$OUT/training/metrics_${c}_s$s.csv"; done; done
+# the ends, per frame: the shipped networks and their long-crop counterparts (16 motions per prompt and length)
+link_original
+trained "$RUNS/wf_control_s0" || imusim finetune "${FT[@]}" --out "$RUNS/wf_control_s0" --seed 0 --lambda-acc 0 \
+  > "$RUNS/wf_control_s0.log" 2>&1
+[ -f "$OUT/edge_shipped.json" ] || OMP_NUM_THREADS=1 python scripts/edge_probe.py --data "$DATA" --checkpoint refined \
+  --checkpoint original --checkpoint refined_lacc --checkpoint "$RUNS/wf_control_s0/model.safetensors" --label refined \
+  --label original --label refined_lacc --label wf_control --json "$OUT/edge_shipped.json" > "$OUT/edge_shipped.log" 2>&1 &
+[ -f "$OUT/edge_long_s0.json" ] || OMP_NUM_THREADS=1 python scripts/edge_probe.py --data "$DATA" \
+  --checkpoint "$RUNS/edge_lacc_long_s0/model.safetensors" --checkpoint "$RUNS/pair_highlong_s0/model.safetensors" \
+  --checkpoint "$RUNS/pair_long_s0/model.safetensors" --label lacc_long --label pair_highlong --label pair_long \
+  --json "$OUT/edge_long_s0.json" > "$OUT/edge_long_s0.log" 2>&1 &
+wait
+[ "$STAGE" = probe ] && exit 0
+# §27's protocol (still standers) for pair_long: 4 generation stores, realism by prompt and by position, HAR
+for s in "${SEEDS[@]}"; do gen4 "pair_long_s$s" "$RUNS/pair_long_s$s/model.safetensors" "$HAR_DIR/gen_pair_long_s$s"; done
+GEN=(0 1 2 3)
+NEW=(); for s in "${SEEDS[@]}"; do NEW+=("$(stores "pair_long_s$s" "${GEN[@]}")"); done
+SHIP="$(stores afu1i5hs7 "${GEN[@]}")"
+export OMP_NUM_THREADS=2
+like_for_like "$OUT" "$SHIP" "${NEW[@]}"
+[ -f "$OUT/position_still/realism.json" ] || imusim realism --synthetic "$SHIP" "${NEW[@]}" --reference basicmotions \
+  --sensor wrist_l --by position --bootstrap 0 --out "$OUT/position_still"
+H=("$(stores original "${GEN[@]}")" "$(stores smooth2 "${GEN[@]}")" "$SHIP" "${NEW[@]}")
+# shellcheck disable=SC2046
+[ -f "$OUT/har_basicmotions/results.json" ] || imusim evaluate --real basicmotions --repeats 8 --reference original \
+  --out "$OUT/har_basicmotions" $(printf -- "--synthetic %s " "${H[@]}")
+# shellcheck disable=SC2046
+[ -f "$OUT/har_wisdm/results.json" ] || imusim evaluate --real ../shared/data/real/wisdm19_watch_dev/wisdm19_watch_dev.npz \
+  --labels docs/realism/fix/wisdm_har_labels.yaml --repeats 8 --reference original --bound-max-windows 900 \
+  --out "$OUT/har_wisdm" $(printf -- "--synthetic %s " "${H[@]}")
+VS=$(for s in "${SEEDS[@]}"; do r=pair_long_s$s; echo "--versus $r:original --versus $r:smooth2 --versus $r:afu1i5hs7"; done)
+# shellcheck disable=SC2086
+python scripts/training_seed_summary.py --realism mocap="$OUT/realism_mocap_normal/realism.json" \
+  --realism basicmotions="$OUT/realism_basicmotions/realism.json" --har basicmotions="$OUT/har_basicmotions/results.json" \
+  $VS --out "$OUT/har_versus.json" > "$OUT/har_versus.log" 2>&1
+# shellcheck disable=SC2086
+python scripts/training_seed_summary.py --har wisdm="$OUT/har_wisdm/results.json" $VS --out "$OUT/har_wisdm_versus.json" \
+  > "$OUT/har_wisdm_versus.log" 2>&1
+# the motion figures on the test split (L_acc, jerk, joint acceleration, skating) against the continued control and the
+# shipped pair, paired by test clip
+for s in "${SEEDS[@]}"; do motion_evals "pair_long_s$s"; done
+python scripts/motion_eval_stats.py docs/realism/spec/motion_eval_g1.json docs/realism/ship/motion_eval_afu1i5hs7_s0.json \
+  $(for s in "${SEEDS[@]}"; do echo "$OUT/motion_eval_long_s$s.json"; done) \
+  --pair wf_control:pair_afu1i5hs7 --pair wf_control:pair_long --pair pair_afu1i5hs7:pair_long \
+  --out "$OUT/lacc_vs_control.json" > "$OUT/lacc_vs_control.log" 2>&1
