@@ -13,8 +13,8 @@
 # smoothed 0.7) and screened: edge_probe.py on every network and pair, then through §27's protocol (still standers:
 # realism, HAR on BasicMotions and the WISDM watch) beside the shipped `refined`, and the motion evaluation (L_acc vs
 # control_long and vs the shipped pair's control).
-#   STAGE=train bash scripts/realism_edge.sh   # the fine-tunes only
-#   bash scripts/realism_edge.sh               # everything (skips what exists)
+#   STAGE=train bash scripts/realism_edge.sh   # the fine-tunes only (~45 min on 2 cores)
+#   bash scripts/realism_edge.sh               # everything after scripts/realism_still.sh (skips what exists)
 OUT="${OUT:-docs/realism/edge}"
 HAR_ACTS=docs/realism/still/activities.yaml
 HAR_DIR="${RUNS:-runs}/har_still"
@@ -26,6 +26,7 @@ SEEDS=(${SEEDS:-0})
 CANDS=(${CANDS:-lacc_long afu1i5_long})
 train_stage edge
 [ "$STAGE" = train ] && exit 0
+[ -f "$HAR_DIR/smooth2_s3/summary.json" ] || { echo "run scripts/realism_still.sh first: its stores of original, smoothing, the shipped refined and st_gw10_s0 are this round's baselines" >&2; exit 1; }
 
 # the pairs: both long networks (pair_long), and the long high expert above the shipped low expert (pair_highlong),
 # each sampled as the shipped `refined` is (height rule, anchored root smoothed 0.7)
@@ -84,3 +85,17 @@ python scripts/motion_eval_stats.py docs/realism/spec/motion_eval_g1.json docs/r
   $(for s in "${SEEDS[@]}"; do echo "$OUT/motion_eval_long_s$s.json"; done) \
   --pair wf_control:pair_afu1i5hs7 --pair wf_control:pair_long --pair pair_afu1i5hs7:pair_long \
   --out "$OUT/lacc_vs_control.json" > "$OUT/lacc_vs_control.log" 2>&1
+# the stores window by window: pooled by position (the §26 protocol's stores and the still protocol's), inside each
+# motion (position_pairs.py), and the intensity spread between motions against the real sets' (spread_probe.py); the
+# §26 protocol's stores under $RUNS/har are realism_gesture.sh's
+old() { HAR_DIR="$RUNS/har" stores "$1" "${GEN[@]}"; }
+new() { stores "$1" "${GEN[@]}"; }
+[ -f "$OUT/position_basicmotions/realism.json" ] || imusim realism --synthetic "$(old afu1i5hs7)" \
+  "$(old original)" "$(old smooth2)" "mocap_normal=out/realism/mocap_store_normal" \
+  --reference basicmotions --sensor wrist_l --by position --bootstrap 0 --out "$OUT/position_basicmotions"
+[ -f "$OUT/position_pairs.json" ] || python scripts/position_pairs.py --set "$(old afu1i5hs7)" \
+  --set "$(old original)" --set "$(old smooth2)" --set "$(new pair_long_s0)" \
+  --set mocap_normal=out/realism/mocap_store_normal --sensor wrist_r --json "$OUT/position_pairs.json"
+[ -f "$OUT/spread.json" ] || python scripts/spread_probe.py --set "$(new afu1i5hs7)" \
+  --set "$(new original)" --set "$(new smooth2)" --set "$(new st_gw10_s0)" \
+  --set "$(new pair_long_s0)" --set mocap_normal=out/realism/mocap_store_normal --json "$OUT/spread.json"
