@@ -1,7 +1,7 @@
 """Within-motion comparison of a store's windows by position (docs/realism.md §27.2): for every motion cut into three
-windows or more, its first and its last window's acc intensity over the median of its middle windows, and the
-variance of log intensity between motions against within them. `imusim realism --by position` pools windows by
-position, and its "middle" windows come only from the longer motions; pairing inside each motion removes that.
+windows or more, its first and its last window's acc intensity over the median of its middle windows.
+`imusim realism --by position` pools windows by position, and its "middle" windows come only from the longer motions;
+pairing inside each motion removes that. (The spread between motions: scripts/spread_probe.py.)
 
     python scripts/position_pairs.py --set shipped=runs/har/afu1i5hs7_s0,runs/har/afu1i5hs7_s1 \\
         --set mocap=out/realism/mocap_store_normal --sensor wrist_l --json docs/realism/edge/position_pairs.json
@@ -19,7 +19,7 @@ def pairs(stores, sensor: str, word: str) -> dict:
     from imusim.generate import load
     from imusim.har.realism import window_intensity, window_positions
 
-    first, last, between, within, n_win, n_mot = [], [], [], [], 0, 0
+    first, last, n_win, n_mot = [], [], 0, 0
     for p in stores:
         st = load(p)
         names = [s["name"] for s in st.meta.get("sensors", [])]
@@ -33,12 +33,9 @@ def pairs(stores, sensor: str, word: str) -> dict:
         ren, k = ids >> 12, ids & 4095
         pos = window_positions(ids)
         n_win += len(inten)
-        logs = np.log(inten)
         for r in np.unique(ren):
             m = ren == r
             n_mot += 1
-            between.append(logs[m].mean())
-            within += (logs[m] - logs[m].mean()).tolist()
             if m.sum() >= 3:
                 mid = np.median(inten[m & (pos == "middle")])
                 first.append(float(inten[m & (k == 0)][0] / mid))
@@ -46,8 +43,7 @@ def pairs(stores, sensor: str, word: str) -> dict:
     q = lambda x: {"median": float(np.median(x)), "share_above_1": float(np.mean(np.array(x) > 1)),  # noqa: E731
                    "p25": float(np.percentile(x, 25)), "p75": float(np.percentile(x, 75))} if x else None
     return {"windows": n_win, "motions": n_mot, "motions_3plus": len(first), "first_over_middle": q(first),
-            "last_over_middle": q(last), "log_intensity_var_between_motions": float(np.var(between)),
-            "log_intensity_var_within_motions": float(np.mean(np.square(within)))}
+            "last_over_middle": q(last)}
 
 
 def main() -> None:
@@ -65,8 +61,7 @@ def main() -> None:
             f, l_ = v["first_over_middle"], v["last_over_middle"]
             print(f"{name:>14s} {act:>8s} motions {v['motions']:4d} (3+ windows {v['motions_3plus']:3d})  first/middle "
                   f"{f['median'] if f else float('nan'):.2f}  last/middle {l_['median'] if l_ else float('nan'):.2f} "
-                  f"(above 1: {l_['share_above_1'] if l_ else float('nan'):.2f})  log-var between "
-                  f"{v['log_intensity_var_between_motions']:.3f} within {v['log_intensity_var_within_motions']:.3f}")
+                  f"(above 1: {l_['share_above_1'] if l_ else float('nan'):.2f})")
     Path(a.json).parent.mkdir(parents=True, exist_ok=True)
     Path(a.json).write_text(json.dumps(res, indent=1))
     print("wrote", a.json)

@@ -5,6 +5,15 @@ shufflers and striders.
 
     python scripts/spread_probe.py --set shipped=runs/har/afu1i5hs7_s0,runs/har/afu1i5hs7_s1 --sensor wrist_r \\
         --json docs/realism/edge/spread.json
+
+With ``--sample LABEL=CKPT,GUIDANCE,SAMPLER`` (GUIDANCE ``rec``: the checkpoint's recorded scale; SAMPLER ddim or
+ddpm) the same at the motion level, where the sampler's settings can be varied: N motions per prompt (120 frames,
+each its own seed; the checkpoint's recorded foot anchor), decoded with features_to_rotations and forward kinematics,
+the variance over motions of log RMS |a| of the right wrist (second differences of joint positions), against the built
+data set's walk and run clips of the normal style (their first 120 frames, decoded the same way).
+
+    python scripts/spread_probe.py --data runs/data_anat --sample refined=refined,rec,ddim \\
+        --sample refined_g25=refined,2.5,ddim --json docs/realism/spread/sampler.json
 """
 from __future__ import annotations
 
@@ -62,13 +71,77 @@ def real() -> dict:
     return out
 
 
+PROMPTS = ["a person walks forward.", "a person walks slowly.", "a person runs forward."]
+
+
+def log_var(x) -> float:
+    return float(np.var(np.log(np.asarray(x))))
+
+
+def sampled(data: Path, specs, prompts, n: int) -> dict:
+    """--sample: per config and prompt the log-variance over N sampled motions of the right wrist's RMS |a|, and the
+    same over the data's clips of that caption."""
+    import sys
+
+    import torch
+    sys.path.insert(0, str(Path(__file__).parent))
+    from gesture_probe import load_net
+    from impulsiveness_probe import accel_stats, decode
+    from imusim.diffusion.checkpoint import recommended_anchor_feet, recommended_guidance
+    from imusim.diffusion.text import get_text_encoder
+    from imusim.diffusion.train import sample
+
+    torch.set_num_threads(1)
+    out = {"per_prompt": n, "frames": 120, "data": {}, "configs": {}}
+    clips = json.loads((data / "meta.json").read_text())["clips"]
+    for content in ("walk", "run"):  # the clips the plain prompts were trained on: normal style, not mirrored
+        rms = [accel_stats(decode(torch.from_numpy(np.load(data / "features" / f"{c['id']}.npy")).double()[None, :120]))
+               ["wrist"]["rms"][0] for c in clips
+               if c["content"] == content and c["style"] == "normal" and not c.get("mirror_of")]
+        out["data"][f"{content} (normal style)"] = {"clips": len(rms), "log_var": log_var(rms),
+                                                     "median_rms": float(np.median(rms))}
+        print("data", content, out["data"][f"{content} (normal style)"], flush=True)
+    for spec in specs:
+        label, _, rest = spec.partition("=")
+        ck, g, sampler = rest.split(",")
+        model, mean, std, enc, meta, path = load_net(ck)
+        guidance = recommended_guidance(meta, path) if g == "rec" else float(g)
+        E = get_text_encoder(enc)
+        entry = {"checkpoint": str(path), "guidance": guidance, "sampler": sampler, "prompts": {}}
+        for p in prompts:
+            kw = {"seeds": list(range(n))} if sampler == "ddim" else {"seed": 0}
+            feats, _ = sample(model, mean, std, E, [p] * n, [120] * n, steps=50, guidance=guidance, sampler=sampler,
+                              anchor_feet=recommended_anchor_feet(meta, path), **kw)
+            rms = accel_stats(decode(torch.stack([f[:120] for f in feats]).double()))["wrist"]["rms"]
+            entry["prompts"][p] = {"log_var": log_var(rms), "median_rms": float(np.median(rms)),
+                                   "p10_rms": float(np.percentile(rms, 10)), "p90_rms": float(np.percentile(rms, 90))}
+            print(label, p, {k: round(v, 3) for k, v in entry["prompts"][p].items()}, flush=True)
+        out["configs"][label] = entry
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--set", action="append", required=True, metavar="NAME=STORE[,STORE]")
+    ap.add_argument("--set", action="append", default=[], metavar="NAME=STORE[,STORE]")
+    ap.add_argument("--sample", action="append", default=[], metavar="LABEL=CKPT,GUIDANCE,SAMPLER",
+                    help="sample motions instead of reading stores (see above)")
+    ap.add_argument("--data", help="built data set (with --sample)")
+    ap.add_argument("--prompt", action="append", default=None, help="prompts for --sample (default: PROMPTS)")
+    ap.add_argument("--per-prompt", type=int, default=32)
     ap.add_argument("--sensor", default="wrist_r")
     ap.add_argument("--activity", action="append", default=None, help="default: walking, running")
     ap.add_argument("--json", required=True)
     a = ap.parse_args()
+    if not a.set and not a.sample:
+        ap.error("give --set or --sample")
+    if a.sample:
+        if not a.data:
+            ap.error("--sample needs --data")
+        res = sampled(Path(a.data), a.sample, a.prompt or PROMPTS, a.per_prompt)
+        Path(a.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(a.json).write_text(json.dumps(res, indent=1))
+        print("wrote", a.json)
+        return
     res = {"sensor": a.sensor, "sets": {}, "real": real()}
     for k, v in res["real"].items():
         print(f"{k:>22s}  between {v['groups']}s {v['var_between_groups']:.3f}")
