@@ -100,7 +100,7 @@ new() { stores "$1" "${GEN[@]}"; }
   --set "$(new original)" --set "$(new smooth2)" --set "$(new st_gw10_s0)" \
   --set "$(new pair_long_s0)" --set mocap_normal=out/realism/mocap_store_normal --json "$OUT/spread.json"
 # the spread at the motion level under the sampler's settings (§27.4): the control, the L_acc high expert and the
-# shipped pair at guidance 1 and 2.5, `original` at its own (32 motions per prompt, the two runs side by side)
+# shipped pair at guidance 1 and 2.5, `original` at its own (32 motions per prompt, two runs side by side)
 mkdir -p docs/realism/spread
 [ -f docs/realism/spread/sampler_a.json ] || OMP_NUM_THREADS=1 python scripts/spread_probe.py --data "$DATA" \
   --sample refined=refined,rec,ddim --sample refined_g2.5=refined,2.5,ddim --sample original=original,rec,ddim \
@@ -110,3 +110,6 @@ mkdir -p docs/realism/spread
   --sample refined_lacc_g2.5=refined_lacc,2.5,ddim --json docs/realism/spread/sampler_b.json \
   > docs/realism/spread/sampler_b.log 2>&1 &
 wait
+[ -f docs/realism/spread/sampler_c.json ] || OMP_NUM_THREADS=1 python scripts/spread_probe.py --data "$DATA" \
+  --sample "wf_control_g1=$RUNS/wf_control_s0/model.safetensors,1.0,ddim" --json docs/realism/spread/sampler_c.json \
+  > docs/realism/spread/sampler_c.log 2>&1  # the control at the shipped pair's guidance (its recorded one is 2.5)
