@@ -113,3 +113,9 @@ wait
 [ -f docs/realism/spread/sampler_c.json ] || OMP_NUM_THREADS=1 python scripts/spread_probe.py --data "$DATA" \
   --sample "wf_control_g1=$RUNS/wf_control_s0/model.safetensors,1.0,ddim" --json docs/realism/spread/sampler_c.json \
   > docs/realism/spread/sampler_c.log 2>&1  # the control at the shipped pair's guidance (its recorded one is 2.5)
+for T in 0 100; do  # the shipped pair with its hand-over moved: where in the sampling the near-still tail is made
+  [ -f "docs/realism/spread/handover_t$T.json" ] || OMP_NUM_THREADS=1 python scripts/spread_probe.py --data "$DATA" \
+    --sample "refined_below_t$T=refined,rec,ddim,$T" --json "docs/realism/spread/handover_t$T.json" \
+    > "docs/realism/spread/handover_t$T.log" 2>&1 &
+done
+wait

@@ -6,8 +6,8 @@ shufflers and striders.
     python scripts/spread_probe.py --set shipped=runs/har/afu1i5hs7_s0,runs/har/afu1i5hs7_s1 --sensor wrist_r \\
         --json docs/realism/edge/spread.json
 
-With ``--sample LABEL=CKPT,GUIDANCE,SAMPLER`` (GUIDANCE ``rec``: the checkpoint's recorded scale; SAMPLER ddim or
-ddpm) the same at the motion level, where the sampler's settings can be varied: N motions per prompt (120 frames,
+With ``--sample LABEL=CKPT,GUIDANCE,SAMPLER[,BELOW_T]`` (GUIDANCE ``rec``: the checkpoint's recorded scale; SAMPLER
+ddim or ddpm; BELOW_T: a two-expert checkpoint's hand-over moved to that step) the same at the motion level, where the sampler's settings can be varied: N motions per prompt (120 frames,
 each its own seed; the checkpoint's recorded foot anchor), decoded with features_to_rotations and forward kinematics,
 the variance over motions of log RMS |a| of the right wrist (second differences of joint positions), against the built
 data set's walk and run clips of the normal style (their first 120 frames, decoded the same way).
@@ -86,7 +86,7 @@ def sampled(data: Path, specs, prompts, n: int) -> dict:
     import torch
     sys.path.insert(0, str(Path(__file__).parent))
     from gesture_probe import load_net
-    from impulsiveness_probe import accel_stats, decode
+    from impulsiveness_probe import accel_stats, decode, set_below_t
     from imusim.diffusion.checkpoint import recommended_anchor_feet, recommended_guidance
     from imusim.diffusion.text import get_text_encoder
     from imusim.diffusion.train import sample
@@ -103,11 +103,13 @@ def sampled(data: Path, specs, prompts, n: int) -> dict:
         print("data", content, out["data"][f"{content} (normal style)"], flush=True)
     for spec in specs:
         label, _, rest = spec.partition("=")
-        ck, g, sampler = rest.split(",")
+        ck, g, sampler, *below = rest.split(",")
         model, mean, std, enc, meta, path = load_net(ck)
+        set_below_t(model, int(below[0]) if below else None, ck)
         guidance = recommended_guidance(meta, path) if g == "rec" else float(g)
         E = get_text_encoder(enc)
-        entry = {"checkpoint": str(path), "guidance": guidance, "sampler": sampler, "prompts": {}}
+        entry = {"checkpoint": str(path), "guidance": guidance, "sampler": sampler,
+                 "below_t": getattr(model, "below_t", None), "prompts": {}}
         for p in prompts:
             kw = {"seeds": list(range(n))} if sampler == "ddim" else {"seed": 0}
             feats, _ = sample(model, mean, std, E, [p] * n, [120] * n, steps=50, guidance=guidance, sampler=sampler,
@@ -123,7 +125,7 @@ def sampled(data: Path, specs, prompts, n: int) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--set", action="append", default=[], metavar="NAME=STORE[,STORE]")
-    ap.add_argument("--sample", action="append", default=[], metavar="LABEL=CKPT,GUIDANCE,SAMPLER",
+    ap.add_argument("--sample", action="append", default=[], metavar="LABEL=CKPT,GUIDANCE,SAMPLER[,BELOW_T]",
                     help="sample motions instead of reading stores (see above)")
     ap.add_argument("--data", help="built data set (with --sample)")
     ap.add_argument("--prompt", action="append", default=None, help="prompts for --sample (default: PROMPTS)")
