@@ -87,7 +87,7 @@ def data_edges(data: Path, content: str, length: int) -> dict:
 
 def main() -> None:
     sys.path.insert(0, str(Path(__file__).parent))
-    from impulsiveness_probe import decode, probe_parser, sampling_entry
+    from impulsiveness_probe import probe_parser, sample_joints, sampling_entry
 
     ap = probe_parser(__doc__)
     ap.add_argument("--length", type=int, action="append", default=None,
@@ -95,7 +95,6 @@ def main() -> None:
     a = ap.parse_args()
     from gesture_probe import load_net
     from imusim.diffusion.text import get_text_encoder
-    from imusim.diffusion.train import sample
     torch.set_num_threads(1)
     data, prompts, lengths = Path(a.data), a.prompt or PROMPTS, a.length or [120, 80]
     res = {"fps": FPS, "edge_samples": EDGE, "per_prompt": a.per_prompt, "prompts": prompts, "lengths": lengths,
@@ -112,10 +111,7 @@ def main() -> None:
         E = get_text_encoder(enc)
         for p in prompts:
             for L in lengths:
-                n = a.per_prompt
-                feats, _ = sample(model, mean, std, E, [p] * n, [L] * n, steps=50, guidance=entry["guidance"],
-                                  seeds=list(range(n)), anchor_feet=entry["anchor_feet"])
-                s = summarise(profile(decode(torch.stack([f[:L] for f in feats]).double())))
+                s = summarise(profile(sample_joints(model, mean, std, E, p, a.per_prompt, L, entry)))
                 entry["prompts"][f"{p} {L}"] = s
                 print(name, p, L, {k: {q: round(v[q], 2) for q in ("first_over_middle", "last_over_middle",
                                                                      "middle_median")} for k, v in s.items()}, flush=True)

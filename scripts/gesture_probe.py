@@ -114,14 +114,13 @@ def sdedit(net, mean, std, E, prompt: str, clips: list, data: Path, steps: list,
 
 def main() -> None:
     sys.path.insert(0, str(Path(__file__).parent))
-    from impulsiveness_probe import decode, probe_parser, sampling_entry
+    from impulsiveness_probe import decode, probe_parser, sample_joints, sampling_entry
 
     ap = probe_parser(__doc__)
     ap.add_argument("--sdedit", default=None, metavar="T1,T2",
                     help="hand each network the prompts' real clips noised to these steps instead of sampling")
     a = ap.parse_args()
     from imusim.diffusion.text import get_text_encoder
-    from imusim.diffusion.train import sample
     torch.set_num_threads(1)
     data, prompts = Path(a.data), a.prompt or PROMPTS
     by_prompt = caption_clips(data, prompts)
@@ -153,13 +152,9 @@ def main() -> None:
                       {k: round(x, 2) for k, x in v["amp"].items()}, flush=True)
             continue
         entry = sampling_entry(model, m, path, a, ck)
-        g, af = entry["guidance"], entry["anchor_feet"]
         E = get_text_encoder(enc)
         for p in prompts:
-            n = a.per_prompt
-            feats, _ = sample(model, mean, std, E, [p] * n, [FRAMES] * n, steps=50, guidance=g, seeds=list(range(n)),
-                              anchor_feet=af)
-            s = medians(arm_stats(decode(torch.stack([f[:FRAMES] for f in feats]))))
+            s = medians(arm_stats(sample_joints(model, mean, std, E, p, a.per_prompt, FRAMES, entry, double=False)))
             ref = res["data"].get(p)
             s["ratio"] = s["arm"] / ref["arm"] if ref else None
             s["amp_ratio"] = s["arm_amp"] / ref["arm_amp"] if ref else None

@@ -123,6 +123,20 @@ def sampling_entry(model, meta: dict, path, a, ck: str) -> dict:
             "prompts": {}}
 
 
+def sample_joints(model, mean, std, E, prompt: str, n: int, frames: int, entry: dict, sampler: str = "ddim",
+                  double: bool = True) -> torch.Tensor:
+    """``n`` motions of ``prompt`` sampled as ``entry`` says (:func:`sampling_entry`'s guidance and foot anchor; DDIM
+    50 steps, each motion its own seed; DDPM: one seed for the batch), cut to ``frames`` and decoded
+    (:func:`decode`, in float64 when ``double``): joint positions ``[n, frames, 22, 3]`` (m)."""
+    from imusim.diffusion.train import sample
+
+    kw = {"seeds": list(range(n))} if sampler == "ddim" else {"seed": 0}
+    feats, _ = sample(model, mean, std, E, [prompt] * n, [frames] * n, steps=50, guidance=entry["guidance"],
+                      sampler=sampler, anchor_feet=entry["anchor_feet"], **kw)
+    F = torch.stack([f[:frames] for f in feats])
+    return decode(F.double() if double else F)
+
+
 def main() -> None:
     ap = probe_parser(__doc__)
     ap.add_argument("--anchor-contact", default=None, help="sample every anchored checkpoint with this contact rule "
@@ -130,7 +144,6 @@ def main() -> None:
     a = ap.parse_args()
     from imusim.diffusion.checkpoint import load_checkpoint, recommended_anchor_feet, recommended_guidance
     from imusim.diffusion.text import get_text_encoder
-    from imusim.diffusion.train import sample
     from imusim.diffusion.zoo import resolve_checkpoint
     from imusim.motion.humanml import recover_from_ric
     torch.set_num_threads(1)
@@ -160,10 +173,7 @@ def main() -> None:
                  "anchor_contact": getattr(model, "anchor_contact", None),
                  "anchor_smooth": getattr(model, "anchor_smooth", None), "prompts": {}}
         for p in prompts:
-            n = a.per_prompt
-            feats, _ = sample(model, mean, std, E, [p] * n, [FRAMES] * n, steps=50, guidance=g, seeds=list(range(n)),
-                              anchor_feet=af)
-            P = decode(torch.stack([f[:FRAMES] for f in feats]))
+            P = sample_joints(model, mean, std, E, p, a.per_prompt, FRAMES, entry, double=False)
             entry["prompts"][p] = summary({**accel_stats(P), **gait_stats(P)})
             print(name, p, entry["prompts"][p]["wrist"], flush=True)
         res["checkpoints"][name] = entry

@@ -146,6 +146,28 @@ seeded_eval() {  # seeded_eval REFERENCE SET...: the seeded sets ("NAME=store,..
     --out "$OUT/har_wisdm" $(printf -- "--synthetic %s " "$@")
 }
 
+har_evals() {  # har_evals SET...: HAR trained on the sets ("NAME=store,...", 8 fits per store), tested on BasicMotions
+  # and on the WISDM watch at its native 20 Hz, relative to `original`, into $OUT/har_basicmotions and $OUT/har_wisdm;
+  # each skipped when it exists
+  # shellcheck disable=SC2046
+  [ -f "$OUT/har_basicmotions/results.json" ] || imusim evaluate --real basicmotions --repeats 8 --reference original \
+    --out "$OUT/har_basicmotions" $(printf -- "--synthetic %s " "$@")
+  # shellcheck disable=SC2046
+  [ -f "$OUT/har_wisdm/results.json" ] || imusim evaluate --real ../shared/data/real/wisdm19_watch_dev/wisdm19_watch_dev.npz \
+    --labels docs/realism/fix/wisdm_har_labels.yaml --repeats 8 --reference original --bound-max-windows 900 \
+    --out "$OUT/har_wisdm" $(printf -- "--synthetic %s " "$@")
+}
+
+har_versus() {  # har_versus --versus A:B ...: the wrist checks of like_for_like's realism and har_evals' HAR results,
+  # config against config fit for fit (scripts/training_seed_summary.py) into $OUT/har_versus.{json,log} and
+  # $OUT/har_wisdm_versus.{json,log}
+  python scripts/training_seed_summary.py --realism mocap="$OUT/realism_mocap_normal/realism.json" \
+    --realism basicmotions="$OUT/realism_basicmotions/realism.json" --har basicmotions="$OUT/har_basicmotions/results.json" \
+    "$@" --out "$OUT/har_versus.json" > "$OUT/har_versus.log" 2>&1
+  python scripts/training_seed_summary.py --har wisdm="$OUT/har_wisdm/results.json" "$@" --out "$OUT/har_wisdm_versus.json" \
+    > "$OUT/har_wisdm_versus.log" 2>&1
+}
+
 like_for_like() {  # like_for_like DIR SET...: the sets ("NAME=store,...") by prompt against the normal-style
   # mocap (wrist_r), BasicMotions (wrist_l) and the WISDM watch into DIR/realism_{mocap_normal,basicmotions,wisdm}
   # (§18's like-for-like references, 500 bootstrap draws), each skipped when it exists
@@ -168,10 +190,11 @@ ck() {  # ck RUN...: "--checkpoint $RUNS/eval/RUN/model.safetensors ..." (a link
   done
 }
 
-hpair() {  # hpair NAME LOW_RUN [SIGMA]: $RUNS/NAME, refined_lacc above t = 300 and LOW_RUN below, sampled with the height
-  # rule (and the anchored root smoothed by SIGMA frames; §15), appended to the caller's PAIRS; skipped when it exists
+hpair() {  # [HIGH=RUN] hpair NAME LOW_RUN [SIGMA]: $RUNS/NAME, refined_lacc (or $RUNS/HIGH) above t = 300 and LOW_RUN
+  # below, sampled with the height rule (and the anchored root smoothed by SIGMA frames; §15), appended to the caller's
+  # PAIRS; skipped when it exists
   mkdir -p "$RUNS/$1"
-  [ -f "$RUNS/$1/model.safetensors" ] || imusim experts --high "$RUNS/refined_lacc/model.safetensors" \
+  [ -f "$RUNS/$1/model.safetensors" ] || imusim experts --high "$RUNS/${HIGH:-refined_lacc}/model.safetensors" \
     --low "$RUNS/$2/model.safetensors" --below-t 300 --anchor-contact height ${3:+--anchor-smooth $3} \
     --out "$RUNS/$1/model.safetensors"
   PAIRS+=("$1")

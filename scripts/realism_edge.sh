@@ -31,9 +31,7 @@ train_stage edge
 # the pairs: both long networks (pair_long), and the long high expert above the shipped low expert (pair_highlong),
 # each sampled as the shipped `refined` is (height rule, anchored root smoothed 0.7)
 for s in "${SEEDS[@]}"; do
-  [ -f "$RUNS/pair_long_s$s/model.safetensors" ] || { mkdir -p "$RUNS/pair_long_s$s"; imusim experts \
-    --high "$RUNS/edge_lacc_long_s$s/model.safetensors" --low "$RUNS/edge_afu1i5_long_s$s/model.safetensors" \
-    --below-t 300 --anchor-contact height --anchor-smooth 0.7 --out "$RUNS/pair_long_s$s/model.safetensors"; }
+  HIGH="edge_lacc_long_s$s" hpair "pair_long_s$s" "edge_afu1i5_long_s$s" 0.7
   mkdir -p "$RUNS/pair_highlong_s$s"
   below_shipped "$RUNS/edge_lacc_long_s$s/model.safetensors" "$RUNS/pair_highlong_s$s/model.safetensors"
 done
@@ -63,21 +61,10 @@ like_for_like "$OUT" "$SHIP" "${NEW[@]}"
 [ -f "$OUT/position_still/realism.json" ] || imusim realism --synthetic "$SHIP" "${NEW[@]}" --reference basicmotions \
   --sensor wrist_l --by position --bootstrap 0 --out "$OUT/position_still"
 H=("$(stores original "${GEN[@]}")" "$(stores smooth2 "${GEN[@]}")" "$SHIP" "${NEW[@]}")
-# shellcheck disable=SC2046
-[ -f "$OUT/har_basicmotions/results.json" ] || imusim evaluate --real basicmotions --repeats 8 --reference original \
-  --out "$OUT/har_basicmotions" $(printf -- "--synthetic %s " "${H[@]}")
-# shellcheck disable=SC2046
-[ -f "$OUT/har_wisdm/results.json" ] || imusim evaluate --real ../shared/data/real/wisdm19_watch_dev/wisdm19_watch_dev.npz \
-  --labels docs/realism/fix/wisdm_har_labels.yaml --repeats 8 --reference original --bound-max-windows 900 \
-  --out "$OUT/har_wisdm" $(printf -- "--synthetic %s " "${H[@]}")
+har_evals "${H[@]}"
 VS=$(for s in "${SEEDS[@]}"; do r=pair_long_s$s; echo "--versus $r:original --versus $r:smooth2 --versus $r:afu1i5hs7"; done)
 # shellcheck disable=SC2086
-python scripts/training_seed_summary.py --realism mocap="$OUT/realism_mocap_normal/realism.json" \
-  --realism basicmotions="$OUT/realism_basicmotions/realism.json" --har basicmotions="$OUT/har_basicmotions/results.json" \
-  $VS --out "$OUT/har_versus.json" > "$OUT/har_versus.log" 2>&1
-# shellcheck disable=SC2086
-python scripts/training_seed_summary.py --har wisdm="$OUT/har_wisdm/results.json" $VS --out "$OUT/har_wisdm_versus.json" \
-  > "$OUT/har_wisdm_versus.log" 2>&1
+har_versus $VS
 # the motion figures on the test split (L_acc, jerk, joint acceleration, skating) against the continued control and the
 # shipped pair, paired by test clip
 for s in "${SEEDS[@]}"; do motion_evals "pair_long_s$s"; done

@@ -62,15 +62,9 @@ fi
 selftune_round  # trained: each candidate's 4 generation stores
 LACC=1 selftune_protocol
 # HAR on the WISDM watch at its native 20 Hz from the same stores, and both HAR results fit for fit
+# (har_evals: selftune_protocol has written the BasicMotions one for the same sets)
 # shellcheck disable=SC2046
-[ -f "$OUT/har_wisdm/results.json" ] || imusim evaluate --real ../shared/data/real/wisdm19_watch_dev/wisdm19_watch_dev.npz \
-  --labels docs/realism/fix/wisdm_har_labels.yaml --repeats 8 --reference original --bound-max-windows 900 \
-  --out "$OUT/har_wisdm" $(for n in original smooth2 afu1i5hs7 $(cand_runs); do echo "--synthetic $(stores "$n" 0 1 2 3)"; done)
+har_evals $(for n in original smooth2 afu1i5hs7 $(cand_runs); do stores "$n" 0 1 2 3; done)
 VS=$(for r in $(cand_runs); do echo "--versus $r:original --versus $r:smooth2 --versus $r:afu1i5hs7"; done)
 # shellcheck disable=SC2086
-python scripts/training_seed_summary.py --realism mocap="$OUT/realism_mocap_normal/realism.json" \
-  --realism basicmotions="$OUT/realism_basicmotions/realism.json" --har basicmotions="$OUT/har_basicmotions/results.json" \
-  $VS --out "$OUT/har_versus.json" > "$OUT/har_versus.log" 2>&1
-# shellcheck disable=SC2086
-python scripts/training_seed_summary.py --har wisdm="$OUT/har_wisdm/results.json" $VS --out "$OUT/har_wisdm_versus.json" \
-  > "$OUT/har_wisdm_versus.log" 2>&1
+har_versus $VS

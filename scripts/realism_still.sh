@@ -39,19 +39,8 @@ NEW=(); for r in $(cand_runs); do NEW+=("$(stores "$r" "${GEN[@]}")"); done
 H=("$(stores original "${GEN[@]}")" "$(stores smooth2 "${GEN[@]}")" "$(stores afu1i5hs7 "${GEN[@]}")" "${NEW[@]}")
 export OMP_NUM_THREADS=2
 like_for_like "$OUT" "$(stores afu1i5hs7 "${GEN[@]}")" "${NEW[@]}"
-# shellcheck disable=SC2046
-[ -f "$OUT/har_basicmotions/results.json" ] || imusim evaluate --real basicmotions --repeats 8 --reference original \
-  --out "$OUT/har_basicmotions" $(printf -- "--synthetic %s " "${H[@]}")
-# shellcheck disable=SC2046
-[ -f "$OUT/har_wisdm/results.json" ] || imusim evaluate --real ../shared/data/real/wisdm19_watch_dev/wisdm19_watch_dev.npz \
-  --labels docs/realism/fix/wisdm_har_labels.yaml --repeats 8 --reference original --bound-max-windows 900 \
-  --out "$OUT/har_wisdm" $(printf -- "--synthetic %s " "${H[@]}")
+har_evals "${H[@]}"
 VS=$(for r in afu1i5hs7 $(cand_runs); do echo "--versus $r:original --versus $r:smooth2"; done)
 VS="$VS $(for r in $(cand_runs); do echo "--versus $r:afu1i5hs7"; done)"
 # shellcheck disable=SC2086
-python scripts/training_seed_summary.py --realism mocap="$OUT/realism_mocap_normal/realism.json" \
-  --realism basicmotions="$OUT/realism_basicmotions/realism.json" --har basicmotions="$OUT/har_basicmotions/results.json" \
-  $VS --out "$OUT/har_versus.json" > "$OUT/har_versus.log" 2>&1
-# shellcheck disable=SC2086
-python scripts/training_seed_summary.py --har wisdm="$OUT/har_wisdm/results.json" $VS --out "$OUT/har_wisdm_versus.json" \
-  > "$OUT/har_wisdm_versus.log" 2>&1
+har_versus $VS

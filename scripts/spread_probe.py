@@ -80,22 +80,21 @@ def log_var(x) -> float:
 
 def sampled(data: Path, specs, prompts, n: int) -> dict:
     """--sample: per config and prompt the log-variance over N sampled motions of the right wrist's RMS |a|, and the
-    same over the data's clips of that caption."""
+    same over the data's normal-style walk and run clips (their first FRAMES frames)."""
     import sys
+    from types import SimpleNamespace
 
     import torch
     sys.path.insert(0, str(Path(__file__).parent))
     from gesture_probe import load_net
-    from impulsiveness_probe import accel_stats, decode, set_below_t
-    from imusim.diffusion.checkpoint import recommended_anchor_feet, recommended_guidance
+    from impulsiveness_probe import FRAMES, accel_stats, decode, sample_joints, sampling_entry
     from imusim.diffusion.text import get_text_encoder
-    from imusim.diffusion.train import sample
 
     torch.set_num_threads(1)
-    out = {"per_prompt": n, "frames": 120, "data": {}, "configs": {}}
+    out = {"per_prompt": n, "frames": FRAMES, "data": {}, "configs": {}}
     clips = json.loads((data / "meta.json").read_text())["clips"]
     for content in ("walk", "run"):  # the clips the plain prompts were trained on: normal style, not mirrored
-        rms = [accel_stats(decode(torch.from_numpy(np.load(data / "features" / f"{c['id']}.npy")).double()[None, :120]))
+        rms = [accel_stats(decode(torch.from_numpy(np.load(data / "features" / f"{c['id']}.npy")).double()[None, :FRAMES]))
                ["wrist"]["rms"][0] for c in clips
                if c["content"] == content and c["style"] == "normal" and not c.get("mirror_of")]
         out["data"][f"{content} (normal style)"] = {"clips": len(rms), "log_var": log_var(rms),
@@ -105,16 +104,13 @@ def sampled(data: Path, specs, prompts, n: int) -> dict:
         label, _, rest = spec.partition("=")
         ck, g, sampler, *below = rest.split(",")
         model, mean, std, enc, meta, path = load_net(ck)
-        set_below_t(model, int(below[0]) if below else None, ck)
-        guidance = recommended_guidance(meta, path) if g == "rec" else float(g)
+        how = sampling_entry(model, meta, path, SimpleNamespace(guidance=None if g == "rec" else float(g),
+                                                                below_t=int(below[0]) if below else None), ck)
         E = get_text_encoder(enc)
-        entry = {"checkpoint": str(path), "guidance": guidance, "sampler": sampler,
-                 "below_t": getattr(model, "below_t", None), "prompts": {}}
+        entry = {"checkpoint": how["path"], "guidance": how["guidance"], "sampler": sampler, "below_t": how["below_t"],
+                 "prompts": {}}
         for p in prompts:
-            kw = {"seeds": list(range(n))} if sampler == "ddim" else {"seed": 0}
-            feats, _ = sample(model, mean, std, E, [p] * n, [120] * n, steps=50, guidance=guidance, sampler=sampler,
-                              anchor_feet=recommended_anchor_feet(meta, path), **kw)
-            rms = accel_stats(decode(torch.stack([f[:120] for f in feats]).double()))["wrist"]["rms"]
+            rms = accel_stats(sample_joints(model, mean, std, E, p, n, FRAMES, how, sampler=sampler))["wrist"]["rms"]
             entry["prompts"][p] = {"log_var": log_var(rms), "median_rms": float(np.median(rms)),
                                    "p10_rms": float(np.percentile(rms, 10)), "p90_rms": float(np.percentile(rms, 90))}
             print(label, p, {k: round(v, 3) for k, v in entry["prompts"][p].items()}, flush=True)

@@ -78,12 +78,11 @@ def summary(d: dict) -> dict:
 def main() -> None:
     import sys
     sys.path.insert(0, str(Path(__file__).parent))
-    from impulsiveness_probe import decode, probe_parser, sampling_entry
+    from impulsiveness_probe import decode, probe_parser, sample_joints, sampling_entry
 
     a = probe_parser(__doc__).parse_args()
     from imusim.diffusion.checkpoint import load_checkpoint
     from imusim.diffusion.text import get_text_encoder
-    from imusim.diffusion.train import sample
     from imusim.diffusion.zoo import resolve_checkpoint
     torch.set_num_threads(1)
     data = Path(a.data)
@@ -97,7 +96,6 @@ def main() -> None:
         path = resolve_checkpoint(ck)
         model, mean, std, enc, m = load_checkpoint(path)
         entry = sampling_entry(model, m, path, a, ck)
-        g, af = entry["guidance"], entry["anchor_feet"]
         E = get_text_encoder(enc)
         rec: dict = {}  # step -> x0 prediction, the first prompt's (the wrapper is removed after it)
         inner = model.guided
@@ -108,11 +106,9 @@ def main() -> None:
                 return x0
             model.guided = guided
         for p in a.prompt or PROMPTS:
-            n = a.per_prompt
-            feats, _ = sample(model, mean, std, E, [p] * n, [FRAMES] * n, steps=50, guidance=g, seeds=list(range(n)),
-                              anchor_feet=af)
+            P = sample_joints(model, mean, std, E, p, a.per_prompt, FRAMES, entry)
             model.guided = inner
-            entry["prompts"][p] = summary(per_motion(decode(torch.stack([f[:FRAMES] for f in feats]).double())))
+            entry["prompts"][p] = summary(per_motion(P))
             print(name, p, {k: round(v["median"], 2) for k, v in entry["prompts"][p].items() if k != "n"}, flush=True)
             if rec and "trajectory" not in entry:  # the first prompt's x0 predictions, step by step
                 entry["trajectory"] = {"prompt": p, "steps": {}}

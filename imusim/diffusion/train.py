@@ -489,7 +489,6 @@ def crop_gestures(true_feats: torch.Tensor, mask: torch.Tensor, min_ratio: float
     return arms_over_pelvis(joint_acc_per_joint(recover_from_ric(true_feats, 22), mask, fps), floor) >= min_ratio
 
 
-
 def joint_acc_loss(pred_feats: torch.Tensor, true_feats: torch.Tensor, mask: torch.Tensor, joints=LOWER_BODY,
                    min_true: float = 0.0, floor: float = 0.5, fps: float = HUMANML3D_FPS,
                    select: Optional[torch.Tensor] = None) -> torch.Tensor:
