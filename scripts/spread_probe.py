@@ -6,8 +6,9 @@ shufflers and striders.
     python scripts/spread_probe.py --set shipped=runs/har/afu1i5hs7_s0,runs/har/afu1i5hs7_s1 --sensor wrist_r \\
         --json docs/realism/edge/spread.json
 
-With ``--sample LABEL=CKPT,GUIDANCE,SAMPLER[,BELOW_T]`` (GUIDANCE ``rec``: the checkpoint's recorded scale; SAMPLER
-ddim or ddpm; BELOW_T: a two-expert checkpoint's hand-over moved to that step) the same at the motion level, where the sampler's settings can be varied: N motions per prompt (120 frames,
+With ``--sample LABEL=CKPT,GUIDANCE,SAMPLER[,BELOW_T[,LOW_GUIDANCE]]`` (GUIDANCE ``rec``: the checkpoint's recorded
+scale; SAMPLER ddim or ddpm; BELOW_T: a two-expert checkpoint's hand-over moved to that step, empty: the recorded one;
+LOW_GUIDANCE: the low expert's own scale, GUIDANCE then the high expert's) the same at the motion level, where the sampler's settings can be varied: N motions per prompt (120 frames,
 each its own seed; the checkpoint's recorded foot anchor), decoded with features_to_rotations and forward kinematics,
 the variance over motions of log RMS |a| of the right wrist (second differences of joint positions), against the built
 data set's walk and run clips of the normal style (their first 120 frames, decoded the same way).
@@ -102,13 +103,18 @@ def sampled(data: Path, specs, prompts, n: int) -> dict:
         print("data", content, out["data"][f"{content} (normal style)"], flush=True)
     for spec in specs:
         label, _, rest = spec.partition("=")
-        ck, g, sampler, *below = rest.split(",")
+        ck, g, sampler, *more = rest.split(",")
+        below, low_g = (more + ["", ""])[:2]
         model, mean, std, enc, meta, path = load_net(ck)
         how = sampling_entry(model, meta, path, SimpleNamespace(guidance=None if g == "rec" else float(g),
-                                                                below_t=int(below[0]) if below else None), ck)
+                                                                below_t=int(below) if below else None), ck)
+        if low_g:
+            if not hasattr(model, "low_guidance"):
+                raise SystemExit(f"--sample {spec}: LOW_GUIDANCE needs a two-expert checkpoint")
+            model.low_guidance = float(low_g)
         E = get_text_encoder(enc)
         entry = {"checkpoint": how["path"], "guidance": how["guidance"], "sampler": sampler, "below_t": how["below_t"],
-                 "prompts": {}}
+                 "low_guidance": getattr(model, "low_guidance", None), "prompts": {}}
         for p in prompts:
             rms = accel_stats(sample_joints(model, mean, std, E, p, n, FRAMES, how, sampler=sampler))["wrist"]["rms"]
             entry["prompts"][p] = {"log_var": log_var(rms), "median_rms": float(np.median(rms)),
@@ -121,7 +127,7 @@ def sampled(data: Path, specs, prompts, n: int) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--set", action="append", default=[], metavar="NAME=STORE[,STORE]")
-    ap.add_argument("--sample", action="append", default=[], metavar="LABEL=CKPT,GUIDANCE,SAMPLER[,BELOW_T]",
+    ap.add_argument("--sample", action="append", default=[], metavar="LABEL=CKPT,GUIDANCE,SAMPLER[,BELOW_T[,LOW_GUIDANCE]]",
                     help="sample motions instead of reading stores (see above)")
     ap.add_argument("--data", help="built data set (with --sample)")
     ap.add_argument("--prompt", action="append", default=None, help="prompts for --sample (default: PROMPTS)")

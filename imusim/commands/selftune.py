@@ -17,9 +17,10 @@ def register(sub):
                                    "(--lambda-excess) or the wrists' texture/swing ratio beyond the crop's "
                                    "(--lambda-texture) or their bone lengths (--lambda-bone) or joint acceleration "
                                    "(--lambda-joint-acc), inside a trust region around what the untuned expert "
-                                   "finishes from the same states (--lambda-stay). Writes OUT/model.safetensors (the "
+                                   "finishes from the same states (--lambda-stay), or keeping each motion's band powers "
+                                   "where the high expert's own finish of it has them (--lambda-keep). Writes OUT/model.safetensors (the "
                                    "same high expert and sampling metadata, the tuned low expert) and OUT/metrics.csv "
-                                   "(means per 10 steps). docs/realism.md sections 19-25.")
+                                   "(means per 10 steps). docs/realism.md sections 19-28.")
     p.add_argument("--checkpoint", default="refined", help="two-expert checkpoint (zoo name or .safetensors)")
     p.add_argument("--data", required=True, help="the data set the checkpoint was trained on (imusim data build)")
     p.add_argument("--out", required=True, help="output directory")
@@ -76,6 +77,15 @@ def register(sub):
                         "gate leaves out only (below --joint-acc-min-crop, or not gestures), beside --lambda-stay: "
                         "holds the walkers where the joint-acceleration term asks the runners to move "
                         "(docs/realism.md section 25)")
+    p.add_argument("--lambda-keep", type=float, default=0.0,
+                   help="weight of a per-motion hold on the intensity: the finished motion's IMU band powers against "
+                        "those of the high expert's own finish of the same hand-over state (squared log ratio; the "
+                        "bands from --keep-one-sided-above up count only an excess): the low expert keeps the swing "
+                        "the high expert put into each motion and may only lower its texture (docs/realism.md "
+                        "section 28)")
+    p.add_argument("--keep-one-sided-above", type=float, default=3.0, metavar="HZ",
+                   help="the keep term's bands from HZ up count only an excess (a negative value: every band both "
+                        "ways)")
     p.add_argument("--lambda-recipe", type=float, default=1.0, help="weight of the noised-truth recipe")
     p.add_argument("--recipe", choices=["shipped", "plain"], default="shipped",
                    help="the noised-truth terms: shipped = the shipped refined's low-expert recipe (L_acc, IMU-space "
@@ -105,7 +115,8 @@ def _run(a):
                          lambda_joint_acc=a.lambda_joint_acc, joint_acc_joints=a.joint_acc_joints,
                          joint_acc_min_crop=a.joint_acc_min_crop, lambda_stay_quiet=a.lambda_stay_quiet,
                          joint_acc_gate=a.joint_acc_gate, gesture_ratio=a.gesture_ratio,
-                         self_one_sided_above=a.self_one_sided_above,
+                         self_one_sided_above=a.self_one_sided_above, lambda_keep=a.lambda_keep,
+                         keep_one_sided_above=None if a.keep_one_sided_above < 0 else a.keep_one_sided_above,
                          sensors=a.sensors, max_frames=a.max_frames, min_frames=a.min_frames, seed=a.seed)
     p = selftune(ck, MotionTextData(clips, mean, std), a.out, cfg, recipe,
                  meta_note=f"imusim selftune --checkpoint {a.checkpoint} --recipe {a.recipe}")

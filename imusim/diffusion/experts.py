@@ -35,6 +35,9 @@ class ExpertPair(nn.Module):
             raise ValueError(f"ExpertPair: below_t must be an integer step in [0, {steps}], got {below_t!r}")
         self.high, self.low, self.below_t = high, low, int(below_t)
         self.cfg = high.cfg  # what the sampler reads (arch, canvas, n_feats): the same for both experts
+        # the low expert's own classifier-free guidance scale (None: the sampler's); load_checkpoint sets it from
+        # meta.sampling.low_guidance (docs/realism.md §28)
+        self.low_guidance: Optional[float] = None
 
     def _split(self, fn_name, x, t, *args, **kwargs):
         lo = t < self.below_t
@@ -50,4 +53,7 @@ class ExpertPair(nn.Module):
         return self._split("forward", x, t, text_emb, mask, uncond)
 
     def guided(self, x, t, text_emb, mask=None, guidance: float = 2.5):
+        """Classifier-free guidance at ``guidance``; at the low expert's steps at :attr:`low_guidance` where set."""
+        if self.low_guidance is not None and bool((t < self.below_t).all()):
+            guidance = self.low_guidance
         return self._split("guided", x, t, text_emb, mask, guidance)

@@ -47,6 +47,13 @@ models on differentiable rewards"):
    a runner costs a lot, so the other terms can change the fine structure but not the gait. Global joint positions
    would not do: they integrate the root velocity, and the mm/frame changes of any update add up to over 100 cm²
    after one step of the recipe alone (root-relative: 0.3 cm²; scripts/stay_drift_probe.py).
+   Optionally (``lambda_keep``, docs/realism.md §28) a per-motion hold on the intensity: the finished motion's IMU
+   band powers against those of the *high* expert's own finish of the same hand-over state (the pair handed over at
+   t = 0; computed once per pool), by :func:`~imusim.diffusion.train.imu_spectrum_loss` with the bands from
+   ``keep_one_sided_above`` Hz up counting only an excess. The swing the high expert put into a motion is kept, both
+   ways; the texture above may only fall. The shipped low expert damps some walkers it is handed nearly finished to
+   near stillness (§27.4: the log variance of the walkers' wrist intensity 0.27 with the high expert alone, 0.38 with
+   the pair, p10 6.9 → 3.2 m/s²); this term asks it not to, motion by motion.
 3. Beside it, the low expert's own training recipe on noised truth (``recipe``: a :class:`TrainConfig`, e.g. the
    shipped low expert's), so the network stays a denoiser at every low-noise step.
 
@@ -95,6 +102,8 @@ class SelfTuneConfig:
     lambda_bone: float = 0.0  # weight of the bone-length term (bone_length_loss, cm²) on the own samples
     lambda_joint_acc: float = 0.0  # weight of the joint-acceleration term (joint_acc_loss) on the own samples
     lambda_stay_quiet: float = 0.0  # the trust region again, on the crops the joint-acceleration gate leaves out only
+    lambda_keep: float = 0.0  # weight of the band powers against the high expert's own finish of the same state
+    keep_one_sided_above: Optional[float] = 3.0  # Hz: the keep term's bands from there up count only an excess
     joint_acc_joints: str = "lower"  # its joints: "lower" (pelvis, hips, knees, ankles, feet), "all" (22), "arms"
     joint_acc_min_crop: float = 0.0  # m/s²: only crops whose mean joint acceleration reaches this count
     joint_acc_gate: str = "moves"  # which crops count: "moves" (joint_acc_min_crop) or "gestures" (crop_gestures)
@@ -126,12 +135,12 @@ def _check(cfg: SelfTuneConfig) -> None:
     if cfg.batch_size > cfg.pool:
         raise ValueError(f"selftune: batch_size ({cfg.batch_size}) must not exceed pool ({cfg.pool})")
     if min(cfg.lambda_self, cfg.lambda_recipe, cfg.lambda_kurtosis, cfg.lambda_stay, cfg.lambda_excess,
-           cfg.lambda_texture, cfg.lambda_bone, cfg.lambda_joint_acc, cfg.lambda_stay_quiet) < 0:
+           cfg.lambda_texture, cfg.lambda_bone, cfg.lambda_joint_acc, cfg.lambda_stay_quiet, cfg.lambda_keep) < 0:
         raise ValueError(f"selftune: lambda_self, lambda_recipe, lambda_kurtosis, lambda_stay, lambda_excess, "
-                         f"lambda_texture, lambda_bone, lambda_joint_acc and lambda_stay_quiet must be >= 0, got "
-                         f"{cfg.lambda_self}, {cfg.lambda_recipe}, {cfg.lambda_kurtosis}, {cfg.lambda_stay}, "
+                         f"lambda_texture, lambda_bone, lambda_joint_acc, lambda_stay_quiet and lambda_keep must be "
+                         f">= 0, got {cfg.lambda_self}, {cfg.lambda_recipe}, {cfg.lambda_kurtosis}, {cfg.lambda_stay}, "
                          f"{cfg.lambda_excess}, {cfg.lambda_texture}, {cfg.lambda_bone}, {cfg.lambda_joint_acc}, "
-                         f"{cfg.lambda_stay_quiet}")
+                         f"{cfg.lambda_stay_quiet}, {cfg.lambda_keep}")
     if cfg.joint_acc_joints not in JOINT_ACC_JOINTS:
         raise ValueError(f"selftune: joint_acc_joints must be one of {sorted(JOINT_ACC_JOINTS)}, "
                          f"got {cfg.joint_acc_joints!r}")
@@ -149,9 +158,10 @@ def _check(cfg: SelfTuneConfig) -> None:
     if cfg.lambda_stay_quiet > 0 and cfg.joint_acc_gate == "moves" and not m > 0:
         raise ValueError(f"selftune: lambda_stay_quiet ({cfg.lambda_stay_quiet}) holds the crops below "
                          f"joint_acc_min_crop, which must then be > 0 m/s^2, got {m!r}")
-    a = cfg.self_one_sided_above
-    if a is not None and (isinstance(a, bool) or not isinstance(a, (int, float)) or not 0 <= a < float("inf")):
-        raise ValueError(f"selftune: self_one_sided_above must be a frequency >= 0 Hz or None, got {a!r}")
+    for name in ("self_one_sided_above", "keep_one_sided_above"):
+        a = getattr(cfg, name)
+        if a is not None and (isinstance(a, bool) or not isinstance(a, (int, float)) or not 0 <= a < float("inf")):
+            raise ValueError(f"selftune: {name} must be a frequency >= 0 Hz or None, got {a!r}")
     if not cfg.min_frames <= cfg.max_frames:
         raise ValueError(f"selftune: min_frames ({cfg.min_frames}) must be <= max_frames ({cfg.max_frames})")
 
@@ -219,15 +229,16 @@ STAY_CHANNELS = 67  # HumanML3D: root angular velocity, root linear velocity (x,
 
 
 @torch.no_grad()
-def finished_pose(sampler: _Sampler, net, pool, batch: int = 64) -> torch.Tensor:
-    """The first :data:`STAY_CHANNELS` feature channels ``[n, T, 67]`` (denormalised: m, m/frame, rad/frame) of the
-    motions that ``net`` finishes from every hand-over state of ``pool`` with the sampler's low-noise steps (the
-    trust region's reference)."""
+def finished_pose(sampler: _Sampler, net, pool, batch: int = 64, channels: Optional[int] = STAY_CHANNELS
+                  ) -> torch.Tensor:
+    """The first ``channels`` feature channels (default :data:`STAY_CHANNELS`, the trust region's reference; None:
+    all) ``[n, T, C]`` (denormalised: m, m/frame, rad/frame) of the motions that ``net`` finishes from every hand-over
+    state of ``pool`` with the sampler's low-noise steps (its guidance and foot anchor)."""
     out = []
     for s in range(0, pool["x"].shape[0], batch):
         sl = slice(s, s + batch)
         x = sampler.run(net, pool["x"][sl], pool["emb"][sl], pool["mask"][sl], sampler.low_ts)
-        out.append((x * sampler.std + sampler.mean)[..., :STAY_CHANNELS])
+        out.append((x * sampler.std + sampler.mean)[..., :channels])
     return torch.cat(out)
 
 
@@ -291,6 +302,10 @@ def selftune(checkpoint, data: MotionTextData, out_dir, cfg: SelfTuneConfig, rec
         # trust region's reference
         pair.low.eval()
         pool["ref"] = finished_pose(sampler, pair.low, pool)
+    if cfg.lambda_keep > 0:  # the high expert's own finish of every state (the pair handed over at t = 0): the keep
+        # term's reference
+        pair.high.eval()
+        pool["keep"] = finished_pose(sampler, pair.high, pool, channels=None)
 
     low = pair.low
     low.requires_grad_(True)
@@ -303,13 +318,13 @@ def selftune(checkpoint, data: MotionTextData, out_dir, cfg: SelfTuneConfig, rec
     f = open(out_dir / "metrics.csv", "w", newline="")
     w = csv.writer(f)
     w.writerow(["step", "total", "l_self", "l_recipe", "lr", "seconds", "l_kurtosis", "l_stay", "l_excess",
-                "l_texture", "l_bone", "l_joint_acc", "l_stay_quiet"])
+                "l_texture", "l_bone", "l_joint_acc", "l_stay_quiet", "l_keep"])
     bar = None
     if progress:
         from tqdm.auto import tqdm
         bar = tqdm(total=cfg.steps, desc="selftune", unit="step")
     t0 = time.time()
-    acc, since = torch.zeros(10, dtype=torch.float64), 0  # the logged values: means over the steps since the last row
+    acc, since = torch.zeros(11, dtype=torch.float64), 0  # the logged values: means over the steps since the last row
     for step in range(cfg.steps):
         for g in opt.param_groups:
             g["lr"] = lr_at(step, lr_cfg)
@@ -320,7 +335,7 @@ def selftune(checkpoint, data: MotionTextData, out_dir, cfg: SelfTuneConfig, rec
         truth = x0 * std + mean
         with torch.set_grad_enabled(cfg.lambda_self > 0):  # logged either way; no backward through it at weight 0
             l_self = imu_spectrum_loss(final, truth, mask, cfg.sensors, one_sided_above=cfg.self_one_sided_above)
-        l_kurt, l_stay, l_excess, l_tex, l_bone, l_ja, l_quiet = (torch.zeros(()) for _ in range(7))
+        l_kurt, l_stay, l_excess, l_tex, l_bone, l_ja, l_quiet, l_keep = (torch.zeros(()) for _ in range(8))
         if cfg.lambda_kurtosis > 0:
             l_kurt = acc_kurtosis_loss(recover_from_ric(final, 22), recover_from_ric(truth, 22), mask, HUMANML3D_FPS)
         if cfg.lambda_excess > 0:
@@ -339,12 +354,15 @@ def selftune(checkpoint, data: MotionTextData, out_dir, cfg: SelfTuneConfig, rec
             l_stay = stay_loss(final[..., :STAY_CHANNELS], pool["ref"][idx], mask)
         if cfg.lambda_stay_quiet > 0:
             l_quiet = stay_loss(final[..., :STAY_CHANNELS], pool["ref"][idx], mask, select=~gate)
+        if cfg.lambda_keep > 0:
+            l_keep = imu_spectrum_loss(final, pool["keep"][idx], mask, cfg.sensors,
+                                       one_sided_above=cfg.keep_one_sided_above)
         l_recipe = torch.zeros(())
         if cfg.lambda_recipe > 0:
             l_recipe = recipe_loss(low, diffusion, data, rcfg, step, emb_table, mean, std)
         total = (cfg.lambda_recipe * l_recipe + cfg.lambda_kurtosis * l_kurt + cfg.lambda_stay * l_stay
                  + cfg.lambda_excess * l_excess + cfg.lambda_texture * l_tex + cfg.lambda_bone * l_bone
-                 + cfg.lambda_joint_acc * l_ja + cfg.lambda_stay_quiet * l_quiet)
+                 + cfg.lambda_joint_acc * l_ja + cfg.lambda_stay_quiet * l_quiet + cfg.lambda_keep * l_keep)
         if cfg.lambda_self > 0:
             total = total + cfg.lambda_self * l_self
         opt.zero_grad(set_to_none=True)
@@ -353,7 +371,8 @@ def selftune(checkpoint, data: MotionTextData, out_dir, cfg: SelfTuneConfig, rec
             torch.nn.utils.clip_grad_norm_(low.parameters(), cfg.grad_clip)
         opt.step()
         acc += torch.tensor([total.item(), l_self.item(), l_recipe.item(), l_kurt.item(), l_stay.item(),
-                             l_excess.item(), l_tex.item(), l_bone.item(), l_ja.item(), l_quiet.item()],
+                             l_excess.item(), l_tex.item(), l_bone.item(), l_ja.item(), l_quiet.item(),
+                             l_keep.item()],
                            dtype=torch.float64)
         since += 1
         if bar:

@@ -147,14 +147,16 @@ def test_selftune_refuses_by_name(shared_data, tmp_path):
                  progress=False)
     for kw, msg in ((dict(grad_steps=0), "grad_steps must be an integer >= 1, got 0"),
                     (dict(pool=2, batch_size=4), r"batch_size \(4\) must not exceed pool \(2\)"),
-                    (dict(lambda_self=-1.0), "lambda_self, lambda_recipe, lambda_kurtosis, lambda_stay, lambda_excess, lambda_texture, lambda_bone, lambda_joint_acc and lambda_stay_quiet must be >= 0"),
-                    (dict(lambda_kurtosis=-1.0), "lambda_stay_quiet must be >= 0, got 1.0, 1.0, -1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0"),
-                    (dict(lambda_stay=-2.0), "lambda_stay_quiet must be >= 0, got 1.0, 1.0, 0.0, -2.0, 0.0, 0.0, 0.0, 0.0, 0.0"),
-                    (dict(lambda_excess=-0.5), "lambda_stay_quiet must be >= 0, got 1.0, 1.0, 0.0, 0.0, -0.5, 0.0, 0.0, 0.0, 0.0"),
-                    (dict(lambda_texture=-0.1), "lambda_stay_quiet must be >= 0, got 1.0, 1.0, 0.0, 0.0, 0.0, -0.1, 0.0, 0.0, 0.0"),
-                    (dict(lambda_bone=-3.0), "lambda_stay_quiet must be >= 0, got 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, -3.0, 0.0, 0.0"),
-                    (dict(lambda_joint_acc=-1.0), "lambda_stay_quiet must be >= 0, got 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, -1.0, 0.0"),
-                    (dict(lambda_stay_quiet=-1.0), "lambda_stay_quiet must be >= 0, got 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, -1.0"),
+                    (dict(lambda_self=-1.0), "lambda_self, lambda_recipe, lambda_kurtosis, lambda_stay, lambda_excess, lambda_texture, lambda_bone, lambda_joint_acc, lambda_stay_quiet and lambda_keep must be >= 0"),
+                    (dict(lambda_kurtosis=-1.0), "lambda_keep must be >= 0, got 1.0, 1.0, -1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0"),
+                    (dict(lambda_stay=-2.0), "lambda_keep must be >= 0, got 1.0, 1.0, 0.0, -2.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0"),
+                    (dict(lambda_excess=-0.5), "lambda_keep must be >= 0, got 1.0, 1.0, 0.0, 0.0, -0.5, 0.0, 0.0, 0.0, 0.0, 0.0"),
+                    (dict(lambda_texture=-0.1), "lambda_keep must be >= 0, got 1.0, 1.0, 0.0, 0.0, 0.0, -0.1, 0.0, 0.0, 0.0, 0.0"),
+                    (dict(lambda_bone=-3.0), "lambda_keep must be >= 0, got 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, -3.0, 0.0, 0.0, 0.0"),
+                    (dict(lambda_joint_acc=-1.0), "lambda_keep must be >= 0, got 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, -1.0, 0.0, 0.0"),
+                    (dict(lambda_stay_quiet=-1.0), "lambda_keep must be >= 0, got 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, -1.0, 0.0"),
+                    (dict(lambda_keep=-1.0), "lambda_keep must be >= 0, got 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, -1.0"),
+                    (dict(keep_one_sided_above=-1.0), "keep_one_sided_above must be a frequency >= 0 Hz or None, got -1.0"),
                     (dict(lambda_stay_quiet=1.0), r"lambda_stay_quiet \(1.0\) holds the crops below joint_acc_min_crop, which must then be > 0 m/s\^2, got 0.0"),
                     (dict(joint_acc_joints="hands"), r"joint_acc_joints must be one of \['all', 'arms', 'lower'\], got 'hands'"),
                     (dict(joint_acc_gate="arms"), r"joint_acc_gate must be one of \['moves', 'gestures'\], got 'arms'"),
@@ -202,3 +204,43 @@ def test_the_trust_region_starts_at_zero_and_grows(shared_data, tmp_path):
     selftune(p, _data(f, mean, std), tmp_path / "st", cfg, progress=False)
     stay = [float(r["l_stay"]) for r in csv.DictReader(open(tmp_path / "st" / "metrics.csv"))]
     assert stay[0] < 1e-6 and stay[-1] > 1e-3, stay
+
+
+def test_the_keep_term_holds_the_high_experts_finish(shared_data, tmp_path):
+    """--lambda-keep's reference is the high expert's own finish of each hand-over state: with a low expert that is a
+    copy of the high one the first step's term is 0 to rounding; with another low expert it is not; the low expert
+    changes and the keep weight is recorded."""
+    pair, f, mean, std = _pair263(shared_data)
+    data = _data(f, mean, std)
+    cfg = SelfTuneConfig(steps=3, batch_size=2, pool=2, ddim_steps=8, grad_steps=1, lr=3e-3, max_frames=40,
+                         min_frames=30, log_every=1, lambda_self=0.0, lambda_keep=1.0, lambda_recipe=0.0,
+                         sensors="wrist_r,thigh_l")
+    other = tmp_path / "other"
+    other.mkdir()
+    selftune(_write_pair(other, pair, mean, std), data, tmp_path / "a", cfg, progress=False)
+    keep = [float(r["l_keep"]) for r in csv.DictReader(open(tmp_path / "a" / "metrics.csv"))]
+    assert keep[0] > 1e-4, keep
+    pair.low.load_state_dict(pair.high.state_dict())
+    p = _write_pair(tmp_path, pair, mean, std)
+    out = selftune(p, data, tmp_path / "b", cfg, progress=False)
+    keep = [float(r["l_keep"]) for r in csv.DictReader(open(tmp_path / "b" / "metrics.csv"))]
+    assert keep[0] < 1e-8 and all(math.isfinite(k) for k in keep), keep
+    new, _, _, _, meta = load_checkpoint(out)
+    assert meta["selftune"]["config"]["lambda_keep"] == 1.0 and meta["selftune"]["config"]["keep_one_sided_above"] == 3.0
+    assert max(float((a - b).abs().max()) for a, b in zip(new.low.state_dict().values(),
+                                                         pair.high.state_dict().values())) > 1e-6
+
+
+def test_a_pairs_low_expert_may_have_its_own_guidance(shared_data):
+    """ExpertPair.low_guidance: the low expert's steps are guided at its own scale, the high expert's at the
+    sampler's; None leaves both at the sampler's."""
+    pair, _, mean, std = _pair263(shared_data)
+    g = torch.Generator().manual_seed(1)
+    x, emb = torch.randn(2, 30, 263, generator=g), torch.randn(2, TINY["text_dim"], generator=g)
+    lo, hi = torch.full((2,), 100), torch.full((2,), 700)
+    with torch.no_grad():
+        base_lo, base_hi = pair.guided(x, lo, emb, None, 2.5), pair.guided(x, hi, emb, None, 2.5)
+        pair.low_guidance = 1.0
+        torch.testing.assert_close(pair.guided(x, lo, emb, None, 2.5), pair.low.guided(x, lo, emb, None, 1.0))
+        torch.testing.assert_close(pair.guided(x, hi, emb, None, 2.5), base_hi)
+        assert not torch.allclose(pair.guided(x, lo, emb, None, 2.5), base_lo)
