@@ -18,7 +18,8 @@ def register(sub):
                                    "(--lambda-texture) or their bone lengths (--lambda-bone) or joint acceleration "
                                    "(--lambda-joint-acc), inside a trust region around what the untuned expert "
                                    "finishes from the same states (--lambda-stay), or keeping each motion's band powers "
-                                   "where the high expert's own finish of it has them (--lambda-keep). Writes OUT/model.safetensors (the "
+                                   "where the high expert's own finish of it has them (--lambda-keep), or only as evenly damped as "
+                                   "one another (--lambda-keep-spread). Writes OUT/model.safetensors (the "
                                    "same high expert and sampling metadata, the tuned low expert) and OUT/metrics.csv "
                                    "(means per 10 steps). docs/realism.md sections 19-28.")
     p.add_argument("--checkpoint", default="refined", help="two-expert checkpoint (zoo name or .safetensors)")
@@ -86,6 +87,11 @@ def register(sub):
     p.add_argument("--keep-one-sided-above", type=float, default=3.0, metavar="HZ",
                    help="the keep term's bands from HZ up count only an excess (a negative value: every band both "
                         "ways)")
+    p.add_argument("--lambda-keep-spread", type=float, default=0.0,
+                   help="weight of a term on how unevenly the low expert damps: the variance over the batch of the "
+                        "log ratio of each finished motion's 0-3 Hz accelerometer power to the high expert's own "
+                        "finish of the same state, per sensor (motions that move, RMS >= 1 m/s^2, only); a damping "
+                        "common to every motion is free (docs/realism.md section 28)")
     p.add_argument("--lambda-recipe", type=float, default=1.0, help="weight of the noised-truth recipe")
     p.add_argument("--recipe", choices=["shipped", "plain"], default="shipped",
                    help="the noised-truth terms: shipped = the shipped refined's low-expert recipe (L_acc, IMU-space "
@@ -116,6 +122,7 @@ def _run(a):
                          joint_acc_min_crop=a.joint_acc_min_crop, lambda_stay_quiet=a.lambda_stay_quiet,
                          joint_acc_gate=a.joint_acc_gate, gesture_ratio=a.gesture_ratio,
                          self_one_sided_above=a.self_one_sided_above, lambda_keep=a.lambda_keep,
+                         lambda_keep_spread=a.lambda_keep_spread,
                          keep_one_sided_above=None if a.keep_one_sided_above < 0 else a.keep_one_sided_above,
                          sensors=a.sensors, max_frames=a.max_frames, min_frames=a.min_frames, seed=a.seed)
     p = selftune(ck, MotionTextData(clips, mean, std), a.out, cfg, recipe,

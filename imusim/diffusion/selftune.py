@@ -54,6 +54,10 @@ models on differentiable rewards"):
    ways; the texture above may only fall. The shipped low expert damps some walkers it is handed nearly finished to
    near stillness (§27.4: the log variance of the walkers' wrist intensity 0.27 with the high expert alone, 0.38 with
    the pair, p10 6.9 → 3.2 m/s²); this term asks it not to, motion by motion.
+   Optionally (``lambda_keep_spread``) only the unevenness of that damping: the variance over the batch of the log
+   ratio of the finished motion's 0–3 Hz accelerometer power to the high expert's finish's, per sensor
+   (:func:`~imusim.diffusion.train.imu_keep_spread_loss`): a damping common to every motion is free, one that takes
+   some walkers to stillness and leaves others is not.
 3. Beside it, the low expert's own training recipe on noised truth (``recipe``: a :class:`TrainConfig`, e.g. the
    shipped low expert's), so the network stays a denoiser at every low-noise step.
 
@@ -79,8 +83,8 @@ from .gaussian import GaussianDiffusion
 from ..constants import HUMANML3D_FPS
 from ..motion.humanml import recover_from_ric
 from .train import (MotionTextData, TrainConfig, _host_batch, acc_kurtosis_loss, diffusion_losses, imu_excess_loss,
-                    imu_spectrum_loss, joint_acc_loss, crop_gestures, crop_moves, lr_at, predict_x0,
-                    texture_ratio_loss, bone_length_loss, ARMS, LOWER_BODY)
+                    imu_keep_spread_loss, imu_spectrum_loss, joint_acc_loss, crop_gestures, crop_moves, lr_at,
+                    predict_x0, texture_ratio_loss, bone_length_loss, ARMS, LOWER_BODY)
 
 
 @dataclass
@@ -104,6 +108,7 @@ class SelfTuneConfig:
     lambda_stay_quiet: float = 0.0  # the trust region again, on the crops the joint-acceleration gate leaves out only
     lambda_keep: float = 0.0  # weight of the band powers against the high expert's own finish of the same state
     keep_one_sided_above: Optional[float] = 3.0  # Hz: the keep term's bands from there up count only an excess
+    lambda_keep_spread: float = 0.0  # weight of the variance over the batch of the log 0-3 Hz power ratio to that finish
     joint_acc_joints: str = "lower"  # its joints: "lower" (pelvis, hips, knees, ankles, feet), "all" (22), "arms"
     joint_acc_min_crop: float = 0.0  # m/s²: only crops whose mean joint acceleration reaches this count
     joint_acc_gate: str = "moves"  # which crops count: "moves" (joint_acc_min_crop) or "gestures" (crop_gestures)
@@ -135,12 +140,14 @@ def _check(cfg: SelfTuneConfig) -> None:
     if cfg.batch_size > cfg.pool:
         raise ValueError(f"selftune: batch_size ({cfg.batch_size}) must not exceed pool ({cfg.pool})")
     if min(cfg.lambda_self, cfg.lambda_recipe, cfg.lambda_kurtosis, cfg.lambda_stay, cfg.lambda_excess,
-           cfg.lambda_texture, cfg.lambda_bone, cfg.lambda_joint_acc, cfg.lambda_stay_quiet, cfg.lambda_keep) < 0:
+           cfg.lambda_texture, cfg.lambda_bone, cfg.lambda_joint_acc, cfg.lambda_stay_quiet, cfg.lambda_keep,
+           cfg.lambda_keep_spread) < 0:
         raise ValueError(f"selftune: lambda_self, lambda_recipe, lambda_kurtosis, lambda_stay, lambda_excess, "
-                         f"lambda_texture, lambda_bone, lambda_joint_acc, lambda_stay_quiet and lambda_keep must be "
-                         f">= 0, got {cfg.lambda_self}, {cfg.lambda_recipe}, {cfg.lambda_kurtosis}, {cfg.lambda_stay}, "
-                         f"{cfg.lambda_excess}, {cfg.lambda_texture}, {cfg.lambda_bone}, {cfg.lambda_joint_acc}, "
-                         f"{cfg.lambda_stay_quiet}, {cfg.lambda_keep}")
+                         f"lambda_texture, lambda_bone, lambda_joint_acc, lambda_stay_quiet, lambda_keep and "
+                         f"lambda_keep_spread must be >= 0, got {cfg.lambda_self}, {cfg.lambda_recipe}, "
+                         f"{cfg.lambda_kurtosis}, {cfg.lambda_stay}, {cfg.lambda_excess}, {cfg.lambda_texture}, "
+                         f"{cfg.lambda_bone}, {cfg.lambda_joint_acc}, {cfg.lambda_stay_quiet}, {cfg.lambda_keep}, "
+                         f"{cfg.lambda_keep_spread}")
     if cfg.joint_acc_joints not in JOINT_ACC_JOINTS:
         raise ValueError(f"selftune: joint_acc_joints must be one of {sorted(JOINT_ACC_JOINTS)}, "
                          f"got {cfg.joint_acc_joints!r}")
@@ -302,7 +309,7 @@ def selftune(checkpoint, data: MotionTextData, out_dir, cfg: SelfTuneConfig, rec
         # trust region's reference
         pair.low.eval()
         pool["ref"] = finished_pose(sampler, pair.low, pool)
-    if cfg.lambda_keep > 0:  # the high expert's own finish of every state (the pair handed over at t = 0): the keep
+    if cfg.lambda_keep > 0 or cfg.lambda_keep_spread > 0:  # the high expert's own finish of every state (the pair handed over at t = 0): the keep
         # term's reference
         pair.high.eval()
         pool["keep"] = finished_pose(sampler, pair.high, pool, channels=None)
@@ -318,13 +325,13 @@ def selftune(checkpoint, data: MotionTextData, out_dir, cfg: SelfTuneConfig, rec
     f = open(out_dir / "metrics.csv", "w", newline="")
     w = csv.writer(f)
     w.writerow(["step", "total", "l_self", "l_recipe", "lr", "seconds", "l_kurtosis", "l_stay", "l_excess",
-                "l_texture", "l_bone", "l_joint_acc", "l_stay_quiet", "l_keep"])
+                "l_texture", "l_bone", "l_joint_acc", "l_stay_quiet", "l_keep", "l_keep_spread"])
     bar = None
     if progress:
         from tqdm.auto import tqdm
         bar = tqdm(total=cfg.steps, desc="selftune", unit="step")
     t0 = time.time()
-    acc, since = torch.zeros(11, dtype=torch.float64), 0  # the logged values: means over the steps since the last row
+    acc, since = torch.zeros(12, dtype=torch.float64), 0  # the logged values: means over the steps since the last row
     for step in range(cfg.steps):
         for g in opt.param_groups:
             g["lr"] = lr_at(step, lr_cfg)
@@ -335,7 +342,7 @@ def selftune(checkpoint, data: MotionTextData, out_dir, cfg: SelfTuneConfig, rec
         truth = x0 * std + mean
         with torch.set_grad_enabled(cfg.lambda_self > 0):  # logged either way; no backward through it at weight 0
             l_self = imu_spectrum_loss(final, truth, mask, cfg.sensors, one_sided_above=cfg.self_one_sided_above)
-        l_kurt, l_stay, l_excess, l_tex, l_bone, l_ja, l_quiet, l_keep = (torch.zeros(()) for _ in range(8))
+        l_kurt, l_stay, l_excess, l_tex, l_bone, l_ja, l_quiet, l_keep, l_ks = (torch.zeros(()) for _ in range(9))
         if cfg.lambda_kurtosis > 0:
             l_kurt = acc_kurtosis_loss(recover_from_ric(final, 22), recover_from_ric(truth, 22), mask, HUMANML3D_FPS)
         if cfg.lambda_excess > 0:
@@ -357,12 +364,15 @@ def selftune(checkpoint, data: MotionTextData, out_dir, cfg: SelfTuneConfig, rec
         if cfg.lambda_keep > 0:
             l_keep = imu_spectrum_loss(final, pool["keep"][idx], mask, cfg.sensors,
                                        one_sided_above=cfg.keep_one_sided_above)
+        if cfg.lambda_keep_spread > 0:
+            l_ks = imu_keep_spread_loss(final, pool["keep"][idx], mask, cfg.sensors)
         l_recipe = torch.zeros(())
         if cfg.lambda_recipe > 0:
             l_recipe = recipe_loss(low, diffusion, data, rcfg, step, emb_table, mean, std)
         total = (cfg.lambda_recipe * l_recipe + cfg.lambda_kurtosis * l_kurt + cfg.lambda_stay * l_stay
                  + cfg.lambda_excess * l_excess + cfg.lambda_texture * l_tex + cfg.lambda_bone * l_bone
-                 + cfg.lambda_joint_acc * l_ja + cfg.lambda_stay_quiet * l_quiet + cfg.lambda_keep * l_keep)
+                 + cfg.lambda_joint_acc * l_ja + cfg.lambda_stay_quiet * l_quiet + cfg.lambda_keep * l_keep
+                 + cfg.lambda_keep_spread * l_ks)
         if cfg.lambda_self > 0:
             total = total + cfg.lambda_self * l_self
         opt.zero_grad(set_to_none=True)
@@ -372,7 +382,7 @@ def selftune(checkpoint, data: MotionTextData, out_dir, cfg: SelfTuneConfig, rec
         opt.step()
         acc += torch.tensor([total.item(), l_self.item(), l_recipe.item(), l_kurt.item(), l_stay.item(),
                              l_excess.item(), l_tex.item(), l_bone.item(), l_ja.item(), l_quiet.item(),
-                             l_keep.item()],
+                             l_keep.item(), l_ks.item()],
                            dtype=torch.float64)
         since += 1
         if bar:

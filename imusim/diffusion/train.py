@@ -373,6 +373,41 @@ def band_ratio_excess(pred: torch.Tensor, true: torch.Tensor, n: torch.Tensor, r
     return d.square().reshape(d.shape[0], -1).mean(1)
 
 
+def band_log_ratio_spread(pred: torch.Tensor, ref: torch.Tensor, n: torch.Tensor, rate: float,
+                          band=(0.0, 3.0), floor: float = 0.3, moving: float = 1.0) -> torch.Tensor:
+    """How unevenly ``pred`` scales ``ref``, sequence by sequence (docs/realism.md §28): per middle index (sensor),
+    the variance over the sequences of ``r_b = log(P_pred + floor²) − log(P_ref + floor²)``, ``P`` the power of
+    ``band`` (Hz) by :func:`masked_band_powers` of ``pred``/``ref`` ``[B, T, ..., C]`` (first ``n[b]`` samples valid);
+    only the sequences whose ``ref`` moves in the band (RMS ≥ ``moving``, the signals' unit) count, a middle index
+    with fewer than two of them counts 0; the mean over the middle indices. Scaling every sequence by one factor
+    costs nothing (so a common damping, or none, is free); damping one sequence more than the others costs the
+    squared log of how much more, around the batch's mean ratio. Differentiable w.r.t. ``pred``."""
+    _check_band_pair("band_log_ratio_spread", pred, ref, floor)
+    if not (isinstance(band, (tuple, list)) and len(band) == 2 and 0 <= band[0] < band[1]):
+        raise ValueError(f"band_log_ratio_spread: band must be (lo, hi) Hz with 0 <= lo < hi, got {band!r}")
+    pp, pr = (masked_band_powers(x, n, rate, [tuple(band)])[..., 0] for x in (pred, ref))  # [B, ...]
+    r = torch.log(pp + floor ** 2) - torch.log(pr + floor ** 2)
+    w = (pr.detach() >= moving ** 2).to(r.dtype)
+    cnt = w.sum(0)  # [...]
+    mu = (r * w).sum(0) / cnt.clamp_min(1.0)
+    var = ((r - mu).square() * w).sum(0) / cnt.clamp_min(1.0)
+    var = torch.where(cnt >= 2, var, torch.zeros((), dtype=var.dtype, device=var.device))
+    return var.mean()
+
+
+def imu_keep_spread_loss(pred_feats: torch.Tensor, ref_feats: torch.Tensor, mask: torch.Tensor,
+                         sensors="wrist_l,wrist_r,thigh_l,thigh_r", fps: float = HUMANML3D_FPS,
+                         band=(0.0, 3.0), floor: float = 0.3, moving: float = 1.0) -> torch.Tensor:
+    """:func:`band_log_ratio_spread` of the accelerometers (m/s², gravity included, mean removed) of ``pred_feats``
+    against ``ref_feats`` (both ``[B, T, 263]`` denormalised, rendered as :func:`imu_spectrum_loss` renders them):
+    how unevenly one motion's swing is scaled against another's, sensor by sensor. selftune's ``ref_feats`` is the
+    high expert's own finish of the same hand-over state, so the term leaves a common damping alone and takes out a
+    selective one (the near-still walkers of docs/realism.md §27.4). Differentiable w.r.t. ``pred_feats``."""
+    _check_feature_pair("imu_keep_spread_loss", pred_feats, ref_feats, mask)
+    outs = [_imu_of_features(f, mask, sensors, fps) for f in (pred_feats, ref_feats)]
+    return band_log_ratio_spread(outs[0].acc, outs[1].acc, term_mask(mask).sum(1), fps, band, floor, moving)
+
+
 # SMPL22's wrists (left, right): where the generated texture is measured (docs/realism.md §22.1)
 WRIST_JOINTS = (20, 21)
 

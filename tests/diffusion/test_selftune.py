@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -147,15 +148,16 @@ def test_selftune_refuses_by_name(shared_data, tmp_path):
                  progress=False)
     for kw, msg in ((dict(grad_steps=0), "grad_steps must be an integer >= 1, got 0"),
                     (dict(pool=2, batch_size=4), r"batch_size \(4\) must not exceed pool \(2\)"),
-                    (dict(lambda_self=-1.0), "lambda_self, lambda_recipe, lambda_kurtosis, lambda_stay, lambda_excess, lambda_texture, lambda_bone, lambda_joint_acc, lambda_stay_quiet and lambda_keep must be >= 0"),
-                    (dict(lambda_kurtosis=-1.0), "lambda_keep must be >= 0, got 1.0, 1.0, -1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0"),
-                    (dict(lambda_stay=-2.0), "lambda_keep must be >= 0, got 1.0, 1.0, 0.0, -2.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0"),
-                    (dict(lambda_excess=-0.5), "lambda_keep must be >= 0, got 1.0, 1.0, 0.0, 0.0, -0.5, 0.0, 0.0, 0.0, 0.0, 0.0"),
-                    (dict(lambda_texture=-0.1), "lambda_keep must be >= 0, got 1.0, 1.0, 0.0, 0.0, 0.0, -0.1, 0.0, 0.0, 0.0, 0.0"),
-                    (dict(lambda_bone=-3.0), "lambda_keep must be >= 0, got 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, -3.0, 0.0, 0.0, 0.0"),
-                    (dict(lambda_joint_acc=-1.0), "lambda_keep must be >= 0, got 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, -1.0, 0.0, 0.0"),
-                    (dict(lambda_stay_quiet=-1.0), "lambda_keep must be >= 0, got 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, -1.0, 0.0"),
-                    (dict(lambda_keep=-1.0), "lambda_keep must be >= 0, got 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, -1.0"),
+                    (dict(lambda_self=-1.0), "lambda_self, lambda_recipe, lambda_kurtosis, lambda_stay, lambda_excess, lambda_texture, lambda_bone, lambda_joint_acc, lambda_stay_quiet, lambda_keep and lambda_keep_spread must be >= 0"),
+                    (dict(lambda_kurtosis=-1.0), "lambda_keep_spread must be >= 0, got 1.0, 1.0, -1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0"),
+                    (dict(lambda_stay=-2.0), "lambda_keep_spread must be >= 0, got 1.0, 1.0, 0.0, -2.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0"),
+                    (dict(lambda_excess=-0.5), "lambda_keep_spread must be >= 0, got 1.0, 1.0, 0.0, 0.0, -0.5, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0"),
+                    (dict(lambda_texture=-0.1), "lambda_keep_spread must be >= 0, got 1.0, 1.0, 0.0, 0.0, 0.0, -0.1, 0.0, 0.0, 0.0, 0.0, 0.0"),
+                    (dict(lambda_bone=-3.0), "lambda_keep_spread must be >= 0, got 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, -3.0, 0.0, 0.0, 0.0, 0.0"),
+                    (dict(lambda_joint_acc=-1.0), "lambda_keep_spread must be >= 0, got 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, -1.0, 0.0, 0.0, 0.0"),
+                    (dict(lambda_stay_quiet=-1.0), "lambda_keep_spread must be >= 0, got 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, -1.0, 0.0, 0.0"),
+                    (dict(lambda_keep=-1.0), "lambda_keep_spread must be >= 0, got 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, -1.0, 0.0"),
+                    (dict(lambda_keep_spread=-1.0), "got 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, -1.0"),
                     (dict(keep_one_sided_above=-1.0), "keep_one_sided_above must be a frequency >= 0 Hz or None, got -1.0"),
                     (dict(lambda_stay_quiet=1.0), r"lambda_stay_quiet \(1.0\) holds the crops below joint_acc_min_crop, which must then be > 0 m/s\^2, got 0.0"),
                     (dict(joint_acc_joints="hands"), r"joint_acc_joints must be one of \['all', 'arms', 'lower'\], got 'hands'"),
@@ -227,6 +229,11 @@ def test_the_keep_term_holds_the_high_experts_finish(shared_data, tmp_path):
     assert keep[0] < 1e-8 and all(math.isfinite(k) for k in keep), keep
     new, _, _, _, meta = load_checkpoint(out)
     assert meta["selftune"]["config"]["lambda_keep"] == 1.0 and meta["selftune"]["config"]["keep_one_sided_above"] == 3.0
+    # the spread form on the same copy: every motion scaled alike at the first step, so it starts at 0 too
+    spread = replace(cfg, lambda_keep=0.0, lambda_keep_spread=1.0)
+    selftune(p, data, tmp_path / "c", spread, progress=False)
+    ks = [float(r["l_keep_spread"]) for r in csv.DictReader(open(tmp_path / "c" / "metrics.csv"))]
+    assert ks[0] < 1e-8 and all(math.isfinite(k) for k in ks), ks
     assert max(float((a - b).abs().max()) for a, b in zip(new.low.state_dict().values(),
                                                          pair.high.state_dict().values())) > 1e-6
 
@@ -244,3 +251,33 @@ def test_a_pairs_low_expert_may_have_its_own_guidance(shared_data):
         torch.testing.assert_close(pair.guided(x, lo, emb, None, 2.5), pair.low.guided(x, lo, emb, None, 1.0))
         torch.testing.assert_close(pair.guided(x, hi, emb, None, 2.5), base_hi)
         assert not torch.allclose(pair.guided(x, lo, emb, None, 2.5), base_lo)
+
+
+def test_band_log_ratio_spread_is_the_variance_of_the_log_scale():
+    """One factor for every sequence costs 0; one of three sequences at half the amplitude (a quarter of the power)
+    costs the variance of (log 1/4, 0, 0); a reference that does not move is left out (then one of two: (log 2)²);
+    float64 gradcheck."""
+    from imusim.diffusion.train import band_log_ratio_spread
+
+    rate, T = 20.0, 80
+    t = torch.arange(T, dtype=torch.float64) / rate
+    swing = torch.stack([torch.sin(2 * math.pi * 1.5 * t), torch.cos(2 * math.pi * 1.5 * t), 0 * t], -1) * 5.0
+    ref = torch.stack([swing, 0.8 * swing, swing.roll(3, 0)])[:, :, None]  # [3, T, 1, 3]: one sensor
+    n = torch.full((3,), T)
+    tiny = 1e-6
+    assert float(band_log_ratio_spread(0.5 * ref, ref, n, rate, floor=tiny)) < 1e-10
+    half = ref.clone()
+    half[1] *= 0.5
+    var = torch.tensor([math.log(0.25), 0.0, 0.0]).var(unbiased=False)
+    torch.testing.assert_close(band_log_ratio_spread(half, ref, n, rate, floor=tiny), var.to(torch.float64))
+    still = ref.clone()
+    still[2] = 0.001 * ref[2]  # the reference barely moves: left out, so the half-amplitude pair alone counts
+    p = still.clone()
+    p[0] *= 0.5
+    p[2] *= 10.0
+    torch.testing.assert_close(band_log_ratio_spread(p, still, n, rate, floor=tiny),
+                               torch.tensor(math.log(2.0) ** 2, dtype=torch.float64))
+    x = (half + 0.01 * torch.randn(half.shape, dtype=torch.float64)).requires_grad_(True)
+    assert torch.autograd.gradcheck(lambda q: band_log_ratio_spread(q, ref, n, rate), (x,))
+    with pytest.raises(ValueError, match=r"band must be \(lo, hi\) Hz with 0 <= lo < hi, got \(3.0, 1.0\)"):
+        band_log_ratio_spread(half, ref, n, rate, band=(3.0, 1.0))
