@@ -7,7 +7,10 @@
 #     spread_probe.py --sample ...,LOW_GUIDANCE), beside the shipped pair on the protocol's walking prompts;
 #   - st_kp1: `imusim selftune --lambda-keep 1` (new): the low expert finishes each pooled hand-over state keeping the
 #     IMU band powers of the high expert's own finish of it, 0-3 Hz both ways, the texture from 3 Hz up allowed to fall;
-#     the shipped low expert's noised-truth recipe beside it.
+#     the shipped low expert's noised-truth recipe beside it;
+#   - st_kv3: `imusim selftune --lambda-keep-spread 3` (new): only the unevenness of the low expert's damping, the
+#     variance over the batch of the log ratio of each finished motion's 0-3 Hz accelerometer power to the high
+#     expert's finish of it (a damping common to every motion is free).
 # Then its spread, its 4 generation stores with the still-standers protocol (docs/realism/still/activities.yaml),
 # realism by prompt, HAR on BasicMotions and the WISDM watch against original / smoothing / shipped fit for fit, and
 # L_acc against the continued control.
@@ -28,9 +31,9 @@ P=(--prompt "a person walks forward." --prompt "a person walks slowly." --prompt
 [ -f "$OUT/sampler_lowg.json" ] || OMP_NUM_THREADS=1 python scripts/spread_probe.py --data "$DATA" \
   --sample pair_h25_l1=refined,2.5,ddim,,1 --sample pair_h15_l1=refined,1.5,ddim,,1 "${P[@]}" \
   --json "$OUT/sampler_lowg.json" > "$OUT/sampler_lowg.log" 2>&1 &
-declare -A ARGS=([st_kp1]="--lambda-keep 1")
+declare -A ARGS=([st_kp1]="--lambda-keep 1" [st_kv3]="--lambda-keep-spread 3")
 BASE="--lr 3e-5 --pool 512 --steps 300 --lambda-self 0"
-CANDS=(${CANDS:-st_kp1})
+CANDS=(${CANDS:-st_kp1 st_kv3})
 SEEDS=(${SEEDS:-0})
 STAGE=train selftune_round
 wait
