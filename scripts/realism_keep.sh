@@ -15,7 +15,8 @@
 # realism by prompt, HAR on BasicMotions and the WISDM watch against original / smoothing / shipped fit for fit, and
 # L_acc against the continued control.
 #   bash scripts/realism_keep.sh                    # ~100 min on 2 cores (skips what exists)
-#   STAGE=train bash scripts/realism_keep.sh        # the fine-tune and the spread probes only
+#   STAGE=train bash scripts/realism_keep.sh        # the fine-tunes and the spread probes only
+#   PROTO="st_kv3_s0" bash scripts/realism_keep.sh   # the protocol for these runs only
 OUT="${OUT:-docs/realism/keep}"
 HAR_ACTS=docs/realism/still/activities.yaml
 HAR_DIR="${RUNS:-runs}/har_still"
@@ -35,27 +36,36 @@ declare -A ARGS=([st_kp1]="--lambda-keep 1" [st_kv3]="--lambda-keep-spread 3")
 BASE="--lr 3e-5 --pool 512 --steps 300 --lambda-self 0"
 CANDS=(${CANDS:-st_kp1 st_kv3})
 SEEDS=(${SEEDS:-0})
-STAGE=train selftune_round
+mkdir -p "$RUNS/st" "$OUT/training"
+for r in $(cand_runs); do  # selftune_round's fine-tunes, one core each, without its impulsiveness screen
+  d="$RUNS/st/$r"
+  # shellcheck disable=SC2086
+  [ -f "$d/model.safetensors" ] || { mkdir -p "$d"; OMP_NUM_THREADS=1 imusim selftune --data "$DATA" --out "$d" \
+    --seed "${r##*_s}" $BASE ${ARGS[${r%_s*}]} > "$d.log" 2>&1; } &
+done
 wait
+for r in $(cand_runs); do cp "$RUNS/st/$r/metrics.csv" "$OUT/training/metrics_$r.csv"; done
 for r in $(cand_runs); do
   [ -f "$OUT/sampler_$r.json" ] || OMP_NUM_THREADS=1 python scripts/spread_probe.py --data "$DATA" \
     --sample "$r=$RUNS/st/$r/model.safetensors,rec,ddim" "${P[@]}" --json "$OUT/sampler_$r.json" > "$OUT/sampler_$r.log" 2>&1 &
 done
 wait
 [ "$STAGE" = train ] && exit 0
+# the protocol for PROTO's runs (default: every candidate)
+PROTO=(${PROTO:-$(cand_runs)})
 GEN=(0 1 2 3)
-for r in $(cand_runs); do link_st "$r"; gen4 "$r" "$RUNS/$r/model.safetensors" "$RUNS/st/gen_$r"; done
-NEW=(); for r in $(cand_runs); do NEW+=("$(stores "$r" "${GEN[@]}")"); done
+for r in "${PROTO[@]}"; do link_st "$r"; gen4 "$r" "$RUNS/$r/model.safetensors" "$RUNS/st/gen_$r"; done
+NEW=(); for r in "${PROTO[@]}"; do NEW+=("$(stores "$r" "${GEN[@]}")"); done
 export OMP_NUM_THREADS=2
 like_for_like "$OUT" "$(stores afu1i5hs7 "${GEN[@]}")" "${NEW[@]}"
 [ -f "$OUT/spread.json" ] || python scripts/spread_probe.py --set "$(stores afu1i5hs7 "${GEN[@]}")" \
   $(for s in "${NEW[@]}"; do echo "--set $s"; done) --json "$OUT/spread.json" > "$OUT/spread.log" 2>&1
 har_evals "$(stores original "${GEN[@]}")" "$(stores smooth2 "${GEN[@]}")" "$(stores afu1i5hs7 "${GEN[@]}")" "${NEW[@]}"
-VS=$(for r in $(cand_runs); do echo "--versus $r:original --versus $r:smooth2 --versus $r:afu1i5hs7"; done)
+VS=$(for r in "${PROTO[@]}"; do echo "--versus $r:original --versus $r:smooth2 --versus $r:afu1i5hs7"; done)
 # shellcheck disable=SC2086
 har_versus $VS
-for r in $(cand_runs); do motion_evals "$r"; done
+for r in "${PROTO[@]}"; do motion_evals "$r"; done
 [ -f "$OUT/lacc_vs_control.json" ] || python scripts/motion_eval_stats.py docs/realism/spec/motion_eval_g1.json \
-  docs/realism/ship/motion_eval_afu1i5hs7_s0.json $(for r in $(cand_runs); do echo "$OUT/motion_eval_$r.json"; done) \
-  --pair wf_control:pair_afu1i5hs7 $(for c in "${CANDS[@]}"; do echo "--pair wf_control:$c --pair pair_afu1i5hs7:$c"; done) \
+  docs/realism/ship/motion_eval_afu1i5hs7_s0.json $(for r in "${PROTO[@]}"; do echo "$OUT/motion_eval_$r.json"; done) \
+  --pair wf_control:pair_afu1i5hs7 $(for r in "${PROTO[@]}"; do echo "--pair wf_control:${r%_s*} --pair pair_afu1i5hs7:${r%_s*}"; done) \
   --out "$OUT/lacc_vs_control.json" > "$OUT/lacc_vs_control.log" 2>&1
