@@ -8,9 +8,9 @@ shufflers and striders.
 
 With ``--sample LABEL=CKPT,GUIDANCE,SAMPLER[,BELOW_T[,LOW_GUIDANCE]]`` (GUIDANCE ``rec``: the checkpoint's recorded
 scale; SAMPLER ddim or ddpm; BELOW_T: a two-expert checkpoint's hand-over moved to that step, empty: the recorded one;
-LOW_GUIDANCE: the low expert's own scale, GUIDANCE then the high expert's) the same at the motion level, where the sampler's settings can be varied: N motions per prompt (120 frames,
-each its own seed; the checkpoint's recorded foot anchor), decoded with features_to_rotations and forward kinematics,
-the variance over motions of log RMS |a| of the right wrist (second differences of joint positions), against the built
+LOW_GUIDANCE: the low expert's own scale, GUIDANCE then the high expert's) the same at the motion level, where the
+sampler's settings can be varied: N motions per prompt (120 frames, each its own seed; the checkpoint's recorded foot
+anchor), decoded with features_to_rotations and forward kinematics, the variance over motions of log RMS |a| of the right wrist (second differences of joint positions), against the built
 data set's walk and run clips of the normal style (their first 120 frames, decoded the same way).
 
     python scripts/spread_probe.py --data runs/data_anat --sample refined=refined,rec,ddim \\
@@ -127,8 +127,8 @@ def sampled(data: Path, specs, prompts, n: int) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--set", action="append", default=[], metavar="NAME=STORE[,STORE]")
-    ap.add_argument("--sample", action="append", default=[], metavar="LABEL=CKPT,GUIDANCE,SAMPLER[,BELOW_T[,LOW_GUIDANCE]]",
-                    help="sample motions instead of reading stores (see above)")
+    ap.add_argument("--sample", action="append", default=[],
+                    metavar="LABEL=CKPT,GUIDANCE,SAMPLER[,BELOW_T[,LOW_GUIDANCE]]", help="sample motions instead of reading stores (see above)")
     ap.add_argument("--data", help="built data set (with --sample)")
     ap.add_argument("--prompt", action="append", default=None, help="prompts for --sample (default: PROMPTS)")
     ap.add_argument("--per-prompt", type=int, default=32)

@@ -35,9 +35,19 @@ class ExpertPair(nn.Module):
             raise ValueError(f"ExpertPair: below_t must be an integer step in [0, {steps}], got {below_t!r}")
         self.high, self.low, self.below_t = high, low, int(below_t)
         self.cfg = high.cfg  # what the sampler reads (arch, canvas, n_feats): the same for both experts
-        # the low expert's own classifier-free guidance scale (None: the sampler's); load_checkpoint sets it from
-        # meta.sampling.low_guidance (docs/realism.md §28)
-        self.low_guidance: Optional[float] = None
+        self.low_guidance = None  # the low expert's own guidance scale (None: the sampler's); docs/realism.md §28.1
+
+    @property
+    def low_guidance(self) -> Optional[float]:
+        """The classifier-free guidance scale of the low expert's steps (None: the sampler's, as for the high expert).
+        A probe's setting (scripts/spread_probe.py); no checkpoint records one."""
+        return self._low_guidance
+
+    @low_guidance.setter
+    def low_guidance(self, g) -> None:
+        if g is not None and (isinstance(g, bool) or not isinstance(g, (int, float)) or not 0 <= g < float("inf")):
+            raise ValueError(f"ExpertPair: low_guidance must be a finite number >= 0 or None, got {g!r}")
+        self._low_guidance = None if g is None else float(g)
 
     def _split(self, fn_name, x, t, *args, **kwargs):
         lo = t < self.below_t

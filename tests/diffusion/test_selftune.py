@@ -251,6 +251,10 @@ def test_a_pairs_low_expert_may_have_its_own_guidance(shared_data):
         torch.testing.assert_close(pair.guided(x, lo, emb, None, 2.5), pair.low.guided(x, lo, emb, None, 1.0))
         torch.testing.assert_close(pair.guided(x, hi, emb, None, 2.5), base_hi)
         assert not torch.allclose(pair.guided(x, lo, emb, None, 2.5), base_lo)
+        pair.low_guidance = None
+        torch.testing.assert_close(pair.guided(x, lo, emb, None, 2.5), base_lo)
+    with pytest.raises(ValueError, match=r"low_guidance must be a finite number >= 0 or None, got -1.0"):
+        pair.low_guidance = -1.0
 
 
 def test_band_log_ratio_spread_is_the_variance_of_the_log_scale():
