@@ -10,8 +10,9 @@ With ``--sample LABEL=CKPT,GUIDANCE,SAMPLER[,BELOW_T[,LOW_GUIDANCE]]`` (GUIDANCE
 scale; SAMPLER ddim or ddpm; BELOW_T: a two-expert checkpoint's hand-over moved to that step, empty: the recorded one;
 LOW_GUIDANCE: the low expert's own scale, GUIDANCE then the high expert's) the same at the motion level, where the
 sampler's settings can be varied: N motions per prompt (120 frames, each its own seed; the checkpoint's recorded foot
-anchor), decoded with features_to_rotations and forward kinematics, the variance over motions of log RMS |a| of the right wrist (second differences of joint positions), against the built
-data set's walk and run clips of the normal style (their first 120 frames, decoded the same way).
+anchor), decoded with features_to_rotations and forward kinematics, the variance over motions of log RMS |a| of the
+right wrist (second differences of joint positions), against the built data set's walk and run clips of the normal
+style (their first 120 frames, decoded the same way).
 
     python scripts/spread_probe.py --data runs/data_anat --sample refined=refined,rec,ddim \\
         --sample refined_g25=refined,2.5,ddim --json docs/realism/spread/sampler.json
