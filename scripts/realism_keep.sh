@@ -17,6 +17,8 @@
 #   bash scripts/realism_keep.sh                    # ~100 min on 2 cores (skips what exists)
 #   STAGE=train bash scripts/realism_keep.sh        # the fine-tunes and the spread probes only
 #   PROTO="st_kv3_s0" bash scripts/realism_keep.sh   # the protocol for these runs only
+#   CANDS=st_kv3 SEEDS="1 2" STAGE=train bash scripts/realism_keep.sh   # st_kv3's selftune seeds 1 and 2 (and their
+#                                                    # spread probes); a full run then evaluates them (L_acc, 3 seeds)
 OUT="${OUT:-docs/realism/keep}"
 HAR_ACTS=docs/realism/still/activities.yaml
 HAR_DIR="${RUNS:-runs}/har_still"
@@ -69,3 +71,13 @@ for r in "${PROTO[@]}"; do motion_evals "$r"; done
   docs/realism/ship/motion_eval_afu1i5hs7_s0.json $(for r in "${PROTO[@]}"; do echo "$OUT/motion_eval_$r.json"; done) \
   --pair wf_control:pair_afu1i5hs7 $(for r in "${PROTO[@]}"; do echo "--pair wf_control:${r%_s*} --pair pair_afu1i5hs7:${r%_s*}"; done) \
   --out "$OUT/lacc_vs_control.json" > "$OUT/lacc_vs_control.log" 2>&1
+# with CANDS=st_kv3 SEEDS="1 2" STAGE=train done as well: the motion evaluation of st_kv3's seeds 1 and 2, and L_acc over
+# its three selftune seeds against the continued control and the shipped pair's three training seeds
+if [ -f "$RUNS/st/st_kv3_s1/model.safetensors" ] && [ -f "$RUNS/st/st_kv3_s2/model.safetensors" ]; then
+  for s in 1 2; do link_st "st_kv3_s$s"; OMP_NUM_THREADS=1 motion_evals "st_kv3_s$s" & done
+  wait
+  [ -f "$OUT/lacc_seeds.json" ] || python scripts/motion_eval_stats.py docs/realism/spec/motion_eval_g1.json \
+    docs/realism/ship/motion_eval_afu1i5hs7_s{0,1,2}.json "$OUT"/motion_eval_st_kv3_s{0,1,2}.json \
+    --pair wf_control:pair_afu1i5hs7 --pair wf_control:st_kv3 --pair pair_afu1i5hs7:st_kv3 \
+    --out "$OUT/lacc_seeds.json" > "$OUT/lacc_seeds.log" 2>&1
+fi
