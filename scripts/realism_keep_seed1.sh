@@ -1,6 +1,7 @@
 #!/bin/bash
 # Issue 14, §28.4: st_kv3 selftune seed 1 through the still-standers protocol's HAR (4 generation stores x 2 fits,
-# BasicMotions and the WISDM watch) beside seed 0, the shipped refined, original and smoothing, into docs/realism/keep/seed1.
+# BasicMotions and the WISDM watch) beside seed 0, the shipped refined, original and smoothing, into
+# docs/realism/keep/seed1.
 #   bash scripts/realism_keep_seed1.sh   # after CANDS=st_kv3 SEEDS="1 2" STAGE=train bash scripts/realism_keep.sh; ~25 min
 OUT=docs/realism/keep/seed1
 HAR_ACTS=docs/realism/still/activities.yaml
