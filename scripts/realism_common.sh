@@ -158,11 +158,13 @@ har_evals() {  # har_evals SET...: HAR trained on the sets ("NAME=store,...", 8 
     --out "$OUT/har_wisdm" $(printf -- "--synthetic %s " "$@")
 }
 
-har_versus() {  # har_versus --versus A:B ...: the wrist checks of like_for_like's realism and har_evals' HAR results,
-  # config against config fit for fit (scripts/training_seed_summary.py) into $OUT/har_versus.{json,log} and
-  # $OUT/har_wisdm_versus.{json,log}
-  python scripts/training_seed_summary.py --realism mocap="$OUT/realism_mocap_normal/realism.json" \
-    --realism basicmotions="$OUT/realism_basicmotions/realism.json" --har basicmotions="$OUT/har_basicmotions/results.json" \
+har_versus() {  # har_versus --versus A:B ...: the wrist checks of like_for_like's realism (where it ran) and
+  # har_evals' HAR results, config against config fit for fit (scripts/training_seed_summary.py) into
+  # $OUT/har_versus.{json,log} and $OUT/har_wisdm_versus.{json,log}
+  local real=()
+  [ -f "$OUT/realism_mocap_normal/realism.json" ] && real+=(--realism mocap="$OUT/realism_mocap_normal/realism.json")
+  [ -f "$OUT/realism_basicmotions/realism.json" ] && real+=(--realism basicmotions="$OUT/realism_basicmotions/realism.json")
+  python scripts/training_seed_summary.py "${real[@]}" --har basicmotions="$OUT/har_basicmotions/results.json" \
     "$@" --out "$OUT/har_versus.json" > "$OUT/har_versus.log" 2>&1
   python scripts/training_seed_summary.py --har wisdm="$OUT/har_wisdm/results.json" "$@" --out "$OUT/har_wisdm_versus.json" \
     > "$OUT/har_wisdm_versus.log" 2>&1
@@ -209,10 +211,9 @@ motion_evals() {  # motion_evals PAIR...: evaluate-motion of each pair run on th
   done
 }
 
-selftune_round() {  # selftune_round: the self-sampled fine-tunes of CANDS x SEEDS (arrays; imusim selftune $BASE
-  # ${ARGS[CAND]}, ARGS an associative array), all at once, one core each, into $RUNS/st/CAND_sSEED; their logs into
-  # $OUT/training; the impulsiveness screen of each into $OUT/impulsiveness_CAND_sSEED.json; with STAGE=train the
-  # caller stops there, else each candidate's 4 generation stores ($HAR_DIR/CAND_sSEED_sGEN) follow. Skips what exists.
+selftune_train() {  # selftune_train: the self-sampled fine-tunes of CANDS x SEEDS (arrays; imusim selftune $BASE
+  # ${ARGS[CAND]}, ARGS an associative array), all at once, one core each, into $RUNS/st/CAND_sSEED (each skipped when
+  # trained); their training logs into $OUT/training
   local c s d r
   mkdir -p "$RUNS/st" "$OUT/training"
   for c in "${CANDS[@]}"; do for s in "${SEEDS[@]}"; do
@@ -222,8 +223,15 @@ selftune_round() {  # selftune_round: the self-sampled fine-tunes of CANDS x SEE
       --seed "$s" $BASE ${ARGS[$c]} > "$d.log" 2>&1; } &
   done; done
   wait
+  for r in $(cand_runs); do cp "$RUNS/st/$r/metrics.csv" "$OUT/training/metrics_$r.csv"; done
+}
+
+selftune_round() {  # selftune_round: selftune_train, then the impulsiveness screen of each run into
+  # $OUT/impulsiveness_CAND_sSEED.json; with STAGE=train the caller stops there, else each candidate's 4 generation
+  # stores ($HAR_DIR/CAND_sSEED_sGEN) follow. Skips what exists.
+  local r
+  selftune_train
   for r in $(cand_runs); do
-    cp "$RUNS/st/$r/metrics.csv" "$OUT/training/metrics_$r.csv"
     [ -f "$OUT/impulsiveness_$r.json" ] || OMP_NUM_THREADS=1 python scripts/impulsiveness_probe.py --data "$DATA" \
       --checkpoint "$RUNS/st/$r/model.safetensors" --label "$r" --guidance 1.0 --per-prompt 16 \
       --json "$OUT/impulsiveness_$r.json" > "$RUNS/st/impulse_$r.log" 2>&1 &

@@ -38,15 +38,7 @@ declare -A ARGS=([st_kp1]="--lambda-keep 1" [st_kv3]="--lambda-keep-spread 3")
 BASE="--lr 3e-5 --pool 512 --steps 300 --lambda-self 0"
 CANDS=(${CANDS:-st_kp1 st_kv3})
 SEEDS=(${SEEDS:-0})
-mkdir -p "$RUNS/st" "$OUT/training"
-for r in $(cand_runs); do  # selftune_round's fine-tunes, one core each, without its impulsiveness screen
-  d="$RUNS/st/$r"
-  # shellcheck disable=SC2086
-  [ -f "$d/model.safetensors" ] || { mkdir -p "$d"; OMP_NUM_THREADS=1 imusim selftune --data "$DATA" --out "$d" \
-    --seed "${r##*_s}" $BASE ${ARGS[${r%_s*}]} > "$d.log" 2>&1; } &
-done
-wait
-for r in $(cand_runs); do cp "$RUNS/st/$r/metrics.csv" "$OUT/training/metrics_$r.csv"; done
+selftune_train
 for r in $(cand_runs); do
   [ -f "$OUT/sampler_$r.json" ] || OMP_NUM_THREADS=1 python scripts/spread_probe.py --data "$DATA" \
     --sample "$r=$RUNS/st/$r/model.safetensors,rec,ddim" "${P[@]}" --json "$OUT/sampler_$r.json" > "$OUT/sampler_$r.log" 2>&1 &
