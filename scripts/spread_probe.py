@@ -129,7 +129,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--set", action="append", default=[], metavar="NAME=STORE[,STORE]")
     ap.add_argument("--sample", action="append", default=[],
-                    metavar="LABEL=CKPT,GUIDANCE,SAMPLER[,BELOW_T[,LOW_GUIDANCE]]", help="sample motions instead of reading stores (see above)")
+                    metavar="LABEL=CKPT,GUIDANCE,SAMPLER[,BELOW_T[,LOW_GUIDANCE]]",
+                    help="sample motions instead of reading stores (see above)")
     ap.add_argument("--data", help="built data set (with --sample)")
     ap.add_argument("--prompt", action="append", default=None, help="prompts for --sample (default: PROMPTS)")
     ap.add_argument("--per-prompt", type=int, default=32)

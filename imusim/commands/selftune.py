@@ -17,11 +17,12 @@ def register(sub):
                                    "(--lambda-excess) or the wrists' texture/swing ratio beyond the crop's "
                                    "(--lambda-texture) or their bone lengths (--lambda-bone) or joint acceleration "
                                    "(--lambda-joint-acc), inside a trust region around what the untuned expert "
-                                   "finishes from the same states (--lambda-stay), or keeping each motion's band powers "
-                                   "where the high expert's own finish of it has them (--lambda-keep), or only as evenly damped as "
-                                   "one another (--lambda-keep-spread). Writes OUT/model.safetensors (the "
-                                   "same high expert and sampling metadata, the tuned low expert) and OUT/metrics.csv "
-                                   "(means per 10 steps). docs/realism.md sections 19-28.")
+                                   "finishes from the same states (--lambda-stay), or keeping each motion's band "
+                                   "powers where the high expert's own finish of it has them (--lambda-keep), or "
+                                   "only as evenly damped as one another (--lambda-keep-spread). Writes "
+                                   "OUT/model.safetensors (the same high expert and sampling metadata, the tuned "
+                                   "low expert) and OUT/metrics.csv (means per 10 steps). docs/realism.md sections "
+                                   "19-28.")
     p.add_argument("--checkpoint", default="refined", help="two-expert checkpoint (zoo name or .safetensors)")
     p.add_argument("--data", required=True, help="the data set the checkpoint was trained on (imusim data build)")
     p.add_argument("--out", required=True, help="output directory")

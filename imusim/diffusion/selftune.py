@@ -108,7 +108,7 @@ class SelfTuneConfig:
     lambda_stay_quiet: float = 0.0  # the trust region again, on the crops the joint-acceleration gate leaves out only
     lambda_keep: float = 0.0  # weight of the band powers against the high expert's own finish of the same state
     keep_one_sided_above: Optional[float] = 3.0  # Hz: the keep term's bands from there up count only an excess
-    lambda_keep_spread: float = 0.0  # weight of the variance over the batch of the log 0-3 Hz power ratio to that finish
+    lambda_keep_spread: float = 0.0  # weight of the batch variance of the log 0-3 Hz power ratio to that finish
     joint_acc_joints: str = "lower"  # its joints: "lower" (pelvis, hips, knees, ankles, feet), "all" (22), "arms"
     joint_acc_min_crop: float = 0.0  # m/s²: only crops whose mean joint acceleration reaches this count
     joint_acc_gate: str = "moves"  # which crops count: "moves" (joint_acc_min_crop) or "gestures" (crop_gestures)
@@ -309,8 +309,8 @@ def selftune(checkpoint, data: MotionTextData, out_dir, cfg: SelfTuneConfig, rec
         # trust region's reference
         pair.low.eval()
         pool["ref"] = finished_pose(sampler, pair.low, pool)
-    if cfg.lambda_keep > 0 or cfg.lambda_keep_spread > 0:  # the high expert's own finish of every state (the pair handed over at t = 0): the keep
-        # term's reference
+    if cfg.lambda_keep > 0 or cfg.lambda_keep_spread > 0:  # the keep terms' reference: the high expert's own finish
+        # of every state (the pair handed over at t = 0)
         pair.high.eval()
         pool["keep"] = finished_pose(sampler, pair.high, pool, channels=None)
 

@@ -228,7 +228,8 @@ def test_the_keep_term_holds_the_high_experts_finish(shared_data, tmp_path):
     keep = [float(r["l_keep"]) for r in csv.DictReader(open(tmp_path / "b" / "metrics.csv"))]
     assert keep[0] < 1e-8 and all(math.isfinite(k) for k in keep), keep
     new, _, _, _, meta = load_checkpoint(out)
-    assert meta["selftune"]["config"]["lambda_keep"] == 1.0 and meta["selftune"]["config"]["keep_one_sided_above"] == 3.0
+    recorded = meta["selftune"]["config"]
+    assert recorded["lambda_keep"] == 1.0 and recorded["keep_one_sided_above"] == 3.0
     # the spread form on the same copy: every motion scaled alike at the first step, so it starts at 0 too
     spread = replace(cfg, lambda_keep=0.0, lambda_keep_spread=1.0)
     selftune(p, data, tmp_path / "c", spread, progress=False)
