@@ -202,12 +202,15 @@ hpair() {  # [HIGH=RUN] hpair NAME LOW_RUN [SIGMA]: $RUNS/NAME, refined_lacc (or
   PAIRS+=("$1")
 }
 
-motion_evals() {  # motion_evals PAIR...: evaluate-motion of each pair run on the test split at guidance 1 into
-  # $OUT/motion_eval_NAME.{json,md} (NAME: the run without "pair_"), skipped when it exists
-  local p
+motion_evals() {  # [EVAL_TAG=T EVAL_ARGS=...] motion_evals PAIR...: evaluate-motion of each pair run on the test split
+  # at guidance 1 (and EVAL_ARGS) into $OUT/motion_eval_TNAME.{json,md} (NAME: the run without "pair_"), skipped when
+  # it exists
+  local p f
   for p in "$@"; do
-    [ -f "$OUT/motion_eval_${p#pair_}.json" ] || imusim evaluate-motion --data "$DATA" --max-frames 120 --guidance 1.0 \
-      $(ck "$p") --json "$OUT/motion_eval_${p#pair_}.json" --markdown "$OUT/motion_eval_${p#pair_}.md"
+    f="$OUT/motion_eval_${EVAL_TAG:-}${p#pair_}"
+    # shellcheck disable=SC2046,SC2086
+    [ -f "$f.json" ] || imusim evaluate-motion --data "$DATA" --max-frames 120 --guidance 1.0 ${EVAL_ARGS:-} \
+      $(ck "$p") --json "$f.json" --markdown "$f.md"
   done
 }
 

@@ -36,6 +36,11 @@ def register(sub):
                    help="also compute FID under the encoders of seeds 1..K-1 (each trained once, cached in --data) and "
                         "report mean ± std over the K: FID's scale is its encoder's own, so a gap between models "
                         "counts only when it holds under every encoder (docs/realism.md §11.3); default 1")
+    p.add_argument("--fid-features", choices=("generated", "consistent"), default="generated",
+                   help="what the FID encoder reads (FID, diversity, encoder accuracy): the features as generated "
+                        "(default), or 'consistent': their rotation, local-velocity and foot-contact channels re-derived "
+                        "from the joint positions they define (what features_to_motion and the IMUs read), the real "
+                        "clips alike, so that FID compares motions, not channels no rendering reads (docs/realism.md §29)")
     p.add_argument("--device", default=None)
     p.add_argument("--clip-weights", metavar="DIR", default=None,
                    help="local CLIP directory for checkpoints with the 'clip' text encoder (MDM's; default "
@@ -96,7 +101,7 @@ def _run(a):
         raise FileNotFoundError(f"--data {data}: no meta.json (build it with 'imusim data build --out {data}')")
     res = evaluate_motion(a.checkpoint, data, split=a.split, samples=a.samples, steps=a.steps, guidance=a.guidance,
                           anchor_feet=a.anchor_feet, seed=a.seed, max_frames=a.max_frames, limit=a.limit, device=a.device,
-                          encoder_steps=a.encoder_steps, fid_encoders=a.fid_encoders)
+                          encoder_steps=a.encoder_steps, fid_encoders=a.fid_encoders, fid_features=a.fid_features)
     md = markdown_table(res)
     print(md)
     if a.json:

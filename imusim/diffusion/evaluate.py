@@ -15,6 +15,11 @@ all checkpoints see the same prompts, lengths and initial noise. Metrics:
   (:class:`MotionEncoder`, cached in the data directory; trained on one thread so that it does not depend on the
   machine's thread count). Its scale is the encoder's own: FIDs are comparable only between evaluations whose
   ``fid_encoder`` fingerprints are equal (``scripts/motion_eval_stats.py`` refuses to pool them otherwise).
+  ``fid_mean_term`` (|Δμ|², where the two sets sit) and ``fid_cov_term`` (how they spread) add up to it; the
+  per-clip ``embedding`` rows are written (the real row's: the test clips') so that two evaluations can be compared
+  clip by clip (``scripts/fid_attribution.py``).
+* ``encoder_accuracy`` — the fraction of motions that the FID encoder's own classifier head assigns to their clip's
+  activity (per clip: ``encoder_activity``); the real row's is the encoder's accuracy on the real test clips.
 * ``diversity`` — mean embedding distance between random pairs of generated motions (Guo et al.).
 * ``foot_skating`` — fraction of foot-contact frames (ankle or toe within 5 cm of the floor, where the
   floor is the clip's lowest foot height) in which that foot moves faster than 0.5 m/s horizontally
@@ -167,20 +172,54 @@ def encoder_fingerprint(enc: nn.Module) -> str:
 
 
 # ----------------------------------------------------------------------------- metrics
-def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
-    """Fréchet distance between Gaussians fitted to embeddings ``a`` [N, D] and ``b`` [M, D]."""
+def fid_terms(a: np.ndarray, b: np.ndarray) -> Dict[str, float]:
+    """The Fréchet distance between Gaussians fitted to embeddings ``a`` [N, D] and ``b`` [M, D] in its two parts:
+    ``mean`` = |μa − μb|² (where the two sets sit) and ``cov`` = tr Σa + tr Σb − 2 tr (Σa Σb)^½ (how they spread);
+    ``fid`` = their sum. NaN for fewer than two rows in either set."""
     from scipy import linalg
 
+    if a.shape[0] < 2 or b.shape[0] < 2:
+        return {"fid": float("nan"), "mean": float("nan"), "cov": float("nan")}
     mu1, mu2 = a.mean(0), b.mean(0)
     s1, s2 = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
-    if a.shape[0] < 2 or b.shape[0] < 2:
-        return float("nan")
     covmean = linalg.sqrtm(s1 @ s2)
     if not np.isfinite(covmean).all():
         eps = np.eye(s1.shape[0]) * 1e-6
         covmean = linalg.sqrtm((s1 + eps) @ (s2 + eps))
     covmean = covmean.real
-    return float(((mu1 - mu2) ** 2).sum() + np.trace(s1) + np.trace(s2) - 2 * np.trace(covmean))
+    mean = float(((mu1 - mu2) ** 2).sum())
+    cov = float(np.trace(s1) + np.trace(s2) - 2 * np.trace(covmean))
+    return {"fid": mean + cov, "mean": mean, "cov": cov}
+
+
+def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
+    """Fréchet distance between Gaussians fitted to embeddings ``a`` [N, D] and ``b`` [M, D]."""
+    return fid_terms(a, b)["fid"]
+
+
+def fid_swap_attribution(gen: np.ndarray, base: np.ndarray, ref: np.ndarray, groups: Sequence[str]) -> Dict[str, Dict]:
+    """Which rows of ``gen`` make its FID to ``ref`` differ from ``base``'s: ``gen`` and ``base`` [N, D] are paired
+    row by row (the same prompt, length and noise through two models), ``ref`` [M, D] the real embeddings, ``groups``
+    [N] a label per row (e.g. the clip's activity). Per group: FID to ``ref`` of ``gen`` with that group's rows
+    replaced by ``base``'s, and ``swap_gain`` = FID(gen) − that (positive: the group's own rows raise gen's FID by
+    that much), with the group's size and the mean paired embedding distance |gen − base| of its rows. The gains of
+    several groups need not add up (FID is not additive); swapping every group gives FID(base)."""
+    gen, base = np.asarray(gen, np.float64), np.asarray(base, np.float64)
+    if gen.shape != base.shape or gen.ndim != 2:
+        raise ValueError(f"gen and base must be paired [N, D] embeddings of one shape, got {gen.shape} and {base.shape}")
+    if len(groups) != gen.shape[0]:
+        raise ValueError(f"groups must have one label per row ({gen.shape[0]}), got {len(groups)}")
+    full = frechet_distance(gen, ref)
+    labels = np.asarray(list(groups), dtype=object)
+    shift = np.linalg.norm(gen - base, axis=1)
+    out = {}
+    for g in sorted(set(labels.tolist())):
+        m = labels == g
+        swapped = gen.copy()
+        swapped[m] = base[m]
+        f = frechet_distance(swapped, ref)
+        out[g] = {"n": int(m.sum()), "fid_swapped": f, "swap_gain": full - f, "paired_shift": float(shift[m].mean())}
+    return out
 
 
 def diversity(emb: np.ndarray, pairs: int = 300, seed: int = 0) -> float:
@@ -243,18 +282,49 @@ def _embed(feats_norm: List[torch.Tensor], enc: MotionEncoder) -> np.ndarray:
     return torch.cat(embs).numpy() if embs else np.zeros((0, enc.dim), np.float32)
 
 
-def _stats(feats_norm: List[torch.Tensor], acts: List[str], enc: MotionEncoder, mean, std, fps: float):
-    """Per-clip physical statistics and embeddings of normalised feature sequences."""
+def _encoder_activity(emb: np.ndarray, enc: MotionEncoder) -> List[str]:
+    """The FID encoder's activity for each embedding [N, D] (its classifier head's argmax, by class name)."""
+    with torch.no_grad():
+        k = enc.head(torch.as_tensor(emb, dtype=torch.float32)).argmax(-1).tolist() if len(emb) else []
+    return [enc.classes[i] for i in k]
+
+
+def _encoder_view(emb: np.ndarray, acts: Sequence[str], enc: MotionEncoder) -> Dict:
+    """The per-clip embedding [N, D] rows and the encoder's activity for each, and the fraction of clips whose
+    encoder activity is their own (``encoder_accuracy``): how recognisable the motions are to the FID encoder."""
+    pred = _encoder_activity(emb, enc)
+    acc = float(np.mean([p == a for p, a in zip(pred, acts)])) if pred else float("nan")
+    return {"encoder_accuracy": acc, "embedding": np.asarray(emb, np.float64).round(5).tolist(), "encoder_activity": pred}
+
+
+def _physical(feats_norm: List[torch.Tensor], mean, std, fps: float):
+    """Per-clip foot skating, jerk and joint acceleration [N] of normalised feature sequences."""
     from ..motion.humanml import recover_from_ric
 
-    emb = _embed(feats_norm, enc)
     skate, jk, ja = [], [], []
     for f in feats_norm:
         P = recover_from_ric((f * std + mean).double(), 22)
         skate.append(foot_skating(P, fps))
         jk.append(jerk(P, fps))
         ja.append(joint_acc(P, fps))
-    return emb, np.array(skate), np.array(jk), np.array(ja)
+    return np.array(skate), np.array(jk), np.array(ja)
+
+
+FID_FEATURES = ("generated", "consistent")
+
+
+def encoder_view(feats_norm: List[torch.Tensor], mean, std, fid_features: str = "generated") -> List[torch.Tensor]:
+    """What the FID encoder reads of normalised feature sequences: as they are (``"generated"``), or with their
+    redundant channels re-derived from the motion they define (``"consistent"``:
+    :func:`~imusim.motion.humanml.consistent_features`, one frame shorter), so that FID compares the motions that
+    ``features_to_motion`` and the IMUs see rather than channels no rendering reads."""
+    if fid_features == "generated":
+        return list(feats_norm)
+    if fid_features != "consistent":
+        raise ValueError(f"fid_features (--fid-features) must be one of {FID_FEATURES}, got {fid_features!r}")
+    from ..motion.humanml import consistent_features
+
+    return [((consistent_features((f * std + mean).double()).float() - mean) / std) for f in feats_norm]
 
 
 def _group(values: np.ndarray, acts: List[str]):
@@ -302,24 +372,60 @@ def unaligned_real_l_acc(real: Sequence[torch.Tensor], acts: Sequence[str], draw
     return {"mean": float(np.mean(vals)), "std": float(np.std(vals)), "n_clips": len(use)}
 
 
-def evaluate_motion(checkpoints: Sequence[str], data_dir, *, split: str = "test", samples: int = 1,
-                    steps: int = 50, guidance: Optional[float] = None, seed: int = 0, max_frames: int = 196,
-                    limit: Optional[int] = None, device: Optional[str] = None, encoder_steps: int = 400,
-                    progress: bool = True, anchor_feet: Optional[int] = None, fid_encoders: int = 1) -> Dict:
-    """Evaluate each checkpoint spec (name, path, or ``NAME@smooth=SIGMA``); returns the JSON dict.
-    ``fid_encoders`` K > 1: FID also under the encoders of seeds 1..K-1 (each trained once and cached),
-    written as ``fid_per_encoder`` [K] with the encoders' fingerprints in ``fid_encoders``; ``fid`` stays seed 0's.
-    ``guidance`` None: each checkpoint at the scale it records (:func:`~imusim.diffusion.checkpoint.recommended_guidance`,
-    written per checkpoint as ``guidance``; the sampler's ``guidance`` is then ``"checkpoint"``); ``anchor_feet``
-    likewise (:func:`~imusim.diffusion.checkpoint.recommended_anchor_feet`)."""
+def generate_for_clips(spec: str, captions: Sequence[str], lengths: Sequence[int], dmean, dstd, *, samples: int = 1,
+                       steps: int = 50, guidance: Optional[float] = None, seed: int = 0, device: str = "cpu",
+                       anchor_feet: Optional[int] = None, progress: bool = True):
+    """The motions that :func:`evaluate_motion` generates for checkpoint ``spec`` (name, path or
+    ``NAME@smooth=SIGMA``): for each sample r and clip i, caption i at length i with the seed
+    ``seed·1000003 + r·100003 + i``, so that every checkpoint sees the same prompts, lengths and noise.
+    Returns (features normalised by the data set's ``dmean``/``dstd``, each [length_i, F]; the (r, i) of each; a
+    dict with the checkpoint, sigma, name, meta, guidance, anchor_feet and model). ``guidance``/``anchor_feet``
+    None: the checkpoint's recorded ones."""
     from tqdm import tqdm
 
-    from .. import acc_loss
-    from ..data.dataset import load_split
     from .checkpoint import load_checkpoint, recommended_anchor_feet, recommended_guidance
     from .text import get_text_encoder
     from .train import sample
     from .zoo import resolve_checkpoint
+
+    ck, sigma, name = parse_spec(spec)
+    path = resolve_checkpoint(ck)
+    model, mean, std, enc_name, meta = load_checkpoint(path, device)
+    g = recommended_guidance(meta, path) if guidance is None else guidance
+    af = recommended_anchor_feet(meta, path) if anchor_feet is None else anchor_feet
+    text = get_text_encoder(enc_name, device=device)
+    gen_norm = []
+    jobs = [(r, i) for r in range(samples) for i in range(len(captions))]
+    bs = 32
+    bar = tqdm(total=len(jobs), desc=f"sample {name}", disable=not progress, unit="motion")
+    for b in range(0, len(jobs), bs):
+        jb = jobs[b:b + bs]
+        feats, _ = sample(model, mean, std, text, [captions[i] for _, i in jb], [lengths[i] for _, i in jb],
+                          steps=steps, guidance=g, seeds=[seed * 1_000_003 + r * 100_003 + i for r, i in jb],
+                          device=device, anchor_feet=af)
+        for (r, i), f in zip(jb, feats.cpu()):
+            f = smooth_features(f[: lengths[i]].float(), sigma)
+            gen_norm.append((f - dmean) / dstd)  # the data set's normalisation, the same for every checkpoint
+        bar.update(len(jb))
+    bar.close()
+    return gen_norm, jobs, {"checkpoint": ck, "sigma": sigma, "name": name, "meta": meta, "guidance": g,
+                            "anchor_feet": af, "model": model}
+
+
+def evaluate_motion(checkpoints: Sequence[str], data_dir, *, split: str = "test", samples: int = 1,
+                    steps: int = 50, guidance: Optional[float] = None, seed: int = 0, max_frames: int = 196,
+                    limit: Optional[int] = None, device: Optional[str] = None, encoder_steps: int = 400,
+                    progress: bool = True, anchor_feet: Optional[int] = None, fid_encoders: int = 1,
+                    fid_features: str = "generated") -> Dict:
+    """Evaluate each checkpoint spec (name, path, or ``NAME@smooth=SIGMA``); returns the JSON dict.
+    ``fid_encoders`` K > 1: FID also under the encoders of seeds 1..K-1 (each trained once and cached),
+    written as ``fid_per_encoder`` [K] with the encoders' fingerprints in ``fid_encoders``; ``fid`` stays seed 0's.
+    ``fid_features``: what the encoder reads (FID, diversity, encoder accuracy, embeddings), :func:`encoder_view`.
+    ``guidance`` None: each checkpoint at the scale it records (:func:`~imusim.diffusion.checkpoint.recommended_guidance`,
+    written per checkpoint as ``guidance``; the sampler's ``guidance`` is then ``"checkpoint"``); ``anchor_feet``
+    likewise (:func:`~imusim.diffusion.checkpoint.recommended_anchor_feet`)."""
+    from .. import acc_loss
+    from ..data.dataset import load_split
 
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     clips, dmean, dstd = load_split(data_dir, split)
@@ -329,80 +435,78 @@ def evaluate_motion(checkpoints: Sequence[str], data_dir, *, split: str = "test"
     fps = HUMANML3D_FPS
     if fid_encoders < 1:
         raise ValueError(f"fid_encoders (--fid-encoders) must be >= 1, got {fid_encoders}")
+    if fid_features not in FID_FEATURES:
+        raise ValueError(f"fid_features (--fid-features) must be one of {FID_FEATURES}, got {fid_features!r}")
     encs = [encoder_for(data_dir, dmean, dstd, steps=encoder_steps, seed=k, progress=progress) for k in range(fid_encoders)]
     enc_m = encs[0]
     gt = [torch.as_tensor(c["features"][:max_frames]).float() for c in clips]
     acts = [c["activity"] for c in clips]
     caps = [c["captions"][0] for c in clips]
     real_norm = [(g - dmean) / dstd for g in gt]
-    r_emb, r_sk, r_jk, r_ja = _stats(real_norm, acts, enc_m, dmean, dstd, fps)
+    real_enc = encoder_view(real_norm, dmean, dstd, fid_features)
+    r_emb, (r_sk, r_jk, r_ja) = _embed(real_enc, enc_m), _physical(real_norm, dmean, dstd, fps)
     # FID floor: the validation split against the test split
     vclips, _, _ = load_split(data_dir, "val" if split != "val" else "train")
-    v_norm = [(torch.as_tensor(c["features"][:max_frames]).float() - dmean) / dstd for c in vclips]
+    v_norm = encoder_view([(torch.as_tensor(c["features"][:max_frames]).float() - dmean) / dstd for c in vclips],
+                          dmean, dstd, fid_features)
     v_embs = [_embed(v_norm, e) for e in encs]
-    r_embs = [r_emb] + [_embed(real_norm, e) for e in encs[1:]]
+    r_embs = [r_emb] + [_embed(real_enc, e) for e in encs[1:]]
     v_emb = v_embs[0]
     r_pow = np.array([acc_power(x) for x in real_norm])
-    real = {"name": "real", "n": len(clips), "l_acc": 0.0, "fid": frechet_distance(v_emb, r_emb),
+    r_view = _encoder_view(r_emb, acts, enc_m)
+    v_terms = fid_terms(v_emb, r_emb)
+    real = {"name": "real", "n": len(clips), "l_acc": 0.0, "fid": v_terms["fid"], "fid_mean_term": v_terms["mean"],
+            "fid_cov_term": v_terms["cov"],
+            "encoder_accuracy": r_view["encoder_accuracy"],
             "acc_power": float(np.nanmean(r_pow)), "l_acc_unaligned_real": unaligned_real_l_acc(real_norm, acts, seed=seed),
             "diversity": diversity(r_emb, seed=seed), "foot_skating": float(r_sk.mean()),
             "jerk": float(r_jk.mean()), "joint_acc": float(r_ja.mean()),
             "per_clip": {"foot_skating": r_sk.tolist(), "jerk": r_jk.tolist(), "joint_acc": r_ja.tolist(),
-                         "activity": acts}}
+                         "activity": acts, "embedding": r_view["embedding"],
+                         "encoder_activity": r_view["encoder_activity"]}}
     out = {"split": split, "data": str(data_dir), "n_clips": len(clips), "samples_per_clip": samples,
            "sampler": {"name": "ddim", "steps": steps, "guidance": "checkpoint" if guidance is None else guidance,
                        "seed": seed},
-           "max_frames": max_frames, "fid_encoder": encoder_fingerprint(enc_m), "real": real, "checkpoints": []}
+           "max_frames": max_frames, "fid_encoder": encoder_fingerprint(enc_m), "fid_features": fid_features,
+           "captions": caps, "real": real,
+           "checkpoints": []}
     if fid_encoders > 1:
         out["fid_encoders"] = [encoder_fingerprint(e) for e in encs]
         real["fid_per_encoder"] = [frechet_distance(v, r) for v, r in zip(v_embs, r_embs)]
     lengths = [g.shape[0] for g in gt]
     for spec in checkpoints:
-        ck, sigma, name = parse_spec(spec)
-        path = resolve_checkpoint(ck)
-        model, mean, std, enc_name, meta = load_checkpoint(path, device)
-        g = recommended_guidance(meta, path) if guidance is None else guidance
-        af = recommended_anchor_feet(meta, path) if anchor_feet is None else anchor_feet
-        text = get_text_encoder(enc_name, device=device)
-        gen_norm, l_acc, rep_acts = [], [], []
-        jobs = [(r, i) for r in range(samples) for i in range(len(clips))]
-        bs = 32
-        bar = tqdm(total=len(jobs), desc=f"sample {name}", disable=not progress, unit="motion")
-        for b in range(0, len(jobs), bs):
-            jb = jobs[b:b + bs]
-            feats, _ = sample(model, mean, std, text, [caps[i] for _, i in jb], [lengths[i] for _, i in jb],
-                              steps=steps, guidance=g, seeds=[seed * 1_000_003 + r * 100_003 + i for r, i in jb],
-                              device=device, anchor_feet=af)
-            for (r, i), f in zip(jb, feats.cpu()):
-                f = f[: lengths[i]].float()
-                f = smooth_features(f, sigma)
-                fn = (f - dmean) / dstd  # the data set's normalisation, the same for every checkpoint
-                gen_norm.append(fn)
-                rep_acts.append(acts[i])
-                l_acc.append(float(acc_loss(fn[None], real_norm[i][None], backend="torch")) if lengths[i] >= 3
-                             else float("nan"))
-            bar.update(len(jb))
-        bar.close()
+        gen_norm, jobs, info = generate_for_clips(spec, caps, lengths, dmean, dstd, samples=samples, steps=steps,
+                                                  guidance=guidance, seed=seed, device=device,
+                                                  anchor_feet=anchor_feet, progress=progress)
+        ck, sigma, name, meta, g, af, model = (info[k] for k in ("checkpoint", "sigma", "name", "meta", "guidance",
+                                                                  "anchor_feet", "model"))
+        rep_acts = [acts[i] for _, i in jobs]
+        l_acc = [float(acc_loss(fn[None], real_norm[i][None], backend="torch")) if lengths[i] >= 3 else float("nan")
+                 for fn, (_, i) in zip(gen_norm, jobs)]
         l_acc = np.array(l_acc)
-        emb, sk, jk, ja = _stats(gen_norm, rep_acts, enc_m, dmean, dstd, fps)
+        gen_enc = encoder_view(gen_norm, dmean, dstd, fid_features)
+        emb, (sk, jk, ja) = _embed(gen_enc, enc_m), _physical(gen_norm, dmean, dstd, fps)
         g_pow = np.array([acc_power(x) for x in gen_norm])
         per, hi, lo = _group(l_acc, rep_acts)
         ja_per, ja_hi, ja_lo = _group(ja, rep_acts)
+        terms, view = fid_terms(emb, r_emb), _encoder_view(emb, rep_acts, enc_m)
         out["checkpoints"].append({
             "name": name, "checkpoint": str(ck), "smooth_sigma": sigma, "step": meta.get("step"), "guidance": g,
             "anchor_feet": af, "anchor_contact": getattr(model, "anchor_contact", "channels") if af else None,
             "l_acc": float(np.nanmean(l_acc)), "l_acc_high_dynamic": hi, "l_acc_low_dynamic": lo,
-            "l_acc_per_activity": per, "fid": frechet_distance(emb, r_emb), "diversity": diversity(emb, seed=seed),
+            "l_acc_per_activity": per, "fid": terms["fid"], "fid_mean_term": terms["mean"],
+            "fid_cov_term": terms["cov"], "encoder_accuracy": view["encoder_accuracy"], "diversity": diversity(emb, seed=seed),
             "foot_skating": float(sk.mean()), "jerk": float(jk.mean()), "joint_acc": float(ja.mean()),
             "joint_acc_ratio_to_real": float(ja.mean() / max(r_ja.mean(), 1e-12)),
             "joint_acc_per_activity": ja_per,
             "acc_power": float(np.nanmean(g_pow)), "acc_power_ratio_to_real": float(np.nanmean(g_pow) / np.nanmean(r_pow)),
             # per generated motion, in the order (sample r, test clip i): paired comparisons and bootstraps
             "per_clip": {"l_acc": l_acc.tolist(), "foot_skating": sk.tolist(), "jerk": jk.tolist(),
-                         "joint_acc": ja.tolist(), "acc_power": g_pow.tolist(), "activity": rep_acts}})
+                         "joint_acc": ja.tolist(), "acc_power": g_pow.tolist(), "activity": rep_acts,
+                         "embedding": view["embedding"], "encoder_activity": view["encoder_activity"]}})
         if fid_encoders > 1:
             out["checkpoints"][-1]["fid_per_encoder"] = [frechet_distance(emb, r_embs[0])] + [
-                frechet_distance(_embed(gen_norm, e), r) for e, r in zip(encs[1:], r_embs[1:])]
+                frechet_distance(_embed(gen_enc, e), r) for e, r in zip(encs[1:], r_embs[1:])]
     return out
 
 
@@ -411,6 +515,8 @@ def markdown_table(res: Dict) -> str:
     cks = res["checkpoints"]
     rows = [("L_acc (features, paired with GT) ↓", "l_acc"), ("L_acc high-dynamic ↓", "l_acc_high_dynamic"),
             ("L_acc low-dynamic ↓", "l_acc_low_dynamic"), ("FID (motion encoder) ↓", "fid"),
+            ("FID's mean term ‖Δμ‖² ↓", "fid_mean_term"), ("FID's covariance term ↓", "fid_cov_term"),
+            ("FID encoder's activity accuracy (→ real)", "encoder_accuracy"),
             ("diversity (→ real)", "diversity"), ("foot skating ratio ↓", "foot_skating"),
             ("jerk (m/s³, → real)", "jerk"), ("joint acceleration (m/s², → real)", "joint_acc"),
             ("feature acceleration power (→ real)", "acc_power")]

@@ -58,6 +58,9 @@ models on differentiable rewards"):
    ratio of the finished motion's 0–3 Hz accelerometer power to the high expert's finish's, per sensor
    (:func:`~imusim.diffusion.train.imu_keep_spread_loss`): a damping common to every motion is free, one that takes
    some walkers to stillness and leaves others is not.
+   Optionally (``lambda_stay_speed``, docs/realism.md §29) the root's mean ground speed of each finished motion
+   against the untuned low expert's finish of the same state (:func:`speed_stay_loss`, (m/s)²): the accelerometer
+   terms are blind to a constant speed, and ``lambda_keep_spread`` alone let the runners slow from 2.7 to 2.0 m/s.
 3. Beside it, the low expert's own training recipe on noised truth (``recipe``: a :class:`TrainConfig`, e.g. the
    shipped low expert's), so the network stays a denoiser at every low-noise step.
 
@@ -106,6 +109,7 @@ class SelfTuneConfig:
     lambda_bone: float = 0.0  # weight of the bone-length term (bone_length_loss, cm²) on the own samples
     lambda_joint_acc: float = 0.0  # weight of the joint-acceleration term (joint_acc_loss) on the own samples
     lambda_stay_quiet: float = 0.0  # the trust region again, on the crops the joint-acceleration gate leaves out only
+    lambda_stay_speed: float = 0.0  # weight of the mean root ground speed ((m/s)²) against the untuned low expert's
     lambda_keep: float = 0.0  # weight of the band powers against the high expert's own finish of the same state
     keep_one_sided_above: Optional[float] = 3.0  # Hz: the keep term's bands from there up count only an excess
     lambda_keep_spread: float = 0.0  # weight of the batch variance of the log 0-3 Hz power ratio to that finish
@@ -141,13 +145,13 @@ def _check(cfg: SelfTuneConfig) -> None:
         raise ValueError(f"selftune: batch_size ({cfg.batch_size}) must not exceed pool ({cfg.pool})")
     if min(cfg.lambda_self, cfg.lambda_recipe, cfg.lambda_kurtosis, cfg.lambda_stay, cfg.lambda_excess,
            cfg.lambda_texture, cfg.lambda_bone, cfg.lambda_joint_acc, cfg.lambda_stay_quiet, cfg.lambda_keep,
-           cfg.lambda_keep_spread) < 0:
+           cfg.lambda_keep_spread, cfg.lambda_stay_speed) < 0:
         raise ValueError(f"selftune: lambda_self, lambda_recipe, lambda_kurtosis, lambda_stay, lambda_excess, "
-                         f"lambda_texture, lambda_bone, lambda_joint_acc, lambda_stay_quiet, lambda_keep and "
-                         f"lambda_keep_spread must be >= 0, got {cfg.lambda_self}, {cfg.lambda_recipe}, "
-                         f"{cfg.lambda_kurtosis}, {cfg.lambda_stay}, {cfg.lambda_excess}, {cfg.lambda_texture}, "
-                         f"{cfg.lambda_bone}, {cfg.lambda_joint_acc}, {cfg.lambda_stay_quiet}, {cfg.lambda_keep}, "
-                         f"{cfg.lambda_keep_spread}")
+                         f"lambda_texture, lambda_bone, lambda_joint_acc, lambda_stay_quiet, lambda_keep, "
+                         f"lambda_keep_spread and lambda_stay_speed must be >= 0, got {cfg.lambda_self}, "
+                         f"{cfg.lambda_recipe}, {cfg.lambda_kurtosis}, {cfg.lambda_stay}, {cfg.lambda_excess}, "
+                         f"{cfg.lambda_texture}, {cfg.lambda_bone}, {cfg.lambda_joint_acc}, {cfg.lambda_stay_quiet}, "
+                         f"{cfg.lambda_keep}, {cfg.lambda_keep_spread}, {cfg.lambda_stay_speed}")
     if cfg.joint_acc_joints not in JOINT_ACC_JOINTS:
         raise ValueError(f"selftune: joint_acc_joints must be one of {sorted(JOINT_ACC_JOINTS)}, "
                          f"got {cfg.joint_acc_joints!r}")
@@ -260,6 +264,21 @@ def stay_loss(feats: torch.Tensor, ref: torch.Tensor, mask: torch.Tensor,
     return (d2 * m).sum() / m.sum().clamp_min(1.0)
 
 
+def speed_stay_loss(feats: torch.Tensor, ref: torch.Tensor, mask: torch.Tensor, fps: float = HUMANML3D_FPS
+                    ) -> torch.Tensor:
+    """Mean over the sequences of the squared difference ((m/s)²) between the mean root ground speed of ``feats`` and
+    of ``ref`` (denormalised HumanML3D features ``[B, T, C >= 3]``: channels 1-2 are the root's velocity in the
+    ground plane, m/frame) over the valid frames of ``mask`` ``[B, T]``. No accelerometer sees a constant ground
+    speed; this holds it (docs/realism.md §29)."""
+    m = mask.to(feats.dtype)
+    n = m.sum(1).clamp_min(1.0)
+
+    def speed(f):
+        return (f[..., 1:3].square().sum(-1).add(1e-12).sqrt() * m).sum(1) / n * fps
+
+    return (speed(feats) - speed(ref)).square().mean()
+
+
 def recipe_loss(net, diffusion: GaussianDiffusion, data: MotionTextData, rcfg: TrainConfig, step: int,
                 emb_table: Dict[str, torch.Tensor], mean, std) -> torch.Tensor:
     """The noised-truth recipe's total on step ``step``'s batch, drawn as ``train`` draws it (one host generator per
@@ -305,8 +324,8 @@ def selftune(checkpoint, data: MotionTextData, out_dir, cfg: SelfTuneConfig, rec
     torch.manual_seed(cfg.seed)
     pool = handover_pool(sampler, data, emb_table, cfg.pool, cfg.max_frames, cfg.min_frames, cfg.seed,
                          progress=progress)
-    if cfg.lambda_stay > 0 or cfg.lambda_stay_quiet > 0:  # the untuned low expert's finish of every state: the
-        # trust region's reference
+    if cfg.lambda_stay > 0 or cfg.lambda_stay_quiet > 0 or cfg.lambda_stay_speed > 0:  # the untuned low expert's
+        # finish of every state: the trust region's and the speed hold's reference
         pair.low.eval()
         pool["ref"] = finished_pose(sampler, pair.low, pool)
     if cfg.lambda_keep > 0 or cfg.lambda_keep_spread > 0:  # the keep terms' reference: the high expert's own finish
@@ -325,13 +344,13 @@ def selftune(checkpoint, data: MotionTextData, out_dir, cfg: SelfTuneConfig, rec
     f = open(out_dir / "metrics.csv", "w", newline="")
     w = csv.writer(f)
     w.writerow(["step", "total", "l_self", "l_recipe", "lr", "seconds", "l_kurtosis", "l_stay", "l_excess",
-                "l_texture", "l_bone", "l_joint_acc", "l_stay_quiet", "l_keep", "l_keep_spread"])
+                "l_texture", "l_bone", "l_joint_acc", "l_stay_quiet", "l_keep", "l_keep_spread", "l_stay_speed"])
     bar = None
     if progress:
         from tqdm.auto import tqdm
         bar = tqdm(total=cfg.steps, desc="selftune", unit="step")
     t0 = time.time()
-    acc, since = torch.zeros(12, dtype=torch.float64), 0  # the logged values: means over the steps since the last row
+    acc, since = torch.zeros(13, dtype=torch.float64), 0  # the logged values: means over the steps since the last row
     for step in range(cfg.steps):
         for g in opt.param_groups:
             g["lr"] = lr_at(step, lr_cfg)
@@ -342,7 +361,8 @@ def selftune(checkpoint, data: MotionTextData, out_dir, cfg: SelfTuneConfig, rec
         truth = x0 * std + mean
         with torch.set_grad_enabled(cfg.lambda_self > 0):  # logged either way; no backward through it at weight 0
             l_self = imu_spectrum_loss(final, truth, mask, cfg.sensors, one_sided_above=cfg.self_one_sided_above)
-        l_kurt, l_stay, l_excess, l_tex, l_bone, l_ja, l_quiet, l_keep, l_ks = (torch.zeros(()) for _ in range(9))
+        l_kurt, l_stay, l_excess, l_tex, l_bone, l_ja, l_quiet, l_keep, l_ks, l_speed = (torch.zeros(())
+                                                                                          for _ in range(10))
         if cfg.lambda_kurtosis > 0:
             l_kurt = acc_kurtosis_loss(recover_from_ric(final, 22), recover_from_ric(truth, 22), mask, HUMANML3D_FPS)
         if cfg.lambda_excess > 0:
@@ -361,6 +381,8 @@ def selftune(checkpoint, data: MotionTextData, out_dir, cfg: SelfTuneConfig, rec
             l_stay = stay_loss(final[..., :STAY_CHANNELS], pool["ref"][idx], mask)
         if cfg.lambda_stay_quiet > 0:
             l_quiet = stay_loss(final[..., :STAY_CHANNELS], pool["ref"][idx], mask, select=~gate)
+        if cfg.lambda_stay_speed > 0:
+            l_speed = speed_stay_loss(final, pool["ref"][idx], mask)
         if cfg.lambda_keep > 0:
             l_keep = imu_spectrum_loss(final, pool["keep"][idx], mask, cfg.sensors,
                                        one_sided_above=cfg.keep_one_sided_above)
@@ -372,7 +394,7 @@ def selftune(checkpoint, data: MotionTextData, out_dir, cfg: SelfTuneConfig, rec
         total = (cfg.lambda_recipe * l_recipe + cfg.lambda_kurtosis * l_kurt + cfg.lambda_stay * l_stay
                  + cfg.lambda_excess * l_excess + cfg.lambda_texture * l_tex + cfg.lambda_bone * l_bone
                  + cfg.lambda_joint_acc * l_ja + cfg.lambda_stay_quiet * l_quiet + cfg.lambda_keep * l_keep
-                 + cfg.lambda_keep_spread * l_ks)
+                 + cfg.lambda_keep_spread * l_ks + cfg.lambda_stay_speed * l_speed)
         if cfg.lambda_self > 0:
             total = total + cfg.lambda_self * l_self
         opt.zero_grad(set_to_none=True)
@@ -382,7 +404,7 @@ def selftune(checkpoint, data: MotionTextData, out_dir, cfg: SelfTuneConfig, rec
         opt.step()
         acc += torch.tensor([total.item(), l_self.item(), l_recipe.item(), l_kurt.item(), l_stay.item(),
                              l_excess.item(), l_tex.item(), l_bone.item(), l_ja.item(), l_quiet.item(),
-                             l_keep.item(), l_ks.item()],
+                             l_keep.item(), l_ks.item(), l_speed.item()],
                            dtype=torch.float64)
         since += 1
         if bar:

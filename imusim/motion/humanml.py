@@ -96,18 +96,21 @@ def _facing_forward(P, smooth: bool, facing: str = "anatomical"):
     return fwd / fwd.norm(dim=-1, keepdim=True)
 
 
-def inverse_kinematics(P: torch.Tensor, facing: str = "reference") -> torch.Tensor:
+def inverse_kinematics(P: torch.Tensor, facing: str = "reference", root: Optional[torch.Tensor] = None) -> torch.Tensor:
     """HumanML3D-style IK: local quaternions ``[T, 22, 4]``; root = rotation taking the smoothed facing
-    direction (``facing``: see the module docstring) to +z (identity at frame 0), other joints the
-    swing from the raw rest direction."""
+    direction (``facing``: see the module docstring) to +z (identity at frame 0), or the given ``root``
+    quaternions ``[T, 4]``; other joints the swing from the raw rest direction."""
     from ..kinematics.presets import T2M_RAW_DIRECTIONS
 
     T = P.shape[0]
     raw = torch.tensor(T2M_RAW_DIRECTIONS, dtype=P.dtype)
-    fwd = _facing_forward(P, smooth=True, facing=facing)
-    target = torch.tensor([0.0, 0.0, 1.0], dtype=P.dtype).expand_as(fwd)
-    root = qbetween(fwd, target)
-    root[0] = torch.tensor([1.0, 0, 0, 0], dtype=P.dtype)
+    if root is None:
+        fwd = _facing_forward(P, smooth=True, facing=facing)
+        target = torch.tensor([0.0, 0.0, 1.0], dtype=P.dtype).expand_as(fwd)
+        root = qbetween(fwd, target)
+        root[0] = torch.tensor([1.0, 0, 0, 0], dtype=P.dtype)
+    elif root.shape != (T, 4):
+        raise ValueError(f"inverse_kinematics: root must be [T, 4] = {[T, 4]} quaternions, got {list(root.shape)}")
     quat = torch.zeros(T, 22, 4, dtype=P.dtype)
     quat[:, 0] = root
     for chain in KINEMATIC_CHAIN:
@@ -173,6 +176,33 @@ def features_from_positions(joints: torch.Tensor, fps: float = HUMANML3D_FPS, ca
     rot = cont6d[:, 1:].reshape(len(cont6d), -1)[:-1]
     local_vel = qrot(r_rot[:-1, None].expand(-1, 22, 4), G[1:] - G[:-1]).reshape(len(G) - 1, -1)
     return torch.cat([root_data, ric, rot, local_vel, feet_l, feet_r], -1)
+
+
+def consistent_features(features: torch.Tensor, feet_threshold: float = 0.002) -> torch.Tensor:
+    """Features ``[T−1, 263]`` whose redundant channels agree with the motion that ``features`` ``[T, 263]`` define.
+
+    The root channels and ``ric`` define the motion (``recover_from_ric``: what ``features_to_motion`` and every
+    IMU read); ``rot6d``, ``local_vel`` and ``foot_contact`` describe the same motion a second time, and a generator
+    can put anything there. Here they are re-derived from the joint positions, in the features' own root frame (the
+    integrated ``root_rot_vel``), as ``features_from_positions`` derives them: the IK's local rotations, the
+    frame-to-frame joint displacement rotated into the root frame, and the contacts (squared displacement below
+    ``feet_threshold`` m²). The last frame has no successor and is dropped. For features of a recorded motion this
+    returns ``features[:-1]`` up to rounding; docs/realism.md §29 measures how far generated ones are from it."""
+    F = torch.as_tensor(features)
+    if F.dim() != 2 or F.shape[-1] != 263 or F.shape[0] < 2:
+        raise ValueError(f"consistent_features: features must be [T>=2, 263], got {list(F.shape)}")
+    F = F.double()
+    q, _ = recover_root_rot_pos(F)
+    P = recover_from_ric(F, 22)
+    quat = inverse_kinematics(P, root=q)
+    rot = _quat_to_cont6d(quat)[:-1, 1:].reshape(len(P) - 1, -1)
+    local_vel = qrot(q[:-1, None].expand(-1, 22, 4), P[1:] - P[:-1]).reshape(len(P) - 1, -1)
+
+    def contact(idx):
+        return ((P[1:, list(idx)] - P[:-1, list(idx)]).square().sum(-1) < feet_threshold).to(F.dtype)
+
+    out = torch.cat([F[:-1, :67], rot, local_vel, contact(FEET_L), contact(FEET_R)], -1)
+    return out.to(torch.as_tensor(features).dtype)
 
 
 def recover_root_rot_pos(data: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:

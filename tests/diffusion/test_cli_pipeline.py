@@ -60,6 +60,27 @@ def test_cli_train_finetune_sample_generate(tmp_path, shared_data):
         assert len(pc["l_acc"]) == len(pc["jerk"]) == len(pc["activity"]) == 4
         assert np.isclose(np.nanmean(pc["l_acc"]), c["l_acc"]) and np.isclose(np.mean(pc["jerk"]), c["jerk"])
     assert np.isclose(np.mean(res["real"]["per_clip"]["jerk"]), res["real"]["jerk"])
+    # FID's two terms add up to it; the per-clip embeddings are the ones it was computed from; the encoder's
+    # activity per clip agrees with its accuracy
+    from imusim.diffusion.evaluate import frechet_distance
+    r_emb = np.array(res["real"]["per_clip"]["embedding"])
+    assert r_emb.shape == (4, 32) and res["captions"] and len(res["captions"]) == 4
+    for c in res["checkpoints"]:
+        assert np.isclose(c["fid_mean_term"] + c["fid_cov_term"], c["fid"]) and c["fid_mean_term"] >= 0
+        emb = np.array(c["per_clip"]["embedding"])
+        assert emb.shape == (4, 32) and np.isclose(frechet_distance(emb, r_emb), c["fid"], rtol=1e-3, atol=1e-3)
+        pred, act = c["per_clip"]["encoder_activity"], c["per_clip"]["activity"]
+        assert len(pred) == 4 and np.isclose(c["encoder_accuracy"], np.mean([p == a for p, a in zip(pred, act)]))
+    assert "FID encoder's activity accuracy" in (tmp_path / "ev.md").read_text() and res["fid_features"] == "generated"
+    # the encoder reading consistent features: the same motions (the physical metrics agree), other embeddings
+    ev2 = tmp_path / "ev2.json"
+    assert main(["evaluate-motion", "--checkpoint", ck, "--data", str(ds), "--split", "train", "--limit", "4",
+                 "--steps", "3", "--encoder-steps", "5", "--fid-features", "consistent", "--json", str(ev2)]) == 0
+    res2 = json.loads(ev2.read_text())
+    c1, c2 = res["checkpoints"][0], res2["checkpoints"][0]
+    assert res2["fid_features"] == "consistent" and np.isfinite(c2["fid"])
+    assert c2["per_clip"]["jerk"] == c1["per_clip"]["jerk"] and c2["l_acc"] == c1["l_acc"]
+    assert not np.allclose(c2["per_clip"]["embedding"], c1["per_clip"]["embedding"], atol=1e-3)
     # smoothing the same samples lowers their jerk and their feature acceleration power
     assert res["checkpoints"][1]["jerk"] < res["checkpoints"][0]["jerk"]
     assert 0 < res["checkpoints"][1]["acc_power"] < res["checkpoints"][0]["acc_power"]

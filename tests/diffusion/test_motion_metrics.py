@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from imusim.diffusion.evaluate import (diversity, foot_skating, frechet_distance, jerk, joint_acc, parse_spec,
+from imusim.diffusion.evaluate import (diversity, fid_swap_attribution, fid_terms, foot_skating, frechet_distance, jerk, joint_acc, parse_spec,
                                        smooth_features)
 
 
@@ -67,6 +67,41 @@ def test_frechet_distance_and_diversity():
     assert frechet_distance(a, b) == pytest.approx(1.0, abs=0.1)  # |Δμ|² with equal covariances
     # E|x − y| for x, y ~ N(0, I_4): 2·Γ(2.5)/Γ(2) = 2.659
     assert diversity(a, pairs=4000) == pytest.approx(2.659, rel=0.05)
+
+
+def test_fid_terms_split_location_from_spread():
+    rng = np.random.default_rng(1)
+    a = rng.normal(size=(6000, 3))
+    # shifted by (2, 0, 0): the mean term is 4, the covariance term ~0
+    t = fid_terms(a, rng.normal(size=(6000, 3)) + np.array([2.0, 0, 0]))
+    assert t["mean"] == pytest.approx(4.0, abs=0.15) and t["cov"] == pytest.approx(0.0, abs=0.05)
+    # scaled by 3 about the same mean: the covariance term is 3·(1 + 9 − 2·3) = 12 (per dimension (σa − σb)²)
+    t = fid_terms(a, 3 * rng.normal(size=(6000, 3)))
+    assert t["mean"] == pytest.approx(0.0, abs=0.1) and t["cov"] == pytest.approx(12.0, rel=0.05)
+    assert t["fid"] == pytest.approx(t["mean"] + t["cov"]) == pytest.approx(frechet_distance(a, 3 * rng.normal(
+        size=(6000, 3))), rel=0.05)
+    assert np.isnan(fid_terms(a[:1], a)["mean"])
+
+
+def test_fid_swap_attribution_finds_the_group_that_moved():
+    rng = np.random.default_rng(2)
+    ref = rng.normal(size=(3000, 4))
+    base = rng.normal(size=(3000, 4))
+    groups = ["walk"] * 1000 + ["run"] * 1000 + ["stand"] * 1000
+    gen = base.copy()
+    gen[1000:2000] += np.array([3.0, 0, 0, 0])  # only the runners moved, the same draws otherwise
+    att = fid_swap_attribution(gen, base, ref, groups)
+    full, fbase = frechet_distance(gen, ref), frechet_distance(base, ref)
+    assert full > fbase + 1.0
+    assert att["run"]["fid_swapped"] == pytest.approx(fbase, abs=1e-9)  # swapping the runners back is the base
+    assert att["run"]["swap_gain"] == pytest.approx(full - fbase, abs=1e-9)
+    assert att["run"]["paired_shift"] == pytest.approx(3.0) and att["walk"]["paired_shift"] == 0.0
+    assert att["walk"]["swap_gain"] == pytest.approx(0.0, abs=1e-9) == att["stand"]["swap_gain"]
+    assert att["run"]["n"] == 1000
+    with pytest.raises(ValueError, match=r"paired \[N, D\] embeddings of one shape, got \(3000, 4\) and \(2, 4\)"):
+        fid_swap_attribution(gen, base[:2], ref, groups)
+    with pytest.raises(ValueError, match=r"one label per row \(3000\), got 2"):
+        fid_swap_attribution(gen, base, ref, groups[:2])
 
 
 def test_smooth_features_keeps_linear_signals_and_damps_noise():

@@ -16,7 +16,7 @@ from imusim.diffusion import MDM, MDMConfig
 from imusim.diffusion.checkpoint import load_checkpoint, save_checkpoint
 from imusim.diffusion.experts import ExpertPair
 from imusim.diffusion.gaussian import GaussianDiffusion
-from imusim.diffusion.selftune import SelfTuneConfig, _Sampler, selftune, stay_loss
+from imusim.diffusion.selftune import SelfTuneConfig, _Sampler, selftune, speed_stay_loss, stay_loss
 from imusim.diffusion.text import get_text_encoder
 from imusim.diffusion.train import MotionTextData, TrainConfig, sample
 
@@ -148,16 +148,17 @@ def test_selftune_refuses_by_name(shared_data, tmp_path):
                  progress=False)
     for kw, msg in ((dict(grad_steps=0), "grad_steps must be an integer >= 1, got 0"),
                     (dict(pool=2, batch_size=4), r"batch_size \(4\) must not exceed pool \(2\)"),
-                    (dict(lambda_self=-1.0), "lambda_self, lambda_recipe, lambda_kurtosis, lambda_stay, lambda_excess, lambda_texture, lambda_bone, lambda_joint_acc, lambda_stay_quiet, lambda_keep and lambda_keep_spread must be >= 0"),
-                    (dict(lambda_kurtosis=-1.0), "lambda_keep_spread must be >= 0, got 1.0, 1.0, -1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0"),
-                    (dict(lambda_stay=-2.0), "lambda_keep_spread must be >= 0, got 1.0, 1.0, 0.0, -2.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0"),
-                    (dict(lambda_excess=-0.5), "lambda_keep_spread must be >= 0, got 1.0, 1.0, 0.0, 0.0, -0.5, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0"),
-                    (dict(lambda_texture=-0.1), "lambda_keep_spread must be >= 0, got 1.0, 1.0, 0.0, 0.0, 0.0, -0.1, 0.0, 0.0, 0.0, 0.0, 0.0"),
-                    (dict(lambda_bone=-3.0), "lambda_keep_spread must be >= 0, got 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, -3.0, 0.0, 0.0, 0.0, 0.0"),
-                    (dict(lambda_joint_acc=-1.0), "lambda_keep_spread must be >= 0, got 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, -1.0, 0.0, 0.0, 0.0"),
-                    (dict(lambda_stay_quiet=-1.0), "lambda_keep_spread must be >= 0, got 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, -1.0, 0.0, 0.0"),
-                    (dict(lambda_keep=-1.0), "lambda_keep_spread must be >= 0, got 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, -1.0, 0.0"),
-                    (dict(lambda_keep_spread=-1.0), "got 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, -1.0"),
+                    (dict(lambda_self=-1.0), "lambda_self, lambda_recipe, lambda_kurtosis, lambda_stay, lambda_excess, lambda_texture, lambda_bone, lambda_joint_acc, lambda_stay_quiet, lambda_keep, lambda_keep_spread and lambda_stay_speed must be >= 0"),
+                    (dict(lambda_kurtosis=-1.0), "lambda_stay_speed must be >= 0, got 1.0, 1.0, -1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0"),
+                    (dict(lambda_stay=-2.0), "lambda_stay_speed must be >= 0, got 1.0, 1.0, 0.0, -2.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0"),
+                    (dict(lambda_excess=-0.5), "lambda_stay_speed must be >= 0, got 1.0, 1.0, 0.0, 0.0, -0.5, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0"),
+                    (dict(lambda_texture=-0.1), "lambda_stay_speed must be >= 0, got 1.0, 1.0, 0.0, 0.0, 0.0, -0.1, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0"),
+                    (dict(lambda_bone=-3.0), "lambda_stay_speed must be >= 0, got 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, -3.0, 0.0, 0.0, 0.0, 0.0, 0.0"),
+                    (dict(lambda_joint_acc=-1.0), "lambda_stay_speed must be >= 0, got 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, -1.0, 0.0, 0.0, 0.0, 0.0"),
+                    (dict(lambda_stay_quiet=-1.0), "lambda_stay_speed must be >= 0, got 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, -1.0, 0.0, 0.0, 0.0"),
+                    (dict(lambda_keep=-1.0), "lambda_stay_speed must be >= 0, got 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, -1.0, 0.0, 0.0"),
+                    (dict(lambda_keep_spread=-1.0), "got 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, -1.0, 0.0"),
+                    (dict(lambda_stay_speed=-1.0), "got 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, -1.0"),
                     (dict(keep_one_sided_above=-1.0), "keep_one_sided_above must be a frequency >= 0 Hz or None, got -1.0"),
                     (dict(lambda_stay_quiet=1.0), r"lambda_stay_quiet \(1.0\) holds the crops below joint_acc_min_crop, which must then be > 0 m/s\^2, got 0.0"),
                     (dict(joint_acc_joints="hands"), r"joint_acc_joints must be one of \['all', 'arms', 'lower'\], got 'hands'"),
@@ -195,6 +196,23 @@ def test_stay_loss_is_the_mean_squared_difference_in_cm2():
     assert float(stay_loss(two, ref, mask, select=torch.tensor([False, False]))) == 0.0
 
 
+def test_speed_stay_loss_is_the_squared_ground_speed_difference_in_m_s():
+    """A runner at 3 m/s held to 2 m/s costs 1 (m/s)², one at 1 m/s sideways against 1 m/s forward nothing (a speed,
+    not a velocity); root height and the other channels, and padded frames, count for nothing; float64 gradcheck."""
+    f = torch.zeros(2, 6, 10, dtype=torch.float64)
+    ref = f.clone()
+    mask = torch.tensor([[1, 1, 1, 1, 0, 0], [1, 1, 1, 1, 1, 1]], dtype=torch.bool)
+    f[0, :, 2], ref[0, :, 2] = 3.0 / 20, 2.0 / 20  # forward (z), m/frame at 20 fps
+    f[0, 4:, 2] = 50.0  # padding
+    f[1, :, 1], ref[1, :, 2] = 1.0 / 20, 1.0 / 20  # sideways vs forward, both 1 m/s
+    f[:, :, 3], f[:, :, 4:] = 0.9, 7.0  # root height, joints
+    torch.testing.assert_close(speed_stay_loss(f, ref, mask), torch.tensor(0.5, dtype=torch.float64))
+    assert float(speed_stay_loss(ref, ref, mask)) == 0.0
+    g = torch.Generator().manual_seed(0)
+    x = (0.1 * torch.randn(2, 6, 10, generator=g, dtype=torch.float64)).requires_grad_(True)
+    assert torch.autograd.gradcheck(lambda p: speed_stay_loss(p, ref, mask), (x,))
+
+
 def test_the_trust_region_starts_at_zero_and_grows(shared_data, tmp_path):
     """The reference is the untuned low expert's finish of the same hand-over state, so the first step's distance is
     0 to rounding (the sampler is deterministic); after updates at a large rate the tuned finish moves away."""
@@ -206,6 +224,11 @@ def test_the_trust_region_starts_at_zero_and_grows(shared_data, tmp_path):
     selftune(p, _data(f, mean, std), tmp_path / "st", cfg, progress=False)
     stay = [float(r["l_stay"]) for r in csv.DictReader(open(tmp_path / "st" / "metrics.csv"))]
     assert stay[0] < 1e-6 and stay[-1] > 1e-3, stay
+    # the speed hold has the same reference: 0 at the first step, then the tuned runner's speed moves
+    selftune(p, _data(f, mean, std), tmp_path / "sp", replace(cfg, lambda_stay=0.0, lambda_stay_speed=1.0),
+             progress=False)
+    speed = [float(r["l_stay_speed"]) for r in csv.DictReader(open(tmp_path / "sp" / "metrics.csv"))]
+    assert speed[0] < 1e-8 and speed[-1] > 1e-8 and all(math.isfinite(v) for v in speed), speed
 
 
 def test_the_keep_term_holds_the_high_experts_finish(shared_data, tmp_path):

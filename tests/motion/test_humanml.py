@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 import torch
 
-from imusim.motion.humanml import (GROUPS, LOCAL_VEL, N_FEATS, Normalizer, canonicalise,
-                                   features_from_positions, qinv, qrot, recover_from_ric, recover_root_rot_pos)
+from imusim.motion.humanml import (FOOT_CONTACT, GROUPS, LOCAL_VEL, N_FEATS, ROT6D, Normalizer, canonicalise,
+                                   consistent_features, features_from_positions, inverse_kinematics, qinv, qrot,
+                                   recover_from_ric, recover_root_rot_pos)
 from tests.conftest import require_data
 
 
@@ -96,6 +97,38 @@ def test_round_trip_positions_features_positions():
     # the root path: same travelled distance per frame
     torch.testing.assert_close((P[1:, 0] - P[:-1, 0])[:, [0, 2]].norm(dim=-1),
                                (C[1:-1, 0] - C[:-2, 0])[:, [0, 2]].norm(dim=-1), atol=1e-6, rtol=0)
+
+
+def test_consistent_features_reproduce_humanml3d_own_redundant_channels():
+    # HumanML3D's reference features of the sample (its own IK, velocities and contacts): re-deriving the redundant
+    # channels from the motion the root and ric channels define gives them back (rotations to float32 precision)
+    _, _, V = sample()
+    C = consistent_features(V)
+    assert C.shape == (len(V) - 1, N_FEATS) and C.dtype == V.dtype
+    err = _group_errors(C, V, len(C))
+    assert err["rot6d"] <= 2e-5 and err["local_vel"] <= 1e-6 and err["foot_contact"] == 0.0, err
+    assert all(err[k] == 0.0 for k in ("root_rot_vel", "root_lin_vel", "root_y", "ric")), err
+    assert consistent_features(V.float()).dtype == torch.float32
+
+
+def test_consistent_features_replace_what_the_positions_do_not_say():
+    _, _, V = sample()
+    g = torch.Generator().manual_seed(0)
+    noisy = V.clone()
+    for s in (ROT6D, LOCAL_VEL, FOOT_CONTACT):
+        noisy[:, s] += torch.randn(len(V), s.stop - s.start, generator=g, dtype=V.dtype)
+    # the motion (root + ric) is untouched, so the re-derived channels are those of the clean features
+    torch.testing.assert_close(consistent_features(noisy), consistent_features(V), atol=1e-12, rtol=0)
+    # a motion that moves: local velocities are the joints' displacement to the next frame in the root frame
+    P = recover_from_ric(V, 22)
+    q, _ = recover_root_rot_pos(V)
+    C = consistent_features(noisy)
+    want = qrot(q[:-1, None].expand(-1, 22, 4), P[1:] - P[:-1]).reshape(len(V) - 1, -1)
+    torch.testing.assert_close(C[:, LOCAL_VEL], want)
+    with pytest.raises(ValueError, match=r"features must be \[T>=2, 263\], got \[5, 262\]"):
+        consistent_features(torch.zeros(5, 262))
+    with pytest.raises(ValueError, match=r"root must be \[T, 4\] = \[5, 4\] quaternions, got \[4, 4\]"):
+        inverse_kinematics(torch.zeros(5, 22, 3), root=torch.zeros(4, 4))
 
 
 def test_normalizer_round_trip(tmp_path):

@@ -1,0 +1,38 @@
+#!/bin/bash
+# Issue 14, §29: st_kv3 (the keep-spread term, §28) with a hold on the root's ground speed (imusim selftune
+# --lambda-stay-speed 1, new): §29 found that st_kv3's FID rise is its runners slowing from 2.7 to 2.0 m/s, which no
+# accelerometer term sees. Trains st_kv3sp_s0, then its motion evaluation, the FID channel probe against the shipped
+# refined and the spread probe into docs/realism/fid/speed; without STAGE=train also the still-standers protocol's
+# 4 generation stores and HAR (BasicMotions, the WISDM watch) and the wrist checks.
+#   STAGE=train bash scripts/realism_speedhold.sh   # ~35 min on one core
+#   bash scripts/realism_speedhold.sh               # then ~35 min more on two
+OUT=docs/realism/fid/speed
+HAR_ACTS=docs/realism/still/activities.yaml
+HAR_DIR=runs/har_still
+source scripts/realism_common.sh
+mkdir -p "$OUT"
+declare -A ARGS=([st_kv3sp]="--lambda-keep-spread 3 --lambda-stay-speed 1")
+BASE="--lr 3e-5 --pool 512 --steps 300 --lambda-self 0"
+CANDS=(st_kv3sp)
+SEEDS=(0)
+selftune_train
+r=st_kv3sp_s0
+link_st "$r"
+P=(--prompt "a person walks forward." --prompt "a person walks slowly." --prompt "a person runs forward."
+  --prompt "a person walks forward at a normal pace." --prompt "a person walks and turns left.")
+[ -f "$OUT/sampler_$r.json" ] || OMP_NUM_THREADS=1 python scripts/spread_probe.py --data "$DATA" \
+  --sample "$r=$RUNS/st/$r/model.safetensors,rec,ddim" "${P[@]}" --json "$OUT/sampler_$r.json" > "$OUT/sampler_$r.log" 2>&1 &
+OMP_NUM_THREADS=1 motion_evals "$r" &
+wait
+[ -f "$OUT/channels_$r.json" ] || OMP_NUM_THREADS=2 python scripts/fid_channels.py --data "$DATA" \
+  --base "$RUNS/eval/pair_afu1i5hs7/model.safetensors" --cand "$RUNS/eval/$r/model.safetensors" \
+  --json "$OUT/channels_$r.json" > "$OUT/channels_$r.log" 2> "$RUNS/fid_channels_$r.err"
+[ -f "$OUT/attribution_$r.json" ] || python scripts/fid_attribution.py --base docs/realism/fid/motion_eval_afu1i5hs7.json \
+  --cand "$OUT/motion_eval_$r.json" --json "$OUT/attribution_$r.json" > "$OUT/attribution_$r.log"
+[ "$STAGE" = train ] && exit 0
+gen4 "$r" "$RUNS/$r/model.safetensors" "$RUNS/st/gen_$r"
+export OMP_NUM_THREADS=2
+like_for_like "$OUT" "$(stores afu1i5hs7 0 1 2 3)" "$(stores st_kv3_s0 0 1 2 3)" "$(stores "$r" 0 1 2 3)"
+har_evals "$(stores original 0 1 2 3)" "$(stores smooth2 0 1 2 3)" "$(stores afu1i5hs7 0 1 2 3)" \
+  "$(stores st_kv3_s0 0 1 2 3)" "$(stores "$r" 0 1 2 3)"
+har_versus --versus "$r:original" --versus "$r:smooth2" --versus "$r:afu1i5hs7" --versus "$r:st_kv3_s0"
