@@ -51,12 +51,17 @@ def main() -> None:
     ap.add_argument("--cand", required=True, help="checkpoint whose FID changed")
     ap.add_argument("--split", default="test")
     ap.add_argument("--max-frames", type=int, default=120, help="as evaluate-motion's --max-frames (default 120)")
-    ap.add_argument("--guidance", type=float, default=1.0, help="as evaluate-motion's --guidance (default 1)")
+    ap.add_argument("--guidance", default="1.0",
+                    help="as evaluate-motion's --guidance (default 1), or 'checkpoint': each at the scale it records")
     ap.add_argument("--steps", type=int, default=50)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--activities", default="run,walk", help="activities of the level/motion/consistency tables")
     ap.add_argument("--json", help="write the result here")
     a = ap.parse_args()
+    try:
+        guidance = None if a.guidance == "checkpoint" else float(a.guidance)
+    except ValueError:
+        raise SystemExit(f"--guidance must be a number or 'checkpoint', got {a.guidance!r}") from None
     torch.set_grad_enabled(False)
     clips, dmean, dstd = load_split(a.data, a.split)
     gt = [torch.as_tensor(c["features"][: a.max_frames]).float() for c in clips]
@@ -67,13 +72,15 @@ def main() -> None:
     real = [(g - dmean) / dstd for g in gt]
     r_emb = _embed(real, enc)
     models = {"real": real}
-    names = {}
+    names, out_guidance = {}, {}
     for key in ("base", "cand"):
         gen, _, info = generate_for_clips(getattr(a, key), caps, lengths, dmean, dstd, steps=a.steps,
-                                          guidance=a.guidance, seed=a.seed)
+                                          guidance=guidance, seed=a.seed)
         models[key], names[key] = gen, info["name"]
+        out_guidance[key] = info["guidance"]
     fid = {k: frechet_distance(_embed(models[k], enc), r_emb) for k in ("base", "cand")}
-    out = {"base": names["base"], "cand": names["cand"], "fid_encoder": encoder_fingerprint(enc), "fid": fid,
+    out = {"base": names["base"], "cand": names["cand"], "fid_encoder": encoder_fingerprint(enc),
+           "guidance": out_guidance, "fid": fid,
            "fid_swap": {}, "consistency": {}, "level": {}, "motion": {}, "speed": {}}
     print(f"FID {names['base']} {fid['base']:.1f} -> {names['cand']} {fid['cand']:.1f} (encoder "
           f"{out['fid_encoder']})\n\n| channel group | cand with base's | base with cand's |\n|---|---|---|")

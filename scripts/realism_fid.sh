@@ -32,3 +32,8 @@ for s in 0 1 2; do
   [ "$s" = 1 ] && wait
 done
 wait
+# the shipped `original` (the paper's baseline, at its recorded guidance) against the shipped refined: do all models
+# walk slowly, or did the pair slow them?
+[ -f "$OUT/channels_original.json" ] || OMP_NUM_THREADS=1 python scripts/fid_channels.py --data "$DATA" \
+  --base "$RUNS/eval/pair_afu1i5hs7/model.safetensors" --cand original --guidance checkpoint \
+  --json "$OUT/channels_original.json" > "$OUT/channels_original.log" 2> "$RUNS/fid_channels_original.err"
