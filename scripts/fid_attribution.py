@@ -46,6 +46,8 @@ def main() -> None:
     ap.add_argument("--json", help="write the result here")
     a = ap.parse_args()
     (db, cb), (dc, cc) = _load(*_spec(a.base)), _load(*_spec(a.cand))
+    for d in (db, dc):
+        d.setdefault("fid_features", "generated")  # evaluations before --fid-features existed read the features as generated
     for k in ("fid_encoder", "fid_features", "data", "split", "max_frames", "sampler", "captions"):
         if db.get(k) != dc.get(k):
             raise SystemExit(f"--base and --cand differ in {k!r}: {db.get(k)!r} vs {dc.get(k)!r}; their clips are "
