@@ -47,7 +47,7 @@ def main() -> None:
     a = ap.parse_args()
     (db, cb), (dc, cc) = _load(*_spec(a.base)), _load(*_spec(a.cand))
     for d in (db, dc):
-        d.setdefault("fid_features", "generated")  # evaluations before --fid-features existed read the features as generated
+        d.setdefault("fid_features", "generated")  # evaluations before --fid-features read the features as generated
     for k in ("fid_encoder", "fid_features", "data", "split", "max_frames", "sampler", "captions"):
         if db.get(k) != dc.get(k):
             raise SystemExit(f"--base and --cand differ in {k!r}: {db.get(k)!r} vs {dc.get(k)!r}; their clips are "
@@ -89,15 +89,17 @@ def main() -> None:
 
     bt, ct = out["base_terms"], out["cand_terms"]
     print(f"FID {out['base']} {bt['fid']:.1f} (mean term {bt['mean']:.1f}, covariance {bt['cov']:.1f}; encoder "
-          f"accuracy {bt['encoder_accuracy']:.3f}) -> {out['cand']} {ct['fid']:.1f} ({ct['mean']:.1f}, {ct['cov']:.1f}; "
-          f"{ct['encoder_accuracy']:.3f}); real test clips' encoder accuracy {out['real_encoder_accuracy']:.3f}")
+          f"accuracy {bt['encoder_accuracy']:.3f}) -> {out['cand']} {ct['fid']:.1f} ({ct['mean']:.1f}, "
+          f"{ct['cov']:.1f}; {ct['encoder_accuracy']:.3f}); real test clips' encoder accuracy "
+          f"{out['real_encoder_accuracy']:.3f}")
     print("\n| activity | n | swap gain | FID swapped | paired shift | encoder accuracy base / cand / real |")
     print("|---|---|---|---|---|---|")
     for g, v in out["per_activity"].items():
-        print(f"| {g} | {v['n']} | {v['swap_gain']:+.1f} | {v['fid_swapped']:.1f} | {v['paired_shift']:.2f} | "
-              f"{v['encoder_accuracy_base']:.2f} / {v['encoder_accuracy_cand']:.2f} / {v['real_encoder_accuracy']:.2f} |")
+        acc = f"{v['encoder_accuracy_base']:.2f} / {v['encoder_accuracy_cand']:.2f} / {v['real_encoder_accuracy']:.2f}"
+        print(f"| {g} | {v['n']} | {v['swap_gain']:+.1f} | {v['fid_swapped']:.1f} | {v['paired_shift']:.2f} | {acc} |")
     print("\nencoder activity, base -> cand (same clip):", out["encoder_changes"])
-    print(f"\ntop {a.top} clips by their own swap gain ({100 * out['clip_gain_share_top']:.0f} % of the positive gains):")
+    share = 100 * out["clip_gain_share_top"]
+    print(f"\ntop {a.top} clips by their own swap gain ({share:.0f} % of the positive gains):")
     for c in out["top_clips"]:
         print(f"  {c['swap_gain']:+7.1f}  shift {c['paired_shift']:5.2f}  {c['activity']:<10} "
               f"{c['encoder_base']} -> {c['encoder_cand']}  {c['caption']!r}")

@@ -28,7 +28,7 @@ import torch
 
 from imusim.constants import HUMANML3D_FPS
 from imusim.data.dataset import load_split
-from imusim.diffusion.evaluate import (_embed, encoder_fingerprint, encoder_for, frechet_distance,
+from imusim.diffusion.evaluate import (embed_motions, encoder_fingerprint, encoder_for, frechet_distance,
                                        generate_for_clips)
 from imusim.motion.humanml import GROUPS, consistent_features
 
@@ -70,7 +70,7 @@ def main() -> None:
     lengths = [g.shape[0] for g in gt]
     enc = encoder_for(a.data, dmean, dstd)
     real = [(g - dmean) / dstd for g in gt]
-    r_emb = _embed(real, enc)
+    r_emb = embed_motions(real, enc)
     models = {"real": real}
     names, out_guidance = {}, {}
     for key in ("base", "cand"):
@@ -78,7 +78,7 @@ def main() -> None:
                                           guidance=guidance, seed=a.seed)
         models[key], names[key] = gen, info["name"]
         out_guidance[key] = info["guidance"]
-    fid = {k: frechet_distance(_embed(models[k], enc), r_emb) for k in ("base", "cand")}
+    fid = {k: frechet_distance(embed_motions(models[k], enc), r_emb) for k in ("base", "cand")}
     out = {"base": names["base"], "cand": names["cand"], "fid_encoder": encoder_fingerprint(enc),
            "guidance": out_guidance, "fid": fid,
            "fid_swap": {}, "consistency": {}, "level": {}, "motion": {}, "speed": {}}
@@ -92,7 +92,7 @@ def main() -> None:
                 x = x.clone()
                 x[:, s] = y[:, s]
                 mixed.append(x)
-            row[key] = frechet_distance(_embed(mixed, enc), r_emb)
+            row[key] = frechet_distance(embed_motions(mixed, enc), r_emb)
         out["fid_swap"][g] = row
         print(f"| {g} | {row['cand_with_base']:.1f} | {row['base_with_cand']:.1f} |")
     sel = a.activities.split(",")

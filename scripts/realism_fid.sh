@@ -21,7 +21,8 @@ unset EVAL_TAG EVAL_ARGS
 for s in 0 1 2; do
   for t in "" consistent_; do
     python scripts/fid_attribution.py --base "$OUT/motion_eval_${t}afu1i5hs7.json" \
-      --cand "$OUT/motion_eval_${t}st_kv3_s$s.json" --json "$OUT/attribution_${t}s$s.json" > "$OUT/attribution_${t}s$s.log"
+      --cand "$OUT/motion_eval_${t}st_kv3_s$s.json" --json "$OUT/attribution_${t}s$s.json" \
+      > "$OUT/attribution_${t}s$s.log"
   done
 done
 # which channels (scripts/fid_channels.py), seeds 0-2 against the shipped, two at a time

@@ -2,7 +2,8 @@
 # Issue 14, §28.4/§29: st_kv3 selftune seed SEED (1 or 2) through the still-standers protocol's HAR (4 generation
 # stores x 2 fits, BasicMotions and the WISDM watch) beside seed 0, the shipped refined, original and smoothing, into
 # docs/realism/keep/seedSEED.
-#   SEED=1 bash scripts/realism_keep_seed.sh   # ~25 min each, after CANDS=st_kv3 SEEDS="1 2" STAGE=train bash scripts/realism_keep.sh
+#   SEED=1 bash scripts/realism_keep_seed.sh   # ~25 min each, after
+#   CANDS=st_kv3 SEEDS="1 2" STAGE=train bash scripts/realism_keep.sh
 SEED=${SEED:-1}
 case "$SEED" in 1|2) ;; *) echo "SEED must be 1 or 2 (seed 0 is realism_keep.sh's), got '$SEED'" >&2; exit 2 ;; esac
 OUT=docs/realism/keep/seed$SEED

@@ -38,9 +38,10 @@ def register(sub):
                         "counts only when it holds under every encoder (docs/realism.md §11.3); default 1")
     p.add_argument("--fid-features", choices=("generated", "consistent"), default="generated",
                    help="what the FID encoder reads (FID, diversity, encoder accuracy): the features as generated "
-                        "(default), or 'consistent': their rotation, local-velocity and foot-contact channels re-derived "
-                        "from the joint positions they define (what features_to_motion and the IMUs read), the real "
-                        "clips alike, so that FID compares motions, not channels no rendering reads (docs/realism.md §29)")
+                        "(default), or 'consistent': their rotation, local-velocity and foot-contact channels "
+                        "re-derived from the joint positions they define (what features_to_motion and the IMUs read), "
+                        "the real clips alike, so that FID compares motions, not channels no rendering reads "
+                        "(docs/realism.md §29)")
     p.add_argument("--device", default=None)
     p.add_argument("--clip-weights", metavar="DIR", default=None,
                    help="local CLIP directory for checkpoints with the 'clip' text encoder (MDM's; default "

@@ -206,7 +206,8 @@ def fid_swap_attribution(gen: np.ndarray, base: np.ndarray, ref: np.ndarray, gro
     several groups need not add up (FID is not additive); swapping every group gives FID(base)."""
     gen, base = np.asarray(gen, np.float64), np.asarray(base, np.float64)
     if gen.shape != base.shape or gen.ndim != 2:
-        raise ValueError(f"gen and base must be paired [N, D] embeddings of one shape, got {gen.shape} and {base.shape}")
+        raise ValueError(f"gen and base must be paired [N, D] embeddings of one shape, got {gen.shape} and "
+                         f"{base.shape}")
     if len(groups) != gen.shape[0]:
         raise ValueError(f"groups must have one label per row ({gen.shape[0]}), got {len(groups)}")
     full = frechet_distance(gen, ref)
@@ -275,7 +276,7 @@ def parse_spec(spec: str):
 
 
 # ----------------------------------------------------------------------------- evaluation
-def _embed(feats_norm: List[torch.Tensor], enc: MotionEncoder) -> np.ndarray:
+def embed_motions(feats_norm: List[torch.Tensor], enc: MotionEncoder) -> np.ndarray:
     """Embeddings [N, D] of normalised feature sequences (each [T_i, F]); [0, D] for none."""
     with torch.no_grad():
         embs = [enc.embed(*_pad(feats_norm[i:i + 64])) for i in range(0, len(feats_norm), 64)]
@@ -294,7 +295,8 @@ def _encoder_view(emb: np.ndarray, acts: Sequence[str], enc: MotionEncoder) -> D
     encoder activity is their own (``encoder_accuracy``): how recognisable the motions are to the FID encoder."""
     pred = _encoder_activity(emb, enc)
     acc = float(np.mean([p == a for p, a in zip(pred, acts)])) if pred else float("nan")
-    return {"encoder_accuracy": acc, "embedding": np.asarray(emb, np.float64).round(5).tolist(), "encoder_activity": pred}
+    return {"encoder_accuracy": acc, "embedding": np.asarray(emb, np.float64).round(5).tolist(),
+            "encoder_activity": pred}
 
 
 def _physical(feats_norm: List[torch.Tensor], mean, std, fps: float):
@@ -444,13 +446,13 @@ def evaluate_motion(checkpoints: Sequence[str], data_dir, *, split: str = "test"
     caps = [c["captions"][0] for c in clips]
     real_norm = [(g - dmean) / dstd for g in gt]
     real_enc = encoder_view(real_norm, dmean, dstd, fid_features)
-    r_emb, (r_sk, r_jk, r_ja) = _embed(real_enc, enc_m), _physical(real_norm, dmean, dstd, fps)
+    r_emb, (r_sk, r_jk, r_ja) = embed_motions(real_enc, enc_m), _physical(real_norm, dmean, dstd, fps)
     # FID floor: the validation split against the test split
     vclips, _, _ = load_split(data_dir, "val" if split != "val" else "train")
     v_norm = encoder_view([(torch.as_tensor(c["features"][:max_frames]).float() - dmean) / dstd for c in vclips],
                           dmean, dstd, fid_features)
-    v_embs = [_embed(v_norm, e) for e in encs]
-    r_embs = [r_emb] + [_embed(real_enc, e) for e in encs[1:]]
+    v_embs = [embed_motions(v_norm, e) for e in encs]
+    r_embs = [r_emb] + [embed_motions(real_enc, e) for e in encs[1:]]
     v_emb = v_embs[0]
     r_pow = np.array([acc_power(x) for x in real_norm])
     r_view = _encoder_view(r_emb, acts, enc_m)
@@ -485,7 +487,7 @@ def evaluate_motion(checkpoints: Sequence[str], data_dir, *, split: str = "test"
                  for fn, (_, i) in zip(gen_norm, jobs)]
         l_acc = np.array(l_acc)
         gen_enc = encoder_view(gen_norm, dmean, dstd, fid_features)
-        emb, (sk, jk, ja) = _embed(gen_enc, enc_m), _physical(gen_norm, dmean, dstd, fps)
+        emb, (sk, jk, ja) = embed_motions(gen_enc, enc_m), _physical(gen_norm, dmean, dstd, fps)
         g_pow = np.array([acc_power(x) for x in gen_norm])
         per, hi, lo = _group(l_acc, rep_acts)
         ja_per, ja_hi, ja_lo = _group(ja, rep_acts)
@@ -495,7 +497,8 @@ def evaluate_motion(checkpoints: Sequence[str], data_dir, *, split: str = "test"
             "anchor_feet": af, "anchor_contact": getattr(model, "anchor_contact", "channels") if af else None,
             "l_acc": float(np.nanmean(l_acc)), "l_acc_high_dynamic": hi, "l_acc_low_dynamic": lo,
             "l_acc_per_activity": per, "fid": terms["fid"], "fid_mean_term": terms["mean"],
-            "fid_cov_term": terms["cov"], "encoder_accuracy": view["encoder_accuracy"], "diversity": diversity(emb, seed=seed),
+            "fid_cov_term": terms["cov"], "encoder_accuracy": view["encoder_accuracy"],
+            "diversity": diversity(emb, seed=seed),
             "foot_skating": float(sk.mean()), "jerk": float(jk.mean()), "joint_acc": float(ja.mean()),
             "joint_acc_ratio_to_real": float(ja.mean() / max(r_ja.mean(), 1e-12)),
             "joint_acc_per_activity": ja_per,
@@ -506,7 +509,7 @@ def evaluate_motion(checkpoints: Sequence[str], data_dir, *, split: str = "test"
                          "embedding": view["embedding"], "encoder_activity": view["encoder_activity"]}})
         if fid_encoders > 1:
             out["checkpoints"][-1]["fid_per_encoder"] = [frechet_distance(emb, r_embs[0])] + [
-                frechet_distance(_embed(gen_enc, e), r) for e, r in zip(encs[1:], r_embs[1:])]
+                frechet_distance(embed_motions(gen_enc, e), r) for e, r in zip(encs[1:], r_embs[1:])]
     return out
 
 

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from imusim.diffusion.evaluate import (diversity, fid_swap_attribution, fid_terms, foot_skating, frechet_distance, jerk, joint_acc, parse_spec,
-                                       smooth_features)
+from imusim.diffusion.evaluate import (diversity, fid_swap_attribution, fid_terms, foot_skating, frechet_distance,
+                                       jerk, joint_acc, parse_spec, smooth_features)
 
 
 def _body(T, fn):
