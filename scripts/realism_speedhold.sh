@@ -21,14 +21,20 @@ link_st "$r"
 P=(--prompt "a person walks forward." --prompt "a person walks slowly." --prompt "a person runs forward."
   --prompt "a person walks forward at a normal pace." --prompt "a person walks and turns left.")
 [ -f "$OUT/sampler_$r.json" ] || OMP_NUM_THREADS=1 python scripts/spread_probe.py --data "$DATA" \
-  --sample "$r=$RUNS/st/$r/model.safetensors,rec,ddim" "${P[@]}" --json "$OUT/sampler_$r.json" > "$OUT/sampler_$r.log" 2>&1 &
+  --sample "$r=$RUNS/st/$r/model.safetensors,rec,ddim" "${P[@]}" --json "$OUT/sampler_$r.json" \
+  > "$OUT/sampler_$r.log" 2>&1 &
 OMP_NUM_THREADS=1 motion_evals "$r" &
 wait
 [ -f "$OUT/channels_$r.json" ] || OMP_NUM_THREADS=2 python scripts/fid_channels.py --data "$DATA" \
   --base "$RUNS/eval/pair_afu1i5hs7/model.safetensors" --cand "$RUNS/eval/$r/model.safetensors" \
   --json "$OUT/channels_$r.json" > "$OUT/channels_$r.log" 2> "$RUNS/fid_channels_$r.err"
-[ -f "$OUT/attribution_$r.json" ] || python scripts/fid_attribution.py --base docs/realism/fid/motion_eval_afu1i5hs7.json \
-  --cand "$OUT/motion_eval_$r.json" --json "$OUT/attribution_$r.json" > "$OUT/attribution_$r.log"
+[ -f "$OUT/attribution_$r.json" ] || python scripts/fid_attribution.py \
+  --base docs/realism/fid/motion_eval_afu1i5hs7.json --cand "$OUT/motion_eval_$r.json" \
+  --json "$OUT/attribution_$r.json" > "$OUT/attribution_$r.log"
+[ -f "$OUT/lacc_vs_control.json" ] || python scripts/motion_eval_stats.py docs/realism/spec/motion_eval_g1.json \
+  docs/realism/ship/motion_eval_afu1i5hs7_s0.json docs/realism/keep/motion_eval_st_kv3_s0.json "$OUT/motion_eval_$r.json" \
+  --pair wf_control:pair_afu1i5hs7 --pair wf_control:st_kv3 --pair wf_control:st_kv3sp \
+  --pair pair_afu1i5hs7:st_kv3sp --pair st_kv3:st_kv3sp --out "$OUT/lacc_vs_control.json" > "$OUT/lacc_vs_control.log" 2>&1
 [ "$STAGE" = train ] && exit 0
 gen4 "$r" "$RUNS/$r/model.safetensors" "$RUNS/st/gen_$r"
 export OMP_NUM_THREADS=2
