@@ -32,9 +32,10 @@ wait
   --base docs/realism/fid/motion_eval_afu1i5hs7.json --cand "$OUT/motion_eval_$r.json" \
   --json "$OUT/attribution_$r.json" > "$OUT/attribution_$r.log"
 [ -f "$OUT/lacc_vs_control.json" ] || python scripts/motion_eval_stats.py docs/realism/spec/motion_eval_g1.json \
-  docs/realism/ship/motion_eval_afu1i5hs7_s0.json docs/realism/keep/motion_eval_st_kv3_s0.json "$OUT/motion_eval_$r.json" \
-  --pair wf_control:pair_afu1i5hs7 --pair wf_control:st_kv3 --pair wf_control:st_kv3sp \
-  --pair pair_afu1i5hs7:st_kv3sp --pair st_kv3:st_kv3sp --out "$OUT/lacc_vs_control.json" > "$OUT/lacc_vs_control.log" 2>&1
+  docs/realism/ship/motion_eval_afu1i5hs7_s0.json docs/realism/keep/motion_eval_st_kv3_s0.json \
+  "$OUT/motion_eval_$r.json" --pair wf_control:pair_afu1i5hs7 --pair wf_control:st_kv3 --pair wf_control:st_kv3sp \
+  --pair pair_afu1i5hs7:st_kv3sp --pair st_kv3:st_kv3sp --out "$OUT/lacc_vs_control.json" \
+  > "$OUT/lacc_vs_control.log" 2>&1
 [ "$STAGE" = train ] && exit 0
 gen4 "$r" "$RUNS/$r/model.safetensors" "$RUNS/st/gen_$r"
 export OMP_NUM_THREADS=2
