@@ -464,6 +464,7 @@ def evaluate_motion(checkpoints: Sequence[str], data_dir, *, split: str = "test"
             "diversity": diversity(r_emb, seed=seed), "foot_skating": float(r_sk.mean()),
             "jerk": float(r_jk.mean()), "joint_acc": float(r_ja.mean()),
             "per_clip": {"foot_skating": r_sk.tolist(), "jerk": r_jk.tolist(), "joint_acc": r_ja.tolist(),
+                         "acc_power": r_pow.tolist(),
                          "activity": acts, "embedding": r_view["embedding"],
                          "encoder_activity": r_view["encoder_activity"]}}
     out = {"split": split, "data": str(data_dir), "n_clips": len(clips), "samples_per_clip": samples,

@@ -60,6 +60,7 @@ def test_cli_train_finetune_sample_generate(tmp_path, shared_data):
         assert len(pc["l_acc"]) == len(pc["jerk"]) == len(pc["activity"]) == 4
         assert np.isclose(np.nanmean(pc["l_acc"]), c["l_acc"]) and np.isclose(np.mean(pc["jerk"]), c["jerk"])
     assert np.isclose(np.mean(res["real"]["per_clip"]["jerk"]), res["real"]["jerk"])
+    assert np.isclose(np.nanmean(res["real"]["per_clip"]["acc_power"]), res["real"]["acc_power"])
     # FID's two terms add up to it; the per-clip embeddings are the ones it was computed from; the encoder's
     # activity per clip agrees with its accuracy
     from imusim.diffusion.evaluate import frechet_distance
