@@ -197,10 +197,10 @@ def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
     return fid_terms(a, b)["fid"]
 
 
-def fid_swap_attribution(gen: np.ndarray, base: np.ndarray, ref: np.ndarray, groups: Sequence[str]) -> Dict[str, Dict]:
+def fid_swap_attribution(gen: np.ndarray, base: np.ndarray, ref: np.ndarray, groups: Sequence) -> Dict:
     """Which rows of ``gen`` make its FID to ``ref`` differ from ``base``'s: ``gen`` and ``base`` [N, D] are paired
     row by row (the same prompt, length and noise through two models), ``ref`` [M, D] the real embeddings, ``groups``
-    [N] a label per row (e.g. the clip's activity). Per group: FID to ``ref`` of ``gen`` with that group's rows
+    [N] a label per row (e.g. the clip's activity, or the row's index for each row on its own). Per group: FID to ``ref`` of ``gen`` with that group's rows
     replaced by ``base``'s, and ``swap_gain`` = FID(gen) − that (positive: the group's own rows raise gen's FID by
     that much), with the group's size and the mean paired embedding distance |gen − base| of its rows. The gains of
     several groups need not add up (FID is not additive); swapping every group gives FID(base)."""
@@ -290,7 +290,7 @@ def _encoder_activity(emb: np.ndarray, enc: MotionEncoder) -> List[str]:
     return [enc.classes[i] for i in k]
 
 
-def _encoder_view(emb: np.ndarray, acts: Sequence[str], enc: MotionEncoder) -> Dict:
+def _encoder_readout(emb: np.ndarray, acts: Sequence[str], enc: MotionEncoder) -> Dict:
     """The per-clip embedding [N, D] rows and the encoder's activity for each, and the fraction of clips whose
     encoder activity is their own (``encoder_accuracy``): how recognisable the motions are to the FID encoder."""
     pred = _encoder_activity(emb, enc)
@@ -455,7 +455,7 @@ def evaluate_motion(checkpoints: Sequence[str], data_dir, *, split: str = "test"
     r_embs = [r_emb] + [embed_motions(real_enc, e) for e in encs[1:]]
     v_emb = v_embs[0]
     r_pow = np.array([acc_power(x) for x in real_norm])
-    r_view = _encoder_view(r_emb, acts, enc_m)
+    r_view = _encoder_readout(r_emb, acts, enc_m)
     v_terms = fid_terms(v_emb, r_emb)
     real = {"name": "real", "n": len(clips), "l_acc": 0.0, "fid": v_terms["fid"], "fid_mean_term": v_terms["mean"],
             "fid_cov_term": v_terms["cov"],
@@ -492,7 +492,7 @@ def evaluate_motion(checkpoints: Sequence[str], data_dir, *, split: str = "test"
         g_pow = np.array([acc_power(x) for x in gen_norm])
         per, hi, lo = _group(l_acc, rep_acts)
         ja_per, ja_hi, ja_lo = _group(ja, rep_acts)
-        terms, view = fid_terms(emb, r_emb), _encoder_view(emb, rep_acts, enc_m)
+        terms, view = fid_terms(emb, r_emb), _encoder_readout(emb, rep_acts, enc_m)
         out["checkpoints"].append({
             "name": name, "checkpoint": str(ck), "smooth_sigma": sigma, "step": meta.get("step"), "guidance": g,
             "anchor_feet": af, "anchor_contact": getattr(model, "anchor_contact", "channels") if af else None,

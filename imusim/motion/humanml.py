@@ -136,13 +136,15 @@ def canonicalise(P: torch.Tensor) -> torch.Tensor:
 
 
 def features_from_positions(joints: torch.Tensor, fps: float = HUMANML3D_FPS, canonical: bool = True,
-                            feet_threshold: float = 0.002, facing: str = "reference") -> torch.Tensor:
+                            feet_threshold: float = 0.002, facing: str = "reference",
+                            root: Optional[torch.Tensor] = None) -> torch.Tensor:
     """263-d features ``[T−1, 263]`` from joint positions ``[T, 22, 3]`` (m, y-up, at 20 fps).
 
     ``canonical`` first applies the reference preprocessing (floor, origin, face +z). The skeleton is
     taken as given (retarget to SMPL22's bone lengths first, e.g. ``imusim.data.retarget``).
     ``facing`` selects the per-frame root-facing estimate: ``"reference"`` reproduces HumanML3D's
-    (hip term reversed, see the module docstring), ``"anatomical"`` uses hips + shoulders.
+    (hip term reversed, see the module docstring), ``"anatomical"`` uses hips + shoulders; ``root``
+    (quaternions ``[T, 4]``, with ``canonical=False``) gives the root frame instead of estimating it.
     """
     if fps != HUMANML3D_FPS:
         raise ValueError(f"features_from_positions: HumanML3D features are defined at 20 fps, got fps={fps}")
@@ -151,6 +153,8 @@ def features_from_positions(joints: torch.Tensor, fps: float = HUMANML3D_FPS, ca
         raise ValueError(f"features_from_positions: facing must be one of {FACINGS}, got {facing!r}")
     if P.dim() != 3 or P.shape[1:] != (22, 3) or P.shape[0] < 2:
         raise ValueError(f"features_from_positions: joints must be [T>=2, 22, 3], got {list(P.shape)}")
+    if root is not None and canonical:
+        raise ValueError("features_from_positions: root gives the positions' own root frame; use canonical=False")
     if canonical:
         P = canonicalise(P)
     G = P.clone()
@@ -161,7 +165,7 @@ def features_from_positions(joints: torch.Tensor, fps: float = HUMANML3D_FPS, ca
 
     feet_l, feet_r = contact(FEET_L), contact(FEET_R)
     # no sign fixing: cont6d is sign-invariant and qbetween's root quaternions have w >= 0, as in the reference
-    quat = inverse_kinematics(P, facing=facing)
+    quat = inverse_kinematics(P, facing=facing, root=root)
     cont6d = _quat_to_cont6d(quat)
     r_rot = quat[:, 0]
     vel = qrot(r_rot[1:], P[1:, 0] - P[:-1, 0])
@@ -193,16 +197,8 @@ def consistent_features(features: torch.Tensor, feet_threshold: float = 0.002) -
         raise ValueError(f"consistent_features: features must be [T>=2, 263], got {list(F.shape)}")
     F = F.double()
     q, _ = recover_root_rot_pos(F)
-    P = recover_from_ric(F, 22)
-    quat = inverse_kinematics(P, root=q)
-    rot = _quat_to_cont6d(quat)[:-1, 1:].reshape(len(P) - 1, -1)
-    local_vel = qrot(q[:-1, None].expand(-1, 22, 4), P[1:] - P[:-1]).reshape(len(P) - 1, -1)
-
-    def contact(idx):
-        return ((P[1:, list(idx)] - P[:-1, list(idx)]).square().sum(-1) < feet_threshold).to(F.dtype)
-
-    out = torch.cat([F[:-1, :67], rot, local_vel, contact(FEET_L), contact(FEET_R)], -1)
-    return out.to(torch.as_tensor(features).dtype)
+    re = features_from_positions(recover_from_ric(F, 22), canonical=False, feet_threshold=feet_threshold, root=q)
+    return torch.cat([F[:-1, :67], re[:, 67:]], -1).to(torch.as_tensor(features).dtype)
 
 
 def recover_root_rot_pos(data: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:

@@ -129,6 +129,8 @@ def test_consistent_features_replace_what_the_positions_do_not_say():
         consistent_features(torch.zeros(5, 262))
     with pytest.raises(ValueError, match=r"root must be \[T, 4\] = \[5, 4\] quaternions, got \[4, 4\]"):
         inverse_kinematics(torch.zeros(5, 22, 3), root=torch.zeros(4, 4))
+    with pytest.raises(ValueError, match="root gives the positions' own root frame; use canonical=False"):
+        features_from_positions(P, root=q)
 
 
 def test_normalizer_round_trip(tmp_path):
