@@ -10,7 +10,14 @@ for each pair
 95 % interval over test clips (clips resampled, the same draw for both models), and pooled over seeds. FIDs are
 only averaged over seeds embedded by one FID encoder (the files' ``fid_encoder``; older files have none recorded).
 
+With the generated motions' per-clip acceleration power in the files (newer files) and the real clips' (from the
+files, or from ``--data`` for older ones), also the decomposition L_acc = P_gen + P_real − 2·C
+(``imusim.diffusion.evaluate.lacc_decomposition``) per configuration, and for each pair the relative change of the
+L_acc at the real clip's power (``l_acc_matched_power``, a reading that does not fall when a model damps its motion)
+and of the acceleration power, with the same paired intervals.
+
     python scripts/motion_eval_stats.py runs/motion_eval.json [more.json ...] --pair ctrl:acc --out stats.json
+    python scripts/motion_eval_stats.py old.json --data runs/data_anat --pair ctrl:acc   # files without real powers
 """
 import argparse
 import json
@@ -31,11 +38,45 @@ def paired_rel_ci(a, b, n_boot=2000, seed=0):
     return float((b.mean() - a.mean()) / a.mean()), [float(np.percentile(rel, 2.5)), float(np.percentile(rel, 97.5))]
 
 
+def decompose(res, data=None):
+    """Adds the L_acc decomposition (``acc_cross``, ``acc_corr``, ``l_acc_matched_power``; per clip and mean) to each
+    checkpoint of ``res`` that lacks it and has per-clip acceleration power; the real clips' per-clip power from the
+    file or, when the file predates it, recomputed from the data set ``data`` (checked against the file's mean)."""
+    import torch
+
+    from imusim.diffusion.evaluate import acc_power, lacc_decomposition
+
+    real = res["real"]
+    pr = real.get("per_clip", {}).get("acc_power")
+    if pr is None and data is not None:
+        from imusim.data.dataset import load_split
+
+        clips, dmean, dstd = load_split(data, res["split"])
+        pr = [acc_power((torch.as_tensor(c["features"][:res["max_frames"]]).float() - dmean) / dstd) for c in clips]
+        if len(pr) != res["n_clips"] or not np.isclose(np.nanmean(pr), real["acc_power"], rtol=1e-6):
+            raise SystemExit(f"--data {data}: its {res['split']} clips do not reproduce the files' real acceleration "
+                             f"power ({np.nanmean(pr):.6g} vs {real.get('acc_power')})")
+        real.setdefault("per_clip", {})["acc_power"] = pr
+    if pr is None:
+        return
+    pr = np.asarray(pr, float)
+    for c in res["checkpoints"]:
+        pc = c["per_clip"]
+        if "acc_corr" in pc or "acc_power" not in pc:
+            continue
+        d = lacc_decomposition(pc["l_acc"], pc["acc_power"], np.tile(pr, res["samples_per_clip"]))
+        pc["acc_cross"], pc["acc_corr"], pc["l_acc_matched_power"] = (d[k].tolist() for k in ("cross", "corr", "matched"))
+        c.update({"acc_cross": float(np.nanmean(d["cross"])), "acc_corr": float(np.nanmean(d["corr"])),
+                  "l_acc_matched_power": float(np.nanmean(d["matched"]))})
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("json", nargs="+", help="evaluate-motion JSON(s) of the same data, split and sampler (merged)")
     ap.add_argument("--pair", action="append", default=[], help="A:B config names (B relative to A)")
     ap.add_argument("--out", help="write the summary JSON here")
+    ap.add_argument("--data", help="the files' data set (imusim data build): the real test clips' per-clip acceleration "
+                                   "power for files written before evaluate-motion recorded it")
     args = ap.parse_args()
     runs = [json.load(open(p)) for p in args.json]
     res = runs[0]
@@ -49,13 +90,15 @@ def main():
             raise SystemExit(f"{args.json}: the files differ in split, clips or sampler; they cannot be paired")
         res["checkpoints"] += [c for c in r["checkpoints"] if c["name"] not in {x["name"] for x in res["checkpoints"]}]
     real = res["real"]
+    decompose(res, args.data)
     by = defaultdict(dict)
     for c in res["checkpoints"]:
         m = re.fullmatch(r"(.+)_s(\d+)", c["name"])
         cfg, s = (m.group(1), int(m.group(2))) if m else (c["name"], 0)
         by[cfg][s] = c
     out = {"source": args.json, "configs": {}, "pairs": {}}
-    keys = ("l_acc", "l_acc_high_dynamic", "l_acc_low_dynamic", "fid", "jerk", "joint_acc", "foot_skating", "acc_power")
+    keys = ("l_acc", "l_acc_high_dynamic", "l_acc_low_dynamic", "fid", "jerk", "joint_acc", "foot_skating", "acc_power",
+            "acc_cross", "acc_corr", "l_acc_matched_power")
     print(f"{'config':<16}{'seeds':>6}" + "".join(f"{k:>22}" for k in keys))
     for cfg, seeds in by.items():
         row = {}
@@ -80,6 +123,13 @@ def main():
         print(f"{cfg:<16} ratio to the real test clips [paired 95 %]: " + ", ".join(
             f"{k} {row[k]['ratio_to_real']:.3f} [{row[k]['ratio_to_real_ci95'][0]:.3f}, {row[k]['ratio_to_real_ci95'][1]:.3f}]"
             for k in ("joint_acc", "jerk", "foot_skating") if "ratio_to_real_ci95" in row[k]))
+    if "acc_power" in real.get("per_clip", {}):
+        print("L_acc = P_gen + P_real - 2 C (means over clips; P: feature acceleration power, C: mean product of the "
+              "generated and real acceleration sequences):")
+        for cfg, row in out["configs"].items():
+            la, pg, c = (row[k]["mean"] for k in ("l_acc", "acc_power", "acc_cross"))
+            print(f"  {cfg:<16} {la:.4f} = {pg:.4f} + {real['acc_power']:.4f} - 2 x {c:.4f}   cosine "
+                  f"{row['acc_corr']['mean']:+.4f}, alignment's share of P_gen + P_real {2 * c / (pg + real['acc_power']):+.2%}")
     for p in args.pair:
         a, b = p.split(":")
         common = sorted(set(by[a]) & set(by[b]))
@@ -100,6 +150,13 @@ def main():
         print(f"L_acc {b} vs {a}: " + ", ".join(f"s{s} {100 * per[s]['rel']:+.1f} % [{100 * per[s]['ci95'][0]:+.1f}, "
                                                f"{100 * per[s]['ci95'][1]:+.1f}]" for s in common)
               + f"; pooled {100 * rel:+.1f} % [{100 * ci[0]:+.1f}, {100 * ci[1]:+.1f}]")
+        for k in ("l_acc_matched_power", "acc_power"):
+            if not common or not all(k in by[x][s]["per_clip"] for x in (a, b) for s in common):
+                continue
+            rel, ci = paired_rel_ci(np.concatenate([by[a][s]["per_clip"][k] for s in common]),
+                                    np.concatenate([by[b][s]["per_clip"][k] for s in common]))
+            out["pairs"][p][k] = {"pooled_rel": rel, "pooled_ci95": ci}
+            print(f"  {k} {b} vs {a}: pooled {100 * rel:+.1f} % [{100 * ci[0]:+.1f}, {100 * ci[1]:+.1f}]")
     encs = {c["_enc"] for c in res["checkpoints"]}
     if len(encs) > 1:
         print(f"FID encoders differ between the files ({', '.join(map(str, sorted(encs, key=str)))}): compare FIDs only "

@@ -29,6 +29,9 @@ all checkpoints see the same prompts, lengths and initial noise. Metrics:
   to the real clips'. L_acc of a sample against a ground truth it is not aligned with in time is
   ≈ acc_power(gen) + acc_power(gt) − 2·(their correlation), so a lower L_acc can mean less acceleration
   rather than better: read the two together.
+* ``acc_corr``, ``l_acc_matched_power`` — :func:`lacc_decomposition`: L_acc = P_gen + P_real − 2·C per clip, the
+  mean cosine ρ between the generated and the real clip's acceleration sequences, and 2·P_real·(1 − ρ), the L_acc
+  at the real clip's power (what alignment alone earns; it does not fall when a model damps its motion).
 * ``l_acc_unaligned_real`` (real row) — L_acc of each test clip against another real test clip of the same
   activity (tiled to the length; mean over draws): what a generator of real motions scores when it is not
   aligned with the ground truth, the reference for the paired L_acc (docs/realism.md §7).
@@ -350,6 +353,36 @@ def acc_power(x: torch.Tensor) -> float:
     return float((x[2:] - 2 * x[1:-1] + x[:-2]).double().square().mean())
 
 
+def lacc_decomposition(l_acc, p_gen, p_real) -> Dict[str, np.ndarray]:
+    """The paired L_acc of each clip split into what acceleration power and what alignment contribute.
+
+    With a = Δ²gen and b = Δ²gt of one clip and means over the same (T − 2)·F terms, L_acc = mean (a − b)²
+    = P_g + P_r − 2·C exactly, where P_g = mean a², P_r = mean b² (:func:`acc_power`) and C = mean a·b. Only C
+    rewards a motion for matching its ground truth in time; P_g rewards it for having little acceleration. Inputs:
+    per-clip arrays [N] (``l_acc``, the generated motions' ``acc_power`` and their real clips' ``acc_power``).
+    Returns per-clip arrays [N]:
+
+    * ``cross`` — C = (P_g + P_r − L_acc) / 2;
+    * ``corr`` — ρ = C / √(P_g·P_r), the cosine between the two acceleration sequences (0 where either has no
+      acceleration: nothing to align);
+    * ``power_term`` — (√P_g − √P_r)², the L_acc of the motion rescaled to perfect alignment (ρ = 1);
+    * ``shape_term`` — 2·√(P_g·P_r)·(1 − ρ); ``power_term + shape_term`` = L_acc;
+    * ``matched`` — 2·P_r·(1 − ρ), the L_acc the clip would score with its acceleration rescaled to its real clip's
+      power: a reading that does not fall when a model damps its motion (a motionless clip scores 2·P_r, as an
+      unaligned real clip does on average, rather than P_r).
+    """
+    la, pg, pr = (np.asarray(v, float) for v in (l_acc, p_gen, p_real))
+    if not (la.shape == pg.shape == pr.shape):
+        raise ValueError(f"l_acc, p_gen, p_real: expected one shape, got {la.shape}, {pg.shape}, {pr.shape}")
+    cross = (pg + pr - la) / 2
+    norm = np.sqrt(pg * pr)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        corr = np.where(norm > 0, cross / np.where(norm > 0, norm, 1.0), 0.0)
+    corr = np.where(np.isfinite(la) & np.isfinite(pg) & np.isfinite(pr), corr, np.nan)
+    return {"cross": cross, "corr": corr, "power_term": (np.sqrt(pg) - np.sqrt(pr)) ** 2,
+            "shape_term": 2 * norm * (1 - corr), "matched": 2 * pr * (1 - corr)}
+
+
 def unaligned_real_l_acc(real: Sequence[torch.Tensor], acts: Sequence[str], draws: int = 20,
                          seed: int = 0) -> Dict[str, float]:
     """L_acc of each clip ``real[i]`` [T_i, F] against another clip of the same activity (drawn uniformly,
@@ -490,6 +523,7 @@ def evaluate_motion(checkpoints: Sequence[str], data_dir, *, split: str = "test"
         gen_enc = encoder_view(gen_norm, dmean, dstd, fid_features)
         emb, (sk, jk, ja) = embed_motions(gen_enc, enc_m), _physical(gen_norm, dmean, dstd, fps)
         g_pow = np.array([acc_power(x) for x in gen_norm])
+        dec = lacc_decomposition(l_acc, g_pow, r_pow[[i for _, i in jobs]])
         per, hi, lo = _group(l_acc, rep_acts)
         ja_per, ja_hi, ja_lo = _group(ja, rep_acts)
         terms, view = fid_terms(emb, r_emb), _encoder_readout(emb, rep_acts, enc_m)
@@ -504,9 +538,13 @@ def evaluate_motion(checkpoints: Sequence[str], data_dir, *, split: str = "test"
             "joint_acc_ratio_to_real": float(ja.mean() / max(r_ja.mean(), 1e-12)),
             "joint_acc_per_activity": ja_per,
             "acc_power": float(np.nanmean(g_pow)), "acc_power_ratio_to_real": float(np.nanmean(g_pow) / np.nanmean(r_pow)),
+            "acc_cross": float(np.nanmean(dec["cross"])), "acc_corr": float(np.nanmean(dec["corr"])),
+            "l_acc_matched_power": float(np.nanmean(dec["matched"])),
             # per generated motion, in the order (sample r, test clip i): paired comparisons and bootstraps
             "per_clip": {"l_acc": l_acc.tolist(), "foot_skating": sk.tolist(), "jerk": jk.tolist(),
-                         "joint_acc": ja.tolist(), "acc_power": g_pow.tolist(), "activity": rep_acts,
+                         "joint_acc": ja.tolist(), "acc_power": g_pow.tolist(), "acc_cross": dec["cross"].tolist(),
+                         "acc_corr": dec["corr"].tolist(),
+                         "l_acc_matched_power": dec["matched"].tolist(), "activity": rep_acts,
                          "embedding": view["embedding"], "encoder_activity": view["encoder_activity"]}})
         if fid_encoders > 1:
             out["checkpoints"][-1]["fid_per_encoder"] = [frechet_distance(emb, r_embs[0])] + [
@@ -523,7 +561,9 @@ def markdown_table(res: Dict) -> str:
             ("FID encoder's activity accuracy (→ real)", "encoder_accuracy"),
             ("diversity (→ real)", "diversity"), ("foot skating ratio ↓", "foot_skating"),
             ("jerk (m/s³, → real)", "jerk"), ("joint acceleration (m/s², → real)", "joint_acc"),
-            ("feature acceleration power (→ real)", "acc_power")]
+            ("feature acceleration power (→ real)", "acc_power"),
+            ("acceleration cosine with the ground truth ↑", "acc_corr"),
+            ("L_acc at the real clip's power, 2·P_r·(1 − cosine) ↓", "l_acc_matched_power")]
     head = ["metric", "real (test)"] + [c["name"] for c in cks]
     if len(cks) >= 2:
         head.append(f"{cks[-1]['name']} vs {cks[0]['name']}")

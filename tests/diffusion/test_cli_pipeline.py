@@ -87,4 +87,12 @@ def test_cli_train_finetune_sample_generate(tmp_path, shared_data):
     assert 0 < res["checkpoints"][1]["acc_power"] < res["checkpoints"][0]["acc_power"]
     assert np.isclose(np.nanmean(res["checkpoints"][0]["per_clip"]["acc_power"]), res["checkpoints"][0]["acc_power"])
     assert res["real"]["acc_power"] > 0 and "l_acc_unaligned_real" in res["real"]
+    # the L_acc decomposition: per clip L_acc = P_gen + P_real - 2 C, and the means agree with the per-clip values
+    for c in res["checkpoints"]:
+        pc = c["per_clip"]
+        pr = np.asarray(res["real"]["per_clip"]["acc_power"])
+        assert np.allclose(np.asarray(pc["acc_power"]) + pr - 2 * np.asarray(pc["acc_cross"]), pc["l_acc"], rtol=1e-5)
+        assert np.isclose(np.nanmean(pc["l_acc_matched_power"]), c["l_acc_matched_power"])
+        assert np.isclose(np.nanmean(pc["acc_corr"]), c["acc_corr"]) and -1 <= c["acc_corr"] <= 1
+    assert "L_acc at the real clip's power" in (tmp_path / "ev.md").read_text()
     assert "L_acc per activity" in (tmp_path / "ev.md").read_text()

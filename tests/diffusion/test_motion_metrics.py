@@ -184,6 +184,37 @@ def test_acc_power_and_unaligned_real_l_acc():
     assert abs(r["mean"] - ref) < 1e-6
 
 
+def test_lacc_decomposition_against_direct_products():
+    """L_acc = P_gen + P_real − 2·C against the acceleration sequences' own products; a scaled copy of the real clip
+    is perfectly aligned (cosine 1, matched L_acc 0, L_acc the power term (c − 1)²·P_real); a motionless clip scores
+    L_acc = P_real but matched 2·P_real, as an unrelated clip of the same power does on average."""
+    from imusim import acc_loss
+    from imusim.diffusion.evaluate import acc_power, lacc_decomposition
+
+    g = torch.Generator().manual_seed(1)
+    real = [torch.randn(40, 6, generator=g, dtype=torch.float64) for _ in range(3)]
+    gen = [0.5 * real[0], torch.zeros(40, 6, dtype=torch.float64), torch.randn(40, 6, generator=g, dtype=torch.float64)
+           + 0.3 * real[2]]
+
+    def d2(x):
+        return x[2:] - 2 * x[1:-1] + x[:-2]
+
+    la = [float(acc_loss(a[None], b[None], backend="torch")) for a, b in zip(gen, real)]
+    pg, pr = [acc_power(x) for x in gen], [acc_power(x) for x in real]
+    d = lacc_decomposition(la, pg, pr)
+    for i, (a, b) in enumerate(zip(gen, real)):
+        assert d["cross"][i] == pytest.approx(float((d2(a) * d2(b)).mean()), rel=1e-6, abs=1e-9)
+        assert d["power_term"][i] + d["shape_term"][i] == pytest.approx(la[i], rel=1e-6)
+    cos = float((d2(gen[2]) * d2(real[2])).sum() / (d2(gen[2]).norm() * d2(real[2]).norm()))
+    assert d["corr"][2] == pytest.approx(cos, rel=1e-6) and 0.1 < cos < 0.6
+    assert d["corr"][0] == pytest.approx(1.0) and d["matched"][0] == pytest.approx(0.0, abs=1e-9)
+    assert la[0] == pytest.approx(0.25 * pr[0]) and d["power_term"][0] == pytest.approx(la[0])
+    assert la[1] == pytest.approx(pr[1]) and d["corr"][1] == 0.0 and d["matched"][1] == pytest.approx(2 * pr[1])
+    assert np.isnan(lacc_decomposition([np.nan], [1.0], [1.0])["corr"][0])
+    with pytest.raises(ValueError, match="p_real"):
+        lacc_decomposition([1.0, 2.0], [1.0, 2.0], [1.0])
+
+
 def test_anchor_root_on_feet_removes_root_drift_and_keeps_planted_walkers():
     from imusim.motion.quality import FOOT_JOINTS, anchor_root_on_feet
 
