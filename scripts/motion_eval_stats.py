@@ -26,6 +26,8 @@ from collections import defaultdict
 
 import numpy as np
 
+from imusim.data.captions import DYNAMIC_ACTIVITIES
+
 
 def paired_rel_ci(a, b, n_boot=2000, seed=0):
     """Relative change of the mean, (mean b − mean a)/mean a, and its paired bootstrap 95 % interval."""
@@ -150,13 +152,21 @@ def main():
         print(f"L_acc {b} vs {a}: " + ", ".join(f"s{s} {100 * per[s]['rel']:+.1f} % [{100 * per[s]['ci95'][0]:+.1f}, "
                                                f"{100 * per[s]['ci95'][1]:+.1f}]" for s in common)
               + f"; pooled {100 * rel:+.1f} % [{100 * ci[0]:+.1f}, {100 * ci[1]:+.1f}]")
-        for k in ("l_acc_matched_power", "acc_power"):
+        dyn = np.concatenate([[x in DYNAMIC_ACTIVITIES for x in by[a][s]["per_clip"]["activity"]] for s in common])
+        for k in ("l_acc_matched_power", "acc_power", "l_acc"):
             if not common or not all(k in by[x][s]["per_clip"] for x in (a, b) for s in common):
                 continue
-            rel, ci = paired_rel_ci(np.concatenate([by[a][s]["per_clip"][k] for s in common]),
-                                    np.concatenate([by[b][s]["per_clip"][k] for s in common]))
-            out["pairs"][p][k] = {"pooled_rel": rel, "pooled_ci95": ci}
-            print(f"  {k} {b} vs {a}: pooled {100 * rel:+.1f} % [{100 * ci[0]:+.1f}, {100 * ci[1]:+.1f}]")
+            va, vb = (np.concatenate([by[x][s]["per_clip"][k] for s in common]) for x in (a, b))
+            row = {}
+            for part, sel in (("all", np.ones_like(dyn)), ("high_dynamic", dyn), ("low_dynamic", ~dyn)):
+                if part == "all" and k == "l_acc":
+                    continue  # printed above
+                rel, ci = paired_rel_ci(va[sel], vb[sel])
+                row[part] = {"pooled_rel": rel, "pooled_ci95": ci}
+            out["pairs"][p][k] = row
+            print(f"  {k} {b} vs {a}: " + ", ".join(
+                f"{part} {100 * r['pooled_rel']:+.1f} % [{100 * r['pooled_ci95'][0]:+.1f}, {100 * r['pooled_ci95'][1]:+.1f}]"
+                for part, r in row.items()))
     encs = {c["_enc"] for c in res["checkpoints"]}
     if len(encs) > 1:
         print(f"FID encoders differ between the files ({', '.join(map(str, sorted(encs, key=str)))}): compare FIDs only "
