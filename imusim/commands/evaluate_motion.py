@@ -14,6 +14,10 @@ def register(sub):
                                    "motion encoder trained on the data (cached in --data), diversity, foot skating "
                                    "and jerk. A checkpoint given as NAME@smooth=SIGMA has its samples smoothed in time "
                                    "(Gaussian, SIGMA frames): the baseline that smooths instead of using L_acc. "
+                                   "L_acc is split exactly into P_gen + P_real - 2C (acceleration powers and their "
+                                   "product): a sample from fresh noise is not aligned with its ground truth, so a "
+                                   "lower L_acc mostly means less acceleration; 'l_acc_matched_power' (the L_acc at "
+                                   "the real clip's power) and 'acc_corr' read the alignment alone. "
                                    "Writes JSON (a 'checkpoints' list with name, l_acc, ...) and a markdown table.")
     p.add_argument("--checkpoint", action="append", required=True,
                    help="shipped name, .safetensors path, or NAME@smooth=SIGMA; repeat to compare (the table "
