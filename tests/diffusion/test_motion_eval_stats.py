@@ -1,0 +1,55 @@
+"""scripts/motion_eval_stats.py's L_acc decomposition on evaluate-motion JSON with known powers and products."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "motion_eval_stats.py"
+
+
+def _file(path, checkpoints, p_real, acts):
+    real = {"name": "real", "n": len(p_real), "l_acc": 0.0, "fid": 1.0, "acc_power": float(np.mean(p_real)),
+            "jerk": 1.0, "joint_acc": 1.0, "foot_skating": 0.1,
+            "per_clip": {"jerk": [1.0] * len(p_real), "joint_acc": [1.0] * len(p_real),
+                         "foot_skating": [0.1] * len(p_real), "acc_power": list(p_real), "activity": acts}}
+    cks = []
+    for name, (pg, cross) in checkpoints.items():
+        la = np.asarray(pg) + np.asarray(p_real) - 2 * np.asarray(cross)
+        cks.append({"name": name, "l_acc": float(la.mean()), "fid": 1.0, "jerk": 1.0, "joint_acc": 1.0,
+                    "foot_skating": 0.1, "acc_power": float(np.mean(pg)), "l_acc_high_dynamic": 0.0,
+                    "l_acc_low_dynamic": 0.0,
+                    "per_clip": {"l_acc": la.tolist(), "acc_power": list(pg), "jerk": [1.0] * len(pg),
+                                 "joint_acc": [1.0] * len(pg), "foot_skating": [0.1] * len(pg), "activity": acts}})
+    path.write_text(json.dumps({"split": "test", "n_clips": len(p_real), "samples_per_clip": 1,
+                                "sampler": {"name": "ddim"}, "max_frames": 120, "real": real, "checkpoints": cks}))
+
+
+def test_damping_lowers_l_acc_but_not_the_matched_reading(tmp_path):
+    """A model with half the control's acceleration power and the same (zero) alignment: L_acc falls, the L_acc at the
+    real clip's power does not; a model aligned with its ground truth (C = P_real, its own power P_real) scores
+    L_acc 0 and matched 0."""
+    rng = np.random.default_rng(0)
+    n = 40
+    pr = rng.uniform(0.05, 0.3, n)
+    acts = ["run" if i % 2 else "walk" for i in range(n)]
+    pg = rng.uniform(0.05, 0.3, n)
+    _file(tmp_path / "a.json", {"ctrl_s0": (pg, np.zeros(n)), "damp_s0": (pg / 2, np.zeros(n)),
+                                "aligned_s0": (pr, pr)}, pr, acts)
+    out = tmp_path / "stats.json"
+    log = subprocess.run([sys.executable, str(SCRIPT), str(tmp_path / "a.json"), "--pair", "ctrl:damp",
+                          "--pair", "ctrl:aligned", "--out", str(out)], check=True, capture_output=True, text=True).stdout
+    res = json.loads(out.read_text())
+    c = res["configs"]
+    assert c["ctrl"]["acc_cross"]["mean"] == pytest.approx(0.0, abs=1e-12)
+    assert c["ctrl"]["l_acc_matched_power"]["mean"] == pytest.approx(2 * pr.mean())
+    assert c["aligned"]["acc_corr"]["mean"] == pytest.approx(1.0) and c["aligned"]["l_acc"]["mean"] == pytest.approx(0)
+    damp = res["pairs"]["ctrl:damp"]
+    assert damp["pooled_rel"] == pytest.approx((pg.sum() / 2 - pg.sum()) / (pg + pr).sum())
+    assert damp["l_acc_matched_power"]["all"]["pooled_rel"] == pytest.approx(0.0, abs=1e-12)
+    assert damp["acc_power"]["all"]["pooled_rel"] == pytest.approx(-0.5)
+    assert res["pairs"]["ctrl:aligned"]["l_acc_matched_power"]["all"]["pooled_rel"] == pytest.approx(-1.0)
+    assert "L_acc = P_gen + P_real - 2 C" in log
