@@ -29,6 +29,8 @@ all checkpoints see the same prompts, lengths and initial noise. Metrics:
   to the real clips'. L_acc of a sample against a ground truth it is not aligned with in time is
   ≈ acc_power(gen) + acc_power(gt) − 2·(their correlation), so a lower L_acc can mean less acceleration
   rather than better: read the two together.
+* ``acc_power_groups`` — the acceleration power of each HumanML3D channel group (root, ``ric``, rotations, local
+  velocities, foot contacts; :func:`acc_power_groups`): which channels the power, and so L_acc, sits in.
 * ``acc_corr``, ``l_acc_matched_power`` — :func:`lacc_decomposition`: L_acc = P_gen + P_real − 2·C per clip, the
   mean cosine ρ between the generated and the real clip's acceleration sequences, and 2·P_real·(1 − ρ), the L_acc
   at the real clip's power (what alignment alone earns; it does not fall when a model damps its motion).
@@ -353,6 +355,18 @@ def acc_power(x: torch.Tensor) -> float:
     return float((x[2:] - 2 * x[1:-1] + x[:-2]).double().square().mean())
 
 
+def acc_power_groups(xs: Sequence[torch.Tensor]) -> Optional[Dict[str, float]]:
+    """Mean over clips of each HumanML3D channel group's acceleration power (:func:`acc_power` on the group's channels,
+    :data:`imusim.motion.humanml.GROUPS`) for clips ``xs`` (each [T, 263], normalised features); a group's share of
+    the whole power is its value × its width / 263. None when the features are not the 263-d ones."""
+    from ..motion.humanml import GROUPS, N_FEATS
+
+    xs = [x for x in xs if x.shape[0] >= 3]
+    if not xs or xs[0].shape[-1] != N_FEATS:
+        return None
+    return {g: float(np.mean([acc_power(x[:, sl]) for x in xs])) for g, sl in GROUPS.items()}
+
+
 def lacc_decomposition(l_acc, p_gen, p_real) -> Dict[str, np.ndarray]:
     """The paired L_acc of each clip split into what acceleration power and what alignment contribute.
 
@@ -493,7 +507,8 @@ def evaluate_motion(checkpoints: Sequence[str], data_dir, *, split: str = "test"
     real = {"name": "real", "n": len(clips), "l_acc": 0.0, "fid": v_terms["fid"], "fid_mean_term": v_terms["mean"],
             "fid_cov_term": v_terms["cov"],
             "encoder_accuracy": r_view["encoder_accuracy"],
-            "acc_power": float(np.nanmean(r_pow)), "l_acc_unaligned_real": unaligned_real_l_acc(real_norm, acts, seed=seed),
+            "acc_power": float(np.nanmean(r_pow)), "acc_power_groups": acc_power_groups(real_norm),
+            "l_acc_unaligned_real": unaligned_real_l_acc(real_norm, acts, seed=seed),
             "diversity": diversity(r_emb, seed=seed), "foot_skating": float(r_sk.mean()),
             "jerk": float(r_jk.mean()), "joint_acc": float(r_ja.mean()),
             "per_clip": {"foot_skating": r_sk.tolist(), "jerk": r_jk.tolist(), "joint_acc": r_ja.tolist(),
@@ -538,6 +553,7 @@ def evaluate_motion(checkpoints: Sequence[str], data_dir, *, split: str = "test"
             "joint_acc_ratio_to_real": float(ja.mean() / max(r_ja.mean(), 1e-12)),
             "joint_acc_per_activity": ja_per,
             "acc_power": float(np.nanmean(g_pow)), "acc_power_ratio_to_real": float(np.nanmean(g_pow) / np.nanmean(r_pow)),
+            "acc_power_groups": acc_power_groups(gen_norm),
             "acc_cross": float(np.nanmean(dec["cross"])), "acc_corr": float(np.nanmean(dec["corr"])),
             "l_acc_matched_power": float(np.nanmean(dec["matched"])),
             # per generated motion, in the order (sample r, test clip i): paired comparisons and bootstraps

@@ -95,4 +95,9 @@ def test_cli_train_finetune_sample_generate(tmp_path, shared_data):
         assert np.isclose(np.nanmean(pc["l_acc_matched_power"]), c["l_acc_matched_power"])
         assert np.isclose(np.nanmean(pc["acc_corr"]), c["acc_corr"]) and -1 <= c["acc_corr"] <= 1
     assert "L_acc at the real clip's power" in (tmp_path / "ev.md").read_text()
+    # the channel groups' powers, weighted by width, make up the whole feature acceleration power
+    from imusim.motion.humanml import GROUPS
+    for c in [res["real"]] + res["checkpoints"]:
+        w = sum(c["acc_power_groups"][k] * (sl.stop - sl.start) for k, sl in GROUPS.items()) / 263
+        assert np.isclose(w, c["acc_power"], rtol=1e-5)
     assert "L_acc per activity" in (tmp_path / "ev.md").read_text()

@@ -215,6 +215,26 @@ def test_lacc_decomposition_against_direct_products():
         lacc_decomposition([1.0, 2.0], [1.0, 2.0], [1.0])
 
 
+def test_acc_power_groups_split_the_power_by_channel_width():
+    """Each group's power is acc_power of its channels; weighted by width the groups add up to the whole power; a
+    clip that accelerates only in the contact channels has power there alone; other widths give None."""
+    from imusim.diffusion.evaluate import acc_power, acc_power_groups
+    from imusim.motion.humanml import FOOT_CONTACT, GROUPS
+
+    g = torch.Generator().manual_seed(2)
+    xs = [torch.randn(30, 263, generator=g, dtype=torch.float64), torch.randn(25, 263, generator=g, dtype=torch.float64)]
+    pg = acc_power_groups(xs)
+    assert set(pg) == set(GROUPS)
+    assert pg["ric"] == pytest.approx(np.mean([acc_power(x[:, 4:67]) for x in xs]))
+    whole = np.mean([acc_power(x) for x in xs])
+    assert sum(pg[k] * (sl.stop - sl.start) for k, sl in GROUPS.items()) / 263 == pytest.approx(whole)
+    x = torch.zeros(20, 263, dtype=torch.float64)
+    x[::2, FOOT_CONTACT] = 1.0
+    pc = acc_power_groups([x])
+    assert pc["foot_contact"] == pytest.approx(4.0) and all(v == 0 for k, v in pc.items() if k != "foot_contact")
+    assert acc_power_groups([torch.randn(10, 12)]) is None
+
+
 def test_anchor_root_on_feet_removes_root_drift_and_keeps_planted_walkers():
     from imusim.motion.quality import FOOT_JOINTS, anchor_root_on_feet
 
