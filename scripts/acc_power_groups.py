@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Feature acceleration power per HumanML3D channel group from an `imusim evaluate-motion` JSON (its
-``acc_power_groups``, docs/realism.md §30): each group's power, its share of the clip set's whole power (power × width /
-263 / whole) and each checkpoint's power as a ratio to the real test clips'.
+``acc_power_groups``, docs/realism.md §30): each group's power, its share of the clip set's whole power
+(power × width / 263 / whole) and each checkpoint's power as a ratio to the real test clips'.
 
     python scripts/acc_power_groups.py docs/realism/lacc/motion_eval_shipped.json
 """
@@ -26,15 +26,16 @@ def main():
 
     r, cks = d["real"]["acc_power_groups"], d["checkpoints"]
     print(f"{args.json}: {d['n_clips']} {d['split']} clips, guidance {d['sampler']['guidance']}")
-    print(f"{'group':<14}{'width':>6}{'real':>9}{'share':>8}" + "".join(f"{c['name'] + ' ratio':>22}{'share':>8}" for c in cks))
+    print(f"{'group':<14}{'width':>6}{'real':>9}{'share':>8}"
+          + "".join(f"{c['name'] + ' ratio':>22}{'share':>8}" for c in cks))
     for k in width:
         line = f"{k:<14}{width[k]:>6}{r[k]:>9.4f}{r[k] * width[k] / N_FEATS / whole(r):>8.1%}"
         for c in cks:
             g = c["acc_power_groups"]
             line += f"{g[k] / r[k]:>22.2f}{g[k] * width[k] / N_FEATS / whole(g):>8.1%}"
         print(line)
-    print(f"{'whole':<14}{N_FEATS:>6}{whole(r):>9.4f}{'':>8}" + "".join(f"{whole(c['acc_power_groups']) / whole(r):>22.2f}{'':>8}"
-                                                                       for c in cks))
+    print(f"{'whole':<14}{N_FEATS:>6}{whole(r):>9.4f}{'':>8}"
+          + "".join(f"{whole(c['acc_power_groups']) / whole(r):>22.2f}{'':>8}" for c in cks))
 
 
 if __name__ == "__main__":

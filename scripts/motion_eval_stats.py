@@ -67,7 +67,8 @@ def decompose(res, data=None):
         if "acc_corr" in pc or "acc_power" not in pc:
             continue
         d = lacc_decomposition(pc["l_acc"], pc["acc_power"], np.tile(pr, res["samples_per_clip"]))
-        pc["acc_cross"], pc["acc_corr"], pc["l_acc_matched_power"] = (d[k].tolist() for k in ("cross", "corr", "matched"))
+        pc.update({"acc_cross": d["cross"].tolist(), "acc_corr": d["corr"].tolist(),
+                   "l_acc_matched_power": d["matched"].tolist()})
         c.update({"acc_cross": float(np.nanmean(d["cross"])), "acc_corr": float(np.nanmean(d["corr"])),
                   "l_acc_matched_power": float(np.nanmean(d["matched"]))})
 
@@ -77,8 +78,8 @@ def main():
     ap.add_argument("json", nargs="+", help="evaluate-motion JSON(s) of the same data, split and sampler (merged)")
     ap.add_argument("--pair", action="append", default=[], help="A:B config names (B relative to A)")
     ap.add_argument("--out", help="write the summary JSON here")
-    ap.add_argument("--data", help="the files' data set (imusim data build): the real test clips' per-clip acceleration "
-                                   "power for files written before evaluate-motion recorded it")
+    ap.add_argument("--data", help="the files' data set (imusim data build): the real test clips' per-clip "
+                                   "acceleration power for files written before evaluate-motion recorded it")
     args = ap.parse_args()
     runs = [json.load(open(p)) for p in args.json]
     res = runs[0]
@@ -92,6 +93,11 @@ def main():
             raise SystemExit(f"{args.json}: the files differ in split, clips or sampler; they cannot be paired")
         res["checkpoints"] += [c for c in r["checkpoints"] if c["name"] not in {x["name"] for x in res["checkpoints"]}]
     real = res["real"]
+    if "acc_power" not in real.get("per_clip", {}):  # the real clips' per-clip power from any file that recorded it
+        for r in runs[1:]:
+            if "acc_power" in r["real"].get("per_clip", {}):
+                real.setdefault("per_clip", {})["acc_power"] = r["real"]["per_clip"]["acc_power"]
+                break
     decompose(res, args.data)
     by = defaultdict(dict)
     for c in res["checkpoints"]:
@@ -129,9 +135,9 @@ def main():
         print("L_acc = P_gen + P_real - 2 C (means over clips; P: feature acceleration power, C: mean product of the "
               "generated and real acceleration sequences):")
         for cfg, row in out["configs"].items():
-            la, pg, c = (row[k]["mean"] for k in ("l_acc", "acc_power", "acc_cross"))
-            print(f"  {cfg:<16} {la:.4f} = {pg:.4f} + {real['acc_power']:.4f} - 2 x {c:.4f}   cosine "
-                  f"{row['acc_corr']['mean']:+.4f}, alignment's share of P_gen + P_real {2 * c / (pg + real['acc_power']):+.2%}")
+            (la, pg, c), pr = (row[k]["mean"] for k in ("l_acc", "acc_power", "acc_cross")), real["acc_power"]
+            print(f"  {cfg:<16} {la:.4f} = {pg:.4f} + {pr:.4f} - 2 x {c:.4f}   cosine {row['acc_corr']['mean']:+.4f}, "
+                  f"alignment's share of P_gen + P_real {2 * c / (pg + pr):+.2%}")
     for p in args.pair:
         a, b = p.split(":")
         common = sorted(set(by[a]) & set(by[b]))
@@ -152,11 +158,11 @@ def main():
         print(f"L_acc {b} vs {a}: " + ", ".join(f"s{s} {100 * per[s]['rel']:+.1f} % [{100 * per[s]['ci95'][0]:+.1f}, "
                                                f"{100 * per[s]['ci95'][1]:+.1f}]" for s in common)
               + f"; pooled {100 * rel:+.1f} % [{100 * ci[0]:+.1f}, {100 * ci[1]:+.1f}]")
-        dyn = np.concatenate([[x in DYNAMIC_ACTIVITIES for x in by[a][s]["per_clip"]["activity"]] for s in common])
         for k in ("l_acc_matched_power", "acc_power", "l_acc"):
             if not common or not all(k in by[x][s]["per_clip"] for x in (a, b) for s in common):
                 continue
             va, vb = (np.concatenate([by[x][s]["per_clip"][k] for s in common]) for x in (a, b))
+            dyn = np.concatenate([[x in DYNAMIC_ACTIVITIES for x in by[a][s]["per_clip"]["activity"]] for s in common])
             row = {}
             for part, sel in (("all", np.ones_like(dyn)), ("high_dynamic", dyn), ("low_dynamic", ~dyn)):
                 if part == "all" and k == "l_acc":
@@ -165,8 +171,8 @@ def main():
                 row[part] = {"pooled_rel": rel, "pooled_ci95": ci}
             out["pairs"][p][k] = row
             print(f"  {k} {b} vs {a}: " + ", ".join(
-                f"{part} {100 * r['pooled_rel']:+.1f} % [{100 * r['pooled_ci95'][0]:+.1f}, {100 * r['pooled_ci95'][1]:+.1f}]"
-                for part, r in row.items()))
+                f"{part} {100 * r['pooled_rel']:+.1f} % [{100 * r['pooled_ci95'][0]:+.1f}, "
+                f"{100 * r['pooled_ci95'][1]:+.1f}]" for part, r in row.items()))
     encs = {c["_enc"] for c in res["checkpoints"]}
     if len(encs) > 1:
         print(f"FID encoders differ between the files ({', '.join(map(str, sorted(encs, key=str)))}): compare FIDs only "

@@ -40,8 +40,8 @@ def test_damping_lowers_l_acc_but_not_the_matched_reading(tmp_path):
     _file(tmp_path / "a.json", {"ctrl_s0": (pg, np.zeros(n)), "damp_s0": (pg / 2, np.zeros(n)),
                                 "aligned_s0": (pr, pr)}, pr, acts)
     out = tmp_path / "stats.json"
-    log = subprocess.run([sys.executable, str(SCRIPT), str(tmp_path / "a.json"), "--pair", "ctrl:damp",
-                          "--pair", "ctrl:aligned", "--out", str(out)], check=True, capture_output=True, text=True).stdout
+    log = subprocess.run([sys.executable, str(SCRIPT), str(tmp_path / "a.json"), "--pair", "ctrl:damp", "--pair",
+                          "ctrl:aligned", "--out", str(out)], check=True, capture_output=True, text=True).stdout
     res = json.loads(out.read_text())
     c = res["configs"]
     assert c["ctrl"]["acc_cross"]["mean"] == pytest.approx(0.0, abs=1e-12)

@@ -222,7 +222,7 @@ def test_acc_power_groups_split_the_power_by_channel_width():
     from imusim.motion.humanml import FOOT_CONTACT, GROUPS
 
     g = torch.Generator().manual_seed(2)
-    xs = [torch.randn(30, 263, generator=g, dtype=torch.float64), torch.randn(25, 263, generator=g, dtype=torch.float64)]
+    xs = [torch.randn(n, 263, generator=g, dtype=torch.float64) for n in (30, 25)]
     pg = acc_power_groups(xs)
     assert set(pg) == set(GROUPS)
     assert pg["ric"] == pytest.approx(np.mean([acc_power(x[:, 4:67]) for x in xs]))
