@@ -22,6 +22,18 @@ from imusim.constants import HUMANML3D_FPS
 from imusim.data.dataset import load_split
 
 
+def speeds(items, acts):
+    """{"ACTIVITY/STYLE": {"n", "forward_m_s"}} (and "ACTIVITY/all") of (clip, denormalised features [T, 263]) pairs
+    whose clip's activity is in ``acts``: the mean over clips of the clip's mean forward root speed (m/s)."""
+    by = defaultdict(list)
+    for c, f in items:
+        if c["activity"] in acts:
+            v = float(f[:, 2].double().mean()) * HUMANML3D_FPS
+            by[(c["activity"], c["style"] or "-")].append(v)
+            by[(c["activity"], "all")].append(v)
+    return {f"{k[0]}/{k[1]}": {"n": len(v), "forward_m_s": float(np.mean(v))} for k, v in sorted(by.items())}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", required=True, help="the data set directory (imusim data build)")
@@ -36,15 +48,7 @@ def main():
     out = {"data": a.data, "max_frames": a.max_frames, "speed": {}}
     for split in ("train", "test"):
         clips, _, _ = load_split(a.data, split)
-        by = defaultdict(list)
-        for c in clips:
-            if c["activity"] in acts:
-                f = torch.as_tensor(c["features"][:a.max_frames]).double()
-                v = float(f[:, 2].mean()) * HUMANML3D_FPS
-                by[(c["activity"], c["style"] or "-")].append(v)
-                by[(c["activity"], "all")].append(v)
-        out["speed"][split] = {f"{k[0]}/{k[1]}": {"n": len(v), "forward_m_s": float(np.mean(v))}
-                               for k, v in sorted(by.items())}
+        out["speed"][split] = speeds(((c, torch.as_tensor(c["features"][:a.max_frames])) for c in clips), acts)
     if a.checkpoint:
         from imusim.diffusion.evaluate import generate_for_clips
 
@@ -52,16 +56,8 @@ def main():
         lengths = [min(len(c["features"]), a.max_frames) for c in clips]
         gen, jobs, info = generate_for_clips(a.checkpoint, [c["captions"][0] for c in clips], lengths, dmean, dstd,
                                              guidance=a.guidance, steps=a.steps)
-        by = defaultdict(list)
-        for g, (_, i) in zip(gen, jobs):
-            c = clips[i]
-            if c["activity"] in acts:
-                v = float((g * dstd + dmean)[:, 2].double().mean()) * HUMANML3D_FPS
-                by[(c["activity"], c["style"] or "-")].append(v)
-                by[(c["activity"], "all")].append(v)
         out["generated"] = {"checkpoint": a.checkpoint, "guidance": info["guidance"], "steps": a.steps,
-                            "speed": {f"{k[0]}/{k[1]}": {"n": len(v), "forward_m_s": float(np.mean(v))}
-                                      for k, v in sorted(by.items())}}
+                            "speed": speeds(((clips[i], g * dstd + dmean) for g, (_, i) in zip(gen, jobs)), acts)}
     keys = sorted(set(out["speed"]["train"]) | set(out["speed"]["test"]))
     print(f"root forward speed (m/s), mean over clips of the clip's mean, first {a.max_frames} frames ({a.data})")
     gen = out.get("generated", {}).get("speed", {})
