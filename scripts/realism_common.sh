@@ -36,6 +36,12 @@ train_stage() {  # train_stage PREFIX: when STAGE is all or train, the fine-tune
   fi
 }
 
+link_shipped_pair() {  # $RUNS/pair_afu1i5hs7/model.safetensors: a link to the shipped `refined` (realism_ship.sh's
+  # pair_afu1i5hs7_s0), under the run name the motion evaluations and FID probes compare against
+  mkdir -p "$RUNS/pair_afu1i5hs7"
+  ln -sf "$(realpath imusim/checkpoints/refined.safetensors)" "$RUNS/pair_afu1i5hs7/model.safetensors"
+}
+
 link_shipped() {  # $RUNS/refined and $RUNS/refined_lacc: links to the shipped checkpoints (what pair and gen read).
   # $RUNS/refined is `refined_v2`, the pair every round from §9 to §16 calls `refined` and compares against (the
   # `refined` shipped since §16 is realism_ship.sh's afu1i5hs7, training seed 0)

@@ -6,8 +6,8 @@
 #   bash scripts/realism_fid.sh   # ~30 min on two cores
 OUT=docs/realism/fid
 source scripts/realism_common.sh
-mkdir -p "$OUT" "$RUNS/pair_afu1i5hs7"
-ln -sf "$(realpath imusim/checkpoints/refined.safetensors)" "$RUNS/pair_afu1i5hs7/model.safetensors"
+mkdir -p "$OUT"
+link_shipped_pair
 for s in 0 1 2; do link_st "st_kv3_s$s"; done
 { OMP_NUM_THREADS=1 motion_evals pair_afu1i5hs7 st_kv3_s1; } > "$RUNS/fid_eval_a.log" 2>&1 &
 { OMP_NUM_THREADS=1 motion_evals st_kv3_s0 st_kv3_s2; } > "$RUNS/fid_eval_b.log" 2>&1 &

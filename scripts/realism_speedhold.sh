@@ -17,6 +17,11 @@ BASE="--lr 3e-5 --pool 512 --steps 300 --lambda-self 0"
 CANDS=(st_kv3sp)
 SEEDS=(${SEEDS:-0})
 selftune_train
+# the shipped refined evaluated under this data set's FID encoder (the base of the FID attributions: evaluations under
+# different encoders cannot be paired; §29's docs/realism/fid/motion_eval_afu1i5hs7.json was under the encoder of its
+# machine)
+link_shipped_pair
+OMP_NUM_THREADS=1 motion_evals pair_afu1i5hs7
 P=(--prompt "a person walks forward." --prompt "a person walks slowly." --prompt "a person runs forward."
   --prompt "a person walks forward at a normal pace." --prompt "a person walks and turns left.")
 for r in $(cand_runs); do
@@ -30,7 +35,7 @@ for r in $(cand_runs); do
     --base "$RUNS/eval/pair_afu1i5hs7/model.safetensors" --cand "$RUNS/eval/$r/model.safetensors" \
     --json "$OUT/channels_$r.json" > "$OUT/channels_$r.log" 2> "$RUNS/fid_channels_$r.err"
   [ -f "$OUT/attribution_$r.json" ] || python scripts/fid_attribution.py \
-    --base docs/realism/fid/motion_eval_afu1i5hs7.json --cand "$OUT/motion_eval_$r.json" \
+    --base "$OUT/motion_eval_afu1i5hs7.json" --cand "$OUT/motion_eval_$r.json" \
     --json "$OUT/attribution_$r.json" > "$OUT/attribution_$r.log"
 done
 r=st_kv3sp_s0

@@ -205,10 +205,11 @@ def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
 def fid_swap_attribution(gen: np.ndarray, base: np.ndarray, ref: np.ndarray, groups: Sequence) -> Dict:
     """Which rows of ``gen`` make its FID to ``ref`` differ from ``base``'s: ``gen`` and ``base`` [N, D] are paired
     row by row (the same prompt, length and noise through two models), ``ref`` [M, D] the real embeddings, ``groups``
-    [N] a label per row (e.g. the clip's activity, or the row's index for each row on its own). Per group: FID to ``ref`` of ``gen`` with that group's rows
-    replaced by ``base``'s, and ``swap_gain`` = FID(gen) − that (positive: the group's own rows raise gen's FID by
-    that much), with the group's size and the mean paired embedding distance |gen − base| of its rows. The gains of
-    several groups need not add up (FID is not additive); swapping every group gives FID(base)."""
+    [N] a label per row (e.g. the clip's activity, or the row's index for each row on its own). Per group: FID to
+    ``ref`` of ``gen`` with that group's rows replaced by ``base``'s, and ``swap_gain`` = FID(gen) − that (positive:
+    the group's own rows raise gen's FID by that much), with the group's size and the mean paired embedding distance
+    |gen − base| of its rows. The gains of several groups need not add up (FID is not additive); swapping every group
+    gives FID(base)."""
     gen, base = np.asarray(gen, np.float64), np.asarray(base, np.float64)
     if gen.shape != base.shape or gen.ndim != 2:
         raise ValueError(f"gen and base must be paired [N, D] embeddings of one shape, got {gen.shape} and "
