@@ -118,10 +118,10 @@ link_st() {  # link_st RUN: $RUNS/RUN/model.safetensors, a link to the selftune 
   mkdir -p "$RUNS/$1"; ln -sf "$(realpath "$RUNS/st/$1/model.safetensors")" "$RUNS/$1/model.safetensors"
 }
 
-gen4() {  # gen4 NAME CKPT LOG: NAME's 4 generation stores at guidance 1, seeds 0 1 and 2 3 side by side (one core
-  # each), logs LOG_a.log and LOG_b.log
-  { GEN_ARGS="--guidance 1.0" OMP_NUM_THREADS=1 gen "$1" "$2" 0 1; } > "$3_a.log" 2>&1 &
-  { GEN_ARGS="--guidance 1.0" OMP_NUM_THREADS=1 gen "$1" "$2" 2 3; } > "$3_b.log" 2>&1 &
+gen4() {  # [GEN4_ARGS=...] gen4 NAME CKPT LOG: NAME's 4 generation stores at guidance 1 (and GEN4_ARGS), seeds 0 1
+  # and 2 3 side by side (one core each), logs LOG_a.log and LOG_b.log
+  { GEN_ARGS="--guidance 1.0 ${GEN4_ARGS:-}" OMP_NUM_THREADS=1 gen "$1" "$2" 0 1; } > "$3_a.log" 2>&1 &
+  { GEN_ARGS="--guidance 1.0 ${GEN4_ARGS:-}" OMP_NUM_THREADS=1 gen "$1" "$2" 2 3; } > "$3_b.log" 2>&1 &
   wait
 }
 

@@ -424,13 +424,15 @@ def unaligned_real_l_acc(real: Sequence[torch.Tensor], acts: Sequence[str], draw
 
 def generate_for_clips(spec: str, captions: Sequence[str], lengths: Sequence[int], dmean, dstd, *, samples: int = 1,
                        steps: int = 50, guidance: Optional[float] = None, seed: int = 0, device: str = "cpu",
-                       anchor_feet: Optional[int] = None, progress: bool = True):
+                       anchor_feet: Optional[int] = None, progress: bool = True, observe=None):
     """The motions that :func:`evaluate_motion` generates for checkpoint ``spec`` (name, path or
     ``NAME@smooth=SIGMA``): for each sample r and clip i, caption i at length i with the seed
     ``seed·1000003 + r·100003 + i``, so that every checkpoint sees the same prompts, lengths and noise.
     Returns (features normalised by the data set's ``dmean``/``dstd``, each [length_i, F]; the (r, i) of each; a
     dict with the checkpoint, sigma, name, meta, guidance, anchor_feet and model). ``guidance``/``anchor_feet``
-    None: the checkpoint's recorded ones."""
+    None: the checkpoint's recorded ones. ``observe(jobs, k, step, x0)``, where given, sees every DDIM step's x0
+    prediction of each batch, de-normalised to raw features ``[B, T_max, F]``, with the batch's (r, i) ``jobs`` (the
+    sampler's hook, :func:`imusim.diffusion.train.sample`)."""
     from tqdm import tqdm
 
     from .checkpoint import load_checkpoint, recommended_anchor_feet, recommended_guidance
@@ -452,7 +454,9 @@ def generate_for_clips(spec: str, captions: Sequence[str], lengths: Sequence[int
         jb = jobs[b:b + bs]
         feats, _ = sample(model, mean, std, text, [captions[i] for _, i in jb], [lengths[i] for _, i in jb],
                           steps=steps, guidance=g, seeds=[seed * 1_000_003 + r * 100_003 + i for r, i in jb],
-                          device=device, anchor_feet=af)
+                          device=device, anchor_feet=af,
+                          observe=None if observe is None else
+                          (lambda k, step, x0, jb=jb: observe(jb, k, step, x0 * std.to(x0) + mean.to(x0))))
         for (r, i), f in zip(jb, feats.cpu()):
             f = smooth_features(f[: lengths[i]].float(), sigma)
             gen_norm.append((f - dmean) / dstd)  # the data set's normalisation, the same for every checkpoint

@@ -99,9 +99,10 @@ class GaussianDiffusion:
 
     @torch.no_grad()
     def ddim_sample(self, predict_x0: Callable, shape, steps: int = 50, eta: float = 0.0, mask=None,
-                    generator=None, device="cpu", progress: bool = False, noise=None):
+                    generator=None, device="cpu", progress: bool = False, noise=None, observe: Optional[Callable] = None):
         """DDIM on ``steps`` evenly respaced timesteps (eta=0: deterministic given the initial noise
-        ``noise`` ``[*shape]``, drawn from ``generator`` when not given)."""
+        ``noise`` ``[*shape]``, drawn from ``generator`` when not given). ``observe(k, i, x0)``, where given, sees
+        the k-th step's timestep i and x0 prediction ``[*shape]`` (a probe's hook; the last one is the output)."""
         ts = self.ddim_timesteps(steps)
         x = noise.to(device) if noise is not None else torch.randn(shape, generator=generator).to(device)
         it = range(len(ts))
@@ -112,6 +113,8 @@ class GaussianDiffusion:
             i = ts[k]
             t = torch.full((shape[0],), i, dtype=torch.long, device=device)
             x0 = predict_x0(x, t)
+            if observe is not None:
+                observe(k, i, x0)
             x = self.ddim_step(x, x0, i, ts[k + 1] if k + 1 < len(ts) else None, eta, generator)
             if mask is not None:
                 x = x * mask[..., None]

@@ -1150,7 +1150,8 @@ MDM_CANVAS = 196  # HumanML3D's max_motion_length: the canvas MDM trains and sam
 @torch.no_grad()
 def sample(model: MDM, mean, std, text_encoder, prompts: List[str], lengths: List[int], *,
            steps: int = 50, guidance: float = 2.5, seed: int = 0, sampler: str = "ddim",
-           progress: bool = False, device=None, seeds=None, precision: str = "fp32", anchor_feet: int = 0):
+           progress: bool = False, device=None, seeds=None, precision: str = "fp32", anchor_feet: int = 0,
+           observe=None):
     """Generate motions: returns raw (de-normalised) features ``[B, T_max, F]`` and mask ``[B, T_max]``.
 
     ``seeds`` (one per prompt, DDIM only): each sample's initial noise comes from its own seed, so a
@@ -1167,7 +1168,10 @@ def sample(model: MDM, mean, std, text_encoder, prompts: List[str], lengths: Lis
     ``anchor_feet`` = A > 0: at the steps t < A, each x0 prediction's root linear velocity is corrected so the root
     follows the foot that its own contact channels say stands (:func:`imusim.motion.quality.anchor_root_features`)
     before the sampler continues from it: A = 1 corrects only the final motion, A = 1000 every step (a projection
-    inside the sampler; docs/realism.md §10)."""
+    inside the sampler; docs/realism.md §10).
+
+    ``observe(k, i, x0)`` (DDIM only): called with each step's index k, timestep i and x0 prediction (normalised by
+    the model's ``mean``/``std``, ``[B, T_max, F]``), for probes of the sampling chain (scripts/chain_speed_probe.py)."""
     if precision not in ("fp32", "bf16"):
         raise ValueError(f"sample: precision must be 'fp32' or 'bf16', got {precision!r}")
     device = device or next(model.parameters()).device
@@ -1193,6 +1197,8 @@ def sample(model: MDM, mean, std, text_encoder, prompts: List[str], lengths: Lis
                           precision)
     shape = (B, T, model.cfg.n_feats)
     if sampler == "ddpm":
+        if observe is not None:
+            raise ValueError("sample: observe is a DDIM hook; sampler='ddpm' does not call it")
         x = diffusion.ddpm_sample(fn, shape, mask=step_mask, generator=gen, progress=progress, device=device)
     else:
         noise = None
@@ -1200,5 +1206,5 @@ def sample(model: MDM, mean, std, text_encoder, prompts: List[str], lengths: Lis
             noise = torch.stack([torch.randn(shape[1:], generator=torch.Generator().manual_seed(int(s) % 2 ** 63))
                                  for s in seeds])
         x = diffusion.ddim_sample(fn, shape, steps=steps, mask=step_mask, generator=gen, progress=progress, noise=noise,
-                                  device=device)
+                                  device=device, observe=observe)
     return x * std.to(x) + mean.to(x), mask

@@ -98,6 +98,35 @@ def test_ddim_perfect_denoiser_recovers_x0():
     torch.testing.assert_close(out2, target, rtol=0, atol=1e-2)
 
 
+def test_ddim_observe_hook_sees_every_step_and_the_output():
+    """The probes' hook: one call per respaced step, in order, with that step's timestep; the last x0 is the output,
+    and observing changes nothing."""
+    d = GaussianDiffusion()
+    pred = lambda x, t: 0.5 * x + 0.1  # noqa: E731
+    seen = []
+    out = d.ddim_sample(pred, (2, 6, 3), steps=7, generator=torch.Generator().manual_seed(4),
+                        observe=lambda k, i, x0: seen.append((k, i, x0.clone())))
+    assert [k for k, _, _ in seen] == list(range(7)) and [i for _, i, _ in seen] == d.ddim_timesteps(7)
+    torch.testing.assert_close(seen[-1][2], out, rtol=0, atol=0)
+    torch.testing.assert_close(d.ddim_sample(pred, (2, 6, 3), steps=7, generator=torch.Generator().manual_seed(4)), out,
+                               rtol=0, atol=0)
+
+
+def test_sample_observe_hook_sees_normalised_x0_and_is_ddim_only():
+    torch.manual_seed(0)
+    model = MDM(MDMConfig(**TINY)).eval()
+    enc = get_text_encoder("hash")
+    mean, std = torch.arange(12.0), torch.full((12,), 2.0)
+    seen = []
+    x, mask = sample(model, mean, std, enc, ["a", "b"], [12, 9], steps=5, seeds=[1, 2],
+                     observe=lambda k, i, x0: seen.append(x0.clone()))
+    assert len(seen) == 5
+    # the model's normalisation; the output de-normalised (the sampler zeroes padded frames after the step)
+    torch.testing.assert_close((seen[-1] * std + mean)[mask], x[mask])
+    with pytest.raises(ValueError, match="observe is a DDIM hook"):
+        sample(model, mean, std, enc, ["a"], [12], steps=2, sampler="ddpm", observe=lambda *a: None)
+
+
 def test_train_reduces_loss_checkpoint_and_sample(tmp_path):
     data = toy_clips()
     enc = get_text_encoder("hash")

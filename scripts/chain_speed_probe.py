@@ -1,0 +1,171 @@
+#!/usr/bin/env python
+"""Where along the sampler do the generated walkers lose their speed? (issue 14, docs/realism.md §31.)
+
+Two probes of one checkpoint, each reading the root's forward speed (feature channel 2, m/frame, in the root's own
+frame; m/s here) of the model's x0 predictions, per activity, over each clip's frames (evaluate-motion's crop):
+
+``--chain``: the test clips' sampling chain with ``evaluate-motion``'s captions, lengths and noise
+(:func:`imusim.diffusion.evaluate.generate_for_clips` with its ``observe`` hook): the mean over clips of the speed of
+the x0 prediction at every DDIM step. The last step's is the generated motion's (walk_speed_probe.py's figures).
+For an exact denoiser the expected x0 prediction is the same at every step (a martingale), so a drift along the chain
+is the model's, and the step range where it happens says which part of the model (the high or the low expert,
+below_t) loses the speed.
+
+``--noised``: one-step predictions from real clips noised to the levels ``--levels`` (one fixed noise per clip, the
+same at every level), with each clip's first caption and the sampler's guidance and foot anchoring, for the test clips
+and up to ``--train-clips`` training clips per activity. At the top level the prediction is nearly the model's
+conditional mean given the caption alone; at low levels it reads the clip. Printed as the mean over clips of the
+prediction's speed and its ratio to the clips' own.
+
+    python scripts/chain_speed_probe.py --data runs/data_anat --checkpoint refined --chain --noised \\
+        --json docs/realism/walkers/chain_refined.json
+"""
+import argparse
+import json
+from collections import defaultdict
+
+import numpy as np
+import torch
+
+from imusim.constants import HUMANML3D_FPS
+from imusim.data.dataset import load_split
+
+LEVELS = (999, 900, 800, 700, 600, 500, 400, 300, 200, 100, 50, 10)
+
+
+def mean_speed(f: torch.Tensor, n: int) -> float:
+    """The mean forward root speed (m/s) of raw features ``f`` ``[T, F]`` over their first ``n`` frames."""
+    return float(f[:n, 2].double().mean()) * HUMANML3D_FPS
+
+
+def chain(a, acts):
+    from imusim.diffusion.evaluate import generate_for_clips
+
+    clips, dmean, dstd = load_split(a.data, "test")
+    lengths = [min(len(c["features"]), a.max_frames) for c in clips]
+    steps_seen, by = {}, defaultdict(lambda: defaultdict(list))  # by[act][k] = speeds
+
+    def observe(jobs, k, step, x0):
+        steps_seen[k] = int(step)
+        for (_, i), f in zip(jobs, x0.cpu()):
+            if clips[i]["activity"] in acts:
+                by[clips[i]["activity"]][k].append(mean_speed(f, lengths[i]))
+
+    gen, jobs, info = generate_for_clips(a.checkpoint, [c["captions"][0] for c in clips], lengths, dmean, dstd,
+                                         guidance=a.guidance, steps=a.steps, anchor_feet=a.anchor_feet,
+                                         observe=observe)
+    real = defaultdict(list)
+    for c, n in zip(clips, lengths):
+        if c["activity"] in acts:
+            real[c["activity"]].append(mean_speed(torch.as_tensor(c["features"]), n))
+    ks = sorted(steps_seen)
+    return {"guidance": info["guidance"], "anchor_feet": info["anchor_feet"], "steps": a.steps,
+            "timesteps": [steps_seen[k] for k in ks],
+            "speed": {act: {"n": len(real[act]), "real_m_s": float(np.mean(real[act])),
+                            "x0_m_s": [float(np.mean(by[act][k])) for k in ks]} for act in acts if real[act]}}
+
+
+@torch.no_grad()
+def noised(a, acts):
+    from imusim.diffusion.checkpoint import load_checkpoint, recommended_anchor_feet, recommended_guidance
+    from imusim.diffusion.gaussian import GaussianDiffusion
+    from imusim.diffusion.text import get_text_encoder
+    from imusim.diffusion.train import predict_x0
+    from imusim.diffusion.zoo import resolve_checkpoint
+
+    path = resolve_checkpoint(a.checkpoint)
+    model, mean, std, enc_name, meta = load_checkpoint(path, "cpu")
+    g = recommended_guidance(meta, path) if a.guidance is None else a.guidance
+    af = recommended_anchor_feet(meta, path) if a.anchor_feet is None else a.anchor_feet
+    contact, smooth = getattr(model, "anchor_contact", "channels"), getattr(model, "anchor_smooth", 0.0)
+    text = get_text_encoder(enc_name, device="cpu")
+    diffusion = GaussianDiffusion(model.cfg.schedule_steps)
+    out = {"guidance": g, "anchor_feet": af, "levels": list(a.levels), "splits": {}}
+    for split in ("test", "train"):
+        clips, _, _ = load_split(a.data, split)
+        rng = np.random.default_rng(0)
+        chosen = []
+        for act in acts:
+            idx = [j for j, c in enumerate(clips) if c["activity"] == act]
+            if split == "train" and len(idx) > a.train_clips:
+                idx = sorted(rng.choice(idx, a.train_clips, replace=False).tolist())
+            chosen += idx
+        if not chosen:
+            continue
+        lengths = [min(len(clips[j]["features"]), a.max_frames) for j in chosen]
+        T = max(lengths)
+        x0 = torch.zeros(len(chosen), T, model.cfg.n_feats)
+        for b, (j, n) in enumerate(zip(chosen, lengths)):
+            x0[b, :n] = (torch.as_tensor(clips[j]["features"][:n]).float() - mean) / std
+        mask = torch.arange(T)[None] < torch.tensor(lengths)[:, None]
+        eps = torch.stack([torch.randn(T, model.cfg.n_feats, generator=torch.Generator().manual_seed(7_000_003 + j))
+                           for j in chosen])
+        emb = text.encode([clips[j]["captions"][0] for j in chosen])
+        res = {act: {"n": 0, "real_m_s": 0.0, "pred_m_s": []} for act in acts}
+        acts_of = [clips[j]["activity"] for j in chosen]
+        for act in acts:
+            sel = [b for b, s in enumerate(acts_of) if s == act]
+            res[act]["n"] = len(sel)
+            res[act]["real_m_s"] = float(np.mean([mean_speed(x0[b] * std + mean, lengths[b]) for b in sel])) if sel else 0
+        for lvl in a.levels:
+            preds = []
+            for s in range(0, len(chosen), 32):
+                sl = slice(s, s + 32)
+                t = torch.full((len(chosen[sl]),), int(lvl), dtype=torch.long)
+                xt = diffusion.q_sample(x0[sl], t, eps[sl]) * mask[sl, :, None]
+                preds.append(predict_x0(model, xt, t, emb[sl], mask[sl], mask[sl], g, af, mean, std, contact, smooth))
+            p = torch.cat(preds) * std + mean
+            for act in acts:
+                sel = [b for b, s in enumerate(acts_of) if s == act]
+                res[act]["pred_m_s"].append(float(np.mean([mean_speed(p[b], lengths[b]) for b in sel])) if sel else 0)
+        out["splits"][split] = res
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", required=True, help="the data set directory (imusim data build)")
+    ap.add_argument("--checkpoint", required=True, help="checkpoint name or path")
+    ap.add_argument("--chain", action="store_true", help="probe the test clips' sampling chain")
+    ap.add_argument("--noised", action="store_true", help="probe one-step predictions from noised real clips")
+    ap.add_argument("--activities", default="walk,run", help="activities (default walk,run)")
+    ap.add_argument("--levels", type=lambda s: [int(v) for v in s.split(",")], default=list(LEVELS),
+                    help="noise levels of --noised, comma-separated timesteps (default %(default)s)")
+    ap.add_argument("--train-clips", type=int, default=72, help="training clips per activity in --noised (default 72)")
+    ap.add_argument("--max-frames", type=int, default=120, help="frames per clip, as evaluate-motion (default 120)")
+    ap.add_argument("--guidance", type=float, default=None, help="guidance (default: the checkpoint's recorded)")
+    ap.add_argument("--anchor-feet", type=int, default=None, help="foot anchoring below this step (default: recorded)")
+    ap.add_argument("--steps", type=int, default=50, help="DDIM steps of --chain (default 50, evaluate-motion's)")
+    ap.add_argument("--json", help="write the result here")
+    a = ap.parse_args()
+    if not (a.chain or a.noised):
+        ap.error("give --chain and/or --noised")
+    if a.train_clips < 0 or a.max_frames < 1:
+        ap.error(f"--train-clips must be >= 0 and --max-frames >= 1, got {a.train_clips}, {a.max_frames}")
+    acts = a.activities.split(",")
+    out = {"data": a.data, "checkpoint": a.checkpoint, "max_frames": a.max_frames}
+    if a.chain:
+        out["chain"] = c = chain(a, acts)
+        print(f"{a.checkpoint}: mean forward speed (m/s) of the x0 prediction along the sampling chain "
+              f"(guidance {c['guidance']}, anchor_feet {c['anchor_feet']}, {a.steps} DDIM steps, test clips)")
+        print(f"{'step':>5}{'t':>6}" + "".join(f"{act:>9}" for act in c["speed"]))
+        ks = list(range(len(c["timesteps"])))
+        for k in ks[::max(1, len(ks) // 10)] + ([ks[-1]] if (len(ks) - 1) % max(1, len(ks) // 10) else []):
+            print(f"{k:>5}{c['timesteps'][k]:>6}" + "".join(f"{v['x0_m_s'][k]:>9.2f}" for v in c["speed"].values()))
+        print(f"{'real':>11}" + "".join(f"{v['real_m_s']:>9.2f}" for v in c["speed"].values()))
+    if a.noised:
+        out["noised"] = nz = noised(a, acts)
+        print(f"{a.checkpoint}: one-step x0 prediction's mean forward speed (m/s) from real clips noised to level t "
+              f"(guidance {nz['guidance']}, anchor_feet {nz['anchor_feet']}); ratio to the clips' own")
+        for split, res in nz["splits"].items():
+            print(f"{split}: " + ", ".join(f"{act} n={r['n']} real {r['real_m_s']:.2f}" for act, r in res.items()))
+            print(f"{'t':>6}" + "".join(f"{act:>9}{'ratio':>7}" for act in res))
+            for q, lvl in enumerate(nz["levels"]):
+                print(f"{lvl:>6}" + "".join(f"{r['pred_m_s'][q]:>9.2f}{r['pred_m_s'][q] / r['real_m_s']:>7.2f}"
+                                            for r in res.values()))
+    if a.json:
+        json.dump(out, open(a.json, "w"), indent=1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,106 @@
+"""scripts/chain_speed_probe.py on a constructed data set (known forward speeds per activity) and a tiny checkpoint:
+the chain's last step is the generated motion, the noised probe reads the clips' own speeds back through an identity
+denoiser and half of them through one that halves the forward channel."""
+
+import importlib.util
+import json
+from argparse import Namespace
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from imusim.constants import HUMANML3D_FPS
+from imusim.diffusion import MDM, MDMConfig
+from imusim.diffusion.checkpoint import save_checkpoint
+
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "chain_speed_probe.py"
+SPEED = {"walk": 1.2, "run": 3.0, "jump": 0.1}  # m/s
+
+
+def _probe():
+    spec = importlib.util.spec_from_file_location("chain_speed_probe", SCRIPT)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.fixture()
+def assets(tmp_path):
+    rng = np.random.default_rng(0)
+    data = tmp_path / "data"
+    (data / "features").mkdir(parents=True)
+    clips = []
+    for split, n in (("train", 5), ("test", 3)):
+        for act in SPEED:
+            for j in range(n):
+                cid = f"{split}_{act}_{j}"
+                T = 30 + 7 * j
+                f = rng.normal(0, 0.1, (T, 263)).astype(np.float32)
+                f[:, 2] = SPEED[act] * (1 + 0.1 * j) / HUMANML3D_FPS + rng.normal(0, 0.005, T)
+                np.save(data / "features" / f"{cid}.npy", f)
+                clips.append({"id": cid, "split": split, "captions": [f"a person does {act} {j}"], "activity": act,
+                              "style": None, "frames": T})
+    (data / "meta.json").write_text(json.dumps({"clips": clips}))
+    mean = np.zeros(263, np.float32)
+    mean[2] = 0.05
+    np.save(data / "Mean.npy", mean)
+    np.save(data / "Std.npy", np.full(263, 0.5, np.float32))
+    torch.manual_seed(0)
+    model = MDM(MDMConfig(latent=32, layers=1, ff=64, heads=4, n_feats=263, text_dim=64, dropout=0.0)).eval()
+    ck = save_checkpoint(tmp_path / "tiny.safetensors", model, torch.from_numpy(mean), torch.full((263,), 0.5), "hash",
+                         {"step": 0})
+    return data, ck
+
+
+def _args(data, ck, **kw):
+    a = dict(data=str(data), checkpoint=str(ck), activities=["walk", "run"], levels=[999, 500, 0], train_clips=2,
+             max_frames=40, guidance=None, anchor_feet=None, steps=4)
+    a.update(kw)
+    return Namespace(**a)
+
+
+def test_chain_last_step_is_the_generated_motion(assets):
+    from imusim.data.dataset import load_split
+    from imusim.diffusion.evaluate import generate_for_clips
+
+    data, ck = assets
+    mod = _probe()
+    a = _args(data, ck)
+    res = mod.chain(a, ["walk", "run"])
+    assert len(res["timesteps"]) == 4 and res["timesteps"][0] == 999 and res["timesteps"][-1] == 0
+    clips, dmean, dstd = load_split(data, "test")
+    lengths = [min(len(c["features"]), 40) for c in clips]
+    gen, jobs, _ = generate_for_clips(str(ck), [c["captions"][0] for c in clips], lengths, dmean, dstd, steps=4,
+                                      progress=False)
+    for act in ("walk", "run"):
+        want = np.mean([float((g * dstd + dmean)[:, 2].double().mean()) * HUMANML3D_FPS
+                        for g, (_, i) in zip(gen, jobs) if clips[i]["activity"] == act])
+        assert res["speed"][act]["x0_m_s"][-1] == pytest.approx(want, rel=1e-5)
+        real = np.mean([SPEED[act] * (1 + 0.1 * j) for j in range(3)])
+        assert res["speed"][act]["real_m_s"] == pytest.approx(real, rel=0.01) and res["speed"][act]["n"] == 3
+    assert "jump" not in res["speed"]
+
+
+def test_noised_reads_speeds_through_the_denoiser(assets, monkeypatch):
+    import imusim.diffusion.train as train
+
+    data, ck = assets
+    mod = _probe()
+    monkeypatch.setattr(train, "predict_x0", lambda model, x, *a, **k: x)  # identity: x_t itself
+    res = mod.noised(_args(data, ck), ["walk", "run"])
+    assert res["levels"] == [999, 500, 0] and res["guidance"] == 2.5 and res["anchor_feet"] == 0  # the defaults
+    for split, n in (("test", 3), ("train", 2)):
+        for act in ("walk", "run"):
+            r = res["splits"][split][act]
+            assert r["n"] == n
+            # at t = 0 x_t is the clip (sqrt(alpha_bar_0) = 0.99998, noise 0.006 per frame): the ratio is 1
+            assert r["pred_m_s"][2] / r["real_m_s"] == pytest.approx(1.0, abs=0.02)
+    half = lambda model, x, *a, **k: x * torch.where(torch.arange(263) == 2, 0.5, 1.0) - (  # noqa: E731
+        torch.arange(263) == 2).float() * 0.05  # halves the raw forward channel (mean 0.05, std 0.5)
+    monkeypatch.setattr(train, "predict_x0", half)
+    res = mod.noised(_args(data, ck), ["walk", "run"])
+    for act in ("walk", "run"):
+        r = res["splits"]["test"][act]
+        assert r["pred_m_s"][2] / r["real_m_s"] == pytest.approx(0.5, abs=0.02)
