@@ -9,7 +9,9 @@ frame; m/s here) of the model's x0 predictions, per activity, over each clip's f
 the x0 prediction at every DDIM step. The last step's is the generated motion's (walk_speed_probe.py's figures).
 For an exact denoiser the expected x0 prediction is the same at every step (a martingale), so a drift along the chain
 is the model's, and the step range where it happens says which part of the model (the high or the low expert,
-below_t) loses the speed.
+below_t) loses the speed. With ``--legs`` also the speed the prediction's standing feet imply: its root re-anchored
+on the standing foot (``imusim.motion.quality.anchor_root_features`` with the shipped refined's rule, height contact
+and 0.7 frames of smoothing), the root speed the sampler's foot anchor would give it at that step.
 
 ``--noised``: one-step predictions from real clips noised to the levels ``--levels`` (one fixed noise per clip, the
 same at every level), with each clip's first caption and the sampler's guidance and foot anchoring, for the test clips
@@ -44,12 +46,22 @@ def chain(a, acts):
     clips, dmean, dstd = load_split(a.data, "test")
     lengths = [min(len(c["features"]), a.max_frames) for c in clips]
     steps_seen, by = {}, defaultdict(lambda: defaultdict(list))  # by[act][k] = speeds
+    legs = defaultdict(lambda: defaultdict(list))
 
     def observe(jobs, k, step, x0):
         steps_seen[k] = int(step)
-        for (_, i), f in zip(jobs, x0.cpu()):
+        x0 = x0.cpu()
+        n = torch.tensor([lengths[i] for _, i in jobs])
+        if a.legs:
+            from imusim.motion.quality import anchor_root_features
+
+            mask = torch.arange(x0.shape[1])[None] < n[:, None]
+            anchored = anchor_root_features(x0.double(), "height", mask=mask, smooth=0.7)
+        for b, ((_, i), f) in enumerate(zip(jobs, x0)):
             if clips[i]["activity"] in acts:
                 by[clips[i]["activity"]][k].append(mean_speed(f, lengths[i]))
+                if a.legs:
+                    legs[clips[i]["activity"]][k].append(mean_speed(anchored[b], lengths[i]))
 
     gen, jobs, info = generate_for_clips(a.checkpoint, [c["captions"][0] for c in clips], lengths, dmean, dstd,
                                          guidance=a.guidance, steps=a.steps, anchor_feet=a.anchor_feet,
@@ -62,7 +74,9 @@ def chain(a, acts):
     return {"guidance": info["guidance"], "anchor_feet": info["anchor_feet"], "steps": a.steps,
             "timesteps": [steps_seen[k] for k in ks],
             "speed": {act: {"n": len(real[act]), "real_m_s": float(np.mean(real[act])),
-                            "x0_m_s": [float(np.mean(by[act][k])) for k in ks]} for act in acts if real[act]}}
+                            "x0_m_s": [float(np.mean(by[act][k])) for k in ks],
+                            **({"legs_m_s": [float(np.mean(legs[act][k])) for k in ks]} if a.legs else {})}
+                      for act in acts if real[act]}}
 
 
 @torch.no_grad()
@@ -128,6 +142,7 @@ def main():
     ap.add_argument("--checkpoint", required=True, help="checkpoint name or path")
     ap.add_argument("--chain", action="store_true", help="probe the test clips' sampling chain")
     ap.add_argument("--noised", action="store_true", help="probe one-step predictions from noised real clips")
+    ap.add_argument("--legs", action="store_true", help="--chain: also the root speed the standing feet imply")
     ap.add_argument("--activities", default="walk,run", help="activities (default walk,run)")
     ap.add_argument("--levels", type=lambda s: [int(v) for v in s.split(",")], default=list(LEVELS),
                     help="noise levels of --noised, comma-separated timesteps (default %(default)s)")
@@ -148,11 +163,14 @@ def main():
         out["chain"] = c = chain(a, acts)
         print(f"{a.checkpoint}: mean forward speed (m/s) of the x0 prediction along the sampling chain "
               f"(guidance {c['guidance']}, anchor_feet {c['anchor_feet']}, {a.steps} DDIM steps, test clips)")
-        print(f"{'step':>5}{'t':>6}" + "".join(f"{act:>9}" for act in c["speed"]))
+        cols = [(act, "x0_m_s", act) for act in c["speed"]]
+        if a.legs:
+            cols += [(act, "legs_m_s", f"{act} legs") for act in c["speed"]]
+        print(f"{'step':>5}{'t':>6}" + "".join(f"{h:>11}" for _, _, h in cols))
         ks = list(range(len(c["timesteps"])))
         for k in ks[::max(1, len(ks) // 10)] + ([ks[-1]] if (len(ks) - 1) % max(1, len(ks) // 10) else []):
-            print(f"{k:>5}{c['timesteps'][k]:>6}" + "".join(f"{v['x0_m_s'][k]:>9.2f}" for v in c["speed"].values()))
-        print(f"{'real':>11}" + "".join(f"{v['real_m_s']:>9.2f}" for v in c["speed"].values()))
+            print(f"{k:>5}{c['timesteps'][k]:>6}" + "".join(f"{c['speed'][act][key][k]:>11.2f}" for act, key, _ in cols))
+        print(f"{'real':>11}" + "".join(f"{c['speed'][act]['real_m_s']:>11.2f}" for act, _, _ in cols))
     if a.noised:
         out["noised"] = nz = noised(a, acts)
         print(f"{a.checkpoint}: one-step x0 prediction's mean forward speed (m/s) from real clips noised to level t "

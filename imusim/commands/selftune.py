@@ -97,6 +97,11 @@ def register(sub):
                    help="weight of a hold on each finished motion's mean root ground speed ((m/s)^2) against the "
                         "untuned low expert's finish of the same hand-over state: no accelerometer sees a constant "
                         "speed, and the intensity terms alone let runners slow down (docs/realism.md section 29)")
+    p.add_argument("--lambda-true-speed", type=float, default=0.0,
+                   help="weight of each finished motion's mean root ground speed ((m/s)^2) against its ground-truth "
+                        "crop's: under the sampler's foot anchor the root follows the standing foot, so this asks "
+                        "the legs for a stride that carries the body at the data's speed (the shipped refined's "
+                        "walkers step 0.64 m/s against the data's 1.06; docs/realism.md section 31)")
     p.add_argument("--lambda-recipe", type=float, default=1.0, help="weight of the noised-truth recipe")
     p.add_argument("--recipe", choices=["shipped", "plain"], default="shipped",
                    help="the noised-truth terms: shipped = the shipped refined's low-expert recipe (L_acc, IMU-space "
@@ -128,6 +133,7 @@ def _run(a):
                          joint_acc_gate=a.joint_acc_gate, gesture_ratio=a.gesture_ratio,
                          self_one_sided_above=a.self_one_sided_above, lambda_keep=a.lambda_keep,
                          lambda_keep_spread=a.lambda_keep_spread, lambda_stay_speed=a.lambda_stay_speed,
+                         lambda_true_speed=a.lambda_true_speed,
                          keep_one_sided_above=None if a.keep_one_sided_above < 0 else a.keep_one_sided_above,
                          sensors=a.sensors, max_frames=a.max_frames, min_frames=a.min_frames, seed=a.seed)
     p = selftune(ck, MotionTextData(clips, mean, std), a.out, cfg, recipe,

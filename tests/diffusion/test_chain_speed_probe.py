@@ -56,7 +56,7 @@ def assets(tmp_path):
 
 def _args(data, ck, **kw):
     a = dict(data=str(data), checkpoint=str(ck), activities=["walk", "run"], levels=[999, 500, 0], train_clips=2,
-             max_frames=40, guidance=None, anchor_feet=None, steps=4)
+             max_frames=40, guidance=None, anchor_feet=None, steps=4, legs=False)
     a.update(kw)
     return Namespace(**a)
 
@@ -80,7 +80,28 @@ def test_chain_last_step_is_the_generated_motion(assets):
         assert res["speed"][act]["x0_m_s"][-1] == pytest.approx(want, rel=1e-5)
         real = np.mean([SPEED[act] * (1 + 0.1 * j) for j in range(3)])
         assert res["speed"][act]["real_m_s"] == pytest.approx(real, rel=0.01) and res["speed"][act]["n"] == 3
-    assert "jump" not in res["speed"]
+    assert "jump" not in res["speed"] and "legs_m_s" not in res["speed"]["walk"]
+
+
+def test_chain_legs_is_the_anchored_root_speed(assets):
+    """--legs: the last step's reading is the speed of the generated motion re-anchored on its standing feet, and
+    the x0 column is unchanged by asking for it."""
+    from imusim.data.dataset import load_split
+    from imusim.diffusion.evaluate import generate_for_clips
+    from imusim.motion.quality import anchor_root_features
+
+    data, ck = assets
+    mod = _probe()
+    plain = mod.chain(_args(data, ck), ["walk"])
+    res = mod.chain(_args(data, ck, legs=True), ["walk"])
+    assert res["speed"]["walk"]["x0_m_s"] == plain["speed"]["walk"]["x0_m_s"]
+    clips, dmean, dstd = load_split(data, "test")
+    lengths = [min(len(c["features"]), 40) for c in clips]
+    gen, jobs, _ = generate_for_clips(str(ck), [c["captions"][0] for c in clips], lengths, dmean, dstd, steps=4,
+                                      progress=False)
+    want = np.mean([float(anchor_root_features((g * dstd + dmean).double(), "height", smooth=0.7)[:, 2].mean())
+                    * HUMANML3D_FPS for g, (_, i) in zip(gen, jobs) if clips[i]["activity"] == "walk"])
+    assert res["speed"]["walk"]["legs_m_s"][-1] == pytest.approx(want, rel=1e-4)
 
 
 def test_noised_reads_speeds_through_the_denoiser(assets, monkeypatch):

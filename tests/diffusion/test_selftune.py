@@ -148,17 +148,18 @@ def test_selftune_refuses_by_name(shared_data, tmp_path):
                  progress=False)
     for kw, msg in ((dict(grad_steps=0), "grad_steps must be an integer >= 1, got 0"),
                     (dict(pool=2, batch_size=4), r"batch_size \(4\) must not exceed pool \(2\)"),
-                    (dict(lambda_self=-1.0), "lambda_self, lambda_recipe, lambda_kurtosis, lambda_stay, lambda_excess, lambda_texture, lambda_bone, lambda_joint_acc, lambda_stay_quiet, lambda_keep, lambda_keep_spread and lambda_stay_speed must be >= 0"),
-                    (dict(lambda_kurtosis=-1.0), "lambda_stay_speed must be >= 0, got 1.0, 1.0, -1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0"),
-                    (dict(lambda_stay=-2.0), "lambda_stay_speed must be >= 0, got 1.0, 1.0, 0.0, -2.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0"),
-                    (dict(lambda_excess=-0.5), "lambda_stay_speed must be >= 0, got 1.0, 1.0, 0.0, 0.0, -0.5, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0"),
-                    (dict(lambda_texture=-0.1), "lambda_stay_speed must be >= 0, got 1.0, 1.0, 0.0, 0.0, 0.0, -0.1, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0"),
-                    (dict(lambda_bone=-3.0), "lambda_stay_speed must be >= 0, got 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, -3.0, 0.0, 0.0, 0.0, 0.0, 0.0"),
-                    (dict(lambda_joint_acc=-1.0), "lambda_stay_speed must be >= 0, got 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, -1.0, 0.0, 0.0, 0.0, 0.0"),
-                    (dict(lambda_stay_quiet=-1.0), "lambda_stay_speed must be >= 0, got 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, -1.0, 0.0, 0.0, 0.0"),
-                    (dict(lambda_keep=-1.0), "lambda_stay_speed must be >= 0, got 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, -1.0, 0.0, 0.0"),
-                    (dict(lambda_keep_spread=-1.0), "got 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, -1.0, 0.0"),
-                    (dict(lambda_stay_speed=-1.0), "got 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, -1.0"),
+                    (dict(lambda_self=-1.0), "lambda_self, lambda_recipe, lambda_kurtosis, lambda_stay, lambda_excess, lambda_texture, lambda_bone, lambda_joint_acc, lambda_stay_quiet, lambda_keep, lambda_keep_spread, lambda_stay_speed and lambda_true_speed must be >= 0"),
+                    (dict(lambda_kurtosis=-1.0), "lambda_true_speed must be >= 0, got 1.0, 1.0, -1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0"),
+                    (dict(lambda_stay=-2.0), "lambda_true_speed must be >= 0, got 1.0, 1.0, 0.0, -2.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0"),
+                    (dict(lambda_excess=-0.5), "lambda_true_speed must be >= 0, got 1.0, 1.0, 0.0, 0.0, -0.5, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0"),
+                    (dict(lambda_texture=-0.1), "lambda_true_speed must be >= 0, got 1.0, 1.0, 0.0, 0.0, 0.0, -0.1, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0"),
+                    (dict(lambda_bone=-3.0), "lambda_true_speed must be >= 0, got 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, -3.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0"),
+                    (dict(lambda_joint_acc=-1.0), "lambda_true_speed must be >= 0, got 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, -1.0, 0.0, 0.0, 0.0, 0.0, 0.0"),
+                    (dict(lambda_stay_quiet=-1.0), "lambda_true_speed must be >= 0, got 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, -1.0, 0.0, 0.0, 0.0, 0.0"),
+                    (dict(lambda_keep=-1.0), "lambda_true_speed must be >= 0, got 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, -1.0, 0.0, 0.0, 0.0"),
+                    (dict(lambda_keep_spread=-1.0), "got 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, -1.0, 0.0, 0.0"),
+                    (dict(lambda_stay_speed=-1.0), "got 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, -1.0, 0.0"),
+                    (dict(lambda_true_speed=-1.0), "got 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, -1.0"),
                     (dict(keep_one_sided_above=-1.0), "keep_one_sided_above must be a frequency >= 0 Hz or None, got -1.0"),
                     (dict(lambda_stay_quiet=1.0), r"lambda_stay_quiet \(1.0\) holds the crops below joint_acc_min_crop, which must then be > 0 m/s\^2, got 0.0"),
                     (dict(joint_acc_joints="hands"), r"joint_acc_joints must be one of \['all', 'arms', 'lower'\], got 'hands'"),
@@ -229,6 +230,24 @@ def test_the_trust_region_starts_at_zero_and_grows(shared_data, tmp_path):
              progress=False)
     speed = [float(r["l_stay_speed"]) for r in csv.DictReader(open(tmp_path / "sp" / "metrics.csv"))]
     assert speed[0] < 1e-8 and speed[-1] > 1e-8 and all(math.isfinite(v) for v in speed), speed
+
+
+def test_the_true_speed_term_reads_the_crops_speed_and_moves_the_samples_to_it(shared_data, tmp_path):
+    """--lambda-true-speed compares each finished motion's ground speed with its ground-truth crop's: the first row
+    logs the same value whether or not it is weighted (the same pool and batch, before any update; the first finish
+    is the untuned expert's, so it is not 0), it equals speed_stay_loss between those finishes and crops, and trained
+    on at a large rate it falls."""
+    pair, f, mean, std = _pair263(shared_data)
+    p = _write_pair(tmp_path, pair, mean, std)
+    cfg = SelfTuneConfig(steps=8, batch_size=2, pool=2, ddim_steps=8, grad_steps=1, lr=3e-3, max_frames=40,
+                         min_frames=30, log_every=1, lambda_self=0.0, lambda_recipe=0.0, lambda_true_speed=1.0)
+    selftune(p, _data(f, mean, std), tmp_path / "ts", cfg, progress=False)
+    ts = [float(r["l_true_speed"]) for r in csv.DictReader(open(tmp_path / "ts" / "metrics.csv"))]
+    selftune(p, _data(f, mean, std), tmp_path / "off", replace(cfg, steps=1, lambda_true_speed=0.0, lambda_stay=1.0),
+             progress=False)
+    off = [float(r["l_true_speed"]) for r in csv.DictReader(open(tmp_path / "off" / "metrics.csv"))]
+    assert ts[0] > 1e-4 and off[0] == pytest.approx(ts[0], rel=1e-6), (ts, off)
+    assert min(ts[-3:]) < 0.5 * ts[0], ts
 
 
 def test_the_keep_term_holds_the_high_experts_finish(shared_data, tmp_path):
