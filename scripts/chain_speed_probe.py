@@ -12,6 +12,8 @@ is the model's, and the step range where it happens says which part of the model
 below_t) loses the speed. With ``--legs`` also the speed the prediction's standing feet imply: its root re-anchored
 on the standing foot (``imusim.motion.quality.anchor_root_features`` with the shipped refined's rule, height contact
 and 0.7 frames of smoothing), the root speed the sampler's foot anchor would give it at that step.
+With ``--noised --legs`` the same reading of each one-step prediction and of the clips themselves: does the denoiser
+keep the stride of a real walk it is handed noised, or shorten it?
 
 ``--noised``: one-step predictions from real clips noised to the levels ``--levels`` (one fixed noise per clip, the
 same at every level), with each clip's first caption and the sampler's guidance and foot anchoring, for the test clips
@@ -86,6 +88,7 @@ def noised(a, acts):
     from imusim.diffusion.text import get_text_encoder
     from imusim.diffusion.train import predict_x0
     from imusim.diffusion.zoo import resolve_checkpoint
+    from imusim.motion.quality import anchor_root_features
 
     path = resolve_checkpoint(a.checkpoint)
     model, mean, std, enc_name, meta = load_checkpoint(path, "cpu")
@@ -115,12 +118,15 @@ def noised(a, acts):
         eps = torch.stack([torch.randn(T, model.cfg.n_feats, generator=torch.Generator().manual_seed(7_000_003 + j))
                            for j in chosen])
         emb = text.encode([clips[j]["captions"][0] for j in chosen])
-        res = {act: {"n": 0, "real_m_s": 0.0, "pred_m_s": []} for act in acts}
+        res = {act: {"n": 0, "real_m_s": 0.0, "pred_m_s": [], **({"legs_m_s": []} if a.legs else {})} for act in acts}
         acts_of = [clips[j]["activity"] for j in chosen]
         for act in acts:
             sel = [b for b, s in enumerate(acts_of) if s == act]
             res[act]["n"] = len(sel)
             res[act]["real_m_s"] = float(np.mean([mean_speed(x0[b] * std + mean, lengths[b]) for b in sel])) if sel else 0
+            if a.legs:  # the clips' own legs by the same rule
+                ra = anchor_root_features((x0 * std + mean).double(), "height", mask=mask, smooth=0.7)
+                res[act]["real_legs_m_s"] = float(np.mean([mean_speed(ra[b], lengths[b]) for b in sel])) if sel else 0
         for lvl in a.levels:
             preds = []
             for s in range(0, len(chosen), 32):
@@ -129,9 +135,14 @@ def noised(a, acts):
                 xt = diffusion.q_sample(x0[sl], t, eps[sl]) * mask[sl, :, None]
                 preds.append(predict_x0(model, xt, t, emb[sl], mask[sl], mask[sl], g, af, mean, std, contact, smooth))
             p = torch.cat(preds) * std + mean
+            if a.legs:
+                pa = anchor_root_features(p.double(), "height", mask=mask, smooth=0.7)
             for act in acts:
                 sel = [b for b, s in enumerate(acts_of) if s == act]
                 res[act]["pred_m_s"].append(float(np.mean([mean_speed(p[b], lengths[b]) for b in sel])) if sel else 0)
+                if a.legs:
+                    res[act]["legs_m_s"].append(float(np.mean([mean_speed(pa[b], lengths[b]) for b in sel]))
+                                                if sel else 0)
         out["splits"][split] = res
     return out
 
@@ -142,7 +153,9 @@ def main():
     ap.add_argument("--checkpoint", required=True, help="checkpoint name or path")
     ap.add_argument("--chain", action="store_true", help="probe the test clips' sampling chain")
     ap.add_argument("--noised", action="store_true", help="probe one-step predictions from noised real clips")
-    ap.add_argument("--legs", action="store_true", help="--chain: also the root speed the standing feet imply")
+    ap.add_argument("--legs", action="store_true",
+                    help="also the root speed the standing feet imply (--chain: of each step's prediction; --noised: "
+                         "of each prediction and of the clips themselves)")
     ap.add_argument("--activities", default="walk,run", help="activities (default walk,run)")
     ap.add_argument("--levels", type=lambda s: [int(v) for v in s.split(",")], default=list(LEVELS),
                     help="noise levels of --noised, comma-separated timesteps (default %(default)s)")
@@ -177,10 +190,16 @@ def main():
               f"(guidance {nz['guidance']}, anchor_feet {nz['anchor_feet']}); ratio to the clips' own")
         for split, res in nz["splits"].items():
             print(f"{split}: " + ", ".join(f"{act} n={r['n']} real {r['real_m_s']:.2f}" for act, r in res.items()))
-            print(f"{'t':>6}" + "".join(f"{act:>9}{'ratio':>7}" for act in res))
+            if a.legs:
+                print("  the clips' legs (re-anchored): " + ", ".join(f"{act} {r['real_legs_m_s']:.2f}"
+                                                                  for act, r in res.items()))
+            print(f"{'t':>6}" + "".join(f"{act:>9}{'ratio':>7}" for act in res)
+                  + ("".join(f"{act + ' legs':>11}{'ratio':>7}" for act in res) if a.legs else ""))
             for q, lvl in enumerate(nz["levels"]):
                 print(f"{lvl:>6}" + "".join(f"{r['pred_m_s'][q]:>9.2f}{r['pred_m_s'][q] / r['real_m_s']:>7.2f}"
-                                            for r in res.values()))
+                                            for r in res.values())
+                      + ("".join(f"{r['legs_m_s'][q]:>11.2f}{r['legs_m_s'][q] / r['real_legs_m_s']:>7.2f}"
+                                 for r in res.values()) if a.legs else ""))
     if a.json:
         json.dump(out, open(a.json, "w"), indent=1)
 

@@ -118,6 +118,10 @@ def test_noised_reads_speeds_through_the_denoiser(assets, monkeypatch):
             assert r["n"] == n
             # at t = 0 x_t is the clip (sqrt(alpha_bar_0) = 0.99998, noise 0.006 per frame): the ratio is 1
             assert r["pred_m_s"][2] / r["real_m_s"] == pytest.approx(1.0, abs=0.02)
+    legs = mod.noised(_args(data, ck, legs=True), ["walk"])["splits"]["test"]["walk"]
+    # the identity at t = 0 hands back the clips: the legs' reading of the predictions is the clips' own
+    assert legs["legs_m_s"][2] == pytest.approx(legs["real_legs_m_s"], rel=0.02)
+    assert legs["pred_m_s"] == pytest.approx(res["splits"]["test"]["walk"]["pred_m_s"])
     half = lambda model, x, *a, **k: x * torch.where(torch.arange(263) == 2, 0.5, 1.0) - (  # noqa: E731
         torch.arange(263) == 2).float() * 0.05  # halves the raw forward channel (mean 0.05, std 0.5)
     monkeypatch.setattr(train, "predict_x0", half)
