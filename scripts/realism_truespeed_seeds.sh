@@ -1,0 +1,35 @@
+#!/bin/bash
+# Issue 14, §31.4: st_kv3ts1 (selftune --lambda-keep-spread 3 --lambda-true-speed 1) on further selftune seeds through
+# the motion evaluation, the chain probe and the still-standers protocol (4 generation stores x 2 fits), beside
+# `original`, the smoothing baseline and the shipped refined (their stores regenerated when missing), into
+# docs/realism/walkers/truespeed/seeds. Seed 0 is realism_truespeed.sh's.
+#   SEEDS="1 2" STAGE=train bash scripts/realism_truespeed.sh   # first: the trainings (~45 min each, one core each)
+#   SEEDS="1 2" bash scripts/realism_truespeed_seeds.sh         # then ~30 min per seed on two cores
+OUT=docs/realism/walkers/truespeed/seeds
+HAR_ACTS=docs/realism/still/activities.yaml
+HAR_DIR=runs/har_still
+source scripts/realism_common.sh
+mkdir -p "$OUT/training"
+SEEDS=(${SEEDS:-1 2})
+baseline_stores 0 1 2 3
+gen4 afu1i5hs7 imusim/checkpoints/refined.safetensors runs/st/gen_afu1i5hs7
+S=()
+V=()
+for s in "${SEEDS[@]}"; do
+  r="st_kv3ts1_s$s"
+  cp "$RUNS/st/$r/metrics.csv" "$OUT/training/metrics_$r.csv"
+  link_st "$r"
+  OMP_NUM_THREADS=1 motion_evals "$r" &
+  [ -f "$OUT/chain_$r.json" ] || OMP_NUM_THREADS=1 python scripts/chain_speed_probe.py --data "$DATA" \
+    --checkpoint "$RUNS/st/$r/model.safetensors" --chain --legs --json "$OUT/chain_$r.json" > "$OUT/chain_$r.log" \
+    2> /dev/null &
+  wait
+  gen4 "$r" "$RUNS/$r/model.safetensors" "$RUNS/st/gen_$r"
+  S+=("$(stores "$r" 0 1 2 3)")
+  for b in original smooth2 afu1i5hs7; do V+=(--versus "$r:$b"); done
+done
+export OMP_NUM_THREADS=2
+normal_mocap_store
+like_for_like "$OUT" "$(stores afu1i5hs7 0 1 2 3)" "${S[@]}"
+har_evals "$(stores original 0 1 2 3)" "$(stores smooth2 0 1 2 3)" "$(stores afu1i5hs7 0 1 2 3)" "${S[@]}"
+har_versus "${V[@]}"
