@@ -123,7 +123,8 @@ def noised(a, acts):
         for act in acts:
             sel = [b for b, s in enumerate(acts_of) if s == act]
             res[act]["n"] = len(sel)
-            res[act]["real_m_s"] = float(np.mean([mean_speed(x0[b] * std + mean, lengths[b]) for b in sel])) if sel else 0
+            res[act]["real_m_s"] = (float(np.mean([mean_speed(x0[b] * std + mean, lengths[b]) for b in sel]))
+                                    if sel else 0)
             if a.legs:  # the clips' own legs by the same rule
                 ra = anchor_root_features((x0 * std + mean).double(), "height", mask=mask, smooth=0.7)
                 res[act]["real_legs_m_s"] = float(np.mean([mean_speed(ra[b], lengths[b]) for b in sel])) if sel else 0
@@ -182,7 +183,8 @@ def main():
         print(f"{'step':>5}{'t':>6}" + "".join(f"{h:>11}" for _, _, h in cols))
         ks = list(range(len(c["timesteps"])))
         for k in ks[::max(1, len(ks) // 10)] + ([ks[-1]] if (len(ks) - 1) % max(1, len(ks) // 10) else []):
-            print(f"{k:>5}{c['timesteps'][k]:>6}" + "".join(f"{c['speed'][act][key][k]:>11.2f}" for act, key, _ in cols))
+            print(f"{k:>5}{c['timesteps'][k]:>6}"
+                  + "".join(f"{c['speed'][act][key][k]:>11.2f}" for act, key, _ in cols))
         print(f"{'real':>11}" + "".join(f"{c['speed'][act]['real_m_s']:>11.2f}" for act, _, _ in cols))
     if a.noised:
         out["noised"] = nz = noised(a, acts)

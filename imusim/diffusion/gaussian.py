@@ -99,7 +99,8 @@ class GaussianDiffusion:
 
     @torch.no_grad()
     def ddim_sample(self, predict_x0: Callable, shape, steps: int = 50, eta: float = 0.0, mask=None,
-                    generator=None, device="cpu", progress: bool = False, noise=None, observe: Optional[Callable] = None):
+                    generator=None, device="cpu", progress: bool = False, noise=None,
+                    observe: Optional[Callable] = None):
         """DDIM on ``steps`` evenly respaced timesteps (eta=0: deterministic given the initial noise
         ``noise`` ``[*shape]``, drawn from ``generator`` when not given). ``observe(k, i, x0)``, where given, sees
         the k-th step's timestep i and x0 prediction ``[*shape]`` (a probe's hook; the last one is the output)."""

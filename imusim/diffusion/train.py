@@ -1171,7 +1171,8 @@ def sample(model: MDM, mean, std, text_encoder, prompts: List[str], lengths: Lis
     inside the sampler; docs/realism.md §10).
 
     ``observe(k, i, x0)`` (DDIM only): called with each step's index k, timestep i and x0 prediction (normalised by
-    the model's ``mean``/``std``, ``[B, T_max, F]``), for probes of the sampling chain (scripts/chain_speed_probe.py)."""
+    the model's ``mean``/``std``, ``[B, T_max, F]``), for probes of the sampling chain
+    (scripts/chain_speed_probe.py)."""
     if precision not in ("fp32", "bf16"):
         raise ValueError(f"sample: precision must be 'fp32' or 'bf16', got {precision!r}")
     device = device or next(model.parameters()).device
