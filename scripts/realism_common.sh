@@ -125,6 +125,17 @@ gen4() {  # [GEN4_ARGS=...] gen4 NAME CKPT LOG: NAME's 4 generation stores at gu
   wait
 }
 
+st_motion() {  # st_motion RUN: the selftune output $RUNS/st/RUN's motion evaluation (motion_evals) and its sampling
+  # chain's speeds with the legs' (scripts/chain_speed_probe.py --legs) into $OUT, side by side (one core each), each
+  # skipped when it exists
+  link_st "$1"
+  OMP_NUM_THREADS=1 motion_evals "$1" &
+  [ -f "$OUT/chain_$1.json" ] || OMP_NUM_THREADS=1 python scripts/chain_speed_probe.py --data "$DATA" \
+    --checkpoint "$RUNS/st/$1/model.safetensors" --chain --legs --json "$OUT/chain_$1.json" > "$OUT/chain_$1.log" \
+    2> /dev/null &
+  wait
+}
+
 stores() {  # stores NAME SEEDS...: "NAME=store,store,..." for --synthetic
   local n=$1; shift; local d=""
   for s in "$@"; do d="${d:+$d,}$HAR_DIR/${n}_s$s"; done

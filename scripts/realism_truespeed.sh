@@ -20,14 +20,7 @@ SEEDS=(${SEEDS:-0})
 selftune_train
 [ "$STAGE" = train ] && exit 0
 link_shipped_pair
-for r in $(cand_runs); do
-  link_st "$r"
-  OMP_NUM_THREADS=1 motion_evals "$r" &
-  [ -f "$OUT/chain_$r.json" ] || OMP_NUM_THREADS=1 python scripts/chain_speed_probe.py --data "$DATA" \
-    --checkpoint "$RUNS/st/$r/model.safetensors" --chain --legs --json "$OUT/chain_$r.json" > "$OUT/chain_$r.log" \
-    2> /dev/null &
-  wait
-done
+for r in $(cand_runs); do st_motion "$r"; done
 [ -f "$OUT/chain_afu1i5hs7.json" ] || OMP_NUM_THREADS=2 python scripts/chain_speed_probe.py --data "$DATA" \
   --checkpoint refined --chain --legs --json "$OUT/chain_afu1i5hs7.json" > "$OUT/chain_afu1i5hs7.log" 2> /dev/null
 for r in $(cand_runs); do gen4 "$r" "$RUNS/$r/model.safetensors" "$RUNS/st/gen_$r"; done

@@ -18,12 +18,7 @@ V=()
 for s in "${SEEDS[@]}"; do
   r="st_kv3ts1_s$s"
   cp "$RUNS/st/$r/metrics.csv" "$OUT/training/metrics_$r.csv"
-  link_st "$r"
-  OMP_NUM_THREADS=1 motion_evals "$r" &
-  [ -f "$OUT/chain_$r.json" ] || OMP_NUM_THREADS=1 python scripts/chain_speed_probe.py --data "$DATA" \
-    --checkpoint "$RUNS/st/$r/model.safetensors" --chain --legs --json "$OUT/chain_$r.json" > "$OUT/chain_$r.log" \
-    2> /dev/null &
-  wait
+  st_motion "$r"
   gen4 "$r" "$RUNS/$r/model.safetensors" "$RUNS/st/gen_$r"
   S+=("$(stores "$r" 0 1 2 3)")
   for b in original smooth2 afu1i5hs7; do V+=(--versus "$r:$b"); done
