@@ -31,15 +31,17 @@ from collections import defaultdict
 import numpy as np
 import torch
 
-from imusim.constants import HUMANML3D_FPS
 from imusim.data.dataset import load_split
+from imusim.motion.humanml import root_forward_speed as mean_speed
+from imusim.motion.quality import anchor_root_features
 
 LEVELS = (999, 900, 800, 700, 600, 500, 400, 300, 200, 100, 50, 10)
 
 
-def mean_speed(f: torch.Tensor, n: int) -> float:
-    """The mean forward root speed (m/s) of raw features ``f`` ``[T, F]`` over their first ``n`` frames."""
-    return float(f[:n, 2].double().mean()) * HUMANML3D_FPS
+def on_legs(feats: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Raw features ``[B, T, 263]`` with the root re-anchored on the standing foot by the shipped refined's rule
+    (height contact, 0.7 frames of smoothing; ``mask`` ``[B, T]``): their root speed is the one the legs imply."""
+    return anchor_root_features(feats.double(), "height", mask=mask, smooth=0.7)
 
 
 def chain(a, acts):
@@ -53,12 +55,9 @@ def chain(a, acts):
     def observe(jobs, k, step, x0):
         steps_seen[k] = int(step)
         x0 = x0.cpu()
-        n = torch.tensor([lengths[i] for _, i in jobs])
         if a.legs:
-            from imusim.motion.quality import anchor_root_features
-
-            mask = torch.arange(x0.shape[1])[None] < n[:, None]
-            anchored = anchor_root_features(x0.double(), "height", mask=mask, smooth=0.7)
+            n = torch.tensor([lengths[i] for _, i in jobs])
+            anchored = on_legs(x0, torch.arange(x0.shape[1])[None] < n[:, None])
         for b, ((_, i), f) in enumerate(zip(jobs, x0)):
             if clips[i]["activity"] in acts:
                 by[clips[i]["activity"]][k].append(mean_speed(f, lengths[i]))
@@ -88,7 +87,6 @@ def noised(a, acts):
     from imusim.diffusion.text import get_text_encoder
     from imusim.diffusion.train import predict_x0
     from imusim.diffusion.zoo import resolve_checkpoint
-    from imusim.motion.quality import anchor_root_features
 
     path = resolve_checkpoint(a.checkpoint)
     model, mean, std, enc_name, meta = load_checkpoint(path, "cpu")
@@ -118,16 +116,16 @@ def noised(a, acts):
         eps = torch.stack([torch.randn(T, model.cfg.n_feats, generator=torch.Generator().manual_seed(7_000_003 + j))
                            for j in chosen])
         emb = text.encode([clips[j]["captions"][0] for j in chosen])
-        res = {act: {"n": 0, "real_m_s": 0.0, "pred_m_s": [], **({"legs_m_s": []} if a.legs else {})} for act in acts}
-        acts_of = [clips[j]["activity"] for j in chosen]
-        for act in acts:
-            sel = [b for b, s in enumerate(acts_of) if s == act]
-            res[act]["n"] = len(sel)
-            res[act]["real_m_s"] = (float(np.mean([mean_speed(x0[b] * std + mean, lengths[b]) for b in sel]))
-                                    if sel else 0)
-            if a.legs:  # the clips' own legs by the same rule
-                ra = anchor_root_features((x0 * std + mean).double(), "height", mask=mask, smooth=0.7)
-                res[act]["real_legs_m_s"] = float(np.mean([mean_speed(ra[b], lengths[b]) for b in sel])) if sel else 0
+        sels = {act: [b for b, j in enumerate(chosen) if clips[j]["activity"] == act] for act in acts}
+
+        def over(f, sel):  # the mean over the clips ``sel`` of their mean forward speed in raw features f [B, T, F]
+            return float(np.mean([mean_speed(f[b], lengths[b]) for b in sel])) if sel else 0
+
+        real = x0 * std + mean
+        real_legs = on_legs(real, mask) if a.legs else None  # the clips' own legs by the same rule
+        res = {act: {"n": len(sel), "real_m_s": over(real, sel), "pred_m_s": [],
+                     **({"real_legs_m_s": over(real_legs, sel), "legs_m_s": []} if a.legs else {})}
+               for act, sel in sels.items()}
         for lvl in a.levels:
             preds = []
             for s in range(0, len(chosen), 32):
@@ -136,14 +134,11 @@ def noised(a, acts):
                 xt = diffusion.q_sample(x0[sl], t, eps[sl]) * mask[sl, :, None]
                 preds.append(predict_x0(model, xt, t, emb[sl], mask[sl], mask[sl], g, af, mean, std, contact, smooth))
             p = torch.cat(preds) * std + mean
-            if a.legs:
-                pa = anchor_root_features(p.double(), "height", mask=mask, smooth=0.7)
-            for act in acts:
-                sel = [b for b, s in enumerate(acts_of) if s == act]
-                res[act]["pred_m_s"].append(float(np.mean([mean_speed(p[b], lengths[b]) for b in sel])) if sel else 0)
+            pa = on_legs(p, mask) if a.legs else None
+            for act, sel in sels.items():
+                res[act]["pred_m_s"].append(over(p, sel))
                 if a.legs:
-                    res[act]["legs_m_s"].append(float(np.mean([mean_speed(pa[b], lengths[b]) for b in sel]))
-                                                if sel else 0)
+                    res[act]["legs_m_s"].append(over(pa, sel))
         out["splits"][split] = res
     return out
 

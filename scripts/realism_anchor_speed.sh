@@ -25,11 +25,4 @@ gen4 afu1i5hs7 imusim/checkpoints/refined.safetensors runs/st/gen_afu1i5hs7
 for a in 0 1; do
   GEN4_ARGS="--anchor-feet $a" gen4 "refined_af$a" imusim/checkpoints/refined.safetensors "$RUNS/gen_refined_af$a"
 done
-export OMP_NUM_THREADS=2
-normal_mocap_store
-like_for_like "$OUT" "$(stores afu1i5hs7 0 1 2 3)" "$(stores refined_af0 0 1 2 3)" "$(stores refined_af1 0 1 2 3)"
-har_evals "$(stores original 0 1 2 3)" "$(stores smooth2 0 1 2 3)" "$(stores afu1i5hs7 0 1 2 3)" \
-  "$(stores refined_af0 0 1 2 3)" "$(stores refined_af1 0 1 2 3)"
-V=()
-for a in 0 1; do for b in original smooth2 afu1i5hs7; do V+=(--versus "refined_af$a:$b"); done; done
-har_versus "${V[@]}"
+versus_shipped refined_af0 refined_af1

@@ -201,6 +201,21 @@ like_for_like() {  # like_for_like DIR SET...: the sets ("NAME=store,...") by pr
     --labels docs/realism/mocap/wisdm_labels.yaml "${r[@]}" --out "$dir/realism_wisdm"
 }
 
+versus_shipped() {  # versus_shipped NAME...: the still-standers protocol's evaluation of the candidates NAME (their
+  # stores NAME_s0..s3) beside the shipped refined's: the like-for-like wrist checks into $OUT (with afu1i5hs7), HAR
+  # (with `original`, the smoothing baseline and afu1i5hs7) and each candidate against those three, fit for fit
+  local n S=() V=()
+  export OMP_NUM_THREADS=2
+  normal_mocap_store
+  for n in "$@"; do
+    S+=("$(stores "$n" 0 1 2 3)")
+    for b in original smooth2 afu1i5hs7; do V+=(--versus "$n:$b"); done
+  done
+  like_for_like "$OUT" "$(stores afu1i5hs7 0 1 2 3)" "${S[@]}"
+  har_evals "$(stores original 0 1 2 3)" "$(stores smooth2 0 1 2 3)" "$(stores afu1i5hs7 0 1 2 3)" "${S[@]}"
+  har_versus "${V[@]}"
+}
+
 ck() {  # ck RUN...: "--checkpoint $RUNS/eval/RUN/model.safetensors ..." (a link per run, so evaluate-motion names it RUN)
   for n in "$@"; do
     mkdir -p "$RUNS/eval/$n"

@@ -16,11 +16,4 @@ for s in 1 2; do
   link_st "st_kv3sp_s$s"
   gen4 "st_kv3sp_s$s" "runs/st_kv3sp_s$s/model.safetensors" "runs/st/gen_st_kv3sp_s$s"
 done
-export OMP_NUM_THREADS=2
-normal_mocap_store
-like_for_like "$OUT" "$(stores afu1i5hs7 0 1 2 3)" "$(stores st_kv3sp_s1 0 1 2 3)" "$(stores st_kv3sp_s2 0 1 2 3)"
-har_evals "$(stores original 0 1 2 3)" "$(stores smooth2 0 1 2 3)" "$(stores afu1i5hs7 0 1 2 3)" \
-  "$(stores st_kv3sp_s1 0 1 2 3)" "$(stores st_kv3sp_s2 0 1 2 3)"
-V=()
-for s in 1 2; do for b in original smooth2 afu1i5hs7; do V+=(--versus "st_kv3sp_s$s:$b"); done; done
-har_versus "${V[@]}"
+versus_shipped st_kv3sp_s1 st_kv3sp_s2

@@ -24,12 +24,5 @@ for r in $(cand_runs); do st_motion "$r"; done
 [ -f "$OUT/chain_afu1i5hs7.json" ] || OMP_NUM_THREADS=2 python scripts/chain_speed_probe.py --data "$DATA" \
   --checkpoint refined --chain --legs --json "$OUT/chain_afu1i5hs7.json" > "$OUT/chain_afu1i5hs7.log" 2> /dev/null
 for r in $(cand_runs); do gen4 "$r" "$RUNS/$r/model.safetensors" "$RUNS/st/gen_$r"; done
-export OMP_NUM_THREADS=2
-normal_mocap_store
-S=()
-for r in $(cand_runs); do S+=("$(stores "$r" 0 1 2 3)"); done
-like_for_like "$OUT" "$(stores afu1i5hs7 0 1 2 3)" "${S[@]}"
-har_evals "$(stores original 0 1 2 3)" "$(stores smooth2 0 1 2 3)" "$(stores afu1i5hs7 0 1 2 3)" "${S[@]}"
-V=()
-for r in $(cand_runs); do for b in original smooth2 afu1i5hs7; do V+=(--versus "$r:$b"); done; done
-har_versus "${V[@]}"
+# shellcheck disable=SC2046
+versus_shipped $(cand_runs)

@@ -13,18 +13,10 @@ mkdir -p "$OUT/training"
 SEEDS=(${SEEDS:-1 2})
 baseline_stores 0 1 2 3
 gen4 afu1i5hs7 imusim/checkpoints/refined.safetensors runs/st/gen_afu1i5hs7
-S=()
-V=()
 for s in "${SEEDS[@]}"; do
   r="st_kv3ts1_s$s"
   cp "$RUNS/st/$r/metrics.csv" "$OUT/training/metrics_$r.csv"
   st_motion "$r"
   gen4 "$r" "$RUNS/$r/model.safetensors" "$RUNS/st/gen_$r"
-  S+=("$(stores "$r" 0 1 2 3)")
-  for b in original smooth2 afu1i5hs7; do V+=(--versus "$r:$b"); done
 done
-export OMP_NUM_THREADS=2
-normal_mocap_store
-like_for_like "$OUT" "$(stores afu1i5hs7 0 1 2 3)" "${S[@]}"
-har_evals "$(stores original 0 1 2 3)" "$(stores smooth2 0 1 2 3)" "$(stores afu1i5hs7 0 1 2 3)" "${S[@]}"
-har_versus "${V[@]}"
+versus_shipped "${SEEDS[@]/#/st_kv3ts1_s}"

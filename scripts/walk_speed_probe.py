@@ -18,8 +18,8 @@ from collections import defaultdict
 import numpy as np
 import torch
 
-from imusim.constants import HUMANML3D_FPS
 from imusim.data.dataset import load_split
+from imusim.motion.humanml import root_forward_speed
 
 
 def speeds(items, acts):
@@ -28,7 +28,7 @@ def speeds(items, acts):
     by = defaultdict(list)
     for c, f in items:
         if c["activity"] in acts:
-            v = float(f[:, 2].double().mean()) * HUMANML3D_FPS
+            v = root_forward_speed(f)
             by[(c["activity"], c["style"] or "-")].append(v)
             by[(c["activity"], "all")].append(v)
     return {f"{k[0]}/{k[1]}": {"n": len(v), "forward_m_s": float(np.mean(v))} for k, v in sorted(by.items())}

@@ -229,6 +229,16 @@ def recover_from_ric(data: torch.Tensor, joints_num: int = 22) -> torch.Tensor:
     return torch.cat([r[..., None, :], pos], -2)
 
 
+def root_forward_speed(features, frames: Optional[int] = None, fps: float = HUMANML3D_FPS) -> float:
+    """The mean forward speed (m/s) of the root over the first ``frames`` frames (None: all) of features
+    ``[T, 263]`` (de-normalised): the mean of ROOT_LIN_VEL's forward (z) channel, m/frame in the root's facing frame,
+    times ``fps``. Signed: a backward walk reads negative."""
+    f = torch.as_tensor(features)
+    if f.dim() != 2 or f.shape[-1] < ROOT_LIN_VEL.stop:
+        raise ValueError(f"root_forward_speed: features must be [T, F >= {ROOT_LIN_VEL.stop}], got {list(f.shape)}")
+    return float(f[:frames, ROOT_LIN_VEL.stop - 1].double().mean()) * fps
+
+
 def positions_from_features(features: torch.Tensor) -> torch.Tensor:
     return recover_from_ric(features, 22)
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from imusim.motion.humanml import (FOOT_CONTACT, GROUPS, LOCAL_VEL, N_FEATS, ROT6D, Normalizer, canonicalise,
+from imusim.motion.humanml import (root_forward_speed, FOOT_CONTACT, GROUPS, LOCAL_VEL, N_FEATS, ROT6D, Normalizer, canonicalise,
                                    consistent_features, features_from_positions, inverse_kinematics, qinv, qrot,
                                    recover_from_ric, recover_root_rot_pos)
 from tests.conftest import require_data
@@ -150,3 +150,26 @@ def test_errors():
         features_from_positions(torch.zeros(5, 21, 3))
     with pytest.raises(ValueError, match="facing"):
         features_from_positions(torch.zeros(5, 22, 3), facing="hips")
+
+
+def test_root_forward_speed_is_the_ground_speed_along_the_facing_direction():
+    """A still pose carried over the ground at 1.2 m/s: along +x and along +z the forward speeds are the speed's
+    projections on the body's (fixed) facing direction, so their squares add up to 1.2²; backwards reads negative; a
+    crop of the first frames and a bad shape are handled."""
+    _, J, _ = sample()
+    pose = torch.as_tensor(J[:1]).double().repeat(40, 1, 1)
+    t = torch.arange(40, dtype=torch.float64)[:, None] / 20.0
+    fwd = {}
+    for axis in (0, 2):
+        P = pose.clone()
+        P[..., axis] += 1.2 * t
+        fwd[axis] = root_forward_speed(features_from_positions(P))
+        back = pose.clone()
+        back[..., axis] -= 1.2 * t
+        assert root_forward_speed(features_from_positions(back)) == pytest.approx(-fwd[axis], abs=1e-6)
+    assert fwd[0] ** 2 + fwd[2] ** 2 == pytest.approx(1.2 ** 2, rel=1e-6)
+    f = torch.zeros(10, N_FEATS)
+    f[:4, 2], f[4:, 2] = 0.05, 0.0
+    assert root_forward_speed(f, frames=4) == pytest.approx(1.0) and root_forward_speed(f) == pytest.approx(0.4)
+    with pytest.raises(ValueError, match=r"features must be \[T, F >= 3\], got \[10\]"):
+        root_forward_speed(torch.zeros(10))
