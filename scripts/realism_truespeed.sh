@@ -5,7 +5,7 @@
 # crop's (imusim selftune --lambda-true-speed W, new) instead of §29's hold on the untuned finish, at W = 1 and 3
 # (training seed 0): the motion evaluation, the sampling chain's speeds with the legs' and, without STAGE=train, the
 # still-standers protocol (4 generation stores x 2 fits) beside the shipped refined, into docs/realism/walkers/truespeed.
-#   STAGE=train bash scripts/realism_truespeed.sh   # the two trainings (~35 min on two cores)
+#   STAGE=train bash scripts/realism_truespeed.sh   # the two trainings (~35 min on two cores; CANDS=st_kv3ts1: one)
 #   bash scripts/realism_truespeed.sh               # then ~40 min more on two
 OUT=docs/realism/walkers/truespeed
 HAR_ACTS=docs/realism/still/activities.yaml
@@ -15,7 +15,7 @@ mkdir -p "$OUT"
 declare -A ARGS=([st_kv3ts1]="--lambda-keep-spread 3 --lambda-true-speed 1"
   [st_kv3ts3]="--lambda-keep-spread 3 --lambda-true-speed 3")
 BASE="--lr 3e-5 --pool 512 --steps 300 --lambda-self 0"
-CANDS=(st_kv3ts1 st_kv3ts3)
+CANDS=(${CANDS:-st_kv3ts1 st_kv3ts3})
 SEEDS=(${SEEDS:-0})
 selftune_train
 [ "$STAGE" = train ] && exit 0

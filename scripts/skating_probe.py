@@ -19,8 +19,12 @@ features' own contact channels (on the real clips: whether the root-from-feet ru
 the decoded skating split by stance and joint (``stance_*``, :func:`imusim.motion.quality.skating_breakdown`: single or
 double stance, in double stance the held joint or the other, ankle or toe) and the toes' gait (``toe_height_p90``: 90th
 percentile of the toes' height above the floor, m; ``toe_low_share``: share of toe frames within 5 cm of it;
-``toe_speed_p90``: 90th percentile of their horizontal speed, m/s). Per-activity means are in the JSON
-(``by_activity``; NaN-free means over the clips that have such entries).
+``toe_speed_p90``: 90th percentile of their horizontal speed, m/s), and where the wrists' acceleration comes from
+(:func:`wrist_parts`: the wrists' RMS acceleration, the root's, and the wrists' relative to the root, m/s²; a
+checkpoint given as ``CKPT@smooth=S`` is sampled with its anchored root smoothed by S frames instead of its
+recorded smoothing: docs/realism.md §32). Per-activity means are in the JSON (``by_activity``), and per activity for
+the normal style's clips apart from the other styles' (``by_style``: the normal style's captions name no manner);
+NaN-free means over the clips that have such entries.
 
     python scripts/skating_probe.py --data runs/data_anat --checkpoint refined --checkpoint refined@anchor=1 \\
         --json docs/realism/root/skating_probe.json
@@ -75,16 +79,38 @@ def measures(feats) -> dict:
         r["root_surge"].append(float(d2.square().sum(-1).mean().sqrt()) if len(d2) else float("nan"))
         ra = recover_from_ric(anchor_root_features(f.double()))[:, 0, [0, 2]]  # the features' own contact channels
         r["root_speed_channel_anchored"].append(float((ra[1:] - ra[:-1]).norm(dim=-1).mean()) * FPS)
+        for k, v in wrist_parts(P).items():
+            r.setdefault(k, []).append(v)
     return r
 
 
+def rms_acc(x: torch.Tensor, fps: float = FPS) -> float:
+    """RMS over samples of |Δ²x|·fps² (m/s²) of ``x`` [T, ..., D] (NaN for fewer than 3 frames)."""
+    if x.shape[0] < 3:
+        return float("nan")
+    d2 = (x[2:] - 2 * x[1:-1] + x[:-2]) * fps ** 2
+    return float(d2.square().sum(-1).mean().sqrt())
+
+
+def wrist_parts(P: torch.Tensor, fps: float = FPS) -> dict:
+    """Where the wrists' acceleration comes from, for ``P`` [T, 22, 3] (y up, m): RMS (m/s², over frames and both
+    wrists, joints 20 and 21) of the wrists' world acceleration (``wrist_acc``; gravity-free, as BasicMotions' wrist
+    reads it, at the motion's rate), of the root's whole acceleration (``root_acc``, 3-D) and of the wrists relative to
+    the root (``wrist_rel_acc``: arm swing and trunk, the body's travel taken off). ``wrist_acc``² = ``root_acc``² +
+    ``wrist_rel_acc``² + twice their covariance, so the two parts say whether an excess at the wrist is the body's
+    travel or the arms'."""
+    P = P.double()
+    w, root = P[:, [20, 21]], P[:, :1]
+    return {"wrist_acc": rms_acc(w, fps), "root_acc": rms_acc(root, fps), "wrist_rel_acc": rms_acc(w - root, fps)}
+
+
 def sample_clips(ck: str, clips, lengths, guidance: float, seed: int, anchor_feet=None, desc: str = "sample",
-                 contact: str = "", ids=None, used=None):
+                 contact: str = "", ids=None, used=None, smooth=None):
     """Features [n_i, 263] (denormalised) sampled by checkpoint ``ck`` from each clip's first caption at its length
     (DDIM 50 on CPU; sample i gets the noise of seed·1000003 + ids[i], as evaluate-motion; ``ids``: the clips'
     indices in the test split, default 0, 1, ...). ``anchor_feet`` None: the checkpoint's recorded anchor (as
-    evaluate-motion and generate); ``contact`` "": its recorded rule. ``used`` (a dict): filled with the anchor and
-    rule actually sampled with."""
+    evaluate-motion and generate); ``contact`` "": its recorded rule; ``smooth`` None: its recorded smoothing of the
+    anchored root (frames). ``used`` (a dict): filled with the anchor, rule and smoothing actually sampled with."""
     from tqdm import tqdm
     from imusim.diffusion.checkpoint import load_checkpoint, recommended_anchor_feet
     from imusim.diffusion.text import get_text_encoder
@@ -95,8 +121,11 @@ def sample_clips(ck: str, clips, lengths, guidance: float, seed: int, anchor_fee
         anchor_feet = recommended_anchor_feet(meta, ck)
     if contact:  # the anchor's contact rule, instead of the checkpoint's recorded one
         model.anchor_contact = contact
+    if smooth is not None:  # likewise its smoothing of the anchored root velocity
+        model.anchor_smooth = float(smooth)
     if used is not None:
-        used.update(anchor_feet=int(anchor_feet), anchor_contact=getattr(model, "anchor_contact", "channels"))
+        used.update(anchor_feet=int(anchor_feet), anchor_contact=getattr(model, "anchor_contact", "channels"),
+                    anchor_smooth=float(getattr(model, "anchor_smooth", 0.0)))
     text = get_text_encoder(enc, device="cpu")
     feats = []
     for b in tqdm(range(0, len(clips), 32), desc=desc, unit="batch"):
@@ -106,6 +135,30 @@ def sample_clips(ck: str, clips, lengths, guidance: float, seed: int, anchor_fee
                       device="cpu", anchor_feet=anchor_feet)
         feats += [f[k, : lengths[i]].float() for k, i in enumerate(idx)]
     return feats
+
+
+def checkpoint_spec(spec: str, contacts):
+    """``CKPT[@anchor=A[:RULE]][@smooth=S]`` → (checkpoint, anchor_feet or None, contact rule or "", smoothing or
+    None); SystemExit naming the spec for anything else."""
+    ck, *opts = spec.split("@")
+    anchor, contact, smooth = None, "", None
+    for o in opts:
+        k, _, v = o.partition("=")
+        try:
+            if k == "anchor":
+                v, _, contact = v.partition(":")
+                anchor = int(v)
+                if contact and contact not in contacts:
+                    raise ValueError(f"the contact rule after ':' must be one of {list(contacts)}")
+            elif k == "smooth":
+                smooth = float(v)
+                if not 0 <= smooth <= 30:
+                    raise ValueError(f"smooth must be in [0, 30] frames, got {smooth:g}")
+            else:
+                raise ValueError(f"unknown option {k!r} (expected @anchor=A[:RULE] or @smooth=S)")
+        except ValueError as e:
+            raise SystemExit(f"--checkpoint {spec}: {e}") from None
+    return ck, anchor, contact, smooth
 
 
 def test_clips(data: str, activity: str = "", max_frames: int = 120, limit: int = 0):
@@ -147,7 +200,9 @@ def main(argv=None) -> int:
                     help="checkpoint name or path, optionally @anchor=A: sampled with anchor_feet=A (the root follows "
                          "the standing foot at the steps t < A; imusim.diffusion.train.sample; without it the "
                          "checkpoint's recorded anchor, as evaluate-motion; @anchor=0: none), optionally then "
-                         ":union, :height or :channels, the anchor's contact rule (default: the checkpoint's); repeatable")
+                         ":union, :height or :channels, the anchor's contact rule (default: the checkpoint's); "
+                         "optionally @smooth=S: the anchored root velocity smoothed by a Gaussian of S frames "
+                         "(default: the checkpoint's recorded smoothing); repeatable")
     ap.add_argument("--limit", type=int, default=0, help="the first N test clips only (0: all)")
     ap.add_argument("--activity", default="", help="comma-separated activity labels: only the test clips of those")
     ap.add_argument("--max-frames", type=int, default=120, help="frames per clip (as evaluate-motion --max-frames)")
@@ -164,19 +219,20 @@ def main(argv=None) -> int:
            "seed": a.seed, "sampler": "ddim 50",
            "models": {"real": {"per_clip": measures(gt)}}}
     for spec in a.checkpoint:
-        ck, _, opt = spec.partition("@anchor=")
-        opt, _, contact = opt.partition(":")
-        if contact and contact not in ANCHOR_CONTACTS:
-            raise SystemExit(f"--checkpoint {spec}: the contact rule after ':' must be one of {list(ANCHOR_CONTACTS)}")
+        ck, anchor, contact, smooth = checkpoint_spec(spec, ANCHOR_CONTACTS)
         used = {}
-        feats = sample_clips(ck, clips, lengths, a.guidance, a.seed, anchor_feet=int(opt) if opt else None,
-                             desc=f"sample {spec}", contact=contact, ids=ids, used=used)
+        feats = sample_clips(ck, clips, lengths, a.guidance, a.seed, anchor_feet=anchor, desc=f"sample {spec}",
+                             contact=contact, ids=ids, used=used, smooth=smooth)
         res["models"][spec] = {**used, "per_clip": measures(feats)}
     acts = [c.get("activity", "") for c in clips]
+    # the normal style's clips (plain captions: "a person walks.") apart from the styled ones ("... energetically.")
+    styled = [f"{a}/{'normal' if c.get('style') == 'normal' else 'other styles'}" for a, c in zip(acts, clips)]
+    res["clips_per_style"] = {g: styled.count(g) for g in sorted(set(styled))}
     for m in res["models"].values():
         m["summary"] = summary(m["per_clip"])
-        m["by_activity"] = {act: {k: float(np.nanmean([v[i] for i in range(len(acts)) if acts[i] == act]))
-                                  for k, v in m["per_clip"].items()} for act in sorted(set(acts))}
+        for key, groups in (("by_activity", acts), ("by_style", styled)):
+            m[key] = {g: {k: float(np.nanmean([v[i] for i in range(len(groups)) if groups[i] == g]))
+                          for k, v in m["per_clip"].items()} for g in sorted(set(groups))}
     with open(a.json, "w") as fh:
         json.dump(res, fh, indent=1)
     for name, m in res["models"].items():
@@ -184,7 +240,8 @@ def main(argv=None) -> int:
         print(f"{name:>24}: skating decoded {s['decoded']['mean']:.3f}  root-anchored {s['root_anchored']['mean']:.3f}  "
               f"velocity channels {s['velocity_channels']['mean']:.3f}  joint acc {s['joint_acc']['mean']:.2f} -> "
               f"{s['joint_acc_root_anchored']['mean']:.2f} m/s²  root speed {s['root_speed']['mean']:.2f} m/s  "
-              f"surge {s['root_surge']['mean']:.2f} m/s²")
+              f"surge {s['root_surge']['mean']:.2f} m/s²  wrist {s['wrist_acc']['mean']:.2f} = root "
+              f"{s['root_acc']['mean']:.2f} + arms {s['wrist_rel_acc']['mean']:.2f} m/s²")
     return 0
 
 
