@@ -102,6 +102,10 @@ def register(sub):
                         "crop's: under the sampler's foot anchor the root follows the standing foot, so this asks "
                         "the legs for a stride that carries the body at the data's speed (the shipped refined's "
                         "walkers step 0.64 m/s against the data's 1.06; docs/realism.md section 31)")
+    p.add_argument("--lambda-true-wrist", type=float, default=0.0,
+                   help="weight of each finished motion's wrists' RMS acceleration against its ground-truth crop's, "
+                        "as a squared log ratio: asks for each caption's intensity on the model's own samples, "
+                        "where plain captions' walkers swing as hard as the styled ones' (docs/realism.md section 32)")
     p.add_argument("--lambda-recipe", type=float, default=1.0, help="weight of the noised-truth recipe")
     p.add_argument("--recipe", choices=["shipped", "plain"], default="shipped",
                    help="the noised-truth terms: shipped = the shipped refined's low-expert recipe (L_acc, IMU-space "
@@ -133,7 +137,7 @@ def _run(a):
                          joint_acc_gate=a.joint_acc_gate, gesture_ratio=a.gesture_ratio,
                          self_one_sided_above=a.self_one_sided_above, lambda_keep=a.lambda_keep,
                          lambda_keep_spread=a.lambda_keep_spread, lambda_stay_speed=a.lambda_stay_speed,
-                         lambda_true_speed=a.lambda_true_speed,
+                         lambda_true_speed=a.lambda_true_speed, lambda_true_wrist=a.lambda_true_wrist,
                          keep_one_sided_above=None if a.keep_one_sided_above < 0 else a.keep_one_sided_above,
                          sensors=a.sensors, max_frames=a.max_frames, min_frames=a.min_frames, seed=a.seed)
     p = selftune(ck, MotionTextData(clips, mean, std), a.out, cfg, recipe,
