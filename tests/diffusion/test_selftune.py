@@ -235,22 +235,24 @@ def test_the_trust_region_starts_at_zero_and_grows(shared_data, tmp_path):
     assert speed[0] < 1e-8 and speed[-1] > 1e-8 and all(math.isfinite(v) for v in speed), speed
 
 
-def test_the_true_speed_term_reads_the_crops_speed_and_moves_the_samples_to_it(shared_data, tmp_path):
-    """--lambda-true-speed compares each finished motion's ground speed with its ground-truth crop's: the first row
-    logs the same value whether or not it is weighted (the same pool and batch, before any update; the first finish
-    is the untuned expert's, so it is not 0), it equals speed_stay_loss between those finishes and crops, and trained
-    on at a large rate it falls."""
+@pytest.mark.parametrize("weight,column", [("lambda_true_speed", "l_true_speed"),
+                                           ("lambda_true_wrist", "l_true_wrist")])
+def test_the_truth_terms_read_the_crops_and_move_the_samples_to_them(shared_data, tmp_path, weight, column):
+    """--lambda-true-speed compares each finished motion's ground speed with its ground-truth crop's,
+    --lambda-true-wrist its wrists' RMS acceleration (log ratio): the first row logs the same value whether or not the
+    term is weighted (the same pool and batch, before any update; the first finish is the untuned expert's, so it is
+    not 0), and trained on at a large rate it falls."""
     pair, f, mean, std = _pair263(shared_data)
     p = _write_pair(tmp_path, pair, mean, std)
     cfg = SelfTuneConfig(steps=8, batch_size=2, pool=2, ddim_steps=8, grad_steps=1, lr=3e-3, max_frames=40,
-                         min_frames=30, log_every=1, lambda_self=0.0, lambda_recipe=0.0, lambda_true_speed=1.0)
-    selftune(p, _data(f, mean, std), tmp_path / "ts", cfg, progress=False)
-    ts = [float(r["l_true_speed"]) for r in csv.DictReader(open(tmp_path / "ts" / "metrics.csv"))]
-    selftune(p, _data(f, mean, std), tmp_path / "off", replace(cfg, steps=1, lambda_true_speed=0.0, lambda_stay=1.0),
+                         min_frames=30, log_every=1, lambda_self=0.0, lambda_recipe=0.0, **{weight: 1.0})
+    selftune(p, _data(f, mean, std), tmp_path / "on", cfg, progress=False)
+    on = [float(r[column]) for r in csv.DictReader(open(tmp_path / "on" / "metrics.csv"))]
+    selftune(p, _data(f, mean, std), tmp_path / "off", replace(cfg, steps=1, lambda_stay=1.0, **{weight: 0.0}),
              progress=False)
-    off = [float(r["l_true_speed"]) for r in csv.DictReader(open(tmp_path / "off" / "metrics.csv"))]
-    assert ts[0] > 1e-4 and off[0] == pytest.approx(ts[0], rel=1e-6), (ts, off)
-    assert min(ts[-3:]) < 0.5 * ts[0], ts
+    off = [float(r[column]) for r in csv.DictReader(open(tmp_path / "off" / "metrics.csv"))]
+    assert on[0] > 1e-4 and off[0] == pytest.approx(on[0], rel=1e-6), (on, off)
+    assert min(on[-3:]) < 0.5 * on[0], on
 
 
 def _wrists_circling(radius, T=60, omega=2 * math.pi, fps=20.0):
@@ -287,22 +289,6 @@ def test_wrist_ratio_loss_is_the_squared_log_ratio_of_the_wrists_rms_acceleratio
     assert float(v.detach()) == pytest.approx(expect / 2, rel=1e-6)
     v.backward()
     assert x.grad[0].abs().sum() > 0 and x.grad[1].abs().sum() == 0
-
-
-def test_the_true_wrist_term_reads_the_crops_wrists_and_moves_the_samples_to_them(shared_data, tmp_path):
-    """--lambda-true-wrist is logged at every weight (the same first-step value with and without it, not 0 for an
-    untuned expert), and trained on at a large rate it falls."""
-    pair, f, mean, std = _pair263(shared_data)
-    p = _write_pair(tmp_path, pair, mean, std)
-    cfg = SelfTuneConfig(steps=8, batch_size=2, pool=2, ddim_steps=8, grad_steps=1, lr=3e-3, max_frames=40,
-                         min_frames=30, log_every=1, lambda_self=0.0, lambda_recipe=0.0, lambda_true_wrist=1.0)
-    selftune(p, _data(f, mean, std), tmp_path / "tw", cfg, progress=False)
-    tw = [float(r["l_true_wrist"]) for r in csv.DictReader(open(tmp_path / "tw" / "metrics.csv"))]
-    selftune(p, _data(f, mean, std), tmp_path / "off", replace(cfg, steps=1, lambda_true_wrist=0.0, lambda_stay=1.0),
-             progress=False)
-    off = [float(r["l_true_wrist"]) for r in csv.DictReader(open(tmp_path / "off" / "metrics.csv"))]
-    assert tw[0] > 1e-3 and off[0] == pytest.approx(tw[0], rel=1e-6), (tw, off)
-    assert min(tw[-3:]) < 0.5 * tw[0], tw
 
 
 def test_the_keep_term_holds_the_high_experts_finish(shared_data, tmp_path):
