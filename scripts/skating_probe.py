@@ -105,12 +105,14 @@ def wrist_parts(P: torch.Tensor, fps: float = FPS) -> dict:
 
 
 def sample_clips(ck: str, clips, lengths, guidance: float, seed: int, anchor_feet=None, desc: str = "sample",
-                 contact: str = "", ids=None, used=None, smooth=None):
+                 contact: str = "", ids=None, used=None, smooth=None, low_guidance=None):
     """Features [n_i, 263] (denormalised) sampled by checkpoint ``ck`` from each clip's first caption at its length
     (DDIM 50 on CPU; sample i gets the noise of seed·1000003 + ids[i], as evaluate-motion; ``ids``: the clips'
     indices in the test split, default 0, 1, ...). ``anchor_feet`` None: the checkpoint's recorded anchor (as
     evaluate-motion and generate); ``contact`` "": its recorded rule; ``smooth`` None: its recorded smoothing of the
-    anchored root (frames). ``used`` (a dict): filled with the anchor, rule and smoothing actually sampled with."""
+    anchored root (frames); ``low_guidance``: a two-expert checkpoint's low expert sampled at this guidance scale
+    instead of ``guidance`` (ExpertPair.low_guidance; SystemExit for a single network). ``used`` (a dict): filled
+    with the anchor, rule, smoothing and low expert's guidance actually sampled with."""
     from tqdm import tqdm
     from imusim.diffusion.checkpoint import load_checkpoint, recommended_anchor_feet
     from imusim.diffusion.text import get_text_encoder
@@ -123,9 +125,14 @@ def sample_clips(ck: str, clips, lengths, guidance: float, seed: int, anchor_fee
         model.anchor_contact = contact
     if smooth is not None:  # likewise its smoothing of the anchored root velocity
         model.anchor_smooth = float(smooth)
+    if low_guidance is not None:  # the low expert's own guidance (the high one's is the sampler's)
+        if not hasattr(model, "low_guidance"):
+            raise SystemExit(f"--checkpoint {ck}@lowg={low_guidance:g}: a single network has no low expert")
+        model.low_guidance = float(low_guidance)
     if used is not None:
         used.update(anchor_feet=int(anchor_feet), anchor_contact=getattr(model, "anchor_contact", "channels"),
-                    anchor_smooth=float(getattr(model, "anchor_smooth", 0.0)))
+                    anchor_smooth=float(getattr(model, "anchor_smooth", 0.0)),
+                    low_guidance=getattr(model, "low_guidance", None))
     text = get_text_encoder(enc, device="cpu")
     feats = []
     for b in tqdm(range(0, len(clips), 32), desc=desc, unit="batch"):
@@ -138,10 +145,10 @@ def sample_clips(ck: str, clips, lengths, guidance: float, seed: int, anchor_fee
 
 
 def checkpoint_spec(spec: str, contacts):
-    """``CKPT[@anchor=A[:RULE]][@smooth=S]`` → (checkpoint, anchor_feet or None, contact rule or "", smoothing or
-    None); SystemExit naming the spec for anything else."""
+    """``CKPT[@anchor=A[:RULE]][@smooth=S][@lowg=G]`` → (checkpoint, anchor_feet or None, contact rule or "",
+    smoothing or None, the low expert's guidance or None); SystemExit naming the spec for anything else."""
     ck, *opts = spec.split("@")
-    anchor, contact, smooth = None, "", None
+    anchor, contact, smooth, lowg = None, "", None, None
     for o in opts:
         k, _, v = o.partition("=")
         try:
@@ -154,11 +161,15 @@ def checkpoint_spec(spec: str, contacts):
                 smooth = float(v)
                 if not 0 <= smooth <= 30:
                     raise ValueError(f"smooth must be in [0, 30] frames, got {smooth:g}")
+            elif k == "lowg":
+                lowg = float(v)
+                if not 0 <= lowg <= 20:
+                    raise ValueError(f"lowg must be a guidance scale in [0, 20], got {lowg:g}")
             else:
-                raise ValueError(f"unknown option {k!r} (expected @anchor=A[:RULE] or @smooth=S)")
+                raise ValueError(f"unknown option {k!r} (expected @anchor=A[:RULE], @smooth=S or @lowg=G)")
         except ValueError as e:
             raise SystemExit(f"--checkpoint {spec}: {e}") from None
-    return ck, anchor, contact, smooth
+    return ck, anchor, contact, smooth, lowg
 
 
 def test_clips(data: str, activity: str = "", max_frames: int = 120, limit: int = 0):
@@ -202,7 +213,8 @@ def main(argv=None) -> int:
                          "checkpoint's recorded anchor, as evaluate-motion; @anchor=0: none), optionally then "
                          ":union, :height or :channels, the anchor's contact rule (default: the checkpoint's); "
                          "optionally @smooth=S: the anchored root velocity smoothed by a Gaussian of S frames "
-                         "(default: the checkpoint's recorded smoothing); repeatable")
+                         "(default: the checkpoint's recorded smoothing), optionally @lowg=G: a two-expert "
+                         "checkpoint's low expert at guidance G, the high one at --guidance; repeatable")
     ap.add_argument("--limit", type=int, default=0, help="the first N test clips only (0: all)")
     ap.add_argument("--activity", default="", help="comma-separated activity labels: only the test clips of those")
     ap.add_argument("--max-frames", type=int, default=120, help="frames per clip (as evaluate-motion --max-frames)")
@@ -219,10 +231,10 @@ def main(argv=None) -> int:
            "seed": a.seed, "sampler": "ddim 50",
            "models": {"real": {"per_clip": measures(gt)}}}
     for spec in a.checkpoint:
-        ck, anchor, contact, smooth = checkpoint_spec(spec, ANCHOR_CONTACTS)
+        ck, anchor, contact, smooth, lowg = checkpoint_spec(spec, ANCHOR_CONTACTS)
         used = {}
         feats = sample_clips(ck, clips, lengths, a.guidance, a.seed, anchor_feet=anchor, desc=f"sample {spec}",
-                             contact=contact, ids=ids, used=used, smooth=smooth)
+                             contact=contact, ids=ids, used=used, smooth=smooth, low_guidance=lowg)
         res["models"][spec] = {**used, "per_clip": measures(feats)}
     acts = [c.get("activity", "") for c in clips]
     # the normal style's clips (plain captions: "a person walks.") apart from the styled ones ("... energetically.")

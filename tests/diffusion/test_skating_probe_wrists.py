@@ -70,11 +70,12 @@ def test_rms_acc_short_clip_is_nan():
 
 
 @pytest.mark.parametrize("spec,expect", [
-    ("refined", ("refined", None, "", None)),
-    ("refined@anchor=300", ("refined", 300, "", None)),
-    ("refined@anchor=300:height", ("refined", 300, "height", None)),
-    ("runs/x/model.safetensors@smooth=2", ("runs/x/model.safetensors", None, "", 2.0)),
-    ("refined@anchor=1:union@smooth=0.5", ("refined", 1, "union", 0.5)),
+    ("refined", ("refined", None, "", None, None)),
+    ("refined@anchor=300", ("refined", 300, "", None, None)),
+    ("refined@anchor=300:height", ("refined", 300, "height", None, None)),
+    ("runs/x/model.safetensors@smooth=2", ("runs/x/model.safetensors", None, "", 2.0, None)),
+    ("refined@anchor=1:union@smooth=0.5", ("refined", 1, "union", 0.5, None)),
+    ("refined@lowg=1", ("refined", None, "", None, 1.0)),
 ])
 def test_checkpoint_spec(spec, expect):
     assert _probe().checkpoint_spec(spec, ("channels", "height", "union", "planted")) == expect
@@ -84,7 +85,8 @@ def test_checkpoint_spec(spec, expect):
     ("refined@anchor=300:feet", ["refined@anchor=300:feet", "contact rule", "height"]),
     ("refined@smooth=-1", ["refined@smooth=-1", "smooth must be in [0, 30]", "-1"]),
     ("refined@smooth=40", ["smooth must be in [0, 30]", "40"]),
-    ("refined@guidance=2", ["unknown option 'guidance'", "@smooth=S"]),
+    ("refined@guidance=2", ["unknown option 'guidance'", "@smooth=S", "@lowg=G"]),
+    ("refined@lowg=-1", ["lowg must be a guidance scale in [0, 20]", "-1"]),
     ("refined@anchor=many", ["refined@anchor=many", "many"]),
 ])
 def test_checkpoint_spec_errors(spec, words):
