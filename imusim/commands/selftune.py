@@ -106,6 +106,11 @@ def register(sub):
                    help="weight of each finished motion's wrists' RMS acceleration against its ground-truth crop's, "
                         "as a squared log ratio: asks for each caption's intensity on the model's own samples, "
                         "where plain captions' walkers swing as hard as the styled ones' (docs/realism.md section 32)")
+    p.add_argument("--guidance", type=float, default=None,
+                   help="the sampler's classifier-free guidance scale while tuning (the hand-over pool and the "
+                        "finishes), recorded in the output as the scale to sample it with (default: the pair's "
+                        "recorded one, 1 for the shipped refined); the data's style range needs guidance, which "
+                        "slows the walkers (docs/realism.md section 32)")
     p.add_argument("--lambda-recipe", type=float, default=1.0, help="weight of the noised-truth recipe")
     p.add_argument("--recipe", choices=["shipped", "plain"], default="shipped",
                    help="the noised-truth terms: shipped = the shipped refined's low-expert recipe (L_acc, IMU-space "
@@ -138,6 +143,7 @@ def _run(a):
                          self_one_sided_above=a.self_one_sided_above, lambda_keep=a.lambda_keep,
                          lambda_keep_spread=a.lambda_keep_spread, lambda_stay_speed=a.lambda_stay_speed,
                          lambda_true_speed=a.lambda_true_speed, lambda_true_wrist=a.lambda_true_wrist,
+                         guidance=a.guidance,
                          keep_one_sided_above=None if a.keep_one_sided_above < 0 else a.keep_one_sided_above,
                          sensors=a.sensors, max_frames=a.max_frames, min_frames=a.min_frames, seed=a.seed)
     p = selftune(ck, MotionTextData(clips, mean, std), a.out, cfg, recipe,

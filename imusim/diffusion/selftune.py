@@ -70,6 +70,10 @@ models on differentiable rewards"):
    caption, so the term asks for each caption's intensity on the model's own chain, where the plain captions'
    walkers come out as intense as the styled ones' (the normal style's test walkers 6.8 m/s², the others' 12.5;
    st_kv3ts1's 10.1 and 11.6).
+   ``guidance`` (docs/realism.md §32): the sampler's classifier-free guidance scale while tuning (pool and finishes,
+   both experts), recorded in the output as its sampling scale; default the pair's recorded one. The data's style
+   range needs guidance (§32.1), which slows the walkers; tuned at the scale it is sampled with, the true-speed term
+   can ask for the stride there.
 3. Beside it, the low expert's own training recipe on noised truth (``recipe``: a :class:`TrainConfig`, e.g. the
    shipped low expert's), so the network stays a denoiser at every low-noise step.
 
@@ -121,6 +125,7 @@ class SelfTuneConfig:
     lambda_stay_speed: float = 0.0  # weight of the mean root ground speed ((m/s)²) against the untuned low expert's
     lambda_true_speed: float = 0.0  # weight of the mean root ground speed ((m/s)²) against the ground-truth crop's
     lambda_true_wrist: float = 0.0  # weight of the squared log ratio of the wrists' RMS acceleration to the crop's
+    guidance: Optional[float] = None  # the sampler's guidance scale while tuning, recorded in the output (None: the pair's)
     lambda_keep: float = 0.0  # weight of the band powers against the high expert's own finish of the same state
     keep_one_sided_above: Optional[float] = 3.0  # Hz: the keep term's bands from there up count only an excess
     lambda_keep_spread: float = 0.0  # weight of the batch variance of the log 0-3 Hz power ratio to that finish
@@ -158,6 +163,10 @@ def _check(cfg: SelfTuneConfig) -> None:
             raise ValueError(f"selftune: {name} must be an integer >= 1, got {v!r}")
     if cfg.batch_size > cfg.pool:
         raise ValueError(f"selftune: batch_size ({cfg.batch_size}) must not exceed pool ({cfg.pool})")
+    if cfg.guidance is not None and (isinstance(cfg.guidance, bool) or not isinstance(cfg.guidance, (int, float))
+                                     or not 0 <= cfg.guidance < float("inf")):
+        raise ValueError(f"selftune: guidance must be a finite scale >= 0 or None (the pair's recorded one), got "
+                         f"{cfg.guidance!r}")
     for name in LAMBDAS:  # every term's weight
         if getattr(cfg, name) < 0:
             raise ValueError(f"selftune: {name} must be >= 0, got {getattr(cfg, name)}")
@@ -347,7 +356,7 @@ def selftune(checkpoint, data: MotionTextData, out_dir, cfg: SelfTuneConfig, rec
                          f"answers only those steps), got {recipe.train_t_max}")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    guidance = recommended_guidance(meta, checkpoint)
+    guidance = recommended_guidance(meta, checkpoint) if cfg.guidance is None else float(cfg.guidance)
     anchor = recommended_anchor_feet(meta, checkpoint)
     sampler = _Sampler(pair, mean, std, cfg.ddim_steps, guidance, anchor)
     enc = get_text_encoder(enc_name, device="cpu")
@@ -462,6 +471,10 @@ def selftune(checkpoint, data: MotionTextData, out_dir, cfg: SelfTuneConfig, rec
     m["selftune"] = {"from": str(checkpoint), "config": asdict(cfg), "recipe": asdict(recipe),
                      "pool_seed": cfg.seed, "note": meta_note}
     m["experts"] = {**m.get("experts", {}), "low": f"selftune of {checkpoint}'s low expert ({out_dir})"}
+    if cfg.guidance is not None:  # sampled as it was tuned
+        m["sampling"] = {**m.get("sampling", {}), "guidance": float(cfg.guidance),
+                         "why": f"selftune --guidance {cfg.guidance:g}: the low expert was tuned on samples drawn at "
+                                f"this scale"}
     path = save_checkpoint(out_dir / "model.safetensors", pair.high, mean, std, enc_name, m, extra={"low": low})
     (out_dir / "selftune.json").write_text(json.dumps(m["selftune"], indent=1))
     return path

@@ -163,6 +163,8 @@ def test_selftune_refuses_by_name(shared_data, tmp_path):
                     (dict(lambda_stay_speed=-1.0), "lambda_stay_speed must be >= 0, got -1.0"),
                     (dict(lambda_true_speed=-1.0), "lambda_true_speed must be >= 0, got -1.0"),
                     (dict(lambda_true_wrist=-0.5), "lambda_true_wrist must be >= 0, got -0.5"),
+                    (dict(guidance=-1.0), r"guidance must be a finite scale >= 0 or None \(the pair's recorded one\), got -1.0"),
+                    (dict(guidance=float("inf")), "guidance must be a finite scale >= 0 or None"),
                     (dict(keep_one_sided_above=-1.0), "keep_one_sided_above must be a frequency >= 0 Hz or None, got -1.0"),
                     (dict(lambda_stay_quiet=1.0), r"lambda_stay_quiet \(1.0\) holds the crops below joint_acc_min_crop, which must then be > 0 m/s\^2, got 0.0"),
                     (dict(joint_acc_joints="hands"), r"joint_acc_joints must be one of \['all', 'arms', 'lower'\], got 'hands'"),
@@ -253,6 +255,25 @@ def test_the_truth_terms_read_the_crops_and_move_the_samples_to_them(shared_data
     off = [float(r[column]) for r in csv.DictReader(open(tmp_path / "off" / "metrics.csv"))]
     assert on[0] > 1e-4 and off[0] == pytest.approx(on[0], rel=1e-6), (on, off)
     assert min(on[-3:]) < 0.5 * on[0], on
+
+
+def test_selftune_samples_and_records_its_guidance(shared_data, tmp_path):
+    """--guidance: the pool and the finishes are drawn at that scale (the untuned first finish differs from the one at
+    the pair's recorded 1), and the output records it as its sampling scale with the reason; without it the pair's
+    scale is kept."""
+    from imusim.diffusion.checkpoint import read_meta, recommended_guidance
+    pair, f, mean, std = _pair263(shared_data)
+    p = _write_pair(tmp_path, pair, mean, std)
+    cfg = SelfTuneConfig(steps=1, batch_size=2, pool=2, ddim_steps=8, grad_steps=1, lr=3e-3, max_frames=40,
+                         min_frames=30, log_every=1, lambda_self=0.0, lambda_recipe=0.0, lambda_true_speed=1.0)
+    first = {}
+    for g in (None, 3.0):
+        out = selftune(p, _data(f, mean, std), tmp_path / f"g{g}", replace(cfg, guidance=g), progress=False)
+        first[g] = float(next(csv.DictReader(open(tmp_path / f"g{g}" / "metrics.csv")))["l_true_speed"])
+        meta = read_meta(out)
+        assert recommended_guidance(meta) == (1.0 if g is None else g)
+        assert ("selftune --guidance 3" in meta["sampling"].get("why", "")) == (g is not None)
+    assert first[3.0] != pytest.approx(first[None], rel=1e-3), first
 
 
 def _wrists_circling(radius, T=60, omega=2 * math.pi, fps=20.0):
