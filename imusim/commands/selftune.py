@@ -105,7 +105,8 @@ def register(sub):
     p.add_argument("--lambda-true-wrist", type=float, default=0.0,
                    help="weight of each finished motion's wrists' RMS acceleration against its ground-truth crop's, "
                         "as a squared log ratio: asks for each caption's intensity on the model's own samples, "
-                        "where plain captions' walkers swing as hard as the styled ones' (docs/realism.md section 32)")
+                        "where plain captions' walkers swing as hard as the styled ones'; measured: it damps both "
+                        "styles alike and raises the rendered intensity (docs/realism.md section 32.3)")
     p.add_argument("--guidance", type=float, default=None,
                    help="the sampler's classifier-free guidance scale while tuning (the hand-over pool and the "
                         "finishes), recorded in the output as the scale to sample it with (default: the pair's "

@@ -69,7 +69,8 @@ models on differentiable rewards"):
    against its ground-truth crop's, as a squared log ratio (:func:`wrist_ratio_loss`): the crop stands for its
    caption, so the term asks for each caption's intensity on the model's own chain, where the plain captions'
    walkers come out as intense as the styled ones' (the normal style's test walkers 6.8 m/s², the others' 12.5;
-   st_kv3ts1's 10.1 and 11.6).
+   st_kv3ts1's 10.1 and 11.6). Measured (§32.3): it damps both styles alike, since the style is decided in the high
+   expert's steps, and raises the rendered sensors' intensity; kept for probes.
    ``guidance`` (docs/realism.md §32): the sampler's classifier-free guidance scale while tuning (pool and finishes,
    both experts), recorded in the output as its sampling scale; default the pair's recorded one. The data's style
    range needs guidance (§32.1), which slows the walkers; tuned at the scale it is sampled with, the true-speed term
@@ -125,7 +126,7 @@ class SelfTuneConfig:
     lambda_stay_speed: float = 0.0  # weight of the mean root ground speed ((m/s)²) against the untuned low expert's
     lambda_true_speed: float = 0.0  # weight of the mean root ground speed ((m/s)²) against the ground-truth crop's
     lambda_true_wrist: float = 0.0  # weight of the squared log ratio of the wrists' RMS acceleration to the crop's
-    guidance: Optional[float] = None  # the sampler's guidance scale while tuning, recorded in the output (None: the pair's)
+    guidance: Optional[float] = None  # the sampler's guidance while tuning, recorded in the output (None: the pair's)
     lambda_keep: float = 0.0  # weight of the band powers against the high expert's own finish of the same state
     keep_one_sided_above: Optional[float] = 3.0  # Hz: the keep term's bands from there up count only an excess
     lambda_keep_spread: float = 0.0  # weight of the batch variance of the log 0-3 Hz power ratio to that finish
@@ -303,9 +304,9 @@ WRIST_FLOOR = 0.5  # m/s²: added to both RMS accelerations before the log ratio
 
 def wrist_ratio_loss(feats: torch.Tensor, ref: torch.Tensor, mask: torch.Tensor, fps: float = HUMANML3D_FPS
                      ) -> torch.Tensor:
-    """Mean over the sequences of the squared log ratio of the wrists' RMS acceleration (|Δ²p|·fps², m/s², world frame,
-    both wrists, over the valid frame triples of ``mask`` ``[B, T]``) of ``feats`` to that of ``ref`` (denormalised
-    HumanML3D features ``[B, T, 263]``), each plus ``WRIST_FLOOR``. Scale-free: a walker twice as intense as its crop
+    """Mean over the sequences of the squared log ratio of the wrists' RMS acceleration (|Δ²p|·fps², m/s², world
+    frame, both wrists, over the valid frame triples of ``mask`` ``[B, T]``) of ``feats`` to that of ``ref``
+    (denormalised HumanML3D features ``[B, T, 263]``), each plus ``WRIST_FLOOR``. Scale-free: a walker twice as intense as its crop
     costs what one half as intense does (docs/realism.md §32: the plain captions' walkers swing their wrists 1.5× the
     normal style's)."""
     m3 = (mask[:, 2:] & mask[:, 1:-1] & mask[:, :-2]).to(feats.dtype)  # [B, T-2]
