@@ -8,7 +8,8 @@
 # style (scripts/skating_probe.py) into docs/realism/walkers/guided; without STAGE=train also the still-standers
 # protocol beside the shipped refined and st_kv3ts1_s0.
 #   STAGE=train bash scripts/realism_guided.sh   # the training (~40 min on one core)
-#   bash scripts/realism_guided.sh               # then ~50 min more on two
+#   STAGE=motion bash scripts/realism_guided.sh  # the motion evaluation and the probe only (~10 min on two)
+#   bash scripts/realism_guided.sh               # then the protocol, ~40 min more on two
 OUT=docs/realism/walkers/guided
 HAR_ACTS=docs/realism/still/activities.yaml
 HAR_DIR=runs/har_still
@@ -34,6 +35,7 @@ for r in $(cand_runs); do
     > "$OUT/skating_probe_$r.log" 2> /dev/null &
   wait
 done
+[ "$STAGE" = motion ] && exit 0
 for r in $(cand_runs); do GEN4_ARGS="--guidance 2.0" gen4 "$r" "$RUNS/$r/model.safetensors" "$RUNS/st/gen_$r"; done
 # shellcheck disable=SC2046
 versus_shipped $(cand_runs) st_kv3ts1_s0
