@@ -22,14 +22,9 @@ SEEDS=(${SEEDS:-0})
 selftune_train
 [ "$STAGE" = train ] && exit 0
 link_shipped_pair
-link_st st_kv3ts1_s0
 for r in $(cand_runs); do
   link_st "$r"
-  # at its recorded guidance (2), not motion_evals' 1
-  f="$OUT/motion_eval_$r"
-  # shellcheck disable=SC2046
-  [ -f "$f.json" ] || OMP_NUM_THREADS=1 imusim evaluate-motion --data "$DATA" --max-frames 120 --guidance 2.0 \
-    $(ck "$r") --json "$f.json" --markdown "$f.md" &
+  EVAL_ARGS="--guidance 2.0" OMP_NUM_THREADS=1 motion_evals "$r" &  # at its recorded guidance, not motion_evals' 1
   [ -f "$OUT/skating_probe_$r.json" ] || OMP_NUM_THREADS=1 python scripts/skating_probe.py --data "$DATA" \
     --guidance 2 --activity walk,run --checkpoint "$RUNS/st/$r/model.safetensors" --json "$OUT/skating_probe_$r.json" \
     > "$OUT/skating_probe_$r.log" 2> /dev/null &

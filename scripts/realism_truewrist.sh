@@ -21,7 +21,6 @@ SEEDS=(${SEEDS:-0})
 selftune_train
 [ "$STAGE" = train ] && exit 0
 link_shipped_pair
-link_st st_kv3ts1_s0
 for r in $(cand_runs); do st_motion "$r"; done
 # shellcheck disable=SC2046
 [ -f "$OUT/skating_probe.json" ] || OMP_NUM_THREADS=2 python scripts/skating_probe.py --data "$DATA" --guidance 1 \

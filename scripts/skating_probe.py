@@ -40,6 +40,7 @@ import numpy as np
 import torch
 
 from imusim.constants import HUMANML3D_FPS as FPS
+from imusim.diffusion.checkpoint import ANCHOR_SMOOTH_MAX
 
 
 def velocity_channel_skating(f: torch.Tensor, P: torch.Tensor) -> float:
@@ -75,8 +76,7 @@ def measures(feats) -> dict:
         r["joint_acc_root_anchored"].append(joint_acc(A))
         root = P[:, 0, [0, 2]].double()
         r["root_speed"].append(float((root[1:] - root[:-1]).norm(dim=-1).mean()) * FPS)
-        d2 = (root[2:] - 2 * root[1:-1] + root[:-2]) * FPS ** 2
-        r["root_surge"].append(float(d2.square().sum(-1).mean().sqrt()) if len(d2) else float("nan"))
+        r["root_surge"].append(rms_acc(root))  # the horizontal acceleration's RMS
         ra = recover_from_ric(anchor_root_features(f.double()))[:, 0, [0, 2]]  # the features' own contact channels
         r["root_speed_channel_anchored"].append(float((ra[1:] - ra[:-1]).norm(dim=-1).mean()) * FPS)
         for k, v in wrist_parts(P).items():
@@ -159,8 +159,8 @@ def checkpoint_spec(spec: str, contacts):
                     raise ValueError(f"the contact rule after ':' must be one of {list(contacts)}")
             elif k == "smooth":
                 smooth = float(v)
-                if not 0 <= smooth <= 30:
-                    raise ValueError(f"smooth must be in [0, 30] frames, got {smooth:g}")
+                if not 0 <= smooth <= ANCHOR_SMOOTH_MAX:
+                    raise ValueError(f"smooth must be in [0, {ANCHOR_SMOOTH_MAX:g}] frames, got {smooth:g}")
             elif k == "lowg":
                 lowg = float(v)
                 if not 0 <= lowg <= 20:

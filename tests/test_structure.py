@@ -1,17 +1,15 @@
 """The package's import structure (scripts/check_structure.py): no import circle, no import that points
 up the layers of docs/design.md, every package placed in a layer."""
 
-import importlib.util
 from pathlib import Path
+
+from tests.scripts_loader import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def _tool():
-    spec = importlib.util.spec_from_file_location("check_structure", ROOT / "scripts" / "check_structure.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script("check_structure")
 
 
 def test_no_import_circle_and_no_upward_import():

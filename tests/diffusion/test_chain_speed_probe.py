@@ -2,10 +2,8 @@
 the chain's last step is the generated motion, the noised probe reads the clips' own speeds back through an identity
 denoiser and half of them through one that halves the forward channel."""
 
-import importlib.util
 import json
 from argparse import Namespace
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,15 +13,13 @@ from imusim.constants import HUMANML3D_FPS
 from imusim.diffusion import MDM, MDMConfig
 from imusim.diffusion.checkpoint import save_checkpoint
 
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "chain_speed_probe.py"
+from tests.scripts_loader import load_script
+
 SPEED = {"walk": 1.2, "run": 3.0, "jump": 0.1}  # m/s
 
 
 def _probe():
-    spec = importlib.util.spec_from_file_location("chain_speed_probe", SCRIPT)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script("chain_speed_probe")
 
 
 @pytest.fixture()

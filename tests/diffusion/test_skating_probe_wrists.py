@@ -2,22 +2,18 @@
 spec parser: where a wrist's acceleration comes from must be read right before the probe can blame the root or the
 arms."""
 
-import importlib.util
 import math
-from pathlib import Path
 
 import pytest
 import torch
 
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "skating_probe.py"
+from tests.scripts_loader import load_script
+
 FPS = 20.0
 
 
 def _probe():
-    spec = importlib.util.spec_from_file_location("skating_probe", SCRIPT)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_script("skating_probe")
 
 
 def _body(T=81, acc=(0.0, 0.0, 0.0), omega=0.0, radius=0.0):
