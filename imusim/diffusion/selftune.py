@@ -199,14 +199,15 @@ def _check(cfg: SelfTuneConfig) -> None:
 class _Sampler:
     """The pair's sampler split at the hand-over: its steps, guidance and anchor as ``sample`` runs them."""
 
-    def __init__(self, pair: ExpertPair, mean, std, ddim_steps: int, guidance: float, anchor_feet: int):
+    def __init__(self, pair: ExpertPair, mean, std, ddim_steps: int, guidance: float, anchor_feet: int,
+                 who: str = "selftune"):
         self.pair, self.mean, self.std = pair, mean, std
         self.diffusion = GaussianDiffusion(pair.cfg.schedule_steps)
         self.ts = self.diffusion.ddim_timesteps(ddim_steps)
         self.high_ts = [i for i in self.ts if i >= pair.below_t]
         self.low_ts = [i for i in self.ts if i < pair.below_t]
         if not self.low_ts:
-            raise ValueError(f"selftune: no sampler step of {ddim_steps} lies below the hand-over t = {pair.below_t}")
+            raise ValueError(f"{who}: no sampler step of {ddim_steps} lies below the hand-over t = {pair.below_t}")
         self.guidance, self.anchor = guidance, anchor_feet
         self.contact = getattr(pair, "anchor_contact", "channels")
         self.smooth = getattr(pair, "anchor_smooth", 0.0)
@@ -215,15 +216,17 @@ class _Sampler:
         k = self.ts.index(i)
         return self.ts[k + 1] if k + 1 < len(self.ts) else None
 
-    def run(self, net, x, emb, mask, ts, grad_last: int = 0):
-        """``x`` at ``ts[0]`` through every step of ``ts`` with ``net``; gradients through the last ``grad_last``."""
+    def run(self, net, x, emb, mask, ts, grad_last: int = 0, return_x0: bool = False):
+        """``x`` at ``ts[0]`` through every step of ``ts`` with ``net``; gradients through the last ``grad_last``.
+        With ``return_x0`` also the last step's x0 prediction (normalised, ``[B, T, F]``): ``(x, x0)``."""
+        x0 = None
         for n, i in enumerate(ts):
             with torch.set_grad_enabled(n >= len(ts) - grad_last):
                 t = torch.full((x.shape[0],), i, dtype=torch.long, device=x.device)
                 x0 = predict_x0(net, x, t, emb, mask, mask, self.guidance, self.anchor, self.mean, self.std,
                                 self.contact, self.smooth)
                 x = self.diffusion.ddim_step(x, x0, i, self._next(i)) * mask[..., None]
-        return x
+        return (x, x0) if return_x0 else x
 
 
 def pool_crops(data: MotionTextData, n: int, max_frames: int, min_frames: int, seed: int):

@@ -77,6 +77,7 @@ class TrainConfig:
     lambda_spec: float = 0.0
     aux_t_max: int = 0
     train_t_max: int = 0  # > 0: draw the training steps t from [0, train_t_max) only (a low-noise expert)
+    train_t_min: int = 0  # > 0: draw them from [train_t_min, ...) only (a high-noise expert; imusim hightune's recipe)
     anchor_feet: int = 0  # > 0: the x0 predictions of the steps t < anchor_feet go through anchor_root_features
     lambda_root_raw: float = 0.0  # with anchor_feet: weight of the MSE of the raw (unanchored) root velocity output
     anchor_contact: str = "channels"  # joints the anchor may hold: "channels" (predicted labels), "height" (within 5 cm
@@ -868,7 +869,11 @@ def _host_batch(data: "MotionTextData", cfg: TrainConfig, step: int, cond_drop_p
     x0, mask, caps = data.batch(idx, gen, cfg.max_frames, cfg.min_frames)
     if not 0 <= cfg.train_t_max <= cfg.diffusion_steps:
         raise ValueError(f"train_t_max must be in [0, {cfg.diffusion_steps}] (0: every step), got {cfg.train_t_max}")
-    t = torch.randint(0, cfg.train_t_max or cfg.diffusion_steps, (cfg.batch_size,), generator=gen)
+    hi = cfg.train_t_max or cfg.diffusion_steps
+    if not 0 <= cfg.train_t_min < hi:
+        raise ValueError(f"train_t_min must be in [0, {hi}) (below train_t_max, or the diffusion steps when that is 0), "
+                         f"got {cfg.train_t_min}")
+    t = torch.randint(cfg.train_t_min, hi, (cfg.batch_size,), generator=gen)
     noise = torch.randn(x0.shape, generator=gen)
     uncond = torch.rand(cfg.batch_size, generator=gen) < cond_drop_prob
     counts = _counts(mask, x0.shape[-1])  # global normalisers (see diffusion_losses)

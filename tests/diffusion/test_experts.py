@@ -169,7 +169,7 @@ def test_shipped_refined_samples_with_the_smoothed_height_anchor():
 
 def test_train_t_max_draws_only_low_noise_steps():
     """--train-t-max T: every training step t of every batch lies in [0, T) (a low-noise expert); 0 keeps the whole
-    schedule; a value outside [0, steps] is refused by name."""
+    schedule; a value outside [0, steps] is refused by name. train_t_min likewise bounds them from below."""
     from imusim.diffusion.train import TrainConfig, _host_batch
     from tests.diffusion.test_diffusion import toy_clips
     data = toy_clips()
@@ -183,3 +183,13 @@ def test_train_t_max_draws_only_low_noise_steps():
     assert int(ts().max()) >= 300  # the default draws from the whole schedule
     with pytest.raises(ValueError, match="train_t_max must be in"):
         ts(train_t_max=1001)
+    # train_t_min (imusim hightune's recipe): the high-noise expert's steps [T, 1000) only; a value at or above the
+    # top of the range is refused by name
+    hi = ts(train_t_min=300)
+    assert int(hi.min()) >= 300 and int(hi.max()) < 1000 and len(hi.unique()) > 100
+    mid = ts(train_t_min=300, train_t_max=500)
+    assert int(mid.min()) >= 300 and int(mid.max()) < 500
+    with pytest.raises(ValueError, match=r"train_t_min must be in \[0, 500\) .*got 500"):
+        ts(train_t_min=500, train_t_max=500)
+    with pytest.raises(ValueError, match=r"train_t_min must be in \[0, 1000\) .*got -1"):
+        ts(train_t_min=-1)

@@ -1,0 +1,62 @@
+"""``imusim hightune --checkpoint PAIR --data DIR --out DIR``: fine-tune a pair's high-noise expert on its own samples."""
+
+import argparse
+
+
+def register(sub):
+    p = sub.add_parser("hightune", help="fine-tune a two-expert checkpoint's high-noise network on its own samples",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+                       description="Under the sampler's foot anchor a motion's ground speed is its legs' stride, and "
+                                   "the stride is set in the high-noise expert's steps (selftune's true-speed term on "
+                                   "the low expert plateaus). hightune samples training crops' captions and lengths "
+                                   "from pure noise with the pair's high expert (the sampler's steps and guidance; "
+                                   "gradients through the last --grad-steps) and trains it so that the motion it hands "
+                                   "over (its last x0 prediction, through the foot anchor) moves at the ground-truth "
+                                   "crop's mean ground speed, beside its noised-truth x0 MSE on its own steps and "
+                                   "optionally a trust region around the untuned expert's hand-over "
+                                   "(--lambda-stay). The low expert is untouched. Writes OUT/model.safetensors (the "
+                                   "tuned high expert, the same low expert and sampling metadata), OUT/metrics.csv "
+                                   "(means per 10 steps, with the handed-over and crop speeds in m/s) and "
+                                   "OUT/hightune.json. docs/realism.md section 33.")
+    p.add_argument("--checkpoint", default="refined", help="two-expert checkpoint (zoo name or .safetensors)")
+    p.add_argument("--data", required=True, help="the data set the checkpoint was trained on (imusim data build)")
+    p.add_argument("--out", required=True, help="output directory")
+    p.add_argument("--steps", type=int, default=100)
+    p.add_argument("--batch-size", type=int, default=16, help="self-sampled motions per step")
+    p.add_argument("--lr", type=float, default=2e-5)
+    p.add_argument("--pool", type=int, default=256, help="training crops (and their starting noise) drawn once")
+    p.add_argument("--ddim-steps", type=int, default=50, help="the sampler's steps (imusim generate's default)")
+    p.add_argument("--grad-steps", type=int, default=3, metavar="K",
+                   help="backpropagate through the last K high-expert sampler steps")
+    p.add_argument("--guidance", type=float, default=None,
+                   help="the sampler's classifier-free guidance scale while tuning, recorded in the output as the "
+                        "scale to sample it with (default: the pair's recorded one); guidance keeps the data's style "
+                        "range and slows the walkers (docs/realism.md section 32)")
+    p.add_argument("--lambda-true-speed", type=float, default=1.0,
+                   help="weight of the handed-over motion's mean ground speed against its crop's ((m/s)^2)")
+    p.add_argument("--lambda-stay", type=float, default=0.0,
+                   help="weight of a trust region: the squared difference (cm^2; root velocity, height and "
+                        "root-relative joints) of the handed-over motion from the untuned high expert's hand-over of "
+                        "the same noise and caption")
+    p.add_argument("--lambda-recipe", type=float, default=1.0,
+                   help="weight of the noised-truth x0 MSE on the high expert's steps (t >= the hand-over)")
+    p.add_argument("--max-frames", type=int, default=120)
+    p.add_argument("--min-frames", type=int, default=40)
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=_run)
+
+
+def _run(a):
+    from ..data.dataset import load_split
+    from ..diffusion.hightune import HighTuneConfig, hightune
+    from ..diffusion.train import MotionTextData
+    from ..diffusion.zoo import resolve_checkpoint
+    ck = resolve_checkpoint(a.checkpoint)
+    clips, mean, std = load_split(a.data, "train")
+    cfg = HighTuneConfig(steps=a.steps, batch_size=a.batch_size, lr=a.lr, pool=a.pool, ddim_steps=a.ddim_steps,
+                         grad_steps=a.grad_steps, guidance=a.guidance, lambda_true_speed=a.lambda_true_speed,
+                         lambda_stay=a.lambda_stay, lambda_recipe=a.lambda_recipe, max_frames=a.max_frames,
+                         min_frames=a.min_frames, seed=a.seed)
+    p = hightune(ck, MotionTextData(clips, mean, std), a.out, cfg, meta_note=f"imusim hightune --checkpoint {a.checkpoint}")
+    print(f"checkpoint: {p}")
+    return 0

@@ -1,0 +1,214 @@
+"""Self-sampled fine-tune of a two-expert checkpoint's **high-noise** network (docs/realism.md §33).
+
+:mod:`imusim.diffusion.selftune` trains the low-noise expert on its own samples; its true-speed term
+(``lambda_true_speed``: each finished motion's mean ground speed against its ground-truth crop's) plateaus at
+~0.11 (m/s)² whatever the guidance (§31, §32.4), and the sampling chain shows why: under the sampler's foot anchor the
+ground speed is the legs' stride, and the stride is set in the high expert's steps (the shipped pair's walkers' legs
+say 0.82 m/s at the hand-over where the data walk 1.06; the low expert moves it by a tenth). Guidance, which the data's
+style range needs (§32.1), slows that stride further. This fine-tune asks the high expert itself:
+
+1. A pool of ``pool`` training crops (length, caption) and their starting noise, drawn once.
+2. Each step: a batch of them is sampled by the high expert from pure noise exactly as
+   :func:`imusim.diffusion.train.sample` samples (DDIM, ``guidance``, the pair's steps ``t >= below_t``), with
+   gradients through the last ``grad_steps`` of those steps. The **last high step's x0 prediction**, passed through
+   the sampler's foot anchor (:func:`~imusim.diffusion.train.anchor_prediction`, the pair's contact rule and
+   smoothing, as at the first low step) is the motion the high expert hands over: its root moves with its legs'
+   stride. :func:`~imusim.diffusion.selftune.speed_stay_loss` compares that mean ground speed with the crop's
+   (``lambda_true_speed``, (m/s)²).
+3. Optionally (``lambda_stay``) a trust region: :func:`~imusim.diffusion.selftune.stay_loss` (cm², the first 67
+   channels) from the untuned high expert's anchored prediction of the same noise and crop (computed once; the
+   sampler is deterministic), so the term can lengthen the stride without re-choosing the motion.
+4. Beside it the noised-truth x0 MSE on the high expert's own steps (``t`` in [``below_t``, 1000); weight
+   ``lambda_recipe``), so it stays a denoiser there.
+
+The low expert is untouched. Writes ``out_dir/model.safetensors`` (the tuned high expert, the same low expert and
+sampling metadata; with ``guidance`` that scale as the one to sample with), ``out_dir/metrics.csv`` (means per
+``log_every`` steps: the terms and the batch's mean handed-over and crop speeds, m/s) and ``out_dir/hightune.json``.
+Shapes: features ``[B, T, 263]`` (HumanML3D), masks ``[B, T]`` bool prefixes.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import time
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Optional
+
+import torch
+
+from .checkpoint import load_checkpoint, save_checkpoint
+from .experts import ExpertPair
+from .gaussian import GaussianDiffusion
+from ..constants import HUMANML3D_FPS
+from .selftune import STAY_CHANNELS, _Sampler, pool_crops, recipe_loss, speed_stay_loss, stay_loss
+from .train import TrainConfig, anchor_prediction, lr_at
+
+
+@dataclass
+class HighTuneConfig:
+    steps: int = 100
+    batch_size: int = 16  # self-sampled motions per step
+    lr: float = 2e-5
+    grad_clip: float = 1.0
+    pool: int = 256  # training crops (and their starting noise) drawn once
+    ddim_steps: int = 50  # the sampler's (imusim generate's default)
+    grad_steps: int = 3  # gradients through the last K high-expert sampler steps
+    guidance: Optional[float] = None  # the sampler's guidance while tuning, recorded in the output (None: the pair's)
+    lambda_true_speed: float = 1.0  # the handed-over motion's mean ground speed against the crop's ((m/s)²)
+    lambda_stay: float = 0.0  # its first 67 channels against the untuned high expert's (cm²)
+    lambda_recipe: float = 1.0  # the noised-truth x0 MSE on the steps t >= below_t
+    max_frames: int = 120
+    min_frames: int = 40
+    seed: int = 0
+    log_every: int = 10
+    warmup: int = 0
+
+
+def _check(cfg: HighTuneConfig) -> None:
+    for name in ("steps", "batch_size", "pool", "ddim_steps", "grad_steps", "log_every"):
+        v = getattr(cfg, name)
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise ValueError(f"hightune: {name} must be an integer >= 1, got {v!r}")
+    if cfg.batch_size > cfg.pool:
+        raise ValueError(f"hightune: batch_size ({cfg.batch_size}) must not exceed pool ({cfg.pool})")
+    g = cfg.guidance
+    if g is not None and (isinstance(g, bool) or not isinstance(g, (int, float)) or not 0 <= g < float("inf")):
+        raise ValueError(f"hightune: guidance must be a finite scale >= 0 or None (the pair's recorded one), got {g!r}")
+    for name in ("lambda_true_speed", "lambda_stay", "lambda_recipe"):
+        if getattr(cfg, name) < 0:
+            raise ValueError(f"hightune: {name} must be >= 0, got {getattr(cfg, name)}")
+    if not cfg.lr > 0:
+        raise ValueError(f"hightune: lr must be > 0, got {cfg.lr}")
+    if not 1 <= cfg.min_frames <= cfg.max_frames:
+        raise ValueError(f"hightune: min_frames ({cfg.min_frames}) must be in [1, max_frames = {cfg.max_frames}]")
+
+
+def handed_over(sampler: _Sampler, net, noise, emb, mask, grad_steps: int = 0) -> torch.Tensor:
+    """What ``net`` (the high expert) hands over from ``noise`` ``[B, T, F]`` (normalised; padded frames are zeroed):
+    its x0 prediction at the last sampler step ``t >= below_t``, through the sampler's foot anchor when the pair has
+    one (as the first low step anchors), denormalised ``[B, T, F]`` (m, m/frame, rad/frame). Gradients through the
+    last ``grad_steps`` steps."""
+    x = noise * mask[..., None]
+    _, x0 = sampler.run(net, x, emb, mask, sampler.high_ts, grad_steps, return_x0=True)
+    if sampler.anchor:
+        t = torch.full((x0.shape[0],), sampler.low_ts[0], dtype=torch.long)
+        x0 = anchor_prediction(x0.double(), mask, t, sampler.anchor, sampler.mean.double(), sampler.std.double(),
+                               sampler.contact, sampler.smooth).float()
+    return x0 * sampler.std + sampler.mean
+
+
+def mean_speed(feats: torch.Tensor, mask: torch.Tensor, fps: float = HUMANML3D_FPS) -> torch.Tensor:
+    """Each sequence's mean root ground speed (m/s) ``[B]`` of denormalised features ``[B, T, C >= 3]`` over the valid
+    frames of ``mask`` ``[B, T]`` (the reading of :func:`~imusim.diffusion.selftune.speed_stay_loss`)."""
+    m = mask.to(feats.dtype)
+    return (feats[..., 1:3].square().sum(-1).sqrt() * m).sum(1) / m.sum(1).clamp_min(1.0) * fps
+
+
+def hightune(checkpoint, data, out_dir, cfg: HighTuneConfig, recipe: Optional[TrainConfig] = None,
+             progress: bool = True, meta_note: str = "") -> Path:
+    """Fine-tune ``checkpoint``'s (a two-expert file) high-noise network on its own samples (module docstring).
+    ``data``: the :class:`~imusim.diffusion.train.MotionTextData` the pair was trained on. ``recipe``: the noised-truth
+    terms (``None``: the plain x0 MSE on t >= ``below_t``, batches of 32 crops of ``cfg``'s lengths; its
+    ``train_t_min`` must be ``>= below_t``). Returns the written pair's path."""
+    from .checkpoint import recommended_anchor_feet, recommended_guidance
+    from .text import get_text_encoder
+
+    _check(cfg)
+    pair, mean, std, enc_name, meta = load_checkpoint(checkpoint)
+    if not isinstance(pair, ExpertPair):
+        raise ValueError(f"hightune: {checkpoint} is a single network; hightune trains the high-noise expert of a "
+                         f"two-expert checkpoint (imusim experts)")
+    if not (torch.allclose(mean, data.mean) and torch.allclose(std, data.std)):
+        raise ValueError(f"hightune: the data's feature statistics differ from {checkpoint}'s; use the data set the "
+                         f"checkpoint was trained on")
+    recipe = recipe or TrainConfig(train_t_min=pair.below_t, batch_size=32, max_frames=cfg.max_frames,
+                                   min_frames=cfg.min_frames)
+    if recipe.train_t_min < pair.below_t or recipe.train_t_max:
+        raise ValueError(f"hightune: the recipe must draw its steps from [below_t = {pair.below_t}, "
+                         f"{recipe.diffusion_steps}) (the high expert answers only those): train_t_min >= "
+                         f"{pair.below_t} and train_t_max 0, got {recipe.train_t_min} and {recipe.train_t_max}")
+    guidance = recommended_guidance(meta, checkpoint) if cfg.guidance is None else float(cfg.guidance)
+    sampler = _Sampler(pair, mean, std, cfg.ddim_steps, guidance, recommended_anchor_feet(meta, checkpoint),
+                       "hightune")
+    if not sampler.high_ts:
+        raise ValueError(f"hightune: no sampler step of {cfg.ddim_steps} lies at or above the hand-over t = "
+                         f"{pair.below_t}")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    emb_table = data.caption_embeddings(get_text_encoder(enc_name, device="cpu"))
+    torch.manual_seed(cfg.seed)
+    x0, mask, caps, gen = pool_crops(data, cfg.pool, cfg.max_frames, cfg.min_frames, cfg.seed)
+    pool = {"x0": x0, "mask": mask, "emb": torch.stack([emb_table[c] for c in caps]),
+            "noise": torch.randn(x0.shape, generator=gen)}
+    high = pair.high
+    pair.low.requires_grad_(False)
+    high.eval()  # sampled as the sampler samples (no dropout); gradients still flow
+    if cfg.lambda_stay > 0:  # the untuned high expert's hand-over of every crop: the trust region's reference
+        with torch.no_grad():
+            pool["ref"] = torch.cat([handed_over(sampler, high, *(pool[k][s:s + 64] for k in ("noise", "emb", "mask")))
+                                     [..., :STAY_CHANNELS] for s in range(0, cfg.pool, 64)])
+    high.requires_grad_(True)
+    opt = torch.optim.AdamW(high.parameters(), lr=cfg.lr, weight_decay=0.0)
+    diffusion = GaussianDiffusion(recipe.diffusion_steps)
+    lr_cfg = TrainConfig(steps=cfg.steps, lr=cfg.lr, warmup=cfg.warmup)
+    rcfg = replace(recipe, seed=cfg.seed + 1)
+    pick = torch.Generator().manual_seed(cfg.seed * 7919 + 23)
+    cols = ["step", "total", "l_true_speed", "l_stay", "l_recipe", "speed", "speed_crop", "lr", "seconds"]
+    f = open(out_dir / "metrics.csv", "w", newline="")
+    w = csv.writer(f)
+    w.writerow(cols)
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+        bar = tqdm(total=cfg.steps, desc="hightune", unit="step")
+    t0, acc, since = time.time(), torch.zeros(6, dtype=torch.float64), 0
+    for step in range(cfg.steps):
+        for g in opt.param_groups:
+            g["lr"] = lr_at(step, lr_cfg)
+        idx = torch.randperm(cfg.pool, generator=pick)[:cfg.batch_size]
+        mask = pool["mask"][idx]
+        high.eval()
+        final = handed_over(sampler, high, pool["noise"][idx], pool["emb"][idx], mask, cfg.grad_steps)
+        truth = pool["x0"][idx] * std + mean
+        l_speed = speed_stay_loss(final, truth, mask)
+        l_stay = stay_loss(final[..., :STAY_CHANNELS], pool["ref"][idx], mask) if cfg.lambda_stay > 0 \
+            else torch.zeros(())
+        l_recipe = recipe_loss(high, diffusion, data, rcfg, step, emb_table, mean, std) if cfg.lambda_recipe > 0 \
+            else torch.zeros(())
+        total = cfg.lambda_true_speed * l_speed + cfg.lambda_stay * l_stay + cfg.lambda_recipe * l_recipe
+        opt.zero_grad(set_to_none=True)
+        if total.requires_grad:
+            total.backward()
+            if cfg.grad_clip > 0:
+                torch.nn.utils.clip_grad_norm_(high.parameters(), cfg.grad_clip)
+            opt.step()
+        with torch.no_grad():
+            acc += torch.tensor([total.item(), l_speed.item(), l_stay.item(), l_recipe.item(),
+                                 mean_speed(final, mask).mean().item(), mean_speed(truth, mask).mean().item()],
+                                dtype=torch.float64)
+        since += 1
+        if bar:
+            bar.update(1)
+            bar.set_postfix(speed=f"{l_speed.item():.3f}")
+        if (step + 1) % cfg.log_every == 0 or step + 1 == cfg.steps:
+            w.writerow([step + 1, *(acc / since).tolist(), lr_at(step, lr_cfg), round(time.time() - t0, 2)])
+            f.flush()
+            acc.zero_()
+            since = 0
+    f.close()
+    if bar:
+        bar.close()
+    high.eval()
+    m = dict(meta)
+    m["hightune"] = {"from": str(checkpoint), "config": asdict(cfg), "recipe": asdict(recipe), "pool_seed": cfg.seed,
+                     "note": meta_note}
+    m["experts"] = {**m.get("experts", {}), "high": f"hightune of {checkpoint}'s high expert ({out_dir})"}
+    if cfg.guidance is not None:  # sampled as it was tuned
+        m["sampling"] = {**m.get("sampling", {}), "guidance": float(cfg.guidance),
+                         "why": f"hightune --guidance {cfg.guidance:g}: the high expert was tuned on samples drawn at "
+                                f"this scale"}
+    path = save_checkpoint(out_dir / "model.safetensors", high, mean, std, enc_name, m, extra={"low": pair.low})
+    (out_dir / "hightune.json").write_text(json.dumps(m["hightune"], indent=1))
+    return path
