@@ -34,6 +34,10 @@ def register(sub):
                         "range and slows the walkers (docs/realism.md section 32)")
     p.add_argument("--lambda-true-speed", type=float, default=1.0,
                    help="weight of the handed-over motion's mean ground speed against its crop's ((m/s)^2)")
+    p.add_argument("--lambda-true-wrist", type=float, default=0.0,
+                   help="weight of the handed-over motion's wrists' RMS acceleration against its crop's (squared log "
+                        "ratio): the speed term alone gives every caption's walkers the styled walkers' arm swing "
+                        "(docs/realism.md section 33)")
     p.add_argument("--lambda-stay", type=float, default=0.0,
                    help="weight of a trust region: the squared difference (cm^2; root velocity, height and "
                         "root-relative joints) of the handed-over motion from the untuned high expert's hand-over of "
@@ -55,8 +59,10 @@ def _run(a):
     clips, mean, std = load_split(a.data, "train")
     cfg = HighTuneConfig(steps=a.steps, batch_size=a.batch_size, lr=a.lr, pool=a.pool, ddim_steps=a.ddim_steps,
                          grad_steps=a.grad_steps, guidance=a.guidance, lambda_true_speed=a.lambda_true_speed,
+                         lambda_true_wrist=a.lambda_true_wrist,
                          lambda_stay=a.lambda_stay, lambda_recipe=a.lambda_recipe, max_frames=a.max_frames,
                          min_frames=a.min_frames, seed=a.seed)
-    p = hightune(ck, MotionTextData(clips, mean, std), a.out, cfg, meta_note=f"imusim hightune --checkpoint {a.checkpoint}")
+    p = hightune(ck, MotionTextData(clips, mean, std), a.out, cfg,
+                 meta_note=f"imusim hightune --checkpoint {a.checkpoint}")
     print(f"checkpoint: {p}")
     return 0

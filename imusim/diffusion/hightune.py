@@ -15,6 +15,10 @@ style range needs (§32.1), slows that stride further. This fine-tune asks the h
    smoothing, as at the first low step) is the motion the high expert hands over: its root moves with its legs'
    stride. :func:`~imusim.diffusion.selftune.speed_stay_loss` compares that mean ground speed with the crop's
    (``lambda_true_speed``, (m/s)²).
+   Optionally (``lambda_true_wrist``) :func:`~imusim.diffusion.selftune.wrist_ratio_loss` on the same motion: its
+   wrists' RMS acceleration against the crop's, a squared log ratio. The speed term alone gives the walkers the
+   data's speed with the arm swing of the styled walkers for every caption (§33.1): the crop stands for its caption,
+   so this asks a plain caption for the normal style's calm arms at that speed.
 3. Optionally (``lambda_stay``) a trust region: :func:`~imusim.diffusion.selftune.stay_loss` (cm², the first 67
    channels) from the untuned high expert's anchored prediction of the same noise and crop (computed once; the
    sampler is deterministic), so the term can lengthen the stride without re-choosing the motion.
@@ -23,7 +27,8 @@ style range needs (§32.1), slows that stride further. This fine-tune asks the h
 
 The low expert is untouched. Writes ``out_dir/model.safetensors`` (the tuned high expert, the same low expert and
 sampling metadata; with ``guidance`` that scale as the one to sample with), ``out_dir/metrics.csv`` (means per
-``log_every`` steps: the terms and the batch's mean handed-over and crop speeds, m/s) and ``out_dir/hightune.json``.
+``log_every`` steps: the terms, the batch's mean handed-over and crop speeds, m/s, and wrists' RMS acceleration,
+m/s²) and ``out_dir/hightune.json``.
 Shapes: features ``[B, T, 263]`` (HumanML3D), masks ``[B, T]`` bool prefixes.
 """
 
@@ -42,7 +47,8 @@ from .checkpoint import load_checkpoint, save_checkpoint
 from .experts import ExpertPair
 from .gaussian import GaussianDiffusion
 from ..constants import HUMANML3D_FPS
-from .selftune import STAY_CHANNELS, _Sampler, pool_crops, recipe_loss, speed_stay_loss, stay_loss
+from .selftune import (STAY_CHANNELS, _Sampler, pool_crops, recipe_loss, speed_stay_loss, stay_loss,
+                       wrist_ratio_loss, wrist_rms)
 from .train import TrainConfig, anchor_prediction, lr_at
 
 
@@ -57,6 +63,7 @@ class HighTuneConfig:
     grad_steps: int = 3  # gradients through the last K high-expert sampler steps
     guidance: Optional[float] = None  # the sampler's guidance while tuning, recorded in the output (None: the pair's)
     lambda_true_speed: float = 1.0  # the handed-over motion's mean ground speed against the crop's ((m/s)²)
+    lambda_true_wrist: float = 0.0  # its wrists' RMS acceleration against the crop's (squared log ratio)
     lambda_stay: float = 0.0  # its first 67 channels against the untuned high expert's (cm²)
     lambda_recipe: float = 1.0  # the noised-truth x0 MSE on the steps t >= below_t
     max_frames: int = 120
@@ -76,7 +83,7 @@ def _check(cfg: HighTuneConfig) -> None:
     g = cfg.guidance
     if g is not None and (isinstance(g, bool) or not isinstance(g, (int, float)) or not 0 <= g < float("inf")):
         raise ValueError(f"hightune: guidance must be a finite scale >= 0 or None (the pair's recorded one), got {g!r}")
-    for name in ("lambda_true_speed", "lambda_stay", "lambda_recipe"):
+    for name in ("lambda_true_speed", "lambda_true_wrist", "lambda_stay", "lambda_recipe"):
         if getattr(cfg, name) < 0:
             raise ValueError(f"hightune: {name} must be >= 0, got {getattr(cfg, name)}")
     if not cfg.lr > 0:
@@ -155,7 +162,8 @@ def hightune(checkpoint, data, out_dir, cfg: HighTuneConfig, recipe: Optional[Tr
     lr_cfg = TrainConfig(steps=cfg.steps, lr=cfg.lr, warmup=cfg.warmup)
     rcfg = replace(recipe, seed=cfg.seed + 1)
     pick = torch.Generator().manual_seed(cfg.seed * 7919 + 23)
-    cols = ["step", "total", "l_true_speed", "l_stay", "l_recipe", "speed", "speed_crop", "lr", "seconds"]
+    cols = ["step", "total", "l_true_speed", "l_stay", "l_recipe", "speed", "speed_crop", "l_true_wrist", "wrist",
+            "wrist_crop", "lr", "seconds"]
     f = open(out_dir / "metrics.csv", "w", newline="")
     w = csv.writer(f)
     w.writerow(cols)
@@ -163,7 +171,7 @@ def hightune(checkpoint, data, out_dir, cfg: HighTuneConfig, recipe: Optional[Tr
     if progress:
         from tqdm.auto import tqdm
         bar = tqdm(total=cfg.steps, desc="hightune", unit="step")
-    t0, acc, since = time.time(), torch.zeros(6, dtype=torch.float64), 0
+    t0, acc, since = time.time(), torch.zeros(9, dtype=torch.float64), 0
     for step in range(cfg.steps):
         for g in opt.param_groups:
             g["lr"] = lr_at(step, lr_cfg)
@@ -173,11 +181,14 @@ def hightune(checkpoint, data, out_dir, cfg: HighTuneConfig, recipe: Optional[Tr
         final = handed_over(sampler, high, pool["noise"][idx], pool["emb"][idx], mask, cfg.grad_steps)
         truth = pool["x0"][idx] * std + mean
         l_speed = speed_stay_loss(final, truth, mask)
+        with torch.set_grad_enabled(cfg.lambda_true_wrist > 0):  # logged either way
+            l_wrist = wrist_ratio_loss(final, truth, mask)
         l_stay = stay_loss(final[..., :STAY_CHANNELS], pool["ref"][idx], mask) if cfg.lambda_stay > 0 \
             else torch.zeros(())
         l_recipe = recipe_loss(high, diffusion, data, rcfg, step, emb_table, mean, std) if cfg.lambda_recipe > 0 \
             else torch.zeros(())
-        total = cfg.lambda_true_speed * l_speed + cfg.lambda_stay * l_stay + cfg.lambda_recipe * l_recipe
+        total = (cfg.lambda_true_speed * l_speed + cfg.lambda_true_wrist * l_wrist + cfg.lambda_stay * l_stay
+                 + cfg.lambda_recipe * l_recipe)
         opt.zero_grad(set_to_none=True)
         if total.requires_grad:
             total.backward()
@@ -186,7 +197,9 @@ def hightune(checkpoint, data, out_dir, cfg: HighTuneConfig, recipe: Optional[Tr
             opt.step()
         with torch.no_grad():
             acc += torch.tensor([total.item(), l_speed.item(), l_stay.item(), l_recipe.item(),
-                                 mean_speed(final, mask).mean().item(), mean_speed(truth, mask).mean().item()],
+                                 mean_speed(final, mask).mean().item(), mean_speed(truth, mask).mean().item(),
+                                 l_wrist.item(), wrist_rms(final, mask).mean().item(),
+                                 wrist_rms(truth, mask).mean().item()],
                                 dtype=torch.float64)
         since += 1
         if bar:

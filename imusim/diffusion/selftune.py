@@ -312,15 +312,18 @@ def wrist_ratio_loss(feats: torch.Tensor, ref: torch.Tensor, mask: torch.Tensor,
     (denormalised HumanML3D features ``[B, T, 263]``), each plus ``WRIST_FLOOR``. Scale-free: a walker twice as intense as its crop
     costs what one half as intense does (docs/realism.md §32: the plain captions' walkers swing their wrists 1.5× the
     normal style's)."""
+    return (torch.log(wrist_rms(feats, mask, fps) + WRIST_FLOOR)
+            - torch.log(wrist_rms(ref, mask, fps) + WRIST_FLOOR)).square().mean()
+
+
+def wrist_rms(feats: torch.Tensor, mask: torch.Tensor, fps: float = HUMANML3D_FPS) -> torch.Tensor:
+    """Each sequence's wrists' RMS acceleration ``[B]`` (|Δ²p|·fps², m/s², world frame, both wrists, over the valid
+    frame triples of ``mask`` ``[B, T]``) of denormalised HumanML3D features ``[B, T, 263]``: what
+    :func:`wrist_ratio_loss` compares."""
     m3 = (mask[:, 2:] & mask[:, 1:-1] & mask[:, :-2]).to(feats.dtype)  # [B, T-2]
-    n = m3.sum(1).clamp_min(1.0)
-
-    def rms(f):
-        P = recover_from_ric(f, 22)[..., list(WRIST_JOINTS), :]  # [B, T, 2, 3]
-        d2 = (P[:, 2:] - 2 * P[:, 1:-1] + P[:, :-2]).square().sum(-1).mean(-1)  # [B, T-2]
-        return ((d2 * m3).sum(1) / n).add(1e-12).sqrt() * fps ** 2
-
-    return (torch.log(rms(feats) + WRIST_FLOOR) - torch.log(rms(ref) + WRIST_FLOOR)).square().mean()
+    P = recover_from_ric(feats, 22)[..., list(WRIST_JOINTS), :]  # [B, T, 2, 3]
+    d2 = (P[:, 2:] - 2 * P[:, 1:-1] + P[:, :-2]).square().sum(-1).mean(-1)  # [B, T-2]
+    return ((d2 * m3).sum(1) / m3.sum(1).clamp_min(1.0)).add(1e-12).sqrt() * fps ** 2
 
 
 def recipe_loss(net, diffusion: GaussianDiffusion, data: MotionTextData, rcfg: TrainConfig, step: int,

@@ -14,7 +14,7 @@ import torch
 from imusim.diffusion.checkpoint import load_checkpoint, read_meta, recommended_guidance, save_checkpoint
 from imusim.diffusion.experts import ExpertPair
 from imusim.diffusion.hightune import HighTuneConfig, handed_over, hightune, mean_speed
-from imusim.diffusion.selftune import _Sampler
+from imusim.diffusion.selftune import WRIST_FLOOR, _Sampler
 from imusim.diffusion.text import get_text_encoder
 from imusim.diffusion.train import TrainConfig, sample
 from imusim.motion.quality import anchor_root_features
@@ -89,22 +89,29 @@ def test_hightune_changes_only_the_high_expert(shared_data, tmp_path):
         assert float(r["l_recipe"]) > 0 and float(r["speed"]) >= 0 and float(r["speed_crop"]) > 0
 
 
-def test_the_speed_term_reads_the_crops_and_moves_the_hand_over_to_them(shared_data, tmp_path):
-    """The first row's speed term is the squared difference of the logged mean speeds for a batch of one, the same
-    whether or not the term is weighted (before any update); trained on at a large rate it falls."""
+@pytest.mark.parametrize("weight,column,read", [
+    ("lambda_true_speed", "l_true_speed", lambda a, b: (a - b) ** 2),
+    ("lambda_true_wrist", "l_true_wrist", lambda a, b: (math.log(a + WRIST_FLOOR) - math.log(b + WRIST_FLOOR)) ** 2)])
+def test_the_truth_terms_read_the_crops_and_move_the_hand_over_to_them(shared_data, tmp_path, weight, column, read):
+    """For a batch of one the first row's speed term is the squared difference of the logged mean speeds, the wrist
+    term the squared log ratio of the logged wrists' RMS accelerations (plus the floor); each the same whether or not
+    it is weighted (before any update); trained on at a large rate it falls."""
     pair, f, mean, std = _pair263(shared_data)
     p = _write_pair(tmp_path, pair, mean, std)
     data = _data(f, mean, std)
-    hightune(p, data, tmp_path / "on", replace(CFG, steps=10, batch_size=1), progress=False)
+    other = "lambda_true_wrist" if weight == "lambda_true_speed" else "lambda_true_speed"
+    hightune(p, data, tmp_path / "on", replace(CFG, steps=10, batch_size=1, **{weight: 1.0, other: 0.0}),
+             progress=False)
     on = _rows(tmp_path / "on")
     hightune(p, data, tmp_path / "off", replace(CFG, steps=1, batch_size=1, lambda_true_speed=0.0, lambda_stay=1.0),
              progress=False)
     off = _rows(tmp_path / "off")
-    first = float(on[0]["l_true_speed"])
-    assert first == pytest.approx((float(on[0]["speed"]) - float(on[0]["speed_crop"])) ** 2, rel=1e-4)
-    assert first > 1e-3 and float(off[0]["l_true_speed"]) == pytest.approx(first, rel=1e-6)
+    first = float(on[0][column])
+    kind = column.split("_")[-1]  # speed or wrist
+    assert first == pytest.approx(read(float(on[0][kind]), float(on[0][kind + "_crop"])), rel=1e-4)
+    assert first > 1e-3 and float(off[0][column]) == pytest.approx(first, rel=1e-6)
     assert float(off[0]["l_stay"]) < 1e-6  # the trust region's reference is the untuned hand-over itself
-    assert min(float(r["l_true_speed"]) for r in on[-3:]) < 0.5 * first, [r["l_true_speed"] for r in on]
+    assert min(float(r[column]) for r in on[-3:]) < 0.5 * first, [r[column] for r in on]
 
 
 def test_hightune_samples_and_records_its_guidance(shared_data, tmp_path):
@@ -137,6 +144,7 @@ def test_hightune_refuses_by_name(shared_data, tmp_path):
     for kw, msg in ((dict(grad_steps=0), "grad_steps must be an integer >= 1, got 0"),
                     (dict(pool=1, batch_size=2), r"batch_size \(2\) must not exceed pool \(1\)"),
                     (dict(lambda_true_speed=-1.0), "lambda_true_speed must be >= 0, got -1.0"),
+                    (dict(lambda_true_wrist=-2.0), "lambda_true_wrist must be >= 0, got -2.0"),
                     (dict(lambda_stay=-1.0), "lambda_stay must be >= 0, got -1.0"),
                     (dict(lambda_recipe=-0.5), "lambda_recipe must be >= 0, got -0.5"),
                     (dict(guidance=-1.0), r"guidance must be a finite scale >= 0 or None \(the pair's recorded one\)"),

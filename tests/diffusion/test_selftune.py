@@ -17,7 +17,7 @@ from imusim.diffusion.checkpoint import load_checkpoint, save_checkpoint
 from imusim.diffusion.experts import ExpertPair
 from imusim.diffusion.gaussian import GaussianDiffusion
 from imusim.diffusion.selftune import (WRIST_FLOOR, SelfTuneConfig, _Sampler, selftune, speed_stay_loss, stay_loss,
-                                      wrist_ratio_loss)
+                                      wrist_ratio_loss, wrist_rms)
 from imusim.diffusion.text import get_text_encoder
 from imusim.diffusion.train import MotionTextData, TrainConfig, sample
 
@@ -299,6 +299,9 @@ def test_wrist_ratio_loss_is_the_squared_log_ratio_of_the_wrists_rms_acceleratio
     assert float(wrist_ratio_loss(a, b, mask)) == pytest.approx(expect, rel=1e-6)
     assert float(wrist_ratio_loss(b, a, mask)) == pytest.approx(expect, rel=1e-6)  # symmetric: twice = half
     assert float(wrist_ratio_loss(a, a, mask)) == pytest.approx(0.0, abs=1e-12)
+    # what it compares: wrist_rms, the circle's analytic RMS acceleration per sequence
+    torch.testing.assert_close(wrist_rms(torch.cat([a, b]), torch.ones(2, 60, dtype=torch.bool)),
+                               torch.tensor([gain * 0.2, gain * 0.5], dtype=torch.float64))
     # padding does not count: wild frames after the valid prefix change nothing
     wild = a.clone()
     wild[:, 40:, 4:67] = torch.randn(20, 63, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
