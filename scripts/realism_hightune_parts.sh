@@ -1,0 +1,35 @@
+#!/bin/bash
+# Issue 14, §33.1: which expert makes the tuned pair's plain-caption walkers swing like the styled ones. The high
+# experts alone (the untuned one of st_kv3ts1g2_s0 and the tuned one of ht1g2_s0, each a single network with its pair's
+# sampling: anchor 300, height rule, 0.7, guidance 2), and `original` above t = 300 with st_kv3ts1g2_s0's low expert
+# below (original's scale 2.5), through scripts/skating_probe.py's styles. After `STAGE=motion bash
+# scripts/realism_hightune.sh` (~10 min on one core).
+OUT=docs/realism/walkers/hightune
+source scripts/realism_common.sh
+python - "$RUNS" <<'PY'
+import sys
+from pathlib import Path
+from imusim.diffusion.checkpoint import load_checkpoint, save_checkpoint
+from imusim.diffusion.zoo import resolve_checkpoint
+st = Path(sys.argv[1]) / "st"
+for run in ("ht1g2_s0", "st_kv3ts1g2_s0"):  # the pair's high expert as one network, sampled as the pair is
+    dst = st / run / "high.safetensors"
+    if not dst.exists():
+        pair, mean, std, enc, meta = load_checkpoint(st / run / "model.safetensors")
+        save_checkpoint(dst, pair.high, mean, std, enc, {k: v for k, v in meta.items() if k != "experts"})
+dst = st / "orig_ts1g2" / "model.safetensors"
+if not dst.exists():  # `original`'s network above the hand-over (its statistics equal the data's to 1e-12, so
+    # save_expert_pair's exact check would refuse them: the pair is written directly, with the low expert's)
+    pair, mean, std, enc, meta = load_checkpoint(st / "st_kv3ts1g2_s0" / "model.safetensors")
+    m = dict(meta)
+    m["sampling"] = {**meta["sampling"], "guidance": 2.5,
+                     "why": "original's recorded scale (its high-noise steps keep the data's style range at 2.5, §32.1)"}
+    m["experts"] = {**meta.get("experts", {}), "high": "original", "low": "st_kv3ts1g2_s0's low expert"}
+    save_checkpoint(dst, load_checkpoint(resolve_checkpoint("original"))[0], mean, std, enc, m, extra={"low": pair.low})
+PY
+[ -f "$OUT/skating_probe_high_g2.json" ] || python scripts/skating_probe.py --data "$DATA" --guidance 2 --activity walk \
+  --checkpoint "$RUNS/st/ht1g2_s0/high.safetensors" --checkpoint "$RUNS/st/st_kv3ts1g2_s0/high.safetensors" \
+  --json "$OUT/skating_probe_high_g2.json" > "$OUT/skating_probe_high_g2.log" 2> /dev/null
+[ -f "$OUT/skating_probe_orig_ts1g2_g2.5.json" ] || python scripts/skating_probe.py --data "$DATA" --guidance 2.5 \
+  --activity walk,run --checkpoint "$RUNS/st/orig_ts1g2/model.safetensors" \
+  --json "$OUT/skating_probe_orig_ts1g2_g2.5.json" > "$OUT/skating_probe_orig_ts1g2_g2.5.log" 2> /dev/null
