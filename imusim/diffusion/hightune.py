@@ -46,8 +46,7 @@ import torch
 from .checkpoint import load_checkpoint, save_checkpoint
 from .experts import ExpertPair
 from .gaussian import GaussianDiffusion
-from ..constants import HUMANML3D_FPS
-from .selftune import (STAY_CHANNELS, _Sampler, pool_crops, recipe_loss, speed_stay_loss, stay_loss,
+from .selftune import (STAY_CHANNELS, _Sampler, mean_speed, pool_crops, recipe_loss, speed_stay_loss, stay_loss,
                        wrist_ratio_loss, wrist_rms)
 from .train import TrainConfig, anchor_prediction, lr_at
 
@@ -104,13 +103,6 @@ def handed_over(sampler: _Sampler, net, noise, emb, mask, grad_steps: int = 0) -
         x0 = anchor_prediction(x0.double(), mask, t, sampler.anchor, sampler.mean.double(), sampler.std.double(),
                                sampler.contact, sampler.smooth).float()
     return x0 * sampler.std + sampler.mean
-
-
-def mean_speed(feats: torch.Tensor, mask: torch.Tensor, fps: float = HUMANML3D_FPS) -> torch.Tensor:
-    """Each sequence's mean root ground speed (m/s) ``[B]`` of denormalised features ``[B, T, C >= 3]`` over the valid
-    frames of ``mask`` ``[B, T]`` (the reading of :func:`~imusim.diffusion.selftune.speed_stay_loss`)."""
-    m = mask.to(feats.dtype)
-    return (feats[..., 1:3].square().sum(-1).sqrt() * m).sum(1) / m.sum(1).clamp_min(1.0) * fps
 
 
 def hightune(checkpoint, data, out_dir, cfg: HighTuneConfig, recipe: Optional[TrainConfig] = None,

@@ -292,13 +292,15 @@ def speed_stay_loss(feats: torch.Tensor, ref: torch.Tensor, mask: torch.Tensor, 
     of ``ref`` (denormalised HumanML3D features ``[B, T, C >= 3]``: channels 1-2 are the root's velocity in the
     ground plane, m/frame) over the valid frames of ``mask`` ``[B, T]``. No accelerometer sees a constant ground
     speed; this holds it (docs/realism.md §29)."""
+    return (mean_speed(feats, mask, fps) - mean_speed(ref, mask, fps)).square().mean()
+
+
+def mean_speed(feats: torch.Tensor, mask: torch.Tensor, fps: float = HUMANML3D_FPS) -> torch.Tensor:
+    """Each sequence's mean root ground speed (m/s) ``[B]`` of denormalised HumanML3D features ``[B, T, C >= 3]``
+    (channels 1-2: the root's velocity in the ground plane, m/frame) over the valid frames of ``mask`` ``[B, T]``: what
+    :func:`speed_stay_loss` compares."""
     m = mask.to(feats.dtype)
-    n = m.sum(1).clamp_min(1.0)
-
-    def speed(f):
-        return (f[..., 1:3].square().sum(-1).add(1e-12).sqrt() * m).sum(1) / n * fps
-
-    return (speed(feats) - speed(ref)).square().mean()
+    return (feats[..., 1:3].square().sum(-1).add(1e-12).sqrt() * m).sum(1) / m.sum(1).clamp_min(1.0) * fps
 
 
 WRIST_JOINTS = (20, 21)  # SMPL's left and right wrist

@@ -13,8 +13,8 @@ import torch
 
 from imusim.diffusion.checkpoint import load_checkpoint, read_meta, recommended_guidance, save_checkpoint
 from imusim.diffusion.experts import ExpertPair
-from imusim.diffusion.hightune import HighTuneConfig, handed_over, hightune, mean_speed
-from imusim.diffusion.selftune import WRIST_FLOOR, _Sampler
+from imusim.diffusion.hightune import HighTuneConfig, handed_over, hightune
+from imusim.diffusion.selftune import WRIST_FLOOR, _Sampler, mean_speed
 from imusim.diffusion.text import get_text_encoder
 from imusim.diffusion.train import TrainConfig, sample
 from imusim.motion.quality import anchor_root_features
