@@ -35,7 +35,6 @@ Shapes: features ``[B, T, 263]`` (HumanML3D), masks ``[B, T]`` bool prefixes.
 from __future__ import annotations
 
 import csv
-import json
 import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -43,11 +42,9 @@ from typing import Optional
 
 import torch
 
-from .checkpoint import load_checkpoint, save_checkpoint
-from .experts import ExpertPair
 from .gaussian import GaussianDiffusion
-from .selftune import (STAY_CHANNELS, _Sampler, mean_speed, pool_crops, recipe_loss, speed_stay_loss, stay_loss,
-                       wrist_ratio_loss, wrist_rms)
+from .selftune import (STAY_CHANNELS, _Sampler, load_pair, mean_speed, pool_crops, recipe_loss, save_tuned_pair,
+                       speed_stay_loss, stay_loss, wrist_ratio_loss, wrist_rms)
 from .train import TrainConfig, anchor_prediction, lr_at
 
 
@@ -115,13 +112,7 @@ def hightune(checkpoint, data, out_dir, cfg: HighTuneConfig, recipe: Optional[Tr
     from .text import get_text_encoder
 
     _check(cfg)
-    pair, mean, std, enc_name, meta = load_checkpoint(checkpoint)
-    if not isinstance(pair, ExpertPair):
-        raise ValueError(f"hightune: {checkpoint} is a single network; hightune trains the high-noise expert of a "
-                         f"two-expert checkpoint (imusim experts)")
-    if not (torch.allclose(mean, data.mean) and torch.allclose(std, data.std)):
-        raise ValueError(f"hightune: the data's feature statistics differ from {checkpoint}'s; use the data set the "
-                         f"checkpoint was trained on")
+    pair, mean, std, enc_name, meta = load_pair(checkpoint, data, "hightune", "high")
     recipe = recipe or TrainConfig(train_t_min=pair.below_t, batch_size=32, max_frames=cfg.max_frames,
                                    min_frames=cfg.min_frames)
     if recipe.train_t_min < pair.below_t or recipe.train_t_max:
@@ -206,14 +197,6 @@ def hightune(checkpoint, data, out_dir, cfg: HighTuneConfig, recipe: Optional[Tr
     if bar:
         bar.close()
     high.eval()
-    m = dict(meta)
-    m["hightune"] = {"from": str(checkpoint), "config": asdict(cfg), "recipe": asdict(recipe), "pool_seed": cfg.seed,
-                     "note": meta_note}
-    m["experts"] = {**m.get("experts", {}), "high": f"hightune of {checkpoint}'s high expert ({out_dir})"}
-    if cfg.guidance is not None:  # sampled as it was tuned
-        m["sampling"] = {**m.get("sampling", {}), "guidance": float(cfg.guidance),
-                         "why": f"hightune --guidance {cfg.guidance:g}: the high expert was tuned on samples drawn at "
-                                f"this scale"}
-    path = save_checkpoint(out_dir / "model.safetensors", high, mean, std, enc_name, m, extra={"low": pair.low})
-    (out_dir / "hightune.json").write_text(json.dumps(m["hightune"], indent=1))
-    return path
+    return save_tuned_pair(out_dir, high, pair.low, mean, std, enc_name, meta, "hightune", "high",
+                           {"from": str(checkpoint), "config": asdict(cfg), "recipe": asdict(recipe),
+                            "pool_seed": cfg.seed, "note": meta_note}, cfg.guidance, checkpoint)

@@ -350,13 +350,7 @@ def selftune(checkpoint, data: MotionTextData, out_dir, cfg: SelfTuneConfig, rec
     from .text import get_text_encoder
 
     _check(cfg)
-    pair, mean, std, enc_name, meta = load_checkpoint(checkpoint)
-    if not isinstance(pair, ExpertPair):
-        raise ValueError(f"selftune: {checkpoint} is a single network; selftune trains the low-noise expert of a "
-                         f"two-expert checkpoint (imusim experts)")
-    if not (torch.allclose(mean, data.mean) and torch.allclose(std, data.std)):
-        raise ValueError(f"selftune: the data's feature statistics differ from {checkpoint}'s; use the data set the "
-                         f"checkpoint was trained on")
+    pair, mean, std, enc_name, meta = load_pair(checkpoint, data, "selftune", "low")
     # the default: the plain x0 MSE on the steps the low expert answers, on crops like the self-sampled ones
     recipe = recipe or TrainConfig(train_t_max=pair.below_t, batch_size=32, max_frames=cfg.max_frames,
                                    min_frames=cfg.min_frames)
@@ -476,14 +470,37 @@ def selftune(checkpoint, data: MotionTextData, out_dir, cfg: SelfTuneConfig, rec
     if bar:
         bar.close()
     low.eval()
+    return save_tuned_pair(out_dir, pair.high, low, mean, std, enc_name, meta, "selftune", "low",
+                           {"from": str(checkpoint), "config": asdict(cfg), "recipe": asdict(recipe),
+                            "pool_seed": cfg.seed, "note": meta_note}, cfg.guidance, checkpoint)
+
+
+def load_pair(checkpoint, data: MotionTextData, who: str, expert: str):
+    """``load_checkpoint(checkpoint)`` of a two-expert file whose feature statistics are ``data``'s, for ``who``
+    (selftune, hightune), which trains its ``expert`` ("low" or "high") network; ValueError naming the file
+    otherwise."""
+    pair, mean, std, enc_name, meta = load_checkpoint(checkpoint)
+    if not isinstance(pair, ExpertPair):
+        raise ValueError(f"{who}: {checkpoint} is a single network; {who} trains the {expert}-noise expert of a "
+                         f"two-expert checkpoint (imusim experts)")
+    if not (torch.allclose(mean, data.mean) and torch.allclose(std, data.std)):
+        raise ValueError(f"{who}: the data's feature statistics differ from {checkpoint}'s; use the data set the "
+                         f"checkpoint was trained on")
+    return pair, mean, std, enc_name, meta
+
+
+def save_tuned_pair(out_dir: Path, high, low, mean, std, enc_name: str, meta: dict, who: str, expert: str,
+                    record: dict, guidance: Optional[float], checkpoint) -> Path:
+    """``out_dir/model.safetensors``: the pair ``high`` / ``low`` with ``checkpoint``'s metadata ``meta``, ``record``
+    (the run: config, recipe, …) under ``who`` and in ``out_dir/WHO.json``, the tuned ``expert`` named in
+    ``experts``, and a ``guidance`` the run was tuned at (None: the pair's kept) as the scale to sample it with."""
     m = dict(meta)
-    m["selftune"] = {"from": str(checkpoint), "config": asdict(cfg), "recipe": asdict(recipe),
-                     "pool_seed": cfg.seed, "note": meta_note}
-    m["experts"] = {**m.get("experts", {}), "low": f"selftune of {checkpoint}'s low expert ({out_dir})"}
-    if cfg.guidance is not None:  # sampled as it was tuned
-        m["sampling"] = {**m.get("sampling", {}), "guidance": float(cfg.guidance),
-                         "why": f"selftune --guidance {cfg.guidance:g}: the low expert was tuned on samples drawn at "
+    m[who] = record
+    m["experts"] = {**m.get("experts", {}), expert: f"{who} of {checkpoint}'s {expert} expert ({out_dir})"}
+    if guidance is not None:  # sampled as it was tuned
+        m["sampling"] = {**m.get("sampling", {}), "guidance": float(guidance),
+                         "why": f"{who} --guidance {guidance:g}: the {expert} expert was tuned on samples drawn at "
                                 f"this scale"}
-    path = save_checkpoint(out_dir / "model.safetensors", pair.high, mean, std, enc_name, m, extra={"low": low})
-    (out_dir / "selftune.json").write_text(json.dumps(m["selftune"], indent=1))
+    path = save_checkpoint(out_dir / "model.safetensors", high, mean, std, enc_name, m, extra={"low": low})
+    (out_dir / f"{who}.json").write_text(json.dumps(record, indent=1))
     return path
