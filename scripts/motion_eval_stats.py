@@ -9,6 +9,8 @@ for each pair
 ``--pair A:B`` (B relative to A, same seed) the relative L_acc change per seed with a paired bootstrap
 95 % interval over test clips (clips resampled, the same draw for both models), and pooled over seeds. FIDs are
 only averaged over seeds embedded by one FID encoder (the files' ``fid_encoder``; older files have none recorded).
+Files must share the split, the clips and the sampler's noise and steps; their guidance may differ (each model sampled
+at its own scale, recorded per configuration as ``guidance``).
 
 With the generated motions' per-clip acceleration power in the files (newer files) and the real clips' (from the
 files, or from ``--data`` for older ones), also the decomposition L_acc = P_gen + P_real − 2·C
@@ -86,8 +88,14 @@ def main():
     for r in runs:  # FID is comparable only under one encoder (evaluate-motion's fid_encoder; None: not recorded)
         for c in r["checkpoints"]:
             c["_enc"] = r.get("fid_encoder")
+            c["_guidance"] = r["sampler"].get("guidance")  # each file's models at their own scale (recorded per config)
+
+    def sampler(r):  # the same noise and steps for every file; the guidance may differ (each model's own scale)
+        return {k: v for k, v in r["sampler"].items() if k != "guidance"}
+
     for r in runs[1:]:
-        same = all(r[k] == res[k] for k in ("split", "n_clips", "samples_per_clip", "sampler", "max_frames"))
+        same = (all(r[k] == res[k] for k in ("split", "n_clips", "samples_per_clip", "max_frames"))
+                and sampler(r) == sampler(res))
         # the real clips' jerk identifies the clips; it may differ in the last bits between runs (thread count)
         if not same or not np.allclose(r["real"]["per_clip"]["jerk"], res["real"]["per_clip"]["jerk"], rtol=1e-9):
             raise SystemExit(f"{args.json}: the files differ in split, clips or sampler; they cannot be paired")
@@ -124,7 +132,8 @@ def main():
                     rel, ci = paired_rel_ci(np.tile(per_real, len(seeds)),
                                             np.concatenate([seeds[s]["per_clip"][k] for s in sorted(seeds)]))
                     row[k]["ratio_to_real_ci95"] = [1 + ci[0], 1 + ci[1]]
-        out["configs"][cfg] = {"seeds": sorted(seeds), "fid_encoder": sorted(encs, key=str), **row}
+        out["configs"][cfg] = {"seeds": sorted(seeds), "fid_encoder": sorted(encs, key=str),
+                               "guidance": sorted({seeds[s]["_guidance"] for s in seeds}, key=str), **row}
         print(f"{cfg:<16}{len(seeds):>6}" + "".join(f"{row[k]['mean']:>13.4g} ± {row[k]['std']:<6.2g}" for k in keys))
     print(f"{'real':<22}" + "".join(f"{real.get(k, float('nan')):>22.4g}" for k in keys))
     for cfg, row in out["configs"].items():

@@ -33,3 +33,12 @@ PY
 [ -f "$OUT/skating_probe_orig_ts1g2_g2.5.json" ] || python scripts/skating_probe.py --data "$DATA" --guidance 2.5 \
   --activity walk,run --checkpoint "$RUNS/st/orig_ts1g2/model.safetensors" \
   --json "$OUT/skating_probe_orig_ts1g2_g2.5.json" > "$OUT/skating_probe_orig_ts1g2_g2.5.log" 2> /dev/null
+# §33.3: L_acc of the tuned pairs (training seed 0, sampled at 2) against the continued control (seed 0, paired over
+# the test clips), beside the shipped pair's seed 0 and st_kv3ts1_s0 (both sampled at 1)
+H=docs/realism/walkers/hightune
+[ -f "$H/lacc_s0.json" ] || python scripts/motion_eval_stats.py docs/realism/spec/motion_eval_g1.json \
+  docs/realism/ship/motion_eval_afu1i5hs7_s0.json docs/realism/walkers/truespeed/motion_eval_st_kv3ts1_s0.json \
+  docs/realism/walkers/guided/motion_eval_st_kv3ts1g2_s0.json "$H/motion_eval_ht1g2_s0.json" \
+  "$H/wrist/motion_eval_ht1w05g2_s0.json" --pair wf_control:pair_afu1i5hs7 --pair wf_control:st_kv3ts1 \
+  --pair wf_control:st_kv3ts1g2 --pair wf_control:ht1g2 --pair wf_control:ht1w05g2 --out "$H/lacc_s0.json" \
+  > "$H/lacc_s0.log" 2>&1

@@ -11,7 +11,7 @@ import pytest
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "motion_eval_stats.py"
 
 
-def _file(path, checkpoints, p_real, acts):
+def _file(path, checkpoints, p_real, acts, sampler=None):
     real = {"name": "real", "n": len(p_real), "l_acc": 0.0, "fid": 1.0, "acc_power": float(np.mean(p_real)),
             "jerk": 1.0, "joint_acc": 1.0, "foot_skating": 0.1,
             "per_clip": {"jerk": [1.0] * len(p_real), "joint_acc": [1.0] * len(p_real),
@@ -25,7 +25,8 @@ def _file(path, checkpoints, p_real, acts):
                     "per_clip": {"l_acc": la.tolist(), "acc_power": list(pg), "jerk": [1.0] * len(pg),
                                  "joint_acc": [1.0] * len(pg), "foot_skating": [0.1] * len(pg), "activity": acts}})
     path.write_text(json.dumps({"split": "test", "n_clips": len(p_real), "samples_per_clip": 1,
-                                "sampler": {"name": "ddim"}, "max_frames": 120, "real": real, "checkpoints": cks}))
+                                "sampler": sampler or {"name": "ddim"}, "max_frames": 120, "real": real,
+                                "checkpoints": cks}))
 
 
 def test_damping_lowers_l_acc_but_not_the_matched_reading(tmp_path):
@@ -53,3 +54,24 @@ def test_damping_lowers_l_acc_but_not_the_matched_reading(tmp_path):
     assert damp["acc_power"]["all"]["pooled_rel"] == pytest.approx(-0.5)
     assert res["pairs"]["ctrl:aligned"]["l_acc_matched_power"]["all"]["pooled_rel"] == pytest.approx(-1.0)
     assert "L_acc = P_gen + P_real - 2 C" in log
+
+
+def test_files_pair_across_guidance_but_not_across_noise(tmp_path):
+    """Each model at its own guidance pairs clip for clip (the guidance recorded per configuration); another sampler
+    seed is another draw of noise and is refused."""
+    rng = np.random.default_rng(1)
+    n = 12
+    pr, pg = rng.uniform(0.05, 0.3, n), rng.uniform(0.05, 0.3, n)
+    acts = ["walk"] * n
+    _file(tmp_path / "a.json", {"ctrl_s0": (pg, np.zeros(n))}, pr, acts, {"name": "ddim", "seed": 0, "guidance": 1.0})
+    _file(tmp_path / "b.json", {"cand_s0": (pg / 2, np.zeros(n))}, pr, acts, {"name": "ddim", "seed": 0, "guidance": 2.0})
+    _file(tmp_path / "c.json", {"other_s0": (pg, np.zeros(n))}, pr, acts, {"name": "ddim", "seed": 1, "guidance": 1.0})
+    out = tmp_path / "stats.json"
+    subprocess.run([sys.executable, str(SCRIPT), str(tmp_path / "a.json"), str(tmp_path / "b.json"), "--pair",
+                    "ctrl:cand", "--out", str(out)], check=True, capture_output=True, text=True)
+    res = json.loads(out.read_text())
+    assert res["configs"]["ctrl"]["guidance"] == [1.0] and res["configs"]["cand"]["guidance"] == [2.0]
+    assert res["pairs"]["ctrl:cand"]["pooled_rel"] == pytest.approx((pg.sum() / 2 - pg.sum()) / (pg + pr).sum())
+    bad = subprocess.run([sys.executable, str(SCRIPT), str(tmp_path / "a.json"), str(tmp_path / "c.json")],
+                         capture_output=True, text=True)
+    assert bad.returncode != 0 and "cannot be paired" in bad.stderr
