@@ -12,12 +12,13 @@ def register(sub):
                                    "from pure noise with the pair's high expert (the sampler's steps and guidance; "
                                    "gradients through the last --grad-steps) and trains it so that the motion it hands "
                                    "over (its last x0 prediction, through the foot anchor) moves at the ground-truth "
-                                   "crop's mean ground speed, beside its noised-truth x0 MSE on its own steps and "
+                                   "crop's mean ground speed, optionally swings its wrists as hard as the crop "
+                                   "(--lambda-true-wrist), beside its noised-truth x0 MSE on its own steps and "
                                    "optionally a trust region around the untuned expert's hand-over "
                                    "(--lambda-stay). The low expert is untouched. Writes OUT/model.safetensors (the "
                                    "tuned high expert, the same low expert and sampling metadata), OUT/metrics.csv "
-                                   "(means per 10 steps, with the handed-over and crop speeds in m/s) and "
-                                   "OUT/hightune.json. docs/realism.md section 33.")
+                                   "(means per 10 steps, with the handed-over and crop speeds in m/s and wrists' RMS "
+                                   "acceleration in m/s^2) and OUT/hightune.json. docs/realism.md section 33.")
     p.add_argument("--checkpoint", default="refined", help="two-expert checkpoint (zoo name or .safetensors)")
     p.add_argument("--data", required=True, help="the data set the checkpoint was trained on (imusim data build)")
     p.add_argument("--out", required=True, help="output directory")
