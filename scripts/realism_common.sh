@@ -125,15 +125,27 @@ gen4() {  # [GEN4_ARGS=...] gen4 NAME CKPT LOG: NAME's 4 generation stores at gu
   wait
 }
 
-st_motion() {  # st_motion RUN: the selftune output $RUNS/st/RUN's motion evaluation (motion_evals) and its sampling
-  # chain's speeds with the legs' (scripts/chain_speed_probe.py --legs) into $OUT, side by side (one core each), each
-  # skipped when it exists
+st_motion() {  # [EVAL_ARGS=...] st_motion RUN: the selftune output $RUNS/st/RUN's motion evaluation (motion_evals)
+  # and its sampling chain's speeds (chain_probe) into $OUT, side by side (one core each), each skipped when it exists
   link_st "$1"
   OMP_NUM_THREADS=1 motion_evals "$1" &
+  chain_probe "$1" &
+  wait
+}
+
+chain_probe() {  # chain_probe RUN: the sampling chain's speeds with the legs' (scripts/chain_speed_probe.py --legs; at
+  # the run's recorded guidance) of $RUNS/st/RUN into $OUT/chain_RUN.{json,log}, one core, skipped when it exists
   [ -f "$OUT/chain_$1.json" ] || OMP_NUM_THREADS=1 python scripts/chain_speed_probe.py --data "$DATA" \
     --checkpoint "$RUNS/st/$1/model.safetensors" --chain --legs --json "$OUT/chain_$1.json" > "$OUT/chain_$1.log" \
-    2> /dev/null &
-  wait
+    2> /dev/null
+}
+
+style_probe() {  # style_probe RUN GUIDANCE: the walkers' and runners' wrist parts and speeds by style
+  # (scripts/skating_probe.py) of $RUNS/st/RUN sampled at GUIDANCE into $OUT/skating_probe_RUN.{json,log}, one core,
+  # skipped when it exists
+  [ -f "$OUT/skating_probe_$1.json" ] || OMP_NUM_THREADS=1 python scripts/skating_probe.py --data "$DATA" \
+    --guidance "$2" --activity walk,run --checkpoint "$RUNS/st/$1/model.safetensors" \
+    --json "$OUT/skating_probe_$1.json" > "$OUT/skating_probe_$1.log" 2> /dev/null
 }
 
 stores() {  # stores NAME SEEDS...: "NAME=store,store,..." for --synthetic
@@ -246,16 +258,16 @@ motion_evals() {  # [EVAL_TAG=T EVAL_ARGS=...] motion_evals PAIR...: evaluate-mo
   done
 }
 
-selftune_train() {  # selftune_train: the self-sampled fine-tunes of CANDS x SEEDS (arrays; imusim selftune $BASE
-  # ${ARGS[CAND]}, ARGS an associative array), all at once, one core each, into $RUNS/st/CAND_sSEED (each skipped when
-  # trained); their training logs into $OUT/training
+selftune_train() {  # [TUNE=hightune TUNE_ARGS=...] selftune_train: the self-sampled fine-tunes of CANDS x SEEDS
+  # (arrays; imusim $TUNE (default selftune) $TUNE_ARGS $BASE ${ARGS[CAND]}, ARGS an associative array), all at once,
+  # one core each, into $RUNS/st/CAND_sSEED (each skipped when trained); their training logs into $OUT/training
   local c s d r
   mkdir -p "$RUNS/st" "$OUT/training"
   for c in "${CANDS[@]}"; do for s in "${SEEDS[@]}"; do
     d="$RUNS/st/${c}_s$s"
     # shellcheck disable=SC2086
-    [ -f "$d/model.safetensors" ] || { mkdir -p "$d"; OMP_NUM_THREADS=1 imusim selftune --data "$DATA" --out "$d" \
-      --seed "$s" $BASE ${ARGS[$c]} > "$d.log" 2>&1; } &
+    [ -f "$d/model.safetensors" ] || { mkdir -p "$d"; OMP_NUM_THREADS=1 imusim "${TUNE:-selftune}" --data "$DATA" \
+      --out "$d" --seed "$s" ${TUNE_ARGS:-} $BASE ${ARGS[$c]} > "$d.log" 2>&1; } &
   done; done
   wait
   for r in $(cand_runs); do cp "$RUNS/st/$r/metrics.csv" "$OUT/training/metrics_$r.csv"; done

@@ -25,9 +25,7 @@ link_shipped_pair
 for r in $(cand_runs); do
   link_st "$r"
   EVAL_ARGS="--guidance 2.0" OMP_NUM_THREADS=1 motion_evals "$r" &  # at its recorded guidance, not motion_evals' 1
-  [ -f "$OUT/skating_probe_$r.json" ] || OMP_NUM_THREADS=1 python scripts/skating_probe.py --data "$DATA" \
-    --guidance 2 --activity walk,run --checkpoint "$RUNS/st/$r/model.safetensors" --json "$OUT/skating_probe_$r.json" \
-    > "$OUT/skating_probe_$r.log" 2> /dev/null &
+  style_probe "$r" 2 &
   wait
 done
 [ "$STAGE" = motion ] && exit 0

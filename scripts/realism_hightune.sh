@@ -17,38 +17,20 @@ OUT="${OUT:-docs/realism/walkers/hightune}"
 HAR_ACTS=docs/realism/still/activities.yaml
 HAR_DIR=runs/har_still
 source scripts/realism_common.sh
-mkdir -p "$OUT/training" "$RUNS/st"
 START="${START:-st_kv3ts1g2_s0}"  # the pair whose high expert is tuned (a selftune output in $RUNS/st)
 declare -A ARGS=([ht1g2]="--lambda-true-speed 1 --guidance 2"
                  [ht1w05g2]="--lambda-true-speed 1 --lambda-true-wrist 0.5 --guidance 2")
 BASE="--lr 3e-5 --pool 256 --steps 100"
 CANDS=(${CANDS:-ht1g2})
 SEEDS=(${SEEDS:-0})
+TUNE=hightune TUNE_ARGS="--checkpoint $RUNS/st/$START/model.safetensors" selftune_train
+[ "$STAGE" = train ] && exit 0
+chain_probe "$START" &
 for r in $(cand_runs); do
-  d="$RUNS/st/$r"
-  # shellcheck disable=SC2086
-  [ -f "$d/model.safetensors" ] || { mkdir -p "$d"; OMP_NUM_THREADS=1 imusim hightune --data "$DATA" --out "$d" \
-    --checkpoint "$RUNS/st/$START/model.safetensors" --seed "${r##*_s}" $BASE ${ARGS[${r%_s*}]} > "$d.log" 2>&1; } &
+  EVAL_ARGS="--guidance 2.0" st_motion "$r"  # at its recorded guidance, not motion_evals' 1
+  style_probe "$r" 2
 done
 wait
-for r in $(cand_runs); do cp "$RUNS/st/$r/metrics.csv" "$OUT/training/metrics_$r.csv"; done
-[ "$STAGE" = train ] && exit 0
-chain() {  # chain RUN: the chain's speeds with the legs' at the run's recorded guidance into $OUT/chain_RUN.json
-  [ -f "$OUT/chain_$1.json" ] || OMP_NUM_THREADS=1 python scripts/chain_speed_probe.py --data "$DATA" \
-    --checkpoint "$RUNS/st/$1/model.safetensors" --chain --legs --json "$OUT/chain_$1.json" > "$OUT/chain_$1.log" \
-    2> /dev/null
-}
-chain "$START" &
-for r in $(cand_runs); do
-  link_st "$r"
-  EVAL_ARGS="--guidance 2.0" OMP_NUM_THREADS=1 motion_evals "$r" &  # at its recorded guidance, not motion_evals' 1
-  wait
-  [ -f "$OUT/skating_probe_$r.json" ] || OMP_NUM_THREADS=1 python scripts/skating_probe.py --data "$DATA" \
-    --guidance 2 --activity walk,run --checkpoint "$RUNS/st/$r/model.safetensors" --json "$OUT/skating_probe_$r.json" \
-    > "$OUT/skating_probe_$r.log" 2> /dev/null &
-  chain "$r" &
-  wait
-done
 [ "$STAGE" = motion ] && exit 0
 for r in $(cand_runs); do GEN4_ARGS="--guidance 2.0" gen4 "$r" "$RUNS/$r/model.safetensors" "$RUNS/st/gen_$r"; done
 # shellcheck disable=SC2046
