@@ -2,6 +2,8 @@
 
 import argparse
 
+from .selftune import add_crop_args, add_tune_args
+
 
 def register(sub):
     p = sub.add_parser("hightune", help="fine-tune a two-expert checkpoint's high-noise network on its own samples",
@@ -19,16 +21,7 @@ def register(sub):
                                    "tuned high expert, the same low expert and sampling metadata), OUT/metrics.csv "
                                    "(means per 10 steps, with the handed-over and crop speeds in m/s and wrists' RMS "
                                    "acceleration in m/s^2) and OUT/hightune.json. docs/realism.md section 33.")
-    p.add_argument("--checkpoint", default="refined", help="two-expert checkpoint (zoo name or .safetensors)")
-    p.add_argument("--data", required=True, help="the data set the checkpoint was trained on (imusim data build)")
-    p.add_argument("--out", required=True, help="output directory")
-    p.add_argument("--steps", type=int, default=100)
-    p.add_argument("--batch-size", type=int, default=16, help="self-sampled motions per step")
-    p.add_argument("--lr", type=float, default=2e-5)
-    p.add_argument("--pool", type=int, default=256, help="training crops (and their starting noise) drawn once")
-    p.add_argument("--ddim-steps", type=int, default=50, help="the sampler's steps (imusim generate's default)")
-    p.add_argument("--grad-steps", type=int, default=3, metavar="K",
-                   help="backpropagate through the last K high-expert sampler steps")
+    add_tune_args(p, 100, "training crops (and their starting noise) drawn once", "high")
     p.add_argument("--guidance", type=float, default=None,
                    help="the sampler's classifier-free guidance scale while tuning, recorded in the output as the "
                         "scale to sample it with (default: the pair's recorded one); guidance keeps the data's style "
@@ -45,9 +38,7 @@ def register(sub):
                         "the same noise and caption")
     p.add_argument("--lambda-recipe", type=float, default=1.0,
                    help="weight of the noised-truth x0 MSE on the high expert's steps (t >= the hand-over)")
-    p.add_argument("--max-frames", type=int, default=120)
-    p.add_argument("--min-frames", type=int, default=40)
-    p.add_argument("--seed", type=int, default=0)
+    add_crop_args(p)
     p.set_defaults(func=_run)
 
 

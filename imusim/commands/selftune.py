@@ -23,16 +23,7 @@ def register(sub):
                                    "OUT/model.safetensors (the same high expert and sampling metadata, the tuned "
                                    "low expert) and OUT/metrics.csv (means per 10 steps). docs/realism.md sections "
                                    "19-28.")
-    p.add_argument("--checkpoint", default="refined", help="two-expert checkpoint (zoo name or .safetensors)")
-    p.add_argument("--data", required=True, help="the data set the checkpoint was trained on (imusim data build)")
-    p.add_argument("--out", required=True, help="output directory")
-    p.add_argument("--steps", type=int, default=300)
-    p.add_argument("--batch-size", type=int, default=16, help="self-sampled motions per step")
-    p.add_argument("--lr", type=float, default=2e-5)
-    p.add_argument("--pool", type=int, default=256, help="hand-over states sampled once by the high expert")
-    p.add_argument("--ddim-steps", type=int, default=50, help="the sampler's steps (imusim generate's default)")
-    p.add_argument("--grad-steps", type=int, default=3, metavar="K",
-                   help="backpropagate through the last K low-expert sampler steps")
+    add_tune_args(p, 300, "hand-over states sampled once by the high expert", "low")
     p.add_argument("--lambda-self", type=float, default=1.0, help="weight of the spectrum term on the own samples")
     p.add_argument("--self-one-sided-above", type=float, default=None, metavar="HZ",
                    help="the spectrum term's bands from HZ up (e.g. 3: 3-6 and 6-10 Hz) count only where the sample "
@@ -118,10 +109,31 @@ def register(sub):
                         "term 0.05, foot anchor with the union rule, root speed; docs/realism.md section 14); plain = "
                         "the x0 MSE on the steps below the hand-over")
     p.add_argument("--sensors", default="wrist_l,wrist_r,thigh_l,thigh_r", help="sensors of the spectrum term")
+    add_crop_args(p)
+    p.set_defaults(func=_run)
+
+
+def add_tune_args(p, steps: int, pool_help: str, expert: str) -> None:
+    """The arguments `imusim selftune` and `imusim hightune` open with: the pair, the data, the output, and the
+    self-sampled loop's size (``steps``: --steps' default; ``pool_help``: what --pool holds; ``expert``: the trained
+    expert, "low" or "high", whose sampler steps --grad-steps backpropagates through)."""
+    p.add_argument("--checkpoint", default="refined", help="two-expert checkpoint (zoo name or .safetensors)")
+    p.add_argument("--data", required=True, help="the data set the checkpoint was trained on (imusim data build)")
+    p.add_argument("--out", required=True, help="output directory")
+    p.add_argument("--steps", type=int, default=steps)
+    p.add_argument("--batch-size", type=int, default=16, help="self-sampled motions per step")
+    p.add_argument("--lr", type=float, default=2e-5)
+    p.add_argument("--pool", type=int, default=256, help=pool_help)
+    p.add_argument("--ddim-steps", type=int, default=50, help="the sampler's steps (imusim generate's default)")
+    p.add_argument("--grad-steps", type=int, default=3, metavar="K",
+                   help=f"backpropagate through the last K {expert}-expert sampler steps")
+
+
+def add_crop_args(p) -> None:
+    """The arguments `imusim selftune` and `imusim hightune` close with: the training crops' lengths and the seed."""
     p.add_argument("--max-frames", type=int, default=120)
     p.add_argument("--min-frames", type=int, default=40)
     p.add_argument("--seed", type=int, default=0)
-    p.set_defaults(func=_run)
 
 
 def _run(a):

@@ -43,8 +43,8 @@ from typing import Optional
 import torch
 
 from .gaussian import GaussianDiffusion
-from .selftune import (STAY_CHANNELS, _Sampler, load_pair, mean_speed, pool_crops, recipe_loss, save_tuned_pair,
-                       speed_stay_loss, stay_loss, wrist_ratio_loss, wrist_rms)
+from .selftune import (STAY_CHANNELS, _Sampler, check_tune, load_pair, mean_speed, pool_crops, recipe_loss,
+                       save_tuned_pair, speed_stay_loss, stay_loss, wrist_ratio_loss, wrist_rms)
 from .train import TrainConfig, anchor_prediction, lr_at
 
 
@@ -70,18 +70,8 @@ class HighTuneConfig:
 
 
 def _check(cfg: HighTuneConfig) -> None:
-    for name in ("steps", "batch_size", "pool", "ddim_steps", "grad_steps", "log_every"):
-        v = getattr(cfg, name)
-        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-            raise ValueError(f"hightune: {name} must be an integer >= 1, got {v!r}")
-    if cfg.batch_size > cfg.pool:
-        raise ValueError(f"hightune: batch_size ({cfg.batch_size}) must not exceed pool ({cfg.pool})")
-    g = cfg.guidance
-    if g is not None and (isinstance(g, bool) or not isinstance(g, (int, float)) or not 0 <= g < float("inf")):
-        raise ValueError(f"hightune: guidance must be a finite scale >= 0 or None (the pair's recorded one), got {g!r}")
-    for name in ("lambda_true_speed", "lambda_true_wrist", "lambda_stay", "lambda_recipe"):
-        if getattr(cfg, name) < 0:
-            raise ValueError(f"hightune: {name} must be >= 0, got {getattr(cfg, name)}")
+    check_tune(cfg, "hightune", ("steps", "batch_size", "pool", "ddim_steps", "grad_steps", "log_every"),
+               ("lambda_true_speed", "lambda_true_wrist", "lambda_stay", "lambda_recipe"))
     if not cfg.lr > 0:
         raise ValueError(f"hightune: lr must be > 0, got {cfg.lr}")
     if not 1 <= cfg.min_frames <= cfg.max_frames:
@@ -173,11 +163,10 @@ def hightune(checkpoint, data, out_dir, cfg: HighTuneConfig, recipe: Optional[Tr
         total = (cfg.lambda_true_speed * l_speed + cfg.lambda_true_wrist * l_wrist + cfg.lambda_stay * l_stay
                  + cfg.lambda_recipe * l_recipe)
         opt.zero_grad(set_to_none=True)
-        if total.requires_grad:
-            total.backward()
-            if cfg.grad_clip > 0:
-                torch.nn.utils.clip_grad_norm_(high.parameters(), cfg.grad_clip)
-            opt.step()
+        total.backward()  # the speed term always carries the hand-over's graph (grad_steps >= 1)
+        if cfg.grad_clip > 0:
+            torch.nn.utils.clip_grad_norm_(high.parameters(), cfg.grad_clip)
+        opt.step()
         with torch.no_grad():
             acc += torch.tensor([total.item(), l_speed.item(), l_stay.item(), l_recipe.item(),
                                  mean_speed(final, mask).mean().item(), mean_speed(truth, mask).mean().item(),

@@ -157,20 +157,26 @@ JOINT_ACC_JOINTS = {"lower": LOWER_BODY, "all": tuple(range(22)), "arms": ARMS}
 JOINT_ACC_GATES = ("moves", "gestures")
 
 
-def _check(cfg: SelfTuneConfig) -> None:
-    for name in ("steps", "batch_size", "pool", "ddim_steps", "grad_steps"):
+def check_tune(cfg, who: str, counts, lambdas) -> None:
+    """The checks a self-sampled fine-tune's config shares (``who``: selftune, hightune): the fields ``counts`` are
+    integers >= 1, the batch fits in the pool, the guidance is a finite scale >= 0 or None, the weights ``lambdas``
+    are >= 0; ValueError naming the field otherwise."""
+    for name in counts:
         v = getattr(cfg, name)
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-            raise ValueError(f"selftune: {name} must be an integer >= 1, got {v!r}")
+            raise ValueError(f"{who}: {name} must be an integer >= 1, got {v!r}")
     if cfg.batch_size > cfg.pool:
-        raise ValueError(f"selftune: batch_size ({cfg.batch_size}) must not exceed pool ({cfg.pool})")
-    if cfg.guidance is not None and (isinstance(cfg.guidance, bool) or not isinstance(cfg.guidance, (int, float))
-                                     or not 0 <= cfg.guidance < float("inf")):
-        raise ValueError(f"selftune: guidance must be a finite scale >= 0 or None (the pair's recorded one), got "
-                         f"{cfg.guidance!r}")
-    for name in LAMBDAS:  # every term's weight
+        raise ValueError(f"{who}: batch_size ({cfg.batch_size}) must not exceed pool ({cfg.pool})")
+    g = cfg.guidance
+    if g is not None and (isinstance(g, bool) or not isinstance(g, (int, float)) or not 0 <= g < float("inf")):
+        raise ValueError(f"{who}: guidance must be a finite scale >= 0 or None (the pair's recorded one), got {g!r}")
+    for name in lambdas:  # every term's weight
         if getattr(cfg, name) < 0:
-            raise ValueError(f"selftune: {name} must be >= 0, got {getattr(cfg, name)}")
+            raise ValueError(f"{who}: {name} must be >= 0, got {getattr(cfg, name)}")
+
+
+def _check(cfg: SelfTuneConfig) -> None:
+    check_tune(cfg, "selftune", ("steps", "batch_size", "pool", "ddim_steps", "grad_steps"), LAMBDAS)
     if cfg.joint_acc_joints not in JOINT_ACC_JOINTS:
         raise ValueError(f"selftune: joint_acc_joints must be one of {sorted(JOINT_ACC_JOINTS)}, "
                          f"got {cfg.joint_acc_joints!r}")
@@ -311,9 +317,9 @@ def wrist_ratio_loss(feats: torch.Tensor, ref: torch.Tensor, mask: torch.Tensor,
                      ) -> torch.Tensor:
     """Mean over the sequences of the squared log ratio of the wrists' RMS acceleration (|Δ²p|·fps², m/s², world
     frame, both wrists, over the valid frame triples of ``mask`` ``[B, T]``) of ``feats`` to that of ``ref``
-    (denormalised HumanML3D features ``[B, T, 263]``), each plus ``WRIST_FLOOR``. Scale-free: a walker twice as intense as its crop
-    costs what one half as intense does (docs/realism.md §32: the plain captions' walkers swing their wrists 1.5× the
-    normal style's)."""
+    (denormalised HumanML3D features ``[B, T, 263]``), each plus ``WRIST_FLOOR``. Scale-free: a walker twice as
+    intense as its crop costs what one half as intense does (docs/realism.md §32: the plain captions' walkers swing
+    their wrists 1.5× the normal style's)."""
     return (torch.log(wrist_rms(feats, mask, fps) + WRIST_FLOOR)
             - torch.log(wrist_rms(ref, mask, fps) + WRIST_FLOOR)).square().mean()
 
