@@ -34,8 +34,6 @@ Shapes: features ``[B, T, 263]`` (HumanML3D), masks ``[B, T]`` bool prefixes.
 
 from __future__ import annotations
 
-import csv
-import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Optional
@@ -43,30 +41,19 @@ from typing import Optional
 import torch
 
 from .gaussian import GaussianDiffusion
-from .selftune import (STAY_CHANNELS, _Sampler, check_tune, load_pair, mean_speed, pool_crops, recipe_loss,
-                       save_tuned_pair, speed_stay_loss, stay_loss, wrist_ratio_loss, wrist_rms)
+from .selftune import (STAY_CHANNELS, MetricLog, TuneConfig, _Sampler, check_tune, load_pair, mean_speed,
+                       pool_crops, recipe_loss, save_tuned_pair, speed_stay_loss, stay_loss, wrist_ratio_loss,
+                       wrist_rms)
 from .train import TrainConfig, anchor_prediction, lr_at
 
 
 @dataclass
-class HighTuneConfig:
+class HighTuneConfig(TuneConfig):
+    """The high expert's fine-tune (:func:`hightune`): :class:`~imusim.diffusion.selftune.TuneConfig` with its own
+    defaults (``pool``: training crops and their starting noise; ``lambda_stay``: the hand-over's first 67 channels
+    against the untuned high expert's, cm²; ``lambda_recipe``: the noised-truth x0 MSE on the steps t >= below_t)."""
     steps: int = 100
-    batch_size: int = 16  # self-sampled motions per step
-    lr: float = 2e-5
-    grad_clip: float = 1.0
-    pool: int = 256  # training crops (and their starting noise) drawn once
-    ddim_steps: int = 50  # the sampler's (imusim generate's default)
-    grad_steps: int = 3  # gradients through the last K high-expert sampler steps
-    guidance: Optional[float] = None  # the sampler's guidance while tuning, recorded in the output (None: the pair's)
     lambda_true_speed: float = 1.0  # the handed-over motion's mean ground speed against the crop's ((m/s)²)
-    lambda_true_wrist: float = 0.0  # its wrists' RMS acceleration against the crop's (squared log ratio)
-    lambda_stay: float = 0.0  # its first 67 channels against the untuned high expert's (cm²)
-    lambda_recipe: float = 1.0  # the noised-truth x0 MSE on the steps t >= below_t
-    max_frames: int = 120
-    min_frames: int = 40
-    seed: int = 0
-    log_every: int = 10
-    warmup: int = 0
 
 
 def _check(cfg: HighTuneConfig) -> None:
@@ -135,16 +122,12 @@ def hightune(checkpoint, data, out_dir, cfg: HighTuneConfig, recipe: Optional[Tr
     lr_cfg = TrainConfig(steps=cfg.steps, lr=cfg.lr, warmup=cfg.warmup)
     rcfg = replace(recipe, seed=cfg.seed + 1)
     pick = torch.Generator().manual_seed(cfg.seed * 7919 + 23)
-    cols = ["step", "total", "l_true_speed", "l_stay", "l_recipe", "speed", "speed_crop", "l_true_wrist", "wrist",
-            "wrist_crop", "lr", "seconds"]
-    f = open(out_dir / "metrics.csv", "w", newline="")
-    w = csv.writer(f)
-    w.writerow(cols)
+    log = MetricLog(out_dir / "metrics.csv", ["total", "l_true_speed", "l_stay", "l_recipe", "speed", "speed_crop",
+                                              "l_true_wrist", "wrist", "wrist_crop"], cfg.steps, cfg.log_every)
     bar = None
     if progress:
         from tqdm.auto import tqdm
         bar = tqdm(total=cfg.steps, desc="hightune", unit="step")
-    t0, acc, since = time.time(), torch.zeros(9, dtype=torch.float64), 0
     for step in range(cfg.steps):
         for g in opt.param_groups:
             g["lr"] = lr_at(step, lr_cfg)
@@ -168,21 +151,13 @@ def hightune(checkpoint, data, out_dir, cfg: HighTuneConfig, recipe: Optional[Tr
             torch.nn.utils.clip_grad_norm_(high.parameters(), cfg.grad_clip)
         opt.step()
         with torch.no_grad():
-            acc += torch.tensor([total.item(), l_speed.item(), l_stay.item(), l_recipe.item(),
-                                 mean_speed(final, mask).mean().item(), mean_speed(truth, mask).mean().item(),
-                                 l_wrist.item(), wrist_rms(final, mask).mean().item(),
-                                 wrist_rms(truth, mask).mean().item()],
-                                dtype=torch.float64)
-        since += 1
+            log.add(step, [total, l_speed, l_stay, l_recipe, mean_speed(final, mask).mean(),
+                           mean_speed(truth, mask).mean(), l_wrist, wrist_rms(final, mask).mean(),
+                           wrist_rms(truth, mask).mean()], lr_at(step, lr_cfg))
         if bar:
             bar.update(1)
             bar.set_postfix(speed=f"{l_speed.item():.3f}")
-        if (step + 1) % cfg.log_every == 0 or step + 1 == cfg.steps:
-            w.writerow([step + 1, *(acc / since).tolist(), lr_at(step, lr_cfg), round(time.time() - t0, 2)])
-            f.flush()
-            acc.zero_()
-            since = 0
-    f.close()
+    log.close()
     if bar:
         bar.close()
     high.eval()

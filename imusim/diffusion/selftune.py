@@ -105,28 +105,41 @@ from .train import (MotionTextData, TrainConfig, _host_batch, acc_kurtosis_loss,
 
 
 @dataclass
-class SelfTuneConfig:
+class TuneConfig:
+    """The fields of a self-sampled fine-tune's config that :class:`SelfTuneConfig` (the low expert) and
+    :class:`~imusim.diffusion.hightune.HighTuneConfig` (the high expert) share; the terms compare each sampled motion
+    with its ground-truth crop (true_*) or with the untuned expert's sample of the same start (stay)."""
     steps: int = 300
     batch_size: int = 16  # self-sampled motions per step
     lr: float = 2e-5
     grad_clip: float = 1.0
-    pool: int = 256  # hand-over states sampled once by the high expert
+    pool: int = 256  # the starts (crops and their noise or hand-over states) drawn once
     ddim_steps: int = 50  # the sampler's (imusim generate's default)
-    grad_steps: int = 3  # gradients through the last K low-expert sampler steps (DRaFT-K)
+    grad_steps: int = 3  # gradients through the tuned expert's last K sampler steps (DRaFT-K)
+    guidance: Optional[float] = None  # the sampler's guidance while tuning, recorded in the output (None: the pair's)
+    lambda_recipe: float = 1.0  # weight of the recipe's total on noised truth
+    lambda_stay: float = 0.0  # weight of the difference (cm²) from the untuned expert's motion of the same start
+    lambda_true_speed: float = 0.0  # weight of the mean root ground speed ((m/s)²) against the ground-truth crop's
+    lambda_true_wrist: float = 0.0  # weight of the squared log ratio of the wrists' RMS acceleration to the crop's
+    max_frames: int = 120
+    min_frames: int = 40
+    seed: int = 0
+    log_every: int = 10
+    warmup: int = 0
+
+
+@dataclass
+class SelfTuneConfig(TuneConfig):
+    """The low expert's fine-tune (:func:`selftune`): :class:`TuneConfig` and the terms only it has."""
     lambda_self: float = 1.0  # weight of the spectrum term on the self-sampled motions
     self_one_sided_above: Optional[float] = None  # Hz: the spectrum term's bands from there up count only an excess
-    lambda_recipe: float = 1.0  # weight of the recipe's total on noised truth
     lambda_kurtosis: float = 0.0  # weight of the impulsiveness term (acc_kurtosis_loss) on the own samples
-    lambda_stay: float = 0.0  # weight of the difference (cm²) from the untuned low expert's finish of the same state
     lambda_excess: float = 0.0  # weight of the one-sided 3-10 Hz accelerometer term (imu_excess_loss) on the own samples
     lambda_texture: float = 0.0  # weight of the wrists' texture/swing ratio term (texture_ratio_loss) on the own samples
     lambda_bone: float = 0.0  # weight of the bone-length term (bone_length_loss, cm²) on the own samples
     lambda_joint_acc: float = 0.0  # weight of the joint-acceleration term (joint_acc_loss) on the own samples
     lambda_stay_quiet: float = 0.0  # the trust region again, on the crops the joint-acceleration gate leaves out only
     lambda_stay_speed: float = 0.0  # weight of the mean root ground speed ((m/s)²) against the untuned low expert's
-    lambda_true_speed: float = 0.0  # weight of the mean root ground speed ((m/s)²) against the ground-truth crop's
-    lambda_true_wrist: float = 0.0  # weight of the squared log ratio of the wrists' RMS acceleration to the crop's
-    guidance: Optional[float] = None  # the sampler's guidance while tuning, recorded in the output (None: the pair's)
     lambda_keep: float = 0.0  # weight of the band powers against the high expert's own finish of the same state
     keep_one_sided_above: Optional[float] = 3.0  # Hz: the keep term's bands from there up count only an excess
     lambda_keep_spread: float = 0.0  # weight of the batch variance of the log 0-3 Hz power ratio to that finish
@@ -135,11 +148,38 @@ class SelfTuneConfig:
     joint_acc_gate: str = "moves"  # which crops count: "moves" (joint_acc_min_crop) or "gestures" (crop_gestures)
     gesture_ratio: float = 6.0  # "gestures": the arms move at this multiple of the pelvis (crop_gestures)
     sensors: str = "wrist_l,wrist_r,thigh_l,thigh_r"
-    max_frames: int = 120
-    min_frames: int = 40
-    seed: int = 0
-    log_every: int = 10
-    warmup: int = 0
+
+
+class MetricLog:
+    """A fine-tune's ``metrics.csv``: each row the means of ``names``' values over the steps since the previous
+    row, written every ``every`` steps and at the last of ``steps``; columns ``step``, the first ``lr_at`` names,
+    ``lr``, ``seconds`` (since the log was opened), the other names."""
+
+    def __init__(self, path: Path, names, steps: int, every: int, lr_at: Optional[int] = None):
+        self.names, self.steps, self.every = list(names), steps, every
+        self.k = len(self.names) if lr_at is None else lr_at
+        self.f = open(path, "w", newline="")
+        self.w = csv.writer(self.f)
+        self.w.writerow(["step", *self.names[:self.k], "lr", "seconds", *self.names[self.k:]])
+        self.acc, self.since, self.t0 = torch.zeros(len(self.names), dtype=torch.float64), 0, time.time()
+
+    def add(self, step: int, values, lr: float) -> None:
+        """Step ``step``'s (0-based) ``values`` (numbers or 0-d tensors, in ``names``' order) at learning rate
+        ``lr``."""
+        if len(values) != len(self.names):
+            raise ValueError(f"MetricLog.add: values must hold {len(self.names)} numbers ({self.names}), "
+                             f"got {len(values)}")
+        self.acc += torch.tensor([v.item() if torch.is_tensor(v) else float(v) for v in values], dtype=torch.float64)
+        self.since += 1
+        if (step + 1) % self.every == 0 or step + 1 == self.steps:
+            m = (self.acc / self.since).tolist()
+            self.w.writerow([step + 1, *m[:self.k], lr, round(time.time() - self.t0, 2), *m[self.k:]])
+            self.f.flush()
+            self.acc.zero_()
+            self.since = 0
+
+    def close(self) -> None:
+        self.f.close()
 
 
 # the noised-truth recipe of the shipped `refined`'s low-noise expert (afu1i5, docs/realism.md §14 and §16):
@@ -390,17 +430,14 @@ def selftune(checkpoint, data: MotionTextData, out_dir, cfg: SelfTuneConfig, rec
     lr_cfg = TrainConfig(steps=cfg.steps, lr=cfg.lr, warmup=cfg.warmup)
     rcfg = replace(recipe, seed=cfg.seed + 1)
     gen = torch.Generator().manual_seed(cfg.seed * 7919 + 17)
-    f = open(out_dir / "metrics.csv", "w", newline="")
-    w = csv.writer(f)
-    w.writerow(["step", "total", "l_self", "l_recipe", "lr", "seconds", "l_kurtosis", "l_stay", "l_excess",
-                "l_texture", "l_bone", "l_joint_acc", "l_stay_quiet", "l_keep", "l_keep_spread", "l_stay_speed",
-                "l_true_speed", "l_true_wrist"])
+    log = MetricLog(out_dir / "metrics.csv", ["total", "l_self", "l_recipe", "l_kurtosis", "l_stay", "l_excess",
+                                              "l_texture", "l_bone", "l_joint_acc", "l_stay_quiet", "l_keep",
+                                              "l_keep_spread", "l_stay_speed", "l_true_speed", "l_true_wrist"],
+                    cfg.steps, cfg.log_every, lr_at=3)
     bar = None
     if progress:
         from tqdm.auto import tqdm
         bar = tqdm(total=cfg.steps, desc="selftune", unit="step")
-    t0 = time.time()
-    acc, since = torch.zeros(15, dtype=torch.float64), 0  # the logged values: means over the steps since the last row
     for step in range(cfg.steps):
         for g in opt.param_groups:
             g["lr"] = lr_at(step, lr_cfg)
@@ -457,22 +494,12 @@ def selftune(checkpoint, data: MotionTextData, out_dir, cfg: SelfTuneConfig, rec
         if cfg.grad_clip > 0:
             torch.nn.utils.clip_grad_norm_(low.parameters(), cfg.grad_clip)
         opt.step()
-        acc += torch.tensor([total.item(), l_self.item(), l_recipe.item(), l_kurt.item(), l_stay.item(),
-                             l_excess.item(), l_tex.item(), l_bone.item(), l_ja.item(), l_quiet.item(),
-                             l_keep.item(), l_ks.item(), l_speed.item(), l_true_speed.item(),
-                             l_true_wrist.item()],
-                           dtype=torch.float64)
-        since += 1
+        log.add(step, [total, l_self, l_recipe, l_kurt, l_stay, l_excess, l_tex, l_bone, l_ja, l_quiet, l_keep, l_ks,
+                       l_speed, l_true_speed, l_true_wrist], lr_at(step, lr_cfg))
         if bar:
             bar.update(1)
             bar.set_postfix(spec=f"{l_self.item():.3f}", recipe=f"{l_recipe.item():.4f}")
-        if (step + 1) % cfg.log_every == 0 or step + 1 == cfg.steps:
-            m = (acc / since).tolist()
-            w.writerow([step + 1, *m[:3], lr_at(step, lr_cfg), round(time.time() - t0, 2), *m[3:]])
-            f.flush()
-            acc.zero_()
-            since = 0
-    f.close()
+    log.close()
     if bar:
         bar.close()
     low.eval()

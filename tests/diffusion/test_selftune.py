@@ -16,12 +16,27 @@ from imusim.diffusion import MDM, MDMConfig
 from imusim.diffusion.checkpoint import load_checkpoint, save_checkpoint
 from imusim.diffusion.experts import ExpertPair
 from imusim.diffusion.gaussian import GaussianDiffusion
-from imusim.diffusion.selftune import (WRIST_FLOOR, SelfTuneConfig, _Sampler, selftune, speed_stay_loss, stay_loss,
+from imusim.diffusion.selftune import (WRIST_FLOOR, MetricLog, SelfTuneConfig, _Sampler, selftune, speed_stay_loss, stay_loss,
                                       wrist_ratio_loss, wrist_rms)
 from imusim.diffusion.text import get_text_encoder
 from imusim.diffusion.train import MotionTextData, TrainConfig, sample
 
 from tests.diffusion.test_diffusion import TINY
+
+
+def test_metric_log_writes_the_means_since_the_previous_row(tmp_path):
+    """Rows every `every` steps and at the last step, each the mean of the values since the row before; lr and seconds
+    sit after the first `lr_at` names; a wrong count of values is refused by name."""
+    log = MetricLog(tmp_path / "m.csv", ["a", "b", "c"], steps=5, every=2, lr_at=1)
+    for step, (a, b) in enumerate([(1, 10), (3, 20), (5, 30), (7, 40), (9, 50)]):
+        log.add(step, [torch.tensor(float(a), requires_grad=True), b, -a], lr=0.1 * step)
+    with pytest.raises(ValueError, match="MetricLog.add: values must hold 3"):
+        log.add(5, [1, 2], lr=0.0)
+    log.close()
+    rows = list(csv.reader(open(tmp_path / "m.csv")))
+    assert rows[0] == ["step", "a", "lr", "seconds", "b", "c"]
+    got = [[float(v) for i, v in enumerate(r) if i != 3] for r in rows[1:]]  # seconds aside
+    assert got == [pytest.approx(r) for r in ([2, 2.0, 0.1, 15.0, -2.0], [4, 6.0, 0.3, 35.0, -6.0], [5, 9.0, 0.4, 50.0, -9.0])]
 
 
 def test_ddim_step_moves_along_the_deterministic_path():
