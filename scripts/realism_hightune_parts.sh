@@ -42,3 +42,49 @@ H=docs/realism/walkers/hightune
   "$H/wrist/motion_eval_ht1w05g2_s0.json" --pair wf_control:pair_afu1i5hs7 --pair wf_control:st_kv3ts1 \
   --pair wf_control:st_kv3ts1g2 --pair wf_control:ht1g2 --pair wf_control:ht1w05g2 --out "$H/lacc_s0.json" \
   > "$H/lacc_s0.log" 2>&1
+# §33.4: ht1w05g2 over its three training seeds (each through `CANDS=ht1w05g2 SEEDS=N OUT=$W/sN bash
+# scripts/realism_hightune.sh`): L_acc, jerk, joint acceleration and skating against the continued control's three
+# seeds and the shipped pair's, paired over the test clips
+W=docs/realism/walkers/hightune/wrist
+if [ -f "$W/s2/motion_eval_ht1w05g2_s2.json" ] && [ ! -f "$W/s2/lacc_seeds3.json" ]; then
+  python scripts/motion_eval_stats.py docs/realism/spec/motion_eval_g1.json docs/realism/ship/motion_eval_afu1i5hs7_s{0,1,2}.json \
+    "$W/motion_eval_ht1w05g2_s0.json" "$W/s1/motion_eval_ht1w05g2_s1.json" "$W/s2/motion_eval_ht1w05g2_s2.json" \
+    --pair wf_control:pair_afu1i5hs7 --pair wf_control:ht1w05g2 --pair pair_afu1i5hs7:ht1w05g2 \
+    --out "$W/s2/lacc_seeds3.json" > "$W/s2/lacc_seeds3.log" 2>&1
+fi
+# §33.4: which classes the HAR spread between models runs through, over every still-standers protocol run (§27.1 on)
+if [ -f "$W/s2/har_versus.json" ] && [ ! -f "$W/s2/har_class_spread.json" ]; then
+  python scripts/har_class_spread.py docs/realism/still/har_versus.json docs/realism/keep/har_versus.json \
+    docs/realism/fid/speed/har_versus.json docs/realism/fid/speed/seeds/har_versus.json \
+    docs/realism/walkers/{anchor,guided,hightune,truewrist,truespeed}/har_versus.json \
+    docs/realism/walkers/truespeed/seeds/har_versus.json docs/realism/walkers/truespeed/seeds/s2/har_versus.json \
+    "$W"/har_versus.json "$W"/s{1,2}/har_versus.json --out "$W/s2/har_class_spread.json" > "$W/s2/har_class_spread.log"
+fi
+# §33.4: the HAR, the wrist checks and the standers per training seed and over the three (each seed's own protocol run)
+if [ -f "$W/s2/har_wisdm_versus.json" ] && [ ! -f "$W/s2/seeds3.json" ]; then
+  python - "$W" <<'PY' > "$W/s2/seeds3.log"
+import json, sys
+import numpy as np
+w = sys.argv[1]
+files = {0: (f"{w}/har_versus.json", f"{w}/har_wisdm_versus.json"), 1: (f"{w}/s1/har_versus.json",
+         f"{w}/s1/har_wisdm_versus.json"), 2: (f"{w}/s2/har_versus.json", f"{w}/s2/har_wisdm_versus.json")}
+rows = {}
+for s, (bm, wi) in files.items():
+    b, x, c = json.load(open(bm)), json.load(open(wi)), f"ht1w05g2_s{s}"
+    r = b["realism"]["basicmotions"]
+    rows[s] = {"bm_rf": b["har"]["basicmotions"][c]["rf"]["mean"], "bm_cnn": b["har"]["basicmotions"][c]["cnn"]["mean"],
+               "wisdm_rf": x["har"]["wisdm"][c]["rf"]["mean"], "wisdm_cnn": x["har"]["wisdm"][c]["cnn"]["mean"],
+               "wrist_checks": b["intensity_checks"][c]["0"]["in_band"],
+               **{f"{a}_{q}": r[f"wrist_l/{a}"][c][f"acc_ratio_{q}"]["mean"]
+                  for a in ("walking", "running", "standing", "badminton") for q in ("median", "p90")},
+               **{f"bm_rf_wins_{v}": b["versus"]["basicmotions"][f"{c}:{v}"]["rf"]["a_wins"]
+                  for v in ("original", "smooth2", "afu1i5hs7")}}
+keys = list(rows[0])
+summary = {k: {"mean": float(np.mean([rows[s][k] for s in rows])), "std": float(np.std([rows[s][k] for s in rows], ddof=1))}
+           for k in keys}
+print(f"{'':22s}" + "".join(f"{'seed ' + str(s):>9s}" for s in rows) + "   mean ± sd")
+for k in keys:
+    print(f"{k:22s}" + "".join(f"{rows[s][k]:9.3f}" for s in rows) + f"   {summary[k]['mean']:.3f} ± {summary[k]['std']:.3f}")
+json.dump({"per_seed": rows, "summary": summary, "files": files}, open(f"{w}/s2/seeds3.json", "w"), indent=1)
+PY
+fi
