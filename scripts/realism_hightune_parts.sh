@@ -88,3 +88,7 @@ for k in keys:
 json.dump({"per_seed": rows, "summary": summary, "files": files}, open(f"{w}/s2/seeds3.json", "w"), indent=1)
 PY
 fi
+# §34: the per-crop wrist term's floor (two crops of one caption; scripts/wrist_term_floor.py), beside ht1w2g2's log
+W2=docs/realism/walkers/hightune/wrist2
+[ -f "$W2/wrist_term_floor.json" ] || python scripts/wrist_term_floor.py --data "$DATA" --crops 4096 \
+  --json "$W2/wrist_term_floor.json" > "$W2/wrist_term_floor.log"
