@@ -16,6 +16,8 @@
 # its training seeds 1 and 2 (§33.4): CANDS=ht1w05g2 SEEDS=N OUT=docs/realism/walkers/hightune/wrist/sN bash ...; then
 # bash scripts/realism_hightune_parts.sh for the three seeds together. §34, the wrist term at weight 2 (motion only):
 #   CANDS=ht1w2g2 OUT=docs/realism/walkers/hightune/wrist2 STAGE=motion bash scripts/realism_hightune.sh
+# §34.1, the wrist term against the caption's mean (--wrist-target caption):
+#   CANDS=ht1c2g2 OUT=docs/realism/walkers/hightune/caption STAGE=motion bash scripts/realism_hightune.sh
 OUT="${OUT:-docs/realism/walkers/hightune}"
 HAR_ACTS=docs/realism/still/activities.yaml
 HAR_DIR=runs/har_still
@@ -23,7 +25,8 @@ source scripts/realism_common.sh
 START="${START:-st_kv3ts1g2_s0}"  # the pair whose high expert is tuned (a selftune output in $RUNS/st)
 declare -A ARGS=([ht1g2]="--lambda-true-speed 1 --guidance 2"
                  [ht1w05g2]="--lambda-true-speed 1 --lambda-true-wrist 0.5 --guidance 2"
-                 [ht1w2g2]="--lambda-true-speed 1 --lambda-true-wrist 2 --guidance 2")
+                 [ht1w2g2]="--lambda-true-speed 1 --lambda-true-wrist 2 --guidance 2"
+                 [ht1c2g2]="--lambda-true-speed 1 --lambda-true-wrist 2 --wrist-target caption --guidance 2")
 BASE="--lr 3e-5 --pool 256 --steps 100"
 CANDS=(${CANDS:-ht1g2})
 SEEDS=(${SEEDS:-0})

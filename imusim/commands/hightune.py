@@ -32,6 +32,13 @@ def register(sub):
                    help="weight of the handed-over motion's wrists' RMS acceleration against its crop's (squared log "
                         "ratio): the speed term alone gives every caption's walkers the styled walkers' arm swing "
                         "(docs/realism.md section 33)")
+    p.add_argument("--wrist-target", choices=["crop", "caption"], default="crop",
+                   help="the wrist term's target: the sample's own crop, or its caption's mean log intensity over "
+                        "--wrist-ref-crops training crops (the crops' spread within a caption is the per-crop "
+                        "term's floor, docs/realism.md section 34)")
+    p.add_argument("--wrist-ref-crops", type=int, default=4096,
+                   help="with --wrist-target caption: training crops the caption means are taken over (besides the "
+                        "pool)")
     p.add_argument("--lambda-stay", type=float, default=0.0,
                    help="weight of a trust region: the squared difference (cm^2; root velocity, height and "
                         "root-relative joints) of the handed-over motion from the untuned high expert's hand-over of "
@@ -51,7 +58,8 @@ def _run(a):
     clips, mean, std = load_split(a.data, "train")
     cfg = HighTuneConfig(steps=a.steps, batch_size=a.batch_size, lr=a.lr, pool=a.pool, ddim_steps=a.ddim_steps,
                          grad_steps=a.grad_steps, guidance=a.guidance, lambda_true_speed=a.lambda_true_speed,
-                         lambda_true_wrist=a.lambda_true_wrist,
+                         lambda_true_wrist=a.lambda_true_wrist, wrist_target=a.wrist_target,
+                         wrist_ref_crops=a.wrist_ref_crops,
                          lambda_stay=a.lambda_stay, lambda_recipe=a.lambda_recipe, max_frames=a.max_frames,
                          min_frames=a.min_frames, seed=a.seed)
     p = hightune(ck, MotionTextData(clips, mean, std), a.out, cfg,

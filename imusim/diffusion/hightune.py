@@ -16,7 +16,10 @@ style range needs (§32.1), slows that stride further. This fine-tune asks the h
    stride. :func:`~imusim.diffusion.selftune.speed_stay_loss` compares that mean ground speed with the crop's
    (``lambda_true_speed``, (m/s)²).
    Optionally (``lambda_true_wrist``) :func:`~imusim.diffusion.selftune.wrist_ratio_loss` on the same motion: its
-   wrists' RMS acceleration against the crop's, a squared log ratio. The speed term alone gives the walkers the
+   wrists' RMS acceleration against the crop's, a squared log ratio; with ``wrist_target="caption"``
+   (:func:`~imusim.diffusion.selftune.wrist_target_loss`) against the mean log intensity of the crops that share its
+   caption instead (``wrist_ref_crops`` training crops and the pool), as the crops' spread within a caption is the
+   per-crop term's floor (§34). The speed term alone gives the walkers the
    data's speed with the arm swing of the styled walkers for every caption (§33.1): the crop stands for its caption,
    so this asks a plain caption for the normal style's calm arms at that speed.
 3. Optionally (``lambda_stay``) a trust region: :func:`~imusim.diffusion.selftune.stay_loss` (cm², the first 67
@@ -42,8 +45,8 @@ import torch
 
 from .gaussian import GaussianDiffusion
 from .selftune import (STAY_CHANNELS, MetricLog, TuneConfig, _Sampler, check_tune, load_pair, mean_speed,
-                       pool_crops, recipe_loss, save_tuned_pair, speed_stay_loss, stay_loss, wrist_ratio_loss,
-                       wrist_rms)
+                       caption_wrist_targets, pool_crops, recipe_loss, save_tuned_pair, speed_stay_loss, stay_loss,
+                       wrist_ratio_loss, wrist_rms, wrist_target_loss)
 from .train import TrainConfig, anchor_prediction, lr_at
 
 
@@ -54,6 +57,11 @@ class HighTuneConfig(TuneConfig):
     against the untuned high expert's, cm²; ``lambda_recipe``: the noised-truth x0 MSE on the steps t >= below_t)."""
     steps: int = 100
     lambda_true_speed: float = 1.0  # the handed-over motion's mean ground speed against the crop's ((m/s)²)
+    wrist_target: str = "crop"  # the wrist term's target: "crop" (its own crop) or "caption" (its caption's mean)
+    wrist_ref_crops: int = 4096  # "caption": the training crops its caption means are taken over (with the pool)
+
+
+WRIST_TARGETS = ("crop", "caption")
 
 
 def _check(cfg: HighTuneConfig) -> None:
@@ -61,6 +69,10 @@ def _check(cfg: HighTuneConfig) -> None:
                ("lambda_true_speed", "lambda_true_wrist", "lambda_stay", "lambda_recipe"))
     if not cfg.lr > 0:
         raise ValueError(f"hightune: lr must be > 0, got {cfg.lr}")
+    if cfg.wrist_target not in WRIST_TARGETS:
+        raise ValueError(f"hightune: wrist_target must be one of {list(WRIST_TARGETS)}, got {cfg.wrist_target!r}")
+    if isinstance(cfg.wrist_ref_crops, bool) or not isinstance(cfg.wrist_ref_crops, int) or cfg.wrist_ref_crops < 0:
+        raise ValueError(f"hightune: wrist_ref_crops must be an integer >= 0, got {cfg.wrist_ref_crops!r}")
     if not 1 <= cfg.min_frames <= cfg.max_frames:
         raise ValueError(f"hightune: min_frames ({cfg.min_frames}) must be in [1, max_frames = {cfg.max_frames}]")
 
@@ -109,6 +121,10 @@ def hightune(checkpoint, data, out_dir, cfg: HighTuneConfig, recipe: Optional[Tr
     x0, mask, caps, gen = pool_crops(data, cfg.pool, cfg.max_frames, cfg.min_frames, cfg.seed)
     pool = {"x0": x0, "mask": mask, "emb": torch.stack([emb_table[c] for c in caps]),
             "noise": torch.randn(x0.shape, generator=gen)}
+    if cfg.wrist_target == "caption":  # each crop's caption's mean log wrist intensity (the pool's crops count too)
+        pool["wrist_target"] = caption_wrist_targets(data, list(caps), cfg.wrist_ref_crops, cfg.max_frames,
+                                                     cfg.min_frames, cfg.seed + 101, std, mean,
+                                                     extra=(x0, mask, list(caps)))
     high = pair.high
     pair.low.requires_grad_(False)
     high.eval()  # sampled as the sampler samples (no dropout); gradients still flow
@@ -138,7 +154,8 @@ def hightune(checkpoint, data, out_dir, cfg: HighTuneConfig, recipe: Optional[Tr
         truth = pool["x0"][idx] * std + mean
         l_speed = speed_stay_loss(final, truth, mask)
         with torch.set_grad_enabled(cfg.lambda_true_wrist > 0):  # logged either way
-            l_wrist = wrist_ratio_loss(final, truth, mask)
+            l_wrist = (wrist_target_loss(final, mask, pool["wrist_target"][idx]) if cfg.wrist_target == "caption"
+                       else wrist_ratio_loss(final, truth, mask))
         l_stay = stay_loss(final[..., :STAY_CHANNELS], pool["ref"][idx], mask) if cfg.lambda_stay > 0 \
             else torch.zeros(())
         l_recipe = recipe_loss(high, diffusion, data, rcfg, step, emb_table, mean, std) if cfg.lambda_recipe > 0 \

@@ -364,6 +364,41 @@ def wrist_ratio_loss(feats: torch.Tensor, ref: torch.Tensor, mask: torch.Tensor,
             - torch.log(wrist_rms(ref, mask, fps) + WRIST_FLOOR)).square().mean()
 
 
+def wrist_target_loss(feats: torch.Tensor, mask: torch.Tensor, target: torch.Tensor, fps: float = HUMANML3D_FPS
+                      ) -> torch.Tensor:
+    """Mean over the sequences of (log(wrist RMS + ``WRIST_FLOOR``) − ``target``)², ``target`` ``[B]`` a log
+    intensity per sequence (e.g. :func:`caption_wrist_targets`' mean over the crops of its caption): the wrist term
+    against a caption's mean instead of one crop, so the crops' own spread within a caption (docs/realism.md §34:
+    0.044 of the per-crop term) does not bury a caption's bias."""
+    if target.shape != feats.shape[:1]:
+        raise ValueError(f"wrist_target_loss: target must have shape [{feats.shape[0]}] (one per sequence), "
+                         f"got {list(target.shape)}")
+    return (torch.log(wrist_rms(feats, mask, fps) + WRIST_FLOOR) - target).square().mean()
+
+
+@torch.no_grad()
+def caption_wrist_targets(data: MotionTextData, caps, n_ref: int, max_frames: int, min_frames: int, seed: int,
+                          std: torch.Tensor, mean: torch.Tensor, extra=None) -> torch.Tensor:
+    """Per caption of ``caps`` (a list of B strings) the mean log(wrist RMS + ``WRIST_FLOOR``) over ``n_ref``
+    training crops drawn as the pools draw them (:func:`pool_crops`, seed ``seed``) plus ``extra`` (normalised
+    ``(x0, mask, captions)`` crops counted too, e.g. the pool itself, so every caption of ``caps`` that is among
+    them has a mean). ``[B]`` float32; ValueError naming a caption that no crop carries."""
+    parts = [] if extra is None else [extra]
+    if n_ref > 0:
+        x0, mask, ref_caps, _ = pool_crops(data, n_ref, max_frames, min_frames, seed)
+        parts.append((x0, mask, list(ref_caps)))
+    sums: Dict[str, list] = {}
+    for x, m, c in parts:
+        for s in range(0, x.shape[0], 256):
+            lw = torch.log(wrist_rms(x[s:s + 256] * std + mean, m[s:s + 256]) + WRIST_FLOOR)
+            for cap, v in zip(c[s:s + 256], lw.tolist()):
+                sums.setdefault(cap, []).append(v)
+    missing = [c for c in caps if c not in sums]
+    if missing:
+        raise ValueError(f"caption_wrist_targets: no reference crop carries the caption {missing[0]!r}")
+    return torch.tensor([sum(sums[c]) / len(sums[c]) for c in caps], dtype=torch.float32)
+
+
 def wrist_rms(feats: torch.Tensor, mask: torch.Tensor, fps: float = HUMANML3D_FPS) -> torch.Tensor:
     """Each sequence's wrists' RMS acceleration ``[B]`` (|Δ²p|·fps², m/s², world frame, both wrists, over the valid
     frame triples of ``mask`` ``[B, T]``) of denormalised HumanML3D features ``[B, T, 263]``: what

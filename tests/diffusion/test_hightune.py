@@ -14,7 +14,8 @@ import torch
 from imusim.diffusion.checkpoint import load_checkpoint, read_meta, recommended_guidance, save_checkpoint
 from imusim.diffusion.experts import ExpertPair
 from imusim.diffusion.hightune import HighTuneConfig, handed_over, hightune
-from imusim.diffusion.selftune import WRIST_FLOOR, _Sampler, mean_speed
+from imusim.diffusion.selftune import (WRIST_FLOOR, _Sampler, caption_wrist_targets, mean_speed, wrist_rms,
+                                      wrist_target_loss)
 from imusim.diffusion.text import get_text_encoder
 from imusim.diffusion.train import TrainConfig, sample
 from imusim.motion.quality import anchor_root_features
@@ -114,6 +115,45 @@ def test_the_truth_terms_read_the_crops_and_move_the_hand_over_to_them(shared_da
     assert min(float(r[column]) for r in on[-3:]) < 0.5 * first, [r[column] for r in on]
 
 
+def test_caption_targets_are_the_means_over_a_captions_crops(shared_data):
+    """caption_wrist_targets: per caption the mean of log(wrist RMS + floor) over the crops that carry it (here the
+    extra crops only), in the order asked; a caption no crop carries is refused by name. wrist_target_loss is the
+    mean squared difference of the log intensities from the targets, and refuses a target of the wrong shape."""
+    pair, f, mean, std = _pair263(shared_data)
+    data = _data(f, mean, std)
+    x0 = torch.stack([(f[s:s + 40] - mean) / std for s in (0, 40, 80, 10)]).float()
+    mask = torch.ones(4, 40, dtype=torch.bool)
+    caps = ["a", "b", "c", "a"]
+    lw = torch.log(wrist_rms(x0 * std + mean, mask) + WRIST_FLOOR)
+    got = caption_wrist_targets(data, ["c", "a", "b"], 0, 40, 30, 0, std, mean, extra=(x0, mask, caps))
+    torch.testing.assert_close(got, torch.stack([lw[2], (lw[0] + lw[3]) / 2, lw[1]]).float(), rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="no reference crop carries the caption 'd'"):
+        caption_wrist_targets(data, ["a", "d"], 0, 40, 30, 0, std, mean, extra=(x0, mask, caps))
+    feats = x0[:2] * std + mean
+    target = torch.tensor([1.0, 2.0])
+    want = ((lw[:2] - target) ** 2).mean()
+    torch.testing.assert_close(wrist_target_loss(feats, mask[:2], target), want.float(), rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match=r"wrist_target_loss: target must have shape \[2\].*got \[3\]"):
+        wrist_target_loss(feats, mask[:2], torch.zeros(3))
+
+
+def test_caption_target_of_a_lone_crop_is_the_crop_target(shared_data, tmp_path):
+    """With one crop in the pool and no other reference crops its caption's mean is the crop itself: the caption
+    target trains exactly as the crop target (every logged row equal); with reference crops it is another target."""
+    pair, f, mean, std = _pair263(shared_data)
+    p = _write_pair(tmp_path, pair, mean, std)
+    data = _data(f, mean, std)
+    cfg = replace(CFG, steps=3, pool=1, batch_size=1, lambda_true_wrist=1.0)
+    rows = {}
+    for name, kw in (("crop", {}), ("lone", dict(wrist_target="caption", wrist_ref_crops=0)),
+                     ("ref", dict(wrist_target="caption", wrist_ref_crops=64))):
+        out = hightune(p, data, tmp_path / name, replace(cfg, **kw), progress=False)
+        rows[name] = [float(r["l_true_wrist"]) for r in _rows(tmp_path / name)]
+        assert read_meta(out)["hightune"]["config"]["wrist_target"] == kw.get("wrist_target", "crop")
+    assert rows["lone"] == pytest.approx(rows["crop"], rel=1e-6)
+    assert rows["ref"][0] != pytest.approx(rows["crop"][0], rel=1e-3)
+
+
 def test_hightune_samples_and_records_its_guidance(shared_data, tmp_path):
     """--guidance: the hand-overs are drawn at that scale (the untuned first one differs from the pair's scale 1) and
     the output records it as its sampling scale with the reason; without it the pair's scale is kept."""
@@ -149,6 +189,8 @@ def test_hightune_refuses_by_name(shared_data, tmp_path):
                     (dict(lambda_recipe=-0.5), "lambda_recipe must be >= 0, got -0.5"),
                     (dict(guidance=-1.0), r"guidance must be a finite scale >= 0 or None \(the pair's recorded one\)"),
                     (dict(lr=0.0), "lr must be > 0, got 0.0"),
+                    (dict(wrist_target="clip"), r"wrist_target must be one of \['crop', 'caption'\], got 'clip'"),
+                    (dict(wrist_ref_crops=-1), "wrist_ref_crops must be an integer >= 0, got -1"),
                     (dict(min_frames=50), r"min_frames \(50\) must be in \[1, max_frames = 40\]")):
         with pytest.raises(ValueError, match=msg):
             hightune(p, data, tmp_path / "d", replace(CFG, **kw), progress=False)
