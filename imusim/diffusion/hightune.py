@@ -44,8 +44,8 @@ from typing import Optional
 import torch
 
 from .gaussian import GaussianDiffusion
-from .selftune import (STAY_CHANNELS, MetricLog, TuneConfig, _Sampler, check_tune, load_pair, mean_speed,
-                       caption_wrist_targets, pool_crops, recipe_loss, save_tuned_pair, speed_stay_loss, stay_loss,
+from .selftune import (STAY_CHANNELS, MetricLog, TuneConfig, _Sampler, caption_wrist_targets, check_tune, load_pair,
+                       mean_speed, pool_crops, recipe_loss, save_tuned_pair, speed_stay_loss, stay_loss,
                        wrist_ratio_loss, wrist_rms, wrist_target_loss)
 from .train import TrainConfig, anchor_prediction, lr_at
 
