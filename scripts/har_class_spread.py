@@ -48,7 +48,10 @@ def _results_path(versus: dict, real: str, where: Path) -> Path:
         name, _, path = entry.partition("=")
         if name == real:
             p = Path(path)
-            return p if p.exists() else where.parent / p.name / "results.json"
+            if not p.exists():
+                raise FileNotFoundError(f"{where}: its HAR results {p} (source har {entry!r}) do not exist; run "
+                                        f"from the directory it was written from")
+            return p
     raise ValueError(f"{where}: no HAR results for the real set {real!r} in its source ({versus['source']['har']})")
 
 

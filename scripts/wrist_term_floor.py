@@ -18,7 +18,6 @@ import json
 from collections import defaultdict
 
 import numpy as np
-import torch
 
 
 def floor_from_pairs(log_w: np.ndarray, groups) -> dict:
@@ -51,23 +50,21 @@ def main(argv=None):
     ap.add_argument("--json", help="JSON output")
     a = ap.parse_args(argv)
     from imusim.data.dataset import load_split
-    from imusim.diffusion.selftune import WRIST_FLOOR, pool_crops, wrist_rms
+    from imusim.diffusion.selftune import WRIST_FLOOR, crop_log_wrists, pool_index
     from imusim.diffusion.train import MotionTextData
 
     clips, mean, std = load_split(a.data, "train")
     data = MotionTextData(clips, mean, std)
-    gen = torch.Generator().manual_seed(a.seed)
-    idx = torch.randint(0, len(data), (a.crops,), generator=gen).tolist()
+    idx, gen = pool_index(data, a.crops, a.seed)  # the crops pool_crops draws, with their clips
     groups = [f"{clips[i].get('activity', '?')}/{clips[i].get('style') or 'normal'}" for i in idx]
     x0, mask, caps = data.batch(idx, gen, a.max_frames, a.min_frames)
-    with torch.no_grad():
-        w = torch.cat([wrist_rms(x0[s:s + 256] * std + mean, mask[s:s + 256]) for s in range(0, a.crops, 256)])
-    log_w = torch.log(w + WRIST_FLOOR).double().numpy()
+    log_w = crop_log_wrists(x0, mask, std, mean).double().numpy()
+    w = np.exp(log_w) - WRIST_FLOOR
     out = {"crops": a.crops, "seed": a.seed, "frames": [a.min_frames, a.max_frames], "wrist_floor": WRIST_FLOOR,
            "by_caption": floor_from_pairs(log_w, caps), "by_clip": floor_from_pairs(log_w, idx),
            "by_group": floor_from_pairs(log_w, groups), "all": floor_from_pairs(log_w, [0] * len(caps))}
     share = defaultdict(list)
-    for g, v, wv in zip(groups, log_w, w.numpy()):
+    for g, v, wv in zip(groups, log_w, w):
         share[g].append((v, wv))
     out["groups"] = {g: {"share": len(v) / a.crops, "mean_log": float(np.mean([x[0] for x in v])),
                          "median_wrist": float(np.median([x[1] for x in v]))}

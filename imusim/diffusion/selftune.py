@@ -275,11 +275,17 @@ class _Sampler:
         return (x, x0) if return_x0 else x
 
 
+def pool_index(data: MotionTextData, n: int, seed: int):
+    """The clip indices of a pool of seed ``seed`` (``n`` draws over ``data``'s clips, with replacement) and the
+    generator after the draw, from which :func:`pool_crops` draws the crops' lengths and offsets."""
+    gen = torch.Generator().manual_seed(seed)
+    return torch.randint(0, len(data), (n,), generator=gen).tolist(), gen
+
+
 def pool_crops(data: MotionTextData, n: int, max_frames: int, min_frames: int, seed: int):
     """The ``n`` training crops of a pool of seed ``seed``: ``x0`` ``[n, T, F]`` (normalised), ``mask`` ``[n, T]``,
     their captions and the generator, which :func:`handover_pool` then draws the starting noise from."""
-    gen = torch.Generator().manual_seed(seed)
-    idx = torch.randint(0, len(data), (n,), generator=gen).tolist()
+    idx, gen = pool_index(data, n, seed)
     x0, mask, caps = data.batch(idx, gen, max_frames, min_frames)
     return x0, mask, caps, gen
 
@@ -389,14 +395,21 @@ def caption_wrist_targets(data: MotionTextData, caps, n_ref: int, max_frames: in
         parts.append((x0, mask, list(ref_caps)))
     sums: Dict[str, list] = {}
     for x, m, c in parts:
-        for s in range(0, x.shape[0], 256):
-            lw = torch.log(wrist_rms(x[s:s + 256] * std + mean, m[s:s + 256]) + WRIST_FLOOR)
-            for cap, v in zip(c[s:s + 256], lw.tolist()):
-                sums.setdefault(cap, []).append(v)
+        for cap, v in zip(c, crop_log_wrists(x, m, std, mean).tolist()):
+            sums.setdefault(cap, []).append(v)
     missing = [c for c in caps if c not in sums]
     if missing:
         raise ValueError(f"caption_wrist_targets: no reference crop carries the caption {missing[0]!r}")
     return torch.tensor([sum(sums[c]) / len(sums[c]) for c in caps], dtype=torch.float32)
+
+
+@torch.no_grad()
+def crop_log_wrists(x0: torch.Tensor, mask: torch.Tensor, std: torch.Tensor, mean: torch.Tensor,
+                    chunk: int = 256) -> torch.Tensor:
+    """log(wrist RMS + ``WRIST_FLOOR``) ``[N]`` of normalised crops ``x0`` ``[N, T, F]`` (masks ``[N, T]``),
+    :func:`wrist_rms` of the denormalised features in chunks of ``chunk``: what the wrist terms compare."""
+    return torch.cat([torch.log(wrist_rms(x0[s:s + chunk] * std + mean, mask[s:s + chunk]) + WRIST_FLOOR)
+                      for s in range(0, x0.shape[0], chunk)])
 
 
 def wrist_rms(feats: torch.Tensor, mask: torch.Tensor, fps: float = HUMANML3D_FPS) -> torch.Tensor:
