@@ -61,34 +61,24 @@ if [ -f "$W/s2/har_versus.json" ] && [ ! -f "$W/s2/har_class_spread.json" ]; the
     "$W"/har_versus.json "$W"/s{1,2}/har_versus.json --out "$W/s2/har_class_spread.json" > "$W/s2/har_class_spread.log"
 fi
 # §33.4: the HAR, the wrist checks and the standers per training seed and over the three (each seed's own protocol run)
-if [ -f "$W/s2/har_wisdm_versus.json" ] && [ ! -f "$W/s2/seeds3.json" ]; then
-  python - "$W" <<'PY' > "$W/s2/seeds3.log"
-import json, sys
-import numpy as np
-w = sys.argv[1]
-files = {0: (f"{w}/har_versus.json", f"{w}/har_wisdm_versus.json"), 1: (f"{w}/s1/har_versus.json",
-         f"{w}/s1/har_wisdm_versus.json"), 2: (f"{w}/s2/har_versus.json", f"{w}/s2/har_wisdm_versus.json")}
-rows = {}
-for s, (bm, wi) in files.items():
-    b, x, c = json.load(open(bm)), json.load(open(wi)), f"ht1w05g2_s{s}"
-    r = b["realism"]["basicmotions"]
-    rows[s] = {"bm_rf": b["har"]["basicmotions"][c]["rf"]["mean"], "bm_cnn": b["har"]["basicmotions"][c]["cnn"]["mean"],
-               "wisdm_rf": x["har"]["wisdm"][c]["rf"]["mean"], "wisdm_cnn": x["har"]["wisdm"][c]["cnn"]["mean"],
-               "wrist_checks": b["intensity_checks"][c]["0"]["in_band"],
-               **{f"{a}_{q}": r[f"wrist_l/{a}"][c][f"acc_ratio_{q}"]["mean"]
-                  for a in ("walking", "running", "standing", "badminton") for q in ("median", "p90")},
-               **{f"bm_rf_wins_{v}": b["versus"]["basicmotions"][f"{c}:{v}"]["rf"]["a_wins"]
-                  for v in ("original", "smooth2", "afu1i5hs7")}}
-keys = list(rows[0])
-summary = {k: {"mean": float(np.mean([rows[s][k] for s in rows])), "std": float(np.std([rows[s][k] for s in rows], ddof=1))}
-           for k in keys}
-print(f"{'':22s}" + "".join(f"{'seed ' + str(s):>9s}" for s in rows) + "   mean ± sd")
-for k in keys:
-    print(f"{k:22s}" + "".join(f"{rows[s][k]:9.3f}" for s in rows) + f"   {summary[k]['mean']:.3f} ± {summary[k]['std']:.3f}")
-json.dump({"per_seed": rows, "summary": summary, "files": files}, open(f"{w}/s2/seeds3.json", "w"), indent=1)
-PY
-fi
+[ -f "$W/s2/har_wisdm_versus.json" ] && [ ! -f "$W/s2/seeds3.json" ] && python scripts/protocol_seeds.py \
+  --cand ht1w05g2 --run 0="$W" --run 1="$W/s1" --run 2="$W/s2" --out "$W/s2/seeds3.json" > "$W/s2/seeds3.log"
 # §34: the per-crop wrist term's floor (two crops of one caption; scripts/wrist_term_floor.py), beside ht1w2g2's log
 W2=docs/realism/walkers/hightune/wrist2
 [ -f "$W2/wrist_term_floor.json" ] || python scripts/wrist_term_floor.py --data "$DATA" --crops 4096 \
   --json "$W2/wrist_term_floor.json" > "$W2/wrist_term_floor.log"
+# §34.3: ht1c2g2 (the wrist term against the caption's mean) over its three training seeds (each through
+# `CANDS=ht1c2g2 SEEDS=N OUT=$C/sN bash scripts/realism_hightune.sh`, seed 0 into $C): the protocol per seed and
+# over the three, and L_acc, jerk, joint acceleration and skating against the continued control's three seeds and the
+# shipped pair's, paired over the test clips
+C=docs/realism/walkers/hightune/caption
+[ -f "$C/s2/har_wisdm_versus.json" ] && [ -f "$C/s1/har_wisdm_versus.json" ] && [ ! -f "$C/s2/seeds3.json" ] && \
+  python scripts/protocol_seeds.py --cand ht1c2g2 --run 0="$C" --run 1="$C/s1" --run 2="$C/s2" \
+  --out "$C/s2/seeds3.json" > "$C/s2/seeds3.log"
+if [ -f "$C/s2/motion_eval_ht1c2g2_s2.json" ] && [ -f "$C/s1/motion_eval_ht1c2g2_s1.json" ] && \
+   [ ! -f "$C/s2/lacc_seeds3.json" ]; then
+  python scripts/motion_eval_stats.py docs/realism/spec/motion_eval_g1.json docs/realism/ship/motion_eval_afu1i5hs7_s{0,1,2}.json \
+    "$C/motion_eval_ht1c2g2_s0.json" "$C/s1/motion_eval_ht1c2g2_s1.json" "$C/s2/motion_eval_ht1c2g2_s2.json" \
+    --pair wf_control:pair_afu1i5hs7 --pair wf_control:ht1c2g2 --pair pair_afu1i5hs7:ht1c2g2 \
+    --out "$C/s2/lacc_seeds3.json" > "$C/s2/lacc_seeds3.log" 2>&1
+fi

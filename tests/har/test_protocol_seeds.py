@@ -1,0 +1,59 @@
+"""scripts/protocol_seeds.py on constructed protocol outputs: each training seed's figures come from its own run's
+har_versus.json / har_wisdm_versus.json under the name CAND_sN, the summary is the mean and sample std over the
+seeds, and a missing run, set or comparison is an error that names it."""
+
+import json
+
+import numpy as np
+import pytest
+
+from tests.scripts_loader import load_script
+
+
+@pytest.fixture(scope="module")
+def ps():
+    return load_script("protocol_seeds")
+
+
+def _run(d, name, rf, wrist_ratio, wins=(4, 3, 2), wisdm=True):
+    """A protocol run's two JSONs in d, with the set NAME at BasicMotions RF rf and walking median ratio."""
+    d.mkdir(parents=True, exist_ok=True)
+    realism = {f"wrist_l/{a}": {name: {"acc_ratio_median": {"mean": wrist_ratio * (k + 1)},
+                                       "acc_ratio_p90": {"mean": 2 * wrist_ratio * (k + 1)}},
+                                "afu1i5hs7": {"acc_ratio_median": {"mean": 9.0}, "acc_ratio_p90": {"mean": 9.0}}}
+               for k, a in enumerate(("walking", "running", "standing", "badminton"))}
+    versus = {f"{name}:{v}": {"rf": {"a_wins": w}, "cnn": {"a_wins": 0}}
+              for v, w in zip(("original", "smooth2", "afu1i5hs7"), wins)}
+    (d / "har_versus.json").write_text(json.dumps({
+        "har": {"basicmotions": {name: {"rf": {"mean": rf}, "cnn": {"mean": rf / 2}}, "afu1i5hs7": {"rf": {"mean": 0}}}},
+        "realism": {"basicmotions": realism},
+        "intensity_checks": {name: {"0": {"in_band": 3}}},
+        "versus": {"basicmotions": versus}}))
+    if wisdm:
+        (d / "har_wisdm_versus.json").write_text(json.dumps(
+            {"har": {"wisdm": {name: {"rf": {"mean": rf - 0.1}, "cnn": {"mean": 0.4}}}}}))
+
+
+def test_rows_and_summary(ps, tmp_path):
+    _run(tmp_path / "a", "c_s0", 0.8, 2.0)
+    _run(tmp_path / "b", "c_s1", 0.6, 3.0, wins=(1, 0, 0))
+    rows = {0: ps.seed_row(tmp_path / "a", "c_s0"), 1: ps.seed_row(tmp_path / "b", "c_s1")}
+    assert rows[0]["bm_rf"] == 0.8 and rows[0]["bm_cnn"] == 0.4 and rows[0]["wisdm_rf"] == pytest.approx(0.7)
+    assert rows[1]["walking_median"] == 3.0 and rows[1]["running_p90"] == 12.0  # the candidate's, not afu1i5hs7's
+    assert rows[0]["bm_rf_wins_smooth2"] == 3 and rows[1]["bm_rf_wins_original"] == 1
+    assert rows[0]["wrist_checks"] == 3
+    s = ps.summarize(rows)
+    assert s["bm_rf"]["mean"] == pytest.approx(0.7)
+    assert s["bm_rf"]["std"] == pytest.approx(np.std([0.8, 0.6], ddof=1))
+    assert s["wrist_checks"]["std"] == 0.0
+    assert ps.summarize({0: rows[0]})["bm_rf"]["std"] == 0.0
+    assert "0.700 ± 0.141" in ps.table(rows, s).splitlines()[1]
+
+
+def test_errors_name_what_is_missing(ps, tmp_path):
+    _run(tmp_path / "a", "c_s0", 0.8, 2.0, wisdm=False)
+    with pytest.raises(SystemExit, match="har_wisdm_versus.json: missing"):
+        ps.seed_row(tmp_path / "a", "c_s0")
+    _run(tmp_path / "b", "c_s0", 0.8, 2.0)
+    with pytest.raises(SystemExit, match=r"har.basicmotions: no entry 'c_s1'"):
+        ps.seed_row(tmp_path / "b", "c_s1")
