@@ -78,17 +78,34 @@ def collect(files, real: str = "basicmotions", classifier: str = "rf", sensor: s
             fits = [r for r in res["results"] if r["synthetic"] == cfg and r["classifier"] == classifier]
             if not fits:
                 raise ValueError(f"{f}: no {classifier} fits of {cfg} in its results.json")
+            cls = fits[0].get("classes", classes)  # the real classes the set covers (a label map may drop some)
+            if any(r.get("classes", classes) != cls for r in fits):
+                raise ValueError(f"{f}: the {classifier} fits of {cfg} were scored on different classes")
             per_class = {c: float(np.mean([r["per_class_f1"][c] if isinstance(r["per_class_f1"], dict)
-                                           else r["per_class_f1"][i] for r in fits])) for i, c in enumerate(classes)}
+                                           else r["per_class_f1"][i] for r in fits])) for i, c in enumerate(cls)}
             conf = np.sum([np.asarray(r["confusion"]) for r in fits], 0).astype(int).tolist()
             ints = {}
             for key, per_cfg in ratios.items():
                 s, _, act = key.partition("/")
                 if s == sensor and cfg in per_cfg:
                     ints[act] = {q: per_cfg[cfg][f"acc_ratio_{q}"]["mean"] for q in ("median", "p90")}
-            configs[name] = {"file": str(f), "macro_f1": float(f1), "per_class_f1": per_class, "classes": classes,
+            configs[name] = {"file": str(f), "macro_f1": float(f1), "per_class_f1": per_class, "classes": cls,
                             "confusion": conf, "intensity": ints}
     return configs
+
+
+def fill_intensity(configs: dict, spread_json) -> int:
+    """Fill the intensity ratios of the configs that have none (a har_versus.json without realism, e.g. one written
+    from a results.json alone) from another har_class_spread JSON's configs of the same name; the number filled.
+    A config the JSON lacks keeps none (it drops out of the intensity correlations)."""
+    other = json.loads(Path(spread_json).read_text())["configs"]
+    n = 0
+    for name, c in configs.items():
+        if not c["intensity"] and other.get(name, {}).get("intensity"):
+            c["intensity"] = other[name]["intensity"]
+            c["intensity_from"] = str(spread_json)
+            n += 1
+    return n
 
 
 def correlations(configs: dict) -> dict:
@@ -119,11 +136,16 @@ def main(argv=None):
     ap.add_argument("--real", default="basicmotions", help="the real set the HAR was tested on (default basicmotions)")
     ap.add_argument("--classifier", default="rf", help="rf or cnn (default rf)")
     ap.add_argument("--sensor", default="wrist_l", help="the intensity ratios' sensor (default wrist_l)")
+    ap.add_argument("--intensity-from", metavar="JSON",
+                    help="another har_class_spread JSON whose configs' intensity ratios fill those without any "
+                         "(by config name; e.g. the same stores scored on another class set)")
     ap.add_argument("--out", help="JSON output")
     a = ap.parse_args(argv)
     configs = collect(a.versus, a.real, a.classifier, a.sensor)
     if not configs:
         raise SystemExit(f"har_class_spread: no configs with {a.classifier} results on {a.real} in {a.versus}")
+    if a.intensity_from:
+        print(f"intensity ratios of {fill_intensity(configs, a.intensity_from)} configs from {a.intensity_from}")
     corr = correlations(configs)
     classes = next(iter(configs.values()))["classes"]
     acts = sorted({k for c in configs.values() for k in c["intensity"]})
@@ -139,7 +161,7 @@ def main(argv=None):
         print(f"  {k:22s} {v['rho']:+.2f} (n {v['n']})")
     if a.out:
         Path(a.out).write_text(json.dumps({"real": a.real, "classifier": a.classifier, "sensor": a.sensor,
-                                           "files": a.versus, "configs": configs, "spearman": corr}, indent=1))
+                                           "files": a.versus, "intensity_from": a.intensity_from, "configs": configs, "spearman": corr}, indent=1))
 
 
 if __name__ == "__main__":

@@ -65,3 +65,32 @@ def test_spearman_matches_scipy_with_ties(spread):
     assert np.isnan(spread.spearman([1, 1, 1], [1, 2, 3]))  # constant
     with pytest.raises(ValueError, match="spearman: x and y must have the same length"):
         spread.spearman([1, 2, 3], [1, 2])
+
+
+def test_intensity_from_another_spread(spread, tmp_path):
+    v = _write(tmp_path, "one", {"x": (0.5, 0.9, 1.0), "y": (0.2, 0.6, 2.0)})
+    got = spread.collect([v])
+    got["y"]["intensity"] = {}  # as from a har_versus.json without realism
+    got["x"]["intensity"] = {"walking": {"median": 7.0, "p90": 8.0}}  # has its own: kept
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps({"configs": {"x": {"intensity": {"walking": {"median": 1.0, "p90": 1.0}}},
+                                             "y": {"intensity": {"walking": {"median": 3.0, "p90": 4.0}}}}}))
+    assert spread.fill_intensity(got, other) == 1
+    assert got["y"]["intensity"] == {"walking": {"median": 3.0, "p90": 4.0}} and got["y"]["intensity_from"] == str(other)
+    assert got["x"]["intensity"]["walking"]["median"] == 7.0
+
+
+def test_classes_of_the_fits_not_of_the_real_set(spread, tmp_path):
+    """A label map that drops a real class (imusim evaluate --labels): the fits name the classes they were scored
+    on, and the per-class F1 and confusion are over those."""
+    v = _write(tmp_path, "one", {"x": (0.5, 0.9, 1.0)})
+    res = tmp_path / "one" / "har_basicmotions" / "results.json"
+    d = json.loads(res.read_text())
+    d["classes"] = ["a", "b", "gone"]
+    res.write_text(json.dumps(d))
+    got = spread.collect([v])
+    assert got["x"]["classes"] == ["a", "b"] and set(got["x"]["per_class_f1"]) == {"a", "b"}
+    d["results"][1]["classes"] = ["a", "gone"]
+    res.write_text(json.dumps(d))
+    with pytest.raises(ValueError, match="scored on different classes"):
+        spread.collect([v])
