@@ -67,7 +67,7 @@ fi
 W2=docs/realism/walkers/hightune/wrist2
 [ -f "$W2/wrist_term_floor.json" ] || python scripts/wrist_term_floor.py --data "$DATA" --crops 4096 \
   --json "$W2/wrist_term_floor.json" > "$W2/wrist_term_floor.log"
-# §34.3: ht1c2g2 (the wrist term against the caption's mean) over its three training seeds (each through
+# §35.1: ht1c2g2 (the wrist term against the caption's mean) over its three training seeds (each through
 # `CANDS=ht1c2g2 SEEDS=N OUT=$C/sN bash scripts/realism_hightune.sh`, seed 0 into $C): the protocol per seed and
 # over the three, and L_acc, jerk, joint acceleration and skating against the continued control's three seeds and the
 # shipped pair's, paired over the test clips

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Issue 14, §35: the still-standers protocol's HAR on BasicMotions with and without its badminton class. §33.4 found
+# Issue 14, §35.2: the still-standers protocol's HAR on BasicMotions with and without its badminton class. §33.4 found
 # the HAR spread between models running through badminton (rho +0.87 with its F1), a class the realism target does not
 # measure and the data hold no source for; without it the score is the walkers', runners' and standers' (as the WISDM
 # watch's already is). Every protocol configuration's four generation stores ($HAR_DIR, as the protocol runs left
@@ -7,7 +7,7 @@
 # run's), in one run with badminton and one without (docs/realism/nobadminton/bm3_labels.yaml); then per configuration
 # over its training seeds and fit for fit against `original`, the smoothing baseline and the shipped refined
 # (scripts/training_seed_summary.py), and per set the per-class F1 and the confusion (scripts/har_class_spread.py,
-# with the sets' wrist intensity ratios from §33.4's spread). ~15 min on two cores; ht1c2g2's seeds 1-2 (§34.3), once
+# with the sets' wrist intensity ratios from §33.4's spread). ~15 min on two cores; ht1c2g2's seeds 1-2 (§35.1), once
 # their stores exist, in a run of their own beside the three baselines (*_ht1c2g2).
 #   bash scripts/realism_nobadminton.sh
 OUT="${OUT:-docs/realism/nobadminton}"
@@ -46,4 +46,4 @@ bm_runs "" original smooth2 afu1i5hs7 st_kv3ts1_s0 st_kv3ts1_s1 st_kv3ts1_s2 st_
 done_=1
 for f in "$HAR_DIR"/ht1c2g2_s{1,2}_s{0,1,2,3}/summary.json; do [ -f "$f" ] || done_=0; done
 if [ "$done_" = 1 ]; then bm_runs _ht1c2g2 original smooth2 afu1i5hs7 ht1c2g2_s0 ht1c2g2_s1 ht1c2g2_s2
-else echo "ht1c2g2 seeds 1-2: not all their stores are generated yet (the protocol of §34.3 first)"; fi
+else echo "ht1c2g2 seeds 1-2: not all their stores are generated yet (the protocol of §35.1 first)"; fi
