@@ -6,7 +6,11 @@ Each training seed N of candidate CAND went through its own protocol run (script
 fit-for-fit comparisons) and ``har_wisdm_versus.json`` (WISDM HAR) name the set ``CAND_sN``. Per seed: the RF and
 CNN macro-F1 means on both real sets, the issue's wrist checks in band, the median and p90 intensity ratios of the
 four BasicMotions activities at the left wrist, and how many of the generation seeds' RF fits beat `original`, the
-smoothing baseline and the shipped refined; then the mean ± sample std over the seeds.
+smoothing baseline and the shipped refined; where the run also holds the candidate's motion evaluation
+(``motion_eval_CAND_sN.json``) and by-style probe (``skating_probe_CAND_sN.json``, scripts/skating_probe.py): its FID
+and joint acceleration × real, and the plain-caption (walk/normal) walkers' wrist acceleration at the joints and
+speed, the other styles' wrist and their ratio; then the mean ± sample std over the seeds (of the figures every
+seed has).
 
     python scripts/protocol_seeds.py --cand ht1c2g2 --run 0=docs/.../caption --run 1=docs/.../caption/s1 \
         --run 2=docs/.../caption/s2 --out docs/.../caption/s2/seeds3.json
@@ -50,9 +54,32 @@ def seed_row(run_dir, name):
     return row
 
 
+def motion_row(run_dir, name):
+    """The motion figures of NAME from RUN_DIR's motion_eval_NAME.json and skating_probe_NAME.json (each optional)."""
+    run_dir, row = Path(run_dir), {}
+    me = run_dir / f"motion_eval_{name}.json"
+    if me.is_file():
+        ck = [c for c in json.loads(me.read_text())["checkpoints"] if c["name"] == name]
+        if not ck:
+            raise SystemExit(f"{me}: no checkpoint named {name!r}")
+        row["fid"], row["joint_acc_x_real"] = ck[0]["fid"], ck[0]["joint_acc_ratio_to_real"]
+    sp = run_dir / f"skating_probe_{name}.json"
+    if sp.is_file():
+        models = json.loads(sp.read_text())["models"]
+        m = [v for k, v in models.items() if k != "real" and Path(k).parent.name == name]
+        if len(m) != 1:
+            raise SystemExit(f"{sp}: expected one model of run {name!r}, has {sorted(models)}")
+        walk = m[0]["by_style"]
+        row["walk_normal_wrist"] = walk["walk/normal"]["wrist_acc"]
+        row["walk_normal_speed"] = walk["walk/normal"]["root_speed"]
+        row["walk_other_wrist"] = walk["walk/other styles"]["wrist_acc"]
+        row["walk_style_ratio"] = row["walk_normal_wrist"] / row["walk_other_wrist"]
+    return row
+
+
 def summarize(rows):
-    """{key: {"mean", "std"}} over the seeds (std with ddof 1; 0 for one seed)."""
-    keys = list(next(iter(rows.values())))
+    """{key: {"mean", "std"}} over the seeds (std with ddof 1; 0 for one seed), of the keys every seed has."""
+    keys = [k for k in next(iter(rows.values())) if all(k in r for r in rows.values())]
     out = {}
     for k in keys:
         v = np.array([rows[s][k] for s in rows], float)
@@ -81,7 +108,7 @@ def main():
         if not sep or not seed.isdigit():
             raise SystemExit(f"--run: expected SEED=DIR with an integer SEED, got {spec!r}")
         runs[int(seed)] = d
-    rows = {s: seed_row(d, f"{a.cand}_s{s}") for s, d in sorted(runs.items())}
+    rows = {s: {**seed_row(d, f"{a.cand}_s{s}"), **motion_row(d, f"{a.cand}_s{s}")} for s, d in sorted(runs.items())}
     summary = summarize(rows)
     print(table(rows, summary))
     Path(a.out).write_text(json.dumps({"per_seed": rows, "summary": summary, "runs": runs}, indent=1))

@@ -57,3 +57,25 @@ def test_errors_name_what_is_missing(ps, tmp_path):
     _run(tmp_path / "b", "c_s0", 0.8, 2.0)
     with pytest.raises(SystemExit, match=r"har.basicmotions: no entry 'c_s1'"):
         ps.seed_row(tmp_path / "b", "c_s1")
+
+
+def test_motion_row_from_the_runs_own_files(ps, tmp_path):
+    d = tmp_path / "a"
+    d.mkdir()
+    assert ps.motion_row(d, "c_s0") == {}  # a run without the motion files: none of their figures
+    (d / "motion_eval_c_s0.json").write_text(json.dumps({"checkpoints": [
+        {"name": "other", "fid": 1.0, "joint_acc_ratio_to_real": 9.0},
+        {"name": "c_s0", "fid": 80.0, "joint_acc_ratio_to_real": 1.05}]}))
+    style = {"walk/normal": {"wrist_acc": 10.0, "root_speed": 0.9}, "walk/other styles": {"wrist_acc": 12.5}}
+    (d / "skating_probe_c_s0.json").write_text(json.dumps({"models": {
+        "real": {"by_style": {"walk/normal": {"wrist_acc": 6.77}}},
+        "runs/st/c_s0/model.safetensors": {"by_style": style}}}))
+    row = ps.motion_row(d, "c_s0")
+    assert row == pytest.approx({"fid": 80.0, "joint_acc_x_real": 1.05, "walk_normal_wrist": 10.0,
+                                 "walk_normal_speed": 0.9, "walk_other_wrist": 12.5, "walk_style_ratio": 0.8})
+    (d / "motion_eval_c_s1.json").write_text(json.dumps({"checkpoints": [{"name": "other", "fid": 1.0}]}))
+    with pytest.raises(SystemExit, match="no checkpoint named 'c_s1'"):
+        ps.motion_row(d, "c_s1")
+    # the summary keeps the figures every seed has
+    s = ps.summarize({0: {"bm_rf": 0.5, "fid": 80.0}, 1: {"bm_rf": 0.7}})
+    assert list(s) == ["bm_rf"]
