@@ -5,9 +5,9 @@ Reads `scripts/training_seed_summary.py` outputs (``har_versus.json``: per confi
 realism intensity ratios to the real set) and, through their ``source``, the `imusim evaluate` results.json behind
 them (per fit the per-class F1 and the confusion matrix). Per config (a set name as `imusim evaluate` wrote it; a
 config met in several files with the same macro-F1 is the same stores and counted once; with a different one it is
-another protocol's stores and gets its own row, ``NAME@DIR``): the classifier's macro-F1, the per-class F1 (mean over its fits), the summed confusion matrix, and the
-median and p90 intensity ratios of each activity at ``--sensor``. Across the configs: Spearman's rank correlation
-of the macro-F1 with each class's F1 and with each intensity ratio, so a reader sees which class and which
+another protocol's stores and gets its own row, ``NAME@DIR``): the classifier's macro-F1, the per-class F1 (mean
+over its fits, over the real classes the fits were scored on), the summed confusion matrix, and the median and p90
+intensity ratios of each activity at ``--sensor``. Across the configs: Spearman's rank correlation of the macro-F1 with each class's F1 and with each intensity ratio, so a reader sees which class and which
 intensity the spread between models runs through.
 
     python scripts/har_class_spread.py docs/realism/walkers/*/har_versus.json --real basicmotions --classifier rf \\
@@ -161,7 +161,8 @@ def main(argv=None):
         print(f"  {k:22s} {v['rho']:+.2f} (n {v['n']})")
     if a.out:
         Path(a.out).write_text(json.dumps({"real": a.real, "classifier": a.classifier, "sensor": a.sensor,
-                                           "files": a.versus, "intensity_from": a.intensity_from, "configs": configs, "spearman": corr}, indent=1))
+                                           "files": a.versus, "intensity_from": a.intensity_from, "configs": configs,
+                                           "spearman": corr}, indent=1))
 
 
 if __name__ == "__main__":

@@ -48,18 +48,20 @@ for f in "$HAR_DIR"/ht1c2g2_s{1,2}_s{0,1,2,3}/summary.json; do [ -f "$f" ] || do
 if [ "$done_" = 1 ]; then bm_runs _ht1c2g2 original smooth2 afu1i5hs7 ht1c2g2_s0 ht1c2g2_s1 ht1c2g2_s2
 else echo "ht1c2g2 seeds 1-2: not all their stores are generated yet (the protocol of §35.1 first)"; fi
 # the WISDM watch's HAR (walking, jogging, standing: no badminton class) per protocol configuration, from each protocol
-# run's own evaluation and its own WISDM realism (the runs §33.4's spread reads, and §34.1's): per-class F1, confusion,
-# and the rank correlation of the macro-F1 with the right wrist's intensity ratios to the watch itself
+# run's own evaluation and its own WISDM realism (the runs §33.4's spread reads, §34.1's and §35.1's): per-class F1,
+# confusion, and the rank correlation of the macro-F1 with the right wrist's intensity ratios to the watch itself
 R=docs/realism
 V=()
 for d in $R/still $R/keep $R/fid/speed $R/fid/speed/seeds $R/walkers/{anchor,guided,hightune,truewrist,truespeed} \
-         $R/walkers/truespeed/seeds $R/walkers/truespeed/seeds/s2 $R/walkers/hightune/wrist $R/walkers/hightune/wrist/s{1,2} \
-         $R/walkers/hightune/caption; do
+         $R/walkers/truespeed/seeds $R/walkers/truespeed/seeds/s2 $R/walkers/hightune/wrist \
+         $R/walkers/hightune/wrist/s{1,2} \
+         $R/walkers/hightune/caption $R/walkers/hightune/caption/s{1,2}; do
+  [ -f "$d/har_wisdm/results.json" ] || continue  # a protocol run still owed
   v="$OUT/wisdm_runs/${d#"$R"/}/har_wisdm_versus.json"
   mkdir -p "$(dirname "$v")"
   [ -f "$v" ] || python scripts/training_seed_summary.py --realism wisdm="$d/realism_wisdm/realism.json" \
     --har wisdm="$d/har_wisdm/results.json" --out "$v" > /dev/null
   V+=("$v")
 done
-[ -f "$OUT/wisdm_class_spread.json" ] || python scripts/har_class_spread.py "${V[@]}" --real wisdm --sensor wrist_r \
+python scripts/har_class_spread.py "${V[@]}" --real wisdm --sensor wrist_r \
   --out "$OUT/wisdm_class_spread.json" > "$OUT/wisdm_class_spread.log"

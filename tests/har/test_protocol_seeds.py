@@ -25,7 +25,8 @@ def _run(d, name, rf, wrist_ratio, wins=(4, 3, 2), wisdm=True):
     versus = {f"{name}:{v}": {"rf": {"a_wins": w}, "cnn": {"a_wins": 0}}
               for v, w in zip(("original", "smooth2", "afu1i5hs7"), wins)}
     (d / "har_versus.json").write_text(json.dumps({
-        "har": {"basicmotions": {name: {"rf": {"mean": rf}, "cnn": {"mean": rf / 2}}, "afu1i5hs7": {"rf": {"mean": 0}}}},
+        "har": {"basicmotions": {name: {"rf": {"mean": rf}, "cnn": {"mean": rf / 2}},
+                                 "afu1i5hs7": {"rf": {"mean": 0}}}},
         "realism": {"basicmotions": realism},
         "intensity_checks": {name: {"0": {"in_band": 3}}},
         "versus": {"basicmotions": versus}}))
