@@ -7,8 +7,9 @@ them (per fit the per-class F1 and the confusion matrix). Per config (a set name
 config met in several files with the same macro-F1 is the same stores and counted once; with a different one it is
 another protocol's stores and gets its own row, ``NAME@DIR``): the classifier's macro-F1, the per-class F1 (mean
 over its fits, over the real classes the fits were scored on), the summed confusion matrix, and the median and p90
-intensity ratios of each activity at ``--sensor``. Across the configs: Spearman's rank correlation of the macro-F1 with each class's F1 and with each intensity ratio, so a reader sees which class and which
-intensity the spread between models runs through.
+intensity ratios of each activity at ``--sensor``. Across the configs: Spearman's rank correlation of the macro-F1
+with each class's F1 and with each intensity ratio, so a reader sees which class and which intensity the spread
+between models runs through.
 
     python scripts/har_class_spread.py docs/realism/walkers/*/har_versus.json --real basicmotions --classifier rf \\
         --out docs/.../har_class_spread.json
