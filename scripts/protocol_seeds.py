@@ -6,7 +6,8 @@ Each training seed N of candidate CAND went through its own protocol run (script
 fit-for-fit comparisons) and ``har_wisdm_versus.json`` (WISDM HAR) name the set ``CAND_sN``. Per seed: the RF and
 CNN macro-F1 means on both real sets, the issue's wrist checks in band, the median and p90 intensity ratios of the
 four BasicMotions activities at the left wrist, and how many of the generation seeds' RF fits beat `original`, the
-smoothing baseline and the shipped refined; where the run also holds the candidate's motion evaluation
+smoothing baseline and the shipped refined; where the run also holds the RF and CNN without badminton
+(``har_bm3_versus.json``, docs/realism.md §35.2), those; where it holds the candidate's motion evaluation
 (``motion_eval_CAND_sN.json``) and by-style probe (``skating_probe_CAND_sN.json``, scripts/skating_probe.py): its FID
 and joint acceleration × real, and the plain-caption (walk/normal) walkers' wrist acceleration at the joints and
 speed, the other styles' wrist and their ratio; then the mean ± sample std over the seeds (of the figures every
@@ -51,6 +52,10 @@ def seed_row(run_dir, name):
             row[f"{a}_{q}"] = r[f"acc_ratio_{q}"]["mean"]
     for v in VERSUS:
         row[f"bm_rf_wins_{v}"] = _need(b["versus"]["basicmotions"], f"{name}:{v}", f"{files[0]} versus")["rf"]["a_wins"]
+    bm3 = run_dir / "har_bm3_versus.json"  # BasicMotions without badminton, where the protocol ran it (§35.2)
+    if bm3.is_file():
+        h = _need(json.loads(bm3.read_text())["har"]["bm3"], name, f"{bm3} har.bm3")
+        row.update({f"bm3_{c}": h[c]["mean"] for c in ("rf", "cnn") if c in h})
     return row
 
 

@@ -176,11 +176,15 @@ seeded_eval() {  # seeded_eval REFERENCE SET...: the seeded sets ("NAME=store,..
 }
 
 har_evals() {  # har_evals SET...: HAR trained on the sets ("NAME=store,...", 8 fits per store), tested on BasicMotions
-  # and on the WISDM watch at its native 20 Hz, relative to `original`, into $OUT/har_basicmotions and $OUT/har_wisdm;
-  # each skipped when it exists
+  # (its four classes, and without badminton: §35.2), and on the WISDM watch at its native 20 Hz, relative to
+  # `original`, into $OUT/har_basicmotions, $OUT/har_basicmotions3 and $OUT/har_wisdm; each skipped when it exists
   # shellcheck disable=SC2046
   [ -f "$OUT/har_basicmotions/results.json" ] || imusim evaluate --real basicmotions --repeats 8 --reference original \
     --out "$OUT/har_basicmotions" $(printf -- "--synthetic %s " "$@")
+  # shellcheck disable=SC2046
+  [ -f "$OUT/har_basicmotions3/results.json" ] || imusim evaluate --real basicmotions --repeats 8 --reference original \
+    --labels docs/realism/nobadminton/bm3_labels.yaml --upper-bound skip --out "$OUT/har_basicmotions3" \
+    $(printf -- "--synthetic %s " "$@")
   # shellcheck disable=SC2046
   [ -f "$OUT/har_wisdm/results.json" ] || imusim evaluate --real ../shared/data/real/wisdm19_watch_dev/wisdm19_watch_dev.npz \
     --labels docs/realism/fix/wisdm_har_labels.yaml --repeats 8 --reference original --bound-max-windows 900 \
@@ -189,7 +193,7 @@ har_evals() {  # har_evals SET...: HAR trained on the sets ("NAME=store,...", 8 
 
 har_versus() {  # har_versus --versus A:B ...: the wrist checks of like_for_like's realism (where it ran) and
   # har_evals' HAR results, config against config fit for fit (scripts/training_seed_summary.py) into
-  # $OUT/har_versus.{json,log} and $OUT/har_wisdm_versus.{json,log}
+  # $OUT/har_versus.{json,log}, $OUT/har_wisdm_versus.{json,log} and (where it ran) $OUT/har_bm3_versus.{json,log}
   local real=()
   [ -f "$OUT/realism_mocap_normal/realism.json" ] && real+=(--realism mocap="$OUT/realism_mocap_normal/realism.json")
   [ -f "$OUT/realism_basicmotions/realism.json" ] && real+=(--realism basicmotions="$OUT/realism_basicmotions/realism.json")
@@ -197,6 +201,10 @@ har_versus() {  # har_versus --versus A:B ...: the wrist checks of like_for_like
     "$@" --out "$OUT/har_versus.json" > "$OUT/har_versus.log" 2>&1
   python scripts/training_seed_summary.py --har wisdm="$OUT/har_wisdm/results.json" "$@" --out "$OUT/har_wisdm_versus.json" \
     > "$OUT/har_wisdm_versus.log" 2>&1
+  if [ -f "$OUT/har_basicmotions3/results.json" ]; then
+    python scripts/training_seed_summary.py --har bm3="$OUT/har_basicmotions3/results.json" "$@" \
+      --out "$OUT/har_bm3_versus.json" > "$OUT/har_bm3_versus.log" 2>&1
+  fi
 }
 
 like_for_like() {  # like_for_like DIR SET...: the sets ("NAME=store,...") by prompt against the normal-style

@@ -43,6 +43,11 @@ def test_rows_and_summary(ps, tmp_path):
     assert rows[1]["walking_median"] == 3.0 and rows[1]["running_p90"] == 12.0  # the candidate's, not afu1i5hs7's
     assert rows[0]["bm_rf_wins_smooth2"] == 3 and rows[1]["bm_rf_wins_original"] == 1
     assert rows[0]["wrist_checks"] == 3
+    assert "bm3_rf" not in rows[0]  # no run without badminton there
+    (tmp_path / "b" / "har_bm3_versus.json").write_text(json.dumps(
+        {"har": {"bm3": {"c_s1": {"rf": {"mean": 0.93}, "cnn": {"mean": 0.8}}}}}))
+    r1 = ps.seed_row(tmp_path / "b", "c_s1")
+    assert r1["bm3_rf"] == 0.93 and r1["bm3_cnn"] == 0.8 and r1["bm_rf"] == 0.6
     s = ps.summarize(rows)
     assert s["bm_rf"]["mean"] == pytest.approx(0.7)
     assert s["bm_rf"]["std"] == pytest.approx(np.std([0.8, 0.6], ddof=1))
