@@ -12,6 +12,10 @@ is the model's, and the step range where it happens says which part of the model
 below_t) loses the speed. With ``--legs`` also the speed the prediction's standing feet imply: its root re-anchored
 on the standing foot (``imusim.motion.quality.anchor_root_features`` with the shipped refined's rule, height contact
 and 0.7 frames of smoothing), the root speed the sampler's foot anchor would give it at that step.
+With ``--wrists`` also the wrists' world acceleration (RMS m/s² over frames and both wrists, gravity-free:
+scripts/skating_probe.py's ``wrist_acc``) of each step's prediction decoded to joints, per activity and style
+(``walk/normal``: the plain captions' clips; ``walk/other styles``): at which steps the plain walkers' wrists get
+their excess (before or after the hand-over to a pair's low expert).
 With ``--noised --legs`` the same reading of each one-step prediction and of the clips themselves: does the denoiser
 keep the stride of a real walk it is handed noised, or shorten it?
 
@@ -44,6 +48,27 @@ def on_legs(feats: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     return anchor_root_features(feats.double(), "height", mask=mask, smooth=0.7)
 
 
+def style_group(clip) -> str:
+    """``ACT/normal`` for a clip of the normal style (plain captions), else ``ACT/other styles``."""
+    return f"{clip['activity']}/{'normal' if clip.get('style') == 'normal' else 'other styles'}"
+
+
+def wrist_intensity(f: torch.Tensor, n: int) -> float:
+    """RMS world acceleration of both wrists (m/s², gravity-free) of raw features ``f`` [T, 263]'s first n frames,
+    decoded to joints (scripts/skating_probe.py's ``wrist_acc``)."""
+    import sys
+    from pathlib import Path
+
+    from imusim.motion.humanml import recover_from_ric
+
+    here = str(Path(__file__).resolve().parent)
+    if here not in sys.path:
+        sys.path.insert(0, here)
+    from skating_probe import wrist_parts
+
+    return wrist_parts(recover_from_ric(f[:n].double()))["wrist_acc"]
+
+
 def chain(a, acts):
     from imusim.diffusion.evaluate import generate_for_clips
 
@@ -51,6 +76,8 @@ def chain(a, acts):
     lengths = [min(len(c["features"]), a.max_frames) for c in clips]
     steps_seen, by = {}, defaultdict(lambda: defaultdict(list))  # by[act][k] = speeds
     legs = defaultdict(lambda: defaultdict(list))
+    wrists = defaultdict(lambda: defaultdict(list))  # wrists[style group][k] = wrist intensities
+    want_wrists = getattr(a, "wrists", False)
 
     def observe(jobs, k, step, x0):
         steps_seen[k] = int(step)
@@ -63,6 +90,8 @@ def chain(a, acts):
                 by[clips[i]["activity"]][k].append(mean_speed(f, lengths[i]))
                 if a.legs:
                     legs[clips[i]["activity"]][k].append(mean_speed(anchored[b], lengths[i]))
+                if want_wrists:
+                    wrists[style_group(clips[i])][k].append(wrist_intensity(f, lengths[i]))
 
     gen, jobs, info = generate_for_clips(a.checkpoint, [c["captions"][0] for c in clips], lengths, dmean, dstd,
                                          guidance=a.guidance, steps=a.steps, anchor_feet=a.anchor_feet,
@@ -72,12 +101,20 @@ def chain(a, acts):
         if c["activity"] in acts:
             real[c["activity"]].append(mean_speed(torch.as_tensor(c["features"]), n))
     ks = sorted(steps_seen)
-    return {"guidance": info["guidance"], "anchor_feet": info["anchor_feet"], "steps": a.steps,
-            "timesteps": [steps_seen[k] for k in ks],
-            "speed": {act: {"n": len(real[act]), "real_m_s": float(np.mean(real[act])),
-                            "x0_m_s": [float(np.mean(by[act][k])) for k in ks],
-                            **({"legs_m_s": [float(np.mean(legs[act][k])) for k in ks]} if a.legs else {})}
-                      for act in acts if real[act]}}
+    out = {"guidance": info["guidance"], "anchor_feet": info["anchor_feet"], "steps": a.steps,
+           "timesteps": [steps_seen[k] for k in ks],
+           "speed": {act: {"n": len(real[act]), "real_m_s": float(np.mean(real[act])),
+                           "x0_m_s": [float(np.mean(by[act][k])) for k in ks],
+                           **({"legs_m_s": [float(np.mean(legs[act][k])) for k in ks]} if a.legs else {})}
+                     for act in acts if real[act]}}
+    if want_wrists:
+        real_w = defaultdict(list)
+        for c, n in zip(clips, lengths):
+            if c["activity"] in acts:
+                real_w[style_group(c)].append(wrist_intensity(torch.as_tensor(c["features"]), n))
+        out["wrist"] = {g: {"n": len(real_w[g]), "real_m_s2": float(np.mean(real_w[g])),
+                            "x0_m_s2": [float(np.mean(wrists[g][k])) for k in ks]} for g in sorted(real_w)}
+    return out
 
 
 @torch.no_grad()
@@ -152,6 +189,8 @@ def main():
     ap.add_argument("--legs", action="store_true",
                     help="also the root speed the standing feet imply (--chain: of each step's prediction; --noised: "
                          "of each prediction and of the clips themselves)")
+    ap.add_argument("--wrists", action="store_true",
+                    help="--chain: also the wrists' world acceleration of each step's prediction, by style")
     ap.add_argument("--activities", default="walk,run", help="activities (default walk,run)")
     ap.add_argument("--levels", type=lambda s: [int(v) for v in s.split(",")], default=list(LEVELS),
                     help="noise levels of --noised, comma-separated timesteps (default %(default)s)")
@@ -181,6 +220,13 @@ def main():
             print(f"{k:>5}{c['timesteps'][k]:>6}"
                   + "".join(f"{c['speed'][act][key][k]:>11.2f}" for act, key, _ in cols))
         print(f"{'real':>11}" + "".join(f"{c['speed'][act]['real_m_s']:>11.2f}" for act, _, _ in cols))
+        if "wrist" in c:
+            w = c["wrist"]
+            print("the wrists' world acceleration (m/s², RMS) of the x0 prediction, by style")
+            print(f"{'step':>5}{'t':>6}" + "".join(f"{g:>19}" for g in w))
+            for k in ks[::max(1, len(ks) // 10)] + ([ks[-1]] if (len(ks) - 1) % max(1, len(ks) // 10) else []):
+                print(f"{k:>5}{c['timesteps'][k]:>6}" + "".join(f"{w[g]['x0_m_s2'][k]:>19.2f}" for g in w))
+            print(f"{'real':>11}" + "".join(f"{w[g]['real_m_s2']:>19.2f}" for g in w))
     if a.noised:
         out["noised"] = nz = noised(a, acts)
         print(f"{a.checkpoint}: one-step x0 prediction's mean forward speed (m/s) from real clips noised to level t "

@@ -37,7 +37,7 @@ def assets(tmp_path):
                 f[:, 2] = SPEED[act] * (1 + 0.1 * j) / HUMANML3D_FPS + rng.normal(0, 0.005, T)
                 np.save(data / "features" / f"{cid}.npy", f)
                 clips.append({"id": cid, "split": split, "captions": [f"a person does {act} {j}"], "activity": act,
-                              "style": None, "frames": T})
+                              "style": "normal" if j == 0 else None, "frames": T})
     (data / "meta.json").write_text(json.dumps({"clips": clips}))
     mean = np.zeros(263, np.float32)
     mean[2] = 0.05
@@ -52,7 +52,7 @@ def assets(tmp_path):
 
 def _args(data, ck, **kw):
     a = dict(data=str(data), checkpoint=str(ck), activities=["walk", "run"], levels=[999, 500, 0], train_clips=2,
-             max_frames=40, guidance=None, anchor_feet=None, steps=4, legs=False)
+             max_frames=40, guidance=None, anchor_feet=None, steps=4, legs=False, wrists=False)
     a.update(kw)
     return Namespace(**a)
 
@@ -125,3 +125,32 @@ def test_noised_reads_speeds_through_the_denoiser(assets, monkeypatch):
     for act in ("walk", "run"):
         r = res["splits"]["test"][act]
         assert r["pred_m_s"][2] / r["real_m_s"] == pytest.approx(0.5, abs=0.02)
+
+
+def test_chain_wrists_by_style(assets):
+    """--wrists: the last step's wrist intensity per style group is the generated motion's, decoded to joints and
+    read as scripts/skating_probe.py reads it; the real one is the clips'; the plain (normal) clips apart."""
+    from imusim.data.dataset import load_split
+    from imusim.diffusion.evaluate import generate_for_clips
+    from imusim.motion.humanml import recover_from_ric
+
+    data, ck = assets
+    mod = _probe()
+    res = mod.chain(_args(data, ck, wrists=True), ["walk", "run"])
+    parts = load_script("skating_probe").wrist_parts
+    clips, dmean, dstd = load_split(data, "test")
+    lengths = [min(len(c["features"]), 40) for c in clips]
+    gen, jobs, _ = generate_for_clips(str(ck), [c["captions"][0] for c in clips], lengths, dmean, dstd, steps=4,
+                                      progress=False)
+    assert sorted(res["wrist"]) == ["run/normal", "run/other styles", "walk/normal", "walk/other styles"]
+    for g in res["wrist"]:
+        sel = [(gg, i) for gg, (_, i) in zip(gen, jobs) if mod.style_group(clips[i]) == g]
+        want = np.mean([parts(recover_from_ric((gg * dstd + dmean)[:lengths[i]].double()))["wrist_acc"]
+                        for gg, i in sel])
+        assert res["wrist"][g]["x0_m_s2"][-1] == pytest.approx(want, rel=1e-4)
+        real = np.mean([parts(recover_from_ric(torch.as_tensor(c["features"][:n]).double()))["wrist_acc"]
+                        for c, n in zip(clips, lengths) if mod.style_group(c) == g])
+        assert res["wrist"][g]["real_m_s2"] == pytest.approx(real, rel=1e-6)
+        assert res["wrist"][g]["n"] == (1 if g.endswith("normal") else 2)
+        assert len(res["wrist"][g]["x0_m_s2"]) == 4
+    assert "wrist" not in mod.chain(_args(data, ck), ["walk"])
