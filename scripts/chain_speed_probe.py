@@ -15,7 +15,9 @@ and 0.7 frames of smoothing), the root speed the sampler's foot anchor would giv
 With ``--wrists`` also the wrists' world acceleration (RMS m/s² over frames and both wrists, gravity-free:
 scripts/skating_probe.py's ``wrist_acc``) of each step's prediction decoded to joints, per activity and style
 (``walk/normal``: the plain captions' clips; ``walk/other styles``): at which steps the plain walkers' wrists get
-their excess (before or after the hand-over to a pair's low expert).
+their excess (before or after the hand-over to a pair's low expert); with ``--noised --wrists`` the same reading of
+each one-step prediction from the noised real clips, i.e. what a real walker's wrists read as at each level (the
+target a term on the hand-over's prediction has to meet).
 With ``--noised --legs`` the same reading of each one-step prediction and of the clips themselves: does the denoiser
 keep the stride of a real walk it is handed noised, or shorten it?
 
@@ -163,6 +165,12 @@ def noised(a, acts):
         res = {act: {"n": len(sel), "real_m_s": over(real, sel), "pred_m_s": [],
                      **({"real_legs_m_s": over(real_legs, sel), "legs_m_s": []} if a.legs else {})}
                for act, sel in sels.items()}
+        groups = {}  # --wrists: style group -> the clips (batch rows) in it
+        if getattr(a, "wrists", False):
+            for b, j in enumerate(chosen):
+                groups.setdefault(style_group(clips[j]), []).append(b)
+            wr = {g: {"n": len(sel), "real_m_s2": float(np.mean([wrist_intensity(real[b], lengths[b]) for b in sel])),
+                      "pred_m_s2": []} for g, sel in sorted(groups.items())}
         for lvl in a.levels:
             preds = []
             for s in range(0, len(chosen), 32):
@@ -176,7 +184,11 @@ def noised(a, acts):
                 res[act]["pred_m_s"].append(over(p, sel))
                 if a.legs:
                     res[act]["legs_m_s"].append(over(pa, sel))
+            for g, sel in groups.items():
+                wr[g]["pred_m_s2"].append(float(np.mean([wrist_intensity(p[b], lengths[b]) for b in sel])))
         out["splits"][split] = res
+        if groups:
+            out.setdefault("wrist", {})[split] = wr
     return out
 
 
@@ -190,7 +202,8 @@ def main():
                     help="also the root speed the standing feet imply (--chain: of each step's prediction; --noised: "
                          "of each prediction and of the clips themselves)")
     ap.add_argument("--wrists", action="store_true",
-                    help="--chain: also the wrists' world acceleration of each step's prediction, by style")
+                    help="also the wrists' world acceleration by style (--chain: of each step's prediction; "
+                         "--noised: of each one-step prediction and of the clips themselves)")
     ap.add_argument("--activities", default="walk,run", help="activities (default walk,run)")
     ap.add_argument("--levels", type=lambda s: [int(v) for v in s.split(",")], default=list(LEVELS),
                     help="noise levels of --noised, comma-separated timesteps (default %(default)s)")
@@ -243,6 +256,14 @@ def main():
                                             for r in res.values())
                       + ("".join(f"{r['legs_m_s'][q]:>11.2f}{r['legs_m_s'][q] / r['real_legs_m_s']:>7.2f}"
                                  for r in res.values()) if a.legs else ""))
+        for split, wr in nz.get("wrist", {}).items():
+            print(f"{split}: the wrists' world acceleration (m/s², RMS) of the one-step prediction by style; "
+                  "ratio to the clips' own")
+            print(f"{'t':>6}" + "".join(f"{g:>19}{'ratio':>7}" for g in wr))
+            for q, lvl in enumerate(nz["levels"]):
+                print(f"{lvl:>6}" + "".join(f"{r['pred_m_s2'][q]:>19.2f}{r['pred_m_s2'][q] / r['real_m_s2']:>7.2f}"
+                                            for r in wr.values()))
+            print(f"{'real':>6}" + "".join(f"{r['real_m_s2']:>19.2f}{'':>7}" for r in wr.values()))
     if a.json:
         json.dump(out, open(a.json, "w"), indent=1)
 

@@ -154,3 +154,27 @@ def test_chain_wrists_by_style(assets):
         assert res["wrist"][g]["n"] == (1 if g.endswith("normal") else 2)
         assert len(res["wrist"][g]["x0_m_s2"]) == 4
     assert "wrist" not in mod.chain(_args(data, ck), ["walk"])
+
+
+def test_noised_wrists_read_the_clips_at_level_zero(assets, monkeypatch):
+    """--noised --wrists: the clips' own wrist intensity per style group, and the one-step predictions' (an identity
+    denoiser at level 0 reads the clips back)."""
+    import imusim.diffusion.train as train
+
+    data, ck = assets
+    mod = _probe()
+    monkeypatch.setattr(train, "predict_x0", lambda model, x, *a, **k: x)  # identity: x_t itself
+    a = _args(data, ck, wrists=True, levels=[999, 0])
+    out = mod.noised(a, ["walk", "run"])
+    from imusim.data.dataset import load_split
+    from imusim.motion.humanml import recover_from_ric
+    parts = load_script("skating_probe").wrist_parts
+    clips, _, _ = load_split(data, "test")
+    for g in ("walk/normal", "walk/other styles"):
+        real = np.mean([parts(recover_from_ric(torch.as_tensor(c["features"][:40]).double()))["wrist_acc"]
+                        for c in clips if mod.style_group(c) == g])
+        w = out["wrist"]["test"][g]
+        assert w["real_m_s2"] == pytest.approx(real, rel=1e-5) and len(w["pred_m_s2"]) == 2
+        assert w["pred_m_s2"][1] == pytest.approx(real, rel=0.05)  # level 0: x_t is the clip
+        assert w["pred_m_s2"][0] > 3 * real  # level 999: x_t is noise
+    assert "wrist" not in mod.noised(_args(data, ck, levels=[0]), ["walk"])
