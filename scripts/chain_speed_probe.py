@@ -169,8 +169,9 @@ def noised(a, acts):
         if getattr(a, "wrists", False):
             for b, j in enumerate(chosen):
                 groups.setdefault(style_group(clips[j]), []).append(b)
-            wr = {g: {"n": len(sel), "real_m_s2": float(np.mean([wrist_intensity(real[b], lengths[b]) for b in sel])),
-                      "pred_m_s2": []} for g, sel in sorted(groups.items())}
+            wr = {grp: {"n": len(sel), "pred_m_s2": [],
+                        "real_m_s2": float(np.mean([wrist_intensity(real[b], lengths[b]) for b in sel]))}
+                  for grp, sel in sorted(groups.items())}
         for lvl in a.levels:
             preds = []
             for s in range(0, len(chosen), 32):
@@ -184,8 +185,8 @@ def noised(a, acts):
                 res[act]["pred_m_s"].append(over(p, sel))
                 if a.legs:
                     res[act]["legs_m_s"].append(over(pa, sel))
-            for g, sel in groups.items():
-                wr[g]["pred_m_s2"].append(float(np.mean([wrist_intensity(p[b], lengths[b]) for b in sel])))
+            for grp, sel in groups.items():  # (not g: the guidance)
+                wr[grp]["pred_m_s2"].append(float(np.mean([wrist_intensity(p[b], lengths[b]) for b in sel])))
         out["splits"][split] = res
         if groups:
             out.setdefault("wrist", {})[split] = wr

@@ -163,9 +163,16 @@ def test_noised_wrists_read_the_clips_at_level_zero(assets, monkeypatch):
 
     data, ck = assets
     mod = _probe()
-    monkeypatch.setattr(train, "predict_x0", lambda model, x, *a, **k: x)  # identity: x_t itself
+    seen = []  # the guidance of every call, over both splits and all levels
+
+    def identity(model, x, t, emb, mask, step_mask, guidance, *a, **k):  # x_t itself
+        seen.append(guidance)
+        return x
+
+    monkeypatch.setattr(train, "predict_x0", identity)
     a = _args(data, ck, wrists=True, levels=[999, 0])
     out = mod.noised(a, ["walk", "run"])
+    assert seen and all(g == out["guidance"] and isinstance(g, float) for g in seen)
     from imusim.data.dataset import load_split
     from imusim.motion.humanml import recover_from_ric
     parts = load_script("skating_probe").wrist_parts
