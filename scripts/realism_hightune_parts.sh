@@ -82,7 +82,7 @@ if [ -f "$C/s2/motion_eval_ht1c2g2_s2.json" ] && [ -f "$C/s1/motion_eval_ht1c2g2
     --pair wf_control:pair_afu1i5hs7 --pair wf_control:ht1c2g2 --pair pair_afu1i5hs7:ht1c2g2 \
     --out "$C/s2/lacc_seeds3.json" > "$C/s2/lacc_seeds3.log" 2>&1
 fi
-# §35.4: where along the sampling chain the plain walkers' wrists get their excess (chain_speed_probe --wrists: the
+# §35.3: where along the sampling chain the plain walkers' wrists get their excess (chain_speed_probe --wrists: the
 # x0 prediction at every DDIM step by style; --noised --wrists: what real walkers read as at each level), the tuned
 # pair ht1c2g2_s0 and its start st_kv3ts1g2_s0, at guidance 2 (~10 min each on one core)
 CW=docs/realism/walkers/hightune/caption/chainwrist
