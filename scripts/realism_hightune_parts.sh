@@ -95,3 +95,6 @@ for r in ht1c2g2_s0 st_kv3ts1g2_s0; do
     --checkpoint "$RUNS/st/$r/model.safetensors" --noised --wrists --guidance 2 --activities walk \
     --levels 999,600,400,300,200,100,50,20,0 --json "$CW/noised_wrists_$r.json" > "$CW/noised_wrists_$r.log" 2> /dev/null
 done
+# and the shipped refined's chain at its recorded guidance (1)
+[ -f "$CW/chain_wrists_refined.json" ] || python scripts/chain_speed_probe.py --data "$DATA" --checkpoint refined \
+  --chain --wrists --activities walk --json "$CW/chain_wrists_refined.json" > "$CW/chain_wrists_refined.log" 2> /dev/null
