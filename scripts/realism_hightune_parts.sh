@@ -98,3 +98,7 @@ done
 # and the shipped refined's chain at its recorded guidance (1)
 [ -f "$CW/chain_wrists_refined.json" ] || python scripts/chain_speed_probe.py --data "$DATA" --checkpoint refined \
   --chain --wrists --activities walk --json "$CW/chain_wrists_refined.json" > "$CW/chain_wrists_refined.log" 2> /dev/null
+# and st_kv3ts1_s0's (the shipped pair's high expert, the self-tuned low expert; its recorded guidance 1)
+[ -f "$CW/chain_wrists_st_kv3ts1_s0.json" ] || python scripts/chain_speed_probe.py --data "$DATA" --checkpoint \
+  "$RUNS/st/st_kv3ts1_s0/model.safetensors" --chain --wrists --activities walk \
+  --json "$CW/chain_wrists_st_kv3ts1_s0.json" > "$CW/chain_wrists_st_kv3ts1_s0.log" 2> /dev/null
