@@ -32,14 +32,20 @@ prediction's speed and its ratio to the clips' own.
 """
 import argparse
 import json
+import sys
 from collections import defaultdict
+from pathlib import Path
 
 import numpy as np
 import torch
 
 from imusim.data.dataset import load_split
+from imusim.motion.humanml import recover_from_ric
 from imusim.motion.humanml import root_forward_speed as mean_speed
 from imusim.motion.quality import anchor_root_features
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from skating_probe import style_group, wrist_parts  # noqa: E402  (scripts/ is not a package)
 
 LEVELS = (999, 900, 800, 700, 600, 500, 400, 300, 200, 100, 50, 10)
 
@@ -50,24 +56,9 @@ def on_legs(feats: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     return anchor_root_features(feats.double(), "height", mask=mask, smooth=0.7)
 
 
-def style_group(clip) -> str:
-    """``ACT/normal`` for a clip of the normal style (plain captions), else ``ACT/other styles``."""
-    return f"{clip['activity']}/{'normal' if clip.get('style') == 'normal' else 'other styles'}"
-
-
 def wrist_intensity(f: torch.Tensor, n: int) -> float:
     """RMS world acceleration of both wrists (m/s², gravity-free) of raw features ``f`` [T, 263]'s first n frames,
     decoded to joints (scripts/skating_probe.py's ``wrist_acc``)."""
-    import sys
-    from pathlib import Path
-
-    from imusim.motion.humanml import recover_from_ric
-
-    here = str(Path(__file__).resolve().parent)
-    if here not in sys.path:
-        sys.path.insert(0, here)
-    from skating_probe import wrist_parts
-
     return wrist_parts(recover_from_ric(f[:n].double()))["wrist_acc"]
 
 
@@ -230,7 +221,8 @@ def main():
             cols += [(act, "legs_m_s", f"{act} legs") for act in c["speed"]]
         print(f"{'step':>5}{'t':>6}" + "".join(f"{h:>11}" for _, _, h in cols))
         ks = list(range(len(c["timesteps"])))
-        for k in ks[::max(1, len(ks) // 10)] + ([ks[-1]] if (len(ks) - 1) % max(1, len(ks) // 10) else []):
+        rows = ks[::max(1, len(ks) // 10)] + ([ks[-1]] if (len(ks) - 1) % max(1, len(ks) // 10) else [])
+        for k in rows:
             print(f"{k:>5}{c['timesteps'][k]:>6}"
                   + "".join(f"{c['speed'][act][key][k]:>11.2f}" for act, key, _ in cols))
         print(f"{'real':>11}" + "".join(f"{c['speed'][act]['real_m_s']:>11.2f}" for act, _, _ in cols))
@@ -238,7 +230,7 @@ def main():
             w = c["wrist"]
             print("the wrists' world acceleration (m/s², RMS) of the x0 prediction, by style")
             print(f"{'step':>5}{'t':>6}" + "".join(f"{g:>19}" for g in w))
-            for k in ks[::max(1, len(ks) // 10)] + ([ks[-1]] if (len(ks) - 1) % max(1, len(ks) // 10) else []):
+            for k in rows:
                 print(f"{k:>5}{c['timesteps'][k]:>6}" + "".join(f"{w[g]['x0_m_s2'][k]:>19.2f}" for g in w))
             print(f"{'real':>11}" + "".join(f"{w[g]['real_m_s2']:>19.2f}" for g in w))
     if a.noised:

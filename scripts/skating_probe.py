@@ -104,6 +104,12 @@ def wrist_parts(P: torch.Tensor, fps: float = FPS) -> dict:
     return {"wrist_acc": rms_acc(w, fps), "root_acc": rms_acc(root, fps), "wrist_rel_acc": rms_acc(w - root, fps)}
 
 
+def style_group(clip) -> str:
+    """``ACT/normal`` for a clip of the normal style (plain captions: "a person walks."), else ``ACT/other styles``
+    (the styled ones: "... energetically.")."""
+    return f"{clip.get('activity', '')}/{'normal' if clip.get('style') == 'normal' else 'other styles'}"
+
+
 def sample_clips(ck: str, clips, lengths, guidance: float, seed: int, anchor_feet=None, desc: str = "sample",
                  contact: str = "", ids=None, used=None, smooth=None, low_guidance=None):
     """Features [n_i, 263] (denormalised) sampled by checkpoint ``ck`` from each clip's first caption at its length
@@ -237,8 +243,7 @@ def main(argv=None) -> int:
                              contact=contact, ids=ids, used=used, smooth=smooth, low_guidance=lowg)
         res["models"][spec] = {**used, "per_clip": measures(feats)}
     acts = [c.get("activity", "") for c in clips]
-    # the normal style's clips (plain captions: "a person walks.") apart from the styled ones ("... energetically.")
-    styled = [f"{a}/{'normal' if c.get('style') == 'normal' else 'other styles'}" for a, c in zip(acts, clips)]
+    styled = [style_group(c) for c in clips]  # the normal style's clips apart from the styled ones
     res["clips_per_style"] = {g: styled.count(g) for g in sorted(set(styled))}
     for m in res["models"].values():
         m["summary"] = summary(m["per_clip"])
