@@ -2,7 +2,7 @@
 
 import argparse
 
-from .sample import ANCHOR_FEET_HELP
+from .sample import ANCHOR_FEET_HELP, STOP_T_HELP
 
 
 def register(sub):
@@ -32,6 +32,8 @@ def register(sub):
                         "1 for the shipped refined, 2.5 for the others; with --t2m-evaluator 2.5, MDM's protocol)")
     p.add_argument("--anchor-feet", type=int, default=None, metavar="A",
                    help=ANCHOR_FEET_HELP)
+    p.add_argument("--stop-t", type=int, default=None, metavar="T",
+                   help=STOP_T_HELP + "; for every checkpoint, where a spec's NAME@stop=T does it for one")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--max-frames", type=int, default=196, help="clip lengths are capped at this (20 fps)")
     p.add_argument("--limit", type=int, default=None, help="evaluate only the first N test clips")
@@ -92,6 +94,8 @@ def _run(a):
         if not ck.startswith("mdm:"):  # mdm:DIR is converted (and checked) when it is loaded
             resolve_checkpoint(ck)
     if a.t2m_evaluator:
+        if a.stop_t:
+            raise ValueError(f"--stop-t {a.stop_t} is not used with --t2m-evaluator (MDM's protocol); leave it out")
         if a.anchor_feet:  # the HumanML3D evaluator protocol samples as MDM does
             raise ValueError(f"--anchor-feet {a.anchor_feet} is not used with --t2m-evaluator (MDM's protocol); "
                              "leave it out")
@@ -105,7 +109,7 @@ def _run(a):
     elif not (Path(data) / "meta.json").exists():
         raise FileNotFoundError(f"--data {data}: no meta.json (build it with 'imusim data build --out {data}')")
     res = evaluate_motion(a.checkpoint, data, split=a.split, samples=a.samples, steps=a.steps, guidance=a.guidance,
-                          anchor_feet=a.anchor_feet, seed=a.seed, max_frames=a.max_frames, limit=a.limit, device=a.device,
+                          anchor_feet=a.anchor_feet, stop_t=a.stop_t, seed=a.seed, max_frames=a.max_frames, limit=a.limit, device=a.device,
                           encoder_steps=a.encoder_steps, fid_encoders=a.fid_encoders, fid_features=a.fid_features)
     md = markdown_table(res)
     print(md)

@@ -24,6 +24,10 @@ def register(sub):
     p.add_argument("--anchor-smooth", type=float, default=None, metavar="SIGMA",
                    help="likewise, the anchored root velocity smoothed in time by a Gaussian of SIGMA frames "
                         "instead of the expert's recorded value (0: none)")
+    p.add_argument("--stop-t", type=int, default=None, metavar="T",
+                   help="record that the pair's DDIM chain ends at the x0 prediction of its last step at t >= T "
+                        "(meta.sampling.stop_t; every sampler of the pair then uses it unless told otherwise; "
+                        "docs/realism.md section 36)")
     p.set_defaults(func=_run)
 
 
@@ -32,6 +36,7 @@ def _run(a):
     from ..diffusion.zoo import resolve_checkpoint
 
     out = save_expert_pair(a.out, resolve_checkpoint(a.high), resolve_checkpoint(a.low), a.below_t,
-                           anchor_contact=a.anchor_contact, anchor_smooth=a.anchor_smooth)
+                           anchor_contact=a.anchor_contact, anchor_smooth=a.anchor_smooth,
+                           stop_t=a.stop_t)
     print(f"wrote {out} (t >= {a.below_t}: {a.high}; t < {a.below_t}: {a.low})")
     return 0

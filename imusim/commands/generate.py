@@ -3,7 +3,7 @@
 import argparse
 import json
 
-from .sample import ANCHOR_FEET_HELP
+from .sample import ANCHOR_FEET_HELP, STOP_T_HELP
 
 
 def register(sub):
@@ -61,6 +61,7 @@ def register(sub):
                    help="classifier-free guidance scale (default: the scale the checkpoint records as validated: 1 for the shipped refined, docs/realism.md §8; 2.5, MDM's, for the others)")
     p.add_argument("--anchor-feet", type=int, default=None, metavar="A",
                    help=ANCHOR_FEET_HELP)
+    p.add_argument("--stop-t", type=int, default=None, metavar="T", help=STOP_T_HELP)
     p.add_argument("--precision", choices=["fp32", "bf16"], default="fp32",
                    help="diffusion network precision (bf16 autocast: ~1.6x faster on AVX512-BF16 CPUs and on GPUs)")
     p.add_argument("--smooth", type=float, default=0.0,

@@ -10,6 +10,10 @@ ANCHOR_FEET_HELP = ("at the sampler's steps t < A, move the root so the standing
                     "stand and how the anchored root is smoothed are the checkpoint's, docs/realism.md §15; default: "
                     "the value the checkpoint records: 300 for the shipped refined, which was trained through the "
                     "anchor, 0 for the others, docs/realism.md §10, §16)")
+STOP_T_HELP = ("end the DDIM chain at the x0 prediction of its last step at t >= T instead of the t = 0 step's "
+               "(with 50 steps, 1: the x0 predicted at t = 20; 0: the whole chain; default: the value the checkpoint "
+               "records, 0 for the shipped ones; docs/realism.md §36)")
+
 
 def register(sub):
     p = sub.add_parser("sample", help="generate motions from text with a diffusion checkpoint",
@@ -31,6 +35,7 @@ def register(sub):
                    help="classifier-free guidance scale (default: the scale the checkpoint records as validated: 1 for the shipped refined, docs/realism.md §8; 2.5, MDM's, for the others)")
     p.add_argument("--anchor-feet", type=int, default=None, metavar="A",
                    help=ANCHOR_FEET_HELP)
+    p.add_argument("--stop-t", type=int, default=None, metavar="T", help=STOP_T_HELP)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default=None)
     p.add_argument("--out", required=True, help="output directory")
@@ -39,10 +44,11 @@ def register(sub):
 
 
 def generate_motions(checkpoint, prompts, n, seconds, steps=50, guidance=None, seed=0, sampler="ddim", device=None,
-                     progress=True, anchor_feet=None):
+                     progress=True, anchor_feet=None, stop_t=None):
     """List of (prompt, features [T, 263], Motion) for each prompt × n. ``guidance`` and ``anchor_feet`` None: the
     checkpoint's recorded values (:func:`imusim.diffusion.checkpoint.recommended_guidance`,
-    :func:`~imusim.diffusion.checkpoint.recommended_anchor_feet`)."""
+    :func:`~imusim.diffusion.checkpoint.recommended_anchor_feet`); ``stop_t`` None: the checkpoint's recorded one
+    (:func:`~imusim.diffusion.checkpoint.recommended_stop_t`)."""
     import torch
 
     from ..diffusion.checkpoint import load_checkpoint, recommended_anchor_feet, recommended_guidance
@@ -60,7 +66,7 @@ def generate_motions(checkpoint, prompts, n, seconds, steps=50, guidance=None, s
     T = int(round(seconds * 20))
     allp = [pr for pr in prompts for _ in range(n)]
     feats, mask = sample(model, mean, std, enc, allp, [T] * len(allp), steps=steps, guidance=guidance, seed=seed,
-                         sampler=sampler, progress=progress, anchor_feet=anchor_feet)
+                         sampler=sampler, progress=progress, anchor_feet=anchor_feet, stop_t=stop_t)
     out = []
     for i, pr in enumerate(allp):
         f = feats[i, :T].cpu()
@@ -77,7 +83,7 @@ def _run(a):
     if a.clip_weights:
         os.environ["IMUSIM_CLIP_WEIGHTS"] = a.clip_weights
     res = generate_motions(a.checkpoint, a.prompts, a.n, a.seconds, a.steps, a.guidance, a.seed, a.sampler, a.device,
-                           anchor_feet=a.anchor_feet)
+                           anchor_feet=a.anchor_feet, stop_t=a.stop_t)
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
     np.save(out / "features.npy", np.stack([f.numpy() for _, f, _ in res]).astype(np.float32))

@@ -112,6 +112,19 @@ def recommended_anchor_smooth(meta: Dict[str, Any], path="checkpoint") -> float:
     return float(v)
 
 
+def recommended_stop_t(meta: Dict[str, Any], path="checkpoint", schedule_steps: int = 1000) -> int:
+    """Where the DDIM chain of a checkpoint's validated samples ends (:func:`imusim.diffusion.train.sample`'s
+    ``stop_t``: the output is the x0 prediction of the last step at t >= stop_t): ``meta["sampling"]["stop_t"]``
+    (``imusim experts --stop-t``), else 0 (the whole chain). A value that is not an integer in
+    [0, ``schedule_steps`` − 1] raises CorruptFileError naming ``path``. :func:`load_checkpoint` sets it on the
+    model (``model.sample_stop_t``)."""
+    v = _sampling(meta, path).get("stop_t", 0)
+    if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v < schedule_steps:
+        raise CorruptFileError(path, f"metadata meta.sampling.stop_t must be an integer step in "
+                                     f"[0, {schedule_steps - 1}], got {v!r}")
+    return v
+
+
 # (low, high) for the integer sizes of MDMConfig: far beyond any model this project trains or imports
 BOUNDS = {"n_feats": (1, 4096), "latent": (1, 8192), "layers": (1, 128), "heads": (1, 256), "ff": (1, 65536),
           "text_dim": (1, 8192), "max_len": (1, 100_000),
@@ -205,7 +218,8 @@ def _low_expert(path, md, meta):
 
 
 def save_expert_pair(path, high, low, below_t: int, meta: Optional[Dict[str, Any]] = None,
-                     anchor_contact: Optional[str] = None, anchor_smooth: Optional[float] = None) -> Path:
+                     anchor_contact: Optional[str] = None, anchor_smooth: Optional[float] = None,
+                     stop_t: Optional[int] = None) -> Path:
     """A two-expert checkpoint (:class:`~imusim.diffusion.experts.ExpertPair`): the checkpoint file ``high`` answers
     the sampler's steps t >= ``below_t``, ``low`` the steps below. Both must carry the same normalisation and
     text encoder (ValueError naming the difference otherwise). ``meta`` (default: ``high``'s, with
@@ -214,9 +228,13 @@ def save_expert_pair(path, high, low, below_t: int, meta: Optional[Dict[str, Any
     :func:`load_checkpoint` as one model that every sampler, the generator and ``evaluate-motion`` accept.
     ``anchor_contact`` (one of :data:`ANCHOR_CONTACTS`): the anchor's contact rule for the pair instead of the
     expert's recorded one (docs/realism.md §15); ``anchor_smooth`` (frames, >= 0) likewise its smoothing of the root
-    correction; both only for a pair that is sampled with an anchor."""
+    correction; both only for a pair that is sampled with an anchor. ``stop_t`` (a step in [0, 999]): where the
+    pair's DDIM chain ends (``meta.sampling.stop_t``, :func:`recommended_stop_t`; None or 0: the whole chain)."""
     from .experts import ExpertPair
 
+    if stop_t is not None and (isinstance(stop_t, bool) or not isinstance(stop_t, int) or not 0 <= stop_t < 1000):
+        raise ValueError(f"save_expert_pair: stop_t must be an integer step in [0, 999] (the 1,000-step schedule), "
+                         f"got {stop_t!r}")
     if anchor_contact is not None and anchor_contact not in ANCHOR_CONTACTS:
         raise ValueError(f"save_expert_pair: anchor_contact must be one of {list(ANCHOR_CONTACTS)}, "
                          f"got {anchor_contact!r}")
@@ -255,6 +273,8 @@ def save_expert_pair(path, high, low, below_t: int, meta: Optional[Dict[str, Any
         raise ValueError(f"save_expert_pair: anchor_contact={anchor_contact!r}, anchor_smooth={anchor_smooth!r}, but "
                          "neither expert is sampled with the foot anchor (finetune --anchor-feet) and meta was not "
                          "derived from them")
+    if stop_t:
+        m["sampling"] = {**m.get("sampling", {}), "stop_t": int(stop_t)}
     m["experts"] = {"below_t": int(below_t), "high": str(high), "low": str(low)}
     return save_checkpoint(path, pair.high, hmean, hstd, henc, m, extra={"low": pair.low})
 
@@ -325,4 +345,5 @@ def load_checkpoint(path, device="cpu", verify: bool = True
     model.to(device).eval()
     model.anchor_contact = recommended_anchor_contact(meta, path)  # what sample() anchors on (train.sample)
     model.anchor_smooth = recommended_anchor_smooth(meta, path)
+    model.sample_stop_t = recommended_stop_t(meta, path, cfg.schedule_steps)  # where sample()'s DDIM chain ends
     return model, tensors["norm.mean"].to(device), tensors["norm.std"].to(device), text_encoder, meta

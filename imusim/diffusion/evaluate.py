@@ -270,15 +270,39 @@ def _display_name(ck: str) -> str:
     return p.parent.name if p.stem == "model" and p.parent.name not in ("", ".") else p.stem
 
 
+def spec_options(spec: str):
+    """``NAME`` with options ``@smooth=SIGMA`` (the sampled features smoothed in time, frames) and ``@stop=T`` (the
+    DDIM chain ended at its last step at t >= T, :func:`imusim.diffusion.train.sample`'s ``stop_t``), e.g.
+    ``refined@stop=1`` → (checkpoint, {"smooth": sigma or 0.0, "stop": T or None}, display name)."""
+    ck, *opts = spec.split("@")
+    out, name = {"smooth": 0.0, "stop": None}, _display_name(ck)
+    for opt in opts:
+        k, _, v = opt.partition("=")
+        try:
+            if k == "smooth":
+                out["smooth"] = float(v)
+                name += f"+smooth{out['smooth']:g}"
+            elif k == "stop":
+                out["stop"] = int(v)
+                if not 0 <= out["stop"] <= 999:
+                    raise ValueError
+                name += f"+stop{out['stop']}"
+            else:
+                raise KeyError(k)
+        except KeyError:
+            raise ValueError(f"checkpoint spec {spec!r}: unknown option {k!r} (expected NAME@smooth=SIGMA or "
+                             "NAME@stop=T)") from None
+        except ValueError:
+            raise ValueError(f"checkpoint spec {spec!r}: option {k!r} needs a number (smooth: frames >= 0; stop: an "
+                             f"integer step in [0, 999]), got {v!r}") from None
+    return ck, out, name
+
+
 def parse_spec(spec: str):
-    """``NAME`` or ``NAME@smooth=SIGMA`` → (checkpoint, sigma, display name)."""
-    if "@" not in spec:
-        return spec, 0.0, _display_name(spec)
-    ck, opt = spec.split("@", 1)
-    k, _, v = opt.partition("=")
-    if k != "smooth":
-        raise ValueError(f"checkpoint spec {spec!r}: unknown option {k!r} (expected NAME@smooth=SIGMA)")
-    return ck, float(v), f"{_display_name(ck)}+smooth{float(v):g}"
+    """``NAME``, ``NAME@smooth=SIGMA`` (or with ``@stop=T``, :func:`spec_options`) → (checkpoint, sigma, display
+    name)."""
+    ck, opts, name = spec_options(spec)
+    return ck, opts["smooth"], name
 
 
 # ----------------------------------------------------------------------------- evaluation
@@ -424,13 +448,14 @@ def unaligned_real_l_acc(real: Sequence[torch.Tensor], acts: Sequence[str], draw
 
 def generate_for_clips(spec: str, captions: Sequence[str], lengths: Sequence[int], dmean, dstd, *, samples: int = 1,
                        steps: int = 50, guidance: Optional[float] = None, seed: int = 0, device: str = "cpu",
-                       anchor_feet: Optional[int] = None, progress: bool = True, observe=None):
-    """The motions that :func:`evaluate_motion` generates for checkpoint ``spec`` (name, path or
-    ``NAME@smooth=SIGMA``): for each sample r and clip i, caption i at length i with the seed
+                       anchor_feet: Optional[int] = None, progress: bool = True, observe=None,
+                       stop_t: Optional[int] = None):
+    """The motions that :func:`evaluate_motion` generates for checkpoint ``spec`` (name, path,
+    ``NAME@smooth=SIGMA`` or ``NAME@stop=T``, :func:`spec_options`): for each sample r and clip i, caption i at length i with the seed
     ``seed·1000003 + r·100003 + i``, so that every checkpoint sees the same prompts, lengths and noise.
     Returns (features normalised by the data set's ``dmean``/``dstd``, each [length_i, F]; the (r, i) of each; a
-    dict with the checkpoint, sigma, name, meta, guidance, anchor_feet and model). ``guidance``/``anchor_feet``
-    None: the checkpoint's recorded ones. ``observe(jobs, k, step, x0)``, where given, sees every DDIM step's x0
+    dict with the checkpoint, sigma, name, meta, guidance, anchor_feet, stop_t and model). ``guidance``/``anchor_feet``
+    None: the checkpoint's recorded ones; ``stop_t`` None: the spec's ``@stop``, else the checkpoint's recorded one. ``observe(jobs, k, step, x0)``, where given, sees every DDIM step's x0
     prediction of each batch, de-normalised to raw features ``[B, T_max, F]``, with the batch's (r, i) ``jobs`` (the
     sampler's hook, :func:`imusim.diffusion.train.sample`)."""
     from tqdm import tqdm
@@ -440,11 +465,13 @@ def generate_for_clips(spec: str, captions: Sequence[str], lengths: Sequence[int
     from .train import sample
     from .zoo import resolve_checkpoint
 
-    ck, sigma, name = parse_spec(spec)
+    ck, opts, name = spec_options(spec)
+    sigma = opts["smooth"]
     path = resolve_checkpoint(ck)
     model, mean, std, enc_name, meta = load_checkpoint(path, device)
     g = recommended_guidance(meta, path) if guidance is None else guidance
     af = recommended_anchor_feet(meta, path) if anchor_feet is None else anchor_feet
+    stop = stop_t if stop_t is not None else opts["stop"] if opts["stop"] is not None else int(model.sample_stop_t)
     text = get_text_encoder(enc_name, device=device)
     gen_norm = []
     jobs = [(r, i) for r in range(samples) for i in range(len(captions))]
@@ -454,7 +481,7 @@ def generate_for_clips(spec: str, captions: Sequence[str], lengths: Sequence[int
         jb = jobs[b:b + bs]
         feats, _ = sample(model, mean, std, text, [captions[i] for _, i in jb], [lengths[i] for _, i in jb],
                           steps=steps, guidance=g, seeds=[seed * 1_000_003 + r * 100_003 + i for r, i in jb],
-                          device=device, anchor_feet=af,
+                          device=device, anchor_feet=af, stop_t=stop,
                           observe=None if observe is None else
                           (lambda k, step, x0, jb=jb: observe(jb, k, step, x0 * std.to(x0) + mean.to(x0))))
         for (r, i), f in zip(jb, feats.cpu()):
@@ -463,15 +490,16 @@ def generate_for_clips(spec: str, captions: Sequence[str], lengths: Sequence[int
         bar.update(len(jb))
     bar.close()
     return gen_norm, jobs, {"checkpoint": ck, "sigma": sigma, "name": name, "meta": meta, "guidance": g,
-                            "anchor_feet": af, "model": model}
+                            "anchor_feet": af, "stop_t": stop, "model": model}
 
 
 def evaluate_motion(checkpoints: Sequence[str], data_dir, *, split: str = "test", samples: int = 1,
                     steps: int = 50, guidance: Optional[float] = None, seed: int = 0, max_frames: int = 196,
                     limit: Optional[int] = None, device: Optional[str] = None, encoder_steps: int = 400,
                     progress: bool = True, anchor_feet: Optional[int] = None, fid_encoders: int = 1,
-                    fid_features: str = "generated") -> Dict:
-    """Evaluate each checkpoint spec (name, path, or ``NAME@smooth=SIGMA``); returns the JSON dict.
+                    fid_features: str = "generated", stop_t: Optional[int] = None) -> Dict:
+    """Evaluate each checkpoint spec (name, path, ``NAME@smooth=SIGMA`` or ``NAME@stop=T``); returns the JSON dict.
+    ``stop_t`` (where every checkpoint's DDIM chain ends) None: each spec's ``@stop``, else its recorded value.
     ``fid_encoders`` K > 1: FID also under the encoders of seeds 1..K-1 (each trained once and cached),
     written as ``fid_per_encoder`` [K] with the encoders' fingerprints in ``fid_encoders``; ``fid`` stays seed 0's.
     ``fid_features``: what the encoder reads (FID, diversity, encoder accuracy, embeddings), :func:`encoder_view`.
@@ -533,7 +561,7 @@ def evaluate_motion(checkpoints: Sequence[str], data_dir, *, split: str = "test"
     for spec in checkpoints:
         gen_norm, jobs, info = generate_for_clips(spec, caps, lengths, dmean, dstd, samples=samples, steps=steps,
                                                   guidance=guidance, seed=seed, device=device,
-                                                  anchor_feet=anchor_feet, progress=progress)
+                                                  anchor_feet=anchor_feet, progress=progress, stop_t=stop_t)
         ck, sigma, name, meta, g, af, model = (info[k] for k in ("checkpoint", "sigma", "name", "meta", "guidance",
                                                                   "anchor_feet", "model"))
         rep_acts = [acts[i] for _, i in jobs]
@@ -550,6 +578,7 @@ def evaluate_motion(checkpoints: Sequence[str], data_dir, *, split: str = "test"
         out["checkpoints"].append({
             "name": name, "checkpoint": str(ck), "smooth_sigma": sigma, "step": meta.get("step"), "guidance": g,
             "anchor_feet": af, "anchor_contact": getattr(model, "anchor_contact", "channels") if af else None,
+            "stop_t": info["stop_t"],
             "l_acc": float(np.nanmean(l_acc)), "l_acc_high_dynamic": hi, "l_acc_low_dynamic": lo,
             "l_acc_per_activity": per, "fid": terms["fid"], "fid_mean_term": terms["mean"],
             "fid_cov_term": terms["cov"], "encoder_accuracy": view["encoder_accuracy"],

@@ -100,11 +100,18 @@ class GaussianDiffusion:
     @torch.no_grad()
     def ddim_sample(self, predict_x0: Callable, shape, steps: int = 50, eta: float = 0.0, mask=None,
                     generator=None, device="cpu", progress: bool = False, noise=None,
-                    observe: Optional[Callable] = None):
+                    observe: Optional[Callable] = None, stop_t: int = 0):
         """DDIM on ``steps`` evenly respaced timesteps (eta=0: deterministic given the initial noise
         ``noise`` ``[*shape]``, drawn from ``generator`` when not given). ``observe(k, i, x0)``, where given, sees
-        the k-th step's timestep i and x0 prediction ``[*shape]`` (a probe's hook; the last one is the output)."""
-        ts = self.ddim_timesteps(steps)
+        the k-th step's timestep i and x0 prediction ``[*shape]`` (a probe's hook; the last one is the output).
+
+        ``stop_t`` (an integer step in [0, ``self.steps`` − 1]): the chain's steps at timesteps below it are not
+        taken, and the output is the x0 prediction of the last step at or above it (0: every step, the output is
+        the t = 0 step's prediction). With 50 steps, ``stop_t=1`` returns the x0 predicted at t = 20, one network
+        call fewer (docs/realism.md §36)."""
+        if isinstance(stop_t, bool) or not isinstance(stop_t, int) or not 0 <= stop_t < self.steps:
+            raise ValueError(f"ddim_sample: stop_t must be an integer step in [0, {self.steps - 1}], got {stop_t!r}")
+        ts = [i for i in self.ddim_timesteps(steps) if i >= stop_t]  # never empty: the first step is steps - 1
         x = noise.to(device) if noise is not None else torch.randn(shape, generator=generator).to(device)
         it = range(len(ts))
         if progress:

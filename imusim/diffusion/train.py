@@ -1156,7 +1156,7 @@ MDM_CANVAS = 196  # HumanML3D's max_motion_length: the canvas MDM trains and sam
 def sample(model: MDM, mean, std, text_encoder, prompts: List[str], lengths: List[int], *,
            steps: int = 50, guidance: float = 2.5, seed: int = 0, sampler: str = "ddim",
            progress: bool = False, device=None, seeds=None, precision: str = "fp32", anchor_feet: int = 0,
-           observe=None):
+           observe=None, stop_t: Optional[int] = None):
     """Generate motions: returns raw (de-normalised) features ``[B, T_max, F]`` and mask ``[B, T_max]``.
 
     ``seeds`` (one per prompt, DDIM only): each sample's initial noise comes from its own seed, so a
@@ -1177,7 +1177,11 @@ def sample(model: MDM, mean, std, text_encoder, prompts: List[str], lengths: Lis
 
     ``observe(k, i, x0)`` (DDIM only): called with each step's index k, timestep i and x0 prediction (normalised by
     the model's ``mean``/``std``, ``[B, T_max, F]``), for probes of the sampling chain
-    (scripts/chain_speed_probe.py)."""
+    (scripts/chain_speed_probe.py).
+
+    ``stop_t`` (DDIM only): the chain ends at the x0 prediction of its last step at t >= ``stop_t``
+    (:meth:`GaussianDiffusion.ddim_sample`); None: the checkpoint's recorded value (``model.sample_stop_t``, set by
+    :func:`~imusim.diffusion.checkpoint.load_checkpoint` from ``meta.sampling.stop_t``), else 0 (the whole chain)."""
     if precision not in ("fp32", "bf16"):
         raise ValueError(f"sample: precision must be 'fp32' or 'bf16', got {precision!r}")
     device = device or next(model.parameters()).device
@@ -1202,9 +1206,15 @@ def sample(model: MDM, mean, std, text_encoder, prompts: List[str], lengths: Lis
         return predict_x0(model, x, t, emb, mask, step_mask, guidance, anchor_feet, mean, std, contact, smooth,
                           precision)
     shape = (B, T, model.cfg.n_feats)
+    stop_t = int(getattr(model, "sample_stop_t", 0)) if stop_t is None else stop_t
+    if isinstance(stop_t, bool) or not isinstance(stop_t, int) or not 0 <= stop_t < diffusion.steps:
+        raise ValueError(f"sample: stop_t must be an integer step in [0, {diffusion.steps - 1}], got {stop_t!r}")
     if sampler == "ddpm":
         if observe is not None:
             raise ValueError("sample: observe is a DDIM hook; sampler='ddpm' does not call it")
+        if stop_t:
+            raise ValueError(f"sample: stop_t={stop_t} ends the DDIM chain early; sampler='ddpm' has no such option "
+                             "(pass stop_t=0, or sampler='ddim')")
         x = diffusion.ddpm_sample(fn, shape, mask=step_mask, generator=gen, progress=progress, device=device)
     else:
         noise = None
@@ -1212,5 +1222,5 @@ def sample(model: MDM, mean, std, text_encoder, prompts: List[str], lengths: Lis
             noise = torch.stack([torch.randn(shape[1:], generator=torch.Generator().manual_seed(int(s) % 2 ** 63))
                                  for s in seeds])
         x = diffusion.ddim_sample(fn, shape, steps=steps, mask=step_mask, generator=gen, progress=progress, noise=noise,
-                                  device=device, observe=observe)
+                                  device=device, observe=observe, stop_t=stop_t)
     return x * std.to(x) + mean.to(x), mask

@@ -114,6 +114,7 @@ class GenerateConfig:
     steps: int = 50
     guidance: Optional[float] = None  # None: the checkpoint's recorded scale (recommended_guidance)
     anchor_feet: Optional[int] = None  # None: the checkpoint's recorded value (recommended_anchor_feet)
+    stop_t: Optional[int] = None  # where the DDIM chain ends; None: the checkpoint's recorded value (recommended_stop_t)
     precision: str = "fp32"
     smooth: float = 0.0
     quality_filter: Optional[str] = None
@@ -165,6 +166,9 @@ class GenerateConfig:
         if self.anchor_feet is not None and (isinstance(self.anchor_feet, bool) or not isinstance(self.anchor_feet, int)
                                              or not 0 <= self.anchor_feet <= 1000):
             raise ValueError(f"anchor_feet must be an integer in [0, 1000], got {self.anchor_feet!r}")
+        if self.stop_t is not None and (isinstance(self.stop_t, bool) or not isinstance(self.stop_t, int)
+                                        or not 0 <= self.stop_t <= 999):
+            raise ValueError(f"stop_t must be an integer step in [0, 999], got {self.stop_t!r}")
         for name in ("jitter_cm", "rot_deg", "smooth", "guidance"):
             v = getattr(self, name)
             if v is None and name == "guidance":
@@ -329,7 +333,8 @@ def make_source(config: GenerateConfig, sensors, activities: List[str], aug, gro
     qf = {"global": QualityFilter, "activity": ActivityQualityFilter.load}.get(config.quality_filter, lambda: None)()
     return DiffusionSource(config.checkpoint, sensors, config.rate, config.steps, config.guidance, augment=aug,
                            smooth=config.smooth, quality_filter=qf, variants=config.variants,
-                           precision=config.precision, channels=groups, anchor_feet=config.anchor_feet)
+                           precision=config.precision, channels=groups, anchor_feet=config.anchor_feet,
+                           stop_t=config.stop_t)
 
 
 def _meta(config: GenerateConfig, sensors, groups, aug, acts, W: int, record: dict) -> dict:
@@ -418,6 +423,8 @@ def _generate(config, out, writer, record, world, rank, source, log) -> Generate
         meta["guidance"] = src.guidance  # the scale used (config.guidance None: the checkpoint's recorded one)
     if getattr(src, "anchor_feet", None) is not None:
         meta["anchor_feet"] = src.anchor_feet  # likewise
+    if getattr(src, "stop_t", None) is not None:
+        meta["stop_t"] = src.stop_t  # likewise
     if missing:
         meta["skipped_activities"] = missing
     writer.channels = tuple(meta["channels"])  # every rank's shards name their channels

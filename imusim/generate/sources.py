@@ -165,7 +165,8 @@ class DiffusionSource:
 
     def __init__(self, checkpoint, sensors, rate: float, steps: int = 50, guidance: Optional[float] = None, device=None,
                  augment: Augment = None, smooth: float = 0.0, quality_filter=None, max_tries: int = 4,
-                 variants: int = 1, precision: str = "fp32", channels=("acc", "gyro"), anchor_feet: Optional[int] = None):
+                 variants: int = 1, precision: str = "fp32", channels=("acc", "gyro"), anchor_feet: Optional[int] = None,
+                 stop_t: Optional[int] = None):
         from ..diffusion.checkpoint import load_checkpoint, recommended_anchor_feet, recommended_guidance
         from ..diffusion.text import get_text_encoder
         from ..diffusion.zoo import resolve_checkpoint
@@ -177,6 +178,7 @@ class DiffusionSource:
         self.model, self.mean, self.std, enc, meta = load_checkpoint(path, self.device)
         guidance = recommended_guidance(meta or {}, path) if guidance is None else guidance  # None: the recorded
         self.anchor_feet = recommended_anchor_feet(meta or {}, path) if anchor_feet is None else int(anchor_feet)
+        self.stop_t = int(self.model.sample_stop_t) if stop_t is None else int(stop_t)  # where the DDIM chain ends
         # sample at most the length the model was trained on (longer is extrapolation of its positions)
         self.max_frames = int(((meta or {}).get("train_config") or {}).get("max_frames") or 196)
         self.enc = get_text_encoder(enc, device=self.device)
@@ -187,6 +189,7 @@ class DiffusionSource:
         self.aug = augment or Augment()
         self.smooth = smooth
         self.name = str(checkpoint) + (f"+smooth{smooth:g}" if smooth else "") + (
+            f"+stop{self.stop_t}" if stop_t else "") + (
             ("+filter-activity" if hasattr(quality_filter, "for_activity") else "+filter") if quality_filter else "")
         self.filter, self.max_tries = quality_filter, max_tries
         self.tries = self.rejected = 0  # motions sampled / rejected by the quality filter
@@ -215,7 +218,7 @@ class DiffusionSource:
             t0 = time.perf_counter()
             feats, _ = sample(self.model, self.mean, self.std, self.enc, [it.prompt for it in pending], lengths,
                               steps=self.steps, guidance=self.guidance, seeds=seeds, precision=self.precision,
-                              anchor_feet=self.anchor_feet)
+                              anchor_feet=self.anchor_feet, stop_t=self.stop_t)
             t1 = time.perf_counter()
             # smooth each motion at its own length, then one batched IK over the padded batch (IK is per
             # frame; padding repeats the last frame and is cut off again)

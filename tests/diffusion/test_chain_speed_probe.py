@@ -185,3 +185,24 @@ def test_noised_wrists_read_the_clips_at_level_zero(assets, monkeypatch):
         assert w["pred_m_s2"][1] == pytest.approx(real, rel=0.05)  # level 0: x_t is the clip
         assert w["pred_m_s2"][0] > 3 * real  # level 999: x_t is noise
     assert "wrist" not in mod.noised(_args(data, ck, levels=[0]), ["walk"])
+
+
+def test_a_stopped_chain_is_the_whole_chains_x0_at_its_last_kept_step(assets):
+    """evaluate-motion's ``NAME@stop=T`` (docs/realism.md §36): the motions are the whole chain's x0 predictions at
+    its last step at t >= T, on the same clips and noise (the probe's reading of that step)."""
+    from imusim.data.dataset import load_split
+    from imusim.diffusion.evaluate import generate_for_clips
+
+    data, ck = assets
+    res = _probe().chain(_args(data, ck), ["walk"])  # timesteps 999, 666, 333, 0
+    x0 = res["speed"]["walk"]["x0_m_s"]
+    assert len({round(v, 6) for v in x0[-3:]}) == 3  # the steps' readings differ, so the test can tell them apart
+    clips, dmean, dstd = load_split(data, "test")
+    lengths = [min(len(c["features"]), 40) for c in clips]
+    for spec, kw, k in ((f"{ck}@stop=1", {}, -2), (str(ck), {"stop_t": 334}, -3)):
+        gen, jobs, info = generate_for_clips(spec, [c["captions"][0] for c in clips], lengths, dmean, dstd, steps=4,
+                                             progress=False, **kw)
+        want = np.mean([float((g * dstd + dmean)[:, 2].double().mean()) * HUMANML3D_FPS
+                        for g, (_, i) in zip(gen, jobs) if clips[i]["activity"] == "walk"])
+        assert res["speed"]["walk"]["x0_m_s"][k] == pytest.approx(want, rel=1e-5)
+        assert info["stop_t"] == kw.get("stop_t", 1)
