@@ -2,7 +2,8 @@
 """Seeds and paired intervals for `imusim evaluate-motion` JSON (issue 14, rigour).
 
 Given one evaluate-motion JSON whose checkpoints are named ``<config>_s<seed>`` (e.g. ``ctrl_s0``,
-``acc_s0``, ...), prints and writes per configuration: mean ± std over training seeds of L_acc, jerk, joint
+``acc_s0``, ...; with evaluate-motion's spec options after the seed, ``acc_s0+stop1``, the configuration is
+``acc+stop1``), prints and writes per configuration: mean ± std over training seeds of L_acc, jerk, joint
 acceleration and foot skating (the physical ones also as ratio to the real test clips, with a paired bootstrap 95 %
 interval over the test clips, pooled over seeds: each sample is paired with the real clip it was generated for), and
 for each pair
@@ -109,8 +110,10 @@ def main():
     decompose(res, args.data)
     by = defaultdict(dict)
     for c in res["checkpoints"]:
-        m = re.fullmatch(r"(.+)_s(\d+)", c["name"])
-        cfg, s = (m.group(1), int(m.group(2))) if m else (c["name"], 0)
+        # CONFIG_sSEED, or with evaluate-motion's spec options after it (CONFIG_sSEED+stop1: the configuration
+        # CONFIG+stop1, the same checkpoint sampled otherwise)
+        m = re.fullmatch(r"(.+)_s(\d+)((?:\+[\w.]+)*)", c["name"])
+        cfg, s = (m.group(1) + m.group(3), int(m.group(2))) if m else (c["name"], 0)
         by[cfg][s] = c
     out = {"source": args.json, "configs": {}, "pairs": {}}
     keys = ("l_acc", "l_acc_high_dynamic", "l_acc_low_dynamic", "fid", "jerk", "joint_acc", "foot_skating", "acc_power",

@@ -75,3 +75,21 @@ def test_files_pair_across_guidance_but_not_across_noise(tmp_path):
     bad = subprocess.run([sys.executable, str(SCRIPT), str(tmp_path / "a.json"), str(tmp_path / "c.json")],
                          capture_output=True, text=True)
     assert bad.returncode != 0 and "cannot be paired" in bad.stderr
+
+
+def test_a_spec_option_after_the_seed_is_its_own_configuration(tmp_path):
+    """evaluate-motion names CKPT@stop=1 "RUN_s0+stop1": the configuration RUN+stop1 at seed 0, paired with RUN_s0."""
+    rng = np.random.default_rng(2)
+    n = 10
+    pr, pg = rng.uniform(0.05, 0.3, n), rng.uniform(0.05, 0.3, n)
+    acts = ["walk"] * n
+    _file(tmp_path / "a.json", {"st_s0": (pg, np.zeros(n)), "st_s0+stop1": (pg / 2, np.zeros(n)),
+                                "st_s1+stop1": (pg / 4, np.zeros(n)), "st_s1": (pg, np.zeros(n))}, pr, acts)
+    out = tmp_path / "stats.json"
+    subprocess.run([sys.executable, str(SCRIPT), str(tmp_path / "a.json"), "--pair", "st:st+stop1", "--out", str(out)],
+                   check=True, capture_output=True, text=True)
+    res = json.loads(out.read_text())
+    assert sorted(res["configs"]) == ["st", "st+stop1"]
+    assert res["pairs"]["st:st+stop1"]["pooled_rel"] == pytest.approx(((pg.sum() / 2 + pg.sum() / 4) - 2 * pg.sum())
+                                                                      / (2 * (pg + pr).sum()))
+    assert sorted(res["pairs"]["st:st+stop1"]["per_seed"]) in (["0", "1"], [0, 1])
