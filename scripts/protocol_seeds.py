@@ -59,17 +59,20 @@ def seed_row(run_dir, name):
     return row
 
 
-def motion_row(run_dir, name):
-    """The motion figures of NAME from RUN_DIR's motion_eval_NAME.json and skating_probe_NAME.json (each optional)."""
+def motion_row(run_dir, name, variant=""):
+    """The motion figures of NAME from RUN_DIR's motion_eval_NAME.json and skating_probe_NAME.json (each optional).
+    ``variant`` V: the checkpoint NAME+V of motion_eval_NAME.json (evaluate-motion's spec option, e.g. stop1 for
+    NAME@stop=1), and no by-style probe (which samples NAME as recorded)."""
     run_dir, row = Path(run_dir), {}
     me = run_dir / f"motion_eval_{name}.json"
     if me.is_file():
-        ck = [c for c in json.loads(me.read_text())["checkpoints"] if c["name"] == name]
+        want = f"{name}+{variant}" if variant else name
+        ck = [c for c in json.loads(me.read_text())["checkpoints"] if c["name"] == want]
         if not ck:
-            raise SystemExit(f"{me}: no checkpoint named {name!r}")
+            raise SystemExit(f"{me}: no checkpoint named {want!r}")
         row["fid"], row["joint_acc_x_real"] = ck[0]["fid"], ck[0]["joint_acc_ratio_to_real"]
     sp = run_dir / f"skating_probe_{name}.json"
-    if sp.is_file():
+    if sp.is_file() and not variant:
         models = json.loads(sp.read_text())["models"]
         m = [v for k, v in models.items() if k != "real" and Path(k).parent.name == name]
         if len(m) != 1:
@@ -105,6 +108,9 @@ def main():
     ap.add_argument("--cand", required=True, help="the candidate; its training seed N is the set CAND_sN")
     ap.add_argument("--run", action="append", required=True, metavar="SEED=DIR",
                     help="the protocol output directory of training seed SEED (repeat per seed)")
+    ap.add_argument("--variant", default="", metavar="V",
+                    help="a sampling variant of the candidate: the protocol's set CAND_sN_V and the motion evaluation's "
+                         "checkpoint CAND_sN+V in motion_eval_CAND_sN.json (scripts/realism_stop.sh: V = stop1)")
     ap.add_argument("--out", required=True, help="JSON of the per-seed rows and the summary")
     a = ap.parse_args()
     runs = {}
@@ -113,7 +119,9 @@ def main():
         if not sep or not seed.isdigit():
             raise SystemExit(f"--run: expected SEED=DIR with an integer SEED, got {spec!r}")
         runs[int(seed)] = d
-    rows = {s: {**seed_row(d, f"{a.cand}_s{s}"), **motion_row(d, f"{a.cand}_s{s}")} for s, d in sorted(runs.items())}
+    sfx = f"_{a.variant}" if a.variant else ""
+    rows = {s: {**seed_row(d, f"{a.cand}_s{s}{sfx}"), **motion_row(d, f"{a.cand}_s{s}", a.variant)}
+            for s, d in sorted(runs.items())}
     summary = summarize(rows)
     print(table(rows, summary))
     Path(a.out).write_text(json.dumps({"per_seed": rows, "summary": summary, "runs": runs}, indent=1))

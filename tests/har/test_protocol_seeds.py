@@ -85,3 +85,29 @@ def test_motion_row_from_the_runs_own_files(ps, tmp_path):
     # the summary keeps the figures every seed has
     s = ps.summarize({0: {"bm_rf": 0.5, "fid": 80.0}, 1: {"bm_rf": 0.7}})
     assert list(s) == ["bm_rf"]
+
+
+def test_a_sampling_variant_reads_its_own_set_and_checkpoint(ps, tmp_path):
+    """--variant stop1: the protocol's set CAND_sN_stop1, the motion evaluation's checkpoint CAND_sN+stop1 in
+    motion_eval_CAND_sN.json, and not the by-style probe (which sampled the run as recorded)."""
+    d = tmp_path / "a"
+    _run(d, "c_s0_stop1", 0.9, 1.5)
+    (d / "motion_eval_c_s0.json").write_text(json.dumps({"checkpoints": [
+        {"name": "c_s0", "fid": 80.0, "joint_acc_ratio_to_real": 1.05},
+        {"name": "c_s0+stop1", "fid": 70.0, "joint_acc_ratio_to_real": 0.9}]}))
+    (d / "skating_probe_c_s0.json").write_text(json.dumps({"models": {
+        "runs/st/c_s0/model.safetensors": {"by_style": {"walk/normal": {"wrist_acc": 10.0, "root_speed": 0.9},
+                                                        "walk/other styles": {"wrist_acc": 12.5}}}}}))
+    assert ps.motion_row(d, "c_s0", "stop1") == {"fid": 70.0, "joint_acc_x_real": 0.9}
+    assert ps.motion_row(d, "c_s0")["walk_normal_wrist"] == 10.0
+    with pytest.raises(SystemExit, match="no checkpoint named 'c_s0\\+stop100'"):
+        ps.motion_row(d, "c_s0", "stop100")
+    out = tmp_path / "seeds.json"
+    import subprocess
+    import sys
+    from pathlib import Path
+    script = Path(__file__).resolve().parents[2] / "scripts" / "protocol_seeds.py"
+    subprocess.run([sys.executable, str(script), "--cand", "c", "--variant", "stop1", "--run", f"0={d}",
+                    "--out", str(out)], check=True, capture_output=True, text=True)
+    row = json.loads(out.read_text())["per_seed"]["0"]
+    assert row["bm_rf"] == 0.9 and row["walking_median"] == 1.5 and row["fid"] == 70.0
