@@ -64,10 +64,10 @@ def retrieve(prompts, k_files=None):
 
 
 def diffusion_label(ckpt) -> str:
-    """How the demo report names a checkpoint's sampling: file name, the guidance scale, the expert split and the
-    foot anchoring it records (what ``generate_motions`` will use)."""
+    """How the demo report names a checkpoint's sampling: file name, the guidance scale, the expert split, the
+    foot anchoring and the chain's end it records (what ``generate_motions`` will use)."""
     from ..diffusion.checkpoint import (read_meta, recommended_anchor_contact, recommended_anchor_feet,
-                                        recommended_anchor_smooth, recommended_guidance)
+                                        recommended_anchor_smooth, recommended_guidance, recommended_stop_t)
 
     meta = read_meta(ckpt)
     parts = [ckpt.name, f"guidance {recommended_guidance(meta, ckpt):g}"]
@@ -83,6 +83,9 @@ def diffusion_label(ckpt) -> str:
         parts.append("the root anchored on the standing foot" + (
             "" if anchor == 1 else " at every step" if anchor >= 1000 else f" at steps < {anchor}")
             + (f" ({'; '.join(how)})" if how else ""))
+    stop = recommended_stop_t(meta, ckpt)
+    if stop:
+        parts.append(f"the DDIM chain ended at its last step at t >= {stop}")
     return f"diffusion ({', '.join(parts)})"
 
 

@@ -159,6 +159,10 @@ def test_demo_names_the_recorded_sampling(tmp_path):
     p = save_checkpoint(tmp_path / "s.safetensors", MDM(MDMConfig(**TINY)), torch.zeros(12), torch.ones(12), "hash",
                         {"sampling": {"anchor_feet": 300, "anchor_contact": "height", "anchor_smooth": 0.7}})
     assert diffusion_label(p).endswith("foot at steps < 300 (contact: height; smoothed over 0.7 frames))")
+    p = save_checkpoint(tmp_path / "t.safetensors", MDM(MDMConfig(**TINY)), torch.zeros(12), torch.ones(12), "hash",
+                        {"sampling": {"stop_t": 100}})
+    assert diffusion_label(p) == ("diffusion (t.safetensors, guidance 2.5, the DDIM chain ended at its last step at "
+                                  "t >= 100)")
 
 
 def test_anchor_root_features_batched_with_a_mask_equals_each_motion_alone(shared_data):
