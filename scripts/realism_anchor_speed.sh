@@ -21,7 +21,7 @@ for a in 0 1 300; do
 done
 wait
 baseline_stores 0 1 2 3
-gen4 afu1i5hs7 imusim/checkpoints/refined.safetensors runs/st/gen_afu1i5hs7
+gen4 afu1i5hs7 imusim/checkpoints/refined_v3.safetensors runs/st/gen_afu1i5hs7
 for a in 0 1; do
   GEN4_ARGS="--anchor-feet $a" gen4 "refined_af$a" imusim/checkpoints/refined.safetensors "$RUNS/gen_refined_af$a"
 done

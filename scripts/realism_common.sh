@@ -36,10 +36,11 @@ train_stage() {  # train_stage PREFIX: when STAGE is all or train, the fine-tune
   fi
 }
 
-link_shipped_pair() {  # $RUNS/pair_afu1i5hs7/model.safetensors: a link to the shipped `refined` (realism_ship.sh's
-  # pair_afu1i5hs7_s0), under the run name the motion evaluations and FID probes compare against
+link_shipped_pair() {  # $RUNS/pair_afu1i5hs7/model.safetensors: a link to `refined_v3`, the `refined` shipped from §16
+  # to §36 (realism_ship.sh's pair_afu1i5hs7_s0), under the run name the motion evaluations and FID probes compare
+  # against
   mkdir -p "$RUNS/pair_afu1i5hs7"
-  ln -sf "$(realpath imusim/checkpoints/refined.safetensors)" "$RUNS/pair_afu1i5hs7/model.safetensors"
+  ln -sf "$(realpath imusim/checkpoints/refined_v3.safetensors)" "$RUNS/pair_afu1i5hs7/model.safetensors"
 }
 
 link_shipped() {  # $RUNS/refined and $RUNS/refined_lacc: links to the shipped checkpoints (what pair and gen read).
@@ -317,7 +318,7 @@ screen_stores() {  # screen_stores DIR [NAME...]: one generation store (seed 0, 
   # selftune_round's CANDS x SEEDS (one core each, at once) beside the shipped `refined`'s seed-0 store and the
   # earlier candidates NAME's where they are on this machine, by prompt against the like-for-like references into DIR
   local dir=$1 r n; shift
-  GEN_ARGS="--guidance 1.0" gen afu1i5hs7 imusim/checkpoints/refined.safetensors 0
+  GEN_ARGS="--guidance 1.0" gen afu1i5hs7 imusim/checkpoints/refined_v3.safetensors 0
   local SCREEN=("$(stores afu1i5hs7 0)")
   for n in "$@"; do [ -f "$HAR_DIR/${n}_s0/summary.json" ] && SCREEN+=("$(stores "$n" 0)"); done
   for r in $(cand_runs); do
@@ -357,7 +358,7 @@ selftune_protocol() {  # selftune_protocol [NAME...]: the candidates of selftune
   # three like-for-like references, HAR on BasicMotions (beside original and smoothing), the motion evaluation of each
   # candidate on the test split; with LACC=1 also L_acc paired with the continued control into $OUT/lacc_vs_control.json
   local GEN=(0 1 2 3) c r n
-  GEN_ARGS="--guidance 1.0" gen afu1i5hs7 imusim/checkpoints/refined.safetensors "${GEN[@]}"
+  GEN_ARGS="--guidance 1.0" gen afu1i5hs7 imusim/checkpoints/refined_v3.safetensors "${GEN[@]}"
   local SETS=("$(stores afu1i5hs7 "${GEN[@]}")") NEW=()
   for n in "$@"; do [ -f "$HAR_DIR/${n}_s3/summary.json" ] && SETS+=("$(stores "$n" "${GEN[@]}")"); done
   for r in $(cand_runs); do NEW+=("$(stores "$r" "${GEN[@]}")"); done

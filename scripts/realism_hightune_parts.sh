@@ -96,7 +96,7 @@ for r in ht1c2g2_s0 st_kv3ts1g2_s0; do
     --levels 999,600,400,300,200,100,50,20,0 --json "$CW/noised_wrists_$r.json" > "$CW/noised_wrists_$r.log" 2> /dev/null
 done
 # and the shipped refined's chain at its recorded guidance (1)
-[ -f "$CW/chain_wrists_refined.json" ] || python scripts/chain_speed_probe.py --data "$DATA" --checkpoint refined \
+[ -f "$CW/chain_wrists_refined.json" ] || python scripts/chain_speed_probe.py --data "$DATA" --checkpoint refined_v3 \
   --chain --wrists --activities walk --json "$CW/chain_wrists_refined.json" > "$CW/chain_wrists_refined.log" 2> /dev/null
 # and st_kv3ts1_s0's (the shipped pair's high expert, the self-tuned low expert; its recorded guidance 1)
 [ -f "$CW/chain_wrists_st_kv3ts1_s0.json" ] || python scripts/chain_speed_probe.py --data "$DATA" --checkpoint \

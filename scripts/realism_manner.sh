@@ -79,7 +79,7 @@ GEN=(0 1 2 3)
 # and was not carried further)
 CANDS=(${CANDS:-manner_pair manner_w_pair})
 export OMP_NUM_THREADS=1
-GEN_ARGS="--guidance 1.0" gen afu1i5hs7 imusim/checkpoints/refined.safetensors "${GEN[@]}"
+GEN_ARGS="--guidance 1.0" gen afu1i5hs7 imusim/checkpoints/refined_v3.safetensors "${GEN[@]}"
 for c in "${CANDS[@]}"; do
   mkdir -p "$RUNS/$c"; ln -sf "$(realpath "$RUNS/screen/$c.safetensors")" "$RUNS/$c/model.safetensors"
   gen4 "$c" "$RUNS/$c/model.safetensors" "$RUNS/pace/gen_$c"

@@ -21,7 +21,7 @@ normal_mocap_store
 GEN=(0 1 2 3)
 link_original
 # the shipped refined is afu1i5hs7 (its stores keep §16's name); $RUNS/refined is refined_v2 (realism_common.sh)
-{ GEN_ARGS="--guidance 1.0" gen afu1i5hs7 imusim/checkpoints/refined.safetensors "${GEN[@]}"
+{ GEN_ARGS="--guidance 1.0" gen afu1i5hs7 imusim/checkpoints/refined_v3.safetensors "${GEN[@]}"
   gen original "$RUNS/original_s0/model.safetensors" "${GEN[@]}"; } > "$RUNS/reference_gen_a.log" 2>&1 &
 { GEN_ARGS="--guidance 1.0" gen refined "$RUNS/refined/model.safetensors" "${GEN[@]}"
   GEN_ARGS="--smooth 2" gen smooth2 "$RUNS/original_s0/model.safetensors" "${GEN[@]}"; } > "$RUNS/reference_gen_b.log" 2>&1 &

@@ -11,7 +11,7 @@ HAR_DIR=runs/har_still
 source scripts/realism_common.sh
 mkdir -p "$OUT"
 baseline_stores 0 1 2 3
-gen4 afu1i5hs7 imusim/checkpoints/refined.safetensors runs/st/gen_afu1i5hs7
+gen4 afu1i5hs7 imusim/checkpoints/refined_v3.safetensors runs/st/gen_afu1i5hs7
 for s in 1 2; do
   link_st "st_kv3sp_s$s"
   gen4 "st_kv3sp_s$s" "runs/st_kv3sp_s$s/model.safetensors" "runs/st/gen_st_kv3sp_s$s"

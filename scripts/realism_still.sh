@@ -32,7 +32,7 @@ for r in $(cand_runs); do
 done &
 wait
 # the stores: the shipped refined and the candidates at guidance 1, original and smoothing at their recorded guidance
-gen4 afu1i5hs7 imusim/checkpoints/refined.safetensors "$HAR_DIR/gen_afu1i5hs7"
+gen4 afu1i5hs7 imusim/checkpoints/refined_v3.safetensors "$HAR_DIR/gen_afu1i5hs7"
 for r in $(cand_runs); do link_st "$r"; gen4 "$r" "$RUNS/$r/model.safetensors" "$HAR_DIR/gen_$r"; done
 baseline_stores "${GEN[@]}"
 NEW=(); for r in $(cand_runs); do NEW+=("$(stores "$r" "${GEN[@]}")"); done

@@ -14,7 +14,7 @@ TRAINING=docs/realism/walkers/truespeed/seeds/training  # every seed's training 
 mkdir -p "$OUT" "$TRAINING"
 SEEDS=(${SEEDS:-1 2})
 baseline_stores 0 1 2 3
-gen4 afu1i5hs7 imusim/checkpoints/refined.safetensors runs/st/gen_afu1i5hs7
+gen4 afu1i5hs7 imusim/checkpoints/refined_v3.safetensors runs/st/gen_afu1i5hs7
 for s in "${SEEDS[@]}"; do
   r="st_kv3ts1_s$s"
   cp "$RUNS/st/$r/metrics.csv" "$TRAINING/metrics_$r.csv"

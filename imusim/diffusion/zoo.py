@@ -1,8 +1,12 @@
 """Shipped checkpoints in ``imusim/checkpoints/``: ``original`` (trained from scratch, MDM's x_t input),
-``refined`` (two experts split at diffusion step 300, docs/realism.md §16: ``refined_lacc`` answers the sampler's
-high-noise steps; below, a fine-tune with the paper's L_acc and an L_acc on virtual IMU signals, trained and sampled
-with the root anchored on the foot on the floor, smoothed over 0.7 frames), ``refined_v2`` (the pair shipped as
-``refined`` from §9 to §15: the same split, its low expert without the anchor), ``refined_lacc`` (original + the
+``refined`` (two experts split at diffusion step 300, docs/realism.md §36.5: ``refined_lacc`` answers the sampler's
+high-noise steps; below, ``refined_v3``'s low expert fine-tuned on its own sampled trajectories with the wrists'
+low-band damping held even over the batch and the crop's ground speed asked (§31.3), sampled with the root anchored
+on the foot on the floor and the DDIM chain ended at the x0 prediction of t = 102), ``refined_v3`` (the pair shipped
+as ``refined`` from §16 to §35: the same split, a low expert fine-tuned with the paper's L_acc and an L_acc on
+virtual IMU signals, trained and sampled with the root anchored on the foot on the floor, smoothed over 0.7 frames,
+the whole chain), ``refined_v2`` (the pair shipped as ``refined`` from §9 to §15: the same split, its low expert
+without the anchor), ``refined_lacc`` (original + the
 paper's L_acc fine-tuning, reading the spectral Wiener input: §5; shipped as ``refined`` until §9) and ``refined_v1``
 (the first refinement, L_acc without the input change: docs/results.md's earlier tables).
 ``resolve_checkpoint(name_or_path)`` accepts these names, paths, and ``mdm:DIR`` (an MDM checkpoint directory:
@@ -12,7 +16,7 @@ converted file."""
 from pathlib import Path
 
 CHECKPOINT_DIR = Path(__file__).resolve().parents[1] / "checkpoints"
-NAMES = ("original", "refined", "refined_v2", "refined_lacc", "refined_v1")
+NAMES = ("original", "refined", "refined_v3", "refined_v2", "refined_lacc", "refined_v1")
 
 
 def resolve_checkpoint(name_or_path) -> Path:

@@ -145,6 +145,10 @@ def test_demo_names_the_recorded_sampling(tmp_path):
 
     assert diffusion_label(resolve_checkpoint("refined")) == \
         "diffusion (refined.safetensors, guidance 1, two experts split at diffusion step 300, the root anchored on " \
+        "the standing foot at steps < 300 (contact: height; smoothed over 0.7 frames), the DDIM chain ended at its " \
+        "last step at t >= 100)"
+    assert diffusion_label(resolve_checkpoint("refined_v3")) == \
+        "diffusion (refined_v3.safetensors, guidance 1, two experts split at diffusion step 300, the root anchored on " \
         "the standing foot at steps < 300 (contact: height; smoothed over 0.7 frames))"
     assert diffusion_label(resolve_checkpoint("refined_v2")) == \
         "diffusion (refined_v2.safetensors, guidance 1, two experts split at diffusion step 300)"

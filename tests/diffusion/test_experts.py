@@ -136,10 +136,10 @@ def test_experts_command_writes_a_pair_and_names_errors(tmp_path, capsys):
     assert "missing.safetensors" in capsys.readouterr().err and not (tmp_path / "q.safetensors").exists()
 
 
-@pytest.mark.parametrize("name", ["refined", "refined_v2"])
+@pytest.mark.parametrize("name", ["refined", "refined_v3", "refined_v2"])
 def test_shipped_refined_is_refined_lacc_above_step_300(name):
-    """The shipped refined (docs/realism.md §16) and its predecessor refined_v2 (§9) are pairs whose high-noise expert
-    is exactly refined_lacc, with different low-noise experts."""
+    """The shipped refined (docs/realism.md §36.5) and its predecessors refined_v3 (§16) and refined_v2 (§9) are pairs
+    whose high-noise expert is exactly refined_lacc, with different low-noise experts."""
     from imusim.diffusion.zoo import resolve_checkpoint
     pair, mean, std, enc, meta = load_checkpoint(resolve_checkpoint(name))
     lacc, lmean, lstd, lenc, _ = load_checkpoint(resolve_checkpoint("refined_lacc"))
@@ -151,20 +151,34 @@ def test_shipped_refined_is_refined_lacc_above_step_300(name):
                                              for k, v in lacc.state_dict().items())
 
 
-def test_shipped_refined_samples_with_the_smoothed_height_anchor():
-    """The shipped refined (§16) records the anchor it was measured with: the root follows the foot joint on the floor
-    at the steps t < 300, its velocity smoothed over 0.7 frames; loading sets the rule and the smoothing on the
-    model the samplers read.
+@pytest.mark.parametrize("name", ["refined", "refined_v3"])
+def test_shipped_refined_samples_with_the_smoothed_height_anchor(name):
+    """The shipped refined (§36.5) and refined_v3 (§16) record the anchor they were measured with: the root follows the
+    foot joint on the floor at the steps t < 300, its velocity smoothed over 0.7 frames; loading sets the rule and
+    the smoothing on the model the samplers read.
     refined_v2 (§9) records none; their low experts differ."""
     from imusim.diffusion.checkpoint import recommended_anchor_feet
     from imusim.diffusion.zoo import resolve_checkpoint
-    new, *_, meta = load_checkpoint(resolve_checkpoint("refined"))
+    new, *_, meta = load_checkpoint(resolve_checkpoint(name))
     old, *_, old_meta = load_checkpoint(resolve_checkpoint("refined_v2"))
     assert meta["sampling"]["anchor_feet"] == 300 and meta["sampling"]["anchor_contact"] == "height"
-    assert meta["sampling"]["anchor_smooth"] == 0.7 and meta["experts"]["low"].endswith("anc_afu1i5_s0/model.safetensors")
+    assert meta["sampling"]["anchor_smooth"] == 0.7
     assert (new.anchor_contact, new.anchor_smooth) == ("height", 0.7)
     assert recommended_anchor_feet(meta) == 300 and recommended_anchor_feet(old_meta) == 0
     assert any(not torch.equal(new.low.state_dict()[k], v) for k, v in old.low.state_dict().items())
+
+
+def test_shipped_refined_ends_its_chain_at_t_102_and_refined_v3_runs_it_whole():
+    """§36.5: the shipped refined is st_kv3ts1 training seed 0 (its low expert self-tuned from refined_v3's) and
+    records stop_t 100, which loading sets on the model the samplers read; refined_v3 (§16) records none."""
+    from imusim.diffusion.zoo import resolve_checkpoint
+    new, *_, meta = load_checkpoint(resolve_checkpoint("refined"))
+    v3, *_, v3_meta = load_checkpoint(resolve_checkpoint("refined_v3"))
+    assert meta["sampling"]["stop_t"] == 100 == new.sample_stop_t and meta["sampling"]["guidance"] == 1.0
+    assert meta["shipped"]["run"] == "st_kv3ts1_s0" and "selftune" in meta["experts"]["low"]
+    assert "stop_t" not in v3_meta["sampling"] and v3.sample_stop_t == 0
+    assert v3_meta["experts"]["low"].endswith("anc_afu1i5_s0/model.safetensors")
+    assert any(not torch.equal(new.low.state_dict()[k], v) for k, v in v3.low.state_dict().items())
 
 
 def test_train_t_max_draws_only_low_noise_steps():
