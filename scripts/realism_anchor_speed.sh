@@ -16,13 +16,13 @@ for a in 0 1; do
 done
 wait
 for a in 0 1 300; do
-  [ -f "$OUT/chain_refined_af$a.json" ] || python scripts/chain_speed_probe.py --data "$DATA" --checkpoint refined \
+  [ -f "$OUT/chain_refined_af$a.json" ] || python scripts/chain_speed_probe.py --data "$DATA" --checkpoint refined_v3 \
     --chain --anchor-feet "$a" --json "$OUT/chain_refined_af$a.json" > "$OUT/chain_refined_af$a.log" 2> /dev/null &
 done
 wait
 baseline_stores 0 1 2 3
 gen4 afu1i5hs7 imusim/checkpoints/refined_v3.safetensors runs/st/gen_afu1i5hs7
 for a in 0 1; do
-  GEN4_ARGS="--anchor-feet $a" gen4 "refined_af$a" imusim/checkpoints/refined.safetensors "$RUNS/gen_refined_af$a"
+  GEN4_ARGS="--anchor-feet $a" gen4 "refined_af$a" imusim/checkpoints/refined_v3.safetensors "$RUNS/gen_refined_af$a"
 done
 versus_shipped refined_af0 refined_af1

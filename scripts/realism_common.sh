@@ -268,7 +268,8 @@ motion_evals() {  # [EVAL_TAG=T EVAL_ARGS=...] motion_evals PAIR...: evaluate-mo
 }
 
 selftune_train() {  # [TUNE=hightune TUNE_ARGS=...] selftune_train: the self-sampled fine-tunes of CANDS x SEEDS
-  # (arrays; imusim $TUNE (default selftune) $TUNE_ARGS $BASE ${ARGS[CAND]}, ARGS an associative array), all at once,
+  # (arrays; imusim $TUNE (default selftune) $TUNE_ARGS $BASE ${ARGS[CAND]}, ARGS an associative array; TUNE_ARGS
+  # default: from refined_v3, the pair every selftune round of §19-§36 started from, the `refined` of its time), all at once,
   # one core each, into $RUNS/st/CAND_sSEED (each skipped when trained); their training logs into $OUT/training
   local c s d r
   mkdir -p "$RUNS/st" "$OUT/training"
@@ -276,7 +277,7 @@ selftune_train() {  # [TUNE=hightune TUNE_ARGS=...] selftune_train: the self-sam
     d="$RUNS/st/${c}_s$s"
     # shellcheck disable=SC2086
     [ -f "$d/model.safetensors" ] || { mkdir -p "$d"; OMP_NUM_THREADS=1 imusim "${TUNE:-selftune}" --data "$DATA" \
-      --out "$d" --seed "$s" ${TUNE_ARGS:-} $BASE ${ARGS[$c]} > "$d.log" 2>&1; } &
+      --out "$d" --seed "$s" ${TUNE_ARGS:---checkpoint refined_v3} $BASE ${ARGS[$c]} > "$d.log" 2>&1; } &
   done; done
   wait
   for r in $(cand_runs); do cp "$RUNS/st/$r/metrics.csv" "$OUT/training/metrics_$r.csv"; done

@@ -42,7 +42,7 @@ for c in "${CANDS[@]}"; do for s in "${SEEDS[@]}"; do
 link_original
 trained "$RUNS/wf_control_s0" || imusim finetune "${FT[@]}" --out "$RUNS/wf_control_s0" --seed 0 --lambda-acc 0 \
   > "$RUNS/wf_control_s0.log" 2>&1
-[ -f "$OUT/edge_shipped.json" ] || OMP_NUM_THREADS=1 python scripts/edge_probe.py --data "$DATA" --checkpoint refined \
+[ -f "$OUT/edge_shipped.json" ] || OMP_NUM_THREADS=1 python scripts/edge_probe.py --data "$DATA" --checkpoint refined_v3 \
   --checkpoint original --checkpoint refined_lacc --checkpoint "$RUNS/wf_control_s0/model.safetensors" --label refined \
   --label original --label refined_lacc --label wf_control --json "$OUT/edge_shipped.json" > "$OUT/edge_shipped.log" 2>&1 &
 [ -f "$OUT/edge_long_s0.json" ] || OMP_NUM_THREADS=1 python scripts/edge_probe.py --data "$DATA" \
@@ -90,7 +90,7 @@ new() { stores "$1" "${GEN[@]}"; }
 # shipped pair at guidance 1 and 2.5, `original` at its own (32 motions per prompt, two runs side by side)
 mkdir -p docs/realism/spread
 [ -f docs/realism/spread/sampler_a.json ] || OMP_NUM_THREADS=1 python scripts/spread_probe.py --data "$DATA" \
-  --sample refined=refined,rec,ddim --sample refined_g2.5=refined,2.5,ddim --sample original=original,rec,ddim \
+  --sample refined=refined_v3,rec,ddim --sample refined_g2.5=refined_v3,2.5,ddim --sample original=original,rec,ddim \
   --json docs/realism/spread/sampler_a.json > docs/realism/spread/sampler_a.log 2>&1 &
 [ -f docs/realism/spread/sampler_b.json ] || OMP_NUM_THREADS=1 python scripts/spread_probe.py --data "$DATA" \
   --sample refined_lacc=refined_lacc,rec,ddim --sample "wf_control=$RUNS/wf_control_s0/model.safetensors,rec,ddim" \
@@ -102,7 +102,7 @@ wait
   > docs/realism/spread/sampler_c.log 2>&1  # the control at the shipped pair's guidance (its recorded one is 2.5)
 for T in 0 100; do  # the shipped pair with its hand-over moved: where in the sampling the near-still tail is made
   [ -f "docs/realism/spread/handover_t$T.json" ] || OMP_NUM_THREADS=1 python scripts/spread_probe.py --data "$DATA" \
-    --sample "refined_below_t$T=refined,rec,ddim,$T" --json "docs/realism/spread/handover_t$T.json" \
+    --sample "refined_below_t$T=refined_v3,rec,ddim,$T" --json "docs/realism/spread/handover_t$T.json" \
     > "docs/realism/spread/handover_t$T.log" 2>&1 &
 done
 wait

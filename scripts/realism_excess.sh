@@ -28,16 +28,16 @@ selftune_round
 LACC=1 selftune_protocol st_ks1_s0
 # §22.1's probes: the swing and texture of the shipped model, `original` at guidance 1 and st_xs1, of the high expert
 # alone, along the sampler's x0 predictions, and which feature channels carry the texture
-[ -f "$OUT/texture.json" ] || python scripts/texture_probe.py --data "$DATA" --guidance 1.0 --checkpoint refined \
+[ -f "$OUT/texture.json" ] || python scripts/texture_probe.py --data "$DATA" --guidance 1.0 --checkpoint refined_v3 \
   --label refined --checkpoint original --label original_g1 --checkpoint "$RUNS/st/st_xs1_s0/model.safetensors" \
   --label st_xs1_s0 --json "$OUT/texture.json"
 [ -f "$OUT/texture_lacc.json" ] || python scripts/texture_probe.py --data "$DATA" --checkpoint refined_lacc \
   --label refined_lacc --json "$OUT/texture_lacc.json"
-[ -f "$OUT/texture_trajectory.json" ] || python scripts/texture_probe.py --data "$DATA" --checkpoint refined \
+[ -f "$OUT/texture_trajectory.json" ] || python scripts/texture_probe.py --data "$DATA" --checkpoint refined_v3 \
   --label refined --trajectory refined --prompt "a person walks forward." --json "$OUT/texture_trajectory.json"
 [ -f "$OUT/texture_source.json" ] || python scripts/texture_source_probe.py --data "$DATA" --json "$OUT/texture_source.json"
 for T in 100 300 600; do  # the shipped pair with its hand-over moved (§22.3)
-  [ -f "$OUT/texture_below$T.json" ] || python scripts/texture_probe.py --data "$DATA" --checkpoint refined \
+  [ -f "$OUT/texture_below$T.json" ] || python scripts/texture_probe.py --data "$DATA" --checkpoint refined_v3 \
     --label "refined_below$T" --below-t "$T" --prompt "a person walks forward." --prompt "a person runs forward." \
     --json "$OUT/texture_below$T.json"
 done

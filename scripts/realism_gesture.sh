@@ -29,16 +29,16 @@ trained "$RUNS/wf_control_s0" || imusim finetune "${FT[@]}" --out "$RUNS/wf_cont
 [ -f "$OUT/pool_gate_gestures_s0.json" ] || python scripts/pool_gate_probe.py --data "$DATA" --pool 512 --seed 0 \
   --gate-kind gestures --gate 6 --json "$OUT/pool_gate_gestures_s0.json"
 [ -f "$OUT/gesture_shipped.json" ] || OMP_NUM_THREADS=1 python scripts/gesture_probe.py --data "$DATA" --per-prompt 8 \
-  --checkpoint refined --checkpoint refined_lacc --checkpoint original --checkpoint "$RUNS/wf_control_s0/model.safetensors" \
+  --checkpoint refined_v3 --checkpoint refined_lacc --checkpoint original --checkpoint "$RUNS/wf_control_s0/model.safetensors" \
   --label refined --label refined_lacc --label original --label wf_control --json "$OUT/gesture_shipped.json" &
 [ -f "$OUT/sdedit_shipped.json" ] || OMP_NUM_THREADS=1 python scripts/gesture_probe.py --data "$DATA" \
-  --sdedit 50,100,200,300 --checkpoint refined:low --checkpoint refined:high --checkpoint refined_v2:low \
+  --sdedit 50,100,200,300 --checkpoint refined_v3:low --checkpoint refined_v3:high --checkpoint refined_v2:low \
   --checkpoint original --checkpoint "$RUNS/wf_control_s0/model.safetensors" --label refined:low --label refined:high \
   --label refined_v2:low --label original --label wf_control --json "$OUT/sdedit_shipped.json" &
 wait
 for T in 0 100 200; do  # the shipped pair with its hand-over moved: which expert removes the wave
   [ -f "$OUT/gesture_refined_below_t$T.json" ] || OMP_NUM_THREADS=1 python scripts/gesture_probe.py --data "$DATA" \
-    --checkpoint refined --label "refined_below_t$T" --below-t "$T" --per-prompt 8 --prompt "a person waves the right hand." \
+    --checkpoint refined_v3 --label "refined_below_t$T" --below-t "$T" --per-prompt 8 --prompt "a person waves the right hand." \
     --prompt "a person waves both hands." --prompt "a person stands in place and waves a hand." \
     --json "$OUT/gesture_refined_below_t$T.json"
 done

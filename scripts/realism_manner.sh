@@ -55,13 +55,13 @@ probe() {  # probe LABEL CKPT JSON [ARGS...]
   [ -f "$js" ] || python scripts/impulsiveness_probe.py --data "$DATA" --checkpoint "$ck" --label "$label" \
     --per-prompt 16 "${PACE[@]}" "$@" --json "$js"
 }
-probe refined refined "$OUT/pace_screen_refined.json" --guidance 1.0
+probe refined refined_v3 "$OUT/pace_screen_refined.json" --guidance 1.0
 probe manner_pair "$RUNS/screen/manner_pair.safetensors" "$OUT/pace_screen_manner_pair.json" --guidance 1.0
 probe manner_st "$RUNS/screen/manner_st.safetensors" "$OUT/pace_screen_manner_st.json" --guidance 1.0
 probe manner_w_pair "$RUNS/screen/manner_w_pair.safetensors" "$OUT/pace_screen_manner_w_pair.json" --guidance 1.0
 probe manner_w01_pair "$RUNS/screen/manner_w01_pair.safetensors" "$OUT/pace_screen_manner_w01_pair.json" --guidance 1.0
 # the badminton prompts (no badminton clip in the data: out of vocabulary), the shipped refined and the whitened pairs
-[ -f "$OUT/badminton_screen.json" ] || python scripts/impulsiveness_probe.py --data "$DATA" --checkpoint refined \
+[ -f "$OUT/badminton_screen.json" ] || python scripts/impulsiveness_probe.py --data "$DATA" --checkpoint refined_v3 \
   --checkpoint "$RUNS/screen/manner_pair.safetensors" --checkpoint "$RUNS/screen/manner_w_pair.safetensors" \
   --checkpoint "$RUNS/screen/manner_w01_pair.safetensors" --label refined --label manner_pair --label manner_w_pair \
   --label manner_w01_pair --guidance 1.0 --per-prompt 16 --prompt "a person plays badminton, swinging a racket." \

@@ -53,11 +53,11 @@ done
 [ -f "$OUT/gravity_removal_probe.json" ] || python scripts/gravity_removal_probe.py --synthetic mocap=out/realism/mocap_store \
   --sensor wrist_r --json "$OUT/gravity_removal_probe.json"
 # how impulsive the samples are (crest factor of wrist and root acceleration), the data's clips, refined's trajectory
-[ -f "$OUT/impulsiveness.json" ] || python scripts/impulsiveness_probe.py --data "$DATA" --checkpoint refined \
+[ -f "$OUT/impulsiveness.json" ] || python scripts/impulsiveness_probe.py --data "$DATA" --checkpoint refined_v3 \
   --checkpoint refined_v2 --checkpoint original --per-prompt 16 --trajectory refined --json "$OUT/impulsiveness.json"
 [ -f "$OUT/anchor_spike_probe.log" ] || python scripts/anchor_spike_probe.py > "$OUT/anchor_spike_probe.log"
 # the anchor holding only still feet (contact 'planted'), the shipped networks
-[ -f "$OUT/impulsiveness_planted.json" ] || python scripts/impulsiveness_probe.py --data "$DATA" --checkpoint refined \
+[ -f "$OUT/impulsiveness_planted.json" ] || python scripts/impulsiveness_probe.py --data "$DATA" --checkpoint refined_v3 \
   --label refined_planted --anchor-contact planted --per-prompt 16 --json "$OUT/impulsiveness_planted.json"
 # a kurtosis term in the high-noise expert (refined_lacc's recipe + --lambda-kurtosis 1, training seed 0), paired above
 # the shipped refined's low expert and sampled like refined (guidance 1)
@@ -81,13 +81,13 @@ L="$RUNS/lacc_pace_s0"
 trained "$L" || imusim finetune "${FT[@]/$DATA/$RUNS/data_pace}" --out "$L" --seed 0 --lambda-acc 1.0 > "$L.log" 2>&1
 cp "$L/metrics.csv" "$OUT/training/metrics_lacc_pace_s0.csv"
 below_shipped "$L/model.safetensors" "$RUNS/screen/pace_pair.safetensors"
-[ -f "$OUT/pace_screen_refined.json" ] || python scripts/impulsiveness_probe.py --data "$DATA" --checkpoint refined \
+[ -f "$OUT/pace_screen_refined.json" ] || python scripts/impulsiveness_probe.py --data "$DATA" --checkpoint refined_v3 \
   --guidance 1.0 --per-prompt 16 "${PACE[@]}" --json "$OUT/pace_screen_refined.json"
 [ -f "$OUT/pace_screen_lacc_pace.json" ] || python scripts/impulsiveness_probe.py --data "$DATA" \
   --checkpoint "$RUNS/screen/pace_pair.safetensors" --label lacc_pace_pair --guidance 1.0 --per-prompt 16 "${PACE[@]}" \
   --json "$OUT/pace_screen_lacc_pace.json"
 # the same model without text (guidance 0: every prompt is sampled alike)
 [ -f "$OUT/pace_screen_refined_guidance0.json" ] || python scripts/impulsiveness_probe.py --data "$DATA" \
-  --checkpoint refined --label refined_guidance0 --guidance 0 --per-prompt 16 --prompt "a person walks forward." \
+  --checkpoint refined_v3 --label refined_guidance0 --guidance 0 --per-prompt 16 --prompt "a person walks forward." \
   --prompt "a person walks forward at a normal pace." --prompt "a person walks energetically." \
   --json "$OUT/pace_screen_refined_guidance0.json"

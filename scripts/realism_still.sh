@@ -24,7 +24,7 @@ P=(--prompt "a person stands still." --prompt "a person stands still and looks a
   --prompt "a person stands in place, shifting weight." --prompt "a person stands in place and waves a hand."
   --prompt "a person stands and gestures with both arms while talking." --prompt "a person bows politely.")
 [ -f "$OUT/standing_prompts_shipped.json" ] || OMP_NUM_THREADS=1 python scripts/gesture_probe.py --data "$DATA" \
-  --per-prompt 8 --checkpoint refined --checkpoint original --label refined --label original "${P[@]}" \
+  --per-prompt 8 --checkpoint refined_v3 --checkpoint original --label refined --label original "${P[@]}" \
   --json "$OUT/standing_prompts_shipped.json" &
 for r in $(cand_runs); do
   [ -f "$OUT/standing_prompts_$r.json" ] || OMP_NUM_THREADS=1 python scripts/gesture_probe.py --data "$DATA" \

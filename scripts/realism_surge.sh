@@ -11,7 +11,7 @@ mkdir -p "$OUT"
 C=$RUNS/st/st_kv3ts1_s0/model.safetensors
 export OMP_NUM_THREADS=1
 [ -f "$OUT/skating_probe_smooth.json" ] || python scripts/skating_probe.py --data "$DATA" --guidance 1 \
-  --activity walk,run --checkpoint refined --checkpoint "$C" --checkpoint "$C@smooth=2" --checkpoint "$C@smooth=4" \
+  --activity walk,run --checkpoint refined_v3 --checkpoint "$C" --checkpoint "$C@smooth=2" --checkpoint "$C@smooth=4" \
   --json "$OUT/skating_probe_smooth.json" > "$OUT/skating_probe_smooth.log" 2> /dev/null
 for g in 1.5 2.5; do
   [ -f "$OUT/skating_probe_walk_g$g.json" ] || python scripts/skating_probe.py --data "$DATA" --guidance "$g" \
@@ -28,6 +28,6 @@ done
   > "$OUT/skating_probe_walk_original_g2.5.log" 2> /dev/null
 for g in 1.5 2.5; do
   [ -f "$OUT/skating_probe_walk_high_g$g.json" ] || python scripts/skating_probe.py --data "$DATA" --guidance "$g" \
-    --activity walk --checkpoint "$C@lowg=1" --checkpoint refined@lowg=1 --json "$OUT/skating_probe_walk_high_g$g.json" \
+    --activity walk --checkpoint "$C@lowg=1" --checkpoint refined_v3@lowg=1 --json "$OUT/skating_probe_walk_high_g$g.json" \
     > "$OUT/skating_probe_walk_high_g$g.log" 2> /dev/null
 done

@@ -22,7 +22,7 @@ selftune_train
 link_shipped_pair
 for r in $(cand_runs); do st_motion "$r"; done
 [ -f "$OUT/chain_afu1i5hs7.json" ] || OMP_NUM_THREADS=2 python scripts/chain_speed_probe.py --data "$DATA" \
-  --checkpoint refined --chain --legs --json "$OUT/chain_afu1i5hs7.json" > "$OUT/chain_afu1i5hs7.log" 2> /dev/null
+  --checkpoint refined_v3 --chain --legs --json "$OUT/chain_afu1i5hs7.json" > "$OUT/chain_afu1i5hs7.log" 2> /dev/null
 for r in $(cand_runs); do gen4 "$r" "$RUNS/$r/model.safetensors" "$RUNS/st/gen_$r"; done
 # shellcheck disable=SC2046
 versus_shipped $(cand_runs)

@@ -24,7 +24,7 @@ link_shipped_pair
 for r in $(cand_runs); do st_motion "$r"; done
 # shellcheck disable=SC2046
 [ -f "$OUT/skating_probe.json" ] || OMP_NUM_THREADS=2 python scripts/skating_probe.py --data "$DATA" --guidance 1 \
-  --activity walk,run --checkpoint refined --checkpoint "$RUNS/st/st_kv3ts1_s0/model.safetensors" \
+  --activity walk,run --checkpoint refined_v3 --checkpoint "$RUNS/st/st_kv3ts1_s0/model.safetensors" \
   $(for r in $(cand_runs); do echo "--checkpoint $RUNS/st/$r/model.safetensors"; done) \
   --json "$OUT/skating_probe.json" > "$OUT/skating_probe.log" 2> /dev/null
 for r in $(cand_runs); do gen4 "$r" "$RUNS/$r/model.safetensors" "$RUNS/st/gen_$r"; done
