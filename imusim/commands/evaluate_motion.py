@@ -109,7 +109,8 @@ def _run(a):
     elif not (Path(data) / "meta.json").exists():
         raise FileNotFoundError(f"--data {data}: no meta.json (build it with 'imusim data build --out {data}')")
     res = evaluate_motion(a.checkpoint, data, split=a.split, samples=a.samples, steps=a.steps, guidance=a.guidance,
-                          anchor_feet=a.anchor_feet, stop_t=a.stop_t, seed=a.seed, max_frames=a.max_frames, limit=a.limit, device=a.device,
+                          anchor_feet=a.anchor_feet, stop_t=a.stop_t, seed=a.seed, max_frames=a.max_frames,
+                          limit=a.limit, device=a.device,
                           encoder_steps=a.encoder_steps, fid_encoders=a.fid_encoders, fid_features=a.fid_features)
     md = markdown_table(res)
     print(md)

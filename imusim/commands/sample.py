@@ -12,7 +12,7 @@ ANCHOR_FEET_HELP = ("at the sampler's steps t < A, move the root so the standing
                     "anchor, 0 for the others, docs/realism.md §10, §16)")
 STOP_T_HELP = ("end the DDIM chain at the x0 prediction of its last step at t >= T instead of the t = 0 step's "
                "(with 50 steps, 1: the x0 predicted at t = 20; 0: the whole chain; default: the value the checkpoint "
-               "records, 0 for the shipped ones; docs/realism.md §36)")
+               "records: 100 for the shipped refined, 0 for the others; docs/realism.md §36)")
 
 
 def register(sub):

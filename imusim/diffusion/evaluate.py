@@ -451,11 +451,13 @@ def generate_for_clips(spec: str, captions: Sequence[str], lengths: Sequence[int
                        anchor_feet: Optional[int] = None, progress: bool = True, observe=None,
                        stop_t: Optional[int] = None):
     """The motions that :func:`evaluate_motion` generates for checkpoint ``spec`` (name, path,
-    ``NAME@smooth=SIGMA`` or ``NAME@stop=T``, :func:`spec_options`): for each sample r and clip i, caption i at length i with the seed
+    ``NAME@smooth=SIGMA`` or ``NAME@stop=T``, :func:`spec_options`): for each sample r and clip i, caption i at
+    length i with the seed
     ``seed·1000003 + r·100003 + i``, so that every checkpoint sees the same prompts, lengths and noise.
     Returns (features normalised by the data set's ``dmean``/``dstd``, each [length_i, F]; the (r, i) of each; a
     dict with the checkpoint, sigma, name, meta, guidance, anchor_feet, stop_t and model). ``guidance``/``anchor_feet``
-    None: the checkpoint's recorded ones; ``stop_t`` None: the spec's ``@stop``, else the checkpoint's recorded one. ``observe(jobs, k, step, x0)``, where given, sees every DDIM step's x0
+    None: the checkpoint's recorded ones; ``stop_t`` None: the spec's ``@stop``, else the checkpoint's recorded one.
+    ``observe(jobs, k, step, x0)``, where given, sees every DDIM step's x0
     prediction of each batch, de-normalised to raw features ``[B, T_max, F]``, with the batch's (r, i) ``jobs`` (the
     sampler's hook, :func:`imusim.diffusion.train.sample`)."""
     from tqdm import tqdm

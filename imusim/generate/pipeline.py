@@ -114,7 +114,7 @@ class GenerateConfig:
     steps: int = 50
     guidance: Optional[float] = None  # None: the checkpoint's recorded scale (recommended_guidance)
     anchor_feet: Optional[int] = None  # None: the checkpoint's recorded value (recommended_anchor_feet)
-    stop_t: Optional[int] = None  # where the DDIM chain ends; None: the checkpoint's recorded value (recommended_stop_t)
+    stop_t: Optional[int] = None  # where the DDIM chain ends; None: the checkpoint's recorded one (recommended_stop_t)
     precision: str = "fp32"
     smooth: float = 0.0
     quality_filter: Optional[str] = None

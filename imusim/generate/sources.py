@@ -165,8 +165,8 @@ class DiffusionSource:
 
     def __init__(self, checkpoint, sensors, rate: float, steps: int = 50, guidance: Optional[float] = None, device=None,
                  augment: Augment = None, smooth: float = 0.0, quality_filter=None, max_tries: int = 4,
-                 variants: int = 1, precision: str = "fp32", channels=("acc", "gyro"), anchor_feet: Optional[int] = None,
-                 stop_t: Optional[int] = None):
+                 variants: int = 1, precision: str = "fp32", channels=("acc", "gyro"),
+                 anchor_feet: Optional[int] = None, stop_t: Optional[int] = None):
         from ..diffusion.checkpoint import load_checkpoint, recommended_anchor_feet, recommended_guidance
         from ..diffusion.text import get_text_encoder
         from ..diffusion.zoo import resolve_checkpoint
