@@ -91,8 +91,9 @@ def register(sub):
     p.add_argument("--lambda-true-speed", type=float, default=0.0,
                    help="weight of each finished motion's mean root ground speed ((m/s)^2) against its ground-truth "
                         "crop's: under the sampler's foot anchor the root follows the standing foot, so this asks "
-                        "the legs for a stride that carries the body at the data's speed (the shipped refined's "
-                        "walkers step 0.64 m/s against the data's 1.06; docs/realism.md section 31)")
+                        "the legs for a stride that carries the body at the data's speed (refined_v3's walkers step "
+                        "0.64 m/s against the data's 1.06; docs/realism.md section 31); the shipped refined is "
+                        "refined_v3 tuned with it at 1 (section 36.5)")
     p.add_argument("--lambda-true-wrist", type=float, default=0.0,
                    help="weight of each finished motion's wrists' RMS acceleration against its ground-truth crop's, "
                         "as a squared log ratio: asks for each caption's intensity on the model's own samples, "
@@ -105,7 +106,7 @@ def register(sub):
                         "slows the walkers (docs/realism.md section 32)")
     p.add_argument("--lambda-recipe", type=float, default=1.0, help="weight of the noised-truth recipe")
     p.add_argument("--recipe", choices=["shipped", "plain"], default="shipped",
-                   help="the noised-truth terms: shipped = the shipped refined's low-expert recipe (L_acc, IMU-space "
+                   help="the noised-truth terms: shipped = refined_v3's low-expert recipe (L_acc, IMU-space "
                         "term 0.05, foot anchor with the union rule, root speed; docs/realism.md section 14); plain = "
                         "the x0 MSE on the steps below the hand-over")
     p.add_argument("--sensors", default="wrist_l,wrist_r,thigh_l,thigh_r", help="sensors of the spectrum term")
@@ -117,7 +118,9 @@ def add_tune_args(p, steps: int, pool_help: str, expert: str) -> None:
     """The arguments `imusim selftune` and `imusim hightune` open with: the pair, the data, the output, and the
     self-sampled loop's size (``steps``: --steps' default; ``pool_help``: what --pool holds; ``expert``: the trained
     expert, "low" or "high", whose sampler steps --grad-steps backpropagates through)."""
-    p.add_argument("--checkpoint", default="refined", help="two-expert checkpoint (zoo name or .safetensors)")
+    p.add_argument("--checkpoint", default="refined",
+                   help="two-expert checkpoint (zoo name or .safetensors); the rounds of docs/realism.md section 19-36 "
+                        "started from refined_v3 (the shipped refined is itself a selftune output, section 36.5)")
     p.add_argument("--data", required=True, help="the data set the checkpoint was trained on (imusim data build)")
     p.add_argument("--out", required=True, help="output directory")
     p.add_argument("--steps", type=int, default=steps)

@@ -182,7 +182,7 @@ class MetricLog:
         self.f.close()
 
 
-# the noised-truth recipe of the shipped `refined`'s low-noise expert (afu1i5, docs/realism.md §14 and §16):
+# the noised-truth recipe of `refined_v3`'s low-noise expert (afu1i5, the `refined` shipped in docs/realism.md §16-§35):
 # imusim finetune --lambda-acc 1 --lambda-imu 0.05 --aux-t-max 300 --train-t-max 300 --anchor-feet 300
 #   --anchor-contact union --lambda-root-speed 1 --batch-size 32 --max-frames 120
 SHIPPED_LOW_RECIPE = dict(lambda_acc=1.0, lambda_imu=0.05, aux_t_max=300, train_t_max=300, anchor_feet=300,
