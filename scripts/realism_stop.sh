@@ -9,6 +9,8 @@
 # 1), then the motion evaluation of the run and its stopped variants (one evaluate-motion: the same clips and noise).
 #   bash scripts/realism_stop.sh                                              # ~45 min on two cores
 #   RUNSET="st_kv3ts1_s1 st_kv3ts1_s2" STOPS=1 OUT=docs/realism/stop/s12 bash scripts/realism_stop.sh
+#   RUNSET="st_kv3ts1_s1 st_kv3ts1_s2" STOPS=100 OUT=docs/realism/stop/s12_100 bash scripts/realism_stop.sh
+# then bash scripts/realism_stop_parts.sh (§36.3-§36.4) and bash scripts/realism_ship_stop.sh (§36.5)
 OUT="${OUT:-docs/realism/stop}"
 HAR_ACTS=docs/realism/still/activities.yaml
 HAR_DIR=runs/har_still
