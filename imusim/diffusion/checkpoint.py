@@ -31,6 +31,7 @@ import torch
 
 from ..errors import CorruptFileError
 from ..motion.quality import ANCHOR_CONTACTS  # re-exported: the trainer's and the CLI's choices
+from .gaussian import is_timestep
 from .model import ARCHS, INPUTS, MDM, MDMConfig, OUTPUTS
 
 FORMAT = "imusim-mdm-1"
@@ -119,7 +120,7 @@ def recommended_stop_t(meta: Dict[str, Any], path="checkpoint", schedule_steps: 
     [0, ``schedule_steps`` − 1] raises CorruptFileError naming ``path``. :func:`load_checkpoint` sets it on the
     model (``model.sample_stop_t``)."""
     v = _sampling(meta, path).get("stop_t", 0)
-    if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v < schedule_steps:
+    if not is_timestep(v, schedule_steps):
         raise CorruptFileError(path, f"metadata meta.sampling.stop_t must be an integer step in "
                                      f"[0, {schedule_steps - 1}], got {v!r}")
     return v
@@ -232,7 +233,7 @@ def save_expert_pair(path, high, low, below_t: int, meta: Optional[Dict[str, Any
     pair's DDIM chain ends (``meta.sampling.stop_t``, :func:`recommended_stop_t`; None or 0: the whole chain)."""
     from .experts import ExpertPair
 
-    if stop_t is not None and (isinstance(stop_t, bool) or not isinstance(stop_t, int) or not 0 <= stop_t < 1000):
+    if stop_t is not None and not is_timestep(stop_t):
         raise ValueError(f"save_expert_pair: stop_t must be an integer step in [0, 999] (the 1,000-step schedule), "
                          f"got {stop_t!r}")
     if anchor_contact is not None and anchor_contact not in ANCHOR_CONTACTS:

@@ -274,27 +274,25 @@ def spec_options(spec: str):
     """``NAME`` with options ``@smooth=SIGMA`` (the sampled features smoothed in time, frames) and ``@stop=T`` (the
     DDIM chain ended at its last step at t >= T, :func:`imusim.diffusion.train.sample`'s ``stop_t``), e.g.
     ``refined@stop=1`` → (checkpoint, {"smooth": sigma or 0.0, "stop": T or None}, display name)."""
+    from .gaussian import is_timestep
+
     ck, *opts = spec.split("@")
     out, name = {"smooth": 0.0, "stop": None}, _display_name(ck)
+    parse = {"smooth": float, "stop": int}
     for opt in opts:
         k, _, v = opt.partition("=")
-        try:
-            if k == "smooth":
-                out["smooth"] = float(v)
-                name += f"+smooth{out['smooth']:g}"
-            elif k == "stop":
-                out["stop"] = int(v)
-                if not 0 <= out["stop"] <= 999:
-                    raise ValueError
-                name += f"+stop{out['stop']}"
-            else:
-                raise KeyError(k)
-        except KeyError:
+        if k not in parse:
             raise ValueError(f"checkpoint spec {spec!r}: unknown option {k!r} (expected NAME@smooth=SIGMA or "
-                             "NAME@stop=T)") from None
+                             "NAME@stop=T)")
+        try:
+            val = parse[k](v)
         except ValueError:
+            val = None
+        if val is None or (k == "stop" and not is_timestep(val)):
             raise ValueError(f"checkpoint spec {spec!r}: option {k!r} needs a number (smooth: frames >= 0; stop: an "
-                             f"integer step in [0, 999]), got {v!r}") from None
+                             f"integer step in [0, 999]), got {v!r}")
+        out[k] = val
+        name += f"+{k}{val:g}"
     return ck, out, name
 
 

@@ -13,6 +13,12 @@ from typing import Callable, Optional
 import torch
 
 
+def is_timestep(v, steps: int = 1000) -> bool:
+    """True for an integer step (not a bool) of a ``steps``-step schedule, in [0, ``steps`` − 1]: what ``stop_t``
+    must be wherever it is given or recorded."""
+    return isinstance(v, int) and not isinstance(v, bool) and 0 <= v < steps
+
+
 def cosine_betas(steps: int, s: float = 0.008, max_beta: float = 0.999) -> torch.Tensor:
     f = lambda t: math.cos((t / steps + s) / (1 + s) * math.pi / 2) ** 2  # noqa: E731
     return torch.tensor([min(1 - f(i + 1) / f(i), max_beta) for i in range(steps)], dtype=torch.float64)
@@ -109,7 +115,7 @@ class GaussianDiffusion:
         taken, and the output is the x0 prediction of the last step at or above it (0: every step, the output is
         the t = 0 step's prediction). With 50 steps, ``stop_t=1`` returns the x0 predicted at t = 20, one network
         call fewer (docs/realism.md §36)."""
-        if isinstance(stop_t, bool) or not isinstance(stop_t, int) or not 0 <= stop_t < self.steps:
+        if not is_timestep(stop_t, self.steps):
             raise ValueError(f"ddim_sample: stop_t must be an integer step in [0, {self.steps - 1}], got {stop_t!r}")
         ts = [i for i in self.ddim_timesteps(steps) if i >= stop_t]  # never empty: the first step is steps - 1
         x = noise.to(device) if noise is not None else torch.randn(shape, generator=generator).to(device)

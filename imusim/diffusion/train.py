@@ -49,7 +49,7 @@ from .. import acc_loss
 from ..ops.acc_loss import term_mask
 from ..constants import GRAVITY, HUMANML3D_FPS
 from .checkpoint import ANCHOR_CONTACTS, ANCHOR_SMOOTH_MAX, load_checkpoint, save_checkpoint
-from .gaussian import GaussianDiffusion
+from .gaussian import GaussianDiffusion, is_timestep
 from .model import MDM, MDMConfig, estimate_feature_psd
 from .text import get_text_encoder
 
@@ -1207,7 +1207,7 @@ def sample(model: MDM, mean, std, text_encoder, prompts: List[str], lengths: Lis
                           precision)
     shape = (B, T, model.cfg.n_feats)
     stop_t = int(getattr(model, "sample_stop_t", 0)) if stop_t is None else stop_t
-    if isinstance(stop_t, bool) or not isinstance(stop_t, int) or not 0 <= stop_t < diffusion.steps:
+    if not is_timestep(stop_t, diffusion.steps):
         raise ValueError(f"sample: stop_t must be an integer step in [0, {diffusion.steps - 1}], got {stop_t!r}")
     if sampler == "ddpm":
         if observe is not None:

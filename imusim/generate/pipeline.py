@@ -166,8 +166,8 @@ class GenerateConfig:
         if self.anchor_feet is not None and (isinstance(self.anchor_feet, bool) or not isinstance(self.anchor_feet, int)
                                              or not 0 <= self.anchor_feet <= 1000):
             raise ValueError(f"anchor_feet must be an integer in [0, 1000], got {self.anchor_feet!r}")
-        if self.stop_t is not None and (isinstance(self.stop_t, bool) or not isinstance(self.stop_t, int)
-                                        or not 0 <= self.stop_t <= 999):
+        from ..diffusion.gaussian import is_timestep
+        if self.stop_t is not None and not is_timestep(self.stop_t):
             raise ValueError(f"stop_t must be an integer step in [0, 999], got {self.stop_t!r}")
         for name in ("jitter_cm", "rot_deg", "smooth", "guidance"):
             v = getattr(self, name)
