@@ -1,7 +1,7 @@
 #!/bin/bash
 # Issue 14, §36: after scripts/realism_stop.sh (seed 0 into docs/realism/stop, seeds 1 and 2 into
-# docs/realism/stop/s12): st_kv3ts1 ended at the x0 of t = 20 (stop1) over its three training seeds beside the whole
-# chain (the protocol per seed and over the three: scripts/protocol_seeds.py; L_acc, jerk, joint acceleration and
+# docs/realism/stop/s12 for stop1 and docs/realism/stop/s12_100 for stop100): st_kv3ts1 ended at the x0 of t = 20
+# (stop1) and of t = 102 (stop100) over its three training seeds beside the whole chain (the protocol per seed and over the three: scripts/protocol_seeds.py; L_acc, jerk, joint acceleration and
 # skating against the continued control's three seeds and the shipped pair's, paired over the test clips), and where
 # the self-tuned low experts' gain comes from: the chain of wrists (scripts/chain_speed_probe.py --wrists) of the
 # self-tuned low experts tuned with other terms behind the same high expert (each ~5-10 min on one core).
@@ -32,3 +32,10 @@ for r in st_kv3sp_s1 st_kv3ts3_s0 st_kv3tw1_s0; do
     --json "$CW/chain_wrists_$r.json" > "$CW/chain_wrists_$r.log" 2> /dev/null &
 done
 wait
+# §36.2: where along the chain to end, on the motion side: seed 0 ended at t = 41, 82, 163 and 265 on the test clips
+# and noise of motion_eval_st_kv3ts1_s0.json (~5 min on two cores)
+C="$RUNS/eval/st_kv3ts1_s0/model.safetensors"
+[ -f "$S/motion_eval_st_kv3ts1_s0_sweep.json" ] || OMP_NUM_THREADS=2 imusim evaluate-motion --data "$DATA" \
+  --max-frames 120 --guidance 1.0 --checkpoint "$C@stop=40" --checkpoint "$C@stop=80" --checkpoint "$C@stop=150" \
+  --checkpoint "$C@stop=250" --json "$S/motion_eval_st_kv3ts1_s0_sweep.json" \
+  --markdown "$S/motion_eval_st_kv3ts1_s0_sweep.md"
