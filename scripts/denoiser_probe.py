@@ -5,7 +5,8 @@ For the test split's walking and running clips: noise the ground-truth features 
 (q_sample, fixed seeds), predict x0 with the checkpoint (conditional, and CFG at --guidance), recover
 joint positions and report, per t, the RMS wrist acceleration (m/s², second differences at 20 fps,
 both wrists) of the prediction relative to the ground truth's (``ratio``: < 1 = damped, > 1 = jitter)
-and the RMS of the acceleration error. One line per (checkpoint, activity, t).
+and the RMS of the acceleration error; ``l_x0`` is the held-out x0 loss (mean squared error of the prediction on the
+normalised features, the training loss's L_simple on test clips). One line per (checkpoint, activity, t).
 
     python scripts/denoiser_probe.py --data runs/data --checkpoint imusim/checkpoints/original.safetensors \
         --json runs/denoiser_probe.json
@@ -65,11 +66,12 @@ def main(argv=None):
                     ap_ = (P[:, 2:] - 2 * P[:, 1:-1] + P[:, :-2]) * 400.0
                     row = {"checkpoint": ck, "activity": act, "t": t, "mode": mode,
                            "rms_pred": float(ap_.square().sum(-1).mean().sqrt()), "rms_true": float(rms0),
-                           "rms_err": float((ap_ - a0).square().sum(-1).mean().sqrt())}
+                           "rms_err": float((ap_ - a0).square().sum(-1).mean().sqrt()),
+                           "l_x0": float((pred - x0).square().mean())}
                     row["ratio"] = row["rms_pred"] / row["rms_true"]
                     out["rows"].append(row)
                     print(f"{Path(ck).stem:28s} {act:5s} t={t:4d} {mode:4s} ratio {row['ratio']:5.2f} "
-                          f"err {row['rms_err']:6.2f} m/s² (true {row['rms_true']:.2f})", flush=True)
+                          f"err {row['rms_err']:6.2f} m/s² (true {row['rms_true']:.2f}) l_x0 {row['l_x0']:.3f}", flush=True)
     Path(a.json).parent.mkdir(parents=True, exist_ok=True)
     Path(a.json).write_text(json.dumps(out, indent=1))
 
