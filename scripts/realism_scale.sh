@@ -53,6 +53,10 @@ FINAL=(4l_4k_s0 4l_5k_s0 4l_7k_s0 2l_4k_s0 2l_4k_s1 2l_4k_s2)
 args() {  # args NAME...: --checkpoint PATH for each
   local n; for n in "$@"; do printf -- '--checkpoint\n%s\n' "$CK/$n.safetensors"; done
 }
+# (4.'s fine-tune, on the second core while the probes 1-3 run on the first)
+H="$SC/lacc_7k_s0"
+(trained "$H" || imusim finetune --data "$DATA" --steps 1000 --batch-size 32 --max-frames 120 --lr 2e-4 \
+  --from "$CK/4l_7k_s0.safetensors" --input wiener_f --out "$H" --seed 0 --lambda-acc 1.0 > "$H.log" 2>&1) &
 # 1. the denoiser on noised test clips (walking and running, 24 clips each, the same noise), guidance 2.5 for "cfg"
 [ -f "$OUT/denoiser.json" ] || python scripts/denoiser_probe.py --data "$DATA" $(args "${ALL[@]}") \
   --json "$OUT/denoiser.json" > "$OUT/denoiser.log" 2>&1
@@ -68,3 +72,27 @@ done
 # 3. the motion evaluation on the test split (one motion per clip, DDIM 50, guidance 2.5, the same seeds)
 [ -f "$OUT/motion_eval.json" ] || imusim evaluate-motion --data "$DATA" --max-frames 120 --guidance 2.5 \
   $(args "${FINAL[@]}") --json "$OUT/motion_eval.json" --markdown "$OUT/motion_eval.md" > "$OUT/motion_eval.log" 2>&1
+# 4. does the longer base carry into the shipped model? `refined_lacc`'s recipe (the shipped high-noise expert: the
+# Wiener input, L_acc 1, 1,000 steps, seed 0) from the base trained 7,000 steps instead of 4,000, paired above the
+# shipped `refined`'s low expert as `refined` is (hand-over 300, height anchor smoothed 0.7, chain ended at t = 102):
+# `pair_7k` differs from the shipped `refined` only in its high expert's base (the same command with the shipped
+# `refined_lacc` rebuilds `refined` bit for bit); both through the pace screen and the motion evaluation at the shipped
+# pair's recorded guidance 1 (a new fine-tune records no guidance; the pair would take the default 2.5).
+wait  # for the high expert's fine-tune (started before the probes, on the other core)
+cp "$H/metrics.csv" "$OUT/training/metrics_lacc_7k_s0.csv"
+P="$SC/pair_7k.safetensors"
+below_shipped "$H/model.safetensors" "$SC/pair_7k_nostop.safetensors"
+[ -f "$P" ] || imusim experts --high "$H/model.safetensors" --low "$SC/pair_7k_nostop.safetensors.low.safetensors" \
+  --below-t 300 --anchor-contact height --anchor-smooth 0.7 --stop-t 100 --out "$P"
+ln -sfn "$PWD/imusim/checkpoints/refined.safetensors" "$CK/refined.safetensors"
+ln -sfn "$PWD/$P" "$CK/pair_7k.safetensors"
+for n in refined pair_7k; do
+  [ -f "$OUT/pace_$n.json" ] || python scripts/impulsiveness_probe.py --data "$DATA" --checkpoint "$CK/$n.safetensors" \
+    --label "$n" --per-prompt 16 --guidance 1.0 "${PACE[@]}" --prompt "a person walks and turns left." \
+    --json "$OUT/pace_$n.json" \
+    > "$OUT/pace_$n.log" 2>&1
+done
+[ -f "$OUT/motion_eval_pair.json" ] || imusim evaluate-motion --data "$DATA" --max-frames 120 --guidance 1.0 \
+  $(args refined pair_7k) --json "$OUT/motion_eval_pair.json" --markdown "$OUT/motion_eval_pair.md" \
+  > "$OUT/motion_eval_pair.log" 2>&1
+python scripts/scale_table.py "$OUT" > "$OUT/tables.md"

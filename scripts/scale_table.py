@@ -2,7 +2,7 @@
 """Tables of scripts/realism_scale.sh's round (issue 14, training length and model size; docs/realism.md §37).
 
 Reads OUT/denoiser.json (scripts/denoiser_probe.py), OUT/pace_NAME.json (scripts/impulsiveness_probe.py) and
-OUT/motion_eval.json (imusim evaluate-motion) and prints Markdown: per checkpoint the held-out x0 loss and the wrists'
+OUT/motion_eval*.json (imusim evaluate-motion) and prints Markdown: per checkpoint the held-out x0 loss and the wrists'
 acceleration error of the denoiser at low, middle and high noise; the pace screen (wrist RMS |a| and root speed per
 prompt); the motion evaluation; and for names that differ only in their training seed (``..._sN``) the mean ± std
 over seeds. Names are SIZE_STEPSk_sSEED (scripts/realism_scale.sh).
@@ -45,11 +45,12 @@ def denoiser_rows(js: dict) -> dict:
 
 
 def pace_rows(out_dir: Path) -> tuple[dict, list]:
-    """{name: {prompt: (wrist RMS median m/s², root speed median m/s)}}, the prompts in order."""
+    """{name: {prompt: (wrist RMS median m/s², root speed median m/s)}}, the prompts of every file in order (a
+    prompt that a checkpoint was not asked is missing from its row)."""
     rows, prompts = {}, []
     for f in sorted(out_dir.glob("pace_*.json")):
         js = json.loads(f.read_text())
-        prompts = js["prompts"]
+        prompts += [q for q in js["prompts"] if q not in prompts]
         for name, c in js["checkpoints"].items():
             rows[name] = {p: (v["wrist"]["rms"]["median"], v["root_speed"]["median"]) for p, v in c["prompts"].items()}
     return rows, prompts
@@ -114,16 +115,17 @@ def main(argv=None) -> None:
     if p:
         parts += ["## The pace screen (guidance 2.5; wrist RMS |a| m/s², root speed m/s; medians of 16 motions)",
                   _table(p, prompts), ""]
-        flat = {n: {f"{q} wrist": v[q][0] for q in prompts} | {f"{q} speed": v[q][1] for q in prompts}
-                for n, v in p.items()}
-        sm = seed_means(flat)
-        if sm:
-            parts += ["Over training seeds (wrist, then root speed):", _table(sm, list(next(iter(sm.values())))), ""]
-    if (out / "motion_eval.json").exists():
-        m = motion_rows(json.loads((out / "motion_eval.json").read_text()))
+        for i, what in ((0, "wrist RMS |a| m/s²"), (1, "root speed m/s")):
+            sm = seed_means({n: {q: v[q][i] for q in prompts if q in v} for n, v in p.items()})
+            if sm:
+                parts += [f"Over training seeds ({what}):", _table(sm, prompts, ".2f"), ""]
+    for f in sorted(out.glob("motion_eval*.json")):
+        m = motion_rows(json.loads(f.read_text()))
         cols = list(next(iter(m.values())))
-        parts += ["## The motion evaluation on the test split (guidance 2.5)", _table(m, cols), "",
-                  "Over training seeds:", _table(seed_means(m), cols), ""]
+        parts += [f"## The motion evaluation on the test split ({f.name})", _table(m, cols), ""]
+        sm = seed_means(m)
+        if sm:
+            parts += ["Over training seeds:", _table(sm, cols), ""]
     print("\n".join(parts))
 
 
