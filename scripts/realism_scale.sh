@@ -3,9 +3,10 @@
 # item 2 that no round had measured. `original`'s recipe (4 layers, latent 256, ff 512, x_t input, batch 32, 120
 # frames, lr 2e-4; 4,000 steps, seed 0 = imusim/checkpoints/original.safetensors) against
 #   - length: the same network trained on from the shipped weights for 3,000 more steps (the continued control's
-#     recipe without the Wiener input and with L_acc off; snapshots at 5,000, 6,000 and 7,000 steps in all), and
-#   - size: a quarter-width, half-depth network (2 layers, latent 128, ff 256; 8x fewer weights) trained with the same
-#     recipe from scratch, training seeds 0, 1 and 2, snapshots every 1,000 steps.
+#     recipe without the Wiener input and with L_acc off; fresh AdamW, no warm-up; snapshots at 5,000, 6,000 and
+#     7,000 steps in all), and
+#   - size: a half-width, half-depth network (2 layers, latent 128, ff 256; 0.41 M weights against 2.47 M) trained
+#     with the same recipe from scratch, training seeds 0, 1 and 2, snapshots every 1,000 steps.
 # A larger network does not fit this CPU (one training step at one thread: 2L/128 0.37 s, 4L/256 1.25 s, 6L/384
 # 3.5 s, 8L/512 ~7 s, so MDM's 8L/512 at 4,000 steps is ~8 h); the size question is asked downwards.
 # Measured per checkpoint (every figure from the same test clips, noise and prompts):
@@ -13,7 +14,8 @@
 #     t, the wrists' acceleration error and ratio of the x0 prediction; §3's error floor),
 #   - the pace screen (scripts/impulsiveness_probe.py, 16 motions per prompt at guidance 2.5: wrist RMS |a| and root
 #     speed for the plain, pace and style prompts of §18.5/§21),
-#   - the motion evaluation on the test split (imusim evaluate-motion: L_acc, FID, jerk, joint acceleration, skating).
+#   - the motion evaluation on the test split (imusim evaluate-motion: L_acc, FID, jerk, joint acceleration, skating);
+# then (4.) a high expert from the 7,000-step base under the shipped low expert, against the shipped `refined`.
 #
 #   bash scripts/realism_scale.sh               # ~75 min training (two jobs, one core each) + ~40 min probes
 #   STAGE=train bash scripts/realism_scale.sh   # the training only
@@ -40,7 +42,7 @@ if [ "$STAGE" = all ] || [ "$STAGE" = train ]; then
 fi
 [ "$STAGE" = train ] && exit 0
 # the checkpoints under one name each (runs/scale/ck/NAME.safetensors: the tables name a checkpoint by its file):
-# NAME = size_steps (4l = 4 layers/latent 256, the shipped size; 2l = 2 layers/latent 128), seed s0/s1
+# NAME = size_steps (4l = 4 layers/latent 256, the shipped size; 2l = 2 layers/latent 128), training seed sN
 CK="$SC/ck"
 mkdir -p "$CK"
 ln -sfn "$PWD/imusim/checkpoints/original.safetensors" "$CK/4l_4k_s0.safetensors"
