@@ -72,8 +72,12 @@ save_expert_pair(sys.argv[2], sys.argv[1], low, 300)
 PY
 }
 
+steps_done() {  # steps_done RUNDIR N: the training run in RUNDIR reached its N-th step
+  [ -f "$1/metrics.csv" ] && [ "$(tail -n1 "$1/metrics.csv" | cut -d, -f1)" = "$2" ]
+}
+
 trained() {  # trained RUNDIR: the fine-tune in RUNDIR reached its 1,000th step
-  [ -f "$1/metrics.csv" ] && [ "$(tail -n1 "$1/metrics.csv" | cut -d, -f1)" = 1000 ]
+  steps_done "$1" 1000
 }
 
 store_inputs() {  # the activity file of the stores and the rendered-mocap reference store (docs/realism/mocap)

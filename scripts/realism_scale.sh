@@ -23,9 +23,6 @@ OUT="${OUT:-docs/realism/scale}"
 source "$(dirname "$0")/realism_common.sh"
 SC="$RUNS/scale"
 mkdir -p "$SC" "$OUT/training"
-steps_done() {  # steps_done RUNDIR N: the run in RUNDIR reached step N
-  [ -f "$1/metrics.csv" ] && [ "$(tail -n1 "$1/metrics.csv" | cut -d, -f1)" = "$2" ]
-}
 REC=(--data "$DATA" --batch-size 32 --max-frames 120 --lr 2e-4 --snapshot-every 1000)
 if [ "$STAGE" = all ] || [ "$STAGE" = train ]; then
   L="$SC/len_s0"
