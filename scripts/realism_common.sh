@@ -59,17 +59,24 @@ pair() {  # pair NAME HIGH_RUN LOW_RUN [SPLIT]: $RUNS/NAME/model.safetensors, HI
     --below-t "${4:-300}" --out "$RUNS/$1/model.safetensors"
 }
 
+low_expert() {  # low_expert PAIR OUT: the low-noise expert of the two-expert checkpoint PAIR (zoo name or file) as a
+  # checkpoint of its own, OUT, carrying PAIR's sampling settings (what imusim experts --low reads)
+  python - "$1" "$2" <<'PY'
+import sys
+from imusim.diffusion.checkpoint import load_checkpoint, save_checkpoint
+from imusim.diffusion.zoo import resolve_checkpoint
+pair, mean, std, enc, meta = load_checkpoint(resolve_checkpoint(sys.argv[1]))
+save_checkpoint(sys.argv[2], pair.low, mean, std, enc, {"sampling": dict(meta["sampling"])})
+PY
+}
+
 below_shipped() {  # below_shipped HIGH OUT [PAIR]: HIGH above t = 300, the low expert of PAIR (default: the shipped
   # refined) below, sampled as PAIR is (the shipped refined: anchor 300, height rule, smoothed 0.7); skipped when OUT
   # exists
-  [ -f "$2" ] || python - "$1" "$2" "${3:-refined}" <<'PY'
-import sys
-from imusim.diffusion.checkpoint import load_checkpoint, save_checkpoint, save_expert_pair
-from imusim.diffusion.zoo import resolve_checkpoint
-pair, mean, std, enc, meta = load_checkpoint(resolve_checkpoint(sys.argv[3]))
-low = save_checkpoint(sys.argv[2] + ".low.safetensors", pair.low, mean, std, enc, {"sampling": dict(meta["sampling"])})
-save_expert_pair(sys.argv[2], sys.argv[1], low, 300)
-PY
+  [ -f "$2" ] && return
+  low_expert "${3:-refined}" "$2.low.safetensors"
+  python -c 'import sys; from imusim.diffusion.checkpoint import save_expert_pair
+save_expert_pair(sys.argv[2], sys.argv[1], sys.argv[3], 300)' "$1" "$2" "$2.low.safetensors"
 }
 
 steps_done() {  # steps_done RUNDIR N: the training run in RUNDIR reached its N-th step

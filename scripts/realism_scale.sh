@@ -80,9 +80,9 @@ done
 wait  # for the high expert's fine-tune (started before the probes, on the other core)
 cp "$H/metrics.csv" "$OUT/training/metrics_lacc_7k_s0.csv"
 P="$SC/pair_7k.safetensors"
-below_shipped "$H/model.safetensors" "$SC/pair_7k_nostop.safetensors"
-[ -f "$P" ] || imusim experts --high "$H/model.safetensors" --low "$SC/pair_7k_nostop.safetensors.low.safetensors" \
-  --below-t 300 --anchor-contact height --anchor-smooth 0.7 --stop-t 100 --out "$P"
+[ -f "$P" ] || { low_expert refined "$SC/refined_low.safetensors"
+  imusim experts --high "$H/model.safetensors" --low "$SC/refined_low.safetensors" --below-t 300 \
+    --anchor-contact height --anchor-smooth 0.7 --stop-t 100 --out "$P"; }
 ln -sfn "$PWD/imusim/checkpoints/refined.safetensors" "$CK/refined.safetensors"
 ln -sfn "$PWD/$P" "$CK/pair_7k.safetensors"
 for n in refined pair_7k; do
