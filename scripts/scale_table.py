@@ -110,7 +110,10 @@ def main(argv=None) -> None:
         d = denoiser_rows(json.loads((out / "denoiser.json").read_text()))
         cols = list(next(iter(d.values())))
         parts += ["## The denoiser on noised test clips (conditional; l_x0 on normalised features, wrist m/s²)",
-                  _table(d, cols), "", "Over training seeds:", _table(seed_means(d), cols), ""]
+                  _table(d, cols), ""]
+        sm = seed_means(d)
+        if sm:
+            parts += ["Over training seeds:", _table(sm, cols), ""]
     p, prompts = pace_rows(out)
     if p:
         parts += ["## The pace screen (guidance 2.5; wrist RMS |a| m/s², root speed m/s; medians of 16 motions)",
