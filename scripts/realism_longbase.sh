@@ -13,14 +13,15 @@
 #         guidance 1; realism_truespeed.sh), selftune seeds SEEDS (as the shipped's three seeds: one pair, three tunes):
 #         runs/st/st7k_sN
 #   ship  its chain ended at the x0 of t = 102 (stop_t 100, as `refined`; realism_ship_stop.sh): runs/st7k_sN
-# Then (without STAGE=train) beside the shipped `refined` and `original`: 4 generation stores each of the
-# still-standers' prompts (docs/realism/still/activities.yaml, guidance 1; `original` at its recorded 2.5), realism by
-# prompt against the like-for-like references (normal-style mocap, BasicMotions, the WISDM watch), HAR on BasicMotions
-# and the WISDM watch (8 fits per store) and each candidate against the shipped fit for fit, the motion evaluation on
-# the test split paired with the continued control and the shipped `refined`.
+# Then (without STAGE=train) beside the shipped `refined`: 4 generation stores each of the still-standers' prompts
+# (docs/realism/still/activities.yaml, guidance 1), realism by prompt against the like-for-like references
+# (normal-style mocap, BasicMotions, the WISDM watch), HAR on BasicMotions and the WISDM watch (8 fits per store) and
+# each candidate against the shipped fit for fit, the motion evaluation on the test split paired with the continued
+# control and the shipped `refined`.
 #
-#   STAGE=train bash scripts/realism_longbase.sh   # ~30 min (low expert) + ~47 min (the tunes, one core each)
-#   bash scripts/realism_longbase.sh               # then ~35 min of stores and ~30 min of evaluations on two cores
+#   STAGE=train bash scripts/realism_longbase.sh   # ~30 min (low expert) + ~70 min (the tunes, one core each)
+#   bash scripts/realism_longbase.sh               # then ~20 min of stores and ~25 min of evaluations on two cores
+#   SEEDS="1 2" bash scripts/realism_longbase.sh   # more selftune seeds of the same pair (default: 0)
 OUT="${OUT:-docs/realism/longbase}"
 HAR_ACTS=docs/realism/still/activities.yaml
 HAR_DIR=runs/har_still
@@ -63,29 +64,32 @@ PY
   done
 fi
 [ "$STAGE" = train ] && exit 0
-# the stores: the shipped refined and original beside the candidates (4 generation seeds each, two at a time)
+# the stores: the shipped refined's beside the candidates' (4 generation seeds each, two at a time)
 mkdir -p "$RUNS/shipped"
 ln -sf "$(realpath imusim/checkpoints/refined.safetensors)" "$RUNS/shipped/model.safetensors"
-link_original
 gen4 shipped "$RUNS/shipped/model.safetensors" "$RUNS/gen_shipped"
-{ OMP_NUM_THREADS=1 gen original "$RUNS/original_s0/model.safetensors" 0 1; } > "$RUNS/gen_original_a.log" 2>&1 &
-{ OMP_NUM_THREADS=1 gen original "$RUNS/original_s0/model.safetensors" 2 3; } > "$RUNS/gen_original_b.log" 2>&1 &
-wait
 NAMES=()
 for s in "${SEEDS[@]}"; do gen4 "st7k_s$s" "$RUNS/st7k_s$s/model.safetensors" "$RUNS/st/gen_st7k_s$s"; NAMES+=("st7k_s$s"); done
-export OMP_NUM_THREADS=2
-normal_mocap_store
-S=() V=()
-for n in "${NAMES[@]}"; do S+=("$(stores "$n" 0 1 2 3)"); V+=(--versus "$n:shipped" --versus "$n:original"); done
-like_for_like "$OUT" "$(stores shipped 0 1 2 3)" "${S[@]}"
-har_evals "$(stores original 0 1 2 3)" "$(stores shipped 0 1 2 3)" "${S[@]}"
-har_versus "${V[@]}"
-# the motion evaluation on the test split (one evaluate-motion: the same clips and noise), paired with the continued
-# control (docs/realism/spec/motion_eval_g1.json: wf_control) and the shipped refined's seed 0
+# the motion evaluation on the test split (one evaluate-motion: the same clips and noise) on one core, paired with
+# the continued control (docs/realism/spec/motion_eval_g1.json: wf_control) and the shipped refined (seed 0), beside
+# realism and HAR on the other
 F="$OUT/motion_eval"
 # shellcheck disable=SC2046
-[ -f "$F.json" ] || imusim evaluate-motion --data "$DATA" --max-frames 120 --guidance 1.0 $(ck shipped "${NAMES[@]}") \
-  --json "$F.json" --markdown "$F.md" > "$F.log" 2>&1
-python scripts/motion_eval_stats.py docs/realism/spec/motion_eval_g1.json "$F.json" --pair wf_control:shipped \
-  $(for n in "${NAMES[@]}"; do echo "--pair wf_control:${n%_s*} --pair shipped:${n%_s*}"; done) \
-  --out "$OUT/lacc_vs_control.json" > "$OUT/lacc_vs_control.log" 2>&1
+{ [ -f "$F.json" ] || OMP_NUM_THREADS=1 imusim evaluate-motion --data "$DATA" --max-frames 120 --guidance 1.0 \
+    $(ck shipped "${NAMES[@]}") --json "$F.json" --markdown "$F.md" > "$F.log" 2>&1
+  python scripts/motion_eval_stats.py docs/realism/spec/motion_eval_g1.json "$F.json" --pair wf_control:shipped \
+    $(for n in "${NAMES[@]}"; do echo "--pair wf_control:${n%_s*} --pair shipped:${n%_s*}"; done) \
+    --out "$OUT/lacc_vs_control.json" > "$OUT/lacc_vs_control.log" 2>&1; } &
+export OMP_NUM_THREADS=1
+normal_mocap_store
+S=() V=()
+for n in "${NAMES[@]}"; do S+=("$(stores "$n" 0 1 2 3)"); V+=(--versus "$n:shipped"); done
+like_for_like "$OUT" "$(stores shipped 0 1 2 3)" "${S[@]}"
+# HAR on BasicMotions and the WISDM watch (8 fits per store), relative to the shipped refined
+[ -f "$OUT/har_basicmotions/results.json" ] || imusim evaluate --real basicmotions --repeats 8 --reference shipped \
+  --out "$OUT/har_basicmotions" --synthetic "$(stores shipped 0 1 2 3)" $(printf -- "--synthetic %s " "${S[@]}")
+[ -f "$OUT/har_wisdm/results.json" ] || imusim evaluate --real ../shared/data/real/wisdm19_watch_dev/wisdm19_watch_dev.npz \
+  --labels docs/realism/fix/wisdm_har_labels.yaml --repeats 8 --reference shipped --bound-max-windows 900 \
+  --out "$OUT/har_wisdm" --synthetic "$(stores shipped 0 1 2 3)" $(printf -- "--synthetic %s " "${S[@]}")
+har_versus "${V[@]}"
+wait
