@@ -104,6 +104,15 @@ def register(sub):
                         "finishes), recorded in the output as the scale to sample it with (default: the pair's "
                         "recorded one, 1 for the shipped refined); the data's style range needs guidance, which "
                         "slows the walkers (docs/realism.md section 32)")
+    p.add_argument("--stop-t", type=int, default=None, metavar="T",
+                   help="every finish the terms read ends as the sampler ends it with stop_t T: at the x0 prediction "
+                        "of its last DDIM step at t >= T, and the output records T as its stop_t (default: the pair's "
+                        "recorded stop_t, 0 for refined_v3; the shipped refined is sampled with 100 and was tuned "
+                        "on whole chains; docs/realism.md section 39)")
+    p.add_argument("--excess-max-crop", type=float, default=None, metavar="M_S2",
+                   help="--lambda-excess counts only crops whose mean joint acceleration is below M_S2 (e.g. 10: "
+                        "walks and stands, not runs; the real test clips walk at 5.9, run at 16.2): the texture of "
+                        "the walkers is taken out without damping the runners (docs/realism.md section 39)")
     p.add_argument("--lambda-recipe", type=float, default=1.0, help="weight of the noised-truth recipe")
     p.add_argument("--recipe", choices=["shipped", "plain"], default="shipped",
                    help="the noised-truth terms: shipped = refined_v3's low-expert recipe (L_acc, IMU-space "
@@ -159,7 +168,7 @@ def _run(a):
                          self_one_sided_above=a.self_one_sided_above, lambda_keep=a.lambda_keep,
                          lambda_keep_spread=a.lambda_keep_spread, lambda_stay_speed=a.lambda_stay_speed,
                          lambda_true_speed=a.lambda_true_speed, lambda_true_wrist=a.lambda_true_wrist,
-                         guidance=a.guidance,
+                         guidance=a.guidance, stop_t=a.stop_t, excess_max_crop=a.excess_max_crop,
                          keep_one_sided_above=None if a.keep_one_sided_above < 0 else a.keep_one_sided_above,
                          sensors=a.sensors, max_frames=a.max_frames, min_frames=a.min_frames, seed=a.seed)
     p = selftune(ck, MotionTextData(clips, mean, std), a.out, cfg, recipe,

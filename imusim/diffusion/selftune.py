@@ -75,6 +75,11 @@ models on differentiable rewards"):
    both experts), recorded in the output as its sampling scale; default the pair's recorded one. The data's style
    range needs guidance (§32.1), which slows the walkers; tuned at the scale it is sampled with, the true-speed term
    can ask for the stride there.
+   ``stop_t`` (docs/realism.md §39): every finish (the tuned one and the references of the stay and keep terms) ends
+   as :func:`imusim.diffusion.train.sample` ends it with that ``stop_t``, at the x0 prediction of its last step at
+   t ≥ ``stop_t``; default the pair's recorded one (``meta.sampling.stop_t``), so a pair sampled with an early end is
+   tuned on the motions it ships. Given explicitly, the output records it as its own. ``excess_max_crop`` gates
+   ``lambda_excess`` to the crops that move below that mean joint acceleration (walks and stands, not runs).
 3. Beside it, the low expert's own training recipe on noised truth (``recipe``: a :class:`TrainConfig`, e.g. the
    shipped low expert's), so the network stays a denoiser at every low-noise step.
 
@@ -96,7 +101,7 @@ import torch
 
 from .checkpoint import load_checkpoint, save_checkpoint
 from .experts import ExpertPair
-from .gaussian import GaussianDiffusion
+from .gaussian import GaussianDiffusion, is_timestep
 from ..constants import HUMANML3D_FPS
 from ..motion.humanml import recover_from_ric
 from .train import (MotionTextData, TrainConfig, _host_batch, acc_kurtosis_loss, diffusion_losses, imu_excess_loss,
@@ -148,6 +153,8 @@ class SelfTuneConfig(TuneConfig):
     joint_acc_gate: str = "moves"  # which crops count: "moves" (joint_acc_min_crop) or "gestures" (crop_gestures)
     gesture_ratio: float = 6.0  # "gestures": the arms move at this multiple of the pelvis (crop_gestures)
     sensors: str = "wrist_l,wrist_r,thigh_l,thigh_r"
+    excess_max_crop: Optional[float] = None  # m/s²: lambda_excess counts only crops moving below this (None: all)
+    stop_t: Optional[int] = None  # every finish ends at the x0 of its last step at t >= stop_t (None: the pair's)
 
 
 class MetricLog:
@@ -231,6 +238,14 @@ def _check(cfg: SelfTuneConfig) -> None:
     if cfg.joint_acc_gate == "gestures" and m > 0:
         raise ValueError(f"selftune: joint_acc_gate 'gestures' selects the crops by gesture_ratio; "
                          f"joint_acc_min_crop must then be 0, got {m!r}")
+    e = cfg.excess_max_crop
+    if e is not None and (isinstance(e, bool) or not isinstance(e, (int, float)) or not 0 < e < float("inf")):
+        raise ValueError(f"selftune: excess_max_crop must be an acceleration > 0 m/s^2 or None, got {e!r}")
+    if e is not None and not cfg.lambda_excess > 0:
+        raise ValueError(f"selftune: excess_max_crop ({e!r}) gates the excess term, whose weight lambda_excess must "
+                         f"then be > 0, got {cfg.lambda_excess!r}")
+    if cfg.stop_t is not None and not is_timestep(cfg.stop_t, 1000):
+        raise ValueError(f"selftune: stop_t must be an integer step in [0, 999] or None, got {cfg.stop_t!r}")
     if cfg.lambda_stay_quiet > 0 and cfg.joint_acc_gate == "moves" and not m > 0:
         raise ValueError(f"selftune: lambda_stay_quiet ({cfg.lambda_stay_quiet}) holds the crops below "
                          f"joint_acc_min_crop, which must then be > 0 m/s^2, got {m!r}")
@@ -246,14 +261,18 @@ class _Sampler:
     """The pair's sampler split at the hand-over: its steps, guidance and anchor as ``sample`` runs them."""
 
     def __init__(self, pair: ExpertPair, mean, std, ddim_steps: int, guidance: float, anchor_feet: int,
-                 who: str = "selftune"):
+                 who: str = "selftune", stop_t: int = 0):
         self.pair, self.mean, self.std = pair, mean, std
         self.diffusion = GaussianDiffusion(pair.cfg.schedule_steps)
-        self.ts = self.diffusion.ddim_timesteps(ddim_steps)
+        # the chain ends as sample(..., stop_t) ends it: at the x0 of its last step at t >= stop_t (its update to
+        # "no next step" returns that x0)
+        self.ts = [i for i in self.diffusion.ddim_timesteps(ddim_steps) if i >= stop_t]
+        self.stop_t = stop_t
         self.high_ts = [i for i in self.ts if i >= pair.below_t]
         self.low_ts = [i for i in self.ts if i < pair.below_t]
         if not self.low_ts:
-            raise ValueError(f"{who}: no sampler step of {ddim_steps} lies below the hand-over t = {pair.below_t}")
+            raise ValueError(f"{who}: no sampler step of {ddim_steps} lies below the hand-over t = {pair.below_t}"
+                             + (f" and at or above stop_t = {stop_t}" if stop_t else ""))
         self.guidance, self.anchor = guidance, anchor_feet
         self.contact = getattr(pair, "anchor_contact", "channels")
         self.smooth = getattr(pair, "anchor_smooth", 0.0)
@@ -440,7 +459,7 @@ def selftune(checkpoint, data: MotionTextData, out_dir, cfg: SelfTuneConfig, rec
     """Fine-tune ``checkpoint``'s (a two-expert file) low-noise network on its own samples (module docstring).
     ``recipe``: the noised-truth training terms kept beside the self-sampled one (``None``: the plain x0 MSE
     on the steps below the hand-over, batches of 32 crops of ``cfg``'s lengths). Returns the written pair's path."""
-    from .checkpoint import recommended_anchor_feet, recommended_guidance
+    from .checkpoint import recommended_anchor_feet, recommended_guidance, recommended_stop_t
     from .text import get_text_encoder
 
     _check(cfg)
@@ -455,7 +474,11 @@ def selftune(checkpoint, data: MotionTextData, out_dir, cfg: SelfTuneConfig, rec
     out_dir.mkdir(parents=True, exist_ok=True)
     guidance = recommended_guidance(meta, checkpoint) if cfg.guidance is None else float(cfg.guidance)
     anchor = recommended_anchor_feet(meta, checkpoint)
-    sampler = _Sampler(pair, mean, std, cfg.ddim_steps, guidance, anchor)
+    stop_t = recommended_stop_t(meta, checkpoint) if cfg.stop_t is None else cfg.stop_t
+    if stop_t >= pair.below_t:
+        raise ValueError(f"selftune: stop_t ({stop_t}) must lie below the hand-over t = {pair.below_t}: the low "
+                         f"expert would take no step")
+    sampler = _Sampler(pair, mean, std, cfg.ddim_steps, guidance, anchor, stop_t=stop_t)
     enc = get_text_encoder(enc_name, device="cpu")
     emb_table = data.caption_embeddings(enc)
     torch.manual_seed(cfg.seed)
@@ -505,7 +528,8 @@ def selftune(checkpoint, data: MotionTextData, out_dir, cfg: SelfTuneConfig, rec
         if cfg.lambda_kurtosis > 0:
             l_kurt = acc_kurtosis_loss(recover_from_ric(final, 22), recover_from_ric(truth, 22), mask, HUMANML3D_FPS)
         if cfg.lambda_excess > 0:
-            l_excess = imu_excess_loss(final, truth, mask, cfg.sensors)
+            l_excess = imu_excess_loss(final, truth, mask, cfg.sensors, select=None if cfg.excess_max_crop is None
+                                       else ~crop_moves(truth, mask, cfg.excess_max_crop))
         if cfg.lambda_texture > 0:
             l_tex = texture_ratio_loss(final, truth, mask)
         if cfg.lambda_bone > 0:
@@ -551,9 +575,12 @@ def selftune(checkpoint, data: MotionTextData, out_dir, cfg: SelfTuneConfig, rec
     if bar:
         bar.close()
     low.eval()
+    if cfg.stop_t is not None:  # sampled where it was tuned to end
+        meta = {**meta, "sampling": {**meta.get("sampling", {}), "stop_t": int(stop_t)}}
     return save_tuned_pair(out_dir, pair.high, low, mean, std, enc_name, meta, "selftune", "low",
                            {"from": str(checkpoint), "config": asdict(cfg), "recipe": asdict(recipe),
-                            "pool_seed": cfg.seed, "note": meta_note}, cfg.guidance, checkpoint)
+                            "pool_seed": cfg.seed, "note": meta_note, "stop_t": int(stop_t)}, cfg.guidance,
+                           checkpoint)
 
 
 def load_pair(checkpoint, data: MotionTextData, who: str, expert: str):

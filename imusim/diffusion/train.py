@@ -337,7 +337,8 @@ def band_log_excess(pred: torch.Tensor, true: torch.Tensor, n: torch.Tensor, rat
 
 def imu_excess_loss(pred_feats: torch.Tensor, true_feats: torch.Tensor, mask: torch.Tensor,
                     sensors="wrist_l,wrist_r,thigh_l,thigh_r", fps: float = HUMANML3D_FPS, acc_floor: float = 0.3,
-                    bands=EXCESS_BANDS_HZ, min_samples: int = 8) -> torch.Tensor:
+                    bands=EXCESS_BANDS_HZ, min_samples: int = 8, select: Optional[torch.Tensor] = None
+                    ) -> torch.Tensor:
     """A one-sided sensor-level term: the accelerometer power that ``pred_feats`` puts into ``bands`` (default
     3–6 and 6–10 Hz at 20 fps) *beyond* what ``true_feats`` has there (docs/realism.md §22).
 
@@ -346,11 +347,18 @@ def imu_excess_loss(pred_feats: torch.Tensor, true_feats: torch.Tensor, mask: to
     (a difference below it hardly counts, so a sample that stands is not asked to be stiller than a capture's
     noise); the mean over the sequences with at least ``min_samples`` valid output frames (0 with none). Blind to
     phase like :func:`imu_spectrum_loss`, and unlike it blind to a deficit: it can lower the impulsive part of a
-    sample's acceleration but never asks for more motion. Differentiable w.r.t. ``pred_feats``."""
+    sample's acceleration but never asks for more motion. ``select`` (bool ``[B]``, optional): only those sequences
+    count (e.g. the crops below a joint-acceleration gate, docs/realism.md §39). Differentiable w.r.t.
+    ``pred_feats``."""
     _check_feature_pair("imu_excess_loss", pred_feats, true_feats, mask)
     outs = [_imu_of_features(f, mask, sensors, fps) for f in (pred_feats, true_feats)]
     n = term_mask(mask).sum(1)
     sel = n >= min_samples
+    if select is not None:
+        if select.shape != sel.shape or select.dtype != torch.bool:
+            raise ValueError(f"imu_excess_loss: select must be a bool tensor of shape {tuple(sel.shape)}, got "
+                             f"{select.dtype} {tuple(select.shape)}")
+        sel = sel & select.to(sel.device)
     d = band_log_excess(outs[0].acc, outs[1].acc, n, fps, acc_floor, bands)
     d = torch.where(sel, d, torch.zeros((), dtype=d.dtype, device=d.device))
     return d.sum() / sel.sum().clamp_min(1).to(d.dtype)

@@ -188,7 +188,12 @@ def test_selftune_refuses_by_name(shared_data, tmp_path):
                     (dict(joint_acc_gate="gestures", joint_acc_min_crop=10.0), "joint_acc_min_crop must then be 0, got 10.0"),
                     (dict(joint_acc_min_crop=-1.0), "joint_acc_min_crop must be an acceleration >= 0 m/s\\^2, got -1.0"),
                     (dict(self_one_sided_above=-3.0), "self_one_sided_above must be a frequency >= 0 Hz or None, got -3.0"),
-                    (dict(min_frames=50, max_frames=40), r"min_frames \(50\) must be <= max_frames \(40\)")):
+                    (dict(min_frames=50, max_frames=40), r"min_frames \(50\) must be <= max_frames \(40\)"),
+                    (dict(excess_max_crop=10.0), r"excess_max_crop \(10.0\) gates the excess term, whose weight lambda_excess must then be > 0, got 0.0"),
+                    (dict(lambda_excess=1.0, excess_max_crop=0.0), r"excess_max_crop must be an acceleration > 0 m/s\^2 or None, got 0.0"),
+                    (dict(stop_t=1000), r"stop_t must be an integer step in \[0, 999\] or None, got 1000"),
+                    (dict(stop_t=2.5), r"stop_t must be an integer step in \[0, 999\] or None, got 2.5"),
+                    (dict(stop_t=300), r"stop_t \(300\) must lie below the hand-over t = 300")):
         with pytest.raises(ValueError, match=msg):
             selftune(p, data, tmp_path / "d", SelfTuneConfig(**kw), progress=False)
 
@@ -289,6 +294,62 @@ def test_selftune_samples_and_records_its_guidance(shared_data, tmp_path):
         assert recommended_guidance(meta) == (1.0 if g is None else g)
         assert ("selftune --guidance 3" in meta["sampling"].get("why", "")) == (g is not None)
     assert first[3.0] != pytest.approx(first[None], rel=1e-3), first
+
+
+def test_the_split_sampler_ends_where_the_generator_ends_with_stop_t(shared_data):
+    """_Sampler(stop_t=T) runs the steps at t >= T and returns the last one's x0 prediction: the same motion as
+    train.sample(..., stop_t=T) from the same noise, and not the whole chain's."""
+    pair, _, mean, std = _pair263(shared_data)
+    enc = get_text_encoder("hash")
+    prompts, lengths, seeds = ["a person walks.", "a person runs."], [40, 40], [5, 6]
+    noise = torch.stack([torch.randn(40, 263, generator=torch.Generator().manual_seed(s)) for s in seeds])
+    mask = torch.ones(2, 40, dtype=torch.bool)
+    emb = enc.encode(prompts)
+    with torch.no_grad():
+        ref, _ = sample(pair, mean, std, enc, prompts, lengths, steps=12, guidance=1.5, seeds=seeds,
+                        anchor_feet=300, stop_t=100)
+        whole, _ = sample(pair, mean, std, enc, prompts, lengths, steps=12, guidance=1.5, seeds=seeds,
+                          anchor_feet=300, stop_t=0)
+        sp = _Sampler(pair, mean, std, 12, 1.5, 300, stop_t=100)
+        assert min(sp.low_ts) >= 100 and sp.low_ts == [i for i in _Sampler(pair, mean, std, 12, 1.5, 300).low_ts
+                                                       if i >= 100]
+        x = sp.run(pair.low, sp.run(pair.high, noise, emb, mask, sp.high_ts), emb, mask, sp.low_ts)
+    torch.testing.assert_close(x * std + mean, ref, rtol=1e-5, atol=1e-5)
+    assert float((ref - whole).abs().max()) > 1e-3
+    with pytest.raises(ValueError, match="no sampler step of 12 lies below the hand-over t = 300 and at or above "
+                                         "stop_t = 299"):
+        _Sampler(pair, mean, std, 12, 1.5, 300, stop_t=299)
+
+
+def test_selftune_tunes_at_the_stop_and_records_it(shared_data, tmp_path):
+    """--stop-t: the finishes the terms read end at the stop (the first step's true-speed reading differs from the
+    whole chain's), the output records the stop as its sampling stop_t; without it the pair's recorded stop_t is the
+    one tuned at and kept. The excess term's gate leaves the term at 0 when every crop moves above it."""
+    from imusim.diffusion.checkpoint import read_meta, recommended_stop_t
+    pair, f, mean, std = _pair263(shared_data)
+    p = _write_pair(tmp_path, pair, mean, std)
+    cfg = SelfTuneConfig(steps=1, batch_size=2, pool=2, ddim_steps=12, grad_steps=1, lr=3e-3, max_frames=40,
+                         min_frames=30, log_every=1, lambda_self=0.0, lambda_recipe=0.0, lambda_true_speed=1.0)
+    first = {}
+    for stop in (None, 100):
+        out = selftune(p, _data(f, mean, std), tmp_path / f"s{stop}", replace(cfg, stop_t=stop), progress=False)
+        first[stop] = float(next(csv.DictReader(open(tmp_path / f"s{stop}" / "metrics.csv")))["l_true_speed"])
+        assert recommended_stop_t(read_meta(out)) == (stop or 0)
+    assert first[100] != pytest.approx(first[None], rel=1e-3), first
+    # a pair recorded with stop_t 100 is tuned at it by default: the same first reading as --stop-t 100
+    pr, mn, sd, enc, meta = load_checkpoint(p)
+    p100 = save_checkpoint(tmp_path / "pair100.safetensors", pr.high, mn, sd, enc,
+                           {**meta, "sampling": {**meta["sampling"], "stop_t": 100}}, extra={"low": pr.low})
+    out = selftune(p100, _data(f, mean, std), tmp_path / "rec", cfg, progress=False)
+    assert float(next(csv.DictReader(open(tmp_path / "rec" / "metrics.csv")))["l_true_speed"]) == pytest.approx(
+        first[100], rel=1e-6)
+    assert recommended_stop_t(read_meta(out)) == 100
+    # the gate: every crop of this data moves at > 1e-3 m/s², so an excess term gated below it reads 0
+    gated = replace(cfg, lambda_excess=1.0, excess_max_crop=1e-3)
+    selftune(p, _data(f, mean, std), tmp_path / "gate", gated, progress=False)
+    assert float(next(csv.DictReader(open(tmp_path / "gate" / "metrics.csv")))["l_excess"]) == 0.0
+    selftune(p, _data(f, mean, std), tmp_path / "open", replace(gated, excess_max_crop=1e3), progress=False)
+    assert float(next(csv.DictReader(open(tmp_path / "open" / "metrics.csv")))["l_excess"]) > 0.0
 
 
 def _wrists_circling(radius, T=60, omega=2 * math.pi, fps=20.0):

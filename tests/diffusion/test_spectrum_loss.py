@@ -149,6 +149,30 @@ def test_imu_excess_loss_on_rendered_motion(shared_data):
         imu_excess_loss(pred, true, mask[:, :30], sens)
 
 
+def test_imu_excess_loss_counts_only_the_selected_sequences(shared_data):
+    """select (the gate of selftune --excess-max-crop): the loss over the selected rows is the loss of those rows
+    alone; none selected scores 0 and gives no gradient; a select of the wrong shape or dtype is refused by name."""
+    true, mask = _sample_feats(shared_data)
+    g = torch.Generator().manual_seed(2)
+    pred = true + 0.5 * torch.randn(true.shape, generator=g, dtype=torch.float64) * true.abs().mean(1, keepdim=True)
+    sens = "wrist_r,thigh_l"
+    rows = [float(imu_excess_loss(pred[i:i + 1], true[i:i + 1], mask[i:i + 1], sens)) for i in range(true.shape[0])]
+    assert min(rows) > 0 and max(rows) > 1.01 * min(rows)  # the rows differ, so picking one is visible
+    for i in range(true.shape[0]):
+        sel = torch.zeros(true.shape[0], dtype=torch.bool)
+        sel[i] = True
+        assert float(imu_excess_loss(pred, true, mask, sens, select=sel)) == pytest.approx(rows[i], rel=1e-9)
+    p = pred.clone().requires_grad_()
+    none = imu_excess_loss(p, true, mask, sens, select=torch.zeros(true.shape[0], dtype=torch.bool))
+    assert float(none) == 0.0
+    none.backward()
+    assert p.grad is None or float(p.grad.abs().max()) == 0.0
+    with pytest.raises(ValueError, match=r"select must be a bool tensor of shape \(2,\), got torch.float32 \(2,\)"):
+        imu_excess_loss(pred, true, mask, sens, select=torch.ones(2))
+    with pytest.raises(ValueError, match=r"select must be a bool tensor of shape \(2,\), got torch.bool \(3,\)"):
+        imu_excess_loss(pred, true, mask, sens, select=torch.ones(3, dtype=torch.bool))
+
+
 def test_band_ratio_excess_is_blind_to_phase_and_amplitude_and_counts_a_jerkier_shape():
     """A 1.5-Hz swing plus a 4-Hz tremor (powers ∝ amplitude²): the same shape scaled by 3 or half a period later
     scores 0, twice the tremor (log 4)², a halved swing under the same tremor (log 4)² (damping the swing alone

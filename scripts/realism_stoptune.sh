@@ -1,0 +1,55 @@
+#!/bin/bash
+# Issue 14, thirty-fifth round (docs/realism.md §39): the low expert tuned where the shipped chain ends.
+# The shipped `refined` is st_kv3ts1 (refined_v3's low expert self-tuned with keep-spread 3 and true speed 1, §31) sampled
+# with its chain ended at the x0 of t = 102 (stop_t 100, §36); but its self-tuning read whole-chain finishes (t = 0), so
+# the motion it ships is one its terms never saw. `imusim selftune --stop-t 100` (new) tunes on finishes that end where
+# the sampler ends them. Two candidates from refined_v3 (the shipped model's own start), selftune seed 0, one core each:
+#   st_kv3ts1p   st_kv3ts1's terms at the stop (pure consistency)
+#   st_kv3ts1px  the same and the one-sided 3-10 Hz excess term (§22.2) at weight 1 gated to the crops that move below
+#                10 m/s^2 of mean joint acceleration (`--excess-max-crop 10`, new: walks and stands, not runs; §22.2's
+#                ungated term took the walkers' texture and the runners' intensity alike)
+# Then (without STAGE=train) beside the shipped `refined`: 4 generation stores each of the still-standers' prompts
+# (guidance 1), realism by prompt against the like-for-like references, HAR on BasicMotions (RF and CNN) and the WISDM
+# watch (RF) with 8 fits per store, each candidate against the shipped fit for fit, and the motion evaluation on the
+# test split paired with the continued control and the shipped `refined`.
+#
+#   STAGE=train bash scripts/realism_stoptune.sh   # ~50 min on two cores
+#   bash scripts/realism_stoptune.sh               # then ~20 min of stores and ~30 min of evaluations on two
+OUT="${OUT:-docs/realism/stoptune}"
+HAR_ACTS=docs/realism/still/activities.yaml
+HAR_DIR=runs/har_still
+source "$(dirname "$0")/realism_common.sh"
+mkdir -p "$OUT/training"
+declare -A ARGS=([st_kv3ts1p]="--lambda-keep-spread 3 --lambda-true-speed 1"
+  [st_kv3ts1px]="--lambda-keep-spread 3 --lambda-true-speed 1 --lambda-excess 1 --excess-max-crop 10")
+BASE="--guidance 1.0 --stop-t 100 --lr 3e-5 --pool 512 --steps 300 --lambda-self 0"
+CANDS=(${CANDS:-st_kv3ts1p st_kv3ts1px})
+SEEDS=(${SEEDS:-0})
+if [ "$STAGE" = all ] || [ "$STAGE" = train ]; then selftune_train; fi
+[ "$STAGE" = train ] && exit 0
+mkdir -p "$RUNS/shipped"
+ln -sf "$(realpath imusim/checkpoints/refined.safetensors)" "$RUNS/shipped/model.safetensors"
+gen4 shipped "$RUNS/shipped/model.safetensors" "$RUNS/gen_shipped"
+NAMES=()
+for r in $(cand_runs); do link_st "$r"; gen4 "$r" "$RUNS/$r/model.safetensors" "$RUNS/st/gen_$r"; NAMES+=("$r"); done
+F="$OUT/motion_eval"
+# shellcheck disable=SC2046
+{ [ -f "$F.json" ] || OMP_NUM_THREADS=1 imusim evaluate-motion --data "$DATA" --max-frames 120 --guidance 1.0 \
+    $(ck shipped "${NAMES[@]}") --json "$F.json" --markdown "$F.md" > "$F.log" 2>&1
+  python scripts/motion_eval_stats.py docs/realism/spec/motion_eval_g1.json "$F.json" --pair wf_control:shipped \
+    $(for n in "${NAMES[@]}"; do echo "--pair wf_control:${n%_s*} --pair shipped:${n%_s*}"; done) \
+    --out "$OUT/lacc_vs_control.json" > "$OUT/lacc_vs_control.log" 2>&1; } &
+export OMP_NUM_THREADS=1
+normal_mocap_store
+S=() V=()
+for n in "${NAMES[@]}"; do S+=("$(stores "$n" 0 1 2 3)"); V+=(--versus "$n:shipped"); done
+like_for_like "$OUT" "$(stores shipped 0 1 2 3)" "${S[@]}"
+# shellcheck disable=SC2046
+[ -f "$OUT/har_basicmotions/results.json" ] || imusim evaluate --real basicmotions --repeats 8 --reference shipped \
+  --out "$OUT/har_basicmotions" --synthetic "$(stores shipped 0 1 2 3)" $(printf -- "--synthetic %s " "${S[@]}")
+# shellcheck disable=SC2046
+[ -f "$OUT/har_wisdm/results.json" ] || imusim evaluate --real ../shared/data/real/wisdm19_watch_dev/wisdm19_watch_dev.npz \
+  --labels docs/realism/fix/wisdm_har_labels.yaml --repeats 8 --reference shipped --bound-max-windows 900 \
+  --classifiers rf --out "$OUT/har_wisdm" --synthetic "$(stores shipped 0 1 2 3)" $(printf -- "--synthetic %s " "${S[@]}")
+har_versus "${V[@]}"
+wait
