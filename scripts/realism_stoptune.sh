@@ -8,6 +8,9 @@
 #   st_kv3ts1px  the same and the one-sided 3-10 Hz excess term (§22.2) at weight 1 gated to the crops that move below
 #                10 m/s^2 of mean joint acceleration (`--excess-max-crop 10`, new: walks and stands, not runs; §22.2's
 #                ungated term took the walkers' texture and the runners' intensity alike)
+#   st_kv3ts1pxk (after the first two: the gated term damped the runners too) the same and the crops at or above the
+#                gate held at the untuned low expert's band powers (`--lambda-keep-moving 1`, new); its own OUT:
+#                CANDS=st_kv3ts1pxk OUT=docs/realism/stoptune/keep [STAGE=train] bash scripts/realism_stoptune.sh
 # Then (without STAGE=train) beside the shipped `refined`: 4 generation stores each of the still-standers' prompts
 # (guidance 1), realism by prompt against the like-for-like references, HAR on BasicMotions (RF and CNN) and the WISDM
 # watch (RF) with 8 fits per store, each candidate against the shipped fit for fit, and the motion evaluation on the
@@ -21,7 +24,8 @@ HAR_DIR=runs/har_still
 source "$(dirname "$0")/realism_common.sh"
 mkdir -p "$OUT/training"
 declare -A ARGS=([st_kv3ts1p]="--lambda-keep-spread 3 --lambda-true-speed 1"
-  [st_kv3ts1px]="--lambda-keep-spread 3 --lambda-true-speed 1 --lambda-excess 1 --excess-max-crop 10")
+  [st_kv3ts1px]="--lambda-keep-spread 3 --lambda-true-speed 1 --lambda-excess 1 --excess-max-crop 10"
+  [st_kv3ts1pxk]="--lambda-keep-spread 3 --lambda-true-speed 1 --lambda-excess 1 --excess-max-crop 10 --lambda-keep-moving 1")
 BASE="--guidance 1.0 --stop-t 100 --lr 3e-5 --pool 512 --steps 300 --lambda-self 0"
 CANDS=(${CANDS:-st_kv3ts1p st_kv3ts1px})
 SEEDS=(${SEEDS:-0})

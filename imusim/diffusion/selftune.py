@@ -79,7 +79,10 @@ models on differentiable rewards"):
    as :func:`imusim.diffusion.train.sample` ends it with that ``stop_t``, at the x0 prediction of its last step at
    t ≥ ``stop_t``; default the pair's recorded one (``meta.sampling.stop_t``), so a pair sampled with an early end is
    tuned on the motions it ships. Given explicitly, the output records it as its own. ``excess_max_crop`` gates
-   ``lambda_excess`` to the crops that move below that mean joint acceleration (walks and stands, not runs).
+   ``lambda_excess`` to the crops that move below that mean joint acceleration (walks and stands, not runs), and
+   ``lambda_keep_moving`` holds the others (at or above it) where the untuned low expert finishes them: their IMU
+   band powers (all bands, both ways) against that finish of the same hand-over state. Measured (§39): the gated
+   excess term alone damps the runners too (the one network answers both), by a third at the wrist.
 3. Beside it, the low expert's own training recipe on noised truth (``recipe``: a :class:`TrainConfig`, e.g. the
    shipped low expert's), so the network stays a denoiser at every low-noise step.
 
@@ -148,6 +151,7 @@ class SelfTuneConfig(TuneConfig):
     lambda_keep: float = 0.0  # weight of the band powers against the high expert's own finish of the same state
     keep_one_sided_above: Optional[float] = 3.0  # Hz: the keep term's bands from there up count only an excess
     lambda_keep_spread: float = 0.0  # weight of the batch variance of the log 0-3 Hz power ratio to that finish
+    lambda_keep_moving: float = 0.0  # band powers of the crops at/above excess_max_crop vs the untuned expert's finish
     joint_acc_joints: str = "lower"  # its joints: "lower" (pelvis, hips, knees, ankles, feet), "all" (22), "arms"
     joint_acc_min_crop: float = 0.0  # m/s²: only crops whose mean joint acceleration reaches this count
     joint_acc_gate: str = "moves"  # which crops count: "moves" (joint_acc_min_crop) or "gestures" (crop_gestures)
@@ -199,7 +203,7 @@ SHIPPED_LOW_RECIPE = dict(lambda_acc=1.0, lambda_imu=0.05, aux_t_max=300, train_
 # the terms' weights (SelfTuneConfig), each >= 0
 LAMBDAS = ("lambda_self", "lambda_recipe", "lambda_kurtosis", "lambda_stay", "lambda_excess", "lambda_texture",
            "lambda_bone", "lambda_joint_acc", "lambda_stay_quiet", "lambda_keep", "lambda_keep_spread",
-           "lambda_stay_speed", "lambda_true_speed", "lambda_true_wrist")
+           "lambda_stay_speed", "lambda_true_speed", "lambda_true_wrist", "lambda_keep_moving")
 JOINT_ACC_JOINTS = {"lower": LOWER_BODY, "all": tuple(range(22)), "arms": ARMS}
 JOINT_ACC_GATES = ("moves", "gestures")
 
@@ -244,6 +248,9 @@ def _check(cfg: SelfTuneConfig) -> None:
     if e is not None and not cfg.lambda_excess > 0:
         raise ValueError(f"selftune: excess_max_crop ({e!r}) gates the excess term, whose weight lambda_excess must "
                          f"then be > 0, got {cfg.lambda_excess!r}")
+    if cfg.lambda_keep_moving > 0 and e is None:
+        raise ValueError(f"selftune: lambda_keep_moving ({cfg.lambda_keep_moving}) holds the crops at or above "
+                         f"excess_max_crop, which must then be set, got None")
     if cfg.stop_t is not None and not is_timestep(cfg.stop_t, 1000):
         raise ValueError(f"selftune: stop_t must be an integer step in [0, 999] or None, got {cfg.stop_t!r}")
     if cfg.lambda_stay_quiet > 0 and cfg.joint_acc_gate == "moves" and not m > 0:
@@ -492,6 +499,9 @@ def selftune(checkpoint, data: MotionTextData, out_dir, cfg: SelfTuneConfig, rec
         # of every state (the pair handed over at t = 0)
         pair.high.eval()
         pool["keep"] = finished_pose(sampler, pair.high, pool, channels=None)
+    if cfg.lambda_keep_moving > 0:  # the moving crops' hold: the untuned low expert's whole finish of every state
+        pair.low.eval()
+        pool["ref_full"] = finished_pose(sampler, pair.low, pool, channels=None)
 
     low = pair.low
     low.requires_grad_(True)
@@ -503,7 +513,8 @@ def selftune(checkpoint, data: MotionTextData, out_dir, cfg: SelfTuneConfig, rec
     gen = torch.Generator().manual_seed(cfg.seed * 7919 + 17)
     log = MetricLog(out_dir / "metrics.csv", ["total", "l_self", "l_recipe", "l_kurtosis", "l_stay", "l_excess",
                                               "l_texture", "l_bone", "l_joint_acc", "l_stay_quiet", "l_keep",
-                                              "l_keep_spread", "l_stay_speed", "l_true_speed", "l_true_wrist"],
+                                              "l_keep_spread", "l_stay_speed", "l_true_speed", "l_true_wrist",
+                                              "l_keep_moving"],
                     cfg.steps, cfg.log_every, lr_at=3)
     bar = None
     if progress:
@@ -551,6 +562,10 @@ def selftune(checkpoint, data: MotionTextData, out_dir, cfg: SelfTuneConfig, rec
                                        one_sided_above=cfg.keep_one_sided_above)
         if cfg.lambda_keep_spread > 0:
             l_ks = imu_keep_spread_loss(final, pool["keep"][idx], mask, cfg.sensors)
+        l_km = torch.zeros(())
+        if cfg.lambda_keep_moving > 0:
+            l_km = imu_spectrum_loss(final, pool["ref_full"][idx], mask, cfg.sensors,
+                                     select=crop_moves(truth, mask, cfg.excess_max_crop))
         l_recipe = torch.zeros(())
         if cfg.lambda_recipe > 0:
             l_recipe = recipe_loss(low, diffusion, data, rcfg, step, emb_table, mean, std)
@@ -558,7 +573,8 @@ def selftune(checkpoint, data: MotionTextData, out_dir, cfg: SelfTuneConfig, rec
                  + cfg.lambda_excess * l_excess + cfg.lambda_texture * l_tex + cfg.lambda_bone * l_bone
                  + cfg.lambda_joint_acc * l_ja + cfg.lambda_stay_quiet * l_quiet + cfg.lambda_keep * l_keep
                  + cfg.lambda_keep_spread * l_ks + cfg.lambda_stay_speed * l_speed
-                 + cfg.lambda_true_speed * l_true_speed + cfg.lambda_true_wrist * l_true_wrist)
+                 + cfg.lambda_true_speed * l_true_speed + cfg.lambda_true_wrist * l_true_wrist
+                 + cfg.lambda_keep_moving * l_km)
         if cfg.lambda_self > 0:
             total = total + cfg.lambda_self * l_self
         opt.zero_grad(set_to_none=True)
@@ -567,7 +583,7 @@ def selftune(checkpoint, data: MotionTextData, out_dir, cfg: SelfTuneConfig, rec
             torch.nn.utils.clip_grad_norm_(low.parameters(), cfg.grad_clip)
         opt.step()
         log.add(step, [total, l_self, l_recipe, l_kurt, l_stay, l_excess, l_tex, l_bone, l_ja, l_quiet, l_keep, l_ks,
-                       l_speed, l_true_speed, l_true_wrist], lr_at(step, lr_cfg))
+                       l_speed, l_true_speed, l_true_wrist, l_km], lr_at(step, lr_cfg))
         if bar:
             bar.update(1)
             bar.set_postfix(spec=f"{l_self.item():.3f}", recipe=f"{l_recipe.item():.4f}")

@@ -335,6 +335,17 @@ def band_log_excess(pred: torch.Tensor, true: torch.Tensor, n: torch.Tensor, rat
     return band_log_distance(pred, true, n, rate, floor, one_sided_above=0.0, bands=bands)
 
 
+def _selected(who: str, sel: torch.Tensor, select: Optional[torch.Tensor]) -> torch.Tensor:
+    """``sel`` (bool ``[B]``: the sequences a term can read) and, where given, ``select`` (bool ``[B]``: those the
+    caller asks for); ValueError naming ``who`` for a ``select`` of another shape or dtype."""
+    if select is None:
+        return sel
+    if select.shape != sel.shape or select.dtype != torch.bool:
+        raise ValueError(f"{who}: select must be a bool tensor of shape {tuple(sel.shape)}, got "
+                         f"{select.dtype} {tuple(select.shape)}")
+    return sel & select.to(sel.device)
+
+
 def imu_excess_loss(pred_feats: torch.Tensor, true_feats: torch.Tensor, mask: torch.Tensor,
                     sensors="wrist_l,wrist_r,thigh_l,thigh_r", fps: float = HUMANML3D_FPS, acc_floor: float = 0.3,
                     bands=EXCESS_BANDS_HZ, min_samples: int = 8, select: Optional[torch.Tensor] = None
@@ -353,12 +364,7 @@ def imu_excess_loss(pred_feats: torch.Tensor, true_feats: torch.Tensor, mask: to
     _check_feature_pair("imu_excess_loss", pred_feats, true_feats, mask)
     outs = [_imu_of_features(f, mask, sensors, fps) for f in (pred_feats, true_feats)]
     n = term_mask(mask).sum(1)
-    sel = n >= min_samples
-    if select is not None:
-        if select.shape != sel.shape or select.dtype != torch.bool:
-            raise ValueError(f"imu_excess_loss: select must be a bool tensor of shape {tuple(sel.shape)}, got "
-                             f"{select.dtype} {tuple(select.shape)}")
-        sel = sel & select.to(sel.device)
+    sel = _selected("imu_excess_loss", n >= min_samples, select)
     d = band_log_excess(outs[0].acc, outs[1].acc, n, fps, acc_floor, bands)
     d = torch.where(sel, d, torch.zeros((), dtype=d.dtype, device=d.device))
     return d.sum() / sel.sum().clamp_min(1).to(d.dtype)
@@ -572,7 +578,8 @@ def joint_acc_loss(pred_feats: torch.Tensor, true_feats: torch.Tensor, mask: tor
 def imu_spectrum_loss(pred_feats: torch.Tensor, true_feats: torch.Tensor, mask: torch.Tensor,
                       sensors="wrist_l,wrist_r,thigh_l,thigh_r", fps: float = HUMANML3D_FPS,
                       acc_floor: float = 0.1, gyro_floor: float = 0.05, min_samples: int = 8,
-                      one_sided_above: Optional[float] = None) -> torch.Tensor:
+                      one_sided_above: Optional[float] = None, select: Optional[torch.Tensor] = None
+                      ) -> torch.Tensor:
     """A sensor-level term that matches how much each band moves, not when (our extension; docs/realism.md §8).
 
     Both feature sequences ``[B, T, 263]`` (denormalised) are rendered as :func:`imu_signal_loss` renders them;
@@ -587,11 +594,12 @@ def imu_spectrum_loss(pred_feats: torch.Tensor, true_feats: torch.Tensor, mask: 
     rows select nothing) are left out; with none left the loss is 0. Differentiable w.r.t. ``pred_feats``.
     ``one_sided_above`` (Hz; :func:`band_log_distance`): the bands from there up count only an excess, so a motion
     is asked to move as much as the truth below it and at most as much above it (docs/realism.md §22).
+    ``select`` (bool ``[B]``, optional): only those sequences count (docs/realism.md §39).
     """
     _check_feature_pair("imu_spectrum_loss", pred_feats, true_feats, mask)
     outs = [_imu_of_features(f, mask, sensors, fps) for f in (pred_feats, true_feats)]
     n = term_mask(mask).sum(1)  # valid output frames [B]
-    sel = n >= min_samples
+    sel = _selected("imu_spectrum_loss", n >= min_samples, select)
     d = (band_log_distance(outs[0].acc, outs[1].acc, n, fps, acc_floor, one_sided_above)
          + band_log_distance(outs[0].gyro, outs[1].gyro, n, fps, gyro_floor, one_sided_above)) / 2
     d = torch.where(sel, d, torch.zeros((), dtype=d.dtype, device=d.device))  # no NaN from left-out rows

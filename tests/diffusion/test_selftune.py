@@ -191,6 +191,8 @@ def test_selftune_refuses_by_name(shared_data, tmp_path):
                     (dict(min_frames=50, max_frames=40), r"min_frames \(50\) must be <= max_frames \(40\)"),
                     (dict(excess_max_crop=10.0), r"excess_max_crop \(10.0\) gates the excess term, whose weight lambda_excess must then be > 0, got 0.0"),
                     (dict(lambda_excess=1.0, excess_max_crop=0.0), r"excess_max_crop must be an acceleration > 0 m/s\^2 or None, got 0.0"),
+                    (dict(lambda_keep_moving=1.0), r"lambda_keep_moving \(1.0\) holds the crops at or above excess_max_crop, which must then be set, got None"),
+                    (dict(lambda_keep_moving=-1.0), "lambda_keep_moving must be >= 0, got -1.0"),
                     (dict(stop_t=1000), r"stop_t must be an integer step in \[0, 999\] or None, got 1000"),
                     (dict(stop_t=2.5), r"stop_t must be an integer step in \[0, 999\] or None, got 2.5"),
                     (dict(stop_t=300), r"stop_t \(300\) must lie below the hand-over t = 300")):
@@ -350,6 +352,14 @@ def test_selftune_tunes_at_the_stop_and_records_it(shared_data, tmp_path):
     assert float(next(csv.DictReader(open(tmp_path / "gate" / "metrics.csv")))["l_excess"]) == 0.0
     selftune(p, _data(f, mean, std), tmp_path / "open", replace(gated, excess_max_crop=1e3), progress=False)
     assert float(next(csv.DictReader(open(tmp_path / "open" / "metrics.csv")))["l_excess"]) > 0.0
+    # the moving crops' hold: 0 at the first step (the untuned expert finishes as its reference does), then > 0 once
+    # the tuned one has moved; the crops it holds are the excess gate's complement
+    hold = replace(gated, excess_max_crop=1e-3, lambda_keep_moving=1.0, steps=3, lr=3e-2)
+    selftune(p, _data(f, mean, std), tmp_path / "hold", hold, progress=False)
+    km = [float(r["l_keep_moving"]) for r in csv.DictReader(open(tmp_path / "hold" / "metrics.csv"))]
+    assert km[0] == pytest.approx(0.0, abs=1e-9) and km[-1] > 1e-6, km
+    selftune(p, _data(f, mean, std), tmp_path / "none", replace(hold, excess_max_crop=1e3), progress=False)
+    assert all(float(r["l_keep_moving"]) == 0.0 for r in csv.DictReader(open(tmp_path / "none" / "metrics.csv")))
 
 
 def _wrists_circling(radius, T=60, omega=2 * math.pi, fps=20.0):

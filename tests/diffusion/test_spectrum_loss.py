@@ -167,6 +167,13 @@ def test_imu_excess_loss_counts_only_the_selected_sequences(shared_data):
     assert float(none) == 0.0
     none.backward()
     assert p.grad is None or float(p.grad.abs().max()) == 0.0
+    # the spectrum term takes the same select
+    both = [float(imu_spectrum_loss(pred[i:i + 1], true[i:i + 1], mask[i:i + 1], sens)) for i in range(true.shape[0])]
+    one = torch.tensor([False, True])
+    assert float(imu_spectrum_loss(pred, true, mask, sens, select=one)) == pytest.approx(both[1], rel=1e-9)
+    assert float(imu_spectrum_loss(pred, true, mask, sens, select=~one)) == pytest.approx(both[0], rel=1e-9)
+    with pytest.raises(ValueError, match=r"imu_spectrum_loss: select must be a bool tensor of shape \(2,\)"):
+        imu_spectrum_loss(pred, true, mask, sens, select=torch.ones(2, 1, dtype=torch.bool))
     with pytest.raises(ValueError, match=r"select must be a bool tensor of shape \(2,\), got torch.float32 \(2,\)"):
         imu_excess_loss(pred, true, mask, sens, select=torch.ones(2))
     with pytest.raises(ValueError, match=r"select must be a bool tensor of shape \(2,\), got torch.bool \(3,\)"):
