@@ -387,3 +387,32 @@ selftune_protocol() {  # selftune_protocol [NAME...]: the candidates of selftune
     --pair wf_control:pair_afu1i5hs7 $(for c in "${CANDS[@]}"; do echo "--pair wf_control:$c --pair pair_afu1i5hs7:$c"; done) \
     --out "$OUT/lacc_vs_control.json"
 }
+
+versus_refined() {  # versus_refined NAME...: the candidates NAME ($RUNS/NAME/model.safetensors, their 4 generation
+  # stores $HAR_DIR/NAME_s0..s3 made) beside the shipped `refined` ($RUNS/shipped, its stores made likewise): the
+  # motion evaluation on the test split (one evaluate-motion: the same clips and noise, guidance 1) on one core, paired
+  # with the continued control (docs/realism/spec/motion_eval_g1.json: wf_control) and the shipped model; beside it on
+  # the other core the like-for-like wrist checks, HAR on BasicMotions (RF and CNN) and the WISDM watch (RF), 8 fits
+  # per store, relative to the shipped model and each candidate against it fit for fit (§38, §39); into $OUT, each
+  # skipped when it exists
+  local n F="$OUT/motion_eval" S=() V=()
+  # shellcheck disable=SC2046
+  { [ -f "$F.json" ] || OMP_NUM_THREADS=1 imusim evaluate-motion --data "$DATA" --max-frames 120 --guidance 1.0 \
+      $(ck shipped "$@") --json "$F.json" --markdown "$F.md" > "$F.log" 2>&1
+    python scripts/motion_eval_stats.py docs/realism/spec/motion_eval_g1.json "$F.json" --pair wf_control:shipped \
+      $(for n in "$@"; do echo "--pair wf_control:${n%_s*} --pair shipped:${n%_s*}"; done) \
+      --out "$OUT/lacc_vs_control.json" > "$OUT/lacc_vs_control.log" 2>&1; } &
+  export OMP_NUM_THREADS=1
+  normal_mocap_store
+  for n in "$@"; do S+=("$(stores "$n" 0 1 2 3)"); V+=(--versus "$n:shipped"); done
+  like_for_like "$OUT" "$(stores shipped 0 1 2 3)" "${S[@]}"
+  # shellcheck disable=SC2046
+  [ -f "$OUT/har_basicmotions/results.json" ] || imusim evaluate --real basicmotions --repeats 8 --reference shipped \
+    --out "$OUT/har_basicmotions" --synthetic "$(stores shipped 0 1 2 3)" $(printf -- "--synthetic %s " "${S[@]}")
+  # shellcheck disable=SC2046
+  [ -f "$OUT/har_wisdm/results.json" ] || imusim evaluate --real ../shared/data/real/wisdm19_watch_dev/wisdm19_watch_dev.npz \
+    --labels docs/realism/fix/wisdm_har_labels.yaml --repeats 8 --reference shipped --bound-max-windows 900 \
+    --classifiers rf --out "$OUT/har_wisdm" --synthetic "$(stores shipped 0 1 2 3)" $(printf -- "--synthetic %s " "${S[@]}")
+  har_versus "${V[@]}"
+  wait
+}

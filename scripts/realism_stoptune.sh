@@ -36,24 +36,4 @@ ln -sf "$(realpath imusim/checkpoints/refined.safetensors)" "$RUNS/shipped/model
 gen4 shipped "$RUNS/shipped/model.safetensors" "$RUNS/gen_shipped"
 NAMES=()
 for r in $(cand_runs); do link_st "$r"; gen4 "$r" "$RUNS/$r/model.safetensors" "$RUNS/st/gen_$r"; NAMES+=("$r"); done
-F="$OUT/motion_eval"
-# shellcheck disable=SC2046
-{ [ -f "$F.json" ] || OMP_NUM_THREADS=1 imusim evaluate-motion --data "$DATA" --max-frames 120 --guidance 1.0 \
-    $(ck shipped "${NAMES[@]}") --json "$F.json" --markdown "$F.md" > "$F.log" 2>&1
-  python scripts/motion_eval_stats.py docs/realism/spec/motion_eval_g1.json "$F.json" --pair wf_control:shipped \
-    $(for n in "${NAMES[@]}"; do echo "--pair wf_control:${n%_s*} --pair shipped:${n%_s*}"; done) \
-    --out "$OUT/lacc_vs_control.json" > "$OUT/lacc_vs_control.log" 2>&1; } &
-export OMP_NUM_THREADS=1
-normal_mocap_store
-S=() V=()
-for n in "${NAMES[@]}"; do S+=("$(stores "$n" 0 1 2 3)"); V+=(--versus "$n:shipped"); done
-like_for_like "$OUT" "$(stores shipped 0 1 2 3)" "${S[@]}"
-# shellcheck disable=SC2046
-[ -f "$OUT/har_basicmotions/results.json" ] || imusim evaluate --real basicmotions --repeats 8 --reference shipped \
-  --out "$OUT/har_basicmotions" --synthetic "$(stores shipped 0 1 2 3)" $(printf -- "--synthetic %s " "${S[@]}")
-# shellcheck disable=SC2046
-[ -f "$OUT/har_wisdm/results.json" ] || imusim evaluate --real ../shared/data/real/wisdm19_watch_dev/wisdm19_watch_dev.npz \
-  --labels docs/realism/fix/wisdm_har_labels.yaml --repeats 8 --reference shipped --bound-max-windows 900 \
-  --classifiers rf --out "$OUT/har_wisdm" --synthetic "$(stores shipped 0 1 2 3)" $(printf -- "--synthetic %s " "${S[@]}")
-har_versus "${V[@]}"
-wait
+versus_refined "${NAMES[@]}"
