@@ -13,8 +13,8 @@
 #                CANDS=st_kv3ts1pxk OUT=docs/realism/stoptune/keep [STAGE=train] bash scripts/realism_stoptune.sh
 # Then (without STAGE=train) beside the shipped `refined`: 4 generation stores each of the still-standers' prompts
 # (guidance 1), realism by prompt against the like-for-like references, HAR on BasicMotions (RF and CNN) and the WISDM
-# watch (RF) with 8 fits per store, each candidate against the shipped fit for fit, and the motion evaluation on the
-# test split paired with the continued control and the shipped `refined`.
+# watch (RF) with 8 fits per store, BasicMotions without badminton (RF), each candidate against the shipped fit for
+# fit, and the motion evaluation on the test split paired with the continued control and the shipped `refined`.
 #
 #   STAGE=train bash scripts/realism_stoptune.sh   # ~50 min on two cores
 #   bash scripts/realism_stoptune.sh               # then ~20 min of stores and ~30 min of evaluations on two
@@ -37,3 +37,12 @@ gen4 shipped "$RUNS/shipped/model.safetensors" "$RUNS/gen_shipped"
 NAMES=()
 for r in $(cand_runs); do link_st "$r"; gen4 "$r" "$RUNS/$r/model.safetensors" "$RUNS/st/gen_$r"; NAMES+=("$r"); done
 versus_refined "${NAMES[@]}"
+# BasicMotions without badminton (§35.2; RF), relative to the shipped model
+S=() V=()
+for n in "${NAMES[@]}"; do S+=("$(stores "$n" 0 1 2 3)"); V+=(--versus "$n:shipped"); done
+# shellcheck disable=SC2046
+[ -f "$OUT/har_basicmotions3/results.json" ] || imusim evaluate --real basicmotions --repeats 8 --reference shipped \
+  --labels docs/realism/nobadminton/bm3_labels.yaml --upper-bound skip --classifiers rf --out "$OUT/har_basicmotions3" \
+  --synthetic "$(stores shipped 0 1 2 3)" $(printf -- "--synthetic %s " "${S[@]}")
+python scripts/training_seed_summary.py --har bm3="$OUT/har_basicmotions3/results.json" "${V[@]}" \
+  --out "$OUT/har_bm3_versus.json" > "$OUT/har_bm3_versus.log" 2>&1
