@@ -538,9 +538,10 @@ def selftune(checkpoint, data: MotionTextData, out_dir, cfg: SelfTuneConfig, rec
             l_true_wrist = wrist_ratio_loss(final, truth, mask)
         if cfg.lambda_kurtosis > 0:
             l_kurt = acc_kurtosis_loss(recover_from_ric(final, 22), recover_from_ric(truth, 22), mask, HUMANML3D_FPS)
+        # the crops at or above excess_max_crop (runs): left out of the excess term, held by the keep-moving one
+        moving = None if cfg.excess_max_crop is None else crop_moves(truth, mask, cfg.excess_max_crop)
         if cfg.lambda_excess > 0:
-            l_excess = imu_excess_loss(final, truth, mask, cfg.sensors, select=None if cfg.excess_max_crop is None
-                                       else ~crop_moves(truth, mask, cfg.excess_max_crop))
+            l_excess = imu_excess_loss(final, truth, mask, cfg.sensors, select=None if moving is None else ~moving)
         if cfg.lambda_texture > 0:
             l_tex = texture_ratio_loss(final, truth, mask)
         if cfg.lambda_bone > 0:
@@ -564,8 +565,7 @@ def selftune(checkpoint, data: MotionTextData, out_dir, cfg: SelfTuneConfig, rec
             l_ks = imu_keep_spread_loss(final, pool["keep"][idx], mask, cfg.sensors)
         l_km = torch.zeros(())
         if cfg.lambda_keep_moving > 0:
-            l_km = imu_spectrum_loss(final, pool["ref_full"][idx], mask, cfg.sensors,
-                                     select=crop_moves(truth, mask, cfg.excess_max_crop))
+            l_km = imu_spectrum_loss(final, pool["ref_full"][idx], mask, cfg.sensors, select=moving)
         l_recipe = torch.zeros(())
         if cfg.lambda_recipe > 0:
             l_recipe = recipe_loss(low, diffusion, data, rcfg, step, emb_table, mean, std)
