@@ -187,20 +187,22 @@ seeded_eval() {  # seeded_eval REFERENCE SET...: the seeded sets ("NAME=store,..
     --out "$OUT/har_wisdm" $(printf -- "--synthetic %s " "$@")
 }
 
-har_evals() {  # har_evals SET...: HAR trained on the sets ("NAME=store,...", 8 fits per store), tested on BasicMotions
-  # (its four classes, and without badminton: §35.2), and on the WISDM watch at its native 20 Hz, relative to
-  # `original`, into $OUT/har_basicmotions, $OUT/har_basicmotions3 and $OUT/har_wisdm; each skipped when it exists
+har_evals() {  # [HAR_REF=original HAR_BM3_ARGS=... HAR_WISDM_ARGS=...] har_evals SET...: HAR trained on the sets
+  # ("NAME=store,...", 8 fits per store), tested on BasicMotions (its four classes, and without badminton: §35.2), and
+  # on the WISDM watch at its native 20 Hz, relative to HAR_REF (a set's NAME), into $OUT/har_basicmotions,
+  # $OUT/har_basicmotions3 and $OUT/har_wisdm; each skipped when it exists
+  local ref="${HAR_REF:-original}"
   # shellcheck disable=SC2046
-  [ -f "$OUT/har_basicmotions/results.json" ] || imusim evaluate --real basicmotions --repeats 8 --reference original \
+  [ -f "$OUT/har_basicmotions/results.json" ] || imusim evaluate --real basicmotions --repeats 8 --reference "$ref" \
     --out "$OUT/har_basicmotions" $(printf -- "--synthetic %s " "$@")
-  # shellcheck disable=SC2046
-  [ -f "$OUT/har_basicmotions3/results.json" ] || imusim evaluate --real basicmotions --repeats 8 --reference original \
-    --labels docs/realism/nobadminton/bm3_labels.yaml --upper-bound skip --out "$OUT/har_basicmotions3" \
-    $(printf -- "--synthetic %s " "$@")
-  # shellcheck disable=SC2046
+  # shellcheck disable=SC2046,SC2086
+  [ -f "$OUT/har_basicmotions3/results.json" ] || imusim evaluate --real basicmotions --repeats 8 --reference "$ref" \
+    --labels docs/realism/nobadminton/bm3_labels.yaml --upper-bound skip ${HAR_BM3_ARGS:-} \
+    --out "$OUT/har_basicmotions3" $(printf -- "--synthetic %s " "$@")
+  # shellcheck disable=SC2046,SC2086
   [ -f "$OUT/har_wisdm/results.json" ] || imusim evaluate --real ../shared/data/real/wisdm19_watch_dev/wisdm19_watch_dev.npz \
-    --labels docs/realism/fix/wisdm_har_labels.yaml --repeats 8 --reference original --bound-max-windows 900 \
-    --out "$OUT/har_wisdm" $(printf -- "--synthetic %s " "$@")
+    --labels docs/realism/fix/wisdm_har_labels.yaml --repeats 8 --reference "$ref" --bound-max-windows 900 \
+    ${HAR_WISDM_ARGS:-} --out "$OUT/har_wisdm" $(printf -- "--synthetic %s " "$@")
 }
 
 har_versus() {  # har_versus --versus A:B ...: the wrist checks of like_for_like's realism (where it ran) and
@@ -388,12 +390,18 @@ selftune_protocol() {  # selftune_protocol [NAME...]: the candidates of selftune
     --out "$OUT/lacc_vs_control.json"
 }
 
+shipped_stores() {  # shipped_stores: $RUNS/shipped/model.safetensors, a link to the shipped `refined`, and its 4
+  # generation stores (gen4; what versus_refined compares against)
+  mkdir -p "$RUNS/shipped"
+  ln -sf "$(realpath imusim/checkpoints/refined.safetensors)" "$RUNS/shipped/model.safetensors"
+  gen4 shipped "$RUNS/shipped/model.safetensors" "$RUNS/gen_shipped"
+}
 versus_refined() {  # versus_refined NAME...: the candidates NAME ($RUNS/NAME/model.safetensors, their 4 generation
   # stores $HAR_DIR/NAME_s0..s3 made) beside the shipped `refined` ($RUNS/shipped, its stores made likewise): the
   # motion evaluation on the test split (one evaluate-motion: the same clips and noise, guidance 1) on one core, paired
   # with the continued control (docs/realism/spec/motion_eval_g1.json: wf_control) and the shipped model; beside it on
-  # the other core the like-for-like wrist checks, HAR on BasicMotions (RF and CNN) and the WISDM watch (RF), 8 fits
-  # per store, relative to the shipped model and each candidate against it fit for fit (§38, §39); into $OUT, each
+  # the other core the like-for-like wrist checks, HAR on BasicMotions (RF and CNN; RF without badminton) and the WISDM
+  # watch (RF), 8 fits per store, relative to the shipped model and each candidate against it fit for fit (§38, §39); into $OUT, each
   # skipped when it exists
   local n F="$OUT/motion_eval" S=() V=()
   # shellcheck disable=SC2046
@@ -406,13 +414,8 @@ versus_refined() {  # versus_refined NAME...: the candidates NAME ($RUNS/NAME/mo
   normal_mocap_store
   for n in "$@"; do S+=("$(stores "$n" 0 1 2 3)"); V+=(--versus "$n:shipped"); done
   like_for_like "$OUT" "$(stores shipped 0 1 2 3)" "${S[@]}"
-  # shellcheck disable=SC2046
-  [ -f "$OUT/har_basicmotions/results.json" ] || imusim evaluate --real basicmotions --repeats 8 --reference shipped \
-    --out "$OUT/har_basicmotions" --synthetic "$(stores shipped 0 1 2 3)" $(printf -- "--synthetic %s " "${S[@]}")
-  # shellcheck disable=SC2046
-  [ -f "$OUT/har_wisdm/results.json" ] || imusim evaluate --real ../shared/data/real/wisdm19_watch_dev/wisdm19_watch_dev.npz \
-    --labels docs/realism/fix/wisdm_har_labels.yaml --repeats 8 --reference shipped --bound-max-windows 900 \
-    --classifiers rf --out "$OUT/har_wisdm" --synthetic "$(stores shipped 0 1 2 3)" $(printf -- "--synthetic %s " "${S[@]}")
+  HAR_REF=shipped HAR_BM3_ARGS="--classifiers rf" HAR_WISDM_ARGS="--classifiers rf" \
+    har_evals "$(stores shipped 0 1 2 3)" "${S[@]}"
   har_versus "${V[@]}"
   wait
 }

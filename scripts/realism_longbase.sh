@@ -65,9 +65,7 @@ PY
 fi
 [ "$STAGE" = train ] && exit 0
 # the stores: the shipped refined's beside the candidates' (4 generation seeds each, two at a time)
-mkdir -p "$RUNS/shipped"
-ln -sf "$(realpath imusim/checkpoints/refined.safetensors)" "$RUNS/shipped/model.safetensors"
-gen4 shipped "$RUNS/shipped/model.safetensors" "$RUNS/gen_shipped"
+shipped_stores
 NAMES=()
 for s in "${SEEDS[@]}"; do gen4 "st7k_s$s" "$RUNS/st7k_s$s/model.safetensors" "$RUNS/st/gen_st7k_s$s"; NAMES+=("st7k_s$s"); done
 versus_refined "${NAMES[@]}"

@@ -11,6 +11,10 @@
 #   st_kv3ts1pxk (after the first two: the gated term damped the runners too) the same and the crops at or above the
 #                gate held at the untuned low expert's band powers (`--lambda-keep-moving 1`, new); its own OUT:
 #                CANDS=st_kv3ts1pxk OUT=docs/realism/stoptune/keep [STAGE=train] bash scripts/realism_stoptune.sh
+#   st_kv3ts1pxs, st_kv3ts1pxs3 (§40, after the hold gave back half the walkers' gain) st_kv3ts1px and the runs asked
+#                for their ground-truth crop's band powers, both ways (`--lambda-self 1` or 3 `--self-min-crop 10`, new)
+#                instead of held; their own OUT:
+#                CANDS="st_kv3ts1pxs st_kv3ts1pxs3" OUT=docs/realism/stoptune/selfgate [STAGE=train] bash scripts/realism_stoptune.sh
 # Then (without STAGE=train) beside the shipped `refined`: 4 generation stores each of the still-standers' prompts
 # (guidance 1), realism by prompt against the like-for-like references, HAR on BasicMotions (RF and CNN) and the WISDM
 # watch (RF) with 8 fits per store, BasicMotions without badminton (RF), each candidate against the shipped fit for
@@ -25,24 +29,15 @@ source "$(dirname "$0")/realism_common.sh"
 mkdir -p "$OUT/training"
 declare -A ARGS=([st_kv3ts1p]="--lambda-keep-spread 3 --lambda-true-speed 1"
   [st_kv3ts1px]="--lambda-keep-spread 3 --lambda-true-speed 1 --lambda-excess 1 --excess-max-crop 10"
-  [st_kv3ts1pxk]="--lambda-keep-spread 3 --lambda-true-speed 1 --lambda-excess 1 --excess-max-crop 10 --lambda-keep-moving 1")
+  [st_kv3ts1pxk]="--lambda-keep-spread 3 --lambda-true-speed 1 --lambda-excess 1 --excess-max-crop 10 --lambda-keep-moving 1"
+  [st_kv3ts1pxs]="--lambda-keep-spread 3 --lambda-true-speed 1 --lambda-excess 1 --excess-max-crop 10 --lambda-self 1 --self-min-crop 10"
+  [st_kv3ts1pxs3]="--lambda-keep-spread 3 --lambda-true-speed 1 --lambda-excess 1 --excess-max-crop 10 --lambda-self 3 --self-min-crop 10")
 BASE="--guidance 1.0 --stop-t 100 --lr 3e-5 --pool 512 --steps 300 --lambda-self 0"
 CANDS=(${CANDS:-st_kv3ts1p st_kv3ts1px})
 SEEDS=(${SEEDS:-0})
 if [ "$STAGE" = all ] || [ "$STAGE" = train ]; then selftune_train; fi
 [ "$STAGE" = train ] && exit 0
-mkdir -p "$RUNS/shipped"
-ln -sf "$(realpath imusim/checkpoints/refined.safetensors)" "$RUNS/shipped/model.safetensors"
-gen4 shipped "$RUNS/shipped/model.safetensors" "$RUNS/gen_shipped"
+shipped_stores
 NAMES=()
 for r in $(cand_runs); do link_st "$r"; gen4 "$r" "$RUNS/$r/model.safetensors" "$RUNS/st/gen_$r"; NAMES+=("$r"); done
 versus_refined "${NAMES[@]}"
-# BasicMotions without badminton (§35.2; RF), relative to the shipped model
-S=() V=()
-for n in "${NAMES[@]}"; do S+=("$(stores "$n" 0 1 2 3)"); V+=(--versus "$n:shipped"); done
-# shellcheck disable=SC2046
-[ -f "$OUT/har_basicmotions3/results.json" ] || imusim evaluate --real basicmotions --repeats 8 --reference shipped \
-  --labels docs/realism/nobadminton/bm3_labels.yaml --upper-bound skip --classifiers rf --out "$OUT/har_basicmotions3" \
-  --synthetic "$(stores shipped 0 1 2 3)" $(printf -- "--synthetic %s " "${S[@]}")
-python scripts/training_seed_summary.py --har bm3="$OUT/har_basicmotions3/results.json" "${V[@]}" \
-  --out "$OUT/har_bm3_versus.json" > "$OUT/har_bm3_versus.log" 2>&1

@@ -118,6 +118,10 @@ def register(sub):
                         "IMU band powers (all bands, both ways, squared log ratio) against the untuned low expert's "
                         "finish of the same hand-over state; the gated excess term alone damps the runners too "
                         "(docs/realism.md section 39)")
+    p.add_argument("--self-min-crop", type=float, default=None, metavar="M_S2",
+                   help="--lambda-self counts only crops whose mean joint acceleration is at or above M_S2 (e.g. "
+                        "10: runs, whose wrists the gated excess term damps too): each such finish asked for its "
+                        "ground-truth crop's band powers, both ways (docs/realism.md section 40)")
     p.add_argument("--lambda-recipe", type=float, default=1.0, help="weight of the noised-truth recipe")
     p.add_argument("--recipe", choices=["shipped", "plain"], default="shipped",
                    help="the noised-truth terms: shipped = refined_v3's low-expert recipe (L_acc, IMU-space "
@@ -174,7 +178,7 @@ def _run(a):
                          lambda_keep_spread=a.lambda_keep_spread, lambda_stay_speed=a.lambda_stay_speed,
                          lambda_true_speed=a.lambda_true_speed, lambda_true_wrist=a.lambda_true_wrist,
                          guidance=a.guidance, stop_t=a.stop_t, excess_max_crop=a.excess_max_crop,
-                         lambda_keep_moving=a.lambda_keep_moving,
+                         lambda_keep_moving=a.lambda_keep_moving, self_min_crop=a.self_min_crop,
                          keep_one_sided_above=None if a.keep_one_sided_above < 0 else a.keep_one_sided_above,
                          sensors=a.sensors, max_frames=a.max_frames, min_frames=a.min_frames, seed=a.seed)
     p = selftune(ck, MotionTextData(clips, mean, std), a.out, cfg, recipe,

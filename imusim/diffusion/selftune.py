@@ -83,6 +83,9 @@ models on differentiable rewards"):
    ``lambda_keep_moving`` holds the others (at or above it) where the untuned low expert finishes them: their IMU
    band powers (all bands, both ways) against that finish of the same hand-over state. Measured (§39): the gated
    excess term alone damps the runners too (the one network answers both), by a third at the wrist.
+   ``self_min_crop`` (docs/realism.md §40) gates ``lambda_self`` (the ground-truth crop's band powers, both ways) to
+   the crops that move at or above that mean joint acceleration: the runs asked for their own swing, beside the walks'
+   gated excess term, instead of held where the untuned expert leaves them.
 3. Beside it, the low expert's own training recipe on noised truth (``recipe``: a :class:`TrainConfig`, e.g. the
    shipped low expert's), so the network stays a denoiser at every low-noise step.
 
@@ -159,6 +162,7 @@ class SelfTuneConfig(TuneConfig):
     sensors: str = "wrist_l,wrist_r,thigh_l,thigh_r"
     excess_max_crop: Optional[float] = None  # m/s²: lambda_excess counts only crops moving below this (None: all)
     stop_t: Optional[int] = None  # every finish ends at the x0 of its last step at t >= stop_t (None: the pair's)
+    self_min_crop: Optional[float] = None  # m/s²: lambda_self counts only crops moving at or above this (None: all)
 
 
 class MetricLog:
@@ -251,6 +255,12 @@ def _check(cfg: SelfTuneConfig) -> None:
     if cfg.lambda_keep_moving > 0 and e is None:
         raise ValueError(f"selftune: lambda_keep_moving ({cfg.lambda_keep_moving}) holds the crops at or above "
                          f"excess_max_crop, which must then be set, got None")
+    s = cfg.self_min_crop
+    if s is not None and (isinstance(s, bool) or not isinstance(s, (int, float)) or not 0 < s < float("inf")):
+        raise ValueError(f"selftune: self_min_crop must be an acceleration > 0 m/s^2 or None, got {s!r}")
+    if s is not None and not cfg.lambda_self > 0:
+        raise ValueError(f"selftune: self_min_crop ({s!r}) gates the spectrum term, whose weight lambda_self must "
+                         f"then be > 0, got {cfg.lambda_self!r}")
     if cfg.stop_t is not None and not is_timestep(cfg.stop_t, 1000):
         raise ValueError(f"selftune: stop_t must be an integer step in [0, 999] or None, got {cfg.stop_t!r}")
     if cfg.lambda_stay_quiet > 0 and cfg.joint_acc_gate == "moves" and not m > 0:
@@ -528,8 +538,15 @@ def selftune(checkpoint, data: MotionTextData, out_dir, cfg: SelfTuneConfig, rec
         low.eval()  # sampled as the sampler samples (no dropout); gradients still flow
         final = sampler.run(low, x, emb, mask, sampler.low_ts, cfg.grad_steps) * std + mean  # denormalised
         truth = x0 * std + mean
+        # the crops at or above excess_max_crop (runs): left out of the excess term, held by the keep-moving one
+        moving = None if cfg.excess_max_crop is None else crop_moves(truth, mask, cfg.excess_max_crop)
+        self_sel = None  # the crops the spectrum term asks (None: all)
+        if cfg.self_min_crop is not None:
+            self_sel = (moving if cfg.self_min_crop == cfg.excess_max_crop
+                        else crop_moves(truth, mask, cfg.self_min_crop))
         with torch.set_grad_enabled(cfg.lambda_self > 0):  # logged either way; no backward through it at weight 0
-            l_self = imu_spectrum_loss(final, truth, mask, cfg.sensors, one_sided_above=cfg.self_one_sided_above)
+            l_self = imu_spectrum_loss(final, truth, mask, cfg.sensors, one_sided_above=cfg.self_one_sided_above,
+                                       select=self_sel)
         l_kurt, l_stay, l_excess, l_tex, l_bone, l_ja, l_quiet, l_keep, l_ks, l_speed = (torch.zeros(())
                                                                                           for _ in range(10))
         with torch.set_grad_enabled(cfg.lambda_true_speed > 0):  # logged either way: how far the speeds are
@@ -538,8 +555,6 @@ def selftune(checkpoint, data: MotionTextData, out_dir, cfg: SelfTuneConfig, rec
             l_true_wrist = wrist_ratio_loss(final, truth, mask)
         if cfg.lambda_kurtosis > 0:
             l_kurt = acc_kurtosis_loss(recover_from_ric(final, 22), recover_from_ric(truth, 22), mask, HUMANML3D_FPS)
-        # the crops at or above excess_max_crop (runs): left out of the excess term, held by the keep-moving one
-        moving = None if cfg.excess_max_crop is None else crop_moves(truth, mask, cfg.excess_max_crop)
         if cfg.lambda_excess > 0:
             l_excess = imu_excess_loss(final, truth, mask, cfg.sensors, select=None if moving is None else ~moving)
         if cfg.lambda_texture > 0:

@@ -193,6 +193,8 @@ def test_selftune_refuses_by_name(shared_data, tmp_path):
                     (dict(lambda_excess=1.0, excess_max_crop=0.0), r"excess_max_crop must be an acceleration > 0 m/s\^2 or None, got 0.0"),
                     (dict(lambda_keep_moving=1.0), r"lambda_keep_moving \(1.0\) holds the crops at or above excess_max_crop, which must then be set, got None"),
                     (dict(lambda_keep_moving=-1.0), "lambda_keep_moving must be >= 0, got -1.0"),
+                    (dict(lambda_self=0.0, self_min_crop=10.0), r"self_min_crop \(10.0\) gates the spectrum term, whose weight lambda_self must then be > 0, got 0.0"),
+                    (dict(self_min_crop=-2.0), r"self_min_crop must be an acceleration > 0 m/s\^2 or None, got -2.0"),
                     (dict(stop_t=1000), r"stop_t must be an integer step in \[0, 999\] or None, got 1000"),
                     (dict(stop_t=2.5), r"stop_t must be an integer step in \[0, 999\] or None, got 2.5"),
                     (dict(stop_t=300), r"stop_t \(300\) must lie below the hand-over t = 300")):
@@ -360,6 +362,15 @@ def test_selftune_tunes_at_the_stop_and_records_it(shared_data, tmp_path):
     assert km[0] == pytest.approx(0.0, abs=1e-9) and km[-1] > 1e-6, km
     selftune(p, _data(f, mean, std), tmp_path / "none", replace(hold, excess_max_crop=1e3), progress=False)
     assert all(float(r["l_keep_moving"]) == 0.0 for r in csv.DictReader(open(tmp_path / "none" / "metrics.csv")))
+    # the spectrum term gated to the moving crops: every crop moves at > 1e-3 m/s², so a gate there asks them all
+    # (the same run as the ungated term), and none moves at 1e3, so a gate there asks none and the term reads 0
+    spec = replace(cfg, lambda_self=1.0, steps=2, lr=3e-2)
+    rows = {}
+    for name, gate in (("all", None), ("low", 1e-3), ("high", 1e3)):
+        selftune(p, _data(f, mean, std), tmp_path / f"self_{name}", replace(spec, self_min_crop=gate), progress=False)
+        rows[name] = [float(r["l_self"]) for r in csv.DictReader(open(tmp_path / f"self_{name}" / "metrics.csv"))]
+    assert rows["all"][0] > 1e-6 and rows["low"] == pytest.approx(rows["all"], rel=1e-6), rows
+    assert rows["high"] == [0.0] * len(rows["high"]), rows
 
 
 def _wrists_circling(radius, T=60, omega=2 * math.pi, fps=20.0):
