@@ -8,7 +8,8 @@ A checkpoint file ``*.safetensors`` holds
   training step, lambda_acc, data set summary, ...), ``format`` and ``sha256``.
 * a two-expert checkpoint (:func:`save_expert_pair`) adds the low-noise network's tensors ``low.model.*``, its
   config ``low_config`` and ``meta["experts"]["below_t"]``; it loads as one
-  :class:`~imusim.diffusion.experts.ExpertPair`.
+  :class:`~imusim.diffusion.experts.ExpertPair`; a routed pair (:func:`save_routed_pair`) also the second low-noise
+  network's ``moving.model.*``, ``moving_config`` and ``meta["experts"]["route_min_acc"]``.
 
 Integrity: ``sha256`` (written by :func:`save_checkpoint`) is the SHA-256 of the content — every tensor's
 name, dtype, shape and bytes in name order, then the other metadata fields — so a flipped byte anywhere
@@ -149,7 +150,8 @@ def save_checkpoint(path, model: MDM, mean: torch.Tensor, std: torch.Tensor, tex
                     meta: Optional[Dict[str, Any]] = None, dtype: torch.dtype = torch.float32,
                     extra: Optional[Dict[str, MDM]] = None) -> Path:
     """Write ``model`` (and, for a two-expert checkpoint, ``extra={"low": network}``: tensors ``low.model.*``
-    and its config in the metadata ``low_config``; use :func:`save_expert_pair`)."""
+    and its config in the metadata ``low_config``; use :func:`save_expert_pair`; a routed pair adds
+    ``"moving"``: ``moving.model.*``, ``moving_config``; use :func:`save_routed_pair`)."""
     from safetensors.torch import save_file
 
     path = Path(path)
@@ -159,11 +161,16 @@ def save_checkpoint(path, model: MDM, mean: torch.Tensor, std: torch.Tensor, tex
     tensors["norm.std"] = std.detach().cpu().float().contiguous()
     md = {"config": json.dumps(model.cfg.to_dict()), "text_encoder": text_encoder,
           "meta": json.dumps(meta or {}), "format": FORMAT}
-    for name, net in (extra or {}).items():
-        if name != "low":
-            raise ValueError(f"save_checkpoint: extra networks must be named 'low', got {name!r}")
-        tensors.update({f"low.model.{k}": v.detach().to("cpu", dtype).contiguous() for k, v in net.state_dict().items()})
-        md["low_config"] = json.dumps(net.cfg.to_dict())
+    extra = extra or {}
+    for name, net in extra.items():
+        if name not in ("low", "moving"):
+            raise ValueError(f"save_checkpoint: extra networks must be named 'low' or 'moving', got {name!r}")
+        if name == "moving" and "low" not in extra:
+            raise ValueError("save_checkpoint: a 'moving' network is the second low-noise expert of a routed pair; "
+                             "give the 'low' one too")
+        tensors.update({f"{name}.model.{k}": v.detach().to("cpu", dtype).contiguous()
+                        for k, v in net.state_dict().items()})
+        md[f"{name}_config"] = json.dumps(net.cfg.to_dict())
     md["sha256"] = content_sha256(tensors, md)
     tmp = path.with_suffix(path.suffix + ".tmp")
     save_file(tensors, str(tmp), metadata=md)
@@ -216,6 +223,25 @@ def _low_expert(path, md, meta):
         raise CorruptFileError(path, f"metadata meta.experts.below_t must be an integer step in "
                                      f"[0, {cfg.schedule_steps}] for a two-expert checkpoint, got {below!r}")
     return cfg, below
+
+
+def _moving_expert(path, md, meta, low):
+    """``(MDMConfig, route_min_acc)`` of a routed pair's second low-noise network, or None."""
+    if "moving_config" not in md:
+        return None
+    if low is None:
+        raise CorruptFileError(path, "metadata has moving_config but no low_config: a routed pair has both")
+    try:
+        cfg = check_config(path, json.loads(md["moving_config"]))
+    except ValueError as e:
+        if isinstance(e, CorruptFileError):
+            raise
+        raise CorruptFileError(path, f"metadata moving_config is not valid JSON ({e})") from None
+    m = (meta.get("experts") or {}).get("route_min_acc")
+    if isinstance(m, bool) or not isinstance(m, (int, float)) or not 0 < m < math.inf:
+        raise CorruptFileError(path, f"metadata meta.experts.route_min_acc must be an acceleration > 0 m/s^2 for a "
+                                     f"routed pair, got {m!r}")
+    return cfg, float(m)
 
 
 def save_expert_pair(path, high, low, below_t: int, meta: Optional[Dict[str, Any]] = None,
@@ -280,6 +306,46 @@ def save_expert_pair(path, high, low, below_t: int, meta: Optional[Dict[str, Any
     return save_checkpoint(path, pair.high, hmean, hstd, henc, m, extra={"low": pair.low})
 
 
+def save_routed_pair(path, pair, moving, route_min_acc: float) -> Path:
+    """A routed pair (:class:`~imusim.diffusion.experts.ExpertPair` with ``moving``; docs/realism.md §40): the
+    two-expert checkpoint ``pair`` (its high expert, its low expert, its sampling settings and metadata), and the low
+    expert of the two-expert checkpoint ``moving`` for the motions whose last high-noise x0 prediction moves at
+    ``route_min_acc`` m/s² or more. ``moving`` must be a pair with the same high expert (tensor for tensor), the same
+    feature statistics, text encoder, hand-over step and sampling settings (guidance, foot anchor, stop_t): its low
+    expert is then finished exactly as in ``moving``. ValueError naming the difference otherwise."""
+    from .experts import ExpertPair
+
+    pm, mean, std, enc, meta = load_checkpoint(pair)
+    mm, mmean, mstd, menc, mmeta = load_checkpoint(moving)
+    for name, m in (("pair", pm), ("moving", mm)):
+        if not isinstance(m, ExpertPair):
+            raise ValueError(f"save_routed_pair: {name} ({pair if name == 'pair' else moving}) must be a two-expert "
+                             f"checkpoint (imusim experts, selftune), got a single network")
+        if m.routed:
+            raise ValueError(f"save_routed_pair: {name} ({pair if name == 'pair' else moving}) is routed already")
+    if enc != menc or not (torch.equal(mean, mmean) and torch.equal(std, mstd)):
+        raise ValueError(f"save_routed_pair: {pair} and {moving} differ in text encoder or feature normalisation")
+    if pm.below_t != mm.below_t:
+        raise ValueError(f"save_routed_pair: the hand-over steps differ: {pair} below_t {pm.below_t}, {moving} "
+                         f"below_t {mm.below_t}")
+    hs, ms = pm.high.state_dict(), mm.high.state_dict()
+    if hs.keys() != ms.keys() or not all(torch.equal(hs[k], ms[k]) for k in hs):
+        raise ValueError(f"save_routed_pair: {pair} and {moving} have different high-noise experts; the route is "
+                         f"decided by the one high expert both low experts were tuned under")
+    for what, fn in (("guidance", recommended_guidance), ("anchor_feet", recommended_anchor_feet),
+                     ("anchor_contact", recommended_anchor_contact), ("anchor_smooth", recommended_anchor_smooth),
+                     ("stop_t", recommended_stop_t)):
+        a, b = fn(meta, pair), fn(mmeta, moving)
+        if a != b:
+            raise ValueError(f"save_routed_pair: the sampling settings differ: {what} {a!r} in {pair}, {b!r} in "
+                             f"{moving}; the routed pair samples both low experts with {pair}'s")
+    routed = ExpertPair(pm.high, pm.low, pm.below_t, mm.low, route_min_acc)  # checks route_min_acc
+    m = dict(meta)
+    m["experts"] = {**m.get("experts", {}), "moving": f"the low expert of {moving}",
+                    "route_min_acc": routed.route_min_acc}
+    return save_checkpoint(path, routed.high, mean, std, enc, m, extra={"low": routed.low, "moving": routed.moving})
+
+
 def load_checkpoint(path, device="cpu", verify: bool = True
                     ) -> Tuple[MDM, torch.Tensor, torch.Tensor, str, Dict[str, Any]]:
     """Load ``(model (eval mode), mean, std, text_encoder_name, meta)``.
@@ -310,10 +376,12 @@ def load_checkpoint(path, device="cpu", verify: bool = True
                 raise CorruptFileError(path, f"metadata is not valid JSON ({e})") from None
             shapes = {k: list(f.get_slice(k).get_shape()) for k in f.keys()}
             low = _low_expert(path, md, meta)
+            moving = _moving_expert(path, md, meta, low)
             with torch.device("meta"):  # parameter shapes without allocating anything
                 expect = {f"model.{k}": list(v.shape) for k, v in MDM(cfg).state_dict().items()}
-                if low is not None:
-                    expect.update({f"low.model.{k}": list(v.shape) for k, v in MDM(low[0]).state_dict().items()})
+                for name, sub in (("low", low), ("moving", moving)):
+                    if sub is not None:
+                        expect.update({f"{name}.model.{k}": list(v.shape) for k, v in MDM(sub[0]).state_dict().items()})
             missing = sorted(set(expect) - set(shapes))
             extra = sorted(k for k in set(shapes) - set(expect) if k not in ("norm.mean", "norm.std"))
             wrong = [(k, shapes[k], expect[k]) for k in sorted(set(expect) & set(shapes)) if shapes[k] != expect[k]]
@@ -338,11 +406,15 @@ def load_checkpoint(path, device="cpu", verify: bool = True
     model = MDM(cfg)
     state = {k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")}
     model.load_state_dict(state)
-    if low is not None:  # a two-expert checkpoint (save_expert_pair)
+    if low is not None:  # a two-expert checkpoint (save_expert_pair), routed (save_routed_pair) with moving
         from .experts import ExpertPair
-        lm = MDM(low[0])
-        lm.load_state_dict({k[len("low.model."):]: v for k, v in tensors.items() if k.startswith("low.model.")})
-        model = ExpertPair(model, lm, low[1])
+        nets = {}
+        for name, sub in (("low", low), ("moving", moving)):
+            if sub is not None:
+                nets[name] = MDM(sub[0])
+                nets[name].load_state_dict({k[len(name) + 7:]: v for k, v in tensors.items()
+                                            if k.startswith(f"{name}.model.")})
+        model = ExpertPair(model, nets["low"], low[1], nets.get("moving"), None if moving is None else moving[1])
     model.to(device).eval()
     model.anchor_contact = recommended_anchor_contact(meta, path)  # what sample() anchors on (train.sample)
     model.anchor_smooth = recommended_anchor_smooth(meta, path)

@@ -622,6 +622,9 @@ def load_pair(checkpoint, data: MotionTextData, who: str, expert: str):
     if not isinstance(pair, ExpertPair):
         raise ValueError(f"{who}: {checkpoint} is a single network; {who} trains the {expert}-noise expert of a "
                          f"two-expert checkpoint (imusim experts)")
+    if pair.routed:
+        raise ValueError(f"{who}: {checkpoint} is a routed pair (imusim route); tune the two-expert checkpoints it "
+                         f"was routed from, one low expert each, and route the results")
     if not (torch.allclose(mean, data.mean) and torch.allclose(std, data.std)):
         raise ValueError(f"{who}: the data's feature statistics differ from {checkpoint}'s; use the data set the "
                          f"checkpoint was trained on")

@@ -1197,7 +1197,10 @@ def sample(model: MDM, mean, std, text_encoder, prompts: List[str], lengths: Lis
 
     ``stop_t`` (DDIM only): the chain ends at the x0 prediction of its last step at t >= ``stop_t``
     (:meth:`GaussianDiffusion.ddim_sample`); None: the checkpoint's recorded value (``model.sample_stop_t``, set by
-    :func:`~imusim.diffusion.checkpoint.load_checkpoint` from ``meta.sampling.stop_t``), else 0 (the whole chain)."""
+    :func:`~imusim.diffusion.checkpoint.load_checkpoint` from ``meta.sampling.stop_t``), else 0 (the whole chain).
+
+    A routed pair (:class:`~imusim.diffusion.experts.ExpertPair` with a ``moving`` expert) is routed per motion from
+    its last high-noise step's x0 prediction (docs/realism.md §40)."""
     if precision not in ("fp32", "bf16"):
         raise ValueError(f"sample: precision must be 'fp32' or 'bf16', got {precision!r}")
     device = device or next(model.parameters()).device
@@ -1218,9 +1221,16 @@ def sample(model: MDM, mean, std, text_encoder, prompts: List[str], lengths: Lis
     contact = getattr(model, "anchor_contact", "channels")  # set by load_checkpoint from the checkpoint's metadata
     smooth = getattr(model, "anchor_smooth", 0.0)
 
+    routed = bool(getattr(model, "routed", False))  # a routed pair (ExpertPair): its high steps set the route
+    if routed:
+        model.clear_route()
+
     def fn(x, t):
-        return predict_x0(model, x, t, emb, mask, step_mask, guidance, anchor_feet, mean, std, contact, smooth,
-                          precision)
+        x0 = predict_x0(model, x, t, emb, mask, step_mask, guidance, anchor_feet, mean, std, contact, smooth,
+                        precision)
+        if routed and int(t[0]) >= model.below_t:  # the last high-noise step's prediction decides
+            model.set_route(x0 * std.to(x0) + mean.to(x0), mask)
+        return x0
     shape = (B, T, model.cfg.n_feats)
     stop_t = int(getattr(model, "sample_stop_t", 0)) if stop_t is None else stop_t
     if not is_timestep(stop_t, diffusion.steps):

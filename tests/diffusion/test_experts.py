@@ -207,3 +207,160 @@ def test_train_t_max_draws_only_low_noise_steps():
         ts(train_t_min=500, train_t_max=500)
     with pytest.raises(ValueError, match=r"train_t_min must be in \[0, 1000\) .*got -1"):
         ts(train_t_min=-1)
+
+
+# --- routed pairs (docs/realism.md §40): one high expert, two low experts chosen per motion -------------------------
+
+TINY263 = {**TINY, "n_feats": 263}
+
+
+def _three(seed=0):
+    torch.manual_seed(seed)
+    return tuple(MDM(MDMConfig(**TINY263)).eval() for _ in range(3))
+
+
+def test_a_routed_pair_answers_each_motion_with_its_routed_expert():
+    high, low, moving = _three()
+    pair = ExpertPair(high, low, 300, moving, 7.0)
+    assert pair.routed and not ExpertPair(high, low, 300).routed
+    x, emb = torch.randn(3, 16, 263), torch.randn(3, 64)
+    with torch.no_grad():
+        with pytest.raises(ValueError, match="low-noise steps need the route"):
+            pair(x, torch.full((3,), 10), emb)
+        pair._route = torch.tensor([True, False, True])
+        for t in (299, 0):
+            tt = torch.full((3,), t)
+            got = pair.guided(x, tt, emb, None, 2.5)
+            for i, net in enumerate((moving, low, moving)):
+                ref = net.guided(x[i:i + 1], tt[i:i + 1], emb[i:i + 1], None, 2.5)
+                torch.testing.assert_close(got[i:i + 1], ref, rtol=1e-5, atol=1e-5)
+        tt = torch.full((3,), 300)  # the high-noise steps are the high expert's for every motion
+        torch.testing.assert_close(pair(x, tt, emb), high(x, tt, emb), rtol=0, atol=0)
+        pair._route = torch.tensor([True, False])
+        with pytest.raises(ValueError, match=r"the route holds \[2\] motions, the step 3"):
+            pair(x, torch.full((3,), 10), emb)
+    with pytest.raises(ValueError, match="needs both moving and route_min_acc, got moving set and route_min_acc None"):
+        ExpertPair(high, low, 300, moving)
+    with pytest.raises(ValueError, match="route_min_acc must be a finite acceleration > 0 m/s\\^2, got 0"):
+        ExpertPair(high, low, 300, moving, 0)
+    with pytest.raises(ValueError, match="moving has n_feats=12"):
+        ExpertPair(high, low, 300, MDM(MDMConfig(**TINY)), 7.0)
+    with pytest.raises(ValueError, match="has no moving expert"):
+        ExpertPair(high, low, 300).set_route(torch.zeros(1, 4, 263), torch.ones(1, 4, dtype=torch.bool))
+
+
+def _accelerating(shared_data, a, frames=40):
+    """HumanML3D features of a still body (a walk clip's first pose) whose root is pushed forward at a constant
+    acceleration ``a`` m/s² from rest: every joint accelerates at ``a``."""
+    from imusim.data import load_motion
+    from imusim.data.retarget import retarget_to_smpl22
+    from imusim.motion.humanml import features_from_positions
+    from tests.conftest import require_data
+
+    m = retarget_to_smpl22(load_motion(require_data("bandai_namco_1", "dataset-1_walk_active_001.bvh")))
+    P0 = torch.as_tensor(m.joint_positions()[0], dtype=torch.float64)  # [22, 3]
+    t = torch.arange(frames + 1, dtype=torch.float64) / 20.0
+    P = P0[None].repeat(frames + 1, 1, 1)
+    P[..., 2] += 0.5 * a * t[:, None] ** 2
+    return features_from_positions(P, fps=20.0)
+
+
+def test_set_route_reads_the_predictions_joint_acceleration(shared_data):
+    """The route is physical: a body pushed at 8 m/s² is routed to the moving expert at a 7 m/s² threshold and not at
+    9; a still one never; frames outside the mask do not count."""
+    high, low, moving = _three()
+    feats = torch.stack([_accelerating(shared_data, a) for a in (8.0, 0.0, 8.0)])  # [3, 40, 263]
+    mask = torch.ones(3, 40, dtype=torch.bool)
+    mask[2, 3:] = False  # 3 frames: one acceleration sample, of the start from rest
+    from imusim.motion.humanml import recover_from_ric
+    P = recover_from_ric(feats, 22).numpy()
+    a0 = float(((P[0, 2:] - 2 * P[0, 1:-1] + P[0, :-2]) * 400).__pow__(2).sum(-1).__pow__(0.5).mean())
+    assert a0 == pytest.approx(8.0, rel=0.05)  # the features hold the push
+    for m, want in ((7.0, [True, False, True]), (9.0, [False, False, False])):
+        assert ExpertPair(high, low, 300, moving, m).set_route(feats, mask).tolist() == want
+    mask[2, 3:] = True
+    mask[2, :] = torch.arange(40) < 2  # fewer than 3 frames: no acceleration, routed low
+    assert ExpertPair(high, low, 300, moving, 7.0).set_route(feats, mask).tolist() == [True, False, False]
+
+
+def test_sample_routes_each_motion_by_its_last_high_step():
+    """sample() with a routed pair: every motion equals the plain pair's sample of the expert it is routed to (the
+    same per-motion noise), where the route is the last high-noise step's prediction read at the threshold."""
+    from imusim.diffusion.text import get_text_encoder
+    from imusim.diffusion.train import joint_acc_per_joint, sample
+    from imusim.motion.humanml import recover_from_ric
+    high, low, moving = _three(1)
+    mean, std = torch.zeros(263), torch.full((263,), 0.05)
+    enc = get_text_encoder("hash", dim=64)
+    prompts, lengths = ["a", "b", "c", "d"], [20, 20, 16, 20]
+    kw = dict(steps=10, guidance=1.0, seeds=[0, 1, 2, 3])
+    seen = {}
+
+    def observe(k, i, x0):
+        if i >= 300:
+            seen["x0"] = x0.clone()
+    with torch.no_grad():
+        plain = {name: sample(ExpertPair(high, net, 300), mean, std, enc, prompts, lengths, **kw)[0]
+                 for name, net in (("low", low), ("moving", moving))}
+        sample(ExpertPair(high, low, 300), mean, std, enc, prompts, lengths, observe=observe, **kw)
+        m = (torch.arange(20)[None] < torch.tensor(lengths)[:, None])
+        acc = joint_acc_per_joint(recover_from_ric((seen["x0"] * std + mean).double(), 22), m).mean(-1)
+        thr = float(acc.median())  # half the motions each way
+        pair = ExpertPair(high, low, 300, moving, thr)
+        got, _ = sample(pair, mean, std, enc, prompts, lengths, **kw)
+    want = (acc >= thr).tolist()
+    assert pair.route.tolist() == want and 0 < sum(want) < 4
+    for i, r in enumerate(want):
+        torch.testing.assert_close(got[i], plain["moving" if r else "low"][i], rtol=1e-4, atol=1e-4)
+        assert (got[i] - plain["low" if r else "moving"][i]).abs().max() > 1e-3
+
+
+def test_routed_pair_checkpoint_round_trip_and_refusals(tmp_path, capsys):
+    import json
+    from imusim.cli import main
+    from imusim.diffusion.checkpoint import save_routed_pair
+    from imusim.diffusion.selftune import load_pair
+    high, low, moving = _three()
+    mean, std = torch.zeros(263), torch.ones(263)
+    ph = save_checkpoint(tmp_path / "h.safetensors", high, mean, std, "hash", {"sampling": {"guidance": 1.0}})
+    pl = save_checkpoint(tmp_path / "l.safetensors", low, mean, std, "hash", {})
+    pm = save_checkpoint(tmp_path / "m.safetensors", moving, mean, std, "hash", {})
+    a = save_expert_pair(tmp_path / "a.safetensors", ph, pl, 300, stop_t=100)
+    b = save_expert_pair(tmp_path / "b.safetensors", ph, pm, 300, stop_t=100)
+    out = tmp_path / "r.safetensors"
+    assert main(["route", "--pair", str(a), "--moving", str(b), "--min-acc", "7", "--out", str(out)]) == 0
+    assert "wrote" in capsys.readouterr().out
+    r, m2, s2, enc, meta = load_checkpoint(out)
+    assert r.routed and r.route_min_acc == 7.0 and r.below_t == 300 and r.sample_stop_t == 100
+    for got, ref in ((r.high, high), (r.low, low), (r.moving, moving)):
+        for k, v in ref.state_dict().items():
+            torch.testing.assert_close(got.state_dict()[k], v, rtol=0, atol=0)
+    assert meta["experts"]["route_min_acc"] == 7.0 and str(b) in meta["experts"]["moving"]
+    # refused by name: another high expert, other sampling settings, a routed or single input, a bad threshold
+    c = save_expert_pair(tmp_path / "c.safetensors", pm, pl, 300, stop_t=100)
+    with pytest.raises(ValueError, match="different high-noise experts"):
+        save_routed_pair(tmp_path / "x.safetensors", a, c, 7.0)
+    d = save_expert_pair(tmp_path / "d.safetensors", ph, pm, 300)
+    with pytest.raises(ValueError, match=r"sampling settings differ: stop_t 100 in .*a.safetensors, 0 in"):
+        save_routed_pair(tmp_path / "x.safetensors", a, d, 7.0)
+    with pytest.raises(ValueError, match="is routed already"):
+        save_routed_pair(tmp_path / "x.safetensors", out, b, 7.0)
+    with pytest.raises(ValueError, match="must be a two-expert checkpoint"):
+        save_routed_pair(tmp_path / "x.safetensors", a, ph, 7.0)
+    with pytest.raises(ValueError, match="route_min_acc must be a finite acceleration"):
+        save_routed_pair(tmp_path / "x.safetensors", a, b, -1.0)
+    assert main(["route", "--pair", str(a), "--moving", str(tmp_path / "missing.safetensors"), "--min-acc", "7",
+                 "--out", str(tmp_path / "q.safetensors")]) == 2
+    assert "missing.safetensors" in capsys.readouterr().err and not (tmp_path / "q.safetensors").exists()
+    # the self-sampled fine-tunes train one low expert: a routed pair is refused by name
+    with pytest.raises(ValueError, match="is a routed pair"):
+        load_pair(out, None, "selftune", "low")
+    # a damaged threshold in the file is a CorruptFileError naming it
+    from safetensors import safe_open
+    from safetensors.torch import save_file
+    with safe_open(str(out), framework="pt") as f:
+        md, tensors = dict(f.metadata()), {k: f.get_tensor(k) for k in f.keys()}
+    md["meta"] = json.dumps({**json.loads(md["meta"]), "experts": {"below_t": 300, "route_min_acc": "7"}})
+    save_file(tensors, str(tmp_path / "bad.safetensors"), metadata=md)
+    with pytest.raises(CorruptFileError, match="bad.safetensors.*route_min_acc must be an acceleration"):
+        load_checkpoint(tmp_path / "bad.safetensors")
