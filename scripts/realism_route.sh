@@ -1,0 +1,32 @@
+#!/bin/bash
+# Issue 14, thirty-sixth round (docs/realism.md §40): one high expert, two low experts, routed per motion.
+# §39 found that one low expert answers walkers and runners: st_kv3ts1px's gated excess term brings the walkers and
+# standers into the band (0.75 / 1.08x the normal-style mocap) and damps the runners (0.45x), while the shipped
+# refined's low expert keeps the runners (0.70 / 0.94x) and the walkers' excess (1.12 / 1.70x). Both were self-tuned
+# from refined_v3 under its high expert, at the same sampling settings, so a routed pair (`imusim route`, new) can
+# finish each motion with the one that suits it: the walkers and standers with st_kv3ts1px's low expert, the motions
+# whose x0 prediction at the last high-noise step moves at >= 7 m/s^2 of mean joint acceleration (the runs) with the
+# shipped model's. The threshold is read off scripts/route_probe.py on the protocol's prompts (the hand-over depends
+# only on the high expert and the noise): walkers at most 6.7, runners from 6.6 (10 % at 7.35); its JSON is committed
+# with the outputs. No training: the route is the whole change.
+#   route7_s0   the shipped pair's settings; low = st_kv3ts1px_s0's low expert, moving = the shipped refined's
+# Then, beside the shipped `refined`, the protocol of §39 (versus_refined): 4 generation stores of the still-standers'
+# prompts (guidance 1), realism by prompt against the like-for-like references, HAR on BasicMotions (RF and CNN; RF
+# without badminton) and the WISDM watch (RF), 8 fits per store, each against the shipped fit for fit, and the motion
+# evaluation on the test split paired with the continued control and the shipped model.
+#
+#   bash scripts/realism_route.sh   # ~1 h on two cores (needs st_kv3ts1px_s0: STAGE=train bash scripts/realism_stoptune.sh)
+OUT="${OUT:-docs/realism/route}"
+HAR_ACTS=docs/realism/still/activities.yaml
+HAR_DIR=runs/har_still
+source "$(dirname "$0")/realism_common.sh"
+LOW="$RUNS/st/st_kv3ts1px_s0/model.safetensors"
+[ -f "$LOW" ] || { echo "needs $LOW: STAGE=train bash scripts/realism_stoptune.sh" >&2; exit 1; }
+mkdir -p "$OUT" "$RUNS/route7_s0"
+R="$RUNS/route7_s0/model.safetensors"
+[ -f "$R" ] || imusim route --pair "$LOW" --moving refined --min-acc 7 --out "$R"
+[ -f "$OUT/route_probe.json" ] || OMP_NUM_THREADS=2 python scripts/route_probe.py --checkpoint "$R" --per-prompt 4 \
+  --out "$OUT/route_probe.json" > "$OUT/route_probe.log" 2>&1
+shipped_stores
+gen4 route7_s0 "$R" "$RUNS/gen_route7_s0"
+versus_refined route7_s0
