@@ -12,9 +12,11 @@
 #                gate held at the untuned low expert's band powers (`--lambda-keep-moving 1`, new); its own OUT:
 #                CANDS=st_kv3ts1pxk OUT=docs/realism/stoptune/keep [STAGE=train] bash scripts/realism_stoptune.sh
 #   st_kv3ts1pxs, st_kv3ts1pxs3 (§40, after the hold gave back half the walkers' gain) st_kv3ts1px and the runs asked
-#                for their ground-truth crop's band powers, both ways (`--lambda-self 1` or 3 `--self-min-crop 10`, new)
+#                for their ground-truth crop's band powers, both ways (`--lambda-self 1 --self-min-crop 10`, new; or weight 3)
 #                instead of held; their own OUT:
-#                CANDS="st_kv3ts1pxs st_kv3ts1pxs3" OUT=docs/realism/stoptune/selfgate [STAGE=train] bash scripts/realism_stoptune.sh
+#                CANDS=st_kv3ts1pxs OUT=docs/realism/stoptune/selfgate [STAGE=train] bash scripts/realism_stoptune.sh
+#                (st_kv3ts1pxs3 was not trained: its core went to the routed pair, scripts/realism_route.sh); PROTOCOL=realism
+#                runs the like-for-like wrist checks alone (a screen, no HAR or motion evaluation)
 # Then (without STAGE=train) beside the shipped `refined`: 4 generation stores each of the still-standers' prompts
 # (guidance 1), realism by prompt against the like-for-like references, HAR on BasicMotions (RF and CNN) and the WISDM
 # watch (RF) with 8 fits per store, BasicMotions without badminton (RF), each candidate against the shipped fit for
@@ -40,4 +42,10 @@ if [ "$STAGE" = all ] || [ "$STAGE" = train ]; then selftune_train; fi
 shipped_stores
 NAMES=()
 for r in $(cand_runs); do link_st "$r"; gen4 "$r" "$RUNS/$r/model.safetensors" "$RUNS/st/gen_$r"; NAMES+=("$r"); done
+if [ "${PROTOCOL:-all}" = realism ]; then  # a screen: the like-for-like wrist checks only (no HAR, no motion evaluation)
+  S=(); for r in "${NAMES[@]}"; do S+=("$(stores "$r" 0 1 2 3)"); done
+  OMP_NUM_THREADS=2 normal_mocap_store
+  OMP_NUM_THREADS=2 like_for_like "$OUT" "$(stores shipped 0 1 2 3)" "${S[@]}"
+  exit 0
+fi
 versus_refined "${NAMES[@]}"
