@@ -8,7 +8,8 @@
 # whose x0 prediction at the last high-noise step moves at >= 7 m/s^2 of mean joint acceleration (the runs) with the
 # shipped model's. The threshold is read off scripts/route_probe.py on the protocol's prompts (the hand-over depends
 # only on the high expert and the noise): walkers at most 6.7, runners from 6.6 (10 % at 7.35); its JSON is committed
-# with the outputs. No training: the route is the whole change.
+# with the outputs. No training: the route is the whole change. scripts/route_store_check.py then checks that each
+# window of the routed stores is st_kv3ts1px's or the shipped model's own (the same seeds' stores, window for window).
 #   route7_s0   the shipped pair's settings; low = st_kv3ts1px_s0's low expert, moving = the shipped refined's
 # Then, beside the shipped `refined`, the protocol of §39 (versus_refined): 4 generation stores of the still-standers'
 # prompts (guidance 1), realism by prompt against the like-for-like references, HAR on BasicMotions (RF and CNN; RF
@@ -29,4 +30,9 @@ R="$RUNS/route7_s0/model.safetensors"
   --out "$OUT/route_probe.json" > "$OUT/route_probe.log" 2>&1
 shipped_stores
 gen4 route7_s0 "$R" "$RUNS/gen_route7_s0"
+for s in 0 1 2 3; do  # every window is st_kv3ts1px's or the shipped model's, window for window
+  [ -f "$OUT/store_check_s$s.json" ] || python scripts/route_store_check.py --routed "$HAR_DIR/route7_s0_s$s" \
+    --low "$HAR_DIR/st_kv3ts1px_s0_s$s" --moving "$HAR_DIR/shipped_s$s" --out "$OUT/store_check_s$s.json" \
+    > "$OUT/store_check_s$s.log" 2>&1
+done
 versus_refined route7_s0
