@@ -5,34 +5,47 @@
 # refined's low expert keeps the runners (0.70 / 0.94x) and the walkers' excess (1.12 / 1.70x). Both were self-tuned
 # from refined_v3 under its high expert, at the same sampling settings, so a routed pair (`imusim route`, new) can
 # finish each motion with the one that suits it: the walkers and standers with st_kv3ts1px's low expert, the motions
-# whose x0 prediction at the last high-noise step moves at >= 7 m/s^2 of mean joint acceleration (the runs) with the
-# shipped model's. The threshold is read off scripts/route_probe.py on the protocol's prompts (the hand-over depends
-# only on the high expert and the noise): walkers at most 6.7, runners from 6.6 (10 % at 7.35); its JSON is committed
-# with the outputs. No training: the route is the whole change. scripts/route_store_check.py then checks that each
-# window of the routed stores is st_kv3ts1px's or the shipped model's own (the same seeds' stores, window for window).
-#   route7_s0   the shipped pair's settings; low = st_kv3ts1px_s0's low expert, moving = the shipped refined's
+# whose x0 prediction at the last high-noise step moves at >= 7 m/s^2 of mean joint acceleration (the runs) with
+# another's. The threshold is read off scripts/route_probe.py on the protocol's prompts (the hand-over depends only on
+# the high expert and the noise): walkers at most 6.7, runners from 6.6 (10 % at 7.35); its JSON is committed with the
+# outputs. No training: the route is the whole change. scripts/route_store_check.py then checks that each window of
+# the routed stores is one of the two pairs' own (the same seeds' stores, window for window).
+#   route7_s0    moving = the shipped refined's low expert
+#   route7s_s0   moving = st_kv3ts1pxs_s0's (§40.3: the runs asked for their crops' band powers; its own OUT):
+#                CANDS=route7s_s0 OUT=docs/realism/route/selfgate bash scripts/realism_route.sh
 # Then, beside the shipped `refined`, the protocol of §39 (versus_refined): 4 generation stores of the still-standers'
 # prompts (guidance 1), realism by prompt against the like-for-like references, HAR on BasicMotions (RF and CNN; RF
 # without badminton) and the WISDM watch (RF), 8 fits per store, each against the shipped fit for fit, and the motion
 # evaluation on the test split paired with the continued control and the shipped model.
 #
-#   bash scripts/realism_route.sh   # ~1 h on two cores (needs st_kv3ts1px_s0: STAGE=train bash scripts/realism_stoptune.sh)
+#   bash scripts/realism_route.sh   # ~40 min on two cores (needs st_kv3ts1px_s0: STAGE=train bash scripts/realism_stoptune.sh)
 OUT="${OUT:-docs/realism/route}"
 HAR_ACTS=docs/realism/still/activities.yaml
 HAR_DIR=runs/har_still
 source "$(dirname "$0")/realism_common.sh"
-LOW="$RUNS/st/st_kv3ts1px_s0/model.safetensors"
-[ -f "$LOW" ] || { echo "needs $LOW: STAGE=train bash scripts/realism_stoptune.sh" >&2; exit 1; }
-mkdir -p "$OUT" "$RUNS/route7_s0"
-R="$RUNS/route7_s0/model.safetensors"
-[ -f "$R" ] || imusim route --pair "$LOW" --moving refined --min-acc 7 --out "$R"
-[ -f "$OUT/route_probe.json" ] || OMP_NUM_THREADS=2 python scripts/route_probe.py --checkpoint "$R" --per-prompt 4 \
-  --out "$OUT/route_probe.json" > "$OUT/route_probe.log" 2>&1
+LOW=st_kv3ts1px_s0
+declare -A MOVING=([route7_s0]=shipped [route7s_s0]=st_kv3ts1pxs_s0)
+CANDS=(${CANDS:-route7_s0})
+mkdir -p "$OUT"
 shipped_stores
-gen4 route7_s0 "$R" "$RUNS/gen_route7_s0"
-for s in 0 1 2 3; do  # every window is st_kv3ts1px's or the shipped model's, window for window
-  [ -f "$OUT/store_check_s$s.json" ] || python scripts/route_store_check.py --routed "$HAR_DIR/route7_s0_s$s" \
-    --low "$HAR_DIR/st_kv3ts1px_s0_s$s" --moving "$HAR_DIR/shipped_s$s" --out "$OUT/store_check_s$s.json" \
-    > "$OUT/store_check_s$s.log" 2>&1
+for c in "${CANDS[@]}"; do
+  m="${MOVING[$c]}"
+  for p in "$LOW" "$m"; do
+    [ "$p" = shipped ] || [ -f "$RUNS/st/$p/model.safetensors" ] \
+      || { echo "needs $RUNS/st/$p: STAGE=train bash scripts/realism_stoptune.sh (CANDS, OUT: its header)" >&2; exit 1; }
+  done
+  [ "$m" = shipped ] || { link_st "$m"; gen4 "$m" "$RUNS/$m/model.safetensors" "$RUNS/st/gen_$m"; }
+  mkdir -p "$RUNS/$c"
+  R="$RUNS/$c/model.safetensors"
+  [ -f "$R" ] || imusim route --pair "$RUNS/st/$LOW/model.safetensors" --moving "$RUNS/$m/model.safetensors" \
+    --min-acc 7 --out "$R"
+  [ -f "$OUT/route_probe.json" ] || OMP_NUM_THREADS=2 python scripts/route_probe.py --checkpoint "$R" --per-prompt 4 \
+    --out "$OUT/route_probe.json" > "$OUT/route_probe.log" 2>&1
+  gen4 "$c" "$R" "$RUNS/gen_$c"
+  for s in 0 1 2 3; do  # every window is the one pair's or the other's, window for window
+    [ -f "$OUT/store_check_s$s.json" ] || python scripts/route_store_check.py --routed "$HAR_DIR/${c}_s$s" \
+      --low "$HAR_DIR/${LOW}_s$s" --moving "$HAR_DIR/${m}_s$s" --out "$OUT/store_check_s$s.json" \
+      > "$OUT/store_check_s$s.log" 2>&1
+  done
 done
-versus_refined route7_s0
+versus_refined "${CANDS[@]}"
