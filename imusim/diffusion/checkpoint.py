@@ -208,16 +208,21 @@ def check_config(path, d) -> MDMConfig:
     return cfg
 
 
+def _network_config(path, md, key) -> MDMConfig:
+    """The MDMConfig of an extra network from the metadata field ``key`` (JSON), CorruptFileError naming it."""
+    try:
+        return check_config(path, json.loads(md[key]))
+    except ValueError as e:
+        if isinstance(e, CorruptFileError):
+            raise
+        raise CorruptFileError(path, f"metadata {key} is not valid JSON ({e})") from None
+
+
 def _low_expert(path, md, meta):
     """``(MDMConfig, below_t)`` of a two-expert checkpoint's low-noise network, or None for a plain one."""
     if "low_config" not in md:
         return None
-    try:
-        cfg = check_config(path, json.loads(md["low_config"]))
-    except ValueError as e:
-        if isinstance(e, CorruptFileError):
-            raise
-        raise CorruptFileError(path, f"metadata low_config is not valid JSON ({e})") from None
+    cfg = _network_config(path, md, "low_config")
     below = (meta.get("experts") or {}).get("below_t") if isinstance(meta, dict) else None
     if isinstance(below, bool) or not isinstance(below, int) or not 0 <= below <= cfg.schedule_steps:
         raise CorruptFileError(path, f"metadata meta.experts.below_t must be an integer step in "
@@ -231,12 +236,7 @@ def _moving_expert(path, md, meta, low):
         return None
     if low is None:
         raise CorruptFileError(path, "metadata has moving_config but no low_config: a routed pair has both")
-    try:
-        cfg = check_config(path, json.loads(md["moving_config"]))
-    except ValueError as e:
-        if isinstance(e, CorruptFileError):
-            raise
-        raise CorruptFileError(path, f"metadata moving_config is not valid JSON ({e})") from None
+    cfg = _network_config(path, md, "moving_config")
     m = (meta.get("experts") or {}).get("route_min_acc")
     if isinstance(m, bool) or not isinstance(m, (int, float)) or not 0 < m < math.inf:
         raise CorruptFileError(path, f"metadata meta.experts.route_min_acc must be an acceleration > 0 m/s^2 for a "

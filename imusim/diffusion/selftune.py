@@ -246,21 +246,17 @@ def _check(cfg: SelfTuneConfig) -> None:
     if cfg.joint_acc_gate == "gestures" and m > 0:
         raise ValueError(f"selftune: joint_acc_gate 'gestures' selects the crops by gesture_ratio; "
                          f"joint_acc_min_crop must then be 0, got {m!r}")
-    e = cfg.excess_max_crop
-    if e is not None and (isinstance(e, bool) or not isinstance(e, (int, float)) or not 0 < e < float("inf")):
-        raise ValueError(f"selftune: excess_max_crop must be an acceleration > 0 m/s^2 or None, got {e!r}")
-    if e is not None and not cfg.lambda_excess > 0:
-        raise ValueError(f"selftune: excess_max_crop ({e!r}) gates the excess term, whose weight lambda_excess must "
-                         f"then be > 0, got {cfg.lambda_excess!r}")
-    if cfg.lambda_keep_moving > 0 and e is None:
+    for gate, weight, term in (("excess_max_crop", "lambda_excess", "excess"), ("self_min_crop", "lambda_self",
+                                                                                 "spectrum")):
+        g = getattr(cfg, gate)
+        if g is not None and (isinstance(g, bool) or not isinstance(g, (int, float)) or not 0 < g < float("inf")):
+            raise ValueError(f"selftune: {gate} must be an acceleration > 0 m/s^2 or None, got {g!r}")
+        if g is not None and not getattr(cfg, weight) > 0:
+            raise ValueError(f"selftune: {gate} ({g!r}) gates the {term} term, whose weight {weight} must then be "
+                             f"> 0, got {getattr(cfg, weight)!r}")
+    if cfg.lambda_keep_moving > 0 and cfg.excess_max_crop is None:
         raise ValueError(f"selftune: lambda_keep_moving ({cfg.lambda_keep_moving}) holds the crops at or above "
                          f"excess_max_crop, which must then be set, got None")
-    s = cfg.self_min_crop
-    if s is not None and (isinstance(s, bool) or not isinstance(s, (int, float)) or not 0 < s < float("inf")):
-        raise ValueError(f"selftune: self_min_crop must be an acceleration > 0 m/s^2 or None, got {s!r}")
-    if s is not None and not cfg.lambda_self > 0:
-        raise ValueError(f"selftune: self_min_crop ({s!r}) gates the spectrum term, whose weight lambda_self must "
-                         f"then be > 0, got {cfg.lambda_self!r}")
     if cfg.stop_t is not None and not is_timestep(cfg.stop_t, 1000):
         raise ValueError(f"selftune: stop_t must be an integer step in [0, 999] or None, got {cfg.stop_t!r}")
     if cfg.lambda_stay_quiet > 0 and cfg.joint_acc_gate == "moves" and not m > 0:
