@@ -11,7 +11,7 @@ high-noise predictions it was never applied to (docs/realism.md §8.1); the ship
 A routed pair (``moving`` and ``route_min_acc``; docs/realism.md §40) has a second low-noise network: each motion's
 low-noise steps are answered by ``moving`` when the x0 prediction of the last high-noise step moves at
 ``route_min_acc`` m/s² or more (the mean over the 22 joints of each joint's mean |acceleration|,
-:func:`~imusim.diffusion.train.crop_moves`: runs and jumps), by ``low`` otherwise. Why: one low expert answers walkers
+:func:`~imusim.motion.quality.crop_moves`: runs and jumps), by ``low`` otherwise. Why: one low expert answers walkers
 and runners, and every self-tuning term that took the walkers' excess texture out damped the runners with them
 (§39); the high expert has decided by its last step whether the body runs. The route is a physical test on the
 motion, not on the caption, so it holds for any prompt. :func:`~imusim.diffusion.train.sample` sets it
@@ -28,6 +28,7 @@ import torch
 from torch import nn
 
 from ..constants import HUMANML3D_FPS
+from ..motion.quality import crop_moves
 from .model import MDM
 
 
@@ -82,8 +83,6 @@ class ExpertPair(nn.Module):
         if x0.dim() != 3 or x0.shape[-1] != 263 or mask.shape != x0.shape[:2]:
             raise ValueError(f"ExpertPair.set_route: x0 must be [B, T, 263] (denormalised HumanML3D features) and "
                              f"mask [B, T], got {list(x0.shape)} and {list(mask.shape)}")
-        from .train import crop_moves
-
         self._route = crop_moves(x0.double(), mask, self.route_min_acc, fps).to(x0.device)
         return self._route
 

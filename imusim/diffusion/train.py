@@ -52,6 +52,7 @@ from .checkpoint import ANCHOR_CONTACTS, ANCHOR_SMOOTH_MAX, load_checkpoint, sav
 from .gaussian import GaussianDiffusion, is_timestep
 from .model import MDM, MDMConfig, estimate_feature_psd
 from .text import get_text_encoder
+from ..motion.quality import crop_moves, joint_acc_per_joint  # noqa: F401  (the gates' statistic; re-exported)
 
 
 @dataclass
@@ -491,26 +492,6 @@ def bone_length_loss(pred_feats: torch.Tensor, true_feats: torch.Tensor, mask: t
 
 LOWER_BODY = (0, 1, 2, 4, 5, 7, 8, 10, 11)  # SMPL22 pelvis, hips, knees, ankles, feet
 ARMS = (18, 19, 20, 21)  # SMPL22 elbows and wrists
-
-
-def joint_acc_per_joint(P: torch.Tensor, mask: torch.Tensor, fps: float = HUMANML3D_FPS) -> torch.Tensor:
-    """Mean joint acceleration magnitude per sequence and joint ``[B, J]`` (m/s²) of positions ``P`` ``[B, T, J, 3]``:
-    |p[t+1] − 2 p[t] + p[t−1]|·fps² over the frames whose three samples are valid in the prefix mask ``mask``
-    ``[B, T]`` (the motion evaluation's ``joint_acc``, per joint). A sequence with fewer than 3 valid frames gives 0."""
-    d2 = (P[:, 2:] - 2 * P[:, 1:-1] + P[:, :-2]) * fps ** 2  # [B, T-2, J, 3]
-    a = (d2.square().sum(-1) + 1e-12).sqrt()  # [B, T-2, J]; the epsilon keeps the gradient finite at rest
-    m = (mask[:, 2:] & mask[:, 1:-1] & mask[:, :-2]).to(a.dtype)[..., None]  # [B, T-2, 1]
-    return (a * m).sum(1) / m.sum(1).clamp_min(1.0)
-
-
-@torch.no_grad()
-def crop_moves(true_feats: torch.Tensor, mask: torch.Tensor, min_true: float, fps: float = HUMANML3D_FPS):
-    """Which sequences of ``true_feats`` ``[B, T, 263]`` (denormalised) move at ``min_true`` m/s² or more: the mean
-    over the 22 joints of :func:`joint_acc_per_joint` (global positions), bool ``[B]``; :func:`joint_acc_loss`'s
-    gate."""
-    from ..motion.humanml import recover_from_ric
-
-    return joint_acc_per_joint(recover_from_ric(true_feats, 22), mask, fps).mean(-1) >= min_true
 
 
 GESTURE_FLOOR = 0.5  # m/s²: the floor under the pelvis in crop_gestures' ratio
