@@ -13,6 +13,9 @@
 #   route7_s0    moving = the shipped refined's low expert
 #   route7s_s0   moving = st_kv3ts1pxs_s0's (§40.3: the runs asked for their crops' band powers; its own OUT):
 #                CANDS=route7s_s0 OUT=docs/realism/route/selfgate bash scripts/realism_route.sh
+#   route8s_s0   the same at a threshold of 8 m/s^2 (fewer of the pace prompt's walkers to the moving expert, more
+#                runners to the damping one), a realism screen:
+#                CANDS=route8s_s0 OUT=docs/realism/route/threshold8 PROTOCOL=realism bash scripts/realism_route.sh
 # Then, beside the shipped `refined`, the protocol of §39 (versus_refined): 4 generation stores of the still-standers'
 # prompts (guidance 1), realism by prompt against the like-for-like references, HAR on BasicMotions (RF and CNN; RF
 # without badminton) and the WISDM watch (RF), 8 fits per store, each against the shipped fit for fit, and the motion
@@ -24,7 +27,8 @@ HAR_ACTS=docs/realism/still/activities.yaml
 HAR_DIR=runs/har_still
 source "$(dirname "$0")/realism_common.sh"
 LOW=st_kv3ts1px_s0
-declare -A MOVING=([route7_s0]=shipped [route7s_s0]=st_kv3ts1pxs_s0)
+declare -A MOVING=([route7_s0]=shipped [route7s_s0]=st_kv3ts1pxs_s0 [route8s_s0]=st_kv3ts1pxs_s0)
+declare -A MINACC=([route8s_s0]=8)  # the route's threshold (m/s^2), 7 unless given
 CANDS=(${CANDS:-route7_s0})
 mkdir -p "$OUT"
 shipped_stores
@@ -38,7 +42,7 @@ for c in "${CANDS[@]}"; do
   mkdir -p "$RUNS/$c"
   R="$RUNS/$c/model.safetensors"
   [ -f "$R" ] || imusim route --pair "$RUNS/st/$LOW/model.safetensors" --moving "$RUNS/$m/model.safetensors" \
-    --min-acc 7 --out "$R"
+    --min-acc "${MINACC[$c]:-7}" --out "$R"
   [ -f "$OUT/route_probe.json" ] || OMP_NUM_THREADS=2 python scripts/route_probe.py --checkpoint "$R" --per-prompt 4 \
     --out "$OUT/route_probe.json" > "$OUT/route_probe.log" 2>&1
   gen4 "$c" "$R" "$RUNS/gen_$c"
@@ -48,4 +52,10 @@ for c in "${CANDS[@]}"; do
       > "$OUT/store_check_s$s.log" 2>&1
   done
 done
+if [ "${PROTOCOL:-all}" = realism ]; then  # a screen: the like-for-like wrist checks only (no HAR, no motion evaluation)
+  S=(); for c in "${CANDS[@]}"; do S+=("$(stores "$c" 0 1 2 3)"); done
+  OMP_NUM_THREADS=2 normal_mocap_store
+  OMP_NUM_THREADS=2 like_for_like "$OUT" "$(stores shipped 0 1 2 3)" "${S[@]}"
+  exit 0
+fi
 versus_refined "${CANDS[@]}"
