@@ -396,6 +396,13 @@ shipped_stores() {  # shipped_stores: $RUNS/shipped/model.safetensors, a link to
   ln -sf "$(realpath imusim/checkpoints/refined.safetensors)" "$RUNS/shipped/model.safetensors"
   gen4 shipped "$RUNS/shipped/model.safetensors" "$RUNS/gen_shipped"
 }
+realism_screen() {  # realism_screen NAME...: a screen of the candidates NAME (their 4 generation stores made)
+  # beside the shipped `refined`: the like-for-like wrist checks alone (no HAR, no motion evaluation) into $OUT
+  local n S=()
+  for n in "$@"; do S+=("$(stores "$n" 0 1 2 3)"); done
+  OMP_NUM_THREADS=2 normal_mocap_store
+  OMP_NUM_THREADS=2 like_for_like "$OUT" "$(stores shipped 0 1 2 3)" "${S[@]}"
+}
 versus_refined() {  # versus_refined NAME...: the candidates NAME ($RUNS/NAME/model.safetensors, their 4 generation
   # stores $HAR_DIR/NAME_s0..s3 made) beside the shipped `refined` ($RUNS/shipped, its stores made likewise): the
   # motion evaluation on the test split (one evaluate-motion: the same clips and noise, guidance 1) on one core, paired

@@ -52,10 +52,4 @@ for c in "${CANDS[@]}"; do
       > "$OUT/store_check_s$s.log" 2>&1
   done
 done
-if [ "${PROTOCOL:-all}" = realism ]; then  # a screen: the like-for-like wrist checks only (no HAR, no motion evaluation)
-  S=(); for c in "${CANDS[@]}"; do S+=("$(stores "$c" 0 1 2 3)"); done
-  OMP_NUM_THREADS=2 normal_mocap_store
-  OMP_NUM_THREADS=2 like_for_like "$OUT" "$(stores shipped 0 1 2 3)" "${S[@]}"
-  exit 0
-fi
-versus_refined "${CANDS[@]}"
+if [ "${PROTOCOL:-all}" = realism ]; then realism_screen "${CANDS[@]}"; else versus_refined "${CANDS[@]}"; fi

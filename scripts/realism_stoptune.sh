@@ -42,10 +42,4 @@ if [ "$STAGE" = all ] || [ "$STAGE" = train ]; then selftune_train; fi
 shipped_stores
 NAMES=()
 for r in $(cand_runs); do link_st "$r"; gen4 "$r" "$RUNS/$r/model.safetensors" "$RUNS/st/gen_$r"; NAMES+=("$r"); done
-if [ "${PROTOCOL:-all}" = realism ]; then  # a screen: the like-for-like wrist checks only (no HAR, no motion evaluation)
-  S=(); for r in "${NAMES[@]}"; do S+=("$(stores "$r" 0 1 2 3)"); done
-  OMP_NUM_THREADS=2 normal_mocap_store
-  OMP_NUM_THREADS=2 like_for_like "$OUT" "$(stores shipped 0 1 2 3)" "${S[@]}"
-  exit 0
-fi
-versus_refined "${NAMES[@]}"
+if [ "${PROTOCOL:-all}" = realism ]; then realism_screen "${NAMES[@]}"; else versus_refined "${NAMES[@]}"; fi
