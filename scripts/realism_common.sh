@@ -187,14 +187,15 @@ seeded_eval() {  # seeded_eval REFERENCE SET...: the seeded sets ("NAME=store,..
     --out "$OUT/har_wisdm" $(printf -- "--synthetic %s " "$@")
 }
 
-har_evals() {  # [HAR_REF=original HAR_BM3_ARGS=... HAR_WISDM_ARGS=...] har_evals SET...: HAR trained on the sets
+har_evals() {  # [HAR_REF=original HAR_BM_ARGS=... HAR_BM3_ARGS=... HAR_WISDM_ARGS=...] har_evals SET...: HAR trained on the sets
   # ("NAME=store,...", 8 fits per store), tested on BasicMotions (its four classes, and without badminton: §35.2), and
   # on the WISDM watch at its native 20 Hz, relative to HAR_REF (a set's NAME), into $OUT/har_basicmotions,
   # $OUT/har_basicmotions3 and $OUT/har_wisdm; each skipped when it exists
   local ref="${HAR_REF:-original}"
   # shellcheck disable=SC2046
+  # shellcheck disable=SC2086
   [ -f "$OUT/har_basicmotions/results.json" ] || imusim evaluate --real basicmotions --repeats 8 --reference "$ref" \
-    --out "$OUT/har_basicmotions" $(printf -- "--synthetic %s " "$@")
+    ${HAR_BM_ARGS:-} --out "$OUT/har_basicmotions" $(printf -- "--synthetic %s " "$@")
   # shellcheck disable=SC2046,SC2086
   [ -f "$OUT/har_basicmotions3/results.json" ] || imusim evaluate --real basicmotions --repeats 8 --reference "$ref" \
     --labels docs/realism/nobadminton/bm3_labels.yaml --upper-bound skip ${HAR_BM3_ARGS:-} \

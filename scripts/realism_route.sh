@@ -15,7 +15,8 @@
 #                CANDS=route7s_s0 OUT=docs/realism/route/selfgate bash scripts/realism_route.sh
 #   route8s_s0   the same at a threshold of 8 m/s^2 (fewer of the pace prompt's walkers to the moving expert, more
 #                runners to the damping one), a realism screen:
-#                CANDS=route8s_s0 OUT=docs/realism/route/threshold8 PROTOCOL=realism bash scripts/realism_route.sh
+#                CANDS=route8s_s0 OUT=docs/realism/route/threshold8 PROTOCOL=realism [SCREEN_HAR=1] bash scripts/realism_route.sh
+#                (SCREEN_HAR=1: and HAR with the random forests alone)
 # Then, beside the shipped `refined`, the protocol of §39 (versus_refined): 4 generation stores of the still-standers'
 # prompts (guidance 1), realism by prompt against the like-for-like references, HAR on BasicMotions (RF and CNN; RF
 # without badminton) and the WISDM watch (RF), 8 fits per store, each against the shipped fit for fit, and the motion
@@ -52,4 +53,12 @@ for c in "${CANDS[@]}"; do
       > "$OUT/store_check_s$s.log" 2>&1
   done
 done
-if [ "${PROTOCOL:-all}" = realism ]; then realism_screen "${CANDS[@]}"; else versus_refined "${CANDS[@]}"; fi
+if [ "${PROTOCOL:-all}" = realism ]; then
+  realism_screen "${CANDS[@]}"
+  if [ "${SCREEN_HAR:-0}" = 1 ]; then  # and the forests alone (BasicMotions, without badminton, WISDM), vs the shipped
+    S=() V=(); for c in "${CANDS[@]}"; do S+=("$(stores "$c" 0 1 2 3)"); V+=(--versus "$c:shipped"); done
+    OMP_NUM_THREADS=2 HAR_REF=shipped HAR_BM_ARGS="--classifiers rf" HAR_BM3_ARGS="--classifiers rf" \
+      HAR_WISDM_ARGS="--classifiers rf" har_evals "$(stores shipped 0 1 2 3)" "${S[@]}"
+    har_versus "${V[@]}"
+  fi
+else versus_refined "${CANDS[@]}"; fi
