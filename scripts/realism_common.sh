@@ -187,13 +187,12 @@ seeded_eval() {  # seeded_eval REFERENCE SET...: the seeded sets ("NAME=store,..
     --out "$OUT/har_wisdm" $(printf -- "--synthetic %s " "$@")
 }
 
-har_evals() {  # [HAR_REF=original HAR_BM_ARGS=... HAR_BM3_ARGS=... HAR_WISDM_ARGS=...] har_evals SET...: HAR trained on the sets
-  # ("NAME=store,...", 8 fits per store), tested on BasicMotions (its four classes, and without badminton: §35.2), and
-  # on the WISDM watch at its native 20 Hz, relative to HAR_REF (a set's NAME), into $OUT/har_basicmotions,
-  # $OUT/har_basicmotions3 and $OUT/har_wisdm; each skipped when it exists
+har_evals() {  # [HAR_REF=original HAR_BM_ARGS=... HAR_BM3_ARGS=... HAR_WISDM_ARGS=...] har_evals SET...: HAR
+  # trained on the sets ("NAME=store,...", 8 fits per store), tested on BasicMotions (its four classes, and without
+  # badminton: §35.2), and on the WISDM watch at its native 20 Hz, relative to HAR_REF (a set's NAME), into
+  # $OUT/har_basicmotions, $OUT/har_basicmotions3 and $OUT/har_wisdm; each skipped when it exists
   local ref="${HAR_REF:-original}"
-  # shellcheck disable=SC2046
-  # shellcheck disable=SC2086
+  # shellcheck disable=SC2046,SC2086
   [ -f "$OUT/har_basicmotions/results.json" ] || imusim evaluate --real basicmotions --repeats 8 --reference "$ref" \
     ${HAR_BM_ARGS:-} --out "$OUT/har_basicmotions" $(printf -- "--synthetic %s " "$@")
   # shellcheck disable=SC2046,SC2086
@@ -409,9 +408,9 @@ versus_refined() {  # versus_refined NAME...: the candidates NAME ($RUNS/NAME/mo
   # motion evaluation on the test split (one evaluate-motion: the same clips and noise, guidance 1) on one core, paired
   # with the continued control (docs/realism/spec/motion_eval_g1.json: wf_control) and the shipped model; beside it on
   # the other core the like-for-like wrist checks, HAR on BasicMotions (RF and CNN; RF without badminton) and the WISDM
-  # watch (RF), 8 fits per store, relative to the shipped model and each candidate against it fit for fit (§38, §39); into $OUT, each
-  # skipped when it exists
-  local n F="$OUT/motion_eval" S=() V=()
+  # watch (RF), 8 fits per store, relative to the shipped model and each candidate against it fit for fit (§38, §39);
+  # into $OUT, each skipped when it exists
+  local n F="$OUT/motion_eval" S=()
   # shellcheck disable=SC2046
   { [ -f "$F.json" ] || OMP_NUM_THREADS=1 imusim evaluate-motion --data "$DATA" --max-frames 120 --guidance 1.0 \
       $(ck shipped "$@") --json "$F.json" --markdown "$F.md" > "$F.log" 2>&1
@@ -420,10 +419,17 @@ versus_refined() {  # versus_refined NAME...: the candidates NAME ($RUNS/NAME/mo
       --out "$OUT/lacc_vs_control.json" > "$OUT/lacc_vs_control.log" 2>&1; } &
   export OMP_NUM_THREADS=1
   normal_mocap_store
-  for n in "$@"; do S+=("$(stores "$n" 0 1 2 3)"); V+=(--versus "$n:shipped"); done
+  for n in "$@"; do S+=("$(stores "$n" 0 1 2 3)"); done
   like_for_like "$OUT" "$(stores shipped 0 1 2 3)" "${S[@]}"
+  har_vs_shipped "$@"
+  wait
+}
+har_vs_shipped() {  # [HAR_BM_ARGS=...] har_vs_shipped NAME...: HAR of the candidates' stores beside the shipped
+  # refined's (har_evals relative to it: BasicMotions with HAR_BM_ARGS' classifiers, default RF and CNN; without
+  # badminton and on the WISDM watch RF), each candidate against it fit for fit (har_versus)
+  local n S=() V=()
+  for n in "$@"; do S+=("$(stores "$n" 0 1 2 3)"); V+=(--versus "$n:shipped"); done
   HAR_REF=shipped HAR_BM3_ARGS="--classifiers rf" HAR_WISDM_ARGS="--classifiers rf" \
     har_evals "$(stores shipped 0 1 2 3)" "${S[@]}"
   har_versus "${V[@]}"
-  wait
 }

@@ -55,10 +55,6 @@ for c in "${CANDS[@]}"; do
 done
 if [ "${PROTOCOL:-all}" = realism ]; then
   realism_screen "${CANDS[@]}"
-  if [ "${SCREEN_HAR:-0}" = 1 ]; then  # and the forests alone (BasicMotions, without badminton, WISDM), vs the shipped
-    S=() V=(); for c in "${CANDS[@]}"; do S+=("$(stores "$c" 0 1 2 3)"); V+=(--versus "$c:shipped"); done
-    OMP_NUM_THREADS=2 HAR_REF=shipped HAR_BM_ARGS="--classifiers rf" HAR_BM3_ARGS="--classifiers rf" \
-      HAR_WISDM_ARGS="--classifiers rf" har_evals "$(stores shipped 0 1 2 3)" "${S[@]}"
-    har_versus "${V[@]}"
-  fi
+  # and the forests alone (BasicMotions, without badminton, WISDM), against the shipped
+  if [ "${SCREEN_HAR:-0}" = 1 ]; then OMP_NUM_THREADS=2 HAR_BM_ARGS="--classifiers rf" har_vs_shipped "${CANDS[@]}"; fi
 else versus_refined "${CANDS[@]}"; fi

@@ -81,7 +81,7 @@ def main(argv=None) -> int:
             res[key][act] = [round(float(np.percentile(v[sel], q)), 3) for q in QUANTILES]
         if thr is not None:
             res["routed_moving"][act] = round(float((hand[sel] >= thr).mean()), 3)
-        if isinstance(model, ExpertPair) and model.routed:  # what the sampler itself routed
+        if model.routed:  # what the sampler itself routed
             res.setdefault("sampler_route", {})[act] = round(float(model.route.numpy()[sel].mean()), 3)
     pr = np.array(prompts)
     for p in dict.fromkeys(prompts):

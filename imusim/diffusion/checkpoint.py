@@ -317,12 +317,12 @@ def save_routed_pair(path, pair, moving, route_min_acc: float) -> Path:
 
     pm, mean, std, enc, meta = load_checkpoint(pair)
     mm, mmean, mstd, menc, mmeta = load_checkpoint(moving)
-    for name, m in (("pair", pm), ("moving", mm)):
+    for name, src, m in (("pair", pair, pm), ("moving", moving, mm)):
         if not isinstance(m, ExpertPair):
-            raise ValueError(f"save_routed_pair: {name} ({pair if name == 'pair' else moving}) must be a two-expert "
-                             f"checkpoint (imusim experts, selftune), got a single network")
+            raise ValueError(f"save_routed_pair: {name} ({src}) must be a two-expert checkpoint (imusim experts, "
+                             f"selftune), got a single network")
         if m.routed:
-            raise ValueError(f"save_routed_pair: {name} ({pair if name == 'pair' else moving}) is routed already")
+            raise ValueError(f"save_routed_pair: {name} ({src}) is routed already")
     if enc != menc or not (torch.equal(mean, mmean) and torch.equal(std, mstd)):
         raise ValueError(f"save_routed_pair: {pair} and {moving} differ in text encoder or feature normalisation")
     if pm.below_t != mm.below_t:

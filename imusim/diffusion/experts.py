@@ -15,7 +15,7 @@ low-noise steps are answered by ``moving`` when the x0 prediction of the last hi
 and runners, and every self-tuning term that took the walkers' excess texture out damped the runners with them
 (§39); the high expert has decided by its last step whether the body runs. The route is a physical test on the
 motion, not on the caption, so it holds for any prompt. :func:`~imusim.diffusion.train.sample` sets it
-(:meth:`ExpertPair.set_route`) at every high-noise step; the last one before the hand-over decides.
+(:meth:`ExpertPair.set_route`) from the last high-noise step's prediction when the first low-noise step comes.
 
 Shapes as :class:`~imusim.diffusion.model.MDM`: ``x`` ``[B, T, F]``, ``t`` ``[B]``, text embeddings ``[B, D]``.
 """
@@ -114,7 +114,7 @@ class ExpertPair(nn.Module):
         route, B = self._route, x.shape[0]
         if route is None:
             raise ValueError("ExpertPair: a routed pair's low-noise steps need the route, set from the hand-over's x0 "
-                             "prediction (set_route; imusim.diffusion.train.sample sets it at the high-noise steps)")
+                             "prediction (set_route; imusim.diffusion.train.sample sets it at the hand-over)")
         if route.shape != (B,):
             raise ValueError(f"ExpertPair: the route holds {list(route.shape)} motions, the step {B}; set it from "
                              f"this batch's hand-over (set_route)")

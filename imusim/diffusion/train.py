@@ -1202,15 +1202,19 @@ def sample(model: MDM, mean, std, text_encoder, prompts: List[str], lengths: Lis
     contact = getattr(model, "anchor_contact", "channels")  # set by load_checkpoint from the checkpoint's metadata
     smooth = getattr(model, "anchor_smooth", 0.0)
 
-    routed = bool(getattr(model, "routed", False))  # a routed pair (ExpertPair): its high steps set the route
+    routed = bool(getattr(model, "routed", False))  # a routed pair (ExpertPair): routed at the hand-over
+    hand_over = {}  # the latest high-noise x0 prediction (a routed pair's only)
     if routed:
         model.clear_route()
 
     def fn(x, t):
+        high = int(t[0]) >= getattr(model, "below_t", 0)
+        if routed and not high and model.route is None and "x0" in hand_over:  # the first low-noise step
+            model.set_route(hand_over.pop("x0") * std.to(x) + mean.to(x), mask)
         x0 = predict_x0(model, x, t, emb, mask, step_mask, guidance, anchor_feet, mean, std, contact, smooth,
                         precision)
-        if routed and int(t[0]) >= model.below_t:  # the last high-noise step's prediction decides
-            model.set_route(x0 * std.to(x0) + mean.to(x0), mask)
+        if routed and high:  # the last high-noise step's prediction decides
+            hand_over["x0"] = x0
         return x0
     shape = (B, T, model.cfg.n_feats)
     stop_t = int(getattr(model, "sample_stop_t", 0)) if stop_t is None else stop_t
