@@ -17,6 +17,11 @@
 #                runners to the damping one), a realism screen:
 #                CANDS=route8s_s0 OUT=docs/realism/route/threshold8 PROTOCOL=realism [SCREEN_HAR=1] bash scripts/realism_route.sh
 #                (SCREEN_HAR=1: and HAR with the random forests alone)
+#   route27_s0   route7_s0 as a band (docs/realism.md §41): st_kv3ts1px's low expert finishes only the hand-overs
+#                moving at 2 to 7 m/s^2 (the walkers: 2.24 and up in the route probe), the shipped refined's the rest,
+#                the nearly still ones too (standers at most 1.91, three of the four badminton prompts 0.74-0.90): the
+#                BasicMotions badminton class as the shipped model makes it, beside the walking expert's walkers:
+#                CANDS=route27_s0 OUT=docs/realism/route/band bash scripts/realism_route.sh
 # Then, beside the shipped `refined`, the protocol of §39 (versus_refined): 4 generation stores of the still-standers'
 # prompts (guidance 1), realism by prompt against the like-for-like references, HAR on BasicMotions (RF and CNN; RF
 # without badminton) and the WISDM watch (RF), 8 fits per store, each against the shipped fit for fit, and the motion
@@ -28,8 +33,9 @@ HAR_ACTS=docs/realism/still/activities.yaml
 HAR_DIR=runs/har_still
 source "$(dirname "$0")/realism_common.sh"
 LOW=st_kv3ts1px_s0
-declare -A MOVING=([route7_s0]=shipped [route7s_s0]=st_kv3ts1pxs_s0 [route8s_s0]=st_kv3ts1pxs_s0)
+declare -A MOVING=([route7_s0]=shipped [route7s_s0]=st_kv3ts1pxs_s0 [route8s_s0]=st_kv3ts1pxs_s0 [route27_s0]=shipped)
 declare -A MINACC=([route8s_s0]=8)  # the route's threshold (m/s^2), 7 unless given
+declare -A STILL=([route27_s0]=2)  # a band: below this, too, to the moving expert (imusim route --still-acc)
 CANDS=(${CANDS:-route7_s0})
 mkdir -p "$OUT"
 shipped_stores
@@ -43,7 +49,7 @@ for c in "${CANDS[@]}"; do
   mkdir -p "$RUNS/$c"
   R="$RUNS/$c/model.safetensors"
   [ -f "$R" ] || imusim route --pair "$RUNS/st/$LOW/model.safetensors" --moving "$RUNS/$m/model.safetensors" \
-    --min-acc "${MINACC[$c]:-7}" --out "$R"
+    --min-acc "${MINACC[$c]:-7}" ${STILL[$c]:+--still-acc "${STILL[$c]}"} --out "$R"
   [ -f "$OUT/route_probe.json" ] || OMP_NUM_THREADS=2 python scripts/route_probe.py --checkpoint "$R" --per-prompt 4 \
     --out "$OUT/route_probe.json" > "$OUT/route_probe.log" 2>&1
   gen4 "$c" "$R" "$RUNS/gen_$c"

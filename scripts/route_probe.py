@@ -36,6 +36,9 @@ def main(argv=None) -> int:
     ap.add_argument("--guidance", type=float, default=1.0, help="classifier-free guidance (the protocol's 1)")
     ap.add_argument("--threshold", type=float, default=None, metavar="M_S2",
                     help="also report the share routed at this threshold (default: the pair's own, if routed)")
+    ap.add_argument("--still", type=float, default=None, metavar="M_S2",
+                    help="with --threshold: also count the motions below this as routed (a band route, imusim route "
+                         "--still-acc; default: the pair's own, if routed with one)")
     ap.add_argument("--out", required=True, help="output JSON")
     a = ap.parse_args(argv)
     if a.per_prompt < 1 or a.frames < 3:
@@ -71,16 +74,18 @@ def main(argv=None) -> int:
             return joint_acc_per_joint(recover_from_ric(f.double(), 22), mask).mean(-1).numpy()
         hand, final = acc(seen["x0"] * std + mean), acc(out)
     thr = a.threshold if a.threshold is not None else model.route_min_acc
+    still = a.still if a.still is not None else getattr(model, "route_still_acc", None)
     res = {"checkpoint": a.checkpoint, "activities": a.activities, "per_prompt": a.per_prompt, "frames": a.frames,
            "guidance": a.guidance, "noise_seeds": f"0..{len(prompts) - 1}, one per motion", "quantiles": QUANTILES,
-           "threshold": thr, "handover": {}, "final": {}, "routed_moving": {}, "per_prompt_handover_mean": {}}
+           "threshold": thr, "still": still, "handover": {}, "final": {}, "routed_moving": {}, "per_prompt_handover_mean": {}}
     lab = np.array(labels)
     for act in acts:
         sel = lab == act
         for key, v in (("handover", hand), ("final", final)):
             res[key][act] = [round(float(np.percentile(v[sel], q)), 3) for q in QUANTILES]
         if thr is not None:
-            res["routed_moving"][act] = round(float((hand[sel] >= thr).mean()), 3)
+            routed = (hand[sel] >= thr) | (hand[sel] < still if still is not None else False)
+            res["routed_moving"][act] = round(float(routed.mean()), 3)
         if model.routed:  # what the sampler itself routed
             res.setdefault("sampler_route", {})[act] = round(float(model.route.numpy()[sel].mean()), 3)
     pr = np.array(prompts)

@@ -9,7 +9,7 @@ A checkpoint file ``*.safetensors`` holds
 * a two-expert checkpoint (:func:`save_expert_pair`) adds the low-noise network's tensors ``low.model.*``, its
   config ``low_config`` and ``meta["experts"]["below_t"]``; it loads as one
   :class:`~imusim.diffusion.experts.ExpertPair`; a routed pair (:func:`save_routed_pair`) also the second low-noise
-  network's ``moving.model.*``, ``moving_config`` and ``meta["experts"]["route_min_acc"]``.
+  network's ``moving.model.*``, ``moving_config`` and ``meta["experts"]["route_min_acc"]`` (and ``route_still_acc``, a band).
 
 Integrity: ``sha256`` (written by :func:`save_checkpoint`) is the SHA-256 of the content — every tensor's
 name, dtype, shape and bytes in name order, then the other metadata fields — so a flipped byte anywhere
@@ -231,7 +231,7 @@ def _low_expert(path, md, meta):
 
 
 def _moving_expert(path, md, meta, low):
-    """``(MDMConfig, route_min_acc)`` of a routed pair's second low-noise network, or None."""
+    """``(MDMConfig, route_min_acc, route_still_acc)`` of a routed pair's second low-noise network, or None."""
     if "moving_config" not in md:
         return None
     if low is None:
@@ -241,7 +241,11 @@ def _moving_expert(path, md, meta, low):
     if isinstance(m, bool) or not isinstance(m, (int, float)) or not 0 < m < math.inf:
         raise CorruptFileError(path, f"metadata meta.experts.route_min_acc must be an acceleration > 0 m/s^2 for a "
                                      f"routed pair, got {m!r}")
-    return cfg, float(m)
+    s = (meta.get("experts") or {}).get("route_still_acc")
+    if s is not None and (isinstance(s, bool) or not isinstance(s, (int, float)) or not 0 < s < m):
+        raise CorruptFileError(path, f"metadata meta.experts.route_still_acc must be an acceleration > 0 and below "
+                                     f"route_min_acc ({m!r} m/s^2), got {s!r}")
+    return cfg, float(m), None if s is None else float(s)
 
 
 def save_expert_pair(path, high, low, below_t: int, meta: Optional[Dict[str, Any]] = None,
@@ -306,11 +310,12 @@ def save_expert_pair(path, high, low, below_t: int, meta: Optional[Dict[str, Any
     return save_checkpoint(path, pair.high, hmean, hstd, henc, m, extra={"low": pair.low})
 
 
-def save_routed_pair(path, pair, moving, route_min_acc: float) -> Path:
+def save_routed_pair(path, pair, moving, route_min_acc: float, route_still_acc: Optional[float] = None) -> Path:
     """A routed pair (:class:`~imusim.diffusion.experts.ExpertPair` with ``moving``; docs/realism.md §40): the
     two-expert checkpoint ``pair`` (its high expert, its low expert, its sampling settings and metadata), and the low
     expert of the two-expert checkpoint ``moving`` for the motions whose last high-noise x0 prediction moves at
-    ``route_min_acc`` m/s² or more. ``moving`` must be a pair with the same high expert (tensor for tensor), the same
+    ``route_min_acc`` m/s² or more (and, with ``route_still_acc``, below it: a band for ``pair``'s low expert,
+    docs/realism.md §41). ``moving`` must be a pair with the same high expert (tensor for tensor), the same
     feature statistics, text encoder, hand-over step and sampling settings (guidance, foot anchor, stop_t): its low
     expert is then finished exactly as in ``moving``. ValueError naming the difference otherwise."""
     from .experts import ExpertPair
@@ -339,10 +344,12 @@ def save_routed_pair(path, pair, moving, route_min_acc: float) -> Path:
         if a != b:
             raise ValueError(f"save_routed_pair: the sampling settings differ: {what} {a!r} in {pair}, {b!r} in "
                              f"{moving}; the routed pair samples both low experts with {pair}'s")
-    routed = ExpertPair(pm.high, pm.low, pm.below_t, mm.low, route_min_acc)  # checks route_min_acc
+    routed = ExpertPair(pm.high, pm.low, pm.below_t, mm.low, route_min_acc, route_still_acc)  # checks both
     m = dict(meta)
     m["experts"] = {**m.get("experts", {}), "moving": f"the low expert of {moving}",
                     "route_min_acc": routed.route_min_acc}
+    if routed.route_still_acc is not None:
+        m["experts"]["route_still_acc"] = routed.route_still_acc
     return save_checkpoint(path, routed.high, mean, std, enc, m, extra={"low": routed.low, "moving": routed.moving})
 
 
@@ -414,7 +421,7 @@ def load_checkpoint(path, device="cpu", verify: bool = True
                 nets[name] = MDM(sub[0])
                 nets[name].load_state_dict({k[len(name) + 7:]: v for k, v in tensors.items()
                                             if k.startswith(f"{name}.model.")})
-        model = ExpertPair(model, nets["low"], low[1], nets.get("moving"), None if moving is None else moving[1])
+        model = ExpertPair(model, nets["low"], low[1], nets.get("moving"), *(moving[1:] if moving else ()))
     model.to(device).eval()
     model.anchor_contact = recommended_anchor_contact(meta, path)  # what sample() anchors on (train.sample)
     model.anchor_smooth = recommended_anchor_smooth(meta, path)

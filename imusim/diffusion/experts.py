@@ -16,6 +16,10 @@ and runners, and every self-tuning term that took the walkers' excess texture ou
 (§39); the high expert has decided by its last step whether the body runs. The route is a physical test on the
 motion, not on the caption, so it holds for any prompt. :func:`~imusim.diffusion.train.sample` sets it
 (:meth:`ExpertPair.set_route`) from the last high-noise step's prediction when the first low-noise step comes.
+With ``route_still_acc`` the route is a band (docs/realism.md §41): ``low`` finishes the motions that move at
+``route_still_acc`` m/s² or more and below ``route_min_acc`` (the walks), ``moving`` the others, the nearly still
+ones too (stands and the arm gestures the high expert hands over barely moving), so that a low expert tuned on the
+walkers' excess leaves the stands and gestures as the other pair makes them.
 
 Shapes as :class:`~imusim.diffusion.model.MDM`: ``x`` ``[B, T, F]``, ``t`` ``[B]``, text embeddings ``[B, D]``.
 """
@@ -28,16 +32,17 @@ import torch
 from torch import nn
 
 from ..constants import HUMANML3D_FPS
-from ..motion.quality import crop_moves
+from ..motion.quality import crop_move_acc
 from .model import MDM
 
 
 class ExpertPair(nn.Module):
     """``high`` for steps ``t >= below_t``, ``low`` for ``t < below_t`` (sampling only: eval mode); with ``moving``
-    and ``route_min_acc``, ``moving`` for ``t < below_t`` of the motions :meth:`set_route` routes to it."""
+    and ``route_min_acc`` (and ``route_still_acc``), ``moving`` for ``t < below_t`` of the motions :meth:`set_route`
+    routes to it."""
 
     def __init__(self, high: MDM, low: MDM, below_t: int, moving: Optional[MDM] = None,
-                 route_min_acc: Optional[float] = None):
+                 route_min_acc: Optional[float] = None, route_still_acc: Optional[float] = None):
         super().__init__()
         for name, net in (("low", low), ("moving", moving)):
             if net is not None and (high.cfg.n_feats != net.cfg.n_feats or high.cfg.text_dim != net.cfg.text_dim):
@@ -53,9 +58,16 @@ class ExpertPair(nn.Module):
         m = route_min_acc
         if m is not None and (isinstance(m, bool) or not isinstance(m, (int, float)) or not 0 < m < float("inf")):
             raise ValueError(f"ExpertPair: route_min_acc must be a finite acceleration > 0 m/s^2, got {m!r}")
+        s = route_still_acc
+        if s is not None and m is None:
+            raise ValueError(f"ExpertPair: route_still_acc={s!r} needs a routed pair (moving and route_min_acc)")
+        if s is not None and (isinstance(s, bool) or not isinstance(s, (int, float)) or not 0 < s < m):
+            raise ValueError(f"ExpertPair: route_still_acc must be an acceleration > 0 and below route_min_acc "
+                             f"({m!r} m/s^2), got {s!r}")
         self.high, self.low, self.below_t = high, low, int(below_t)
         self.moving = moving
         self.route_min_acc = None if m is None else float(m)
+        self.route_still_acc = None if s is None else float(s)
         self._route: Optional[torch.Tensor] = None
         self.cfg = high.cfg  # what the sampler reads (arch, canvas, n_feats): the same for both experts
         self.low_guidance = None  # the low expert's own guidance scale (None: the sampler's); docs/realism.md §28.1
@@ -76,14 +88,19 @@ class ExpertPair(nn.Module):
     @torch.no_grad()
     def set_route(self, x0: torch.Tensor, mask: torch.Tensor, fps: float = HUMANML3D_FPS) -> torch.Tensor:
         """Route each motion from a high-noise step's x0 prediction ``x0`` ``[B, T, 263]`` (denormalised) in its
-        frames ``mask`` ``[B, T]`` (bool prefixes): to ``moving`` where it moves at ``route_min_acc`` m/s² or more.
-        Returns (and keeps, for the low-noise steps) the route, bool ``[B]``."""
+        frames ``mask`` ``[B, T]`` (bool prefixes): to ``moving`` where it moves at ``route_min_acc`` m/s² or more
+        (or below ``route_still_acc`` where set). Returns (and keeps, for the low-noise steps) the route, bool
+        ``[B]``."""
         if not self.routed:
             raise ValueError("ExpertPair.set_route: this pair has no moving expert to route to")
         if x0.dim() != 3 or x0.shape[-1] != 263 or mask.shape != x0.shape[:2]:
             raise ValueError(f"ExpertPair.set_route: x0 must be [B, T, 263] (denormalised HumanML3D features) and "
                              f"mask [B, T], got {list(x0.shape)} and {list(mask.shape)}")
-        self._route = crop_moves(x0.double(), mask, self.route_min_acc, fps).to(x0.device)
+        acc = crop_move_acc(x0.double(), mask, fps)
+        route = acc >= self.route_min_acc
+        if self.route_still_acc is not None:
+            route |= acc < self.route_still_acc
+        self._route = route.to(x0.device)
         return self._route
 
     @property

@@ -244,14 +244,19 @@ def joint_acc_per_joint(P: torch.Tensor, mask: torch.Tensor, fps: float = HUMANM
 
 
 @torch.no_grad()
-def crop_moves(true_feats: torch.Tensor, mask: torch.Tensor, min_true: float, fps: float = HUMANML3D_FPS):
-    """Which sequences of ``true_feats`` ``[B, T, 263]`` (denormalised) move at ``min_true`` m/s² or more: the mean
-    over the 22 joints of :func:`joint_acc_per_joint` (global positions), bool ``[B]``;
-    :func:`imusim.diffusion.train.joint_acc_loss`'s gate and a routed pair's route
-    (:class:`imusim.diffusion.experts.ExpertPair`)."""
+def crop_move_acc(true_feats: torch.Tensor, mask: torch.Tensor, fps: float = HUMANML3D_FPS) -> torch.Tensor:
+    """How much each sequence of ``true_feats`` ``[B, T, 263]`` (denormalised) moves: the mean over the 22 joints of
+    :func:`joint_acc_per_joint` (global positions, frames in ``mask`` ``[B, T]``), m/s², ``[B]``; the statistic of
+    :func:`crop_moves` and of a routed pair's route (:class:`imusim.diffusion.experts.ExpertPair`)."""
     from .humanml import recover_from_ric
 
-    return joint_acc_per_joint(recover_from_ric(true_feats, 22), mask, fps).mean(-1) >= min_true
+    return joint_acc_per_joint(recover_from_ric(true_feats, 22), mask, fps).mean(-1)
+
+
+def crop_moves(true_feats: torch.Tensor, mask: torch.Tensor, min_true: float, fps: float = HUMANML3D_FPS):
+    """Which sequences of ``true_feats`` ``[B, T, 263]`` (denormalised) move at ``min_true`` m/s² or more
+    (:func:`crop_move_acc`), bool ``[B]``; :func:`imusim.diffusion.train.joint_acc_loss`'s gate."""
+    return crop_move_acc(true_feats, mask, fps) >= min_true
 
 
 def acc_quantile(P: torch.Tensor, fps: float = HUMANML3D_FPS, q: float = 0.99) -> float:

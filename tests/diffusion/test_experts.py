@@ -247,6 +247,12 @@ def test_a_routed_pair_answers_each_motion_with_its_routed_expert():
         ExpertPair(high, low, 300, MDM(MDMConfig(**TINY)), 7.0)
     with pytest.raises(ValueError, match="has no moving expert"):
         ExpertPair(high, low, 300).set_route(torch.zeros(1, 4, 263), torch.ones(1, 4, dtype=torch.bool))
+    with pytest.raises(ValueError, match="route_still_acc=1.0 needs a routed pair"):
+        ExpertPair(high, low, 300, route_still_acc=1.0)
+    for bad in (7.0, 9.0, 0.0, float("nan"), True):
+        with pytest.raises(ValueError, match=r"route_still_acc must be an acceleration > 0 and below route_min_acc "
+                                             r"\(7.0 m/s\^2\), got"):
+            ExpertPair(high, low, 300, moving, 7.0, bad)
 
 
 def _accelerating(shared_data, a, frames=40):
@@ -281,6 +287,12 @@ def test_set_route_reads_the_predictions_joint_acceleration(shared_data):
     mask[2, 3:] = True
     mask[2, :] = torch.arange(40) < 2  # fewer than 3 frames: no acceleration, routed low
     assert ExpertPair(high, low, 300, moving, 7.0).set_route(feats, mask).tolist() == [True, False, False]
+    # a band (route_still_acc): low finishes 1 <= a < 7 only; the still body and the one at 8 go to moving
+    feats = torch.stack([_accelerating(shared_data, a) for a in (8.0, 0.0, 3.0, 0.5)])
+    mask = torch.ones(4, 40, dtype=torch.bool)
+    assert ExpertPair(high, low, 300, moving, 7.0, 1.0).set_route(feats, mask).tolist() == [True, True, False, True]
+    assert ExpertPair(high, low, 300, moving, 7.0, 0.4).set_route(feats, mask).tolist() == [True, True, False, False]
+    assert ExpertPair(high, low, 300, moving, 7.0).set_route(feats, mask).tolist() == [True, False, False, False]
 
 
 def test_sample_routes_each_motion_by_its_last_high_step():
@@ -336,6 +348,16 @@ def test_routed_pair_checkpoint_round_trip_and_refusals(tmp_path, capsys):
         for k, v in ref.state_dict().items():
             torch.testing.assert_close(got.state_dict()[k], v, rtol=0, atol=0)
     assert meta["experts"]["route_min_acc"] == 7.0 and str(b) in meta["experts"]["moving"]
+    assert r.route_still_acc is None and "route_still_acc" not in meta["experts"]
+    band = tmp_path / "band.safetensors"  # a band route (--still-acc) round trip
+    assert main(["route", "--pair", str(a), "--moving", str(b), "--min-acc", "7", "--still-acc", "2",
+                 "--out", str(band)]) == 0
+    assert "or below 2" in capsys.readouterr().out
+    rb, *_, bmeta = load_checkpoint(band)
+    assert (rb.route_min_acc, rb.route_still_acc, bmeta["experts"]["route_still_acc"]) == (7.0, 2.0, 2.0)
+    assert main(["route", "--pair", str(a), "--moving", str(b), "--min-acc", "7", "--still-acc", "7",
+                 "--out", str(tmp_path / "q.safetensors")]) == 2
+    assert "route_still_acc must be an acceleration > 0 and below route_min_acc" in capsys.readouterr().err
     # refused by name: another high expert, other sampling settings, a routed or single input, a bad threshold
     c = save_expert_pair(tmp_path / "c.safetensors", pm, pl, 300, stop_t=100)
     with pytest.raises(ValueError, match="different high-noise experts"):
@@ -364,3 +386,8 @@ def test_routed_pair_checkpoint_round_trip_and_refusals(tmp_path, capsys):
     save_file(tensors, str(tmp_path / "bad.safetensors"), metadata=md)
     with pytest.raises(CorruptFileError, match="bad.safetensors.*route_min_acc must be an acceleration"):
         load_checkpoint(tmp_path / "bad.safetensors")
+    md["meta"] = json.dumps({**json.loads(md["meta"]), "experts": {"below_t": 300, "route_min_acc": 7.0,
+                                                                   "route_still_acc": 8.0}})
+    save_file(tensors, str(tmp_path / "bad2.safetensors"), metadata=md)
+    with pytest.raises(CorruptFileError, match=r"bad2.safetensors.*route_still_acc must be .* below route_min_acc"):
+        load_checkpoint(tmp_path / "bad2.safetensors")
