@@ -25,7 +25,8 @@
 # Then, beside the shipped `refined`, the protocol of §39 (versus_refined): 4 generation stores of the still-standers'
 # prompts (guidance 1), realism by prompt against the like-for-like references, HAR on BasicMotions (RF and CNN; RF
 # without badminton) and the WISDM watch (RF), 8 fits per store, each against the shipped fit for fit, and the motion
-# evaluation on the test split paired with the continued control and the shipped model.
+# evaluation on the test split paired with the continued control and the shipped model; then HAR fit for fit against
+# `original` and the smoothing baseline of the thirty-second round's run of the same protocol (har_*_baselines.log).
 #
 #   bash scripts/realism_route.sh   # ~40 min on two cores (needs st_kv3ts1px_s0: STAGE=train bash scripts/realism_stoptune.sh)
 OUT="${OUT:-docs/realism/route}"
@@ -63,4 +64,16 @@ if [ "${PROTOCOL:-all}" = realism ]; then
   realism_screen "${CANDS[@]}"
   # and the forests alone (BasicMotions, without badminton, WISDM), against the shipped
   if [ "${SCREEN_HAR:-0}" = 1 ]; then OMP_NUM_THREADS=2 HAR_BM_ARGS="--classifiers rf" har_vs_shipped "${CANDS[@]}"; fi
-else versus_refined "${CANDS[@]}"; fi
+else
+  versus_refined "${CANDS[@]}"
+  # and against the issue's HAR baselines, fit for fit: `original` and the smoothing baseline from the thirty-second
+  # round's run of this protocol (the same prompts, generation seeds and fit seeds; docs/realism/stop/), its shipped
+  # model's rows (st_kv3ts1_s0_stop100, the shipped refined) beside this run's as a check that the fits reproduce
+  V=(--versus shipped:st_kv3ts1_s0_stop100)
+  for c in "${CANDS[@]}"; do V+=(--versus "$c:original" --versus "$c:smooth2"); done
+  for r in basicmotions wisdm; do
+    [ -f "$OUT/har_${r}_baselines.json" ] || python scripts/training_seed_summary.py \
+      --har "$r=$OUT/har_$r/results.json" --har "$r=docs/realism/stop/har_$r/results.json" "${V[@]}" \
+      --out "$OUT/har_${r}_baselines.json" > "$OUT/har_${r}_baselines.log" 2>&1
+  done
+fi

@@ -8,7 +8,9 @@ mean ± std over training seeds and the per-seed values. ``--group CFG=NAME0,NAM
 0, 1, ... of CFG explicitly instead (sets named otherwise, e.g. ``afu1hs7``, ``afu1hs7t1``).
 ``--versus A:B`` compares HAR fit for fit: for each classifier, A's macro-F1 per (training seed, generation store)
 minus B's on the same store index of the same training seed (B's seed 0 when B has one training seed), with the
-number of pairs A wins and the smallest difference. With ``mocap=`` and ``basicmotions=`` realism JSONs, the issue's
+number of pairs A wins and the smallest difference. ``--har`` may name one real set more than once: the later
+files add the sets the earlier ones lack (e.g. `original` and the smoothing baseline from an earlier run of the same
+protocol, whose stores and fit seeds are the same; a set already read is not read again). With ``mocap=`` and ``basicmotions=`` realism JSONs, the issue's
 8 wrist intensity checks (median and p90 of walking and running in 0.75-1.33x of each) are counted per training seed.
 
     python scripts/training_seed_summary.py --realism mocap=docs/.../realism_mocap/realism.json \
@@ -38,7 +40,7 @@ def _agg(per_seed):
             "per_seed": {str(s): float(per_seed[s]) for s in sorted(per_seed)}}
 
 
-def main():
+def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--realism", action="append", default=[], metavar="REF=JSON", help="imusim realism --json output")
     ap.add_argument("--har", action="append", default=[], metavar="REAL=JSON", help="imusim evaluate results.json")
@@ -47,7 +49,7 @@ def main():
     ap.add_argument("--versus", action="append", default=[], metavar="A:B", help="HAR of config A vs config B, paired")
     ap.add_argument("--band", default="0.75,1.33", help="intensity ratio band of the checks (default 0.75,1.33)")
     ap.add_argument("--out", required=True)
-    a = ap.parse_args()
+    a = ap.parse_args(argv)
     for spec in a.group:
         cfg, names = spec.split("=", 1)
         for i, n in enumerate(names.split(",")):
@@ -68,12 +70,18 @@ def main():
                 for cfg, ks in acc.items():
                     out["realism"].setdefault(ref, {}).setdefault(f"{sensor}/{act}", {})[cfg] = {
                         k: _agg(v) for k, v in ks.items()}
+    har = {}  # real set -> its results, pooled over the files that name it (the first file's sets first)
     for spec in a.har:
         real, path = spec.split("=", 1)
-        d = json.load(open(path))
+        rows = json.load(open(path))["results"]
+        if real in har:
+            have = {r["synthetic"] for r in har[real]}
+            rows = [r for r in rows if r["synthetic"] not in have]
+        har.setdefault(real, []).extend(rows)
+    for real, rows in har.items():
         f1 = defaultdict(lambda: defaultdict(lambda: defaultdict(list)))
         per_store = defaultdict(lambda: defaultdict(list))  # (cfg, clf, seed, store) -> F1 of its fits
-        for r in d["results"]:
+        for r in rows:
             cfg, seed = _split(r["synthetic"])
             f1[cfg][r["classifier"]][seed].append(r["macro_f1"])
             if "store" in r:  # the real 5-fold CV bound has none
