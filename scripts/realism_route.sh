@@ -22,6 +22,11 @@
 #                the nearly still ones too (standers at most 1.91, three of the four badminton prompts 0.74-0.90): the
 #                BasicMotions badminton class as the shipped model makes it, beside the walking expert's walkers:
 #                CANDS=route27_s0 OUT=docs/realism/route/band bash scripts/realism_route.sh
+#   route27_s1, route27_s2   the same with st_kv3ts1px's selftune seeds 1 and 2 as the band's low expert (the moving
+#                one is the shipped model's either way), both in one run:
+#                CANDS=st_kv3ts1px SEEDS="1 2" OUT=docs/realism/route/band/seeds STAGE=train bash scripts/realism_stoptune.sh
+#                STORE_CHECK=0 CANDS="route27_s1 route27_s2" OUT=docs/realism/route/band/seeds bash scripts/realism_route.sh
+#                (STORE_CHECK=0: without the source pairs' stores and the window-for-window check, shown for route27_s0)
 # Then, beside the shipped `refined`, the protocol of §39 (versus_refined): 4 generation stores of the still-standers'
 # prompts (guidance 1), realism by prompt against the like-for-like references, HAR on BasicMotions (RF and CNN; RF
 # without badminton) and the WISDM watch (RF), 8 fits per store, each against the shipped fit for fit, and the motion
@@ -33,20 +38,25 @@ OUT="${OUT:-docs/realism/route}"
 HAR_ACTS=docs/realism/still/activities.yaml
 HAR_DIR=runs/har_still
 source "$(dirname "$0")/realism_common.sh"
-LOW=st_kv3ts1px_s0
-declare -A MOVING=([route7_s0]=shipped [route7s_s0]=st_kv3ts1pxs_s0 [route8s_s0]=st_kv3ts1pxs_s0 [route27_s0]=shipped)
+declare -A LOWS=([route27_s1]=st_kv3ts1px_s1 [route27_s2]=st_kv3ts1px_s2)  # the pair's low expert, st_kv3ts1px_s0 unless given
+declare -A MOVING=([route7_s0]=shipped [route7s_s0]=st_kv3ts1pxs_s0 [route8s_s0]=st_kv3ts1pxs_s0 [route27_s0]=shipped
+  [route27_s1]=shipped [route27_s2]=shipped)
 declare -A MINACC=([route8s_s0]=8)  # the route's threshold (m/s^2), 7 unless given
-declare -A STILL=([route27_s0]=2)  # a band: below this, too, to the moving expert (imusim route --still-acc)
+declare -A STILL=([route27_s0]=2 [route27_s1]=2 [route27_s2]=2)  # a band: below this, too, to the moving expert (imusim route --still-acc)
 CANDS=(${CANDS:-route7_s0})
 mkdir -p "$OUT"
 shipped_stores
 for c in "${CANDS[@]}"; do
   m="${MOVING[$c]}"
+  LOW="${LOWS[$c]:-st_kv3ts1px_s0}"
   for p in "$LOW" "$m"; do
     [ "$p" = shipped ] || [ -f "$RUNS/st/$p/model.safetensors" ] \
       || { echo "needs $RUNS/st/$p: STAGE=train bash scripts/realism_stoptune.sh (CANDS, OUT: its header)" >&2; exit 1; }
   done
-  [ "$m" = shipped ] || { link_st "$m"; gen4 "$m" "$RUNS/$m/model.safetensors" "$RUNS/st/gen_$m"; }
+  for p in "$LOW" "$m"; do  # the source pairs' stores, for the store check (STORE_CHECK=0: neither)
+    [ "$p" = shipped ] || [ "${STORE_CHECK:-1}" = 0 ] \
+      || { link_st "$p"; gen4 "$p" "$RUNS/$p/model.safetensors" "$RUNS/st/gen_$p"; }
+  done
   mkdir -p "$RUNS/$c"
   R="$RUNS/$c/model.safetensors"
   [ -f "$R" ] || imusim route --pair "$RUNS/st/$LOW/model.safetensors" --moving "$RUNS/$m/model.safetensors" \
@@ -54,10 +64,11 @@ for c in "${CANDS[@]}"; do
   [ -f "$OUT/route_probe.json" ] || OMP_NUM_THREADS=2 python scripts/route_probe.py --checkpoint "$R" --per-prompt 4 \
     --out "$OUT/route_probe.json" > "$OUT/route_probe.log" 2>&1
   gen4 "$c" "$R" "$RUNS/gen_$c"
+  [ "${STORE_CHECK:-1}" = 0 ] && continue
   for s in 0 1 2 3; do  # every window is the one pair's or the other's, window for window
-    [ -f "$OUT/store_check_s$s.json" ] || python scripts/route_store_check.py --routed "$HAR_DIR/${c}_s$s" \
-      --low "$HAR_DIR/${LOW}_s$s" --moving "$HAR_DIR/${m}_s$s" --out "$OUT/store_check_s$s.json" \
-      > "$OUT/store_check_s$s.log" 2>&1
+    [ -f "$OUT/store_check_${c}_s$s.json" ] || python scripts/route_store_check.py --routed "$HAR_DIR/${c}_s$s" \
+      --low "$HAR_DIR/${LOW}_s$s" --moving "$HAR_DIR/${m}_s$s" --out "$OUT/store_check_${c}_s$s.json" \
+      > "$OUT/store_check_${c}_s$s.log" 2>&1
   done
 done
 if [ "${PROTOCOL:-all}" = realism ]; then

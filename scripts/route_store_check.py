@@ -8,7 +8,7 @@ stores and reports per activity how many windows match A's, how many B's (larges
 window's largest |value|), how many neither, and the largest relative differences.
 
     python scripts/route_store_check.py --routed runs/har_still/route7_s0 --low runs/har_still/st_kv3ts1px_s0 \\
-        --moving runs/har_still/shipped_s0 --out docs/realism/route/store_check_s0.json
+        --moving runs/har_still/shipped_s0 --out docs/realism/route/store_check_route7_s0_s0.json
 """
 
 from __future__ import annotations
