@@ -74,6 +74,10 @@ def diffusion_label(ckpt) -> str:
     split = (meta.get("experts") or {}).get("below_t")
     if split is not None:
         parts.append(f"two experts split at diffusion step {split}")
+    route, still = ((meta.get("experts") or {}).get(k) for k in ("route_min_acc", "route_still_acc"))
+    if route is not None:  # a routed pair (docs/realism.md §40-§41)
+        parts.append(f"a second low expert on the hand-overs moving at >= {route:g}"
+                     + (f" or below {still:g}" if still is not None else "") + " m/s^2")
     anchor = recommended_anchor_feet(meta, ckpt)
     if anchor:
         contact = recommended_anchor_contact(meta, ckpt)

@@ -355,6 +355,11 @@ def test_routed_pair_checkpoint_round_trip_and_refusals(tmp_path, capsys):
     assert "or below 2" in capsys.readouterr().out
     rb, *_, bmeta = load_checkpoint(band)
     assert (rb.route_min_acc, rb.route_still_acc, bmeta["experts"]["route_still_acc"]) == (7.0, 2.0, 2.0)
+    from imusim.commands.demo import diffusion_label  # the demo report names the route
+    assert diffusion_label(band).endswith("two experts split at diffusion step 300, a second low expert on the "
+                                          "hand-overs moving at >= 7 or below 2 m/s^2, the DDIM chain ended at its "
+                                          "last step at t >= 100)")
+    assert "hand-overs moving at >= 7 m/s^2," in diffusion_label(out)
     assert main(["route", "--pair", str(a), "--moving", str(b), "--min-acc", "7", "--still-acc", "7",
                  "--out", str(tmp_path / "q.safetensors")]) == 2
     assert "route_still_acc must be an acceleration > 0 and below route_min_acc" in capsys.readouterr().err
