@@ -126,6 +126,10 @@ probe_checkpoints() {  # probe_checkpoints: "--checkpoint $RUNS/st/RUN/model.saf
   for r in $(cand_runs); do echo "--checkpoint $RUNS/st/$r/model.safetensors --label $r"; done
 }
 
+link_zoo() {  # link_zoo NAME: $RUNS/NAME/model.safetensors, a link to the shipped checkpoint NAME (what gen and ck read)
+  mkdir -p "$RUNS/$1"; ln -sf "$(realpath "imusim/checkpoints/$1.safetensors")" "$RUNS/$1/model.safetensors"
+}
+
 link_st() {  # link_st RUN: $RUNS/RUN/model.safetensors, a link to the selftune output $RUNS/st/RUN (what gen and ck read)
   mkdir -p "$RUNS/$1"; ln -sf "$(realpath "$RUNS/st/$1/model.safetensors")" "$RUNS/$1/model.safetensors"
 }

@@ -10,7 +10,7 @@
 # the high expert and the noise): walkers at most 6.7, runners from 6.6 (10 % at 7.35); its JSON is committed with the
 # outputs. No training: the route is the whole change. scripts/route_store_check.py then checks that each window of
 # the routed stores is one of the two pairs' own (the same seeds' stores, window for window).
-#   route7_s0    moving = the shipped refined's low expert
+#   route7_s0    moving = the low expert of refined_v4 (the refined shipped from §36.5 to §41)
 #   route7s_s0   moving = st_kv3ts1pxs_s0's (§40.3: the runs asked for their crops' band powers; its own OUT):
 #                CANDS=route7s_s0 OUT=docs/realism/route/selfgate bash scripts/realism_route.sh
 #   route8s_s0   the same at a threshold of 8 m/s^2 (fewer of the pace prompt's walkers to the moving expert, more
@@ -39,8 +39,10 @@ HAR_ACTS=docs/realism/still/activities.yaml
 HAR_DIR=runs/har_still
 source "$(dirname "$0")/realism_common.sh"
 declare -A LOWS=([route27_s1]=st_kv3ts1px_s1 [route27_s2]=st_kv3ts1px_s2)  # the pair's low expert, st_kv3ts1px_s0 unless given
-declare -A MOVING=([route7_s0]=shipped [route7s_s0]=st_kv3ts1pxs_s0 [route8s_s0]=st_kv3ts1pxs_s0 [route27_s0]=shipped
-  [route27_s1]=shipped [route27_s2]=shipped)
+# refined_v4: the refined shipped from §36.5 to §41, the `shipped` of §40-§41's committed runs; since §41.3 refined is
+# route27_s0 and shipped_stores makes its stores, so a run after it compares against the new refined
+declare -A MOVING=([route7_s0]=refined_v4 [route7s_s0]=st_kv3ts1pxs_s0 [route8s_s0]=st_kv3ts1pxs_s0
+  [route27_s0]=refined_v4 [route27_s1]=refined_v4 [route27_s2]=refined_v4)
 declare -A MINACC=([route8s_s0]=8)  # the route's threshold (m/s^2), 7 unless given
 declare -A STILL=([route27_s0]=2 [route27_s1]=2 [route27_s2]=2)  # a band: below this, too, to the moving expert (imusim route --still-acc)
 CANDS=(${CANDS:-route7_s0})
@@ -50,12 +52,11 @@ for c in "${CANDS[@]}"; do
   m="${MOVING[$c]}"
   LOW="${LOWS[$c]:-st_kv3ts1px_s0}"
   for p in "$LOW" "$m"; do
-    [ "$p" = shipped ] || [ -f "$RUNS/st/$p/model.safetensors" ] \
+    [ "$p" = refined_v4 ] || [ -f "$RUNS/st/$p/model.safetensors" ] \
       || { echo "needs $RUNS/st/$p: STAGE=train bash scripts/realism_stoptune.sh (CANDS, OUT: its header)" >&2; exit 1; }
-  done
-  for p in "$LOW" "$m"; do  # the source pairs' stores, for the store check (STORE_CHECK=0: neither)
-    [ "$p" = shipped ] || [ "${STORE_CHECK:-1}" = 0 ] \
-      || { link_st "$p"; gen4 "$p" "$RUNS/$p/model.safetensors" "$RUNS/st/gen_$p"; }
+    if [ "$p" = refined_v4 ]; then link_zoo refined_v4; else link_st "$p"; fi
+    # the source pairs' stores, for the store check (STORE_CHECK=0: neither)
+    [ "${STORE_CHECK:-1}" = 0 ] || gen4 "$p" "$RUNS/$p/model.safetensors" "$RUNS/st/gen_$p"
   done
   mkdir -p "$RUNS/$c"
   R="$RUNS/$c/model.safetensors"

@@ -136,9 +136,11 @@ def add_tune_args(p, steps: int, pool_help: str, expert: str) -> None:
     """The arguments `imusim selftune` and `imusim hightune` open with: the pair, the data, the output, and the
     self-sampled loop's size (``steps``: --steps' default; ``pool_help``: what --pool holds; ``expert``: the trained
     expert, "low" or "high", whose sampler steps --grad-steps backpropagates through)."""
-    p.add_argument("--checkpoint", default="refined",
-                   help="two-expert checkpoint (zoo name or .safetensors); the rounds of docs/realism.md section 19-36 "
-                        "started from refined_v3 (the shipped refined is itself a selftune output, section 36.5)")
+    p.add_argument("--checkpoint", default="refined_v4",
+                   help="two-expert checkpoint (zoo name or .safetensors), not a routed one: each low expert is tuned "
+                        "in its own pair and the results routed (imusim route); the shipped refined is routed "
+                        "(docs/realism.md section 41.3), refined_v4 the unrouted pair shipped before it (itself a "
+                        "selftune output, section 36.5); the rounds of sections 19-41 started from refined_v3")
     p.add_argument("--data", required=True, help="the data set the checkpoint was trained on (imusim data build)")
     p.add_argument("--out", required=True, help="output directory")
     p.add_argument("--steps", type=int, default=steps)

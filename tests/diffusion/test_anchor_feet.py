@@ -144,7 +144,11 @@ def test_demo_names_the_recorded_sampling(tmp_path):
     from imusim.diffusion.zoo import resolve_checkpoint
 
     assert diffusion_label(resolve_checkpoint("refined")) == \
-        "diffusion (refined.safetensors, guidance 1, two experts split at diffusion step 300, the root anchored on " \
+        "diffusion (refined.safetensors, guidance 1, two experts split at diffusion step 300, a second low expert on " \
+        "the hand-overs moving at >= 7 or below 2 m/s^2, the root anchored on the standing foot at steps < 300 " \
+        "(contact: height; smoothed over 0.7 frames), the DDIM chain ended at its last step at t >= 100)"
+    assert diffusion_label(resolve_checkpoint("refined_v4")) == \
+        "diffusion (refined_v4.safetensors, guidance 1, two experts split at diffusion step 300, the root anchored on " \
         "the standing foot at steps < 300 (contact: height; smoothed over 0.7 frames), the DDIM chain ended at its " \
         "last step at t >= 100)"
     assert diffusion_label(resolve_checkpoint("refined_v3")) == \

@@ -136,10 +136,10 @@ def test_experts_command_writes_a_pair_and_names_errors(tmp_path, capsys):
     assert "missing.safetensors" in capsys.readouterr().err and not (tmp_path / "q.safetensors").exists()
 
 
-@pytest.mark.parametrize("name", ["refined", "refined_v3", "refined_v2"])
+@pytest.mark.parametrize("name", ["refined", "refined_v4", "refined_v3", "refined_v2"])
 def test_shipped_refined_is_refined_lacc_above_step_300(name):
-    """The shipped refined (docs/realism.md §36.5) and its predecessors refined_v3 (§16) and refined_v2 (§9) are pairs
-    whose high-noise expert is exactly refined_lacc, with different low-noise experts."""
+    """The shipped refined (docs/realism.md §41.3) and its predecessors refined_v4 (§36.5), refined_v3 (§16) and
+    refined_v2 (§9) are pairs whose high-noise expert is exactly refined_lacc, with different low-noise experts."""
     from imusim.diffusion.zoo import resolve_checkpoint
     pair, mean, std, enc, meta = load_checkpoint(resolve_checkpoint(name))
     lacc, lmean, lstd, lenc, _ = load_checkpoint(resolve_checkpoint("refined_lacc"))
@@ -151,9 +151,9 @@ def test_shipped_refined_is_refined_lacc_above_step_300(name):
                                              for k, v in lacc.state_dict().items())
 
 
-@pytest.mark.parametrize("name", ["refined", "refined_v3"])
+@pytest.mark.parametrize("name", ["refined", "refined_v4", "refined_v3"])
 def test_shipped_refined_samples_with_the_smoothed_height_anchor(name):
-    """The shipped refined (§36.5) and refined_v3 (§16) record the anchor they were measured with: the root follows the
+    """The shipped refined (§41.3), refined_v4 (§36.5) and refined_v3 (§16) record the anchor they were measured with: the root follows the
     foot joint on the floor at the steps t < 300, its velocity smoothed over 0.7 frames; loading sets the rule and
     the smoothing on the model the samplers read.
     refined_v2 (§9) records none; their low experts differ."""
@@ -168,17 +168,36 @@ def test_shipped_refined_samples_with_the_smoothed_height_anchor(name):
     assert any(not torch.equal(new.low.state_dict()[k], v) for k, v in old.low.state_dict().items())
 
 
-def test_shipped_refined_ends_its_chain_at_t_102_and_refined_v3_runs_it_whole():
-    """§36.5: the shipped refined is st_kv3ts1 training seed 0 (its low expert self-tuned from refined_v3's) and
-    records stop_t 100, which loading sets on the model the samplers read; refined_v3 (§16) records none."""
+@pytest.mark.parametrize("name", ["refined", "refined_v4"])
+def test_shipped_refined_ends_its_chain_at_t_102_and_refined_v3_runs_it_whole(name):
+    """§36.5: refined_v4 (shipped as refined until §41.3) is st_kv3ts1 training seed 0 (its low expert self-tuned from
+    refined_v3's) and records stop_t 100, which loading sets on the model the samplers read, as the routed refined
+    does (§41.3, st_kv3ts1px_s0's low expert self-tuned likewise); refined_v3 (§16) records none."""
     from imusim.diffusion.zoo import resolve_checkpoint
-    new, *_, meta = load_checkpoint(resolve_checkpoint("refined"))
+    new, *_, meta = load_checkpoint(resolve_checkpoint(name))
     v3, *_, v3_meta = load_checkpoint(resolve_checkpoint("refined_v3"))
     assert meta["sampling"]["stop_t"] == 100 == new.sample_stop_t and meta["sampling"]["guidance"] == 1.0
-    assert meta["shipped"]["run"] == "st_kv3ts1_s0" and "selftune" in meta["experts"]["low"]
+    assert meta["shipped"]["run"] == {"refined": "route27_s0", "refined_v4": "st_kv3ts1_s0"}[name]
+    assert "selftune" in meta["experts"]["low"]
     assert "stop_t" not in v3_meta["sampling"] and v3.sample_stop_t == 0
     assert v3_meta["experts"]["low"].endswith("anc_afu1i5_s0/model.safetensors")
     assert any(not torch.equal(new.low.state_dict()[k], v) for k, v in v3.low.state_dict().items())
+
+
+def test_shipped_refined_is_the_band_routed_pair():
+    """§41.3: the shipped refined is a band-routed pair: refined_v4's high expert, the walking expert (st_kv3ts1px_s0's
+    low expert, self-tuned from refined_v3's) on the hand-overs at 2 to 7 m/s^2, and refined_v4's low expert, tensor
+    for tensor, on the rest; the route's thresholds are what loading sets."""
+    from imusim.diffusion.zoo import resolve_checkpoint
+    new, *_, meta = load_checkpoint(resolve_checkpoint("refined"))
+    v4 = load_checkpoint(resolve_checkpoint("refined_v4"))[0]
+    v3 = load_checkpoint(resolve_checkpoint("refined_v3"))[0]
+    assert new.routed and (new.route_still_acc, new.route_min_acc) == (2.0, 7.0)
+    assert (meta["experts"]["route_still_acc"], meta["experts"]["route_min_acc"]) == (2.0, 7.0)
+    for mine, theirs in ((new.moving, v4.low), (new.high, v4.high)):
+        assert all(torch.equal(mine.state_dict()[k], v) for k, v in theirs.state_dict().items())
+    for other in (v4.low, v3.low):
+        assert any(not torch.equal(new.low.state_dict()[k], v) for k, v in other.state_dict().items())
 
 
 def test_train_t_max_draws_only_low_noise_steps():

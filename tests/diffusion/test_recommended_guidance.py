@@ -27,7 +27,7 @@ def test_recommended_guidance_reads_the_metadata_and_rejects_nonsense():
 
 def test_shipped_checkpoints_record_their_scale():
     from imusim.diffusion.zoo import resolve_checkpoint
-    for name, want in (("original", 2.5), ("refined_v1", 2.5), ("refined", 1.0), ("refined_v3", 1.0), ("refined_v2", 1.0),
+    for name, want in (("original", 2.5), ("refined_v1", 2.5), ("refined", 1.0), ("refined_v4", 1.0), ("refined_v3", 1.0), ("refined_v2", 1.0),
                        ("refined_lacc", 1.0)):
         *_, meta = load_checkpoint(resolve_checkpoint(name))
         assert read_meta(resolve_checkpoint(name)) == meta  # the metadata alone, without the tensors
