@@ -79,8 +79,9 @@ if [ "${PROTOCOL:-all}" = realism ]; then
 else
   versus_refined "${CANDS[@]}"
   # and against the issue's HAR baselines, fit for fit: `original` and the smoothing baseline from the thirty-second
-  # round's run of this protocol (the same prompts, generation seeds and fit seeds; docs/realism/stop/), its shipped
-  # model's rows (st_kv3ts1_s0_stop100, the shipped refined) beside this run's as a check that the fits reproduce
+  # round's run of this protocol (the same prompts, generation seeds and fit seeds; docs/realism/stop/), and that run's
+  # st_kv3ts1_s0_stop100 (refined_v4) against this run's `shipped`: while that was refined_v4 (§40-§41), a check that
+  # the fits reproduce
   V=(--versus shipped:st_kv3ts1_s0_stop100)
   for c in "${CANDS[@]}"; do V+=(--versus "$c:original" --versus "$c:smooth2"); done
   for r in basicmotions wisdm; do
