@@ -24,7 +24,7 @@ def main() -> None:
     from imusim.motion.humanml import FEET_L, FEET_R, recover_from_ric
     from imusim.motion.quality import CONTACT_HEIGHT
     torch.set_num_threads(1)
-    path = resolve_checkpoint("refined")
+    path = resolve_checkpoint("refined_v3")  # the `refined` shipped when this was measured (docs/realism.md §16-§35)
     model, mean, std, enc, meta = load_checkpoint(path)
     g, af = recommended_guidance(meta, path), recommended_anchor_feet(meta, path)
     feats, _ = sample(model, mean, std, get_text_encoder(enc), [a.prompt], [a.frames], steps=50, guidance=g,

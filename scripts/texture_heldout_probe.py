@@ -6,7 +6,7 @@ high-noise expert down to t = 300, as selftune draws its pool), against the crop
 the crops whose caption says "walk".
 
     python scripts/texture_heldout_probe.py --data runs/data_anat --seed 777 --n 64 \\
-        --low shipped=refined --low st_tx1=runs/st/st_tx1_s0/model.safetensors --json OUT.json
+        --low shipped=refined_v3 --low st_tx1=runs/st/st_tx1_s0/model.safetensors --json OUT.json
 """
 import argparse
 import json
@@ -33,7 +33,7 @@ def main() -> None:
     torch.set_num_threads(1)
     clips, mean, std = load_split(a.data, "train")
     data = MotionTextData(clips, mean, std)
-    path = resolve_checkpoint("refined")
+    path = resolve_checkpoint("refined_v3")  # the `refined` shipped when this was measured (docs/realism.md §16-§35)
     pair, _, _, enc, meta = load_checkpoint(path)
     sampler = _Sampler(pair, mean, std, 50, recommended_guidance(meta, path), recommended_anchor_feet(meta, path))
     pool = handover_pool(sampler, data, data.caption_embeddings(get_text_encoder(enc, device="cpu")), a.n, 120, 40,

@@ -50,7 +50,7 @@ def main() -> None:
     from texture_probe import walk_clips  # FRAMES there is this probe's too (120)
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", required=True)
-    ap.add_argument("--checkpoint", default="refined")
+    ap.add_argument("--checkpoint", default="refined_v3")  # the `refined` shipped when this was measured (§16-§35)
     ap.add_argument("--json", required=True)
     a = ap.parse_args()
     from imusim.diffusion.checkpoint import load_checkpoint, recommended_anchor_feet, recommended_guidance
