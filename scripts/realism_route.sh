@@ -27,6 +27,9 @@
 #                CANDS=st_kv3ts1px SEEDS="1 2" OUT=docs/realism/route/band/seeds STAGE=train bash scripts/realism_stoptune.sh
 #                STORE_CHECK=0 CANDS="route27_s1 route27_s2" OUT=docs/realism/route/band/seeds bash scripts/realism_route.sh
 #                (STORE_CHECK=0: without the source pairs' stores and the window-for-window check, shown for route27_s0)
+#   route27s_s0  the band with st_kv3ts1pxs_s0 (§40.3: the runners' own swing) as the moving expert, a screen beside
+#                the new refined (= route27_s0, §41.3):
+#                CANDS=route27s_s0 OUT=docs/realism/route/band/selfgate PROTOCOL=realism SCREEN_HAR=1 bash scripts/realism_route.sh
 # Then, beside the shipped `refined`, the protocol of §39 (versus_refined): 4 generation stores of the still-standers'
 # prompts (guidance 1), realism by prompt against the like-for-like references, HAR on BasicMotions (RF and CNN; RF
 # without badminton) and the WISDM watch (RF), 8 fits per store, each against the shipped fit for fit, and the motion
@@ -42,9 +45,9 @@ declare -A LOWS=([route27_s1]=st_kv3ts1px_s1 [route27_s2]=st_kv3ts1px_s2)  # the
 # refined_v4: the refined shipped from §36.5 to §41, the `shipped` of §40-§41's committed runs; since §41.3 refined is
 # route27_s0 and shipped_stores makes its stores, so a run after it compares against the new refined
 declare -A MOVING=([route7_s0]=refined_v4 [route7s_s0]=st_kv3ts1pxs_s0 [route8s_s0]=st_kv3ts1pxs_s0
-  [route27_s0]=refined_v4 [route27_s1]=refined_v4 [route27_s2]=refined_v4)
+  [route27_s0]=refined_v4 [route27_s1]=refined_v4 [route27_s2]=refined_v4 [route27s_s0]=st_kv3ts1pxs_s0)
 declare -A MINACC=([route8s_s0]=8)  # the route's threshold (m/s^2), 7 unless given
-declare -A STILL=([route27_s0]=2 [route27_s1]=2 [route27_s2]=2)  # a band: below this, too, to the moving expert (imusim route --still-acc)
+declare -A STILL=([route27_s0]=2 [route27_s1]=2 [route27_s2]=2 [route27s_s0]=2)  # a band: below this, too, to the moving expert (imusim route --still-acc)
 CANDS=(${CANDS:-route7_s0})
 mkdir -p "$OUT"
 shipped_stores
