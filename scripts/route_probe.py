@@ -45,11 +45,11 @@ def main(argv=None) -> int:
         ap.error(f"--per-prompt must be >= 1 and --frames >= 3, got {a.per_prompt} and {a.frames}")
 
     from imusim.diffusion.checkpoint import load_checkpoint
-    from imusim.diffusion.experts import ExpertPair
+    from imusim.diffusion.experts import ExpertPair, moving_route
     from imusim.diffusion.text import get_text_encoder
-    from imusim.diffusion.train import joint_acc_per_joint, sample
+    from imusim.diffusion.train import sample
     from imusim.diffusion.zoo import resolve_checkpoint
-    from imusim.motion.humanml import recover_from_ric
+    from imusim.motion.quality import crop_move_acc
 
     model, mean, std, enc, _ = load_checkpoint(resolve_checkpoint(a.checkpoint))
     if not isinstance(model, ExpertPair):
@@ -70,22 +70,21 @@ def main(argv=None) -> int:
         out, mask = sample(model, mean, std, text, prompts, [a.frames] * len(prompts), steps=50, guidance=a.guidance,
                            seeds=list(range(len(prompts))), observe=observe, progress=True)
 
-        def acc(f):
-            return joint_acc_per_joint(recover_from_ric(f.double(), 22), mask).mean(-1).numpy()
-        hand, final = acc(seen["x0"] * std + mean), acc(out)
+        hand, final = (crop_move_acc(f.double(), mask).numpy() for f in (seen["x0"] * std + mean, out))
     thr = a.threshold if a.threshold is not None else model.route_min_acc
     still = a.still if a.still is not None else getattr(model, "route_still_acc", None)
     res = {"checkpoint": a.checkpoint, "activities": a.activities, "per_prompt": a.per_prompt, "frames": a.frames,
            "guidance": a.guidance, "noise_seeds": f"0..{len(prompts) - 1}, one per motion", "quantiles": QUANTILES,
-           "threshold": thr, "still": still, "handover": {}, "final": {}, "routed_moving": {}, "per_prompt_handover_mean": {}}
+           "threshold": thr, "still": still, "handover": {}, "final": {}, "routed_moving": {},
+           "per_prompt_handover_mean": {}}
     lab = np.array(labels)
     for act in acts:
         sel = lab == act
         for key, v in (("handover", hand), ("final", final)):
             res[key][act] = [round(float(np.percentile(v[sel], q)), 3) for q in QUANTILES]
         if thr is not None:
-            routed = (hand[sel] >= thr) | (hand[sel] < still if still is not None else False)
-            res["routed_moving"][act] = round(float(routed.mean()), 3)
+            routed = moving_route(torch.from_numpy(hand[sel]), thr, still)
+            res["routed_moving"][act] = round(float(routed.double().mean()), 3)
         if model.routed:  # what the sampler itself routed
             res.setdefault("sampler_route", {})[act] = round(float(model.route.numpy()[sel].mean()), 3)
     pr = np.array(prompts)

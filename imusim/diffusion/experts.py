@@ -36,6 +36,16 @@ from ..motion.quality import crop_move_acc
 from .model import MDM
 
 
+def moving_route(acc: torch.Tensor, min_acc: float, still_acc: Optional[float] = None) -> torch.Tensor:
+    """Which motions a routed pair's ``moving`` expert finishes, from their hand-over's statistic ``acc`` ``[B]`` (m/s²,
+    :func:`~imusim.motion.quality.crop_move_acc`): those at ``min_acc`` or more, and below ``still_acc`` where set
+    (a band route); bool ``[B]``."""
+    route = acc >= min_acc
+    if still_acc is not None:
+        route |= acc < still_acc
+    return route
+
+
 class ExpertPair(nn.Module):
     """``high`` for steps ``t >= below_t``, ``low`` for ``t < below_t`` (sampling only: eval mode); with ``moving``
     and ``route_min_acc`` (and ``route_still_acc``), ``moving`` for ``t < below_t`` of the motions :meth:`set_route`
@@ -97,10 +107,7 @@ class ExpertPair(nn.Module):
             raise ValueError(f"ExpertPair.set_route: x0 must be [B, T, 263] (denormalised HumanML3D features) and "
                              f"mask [B, T], got {list(x0.shape)} and {list(mask.shape)}")
         acc = crop_move_acc(x0.double(), mask, fps)
-        route = acc >= self.route_min_acc
-        if self.route_still_acc is not None:
-            route |= acc < self.route_still_acc
-        self._route = route.to(x0.device)
+        self._route = moving_route(acc, self.route_min_acc, self.route_still_acc).to(x0.device)
         return self._route
 
     @property
